@@ -1,1 +1,27 @@
-//! AWS-shaped definitions.
+//! AWS-shaped definitions: pure data plus validation, no I/O. serde names are AWS's own
+//! camelCase, so the same types serve the management API, persistence and OpenAPI extensions.
+
+pub mod api;
+pub mod auth;
+pub mod definition;
+pub mod error;
+pub mod ids;
+pub mod patch;
+pub mod plan;
+pub mod stage;
+
+pub use api::*;
+pub use auth::*;
+pub use definition::ApiDefinition;
+pub use error::AdminError;
+pub use patch::{PatchOp, PatchOperation};
+pub use plan::*;
+pub use stage::*;
+
+/// Seconds since the epoch, the control plane's timestamp form.
+pub fn now_epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,310 @@
+//! RestApi, Resource, Method, MethodResponse, Integration, IntegrationResponse in AWS's JSON
+//! shapes (model.md §2–§7). Field names are the control plane's camelCase names.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ApiKeySource {
+    #[default]
+    Header,
+    Authorizer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EndpointConfiguration {
+    pub types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vpc_endpoint_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RestApi {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Epoch seconds (the REST-JSON protocol's timestamp form).
+    pub created_date: i64,
+    pub api_key_source: ApiKeySource,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binary_media_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum_compression_size: Option<i64>,
+    pub endpoint_configuration: EndpointConfiguration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub disable_execute_api_endpoint: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    pub root_resource_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Resource {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// The last path segment; absent for the root resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_part: Option<String>,
+    /// The full path (derived), e.g. `/pets/{petId}`.
+    pub path: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_methods: BTreeMap<String, Method>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthorizationType {
+    #[default]
+    None,
+    AwsIam,
+    Custom,
+    CognitoUserPools,
+}
+
+impl AuthorizationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorizationType::None => "NONE",
+            AuthorizationType::AwsIam => "AWS_IAM",
+            AuthorizationType::Custom => "CUSTOM",
+            AuthorizationType::CognitoUserPools => "COGNITO_USER_POOLS",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Method {
+    pub http_method: String,
+    pub authorization_type: AuthorizationType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorizer_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
+    pub api_key_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_validator_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_name: Option<String>,
+    /// `method.request.{path|querystring|header}.{name}` → required.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub request_parameters: IndexMap<String, bool>,
+    /// content type (or `$default`) → model name.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub request_models: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub method_responses: IndexMap<String, MethodResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method_integration: Option<Integration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MethodResponse {
+    pub status_code: String,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub response_parameters: IndexMap<String, bool>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub response_models: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IntegrationType {
+    #[default]
+    Mock,
+    Http,
+    HttpProxy,
+    Aws,
+    AwsProxy,
+}
+
+impl IntegrationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationType::Mock => "MOCK",
+            IntegrationType::Http => "HTTP",
+            IntegrationType::HttpProxy => "HTTP_PROXY",
+            IntegrationType::Aws => "AWS",
+            IntegrationType::AwsProxy => "AWS_PROXY",
+        }
+    }
+
+    /// Parses AWS's names, case-insensitively (OpenAPI uses `http_proxy`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "MOCK" => Some(IntegrationType::Mock),
+            "HTTP" => Some(IntegrationType::Http),
+            "HTTP_PROXY" => Some(IntegrationType::HttpProxy),
+            "AWS" => Some(IntegrationType::Aws),
+            "AWS_PROXY" => Some(IntegrationType::AwsProxy),
+            _ => None,
+        }
+    }
+
+    pub fn is_proxy(self) -> bool {
+        matches!(self, IntegrationType::HttpProxy | IntegrationType::AwsProxy)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PassthroughBehavior {
+    #[default]
+    WhenNoMatch,
+    WhenNoTemplates,
+    Never,
+}
+
+impl PassthroughBehavior {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "WHEN_NO_MATCH" => Some(PassthroughBehavior::WhenNoMatch),
+            "WHEN_NO_TEMPLATES" => Some(PassthroughBehavior::WhenNoTemplates),
+            "NEVER" => Some(PassthroughBehavior::Never),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassthroughBehavior::WhenNoMatch => "WHEN_NO_MATCH",
+            PassthroughBehavior::WhenNoTemplates => "WHEN_NO_TEMPLATES",
+            PassthroughBehavior::Never => "NEVER",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ContentHandling {
+    ConvertToBinary,
+    ConvertToText,
+}
+
+impl ContentHandling {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "CONVERT_TO_BINARY" => Some(ContentHandling::ConvertToBinary),
+            "CONVERT_TO_TEXT" => Some(ContentHandling::ConvertToText),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConnectionType {
+    #[default]
+    Internet,
+    VpcLink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TlsConfig {
+    pub insecure_skip_verification: bool,
+}
+
+pub const DEFAULT_TIMEOUT_MILLIS: u32 = 29_000;
+
+fn default_timeout() -> u32 {
+    DEFAULT_TIMEOUT_MILLIS
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Integration {
+    #[serde(rename = "type")]
+    pub integration_type: IntegrationType,
+    /// The backend verb (`integrationHttpMethod` on PutIntegration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    pub connection_type: ConnectionType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub request_parameters: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub request_templates: IndexMap<String, String>,
+    pub passthrough_behavior: PassthroughBehavior,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<ContentHandling>,
+    #[serde(default = "default_timeout")]
+    pub timeout_in_millis: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_namespace: Option<String>,
+    pub cache_key_parameters: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub integration_responses: IndexMap<String, IntegrationResponse>,
+}
+
+impl Default for Integration {
+    fn default() -> Self {
+        Integration {
+            integration_type: IntegrationType::Mock,
+            http_method: None,
+            uri: None,
+            connection_type: ConnectionType::Internet,
+            connection_id: None,
+            credentials: None,
+            request_parameters: IndexMap::new(),
+            request_templates: IndexMap::new(),
+            passthrough_behavior: PassthroughBehavior::WhenNoMatch,
+            content_handling: None,
+            timeout_in_millis: DEFAULT_TIMEOUT_MILLIS,
+            cache_namespace: None,
+            cache_key_parameters: Vec::new(),
+            tls_config: None,
+            integration_responses: IndexMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IntegrationResponse {
+    pub status_code: String,
+    /// Java-style regex; absent or empty = the default response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection_pattern: Option<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub response_parameters: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub response_templates: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<ContentHandling>,
+}
+
+impl IntegrationResponse {
+    pub fn is_default(&self) -> bool {
+        self.selection_pattern.as_deref().is_none_or(str::is_empty)
+    }
+}
+
+/// The verbs a method may be declared for.
+pub const HTTP_METHODS: [&str; 8] = ["ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+/// What `ANY` expands to (model.md §3.1 item 7).
+pub const ANY_EXPANSION: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
