@@ -38,6 +38,8 @@ pub enum CacheClusterStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UnauthorizedCacheControlHeaderStrategy {
+    /// serde's case rule would spell it `FAIL_WITH403`.
+    #[serde(rename = "FAIL_WITH_403")]
     FailWith403,
     #[default]
     SucceedWithResponseHeader,
