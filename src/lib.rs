@@ -6,5 +6,8 @@
 //! data plane behind one `Gateway` handle), `server` (hyper: invoke URLs + management API) and
 //! `tui` (the console).
 
+pub mod engine;
 pub mod model;
+pub mod server;
+pub mod store;
 pub mod vtl;
