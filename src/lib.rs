@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod openapi;
 pub mod server;
 pub mod store;
 pub mod vtl;
