@@ -7,4 +7,5 @@
 //! `tui` (the console).
 
 pub mod model;
+pub mod store;
 pub mod vtl;
