@@ -50,6 +50,24 @@ fn query_param<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     })
 }
 
+/// `mode`, `failonwarnings` and `basepath` (also as `parameters[basepath]`) query options.
+fn import_options(parts: &Parts) -> Result<crate::openapi::ImportOptions, AdminError> {
+    use crate::openapi::{BasePathMode, ImportMode, ImportOptions};
+    let mode = match query_param(parts, "mode") {
+        None | Some("import") | Some("merge") => ImportMode::Merge,
+        Some("overwrite") => ImportMode::Overwrite,
+        Some(other) => return Err(AdminError::bad_request(format!("Invalid mode: {other}. Must be one of [merge, overwrite]"))),
+    };
+    let basepath = match query_param(parts, "basepath").or_else(|| query_param(parts, "parameters%5Bbasepath%5D")) {
+        None | Some("ignore") => BasePathMode::Ignore,
+        Some("prepend") => BasePathMode::Prepend,
+        Some("split") => BasePathMode::Split,
+        Some(other) => return Err(AdminError::bad_request(format!("Invalid basepath: {other}. Must be one of [ignore, prepend, split]"))),
+    };
+    let fail_on_warnings = query_param(parts, "failonwarnings").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    Ok(ImportOptions { mode, fail_on_warnings, basepath })
+}
+
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
     let slice: &[u8] = if body.is_empty() { b"{}" } else { body };
     serde_json::from_slice(slice).map_err(|e| AdminError::bad_request(format!("Invalid request body: {e}")))
@@ -96,12 +114,18 @@ async fn route(gw: &Gateway, parts: &Parts, body: &Bytes, actor: &Actor, local: 
         ["restapis"] if m == Method::GET => Ok((StatusCode::OK, items(&gw.list_rest_apis()))),
         ["restapis"] if m == Method::POST => {
             if query_param(parts, "mode") == Some("import") {
-                return Err(AdminError::bad_request("Import is not available on this endpoint yet"));
+                let source = std::str::from_utf8(body).map_err(|_| AdminError::bad_request("Invalid OpenAPI input: the document is not UTF-8"))?;
+                let api = gw.import_rest_api(actor, source, import_options(parts)?).await?;
+                return Ok((StatusCode::CREATED, to_json(&api)));
             }
             let input: CreateRestApi = parse(body)?;
             Ok((StatusCode::CREATED, to_json(&gw.create_rest_api(actor, input).await?)))
         }
         ["restapis", id] if m == Method::GET => Ok((StatusCode::OK, to_json(&gw.get_rest_api(id)?))),
+        ["restapis", id] if m == Method::PUT => {
+            let source = std::str::from_utf8(body).map_err(|_| AdminError::bad_request("Invalid OpenAPI input: the document is not UTF-8"))?;
+            Ok((StatusCode::OK, to_json(&gw.put_rest_api(actor, id, source, import_options(parts)?).await?)))
+        }
         ["restapis", id] if m == Method::DELETE => {
             gw.delete_rest_api(actor, id).await?;
             Ok((StatusCode::ACCEPTED, serde_json::json!({})))

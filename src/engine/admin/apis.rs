@@ -256,3 +256,23 @@ pub fn normalise_verb(verb: &str) -> Result<String, AdminError> {
         Err(AdminError::bad_request(format!("Invalid HttpMethod specified: {verb}")))
     }
 }
+
+impl Gateway {
+    /// ImportRestApi: a new API from an OpenAPI 3 / Swagger 2 document (JSON or YAML).
+    pub async fn import_rest_api(&self, actor: &Actor, source: &str, opts: crate::openapi::ImportOptions) -> Result<RestApi, AdminError> {
+        let outcome = crate::openapi::import(source, &opts, None).map_err(|e| AdminError::bad_request(e.to_string()))?;
+        self.install_new_api(actor, "ImportRestApi", outcome.definition).await
+    }
+
+    /// PutRestApi: merges the document into (or overwrites) an existing API's working
+    /// definition. Nothing changes when the document is rejected.
+    pub async fn put_rest_api(&self, actor: &Actor, api_id: &str, source: &str, opts: crate::openapi::ImportOptions) -> Result<RestApi, AdminError> {
+        let source = source.to_string();
+        self.edit_definition(actor, "PutRestApi", api_id, format!("restapis/{api_id}"), move |def| {
+            let outcome = crate::openapi::import(&source, &opts, Some(def)).map_err(|e| AdminError::bad_request(e.to_string()))?;
+            *def = outcome.definition;
+            Ok(def.rest_api.clone())
+        })
+        .await
+    }
+}

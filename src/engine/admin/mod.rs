@@ -54,28 +54,22 @@ pub(crate) struct Admin {
 
 impl Admin {
     pub fn from_state(store: Store, state: StoreState) -> Result<Admin, OpenError> {
-        let mut apis: IndexMap<String, ApiState> = state
-            .apis
-            .into_iter()
-            .map(|d| {
-                (d.rest_api.id.clone(), ApiState { definition: d, deployments: IndexMap::new(), stages: IndexMap::new() })
-            })
-            .collect();
-        for (api_id, deployment, snapshot) in state.deployments {
-            let Some(api) = apis.get_mut(&api_id) else { continue };
-            let snapshot = Arc::new(snapshot);
-            let compiled = CompiledDeployment::compile(&deployment.id, snapshot.clone()).map_err(|e| {
-                OpenError::Compile { api_id: api_id.clone(), deployment_id: deployment.id.clone(), reason: e.0 }
-            })?;
-            api.deployments.insert(
-                deployment.id.clone(),
-                DeploymentRecord { deployment, snapshot, compiled: Arc::new(compiled) },
-            );
-        }
-        for (api_id, stage) in state.stages {
-            if let Some(api) = apis.get_mut(&api_id) {
-                api.stages.insert(stage.stage_name.clone(), stage);
+        let mut apis: IndexMap<String, ApiState> = IndexMap::new();
+        for stored in state.apis {
+            let api_id = stored.definition.rest_api.id.clone();
+            let mut deployments = IndexMap::new();
+            for d in stored.deployments {
+                let snapshot = Arc::new(d.snapshot);
+                let compiled = CompiledDeployment::compile(&d.deployment.id, snapshot.clone()).map_err(|e| {
+                    OpenError::Compile { api_id: api_id.clone(), deployment_id: d.deployment.id.clone(), reason: e.0 }
+                })?;
+                deployments.insert(
+                    d.deployment.id.clone(),
+                    DeploymentRecord { deployment: d.deployment, snapshot, compiled: Arc::new(compiled) },
+                );
             }
+            let stages = stored.stages.into_iter().map(|s| (s.stage_name.clone(), s)).collect();
+            apis.insert(api_id, ApiState { definition: stored.definition, deployments, stages });
         }
         Ok(Admin {
             store,
@@ -92,16 +86,10 @@ impl Admin {
 
     /// Writes `changes` and the audit row in one durable transaction.
     fn commit(&mut self, actor: &Actor, action: &str, target: &str, detail: serde_json::Value, changes: &[Change]) -> Result<(), AdminError> {
-        let audit = AuditRecord {
-            seq: 0,
-            at_millis: now_millis(),
-            actor: actor.0.clone(),
-            action: action.to_string(),
-            target: target.to_string(),
-            detail,
-        };
+        let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
         self.store
             .commit(changes, &audit)
+            .map(|_| ())
             .map_err(|e| AdminError::Internal(format!("the change could not be stored: {e}")))
     }
 
@@ -154,13 +142,6 @@ fn live_stage(api: &ApiState, stage: &Stage) -> Option<LiveStage> {
         })
     });
     Some(LiveStage { stage: stage.clone(), deployment, variables, canary })
-}
-
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Gateway {
