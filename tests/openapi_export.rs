@@ -222,3 +222,29 @@ fn a_hand_built_api_round_trips() {
         );
     }
 }
+
+#[test]
+fn yaml_export_keeps_multiline_templates_and_quotes_ambiguous_scalars() {
+    let def = petstore();
+    let opts = ExportOptions {
+        yaml: true,
+        extensions: Extensions::Apigateway,
+        ..Default::default()
+    };
+    let yaml = openapi::export(&def, &opts).unwrap();
+    let back: Value = serde_saphyr::from_str(&yaml).unwrap();
+    let template = &back["paths"]["/pets"]["post"]["x-amazon-apigateway-integration"]["requestTemplates"]
+        ["application/json"];
+    assert!(
+        template
+            .as_str()
+            .unwrap()
+            .starts_with("#set($body = $input.path('$'))\n")
+    );
+    // Status-code keys and values stay strings.
+    assert_eq!(
+        back["paths"]["/pets/{petId}"]["get"]["x-amazon-apigateway-integration"]["responses"]["404"]
+            ["statusCode"],
+        "404"
+    );
+}
