@@ -6,6 +6,9 @@
 //! data plane behind one `Gateway` handle), `server` (hyper: invoke URLs + management API) and
 //! `tui` (the console).
 
+pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod model;
 pub mod openapi;
