@@ -37,12 +37,24 @@ pub enum SigV4Error {
     UnknownAccessKey,
     /// The request time is more than 15 minutes from the server's clock.
     #[error("Signature expired: {request_time} is now earlier than {earliest} ({now} - 15 min.)")]
-    Expired { request_time: String, earliest: String, now: String },
+    Expired {
+        request_time: String,
+        earliest: String,
+        now: String,
+    },
     /// The request time is more than 15 minutes in the future.
-    #[error("Signature not yet current: {request_time} is still later than {latest} ({now} + 15 min.)")]
-    NotYetCurrent { request_time: String, latest: String, now: String },
+    #[error(
+        "Signature not yet current: {request_time} is still later than {latest} ({now} + 15 min.)"
+    )]
+    NotYetCurrent {
+        request_time: String,
+        latest: String,
+        now: String,
+    },
     /// The signature does not match the one computed with the server's secret.
-    #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")]
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )]
     Mismatch,
 }
 
@@ -59,9 +71,9 @@ impl SigV4Error {
             SigV4Error::Missing => "MissingAuthenticationTokenException",
             SigV4Error::Incomplete(_) => "IncompleteSignatureException",
             SigV4Error::UnknownAccessKey => "UnrecognizedClientException",
-            SigV4Error::Expired { .. } | SigV4Error::NotYetCurrent { .. } | SigV4Error::Mismatch => {
-                "InvalidSignatureException"
-            }
+            SigV4Error::Expired { .. }
+            | SigV4Error::NotYetCurrent { .. }
+            | SigV4Error::Mismatch => "InvalidSignatureException",
         }
     }
 }
@@ -83,7 +95,10 @@ pub struct Authorization {
 
 impl Authorization {
     pub fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
     }
 
     pub fn parse(header: &str) -> Result<Authorization, SigV4Error> {
@@ -91,7 +106,11 @@ impl Authorization {
             .trim()
             .strip_prefix(ALGORITHM)
             .filter(|r| r.starts_with(' '))
-            .ok_or_else(|| SigV4Error::Incomplete(format!("Authorization header requires the {ALGORITHM} algorithm")))?;
+            .ok_or_else(|| {
+                SigV4Error::Incomplete(format!(
+                    "Authorization header requires the {ALGORITHM} algorithm"
+                ))
+            })?;
         let (mut credential, mut signed, mut signature) = (None, None, None);
         for part in rest.split(',') {
             let (k, v) = part.trim().split_once('=').unwrap_or((part.trim(), ""));
@@ -107,9 +126,15 @@ impl Authorization {
                 "Authorization header requires '{name}' parameter. Authorization={header}"
             ))
         };
-        let credential = credential.filter(|c| !c.is_empty()).ok_or_else(|| missing("Credential"))?;
-        let signed = signed.filter(|s| !s.is_empty()).ok_or_else(|| missing("SignedHeaders"))?;
-        let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| missing("Signature"))?;
+        let credential = credential
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| missing("Credential"))?;
+        let signed = signed
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("SignedHeaders"))?;
+        let signature = signature
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("Signature"))?;
         let parts: Vec<&str> = credential.split('/').collect();
         let [key, date, region, service, "aws4_request"] = parts.as_slice() else {
             return Err(SigV4Error::Incomplete(format!(
@@ -117,14 +142,19 @@ impl Authorization {
             )));
         };
         if key.is_empty() || date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SigV4Error::Incomplete(format!("Credential is malformed: {credential}")));
+            return Err(SigV4Error::Incomplete(format!(
+                "Credential is malformed: {credential}"
+            )));
         }
         Ok(Authorization {
             access_key_id: key.to_string(),
             date: date.to_string(),
             region: region.to_string(),
             service: service.to_string(),
-            signed_headers: signed.split(';').map(|h| h.trim().to_ascii_lowercase()).collect(),
+            signed_headers: signed
+                .split(';')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
             signature: signature.to_string(),
         })
     }
@@ -192,7 +222,9 @@ fn canonical_uri(raw_path: &str) -> String {
 }
 
 fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn canonical_query(raw: Option<&str>) -> String {
@@ -206,11 +238,18 @@ fn canonical_query(raw: Option<&str>) -> String {
         })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn canonical_header_value(v: &[u8]) -> String {
-    String::from_utf8_lossy(v).split_whitespace().collect::<Vec<_>>().join(" ")
+    String::from_utf8_lossy(v)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn hex_sha256(data: &[u8]) -> String {
@@ -219,10 +258,18 @@ pub fn hex_sha256(data: &[u8]) -> String {
 
 /// The canonical request for `signed_headers` (lower-case names). A signed header the request
 /// does not carry is a mismatch.
-pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[String]) -> Result<String, SigV4Error> {
+pub fn canonical_request(
+    req: &RequestParts<'_>,
+    signed_headers: &[String],
+) -> Result<String, SigV4Error> {
     let mut headers = String::new();
     for name in signed_headers {
-        let values: Vec<String> = req.headers.get_all(name.as_str()).iter().map(|v| canonical_header_value(v.as_bytes())).collect();
+        let values: Vec<String> = req
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| canonical_header_value(v.as_bytes()))
+            .collect();
         let value = if values.is_empty() {
             match (name.as_str(), req.authority) {
                 ("host", Some(a)) => a.to_string(),
@@ -235,7 +282,9 @@ pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[String]) -> R
     }
     let body_hash = hex_sha256(req.body);
     let payload = match req.headers.get("x-amz-content-sha256") {
-        Some(declared) if declared.as_bytes() != body_hash.as_bytes() => return Err(SigV4Error::Mismatch),
+        Some(declared) if declared.as_bytes() != body_hash.as_bytes() => {
+            return Err(SigV4Error::Mismatch);
+        }
         _ => body_hash,
     };
     Ok(format!(
@@ -250,12 +299,16 @@ pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[String]) -> R
 }
 
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request.as_bytes()))
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        hex_sha256(canonical_request.as_bytes())
+    )
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     // HMAC takes keys of any length, so `new_from_slice` cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
 }
@@ -297,21 +350,36 @@ pub fn verify(
     secret_for: impl Fn(&str) -> Option<String>,
     now: OffsetDateTime,
 ) -> Result<Authorization, SigV4Error> {
-    let header = req.headers.get(http::header::AUTHORIZATION).ok_or(SigV4Error::Missing)?;
-    let header = header.to_str().map_err(|_| SigV4Error::Incomplete("Authorization header is not ASCII".into()))?;
+    let header = req
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(SigV4Error::Missing)?;
+    let header = header
+        .to_str()
+        .map_err(|_| SigV4Error::Incomplete("Authorization header is not ASCII".into()))?;
     let auth = Authorization::parse(header)?;
     if !auth.signed_headers.iter().any(|h| h == "host") {
-        return Err(SigV4Error::Incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.".into()));
+        return Err(SigV4Error::Incomplete(
+            "'Host' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
     }
     let (amz_date, at) = request_time(req.headers)?;
     if !amz_date.starts_with(&auth.date) {
         return Err(SigV4Error::Mismatch);
     }
     if at < now - MAX_CLOCK_SKEW {
-        return Err(SigV4Error::Expired { request_time: amz_date, earliest: amz(now - MAX_CLOCK_SKEW), now: amz(now) });
+        return Err(SigV4Error::Expired {
+            request_time: amz_date,
+            earliest: amz(now - MAX_CLOCK_SKEW),
+            now: amz(now),
+        });
     }
     if at > now + MAX_CLOCK_SKEW {
-        return Err(SigV4Error::NotYetCurrent { request_time: amz_date, latest: amz(now + MAX_CLOCK_SKEW), now: amz(now) });
+        return Err(SigV4Error::NotYetCurrent {
+            request_time: amz_date,
+            latest: amz(now + MAX_CLOCK_SKEW),
+            now: amz(now),
+        });
     }
     let secret = secret_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
     let canonical = canonical_request(req, &auth.signed_headers)?;
@@ -321,7 +389,8 @@ pub fn verify(
     let mut mac = <HmacSha256 as Mac>::new_from_slice(&key).map_err(|_| SigV4Error::Mismatch)?;
     mac.update(to_sign.as_bytes());
     // `verify_slice` compares in constant time.
-    mac.verify_slice(&provided).map_err(|_| SigV4Error::Mismatch)?;
+    mac.verify_slice(&provided)
+        .map_err(|_| SigV4Error::Mismatch)?;
     Ok(auth)
 }
 
@@ -337,12 +406,18 @@ pub fn sign(
 ) -> Result<String, SigV4Error> {
     let (amz_date, _) = request_time(req.headers)?;
     let date = &amz_date[..8];
-    let signed: Vec<String> = signed_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let signed: Vec<String> = signed_headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
     let canonical = canonical_request(req, &signed)?;
     let scope = format!("{date}/{region}/{service}/aws4_request");
     let to_sign = string_to_sign(&amz_date, &scope, &canonical);
     let sig = signature(&signing_key(secret, date, region, service), &to_sign);
-    Ok(format!("{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={sig}", signed.join(";")))
+    Ok(format!(
+        "{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={sig}",
+        signed.join(";")
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,14 @@ fn vanilla_headers() -> HeaderMap {
 }
 
 fn parts<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> RequestParts<'a> {
-    RequestParts { method: "GET", path: "/", query: None, headers, authority: None, body }
+    RequestParts {
+        method: "GET",
+        path: "/",
+        query: None,
+        headers,
+        authority: None,
+        body,
+    }
 }
 
 fn vanilla_time() -> OffsetDateTime {
@@ -32,9 +39,21 @@ fn get_vanilla_canonical_request_string_to_sign_and_signature() {
     let req = parts(&headers, b"");
     let creq = canonical_request(&req, &["host".into(), "x-amz-date".into()]).unwrap();
     assert_eq!(creq, VANILLA_CREQ);
-    let sts = string_to_sign("20150830T123600Z", "20150830/us-east-1/service/aws4_request", &creq);
+    let sts = string_to_sign(
+        "20150830T123600Z",
+        "20150830/us-east-1/service/aws4_request",
+        &creq,
+    );
     assert_eq!(sts, VANILLA_STS);
-    let authz = sign(&req, KEY, SECRET, "us-east-1", "service", &["host", "x-amz-date"]).unwrap();
+    let authz = sign(
+        &req,
+        KEY,
+        SECRET,
+        "us-east-1",
+        "service",
+        &["host", "x-amz-date"],
+    )
+    .unwrap();
     assert_eq!(authz, VANILLA_AUTHZ);
 }
 
@@ -42,7 +61,12 @@ fn get_vanilla_canonical_request_string_to_sign_and_signature() {
 fn get_vanilla_verifies_and_names_the_caller() {
     let mut headers = vanilla_headers();
     headers.insert("authorization", HeaderValue::from_static(VANILLA_AUTHZ));
-    let auth = verify(&parts(&headers, b""), |k| (k == KEY).then(|| SECRET.to_string()), vanilla_time()).unwrap();
+    let auth = verify(
+        &parts(&headers, b""),
+        |k| (k == KEY).then(|| SECRET.to_string()),
+        vanilla_time(),
+    )
+    .unwrap();
     assert_eq!(auth.access_key_id, KEY);
     assert_eq!(auth.scope(), "20150830/us-east-1/service/aws4_request");
 }
@@ -51,10 +75,17 @@ fn get_vanilla_verifies_and_names_the_caller() {
 fn wrong_secret_tampered_body_or_header_is_a_mismatch() {
     let mut headers = vanilla_headers();
     headers.insert("authorization", HeaderValue::from_static(VANILLA_AUTHZ));
-    let wrong = verify(&parts(&headers, b""), |_| Some("other".to_string()), vanilla_time());
+    let wrong = verify(
+        &parts(&headers, b""),
+        |_| Some("other".to_string()),
+        vanilla_time(),
+    );
     assert_eq!(wrong.unwrap_err(), SigV4Error::Mismatch);
     let secret = |_: &str| Some(SECRET.to_string());
-    assert_eq!(verify(&parts(&headers, b"x"), secret, vanilla_time()).unwrap_err(), SigV4Error::Mismatch);
+    assert_eq!(
+        verify(&parts(&headers, b"x"), secret, vanilla_time()).unwrap_err(),
+        SigV4Error::Mismatch
+    );
     headers.insert("host", HeaderValue::from_static("evil.example.com"));
     let err = verify(&parts(&headers, b""), secret, vanilla_time()).unwrap_err();
     assert_eq!(err, SigV4Error::Mismatch);
@@ -72,7 +103,11 @@ fn clock_skew_beyond_fifteen_minutes_is_refused() {
     assert!(verify(&req, secret, vanilla_time() + time::Duration::minutes(14)).is_ok());
     let late = verify(&req, secret, vanilla_time() + time::Duration::minutes(16)).unwrap_err();
     assert!(matches!(late, SigV4Error::Expired { .. }), "{late:?}");
-    assert!(late.to_string().starts_with("Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z"));
+    assert!(
+        late.to_string().starts_with(
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z"
+        )
+    );
     let early = verify(&req, secret, vanilla_time() - time::Duration::minutes(16)).unwrap_err();
     assert!(matches!(early, SigV4Error::NotYetCurrent { .. }));
 }
@@ -81,21 +116,44 @@ fn clock_skew_beyond_fifteen_minutes_is_refused() {
 fn unknown_keys_missing_and_malformed_headers() {
     let mut headers = vanilla_headers();
     let req_time = vanilla_time();
-    assert_eq!(verify(&parts(&headers, b""), |_| None, req_time).unwrap_err(), SigV4Error::Missing);
+    assert_eq!(
+        verify(&parts(&headers, b""), |_| None, req_time).unwrap_err(),
+        SigV4Error::Missing
+    );
     headers.insert("authorization", HeaderValue::from_static(VANILLA_AUTHZ));
-    assert_eq!(verify(&parts(&headers, b""), |_| None, req_time).unwrap_err(), SigV4Error::UnknownAccessKey);
-    headers.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request"));
+    assert_eq!(
+        verify(&parts(&headers, b""), |_| None, req_time).unwrap_err(),
+        SigV4Error::UnknownAccessKey
+    );
+    headers.insert(
+        "authorization",
+        HeaderValue::from_static(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request",
+        ),
+    );
     let err = verify(&parts(&headers, b""), |_| None, req_time).unwrap_err();
-    assert!(matches!(err, SigV4Error::Incomplete(ref m) if m.contains("SignedHeaders")), "{err:?}");
+    assert!(
+        matches!(err, SigV4Error::Incomplete(ref m) if m.contains("SignedHeaders")),
+        "{err:?}"
+    );
     headers.insert("authorization", HeaderValue::from_static("Basic abc"));
-    assert!(matches!(verify(&parts(&headers, b""), |_| None, req_time), Err(SigV4Error::Incomplete(_))));
+    assert!(matches!(
+        verify(&parts(&headers, b""), |_| None, req_time),
+        Err(SigV4Error::Incomplete(_))
+    ));
 }
 
 #[test]
 fn paths_are_encoded_once_more_and_queries_sorted() {
-    assert_eq!(canonical_uri("/tags/arn%3Aaws%3Aapigateway%3A%3A%2Frestapis%2Fabc"), "/tags/arn%253Aaws%253Aapigateway%253A%253A%252Frestapis%252Fabc");
+    assert_eq!(
+        canonical_uri("/tags/arn%3Aaws%3Aapigateway%3A%3A%2Frestapis%2Fabc"),
+        "/tags/arn%253Aaws%253Aapigateway%253A%253A%252Frestapis%252Fabc"
+    );
     assert_eq!(canonical_uri("/a/./b/../c/"), "/a/c/");
     assert_eq!(canonical_uri(""), "/");
-    assert_eq!(canonical_query(Some("b=2&a=%2Fx&a=1&c")), "a=%2Fx&a=1&b=2&c=");
+    assert_eq!(
+        canonical_query(Some("b=2&a=%2Fx&a=1&c")),
+        "a=%2Fx&a=1&b=2&c="
+    );
     assert_eq!(canonical_query(Some("q=a b")), "q=a%20b");
 }

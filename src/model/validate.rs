@@ -354,7 +354,9 @@ pub fn validate_status_code(code: &str) -> Result<(), AdminError> {
     if ok {
         Ok(())
     } else {
-        Err(AdminError::bad_request(format!("Invalid status code specified: '{code}'")))
+        Err(AdminError::bad_request(format!(
+            "Invalid status code specified: '{code}'"
+        )))
     }
 }
 
@@ -418,9 +420,14 @@ pub fn validate_authorizer(authorizer: &Authorizer) -> Result<(), AdminError> {
         }
         AuthorizerType::Request => {
             for part in source.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let ok = ["method.request.header.", "method.request.querystring.", "stageVariables.", "context."]
-                    .iter()
-                    .any(|prefix| part.strip_prefix(prefix).is_some_and(|n| !n.is_empty()));
+                let ok = [
+                    "method.request.header.",
+                    "method.request.querystring.",
+                    "stageVariables.",
+                    "context.",
+                ]
+                .iter()
+                .any(|prefix| part.strip_prefix(prefix).is_some_and(|n| !n.is_empty()));
                 if !ok {
                     return Err(AdminError::bad_request(format!(
                         "Invalid identity source specified: '{part}'. Must be method.request.header.{{name}}, method.request.querystring.{{name}}, stageVariables.{{name}} or context.{{name}}"
@@ -450,9 +457,13 @@ pub fn validate_gateway_response(response: &GatewayResponse) -> Result<(), Admin
         validate_status_code(code)?;
     }
     for (key, value) in &response.response_parameters {
-        let key_ok = ["gatewayresponse.header.", "gatewayresponse.path.", "gatewayresponse.querystring."]
-            .iter()
-            .any(|p| key.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        let key_ok = [
+            "gatewayresponse.header.",
+            "gatewayresponse.path.",
+            "gatewayresponse.querystring.",
+        ]
+        .iter()
+        .any(|p| key.strip_prefix(p).is_some_and(|n| !n.is_empty()));
         if !key_ok {
             return Err(AdminError::bad_request(format!(
                 "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {key}]"
@@ -460,9 +471,16 @@ pub fn validate_gateway_response(response: &GatewayResponse) -> Result<(), Admin
         }
         let literal = value.len() >= 2 && value.starts_with('\'') && value.ends_with('\'');
         let value_ok = literal
-            || ["method.request.header.", "method.request.path.", "method.request.querystring.", "method.input.params.", "stageVariables.", "context."]
-                .iter()
-                .any(|p| value.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+            || [
+                "method.request.header.",
+                "method.request.path.",
+                "method.request.querystring.",
+                "method.input.params.",
+                "stageVariables.",
+                "context.",
+            ]
+            .iter()
+            .any(|p| value.strip_prefix(p).is_some_and(|n| !n.is_empty()));
         if !value_ok {
             return Err(AdminError::bad_request(format!(
                 "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: {value}]"

@@ -47,10 +47,17 @@ fn first_user(def: &ApiDefinition, authorizer_id: &str) -> Option<String> {
 }
 
 impl Gateway {
-    pub async fn create_authorizer(&self, actor: &Actor, api_id: &str, input: CreateAuthorizer) -> Result<Authorizer, AdminError> {
-        let authorizer_type = input
-            .authorizer_type
-            .ok_or_else(|| AdminError::bad_request("Authorizer type must be specified: TOKEN, REQUEST or COGNITO_USER_POOLS"))?;
+    pub async fn create_authorizer(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        input: CreateAuthorizer,
+    ) -> Result<Authorizer, AdminError> {
+        let authorizer_type = input.authorizer_type.ok_or_else(|| {
+            AdminError::bad_request(
+                "Authorizer type must be specified: TOKEN, REQUEST or COGNITO_USER_POOLS",
+            )
+        })?;
         let authorizer = Authorizer {
             id: ids::new_id(6),
             name: input.name,
@@ -72,7 +79,10 @@ impl Gateway {
                 )));
             }
             if def.authorizers.iter().any(|a| a.name == authorizer.name) {
-                return Err(AdminError::conflict(format!("Authorizer with name '{}' already exists", authorizer.name)));
+                return Err(AdminError::conflict(format!(
+                    "Authorizer with name '{}' already exists",
+                    authorizer.name
+                )));
             }
             def.authorizers.push(authorizer.clone());
             Ok(authorizer)
@@ -84,11 +94,27 @@ impl Gateway {
         self.read(|a| Ok(a.api(api_id)?.definition.authorizers.clone()))
     }
 
-    pub fn get_authorizer(&self, api_id: &str, authorizer_id: &str) -> Result<Authorizer, AdminError> {
-        self.read(|a| a.api(api_id)?.definition.authorizer(authorizer_id).cloned().ok_or_else(|| AdminError::not_found(NOT_FOUND)))
+    pub fn get_authorizer(
+        &self,
+        api_id: &str,
+        authorizer_id: &str,
+    ) -> Result<Authorizer, AdminError> {
+        self.read(|a| {
+            a.api(api_id)?
+                .definition
+                .authorizer(authorizer_id)
+                .cloned()
+                .ok_or_else(|| AdminError::not_found(NOT_FOUND))
+        })
     }
 
-    pub async fn update_authorizer(&self, actor: &Actor, api_id: &str, authorizer_id: &str, ops: Vec<PatchOperation>) -> Result<Authorizer, AdminError> {
+    pub async fn update_authorizer(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        authorizer_id: &str,
+        ops: Vec<PatchOperation>,
+    ) -> Result<Authorizer, AdminError> {
         let aid = authorizer_id.to_string();
         self.edit_definition(actor, "UpdateAuthorizer", api_id, target(api_id, authorizer_id), move |def| {
             let current = def.authorizer(&aid).ok_or_else(|| AdminError::not_found(NOT_FOUND))?;
@@ -115,16 +141,32 @@ impl Gateway {
         .await
     }
 
-    pub async fn delete_authorizer(&self, actor: &Actor, api_id: &str, authorizer_id: &str) -> Result<(), AdminError> {
+    pub async fn delete_authorizer(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        authorizer_id: &str,
+    ) -> Result<(), AdminError> {
         let aid = authorizer_id.to_string();
-        self.edit_definition(actor, "DeleteAuthorizer", api_id, target(api_id, authorizer_id), move |def| {
-            let name = def.authorizer(&aid).map(|a| a.name.clone()).ok_or_else(|| AdminError::not_found(NOT_FOUND))?;
-            if let Some(user) = first_user(def, &aid) {
-                return Err(AdminError::conflict(format!("Cannot delete authorizer '{name}', is referenced in method: {user}")));
-            }
-            def.authorizers.retain(|a| a.id != aid);
-            Ok(())
-        })
+        self.edit_definition(
+            actor,
+            "DeleteAuthorizer",
+            api_id,
+            target(api_id, authorizer_id),
+            move |def| {
+                let name = def
+                    .authorizer(&aid)
+                    .map(|a| a.name.clone())
+                    .ok_or_else(|| AdminError::not_found(NOT_FOUND))?;
+                if let Some(user) = first_user(def, &aid) {
+                    return Err(AdminError::conflict(format!(
+                        "Cannot delete authorizer '{name}', is referenced in method: {user}"
+                    )));
+                }
+                def.authorizers.retain(|a| a.id != aid);
+                Ok(())
+            },
+        )
         .await
     }
 }

@@ -15,16 +15,34 @@ pub const FLUSH_STAGE_AUTHORIZERS_CACHE: &str = "FlushStageAuthorizersCache";
 
 impl Gateway {
     /// Flushes the stage's response cache (AWS answers 202).
-    pub async fn flush_stage_cache(&self, actor: &Actor, api_id: &str, stage_name: &str) -> Result<(), AdminError> {
-        self.flush(actor, FLUSH_STAGE_CACHE, api_id, stage_name).await
+    pub async fn flush_stage_cache(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        stage_name: &str,
+    ) -> Result<(), AdminError> {
+        self.flush(actor, FLUSH_STAGE_CACHE, api_id, stage_name)
+            .await
     }
 
     /// Flushes the stage's cached authorizer results (AWS answers 202).
-    pub async fn flush_stage_authorizers_cache(&self, actor: &Actor, api_id: &str, stage_name: &str) -> Result<(), AdminError> {
-        self.flush(actor, FLUSH_STAGE_AUTHORIZERS_CACHE, api_id, stage_name).await
+    pub async fn flush_stage_authorizers_cache(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        stage_name: &str,
+    ) -> Result<(), AdminError> {
+        self.flush(actor, FLUSH_STAGE_AUTHORIZERS_CACHE, api_id, stage_name)
+            .await
     }
 
-    async fn flush(&self, actor: &Actor, action: &str, api_id: &str, stage_name: &str) -> Result<(), AdminError> {
+    async fn flush(
+        &self,
+        actor: &Actor,
+        action: &str,
+        api_id: &str,
+        stage_name: &str,
+    ) -> Result<(), AdminError> {
         let (id, stage) = (api_id.to_string(), stage_name.to_string());
         let target = format!("restapis/{api_id}/stages/{stage_name}");
         self.admin_op(actor, action, target, Some(id.clone()), move |txn| {

@@ -28,9 +28,13 @@ impl TaggedResource {
         let invalid = || AdminError::bad_request(format!("Invalid resource ARN specified: {arn}"));
         let rest = arn.strip_prefix("arn:").ok_or_else(invalid)?;
         let mut parts = rest.splitn(5, ':');
-        let (Some(partition), Some("apigateway"), Some(_region), Some(""), Some(path)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(partition), Some("apigateway"), Some(_region), Some(""), Some(path)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(invalid());
         };
         if !partition.starts_with("aws") {
@@ -39,9 +43,10 @@ impl TaggedResource {
         let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match segs.as_slice() {
             ["restapis", id] => Ok(TaggedResource::RestApi(id.to_string())),
-            ["restapis", id, "stages", stage] => {
-                Ok(TaggedResource::Stage { api_id: id.to_string(), stage_name: stage.to_string() })
-            }
+            ["restapis", id, "stages", stage] => Ok(TaggedResource::Stage {
+                api_id: id.to_string(),
+                stage_name: stage.to_string(),
+            }),
             ["usageplans", id] => Ok(TaggedResource::UsagePlan(id.to_string())),
             ["apikeys", id] => Ok(TaggedResource::ApiKey(id.to_string())),
             _ => Err(invalid()),
@@ -51,17 +56,25 @@ impl TaggedResource {
 
 fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), AdminError> {
     if tags.len() > MAX_TAGS {
-        return Err(AdminError::bad_request(format!("A resource can have at most {MAX_TAGS} tags")));
+        return Err(AdminError::bad_request(format!(
+            "A resource can have at most {MAX_TAGS} tags"
+        )));
     }
     for (k, v) in tags {
         if k.is_empty() || k.chars().count() > MAX_TAG_KEY {
-            return Err(AdminError::bad_request(format!("Tag key '{k}' must be 1 to {MAX_TAG_KEY} characters")));
+            return Err(AdminError::bad_request(format!(
+                "Tag key '{k}' must be 1 to {MAX_TAG_KEY} characters"
+            )));
         }
         if k.starts_with("aws:") {
-            return Err(AdminError::bad_request(format!("Tag key '{k}' may not start with the reserved prefix aws:")));
+            return Err(AdminError::bad_request(format!(
+                "Tag key '{k}' may not start with the reserved prefix aws:"
+            )));
         }
         if v.chars().count() > MAX_TAG_VALUE {
-            return Err(AdminError::bad_request(format!("Tag value for '{k}' must be at most {MAX_TAG_VALUE} characters")));
+            return Err(AdminError::bad_request(format!(
+                "Tag value for '{k}' must be at most {MAX_TAG_VALUE} characters"
+            )));
         }
     }
     Ok(())
@@ -88,7 +101,10 @@ fn edit_tags(
             edit(&mut stage.tags);
             validate_tags(&stage.tags)?;
             let (tags, stage) = (stage.tags.clone(), stage.clone());
-            txn.changes.push(Change::PutStage { api_id: api_id.clone(), stage: Box::new(stage) });
+            txn.changes.push(Change::PutStage {
+                api_id: api_id.clone(),
+                stage: Box::new(stage),
+            });
             Ok(tags)
         }
         TaggedResource::UsagePlan(id) => {
@@ -100,7 +116,8 @@ fn edit_tags(
             edit(&mut plan.tags);
             validate_tags(&plan.tags)?;
             let plan = plan.clone();
-            txn.changes.push(Change::PutUsagePlan(Box::new(plan.clone())));
+            txn.changes
+                .push(Change::PutUsagePlan(Box::new(plan.clone())));
             Ok(plan.tags)
         }
         TaggedResource::ApiKey(id) => {
@@ -150,23 +167,45 @@ impl Gateway {
     }
 
     /// TagResource: adds or overwrites the given tags.
-    pub async fn tag_resource(&self, actor: &Actor, arn: &str, tags: BTreeMap<String, String>) -> Result<(), AdminError> {
+    pub async fn tag_resource(
+        &self,
+        actor: &Actor,
+        arn: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<(), AdminError> {
         let resource = TaggedResource::parse(arn)?;
         validate_tags(&tags)?;
-        self.admin_op(actor, "TagResource", arn.to_string(), api_of(&resource), move |txn| {
-            txn.detail = serde_json::json!({ "tags": tags });
-            edit_tags(txn, &resource, |t| t.extend(tags.clone())).map(|_| ())
-        })
+        self.admin_op(
+            actor,
+            "TagResource",
+            arn.to_string(),
+            api_of(&resource),
+            move |txn| {
+                txn.detail = serde_json::json!({ "tags": tags });
+                edit_tags(txn, &resource, |t| t.extend(tags.clone())).map(|_| ())
+            },
+        )
         .await
     }
 
     /// UntagResource: removes the given keys (absent keys are ignored, as on AWS).
-    pub async fn untag_resource(&self, actor: &Actor, arn: &str, keys: Vec<String>) -> Result<(), AdminError> {
+    pub async fn untag_resource(
+        &self,
+        actor: &Actor,
+        arn: &str,
+        keys: Vec<String>,
+    ) -> Result<(), AdminError> {
         let resource = TaggedResource::parse(arn)?;
-        self.admin_op(actor, "UntagResource", arn.to_string(), api_of(&resource), move |txn| {
-            txn.detail = serde_json::json!({ "tagKeys": keys });
-            edit_tags(txn, &resource, |t| t.retain(|k, _| !keys.contains(k))).map(|_| ())
-        })
+        self.admin_op(
+            actor,
+            "UntagResource",
+            arn.to_string(),
+            api_of(&resource),
+            move |txn| {
+                txn.detail = serde_json::json!({ "tagKeys": keys });
+                edit_tags(txn, &resource, |t| t.retain(|k, _| !keys.contains(k))).map(|_| ())
+            },
+        )
         .await
     }
 }

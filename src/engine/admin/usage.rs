@@ -10,8 +10,8 @@ use super::{Actor, AdminTxn};
 use crate::engine::Gateway;
 use crate::model::patch::{apply_api_key_patch, apply_usage_plan_patch, validate_usage_plan};
 use crate::model::{
-    AdminError, ApiKey, ApiStage, PatchOperation, QuotaSettings, ThrottleSettings, UsagePlan, UsagePlanKey, ids,
-    now_epoch_seconds,
+    AdminError, ApiKey, ApiStage, PatchOperation, QuotaSettings, ThrottleSettings, UsagePlan,
+    UsagePlanKey, ids, now_epoch_seconds,
 };
 use crate::store::Change;
 
@@ -66,7 +66,9 @@ pub struct CreateUsagePlanKey {
 /// Fails unless every API stage of the plan names an existing API and stage.
 fn check_api_stages(txn: &AdminTxn<'_>, stages: &[ApiStage]) -> Result<(), AdminError> {
     for s in stages {
-        let exists = txn.api(&s.api_id).is_ok_and(|api| api.stages.contains_key(&s.stage));
+        let exists = txn
+            .api(&s.api_id)
+            .is_ok_and(|api| api.stages.contains_key(&s.stage));
         if !exists {
             return Err(AdminError::bad_request(format!(
                 "Invalid API Stage {{api: {}, stage: {}}} specified for usageplan",
@@ -78,12 +80,26 @@ fn check_api_stages(txn: &AdminTxn<'_>, stages: &[ApiStage]) -> Result<(), Admin
 }
 
 /// A key may be in many plans but in at most one plan per API stage (model.md §11).
-fn check_one_plan_per_stage(txn: &AdminTxn<'_>, key_id: &str, plan: &UsagePlan) -> Result<(), AdminError> {
+fn check_one_plan_per_stage(
+    txn: &AdminTxn<'_>,
+    key_id: &str,
+    plan: &UsagePlan,
+) -> Result<(), AdminError> {
     let usage = txn.usage();
-    for (other_id, _) in usage.usage_plan_keys.iter().filter(|(p, k)| k == key_id && *p != plan.id) {
-        let Some(other) = usage.usage_plans.get(other_id) else { continue };
+    for (other_id, _) in usage
+        .usage_plan_keys
+        .iter()
+        .filter(|(p, k)| k == key_id && *p != plan.id)
+    {
+        let Some(other) = usage.usage_plans.get(other_id) else {
+            continue;
+        };
         for s in &plan.api_stages {
-            if other.api_stages.iter().any(|o| o.api_id == s.api_id && o.stage == s.stage) {
+            if other
+                .api_stages
+                .iter()
+                .any(|o| o.api_id == s.api_id && o.stage == s.stage)
+            {
                 return Err(AdminError::conflict(format!(
                     "Usage Plan {} cannot be added because API Key {key_id} cannot reference multiple Usage Plans with the same API Stage: {}:{}",
                     plan.id, s.api_id, s.stage
@@ -96,13 +112,19 @@ fn check_one_plan_per_stage(txn: &AdminTxn<'_>, key_id: &str, plan: &UsagePlan) 
 
 fn validate_key_value(value: &str) -> Result<(), AdminError> {
     if value.len() < 20 || value.len() > 128 || !value.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(AdminError::bad_request("API Key value should be at least 20 characters of a-zA-Z0-9 (at most 128)"));
+        return Err(AdminError::bad_request(
+            "API Key value should be at least 20 characters of a-zA-Z0-9 (at most 128)",
+        ));
     }
     Ok(())
 }
 
 impl Gateway {
-    pub async fn create_usage_plan(&self, actor: &Actor, input: CreateUsagePlan) -> Result<UsagePlan, AdminError> {
+    pub async fn create_usage_plan(
+        &self,
+        actor: &Actor,
+        input: CreateUsagePlan,
+    ) -> Result<UsagePlan, AdminError> {
         let plan = UsagePlan {
             id: ids::new_id(6),
             name: input.name,
@@ -117,8 +139,11 @@ impl Gateway {
         let target = format!("usageplans/{}", plan.id);
         self.admin_op(actor, "CreateUsagePlan", target, None, move |txn| {
             check_api_stages(txn, &plan.api_stages)?;
-            txn.usage_mut().usage_plans.insert(plan.id.clone(), plan.clone());
-            txn.changes.push(Change::PutUsagePlan(Box::new(plan.clone())));
+            txn.usage_mut()
+                .usage_plans
+                .insert(plan.id.clone(), plan.clone());
+            txn.changes
+                .push(Change::PutUsagePlan(Box::new(plan.clone())));
             txn.detail = serde_json::json!({ "name": plan.name });
             Ok(plan)
         })
@@ -131,48 +156,93 @@ impl Gateway {
         admin
             .usage_plans
             .values()
-            .filter(|p| key_id.is_none_or(|k| admin.usage_plan_keys.iter().any(|(plan, key)| *plan == p.id && key == k)))
+            .filter(|p| {
+                key_id.is_none_or(|k| {
+                    admin
+                        .usage_plan_keys
+                        .iter()
+                        .any(|(plan, key)| *plan == p.id && key == k)
+                })
+            })
             .cloned()
             .collect()
     }
 
     pub fn get_usage_plan(&self, plan_id: &str) -> Result<UsagePlan, AdminError> {
-        self.read(|a| a.usage_plans.get(plan_id).cloned().ok_or_else(|| AdminError::not_found(PLAN_NOT_FOUND)))
+        self.read(|a| {
+            a.usage_plans
+                .get(plan_id)
+                .cloned()
+                .ok_or_else(|| AdminError::not_found(PLAN_NOT_FOUND))
+        })
     }
 
-    pub async fn update_usage_plan(&self, actor: &Actor, plan_id: &str, ops: Vec<PatchOperation>) -> Result<UsagePlan, AdminError> {
+    pub async fn update_usage_plan(
+        &self,
+        actor: &Actor,
+        plan_id: &str,
+        ops: Vec<PatchOperation>,
+    ) -> Result<UsagePlan, AdminError> {
         let id = plan_id.to_string();
-        self.admin_op(actor, "UpdateUsagePlan", format!("usageplans/{plan_id}"), None, move |txn| {
-            let mut plan = txn.usage().usage_plans.get(&id).cloned().ok_or_else(|| AdminError::not_found(PLAN_NOT_FOUND))?;
-            apply_usage_plan_patch(&mut plan, &ops)?;
-            check_api_stages(txn, &plan.api_stages)?;
-            let keys: Vec<String> = txn.usage().usage_plan_keys.iter().filter(|(p, _)| *p == id).map(|(_, k)| k.clone()).collect();
-            for key in &keys {
-                check_one_plan_per_stage(txn, key, &plan)?;
-            }
-            txn.detail = serde_json::to_value(&ops).unwrap_or_default();
-            txn.usage_mut().usage_plans.insert(id.clone(), plan.clone());
-            txn.changes.push(Change::PutUsagePlan(Box::new(plan.clone())));
-            Ok(plan)
-        })
+        self.admin_op(
+            actor,
+            "UpdateUsagePlan",
+            format!("usageplans/{plan_id}"),
+            None,
+            move |txn| {
+                let mut plan = txn
+                    .usage()
+                    .usage_plans
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| AdminError::not_found(PLAN_NOT_FOUND))?;
+                apply_usage_plan_patch(&mut plan, &ops)?;
+                check_api_stages(txn, &plan.api_stages)?;
+                let keys: Vec<String> = txn
+                    .usage()
+                    .usage_plan_keys
+                    .iter()
+                    .filter(|(p, _)| *p == id)
+                    .map(|(_, k)| k.clone())
+                    .collect();
+                for key in &keys {
+                    check_one_plan_per_stage(txn, key, &plan)?;
+                }
+                txn.detail = serde_json::to_value(&ops).unwrap_or_default();
+                txn.usage_mut().usage_plans.insert(id.clone(), plan.clone());
+                txn.changes
+                    .push(Change::PutUsagePlan(Box::new(plan.clone())));
+                Ok(plan)
+            },
+        )
         .await
     }
 
     pub async fn delete_usage_plan(&self, actor: &Actor, plan_id: &str) -> Result<(), AdminError> {
         let id = plan_id.to_string();
-        self.admin_op(actor, "DeleteUsagePlan", format!("usageplans/{plan_id}"), None, move |txn| {
-            let usage = txn.usage_mut();
-            if usage.usage_plans.shift_remove(&id).is_none() {
-                return Err(AdminError::not_found(PLAN_NOT_FOUND));
-            }
-            usage.usage_plan_keys.retain(|(p, _)| *p != id);
-            txn.changes.push(Change::DeleteUsagePlan(id.clone()));
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "DeleteUsagePlan",
+            format!("usageplans/{plan_id}"),
+            None,
+            move |txn| {
+                let usage = txn.usage_mut();
+                if usage.usage_plans.shift_remove(&id).is_none() {
+                    return Err(AdminError::not_found(PLAN_NOT_FOUND));
+                }
+                usage.usage_plan_keys.retain(|(p, _)| *p != id);
+                txn.changes.push(Change::DeleteUsagePlan(id.clone()));
+                Ok(())
+            },
+        )
         .await
     }
 
-    pub async fn create_api_key(&self, actor: &Actor, input: CreateApiKey) -> Result<ApiKey, AdminError> {
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        input: CreateApiKey,
+    ) -> Result<ApiKey, AdminError> {
         let value = match input.value {
             Some(v) => {
                 validate_key_value(&v)?;
@@ -190,31 +260,45 @@ impl Gateway {
             enabled: input.enabled,
             created_date: now,
             last_updated_date: now,
-            stage_keys: input.stage_keys.iter().map(|s| format!("{}/{}", s.rest_api_id, s.stage_name)).collect(),
+            stage_keys: input
+                .stage_keys
+                .iter()
+                .map(|s| format!("{}/{}", s.rest_api_id, s.stage_name))
+                .collect(),
             tags: input.tags,
         };
         if key.name.chars().count() > 1024 {
-            return Err(AdminError::bad_request("API Key name must be at most 1024 characters"));
+            return Err(AdminError::bad_request(
+                "API Key name must be at most 1024 characters",
+            ));
         }
         let stage_keys = input.stage_keys;
-        self.admin_op(actor, "CreateApiKey", format!("apikeys/{}", key.id), None, move |txn| {
-            for s in &stage_keys {
-                let exists = txn.api(&s.rest_api_id).is_ok_and(|a| a.stages.contains_key(&s.stage_name));
-                if !exists {
-                    return Err(AdminError::bad_request(format!(
-                        "Invalid stage key specified: {}/{}",
-                        s.rest_api_id, s.stage_name
-                    )));
+        self.admin_op(
+            actor,
+            "CreateApiKey",
+            format!("apikeys/{}", key.id),
+            None,
+            move |txn| {
+                for s in &stage_keys {
+                    let exists = txn
+                        .api(&s.rest_api_id)
+                        .is_ok_and(|a| a.stages.contains_key(&s.stage_name));
+                    if !exists {
+                        return Err(AdminError::bad_request(format!(
+                            "Invalid stage key specified: {}/{}",
+                            s.rest_api_id, s.stage_name
+                        )));
+                    }
                 }
-            }
-            if txn.usage().api_keys.values().any(|k| k.value == key.value) {
-                return Err(AdminError::conflict("API Key already exists"));
-            }
-            txn.usage_mut().api_keys.insert(key.id.clone(), key.clone());
-            txn.changes.push(Change::PutApiKey(Box::new(key.clone())));
-            txn.detail = serde_json::json!({ "name": key.name });
-            Ok(key)
-        })
+                if txn.usage().api_keys.values().any(|k| k.value == key.value) {
+                    return Err(AdminError::conflict("API Key already exists"));
+                }
+                txn.usage_mut().api_keys.insert(key.id.clone(), key.clone());
+                txn.changes.push(Change::PutApiKey(Box::new(key.clone())));
+                txn.detail = serde_json::json!({ "name": key.name });
+                Ok(key)
+            },
+        )
         .await
     }
 
@@ -223,56 +307,119 @@ impl Gateway {
     }
 
     pub fn get_api_key(&self, key_id: &str) -> Result<ApiKey, AdminError> {
-        self.read(|a| a.api_keys.get(key_id).cloned().ok_or_else(|| AdminError::not_found(KEY_NOT_FOUND)))
+        self.read(|a| {
+            a.api_keys
+                .get(key_id)
+                .cloned()
+                .ok_or_else(|| AdminError::not_found(KEY_NOT_FOUND))
+        })
     }
 
-    pub async fn update_api_key(&self, actor: &Actor, key_id: &str, ops: Vec<PatchOperation>) -> Result<ApiKey, AdminError> {
+    pub async fn update_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &str,
+        ops: Vec<PatchOperation>,
+    ) -> Result<ApiKey, AdminError> {
         let id = key_id.to_string();
-        self.admin_op(actor, "UpdateApiKey", format!("apikeys/{key_id}"), None, move |txn| {
-            let mut key = txn.usage().api_keys.get(&id).cloned().ok_or_else(|| AdminError::not_found(KEY_NOT_FOUND))?;
-            apply_api_key_patch(&mut key, &ops)?;
-            key.last_updated_date = now_epoch_seconds();
-            txn.detail = serde_json::to_value(&ops).unwrap_or_default();
-            txn.usage_mut().api_keys.insert(id.clone(), key.clone());
-            txn.changes.push(Change::PutApiKey(Box::new(key.clone())));
-            Ok(key)
-        })
+        self.admin_op(
+            actor,
+            "UpdateApiKey",
+            format!("apikeys/{key_id}"),
+            None,
+            move |txn| {
+                let mut key = txn
+                    .usage()
+                    .api_keys
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| AdminError::not_found(KEY_NOT_FOUND))?;
+                apply_api_key_patch(&mut key, &ops)?;
+                key.last_updated_date = now_epoch_seconds();
+                txn.detail = serde_json::to_value(&ops).unwrap_or_default();
+                txn.usage_mut().api_keys.insert(id.clone(), key.clone());
+                txn.changes.push(Change::PutApiKey(Box::new(key.clone())));
+                Ok(key)
+            },
+        )
         .await
     }
 
     pub async fn delete_api_key(&self, actor: &Actor, key_id: &str) -> Result<(), AdminError> {
         let id = key_id.to_string();
-        self.admin_op(actor, "DeleteApiKey", format!("apikeys/{key_id}"), None, move |txn| {
-            let usage = txn.usage_mut();
-            if usage.api_keys.shift_remove(&id).is_none() {
-                return Err(AdminError::not_found(KEY_NOT_FOUND));
-            }
-            usage.usage_plan_keys.retain(|(_, k)| *k != id);
-            txn.changes.push(Change::DeleteApiKey(id.clone()));
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "DeleteApiKey",
+            format!("apikeys/{key_id}"),
+            None,
+            move |txn| {
+                let usage = txn.usage_mut();
+                if usage.api_keys.shift_remove(&id).is_none() {
+                    return Err(AdminError::not_found(KEY_NOT_FOUND));
+                }
+                usage.usage_plan_keys.retain(|(_, k)| *k != id);
+                txn.changes.push(Change::DeleteApiKey(id.clone()));
+                Ok(())
+            },
+        )
         .await
     }
 
-    pub async fn create_usage_plan_key(&self, actor: &Actor, plan_id: &str, input: CreateUsagePlanKey) -> Result<UsagePlanKey, AdminError> {
+    pub async fn create_usage_plan_key(
+        &self,
+        actor: &Actor,
+        plan_id: &str,
+        input: CreateUsagePlanKey,
+    ) -> Result<UsagePlanKey, AdminError> {
         if input.key_type != "API_KEY" {
-            return Err(AdminError::bad_request(format!("Invalid key type specified: '{}'. Must be API_KEY", input.key_type)));
+            return Err(AdminError::bad_request(format!(
+                "Invalid key type specified: '{}'. Must be API_KEY",
+                input.key_type
+            )));
         }
         let plan_id = plan_id.to_string();
         let target = format!("usageplans/{plan_id}/keys/{}", input.key_id);
         self.admin_op(actor, "CreateUsagePlanKey", target, None, move |txn| {
             let usage = txn.usage();
-            let plan = usage.usage_plans.get(&plan_id).cloned().ok_or_else(|| AdminError::not_found(PLAN_NOT_FOUND))?;
-            let key = usage.api_keys.get(&input.key_id).cloned().ok_or_else(|| AdminError::not_found(KEY_NOT_FOUND))?;
-            if usage.usage_plan_keys.iter().any(|(p, k)| *p == plan_id && *k == key.id) {
-                return Err(AdminError::conflict(format!("Usage Plan {plan_id} already contains API Key {}", key.id)));
+            let plan = usage
+                .usage_plans
+                .get(&plan_id)
+                .cloned()
+                .ok_or_else(|| AdminError::not_found(PLAN_NOT_FOUND))?;
+            let key = usage
+                .api_keys
+                .get(&input.key_id)
+                .cloned()
+                .ok_or_else(|| AdminError::not_found(KEY_NOT_FOUND))?;
+            if usage
+                .usage_plan_keys
+                .iter()
+                .any(|(p, k)| *p == plan_id && *k == key.id)
+            {
+                return Err(AdminError::conflict(format!(
+                    "Usage Plan {plan_id} already contains API Key {}",
+                    key.id
+                )));
             }
-            if usage.usage_plan_keys.iter().filter(|(_, k)| *k == key.id).count() >= MAX_PLANS_PER_KEY {
-                return Err(AdminError::LimitExceeded(format!("An API Key can be in at most {MAX_PLANS_PER_KEY} usage plans")));
+            if usage
+                .usage_plan_keys
+                .iter()
+                .filter(|(_, k)| *k == key.id)
+                .count()
+                >= MAX_PLANS_PER_KEY
+            {
+                return Err(AdminError::LimitExceeded(format!(
+                    "An API Key can be in at most {MAX_PLANS_PER_KEY} usage plans"
+                )));
             }
             check_one_plan_per_stage(txn, &key.id, &plan)?;
-            txn.usage_mut().usage_plan_keys.push((plan_id.clone(), key.id.clone()));
-            txn.changes.push(Change::PutUsagePlanKey { usage_plan_id: plan_id.clone(), key_id: key.id.clone() });
+            txn.usage_mut()
+                .usage_plan_keys
+                .push((plan_id.clone(), key.id.clone()));
+            txn.changes.push(Change::PutUsagePlanKey {
+                usage_plan_id: plan_id.clone(),
+                key_id: key.id.clone(),
+            });
             Ok(usage_plan_key(&key))
         })
         .await
@@ -292,32 +439,57 @@ impl Gateway {
         })
     }
 
-    pub fn get_usage_plan_key(&self, plan_id: &str, key_id: &str) -> Result<UsagePlanKey, AdminError> {
+    pub fn get_usage_plan_key(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+    ) -> Result<UsagePlanKey, AdminError> {
         self.list_usage_plan_keys(plan_id)?
             .into_iter()
             .find(|k| k.id == key_id)
             .ok_or_else(|| AdminError::not_found("Invalid Usage Plan Key identifier specified"))
     }
 
-    pub async fn delete_usage_plan_key(&self, actor: &Actor, plan_id: &str, key_id: &str) -> Result<(), AdminError> {
+    pub async fn delete_usage_plan_key(
+        &self,
+        actor: &Actor,
+        plan_id: &str,
+        key_id: &str,
+    ) -> Result<(), AdminError> {
         let (plan, key) = (plan_id.to_string(), key_id.to_string());
-        self.admin_op(actor, "DeleteUsagePlanKey", format!("usageplans/{plan_id}/keys/{key_id}"), None, move |txn| {
-            if !txn.usage().usage_plans.contains_key(&plan) {
-                return Err(AdminError::not_found(PLAN_NOT_FOUND));
-            }
-            let links = &mut txn.usage_mut().usage_plan_keys;
-            let before = links.len();
-            links.retain(|(p, k)| !(*p == plan && *k == key));
-            if links.len() == before {
-                return Err(AdminError::not_found("Invalid Usage Plan Key identifier specified"));
-            }
-            txn.changes.push(Change::DeleteUsagePlanKey { usage_plan_id: plan.clone(), key_id: key.clone() });
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "DeleteUsagePlanKey",
+            format!("usageplans/{plan_id}/keys/{key_id}"),
+            None,
+            move |txn| {
+                if !txn.usage().usage_plans.contains_key(&plan) {
+                    return Err(AdminError::not_found(PLAN_NOT_FOUND));
+                }
+                let links = &mut txn.usage_mut().usage_plan_keys;
+                let before = links.len();
+                links.retain(|(p, k)| !(*p == plan && *k == key));
+                if links.len() == before {
+                    return Err(AdminError::not_found(
+                        "Invalid Usage Plan Key identifier specified",
+                    ));
+                }
+                txn.changes.push(Change::DeleteUsagePlanKey {
+                    usage_plan_id: plan.clone(),
+                    key_id: key.clone(),
+                });
+                Ok(())
+            },
+        )
         .await
     }
 }
 
 fn usage_plan_key(key: &ApiKey) -> UsagePlanKey {
-    UsagePlanKey { id: key.id.clone(), key_type: "API_KEY".into(), value: key.value.clone(), name: Some(key.name.clone()) }
+    UsagePlanKey {
+        id: key.id.clone(),
+        key_type: "API_KEY".into(),
+        value: key.value.clone(),
+        name: Some(key.name.clone()),
+    }
 }

@@ -3,8 +3,8 @@
 
 use super::PatchOperation;
 use super::values::{
-    SET, apply_list_item, apply_map_entry, expect_ops, invalid_path, map_key, parse_bool, parse_enum,
-    parse_int, segments, set_optional, string_value, value,
+    SET, apply_list_item, apply_map_entry, expect_ops, invalid_path, map_key, parse_bool,
+    parse_enum, parse_int, segments, set_optional, string_value, value,
 };
 use crate::model::validate::{validate_model, validate_request_validator};
 use crate::model::{AdminError, Authorizer, GatewayResponse, Model, RequestValidator};
@@ -25,7 +25,10 @@ const AUTHORIZER_PATHS: &[&str] = &[
 pub const MAX_AUTHORIZER_TTL: i64 = 3600;
 
 /// Applies UpdateAuthorizer patch operations, then validates the result; all or nothing.
-pub fn apply_authorizer_patch(authorizer: &mut Authorizer, ops: &[PatchOperation]) -> Result<(), AdminError> {
+pub fn apply_authorizer_patch(
+    authorizer: &mut Authorizer,
+    ops: &[PatchOperation],
+) -> Result<(), AdminError> {
     let mut next = authorizer.clone();
     for op in ops {
         let segs = segments(op)?;
@@ -36,13 +39,18 @@ pub fn apply_authorizer_patch(authorizer: &mut Authorizer, ops: &[PatchOperation
             }
             ["type"] => {
                 expect_ops(op, SET)?;
-                next.authorizer_type =
-                    parse_enum(op, &["TOKEN", "REQUEST", "COGNITO_USER_POOLS"], "authorizer type")?;
+                next.authorizer_type = parse_enum(
+                    op,
+                    &["TOKEN", "REQUEST", "COGNITO_USER_POOLS"],
+                    "authorizer type",
+                )?;
             }
             ["authorizerUri"] => set_optional(op, &mut next.authorizer_uri)?,
             ["authorizerCredentials"] => set_optional(op, &mut next.authorizer_credentials)?,
             ["identitySource"] => set_optional(op, &mut next.identity_source)?,
-            ["identityValidationExpression"] => set_optional(op, &mut next.identity_validation_expression)?,
+            ["identityValidationExpression"] => {
+                set_optional(op, &mut next.identity_validation_expression)?
+            }
             ["authType"] => set_optional(op, &mut next.auth_type)?,
             ["authorizerResultTtlInSeconds"] => {
                 next.authorizer_result_ttl_in_seconds = match op.op {
@@ -59,7 +67,9 @@ pub fn apply_authorizer_patch(authorizer: &mut Authorizer, ops: &[PatchOperation
                 };
             }
             ["providerARNs"] => apply_list_item(&mut next.provider_a_r_ns, op, None)?,
-            ["providerARNs", rest @ ..] => apply_list_item(&mut next.provider_a_r_ns, op, Some(map_key(rest)))?,
+            ["providerARNs", rest @ ..] => {
+                apply_list_item(&mut next.provider_a_r_ns, op, Some(map_key(rest)))?
+            }
             _ => return Err(invalid_path(op, AUTHORIZER_PATHS)),
         }
     }
@@ -68,10 +78,17 @@ pub fn apply_authorizer_patch(authorizer: &mut Authorizer, ops: &[PatchOperation
     Ok(())
 }
 
-const VALIDATOR_PATHS: &[&str] = &["/name", "/validateRequestBody", "/validateRequestParameters"];
+const VALIDATOR_PATHS: &[&str] = &[
+    "/name",
+    "/validateRequestBody",
+    "/validateRequestParameters",
+];
 
 /// Applies UpdateRequestValidator patch operations; all or nothing.
-pub fn apply_request_validator_patch(validator: &mut RequestValidator, ops: &[PatchOperation]) -> Result<(), AdminError> {
+pub fn apply_request_validator_patch(
+    validator: &mut RequestValidator,
+    ops: &[PatchOperation],
+) -> Result<(), AdminError> {
     let mut next = validator.clone();
     for op in ops {
         let segs = segments(op)?;
@@ -122,12 +139,18 @@ pub fn apply_model_patch(model: &mut Model, ops: &[PatchOperation]) -> Result<()
     Ok(())
 }
 
-const GATEWAY_RESPONSE_PATHS: &[&str] =
-    &["/statusCode", "/responseParameters/{key}", "/responseTemplates/{contentType}"];
+const GATEWAY_RESPONSE_PATHS: &[&str] = &[
+    "/statusCode",
+    "/responseParameters/{key}",
+    "/responseTemplates/{contentType}",
+];
 
 /// Applies UpdateGatewayResponse patch operations to the effective response (the default one
 /// when it was not customised); the result is customised (`defaultResponse: false`).
-pub fn apply_gateway_response_patch(response: &mut GatewayResponse, ops: &[PatchOperation]) -> Result<(), AdminError> {
+pub fn apply_gateway_response_patch(
+    response: &mut GatewayResponse,
+    ops: &[PatchOperation],
+) -> Result<(), AdminError> {
     let mut next = response.clone();
     for op in ops {
         let segs = segments(op)?;
@@ -138,12 +161,18 @@ pub fn apply_gateway_response_patch(response: &mut GatewayResponse, ops: &[Patch
                     crate::model::validate::validate_status_code(code)?;
                 }
             }
-            ["responseParameters", rest @ ..] if !rest.is_empty() => {
-                apply_map_entry(&mut next.response_parameters, op, map_key(rest), string_value)?
-            }
-            ["responseTemplates", rest @ ..] if !rest.is_empty() => {
-                apply_map_entry(&mut next.response_templates, op, map_key(rest), string_value)?
-            }
+            ["responseParameters", rest @ ..] if !rest.is_empty() => apply_map_entry(
+                &mut next.response_parameters,
+                op,
+                map_key(rest),
+                string_value,
+            )?,
+            ["responseTemplates", rest @ ..] if !rest.is_empty() => apply_map_entry(
+                &mut next.response_templates,
+                op,
+                map_key(rest),
+                string_value,
+            )?,
             _ => return Err(invalid_path(op, GATEWAY_RESPONSE_PATHS)),
         }
     }

@@ -1,8 +1,8 @@
 //! UpdateUsagePlan and UpdateApiKey patch operations (model.md §11).
 
 use super::values::{
-    SET, SET_OR_REMOVE, apply_list_item, expect_ops, invalid_path, parse_bool, parse_enum, parse_f64, parse_int,
-    segments, set_optional, value,
+    SET, SET_OR_REMOVE, apply_list_item, expect_ops, invalid_path, parse_bool, parse_enum,
+    parse_f64, parse_int, segments, set_optional, value,
 };
 use super::{PatchOp, PatchOperation, unescape_segment};
 use crate::model::{AdminError, ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
@@ -28,7 +28,10 @@ const RATE_MESSAGE: &str = "Invalid throttle rate limit: must be a non-negative 
 
 /// Applies UpdateUsagePlan patch operations; all or nothing. Whether the API stages named in
 /// `/apiStages` exist is the engine's check.
-pub fn apply_usage_plan_patch(plan: &mut UsagePlan, ops: &[PatchOperation]) -> Result<(), AdminError> {
+pub fn apply_usage_plan_patch(
+    plan: &mut UsagePlan,
+    ops: &[PatchOperation],
+) -> Result<(), AdminError> {
     let mut next = plan.clone();
     for op in ops {
         apply_usage_plan_op(&mut next, op)?;
@@ -43,7 +46,10 @@ pub fn validate_usage_plan(plan: &UsagePlan) -> Result<(), AdminError> {
     if plan.name.trim().is_empty() {
         return Err(AdminError::bad_request("Usage Plan name must be non-empty"));
     }
-    let throttles = plan.throttle.iter().chain(plan.api_stages.iter().flat_map(|s| s.throttle.values()));
+    let throttles = plan
+        .throttle
+        .iter()
+        .chain(plan.api_stages.iter().flat_map(|s| s.throttle.values()));
     for t in throttles {
         if t.burst_limit.is_some_and(|b| b < 0) {
             return Err(AdminError::bad_request(BURST_MESSAGE));
@@ -54,10 +60,14 @@ pub fn validate_usage_plan(plan: &UsagePlan) -> Result<(), AdminError> {
     }
     if let Some(q) = &plan.quota {
         if q.limit < 0 {
-            return Err(AdminError::bad_request("Invalid quota limit: must be a non-negative integer"));
+            return Err(AdminError::bad_request(
+                "Invalid quota limit: must be a non-negative integer",
+            ));
         }
         if q.offset < 0 || (q.limit > 0 && q.offset >= q.limit) {
-            return Err(AdminError::bad_request("Quota offset must be a non-negative integer smaller than the limit"));
+            return Err(AdminError::bad_request(
+                "Quota offset must be a non-negative integer smaller than the limit",
+            ));
         }
     }
     for stage in &plan.api_stages {
@@ -68,9 +78,9 @@ pub fn validate_usage_plan(plan: &UsagePlan) -> Result<(), AdminError> {
         }
         for key in stage.throttle.keys() {
             let ok = key == "/*/*"
-                || key
-                    .rsplit_once('/')
-                    .is_some_and(|(path, verb)| path.starts_with('/') && crate::model::HTTP_METHODS.contains(&verb));
+                || key.rsplit_once('/').is_some_and(|(path, verb)| {
+                    path.starts_with('/') && crate::model::HTTP_METHODS.contains(&verb)
+                });
             if !ok {
                 return Err(AdminError::bad_request(format!(
                     "Invalid method throttle key '{key}'. Must be /{{resourcePath}}/{{httpMethod}}"
@@ -104,7 +114,11 @@ fn apply_usage_plan_op(plan: &mut UsagePlan, op: &PatchOperation) -> Result<(), 
             plan.throttle = None;
             Ok(())
         }
-        ["throttle", field] => set_throttle(plan.throttle.get_or_insert_with(ThrottleSettings::default), op, field),
+        ["throttle", field] => set_throttle(
+            plan.throttle.get_or_insert_with(ThrottleSettings::default),
+            op,
+            field,
+        ),
         ["quota"] if op.op == PatchOp::Remove => {
             plan.quota = None;
             Ok(())
@@ -113,9 +127,25 @@ fn apply_usage_plan_op(plan: &mut UsagePlan, op: &PatchOperation) -> Result<(), 
             expect_ops(op, SET)?;
             let quota = plan.quota.get_or_insert_with(QuotaSettings::default);
             match *field {
-                "limit" => quota.limit = parse_int(op, 0, i64::MAX, "Invalid quota limit: must be a non-negative integer")?,
-                "offset" => quota.offset = parse_int(op, 0, i64::MAX, "Invalid quota offset: must be a non-negative integer")?,
-                "period" => quota.period = parse_enum(op, &["DAY", "WEEK", "MONTH"], "quota period")?,
+                "limit" => {
+                    quota.limit = parse_int(
+                        op,
+                        0,
+                        i64::MAX,
+                        "Invalid quota limit: must be a non-negative integer",
+                    )?
+                }
+                "offset" => {
+                    quota.offset = parse_int(
+                        op,
+                        0,
+                        i64::MAX,
+                        "Invalid quota offset: must be a non-negative integer",
+                    )?
+                }
+                "period" => {
+                    quota.period = parse_enum(op, &["DAY", "WEEK", "MONTH"], "quota period")?
+                }
                 _ => return Err(invalid_path(op, USAGE_PLAN_PATHS)),
             }
             Ok(())
@@ -124,15 +154,24 @@ fn apply_usage_plan_op(plan: &mut UsagePlan, op: &PatchOperation) -> Result<(), 
             expect_ops(op, &[PatchOp::Add, PatchOp::Remove])?;
             let (api_id, stage) = api_stage_value(op)?;
             if op.op == PatchOp::Add {
-                if plan.api_stages.iter().any(|s| s.api_id == api_id && s.stage == stage) {
+                if plan
+                    .api_stages
+                    .iter()
+                    .any(|s| s.api_id == api_id && s.stage == stage)
+                {
                     return Err(AdminError::conflict(format!(
                         "API Stage {api_id}:{stage} is already associated with this usage plan"
                     )));
                 }
-                plan.api_stages.push(ApiStage { api_id, stage, throttle: Default::default() });
+                plan.api_stages.push(ApiStage {
+                    api_id,
+                    stage,
+                    throttle: Default::default(),
+                });
             } else {
                 let before = plan.api_stages.len();
-                plan.api_stages.retain(|s| !(s.api_id == api_id && s.stage == stage));
+                plan.api_stages
+                    .retain(|s| !(s.api_id == api_id && s.stage == stage));
                 if plan.api_stages.len() == before {
                     return Err(AdminError::not_found(format!(
                         "Invalid API Stage {{api: {api_id}, stage: {stage}}} specified for usageplan {}",
@@ -158,12 +197,28 @@ fn apply_usage_plan_op(plan: &mut UsagePlan, op: &PatchOperation) -> Result<(), 
     }
 }
 
-fn set_throttle(t: &mut ThrottleSettings, op: &PatchOperation, field: &str) -> Result<(), AdminError> {
+fn set_throttle(
+    t: &mut ThrottleSettings,
+    op: &PatchOperation,
+    field: &str,
+) -> Result<(), AdminError> {
     expect_ops(op, SET_OR_REMOVE)?;
     let remove = op.op == PatchOp::Remove;
     match field {
-        "burstLimit" => t.burst_limit = if remove { None } else { Some(parse_int(op, 0, i64::MAX, BURST_MESSAGE)?) },
-        "rateLimit" => t.rate_limit = if remove { None } else { Some(parse_f64(op, 0.0, f64::MAX, RATE_MESSAGE)?) },
+        "burstLimit" => {
+            t.burst_limit = if remove {
+                None
+            } else {
+                Some(parse_int(op, 0, i64::MAX, BURST_MESSAGE)?)
+            }
+        }
+        "rateLimit" => {
+            t.rate_limit = if remove {
+                None
+            } else {
+                Some(parse_f64(op, 0.0, f64::MAX, RATE_MESSAGE)?)
+            }
+        }
         _ => return Err(invalid_path(op, USAGE_PLAN_PATHS)),
     }
     Ok(())
@@ -171,7 +226,11 @@ fn set_throttle(t: &mut ThrottleSettings, op: &PatchOperation, field: &str) -> R
 
 /// `/apiStages/{apiId}:{stage}/throttle/{resourcePath...}/{VERB}[/{burstLimit|rateLimit}]`.
 /// The resource path may come escaped (`~1pets`) or as plain segments (`pets`).
-fn apply_method_throttle(api_stage: &mut ApiStage, op: &PatchOperation, rest: &[&str]) -> Result<(), AdminError> {
+fn apply_method_throttle(
+    api_stage: &mut ApiStage,
+    op: &PatchOperation,
+    rest: &[&str],
+) -> Result<(), AdminError> {
     let (field, method_segs) = match rest.last().copied() {
         Some(f @ ("burstLimit" | "rateLimit")) => (Some(f), &rest[..rest.len() - 1]),
         _ => (None, rest),
@@ -201,7 +260,11 @@ fn method_throttle_key(segs: &[&str]) -> Option<String> {
     let verb = verb.to_ascii_uppercase();
     let path: Vec<String> = path.iter().map(|s| unescape_segment(s)).collect();
     let joined = path.join("/");
-    let path = if joined.starts_with('/') { joined } else { format!("/{joined}") };
+    let path = if joined.starts_with('/') {
+        joined
+    } else {
+        format!("/{joined}")
+    };
     if path == "/*" && verb == "*" {
         return Some("/*/*".to_string());
     }
@@ -216,11 +279,19 @@ fn split_api_stage(s: &str) -> Option<(String, String)> {
 fn api_stage_value(op: &PatchOperation) -> Result<(String, String), AdminError> {
     let v = value(op)?;
     split_api_stage(v).ok_or_else(|| {
-        AdminError::bad_request(format!("Invalid API Stage specified: '{v}'. Must be {{restApiId}}:{{stageName}}"))
+        AdminError::bad_request(format!(
+            "Invalid API Stage specified: '{v}'. Must be {{restApiId}}:{{stageName}}"
+        ))
     })
 }
 
-const API_KEY_PATHS: &[&str] = &["/name", "/description", "/enabled", "/customerId", "/stages"];
+const API_KEY_PATHS: &[&str] = &[
+    "/name",
+    "/description",
+    "/enabled",
+    "/customerId",
+    "/stages",
+];
 
 /// Applies UpdateApiKey patch operations; all or nothing.
 pub fn apply_api_key_patch(key: &mut ApiKey, ops: &[PatchOperation]) -> Result<(), AdminError> {
@@ -255,7 +326,11 @@ mod tests {
         let mut plan = UsagePlan {
             id: "p".into(),
             name: "n".into(),
-            api_stages: vec![ApiStage { api_id: "a".into(), stage: "prod".into(), throttle: Default::default() }],
+            api_stages: vec![ApiStage {
+                api_id: "a".into(),
+                stage: "prod".into(),
+                throttle: Default::default(),
+            }],
             ..Default::default()
         };
         apply_usage_plan_patch(
@@ -269,21 +344,38 @@ mod tests {
         let t = &plan.api_stages[0].throttle;
         assert_eq!(t["/pets/GET"].rate_limit, Some(5.0));
         assert_eq!(t["/pets/{id}/PUT"].burst_limit, Some(2));
-        let err = apply_usage_plan_patch(&mut plan, &[PatchOperation::replace("/bogus", "1")]).unwrap_err();
+        let err = apply_usage_plan_patch(&mut plan, &[PatchOperation::replace("/bogus", "1")])
+            .unwrap_err();
         assert!(err.message().starts_with("Invalid patch path '/bogus'"));
-        apply_usage_plan_patch(&mut plan, &[PatchOperation::remove("/apiStages/a:prod/throttle/~1pets/GET")]).unwrap();
+        apply_usage_plan_patch(
+            &mut plan,
+            &[PatchOperation::remove(
+                "/apiStages/a:prod/throttle/~1pets/GET",
+            )],
+        )
+        .unwrap();
         assert_eq!(plan.api_stages[0].throttle.len(), 1);
     }
 
     #[test]
     fn api_stage_links_are_added_and_removed() {
-        let mut plan = UsagePlan { id: "p".into(), name: "n".into(), ..Default::default() };
-        apply_usage_plan_patch(&mut plan, &[PatchOperation::add("/apiStages", "abc:prod")]).unwrap();
+        let mut plan = UsagePlan {
+            id: "p".into(),
+            name: "n".into(),
+            ..Default::default()
+        };
+        apply_usage_plan_patch(&mut plan, &[PatchOperation::add("/apiStages", "abc:prod")])
+            .unwrap();
         assert!(matches!(
             apply_usage_plan_patch(&mut plan, &[PatchOperation::add("/apiStages", "abc:prod")]),
             Err(AdminError::Conflict(_))
         ));
-        let remove = PatchOperation { op: PatchOp::Remove, path: "/apiStages".into(), value: Some("abc:prod".into()), from: None };
+        let remove = PatchOperation {
+            op: PatchOp::Remove,
+            path: "/apiStages".into(),
+            value: Some("abc:prod".into()),
+            from: None,
+        };
         apply_usage_plan_patch(&mut plan, &[remove]).unwrap();
         assert!(plan.api_stages.is_empty());
     }
