@@ -20,23 +20,55 @@ async fn boto3_builds_deploys_updates_exports_and_deletes_an_api() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/mgmt_boto3.py");
     let mut cmd = tokio::process::Command::new(&python);
     aws_env(&mut cmd);
-    let out = cmd.arg(script).arg(t.base()).arg(format!("http://{backend}")).output().await.expect("run python");
+    let out = cmd
+        .arg(script)
+        .arg(t.base())
+        .arg(format!("http://{backend}"))
+        .output()
+        .await
+        .expect("run python");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "boto3 script failed:\n{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    let summary: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or_default()).expect("summary JSON");
+    assert!(
+        out.status.success(),
+        "boto3 script failed:\n{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.trim().lines().last().unwrap_or_default())
+            .expect("summary JSON");
     let api_id = summary["apiId"].as_str().expect("api id");
 
     assert!(t.gw.get_rest_api(api_id).is_err(), "the API was deleted");
     let imported = summary["importedId"].as_str().expect("imported id");
-    assert_eq!(t.gw.get_rest_api(imported).expect("imported API").name, "boto3-api");
+    assert_eq!(
+        t.gw.get_rest_api(imported).expect("imported API").name,
+        "boto3-api"
+    );
 
     let audit = t.gw.audit_log(200).expect("audit log");
-    let actions: Vec<&str> = audit.iter().filter(|r| r.actor == ACCESS_KEY).map(|r| r.action.as_str()).collect();
+    let actions: Vec<&str> = audit
+        .iter()
+        .filter(|r| r.actor == ACCESS_KEY)
+        .map(|r| r.action.as_str())
+        .collect();
     for expected in [
-        "CreateRestApi", "CreateResource", "PutMethod", "PutIntegration", "PutMethodResponse", "PutIntegrationResponse",
-        "CreateDeployment", "UpdateStage", "ImportRestApi", "FlushStageCache", "TagResource", "DeleteRestApi",
+        "CreateRestApi",
+        "CreateResource",
+        "PutMethod",
+        "PutIntegration",
+        "PutMethodResponse",
+        "PutIntegrationResponse",
+        "CreateDeployment",
+        "UpdateStage",
+        "ImportRestApi",
+        "FlushStageCache",
+        "TagResource",
+        "DeleteRestApi",
     ] {
-        assert!(actions.contains(&expected), "{expected} missing from the audit log: {actions:?}");
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from the audit log: {actions:?}"
+        );
     }
     assert!(audit.iter().all(|r| r.actor == ACCESS_KEY));
     t.stop().await;

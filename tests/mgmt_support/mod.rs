@@ -20,20 +20,30 @@ pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 /// A backend answering every request with `{"backend":"echo","method":...,"uri":...}`.
 pub async fn echo_backend() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind backend");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
     let addr = listener.local_addr().expect("backend addr");
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let svc = service_fn(|req: Request<Incoming>| async move {
                     let body = serde_json::json!({ "backend": "echo", "method": req.method().as_str(), "uri": req.uri().to_string() });
                     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-                    r.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
-                    r.headers_mut().insert("x-backend", http::HeaderValue::from_static("echo"));
+                    r.headers_mut().insert(
+                        "content-type",
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                    r.headers_mut()
+                        .insert("x-backend", http::HeaderValue::from_static("echo"));
                     Ok::<_, Infallible>(r)
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -42,7 +52,9 @@ pub async fn echo_backend() -> SocketAddr {
 
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 /// `GWTUI_AWS_CLI`, else `aws` on PATH.
@@ -97,14 +109,26 @@ pub async fn mgmt(
     path: &str,
     body: Option<&str>,
 ) -> (u16, Option<String>, serde_json::Value) {
-    let mut req = client.request(method, format!("{base}{path}")).header("x-gwtui-actor", "test");
+    let mut req = client
+        .request(method, format!("{base}{path}"))
+        .header("x-gwtui-actor", "test");
     if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b.to_string());
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
     }
     let resp = req.send().await.expect("management call");
     let status = resp.status().as_u16();
-    let kind = resp.headers().get("x-amzn-errortype").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let kind = resp
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let text = resp.text().await.unwrap_or_default();
-    let json = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+    let json = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
     (status, kind, json)
 }
