@@ -76,7 +76,7 @@ async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<B
         ("GET", p) if p.starts_with("/pets/") => {
             let id = &p["/pets/".len()..];
             let pets: Vec<serde_json::Value> = serde_json::from_str(PETS).unwrap_or_default();
-            match pets.iter().find(|p| p["id"].to_string() == id) {
+            match pets.iter().find(|p| p["id"].as_u64().is_some_and(|n| id.parse() == Ok(n))) {
                 Some(pet) => json(StatusCode::OK, pet.to_string()),
                 None => json(StatusCode::NOT_FOUND, format!("{{\"message\":\"no pet {id}\"}}")),
             }

@@ -28,11 +28,17 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         .listen
         .parse()
         .with_context(|| format!("--listen {:?} is not an IP:PORT address", s.listen))?;
-    if !listen.ip().is_loopback() && s.config.server.admin_credentials.is_none() {
-        anyhow::bail!(
-            "refusing to listen on {listen}: a non-loopback address needs admin credentials (server.admin_credentials = \"ACCESS_KEY:SECRET\" in the config file)"
-        );
-    }
+    let admin_credentials = match s.config.server.admin_credentials.as_deref() {
+        None => None,
+        Some(pair) => {
+            let (key, secret) = pair
+                .split_once(':')
+                .filter(|(k, s)| !k.is_empty() && !s.is_empty())
+                .context("server.admin_credentials must be \"ACCESS_KEY:SECRET\"")?;
+            Some((key.to_string(), secret.to_string()))
+        }
+    };
+    crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
     let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None })?;
     let demo_api = if s.config.demo.enabled {
         let backend = crate::demo::start_backend().await.context("cannot start the demo backend")?;
@@ -47,7 +53,8 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     std::fs::write(&server_file, info.to_string()).with_context(|| format!("cannot write {}", server_file.display()))?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let serving = gw.clone();
-    let task = tokio::spawn(crate::server::serve(serving, listener, async {
+    let options = crate::server::ServerOptions { admin_credentials };
+    let task = tokio::spawn(crate::server::serve_with(serving, listener, options, async {
         let _ = rx.await;
     }));
     Ok(Running { gw, addr, demo_api, shutdown, task, server_file })
