@@ -7,4 +7,5 @@
 //! `tui` (the console).
 
 pub mod model;
+pub mod tui;
 pub mod vtl;

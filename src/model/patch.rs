@@ -40,15 +40,30 @@ pub struct PatchOperation {
 
 impl PatchOperation {
     pub fn replace(path: impl Into<String>, value: impl Into<String>) -> Self {
-        PatchOperation { op: PatchOp::Replace, path: path.into(), value: Some(value.into()), from: None }
+        PatchOperation {
+            op: PatchOp::Replace,
+            path: path.into(),
+            value: Some(value.into()),
+            from: None,
+        }
     }
 
     pub fn remove(path: impl Into<String>) -> Self {
-        PatchOperation { op: PatchOp::Remove, path: path.into(), value: None, from: None }
+        PatchOperation {
+            op: PatchOp::Remove,
+            path: path.into(),
+            value: None,
+            from: None,
+        }
     }
 
     pub fn copy(from: impl Into<String>, path: impl Into<String>) -> Self {
-        PatchOperation { op: PatchOp::Copy, path: path.into(), value: None, from: Some(from.into()) }
+        PatchOperation {
+            op: PatchOp::Copy,
+            path: path.into(),
+            value: None,
+            from: Some(from.into()),
+        }
     }
 }
 

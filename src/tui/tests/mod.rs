@@ -1,0 +1,1 @@
+//! Console tests: app logic (keys in, state and effects out) and rendering.
