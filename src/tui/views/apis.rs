@@ -27,6 +27,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     let sel = app.cursor(ViewKind::Apis, 0).min(rows.len() - 1);
     let height = usize::from(area.height.saturating_sub(3));
     let offset = offset_for(sel, height, rows.len());
+    let wide = area.width >= 120;
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|&i| {
@@ -42,31 +43,44 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 " "
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(format!("{marker}{}", r.id)),
                 Cell::from(r.name.clone()),
-                Cell::from(r.description.clone().unwrap_or_default()),
-                Cell::from(a.endpoint_url.clone()),
-                Cell::from(last),
-            ])
+            ];
+            if wide {
+                cells.push(Cell::from(r.description.clone().unwrap_or_default()));
+            }
+            cells.push(Cell::from(a.endpoint_url.clone()));
+            cells.push(Cell::from(last));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        table_rows,
-        [
-            Constraint::Length(12),
-            Constraint::Percentage(18),
-            Constraint::Percentage(25),
-            Constraint::Percentage(35),
-            Constraint::Min(14),
-        ],
-    )
-    .header(
-        Row::new(["ID", "NAME", "DESCRIPTION", "ENDPOINT", "LAST DEPLOYMENT"])
-            .style(t.get(Role::TableHeader)),
-    )
-    .row_highlight_style(t.get(Role::TableSelected))
-    .block(block);
+    let (widths, header) = if wide {
+        (
+            vec![
+                Constraint::Length(12),
+                Constraint::Length(18),
+                Constraint::Percentage(25),
+                Constraint::Min(20),
+                Constraint::Length(23),
+            ],
+            vec!["ID", "NAME", "DESCRIPTION", "ENDPOINT", "LAST DEPLOYMENT"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(12),
+                Constraint::Length(14),
+                Constraint::Min(10),
+                Constraint::Length(23),
+            ],
+            vec!["ID", "NAME", "ENDPOINT", "LAST DEPLOYMENT"],
+        )
+    };
+    let table = Table::new(table_rows, widths)
+        .header(Row::new(header).style(t.get(Role::TableHeader)))
+        .row_highlight_style(t.get(Role::TableSelected))
+        .block(block);
     let mut state = TableState::default()
         .with_offset(offset)
         .with_selected(Some(sel));
