@@ -6,6 +6,13 @@
 //! data plane behind one `Gateway` handle), `server` (hyper: invoke URLs + management API) and
 //! `tui` (the console).
 
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod engine;
 pub mod model;
+pub mod openapi;
+pub mod server;
+pub mod store;
 pub mod tui;
 pub mod vtl;

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod patch;
 pub mod plan;
 pub mod stage;
+pub mod validate;
 
 pub use api::*;
 pub use auth::*;

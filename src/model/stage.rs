@@ -38,6 +38,8 @@ pub enum CacheClusterStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UnauthorizedCacheControlHeaderStrategy {
+    /// serde's case rule would spell it `FAIL_WITH403`.
+    #[serde(rename = "FAIL_WITH_403")]
     FailWith403,
     #[default]
     SucceedWithResponseHeader,
@@ -45,8 +47,7 @@ pub enum UnauthorizedCacheControlHeaderStrategy {
 }
 
 /// Cache sizes AWS offers, in GB (model.md §9).
-pub const CACHE_CLUSTER_SIZES: [&str; 8] =
-    ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+pub const CACHE_CLUSTER_SIZES: [&str; 8] = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -1,7 +1,22 @@
 //! AWS PatchOperation (`op`/`path`/`value`/`from`), as UpdateStage, UpdateMethod,
-//! UpdateIntegration and friends take it.
+//! UpdateIntegration and friends take it, and the appliers for each entity.
+//!
+//! Every applier works on a clone and swaps it in only when the whole batch succeeded, so a
+//! failing operation leaves the target unchanged. Values arrive as strings (AWS's wire form) and
+//! are parsed strictly; errors are `AdminError::BadRequest` with AWS's message where it is known.
+
+mod integration;
+mod method;
+mod rest_api;
+mod stage;
+mod values;
 
 use serde::{Deserialize, Serialize};
+
+pub use integration::{apply_integration_patch, apply_integration_response_patch};
+pub use method::{apply_method_patch, apply_method_response_patch};
+pub use rest_api::{ResourceUpdate, apply_resource_patch, apply_rest_api_patch, patch_resource};
+pub use stage::{apply_stage_patch, parse_method_setting_path};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,6 +42,12 @@ impl PatchOp {
     }
 }
 
+impl std::fmt::Display for PatchOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchOperation {
@@ -42,6 +63,15 @@ impl PatchOperation {
     pub fn replace(path: impl Into<String>, value: impl Into<String>) -> Self {
         PatchOperation {
             op: PatchOp::Replace,
+            path: path.into(),
+            value: Some(value.into()),
+            from: None,
+        }
+    }
+
+    pub fn add(path: impl Into<String>, value: impl Into<String>) -> Self {
+        PatchOperation {
+            op: PatchOp::Add,
             path: path.into(),
             value: Some(value.into()),
             from: None,
@@ -70,4 +100,9 @@ impl PatchOperation {
 /// Unescapes one JSON-Pointer segment (`~1` → `/`, `~0` → `~`).
 pub fn unescape_segment(s: &str) -> String {
     s.replace("~1", "/").replace("~0", "~")
+}
+
+/// Escapes a string for use as one JSON-Pointer segment (`~` → `~0`, `/` → `~1`).
+pub fn escape_segment(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
 }

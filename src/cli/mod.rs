@@ -1,0 +1,197 @@
+//! The command line (clap). `gwtui` alone runs the engine and the console; `gwtui serve` runs
+//! the engine headless; the admin commands work on the data dir directly, or through the
+//! gwtui process that is serving it.
+
+mod client;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, ConfigFile, Paths};
+use client::Client;
+
+#[derive(Debug, Parser)]
+#[command(name = "gwtui", version, about = "A local AWS API Gateway (REST) workbench: gateway engine + terminal console")]
+pub struct Cli {
+    /// Data directory (default: the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file (default: config.toml in the platform config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Console theme: a name from themes/ or a TOML file.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+    /// Address to serve invoke URLs and the management API on.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Refuse dangerous console actions (flush, rollback, delete, canary weight, promote).
+    #[arg(long)]
+    pub readonly: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway headless.
+    Serve {
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Import an OpenAPI 3 / Swagger 2 file (JSON or YAML); prints the restApiId.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Mode::Merge)]
+        mode: Mode,
+        /// Merge into / overwrite this API instead of creating a new one.
+        #[arg(long, value_name = "ID")]
+        rest_api_id: Option<String>,
+        /// Fail the import on any warning.
+        #[arg(long)]
+        fail_on_warnings: bool,
+    },
+    /// Create a deployment and create or repoint STAGE at it; prints the deployment id.
+    Deploy {
+        rest_api_id: String,
+        stage: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A stage variable to set, KEY=VALUE (repeatable).
+        #[arg(long = "variable", value_name = "KEY=VALUE")]
+        variables: Vec<String>,
+    },
+    /// List the stages of an API with their deployment ids.
+    Stages { rest_api_id: String },
+    /// Point STAGE at an older deployment.
+    Rollback { rest_api_id: String, stage: String, deployment_id: String },
+    /// Print the resolved config, data and theme paths.
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Merge,
+    Overwrite,
+}
+
+/// Everything a command needs from flags and the config file.
+pub struct Settings {
+    pub paths: Paths,
+    pub config: ConfigFile,
+    pub listen: String,
+}
+
+pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings> {
+    let paths = config::resolve_paths(cli.config.as_deref(), cli.data_dir.as_deref())?;
+    let config = config::load(&paths.config_file, cli.config.is_some())?;
+    let listen = listen_flag
+        .or(cli.listen.as_deref())
+        .or(config.server.listen.as_deref())
+        .unwrap_or(config::DEFAULT_LISTEN)
+        .to_string();
+    Ok(Settings { paths, config, listen })
+}
+
+/// Runs the command line; the binary's `main` is a thin wrapper around this.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gwtui: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gwtui: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match &cli.command {
+        None => {
+            let s = settings(&cli, None)?;
+            serve::console(s, cli.theme.clone(), cli.readonly).await
+        }
+        Some(Command::Serve { listen }) => {
+            let s = settings(&cli, listen.as_deref())?;
+            serve::serve(s).await
+        }
+        Some(Command::Info) => {
+            let s = settings(&cli, None)?;
+            println!("config file: {}", s.paths.config_file.display());
+            println!("config dir:  {}", s.paths.config_dir.display());
+            println!("data dir:    {}", s.paths.data_dir.display());
+            println!("listen:      {}", s.listen);
+            let theme = cli.theme.clone().or(s.config.console.theme.clone()).unwrap_or_else(|| "default-dark".into());
+            println!("theme:       {theme}");
+            match client::running_server(&s.paths.data_dir) {
+                Some(url) => println!("server:      serving this data dir at {url}"),
+                None => println!("server:      none serving this data dir"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Import { file, mode, rest_api_id, fail_on_warnings }) => {
+            let s = settings(&cli, None)?;
+            let source = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let opts = crate::openapi::ImportOptions {
+                mode: match mode {
+                    Mode::Merge => crate::openapi::ImportMode::Merge,
+                    Mode::Overwrite => crate::openapi::ImportMode::Overwrite,
+                },
+                fail_on_warnings: *fail_on_warnings,
+                basepath: Default::default(),
+            };
+            let client = Client::connect(&s).await?;
+            let api = client.import(&source, opts, rest_api_id.as_deref()).await?;
+            for w in &api.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("{}", api.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Deploy { rest_api_id, stage, description, variables }) => {
+            let s = settings(&cli, None)?;
+            let mut vars = indexmap::IndexMap::new();
+            for kv in variables {
+                let (k, v) = kv.split_once('=').with_context(|| format!("--variable {kv:?} is not KEY=VALUE"))?;
+                vars.insert(k.to_string(), v.to_string());
+            }
+            let client = Client::connect(&s).await?;
+            let deployment = client.deploy(rest_api_id, stage, description.clone(), vars).await?;
+            println!("{}", deployment.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Stages { rest_api_id }) => {
+            let s = settings(&cli, None)?;
+            let client = Client::connect(&s).await?;
+            let stages = client.stages(rest_api_id).await?;
+            println!("{:<20} {:<12} CANARY", "STAGE", "DEPLOYMENT");
+            for st in stages {
+                let canary = st
+                    .canary_settings
+                    .map(|c| format!("{}% -> {}", c.percent_traffic, c.deployment_id.unwrap_or_default()))
+                    .unwrap_or_else(|| "-".into());
+                println!("{:<20} {:<12} {canary}", st.stage_name, st.deployment_id);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Rollback { rest_api_id, stage, deployment_id }) => {
+            let s = settings(&cli, None)?;
+            let client = Client::connect(&s).await?;
+            let st = client.rollback(rest_api_id, stage, deployment_id).await?;
+            println!("{} now serves deployment {}", st.stage_name, st.deployment_id);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Running the engine: `gwtui serve` (headless) and `gwtui` (engine + console). Both open the
+//! data dir, start the demo backend (seeding the demo on an empty data dir), bind the listener
+//! and write `server.json` so admin commands can find the serving process.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use super::Settings;
+use super::client::SERVER_FILE;
+use crate::engine::{EngineConfig, Gateway};
+
+/// A running engine: the gateway, its listener address and the server task.
+pub struct Running {
+    #[allow(dead_code)]
+    pub gw: Gateway,
+    pub addr: SocketAddr,
+    pub demo_api: Option<String>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    server_file: std::path::PathBuf,
+}
+
+pub async fn start(s: &Settings) -> anyhow::Result<Running> {
+    let listen: SocketAddr = s
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {:?} is not an IP:PORT address", s.listen))?;
+    if !listen.ip().is_loopback() && s.config.server.admin_credentials.is_none() {
+        anyhow::bail!(
+            "refusing to listen on {listen}: a non-loopback address needs admin credentials (server.admin_credentials = \"ACCESS_KEY:SECRET\" in the config file)"
+        );
+    }
+    let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None })?;
+    let demo_api = if s.config.demo.enabled {
+        let backend = crate::demo::start_backend().await.context("cannot start the demo backend")?;
+        crate::demo::seed_or_refresh(&gw, backend).await.context("cannot seed the demo API")?
+    } else {
+        None
+    };
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let server_file = s.paths.data_dir.join(SERVER_FILE);
+    let info = serde_json::json!({ "pid": std::process::id(), "listen": addr.to_string() });
+    std::fs::write(&server_file, info.to_string()).with_context(|| format!("cannot write {}", server_file.display()))?;
+    let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = gw.clone();
+    let task = tokio::spawn(crate::server::serve(serving, listener, async {
+        let _ = rx.await;
+    }));
+    Ok(Running { gw, addr, demo_api, shutdown, task, server_file })
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+        let _ = std::fs::remove_file(&self.server_file);
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
+    let running = start(&s).await?;
+    println!("listening on http://{}", running.addr);
+    if let Some(api) = &running.demo_api {
+        println!("demo API {api}: http://{}/restapis/{api}/dev/_user_request_/pets", running.addr);
+    }
+    wait_for_signal().await;
+    running.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The engine with the console in front of it.
+pub async fn console(s: Settings, theme: Option<String>, readonly: bool) -> anyhow::Result<ExitCode> {
+    let _ = (theme, readonly);
+    serve(s).await
+}

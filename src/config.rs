@@ -1,0 +1,129 @@
+//! Paths and the user's config file (TOML). Every command takes `--data-dir` and `--config`;
+//! defaults come from the platform directories (`directories`). A missing default config file
+//! is fine; a malformed one is an error naming the file and the line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4567";
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    pub server: ServerSection,
+    pub console: ConsoleSection,
+    pub demo: DemoSection,
+    /// Key binding overrides: action name → key (e.g. `flush_cache = "F"`).
+    pub keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// `ADDR:PORT` to serve on.
+    pub listen: Option<String>,
+    /// `ACCESS_KEY:SECRET` the management API requires (SigV4).
+    pub admin_credentials: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSection {
+    pub theme: Option<String>,
+    pub readonly: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSection {
+    /// Seed the demo API on an empty data dir and run its backend.
+    pub enabled: bool,
+}
+
+impl Default for DemoSection {
+    fn default() -> Self {
+        DemoSection { enabled: true }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}, line {line}: {message}")]
+    Parse { path: PathBuf, line: usize, message: String },
+    #[error("no platform config/data directory could be determined; pass --config and --data-dir")]
+    NoHome,
+}
+
+/// Where things are, after flags and defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "gwtui", "gwtui")
+}
+
+pub fn resolve_paths(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Paths, ConfigError> {
+    let dirs = project_dirs();
+    let config_file = match (config, &dirs) {
+        (Some(c), _) => c.to_path_buf(),
+        (None, Some(d)) => d.config_dir().join("config.toml"),
+        (None, None) => return Err(ConfigError::NoHome),
+    };
+    let config_dir = config_file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let data_dir = match (data_dir, &dirs) {
+        (Some(d), _) => d.to_path_buf(),
+        (None, Some(d)) => d.data_dir().to_path_buf(),
+        (None, None) => return Err(ConfigError::NoHome),
+    };
+    Ok(Paths { config_file, config_dir, data_dir })
+}
+
+/// Loads the config file. `explicit`: the user named the file, so it must exist.
+pub fn load(path: &Path, explicit: bool) -> Result<ConfigFile, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(ConfigFile::default()),
+        Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+    };
+    parse(&text, path)
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(1);
+        ConfigError::Parse { path: path.to_path_buf(), line, message: e.message().to_string() }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sections_and_names_the_bad_line() {
+        let ok = parse("[server]\nlisten = \"127.0.0.1:9000\"\n[keys]\nflush_cache = \"F\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(ok.server.listen.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(ok.keys["flush_cache"], "F");
+        assert!(ok.demo.enabled);
+        let err = parse("[server]\nlisten = 5\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert!(err.starts_with("config file c.toml, line 2:"), "{err}");
+        let err = parse("[server]\n\nbogus = 1\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn missing_default_file_is_fine_but_missing_explicit_file_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("none.toml");
+        assert_eq!(load(&p, false).unwrap(), ConfigFile::default());
+        assert!(load(&p, true).is_err());
+    }
+}

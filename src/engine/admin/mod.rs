@@ -1,0 +1,237 @@
+//! Admin operations. Each one is validated on a copy of the state, committed to the store
+//! (with its audit row), and only then installed and made live by swapping the route map.
+
+mod apis;
+mod deployments;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+pub use deployments::{CreateDeployment, CreateStage};
+pub use apis::CreateRestApi;
+
+use super::compiled::CompiledDeployment;
+use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
+use super::{Gateway, GatewayEvent, OpenError};
+use crate::model::{AdminError, ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+use crate::store::{AuditRecord, Change, Store, StoreState};
+
+/// Who made a change, for the audit log: `console`, `cli`, `demo`, or an access key id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn new(name: impl Into<String>) -> Actor {
+        Actor(name.into())
+    }
+}
+
+/// A deployment with its frozen definition and compiled form.
+#[derive(Debug, Clone)]
+pub(crate) struct DeploymentRecord {
+    pub deployment: Deployment,
+    pub snapshot: Arc<ApiDefinition>,
+    pub compiled: Arc<CompiledDeployment>,
+}
+
+/// One API's control-plane state.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiState {
+    pub definition: ApiDefinition,
+    pub deployments: IndexMap<String, DeploymentRecord>,
+    pub stages: IndexMap<String, Stage>,
+}
+
+pub(crate) struct Admin {
+    store: Store,
+    pub apis: IndexMap<String, ApiState>,
+    pub usage_plans: IndexMap<String, UsagePlan>,
+    pub api_keys: IndexMap<String, ApiKey>,
+    pub usage_plan_keys: Vec<(String, String)>,
+}
+
+impl Admin {
+    pub fn from_state(store: Store, state: StoreState) -> Result<Admin, OpenError> {
+        let mut apis: IndexMap<String, ApiState> = IndexMap::new();
+        for stored in state.apis {
+            let api_id = stored.definition.rest_api.id.clone();
+            let mut deployments = IndexMap::new();
+            for d in stored.deployments {
+                let snapshot = Arc::new(d.snapshot);
+                let compiled = CompiledDeployment::compile(&d.deployment.id, snapshot.clone()).map_err(|e| {
+                    OpenError::Compile { api_id: api_id.clone(), deployment_id: d.deployment.id.clone(), reason: e.0 }
+                })?;
+                deployments.insert(
+                    d.deployment.id.clone(),
+                    DeploymentRecord { deployment: d.deployment, snapshot, compiled: Arc::new(compiled) },
+                );
+            }
+            let stages = stored.stages.into_iter().map(|s| (s.stage_name.clone(), s)).collect();
+            apis.insert(api_id, ApiState { definition: stored.definition, deployments, stages });
+        }
+        Ok(Admin {
+            store,
+            apis,
+            usage_plans: state.usage_plans.into_iter().map(|p| (p.id.clone(), p)).collect(),
+            api_keys: state.api_keys.into_iter().map(|k| (k.id.clone(), k)).collect(),
+            usage_plan_keys: state.usage_plan_keys,
+        })
+    }
+
+    pub fn api(&self, id: &str) -> Result<&ApiState, AdminError> {
+        self.apis.get(id).ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
+    }
+
+    /// Writes `changes` and the audit row in one durable transaction.
+    fn commit(&mut self, actor: &Actor, action: &str, target: &str, detail: serde_json::Value, changes: &[Change]) -> Result<(), AdminError> {
+        let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
+        self.store
+            .commit(changes, &audit)
+            .map(|_| ())
+            .map_err(|e| AdminError::Internal(format!("the change could not be stored: {e}")))
+    }
+
+    pub fn audit(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
+        self.store.audit(limit, None).map_err(|e| AdminError::Internal(e.to_string()))
+    }
+
+    /// Builds the whole data-plane route map from the current state.
+    pub fn build_routes(&self) -> Routes {
+        let mut routes = Routes::default();
+        for (api_id, api) in &self.apis {
+            let mut stages = HashMap::new();
+            for (name, stage) in &api.stages {
+                if let Some(live) = live_stage(api, stage) {
+                    stages.insert(name.clone(), Arc::new(live));
+                }
+            }
+            routes.apis.insert(api_id.clone(), stages);
+        }
+        for key in self.api_keys.values() {
+            let Some(value) = key.value.clone() else { continue };
+            let stages = self
+                .usage_plan_keys
+                .iter()
+                .filter(|(_, k)| *k == key.id)
+                .filter_map(|(plan, _)| self.usage_plans.get(plan))
+                .flat_map(|p| p.api_stages.iter().map(|s| (s.api_id.clone(), s.stage.clone())))
+                .collect();
+            routes.api_keys.insert(value, LiveApiKey { id: key.id.clone(), enabled: key.enabled, stages });
+        }
+        routes
+    }
+}
+
+fn live_stage(api: &ApiState, stage: &Stage) -> Option<LiveStage> {
+    let deployment = api.deployments.get(&stage.deployment_id)?.compiled.clone();
+    let variables = Arc::new(stage.variables.clone());
+    let canary = stage.canary_settings.as_ref().and_then(|c| {
+        let id = c.deployment_id.as_deref()?;
+        let record = api.deployments.get(id)?;
+        let mut merged = stage.variables.clone();
+        for (k, v) in &c.stage_variable_overrides {
+            merged.insert(k.clone(), v.clone());
+        }
+        Some(CanaryLive {
+            percent_traffic: c.percent_traffic,
+            deployment: record.compiled.clone(),
+            variables: Arc::new(merged),
+            use_stage_cache: c.use_stage_cache,
+        })
+    });
+    Some(LiveStage { stage: stage.clone(), deployment, variables, canary })
+}
+
+impl Gateway {
+    /// Runs one admin operation on a blocking thread: `f` computes the new state of what it
+    /// touches (on copies) and the store changes; they are committed, then installed, then the
+    /// route map is rebuilt and swapped in, then subscribers hear of it.
+    pub(crate) async fn admin_op<T, F>(&self, actor: &Actor, action: &str, target: String, api_id: Option<String>, f: F) -> Result<T, AdminError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AdminTxn<'_>) -> Result<T, AdminError> + Send + 'static,
+    {
+        let gw = self.clone();
+        let actor = actor.clone();
+        let action_owned = action.to_string();
+        let target_owned = target.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut admin = gw.lock_admin();
+            let mut txn = AdminTxn { admin: &admin, changes: Vec::new(), apis: IndexMap::new(), removed_apis: Vec::new(), detail: serde_json::Value::Null };
+            let value = f(&mut txn)?;
+            let AdminTxn { changes, apis, removed_apis, detail, .. } = txn;
+            admin.commit(&actor, &action_owned, &target_owned, detail, &changes)?;
+            for (id, state) in apis {
+                admin.apis.insert(id, state);
+            }
+            for id in removed_apis {
+                admin.apis.shift_remove(&id);
+            }
+            let routes = admin.build_routes();
+            gw.inner.routes.store(Arc::new(routes));
+            Ok(value)
+        })
+        .await
+        .map_err(|e| AdminError::Internal(format!("admin operation failed: {e}")))?;
+        if result.is_ok() {
+            self.publish(GatewayEvent::Changed { api_id, action: action.to_string(), target });
+        }
+        result
+    }
+
+    /// Reads the control-plane state.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Admin) -> Result<T, AdminError>) -> Result<T, AdminError> {
+        f(&self.lock_admin())
+    }
+
+    /// The newest audit records, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
+        self.read(|a| a.audit(limit))
+    }
+}
+
+/// The working set of one admin operation: copies of the APIs it changes and the store
+/// changes that describe them.
+pub(crate) struct AdminTxn<'a> {
+    admin: &'a Admin,
+    pub changes: Vec<Change>,
+    apis: IndexMap<String, ApiState>,
+    removed_apis: Vec<String>,
+    pub detail: serde_json::Value,
+}
+
+impl AdminTxn<'_> {
+    pub fn admin(&self) -> &Admin {
+        self.admin
+    }
+
+    /// A mutable copy of an API's state (copied on first use).
+    pub fn api_mut(&mut self, id: &str) -> Result<&mut ApiState, AdminError> {
+        if !self.apis.contains_key(id) {
+            let state = self.admin.api(id)?.clone();
+            self.apis.insert(id.to_string(), state);
+        }
+        self.apis.get_mut(id).ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
+    }
+
+    pub fn insert_api(&mut self, state: ApiState) {
+        self.apis.insert(state.definition.rest_api.id.clone(), state);
+    }
+
+    pub fn remove_api(&mut self, id: &str) {
+        self.apis.shift_remove(id);
+        self.removed_apis.push(id.to_string());
+    }
+
+    /// Runs `f` on a copy of the API's working definition and records the new definition.
+    pub fn edit_definition<T>(&mut self, api_id: &str, f: impl FnOnce(&mut ApiDefinition) -> Result<T, AdminError>) -> Result<T, AdminError> {
+        let api = self.api_mut(api_id)?;
+        let mut def = api.definition.clone();
+        let value = f(&mut def)?;
+        api.definition = def.clone();
+        self.changes.push(Change::PutApi(Box::new(def)));
+        Ok(value)
+    }
+}

@@ -1,0 +1,198 @@
+//! A deployment compiled into an immutable snapshot: route table, per-method settings,
+//! parsed templates and compiled selection patterns. Built once per deployment (and per stage
+//! settings change for the stage-level parts), never per request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use regex::Regex;
+
+use crate::model::{
+    ApiDefinition, ContentHandling, GatewayResponse, IntegrationResponse, IntegrationType,
+    Method, PassthroughBehavior,
+};
+
+use super::router::Router;
+use super::template::CompiledTemplate;
+
+#[derive(Debug)]
+pub struct CompiledDeployment {
+    pub api_id: Arc<str>,
+    pub deployment_id: Arc<str>,
+    pub router: Router,
+    pub methods: Vec<CompiledMethod>,
+    pub binary_media_types: Vec<String>,
+    /// Customised gateway responses by type.
+    pub gateway_responses: IndexMap<String, GatewayResponse>,
+    /// The frozen definition, for exports and the console.
+    pub definition: Arc<ApiDefinition>,
+}
+
+#[derive(Debug)]
+pub struct CompiledMethod {
+    pub resource_id: Arc<str>,
+    pub resource_path: Arc<str>,
+    /// The declared verb (may be `ANY`).
+    pub http_method: Arc<str>,
+    pub method: Method,
+    pub integration: Option<CompiledIntegration>,
+}
+
+#[derive(Debug)]
+pub struct CompiledIntegration {
+    pub kind: IntegrationType,
+    pub http_method: Option<String>,
+    pub uri: Option<String>,
+    pub timeout: Duration,
+    pub passthrough: PassthroughBehavior,
+    pub content_handling: Option<ContentHandling>,
+    pub request_parameters: Vec<(String, String)>,
+    /// content type (lowercase MIME) → template, in declaration order.
+    pub request_templates: Vec<(String, CompiledTemplate)>,
+    /// Non-default responses in declaration order; the default response separately.
+    pub responses: Vec<CompiledResponse>,
+    pub default_response: Option<CompiledResponse>,
+    pub cache_namespace: String,
+    pub cache_key_parameters: Vec<String>,
+    pub insecure_skip_verification: bool,
+}
+
+#[derive(Debug)]
+pub struct CompiledResponse {
+    pub status_code: String,
+    pub pattern: Option<Regex>,
+    pub response_parameters: Vec<(String, String)>,
+    pub response_templates: Vec<(String, CompiledTemplate)>,
+    pub content_handling: Option<ContentHandling>,
+}
+
+/// Why a definition cannot be deployed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CompileError(pub String);
+
+impl CompiledDeployment {
+    pub fn compile(
+        deployment_id: &str,
+        def: Arc<ApiDefinition>,
+    ) -> Result<CompiledDeployment, CompileError> {
+        let mut router = Router::new();
+        let mut methods = Vec::new();
+        for resource in &def.resources {
+            let node = router.insert_path(&resource.path);
+            for (verb, method) in &resource.resource_methods {
+                let integration = match &method.method_integration {
+                    Some(i) => Some(compile_integration(i, &resource.id, &resource.path, verb)?),
+                    None => None,
+                };
+                router.add_method(node, verb, methods.len());
+                let mut method = method.clone();
+                method.method_integration = None;
+                methods.push(CompiledMethod {
+                    resource_id: Arc::from(resource.id.as_str()),
+                    resource_path: Arc::from(resource.path.as_str()),
+                    http_method: Arc::from(verb.as_str()),
+                    method,
+                    integration,
+                });
+            }
+        }
+        let gateway_responses = def
+            .gateway_responses
+            .iter()
+            .map(|g| (g.response_type.clone(), g.clone()))
+            .collect();
+        Ok(CompiledDeployment {
+            api_id: Arc::from(def.rest_api.id.as_str()),
+            deployment_id: Arc::from(deployment_id),
+            router,
+            methods,
+            binary_media_types: def.rest_api.binary_media_types.clone(),
+            gateway_responses,
+            definition: def,
+        })
+    }
+}
+
+fn compile_integration(
+    i: &crate::model::Integration,
+    resource_id: &str,
+    path: &str,
+    verb: &str,
+) -> Result<CompiledIntegration, CompileError> {
+    let at = |what: &str| format!("{verb} {path}: {what}");
+    let mut request_templates = Vec::new();
+    for (ct, src) in &i.request_templates {
+        let t = CompiledTemplate::compile(src)
+            .map_err(|e| CompileError(at(&format!("request template {ct}: {e}"))))?;
+        request_templates.push((ct.to_ascii_lowercase(), t));
+    }
+    let mut responses = Vec::new();
+    let mut default_response = None;
+    for r in i.integration_responses.values() {
+        let compiled = compile_response(r).map_err(|e| CompileError(at(&e)))?;
+        if r.is_default() {
+            default_response = Some(compiled);
+        } else {
+            responses.push(compiled);
+        }
+    }
+    Ok(CompiledIntegration {
+        kind: i.integration_type,
+        http_method: i.http_method.clone(),
+        uri: i.uri.clone(),
+        timeout: Duration::from_millis(u64::from(i.timeout_in_millis.clamp(50, 29_000))),
+        passthrough: i.passthrough_behavior,
+        content_handling: i.content_handling,
+        request_parameters: i
+            .request_parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        request_templates,
+        responses,
+        default_response,
+        cache_namespace: i.cache_namespace.clone().unwrap_or_else(|| resource_id.to_string()),
+        cache_key_parameters: i.cache_key_parameters.clone(),
+        insecure_skip_verification: i.tls_config.as_ref().is_some_and(|t| t.insecure_skip_verification),
+    })
+}
+
+fn compile_response(r: &IntegrationResponse) -> Result<CompiledResponse, String> {
+    let pattern = match r.selection_pattern.as_deref() {
+        Some(p) if !p.is_empty() => Some(
+            Regex::new(&format!("^(?:{p})$"))
+                .map_err(|e| format!("selection pattern {p:?} is not a valid regular expression: {e}"))?,
+        ),
+        _ => None,
+    };
+    let mut response_templates = Vec::new();
+    for (ct, src) in &r.response_templates {
+        let t = CompiledTemplate::compile(src)
+            .map_err(|e| format!("response template {ct} of {}: {e}", r.status_code))?;
+        response_templates.push((ct.to_ascii_lowercase(), t));
+    }
+    Ok(CompiledResponse {
+        status_code: r.status_code.clone(),
+        pattern,
+        response_parameters: r
+            .response_parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        response_templates,
+        content_handling: r.content_handling,
+    })
+}
+
+impl CompiledIntegration {
+    /// Integration response selection (model.md §6): the first non-default response whose
+    /// pattern matches the whole selection string, else the default response.
+    pub fn select_response(&self, selection: &str) -> Option<&CompiledResponse> {
+        self.responses
+            .iter()
+            .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(selection)))
+            .or(self.default_response.as_ref())
+    }
+}

@@ -1,0 +1,43 @@
+//! Phase 8, the integration call: MOCK in process, HTTP and HTTP_PROXY through the one pooled
+//! client, each bounded by the integration's `timeoutInMillis`.
+
+pub mod http;
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use ::http::HeaderMap;
+
+use super::Gateway;
+use super::error::GatewayError;
+use super::pipeline::RequestContext;
+use super::pipeline::integration_request::Prepared;
+
+/// What came back from the integration, before integration-response processing.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// `None` for a MOCK without a request template: the default response is used.
+    pub status: Option<u16>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub proxy: bool,
+}
+
+pub async fn call(gw: &Gateway, ctx: &mut RequestContext<'_>, prepared: Prepared) -> Result<RawResponse, GatewayError> {
+    match prepared {
+        Prepared::Mock { status } => Ok(RawResponse { status, headers: HeaderMap::new(), body: Bytes::new(), proxy: false }),
+        Prepared::Http { method, url, headers, body, proxy } => {
+            let timeout = ctx
+                .method()
+                .and_then(|m| m.integration.as_ref())
+                .map(|i| i.timeout)
+                .unwrap_or(std::time::Duration::from_millis(29_000));
+            let started = Instant::now();
+            let result = http::send(&gw.inner.http, method, &url, headers, body, timeout).await;
+            ctx.integration_latency = Some(started.elapsed());
+            let (status, headers, body) = result?;
+            ctx.integration_status = Some(status);
+            Ok(RawResponse { status: Some(status), headers, body, proxy })
+        }
+    }
+}

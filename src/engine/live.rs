@@ -1,0 +1,97 @@
+//! What the data plane reads: per (API, stage) the compiled deployments and the stage
+//! settings, swapped atomically as a whole map when an admin change lands.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use indexmap::IndexMap;
+
+use crate::model::Stage;
+
+use super::compiled::CompiledDeployment;
+
+/// Which deployment served a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    Base,
+    Canary,
+}
+
+impl Variant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::Base => "base",
+            Variant::Canary => "canary",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CanaryLive {
+    pub percent_traffic: f64,
+    pub deployment: Arc<CompiledDeployment>,
+    /// Stage variables with the canary overrides merged over them.
+    pub variables: Arc<IndexMap<String, String>>,
+    pub use_stage_cache: bool,
+}
+
+/// One stage as requests see it.
+#[derive(Debug)]
+pub struct LiveStage {
+    pub stage: Stage,
+    pub deployment: Arc<CompiledDeployment>,
+    pub variables: Arc<IndexMap<String, String>>,
+    pub canary: Option<CanaryLive>,
+}
+
+/// Everything the data plane routes to: API id → stage name → live stage, and API keys by
+/// value.
+#[derive(Debug, Default)]
+pub struct Routes {
+    pub apis: HashMap<String, HashMap<String, Arc<LiveStage>>>,
+    pub api_keys: HashMap<String, LiveApiKey>,
+}
+
+/// An API key as the data plane checks it.
+#[derive(Debug, Clone)]
+pub struct LiveApiKey {
+    pub id: String,
+    pub enabled: bool,
+    /// (API id, stage) pairs of the usage plans the key belongs to.
+    pub stages: Vec<(String, String)>,
+}
+
+impl Routes {
+    pub fn stage(&self, api_id: &str, stage: &str) -> Result<&Arc<LiveStage>, StageLookup> {
+        let api = self.apis.get(api_id).ok_or(StageLookup::UnknownApi)?;
+        api.get(stage).ok_or(StageLookup::UnknownStage)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageLookup {
+    UnknownApi,
+    UnknownStage,
+}
+
+/// A lock-free, optionally seeded source of uniform draws in [0, 1) for canary routing
+/// (splitmix64 over an atomic counter: deterministic for a seed, never blocks).
+#[derive(Debug)]
+pub struct Draw {
+    state: AtomicU64,
+}
+
+impl Draw {
+    pub fn new(seed: Option<u64>) -> Draw {
+        Draw { state: AtomicU64::new(seed.unwrap_or_else(rand::random)) }
+    }
+
+    pub fn next_unit(&self) -> f64 {
+        let mut z = self.state.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -1,0 +1,152 @@
+//! The gateway. Its public face is one cloneable handle, [`Gateway`]: admin operations
+//! (validated, persisted, then applied), [`Gateway::invoke`] (the data plane) and
+//! [`Gateway::subscribe`] (change events, request records and log lines for consoles).
+
+pub mod admin;
+pub mod compiled;
+pub mod error;
+pub mod integrations;
+pub mod live;
+pub mod params;
+pub mod pipeline;
+pub mod router;
+pub mod template;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::sync::broadcast;
+
+pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
+pub use error::GatewayError;
+pub use live::Variant;
+pub use pipeline::{InvokeRequest, InvokeResponse};
+
+use crate::store::{Store, StoreError};
+use admin::Admin;
+use live::{Draw, Routes};
+
+/// The account id the emulator reports (`$context.accountId`, ARNs).
+pub const ACCOUNT_ID: &str = "123456789012";
+/// The region the emulator reports in ARNs and exports.
+pub const REGION: &str = "us-east-1";
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub data_dir: PathBuf,
+    /// Seed for the canary draw (tests); `None` draws from the OS.
+    pub canary_seed: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the integration HTTP client: {0}")]
+    Client(String),
+    #[error("stored deployment {deployment_id} of API {api_id} no longer compiles: {reason}")]
+    Compile { api_id: String, deployment_id: String, reason: String },
+}
+
+/// One request as the record phase saw it.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub request_id: String,
+    pub api_id: String,
+    pub stage: String,
+    pub variant: Variant,
+    pub http_method: String,
+    pub resource_path: Option<String>,
+    pub path: String,
+    pub status: u16,
+    pub latency: Duration,
+    pub integration_latency: Duration,
+    pub cache_hit: Option<bool>,
+    pub error: Option<String>,
+    pub request_time_epoch: i64,
+    pub response_length: usize,
+}
+
+/// What consoles receive from [`Gateway::subscribe`].
+#[derive(Debug, Clone)]
+pub enum GatewayEvent {
+    /// An admin change was committed and applied.
+    Changed { api_id: Option<String>, action: String, target: String },
+    /// A request finished.
+    Request(Arc<RequestRecord>),
+}
+
+#[derive(Clone)]
+pub struct Gateway {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) routes: ArcSwap<Routes>,
+    pub(crate) draw: Draw,
+    pub(crate) http: reqwest::Client,
+    events: broadcast::Sender<GatewayEvent>,
+    admin: Mutex<Admin>,
+    config: EngineConfig,
+}
+
+impl Gateway {
+    /// Opens the store under `config.data_dir` (taking its lock), loads every API, deployment
+    /// and stage, compiles the deployments and makes the stages live.
+    pub fn open(config: EngineConfig) -> Result<Gateway, OpenError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let store = Store::open(&config.data_dir)?;
+        let state = store.load()?;
+        let admin = Admin::from_state(store, state)?;
+        let http = integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
+        let (events, _) = broadcast::channel(4096);
+        let gw = Gateway {
+            inner: Arc::new(Inner {
+                routes: ArcSwap::from_pointee(Routes::default()),
+                draw: Draw::new(config.canary_seed),
+                http,
+                events,
+                admin: Mutex::new(admin),
+                config,
+            }),
+        };
+        let routes = gw.lock_admin().build_routes();
+        gw.inner.routes.store(Arc::new(routes));
+        Ok(gw)
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The data plane: runs one request through the pipeline. Never fails; every error becomes
+    /// its gateway response.
+    pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
+        pipeline::run(self, &request).await
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn publish(&self, event: GatewayEvent) {
+        // No subscriber is fine: consoles come and go.
+        let _ = self.inner.events.send(event);
+    }
+
+    pub(crate) fn lock_admin(&self) -> std::sync::MutexGuard<'_, Admin> {
+        // A panic while holding the lock cannot leave half-applied state (changes are applied
+        // by swapping whole values after the store commit), so a poisoned lock is still usable.
+        self.inner.admin.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The id of the enabled API key with `value` if it is in a usage plan bound to the stage.
+    pub(crate) fn api_key_for_stage(&self, api_id: &str, stage: &str, value: &str) -> Option<String> {
+        let routes = self.inner.routes.load();
+        routes.api_keys.get(value).and_then(|k| {
+            (k.enabled && k.stages.iter().any(|(a, s)| a == api_id && s == stage)).then(|| k.id.clone())
+        })
+    }
+}

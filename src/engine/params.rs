@@ -1,0 +1,109 @@
+//! Stage-variable substitution in integration URIs (`${stageVariables.x}`, model.md §5.1)
+//! and the small URL helpers the integration request needs.
+
+use indexmap::IndexMap;
+
+/// Replaces every `${stageVariables.name}` with the variable's value (empty when undefined).
+pub fn substitute_stage_variables(text: &str, vars: &IndexMap<String, String>) -> String {
+    const OPEN: &str = "${stageVariables.";
+    if !text.contains(OPEN) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        match after.find('}') {
+            Some(end) => {
+                if let Some(v) = vars.get(&after[..end]) {
+                    out.push_str(v);
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Fills `{name}` placeholders (not `${...}`) with `lookup(name)`; unknown names stay as they
+/// are.
+pub fn fill_path_placeholders(uri: &str, mut lookup: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(uri.len());
+    let mut rest = uri;
+    while let Some(start) = rest.find('{') {
+        let is_stage_var = start > 0 && rest.as_bytes()[start - 1] == b'$';
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) if !is_stage_var => {
+                let name = after[..end].trim_end_matches('+');
+                match lookup(name) {
+                    Some(v) => out.push_str(&v),
+                    None => out.push_str(&rest[start..start + end + 2]),
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes an `application/x-www-form-urlencoded` query string into pairs, in order.
+pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    let Some(raw) = raw else { return Vec::new() };
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(k), form_decode(v))
+        })
+        .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()
+}
+
+/// Percent-encodes a query key or value.
+pub fn query_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, QUERY).to_string()
+}
+
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_variables_and_placeholders() {
+        let mut vars = IndexMap::new();
+        vars.insert("host".to_string(), "127.0.0.1:9000".to_string());
+        let uri = substitute_stage_variables("http://${stageVariables.host}/a/{id}/${stageVariables.nope}x", &vars);
+        assert_eq!(uri, "http://127.0.0.1:9000/a/{id}/x");
+        let filled = fill_path_placeholders(&uri, |n| (n == "id").then(|| "7".to_string()));
+        assert_eq!(filled, "http://127.0.0.1:9000/a/7/x");
+        assert_eq!(fill_path_placeholders("http://h/{proxy+}", |_| Some("a/b".into())), "http://h/a/b");
+        assert_eq!(fill_path_placeholders("http://h/{x}", |_| None), "http://h/{x}");
+        assert_eq!(
+            parse_query(Some("a=1&b=x+y&a=%2B&flag")),
+            vec![("a".into(), "1".into()), ("b".into(), "x y".into()), ("a".into(), "+".into()), ("flag".into(), "".into())]
+        );
+    }
+}

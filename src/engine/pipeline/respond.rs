@@ -1,0 +1,204 @@
+//! Building the context of a new request, gateway error responses (through the API's
+//! gateway responses, model.md §14) and the headers every response carries (execution.md §12).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::{Identity, InvokeRequest, InvokeResponse, RequestContext};
+use crate::engine::error::GatewayError;
+use crate::engine::live::Variant;
+use crate::model::GatewayResponse;
+
+pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
+    let now = OffsetDateTime::now_utc();
+    let request_id = req
+        .headers
+        .get("x-amzn-requestid")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .unwrap_or_else(uuid::Uuid::new_v4)
+        .to_string();
+    let mut ext = [0u8; 11];
+    rand::fill(&mut ext);
+    let format = format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
+    RequestContext {
+        req,
+        request_id,
+        extended_request_id: base64::engine::general_purpose::STANDARD.encode(ext),
+        request_time: now.format(format).unwrap_or_default(),
+        request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+        started: Instant::now(),
+        identity: Identity {
+            source_ip: req.source_ip.to_string(),
+            user_agent: req.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+            api_key: None,
+            api_key_id: None,
+        },
+        query: crate::engine::params::parse_query(req.query.as_deref()),
+        live: None,
+        variant: Variant::Base,
+        deployment: None,
+        stage_variables: Arc::default(),
+        route: None,
+        integration_latency: None,
+        integration_status: None,
+        cache_hit: None,
+        error: None,
+    }
+}
+
+/// `$context.X` for the variables the engine knows (dotted names below `context.`).
+pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
+    let method = ctx.method();
+    Some(match name {
+        "requestId" => ctx.request_id.clone(),
+        "extendedRequestId" => ctx.extended_request_id.clone(),
+        "requestTime" => ctx.request_time.clone(),
+        "requestTimeEpoch" => ctx.request_time_epoch.to_string(),
+        "httpMethod" => ctx.req.method.as_str().to_string(),
+        "resourcePath" => method?.resource_path.to_string(),
+        "resourceId" => method?.resource_id.to_string(),
+        "path" => ctx.req.context_path.clone(),
+        "stage" => ctx.req.stage.clone(),
+        "apiId" => ctx.req.api_id.clone(),
+        "accountId" => crate::engine::ACCOUNT_ID.to_string(),
+        "deploymentId" => ctx.deployment.as_ref()?.deployment_id.to_string(),
+        "domainName" => ctx.header("host")?.to_string(),
+        "domainPrefix" => ctx.header("host")?.split('.').next()?.to_string(),
+        "protocol" => "HTTP/1.1".to_string(),
+        "isCanaryRequest" => (ctx.variant == Variant::Canary).to_string(),
+        "identity.sourceIp" => ctx.identity.source_ip.clone(),
+        "identity.userAgent" => ctx.identity.user_agent.clone()?,
+        "identity.apiKey" => ctx.identity.api_key.clone()?,
+        "identity.apiKeyId" => ctx.identity.api_key_id.clone()?,
+        "error.message" => ctx.error.as_ref()?.message()?,
+        "error.messageString" => ctx.error.as_ref()?.message_string(),
+        "error.responseType" => ctx.error.as_ref()?.response_type().to_string(),
+        "error.validationErrorString" => ctx.error.as_ref()?.validation_error_string()?.to_string(),
+        _ => return None,
+    })
+}
+
+/// Renders a gateway error through the API's gateway response of its type. Un-customised
+/// responses produce AWS's exact bytes; customised ones (the type itself, or its DEFAULT_4XX /
+/// DEFAULT_5XX family) use their status, parameters and template.
+pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(err.error_type()) {
+        headers.insert("x-amzn-errortype", v);
+    }
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let customised = customised_response(ctx, err);
+    let Some(custom) = customised else {
+        return InvokeResponse { status, headers, body: Bytes::from(err.default_body()) };
+    };
+    let status = custom
+        .status_code
+        .as_deref()
+        .and_then(|s| s.parse::<u16>().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(status);
+    for (target, source) in &custom.response_parameters {
+        let Some(name) = target.strip_prefix("gatewayresponse.header.") else { continue };
+        let value = if let Some(lit) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+            Some(lit.to_string())
+        } else {
+            super::integration_request::eval_source(ctx, source)
+        };
+        if let (Some(value), Ok(n)) = (value, HeaderName::from_bytes(name.as_bytes()))
+            && let Ok(v) = HeaderValue::from_str(&value)
+        {
+            headers.insert(n, v);
+        }
+    }
+    let body = match custom
+        .response_templates
+        .get("application/json")
+        .or_else(|| custom.response_templates.values().next())
+    {
+        Some(template) => substitute_gateway_template(template, ctx, err),
+        None => String::new(),
+    };
+    InvokeResponse { status, headers, body: Bytes::from(body) }
+}
+
+/// The user's customisation that applies to `err`, if any: the type's own entry, else the
+/// customised DEFAULT_4XX/DEFAULT_5XX of its family (REQUEST_TOO_LARGE cannot be customised).
+fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<GatewayResponse> {
+    let deployment = ctx.deployment.as_ref().or_else(|| ctx.live.as_ref().map(|l| &l.deployment))?;
+    let kind = err.response_type();
+    if kind == "REQUEST_TOO_LARGE" || deployment.gateway_responses.is_empty() {
+        return None;
+    }
+    if let Some(own) = deployment.gateway_responses.get(kind) {
+        return Some(own.clone());
+    }
+    let family = if err.status() >= 500 { "DEFAULT_5XX" } else { "DEFAULT_4XX" };
+    let mut inherited = deployment.gateway_responses.get(family)?.clone();
+    if inherited.status_code.is_none() || kind != family {
+        // The family lends its parameters and templates; the member keeps its own status
+        // unless the family sets one.
+        inherited.status_code = inherited.status_code.or_else(|| Some(err.status().to_string()));
+    }
+    Some(inherited)
+}
+
+/// Gateway-response templates are not VTL: `$context.x` and `$stageVariables.x` are replaced
+/// textually (mapping.md §6).
+fn substitute_gateway_template(template: &str, ctx: &RequestContext<'_>, err: &GatewayError) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let (formal, body) = match after.strip_prefix('{') {
+            Some(b) => (true, b),
+            None => (false, after),
+        };
+        let name_len = body
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
+            .unwrap_or(body.len());
+        let name = body[..name_len].trim_end_matches('.');
+        let consumed = name.len() + if formal && body[name.len()..].starts_with('}') { 2 } else { 0 };
+        let value = if let Some(c) = name.strip_prefix("context.") {
+            match c {
+                "error.messageString" => Some(err.message_string()),
+                "error.message" => err.message(),
+                "error.responseType" => Some(err.response_type().to_string()),
+                _ => context_value(ctx, c),
+            }
+        } else {
+            name.strip_prefix("stageVariables.").and_then(|v| ctx.stage_variables.get(v).cloned())
+        };
+        if name.starts_with("context.") || name.starts_with("stageVariables.") {
+            out.push_str(&value.unwrap_or_default());
+            rest = &after[consumed..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Adds the headers API Gateway puts on every response.
+pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeResponse {
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        response.headers.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
+        response.headers.insert("x-amz-apigw-id", v);
+    }
+    if !response.headers.contains_key(http::header::CONTENT_TYPE) {
+        response.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    response
+}

@@ -1,0 +1,57 @@
+//! Phase 1, route: stage lookup, then the (resource, method) match (model.md §3.1).
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::RequestContext;
+use crate::engine::Gateway;
+use crate::engine::error::GatewayError;
+use crate::engine::live::StageLookup;
+
+/// Looks up the stage. Unknown API → Missing Authentication Token; unknown stage → Forbidden.
+pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
+    let routes = gw.inner.routes.load();
+    match routes.stage(&ctx.req.api_id, &ctx.req.stage) {
+        Ok(live) => {
+            ctx.stage_variables = live.variables.clone();
+            ctx.deployment = Some(live.deployment.clone());
+            ctx.live = Some(live.clone());
+            Ok(())
+        }
+        Err(StageLookup::UnknownApi) => Err(unmatched(ctx)),
+        Err(StageLookup::UnknownStage) => Err(GatewayError::ForbiddenStage),
+    }
+}
+
+/// Matches the (resource, method) in the deployment chosen by the variant phase.
+pub fn resolve_method(ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
+    let Some(deployment) = ctx.deployment.clone() else {
+        return Err(unmatched(ctx));
+    };
+    let verb = ctx
+        .header("x-http-method-override")
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_else(|| ctx.req.method.as_str().to_string());
+    match deployment.router.resolve(&verb, &ctx.req.path) {
+        Some(m) => {
+            ctx.route = Some(m);
+            Ok(())
+        }
+        None => Err(unmatched(ctx)),
+    }
+}
+
+/// The error for a request that matches nothing: Missing Authentication Token, or the
+/// IncompleteSignature variant when a non-SigV4 `Authorization` header is present
+/// (execution.md §3).
+fn unmatched(ctx: &RequestContext<'_>) -> GatewayError {
+    match ctx.req.headers.get(http::header::AUTHORIZATION) {
+        Some(value) if !value.as_bytes().starts_with(b"AWS4-HMAC-SHA256") => {
+            let digest = Sha256::digest(value.as_bytes());
+            GatewayError::IncompleteSignature {
+                hashed: base64::engine::general_purpose::STANDARD.encode(digest),
+            }
+        }
+        _ => GatewayError::MissingAuthenticationToken,
+    }
+}

@@ -1,0 +1,161 @@
+//! UpdateRestApi and UpdateResource patch operations (model.md §2, §3).
+
+use super::PatchOperation;
+use super::values::{
+    SET, apply_list_item, expect_ops, invalid_path, map_key, parse_bool, parse_enum, parse_int,
+    segments, set_optional, value,
+};
+use crate::model::{AdminError, ApiDefinition, RestApi};
+
+/// Largest `minimumCompressionSize` (10 MiB).
+pub const MAX_MINIMUM_COMPRESSION_SIZE: i64 = 10_485_760;
+/// Longest resource policy (model.md §16).
+pub const MAX_POLICY_LENGTH: usize = 8192;
+const ENDPOINT_TYPES: [&str; 3] = ["EDGE", "REGIONAL", "PRIVATE"];
+
+const REST_API_PATHS: &[&str] = &[
+    "/name",
+    "/description",
+    "/version",
+    "/apiKeySource",
+    "/binaryMediaTypes/{mediaType}",
+    "/minimumCompressionSize",
+    "/policy",
+    "/disableExecuteApiEndpoint",
+    "/endpointConfiguration/types/{type}",
+    "/endpointConfiguration/ipAddressType",
+    "/endpointConfiguration/vpcEndpointIds",
+];
+
+/// Applies UpdateRestApi patch operations; the whole batch or nothing.
+pub fn apply_rest_api_patch(api: &mut RestApi, ops: &[PatchOperation]) -> Result<(), AdminError> {
+    let mut next = api.clone();
+    for op in ops {
+        apply_rest_api_op(&mut next, op)?;
+    }
+    if let Some(bad) = next
+        .endpoint_configuration
+        .types
+        .iter()
+        .find(|t| !ENDPOINT_TYPES.contains(&t.as_str()))
+    {
+        return Err(AdminError::bad_request(format!(
+            "Invalid endpoint type specified: '{bad}'. Must be one of: [EDGE, REGIONAL, PRIVATE]"
+        )));
+    }
+    *api = next;
+    Ok(())
+}
+
+fn apply_rest_api_op(api: &mut RestApi, op: &PatchOperation) -> Result<(), AdminError> {
+    let segs = segments(op)?;
+    match segs.as_slice() {
+        ["name"] => {
+            expect_ops(op, SET)?;
+            let name = value(op)?;
+            if name.trim().is_empty() {
+                return Err(AdminError::bad_request("RestApi name must not be blank"));
+            }
+            api.name = name.to_string();
+            Ok(())
+        }
+        ["description"] => set_optional(op, &mut api.description),
+        ["version"] => set_optional(op, &mut api.version),
+        ["apiKeySource"] => {
+            expect_ops(op, SET)?;
+            api.api_key_source = parse_enum(op, &["HEADER", "AUTHORIZER"], "API key source")?;
+            Ok(())
+        }
+        ["binaryMediaTypes", rest @ ..] if !rest.is_empty() => {
+            apply_list_item(&mut api.binary_media_types, op, Some(map_key(rest)))
+        }
+        ["minimumCompressionSize"] => {
+            const MESSAGE: &str =
+                "Invalid minimum compression size, must be between 0 and 10485760";
+            api.minimum_compression_size = match op.value.as_deref() {
+                _ if op.op == super::PatchOp::Remove => None,
+                None | Some("") => None,
+                Some(_) => {
+                    expect_ops(op, SET)?;
+                    Some(parse_int(op, 0, MAX_MINIMUM_COMPRESSION_SIZE, MESSAGE)?)
+                }
+            };
+            Ok(())
+        }
+        ["policy"] => {
+            set_optional(op, &mut api.policy)?;
+            if api
+                .policy
+                .as_ref()
+                .is_some_and(|p| p.len() > MAX_POLICY_LENGTH)
+            {
+                return Err(AdminError::bad_request(format!(
+                    "Resource policy must be at most {MAX_POLICY_LENGTH} characters"
+                )));
+            }
+            Ok(())
+        }
+        ["disableExecuteApiEndpoint"] => {
+            expect_ops(op, SET)?;
+            api.disable_execute_api_endpoint = parse_bool(op)?;
+            Ok(())
+        }
+        ["endpointConfiguration", "types", rest @ ..] if !rest.is_empty() => {
+            let types = &mut api.endpoint_configuration.types;
+            apply_list_item(types, op, Some(map_key(rest)))?;
+            for t in types.iter_mut() {
+                t.make_ascii_uppercase();
+            }
+            Ok(())
+        }
+        ["endpointConfiguration", "ipAddressType"] => {
+            set_optional(op, &mut api.endpoint_configuration.ip_address_type)
+        }
+        ["endpointConfiguration", "vpcEndpointIds"] => {
+            apply_list_item(&mut api.endpoint_configuration.vpc_endpoint_ids, op, None)
+        }
+        _ => Err(invalid_path(op, REST_API_PATHS)),
+    }
+}
+
+/// What an UpdateResource batch asks to change; `ApiDefinition::update_resource` validates the
+/// tree (names, siblings, cycles, root).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceUpdate {
+    pub path_part: Option<String>,
+    pub parent_id: Option<String>,
+}
+
+/// Reads UpdateResource patch operations (`/pathPart`, `/parentId`, both `replace`).
+pub fn apply_resource_patch(ops: &[PatchOperation]) -> Result<ResourceUpdate, AdminError> {
+    let mut update = ResourceUpdate::default();
+    for op in ops {
+        let segs = segments(op)?;
+        let slot = match segs.as_slice() {
+            ["pathPart"] => &mut update.path_part,
+            ["parentId"] => &mut update.parent_id,
+            _ => return Err(invalid_path(op, &["/pathPart", "/parentId"])),
+        };
+        expect_ops(op, &[super::PatchOp::Replace])?;
+        *slot = Some(value(op)?.to_string());
+    }
+    Ok(update)
+}
+
+/// UpdateResource on a definition: reads the batch and applies it with the tree rules.
+pub fn patch_resource(
+    definition: &mut ApiDefinition,
+    resource_id: &str,
+    ops: &[PatchOperation],
+) -> Result<(), AdminError> {
+    let update = apply_resource_patch(ops)?;
+    definition.update_resource(
+        resource_id,
+        update.path_part.as_deref(),
+        update.parent_id.as_deref(),
+    )
+}
+
+#[cfg(test)]
+#[path = "rest_api_tests.rs"]
+mod tests;

@@ -1,0 +1,353 @@
+//! Value validation with AWS's messages (model.md §4–§13). Pure functions; each returns the
+//! first problem as `AdminError::BadRequest`.
+
+use indexmap::IndexMap;
+
+use super::api::{HTTP_METHODS, Integration, IntegrationResponse, IntegrationType, Method};
+use super::auth::{AuthorizerType, Model, RequestValidator};
+use super::definition::ApiDefinition;
+use super::{AdminError, AuthorizationType};
+
+/// Stage variables per stage, and the key/value length limits (model.md §9, §16).
+pub const MAX_STAGE_VARIABLES: usize = 100;
+pub const MAX_STAGE_VARIABLE_NAME: usize = 64;
+pub const MAX_STAGE_VARIABLE_VALUE: usize = 512;
+pub const MAX_STAGE_NAME: usize = 128;
+pub const MIN_TIMEOUT_MILLIS: u32 = 50;
+pub const MAX_TIMEOUT_MILLIS: u32 = 29_000;
+
+/// `[A-Za-z0-9_-]`, 1..=128 characters.
+pub fn validate_stage_name(name: &str) -> Result<(), AdminError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_STAGE_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::bad_request(
+            "Stage name only allows a-zA-Z0-9_- and must be between 1 and 128 characters",
+        ))
+    }
+}
+
+fn is_stage_variable_value_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#&=,".contains(c)
+}
+
+/// Names `[A-Za-z0-9_]+` ≤ 64, values `[A-Za-z0-9-._~:/?#&=,]+` ≤ 512, at most 100.
+pub fn validate_stage_variables(vars: &IndexMap<String, String>) -> Result<(), AdminError> {
+    if vars.len() > MAX_STAGE_VARIABLES {
+        return Err(AdminError::bad_request(format!(
+            "A stage can have at most {MAX_STAGE_VARIABLES} stage variables"
+        )));
+    }
+    for (name, value) in vars {
+        let name_ok = !name.is_empty()
+            && name.len() <= MAX_STAGE_VARIABLE_NAME
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return Err(AdminError::bad_request(format!(
+                "Stage variable name '{name}' must be 1 to {MAX_STAGE_VARIABLE_NAME} characters of a-zA-Z0-9_"
+            )));
+        }
+        let value_ok = !value.is_empty()
+            && value.len() <= MAX_STAGE_VARIABLE_VALUE
+            && value.chars().all(is_stage_variable_value_char);
+        if !value_ok {
+            return Err(AdminError::bad_request(format!(
+                "Stage variable value for '{name}' must be 1 to {MAX_STAGE_VARIABLE_VALUE} characters of a-zA-Z0-9-._~:/?#&=,"
+            )));
+        }
+    }
+    Ok(())
+}
+
+const INVALID_HTTP_URI: &str = "Invalid HTTP endpoint specified for URI";
+const AWS_ARN_PATH_OR_ACTION: &str = "AWS ARN for integration must contain path or action";
+const AWS_PROXY_TARGETS: &str = "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.";
+
+/// Timeout, backend verb and URI shape per integration type (model.md §5, §5.1).
+pub fn validate_integration(integration: &Integration) -> Result<(), AdminError> {
+    if !(MIN_TIMEOUT_MILLIS..=MAX_TIMEOUT_MILLIS).contains(&integration.timeout_in_millis) {
+        return Err(AdminError::bad_request(format!(
+            "Timeout should be between {MIN_TIMEOUT_MILLIS} ms and {MAX_TIMEOUT_MILLIS} ms"
+        )));
+    }
+    let kind = integration.integration_type;
+    if kind == IntegrationType::Mock {
+        return Ok(());
+    }
+    match integration.http_method.as_deref() {
+        None | Some("") => {
+            return Err(AdminError::bad_request(
+                "Enumeration value for HttpMethod must be non-empty",
+            ));
+        }
+        Some(verb) if !HTTP_METHODS.contains(&verb) => {
+            return Err(AdminError::bad_request(
+                "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+            ));
+        }
+        Some(_) => {}
+    }
+    let uri = integration.uri.as_deref().unwrap_or_default();
+    match kind {
+        IntegrationType::Http | IntegrationType::HttpProxy => {
+            if is_valid_http_uri(uri) {
+                Ok(())
+            } else {
+                Err(AdminError::bad_request(INVALID_HTTP_URI))
+            }
+        }
+        IntegrationType::Aws | IntegrationType::AwsProxy => {
+            let target = parse_aws_uri(uri)?;
+            if kind == IntegrationType::AwsProxy && !target.is_lambda_or_firehose() {
+                return Err(AdminError::bad_request(AWS_PROXY_TARGETS));
+            }
+            Ok(())
+        }
+        IntegrationType::Mock => Ok(()),
+    }
+}
+
+/// Replaces every `${stageVariables.x}` with a neutral token, so a URI whose host, port or path
+/// comes from a stage variable still validates.
+fn without_stage_variables(uri: &str) -> String {
+    let mut out = String::with_capacity(uri.len());
+    let mut rest = uri;
+    while let Some(start) = rest.find("${stageVariables.") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push_str("stagevariable");
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An absolute `http(s)://host[:port][/path][?query]` with port 80, 443 or > 1024.
+fn is_valid_http_uri(uri: &str) -> bool {
+    let uri = without_stage_variables(uri);
+    let lower = uri.to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &uri[8..]
+    } else if lower.starts_with("http://") {
+        &uri[7..]
+    } else {
+        return false;
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    if authority.contains('@') || uri.contains(char::is_whitespace) {
+        return false;
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, after)) => (h, after.strip_prefix(':')),
+            None => return false,
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    let port_ok = match port {
+        None => true,
+        Some("stagevariable") => true,
+        Some(p) => {
+            matches!(p.parse::<u32>(), Ok(n) if n == 80 || n == 443 || (1025..=65535).contains(&n))
+        }
+    };
+    host_ok && port_ok
+}
+
+/// The parts of `arn:aws:apigateway:{region}:{service}:{path|action}/...` that matter.
+struct AwsTarget<'a> {
+    service: &'a str,
+    kind: &'a str,
+    rest: &'a str,
+}
+
+impl AwsTarget<'_> {
+    fn is_lambda_or_firehose(&self) -> bool {
+        match (self.service, self.kind) {
+            ("lambda", "path") => {
+                self.rest.starts_with("2015-03-31/functions/")
+                    && self.rest.ends_with("/invocations")
+            }
+            ("firehose", _) => true,
+            _ => false,
+        }
+    }
+}
+
+fn parse_aws_uri(uri: &str) -> Result<AwsTarget<'_>, AdminError> {
+    if !uri.starts_with("arn:") {
+        return Err(AdminError::bad_request(
+            "Invalid ARN specified in the request",
+        ));
+    }
+    let parts: Vec<&str> = uri.splitn(6, ':').collect();
+    let [_, partition, "apigateway", _region, service, target] = parts.as_slice() else {
+        return Err(AdminError::bad_request(AWS_ARN_PATH_OR_ACTION));
+    };
+    if !partition.starts_with("aws") || service.is_empty() {
+        return Err(AdminError::bad_request(AWS_ARN_PATH_OR_ACTION));
+    }
+    let (kind, rest) = target
+        .split_once('/')
+        .filter(|(k, r)| matches!(*k, "path" | "action") && !r.is_empty())
+        .ok_or_else(|| AdminError::bad_request(AWS_ARN_PATH_OR_ACTION))?;
+    // `lambda` may come as `subdomain.lambda`; the service is the last dotted part.
+    let service = service.rsplit('.').next().unwrap_or(service);
+    Ok(AwsTarget {
+        service,
+        kind,
+        rest,
+    })
+}
+
+const PARAMETER_LOCATIONS: [&str; 3] = ["path", "querystring", "header"];
+
+/// Authorizer, validator, models and request parameters of a method (model.md §4).
+pub fn validate_method(method: &Method, api: &ApiDefinition) -> Result<(), AdminError> {
+    let needs_authorizer = matches!(
+        method.authorization_type,
+        AuthorizationType::Custom | AuthorizationType::CognitoUserPools
+    );
+    if needs_authorizer {
+        let authorizer = method
+            .authorizer_id
+            .as_deref()
+            .and_then(|id| api.authorizer(id));
+        let fits = match authorizer {
+            None => false,
+            Some(a) => {
+                (a.authorizer_type == AuthorizerType::CognitoUserPools)
+                    == (method.authorization_type == AuthorizationType::CognitoUserPools)
+            }
+        };
+        if !fits {
+            return Err(AdminError::bad_request(
+                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+            ));
+        }
+    }
+    if let Some(id) = method.request_validator_id.as_deref()
+        && api.request_validator(id).is_none()
+    {
+        return Err(AdminError::bad_request(
+            "Invalid Request Validator identifier specified",
+        ));
+    }
+    for model in method.request_models.values() {
+        if api.model_by_name(model).is_none() {
+            return Err(AdminError::bad_request(format!(
+                "Invalid model identifier specified: {model}"
+            )));
+        }
+    }
+    validate_request_parameters(&method.request_parameters)
+}
+
+/// Method request parameter keys: `method.request.{path|querystring|header}.{name}`, names
+/// unique across the three locations (model.md §4).
+pub fn validate_request_parameters(params: &IndexMap<String, bool>) -> Result<(), AdminError> {
+    let mut names = std::collections::HashSet::new();
+    for key in params.keys() {
+        let (_, name) = key
+            .strip_prefix("method.request.")
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(loc, name)| PARAMETER_LOCATIONS.contains(loc) && is_parameter_name(name))
+            .ok_or_else(|| {
+                AdminError::bad_request(format!(
+                    "Invalid method request parameter specified: {key}. Must be method.request.{{path|querystring|header}}.{{name}}"
+                ))
+            })?;
+        if !names.insert(name) {
+            return Err(AdminError::bad_request(
+                "Parameter names must be unique across querystring, header and path",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `^[a-zA-Z0-9._$-]+$` (model.md §4).
+fn is_parameter_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$' | '-'))
+}
+
+/// The status code must name one of the method's MethodResponses (model.md §6).
+pub fn validate_integration_response(
+    response: &IntegrationResponse,
+    method: &Method,
+) -> Result<(), AdminError> {
+    if method.method_responses.contains_key(&response.status_code) {
+        Ok(())
+    } else {
+        Err(AdminError::bad_request(
+            "Invalid Response status code specified",
+        ))
+    }
+}
+
+pub fn validate_request_validator(validator: &RequestValidator) -> Result<(), AdminError> {
+    if validator.name.trim().is_empty() {
+        Err(AdminError::bad_request(
+            "Request Validator name cannot be blank",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Name alphanumeric; schema JSON with at least one property or `items` (model.md §13). For
+/// models a user creates: AWS's own `Empty` model (created with every API) would fail it.
+pub fn validate_model(model: &Model) -> Result<(), AdminError> {
+    if model.name.is_empty() || !model.name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(AdminError::bad_request(format!(
+            "Invalid model name specified: '{}'. Model names must be alphanumeric",
+            model.name
+        )));
+    }
+    let schema_text = model.schema.as_deref().unwrap_or_default();
+    let schema: serde_json::Value = serde_json::from_str(schema_text).map_err(|e| {
+        AdminError::bad_request(format!(
+            "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified: {e}]"
+        ))
+    })?;
+    let has_properties = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .is_some_and(|p| !p.is_empty());
+    let has_items = schema.get("items").is_some_and(|i| !i.is_null());
+    if has_properties || has_items {
+        Ok(())
+    } else {
+        Err(AdminError::bad_request(
+            "Model schema must have at least 1 property or array items defined",
+        ))
+    }
+}
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

@@ -1,0 +1,106 @@
+//! hyper on tokio: invoke URLs (host style and path style), the management API, `/metrics`.
+//! It translates HTTP to [`Gateway`] calls and back; no gateway logic lives here.
+
+pub mod invoke;
+pub mod mgmt;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::engine::Gateway;
+use crate::engine::pipeline::MAX_BODY_BYTES;
+
+pub type Body = Full<Bytes>;
+
+/// Serves until `shutdown` completes, then lets in-flight connections finish (bounded).
+pub async fn serve(gw: Gateway, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(std::time::Duration::from_secs(30));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    // Out of file descriptors or a reset before accept: keep serving.
+                    Err(_) => continue,
+                };
+                let _ = stream.set_nodelay(true);
+                let gw = gw.clone();
+                let local = listener.local_addr().ok();
+                let service = service_fn(move |req| {
+                    let gw = gw.clone();
+                    async move { Ok::<_, Infallible>(handle(gw, req, peer, local).await) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+    }
+    Ok(())
+}
+
+/// Routes one HTTP request to the data plane or the management API.
+pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local: Option<SocketAddr>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let target = invoke::classify(&parts);
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large(&gw, target, parts, peer).await;
+    }
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return too_large(&gw, target, parts, peer).await;
+            }
+            return plain(StatusCode::BAD_REQUEST, "{\"message\":\"Malformed request body\"}");
+        }
+    };
+    match target {
+        invoke::Target::Invoke { api_id, stage, path, context_path } => {
+            invoke::run(&gw, parts, body, peer, api_id, stage, path, context_path).await
+        }
+        invoke::Target::Management => mgmt::handle(&gw, parts, body, local).await,
+    }
+}
+
+async fn too_large(gw: &Gateway, target: invoke::Target, parts: http::request::Parts, peer: SocketAddr) -> Response<Body> {
+    match target {
+        invoke::Target::Invoke { api_id, stage, path, context_path } => {
+            invoke::too_large(gw, parts, peer, api_id, stage, path, context_path)
+        }
+        invoke::Target::Management => plain(StatusCode::PAYLOAD_TOO_LARGE, "{\"message\":\"Request Too Long\"}"),
+    }
+}
+
+pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r
+}

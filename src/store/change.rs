@@ -1,0 +1,194 @@
+//! The changes a commit writes, and how each one becomes SQL.
+
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+use super::StoreError;
+use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+
+/// One durable change. A batch of them is written in one transaction by `Store::commit`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Inserts or replaces the API's definition (its deployments and stages are kept).
+    PutApi(Box<ApiDefinition>),
+    /// Deletes the API with its deployments and stages.
+    DeleteApi(String),
+    /// Inserts a deployment and its frozen snapshot; an existing id is a conflict (deployments
+    /// are immutable).
+    PutDeployment {
+        api_id: String,
+        deployment: Deployment,
+        snapshot: Box<ApiDefinition>,
+    },
+    DeleteDeployment {
+        api_id: String,
+        deployment_id: String,
+    },
+    /// Inserts or replaces a stage (keyed by its `stage_name`).
+    PutStage {
+        api_id: String,
+        stage: Box<Stage>,
+    },
+    DeleteStage {
+        api_id: String,
+        stage_name: String,
+    },
+    PutUsagePlan(Box<UsagePlan>),
+    /// Deletes the plan, its key links and its usage counters.
+    DeleteUsagePlan(String),
+    PutApiKey(Box<ApiKey>),
+    /// Deletes the key and its links to usage plans.
+    DeleteApiKey(String),
+    PutUsagePlanKey {
+        usage_plan_id: String,
+        key_id: String,
+    },
+    DeleteUsagePlanKey {
+        usage_plan_id: String,
+        key_id: String,
+    },
+}
+
+fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::corrupt(what, e))
+}
+
+/// Maps a constraint violation (duplicate key, missing parent) to `Conflict` with `what`.
+fn conflict_on_constraint(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            StoreError::Conflict(format!("{}: {e}", what()))
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// Fails with `Conflict` when a delete touched no row.
+fn expect_deleted(rows: usize, what: impl FnOnce() -> String) -> Result<(), StoreError> {
+    if rows == 0 {
+        Err(StoreError::Conflict(format!("{} does not exist", what())))
+    } else {
+        Ok(())
+    }
+}
+
+pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::PutApi(api) => {
+            let id = api.id();
+            let doc = to_json("rest api", api)?;
+            tx.execute(
+                "INSERT INTO rest_apis (id, doc) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                params![id, doc],
+            )?;
+        }
+        Change::DeleteApi(id) => {
+            let rows = tx.execute("DELETE FROM rest_apis WHERE id = ?1", params![id])?;
+            expect_deleted(rows, || format!("restapis/{id}"))?;
+        }
+        Change::PutDeployment {
+            api_id,
+            deployment,
+            snapshot,
+        } => {
+            let doc = to_json("deployment", deployment)?;
+            let snapshot = to_json("deployment snapshot", snapshot)?;
+            tx.execute(
+                "INSERT INTO deployments (api_id, id, doc, snapshot) VALUES (?1, ?2, ?3, ?4)",
+                params![api_id, deployment.id, doc, snapshot],
+            )
+            .map_err(|e| {
+                conflict_on_constraint(e, || {
+                    format!(
+                        "cannot create restapis/{api_id}/deployments/{} (it exists, or the API does not)",
+                        deployment.id
+                    )
+                })
+            })?;
+        }
+        Change::DeleteDeployment {
+            api_id,
+            deployment_id,
+        } => {
+            let rows = tx.execute(
+                "DELETE FROM deployments WHERE api_id = ?1 AND id = ?2",
+                params![api_id, deployment_id],
+            )?;
+            expect_deleted(rows, || {
+                format!("restapis/{api_id}/deployments/{deployment_id}")
+            })?;
+        }
+        Change::PutStage { api_id, stage } => {
+            let doc = to_json("stage", stage)?;
+            tx.execute(
+                "INSERT INTO stages (api_id, name, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(api_id, name) DO UPDATE SET doc = excluded.doc",
+                params![api_id, stage.stage_name, doc],
+            )
+            .map_err(|e| {
+                conflict_on_constraint(e, || {
+                    format!("cannot store a stage of restapis/{api_id} (no such API)")
+                })
+            })?;
+        }
+        Change::DeleteStage { api_id, stage_name } => {
+            let rows = tx.execute(
+                "DELETE FROM stages WHERE api_id = ?1 AND name = ?2",
+                params![api_id, stage_name],
+            )?;
+            expect_deleted(rows, || format!("restapis/{api_id}/stages/{stage_name}"))?;
+        }
+        Change::PutUsagePlan(plan) => {
+            let doc = to_json("usage plan", plan)?;
+            tx.execute(
+                "INSERT INTO usage_plans (id, doc) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                params![plan.id, doc],
+            )?;
+        }
+        Change::DeleteUsagePlan(id) => {
+            let rows = tx.execute("DELETE FROM usage_plans WHERE id = ?1", params![id])?;
+            expect_deleted(rows, || format!("usageplans/{id}"))?;
+            tx.execute("DELETE FROM usage WHERE usage_plan_id = ?1", params![id])?;
+        }
+        Change::PutApiKey(key) => {
+            let doc = to_json("api key", key)?;
+            tx.execute(
+                "INSERT INTO api_keys (id, doc) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                params![key.id, doc],
+            )?;
+        }
+        Change::DeleteApiKey(id) => {
+            let rows = tx.execute("DELETE FROM api_keys WHERE id = ?1", params![id])?;
+            expect_deleted(rows, || format!("apikeys/{id}"))?;
+        }
+        Change::PutUsagePlanKey {
+            usage_plan_id,
+            key_id,
+        } => {
+            tx.execute(
+                "INSERT INTO usage_plan_keys (usage_plan_id, key_id) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+                params![usage_plan_id, key_id],
+            )
+            .map_err(|e| {
+                conflict_on_constraint(e, || {
+                    format!("cannot link usageplans/{usage_plan_id} and apikeys/{key_id} (one does not exist)")
+                })
+            })?;
+        }
+        Change::DeleteUsagePlanKey {
+            usage_plan_id,
+            key_id,
+        } => {
+            let rows = tx.execute(
+                "DELETE FROM usage_plan_keys WHERE usage_plan_id = ?1 AND key_id = ?2",
+                params![usage_plan_id, key_id],
+            )?;
+            expect_deleted(rows, || format!("usageplans/{usage_plan_id}/keys/{key_id}"))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The SQLite schema, versioned with `PRAGMA user_version`: migration `i` takes the schema
+//! from version `i` to `i + 1`. Append new migrations; never edit a released one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const V1: &str = r#"
+CREATE TABLE rest_apis (
+    id   TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE deployments (
+    api_id   TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    doc      TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    PRIMARY KEY (api_id, id)
+) STRICT;
+
+CREATE TRIGGER deployments_are_immutable BEFORE UPDATE ON deployments
+BEGIN
+    SELECT RAISE(ABORT, 'deployments are immutable');
+END;
+
+CREATE TABLE stages (
+    api_id TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    name   TEXT NOT NULL,
+    doc    TEXT NOT NULL,
+    PRIMARY KEY (api_id, name)
+) STRICT;
+
+CREATE TABLE usage_plans (
+    id  TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+    id  TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE usage_plan_keys (
+    usage_plan_id TEXT NOT NULL REFERENCES usage_plans(id) ON DELETE CASCADE,
+    key_id        TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+    PRIMARY KEY (usage_plan_id, key_id)
+) STRICT;
+CREATE INDEX usage_plan_keys_by_key ON usage_plan_keys(key_id);
+
+CREATE TABLE usage (
+    usage_plan_id TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    day           TEXT NOT NULL,
+    used          INTEGER NOT NULL,
+    PRIMARY KEY (usage_plan_id, key_id, day)
+) STRICT;
+
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_millis INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    detail    TEXT NOT NULL
+) STRICT;
+
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// Brings the database to the newest schema, each migration in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let newest = MIGRATIONS.len() as i64;
+    if current > newest {
+        return Err(StoreError::corrupt(
+            "schema",
+            format!(
+                "version {current} was written by a newer gwtui (this one knows up to {newest})"
+            ),
+        ));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
