@@ -20,12 +20,25 @@ fn dashboard(c: &mut Criterion) {
         Err(e) => panic!("test backend: {e}"),
     };
     let all = Selection::default();
-    let prod_get = Selection { stage: Some("prod".into()), method: Some(("/pets".into(), "GET".into())) };
+    let prod_get = Selection {
+        stage: Some("prod".into()),
+        method: Some(("/pets".into(), "GET".into())),
+    };
     c.bench_function("dashboard 200x60, 1h of 1s buckets, all methods", |b| {
         b.iter(|| {
             let r = terminal.draw(|f| {
                 let area = f.area();
-                render_dashboard(f, &theme, black_box(&snap), &all, 3600, false, 0, None, area)
+                render_dashboard(
+                    f,
+                    &theme,
+                    black_box(&snap),
+                    &all,
+                    3600,
+                    false,
+                    0,
+                    None,
+                    area,
+                )
             });
             black_box(r.is_ok())
         })
@@ -34,7 +47,17 @@ fn dashboard(c: &mut Criterion) {
         b.iter(|| {
             let r = terminal.draw(|f| {
                 let area = f.area();
-                render_dashboard(f, &theme, black_box(&snap), &prod_get, 3600, false, 0, None, area)
+                render_dashboard(
+                    f,
+                    &theme,
+                    black_box(&snap),
+                    &prod_get,
+                    3600,
+                    false,
+                    0,
+                    None,
+                    area,
+                )
             });
             black_box(r.is_ok())
         })
@@ -44,7 +67,17 @@ fn dashboard(c: &mut Criterion) {
         b.iter(|| {
             let r = terminal.draw(|f| {
                 let area = f.area();
-                render_dashboard(f, &theme, black_box(&day), &all, 86_400, false, 0, None, area)
+                render_dashboard(
+                    f,
+                    &theme,
+                    black_box(&day),
+                    &all,
+                    86_400,
+                    false,
+                    0,
+                    None,
+                    area,
+                )
             });
             black_box(r.is_ok())
         })

@@ -85,7 +85,7 @@ pub async fn run(backend: impl Backend, opts: ConsoleOptions) -> anyhow::Result<
     let mut app = App::new(cfg);
     let mut terminal = ratatui::try_init().context("starting the terminal")?;
     let _ = execute!(stdout(), EnableMouseCapture, EnableBracketedPaste);
-    let result = event_loop(&mut terminal, &mut app, backend).await;
+    let result = event_loop(&mut terminal, &mut app, backend, EventStream::new()).await;
     let _ = execute!(stdout(), DisableMouseCapture, DisableBracketedPaste);
     ratatui::try_restore().context("restoring the terminal")?;
     result
@@ -102,17 +102,21 @@ pub fn event_msg(ev: Event) -> Option<Msg> {
     }
 }
 
-async fn event_loop<T: ratatui::backend::Backend>(
+/// The loop itself, over any terminal backend and any stream of terminal events (the
+/// real `EventStream`, or a scripted one in tests).
+pub async fn event_loop<T, S>(
     terminal: &mut ratatui::Terminal<T>,
     app: &mut App,
     backend: impl Backend,
+    mut events: S,
 ) -> anyhow::Result<()>
 where
+    T: ratatui::backend::Backend,
     T::Error: Send + Sync + 'static,
+    S: futures_util::Stream<Item = std::io::Result<Event>> + Unpin,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut engine = backend.subscribe();
-    let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let size = terminal.size()?;

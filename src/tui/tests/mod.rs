@@ -5,6 +5,7 @@ mod app_logic;
 mod dangerous;
 mod render;
 mod robustness;
+mod runner_loop;
 
 use std::time::{Duration, Instant};
 
