@@ -2,6 +2,11 @@
 
 /// Stage variable names: `[A-Za-z0-9_]+`.
 pub fn stage_variable_name(name: &str) -> Result<(), String> {
+    if name.len() > 64 {
+        return Err(format!(
+            "Stage variable name '{name}' is longer than 64 characters"
+        ));
+    }
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(())
     } else {
@@ -13,6 +18,9 @@ pub fn stage_variable_name(name: &str) -> Result<(), String> {
 
 /// Stage variable values: `[A-Za-z0-9-._~:/?#&=,]+`.
 pub fn stage_variable_value(value: &str) -> Result<(), String> {
+    if value.len() > 512 {
+        return Err("Stage variable value is longer than 512 characters".into());
+    }
     let ok = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#&=,".contains(c);
     if !value.is_empty() && value.chars().all(ok) {
         Ok(())
@@ -82,6 +90,8 @@ mod tests {
         assert!(stage_variable("name=").is_err());
         assert!(stage_variable("novalue").is_err());
         assert!(stage_variable("n=ü").is_err());
+        assert!(stage_variable(&format!("{}=v", "a".repeat(65))).is_err());
+        assert!(stage_variable(&format!("n={}", "v".repeat(513))).is_err());
     }
 
     #[test]

@@ -213,6 +213,8 @@ fn dashboard_uses_base_and_canary_colours_and_numbers() {
         text.contains("/s"),
         "numbers beside the Count chart\n{text}"
     );
+    let small = screen(&h.render(80, 24));
+    assert!(small.contains("Count · base"), "narrow charts carry their numbers in the title\n{small}");
     h.press("z");
     let text = screen(&h.render(80, 24));
     assert!(

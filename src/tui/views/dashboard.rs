@@ -286,10 +286,20 @@ fn chart(
     if !has_canary {
         series.retain(|s| !s.name.starts_with('c'));
     }
-    let block = pane(t, format!(" {} ", CHARTS[idx.min(5)]), focused);
+    // Numbers go beside the chart when there is room, else into its title.
+    let numbers_w = if area.width >= 42 { 16 } else { 0 };
+    let title = if numbers_w == 0 {
+        let totals: Vec<String> = series
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.total))
+            .collect();
+        format!(" {} · {} ", CHARTS[idx.min(5)], totals.join(" · "))
+    } else {
+        format!(" {} ", CHARTS[idx.min(5)])
+    };
+    let block = pane(t, title, focused);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let numbers_w = if inner.width >= 40 { 16 } else { 0 };
     let [plot, nums] =
         Layout::horizontal([Constraint::Min(4), Constraint::Length(numbers_w)]).areas(inner);
     let max = series
