@@ -214,7 +214,10 @@ fn dashboard_uses_base_and_canary_colours_and_numbers() {
         "numbers beside the Count chart\n{text}"
     );
     let small = screen(&h.render(80, 24));
-    assert!(small.contains("Count · base"), "narrow charts carry their numbers in the title\n{small}");
+    assert!(
+        small.contains("Count · base"),
+        "narrow charts carry their numbers in the title\n{small}"
+    );
     h.press("z");
     let text = screen(&h.render(80, 24));
     assert!(
@@ -244,4 +247,18 @@ fn themes_switch_live_and_no_color_strips_colours() {
             );
         }
     }
+}
+
+#[test]
+fn editor_scrolls_sideways_to_keep_the_cursor_visible() {
+    let mut h = Harness::new();
+    h.press("2 l l j j l j enter end");
+    h.type_text(&"x".repeat(120));
+    h.type_text("TAIL");
+    let text = screen(&h.render(80, 24));
+    assert!(text.contains("xxTAIL"), "{text}");
+    assert!(
+        !text.contains("#if($input"),
+        "the line start scrolled away\n{text}"
+    );
 }

@@ -57,6 +57,13 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     };
     let search = ed.textarea.search_pattern();
     let mut out: Vec<Line> = Vec::with_capacity(height);
+    // Scroll sideways so the cursor column stays visible.
+    let text_w = usize::from(inner.width).saturating_sub(gutter + 1).max(1);
+    let left = if cur_col >= text_w {
+        cur_col + 1 - text_w
+    } else {
+        0
+    };
     for (row, line) in lines.iter().enumerate().skip(top).take(height) {
         let mut spans = vec![Span::styled(
             format!("{:>gutter$} ", row + 1),
@@ -75,6 +82,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             .as_ref()
             .filter(|p| p.0 == row + 1)
             .map(|p| p.1.saturating_sub(1));
+        let mut col = 0usize;
         for (range, tok) in &tokens[row] {
             let role = match tok {
                 Token::Text => Role::VtlText,
@@ -88,7 +96,11 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             let mut buf_style = None;
             for (off, ch) in line[range.clone()].char_indices() {
                 let byte = range.start + off;
-                let col = line[..byte].chars().count();
+                col += 1;
+                if col <= left {
+                    continue;
+                }
+                let col = col - 1;
                 let mut style = base.patch(t.get(role));
                 if matches.iter().any(|(s, e)| byte >= *s && byte < *e) {
                     style = style.patch(t.get(Role::VtlSearch));
