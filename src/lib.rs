@@ -6,6 +6,7 @@
 //! data plane behind one `Gateway` handle), `server` (hyper: invoke URLs + management API) and
 //! `tui` (the console).
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::api::{HTTP_METHODS, Integration, IntegrationResponse, IntegrationType, Method};
-use super::auth::{AuthorizerType, Model, RequestValidator};
+use super::auth::{Authorizer, AuthorizerType, GatewayResponse, Model, RequestValidator};
 use super::definition::ApiDefinition;
 use super::{AdminError, AuthorizationType};
 
@@ -346,6 +346,148 @@ pub fn validate_model(model: &Model) -> Result<(), AdminError> {
             "Model schema must have at least 1 property or array items defined",
         ))
     }
+}
+
+/// A status code as methods, integration and gateway responses carry it: three digits, 1xx–5xx.
+pub fn validate_status_code(code: &str) -> Result<(), AdminError> {
+    let ok = code.len() == 3 && code.parse::<u16>().is_ok_and(|c| (100..=599).contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::bad_request(format!(
+            "Invalid status code specified: '{code}'"
+        )))
+    }
+}
+
+/// Type, URI, identity source, TTL and provider ARNs of an authorizer (model.md §12).
+pub fn validate_authorizer(authorizer: &Authorizer) -> Result<(), AdminError> {
+    if authorizer.name.trim().is_empty() {
+        return Err(AdminError::bad_request("Authorizer name must be non-empty"));
+    }
+    if let Some(ttl) = authorizer.authorizer_result_ttl_in_seconds
+        && !(0..=3600).contains(&ttl)
+    {
+        return Err(AdminError::bad_request(
+            "Authorizer result TTL must be between 0 and 3600 seconds",
+        ));
+    }
+    if let Some(expr) = authorizer.identity_validation_expression.as_deref()
+        && regex::Regex::new(expr).is_err()
+    {
+        return Err(AdminError::bad_request(format!(
+            "Invalid identity validation expression specified: {expr}"
+        )));
+    }
+    let source = authorizer.identity_source.as_deref().unwrap_or_default();
+    match authorizer.authorizer_type {
+        AuthorizerType::Token | AuthorizerType::Request => {
+            let uri = authorizer.authorizer_uri.as_deref().unwrap_or_default();
+            if uri.is_empty() {
+                return Err(AdminError::bad_request(
+                    "Authorizer URI must be specified for TOKEN and REQUEST authorizers",
+                ));
+            }
+            parse_aws_uri(uri).map_err(|_| {
+                AdminError::bad_request(format!("Invalid Authorizer URI specified: {uri}"))
+            })?;
+        }
+        AuthorizerType::CognitoUserPools => {
+            if authorizer.provider_a_r_ns.is_empty() {
+                return Err(AdminError::bad_request(
+                    "Provider ARNs must be specified for COGNITO_USER_POOLS authorizers",
+                ));
+            }
+            if let Some(bad) = authorizer
+                .provider_a_r_ns
+                .iter()
+                .find(|a| !a.starts_with("arn:aws:cognito-idp:") || !a.contains(":userpool/"))
+            {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid provider ARN specified: {bad}"
+                )));
+            }
+        }
+    }
+    match authorizer.authorizer_type {
+        AuthorizerType::Token | AuthorizerType::CognitoUserPools => {
+            let header = source.strip_prefix("method.request.header.");
+            if !header.is_some_and(|h| !h.is_empty() && !h.contains(',')) {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid identity source specified: '{source}'. Must be method.request.header.{{name}}"
+                )));
+            }
+        }
+        AuthorizerType::Request => {
+            for part in source.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let ok = [
+                    "method.request.header.",
+                    "method.request.querystring.",
+                    "stageVariables.",
+                    "context.",
+                ]
+                .iter()
+                .any(|prefix| part.strip_prefix(prefix).is_some_and(|n| !n.is_empty()));
+                if !ok {
+                    return Err(AdminError::bad_request(format!(
+                        "Invalid identity source specified: '{part}'. Must be method.request.header.{{name}}, method.request.querystring.{{name}}, stageVariables.{{name}} or context.{{name}}"
+                    )));
+                }
+            }
+            let caching = authorizer.authorizer_result_ttl_in_seconds.unwrap_or(300) > 0;
+            if caching && source.trim().is_empty() {
+                return Err(AdminError::bad_request(
+                    "Identity source must be specified for REQUEST authorizers when caching is enabled",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Type, status code and parameter mappings of a customised gateway response (model.md §14).
+pub fn validate_gateway_response(response: &GatewayResponse) -> Result<(), AdminError> {
+    if GatewayResponse::default_for(&response.response_type).is_none() {
+        return Err(AdminError::bad_request(format!(
+            "Invalid gateway response type specified: '{}'",
+            response.response_type
+        )));
+    }
+    if let Some(code) = response.status_code.as_deref() {
+        validate_status_code(code)?;
+    }
+    for (key, value) in &response.response_parameters {
+        let key_ok = [
+            "gatewayresponse.header.",
+            "gatewayresponse.path.",
+            "gatewayresponse.querystring.",
+        ]
+        .iter()
+        .any(|p| key.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !key_ok {
+            return Err(AdminError::bad_request(format!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {key}]"
+            )));
+        }
+        let literal = value.len() >= 2 && value.starts_with('\'') && value.ends_with('\'');
+        let value_ok = literal
+            || [
+                "method.request.header.",
+                "method.request.path.",
+                "method.request.querystring.",
+                "method.input.params.",
+                "stageVariables.",
+                "context.",
+            ]
+            .iter()
+            .any(|p| value.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !value_ok {
+            return Err(AdminError::bad_request(format!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: {value}]"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,8 +23,39 @@ use crate::engine::pipeline::MAX_BODY_BYTES;
 
 pub type Body = Full<Bytes>;
 
-/// Serves until `shutdown` completes, then lets in-flight connections finish (bounded).
+/// How the server treats management requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// `(access key id, secret access key)`. When set, every management request must carry a
+    /// valid SigV4 signature made with them; when unset (loopback only, see [`check_bind`]) any
+    /// credentials are accepted and the access key id is only recorded in the audit log.
+    pub admin_credentials: Option<(String, String)>,
+}
+
+/// Refuses to serve the management API on a non-loopback address without admin credentials.
+pub fn check_bind(addr: SocketAddr, has_credentials: bool) -> Result<(), String> {
+    if addr.ip().is_loopback() || has_credentials {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing to listen on {addr}: the management API on a non-loopback address needs admin credentials (an access key id and secret) so that requests can be SigV4-verified; bind 127.0.0.1 or configure admin credentials"
+        ))
+    }
+}
+
+/// Serves with default options (no admin credentials: for loopback listeners).
 pub async fn serve(gw: Gateway, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    serve_with(gw, listener, ServerOptions::default(), shutdown).await
+}
+
+/// Serves until `shutdown` completes, then lets in-flight connections finish (bounded).
+pub async fn serve_with(
+    gw: Gateway,
+    listener: TcpListener,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let options = std::sync::Arc::new(options);
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(std::time::Duration::from_secs(30));
@@ -39,10 +70,12 @@ pub async fn serve(gw: Gateway, listener: TcpListener, shutdown: impl Future<Out
                 };
                 let _ = stream.set_nodelay(true);
                 let gw = gw.clone();
+                let options = options.clone();
                 let local = listener.local_addr().ok();
                 let service = service_fn(move |req| {
                     let gw = gw.clone();
-                    async move { Ok::<_, Infallible>(handle(gw, req, peer, local).await) }
+                    let options = options.clone();
+                    async move { Ok::<_, Infallible>(handle(gw, req, peer, local, &options).await) }
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
@@ -61,7 +94,7 @@ pub async fn serve(gw: Gateway, listener: TcpListener, shutdown: impl Future<Out
 }
 
 /// Routes one HTTP request to the data plane or the management API.
-pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local: Option<SocketAddr>) -> Response<Body> {
+pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local: Option<SocketAddr>, options: &ServerOptions) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -85,7 +118,7 @@ pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local
         invoke::Target::Invoke { api_id, stage, path, context_path } => {
             invoke::run(&gw, parts, body, peer, api_id, stage, path, context_path).await
         }
-        invoke::Target::Management => mgmt::handle(&gw, parts, body, local).await,
+        invoke::Target::Management => mgmt::handle(&gw, parts, body, local, options).await,
     }
 }
 

@@ -157,6 +157,7 @@ impl Gateway {
             {
                 return Err(AdminError::bad_request("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."));
             }
+            crate::model::validate::validate_method(&method, def)?;
             let resource = def.require_resource_mut(&rid)?;
             resource.resource_methods.insert(verb, method.clone());
             Ok(method)
@@ -182,9 +183,7 @@ impl Gateway {
         let rid = resource_id.to_string();
         let target_path = format!("{}/integration", method_target(api_id, resource_id, &verb));
         self.edit_definition(actor, "PutIntegration", api_id, target_path, move |def| {
-            if !(50..=29_000).contains(&integration.timeout_in_millis) {
-                return Err(AdminError::bad_request("Timeout should be between 50 ms and 29000 ms"));
-            }
+            crate::model::validate::validate_integration(&integration)?;
             let method = def.method_mut(&rid, &verb)?;
             let mut integration = integration;
             // PutIntegration keeps existing integration responses (as AWS does).

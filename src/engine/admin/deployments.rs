@@ -287,7 +287,7 @@ impl Gateway {
                 return Err(AdminError::LimitExceeded(format!("Maximum number of Stages for this API has been reached: {MAX_STAGES}")));
             }
             if !api.deployments.contains_key(&input.deployment_id) {
-                return Err(AdminError::bad_request("Invalid deployment identifier specified"));
+                return Err(AdminError::not_found("Invalid Deployment identifier specified"));
             }
             let mut stage = new_stage(&input.stage_name, &input.deployment_id);
             stage.description = input.description;
@@ -303,7 +303,7 @@ impl Gateway {
                 check_percent(canary.percent_traffic)?;
                 let dep = canary.deployment_id.get_or_insert_with(|| input.deployment_id.clone());
                 if !api.deployments.contains_key(dep.as_str()) {
-                    return Err(AdminError::bad_request("Invalid deployment identifier specified for canary"));
+                    return Err(AdminError::not_found("Invalid Deployment identifier specified for canary"));
                 }
                 stage.canary_settings = Some(canary);
             }
@@ -347,12 +347,12 @@ impl Gateway {
                 }
             }
             if !api.deployments.contains_key(&stage.deployment_id) {
-                return Err(AdminError::bad_request("Invalid deployment identifier specified"));
+                return Err(AdminError::not_found("Invalid Deployment identifier specified"));
             }
             if let Some(c) = stage.canary_settings.as_mut() {
                 let dep = c.deployment_id.get_or_insert_with(|| stage.deployment_id.clone());
                 if !api.deployments.contains_key(dep.as_str()) {
-                    return Err(AdminError::bad_request("Invalid deployment identifier specified for canary"));
+                    return Err(AdminError::not_found("Invalid Deployment identifier specified for canary"));
                 }
             }
             validate_stage_variables(&stage.variables)?;

@@ -2,7 +2,14 @@
 //! (with its audit row), and only then installed and made live by swapping the route map.
 
 mod apis;
+mod authorizers;
+mod cache;
 mod deployments;
+mod methods;
+mod responses;
+mod tags;
+mod usage;
+mod validators;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +18,11 @@ use indexmap::IndexMap;
 
 pub use deployments::{CreateDeployment, CreateStage};
 pub use apis::CreateRestApi;
+pub use authorizers::CreateAuthorizer;
+pub use tags::TaggedResource;
+pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
+pub use responses::PutGatewayResponse;
+pub use validators::{CreateModel, CreateRequestValidator};
 
 use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
@@ -159,15 +171,27 @@ impl Gateway {
         let target_owned = target.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut admin = gw.lock_admin();
-            let mut txn = AdminTxn { admin: &admin, changes: Vec::new(), apis: IndexMap::new(), removed_apis: Vec::new(), detail: serde_json::Value::Null };
+            let mut txn = AdminTxn {
+                admin: &admin,
+                changes: Vec::new(),
+                apis: IndexMap::new(),
+                removed_apis: Vec::new(),
+                usage: None,
+                detail: serde_json::Value::Null,
+            };
             let value = f(&mut txn)?;
-            let AdminTxn { changes, apis, removed_apis, detail, .. } = txn;
+            let AdminTxn { changes, apis, removed_apis, usage, detail, .. } = txn;
             admin.commit(&actor, &action_owned, &target_owned, detail, &changes)?;
             for (id, state) in apis {
                 admin.apis.insert(id, state);
             }
             for id in removed_apis {
                 admin.apis.shift_remove(&id);
+            }
+            if let Some(usage) = usage {
+                admin.usage_plans = usage.usage_plans;
+                admin.api_keys = usage.api_keys;
+                admin.usage_plan_keys = usage.usage_plan_keys;
             }
             let routes = admin.build_routes();
             gw.inner.routes.store(Arc::new(routes));
@@ -199,7 +223,23 @@ pub(crate) struct AdminTxn<'a> {
     pub changes: Vec<Change>,
     apis: IndexMap<String, ApiState>,
     removed_apis: Vec<String>,
+    usage: Option<UsageState>,
     pub detail: serde_json::Value,
+}
+
+/// Read access to usage plans, keys and links.
+pub(crate) struct UsageView<'a> {
+    pub usage_plans: &'a IndexMap<String, UsagePlan>,
+    pub api_keys: &'a IndexMap<String, ApiKey>,
+    pub usage_plan_keys: &'a [(String, String)],
+}
+
+/// A working copy of the account-wide usage plans, API keys and their links.
+#[derive(Debug, Clone)]
+pub(crate) struct UsageState {
+    pub usage_plans: IndexMap<String, UsagePlan>,
+    pub api_keys: IndexMap<String, ApiKey>,
+    pub usage_plan_keys: Vec<(String, String)>,
 }
 
 impl AdminTxn<'_> {
@@ -214,6 +254,38 @@ impl AdminTxn<'_> {
             self.apis.insert(id.to_string(), state);
         }
         self.apis.get_mut(id).ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
+    }
+
+    /// A mutable copy of the usage plans, API keys and plan-key links (copied on first use);
+    /// installed together with the API copies when the operation commits.
+    pub fn usage_mut(&mut self) -> &mut UsageState {
+        let admin = self.admin;
+        self.usage.get_or_insert_with(|| UsageState {
+            usage_plans: admin.usage_plans.clone(),
+            api_keys: admin.api_keys.clone(),
+            usage_plan_keys: admin.usage_plan_keys.clone(),
+        })
+    }
+
+    /// The usage state as this operation sees it (its working copy, else the committed one).
+    pub fn usage(&self) -> UsageView<'_> {
+        match &self.usage {
+            Some(u) => UsageView { usage_plans: &u.usage_plans, api_keys: &u.api_keys, usage_plan_keys: &u.usage_plan_keys },
+            None => UsageView {
+                usage_plans: &self.admin.usage_plans,
+                api_keys: &self.admin.api_keys,
+                usage_plan_keys: &self.admin.usage_plan_keys,
+            },
+        }
+    }
+
+    /// An API's state as this operation sees it (its working copy, else the committed one).
+    pub fn api(&self, id: &str) -> Result<&ApiState, AdminError> {
+        match self.apis.get(id) {
+            Some(api) => Ok(api),
+            None if self.removed_apis.iter().any(|r| r == id) => Err(AdminError::not_found("Invalid API identifier specified")),
+            None => self.admin.api(id),
+        }
     }
 
     pub fn insert_api(&mut self, state: ApiState) {

@@ -5,16 +5,25 @@
 //! failing operation leaves the target unchanged. Values arrive as strings (AWS's wire form) and
 //! are parsed strictly; errors are `AdminError::BadRequest` with AWS's message where it is known.
 
+mod auth;
 mod integration;
 mod method;
+mod plan;
 mod rest_api;
 mod stage;
 mod values;
 
 use serde::{Deserialize, Serialize};
 
+pub use auth::{
+    MAX_AUTHORIZER_TTL, apply_authorizer_patch, apply_gateway_response_patch, apply_model_patch,
+    apply_request_validator_patch,
+};
 pub use integration::{apply_integration_patch, apply_integration_response_patch};
 pub use method::{apply_method_patch, apply_method_response_patch};
+pub use plan::{
+    MAX_METHOD_THROTTLES, apply_api_key_patch, apply_usage_plan_patch, validate_usage_plan,
+};
 pub use rest_api::{ResourceUpdate, apply_resource_patch, apply_rest_api_patch, patch_resource};
 pub use stage::{apply_stage_patch, parse_method_setting_path};
 

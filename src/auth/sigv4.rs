@@ -1,0 +1,425 @@
+//! AWS Signature Version 4 (`AWS4-HMAC-SHA256` in the `Authorization` header): parsing,
+//! canonical request, string to sign, signing key, signing and verification.
+//!
+//! The canonical request is rebuilt from what the client sent and the headers it listed in
+//! `SignedHeaders`, the way botocore builds it for non-S3 services: the path is normalised
+//! (dot segments removed) and URI-encoded once more (so `%2F` in a path parameter is signed as
+//! `%252F`), query parameters are decoded, re-encoded and sorted, header values are trimmed
+//! with inner runs of spaces collapsed. The signature is compared in constant time, and the
+//! request time (`x-amz-date`) must be within 15 minutes of the server's clock.
+
+use hmac::{Hmac, Mac};
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// How far the request time may be from the server's clock.
+pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
+/// AWS's message when the signature does not match.
+pub const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+/// Why a request was refused. Each maps to the status, `x-amzn-ErrorType` and message AWS
+/// answers with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigV4Error {
+    /// No `Authorization` header.
+    #[error("Missing Authentication Token")]
+    Missing,
+    /// An `Authorization` header that is not a well-formed SigV4 one.
+    #[error("{0}")]
+    Incomplete(String),
+    /// The access key id is not one the server knows.
+    #[error("The security token included in the request is invalid.")]
+    UnknownAccessKey,
+    /// The request time is more than 15 minutes from the server's clock.
+    #[error("Signature expired: {request_time} is now earlier than {earliest} ({now} - 15 min.)")]
+    Expired {
+        request_time: String,
+        earliest: String,
+        now: String,
+    },
+    /// The request time is more than 15 minutes in the future.
+    #[error(
+        "Signature not yet current: {request_time} is still later than {latest} ({now} + 15 min.)"
+    )]
+    NotYetCurrent {
+        request_time: String,
+        latest: String,
+        now: String,
+    },
+    /// The signature does not match the one computed with the server's secret.
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )]
+    Mismatch,
+}
+
+impl SigV4Error {
+    pub fn status(&self) -> u16 {
+        match self {
+            SigV4Error::Incomplete(_) => 400,
+            _ => 403,
+        }
+    }
+
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            SigV4Error::Missing => "MissingAuthenticationTokenException",
+            SigV4Error::Incomplete(_) => "IncompleteSignatureException",
+            SigV4Error::UnknownAccessKey => "UnrecognizedClientException",
+            SigV4Error::Expired { .. }
+            | SigV4Error::NotYetCurrent { .. }
+            | SigV4Error::Mismatch => "InvalidSignatureException",
+        }
+    }
+}
+
+/// The parts of an `Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
+/// Signature=...` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    pub access_key_id: String,
+    /// `YYYYMMDD` of the credential scope.
+    pub date: String,
+    pub region: String,
+    pub service: String,
+    /// Lower-case header names, in the order the client listed them.
+    pub signed_headers: Vec<String>,
+    /// Hex signature as sent.
+    pub signature: String,
+}
+
+impl Authorization {
+    pub fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
+    }
+
+    pub fn parse(header: &str) -> Result<Authorization, SigV4Error> {
+        let rest = header
+            .trim()
+            .strip_prefix(ALGORITHM)
+            .filter(|r| r.starts_with(' '))
+            .ok_or_else(|| {
+                SigV4Error::Incomplete(format!(
+                    "Authorization header requires the {ALGORITHM} algorithm"
+                ))
+            })?;
+        let (mut credential, mut signed, mut signature) = (None, None, None);
+        for part in rest.split(',') {
+            let (k, v) = part.trim().split_once('=').unwrap_or((part.trim(), ""));
+            match k {
+                "Credential" => credential = Some(v),
+                "SignedHeaders" => signed = Some(v),
+                "Signature" => signature = Some(v),
+                _ => {}
+            }
+        }
+        let missing = |name: &str| {
+            SigV4Error::Incomplete(format!(
+                "Authorization header requires '{name}' parameter. Authorization={header}"
+            ))
+        };
+        let credential = credential
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| missing("Credential"))?;
+        let signed = signed
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("SignedHeaders"))?;
+        let signature = signature
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("Signature"))?;
+        let parts: Vec<&str> = credential.split('/').collect();
+        let [key, date, region, service, "aws4_request"] = parts.as_slice() else {
+            return Err(SigV4Error::Incomplete(format!(
+                "Credential should be scoped to a valid region and service: {credential}"
+            )));
+        };
+        if key.is_empty() || date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SigV4Error::Incomplete(format!(
+                "Credential is malformed: {credential}"
+            )));
+        }
+        Ok(Authorization {
+            access_key_id: key.to_string(),
+            date: date.to_string(),
+            region: region.to_string(),
+            service: service.to_string(),
+            signed_headers: signed
+                .split(';')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
+            signature: signature.to_string(),
+        })
+    }
+}
+
+/// What a signature covers, as the server received it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    /// The raw (still percent-encoded) path.
+    pub path: &'a str,
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    /// Used for `host` when the headers have none (HTTP/2 `:authority`).
+    pub authority: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// AWS's URI encoding: everything but unreserved characters (and `/` when `keep_slash`) as
+/// `%XX` with upper-case hex.
+pub fn uri_encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Removes `.` and `..` segments (RFC 3986 §5.2.4), keeping a trailing slash.
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let mut joined = out.join("/");
+    if !joined.starts_with('/') {
+        joined.insert(0, '/');
+    }
+    if (path.ends_with("/.") || path.ends_with("/..")) && !joined.ends_with('/') {
+        joined.push('/');
+    }
+    joined
+}
+
+fn canonical_uri(raw_path: &str) -> String {
+    if raw_path.is_empty() {
+        return "/".to_string();
+    }
+    uri_encode(&remove_dot_segments(raw_path), true)
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn canonical_query(raw: Option<&str>) -> String {
+    let mut pairs: Vec<(String, String)> = raw
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (uri_encode(&decode(k), false), uri_encode(&decode(v), false))
+        })
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn canonical_header_value(v: &[u8]) -> String {
+    String::from_utf8_lossy(v)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn hex_sha256(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// The canonical request for `signed_headers` (lower-case names). A signed header the request
+/// does not carry is a mismatch.
+pub fn canonical_request(
+    req: &RequestParts<'_>,
+    signed_headers: &[String],
+) -> Result<String, SigV4Error> {
+    let mut headers = String::new();
+    for name in signed_headers {
+        let values: Vec<String> = req
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| canonical_header_value(v.as_bytes()))
+            .collect();
+        let value = if values.is_empty() {
+            match (name.as_str(), req.authority) {
+                ("host", Some(a)) => a.to_string(),
+                _ => return Err(SigV4Error::Mismatch),
+            }
+        } else {
+            values.join(",")
+        };
+        headers.push_str(&format!("{name}:{value}\n"));
+    }
+    let body_hash = hex_sha256(req.body);
+    let payload = match req.headers.get("x-amz-content-sha256") {
+        Some(declared) if declared.as_bytes() != body_hash.as_bytes() => {
+            return Err(SigV4Error::Mismatch);
+        }
+        _ => body_hash,
+    };
+    Ok(format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        req.method.to_ascii_uppercase(),
+        canonical_uri(req.path),
+        canonical_query(req.query),
+        headers,
+        signed_headers.join(";"),
+        payload
+    ))
+}
+
+pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        hex_sha256(canonical_request.as_bytes())
+    )
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
+pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    hmac(&k_service, b"aws4_request")
+}
+
+/// The hex signature of `string_to_sign`.
+pub fn signature(signing_key: &[u8], string_to_sign: &str) -> String {
+    hex::encode(hmac(signing_key, string_to_sign.as_bytes()))
+}
+
+/// The request time from `x-amz-date` (`YYYYMMDDTHHMMSSZ`).
+fn request_time(headers: &HeaderMap) -> Result<(String, OffsetDateTime), SigV4Error> {
+    let raw = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| SigV4Error::Incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".into()))?;
+    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
+    let parsed = time::PrimitiveDateTime::parse(raw, format)
+        .map_err(|_| SigV4Error::Incomplete(format!("Invalid X-Amz-Date: {raw}")))?;
+    Ok((raw.to_string(), parsed.assume_utc()))
+}
+
+fn amz(t: OffsetDateTime) -> String {
+    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
+    t.format(format).unwrap_or_default()
+}
+
+/// Verifies a signed request. `secret_for` returns the secret of a known access key id.
+/// Returns the parsed authorization (its `access_key_id` names the caller).
+pub fn verify(
+    req: &RequestParts<'_>,
+    secret_for: impl Fn(&str) -> Option<String>,
+    now: OffsetDateTime,
+) -> Result<Authorization, SigV4Error> {
+    let header = req
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(SigV4Error::Missing)?;
+    let header = header
+        .to_str()
+        .map_err(|_| SigV4Error::Incomplete("Authorization header is not ASCII".into()))?;
+    let auth = Authorization::parse(header)?;
+    if !auth.signed_headers.iter().any(|h| h == "host") {
+        return Err(SigV4Error::Incomplete(
+            "'Host' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
+    let (amz_date, at) = request_time(req.headers)?;
+    if !amz_date.starts_with(&auth.date) {
+        return Err(SigV4Error::Mismatch);
+    }
+    if at < now - MAX_CLOCK_SKEW {
+        return Err(SigV4Error::Expired {
+            request_time: amz_date,
+            earliest: amz(now - MAX_CLOCK_SKEW),
+            now: amz(now),
+        });
+    }
+    if at > now + MAX_CLOCK_SKEW {
+        return Err(SigV4Error::NotYetCurrent {
+            request_time: amz_date,
+            latest: amz(now + MAX_CLOCK_SKEW),
+            now: amz(now),
+        });
+    }
+    let secret = secret_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
+    let canonical = canonical_request(req, &auth.signed_headers)?;
+    let to_sign = string_to_sign(&amz_date, &auth.scope(), &canonical);
+    let key = signing_key(&secret, &auth.date, &auth.region, &auth.service);
+    let provided = hex::decode(&auth.signature).map_err(|_| SigV4Error::Mismatch)?;
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(&key).map_err(|_| SigV4Error::Mismatch)?;
+    mac.update(to_sign.as_bytes());
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&provided)
+        .map_err(|_| SigV4Error::Mismatch)?;
+    Ok(auth)
+}
+
+/// Signs a request: returns the `Authorization` header value for `signed_headers` (which must be
+/// present in `req.headers`, `x-amz-date` among them). Used by tests and remote handles.
+pub fn sign(
+    req: &RequestParts<'_>,
+    access_key_id: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+    signed_headers: &[&str],
+) -> Result<String, SigV4Error> {
+    let (amz_date, _) = request_time(req.headers)?;
+    let date = &amz_date[..8];
+    let signed: Vec<String> = signed_headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let canonical = canonical_request(req, &signed)?;
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let to_sign = string_to_sign(&amz_date, &scope, &canonical);
+    let sig = signature(&signing_key(secret, date, region, service), &to_sign);
+    Ok(format!(
+        "{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={sig}",
+        signed.join(";")
+    ))
+}
+
+#[cfg(test)]
+#[path = "sigv4_tests.rs"]
+mod tests;

@@ -1,0 +1,123 @@
+//! `/restapis/{id}/resources/{rid}/methods/{verb}/...`: methods, method responses,
+//! integrations and integration responses — Put, Get, Update (patch), Delete.
+
+use http::{Method, StatusCode};
+
+use super::{Call, Reply, empty, ok, unknown};
+use crate::model::{Integration, IntegrationResponse, Method as ApiMethod, MethodResponse};
+
+/// PutIntegration's body: the integration plus `httpMethod` (the backend verb; botocore's
+/// `integrationHttpMethod` is sent under that name, the raw API name is also accepted).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PutIntegrationBody {
+    #[serde(flatten)]
+    integration: Integration,
+    integration_http_method: Option<String>,
+}
+
+pub(super) async fn route(
+    call: &Call<'_>,
+    api_id: &str,
+    rid: &str,
+    verb: &str,
+    tail: &[&str],
+) -> Reply {
+    let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);
+    match tail {
+        [] if m == Method::PUT => {
+            let method: ApiMethod = call.json()?;
+            ok(
+                StatusCode::CREATED,
+                &gw.put_method(actor, api_id, rid, verb, method).await?,
+            )
+        }
+        [] if m == Method::GET => ok(StatusCode::OK, &gw.get_method(api_id, rid, verb)?),
+        [] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &gw.update_method(actor, api_id, rid, verb, call.patch_ops()?)
+                .await?,
+        ),
+        [] if m == Method::DELETE => {
+            gw.delete_method(actor, api_id, rid, verb).await?;
+            empty(StatusCode::NO_CONTENT)
+        }
+        ["responses", code] if m == Method::PUT => {
+            let mut response: MethodResponse = call.json()?;
+            response.status_code = code.to_string();
+            ok(
+                StatusCode::CREATED,
+                &gw.put_method_response(actor, api_id, rid, verb, response)
+                    .await?,
+            )
+        }
+        ["responses", code] if m == Method::GET => ok(
+            StatusCode::OK,
+            &gw.get_method_response(api_id, rid, verb, code)?,
+        ),
+        ["responses", code] if m == Method::PATCH => {
+            let ops = call.patch_ops()?;
+            ok(
+                StatusCode::CREATED,
+                &gw.update_method_response(actor, api_id, rid, verb, code, ops)
+                    .await?,
+            )
+        }
+        ["responses", code] if m == Method::DELETE => {
+            gw.delete_method_response(actor, api_id, rid, verb, code)
+                .await?;
+            empty(StatusCode::NO_CONTENT)
+        }
+        ["integration"] if m == Method::PUT => {
+            let input: PutIntegrationBody = call.json()?;
+            let mut integration = input.integration;
+            if input.integration_http_method.is_some() {
+                integration.http_method = input.integration_http_method;
+            }
+            ok(
+                StatusCode::CREATED,
+                &gw.put_integration(actor, api_id, rid, verb, integration)
+                    .await?,
+            )
+        }
+        ["integration"] if m == Method::GET => {
+            ok(StatusCode::OK, &gw.get_integration(api_id, rid, verb)?)
+        }
+        ["integration"] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &gw.update_integration(actor, api_id, rid, verb, call.patch_ops()?)
+                .await?,
+        ),
+        ["integration"] if m == Method::DELETE => {
+            gw.delete_integration(actor, api_id, rid, verb).await?;
+            empty(StatusCode::NO_CONTENT)
+        }
+        ["integration", "responses", code] if m == Method::PUT => {
+            let mut response: IntegrationResponse = call.json()?;
+            response.status_code = code.to_string();
+            ok(
+                StatusCode::CREATED,
+                &gw.put_integration_response(actor, api_id, rid, verb, response)
+                    .await?,
+            )
+        }
+        ["integration", "responses", code] if m == Method::GET => ok(
+            StatusCode::OK,
+            &gw.get_integration_response(api_id, rid, verb, code)?,
+        ),
+        ["integration", "responses", code] if m == Method::PATCH => {
+            let ops = call.patch_ops()?;
+            ok(
+                StatusCode::OK,
+                &gw.update_integration_response(actor, api_id, rid, verb, code, ops)
+                    .await?,
+            )
+        }
+        ["integration", "responses", code] if m == Method::DELETE => {
+            gw.delete_integration_response(actor, api_id, rid, verb, code)
+                .await?;
+            empty(StatusCode::NO_CONTENT)
+        }
+        _ => Err(unknown(call)),
+    }
+}

@@ -1,0 +1,307 @@
+//! The management API: AWS API Gateway control-plane paths and JSON shapes (so the AWS CLI
+//! and SDKs work with `--endpoint-url`), plus gwtui's own `/gwtui/...` endpoints.
+//!
+//! `handle` authenticates (SigV4, when admin credentials are configured), then dispatches on
+//! the first path segments to one file per area. Each area answers with a JSON value and a
+//! status, or an [`AdminError`] that becomes AWS's error shape: status, `x-amzn-ErrorType`,
+//! `{"message": ...}`.
+
+mod definitions;
+mod deployments;
+mod methods;
+mod resources;
+mod restapis;
+mod stages;
+mod tags;
+mod usage;
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderValue, Method, Response, StatusCode};
+use http_body_util::Full;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Body, ServerOptions};
+use crate::auth::sigv4::{self, SigV4Error};
+use crate::engine::{Actor, Gateway};
+use crate::model::{AdminError, PatchOperation};
+
+/// A management answer: a full response, or an AWS-shaped error.
+pub(crate) type Reply = Result<Response<Body>, AdminError>;
+
+/// One management request, decoded once.
+pub(crate) struct Call<'a> {
+    pub gw: &'a Gateway,
+    pub parts: &'a Parts,
+    pub body: &'a Bytes,
+    pub actor: Actor,
+    pub local: Option<SocketAddr>,
+    /// Decoded query pairs, in order.
+    query: Vec<(String, String)>,
+}
+
+pub async fn handle(
+    gw: &Gateway,
+    parts: Parts,
+    body: Bytes,
+    local: Option<SocketAddr>,
+    options: &ServerOptions,
+) -> Response<Body> {
+    let path = parts.uri.path().to_string();
+    let is_health = path.trim_end_matches('/') == "/gwtui/health";
+    if let Some((key, secret)) = &options.admin_credentials
+        && !is_health
+        && let Err(e) = authenticate(&parts, &body, key, secret)
+    {
+        return auth_error_response(&e);
+    }
+    let call = Call {
+        gw,
+        parts: &parts,
+        body: &body,
+        actor: actor_of(&parts),
+        local,
+        query: parse_query(parts.uri.query()),
+    };
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match route(&call, &segs).await {
+        Ok(response) => response,
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
+    let m = &call.parts.method;
+    match segs {
+        ["gwtui", "health"] if m == Method::GET => ok(
+            StatusCode::OK,
+            &serde_json::json!({ "service": "gwtui", "pid": std::process::id(), "listen": call.local.map(|a| a.to_string()) }),
+        ),
+        ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
+        ["restapis", id, "resources", rest @ ..] => match rest {
+            [] | [_] => resources::route(call, id, rest).await,
+            [rid, "methods", verb, tail @ ..] => methods::route(call, id, rid, verb, tail).await,
+            _ => Err(unknown(call)),
+        },
+        ["restapis", id, "deployments", rest @ ..] => deployments::route(call, id, rest).await,
+        ["restapis", id, "stages", rest @ ..] => stages::route(call, id, rest).await,
+        [
+            "restapis",
+            id,
+            kind @ ("authorizers" | "requestvalidators" | "models" | "gatewayresponses"),
+            rest @ ..,
+        ] => definitions::route(call, id, kind, rest).await,
+        ["usageplans", ..] | ["apikeys", ..] => usage::route(call, segs).await,
+        ["tags", rest @ ..] if !rest.is_empty() => tags::route(call, &rest.join("/")).await,
+        _ => Err(unknown(call)),
+    }
+}
+
+/// The error for a path or verb the control plane does not have.
+pub(crate) fn unknown(call: &Call<'_>) -> AdminError {
+    AdminError::not_found(format!(
+        "Unknown management operation: {} {}",
+        call.parts.method,
+        call.parts.uri.path()
+    ))
+}
+
+/// Verifies the SigV4 signature against the configured admin credentials.
+fn authenticate(parts: &Parts, body: &Bytes, key: &str, secret: &str) -> Result<(), SigV4Error> {
+    let req = sigv4::RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        authority: parts.uri.authority().map(|a| a.as_str()),
+        body,
+    };
+    sigv4::verify(
+        &req,
+        |k| (k == key).then(|| secret.to_string()),
+        time::OffsetDateTime::now_utc(),
+    )
+    .map(|_| ())
+}
+
+fn auth_error_response(err: &SigV4Error) -> Response<Body> {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN);
+    aws_error(status, err.error_type(), &err.to_string())
+}
+
+/// The caller for the audit log: the SigV4 access key id when the request is signed.
+fn actor_of(parts: &Parts) -> Actor {
+    let key = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .filter(|k| !k.is_empty());
+    match key {
+        Some(k) => Actor::new(k),
+        None => Actor::new(
+            parts
+                .headers
+                .get("x-gwtui-actor")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("anonymous")
+                .to_string(),
+        ),
+    }
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
+        })
+        .collect()
+}
+
+impl Call<'_> {
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeated query parameter.
+    pub fn query_all(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A `true`/`false` query flag.
+    pub fn query_flag(&self, name: &str) -> bool {
+        self.query(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// The JSON body as `T` (an empty body is `{}`); a malformed body names the problem.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
+        let slice: &[u8] = if self.body.is_empty() {
+            b"{}"
+        } else {
+            self.body
+        };
+        serde_json::from_slice(slice).map_err(|e| {
+            AdminError::bad_request(format!("Could not parse request body into json: {e}"))
+        })
+    }
+
+    /// The body of an Update* operation: `{"patchOperations": [...]}`.
+    pub fn patch_ops(&self) -> Result<Vec<PatchOperation>, AdminError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct PatchBody {
+            patch_operations: Vec<PatchOperation>,
+        }
+        Ok(self.json::<PatchBody>()?.patch_operations)
+    }
+
+    /// The body as UTF-8 text (OpenAPI documents).
+    pub fn text(&self) -> Result<&str, AdminError> {
+        std::str::from_utf8(self.body).map_err(|_| {
+            AdminError::bad_request("Invalid OpenAPI input: the document is not UTF-8")
+        })
+    }
+
+    /// One page of `list` in AWS's list shape: `{"item": [...], "position": "..."}`; `position`
+    /// is an opaque token (the offset of the next page) and `limit` defaults to 25, max 500.
+    pub fn page<T: Serialize>(&self, list: Vec<T>) -> Reply {
+        let limit = match self.query("limit") {
+            None => DEFAULT_PAGE,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    AdminError::bad_request(format!(
+                        "Invalid limit specified: '{v}'. Must be between 1 and {MAX_PAGE}"
+                    ))
+                })?,
+        };
+        let start = match self.query("position") {
+            None | Some("") => 0,
+            Some(p) => p
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= list.len())
+                .ok_or_else(|| {
+                    AdminError::bad_request(format!("Invalid position specified: '{p}'"))
+                })?,
+        };
+        let end = (start + limit).min(list.len());
+        let total = list.len();
+        let items: Vec<T> = list.into_iter().skip(start).take(limit).collect();
+        let mut out = serde_json::json!({ "item": items });
+        if end < total {
+            out["position"] = serde_json::Value::String(end.to_string());
+        }
+        ok(StatusCode::OK, &out)
+    }
+}
+
+const DEFAULT_PAGE: usize = 25;
+const MAX_PAGE: usize = 500;
+
+/// A JSON answer.
+pub(crate) fn ok<T: Serialize>(status: StatusCode, value: &T) -> Reply {
+    let body = serde_json::to_vec(value)
+        .map_err(|e| AdminError::Internal(format!("cannot serialise the answer: {e}")))?;
+    Ok(with_body(status, Bytes::from(body), "application/json"))
+}
+
+/// An answer without a body (202 Accepted / 204 No Content).
+pub(crate) fn empty(status: StatusCode) -> Reply {
+    Ok(with_body(status, Bytes::new(), "application/json"))
+}
+
+pub(crate) fn with_body(status: StatusCode, body: Bytes, content_type: &str) -> Response<Body> {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    let ct =
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(http::header::CONTENT_TYPE, ct);
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        r.headers_mut().insert("x-amzn-requestid", id);
+    }
+    r
+}
+
+fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "message": message }).to_string();
+    let mut r = with_body(status, Bytes::from(body), "application/json");
+    r.headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+    r
+}
+
+/// AWS's control-plane error shape: status, `x-amzn-ErrorType`, `{"message": ...}`.
+pub fn error_response(err: &AdminError) -> Response<Body> {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    aws_error(status, err.error_type(), err.message())
+}

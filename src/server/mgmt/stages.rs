@@ -1,0 +1,133 @@
+//! `/restapis/{id}/stages[/{stage}]`: CreateStage, GetStages (`deploymentId` filter), GetStage,
+//! UpdateStage (patch operations), DeleteStage; FlushStageCache (`.../cache/data`) and
+//! FlushStageAuthorizersCache (`.../cache/authorizers`); GetExport
+//! (`.../exports/{oas30|swagger}` with `Accept` and the `extensions` parameter).
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+
+use super::{Call, Reply, empty, ok, unknown, with_body};
+use crate::engine::CreateStage;
+use crate::model::AdminError;
+use crate::openapi::{ExportFormat, ExportOptions, Extensions};
+
+pub(super) async fn route(call: &Call<'_>, api_id: &str, rest: &[&str]) -> Reply {
+    let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);
+    match rest {
+        [] if m == Method::GET => {
+            let stages = gw.list_stages(api_id)?;
+            let stages: Vec<_> = match call.query("deploymentId") {
+                Some(dep) => stages
+                    .into_iter()
+                    .filter(|s| s.deployment_id == dep)
+                    .collect(),
+                None => stages,
+            };
+            // GetStages is not paginated: `{"item": [...]}`.
+            ok(StatusCode::OK, &serde_json::json!({ "item": stages }))
+        }
+        [] if m == Method::POST => {
+            let input: CreateStage = call.json()?;
+            ok(
+                StatusCode::CREATED,
+                &gw.create_stage(actor, api_id, input).await?,
+            )
+        }
+        [stage] if m == Method::GET => ok(StatusCode::OK, &gw.get_stage(api_id, stage)?),
+        [stage] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &gw.update_stage(actor, api_id, stage, call.patch_ops()?)
+                .await?,
+        ),
+        [stage] if m == Method::DELETE => {
+            gw.delete_stage(actor, api_id, stage).await?;
+            empty(StatusCode::ACCEPTED)
+        }
+        [stage, "cache", "data"] if m == Method::DELETE => {
+            gw.flush_stage_cache(actor, api_id, stage).await?;
+            empty(StatusCode::ACCEPTED)
+        }
+        [stage, "cache", "authorizers"] if m == Method::DELETE => {
+            gw.flush_stage_authorizers_cache(actor, api_id, stage)
+                .await?;
+            empty(StatusCode::ACCEPTED)
+        }
+        [stage, "exports", export_type] if m == Method::GET => {
+            export(call, api_id, stage, export_type)
+        }
+        _ => Err(unknown(call)),
+    }
+}
+
+/// GetExport of the stage's deployment snapshot.
+fn export(call: &Call<'_>, api_id: &str, stage_name: &str, export_type: &str) -> Reply {
+    let format = match export_type {
+        "oas30" => ExportFormat::Oas30,
+        "swagger" => ExportFormat::Swagger2,
+        other => {
+            return Err(AdminError::bad_request(format!(
+                "Invalid export type specified: '{other}'. Must be one of: [oas30, swagger]"
+            )));
+        }
+    };
+    let accept = call
+        .parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let yaml = if accept.contains("yaml") {
+        true
+    } else if accept.contains("json") || accept.contains("*/*") || accept.trim().is_empty() {
+        false
+    } else {
+        return Err(AdminError::bad_request(format!(
+            "Invalid accepts specified: '{accept}'. Must be one of: [application/json, application/yaml]"
+        )));
+    };
+    let extensions = match call
+        .query("extensions")
+        .or_else(|| call.query("parameters[extensions]"))
+    {
+        None | Some("") => Extensions::None,
+        Some("integrations") => Extensions::Integrations,
+        Some("apigateway") => Extensions::Apigateway,
+        Some("authorizers") => Extensions::Authorizers,
+        Some(other) => {
+            return Err(AdminError::bad_request(format!(
+                "Invalid extensions specified: '{other}'. Must be one of: [integrations, apigateway, authorizers]"
+            )));
+        }
+    };
+    let stage = call.gw.get_stage(api_id, stage_name)?;
+    let snapshot = call.gw.deployment_snapshot(api_id, &stage.deployment_id)?;
+    let host = match call.local {
+        Some(addr) => format!("{api_id}.execute-api.localhost:{}", addr.port()),
+        None => format!("{api_id}.execute-api.localhost"),
+    };
+    let opts = ExportOptions {
+        format,
+        extensions,
+        yaml,
+        stage_name: stage_name.to_string(),
+        host,
+    };
+    let text = crate::openapi::export(&snapshot, &opts)
+        .map_err(|e| AdminError::bad_request(e.to_string()))?;
+    let (content_type, ext) = if yaml {
+        ("application/yaml", "yaml")
+    } else {
+        ("application/json", "json")
+    };
+    let mut response = with_body(StatusCode::OK, Bytes::from(text), content_type);
+    let disposition = format!(
+        "attachment; filename=\"{}-{stage_name}-{export_type}.{ext}\"",
+        snapshot.rest_api.name.replace('"', "")
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}

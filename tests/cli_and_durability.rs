@@ -1,0 +1,143 @@
+//! The real binary: `serve` prints its address once it accepts connections; admin commands
+//! work against a data dir directly and through the serving process; every acknowledged
+//! change survives a SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gwtui");
+
+fn http() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder().no_proxy().build().unwrap()
+}
+
+fn gwtui(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .args(args)
+        .output()
+        .expect("run gwtui");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Starts `gwtui serve` on port 0 and returns the child and its base URL.
+fn serve(dir: &Path) -> (Child, String) {
+    std::fs::write(dir.join("config.toml"), "[demo]\nenabled = false\n").unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read line");
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+    (child, url)
+}
+
+const DOC: &str = r#"{"openapi":"3.0.1","info":{"title":"cli","version":"1"},"paths":{"/v":{"get":{"responses":{"200":{"description":"ok"}},
+"x-amazon-apigateway-integration":{"type":"mock","requestTemplates":{"application/json":"{\"statusCode\": 200}"},
+"responses":{"default":{"statusCode":"200","responseTemplates":{"application/json":"VERSION"}}}}}}}}"#;
+
+#[test]
+fn admin_commands_work_locally_and_through_the_serving_process() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[demo]\nenabled = false\n").unwrap();
+    let doc = dir.path().join("api.json");
+    std::fs::write(&doc, DOC.replace("VERSION", "one")).unwrap();
+    // Local: nothing serves the data dir.
+    let (ok, api, err) = gwtui(dir.path(), &["import", doc.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let api = api.trim().to_string();
+    let (ok, first, err) = gwtui(dir.path(), &["deploy", &api, "prod", "--description", "v1", "--variable", "color=blue"]);
+    assert!(ok, "{err}");
+    let first = first.trim().to_string();
+    assert_eq!(first.len(), 6);
+
+    // Remote: the same commands go through the serving process.
+    let (mut child, url) = serve(dir.path());
+    let client = http();
+    let invoke = |stage: &str| client.get(format!("{url}/restapis/{api}/{stage}/_user_request_/v")).send().unwrap().text().unwrap();
+    assert_eq!(invoke("prod"), "one");
+    std::fs::write(&doc, DOC.replace("VERSION", "two")).unwrap();
+    let (ok, same, err) = gwtui(dir.path(), &["import", doc.to_str().unwrap(), "--rest-api-id", &api, "--mode", "overwrite"]);
+    assert!(ok, "{err}");
+    assert_eq!(same.trim(), api);
+    let (ok, second, err) = gwtui(dir.path(), &["deploy", &api, "prod"]);
+    assert!(ok, "{err}");
+    assert_eq!(invoke("prod"), "two");
+    let (ok, stages, err) = gwtui(dir.path(), &["stages", &api]);
+    assert!(ok, "{err}");
+    assert!(stages.contains("prod") && stages.contains(second.trim()), "{stages}");
+    let (ok, _, err) = gwtui(dir.path(), &["rollback", &api, "prod", &first]);
+    assert!(ok, "{err}");
+    assert_eq!(invoke("prod"), "one");
+    // Bad input: a clear error, exit status non-zero.
+    let (ok, _, err) = gwtui(dir.path(), &["rollback", &api, "prod", "nosuch"]);
+    assert!(!ok && err.contains("Invalid Deployment identifier specified"), "{err}");
+    let (ok, _, err) = gwtui(dir.path(), &["deploy", &api, "bad stage!"]);
+    assert!(!ok && err.contains("gwtui:"), "{err}");
+    // A second server on the same data dir is refused clearly.
+    let second_server = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!second_server.status.success());
+    assert!(String::from_utf8_lossy(&second_server.stderr).contains("is in use by another gwtui process"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn malformed_config_and_info() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[server]\nlisten = 12\n").unwrap();
+    let (ok, _, err) = gwtui(dir.path(), &["info"]);
+    assert!(!ok);
+    assert!(err.contains("config.toml, line 2"), "{err}");
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let (ok, out, _) = gwtui(dir.path(), &["info"]);
+    assert!(ok);
+    assert!(out.contains("data dir:") && out.contains(dir.path().to_str().unwrap()));
+}
+
+#[test]
+fn every_acknowledged_change_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = http();
+    let mut acknowledged: Vec<String> = Vec::new();
+    for round in 0..3 {
+        let (mut child, url) = serve(dir.path());
+        // Every API created before this round must be there.
+        let listed: serde_json::Value = client.get(format!("{url}/restapis")).send().unwrap().json().unwrap();
+        let ids: Vec<String> = listed["item"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+        for id in &acknowledged {
+            assert!(ids.contains(id), "round {round}: acknowledged API {id} lost after SIGKILL");
+        }
+        for i in 0..5 {
+            let resp = client.post(format!("{url}/restapis")).body(format!(r#"{{"name":"r{round}-{i}"}}"#)).send().unwrap();
+            assert_eq!(resp.status().as_u16(), 201);
+            let api: serde_json::Value = resp.json().unwrap();
+            acknowledged.push(api["id"].as_str().unwrap().to_string());
+        }
+        // SIGKILL right after the last acknowledgement.
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let (ok, _, err) = gwtui(dir.path(), &["stages", &acknowledged[0]]);
+    assert!(ok, "{err}");
+}

@@ -1,0 +1,460 @@
+//! Full CRUD over HTTP for authorizers, request validators, models, gateway responses, usage
+//! plans, API keys, usage plan keys and tags; definitions survive a restart.
+
+mod common;
+mod mgmt_support;
+
+use common::TestGateway;
+use mgmt_support::mgmt;
+use reqwest::Method;
+use serde_json::Value;
+
+async fn call(t: &TestGateway, method: Method, path: &str, body: Option<&str>, want: u16) -> Value {
+    let (status, kind, json) = mgmt(&t.client, &t.base(), method.clone(), path, body).await;
+    assert_eq!(status, want, "{method} {path}: {kind:?} {json}");
+    json
+}
+
+fn patch(ops: &str) -> String {
+    format!(r#"{{"patchOperations":{ops}}}"#)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn definitions_usage_plans_keys_and_tags_round_trip() {
+    common::init();
+    let t = TestGateway::start().await;
+    let api = call(
+        &t,
+        Method::POST,
+        "/restapis",
+        Some(r#"{"name":"crud"}"#),
+        201,
+    )
+    .await;
+    let id = api["id"].as_str().expect("id").to_string();
+    let root = api["rootResourceId"].as_str().expect("root").to_string();
+    let r = |p: &str| format!("/restapis/{id}{p}");
+
+    // Authorizer.
+    let body = r#"{"name":"tok","type":"TOKEN","authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations","identitySource":"method.request.header.Authorization","authorizerResultTtlInSeconds":60}"#;
+    let auth = call(&t, Method::POST, &r("/authorizers"), Some(body), 201).await;
+    let auth_id = auth["id"].as_str().expect("authorizer id").to_string();
+    let updated = call(
+        &t,
+        Method::PATCH,
+        &r(&format!("/authorizers/{auth_id}")),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/authorizerResultTtlInSeconds","value":"120"}]"#,
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(updated["authorizerResultTtlInSeconds"], 120);
+    assert_eq!(
+        call(&t, Method::GET, &r("/authorizers"), None, 200).await["item"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    // Validator and model, used by a method.
+    let v = call(
+        &t,
+        Method::POST,
+        &r("/requestvalidators"),
+        Some(r#"{"name":"all","validateRequestBody":true,"validateRequestParameters":true}"#),
+        201,
+    )
+    .await;
+    let v_id = v["id"].as_str().expect("validator id").to_string();
+    call(
+        &t,
+        Method::PATCH,
+        &r(&format!("/requestvalidators/{v_id}")),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/validateRequestBody","value":"false"}]"#,
+        )),
+        200,
+    )
+    .await;
+    let schema = r#"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}"#;
+    let model_body =
+        format!(r#"{{"name":"Pet","contentType":"application/json","schema":"{schema}"}}"#);
+    call(&t, Method::POST, &r("/models"), Some(&model_body), 201).await;
+    call(&t, Method::POST, &r("/models"), Some(&model_body), 409).await;
+    let res = call(
+        &t,
+        Method::POST,
+        &r(&format!("/resources/{root}")),
+        Some(r#"{"pathPart":"pets"}"#),
+        201,
+    )
+    .await;
+    let rid = res["id"].as_str().expect("rid").to_string();
+    let method_body = format!(
+        r#"{{"authorizationType":"CUSTOM","authorizerId":"{auth_id}","requestValidatorId":"{v_id}","requestModels":{{"application/json":"Pet"}}}}"#
+    );
+    call(
+        &t,
+        Method::PUT,
+        &r(&format!("/resources/{rid}/methods/POST")),
+        Some(&method_body),
+        201,
+    )
+    .await;
+    let msg = call(&t, Method::DELETE, &r("/models/Pet"), None, 400).await;
+    assert_eq!(
+        msg["message"],
+        "Cannot delete model 'Pet', is referenced in method request: /pets/POST"
+    );
+    call(
+        &t,
+        Method::DELETE,
+        &r(&format!("/authorizers/{auth_id}")),
+        None,
+        409,
+    )
+    .await;
+    let listed = call(&t, Method::GET, &r("/resources?embed=methods"), None, 200).await;
+    let pets = listed["item"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["path"] == "/pets"))
+        .expect("pets")
+        .clone();
+    assert_eq!(
+        pets["resourceMethods"]["POST"]["authorizerId"],
+        auth_id.as_str()
+    );
+    let plain = call(&t, Method::GET, &r("/resources"), None, 200).await;
+    let pets = plain["item"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["path"] == "/pets"))
+        .expect("pets")
+        .clone();
+    assert_eq!(pets["resourceMethods"]["POST"], serde_json::json!({}));
+
+    // Method / integration / responses: update and delete.
+    let mp = r(&format!("/resources/{rid}/methods/POST"));
+    call(
+        &t,
+        Method::PUT,
+        &format!("{mp}/integration"),
+        Some(r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\":200}"}}"#),
+        201,
+    )
+    .await;
+    call(
+        &t,
+        Method::PUT,
+        &format!("{mp}/responses/200"),
+        Some("{}"),
+        201,
+    )
+    .await;
+    call(
+        &t,
+        Method::PUT,
+        &format!("{mp}/integration/responses/200"),
+        Some(r#"{"selectionPattern":""}"#),
+        201,
+    )
+    .await;
+    let upd = call(
+        &t,
+        Method::PATCH,
+        &format!("{mp}/integration"),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/timeoutInMillis","value":"1000"}]"#,
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(upd["timeoutInMillis"], 1000);
+    call(
+        &t,
+        Method::PATCH,
+        &format!("{mp}/integration/responses/200"),
+        Some(&patch(
+            r#"[{"op":"add","path":"/responseTemplates/application~1json","value":"{}"}]"#,
+        )),
+        200,
+    )
+    .await;
+    call(
+        &t,
+        Method::PATCH,
+        &mp,
+        Some(&patch(
+            r#"[{"op":"replace","path":"/apiKeyRequired","value":"true"}]"#,
+        )),
+        200,
+    )
+    .await;
+    call(
+        &t,
+        Method::PATCH,
+        &mp,
+        Some(&patch(
+            r#"[{"op":"replace","path":"/requestValidatorId","value":"nope"}]"#,
+        )),
+        400,
+    )
+    .await;
+    call(
+        &t,
+        Method::DELETE,
+        &format!("{mp}/integration/responses/200"),
+        None,
+        204,
+    )
+    .await;
+    call(
+        &t,
+        Method::GET,
+        &format!("{mp}/integration/responses/200"),
+        None,
+        404,
+    )
+    .await;
+    call(
+        &t,
+        Method::PATCH,
+        &r(&format!("/resources/{rid}")),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/pathPart","value":"animals"}]"#,
+        )),
+        200,
+    )
+    .await;
+    call(
+        &t,
+        Method::PATCH,
+        &r(""),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/description","value":"patched"}]"#,
+        )),
+        200,
+    )
+    .await;
+
+    // Gateway responses: 21 defaults, customise, restore.
+    assert_eq!(
+        call(
+            &t,
+            Method::GET,
+            &r("/gatewayresponses?limit=500"),
+            None,
+            200
+        )
+        .await["item"]
+            .as_array()
+            .map(Vec::len),
+        Some(21)
+    );
+    let gr = call(
+        &t,
+        Method::PUT,
+        &r("/gatewayresponses/DEFAULT_4XX"),
+        Some(r#"{"statusCode":"418","responseParameters":{"gatewayresponse.header.x-a":"'b'"}}"#),
+        201,
+    )
+    .await;
+    assert_eq!(gr["defaultResponse"], false);
+    let gr = call(&t, Method::PATCH, &r("/gatewayresponses/THROTTLED"), Some(&patch(r#"[{"op":"add","path":"/responseTemplates/application~1json","value":"{\"slow\":true}"}]"#)), 200).await;
+    assert_eq!(gr["statusCode"], "429");
+    call(
+        &t,
+        Method::DELETE,
+        &r("/gatewayresponses/DEFAULT_4XX"),
+        None,
+        202,
+    )
+    .await;
+    assert_eq!(
+        call(
+            &t,
+            Method::GET,
+            &r("/gatewayresponses/DEFAULT_4XX"),
+            None,
+            200
+        )
+        .await["defaultResponse"],
+        true
+    );
+
+    // Deploy, then usage plan + key + link.
+    call(
+        &t,
+        Method::POST,
+        &r("/deployments"),
+        Some(r#"{"stageName":"prod"}"#),
+        201,
+    )
+    .await;
+    let plan_body = format!(
+        r#"{{"name":"gold","apiStages":[{{"apiId":"{id}","stage":"prod"}}],"throttle":{{"burstLimit":10,"rateLimit":5}},"quota":{{"limit":100,"period":"DAY"}},"tags":{{"tier":"gold"}}}}"#
+    );
+    let plan = call(&t, Method::POST, "/usageplans", Some(&plan_body), 201).await;
+    let plan_id = plan["id"].as_str().expect("plan id").to_string();
+    let key = call(
+        &t,
+        Method::POST,
+        "/apikeys",
+        Some(r#"{"name":"k1","enabled":true,"value":"abcdefghijklmnopqrstuvwxyz0123"}"#),
+        201,
+    )
+    .await;
+    let key_id = key["id"].as_str().expect("key id").to_string();
+    assert_eq!(key["value"], "abcdefghijklmnopqrstuvwxyz0123");
+    assert!(
+        call(&t, Method::GET, &format!("/apikeys/{key_id}"), None, 200)
+            .await
+            .get("value")
+            .is_none()
+    );
+    assert_eq!(
+        call(
+            &t,
+            Method::GET,
+            &format!("/apikeys/{key_id}?includeValue=true"),
+            None,
+            200
+        )
+        .await["value"],
+        "abcdefghijklmnopqrstuvwxyz0123"
+    );
+    let link = call(
+        &t,
+        Method::POST,
+        &format!("/usageplans/{plan_id}/keys"),
+        Some(&format!(r#"{{"keyId":"{key_id}","keyType":"API_KEY"}}"#)),
+        201,
+    )
+    .await;
+    assert_eq!(link["type"], "API_KEY");
+    call(
+        &t,
+        Method::POST,
+        &format!("/usageplans/{plan_id}/keys"),
+        Some(&format!(r#"{{"keyId":"{key_id}","keyType":"API_KEY"}}"#)),
+        409,
+    )
+    .await;
+    let upd = call(&t, Method::PATCH, &format!("/usageplans/{plan_id}"), Some(&patch(&format!(r#"[{{"op":"replace","path":"/apiStages/{id}:prod/throttle/~1animals/POST/rateLimit","value":"2"}}]"#))), 200).await;
+    assert_eq!(
+        upd["apiStages"][0]["throttle"]["/animals/POST"]["rateLimit"],
+        2.0
+    );
+    call(
+        &t,
+        Method::PATCH,
+        &format!("/apikeys/{key_id}"),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/enabled","value":"false"}]"#,
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(
+        call(
+            &t,
+            Method::GET,
+            &format!("/usageplans?keyId={key_id}"),
+            None,
+            200
+        )
+        .await["item"][0]["id"],
+        plan_id.as_str()
+    );
+
+    // Tags on the API and the stage.
+    let arn = format!("arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2F{id}%2Fstages%2Fprod");
+    call(
+        &t,
+        Method::PUT,
+        &format!("/tags/{arn}"),
+        Some(r#"{"tags":{"a":"1","b":"2"}}"#),
+        204,
+    )
+    .await;
+    call(
+        &t,
+        Method::DELETE,
+        &format!("/tags/{arn}?tagKeys=a"),
+        None,
+        204,
+    )
+    .await;
+    assert_eq!(
+        call(&t, Method::GET, &format!("/tags/{arn}"), None, 200).await["tags"],
+        serde_json::json!({"b":"2"})
+    );
+    call(
+        &t,
+        Method::DELETE,
+        &r("/stages/prod/cache/authorizers"),
+        None,
+        202,
+    )
+    .await;
+
+    // Everything survives a restart.
+    let def = t.gw.get_definition(&id).expect("definition");
+    let plan = t.gw.get_usage_plan(&plan_id).expect("plan");
+    let dir = t.stop().await;
+    let t = TestGateway::start_in(dir, None).await;
+    assert_eq!(t.gw.get_definition(&id).expect("definition"), def);
+    assert_eq!(t.gw.get_usage_plan(&plan_id).expect("plan"), plan);
+    assert_eq!(
+        t.gw.get_stage(&id, "prod")
+            .expect("stage")
+            .tags
+            .get("b")
+            .map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(t.gw.list_usage_plan_keys(&plan_id).expect("keys").len(), 1);
+    call(
+        &t,
+        Method::DELETE,
+        &format!("/usageplans/{plan_id}/keys/{key_id}"),
+        None,
+        202,
+    )
+    .await;
+    call(&t, Method::DELETE, &format!("/apikeys/{key_id}"), None, 202).await;
+    call(
+        &t,
+        Method::DELETE,
+        &format!("/usageplans/{plan_id}"),
+        None,
+        202,
+    )
+    .await;
+    call(
+        &t,
+        Method::DELETE,
+        &r(&format!("/resources/{rid}/methods/POST")),
+        None,
+        204,
+    )
+    .await;
+    call(&t, Method::DELETE, &r("/models/Pet"), None, 202).await;
+    call(
+        &t,
+        Method::DELETE,
+        &r(&format!("/authorizers/{auth_id}")),
+        None,
+        202,
+    )
+    .await;
+    call(
+        &t,
+        Method::DELETE,
+        &r(&format!("/requestvalidators/{v_id}")),
+        None,
+        202,
+    )
+    .await;
+    t.stop().await;
+}
