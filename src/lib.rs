@@ -15,4 +15,5 @@ pub mod model;
 pub mod openapi;
 pub mod server;
 pub mod store;
+pub mod tui;
 pub mod vtl;

@@ -1,0 +1,501 @@
+//! The console's state and its one entry point, [`App::update`]: a message in, effects out.
+//! Rendering reads the state (`views::draw`); nothing here touches the terminal or the
+//! engine, so every behaviour is testable by feeding messages.
+
+mod commands;
+mod data;
+mod editor;
+mod input;
+mod lists;
+mod ops;
+
+pub use ops::format_log_line as ops_format_log_line;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Rect;
+use tui_tree_widget::TreeState;
+
+use crate::model::{ApiDefinition, Deployment, Stage};
+
+use super::action::Action;
+use super::effect::Effect;
+use super::filter::Filter;
+use super::keymap::Keymap;
+use super::metrics::MetricsSnapshot;
+use super::msg::{ApiSummary, LogLine, Msg, UsageData};
+use super::theme::Theme;
+use super::view::ViewKind;
+
+pub use editor::EditorState;
+
+/// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.
+pub type ParseCheck = fn(&str) -> Option<(usize, usize, String)>;
+
+/// How long a flash message stays.
+pub const FLASH_TTL: Duration = Duration::from_secs(6);
+
+/// Dashboard windows, in seconds (`+`/`-` walk this list, `=` resets).
+pub const WINDOWS: [i64; 9] = [
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    24 * 3600,
+];
+pub const DEFAULT_WINDOW: usize = 1;
+
+/// Canary weight steps (`s` cycles).
+pub const CANARY_STEPS: [f64; 3] = [0.1, 1.0, 10.0];
+
+/// Log lines kept in memory.
+pub const LOG_CAPACITY: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub level: Level,
+    pub text: String,
+    pub at: Instant,
+}
+
+/// What an input prompt is asking for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPurpose {
+    ImportPath,
+    ExportPath,
+    DeployDescription { stage: String },
+    VarAdd,
+    VarEdit { name: String },
+    MethodSetting,
+    Integration,
+    CanaryOverride,
+    KeyCreate,
+    PlanCreate,
+    SaveLogs,
+}
+
+impl InputPurpose {
+    pub fn label(&self) -> String {
+        match self {
+            InputPurpose::ImportPath => "import file".into(),
+            InputPurpose::ExportPath => "export to".into(),
+            InputPurpose::DeployDescription { stage } => format!("deploy to {stage}, description"),
+            InputPurpose::VarAdd => "new variable NAME=VALUE".into(),
+            InputPurpose::VarEdit { name } => format!("edit {name} (NAME=VALUE)"),
+            InputPurpose::MethodSetting => "method setting PATH VERB SETTING VALUE".into(),
+            InputPurpose::Integration => "integration type= uri= timeout=".into(),
+            InputPurpose::CanaryOverride => "canary override NAME=VALUE".into(),
+            InputPurpose::KeyCreate => "new API key name".into(),
+            InputPurpose::PlanCreate => "new usage plan name".into(),
+            InputPurpose::SaveLogs => "save logs to".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Command,
+    Filter,
+    Search,
+    Input(InputPurpose),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+    /// Tab-completion cycle position.
+    pub cycle: usize,
+}
+
+/// A dangerous action waiting for `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub action: Action,
+    pub question: String,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CanaryUi {
+    /// A weight chosen with `+`/`-`, not yet applied.
+    pub pending: Option<f64>,
+    pub step: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DashUi {
+    pub window: usize,
+    pub frozen: bool,
+    pub maximised: bool,
+    /// 0 = every method, i = `methods()[i - 1]`.
+    pub method: usize,
+    /// 0 = every stage, i = `stages()[i - 1]`.
+    pub stage: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogsUi {
+    pub lines: std::collections::VecDeque<LogLine>,
+    /// Lines that arrived while paused.
+    pub held: Vec<LogLine>,
+    pub paused: bool,
+    pub follow: bool,
+}
+
+/// A screen region the last render recorded, so mouse clicks can find list rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitArea {
+    pub rect: Rect,
+    pub view: ViewKind,
+    pub pane: usize,
+    /// Rows above the first item (borders, header).
+    pub header_rows: u16,
+    pub offset: usize,
+    pub tree: bool,
+}
+
+/// Options the app starts with (a subset of `ConsoleOptions`).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub readonly: bool,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub theme_dir: Option<PathBuf>,
+    pub no_color: bool,
+    pub parse_check: ParseCheck,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            readonly: false,
+            keymap: Keymap::default(),
+            theme: Theme::default(),
+            theme_dir: None,
+            no_color: false,
+            parse_check: super::widgets::vtl::parse_check,
+        }
+    }
+}
+
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub theme_dir: Option<PathBuf>,
+    pub no_color: bool,
+    pub readonly: bool,
+    pub parse_check: ParseCheck,
+    pub size: (u16, u16),
+    pub now: Instant,
+    pub stack: Vec<ViewKind>,
+    pub listener: String,
+    pub flash: Option<Flash>,
+    pub prompt: Option<Prompt>,
+    pub confirm: Option<Pending>,
+    pub help: bool,
+    pub quit: bool,
+    pub filters: HashMap<ViewKind, Filter>,
+    pub cursors: HashMap<(ViewKind, usize), usize>,
+    pub focus: HashMap<ViewKind, usize>,
+    pub hits: RefCell<Vec<HitArea>>,
+    // data
+    pub apis: Vec<ApiSummary>,
+    pub api_id: Option<String>,
+    pub stage: Option<String>,
+    pub stages: Vec<Stage>,
+    pub deployments: Vec<Deployment>,
+    pub snapshots: HashMap<String, ApiDefinition>,
+    pub marked: Vec<String>,
+    pub diff_pair: Option<(String, String)>,
+    pub tree: RefCell<TreeState<String>>,
+    pub editor: Option<EditorState>,
+    pub canary: CanaryUi,
+    pub dash: DashUi,
+    pub metrics: MetricsSnapshot,
+    pub logs: LogsUi,
+    pub usage: UsageData,
+}
+
+impl App {
+    pub fn new(cfg: AppConfig) -> App {
+        let theme = if cfg.no_color {
+            cfg.theme.without_colour()
+        } else {
+            cfg.theme
+        };
+        App {
+            keymap: cfg.keymap,
+            theme,
+            theme_dir: cfg.theme_dir,
+            no_color: cfg.no_color,
+            readonly: cfg.readonly,
+            parse_check: cfg.parse_check,
+            size: (80, 24),
+            now: Instant::now(),
+            stack: vec![ViewKind::Apis],
+            listener: String::new(),
+            flash: None,
+            prompt: None,
+            confirm: None,
+            help: false,
+            quit: false,
+            filters: HashMap::new(),
+            cursors: HashMap::new(),
+            focus: HashMap::new(),
+            hits: RefCell::new(Vec::new()),
+            apis: Vec::new(),
+            api_id: None,
+            stage: None,
+            stages: Vec::new(),
+            deployments: Vec::new(),
+            snapshots: HashMap::new(),
+            marked: Vec::new(),
+            diff_pair: None,
+            tree: RefCell::new(TreeState::default()),
+            editor: None,
+            canary: CanaryUi {
+                pending: None,
+                step: 1,
+            },
+            dash: DashUi {
+                window: DEFAULT_WINDOW,
+                frozen: false,
+                maximised: false,
+                method: 0,
+                stage: 0,
+            },
+            metrics: MetricsSnapshot::default(),
+            logs: LogsUi {
+                follow: true,
+                ..Default::default()
+            },
+            usage: UsageData::default(),
+        }
+    }
+
+    /// The effects to run at start-up.
+    pub fn init(&self) -> Vec<Effect> {
+        vec![Effect::LoadApis, Effect::LoadUsage]
+    }
+
+    /// The single entry point: one message in, the effects it asks for out.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Mouse(m) => self.on_mouse(m),
+            Msg::Paste(text) => {
+                self.on_paste(&text);
+                Vec::new()
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                Vec::new()
+            }
+            Msg::Tick(now) => self.on_tick(now),
+            Msg::Action(action, args) => self.perform(action, args),
+            Msg::Data(d) => self.on_data(d),
+        }
+    }
+
+    /// The one gate every action passes: `--readonly` refuses what mutates, and dangerous
+    /// actions are planned, then held for confirmation.
+    pub fn perform(&mut self, action: Action, args: Vec<String>) -> Vec<Effect> {
+        if action.mutates() && self.readonly {
+            self.flash(
+                Level::Error,
+                format!("read-only: '{}' refused", action.description()),
+            );
+            return Vec::new();
+        }
+        if action.dangerous() {
+            match self.plan_dangerous(action, &args) {
+                Ok((question, effects)) => {
+                    self.confirm = Some(Pending {
+                        action,
+                        question,
+                        effects,
+                    })
+                }
+                Err(msg) => self.flash(Level::Warn, msg),
+            }
+            return Vec::new();
+        }
+        self.run(action, args)
+    }
+
+    /// `y`: run the held action.
+    pub fn accept(&mut self) -> Vec<Effect> {
+        match self.confirm.take() {
+            Some(p) => {
+                if matches!(p.action, Action::CanaryApply | Action::Canary) {
+                    self.canary.pending = None;
+                }
+                self.flash(
+                    Level::Info,
+                    format!("{}…", p.question.trim_end_matches('?')),
+                );
+                p.effects
+            }
+            None => Vec::new(),
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        if self.confirm.take().is_some() {
+            self.flash(Level::Info, "cancelled".into());
+        }
+    }
+
+    pub fn flash(&mut self, level: Level, text: String) {
+        self.flash = Some(Flash {
+            level,
+            text,
+            at: self.now,
+        });
+    }
+
+    fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
+        self.now = now;
+        if self
+            .flash
+            .as_ref()
+            .is_some_and(|f| now.saturating_duration_since(f.at) >= FLASH_TTL)
+        {
+            self.flash = None;
+        }
+        let mut out = Vec::new();
+        if matches!(self.view(), ViewKind::Dashboard | ViewKind::Canary)
+            && !self.dash.frozen
+            && let Some(api) = &self.api_id
+        {
+            out.push(Effect::LoadMetrics {
+                rest_api_id: api.clone(),
+                window_seconds: WINDOWS[self.dash.window],
+            });
+        }
+        out
+    }
+
+    pub fn view(&self) -> ViewKind {
+        self.stack.last().copied().unwrap_or(ViewKind::Apis)
+    }
+
+    pub fn focus_of(&self, view: ViewKind) -> usize {
+        self.focus.get(&view).copied().unwrap_or(0)
+    }
+
+    pub fn cursor(&self, view: ViewKind, pane: usize) -> usize {
+        self.cursors.get(&(view, pane)).copied().unwrap_or(0)
+    }
+
+    pub fn filter(&self, view: ViewKind) -> Option<&Filter> {
+        self.filters.get(&view).filter(|f| f.is_active())
+    }
+
+    pub fn current_api(&self) -> Option<&ApiSummary> {
+        let id = self.api_id.as_deref()?;
+        self.apis.iter().find(|a| a.definition.rest_api.id == id)
+    }
+
+    pub fn current_stage(&self) -> Option<&Stage> {
+        let name = self.stage.as_deref()?;
+        self.stages.iter().find(|s| s.stage_name == name)
+    }
+
+    /// Opens a top-level view (digits and `:` commands), replacing the stack.
+    pub fn open_view(&mut self, view: ViewKind) -> Vec<Effect> {
+        self.stack = vec![view];
+        self.help = false;
+        let mut out = Vec::new();
+        match view {
+            ViewKind::Stages | ViewKind::Deployments | ViewKind::Canary => {
+                if let Some(api) = &self.api_id {
+                    out.push(Effect::LoadStages {
+                        rest_api_id: api.clone(),
+                    });
+                }
+            }
+            ViewKind::Dashboard => {
+                if let Some(api) = &self.api_id {
+                    out.push(Effect::LoadMetrics {
+                        rest_api_id: api.clone(),
+                        window_seconds: WINDOWS[self.dash.window],
+                    });
+                }
+            }
+            ViewKind::Keys => out.push(Effect::LoadUsage),
+            _ => {}
+        }
+        if matches!(view, ViewKind::Canary)
+            && let Some(api) = &self.api_id
+        {
+            out.push(Effect::LoadMetrics {
+                rest_api_id: api.clone(),
+                window_seconds: WINDOWS[self.dash.window],
+            });
+        }
+        out
+    }
+
+    /// Reloads what the console shows after a change.
+    pub fn reload(&self) -> Vec<Effect> {
+        let mut out = vec![Effect::LoadApis];
+        if let Some(api) = &self.api_id {
+            out.push(Effect::LoadStages {
+                rest_api_id: api.clone(),
+            });
+        }
+        out.push(Effect::LoadUsage);
+        out
+    }
+
+    /// Names the theme cycle walks: built-ins, then files in the theme directory.
+    pub fn theme_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Theme::builtin_names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if let Some(dir) = &self.theme_dir
+            && let Ok(rd) = std::fs::read_dir(dir)
+        {
+            let mut extra: Vec<String> = rd
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let p = e.path();
+                    (p.extension().is_some_and(|x| x == "toml"))
+                        .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                        .flatten()
+                })
+                .filter(|n| !names.contains(n))
+                .collect();
+            extra.sort();
+            names.extend(extra);
+        }
+        names
+    }
+
+    pub fn set_theme(&mut self, name: &str) {
+        match Theme::load(name, self.theme_dir.as_deref()) {
+            Ok(t) => {
+                self.theme = if self.no_color { t.without_colour() } else { t };
+                self.flash(Level::Info, format!("theme {}", self.theme.name));
+            }
+            Err(e) => self.flash(Level::Error, e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Data arriving from the runner or the engine's event stream.
+
+use super::{App, LOG_CAPACITY, Level};
+use crate::tui::effect::Effect;
+use crate::tui::msg::{DataUpdate, LogLine};
+use crate::tui::view::ViewKind;
+
+impl App {
+    pub(super) fn on_data(&mut self, d: DataUpdate) -> Vec<Effect> {
+        match d {
+            DataUpdate::Listener(l) => self.listener = l,
+            DataUpdate::Apis(apis) => {
+                self.apis = apis;
+                let known = self
+                    .api_id
+                    .as_ref()
+                    .is_some_and(|id| self.apis.iter().any(|a| &a.definition.rest_api.id == id));
+                if !known {
+                    match self.apis.first().map(|a| a.definition.rest_api.id.clone()) {
+                        Some(id) => {
+                            self.choose_api(id.clone());
+                            return vec![Effect::LoadStages { rest_api_id: id }];
+                        }
+                        None => self.api_id = None,
+                    }
+                }
+                self.tree_reset();
+            }
+            DataUpdate::Stages {
+                rest_api_id,
+                mut stages,
+                mut deployments,
+            } => {
+                if self.api_id.as_deref() != Some(rest_api_id.as_str()) {
+                    return Vec::new();
+                }
+                stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
+                deployments
+                    .sort_by(|a, b| b.created_date.cmp(&a.created_date).then(a.id.cmp(&b.id)));
+                self.stages = stages;
+                self.deployments = deployments;
+                let known = self
+                    .stage
+                    .as_ref()
+                    .is_some_and(|s| self.stages.iter().any(|st| &st.stage_name == s));
+                if !known {
+                    self.stage = self.stages.first().map(|s| s.stage_name.clone());
+                }
+                if let Some(i) = self.stage.as_ref().and_then(|s| {
+                    self.stage_rows()
+                        .into_iter()
+                        .position(|i| &self.stages[i].stage_name == s)
+                }) {
+                    self.cursors.insert((ViewKind::Stages, 0), i);
+                }
+                for key in [
+                    (ViewKind::Stages, 1),
+                    (ViewKind::Stages, 2),
+                    (ViewKind::Deployments, 0),
+                ] {
+                    let len = self.list_len(key.0, key.1);
+                    let cur = self.cursor(key.0, key.1);
+                    self.cursors.insert(key, cur.min(len.saturating_sub(1)));
+                }
+                self.marked
+                    .retain(|m| self.deployments.iter().any(|d| &d.id == m));
+            }
+            DataUpdate::DeploymentDefinition {
+                rest_api_id,
+                deployment_id,
+                definition,
+            } => {
+                if self.api_id.as_deref() == Some(rest_api_id.as_str()) {
+                    self.snapshots.insert(deployment_id, *definition);
+                }
+            }
+            DataUpdate::Metrics(m) => {
+                if !self.dash.frozen && self.api_id.as_deref() == Some(m.rest_api_id.as_str()) {
+                    self.metrics = m;
+                }
+            }
+            DataUpdate::Logs(lines) => {
+                if self.logs.paused {
+                    self.logs.held.extend(lines);
+                    let excess = self.logs.held.len().saturating_sub(LOG_CAPACITY);
+                    self.logs.held.drain(..excess);
+                } else {
+                    self.push_logs(lines);
+                }
+            }
+            DataUpdate::Usage(u) => {
+                self.usage = u;
+                for pane in [0, 1] {
+                    let len = self.list_len(ViewKind::Keys, pane);
+                    let cur = self.cursor(ViewKind::Keys, pane);
+                    self.cursors
+                        .insert((ViewKind::Keys, pane), cur.min(len.saturating_sub(1)));
+                }
+            }
+            DataUpdate::TestRender(r) => {
+                if let Some(ed) = self.editor.as_mut() {
+                    ed.test_output = Some(r);
+                }
+            }
+            DataUpdate::OpResult { what, result } => {
+                match result {
+                    Ok(detail) if detail.is_empty() => {
+                        self.flash(Level::Info, format!("{what}: done"))
+                    }
+                    Ok(detail) => self.flash(Level::Info, format!("{what}: {detail}")),
+                    Err(e) => self.flash(Level::Error, format!("{what} failed: {e}")),
+                }
+                return self.reload();
+            }
+            DataUpdate::Changed => return self.reload(),
+        }
+        Vec::new()
+    }
+
+    pub(super) fn push_logs(&mut self, lines: Vec<LogLine>) {
+        self.logs.lines.extend(lines);
+        let excess = self.logs.lines.len().saturating_sub(LOG_CAPACITY);
+        if excess > 0 {
+            self.logs.lines.drain(..excess);
+            if !self.logs.follow {
+                let cur = self.cursor(ViewKind::Logs, 0);
+                self.cursors
+                    .insert((ViewKind::Logs, 0), cur.saturating_sub(excess));
+            }
+        }
+    }
+}

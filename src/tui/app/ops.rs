@@ -1,0 +1,792 @@
+//! What each action does once it has passed the gate in `App::perform`: `run` for the
+//! safe ones, `plan_dangerous` for those that confirm first, `commit` for prompt answers.
+
+use super::{App, CANARY_STEPS, DEFAULT_WINDOW, InputPurpose, Level, PromptKind, WINDOWS};
+use crate::model::{IntegrationType, PatchOperation};
+use crate::tui::action::Action;
+use crate::tui::effect::Effect;
+use crate::tui::tree::NodeRef;
+use crate::tui::validate;
+use crate::tui::view::ViewKind;
+
+impl App {
+    fn need_api(&mut self) -> Option<String> {
+        if self.api_id.is_none() {
+            self.flash(Level::Warn, "no API selected (1 lists them)".into());
+        }
+        self.api_id.clone()
+    }
+
+    fn need_stage(&mut self, named: Option<&String>) -> Option<String> {
+        if let Some(n) = named {
+            if self.stages.is_empty() || self.stages.iter().any(|s| &s.stage_name == n) {
+                return Some(n.clone());
+            }
+            self.flash(Level::Warn, format!("no stage '{n}'"));
+            return None;
+        }
+        if self.stage.is_none() {
+            self.flash(Level::Warn, "no stage selected (3 lists them)".into());
+        }
+        self.stage.clone()
+    }
+
+    fn selected_variable(&self) -> Option<(String, String)> {
+        let rows = self.variable_rows();
+        let view = self.view();
+        let pane = if view == ViewKind::Canary { 0 } else { 1 };
+        rows.get(self.cursor(view, pane)).cloned()
+    }
+
+    fn selected_deployment(&self) -> Option<String> {
+        let rows = self.deployment_rows();
+        rows.get(self.cursor(ViewKind::Deployments, 0))
+            .map(|&i| self.deployments[i].id.clone())
+    }
+
+    fn selected_key(&self) -> Option<(String, bool)> {
+        let rows = self.key_rows();
+        rows.get(self.cursor(ViewKind::Keys, 1)).map(|&i| {
+            let k = &self.usage.keys[i];
+            (k.id.clone(), k.enabled)
+        })
+    }
+
+    /// Runs an action that needs no confirmation.
+    pub(super) fn run(&mut self, action: Action, args: Vec<String>) -> Vec<Effect> {
+        let view = self.view();
+        if let Some(target) = action.target_view() {
+            return self.open_view(target);
+        }
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            Action::Back => self.back(),
+            Action::Help => self.help = !self.help,
+            Action::Command => self.open_prompt(PromptKind::Command, String::new()),
+            Action::Filter if view.filterable() => {
+                let text = self
+                    .filters
+                    .get(&view)
+                    .map(|f| f.text.clone())
+                    .unwrap_or_default();
+                self.open_prompt(PromptKind::Filter, text);
+            }
+            Action::NextPane | Action::PrevPane => {
+                let n = view.panes();
+                let cur = self.focus_of(view);
+                let next = if action == Action::NextPane {
+                    (cur + 1) % n
+                } else {
+                    (cur + n - 1) % n
+                };
+                self.focus.insert(view, next);
+            }
+            Action::Up => self.move_cursor(-1),
+            Action::Down => self.move_cursor(1),
+            Action::PageUp => self.move_cursor(-self.page()),
+            Action::PageDown => self.move_cursor(self.page()),
+            Action::Top => self.move_cursor(i64::MIN / 2),
+            Action::Bottom => {
+                self.move_cursor(i64::MAX / 2);
+                if view == ViewKind::Logs {
+                    self.logs.follow = true;
+                }
+            }
+            Action::Collapse if view == ViewKind::Resources => self.tree_collapse(),
+            Action::Expand if view == ViewKind::Resources => self.tree_expand(),
+            Action::Collapse | Action::Expand => {}
+            Action::Select => return self.select(),
+            Action::CycleTheme => {
+                let names = self.theme_names();
+                let cur = names
+                    .iter()
+                    .position(|n| *n == self.theme.name)
+                    .unwrap_or(0);
+                if let Some(next) = names.get((cur + 1) % names.len().max(1)).cloned() {
+                    self.set_theme(&next);
+                }
+            }
+            Action::Theme => match args.first() {
+                Some(name) => self.set_theme(name),
+                None => self.flash(
+                    Level::Warn,
+                    format!("themes: {}", self.theme_names().join(", ")),
+                ),
+            },
+            Action::Refresh => return self.reload(),
+            Action::Import => match args.first() {
+                Some(path) => return vec![Effect::Import { path: path.clone() }],
+                None => {
+                    self.open_prompt(PromptKind::Input(InputPurpose::ImportPath), String::new())
+                }
+            },
+            Action::Export => {
+                let Some(api) = self.need_api() else {
+                    return Vec::new();
+                };
+                match args.first() {
+                    Some(path) => {
+                        return vec![Effect::Export {
+                            rest_api_id: api,
+                            path: path.clone(),
+                        }];
+                    }
+                    None => {
+                        let name = self
+                            .current_api()
+                            .map(|a| a.definition.rest_api.name.clone())
+                            .unwrap_or(api);
+                        self.open_prompt(
+                            PromptKind::Input(InputPurpose::ExportPath),
+                            format!("./{name}.json"),
+                        );
+                    }
+                }
+            }
+            Action::EditIntegration => {
+                let Some(node) = self.tree_selection() else {
+                    self.flash(Level::Warn, "select a method first".into());
+                    return Vec::new();
+                };
+                let Some(verb) = node.http_method() else {
+                    self.flash(Level::Warn, "select a method first".into());
+                    return Vec::new();
+                };
+                let current = self
+                    .definition()
+                    .and_then(|d| d.method(node.resource_id(), verb).ok())
+                    .and_then(|m| m.method_integration.clone())
+                    .unwrap_or_default();
+                let text = format!(
+                    "type={} uri={} timeout={}",
+                    current.integration_type.as_str(),
+                    current.uri.unwrap_or_default(),
+                    current.timeout_in_millis
+                );
+                self.open_prompt(PromptKind::Input(InputPurpose::Integration), text);
+            }
+            Action::Save if view == ViewKind::Editor => return self.editor_save(),
+            Action::Undo
+            | Action::Redo
+            | Action::Search
+            | Action::SearchNext
+            | Action::SearchPrev
+            | Action::TestRender
+                if view == ViewKind::Editor =>
+            {
+                return self.editor_command(action);
+            }
+            Action::Deploy => {
+                let Some(api) = self.need_api() else {
+                    return Vec::new();
+                };
+                let Some(stage) = self.need_stage(args.first()) else {
+                    return Vec::new();
+                };
+                if args.is_empty() {
+                    self.open_prompt(
+                        PromptKind::Input(InputPurpose::DeployDescription { stage }),
+                        String::new(),
+                    );
+                } else {
+                    let description = (args.len() > 1).then(|| args[1..].join(" "));
+                    return vec![Effect::Deploy {
+                        rest_api_id: api,
+                        stage_name: stage,
+                        description,
+                    }];
+                }
+            }
+            Action::VarAdd if self.need_stage(None).is_some() => {
+                self.open_prompt(PromptKind::Input(InputPurpose::VarAdd), String::new());
+            }
+            Action::VarEdit => match self.selected_variable() {
+                Some((name, value)) => self.open_prompt(
+                    PromptKind::Input(InputPurpose::VarEdit { name: name.clone() }),
+                    format!("{name}={value}"),
+                ),
+                None => self.flash(
+                    Level::Warn,
+                    "no variable selected (Tab to the variables)".into(),
+                ),
+            },
+            Action::MethodSettings if self.need_stage(None).is_some() => {
+                self.open_prompt(
+                    PromptKind::Input(InputPurpose::MethodSetting),
+                    "* * throttling/rateLimit ".into(),
+                );
+            }
+            Action::Mark => {
+                if let Some(id) = self.selected_deployment() {
+                    if let Some(pos) = self.marked.iter().position(|m| *m == id) {
+                        self.marked.remove(pos);
+                    } else {
+                        self.marked.push(id);
+                        if self.marked.len() > 2 {
+                            self.marked.remove(0);
+                        }
+                    }
+                }
+            }
+            Action::Diff => return self.open_diff(),
+            Action::CanaryInc | Action::CanaryDec => {
+                let current = self
+                    .current_stage()
+                    .and_then(|s| s.canary_settings.as_ref())
+                    .map(|c| c.percent_traffic);
+                let base = self.canary.pending.or(current).unwrap_or(0.0);
+                let step = CANARY_STEPS[self.canary.step % CANARY_STEPS.len()];
+                let next = if action == Action::CanaryInc {
+                    base + step
+                } else {
+                    base - step
+                };
+                self.canary.pending = Some(((next.clamp(0.0, 100.0)) * 10.0).round() / 10.0);
+            }
+            Action::CanaryStep => self.canary.step = (self.canary.step + 1) % CANARY_STEPS.len(),
+            Action::CanaryOverride => {
+                if self
+                    .current_stage()
+                    .and_then(|s| s.canary_settings.as_ref())
+                    .is_some()
+                {
+                    self.open_prompt(
+                        PromptKind::Input(InputPurpose::CanaryOverride),
+                        String::new(),
+                    );
+                } else {
+                    self.flash(Level::Warn, "the stage has no canary".into());
+                }
+            }
+            Action::Traffic => {
+                let Some(api) = self.need_api() else {
+                    return Vec::new();
+                };
+                let rate = match args.first().map(|r| r.parse::<f64>()) {
+                    Some(Ok(r)) if r >= 0.0 && r.is_finite() => r,
+                    _ => {
+                        self.flash(
+                            Level::Error,
+                            "usage: :traffic RATE [STAGE] (requests per second, 0 stops)".into(),
+                        );
+                        return Vec::new();
+                    }
+                };
+                let Some(stage) = self.need_stage(args.get(1)) else {
+                    return Vec::new();
+                };
+                return vec![Effect::SetTraffic {
+                    rest_api_id: api,
+                    stage_name: stage,
+                    rate,
+                }];
+            }
+            Action::ZoomIn => self.dash.window = self.dash.window.saturating_sub(1),
+            Action::ZoomOut => self.dash.window = (self.dash.window + 1).min(WINDOWS.len() - 1),
+            Action::ZoomReset => self.dash.window = DEFAULT_WINDOW,
+            Action::Freeze => self.dash.frozen = !self.dash.frozen,
+            Action::Maximise => self.dash.maximised = !self.dash.maximised,
+            Action::CycleMethod => {
+                let stage = self.dash_stage();
+                let n = self.metrics.methods(stage.as_deref()).len();
+                self.dash.method = (self.dash.method + 1) % (n + 1);
+            }
+            Action::CycleStage => {
+                let n = self.metrics.stages().len();
+                self.dash.stage = (self.dash.stage + 1) % (n + 1);
+                self.dash.method = 0;
+            }
+            Action::Pause => {
+                self.logs.paused = !self.logs.paused;
+                if !self.logs.paused {
+                    let held = std::mem::take(&mut self.logs.held);
+                    self.push_logs(held);
+                }
+            }
+            Action::SaveLogs => self.open_prompt(
+                PromptKind::Input(InputPurpose::SaveLogs),
+                "./gwtui-logs.txt".into(),
+            ),
+            Action::ClearLogs => {
+                self.logs.lines.clear();
+                self.logs.follow = true;
+            }
+            Action::KeyCreate => {
+                self.open_prompt(PromptKind::Input(InputPurpose::KeyCreate), String::new())
+            }
+            Action::PlanCreate => {
+                self.open_prompt(PromptKind::Input(InputPurpose::PlanCreate), String::new())
+            }
+            Action::KeyToggle => match self.selected_key() {
+                Some((id, enabled)) => {
+                    return vec![Effect::UpdateApiKey {
+                        api_key_id: id,
+                        ops: vec![PatchOperation::replace("/enabled", (!enabled).to_string())],
+                    }];
+                }
+                None => self.flash(Level::Warn, "no key selected (Tab to the keys)".into()),
+            },
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The stage the dashboard shows (None = all).
+    pub fn dash_stage(&self) -> Option<String> {
+        match self.dash.stage {
+            0 => None,
+            i => self.metrics.stages().get(i - 1).cloned(),
+        }
+    }
+
+    fn back(&mut self) {
+        let view = self.view();
+        if self.help {
+            self.help = false;
+        } else if view == ViewKind::Editor {
+            self.editor_back();
+        } else if self.filter(view).is_some() {
+            self.filters.remove(&view);
+        } else if self.stack.len() > 1 {
+            self.stack.pop();
+        }
+    }
+
+    fn select(&mut self) -> Vec<Effect> {
+        match self.view() {
+            ViewKind::Apis => {
+                let rows = self.api_rows();
+                let Some(&i) = rows.get(self.cursor(ViewKind::Apis, 0)) else {
+                    return Vec::new();
+                };
+                let id = self.apis[i].definition.rest_api.id.clone();
+                let mut out = Vec::new();
+                if self.api_id.as_deref() != Some(id.as_str()) {
+                    self.choose_api(id.clone());
+                    out.push(Effect::LoadStages { rest_api_id: id });
+                }
+                self.tree_reset();
+                self.stack.push(ViewKind::Resources);
+                out
+            }
+            ViewKind::Resources => {
+                match self.tree_selection() {
+                    Some(node @ (NodeRef::Template { .. } | NodeRef::Method { .. })) => {
+                        self.open_editor(node)
+                    }
+                    Some(NodeRef::Resource { .. }) => {
+                        self.tree.borrow_mut().toggle_selected();
+                    }
+                    None => self.tree_reset(),
+                }
+                Vec::new()
+            }
+            ViewKind::Stages => {
+                let n = ViewKind::Stages.panes();
+                let cur = self.focus_of(ViewKind::Stages);
+                self.focus.insert(ViewKind::Stages, (cur + 1) % n);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn choose_api(&mut self, id: String) {
+        self.api_id = Some(id);
+        self.stage = None;
+        self.stages.clear();
+        self.deployments.clear();
+        self.marked.clear();
+        self.snapshots.clear();
+        self.metrics = Default::default();
+        *self.tree.borrow_mut() = Default::default();
+        self.tree_reset();
+    }
+
+    fn open_diff(&mut self) -> Vec<Effect> {
+        let Some(api) = self.need_api() else {
+            return Vec::new();
+        };
+        let pair = match self.marked.as_slice() {
+            [a, b] => Some((a.clone(), b.clone())),
+            [a] => self
+                .selected_deployment()
+                .filter(|s| s != a)
+                .map(|s| (a.clone(), s)),
+            _ => {
+                let cur = self.current_stage().map(|s| s.deployment_id.clone());
+                self.selected_deployment().zip(cur).filter(|(a, b)| a != b)
+            }
+        };
+        let Some((a, b)) = pair else {
+            self.flash(
+                Level::Warn,
+                "mark two deployments with space (or one and select another)".into(),
+            );
+            return Vec::new();
+        };
+        // Older first, so the diff reads old → new.
+        let created = |id: &str| {
+            self.deployments
+                .iter()
+                .find(|d| d.id == id)
+                .map(|d| d.created_date)
+                .unwrap_or(0)
+        };
+        let (old, new) = if created(&a) <= created(&b) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let out: Vec<Effect> = [&old, &new]
+            .iter()
+            .filter(|id| !self.snapshots.contains_key(id.as_str()))
+            .map(|id| Effect::LoadDeploymentDefinition {
+                rest_api_id: api.clone(),
+                deployment_id: (*id).clone(),
+            })
+            .collect();
+        self.diff_pair = Some((old, new));
+        self.cursors.insert((ViewKind::Diff, 0), 0);
+        self.stack.push(ViewKind::Diff);
+        out
+    }
+
+    /// Plans a dangerous action: the question to ask and the effects a `y` releases.
+    pub(super) fn plan_dangerous(
+        &mut self,
+        action: Action,
+        args: &[String],
+    ) -> Result<(String, Vec<Effect>), String> {
+        let api = self
+            .api_id
+            .clone()
+            .ok_or("no API selected (1 lists them)")?;
+        let stage_arg = match action {
+            Action::Rollback => args.get(1),
+            _ => None,
+        };
+        let stage = match stage_arg {
+            Some(s) => Some(s.clone()),
+            None => self.stage.clone(),
+        };
+        let need_stage = || {
+            stage
+                .clone()
+                .ok_or_else(|| "no stage selected (3 lists them)".to_string())
+        };
+        let canary = self.current_stage().and_then(|s| s.canary_settings.clone());
+        match action {
+            Action::VarDelete => {
+                let stage = need_stage()?;
+                let (name, _) = self
+                    .selected_variable()
+                    .ok_or("no variable selected (Tab to the variables)")?;
+                Ok((
+                    format!("Delete stage variable '{name}' of {stage}?"),
+                    vec![Effect::PatchStage {
+                        rest_api_id: api,
+                        stage_name: stage,
+                        ops: vec![PatchOperation::remove(format!(
+                            "/variables/{}",
+                            validate::escape_segment(&name)
+                        ))],
+                    }],
+                ))
+            }
+            Action::FlushCache => {
+                let stage = need_stage()?;
+                Ok((
+                    format!("Flush the cache of stage {stage}?"),
+                    vec![Effect::FlushCache {
+                        rest_api_id: api,
+                        stage_name: stage,
+                    }],
+                ))
+            }
+            Action::Rollback => {
+                let stage = need_stage()?;
+                let id = match args.first() {
+                    Some(id) => id.clone(),
+                    None => self
+                        .selected_deployment()
+                        .ok_or("no deployment selected (4 lists them)")?,
+                };
+                if !self.deployments.is_empty() && !self.deployments.iter().any(|d| d.id == id) {
+                    return Err(format!("no deployment '{id}'"));
+                }
+                if self.current_stage().is_some_and(|s| s.deployment_id == id) {
+                    return Err(format!("{stage} already runs deployment {id}"));
+                }
+                Ok((
+                    format!("Roll {stage} back to deployment {id}?"),
+                    vec![Effect::Rollback {
+                        rest_api_id: api,
+                        stage_name: stage,
+                        deployment_id: id,
+                    }],
+                ))
+            }
+            Action::Canary | Action::CanaryApply => {
+                let stage = need_stage()?;
+                let pct = match (action, args.first()) {
+                    (Action::Canary, Some(a)) => validate::percent_traffic(a)?,
+                    (Action::Canary, None) => return Err("usage: :canary PCT".into()),
+                    _ => self
+                        .canary
+                        .pending
+                        .ok_or("nothing to apply: choose a weight with + and -")?,
+                };
+                let effect = match canary {
+                    Some(_) => Effect::PatchStage {
+                        rest_api_id: api,
+                        stage_name: stage.clone(),
+                        ops: vec![PatchOperation::replace(
+                            "/canarySettings/percentTraffic",
+                            format!("{pct:.1}"),
+                        )],
+                    },
+                    None => Effect::CreateCanary {
+                        rest_api_id: api,
+                        stage_name: stage.clone(),
+                        percent_traffic: pct,
+                    },
+                };
+                Ok((
+                    format!("Send {pct:.1}% of {stage} traffic to the canary?"),
+                    vec![effect],
+                ))
+            }
+            Action::Promote => {
+                let stage = need_stage()?;
+                canary.ok_or(format!("{stage} has no canary"))?;
+                Ok((
+                    format!(
+                        "Promote the canary of {stage} to 100% (replaces the base deployment)?"
+                    ),
+                    vec![Effect::PromoteCanary {
+                        rest_api_id: api,
+                        stage_name: stage,
+                    }],
+                ))
+            }
+            Action::CanaryDelete => {
+                let stage = need_stage()?;
+                canary.ok_or(format!("{stage} has no canary"))?;
+                Ok((
+                    format!("Delete the canary of {stage}?"),
+                    vec![Effect::DeleteCanary {
+                        rest_api_id: api,
+                        stage_name: stage,
+                    }],
+                ))
+            }
+            Action::KeyDelete => {
+                let (id, _) = self
+                    .selected_key()
+                    .ok_or("no key selected (Tab to the keys)")?;
+                Ok((
+                    format!("Delete API key {id}?"),
+                    vec![Effect::DeleteApiKey { api_key_id: id }],
+                ))
+            }
+            other => Err(format!("'{}' cannot run here", other.description())),
+        }
+    }
+
+    /// A prompt was answered: validate, then the effects.
+    pub(super) fn commit(
+        &mut self,
+        purpose: &InputPurpose,
+        text: &str,
+    ) -> Result<Vec<Effect>, String> {
+        let api = || {
+            self.api_id
+                .clone()
+                .ok_or_else(|| "no API selected".to_string())
+        };
+        let stage = || {
+            self.stage
+                .clone()
+                .ok_or_else(|| "no stage selected".to_string())
+        };
+        let nonempty = |what: &str| {
+            if text.is_empty() {
+                Err(format!("{what} is required"))
+            } else {
+                Ok(text.to_string())
+            }
+        };
+        Ok(match purpose {
+            InputPurpose::ImportPath => vec![Effect::Import {
+                path: nonempty("a file path")?,
+            }],
+            InputPurpose::ExportPath => vec![Effect::Export {
+                rest_api_id: api()?,
+                path: nonempty("a file path")?,
+            }],
+            InputPurpose::DeployDescription { stage } => vec![Effect::Deploy {
+                rest_api_id: api()?,
+                stage_name: stage.clone(),
+                description: (!text.is_empty()).then(|| text.to_string()),
+            }],
+            InputPurpose::VarAdd | InputPurpose::VarEdit { .. } => {
+                let (name, value) = validate::stage_variable(text)?;
+                let mut ops = Vec::new();
+                if let InputPurpose::VarEdit { name: old } = purpose
+                    && *old != name
+                {
+                    ops.push(PatchOperation::remove(format!(
+                        "/variables/{}",
+                        validate::escape_segment(old)
+                    )));
+                }
+                ops.push(PatchOperation::replace(
+                    format!("/variables/{}", validate::escape_segment(&name)),
+                    value,
+                ));
+                vec![Effect::PatchStage {
+                    rest_api_id: api()?,
+                    stage_name: stage()?,
+                    ops,
+                }]
+            }
+            InputPurpose::CanaryOverride => {
+                let (name, value) = validate::stage_variable(text)?;
+                vec![Effect::PatchStage {
+                    rest_api_id: api()?,
+                    stage_name: stage()?,
+                    ops: vec![PatchOperation::replace(
+                        format!(
+                            "/canarySettings/stageVariableOverrides/{}",
+                            validate::escape_segment(&name)
+                        ),
+                        value,
+                    )],
+                }]
+            }
+            InputPurpose::MethodSetting => {
+                let words: Vec<&str> = text.split_whitespace().collect();
+                let [path, verb, setting, value] = words.as_slice() else {
+                    return Err(
+                        "expected PATH VERB SETTING VALUE, e.g. /pets GET caching/ttlInSeconds 60"
+                            .into(),
+                    );
+                };
+                const SETTINGS: [&str; 9] = [
+                    "throttling/rateLimit",
+                    "throttling/burstLimit",
+                    "caching/enabled",
+                    "caching/ttlInSeconds",
+                    "caching/dataEncrypted",
+                    "metrics/enabled",
+                    "logging/loglevel",
+                    "logging/dataTrace",
+                    "caching/requireAuthorizationForCacheControl",
+                ];
+                if !SETTINGS.contains(setting) {
+                    return Err(format!(
+                        "unknown setting '{setting}' (one of {})",
+                        SETTINGS.join(", ")
+                    ));
+                }
+                let res = if *path == "*" {
+                    "*".to_string()
+                } else {
+                    validate::escape_segment(path)
+                };
+                let verb = if *verb == "*" {
+                    "*".to_string()
+                } else {
+                    verb.to_ascii_uppercase()
+                };
+                let escaped = format!("{res}/{verb}");
+                vec![Effect::PatchStage {
+                    rest_api_id: api()?,
+                    stage_name: stage()?,
+                    ops: vec![PatchOperation::replace(
+                        format!("/{escaped}/{setting}"),
+                        value.to_string(),
+                    )],
+                }]
+            }
+            InputPurpose::Integration => {
+                let node = self.tree_selection().ok_or("select a method first")?;
+                let verb = node
+                    .http_method()
+                    .ok_or("select a method first")?
+                    .to_string();
+                let mut ops = Vec::new();
+                for word in text.split_whitespace() {
+                    let (k, v) = word
+                        .split_once('=')
+                        .ok_or_else(|| format!("'{word}': expected key=value"))?;
+                    match k {
+                        "type" => {
+                            let t = IntegrationType::parse(v)
+                                .ok_or_else(|| format!("unknown integration type '{v}'"))?;
+                            ops.push(PatchOperation::replace("/type", t.as_str()));
+                        }
+                        "uri" if v.is_empty() => ops.push(PatchOperation::remove("/uri")),
+                        "uri" => ops.push(PatchOperation::replace("/uri", v)),
+                        "timeout" => {
+                            let ms = validate::timeout_millis(v)?;
+                            ops.push(PatchOperation::replace("/timeoutInMillis", ms.to_string()));
+                        }
+                        other => {
+                            return Err(format!("unknown field '{other}' (type, uri, timeout)"));
+                        }
+                    }
+                }
+                if ops.is_empty() {
+                    return Err("nothing to change".into());
+                }
+                vec![Effect::UpdateIntegration {
+                    rest_api_id: api()?,
+                    resource_id: node.resource_id().to_string(),
+                    http_method: verb,
+                    ops,
+                }]
+            }
+            InputPurpose::KeyCreate => vec![Effect::CreateApiKey {
+                name: nonempty("a name")?,
+            }],
+            InputPurpose::PlanCreate => vec![Effect::CreateUsagePlan {
+                name: nonempty("a name")?,
+            }],
+            InputPurpose::SaveLogs => {
+                let path = nonempty("a file path")?;
+                let contents: String = self
+                    .log_rows()
+                    .iter()
+                    .map(|&i| format_log_line(&self.logs.lines[i]))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                vec![Effect::WriteFile {
+                    path,
+                    contents: contents + "\n",
+                }]
+            }
+        })
+    }
+}
+
+pub fn format_log_line(l: &crate::tui::msg::LogLine) -> String {
+    let secs = l.epoch_millis.div_euclid(1000);
+    let ms = l.epoch_millis.rem_euclid(1000);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:02}:{:02}:{:02}.{ms:03} {:<6} {} {} {}",
+        t.hour(),
+        t.minute(),
+        t.second(),
+        l.level,
+        l.stage,
+        l.request_id,
+        l.message
+    )
+}

@@ -1,0 +1,129 @@
+//! The console's view of the engine. The coordinator implements [`Backend`] for
+//! `engine::Gateway`; [`FakeBackend`](super::fake::FakeBackend) implements it in memory
+//! for tests and demos. Every method is async and reports failure as a message the
+//! console shows in its flash line.
+
+use std::future::Future;
+
+use tokio::sync::mpsc;
+
+use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage};
+
+use super::effect::TemplateTarget;
+use super::metrics::MetricsSnapshot;
+use super::msg::{ApiSummary, DataUpdate, UsageData};
+
+pub type BResult<T> = Result<T, String>;
+
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// The data-plane listener shown in the header, e.g. `127.0.0.1:4566`.
+    fn listener(&self) -> String;
+
+    /// A stream of engine events already shaped as console data: `Changed` after any
+    /// admin change, `Logs` for new log lines, `Metrics` on metric ticks (optional: the
+    /// console also polls `metrics` every second while a chart is visible).
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate>;
+
+    fn list_apis(&self) -> impl Future<Output = BResult<Vec<ApiSummary>>> + Send;
+    fn stages(
+        &self,
+        rest_api_id: String,
+    ) -> impl Future<Output = BResult<(Vec<Stage>, Vec<Deployment>)>> + Send;
+    /// The definition a deployment froze.
+    fn deployment_definition(
+        &self,
+        rest_api_id: String,
+        deployment_id: String,
+    ) -> impl Future<Output = BResult<ApiDefinition>> + Send;
+    /// The last `window_seconds` of 1-second buckets of an API (see `metrics.rs`).
+    fn metrics(
+        &self,
+        rest_api_id: String,
+        window_seconds: i64,
+    ) -> impl Future<Output = BResult<MetricsSnapshot>> + Send;
+    fn usage(&self) -> impl Future<Output = BResult<UsageData>> + Send;
+
+    /// Returns the new deployment's id.
+    fn deploy(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        description: Option<String>,
+    ) -> impl Future<Output = BResult<String>> + Send;
+    fn patch_stage(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        ops: Vec<PatchOperation>,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn rollback(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        deployment_id: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn flush_cache(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    /// Deploys the working definition as the stage's canary at a weight.
+    fn create_canary(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        percent_traffic: f64,
+    ) -> impl Future<Output = BResult<String>> + Send;
+    fn promote_canary(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn delete_canary(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn save_template(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn update_integration(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        ops: Vec<PatchOperation>,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    /// Renders a template against a sample request (the editor's test panel).
+    fn render_template(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    ) -> impl Future<Output = BResult<String>> + Send;
+    /// Imports an OpenAPI/Swagger file; returns the API id.
+    fn import(&self, path: String) -> impl Future<Output = BResult<String>> + Send;
+    fn export(&self, rest_api_id: String, path: String)
+    -> impl Future<Output = BResult<()>> + Send;
+    fn set_traffic(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        rate: f64,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn create_api_key(&self, name: String) -> impl Future<Output = BResult<String>> + Send;
+    fn create_usage_plan(&self, name: String) -> impl Future<Output = BResult<String>> + Send;
+    fn update_api_key(
+        &self,
+        api_key_id: String,
+        ops: Vec<PatchOperation>,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    fn delete_api_key(&self, api_key_id: String) -> impl Future<Output = BResult<()>> + Send;
+}

@@ -1,0 +1,142 @@
+//! What `App::update` asks the outside world to do. The runner performs each effect with
+//! the [`Backend`](super::backend::Backend) in a spawned task and feeds the outcome back
+//! as a [`DataUpdate`](super::msg::DataUpdate).
+
+use crate::model::PatchOperation;
+
+/// Which mapping template of a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateTarget {
+    /// `integration.requestTemplates[content_type]`.
+    Request { content_type: String },
+    /// `integration.integrationResponses[status_code].responseTemplates[content_type]`.
+    Response {
+        status_code: String,
+        content_type: String,
+    },
+}
+
+impl TemplateTarget {
+    pub fn content_type(&self) -> &str {
+        match self {
+            TemplateTarget::Request { content_type }
+            | TemplateTarget::Response { content_type, .. } => content_type,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            TemplateTarget::Request { content_type } => format!("request {content_type}"),
+            TemplateTarget::Response {
+                status_code,
+                content_type,
+            } => format!("response {status_code} {content_type}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadApis,
+    LoadStages {
+        rest_api_id: String,
+    },
+    LoadDeploymentDefinition {
+        rest_api_id: String,
+        deployment_id: String,
+    },
+    LoadMetrics {
+        rest_api_id: String,
+        window_seconds: i64,
+    },
+    LoadUsage,
+    Deploy {
+        rest_api_id: String,
+        stage_name: String,
+        description: Option<String>,
+    },
+    /// AWS UpdateStage: variables, method settings, cache, canary weight/overrides.
+    PatchStage {
+        rest_api_id: String,
+        stage_name: String,
+        ops: Vec<PatchOperation>,
+    },
+    /// Point the stage back at an earlier deployment.
+    Rollback {
+        rest_api_id: String,
+        stage_name: String,
+        deployment_id: String,
+    },
+    FlushCache {
+        rest_api_id: String,
+        stage_name: String,
+    },
+    PromoteCanary {
+        rest_api_id: String,
+        stage_name: String,
+    },
+    DeleteCanary {
+        rest_api_id: String,
+        stage_name: String,
+    },
+    /// Create a canary on the stage for its current working definition at a weight.
+    CreateCanary {
+        rest_api_id: String,
+        stage_name: String,
+        percent_traffic: f64,
+    },
+    SaveTemplate {
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    },
+    /// AWS UpdateIntegration patch operations.
+    UpdateIntegration {
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        ops: Vec<PatchOperation>,
+    },
+    /// Render a template against a sample request for the editor's test panel.
+    RenderTemplate {
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    },
+    Import {
+        path: String,
+    },
+    Export {
+        rest_api_id: String,
+        path: String,
+    },
+    /// Built-in load generator: `rate` requests per second at a stage (0 stops it).
+    SetTraffic {
+        rest_api_id: String,
+        stage_name: String,
+        rate: f64,
+    },
+    CreateApiKey {
+        name: String,
+    },
+    CreateUsagePlan {
+        name: String,
+    },
+    UpdateApiKey {
+        api_key_id: String,
+        ops: Vec<PatchOperation>,
+    },
+    DeleteApiKey {
+        api_key_id: String,
+    },
+    /// Write a file (saved logs).
+    WriteFile {
+        path: String,
+        contents: String,
+    },
+    Quit,
+}

@@ -1,0 +1,781 @@
+//! An in-memory [`Backend`] for tests and demos: one sample API (`/pets`), two stages,
+//! deployments that freeze the definition, usage plans and keys, and synthetic metrics.
+
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+use tokio::sync::mpsc;
+
+use crate::model::{
+    ApiDefinition, ApiKey, CanarySettings, Deployment, Integration, IntegrationResponse,
+    IntegrationType, Method, MethodResponse, PatchOp, PatchOperation, QuotaPeriod, QuotaSettings,
+    RestApi, Stage, UsagePlan,
+};
+
+use super::backend::{BResult, Backend};
+use super::effect::TemplateTarget;
+use super::metrics::{Bucket, MetricSeries, MetricsSnapshot, Percentiles, SeriesKey, Variant};
+use super::msg::{ApiSummary, DataUpdate, KeyUsage, UsageData};
+
+#[derive(Debug, Default)]
+pub struct FakeState {
+    pub apis: Vec<ApiDefinition>,
+    pub stages: Vec<(String, Stage)>,
+    /// `(api id, deployment, frozen definition)`.
+    pub deployments: Vec<(String, Deployment, ApiDefinition)>,
+    pub usage: UsageData,
+    pub now: i64,
+    pub next_id: u64,
+    /// Every mutating call, for assertions: `"deploy abc prod"`.
+    pub calls: Vec<String>,
+    /// Make the next mutating call fail with this message.
+    pub fail_next: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeBackend {
+    pub state: Arc<Mutex<FakeState>>,
+    events: Arc<Mutex<Vec<mpsc::UnboundedSender<DataUpdate>>>>,
+}
+
+pub const SAMPLE_API: &str = "a1b2c3d4e5";
+pub const SAMPLE_NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+fn integration(kind: IntegrationType, uri: Option<&str>, template: Option<&str>) -> Integration {
+    let mut i = Integration {
+        integration_type: kind,
+        uri: uri.map(str::to_string),
+        ..Default::default()
+    };
+    if kind == IntegrationType::Http {
+        i.http_method = Some("GET".into());
+    }
+    if let Some(t) = template {
+        i.request_templates
+            .insert("application/json".into(), t.to_string());
+    }
+    let mut ok = IntegrationResponse {
+        status_code: "200".into(),
+        ..Default::default()
+    };
+    if !kind.is_proxy() {
+        ok.response_templates.insert(
+            "application/json".into(),
+            "#set($body = $input.path('$'))\n$input.json('$')".into(),
+        );
+    }
+    i.integration_responses.insert("200".into(), ok);
+    i
+}
+
+fn method(verb: &str, i: Integration) -> Method {
+    let mut responses = IndexMap::new();
+    responses.insert(
+        "200".into(),
+        MethodResponse {
+            status_code: "200".into(),
+            ..Default::default()
+        },
+    );
+    Method {
+        http_method: verb.into(),
+        method_integration: Some(i),
+        method_responses: responses,
+        ..Default::default()
+    }
+}
+
+/// The sample API: `/pets` GET (HTTP), POST (MOCK with a template), `/pets/{petId}` GET.
+pub fn sample_definition() -> ApiDefinition {
+    let mut def = ApiDefinition::new(RestApi {
+        id: SAMPLE_API.into(),
+        name: "PetStore".into(),
+        description: Some("sample pets API".into()),
+        created_date: SAMPLE_NOW - 86_400,
+        ..Default::default()
+    });
+    let root = def.rest_api.root_resource_id.clone();
+    let pets = def
+        .add_resource(&root, "pets", Some("pets01".into()))
+        .unwrap_or_default();
+    let pet = def
+        .add_resource(&pets, "{petId}", Some("pet001".into()))
+        .unwrap_or_default();
+    if let Some(r) = def.resource_mut(&pets) {
+        r.resource_methods.insert(
+            "GET".into(),
+            method(
+                "GET",
+                integration(
+                    IntegrationType::Http,
+                    Some("http://petstore.example/pets"),
+                    None,
+                ),
+            ),
+        );
+        r.resource_methods.insert(
+            "POST".into(),
+            method(
+                "POST",
+                integration(
+                    IntegrationType::Mock,
+                    None,
+                    Some("#if($input.path('$.name') != \"\")\n{\"statusCode\": 200}\n#end"),
+                ),
+            ),
+        );
+    }
+    if let Some(r) = def.resource_mut(&pet) {
+        let mut m = method(
+            "GET",
+            integration(
+                IntegrationType::HttpProxy,
+                Some("http://petstore.example/pets/{petId}"),
+                None,
+            ),
+        );
+        m.request_parameters
+            .insert("method.request.path.petId".into(), true);
+        r.resource_methods.insert("GET".into(), m);
+    }
+    def
+}
+
+/// Synthetic metrics: `seconds` of 1 s buckets for each method of `prod`, base and canary.
+pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSnapshot {
+    let mut series = Vec::new();
+    for (path, verb) in [
+        ("/pets", "GET"),
+        ("/pets", "POST"),
+        ("/pets/{petId}", "GET"),
+    ] {
+        for variant in [Variant::Base, Variant::Canary] {
+            let scale = if variant == Variant::Base { 9 } else { 1 };
+            let buckets = (0..seconds)
+                .map(|i| {
+                    let wave = ((i as f64 / 30.0).sin() + 1.5) * scale as f64;
+                    let count = wave.round() as u64;
+                    let lat = 20.0 + 10.0 * (i as f64 / 50.0).cos().abs();
+                    Bucket {
+                        count,
+                        error_4xx: u64::from(i % 17 == 0),
+                        error_5xx: u64::from(i % 41 == 0 && variant == Variant::Canary),
+                        cache_hit: count / 2,
+                        cache_miss: count - count / 2,
+                        latency_ms: Percentiles {
+                            p50: lat,
+                            p90: lat * 1.8,
+                            p99: lat * 3.0,
+                        },
+                        integration_latency_ms: Percentiles {
+                            p50: lat * 0.7,
+                            p90: lat * 1.5,
+                            p99: lat * 2.6,
+                        },
+                    }
+                })
+                .collect();
+            series.push(MetricSeries {
+                key: SeriesKey {
+                    stage: "prod".into(),
+                    variant,
+                    resource_path: path.into(),
+                    http_method: verb.into(),
+                },
+                start_epoch_second: end - seconds as i64 + 1,
+                buckets,
+            });
+        }
+    }
+    MetricsSnapshot {
+        rest_api_id: rest_api_id.into(),
+        end_epoch_second: end,
+        series,
+    }
+}
+
+impl FakeBackend {
+    /// The sample world: PetStore with `dev` and `prod` (prod has a 10 % canary), two
+    /// deployments, one usage plan with two keys.
+    pub fn sample() -> FakeBackend {
+        let def = sample_definition();
+        let mut old = def.clone();
+        if let Some(r) = old.resource_mut("pets01") {
+            r.resource_methods.remove("POST");
+        }
+        let d1 = Deployment {
+            id: "dep001".into(),
+            description: Some("first".into()),
+            created_date: SAMPLE_NOW - 7200,
+            ..Default::default()
+        };
+        let d2 = Deployment {
+            id: "dep002".into(),
+            description: Some("add POST".into()),
+            created_date: SAMPLE_NOW - 3600,
+            ..Default::default()
+        };
+        let mut prod = Stage {
+            stage_name: "prod".into(),
+            deployment_id: "dep001".into(),
+            ..Default::default()
+        };
+        prod.variables
+            .insert("backend".into(), "petstore.example".into());
+        prod.variables.insert("mode".into(), "live".into());
+        prod.canary_settings = Some(CanarySettings {
+            percent_traffic: 10.0,
+            deployment_id: Some("dep002".into()),
+            ..Default::default()
+        });
+        let dev = Stage {
+            stage_name: "dev".into(),
+            deployment_id: "dep002".into(),
+            ..Default::default()
+        };
+        let plan = UsagePlan {
+            id: "plan01".into(),
+            name: "basic".into(),
+            quota: Some(QuotaSettings {
+                limit: 1000,
+                offset: 0,
+                period: QuotaPeriod::Day,
+            }),
+            ..Default::default()
+        };
+        let keys = vec![
+            ApiKey {
+                id: "key001".into(),
+                name: "alice".into(),
+                enabled: true,
+                ..Default::default()
+            },
+            ApiKey {
+                id: "key002".into(),
+                name: "bob".into(),
+                enabled: false,
+                ..Default::default()
+            },
+        ];
+        let usage = UsageData {
+            plans: vec![plan],
+            keys,
+            usage: vec![KeyUsage {
+                usage_plan_id: "plan01".into(),
+                key_id: "key001".into(),
+                used: 250,
+                limit: Some(1000),
+            }],
+            plan_keys: vec![("plan01".into(), "key001".into())],
+        };
+        let state = FakeState {
+            apis: vec![def.clone()],
+            stages: vec![(SAMPLE_API.into(), dev), (SAMPLE_API.into(), prod)],
+            deployments: vec![(SAMPLE_API.into(), d1, old), (SAMPLE_API.into(), d2, def)],
+            usage,
+            now: SAMPLE_NOW,
+            next_id: 3,
+            ..Default::default()
+        };
+        FakeBackend {
+            state: Arc::new(Mutex::new(state)),
+            events: Arc::default(),
+        }
+    }
+
+    /// Sends an event to every subscriber.
+    pub fn emit(&self, d: DataUpdate) {
+        if let Ok(mut subs) = self.events.lock() {
+            subs.retain(|s| s.send(d.clone()).is_ok());
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> BResult<T>) -> BResult<T> {
+        let mut s = self
+            .state
+            .lock()
+            .map_err(|_| "fake backend poisoned".to_string())?;
+        f(&mut s)
+    }
+
+    fn mutate<T>(&self, call: String, f: impl FnOnce(&mut FakeState) -> BResult<T>) -> BResult<T> {
+        let r = self.with(|s| {
+            s.calls.push(call);
+            if let Some(e) = s.fail_next.take() {
+                return Err(e);
+            }
+            f(s)
+        });
+        if r.is_ok() {
+            self.emit(DataUpdate::Changed);
+        }
+        r
+    }
+}
+
+fn stage_mut<'a>(s: &'a mut FakeState, api: &str, stage: &str) -> BResult<&'a mut Stage> {
+    s.stages
+        .iter_mut()
+        .find(|(a, st)| a == api && st.stage_name == stage)
+        .map(|(_, st)| st)
+        .ok_or_else(|| "Invalid stage identifier specified".to_string())
+}
+
+fn new_deployment(s: &mut FakeState, api: &str, description: Option<String>) -> BResult<String> {
+    let def = s
+        .apis
+        .iter()
+        .find(|d| d.rest_api.id == api)
+        .cloned()
+        .ok_or("Invalid API identifier specified")?;
+    let id = format!("dep{:03}", s.next_id);
+    s.next_id += 1;
+    s.now += 60;
+    let d = Deployment {
+        id: id.clone(),
+        description,
+        created_date: s.now,
+        ..Default::default()
+    };
+    s.deployments.push((api.to_string(), d, def));
+    Ok(id)
+}
+
+fn unescape(seg: &str) -> String {
+    crate::model::patch::unescape_segment(seg)
+}
+
+impl Backend for FakeBackend {
+    fn listener(&self) -> String {
+        "127.0.0.1:4566".into()
+    }
+
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut subs) = self.events.lock() {
+            subs.push(tx);
+        }
+        rx
+    }
+
+    async fn list_apis(&self) -> BResult<Vec<ApiSummary>> {
+        self.with(|s| {
+            Ok(s.apis
+                .iter()
+                .map(|d| ApiSummary {
+                    definition: d.clone(),
+                    endpoint_url: format!(
+                        "http://127.0.0.1:4566/restapis/{}/{{stage}}/_user_request_",
+                        d.rest_api.id
+                    ),
+                    last_deployment: s
+                        .deployments
+                        .iter()
+                        .filter(|(a, _, _)| *a == d.rest_api.id)
+                        .map(|(_, dep, _)| dep.clone())
+                        .max_by_key(|dep| dep.created_date),
+                })
+                .collect())
+        })
+    }
+
+    async fn stages(&self, rest_api_id: String) -> BResult<(Vec<Stage>, Vec<Deployment>)> {
+        self.with(|s| {
+            Ok((
+                s.stages
+                    .iter()
+                    .filter(|(a, _)| *a == rest_api_id)
+                    .map(|(_, st)| st.clone())
+                    .collect(),
+                s.deployments
+                    .iter()
+                    .filter(|(a, _, _)| *a == rest_api_id)
+                    .map(|(_, d, _)| d.clone())
+                    .collect(),
+            ))
+        })
+    }
+
+    async fn deployment_definition(
+        &self,
+        rest_api_id: String,
+        deployment_id: String,
+    ) -> BResult<ApiDefinition> {
+        self.with(|s| {
+            s.deployments
+                .iter()
+                .find(|(a, d, _)| *a == rest_api_id && d.id == deployment_id)
+                .map(|(_, _, def)| def.clone())
+                .ok_or_else(|| "Invalid Deployment identifier specified".into())
+        })
+    }
+
+    async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
+        let now = self.with(|s| Ok(s.now))?;
+        Ok(sample_metrics(
+            &rest_api_id,
+            now,
+            window_seconds.clamp(1, 86_400) as usize,
+        ))
+    }
+
+    async fn usage(&self) -> BResult<UsageData> {
+        self.with(|s| Ok(s.usage.clone()))
+    }
+
+    async fn deploy(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        description: Option<String>,
+    ) -> BResult<String> {
+        self.mutate(format!("deploy {rest_api_id} {stage_name}"), |s| {
+            let id = new_deployment(s, &rest_api_id, description)?;
+            match stage_mut(s, &rest_api_id, &stage_name) {
+                Ok(st) => st.deployment_id = id.clone(),
+                Err(_) => s.stages.push((
+                    rest_api_id.clone(),
+                    Stage {
+                        stage_name: stage_name.clone(),
+                        deployment_id: id.clone(),
+                        ..Default::default()
+                    },
+                )),
+            }
+            Ok(id)
+        })
+    }
+
+    async fn patch_stage(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        ops: Vec<PatchOperation>,
+    ) -> BResult<()> {
+        let call = format!(
+            "patch {stage_name} {}",
+            ops.iter()
+                .map(|o| format!("{} {}", o.op.as_str(), o.path))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        self.mutate(call, |s| {
+            let st = stage_mut(s, &rest_api_id, &stage_name)?;
+            for op in ops {
+                let value = op.value.clone().unwrap_or_default();
+                if let Some(name) = op.path.strip_prefix("/variables/") {
+                    match op.op {
+                        PatchOp::Remove => {
+                            st.variables.shift_remove(&unescape(name));
+                        }
+                        _ => {
+                            st.variables.insert(unescape(name), value);
+                        }
+                    }
+                } else if op.path == "/canarySettings/percentTraffic" {
+                    let c = st.canary_settings.as_mut().ok_or("Stage has no canary")?;
+                    c.percent_traffic = value.parse().map_err(|_| "Invalid percentTraffic")?;
+                } else if let Some(name) = op
+                    .path
+                    .strip_prefix("/canarySettings/stageVariableOverrides/")
+                {
+                    let c = st.canary_settings.as_mut().ok_or("Stage has no canary")?;
+                    c.stage_variable_overrides.insert(unescape(name), value);
+                } else if op.path == "/canarySettings" && op.op == PatchOp::Remove {
+                    st.canary_settings = None;
+                } else {
+                    // method settings: /{path}/{verb}/{section}/{key}
+                    let parts: Vec<&str> = op.path.trim_start_matches('/').splitn(3, '/').collect();
+                    let [res, verb, setting] = parts.as_slice() else {
+                        return Err(format!("Invalid patch path {}", op.path));
+                    };
+                    let key = if *res == "*" {
+                        "*/*".to_string()
+                    } else {
+                        crate::model::method_setting_key(&unescape(res), verb)
+                    };
+                    let ms = st.method_settings.entry(key).or_default();
+                    match *setting {
+                        "throttling/rateLimit" => {
+                            ms.throttling_rate_limit =
+                                value.parse().map_err(|_| "Invalid rateLimit")?
+                        }
+                        "throttling/burstLimit" => {
+                            ms.throttling_burst_limit =
+                                value.parse().map_err(|_| "Invalid burstLimit")?
+                        }
+                        "caching/enabled" => ms.caching_enabled = value == "true",
+                        "caching/ttlInSeconds" => {
+                            ms.cache_ttl_in_seconds = value.parse().map_err(|_| "Invalid ttl")?
+                        }
+                        "metrics/enabled" => ms.metrics_enabled = value == "true",
+                        "logging/loglevel" => ms.logging_level = Some(value),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn rollback(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        deployment_id: String,
+    ) -> BResult<()> {
+        self.mutate(format!("rollback {stage_name} {deployment_id}"), |s| {
+            if !s
+                .deployments
+                .iter()
+                .any(|(a, d, _)| *a == rest_api_id && d.id == deployment_id)
+            {
+                return Err("Invalid Deployment identifier specified".into());
+            }
+            stage_mut(s, &rest_api_id, &stage_name)?.deployment_id = deployment_id;
+            Ok(())
+        })
+    }
+
+    async fn flush_cache(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
+        self.mutate(format!("flush {stage_name}"), |s| {
+            stage_mut(s, &rest_api_id, &stage_name).map(|_| ())
+        })
+    }
+
+    async fn create_canary(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        percent_traffic: f64,
+    ) -> BResult<String> {
+        self.mutate(format!("canary {stage_name} {percent_traffic}"), |s| {
+            stage_mut(s, &rest_api_id, &stage_name)?;
+            let id = new_deployment(s, &rest_api_id, Some("canary".into()))?;
+            let st = stage_mut(s, &rest_api_id, &stage_name)?;
+            st.canary_settings = Some(CanarySettings {
+                percent_traffic,
+                deployment_id: Some(id.clone()),
+                ..Default::default()
+            });
+            Ok(id)
+        })
+    }
+
+    async fn promote_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
+        self.mutate(format!("promote {stage_name}"), |s| {
+            let st = stage_mut(s, &rest_api_id, &stage_name)?;
+            let c = st.canary_settings.take().ok_or("Stage has no canary")?;
+            if let Some(d) = c.deployment_id {
+                st.deployment_id = d;
+            }
+            for (k, v) in c.stage_variable_overrides {
+                st.variables.insert(k, v);
+            }
+            Ok(())
+        })
+    }
+
+    async fn delete_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
+        self.mutate(format!("delete-canary {stage_name}"), |s| {
+            stage_mut(s, &rest_api_id, &stage_name)?.canary_settings = None;
+            Ok(())
+        })
+    }
+
+    async fn save_template(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    ) -> BResult<()> {
+        self.mutate(
+            format!(
+                "save-template {resource_id} {http_method} {}",
+                target.label()
+            ),
+            |s| {
+                let def = s
+                    .apis
+                    .iter_mut()
+                    .find(|d| d.rest_api.id == rest_api_id)
+                    .ok_or("Invalid API identifier specified")?;
+                let m = def
+                    .method_mut(&resource_id, &http_method)
+                    .map_err(|e| e.message().to_string())?;
+                let i = m
+                    .method_integration
+                    .as_mut()
+                    .ok_or("No integration defined for method")?;
+                match target {
+                    TemplateTarget::Request { content_type } => {
+                        i.request_templates.insert(content_type, template);
+                    }
+                    TemplateTarget::Response {
+                        status_code,
+                        content_type,
+                    } => {
+                        let r = i
+                            .integration_responses
+                            .get_mut(&status_code)
+                            .ok_or("Invalid Response status code specified")?;
+                        r.response_templates.insert(content_type, template);
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn update_integration(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        ops: Vec<PatchOperation>,
+    ) -> BResult<()> {
+        self.mutate(
+            format!("update-integration {resource_id} {http_method}"),
+            |s| {
+                let def = s
+                    .apis
+                    .iter_mut()
+                    .find(|d| d.rest_api.id == rest_api_id)
+                    .ok_or("Invalid API identifier specified")?;
+                let m = def
+                    .method_mut(&resource_id, &http_method)
+                    .map_err(|e| e.message().to_string())?;
+                let i = m
+                    .method_integration
+                    .get_or_insert_with(Integration::default);
+                for op in ops {
+                    let v = op.value.unwrap_or_default();
+                    match op.path.as_str() {
+                        "/type" => {
+                            i.integration_type =
+                                IntegrationType::parse(&v).ok_or("Invalid integration type")?
+                        }
+                        "/uri" if op.op == PatchOp::Remove => i.uri = None,
+                        "/uri" => i.uri = Some(v),
+                        "/timeoutInMillis" => {
+                            i.timeout_in_millis = v.parse().map_err(|_| "Invalid timeout")?
+                        }
+                        other => return Err(format!("Invalid patch path {other}")),
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn render_template(
+        &self,
+        _rest_api_id: String,
+        _resource_id: String,
+        _http_method: String,
+        _target: TemplateTarget,
+        template: String,
+    ) -> BResult<String> {
+        // The fake has no VTL engine: it echoes the template with `$input.json('$')`
+        // replaced by a sample body, enough to exercise the test panel.
+        Ok(template.replace("$input.json('$')", "{\"name\":\"rex\"}"))
+    }
+
+    async fn import(&self, path: String) -> BResult<String> {
+        let src = tokio::fs::read_to_string(&path)
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        let def: ApiDefinition = serde_json::from_str(&src).map_err(|e| format!("{path}: {e}"))?;
+        let id = def.rest_api.id.clone();
+        self.mutate(format!("import {path}"), |s| {
+            s.apis.retain(|d| d.rest_api.id != id);
+            s.apis.push(def);
+            Ok(id)
+        })
+    }
+
+    async fn export(&self, rest_api_id: String, path: String) -> BResult<()> {
+        let def = self.with(|s| {
+            s.calls.push(format!("export {rest_api_id} {path}"));
+            s.apis
+                .iter()
+                .find(|d| d.rest_api.id == rest_api_id)
+                .cloned()
+                .ok_or_else(|| "Invalid API identifier specified".to_string())
+        })?;
+        let json = serde_json::to_string_pretty(&def).map_err(|e| e.to_string())?;
+        tokio::fs::write(&path, json)
+            .await
+            .map_err(|e| format!("{path}: {e}"))
+    }
+
+    async fn set_traffic(
+        &self,
+        _rest_api_id: String,
+        stage_name: String,
+        rate: f64,
+    ) -> BResult<()> {
+        self.with(|s| {
+            s.calls.push(format!("traffic {stage_name} {rate}"));
+            Ok(())
+        })
+    }
+
+    async fn create_api_key(&self, name: String) -> BResult<String> {
+        self.mutate(format!("create-key {name}"), |s| {
+            let id = format!("key{:03}", s.next_id);
+            s.next_id += 1;
+            s.usage.keys.push(ApiKey {
+                id: id.clone(),
+                name,
+                enabled: true,
+                ..Default::default()
+            });
+            Ok(id)
+        })
+    }
+
+    async fn create_usage_plan(&self, name: String) -> BResult<String> {
+        self.mutate(format!("create-plan {name}"), |s| {
+            let id = format!("plan{:02}", s.next_id);
+            s.next_id += 1;
+            s.usage.plans.push(UsagePlan {
+                id: id.clone(),
+                name,
+                ..Default::default()
+            });
+            Ok(id)
+        })
+    }
+
+    async fn update_api_key(&self, api_key_id: String, ops: Vec<PatchOperation>) -> BResult<()> {
+        self.mutate(format!("update-key {api_key_id}"), |s| {
+            let k = s
+                .usage
+                .keys
+                .iter_mut()
+                .find(|k| k.id == api_key_id)
+                .ok_or("Invalid API Key identifier specified")?;
+            for op in ops {
+                if op.path == "/enabled" {
+                    k.enabled = op.value.as_deref() == Some("true");
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn delete_api_key(&self, api_key_id: String) -> BResult<()> {
+        self.mutate(format!("delete-key {api_key_id}"), |s| {
+            let before = s.usage.keys.len();
+            s.usage.keys.retain(|k| k.id != api_key_id);
+            if s.usage.keys.len() == before {
+                Err("Invalid API Key identifier specified".into())
+            } else {
+                Ok(())
+            }
+        })
+    }
+}

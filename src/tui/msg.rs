@@ -1,0 +1,95 @@
+//! What arrives at `App::update`: terminal input, resolved actions, time, and data.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+
+use super::action::Action;
+use super::metrics::MetricsSnapshot;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// The 1 s tick, carrying the time (flash messages expire against it).
+    Tick(Instant),
+    /// An action with its arguments, as a `:` command would give it.
+    Action(Action, Vec<String>),
+    Data(DataUpdate),
+}
+
+/// One API as the APIs view lists it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ApiSummary {
+    /// The working definition (what the next deployment freezes).
+    pub definition: ApiDefinition,
+    /// e.g. `http://127.0.0.1:4566/restapis/abc/prod/_user_request_` or a custom base.
+    pub endpoint_url: String,
+    pub last_deployment: Option<Deployment>,
+}
+
+/// Usage of one key under one plan in the current quota period.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyUsage {
+    pub usage_plan_id: String,
+    pub key_id: String,
+    pub used: u64,
+    /// The plan's quota limit, if it has one.
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsageData {
+    pub plans: Vec<UsagePlan>,
+    pub keys: Vec<ApiKey>,
+    pub usage: Vec<KeyUsage>,
+    /// `usage_plan_id` → key ids attached to it.
+    pub plan_keys: Vec<(String, String)>,
+}
+
+/// One execution/access log line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogLine {
+    pub epoch_millis: i64,
+    /// `INFO`, `WARN`, `ERROR`, `ACCESS`.
+    pub level: String,
+    pub rest_api_id: String,
+    pub stage: String,
+    pub request_id: String,
+    pub message: String,
+}
+
+/// Data the runner (or the engine's event stream) delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataUpdate {
+    /// The listener address shown in the header, e.g. `127.0.0.1:4566`.
+    Listener(String),
+    Apis(Vec<ApiSummary>),
+    Stages {
+        rest_api_id: String,
+        stages: Vec<Stage>,
+        deployments: Vec<Deployment>,
+    },
+    /// The definition a deployment froze (for diffs).
+    DeploymentDefinition {
+        rest_api_id: String,
+        deployment_id: String,
+        definition: Box<ApiDefinition>,
+    },
+    Metrics(MetricsSnapshot),
+    Logs(Vec<LogLine>),
+    Usage(UsageData),
+    /// The test panel of the template editor.
+    TestRender(Result<String, String>),
+    /// The outcome of an effect: `what` names the operation ("deploy prod").
+    OpResult {
+        what: String,
+        result: Result<String, String>,
+    },
+    /// Something changed in the engine; reload what is shown.
+    Changed,
+}

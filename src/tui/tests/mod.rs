@@ -1,0 +1,175 @@
+//! Console tests: app logic (keys in, state and effects out) and rendering on
+//! ratatui's `TestBackend`, driven headlessly against the in-memory fake backend.
+
+mod app_logic;
+mod dangerous;
+mod render;
+mod robustness;
+mod runner_loop;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+use super::app::{App, AppConfig};
+use super::effect::Effect;
+use super::fake::FakeBackend;
+use super::keymap::Key;
+use super::msg::Msg;
+use super::runner;
+use super::views;
+
+/// A headless console: the app, the fake engine, and a runtime to perform effects.
+pub struct Harness {
+    pub app: App,
+    pub backend: FakeBackend,
+    rt: tokio::runtime::Runtime,
+    pub start: Instant,
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        Harness::with(AppConfig::default())
+    }
+
+    pub fn readonly() -> Harness {
+        Harness::with(AppConfig {
+            readonly: true,
+            ..AppConfig::default()
+        })
+    }
+
+    pub fn with(cfg: AppConfig) -> Harness {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut h = Harness {
+            app: App::new(cfg),
+            backend: FakeBackend::sample(),
+            rt,
+            start: Instant::now(),
+        };
+        h.app.now = h.start;
+        h.app.update(Msg::Resize(120, 40));
+        h.app.update(Msg::Data(super::msg::DataUpdate::Listener(
+            "127.0.0.1:4566".into(),
+        )));
+        let init = h.app.init();
+        h.settle(init);
+        h
+    }
+
+    /// Performs effects with the fake engine and feeds results back until quiet.
+    pub fn settle(&mut self, mut effects: Vec<Effect>) {
+        for _ in 0..20 {
+            if effects.is_empty() {
+                return;
+            }
+            let mut next = Vec::new();
+            for e in effects {
+                if let Some(d) = self.rt.block_on(runner::perform(&self.backend, e)) {
+                    next.extend(self.app.update(Msg::Data(d)));
+                }
+            }
+            effects = next;
+        }
+    }
+
+    /// Presses space-separated keys (`"3 tab x"`, `"ctrl-s"`), returning the effects.
+    pub fn press(&mut self, keys: &str) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for k in keys.split_whitespace() {
+            let key = Key::parse(k).unwrap_or_else(|e| panic!("{e}"));
+            out.extend(self.app.update(Msg::Key(KeyEvent::new(key.code, key.mods))));
+        }
+        out
+    }
+
+    /// Types literal text (every char is a key press).
+    pub fn type_text(&mut self, text: &str) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for c in text.chars() {
+            out.extend(self.app.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char(c),
+                KeyModifiers::NONE,
+            ))));
+        }
+        out
+    }
+
+    /// `:` + command + Enter.
+    pub fn command(&mut self, cmd: &str) -> Vec<Effect> {
+        let mut out = self.press(":");
+        out.extend(self.type_text(cmd));
+        out.extend(self.press("enter"));
+        out
+    }
+
+    pub fn tick(&mut self, after: Duration) -> Vec<Effect> {
+        self.app.update(Msg::Tick(self.start + after))
+    }
+
+    pub fn flash(&self) -> String {
+        self.app
+            .flash
+            .as_ref()
+            .map(|f| f.text.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn render(&self, w: u16, h: u16) -> Buffer {
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        term.draw(|f| views::draw(f, &self.app)).expect("draw");
+        term.backend().buffer().clone()
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.backend
+            .state
+            .lock()
+            .map(|s| s.calls.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The text of each row of a buffer.
+pub fn rows(buf: &Buffer) -> Vec<String> {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Where `needle` starts on screen, as (column, row), counting cells.
+pub fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let area = buf.area;
+    for y in 0..area.height {
+        let cells: Vec<String> = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        let line: String = cells.concat();
+        if let Some(byte) = line.find(needle) {
+            // map byte offset back to a cell index
+            let mut acc = 0;
+            for (x, c) in cells.iter().enumerate() {
+                if acc == byte {
+                    return Some((x as u16, y));
+                }
+                acc += c.len();
+            }
+        }
+    }
+    None
+}
+
+pub fn screen(buf: &Buffer) -> String {
+    rows(buf).join("\n")
+}

@@ -1,0 +1,63 @@
+//! The console's views and their places on the view stack.
+
+/// A screen of the console. Digits `1`–`8` and `:` commands open the top-level ones;
+/// `Editor` and `Diff` are drilled into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ViewKind {
+    Apis,
+    Resources,
+    Stages,
+    Deployments,
+    Canary,
+    Dashboard,
+    Logs,
+    Keys,
+    Editor,
+    Diff,
+}
+
+impl ViewKind {
+    pub const TOP_LEVEL: [ViewKind; 8] = [
+        ViewKind::Apis,
+        ViewKind::Resources,
+        ViewKind::Stages,
+        ViewKind::Deployments,
+        ViewKind::Canary,
+        ViewKind::Dashboard,
+        ViewKind::Logs,
+        ViewKind::Keys,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewKind::Apis => "apis",
+            ViewKind::Resources => "resources",
+            ViewKind::Stages => "stages",
+            ViewKind::Deployments => "deployments",
+            ViewKind::Canary => "canary",
+            ViewKind::Dashboard => "dash",
+            ViewKind::Logs => "logs",
+            ViewKind::Keys => "keys",
+            ViewKind::Editor => "template",
+            ViewKind::Diff => "diff",
+        }
+    }
+
+    /// How many focusable panes the view has (`Tab` cycles them).
+    pub fn panes(self) -> usize {
+        match self {
+            ViewKind::Resources | ViewKind::Keys | ViewKind::Editor => 2,
+            ViewKind::Stages => 3,
+            ViewKind::Dashboard => 6,
+            _ => 1,
+        }
+    }
+
+    /// Whether `/` filters the view's list or tree.
+    pub fn filterable(self) -> bool {
+        !matches!(
+            self,
+            ViewKind::Editor | ViewKind::Dashboard | ViewKind::Canary
+        )
+    }
+}
