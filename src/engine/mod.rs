@@ -5,11 +5,13 @@
 pub mod admin;
 pub mod compiled;
 pub mod error;
+pub mod functions;
 pub mod integrations;
 pub mod live;
 pub mod params;
 pub mod pipeline;
 pub mod router;
+pub mod security;
 pub mod template;
 
 use std::path::PathBuf;
@@ -76,6 +78,9 @@ pub enum GatewayEvent {
     Changed { api_id: Option<String>, action: String, target: String },
     /// A request finished.
     Request(Arc<RequestRecord>),
+    /// One line a local function's worker wrote (stdout/stderr), or a lifecycle line of its
+    /// pool (`START`/`END`/`REPORT`, worker started/exited, timeouts).
+    FunctionLog { function: String, line: String },
 }
 
 #[derive(Clone)]
@@ -88,6 +93,8 @@ pub(crate) struct Inner {
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
     events: broadcast::Sender<GatewayEvent>,
+    pub(crate) functions: functions::Functions,
+    pub(crate) security: security::Security,
     admin: Mutex<Admin>,
     config: EngineConfig,
 }
@@ -106,6 +113,8 @@ impl Gateway {
             inner: Arc::new(Inner {
                 routes: ArcSwap::from_pointee(Routes::default()),
                 draw: Draw::new(config.canary_seed),
+                functions: functions::Functions::new(&config.data_dir, events.clone(), http.clone()),
+                security: security::Security::default(),
                 http,
                 events,
                 admin: Mutex::new(admin),

@@ -8,6 +8,7 @@
 
 mod definitions;
 mod deployments;
+mod functions;
 mod methods;
 mod resources;
 mod restapis;
@@ -85,6 +86,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             StatusCode::OK,
             &serde_json::json!({ "service": "gwtui", "pid": std::process::id(), "listen": call.local.map(|a| a.to_string()) }),
         ),
+        ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,

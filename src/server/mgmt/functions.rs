@@ -1,0 +1,61 @@
+//! gwtui's function registry over HTTP: `POST /gwtui/functions` (register or replace; the body
+//! is the function's configuration plus its `name`), `GET /gwtui/functions` (list with worker
+//! counters), `GET`/`DELETE /gwtui/functions/{name}`.
+
+use http::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::{Call, Reply, empty, ok, unknown};
+use crate::engine::functions::FunctionConfig;
+use crate::model::AdminError;
+
+#[derive(Deserialize)]
+struct RegisterFunction {
+    name: String,
+    #[serde(flatten)]
+    config: FunctionConfig,
+}
+
+fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json::Value {
+    let mut v = serde_json::json!({ "name": name, "function": config });
+    if let Some(stats) = call.gw.function_stats(name) {
+        v["workers"] = serde_json::json!({
+            "live": stats.workers, "idle": stats.idle, "pending": stats.pending,
+            "invocations": stats.invocations, "coldStarts": stats.cold_starts,
+            "timeouts": stats.timeouts, "crashes": stats.crashes, "pids": stats.pids,
+        });
+    }
+    v
+}
+
+pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
+    let m = &call.parts.method;
+    match rest {
+        [] if m == Method::POST => {
+            // `deny_unknown_fields` does not combine with `flatten`, so check keys here.
+            let raw: serde_json::Value = call.json()?;
+            let input: RegisterFunction = serde_json::from_value(raw)
+                .map_err(|e| AdminError::bad_request(format!("Could not parse request body into json: {e}")))?;
+            call.gw.register_function(&call.actor, &input.name, input.config.clone()).await?;
+            ok(StatusCode::CREATED, &describe(call, &input.name, &input.config))
+        }
+        [] if m == Method::GET => {
+            let items: Vec<serde_json::Value> =
+                call.gw.list_functions().iter().map(|(n, c)| describe(call, n, c)).collect();
+            call.page(items)
+        }
+        [name] if m == Method::GET => {
+            let list = call.gw.list_functions();
+            let (n, c) = list
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| AdminError::not_found(format!("Function not found: {name}")))?;
+            ok(StatusCode::OK, &describe(call, n, c))
+        }
+        [name] if m == Method::DELETE => {
+            call.gw.delete_function(&call.actor, name).await?;
+            empty(StatusCode::NO_CONTENT)
+        }
+        _ => Err(unknown(call)),
+    }
+}
