@@ -55,8 +55,8 @@ pub(crate) struct Worker {
     pub inflight: Mutex<Option<InFlight>>,
     /// Invocations handed to this worker (0 → the next one is a cold start).
     pub served: AtomicU64,
-    /// Set once the worker has asked for its first event.
-    pub ready: AtomicBool,
+    /// Running an invocation (not counted as available).
+    pub busy: AtomicBool,
     /// `true` tells the worker's tasks to stop and the monitor to kill the process.
     pub kill: watch::Sender<bool>,
     pub init_error: Mutex<Option<Bytes>>,
@@ -87,12 +87,12 @@ pub(crate) async fn dead(mut rx: watch::Receiver<bool>) {
 #[derive(Default)]
 struct PoolState {
     workers: Vec<Arc<Worker>>,
-    /// Spawned but not yet asking for events.
-    starting: usize,
-    /// Waiting in `/invocation/next`.
-    idle: usize,
+    /// Workers (starting, waiting in `next`, or between two invocations) not running one.
+    available: usize,
     /// Queued jobs not yet taken by a worker.
     pending: usize,
+    /// Workers reserved by `ensure_workers` whose process is not yet spawned.
+    spawning: usize,
 }
 
 /// Counters for the console.
@@ -163,7 +163,7 @@ impl Pool {
         let st = self.state();
         PoolStats {
             workers: st.workers.len(),
-            idle: st.idle,
+            idle: st.available,
             pending: st.pending,
             invocations: self.invocations.load(Ordering::Relaxed),
             cold_starts: self.cold_starts.load(Ordering::Relaxed),
@@ -196,15 +196,21 @@ impl Pool {
         let to_start = {
             let mut st = self.state();
             let mut n = 0;
-            while st.idle + st.starting < st.pending && st.workers.len() + st.starting < self.concurrency {
-                st.starting += 1;
+            // Workers reserved here are counted (and available) before they exist.
+            while st.available < st.pending && st.workers.len() + st.spawning < self.concurrency {
+                st.available += 1;
+                st.spawning += 1;
                 n += 1;
             }
             n
         };
         for _ in 0..to_start {
             if let Err(e) = self.spawn_worker() {
-                self.state().starting -= 1;
+                {
+                    let mut st = self.state();
+                    st.available -= 1;
+                    st.spawning -= 1;
+                }
                 self.log(format!("cannot start a worker: {e}"));
                 let payload = error_payload("Runtime.InvalidEntrypoint", &format!("cannot start the runtime: {e}"));
                 self.fail_one_queued(payload);
@@ -256,12 +262,16 @@ impl Pool {
             pid: child.id(),
             inflight: Mutex::new(None),
             served: AtomicU64::new(0),
-            ready: AtomicBool::new(false),
+            busy: AtomicBool::new(false),
             kill,
             init_error: Mutex::new(None),
             spawned: Instant::now(),
         });
-        self.state().workers.push(worker.clone());
+        {
+            let mut st = self.state();
+            st.workers.push(worker.clone());
+            st.spawning -= 1;
+        }
         self.log(format!(
             "worker {id} started (pid {}, runtime API {addr})",
             worker.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
@@ -277,20 +287,6 @@ impl Pool {
         Ok(())
     }
 
-    /// A worker called `/invocation/next`: it is ready and idle.
-    pub fn mark_idle(&self, worker: &Worker) {
-        let mut st = self.state();
-        if !worker.ready.swap(true, Ordering::Relaxed) {
-            st.starting = st.starting.saturating_sub(1);
-        }
-        st.idle += 1;
-    }
-
-    pub fn unmark_idle(&self) {
-        let mut st = self.state();
-        st.idle = st.idle.saturating_sub(1);
-    }
-
     /// A job left the queue (taken by a worker, or discarded because its caller went away).
     pub fn dequeued(&self) {
         let mut st = self.state();
@@ -299,6 +295,11 @@ impl Pool {
 
     /// Records a job a worker took and starts its timeout timer.
     pub fn start_invocation(self: &Arc<Self>, worker: &Arc<Worker>, job: Job) -> u128 {
+        worker.busy.store(true, Ordering::Relaxed);
+        {
+            let mut st = self.state();
+            st.available = st.available.saturating_sub(1);
+        }
         let cold = worker.served.fetch_add(1, Ordering::Relaxed) == 0;
         self.invocations.fetch_add(1, Ordering::Relaxed);
         if cold {
@@ -326,6 +327,7 @@ impl Pool {
             if let Some(inflight) = worker.take_inflight(&id) {
                 let secs = timeout.as_secs_f64();
                 if let Some(pool) = pool.upgrade() {
+                    pool.invocation_ended(&worker);
                     pool.timeouts.fetch_add(1, Ordering::Relaxed);
                     pool.log(format!("{id} Task timed out after {secs:.2} seconds"));
                 }
@@ -349,9 +351,17 @@ impl Pool {
             .as_millis()
     }
 
+    /// The worker is no longer running an invocation: available again.
+    fn invocation_ended(&self, worker: &Worker) {
+        if worker.busy.swap(false, Ordering::Relaxed) {
+            self.state().available += 1;
+        }
+    }
+
     /// A worker answered an invocation (`/response` or `/error`).
     pub fn finish_invocation(&self, worker: &Worker, request_id: &str, payload: Bytes, function_error: Option<String>) -> bool {
         let Some(inflight) = worker.take_inflight(request_id) else { return false };
+        self.invocation_ended(worker);
         let elapsed = inflight.started.elapsed();
         let init = if inflight.cold {
             format!(" Init Duration: {:.2} ms", worker.spawned.elapsed().saturating_sub(elapsed).as_secs_f64() * 1000.0)
@@ -389,8 +399,9 @@ impl Pool {
         {
             let mut st = self.state();
             st.workers.retain(|w| w.id != worker.id);
-            if !worker.ready.swap(true, Ordering::Relaxed) {
-                st.starting = st.starting.saturating_sub(1);
+            // A busy worker was already not counted as available.
+            if !worker.busy.swap(false, Ordering::Relaxed) {
+                st.available = st.available.saturating_sub(1);
             }
         }
         let how = match status {

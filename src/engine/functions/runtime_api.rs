@@ -131,22 +131,11 @@ async fn read_body(req: Request<Incoming>) -> Option<Bytes> {
     Limited::new(req.into_body(), MAX_PAYLOAD_BYTES).collect().await.ok().map(|c| c.to_bytes())
 }
 
-/// Keeps a worker counted as idle while it waits in `next`.
-struct IdleGuard<'a>(&'a Pool);
-
-impl Drop for IdleGuard<'_> {
-    fn drop(&mut self) {
-        self.0.unmark_idle();
-    }
-}
-
 /// The long poll: the next queued invocation for this function.
 async fn next(pool: Arc<Pool>, worker: Arc<Worker>, kill: watch::Receiver<bool>) -> Response<Full<Bytes>> {
     if worker.is_dead() {
         return reply(StatusCode::GONE, r#"{"errorMessage":"worker stopped","errorType":"Runtime.Gone"}"#);
     }
-    pool.mark_idle(&worker);
-    let guard = IdleGuard(&pool);
     let job = loop {
         let mut rx = tokio::select! {
             g = pool.rx.lock() => g,
@@ -166,7 +155,6 @@ async fn next(pool: Arc<Pool>, worker: Arc<Worker>, kill: watch::Receiver<bool>)
         }
         break job;
     };
-    drop(guard);
     let request_id = job.request_id.clone();
     let payload = job.payload.clone();
     let deadline = pool.start_invocation(&worker, job);

@@ -3,18 +3,11 @@
 //! counters), `GET`/`DELETE /gwtui/functions/{name}`.
 
 use http::{Method, StatusCode};
-use serde::Deserialize;
 
 use super::{Call, Reply, empty, ok, unknown};
 use crate::engine::functions::FunctionConfig;
 use crate::model::AdminError;
 
-#[derive(Deserialize)]
-struct RegisterFunction {
-    name: String,
-    #[serde(flatten)]
-    config: FunctionConfig,
-}
 
 fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json::Value {
     let mut v = serde_json::json!({ "name": name, "function": config });
@@ -32,12 +25,17 @@ pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
     let m = &call.parts.method;
     match rest {
         [] if m == Method::POST => {
-            // `deny_unknown_fields` does not combine with `flatten`, so check keys here.
-            let raw: serde_json::Value = call.json()?;
-            let input: RegisterFunction = serde_json::from_value(raw)
+            // The body is the configuration plus `name`; the configuration itself refuses
+            // unknown keys (serde's `flatten` would swallow them).
+            let mut raw: serde_json::Map<String, serde_json::Value> = call.json()?;
+            let name = match raw.remove("name") {
+                Some(serde_json::Value::String(n)) => n,
+                _ => return Err(AdminError::bad_request("name (a string) is required")),
+            };
+            let config: FunctionConfig = serde_json::from_value(serde_json::Value::Object(raw))
                 .map_err(|e| AdminError::bad_request(format!("Could not parse request body into json: {e}")))?;
-            call.gw.register_function(&call.actor, &input.name, input.config.clone()).await?;
-            ok(StatusCode::CREATED, &describe(call, &input.name, &input.config))
+            call.gw.register_function(&call.actor, &name, config.clone()).await?;
+            ok(StatusCode::CREATED, &describe(call, &name, &config))
         }
         [] if m == Method::GET => {
             let items: Vec<serde_json::Value> =
