@@ -15,5 +15,6 @@ pub mod model;
 pub mod openapi;
 pub mod server;
 pub mod store;
+pub mod traffic;
 pub mod tui;
 pub mod vtl;
