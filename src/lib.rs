@@ -6,5 +6,6 @@
 //! data plane behind one `Gateway` handle), `server` (hyper: invoke URLs + management API) and
 //! `tui` (the console).
 
+pub mod mapping;
 pub mod model;
 pub mod vtl;
