@@ -8,6 +8,8 @@ use serde_json::Value as Json;
 use super::RequestData;
 use super::jsonpath::JaywayPath;
 
+type MakeExpr = fn(String) -> ParamExpr;
+
 /// A mapping expression that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid mapping expression {expr:?}: {message}")]
@@ -106,7 +108,7 @@ impl ParamExpr {
                 None => Err(bad("unterminated literal")),
             };
         }
-        let simple: [(&str, fn(String) -> ParamExpr); 7] = [
+        let simple: [(&str, MakeExpr); 7] = [
             ("method.request.path.", ParamExpr::RequestPath),
             ("method.request.querystring.", ParamExpr::RequestQuery),
             (

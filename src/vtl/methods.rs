@@ -722,7 +722,7 @@ mod tests {
         );
         assert!(call(&l, "get", &[Value::Int(9)], LIM).is_err());
         // addAll of itself must not panic on a double borrow.
-        call(&l, "addAll", &[l.clone()], LIM).unwrap();
+        call(&l, "addAll", std::slice::from_ref(&l), LIM).unwrap();
         assert_eq!(l.to_java_string(1000).unwrap(), "[one, foo, one, foo]");
         let m = Value::new_map(IndexMap::new());
         assert!(
@@ -752,7 +752,7 @@ mod tests {
     fn growth_is_bounded() {
         let l = Value::new_list((0..6000).map(Value::Int).collect());
         assert!(matches!(
-            call(&l, "addAll", &[l.clone()], LIM),
+            call(&l, "addAll", std::slice::from_ref(&l), LIM),
             Err(MethodFault::TooLarge)
         ));
         assert!(matches!(

@@ -34,18 +34,18 @@ pub fn parse_template(src: &str) -> Result<Vec<Node>, ParseError> {
     };
     let (nodes, end, at) = p.nodes()?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End => Err(p.error_at(
+        Stop::Eof => Ok(nodes),
+        Stop::End => Err(p.error_at(
             at,
             "#end without a matching #if, #foreach, #define or #macro",
         )),
-        End::Else => Err(p.error_at(at, "#else without a matching #if")),
-        End::ElseIf(_) => Err(p.error_at(at, "#elseif without a matching #if")),
+        Stop::Else => Err(p.error_at(at, "#else without a matching #if")),
+        Stop::ElseIf(_) => Err(p.error_at(at, "#elseif without a matching #if")),
     }
 }
 
 /// How a run of nodes ended.
-enum End {
+enum Stop {
     Eof,
     End,
     Else,
@@ -121,7 +121,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Parse nodes until `#end`/`#else`/`#elseif` or the end of input.
-    fn nodes(&mut self) -> Result<(Vec<Node>, End, usize), ParseError> {
+    fn nodes(&mut self) -> Result<(Vec<Node>, Stop, usize), ParseError> {
         let mut nodes = Vec::new();
         let mut text = String::new();
         // At a token boundary (start, after a directive/reference/comment)?
@@ -138,7 +138,7 @@ impl<'s> Parser<'s> {
             }
             if self.cur.eof() {
                 flush(&mut nodes, &mut text);
-                return Ok((nodes, End::Eof, self.cur.pos));
+                return Ok((nodes, Stop::Eof, self.cur.pos));
             }
             let start = self.cur.pos;
             match self.cur.peek() {
@@ -271,19 +271,19 @@ impl<'s> Parser<'s> {
                             flush(&mut nodes, &mut text);
                             self.cur.pos = after;
                             let cond = self.paren_condition(start, "#elseif")?;
-                            return Ok((nodes, End::ElseIf(cond), start));
+                            return Ok((nodes, Stop::ElseIf(cond), start));
                         }
                         "else" => {
                             flush(&mut nodes, &mut text);
                             self.cur.pos = after;
                             self.cur.eat_directive_newline();
-                            return Ok((nodes, End::Else, start));
+                            return Ok((nodes, Stop::Else, start));
                         }
                         "end" => {
                             flush(&mut nodes, &mut text);
                             self.cur.pos = after;
                             self.cur.eat_directive_newline();
-                            return Ok((nodes, End::End, start));
+                            return Ok((nodes, Stop::End, start));
                         }
                         "foreach" => {
                             flush(&mut nodes, &mut text);
@@ -342,7 +342,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Parse a nested block body (depth-checked).
-    fn block(&mut self, at: usize) -> Result<(Vec<Node>, End, usize), ParseError> {
+    fn block(&mut self, at: usize) -> Result<(Vec<Node>, Stop, usize), ParseError> {
         self.enter(at)?;
         let r = self.nodes();
         self.leave();
@@ -409,25 +409,25 @@ impl<'s> Parser<'s> {
             let (body, end, at) = self.block(start)?;
             branches.push((cond, body));
             match end {
-                End::End => {
+                Stop::End => {
                     return Ok(Node::If {
                         branches,
                         otherwise: None,
                     });
                 }
-                End::ElseIf(c) => cond = c,
-                End::Else => {
+                Stop::ElseIf(c) => cond = c,
+                Stop::Else => {
                     let (body, end, at2) = self.block(start)?;
                     return match end {
-                        End::End => Ok(Node::If {
+                        Stop::End => Ok(Node::If {
                             branches,
                             otherwise: Some(body),
                         }),
-                        End::Eof => Err(self.error_at(start, "#if without a matching #end")),
+                        Stop::Eof => Err(self.error_at(start, "#if without a matching #end")),
                         _ => Err(self.error_at(at2, "#else/#elseif after #else")),
                     };
                 }
-                End::Eof => {
+                Stop::Eof => {
                     let _ = at;
                     return Err(self.error_at(start, "#if without a matching #end"));
                 }
@@ -451,13 +451,13 @@ impl<'s> Parser<'s> {
         self.close_paren(start, "#foreach")?;
         let (body, end, at) = self.block(start)?;
         match end {
-            End::End => Ok(Node::Foreach {
+            Stop::End => Ok(Node::Foreach {
                 var,
                 iterable,
                 body,
                 pos: self.pos(start),
             }),
-            End::Eof => Err(self.error_at(start, "#foreach without a matching #end")),
+            Stop::Eof => Err(self.error_at(start, "#foreach without a matching #end")),
             _ => Err(self.error_at(at, "#else/#elseif inside #foreach")),
         }
     }
@@ -473,11 +473,11 @@ impl<'s> Parser<'s> {
         self.close_paren(start, "#define")?;
         let (body, end, at) = self.block(start)?;
         match end {
-            End::End => Ok(Node::Define {
+            Stop::End => Ok(Node::Define {
                 name,
                 body: Arc::new(body),
             }),
-            End::Eof => Err(self.error_at(start, "#define without a matching #end")),
+            Stop::Eof => Err(self.error_at(start, "#define without a matching #end")),
             _ => Err(self.error_at(at, "#else/#elseif inside #define")),
         }
     }
@@ -488,8 +488,8 @@ impl<'s> Parser<'s> {
         self.cur.eat_directive_newline();
         let (_body, end, at) = self.block(start)?;
         match end {
-            End::End => Ok(()),
-            End::Eof => Err(self.error_at(start, "#macro without a matching #end")),
+            Stop::End => Ok(()),
+            Stop::Eof => Err(self.error_at(start, "#macro without a matching #end")),
             _ => Err(self.error_at(at, "#else/#elseif inside #macro")),
         }
     }
@@ -845,7 +845,7 @@ impl<'s> Parser<'s> {
         }
         let (nodes, end, _) = sub.nodes()?;
         match end {
-            End::Eof => Ok(Expr::Interp(nodes)),
+            Stop::Eof => Ok(Expr::Interp(nodes)),
             _ => Err(self.error_at(at, "unbalanced #end/#else inside a string literal")),
         }
     }
