@@ -160,3 +160,25 @@ pub fn render_parts(
     let stage: IndexMap<String, String> = stage_vars.iter().cloned().collect();
     render_with(template, body, request, &default_context(), &stage, flavour)
 }
+
+/// Parse and render arbitrary bytes: the template is the text before the first NUL byte, the
+/// request/response body the text after it. Used by the fuzz target and by the test that
+/// replays committed fuzz inputs; it must never panic, and rendering stays within small caps.
+pub fn exercise(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (template, body) = text.split_once('\0').unwrap_or((&text, "{\"a\":[1,{\"b\":\"c\"}]}"));
+    let Ok(t) = Template::parse(template) else {
+        return;
+    };
+    let request = RequestData {
+        body: body.to_string(),
+        path: vec![("id".into(), "1".into())],
+        querystring: vec![("q".into(), "x".into()), ("q".into(), "y".into())],
+        headers: vec![("Accept".into(), "*/*".into())],
+    };
+    let mut stage = IndexMap::new();
+    stage.insert("s".to_string(), "v".to_string());
+    let context = default_context();
+    let _ = render_request_template(&t, &request, &context, &stage);
+    let _ = render_response_template(&t, body, &request, &context, &stage);
+}
