@@ -166,7 +166,9 @@ pub fn render_parts(
 /// replays committed fuzz inputs; it must never panic, and rendering stays within small caps.
 pub fn exercise(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let (template, body) = text.split_once('\0').unwrap_or((&text, "{\"a\":[1,{\"b\":\"c\"}]}"));
+    let (template, body) = text
+        .split_once('\0')
+        .unwrap_or((&text, "{\"a\":[1,{\"b\":\"c\"}]}"));
     let Ok(t) = Template::parse(template) else {
         return;
     };

@@ -101,6 +101,7 @@ pub struct Eval<'a> {
     pub limits: Limits,
     steps: u64,
     depth: u32,
+    nesting: u32,
 }
 
 type Res<T> = Result<T, RenderError>;
@@ -113,6 +114,7 @@ impl<'a> Eval<'a> {
             limits,
             steps: 0,
             depth: 0,
+            nesting: 0,
         }
     }
 
@@ -166,7 +168,25 @@ impl<'a> Eval<'a> {
         }
     }
 
+    fn nest(&mut self, pos: Pos) -> Res<()> {
+        self.nesting += 1;
+        if self.nesting > self.limits.max_nesting {
+            return Err(RenderError::Recursion {
+                pos,
+                limit: self.limits.max_nesting,
+            });
+        }
+        Ok(())
+    }
+
     pub fn render_nodes(&mut self, nodes: &[Node], out: &mut String) -> Res<Flow> {
+        self.nest(Pos::default())?;
+        let r = self.render_nodes_inner(nodes, out);
+        self.nesting -= 1;
+        r
+    }
+
+    fn render_nodes_inner(&mut self, nodes: &[Node], out: &mut String) -> Res<Flow> {
         for node in nodes {
             let flow = self.render_node(node, out)?;
             if flow != Flow::Normal {
@@ -551,6 +571,13 @@ impl<'a> Eval<'a> {
     }
 
     pub fn eval(&mut self, e: &Expr) -> Res<Value> {
+        self.nest(Self::expr_pos(e))?;
+        let r = self.eval_inner(e);
+        self.nesting -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, e: &Expr) -> Res<Value> {
         Ok(match e {
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),

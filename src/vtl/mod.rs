@@ -107,6 +107,9 @@ pub struct Limits {
     pub max_collection: usize,
     /// Nesting of `#define` block renders and string interpolation.
     pub max_depth: u32,
+    /// Evaluation nesting (blocks inside blocks, operators inside operators, across
+    /// `#define` renders): keeps the evaluator's recursion within a 2 MiB thread stack.
+    pub max_nesting: u32,
 }
 
 impl Default for Limits {
@@ -117,6 +120,7 @@ impl Default for Limits {
             max_output: 10 * 1024 * 1024,
             max_collection: 100_000,
             max_depth: 32,
+            max_nesting: 256,
         }
     }
 }

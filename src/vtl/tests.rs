@@ -242,3 +242,23 @@ fn templates_are_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Template>();
 }
+
+#[test]
+fn worst_case_nesting_fits_a_small_thread_stack() {
+    // Deep expressions feeding a self-referencing #define, inside deeply nested blocks:
+    // the render must fail cleanly (recursion cap) on a 2 MiB stack (tokio's default).
+    let nots = "!".repeat(20);
+    let open = "#if(true)".repeat(30);
+    let close = "#end".repeat(30);
+    let src = format!("#define($d){open}#set($x = {nots}\"$d\"){close}#end$d");
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let t = Template::parse(&src).expect("parses");
+            let mut scope = Scope::new();
+            t.render(&mut scope, &NoHost, &Limits::default())
+        })
+        .expect("thread starts");
+    let r = handle.join().expect("no stack overflow");
+    assert!(matches!(r, Err(RenderError::Recursion { .. })), "{r:?}");
+}
