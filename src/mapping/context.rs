@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use crate::vtl::Value;
+use crate::vtl::value::Map;
 
 /// Overrides a template set through `$context.requestOverride.*` /
 /// `$context.responseOverride.*`, applied by the gateway after the render.
@@ -34,12 +35,12 @@ pub(crate) enum OverrideKind {
 pub(crate) fn context_value(context: &serde_json::Value, kind: OverrideKind) -> Value {
     let v = match context {
         serde_json::Value::Object(_) => Value::from_json(context),
-        _ => Value::new_map(IndexMap::new()),
+        _ => Value::new_map(Map::default()),
     };
     let Value::Map(m) = &v else {
         return v;
     };
-    let empty = || Value::new_map(IndexMap::new());
+    let empty = || Value::new_map(Map::default());
     let mut m = m.borrow_mut();
     match kind {
         OverrideKind::Request => {

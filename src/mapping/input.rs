@@ -2,11 +2,10 @@
 
 use std::cell::OnceCell;
 
-use indexmap::IndexMap;
-
 use super::RequestData;
 use super::jsonpath::{Found, compile_cached};
 use crate::vtl::Value;
+use crate::vtl::value::Map;
 
 /// The `$input` object of one render.
 pub struct Input<'a> {
@@ -59,6 +58,11 @@ impl<'a> Input<'a> {
 
     /// `$input.path(path)`: the result as VTL values; null when nothing is found.
     pub fn path(&self, path: &str) -> Result<Value, String> {
+        if path.trim() == "$" {
+            // The whole document, parsed straight into values (each call returns a fresh
+            // object, as API Gateway's does).
+            return Ok(crate::vtl::value::parse_json(self.body_text()).unwrap_or(Value::Null));
+        }
         let p = compile_cached(path).map_err(|e| e.to_string())?;
         let Some(doc) = self.doc() else {
             return Ok(Value::Null);
@@ -74,14 +78,14 @@ impl<'a> Input<'a> {
     /// `$input.params()`: `{path: {...}, querystring: {...}, header: {...}}`.
     pub fn params_map(&self) -> Value {
         let section = |pairs: &[(String, String)]| {
-            let mut m: IndexMap<String, Value> = IndexMap::with_capacity(pairs.len());
+            let mut m = Map::with_capacity_and_hasher(pairs.len(), Default::default());
             for (k, v) in pairs {
                 // A repeated name keeps its first position and its last value.
                 m.insert(k.clone(), Value::str(v));
             }
             Value::new_map(m)
         };
-        let mut all = IndexMap::with_capacity(3);
+        let mut all = Map::with_capacity_and_hasher(3, Default::default());
         all.insert("path".to_string(), section(&self.request.path));
         all.insert(
             "querystring".to_string(),

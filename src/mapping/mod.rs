@@ -151,11 +151,17 @@ fn render(
     let mut scope = Scope::new();
     scope.set("input", Value::Host(INPUT));
     scope.set("util", Value::Host(UTIL));
-    scope.set("context", context::context_value(context, kind));
-    scope.set(
-        "stageVariables",
-        context::stage_variables_value(stage_variables),
-    );
+    // Building $context and $stageVariables costs allocations; skip what the template never
+    // mentions (it cannot reach them any other way).
+    if template.references("context") {
+        scope.set("context", context::context_value(context, kind));
+    }
+    if template.references("stageVariables") {
+        scope.set(
+            "stageVariables",
+            context::stage_variables_value(stage_variables),
+        );
+    }
     let body = template.render(&mut scope, &host, &limits)?;
     let overrides = scope
         .get("context")

@@ -109,9 +109,7 @@ pub fn base64_decode(s: &str) -> Result<String, String> {
 
 /// `$util.parseJson`: a JSON text to VTL values. Invalid JSON throws.
 pub fn parse_json(s: &str) -> Result<Value, String> {
-    serde_json::from_str::<serde_json::Value>(s)
-        .map(|j| Value::from_json(&j))
-        .map_err(|e| format!("Invalid JSON: {e}"))
+    crate::vtl::value::parse_json(s).map_err(|e| format!("Invalid JSON: {e}"))
 }
 
 /// Dispatch a `$util` method.

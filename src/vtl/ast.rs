@@ -148,3 +148,73 @@ pub enum Expr {
     /// `a op b`
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }
+
+/// Collect the root names of every reference in `nodes` (including `#set` targets, loop
+/// variables, `#define` names and string interpolations).
+pub fn collect_roots(nodes: &[Node], out: &mut Vec<Arc<str>>) {
+    for n in nodes {
+        match n {
+            Node::Text(_) | Node::Break | Node::Stop => {}
+            Node::Ref { r, .. } => reference_roots(r, out),
+            Node::Set { target, value } => {
+                reference_roots(target, out);
+                expr_roots(value, out);
+            }
+            Node::If {
+                branches,
+                otherwise,
+            } => {
+                for (c, body) in branches {
+                    expr_roots(c, out);
+                    collect_roots(body, out);
+                }
+                if let Some(body) = otherwise {
+                    collect_roots(body, out);
+                }
+            }
+            Node::Foreach {
+                var,
+                iterable,
+                body,
+                ..
+            } => {
+                out.push(var.clone());
+                expr_roots(iterable, out);
+                collect_roots(body, out);
+            }
+            Node::Define { name, body } => {
+                out.push(name.clone());
+                collect_roots(body, out);
+            }
+        }
+    }
+}
+
+fn reference_roots(r: &Reference, out: &mut Vec<Arc<str>>) {
+    out.push(r.root.clone());
+    for p in &r.parts {
+        match p {
+            Part::Property(_) => {}
+            Part::Method(_, args) => args.iter().for_each(|a| expr_roots(a, out)),
+            Part::Index(e) => expr_roots(e, out),
+        }
+    }
+}
+
+fn expr_roots(e: &Expr, out: &mut Vec<Arc<str>>) {
+    match e {
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Double(_) | Expr::Str(_) => {}
+        Expr::Interp(nodes) => collect_roots(nodes, out),
+        Expr::List(items) => items.iter().for_each(|i| expr_roots(i, out)),
+        Expr::Map(entries) => entries.iter().for_each(|(k, v)| {
+            expr_roots(k, out);
+            expr_roots(v, out);
+        }),
+        Expr::Range(a, b) | Expr::Binary(_, a, b) => {
+            expr_roots(a, out);
+            expr_roots(b, out);
+        }
+        Expr::Ref(r) => reference_roots(r, out),
+        Expr::Not(e) | Expr::Neg(e) => expr_roots(e, out),
+    }
+}

@@ -5,12 +5,10 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 
-use indexmap::IndexMap;
-
 use super::ast::{BinOp, Expr, Node, Part, Pos, Reference};
 use super::methods::{self, MethodFault, MethodLimits};
 use super::number::{self, ArithOp};
-use super::value::{LoopState, TooLarge, Value, java_equals};
+use super::value::{LoopState, Map, TooLarge, Value, java_equals};
 use super::{Host, Limits, RenderError};
 
 static FOREACH: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("foreach"));
@@ -24,7 +22,7 @@ static VELOCITY_HAS_NEXT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("veloc
 /// structure from recursing. Read what you need (overrides, …) before dropping the scope.
 #[derive(Default)]
 pub struct Scope {
-    vars: HashMap<Arc<str>, Value>,
+    vars: HashMap<Arc<str>, Value, foldhash::fast::RandomState>,
     tracked: Vec<Value>,
 }
 
@@ -608,7 +606,7 @@ impl<'a> Eval<'a> {
                 v
             }
             Expr::Map(entries) => {
-                let mut map = IndexMap::with_capacity(entries.len());
+                let mut map = Map::with_capacity_and_hasher(entries.len(), Default::default());
                 for (k, v) in entries {
                     let k = self.eval(k)?;
                     let k = match k {

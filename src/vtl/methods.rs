@@ -8,11 +8,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use indexmap::IndexMap;
-
 use super::jregex;
 use super::number;
-use super::value::{ListRef, MapRef, TooLarge, Value, java_equals};
+use super::value::{ListRef, Map, MapRef, TooLarge, Value, java_equals};
 
 /// Why a built-in method failed.
 #[derive(Debug)]
@@ -661,8 +659,7 @@ fn map_method(m: &MapRef, name: &str, args: &[Value], lim: MethodLimits) -> R {
                 .unwrap_or_default()
         }
         ("clear", 0) => {
-            let taken: IndexMap<String, Value> =
-                std::mem::take(&mut *m.try_borrow_mut().map_err(|_| busy())?);
+            let taken: Map = std::mem::take(&mut *m.try_borrow_mut().map_err(|_| busy())?);
             drop(taken);
             Value::Null
         }
@@ -724,7 +721,7 @@ mod tests {
         // addAll of itself must not panic on a double borrow.
         call(&l, "addAll", std::slice::from_ref(&l), LIM).unwrap();
         assert_eq!(l.to_java_string(1000).unwrap(), "[one, foo, one, foo]");
-        let m = Value::new_map(IndexMap::new());
+        let m = Value::new_map(Map::default());
         assert!(
             call(&m, "put", &[s("k"), s("v")], LIM)
                 .unwrap()

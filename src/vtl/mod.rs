@@ -168,14 +168,25 @@ impl Host for NoHost {
 #[derive(Debug)]
 pub struct Template {
     nodes: Vec<ast::Node>,
+    /// Root variable names the template references anywhere (sorted, deduplicated).
+    roots: Vec<std::sync::Arc<str>>,
 }
 
 impl Template {
     /// Parse template text. Syntax errors carry line and column.
     pub fn parse(src: &str) -> Result<Template, ParseError> {
-        Ok(Template {
-            nodes: parser::parse_template(src)?,
-        })
+        let nodes = parser::parse_template(src)?;
+        let mut roots = Vec::new();
+        ast::collect_roots(&nodes, &mut roots);
+        roots.sort();
+        roots.dedup();
+        Ok(Template { nodes, roots })
+    }
+
+    /// Does the template reference `$name` anywhere (so an embedder can skip building
+    /// variables it never reads)?
+    pub fn references(&self, name: &str) -> bool {
+        self.roots.binary_search_by(|r| (**r).cmp(name)).is_ok()
     }
 
     /// The syntax tree.

@@ -2,6 +2,8 @@
 //! (integers widen instead of overflowing, integer division truncates toward zero, `%` keeps
 //! the dividend's sign, division by zero yields null).
 
+use std::fmt::Write as _;
+
 use super::value::Value;
 
 /// Append `d` formatted like Java's `Double.toString(d)`: `10.0`, `0.05`, `1.0E21`, `1.0E-4`.
@@ -18,48 +20,34 @@ pub fn write_double(d: f64, out: &mut String) {
         out.push_str(if d.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
+    let a = d.abs();
+    if (1e-3..1e7).contains(&a) {
+        // Rust's shortest round-trip decimal form, plus Java's ".0" for integral values.
+        let start = out.len();
+        let _ = write!(out, "{d}");
+        if !out[start..].contains('.') {
+            out.push_str(".0");
+        }
+        return;
+    }
     if d < 0.0 {
         out.push('-');
     }
-    let a = d.abs();
     // Shortest round-trip digits from Rust, e.g. "1.2345e-5".
     let sci = format!("{a:e}");
     let (mant, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let digits = digits.as_str();
-    if (1e-3..1e7).contains(&a) {
-        if exp >= 0 {
-            let int_len = (exp + 1) as usize;
-            if digits.len() <= int_len {
-                out.push_str(digits);
-                for _ in digits.len()..int_len {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
-        } else {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(digits);
-        }
+    out.push_str(&digits[..1]);
+    out.push('.');
+    if digits.len() > 1 {
+        out.push_str(&digits[1..]);
     } else {
-        out.push_str(&digits[..1]);
-        out.push('.');
-        if digits.len() > 1 {
-            out.push_str(&digits[1..]);
-        } else {
-            out.push('0');
-        }
-        out.push('E');
-        out.push_str(&exp.to_string());
+        out.push('0');
     }
+    out.push('E');
+    let _ = write!(out, "{exp}");
 }
 
 /// Java `Double.toString` as a `String`.

@@ -32,8 +32,10 @@ pub struct ListObj {
 
 /// Shared handle to a list.
 pub type ListRef = Rc<RefCell<ListObj>>;
-/// Shared handle to an insertion-ordered map (`java.util.LinkedHashMap`).
-pub type MapRef = Rc<RefCell<IndexMap<String, Value>>>;
+/// An insertion-ordered map (`java.util.LinkedHashMap`), hashed with a seeded fast hasher.
+pub type Map = IndexMap<String, Value, foldhash::fast::RandomState>;
+/// Shared handle to a [`Map`].
+pub type MapRef = Rc<RefCell<Map>>;
 
 /// The state behind `$foreach` inside a `#foreach` body.
 #[derive(Debug, Default)]
@@ -101,7 +103,7 @@ impl Value {
     }
 
     /// A new map.
-    pub fn new_map(map: IndexMap<String, Value>) -> Value {
+    pub fn new_map(map: Map) -> Value {
         Value::Map(Rc::new(RefCell::new(map)))
     }
 
@@ -371,6 +373,76 @@ impl Value {
     }
 }
 
+/// Parse JSON text straight into values (same shapes as [`Value::from_json`], without an
+/// intermediate `serde_json::Value`). Nesting is limited by serde_json's recursion limit.
+pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = JsonSeed.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+struct JsonSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonSeed {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v)
+            .map(Value::Int)
+            .unwrap_or(Value::Double(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Double(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(v) = seq.next_element_seed(JsonSeed)? {
+            items.push(v);
+        }
+        Ok(Value::new_json_list(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut m = Map::with_capacity_and_hasher(
+            map.size_hint().unwrap_or(0).min(1024),
+            Default::default(),
+        );
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(JsonSeed)?;
+            m.insert(k, v);
+        }
+        Ok(Value::new_map(m))
+    }
+}
+
 /// Write `s` as a JSON string literal.
 pub fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
@@ -467,7 +539,7 @@ mod tests {
 
     #[test]
     fn java_to_string_forms() {
-        let mut m = IndexMap::new();
+        let mut m = Map::default();
         m.insert("a".to_string(), Value::Int(1));
         m.insert("b".to_string(), Value::str("x"));
         let map = Value::new_map(m);
