@@ -104,14 +104,37 @@ fn benches(c: &mut Criterion) {
     let req = request(
         r#"{"name": "Bella", "age": 3, "owner": {"name": "Ana", "tags": ["x", "y"]}}"#.into(),
     );
+    let out = render_request_template(&t, &req, &ctx, &vars).expect("renders");
+    assert!(
+        out.body.contains(r#""User-Agent" : "curl\/8.4.0""#),
+        "passthrough renders headers"
+    );
     c.bench_function("method-request-passthrough", |b| {
         b.iter(|| render_request_template(black_box(&t), &req, &ctx, &vars).expect("renders"))
     });
 
     let t = Template::parse(ARRAY_MAPPING).expect("array mapping parses");
-    let body = serde_json::json!({ "items": items(50) }).to_string();
+    let body = items(50).to_string();
     let req = request(String::new());
+    let out = render_response_template(&t, &body, &req, &ctx, &vars).expect("renders");
+    assert!(
+        out.body.contains("Item 49 is a"),
+        "array mapping renders all items"
+    );
     c.bench_function("foreach-50-items", |b| {
+        b.iter(|| {
+            render_response_template(black_box(&t), &body, &req, &ctx, &vars).expect("renders")
+        })
+    });
+
+    let t = Template::parse(ARRAY_MAPPING_INPUT_JSON).expect("input.json mapping parses");
+    let body = serde_json::json!({ "items": items(50) }).to_string();
+    let out = render_response_template(&t, &body, &req, &ctx, &vars).expect("renders");
+    assert!(
+        out.body.contains(r#""tags": ["a","b"]"#),
+        "input.json variant renders tags"
+    );
+    c.bench_function("foreach-50-items-input-json", |b| {
         b.iter(|| {
             render_response_template(black_box(&t), &body, &req, &ctx, &vars).expect("renders")
         })
@@ -119,6 +142,11 @@ fn benches(c: &mut Criterion) {
 
     let t = Template::parse(JSON_TO_XML).expect("json-to-xml parses");
     let body = items(20).to_string();
+    let out = render_response_template(&t, &body, &req, &ctx, &vars).expect("renders");
+    assert!(
+        out.body.contains(r#"<pet id="19"><type>"#),
+        "json-to-xml renders all items"
+    );
     c.bench_function("json-to-xml-20-items", |b| {
         b.iter(|| {
             render_response_template(black_box(&t), &body, &req, &ctx, &vars).expect("renders")

@@ -117,20 +117,24 @@ pub fn call(name: &str, args: &[Value], max_string: usize) -> Result<Option<Valu
     let [arg] = args else {
         return Ok(None);
     };
-    let text = match arg {
+    let owned;
+    let text: &str = match arg {
         Value::Null => return Ok(Some(Value::Null)),
-        Value::Str(s) => s.to_string(),
-        other => other
-            .to_java_string(max_string)
-            .map_err(|_| "string too large".to_string())?,
+        Value::Str(s) => s,
+        other => {
+            owned = other
+                .to_java_string(max_string)
+                .map_err(|_| "string too large".to_string())?;
+            &owned
+        }
     };
     let out = match name {
-        "escapeJavaScript" => Value::string(escape_javascript(&text)),
-        "parseJson" => parse_json(&text)?,
-        "urlEncode" => Value::string(url_encode(&text)),
-        "urlDecode" => Value::string(url_decode(&text)?),
-        "base64Encode" => Value::string(base64_encode(&text)),
-        "base64Decode" => Value::string(base64_decode(&text)?),
+        "escapeJavaScript" => Value::string(escape_javascript(text)),
+        "parseJson" => parse_json(text)?,
+        "urlEncode" => Value::string(url_encode(text)),
+        "urlDecode" => Value::string(url_decode(text)?),
+        "base64Encode" => Value::string(base64_encode(text)),
+        "base64Decode" => Value::string(base64_decode(text)?),
         _ => return Ok(None),
     };
     if let Some(s) = out.as_str()
