@@ -22,6 +22,13 @@
 //! `$context` is supplied by the caller as a JSON object (nested objects, string/number/null
 //! leaves); the template may write `$context.requestOverride.*` (request templates) or
 //! `$context.responseOverride.*` (response templates), returned in [`Overrides`].
+//!
+//! # Known gaps
+//! * Overriding the same parameter twice is not detected (API Gateway answers 5XX).
+//! * `$input.json` prints numbers and escapes strings the serde_json way (`1e21`, `/` not
+//!   escaped) where API Gateway's JSON library may differ in such corner cases.
+//! * Repeated query keys/headers: `params()`, `querystring.x` and `header.x` use the last
+//!   value (AWS's choice is unverified, see mapping.md §3).
 
 pub mod conformance;
 mod context;

@@ -317,9 +317,14 @@ fn string_method(s: &str, name: &str, args: &[Value], lim: MethodLimits) -> R {
         }
         ("endsWith", 1) => Value::Bool(s.ends_with(&*need_str(&args[0], lim)?)),
         ("equalsIgnoreCase", 1) => Value::Bool(match &args[0] {
+            // Java: same length, and each char pair equal after upper- or lower-casing.
             Value::Str(o) => {
-                o.len() == s.len() && o.to_lowercase() == s.to_lowercase()
-                    || o.to_uppercase() == s.to_uppercase()
+                u16_len(o) == u16_len(s)
+                    && o.chars().zip(s.chars()).all(|(a, b)| {
+                        a == b
+                            || a.to_uppercase().eq(b.to_uppercase())
+                            || a.to_lowercase().eq(b.to_lowercase())
+                    })
             }
             _ => false,
         }),

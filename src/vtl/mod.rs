@@ -28,6 +28,10 @@
 //! the Java way (`{a=1, b=2}`, `[1, 2]`, `10.0`, `1.0E21`); JSON arrays from the host print as
 //! JSON. Whitespace follows the 1.7 lexer (see `parser.rs`).
 //!
+//! Java regular expressions (`matches`, `replaceAll`, `replaceFirst`, `split`) run on
+//! `fancy-regex` (lookaround and backreferences supported, `\Q…\E` translated); possessive
+//! quantifiers and Java-only character classes are rejected as pattern errors.
+//!
 //! Rendering never panics and is bounded: every loop iteration, reference step and operator
 //! is charged to a step budget; strings, output and collections have size caps; `#define`
 //! recursion and parser nesting have depth caps.
