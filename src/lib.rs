@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod mapping;
 pub mod model;
 pub mod openapi;
 pub mod server;
