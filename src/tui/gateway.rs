@@ -205,7 +205,7 @@ impl Backend for GatewayBackend {
         template: String,
     ) -> BResult<String> {
         let _ = (rest_api_id, resource_id, http_method, target);
-        crate::engine::template::CompiledTemplate::compile(&template).map(|t| t.source().to_string()).map_err(msg)
+        crate::engine::template::render_sample(&template)
     }
 
     async fn import(&self, path: String) -> BResult<String> {
