@@ -60,6 +60,24 @@ impl AuthorizerContext {
         self.context.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
+    /// `$context.authorizer` for templates: every value a string (claims under `claims`).
+    pub fn to_context_value(&self) -> Value {
+        let mut map = Map::new();
+        if let Some(p) = &self.principal_id {
+            map.insert("principalId".into(), Value::String(p.clone()));
+        }
+        for (k, v) in &self.context {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
+        if let Some(claims) = &self.claims {
+            map.insert(
+                "claims".into(),
+                Value::Object(claims.iter().map(|(k, v)| (k.clone(), Value::String(scalar_text(v)))).collect()),
+            );
+        }
+        Value::Object(map)
+    }
+
     /// `requestContext.authorizer` of the proxy event.
     pub fn to_event_value(&self) -> Value {
         let mut map = Map::new();
