@@ -525,7 +525,7 @@ impl<'a> Eval<'a> {
                     if !map.contains_key(&**name) && map.len() >= self.limits.max_collection {
                         return Err(self.too_large());
                     }
-                    map.insert(name.to_string(), v.clone());
+                    map.insert(name.clone(), v.clone());
                 }
             }
             Part::Index(e) => {
@@ -542,7 +542,7 @@ impl<'a> Eval<'a> {
                         {
                             return Err(self.too_large());
                         }
-                        map.insert(key, v.clone());
+                        map.insert(Arc::from(key), v.clone());
                     }
                     (Value::List(_), Value::Int(_)) => {
                         methods::call(&base, "set", &[k.clone(), v.clone()], self.mlimits())
@@ -614,7 +614,7 @@ impl<'a> Eval<'a> {
                         k => self.stringify(&k, Self::expr_pos(e))?,
                     };
                     let v = self.eval(v)?;
-                    map.insert(k, v);
+                    map.insert(Arc::from(k), v);
                 }
                 let v = Value::new_map(map);
                 self.scope.track(&v);
