@@ -40,7 +40,8 @@ impl Scope {
         Scope::default()
     }
 
-    /// Bind `$name`.
+    /// Bind `$name`. The scope takes charge of what it is given: a list or map bound here is
+    /// emptied when the scope is dropped, like everything the render builds.
     pub fn set(&mut self, name: &str, value: Value) {
         if value.is_container() {
             self.tracked.push(value.clone());
