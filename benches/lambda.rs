@@ -49,14 +49,17 @@ fn api_doc() -> String {
     .to_string()
 }
 
-fn request(api: &str, path: &str, token: Option<&str>) -> InvokeRequest {
+fn request(api: &str, path: &str, token: Option<&str>) -> Box<InvokeRequest> {
     let mut headers = http::HeaderMap::new();
     headers.insert("host", http::HeaderValue::from_static("127.0.0.1:4567"));
     headers.insert("user-agent", http::HeaderValue::from_static("bench"));
     if let Some(t) = token {
-        headers.insert("authorization", http::HeaderValue::from_str(t).unwrap_or(http::HeaderValue::from_static("x")));
+        headers.insert(
+            "authorization",
+            http::HeaderValue::from_str(t).unwrap_or(http::HeaderValue::from_static("x")),
+        );
     }
-    InvokeRequest {
+    Box::new(InvokeRequest {
         method: http::Method::GET,
         api_id: api.to_string(),
         stage: "bench".into(),
@@ -67,7 +70,7 @@ fn request(api: &str, path: &str, token: Option<&str>) -> InvokeRequest {
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         protocol: "HTTP/1.1",
         context_path: format!("/bench{path}"),
-    }
+    })
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -76,11 +79,17 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 /// Times `n` runs of each closure, interleaved, and prints both medians and the difference.
-fn compare(rt: &tokio::runtime::Runtime, label: &str, n: usize, mut a: impl FnMut() -> InvokeRequestOrPayload, gw: &Gateway) {
+fn compare(
+    rt: &tokio::runtime::Runtime,
+    label: &str,
+    n: usize,
+    mut pair: impl FnMut() -> (Call, Call),
+    gw: &Gateway,
+) {
     let mut with = Vec::with_capacity(n);
     let mut without = Vec::with_capacity(n);
     for _ in 0..n {
-        let (lhs, rhs) = a();
+        let (lhs, rhs) = pair();
         let t = Instant::now();
         rt.block_on(run(gw, lhs));
         with.push(t.elapsed());
@@ -97,17 +106,16 @@ fn compare(rt: &tokio::runtime::Runtime, label: &str, n: usize, mut a: impl FnMu
     );
 }
 
+/// One call to time: through the gateway, or straight to a function.
 enum Call {
-    Gateway(InvokeRequest),
+    Gateway(Box<InvokeRequest>),
     Function(&'static str, Bytes),
 }
-
-type InvokeRequestOrPayload = (Call, Call);
 
 async fn run(gw: &Gateway, call: Call) {
     match call {
         Call::Gateway(r) => {
-            let resp = gw.invoke(r).await;
+            let resp = gw.invoke(*r).await;
             assert_eq!(resp.status.as_u16(), 200, "{:?}", resp.body);
         }
         Call::Function(name, payload) => {
@@ -119,7 +127,11 @@ async fn run(gw: &Gateway, call: Call) {
 
 fn benches(c: &mut Criterion) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => panic!("runtime: {e}"),
     };
@@ -127,7 +139,10 @@ fn benches(c: &mut Criterion) {
         Ok(d) => d,
         Err(e) => panic!("temp dir: {e}"),
     };
-    let gw = match Gateway::open(EngineConfig { data_dir: dir.path().to_path_buf(), canary_seed: Some(1) }) {
+    let gw = match Gateway::open(EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        canary_seed: Some(1),
+    }) {
         Ok(gw) => gw,
         Err(e) => panic!("gateway: {e}"),
     };
@@ -141,12 +156,26 @@ fn benches(c: &mut Criterion) {
             concurrency: Some(1),
             ..Default::default()
         };
-        gw.register_function(&actor, "small", f("app.small")).await.map_err(|e| e.to_string())?;
-        gw.register_function(&actor, "authz", f("authorizer.handler")).await.map_err(|e| e.to_string())?;
-        let api = gw.import_rest_api(&actor, &api_doc(), Default::default()).await.map_err(|e| e.to_string())?;
-        gw.create_deployment(&actor, &api.id, CreateDeployment { stage_name: Some("bench".into()), ..Default::default() })
+        gw.register_function(&actor, "small", f("app.small"))
             .await
             .map_err(|e| e.to_string())?;
+        gw.register_function(&actor, "authz", f("authorizer.handler"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let api = gw
+            .import_rest_api(&actor, &api_doc(), Default::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        gw.create_deployment(
+            &actor,
+            &api.id,
+            CreateDeployment {
+                stage_name: Some("bench".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok::<_, String>(api.id)
     });
     let api = match api {
@@ -163,12 +192,23 @@ fn benches(c: &mut Criterion) {
     for _ in 0..50 {
         rt.block_on(run(&gw, Call::Gateway(request(&api, "/fn", None))));
     }
-    rt.block_on(run(&gw, Call::Gateway(request(&api, "/pets", Some("alice")))));
+    rt.block_on(run(
+        &gw,
+        Call::Gateway(request(&api, "/pets", Some("alice"))),
+    ));
 
     let mut group = c.benchmark_group("lambda");
-    group.sample_size(30).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
     group.bench_function("AWS_PROXY warm round trip via Gateway::invoke", |b| {
-        b.iter(|| rt.block_on(run(&gw, Call::Gateway(black_box(request(&api, "/fn", None))))))
+        b.iter(|| {
+            rt.block_on(run(
+                &gw,
+                Call::Gateway(black_box(request(&api, "/fn", None))),
+            ))
+        })
     });
     group.bench_function("same handler via its Runtime API loop (baseline)", |b| {
         b.iter(|| rt.block_on(run(&gw, Call::Function("small", black_box(event.clone())))))
@@ -176,21 +216,52 @@ fn benches(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("authorizer");
-    group.sample_size(50).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
     group.bench_function("MOCK behind a cached TOKEN authorizer", |b| {
-        b.iter(|| rt.block_on(run(&gw, Call::Gateway(black_box(request(&api, "/pets", Some("alice")))))))
+        b.iter(|| {
+            rt.block_on(run(
+                &gw,
+                Call::Gateway(black_box(request(&api, "/pets", Some("alice")))),
+            ))
+        })
     });
     group.bench_function("MOCK without authorization (baseline)", |b| {
-        b.iter(|| rt.block_on(run(&gw, Call::Gateway(black_box(request(&api, "/open", None))))))
+        b.iter(|| {
+            rt.block_on(run(
+                &gw,
+                Call::Gateway(black_box(request(&api, "/open", None))),
+            ))
+        })
     });
     group.finish();
 
-    compare(&rt, "AWS_PROXY round trip vs Runtime API loop", 2000, || {
-        (Call::Gateway(request(&api, "/fn", None)), Call::Function("small", event.clone()))
-    }, &gw);
-    compare(&rt, "cached TOKEN authorizer vs no auth (MOCK)", 20000, || {
-        (Call::Gateway(request(&api, "/pets", Some("alice"))), Call::Gateway(request(&api, "/open", None)))
-    }, &gw);
+    compare(
+        &rt,
+        "AWS_PROXY round trip vs Runtime API loop",
+        2000,
+        || {
+            (
+                Call::Gateway(request(&api, "/fn", None)),
+                Call::Function("small", event.clone()),
+            )
+        },
+        &gw,
+    );
+    compare(
+        &rt,
+        "cached TOKEN authorizer vs no auth (MOCK)",
+        20000,
+        || {
+            (
+                Call::Gateway(request(&api, "/pets", Some("alice"))),
+                Call::Gateway(request(&api, "/open", None)),
+            )
+        },
+        &gw,
+    );
     rt.block_on(gw.shutdown_functions());
 }
 

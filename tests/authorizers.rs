@@ -103,27 +103,64 @@ async fn setup(t: &TestGateway, with_functions: bool) -> String {
             code: Some(python.clone()),
             ..Default::default()
         };
-        gw.register_function(&actor(), "authz", f("authorizer.handler")).await.unwrap();
-        gw.register_function(&actor(), "echo", f("app.handler")).await.unwrap();
+        gw.register_function(&actor(), "authz", f("authorizer.handler"))
+            .await
+            .unwrap();
+        gw.register_function(&actor(), "echo", f("app.handler"))
+            .await
+            .unwrap();
     }
-    gw.set_jwks_sources(vec![(POOL_ARN.into(), JwksSource { file: Some(fixtures().join("jwt/jwks.json")), ..Default::default() })]);
-    gw.set_iam_credentials(vec![IamCredential { access_key_id: ACCESS_KEY.into(), secret_access_key: SECRET.into(), user: Some("alice".into()) }]);
-    let api = gw.import_rest_api(&actor(), &api_doc(), Default::default()).await.unwrap();
-    gw.create_deployment(&actor(), &api.id, CreateDeployment { stage_name: Some("test".into()), ..Default::default() }).await.unwrap();
+    gw.set_jwks_sources(vec![(
+        POOL_ARN.into(),
+        JwksSource {
+            file: Some(fixtures().join("jwt/jwks.json")),
+            ..Default::default()
+        },
+    )]);
+    gw.set_iam_credentials(vec![IamCredential {
+        access_key_id: ACCESS_KEY.into(),
+        secret_access_key: SECRET.into(),
+        user: Some("alice".into()),
+    }]);
+    let api = gw
+        .import_rest_api(&actor(), &api_doc(), Default::default())
+        .await
+        .unwrap();
+    gw.create_deployment(
+        &actor(),
+        &api.id,
+        CreateDeployment {
+            stage_name: Some("test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     api.id
 }
 
-async fn get(t: &TestGateway, api: &str, path: &str, token: Option<&str>) -> (u16, reqwest::header::HeaderMap, String) {
+async fn get(
+    t: &TestGateway,
+    api: &str,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, String) {
     let mut req = t.client.get(t.url(api, "test", path));
     if let Some(tok) = token {
         req = req.header("authorization", tok);
     }
     let resp = req.send().await.unwrap();
-    (resp.status().as_u16(), resp.headers().clone(), resp.text().await.unwrap())
+    (
+        resp.status().as_u16(),
+        resp.headers().clone(),
+        resp.text().await.unwrap(),
+    )
 }
 
 fn invocations(t: &TestGateway) -> u64 {
-    t.gw.function_stats("authz").map(|s| s.invocations).unwrap_or(0)
+    t.gw.function_stats("authz")
+        .map(|s| s.invocations)
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -145,40 +182,75 @@ async fn token_authorizer_allows_one_path_denies_others_and_caches() {
 
     // Within the TTL the cached policy is reused and evaluated against each method ARN.
     let (status, _, body) = get(&t, &api, "/pets/7", Some("alice")).await;
-    assert_eq!((status, body.as_str()), (200, r#"{"principal": "user|alice", "tier": "gold"}"#));
-    let resp = t.client.delete(t.url(&api, "test", "/pets/7")).header("authorization", "alice").send().await.unwrap();
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"principal": "user|alice", "tier": "gold"}"#)
+    );
+    let resp = t
+        .client
+        .delete(t.url(&api, "test", "/pets/7"))
+        .header("authorization", "alice")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
-    assert_eq!(resp.text().await.unwrap(), r#"{"Message":"User is not authorized to access this resource"}"#);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"Message":"User is not authorized to access this resource"}"#
+    );
     assert_eq!(invocations(&t), 1, "the authorizer ran once within the TTL");
 
     let (status, headers, body) = get(&t, &api, "/pets/7", Some("deny")).await;
-    assert_eq!((status, body.as_str()), (403, r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            403,
+            r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#
+        )
+    );
     assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");
     assert_eq!(invocations(&t), 2);
 
     // Missing token, or one failing identityValidationExpression: 401 without calling Lambda.
     for token in [None, Some("Bad Token!")] {
         let (status, headers, body) = get(&t, &api, "/pets/7", token).await;
-        assert_eq!((status, body.as_str()), (401, r#"{"message":"Unauthorized"}"#));
+        assert_eq!(
+            (status, body.as_str()),
+            (401, r#"{"message":"Unauthorized"}"#)
+        );
         assert_eq!(headers["x-amzn-errortype"], "UnauthorizedException");
     }
     assert_eq!(invocations(&t), 2);
     let (status, _, body) = get(&t, &api, "/pets/7", Some("unauthorized")).await;
-    assert_eq!((status, body.as_str()), (401, r#"{"message":"Unauthorized"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (401, r#"{"message":"Unauthorized"}"#)
+    );
     let (status, headers, body) = get(&t, &api, "/pets/7", Some("broken")).await;
     assert_eq!((status, body.as_str()), (500, r#"{"message":null}"#));
-    assert_eq!(headers["x-amzn-errortype"], "AuthorizerConfigurationException");
+    assert_eq!(
+        headers["x-amzn-errortype"],
+        "AuthorizerConfigurationException"
+    );
 
     // FlushStageAuthorizersCache empties the cache.
     let before = invocations(&t);
-    t.gw.flush_stage_authorizers_cache(&actor(), &api, "test").await.unwrap();
+    t.gw.flush_stage_authorizers_cache(&actor(), &api, "test")
+        .await
+        .unwrap();
     assert_eq!(get(&t, &api, "/pets/7", Some("alice")).await.0, 200);
     assert_eq!(invocations(&t), before + 1);
 
     // REQUEST authorizer with TTL 0: called every time.
     let before = invocations(&t);
     for _ in 0..2 {
-        let resp = t.client.get(t.url(&api, "test", "/req")).header("x-token", "bob").send().await.unwrap();
+        let resp = t
+            .client
+            .get(t.url(&api, "test", "/req"))
+            .header("x-token", "bob")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status().as_u16(), 200);
         assert_eq!(resp.text().await.unwrap(), r#"{"principal": "user|bob"}"#);
     }
@@ -188,7 +260,10 @@ async fn token_authorizer_allows_one_path_denies_others_and_caches() {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn rs256(kid: &str, key_file: &str, claims: &Value) -> String {
@@ -217,7 +292,10 @@ async fn jwt_authorizer_checks_signature_expiry_issuer_and_use() {
     let api = setup(&t, false).await;
     let good = rs256("rsa-1", "rsa_private_pkcs1.der", &id_claims());
     let (status, _, body) = get(&t, &api, "/jwt", Some(&good)).await;
-    assert_eq!((status, body.as_str()), (200, r#"{"email": "alice@example.com", "sub": "u-1"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"email": "alice@example.com", "sub": "u-1"}"#)
+    );
     let (status, _, _) = get(&t, &api, "/jwt", Some(&format!("Bearer {good}"))).await;
     assert_eq!(status, 200);
     let (status, _, _) = get(&t, &api, "/jwt", Some(&es256(&id_claims()))).await;
@@ -232,17 +310,36 @@ async fn jwt_authorizer_checks_signature_expiry_issuer_and_use() {
     let mut access = id_claims();
     access["token_use"] = json!("access");
     let bad = [
-        ("bad signature", rs256("rsa-1", "other_rsa_private_pkcs1.der", &id_claims())),
+        (
+            "bad signature",
+            rs256("rsa-1", "other_rsa_private_pkcs1.der", &id_claims()),
+        ),
         ("expired", rs256("rsa-1", "rsa_private_pkcs1.der", &expired)),
-        ("wrong issuer", rs256("rsa-1", "rsa_private_pkcs1.der", &wrong_issuer)),
-        ("not yet valid", rs256("rsa-1", "rsa_private_pkcs1.der", &not_yet)),
-        ("access token where an ID token is required", rs256("rsa-1", "rsa_private_pkcs1.der", &access)),
-        ("unknown kid", rs256("rsa-9", "rsa_private_pkcs1.der", &id_claims())),
+        (
+            "wrong issuer",
+            rs256("rsa-1", "rsa_private_pkcs1.der", &wrong_issuer),
+        ),
+        (
+            "not yet valid",
+            rs256("rsa-1", "rsa_private_pkcs1.der", &not_yet),
+        ),
+        (
+            "access token where an ID token is required",
+            rs256("rsa-1", "rsa_private_pkcs1.der", &access),
+        ),
+        (
+            "unknown kid",
+            rs256("rsa-9", "rsa_private_pkcs1.der", &id_claims()),
+        ),
         ("garbage", "not.a.jwt".to_string()),
     ];
     for (why, token) in bad {
         let (status, _, body) = get(&t, &api, "/jwt", Some(&token)).await;
-        assert_eq!((status, body.as_str()), (401, r#"{"message":"Unauthorized"}"#), "{why}");
+        assert_eq!(
+            (status, body.as_str()),
+            (401, r#"{"message":"Unauthorized"}"#),
+            "{why}"
+        );
     }
     assert_eq!(get(&t, &api, "/jwt", None).await.0, 401);
 
@@ -251,10 +348,34 @@ async fn jwt_authorizer_checks_signature_expiry_issuer_and_use() {
     scoped["token_use"] = json!("access");
     scoped["client_id"] = json!("client1");
     scoped["scope"] = json!("openid pets/read");
-    assert_eq!(get(&t, &api, "/scoped", Some(&rs256("rsa-1", "rsa_private_pkcs1.der", &scoped))).await.0, 200);
+    assert_eq!(
+        get(
+            &t,
+            &api,
+            "/scoped",
+            Some(&rs256("rsa-1", "rsa_private_pkcs1.der", &scoped))
+        )
+        .await
+        .0,
+        200
+    );
     scoped["scope"] = json!("openid pets/write");
-    assert_eq!(get(&t, &api, "/scoped", Some(&rs256("rsa-1", "rsa_private_pkcs1.der", &scoped))).await.0, 401);
-    assert_eq!(get(&t, &api, "/scoped", Some(&good)).await.0, 401, "an ID token is not an access token");
+    assert_eq!(
+        get(
+            &t,
+            &api,
+            "/scoped",
+            Some(&rs256("rsa-1", "rsa_private_pkcs1.der", &scoped))
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        get(&t, &api, "/scoped", Some(&good)).await.0,
+        401,
+        "an ID token is not an access token"
+    );
     t.stop().await;
 }
 
@@ -297,7 +418,11 @@ async fn sigv4_signed_by_botocore_is_accepted_and_tampering_refused() {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
     let send = |method: reqwest::Method, url: String, headers: &Value, body: &str| {
@@ -307,7 +432,11 @@ async fn sigv4_signed_by_botocore_is_accepted_and_tampering_refused() {
         }
         async move {
             let resp = req.send().await.unwrap();
-            (resp.status().as_u16(), resp.headers().clone(), resp.text().await.unwrap())
+            (
+                resp.status().as_u16(),
+                resp.headers().clone(),
+                resp.text().await.unwrap(),
+            )
         }
     };
     let url = t.url(&api, "test", "/iam");
@@ -315,45 +444,120 @@ async fn sigv4_signed_by_botocore_is_accepted_and_tampering_refused() {
     let (status, _, body) = send(reqwest::Method::GET, url.clone(), &signed["headers"], "").await;
     assert_eq!(
         (status, body.as_str()),
-        (200, r#"{"user": "arn:aws:iam::123456789012:user/alice", "key": "AKIDLAMBDATEST"}"#)
+        (
+            200,
+            r#"{"user": "arn:aws:iam::123456789012:user/alice", "key": "AKIDLAMBDATEST"}"#
+        )
     );
 
     // POST with a body; the same headers with another body are refused.
     let signed = sign("header", "POST", &url, r#"{"a":1}"#, ACCESS_KEY);
-    assert_eq!(send(reqwest::Method::POST, url.clone(), &signed["headers"], r#"{"a":1}"#).await.0, 200);
-    let (status, headers, body) = send(reqwest::Method::POST, url.clone(), &signed["headers"], r#"{"a":2}"#).await;
+    assert_eq!(
+        send(
+            reqwest::Method::POST,
+            url.clone(),
+            &signed["headers"],
+            r#"{"a":1}"#
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, headers, body) = send(
+        reqwest::Method::POST,
+        url.clone(),
+        &signed["headers"],
+        r#"{"a":2}"#,
+    )
+    .await;
     assert_eq!(status, 403);
     assert_eq!(headers["x-amzn-errortype"], "InvalidSignatureException");
-    assert!(body.starts_with(r#"{"message":"The request signature we calculated does not match"#), "{body}");
+    assert!(
+        body.starts_with(r#"{"message":"The request signature we calculated does not match"#),
+        "{body}"
+    );
     // Signed for one path, sent to another.
-    let (status, _, _) = send(reqwest::Method::GET, format!("{url}?x=1"), &sign("header", "GET", &url, "", ACCESS_KEY)["headers"], "").await;
+    let (status, _, _) = send(
+        reqwest::Method::GET,
+        format!("{url}?x=1"),
+        &sign("header", "GET", &url, "", ACCESS_KEY)["headers"],
+        "",
+    )
+    .await;
     assert_eq!(status, 403);
     // Unknown access key.
-    let (status, headers, _) = send(reqwest::Method::GET, url.clone(), &sign("header", "GET", &url, "", "AKIDUNKNOWN")["headers"], "").await;
+    let (status, headers, _) = send(
+        reqwest::Method::GET,
+        url.clone(),
+        &sign("header", "GET", &url, "", "AKIDUNKNOWN")["headers"],
+        "",
+    )
+    .await;
     assert_eq!(status, 403);
     assert_eq!(headers["x-amzn-errortype"], "UnrecognizedClientException");
     // No signature at all.
     let (status, _, body) = get(&t, &api, "/iam", None).await;
-    assert_eq!((status, body.as_str()), (403, r#"{"message":"Missing Authentication Token"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
 
     // Query-string (presigned) signing.
-    let presigned = sign("presign", "GET", &url, "", ACCESS_KEY)["url"].as_str().unwrap().to_string();
-    assert_eq!(send(reqwest::Method::GET, presigned.clone(), &json!({}), "").await.0, 200);
+    let presigned = sign("presign", "GET", &url, "", ACCESS_KEY)["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        send(reqwest::Method::GET, presigned.clone(), &json!({}), "")
+            .await
+            .0,
+        200
+    );
     let tampered = presigned.replace("X-Amz-Expires=60", "X-Amz-Expires=600");
-    assert_eq!(send(reqwest::Method::GET, tampered, &json!({}), "").await.0, 403);
+    assert_eq!(
+        send(reqwest::Method::GET, tampered, &json!({}), "").await.0,
+        403
+    );
 
     // A signature older than the 15-minute skew: expired.
     let old = time::OffsetDateTime::now_utc() - time::Duration::minutes(20);
-    let amz_date = old.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).unwrap();
+    let amz_date = old
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
     let mut headers = http::HeaderMap::new();
     headers.insert("host", t.addr.to_string().parse().unwrap());
     headers.insert("x-amz-date", amz_date.parse().unwrap());
     let path = format!("/restapis/{api}/test/_user_request_/iam");
-    let parts = gwtui::auth::sigv4::RequestParts { method: "GET", path: &path, query: None, headers: &headers, authority: None, body: b"" };
-    let auth = gwtui::auth::sigv4::sign(&parts, ACCESS_KEY, SECRET, "us-east-1", "execute-api", &["host", "x-amz-date"]).unwrap();
-    let (status, _, body) =
-        send(reqwest::Method::GET, url.clone(), &json!({"x-amz-date": amz_date, "authorization": auth}), "").await;
+    let parts = gwtui::auth::sigv4::RequestParts {
+        method: "GET",
+        path: &path,
+        query: None,
+        headers: &headers,
+        authority: None,
+        body: b"",
+    };
+    let auth = gwtui::auth::sigv4::sign(
+        &parts,
+        ACCESS_KEY,
+        SECRET,
+        "us-east-1",
+        "execute-api",
+        &["host", "x-amz-date"],
+    )
+    .unwrap();
+    let (status, _, body) = send(
+        reqwest::Method::GET,
+        url.clone(),
+        &json!({"x-amz-date": amz_date, "authorization": auth}),
+        "",
+    )
+    .await;
     assert_eq!(status, 403);
-    assert!(body.starts_with(r#"{"message":"Signature expired: "#), "{body}");
+    assert!(
+        body.starts_with(r#"{"message":"Signature expired: "#),
+        "{body}"
+    );
     t.stop().await;
 }

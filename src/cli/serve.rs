@@ -103,7 +103,12 @@ pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine with the console in front of it.
-pub async fn console(s: Settings, theme: Option<String>, readonly: bool) -> anyhow::Result<ExitCode> {
+pub async fn console(
+    s: Settings,
+    theme: Option<String>,
+    readonly: bool,
+    parse_check: fn(&str) -> Option<(usize, usize, String)>,
+) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
     let traffic = std::sync::Arc::new(crate::traffic::Traffic::default());
     let backend = crate::tui::gateway::GatewayBackend::new(running.gw.clone(), running.addr, traffic.clone());
@@ -119,7 +124,7 @@ pub async fn console(s: Settings, theme: Option<String>, readonly: bool) -> anyh
         theme: theme.or(s.config.console.theme.clone()),
         config_file: Some(s.paths.config_file.clone()),
         theme_dir: Some(s.paths.config_dir.join("themes")),
-        parse_check: None,
+        parse_check: Some(parse_check),
     };
     let result = crate::tui::run(backend, opts).await;
     traffic.stop_all();

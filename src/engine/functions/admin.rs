@@ -12,15 +12,29 @@ use crate::model::AdminError;
 impl Gateway {
     /// Registers (or replaces) a function: validated, audited, then live. Local functions start
     /// their workers on first use.
-    pub async fn register_function(&self, actor: &Actor, name: &str, config: FunctionConfig) -> Result<(), AdminError> {
+    pub async fn register_function(
+        &self,
+        actor: &Actor,
+        name: &str,
+        config: FunctionConfig,
+    ) -> Result<(), AdminError> {
         config.validate(name).map_err(AdminError::bad_request)?;
         let detail = serde_json::json!({ "name": name, "function": config });
-        self.admin_op(actor, "RegisterFunction", format!("functions/{name}"), None, move |txn| {
-            txn.detail = detail;
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "RegisterFunction",
+            format!("functions/{name}"),
+            None,
+            move |txn| {
+                txn.detail = detail;
+                Ok(())
+            },
+        )
         .await?;
-        self.inner.functions.register(name, config).map_err(AdminError::bad_request)
+        self.inner
+            .functions
+            .register(name, config)
+            .map_err(AdminError::bad_request)
     }
 
     /// Installs a function from the config file (not a control-plane change, so not audited).
@@ -34,10 +48,16 @@ impl Gateway {
             return Err(AdminError::not_found(format!("Function not found: {name}")));
         }
         let detail = serde_json::json!({ "name": name });
-        self.admin_op(actor, "DeleteFunction", format!("functions/{name}"), None, move |txn| {
-            txn.detail = detail;
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "DeleteFunction",
+            format!("functions/{name}"),
+            None,
+            move |txn| {
+                txn.detail = detail;
+                Ok(())
+            },
+        )
         .await?;
         self.inner.functions.remove(name);
         Ok(())
@@ -54,7 +74,11 @@ impl Gateway {
     }
 
     /// Invokes a function directly (`name` may carry `:qualifier`), as the Invoke API would.
-    pub async fn invoke_function(&self, name: &str, payload: Bytes) -> Result<Invocation, InvokeError> {
+    pub async fn invoke_function(
+        &self,
+        name: &str,
+        payload: Bytes,
+    ) -> Result<Invocation, InvokeError> {
         let (n, q) = match name.split_once(':') {
             Some((n, q)) => (n, Some(q)),
             None => (name, None),

@@ -113,7 +113,9 @@ impl FunctionConfig {
         if let Some(t) = self.timeout
             && !(1..=MAX_TIMEOUT_SECONDS).contains(&t)
         {
-            return Err(format!("function {name}: timeout must be 1..={MAX_TIMEOUT_SECONDS} seconds"));
+            return Err(format!(
+                "function {name}: timeout must be 1..={MAX_TIMEOUT_SECONDS} seconds"
+            ));
         }
         if let Some(m) = self.memory
             && !(128..=10_240).contains(&m)
@@ -134,7 +136,9 @@ impl FunctionConfig {
                 .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
                 .unwrap_or(false);
             if !ok {
-                return Err(format!("function {name}: endpoint {endpoint:?} is not an http(s) URL"));
+                return Err(format!(
+                    "function {name}: endpoint {endpoint:?} is not an http(s) URL"
+                ));
             }
             return Ok(());
         }
@@ -152,7 +156,10 @@ impl FunctionConfig {
             .as_ref()
             .ok_or_else(|| format!("function {name}: code (the code directory) is required"))?;
         if !code.is_dir() {
-            return Err(format!("function {name}: code directory {} does not exist", code.display()));
+            return Err(format!(
+                "function {name}: code directory {} does not exist",
+                code.display()
+            ));
         }
         match runtime {
             Runtime::Python3 | Runtime::Node => {

@@ -67,13 +67,25 @@ pub struct Functions {
 }
 
 impl Functions {
-    pub(crate) fn new(data_dir: &Path, events: broadcast::Sender<GatewayEvent>, http: reqwest::Client) -> Functions {
-        Functions { entries: RwLock::new(HashMap::new()), events, runtimes_dir: data_dir.join("runtimes"), http }
+    pub(crate) fn new(
+        data_dir: &Path,
+        events: broadcast::Sender<GatewayEvent>,
+        http: reqwest::Client,
+    ) -> Functions {
+        Functions {
+            entries: RwLock::new(HashMap::new()),
+            events,
+            runtimes_dir: data_dir.join("runtimes"),
+            http,
+        }
     }
 
     /// Writes the shipped bootstraps under the data dir (only when they changed).
     fn install_bootstraps(&self) -> std::io::Result<()> {
-        for (rel, text) in [("python3/bootstrap.py", PYTHON_BOOTSTRAP), ("node/bootstrap.js", NODE_BOOTSTRAP)] {
+        for (rel, text) in [
+            ("python3/bootstrap.py", PYTHON_BOOTSTRAP),
+            ("node/bootstrap.js", NODE_BOOTSTRAP),
+        ] {
             let path = self.runtimes_dir.join(rel);
             if std::fs::read_to_string(&path).ok().as_deref() == Some(text) {
                 continue;
@@ -94,7 +106,10 @@ impl Functions {
         let kind = if let Some(endpoint) = &config.endpoint {
             Kind::Remote(Remote {
                 endpoint: endpoint.clone(),
-                function_name: config.function_name.clone().unwrap_or_else(|| name.to_string()),
+                function_name: config
+                    .function_name
+                    .clone()
+                    .unwrap_or_else(|| name.to_string()),
                 sign: config.sign.clone(),
             })
         } else if let Some(runtime) = config.runtime {
@@ -117,7 +132,11 @@ impl Functions {
 
     /// Removes a function; its workers are stopped.
     pub fn remove(&self, name: &str) -> bool {
-        let old = self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(name);
+        let old = self
+            .entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
         if let Some(old) = &old
             && let Kind::Local(pool) = &old.kind
         {
@@ -126,7 +145,12 @@ impl Functions {
         old.is_some()
     }
 
-    fn pool_for(&self, name: &str, runtime: Runtime, config: &FunctionConfig) -> Result<Arc<Pool>, String> {
+    fn pool_for(
+        &self,
+        name: &str,
+        runtime: Runtime,
+        config: &FunctionConfig,
+    ) -> Result<Arc<Pool>, String> {
         let code = config
             .code
             .as_ref()
@@ -136,15 +160,25 @@ impl Functions {
         let handler = config.handler.clone().unwrap_or_default();
         let (program, args, execution_env) = match runtime {
             Runtime::Python3 => {
-                self.install_bootstraps().map_err(|e| format!("cannot install the runtime bootstraps: {e}"))?;
+                self.install_bootstraps()
+                    .map_err(|e| format!("cannot install the runtime bootstraps: {e}"))?;
                 let python = std::env::var("GWTUI_PYTHON").unwrap_or_else(|_| "python3".into());
-                let script = self.runtimes_dir.join("python3/bootstrap.py").to_string_lossy().into_owned();
+                let script = self
+                    .runtimes_dir
+                    .join("python3/bootstrap.py")
+                    .to_string_lossy()
+                    .into_owned();
                 (python, vec!["-u".to_string(), script], "AWS_Lambda_python3")
             }
             Runtime::Node => {
-                self.install_bootstraps().map_err(|e| format!("cannot install the runtime bootstraps: {e}"))?;
+                self.install_bootstraps()
+                    .map_err(|e| format!("cannot install the runtime bootstraps: {e}"))?;
                 let node = std::env::var("GWTUI_NODE").unwrap_or_else(|_| "node".into());
-                let script = self.runtimes_dir.join("node/bootstrap.js").to_string_lossy().into_owned();
+                let script = self
+                    .runtimes_dir
+                    .join("node/bootstrap.js")
+                    .to_string_lossy()
+                    .into_owned();
                 (node, vec![script], "AWS_Lambda_nodejs")
             }
             Runtime::Custom => {
@@ -160,15 +194,30 @@ impl Functions {
             ("_HANDLER".into(), handler),
             ("AWS_LAMBDA_FUNCTION_NAME".into(), name.to_string()),
             ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), config.memory_mb().to_string()),
-            ("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), config.timeout_seconds().to_string()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME".into(), format!("/aws/lambda/{name}")),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+                config.memory_mb().to_string(),
+            ),
+            (
+                "AWS_LAMBDA_FUNCTION_TIMEOUT".into(),
+                config.timeout_seconds().to_string(),
+            ),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+                format!("/aws/lambda/{name}"),
+            ),
             ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
             ("AWS_REGION".into(), super::REGION.into()),
             ("AWS_DEFAULT_REGION".into(), super::REGION.into()),
             ("AWS_EXECUTION_ENV".into(), execution_env.into()),
-            ("LAMBDA_TASK_ROOT".into(), code.to_string_lossy().into_owned()),
-            ("LAMBDA_RUNTIME_DIR".into(), self.runtimes_dir.to_string_lossy().into_owned()),
+            (
+                "LAMBDA_TASK_ROOT".into(),
+                code.to_string_lossy().into_owned(),
+            ),
+            (
+                "LAMBDA_RUNTIME_DIR".into(),
+                self.runtimes_dir.to_string_lossy().into_owned(),
+            ),
             ("TZ".into(), ":UTC".into()),
             ("PYTHONUNBUFFERED".into(), "1".into()),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
@@ -177,7 +226,12 @@ impl Functions {
             env.retain(|(name, _)| name != k);
             env.push((k.clone(), v.clone()));
         }
-        let spec = LaunchSpec { program, args, env, cwd: code };
+        let spec = LaunchSpec {
+            program,
+            args,
+            env,
+            cwd: code,
+        };
         Ok(Pool::new(
             name.to_string(),
             spec,
@@ -190,7 +244,10 @@ impl Functions {
     /// The registered functions and their configurations, by name.
     pub fn list(&self) -> Vec<(String, FunctionConfig)> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<_> = entries.iter().map(|(n, e)| (n.clone(), e.config.clone())).collect();
+        let mut out: Vec<_> = entries
+            .iter()
+            .map(|(n, e)| (n.clone(), e.config.clone()))
+            .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -207,7 +264,11 @@ impl Functions {
     /// Resolves `name` with an optional alias/version qualifier: an entry registered as
     /// `name:qualifier` first, then the function's `aliases` table, then `$LATEST` (or no
     /// qualifier) for the function itself; a remote function receives an unknown qualifier.
-    fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<(Arc<Entry>, Option<String>), InvokeError> {
+    fn resolve(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Entry>, Option<String>), InvokeError> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let not_found = || {
             let full = match qualifier {
@@ -238,7 +299,9 @@ impl Functions {
                             name = n;
                             qualifier = q2;
                         }
-                        None if matches!(base.kind, Kind::Remote(_)) => return Ok((base.clone(), Some(q.to_string()))),
+                        None if matches!(base.kind, Kind::Remote(_)) => {
+                            return Ok((base.clone(), Some(q.to_string())));
+                        }
                         None => return Err(not_found()),
                     }
                 }
@@ -248,11 +311,20 @@ impl Functions {
     }
 
     /// Invokes a function synchronously (`RequestResponse`).
-    pub async fn invoke(&self, name: &str, qualifier: Option<&str>, payload: Bytes) -> Result<Invocation, InvokeError> {
+    pub async fn invoke(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        payload: Bytes,
+    ) -> Result<Invocation, InvokeError> {
         let (entry, remote_qualifier) = self.resolve(name, qualifier)?;
         match &entry.kind {
             Kind::Local(pool) => pool.invoke(payload).await,
-            Kind::Remote(remote) => remote.invoke(&self.http, remote_qualifier.as_deref(), payload).await,
+            Kind::Remote(remote) => {
+                remote
+                    .invoke(&self.http, remote_qualifier.as_deref(), payload)
+                    .await
+            }
             Kind::Aliases => Err(InvokeError::NotFound(name.to_string())),
         }
     }
@@ -273,7 +345,9 @@ impl Functions {
             pool.shutdown();
         }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while pools.iter().any(|p| !p.workers().is_empty()) && tokio::time::Instant::now() < deadline {
+        while pools.iter().any(|p| !p.workers().is_empty())
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -329,15 +403,26 @@ mod tests {
     #[test]
     fn parses_integration_uris() {
         let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hello:live/invocations";
-        assert_eq!(parse_function_uri(uri), Some(("hello".into(), Some("live".into()))));
+        assert_eq!(
+            parse_function_uri(uri),
+            Some(("hello".into(), Some("live".into())))
+        );
         let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hello/invocations";
         assert_eq!(parse_function_uri(uri), Some(("hello".into(), None)));
-        assert_eq!(parse_function_uri("hello:3"), Some(("hello".into(), Some("3".into()))));
         assert_eq!(
-            parse_function_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:/invocations"),
+            parse_function_uri("hello:3"),
+            Some(("hello".into(), Some("3".into())))
+        );
+        assert_eq!(
+            parse_function_uri(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:/invocations"
+            ),
             None
         );
-        assert_eq!(parse_function_uri("arn:aws:apigateway:us-east-1:s3:path/bucket/key"), None);
+        assert_eq!(
+            parse_function_uri("arn:aws:apigateway:us-east-1:s3:path/bucket/key"),
+            None
+        );
         assert_eq!(parse_function_uri("http://x/y"), None);
     }
 
@@ -347,9 +432,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let _ = rustls::crypto::ring::default_provider().install_default();
         let f = Functions::new(dir.path(), tx, reqwest::Client::new());
-        let remote = |endpoint: &str| FunctionConfig { endpoint: Some(endpoint.into()), ..Default::default() };
-        f.register("v1", remote("http://127.0.0.1:1")).unwrap_or_else(|e| panic!("{e}"));
-        f.register("v2", remote("http://127.0.0.1:2")).unwrap_or_else(|e| panic!("{e}"));
+        let remote = |endpoint: &str| FunctionConfig {
+            endpoint: Some(endpoint.into()),
+            ..Default::default()
+        };
+        f.register("v1", remote("http://127.0.0.1:1"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        f.register("v2", remote("http://127.0.0.1:2"))
+            .unwrap_or_else(|e| panic!("{e}"));
         let mut hello = remote("http://127.0.0.1:3");
         hello.aliases.insert("live".into(), "v2".into());
         hello.aliases.insert("old".into(), "v1".into());
@@ -362,7 +452,10 @@ mod tests {
         assert_eq!(endpoint("hello", Some("old")).0, "http://127.0.0.1:1");
         assert_eq!(endpoint("hello", Some("$LATEST")).0, "http://127.0.0.1:3");
         // A remote function receives qualifiers it does not map itself.
-        assert_eq!(endpoint("hello", Some("7")), ("http://127.0.0.1:3".into(), Some("7".into())));
+        assert_eq!(
+            endpoint("hello", Some("7")),
+            ("http://127.0.0.1:3".into(), Some("7".into()))
+        );
         assert_eq!(endpoint("nope", None).0, "Function not found: nope");
     }
 }

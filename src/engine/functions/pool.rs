@@ -67,11 +67,18 @@ impl Worker {
     /// Takes the in-flight invocation if it is `request_id`.
     pub fn take_inflight(&self, request_id: &str) -> Option<InFlight> {
         let mut slot = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_some_and(|f| f.request_id == request_id) { slot.take() } else { None }
+        if slot.as_ref().is_some_and(|f| f.request_id == request_id) {
+            slot.take()
+        } else {
+            None
+        }
     }
 
     fn take_any_inflight(&self) -> Option<InFlight> {
-        self.inflight.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     pub fn is_dead(&self) -> bool {
@@ -135,8 +142,11 @@ impl Pool {
         events: broadcast::Sender<GatewayEvent>,
     ) -> Arc<Pool> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let function_arn =
-            format!("arn:aws:lambda:{}:{}:function:{name}", crate::engine::REGION, crate::engine::ACCOUNT_ID);
+        let function_arn = format!(
+            "arn:aws:lambda:{}:{}:function:{name}",
+            crate::engine::REGION,
+            crate::engine::ACCOUNT_ID
+        );
         Arc::new(Pool {
             name,
             spec,
@@ -174,7 +184,10 @@ impl Pool {
     }
 
     pub fn log(&self, line: String) {
-        let _ = self.events.send(GatewayEvent::FunctionLog { function: self.name.clone(), line });
+        let _ = self.events.send(GatewayEvent::FunctionLog {
+            function: self.name.clone(),
+            line,
+        });
     }
 
     /// Queues one invocation and waits for its result.
@@ -182,12 +195,25 @@ impl Pool {
         let request_id = uuid::Uuid::new_v4().to_string();
         let (reply, rx) = oneshot::channel();
         self.state().pending += 1;
-        if self.tx.send(Job { request_id, payload, reply }).is_err() {
+        if self
+            .tx
+            .send(Job {
+                request_id,
+                payload,
+                reply,
+            })
+            .is_err()
+        {
             self.state().pending -= 1;
-            return Err(InvokeError::Failed(format!("function {} is shutting down", self.name)));
+            return Err(InvokeError::Failed(format!(
+                "function {} is shutting down",
+                self.name
+            )));
         }
         self.ensure_workers();
-        rx.await.map_err(|_| InvokeError::Failed(format!("function {} dropped the invocation", self.name)))
+        rx.await.map_err(|_| {
+            InvokeError::Failed(format!("function {} dropped the invocation", self.name))
+        })
     }
 
     /// Starts workers while queued work exceeds idle and starting workers, within the
@@ -212,7 +238,10 @@ impl Pool {
                     st.spawning -= 1;
                 }
                 self.log(format!("cannot start a worker: {e}"));
-                let payload = error_payload("Runtime.InvalidEntrypoint", &format!("cannot start the runtime: {e}"));
+                let payload = error_payload(
+                    "Runtime.InvalidEntrypoint",
+                    &format!("cannot start the runtime: {e}"),
+                );
                 self.fail_one_queued(payload);
             }
         }
@@ -220,7 +249,9 @@ impl Pool {
 
     /// Answers the oldest queued job with an error payload (a worker could not serve it).
     fn fail_one_queued(&self, payload: Bytes) {
-        let Ok(mut rx) = self.rx.try_lock() else { return };
+        let Ok(mut rx) = self.rx.try_lock() else {
+            return;
+        };
         while let Ok(job) = rx.try_recv() {
             self.state().pending -= 1;
             if job.reply.is_closed() {
@@ -254,7 +285,10 @@ impl Pool {
             cmd.env(k, v);
         }
         cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string());
-        cmd.env("AWS_LAMBDA_LOG_STREAM_NAME", format!("gwtui/[$LATEST]worker-{id}"));
+        cmd.env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            format!("gwtui/[$LATEST]worker-{id}"),
+        );
         let mut child = cmd.spawn()?;
         let (kill, kill_rx) = watch::channel(false);
         let worker = Arc::new(Worker {
@@ -274,7 +308,10 @@ impl Pool {
         }
         self.log(format!(
             "worker {id} started (pid {}, runtime API {addr})",
-            worker.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
+            worker
+                .pid
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into())
         ));
         if let Some(out) = child.stdout.take() {
             tokio::spawn(forward_lines(out, self.events.clone(), self.name.clone()));
@@ -282,7 +319,12 @@ impl Pool {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(forward_lines(err, self.events.clone(), self.name.clone()));
         }
-        tokio::spawn(super::runtime_api::serve(listener, Arc::downgrade(self), worker.clone(), kill_rx.clone()));
+        tokio::spawn(super::runtime_api::serve(
+            listener,
+            Arc::downgrade(self),
+            worker.clone(),
+            kill_rx.clone(),
+        ));
         tokio::spawn(monitor(child, Arc::downgrade(self), worker, kill_rx));
         Ok(())
     }
@@ -359,12 +401,28 @@ impl Pool {
     }
 
     /// A worker answered an invocation (`/response` or `/error`).
-    pub fn finish_invocation(&self, worker: &Worker, request_id: &str, payload: Bytes, function_error: Option<String>) -> bool {
-        let Some(inflight) = worker.take_inflight(request_id) else { return false };
+    pub fn finish_invocation(
+        &self,
+        worker: &Worker,
+        request_id: &str,
+        payload: Bytes,
+        function_error: Option<String>,
+    ) -> bool {
+        let Some(inflight) = worker.take_inflight(request_id) else {
+            return false;
+        };
         self.invocation_ended(worker);
         let elapsed = inflight.started.elapsed();
         let init = if inflight.cold {
-            format!(" Init Duration: {:.2} ms", worker.spawned.elapsed().saturating_sub(elapsed).as_secs_f64() * 1000.0)
+            format!(
+                " Init Duration: {:.2} ms",
+                worker
+                    .spawned
+                    .elapsed()
+                    .saturating_sub(elapsed)
+                    .as_secs_f64()
+                    * 1000.0
+            )
         } else {
             String::new()
         };
@@ -413,12 +471,19 @@ impl Pool {
             None => "unknown".into(),
         };
         self.log(format!("worker {} exited ({how})", worker.id));
-        let init_error = worker.init_error.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let init_error = worker
+            .init_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some(inflight) = worker.take_any_inflight() {
             self.crashes.fetch_add(1, Ordering::Relaxed);
             let payload = error_payload(
                 "Runtime.ExitError",
-                &format!("RequestId: {} Error: Runtime exited with error: {how}", inflight.request_id),
+                &format!(
+                    "RequestId: {} Error: Runtime exited with error: {how}",
+                    inflight.request_id
+                ),
             );
             let _ = inflight.reply.send(Invocation {
                 request_id: inflight.request_id,
@@ -469,7 +534,12 @@ pub fn error_payload(error_type: &str, message: &str) -> Bytes {
 }
 
 /// Waits for the process to exit, or kills it when told to; always reaps it.
-async fn monitor(mut child: Child, pool: Weak<Pool>, worker: Arc<Worker>, kill_rx: watch::Receiver<bool>) {
+async fn monitor(
+    mut child: Child,
+    pool: Weak<Pool>,
+    worker: Arc<Worker>,
+    kill_rx: watch::Receiver<bool>,
+) {
     let status = tokio::select! {
         s = child.wait() => s.ok(),
         _ = dead(kill_rx) => {
@@ -485,7 +555,10 @@ async fn monitor(mut child: Child, pool: Weak<Pool>, worker: Arc<Worker>, kill_r
             if let Some(inflight) = worker.take_any_inflight() {
                 let _ = inflight.reply.send(Invocation {
                     request_id: inflight.request_id,
-                    payload: error_payload("Runtime.ExitError", "Runtime exited: the function was removed"),
+                    payload: error_payload(
+                        "Runtime.ExitError",
+                        "Runtime exited: the function was removed",
+                    ),
                     function_error: Some("Unhandled".into()),
                     cold_start: inflight.cold,
                 });
@@ -495,9 +568,16 @@ async fn monitor(mut child: Child, pool: Weak<Pool>, worker: Arc<Worker>, kill_r
 }
 
 /// Forwards a worker's output, line by line, to the gateway's event stream.
-async fn forward_lines(stream: impl AsyncRead + Unpin, events: broadcast::Sender<GatewayEvent>, function: String) {
+async fn forward_lines(
+    stream: impl AsyncRead + Unpin,
+    events: broadcast::Sender<GatewayEvent>,
+    function: String,
+) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        let _ = events.send(GatewayEvent::FunctionLog { function: function.clone(), line });
+        let _ = events.send(GatewayEvent::FunctionLog {
+            function: function.clone(),
+            line,
+        });
     }
 }

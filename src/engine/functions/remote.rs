@@ -31,10 +31,17 @@ impl Remote {
             Some(q) => format!("{base}{path}?{q}"),
             None => format!("{base}{path}"),
         };
-        let parsed = reqwest::Url::parse(&url).map_err(|e| InvokeError::Failed(format!("invalid endpoint {url}: {e}")))?;
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| InvokeError::Failed(format!("invalid endpoint {url}: {e}")))?;
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("x-amz-invocation-type", HeaderValue::from_static("RequestResponse"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            "x-amz-invocation-type",
+            HeaderValue::from_static("RequestResponse"),
+        );
         if let Some(sign) = &self.sign {
             let host = match parsed.port() {
                 Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
@@ -42,12 +49,18 @@ impl Remote {
             };
             let now = time::OffsetDateTime::now_utc();
             let amz_date = now
-                .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+                .format(time::macros::format_description!(
+                    "[year][month][day]T[hour][minute][second]Z"
+                ))
                 .map_err(|e| InvokeError::Failed(e.to_string()))?;
-            let header = |v: &str| HeaderValue::from_str(v).map_err(|e| InvokeError::Failed(e.to_string()));
+            let header =
+                |v: &str| HeaderValue::from_str(v).map_err(|e| InvokeError::Failed(e.to_string()));
             headers.insert(http::header::HOST, header(&host)?);
             headers.insert("x-amz-date", header(&amz_date)?);
-            headers.insert("x-amz-content-sha256", header(&sigv4::hex_sha256(&payload))?);
+            headers.insert(
+                "x-amz-content-sha256",
+                header(&sigv4::hex_sha256(&payload))?,
+            );
             let mut signed = vec!["content-type", "host", "x-amz-content-sha256", "x-amz-date"];
             if let Some(token) = &sign.session_token {
                 headers.insert("x-amz-security-token", header(token)?);
@@ -62,8 +75,15 @@ impl Remote {
                 body: &payload,
             };
             let region = sign.region.as_deref().unwrap_or(crate::engine::REGION);
-            let auth = sigv4::sign(&parts, &sign.access_key_id, &sign.secret_access_key, region, "lambda", &signed)
-                .map_err(|e| InvokeError::Failed(format!("cannot sign the Invoke request: {e}")))?;
+            let auth = sigv4::sign(
+                &parts,
+                &sign.access_key_id,
+                &sign.secret_access_key,
+                region,
+                "lambda",
+                &signed,
+            )
+            .map_err(|e| InvokeError::Failed(format!("cannot sign the Invoke request: {e}")))?;
             headers.insert(http::header::AUTHORIZATION, header(&auth)?);
         }
         let response = client
@@ -95,6 +115,11 @@ impl Remote {
                 String::from_utf8_lossy(&body[..body.len().min(512)])
             )));
         }
-        Ok(Invocation { request_id, payload: body, function_error, cold_start: false })
+        Ok(Invocation {
+            request_id,
+            payload: body,
+            function_error,
+            cold_start: false,
+        })
     }
 }

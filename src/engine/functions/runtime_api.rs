@@ -21,7 +21,12 @@ pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 const PREFIX: &str = "/2018-06-01/runtime/";
 
 /// Serves the worker's Runtime API until the worker dies.
-pub(crate) async fn serve(listener: TcpListener, pool: Weak<Pool>, worker: Arc<Worker>, kill: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    pool: Weak<Pool>,
+    worker: Arc<Worker>,
+    kill: watch::Receiver<bool>,
+) {
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -42,7 +47,8 @@ pub(crate) async fn serve(listener: TcpListener, pool: Weak<Pool>, worker: Arc<W
                 let kill = kill.clone();
                 async move { Ok::<_, Infallible>(handle(req, pool, worker, kill).await) }
             });
-            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
             // A dead worker's connections are dropped with it (its handlers stop too).
             tokio::select! {
                 _ = conn => {}
@@ -55,7 +61,10 @@ pub(crate) async fn serve(listener: TcpListener, pool: Weak<Pool>, worker: Arc<W
 fn reply(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -66,11 +75,17 @@ async fn handle(
     kill: watch::Receiver<bool>,
 ) -> Response<Full<Bytes>> {
     let Some(pool) = pool.upgrade() else {
-        return reply(StatusCode::GONE, r#"{"errorMessage":"function removed","errorType":"Runtime.Gone"}"#);
+        return reply(
+            StatusCode::GONE,
+            r#"{"errorMessage":"function removed","errorType":"Runtime.Gone"}"#,
+        );
     };
     let path = req.uri().path().to_string();
     let Some(rest) = path.strip_prefix(PREFIX) else {
-        return reply(StatusCode::NOT_FOUND, r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#);
+        return reply(
+            StatusCode::NOT_FOUND,
+            r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#,
+        );
     };
     let method = req.method().clone();
     match (method, rest) {
@@ -82,8 +97,14 @@ async fn handle(
             reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
         }
         (http::Method::POST, rest) => {
-            let Some((id, kind)) = rest.strip_prefix("invocation/").and_then(|r| r.rsplit_once('/')) else {
-                return reply(StatusCode::NOT_FOUND, r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#);
+            let Some((id, kind)) = rest
+                .strip_prefix("invocation/")
+                .and_then(|r| r.rsplit_once('/'))
+            else {
+                return reply(
+                    StatusCode::NOT_FOUND,
+                    r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#,
+                );
             };
             let id = id.to_string();
             let error_type = req
@@ -115,26 +136,48 @@ async fn handle(
                     }
                     Some("Unhandled".to_string())
                 }
-                _ => return reply(StatusCode::NOT_FOUND, r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#),
+                _ => {
+                    return reply(
+                        StatusCode::NOT_FOUND,
+                        r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#,
+                    );
+                }
             };
             if pool.finish_invocation(&worker, &id, body, function_error) {
                 reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
             } else {
-                reply(StatusCode::BAD_REQUEST, r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
+                reply(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
+                )
             }
         }
-        _ => reply(StatusCode::NOT_FOUND, r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            r#"{"errorMessage":"unknown path","errorType":"NotFound"}"#,
+        ),
     }
 }
 
 async fn read_body(req: Request<Incoming>) -> Option<Bytes> {
-    Limited::new(req.into_body(), MAX_PAYLOAD_BYTES).collect().await.ok().map(|c| c.to_bytes())
+    Limited::new(req.into_body(), MAX_PAYLOAD_BYTES)
+        .collect()
+        .await
+        .ok()
+        .map(|c| c.to_bytes())
 }
 
 /// The long poll: the next queued invocation for this function.
-async fn next(pool: Arc<Pool>, worker: Arc<Worker>, kill: watch::Receiver<bool>) -> Response<Full<Bytes>> {
+async fn next(
+    pool: Arc<Pool>,
+    worker: Arc<Worker>,
+    kill: watch::Receiver<bool>,
+) -> Response<Full<Bytes>> {
     if worker.is_dead() {
-        return reply(StatusCode::GONE, r#"{"errorMessage":"worker stopped","errorType":"Runtime.Gone"}"#);
+        return reply(
+            StatusCode::GONE,
+            r#"{"errorMessage":"worker stopped","errorType":"Runtime.Gone"}"#,
+        );
     }
     let job = loop {
         let mut rx = tokio::select! {
@@ -159,12 +202,25 @@ async fn next(pool: Arc<Pool>, worker: Arc<Worker>, kill: watch::Receiver<bool>)
     let payload = job.payload.clone();
     let deadline = pool.start_invocation(&worker, job);
     let mut r = Response::new(Full::new(payload));
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     let headers = [
         ("lambda-runtime-aws-request-id", request_id.clone()),
         ("lambda-runtime-deadline-ms", deadline.to_string()),
-        ("lambda-runtime-invoked-function-arn", pool.function_arn.clone()),
-        ("lambda-runtime-trace-id", format!("Root=1-{:08x}-{};Sampled=0", deadline / 1000, &request_id.replace('-', "")[..24])),
+        (
+            "lambda-runtime-invoked-function-arn",
+            pool.function_arn.clone(),
+        ),
+        (
+            "lambda-runtime-trace-id",
+            format!(
+                "Root=1-{:08x}-{};Sampled=0",
+                deadline / 1000,
+                &request_id.replace('-', "")[..24]
+            ),
+        ),
     ];
     for (name, value) in headers {
         if let Ok(v) = http::HeaderValue::from_str(&value) {

@@ -23,11 +23,17 @@ use crate::engine::pipeline::RequestContext;
 
 /// The function a Lambda integration (or authorizer) URI names, after stage-variable
 /// substitution. An unusable target is API Gateway's 500 `Internal server error`.
-pub fn target(uri: Option<&str>, ctx: &RequestContext<'_>) -> Result<(String, Option<String>), GatewayError> {
-    let uri = uri.ok_or_else(|| GatewayError::Configuration { reason: "Invalid Lambda function ARN: no URI".into() })?;
+pub fn target(
+    uri: Option<&str>,
+    ctx: &RequestContext<'_>,
+) -> Result<(String, Option<String>), GatewayError> {
+    let uri = uri.ok_or_else(|| GatewayError::Configuration {
+        reason: "Invalid Lambda function ARN: no URI".into(),
+    })?;
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
-    parse_function_uri(&uri)
-        .ok_or_else(|| GatewayError::Configuration { reason: format!("Invalid Lambda function ARN in integration URI {uri}") })
+    parse_function_uri(&uri).ok_or_else(|| GatewayError::Configuration {
+        reason: format!("Invalid Lambda function ARN in integration URI {uri}"),
+    })
 }
 
 /// `content-type` → `Content-Type`.
@@ -49,7 +55,12 @@ pub fn title_case(name: &str) -> String {
 /// (`type/subtype`, `type/*` or `*/*`).
 pub fn is_binary(binary_media_types: &[String], content_type: Option<&str>) -> bool {
     let Some(ct) = content_type else { return false };
-    let ct = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let ct = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if ct.is_empty() {
         return false;
     }
@@ -101,14 +112,22 @@ pub fn proxy_event(ctx: &RequestContext<'_>) -> Value {
     };
     let path_parameters = match &ctx.route {
         Some(r) if !r.path_params.is_empty() => Value::Object(
-            r.path_params.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect(),
+            r.path_params
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+                .collect(),
         ),
         _ => Value::Null,
     };
     let stage_variables = if ctx.stage_variables.is_empty() {
         Value::Null
     } else {
-        Value::Object(ctx.stage_variables.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+        Value::Object(
+            ctx.stage_variables
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
     };
     let binary = ctx
         .deployment
@@ -117,19 +136,44 @@ pub fn proxy_event(ctx: &RequestContext<'_>) -> Value {
     let (body, is_base64) = if req.body.is_empty() {
         (Value::Null, false)
     } else if binary {
-        (Value::String(base64::engine::general_purpose::STANDARD.encode(&req.body)), true)
+        (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&req.body)),
+            true,
+        )
     } else {
-        (Value::String(String::from_utf8_lossy(&req.body).into_owned()), false)
+        (
+            Value::String(String::from_utf8_lossy(&req.body).into_owned()),
+            false,
+        )
     };
 
     let mut event = Map::new();
-    event.insert("resource".into(), method.map(|m| Value::String(m.resource_path.to_string())).unwrap_or(Value::Null));
+    event.insert(
+        "resource".into(),
+        method
+            .map(|m| Value::String(m.resource_path.to_string()))
+            .unwrap_or(Value::Null),
+    );
     event.insert("path".into(), Value::String(req.path.clone()));
-    event.insert("httpMethod".into(), Value::String(req.method.as_str().to_string()));
-    event.insert("headers".into(), if headers.is_empty() { Value::Null } else { Value::Object(headers) });
+    event.insert(
+        "httpMethod".into(),
+        Value::String(req.method.as_str().to_string()),
+    );
+    event.insert(
+        "headers".into(),
+        if headers.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(headers)
+        },
+    );
     event.insert(
         "multiValueHeaders".into(),
-        if multi_headers.is_empty() { Value::Null } else { Value::Object(multi_headers) },
+        if multi_headers.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(multi_headers)
+        },
     );
     event.insert("queryStringParameters".into(), query);
     event.insert("multiValueQueryStringParameters".into(), multi_query);
@@ -142,7 +186,9 @@ pub fn proxy_event(ctx: &RequestContext<'_>) -> Value {
 }
 
 fn opt(v: &Option<String>) -> Value {
-    v.as_ref().map(|s| Value::String(s.clone())).unwrap_or(Value::Null)
+    v.as_ref()
+        .map(|s| Value::String(s.clone()))
+        .unwrap_or(Value::Null)
 }
 
 /// `requestContext` (= the `$context` map) of the proxy event and the REQUEST authorizer input.
@@ -169,35 +215,60 @@ pub fn request_context(ctx: &RequestContext<'_>) -> Value {
     identity.insert("userArn".into(), opt(&id.user_arn));
 
     let mut rc = Map::new();
-    rc.insert("accountId".into(), Value::String(crate::engine::ACCOUNT_ID.into()));
+    rc.insert(
+        "accountId".into(),
+        Value::String(crate::engine::ACCOUNT_ID.into()),
+    );
     rc.insert("apiId".into(), Value::String(ctx.req.api_id.clone()));
     if let Some(auth) = &ctx.authorizer {
         rc.insert("authorizer".into(), auth.to_event_value());
     }
     rc.insert(
         "deploymentId".into(),
-        ctx.deployment.as_ref().map(|d| Value::String(d.deployment_id.to_string())).unwrap_or(Value::Null),
+        ctx.deployment
+            .as_ref()
+            .map(|d| Value::String(d.deployment_id.to_string()))
+            .unwrap_or(Value::Null),
     );
     rc.insert("domainName".into(), opt(&host));
     rc.insert(
         "domainPrefix".into(),
-        host.as_deref().and_then(|h| h.split('.').next()).map(|p| Value::String(p.to_string())).unwrap_or(Value::Null),
+        host.as_deref()
+            .and_then(|h| h.split('.').next())
+            .map(|p| Value::String(p.to_string()))
+            .unwrap_or(Value::Null),
     );
-    rc.insert("extendedRequestId".into(), Value::String(ctx.extended_request_id.clone()));
-    rc.insert("httpMethod".into(), Value::String(ctx.req.method.as_str().to_string()));
+    rc.insert(
+        "extendedRequestId".into(),
+        Value::String(ctx.extended_request_id.clone()),
+    );
+    rc.insert(
+        "httpMethod".into(),
+        Value::String(ctx.req.method.as_str().to_string()),
+    );
     rc.insert("identity".into(), Value::Object(identity));
     rc.insert("path".into(), Value::String(ctx.req.context_path.clone()));
     rc.insert("protocol".into(), Value::String("HTTP/1.1".into()));
     rc.insert("requestId".into(), Value::String(ctx.request_id.clone()));
-    rc.insert("requestTime".into(), Value::String(ctx.request_time.clone()));
-    rc.insert("requestTimeEpoch".into(), Value::from(ctx.request_time_epoch));
+    rc.insert(
+        "requestTime".into(),
+        Value::String(ctx.request_time.clone()),
+    );
+    rc.insert(
+        "requestTimeEpoch".into(),
+        Value::from(ctx.request_time_epoch),
+    );
     rc.insert(
         "resourceId".into(),
-        method.map(|m| Value::String(m.resource_id.to_string())).unwrap_or(Value::Null),
+        method
+            .map(|m| Value::String(m.resource_id.to_string()))
+            .unwrap_or(Value::Null),
     );
     rc.insert(
         "resourcePath".into(),
-        method.map(|m| Value::String(m.resource_path.to_string())).unwrap_or(Value::Null),
+        method
+            .map(|m| Value::String(m.resource_path.to_string()))
+            .unwrap_or(Value::Null),
     );
     rc.insert("stage".into(), Value::String(ctx.req.stage.clone()));
     Value::Object(rc)
@@ -214,7 +285,11 @@ pub async fn call(
     timeout: Duration,
 ) -> Result<RawResponse, GatewayError> {
     let started = Instant::now();
-    let outcome = tokio::time::timeout(timeout, gw.inner.functions.invoke(function, qualifier, payload)).await;
+    let outcome = tokio::time::timeout(
+        timeout,
+        gw.inner.functions.invoke(function, qualifier, payload),
+    )
+    .await;
     ctx.integration_latency = Some(started.elapsed());
     let invocation = match outcome {
         Err(_) => return Err(GatewayError::IntegrationTimeout),
@@ -224,7 +299,9 @@ pub async fn call(
             });
         }
         Ok(Err(InvokeError::Failed(reason))) => {
-            return Err(GatewayError::Configuration { reason: format!("Lambda invocation failed: {reason}") });
+            return Err(GatewayError::Configuration {
+                reason: format!("Lambda invocation failed: {reason}"),
+            });
         }
         Ok(Ok(inv)) => inv,
     };
@@ -235,19 +312,36 @@ pub async fn call(
                 reason: format!(
                     "Lambda function error ({}): {}",
                     invocation.function_error.as_deref().unwrap_or("Unhandled"),
-                    String::from_utf8_lossy(&invocation.payload[..invocation.payload.len().min(1024)])
+                    String::from_utf8_lossy(
+                        &invocation.payload[..invocation.payload.len().min(1024)]
+                    )
                 ),
             });
         }
-        let binary_types = ctx.deployment.as_ref().map(|d| d.binary_media_types.clone()).unwrap_or_default();
-        let accept = ctx.header("accept").and_then(|a| a.split(',').next()).map(str::to_string);
+        let binary_types = ctx
+            .deployment
+            .as_ref()
+            .map(|d| d.binary_media_types.clone())
+            .unwrap_or_default();
+        let accept = ctx
+            .header("accept")
+            .and_then(|a| a.split(',').next())
+            .map(str::to_string);
         let accept_binary = is_binary(&binary_types, accept.as_deref());
         let (status, headers, body) = parse_proxy_response(&invocation.payload, accept_binary)?;
         ctx.integration_status = Some(status);
-        return Ok(RawResponse { status: Some(status), headers, body, proxy: true });
+        return Ok(RawResponse {
+            status: Some(status),
+            headers,
+            body,
+            proxy: true,
+        });
     }
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let selection = match &invocation.function_error {
         Some(kind) => {
             if let Ok(v) = HeaderValue::from_str(kind) {
@@ -258,7 +352,12 @@ pub async fn call(
         None => String::new(),
     };
     ctx.integration_selection = Some(selection);
-    Ok(RawResponse { status: Some(200), headers, body: invocation.payload, proxy: false })
+    Ok(RawResponse {
+        status: Some(200),
+        headers,
+        body: invocation.payload,
+        proxy: false,
+    })
 }
 
 /// The `errorMessage` of a Lambda error payload (the selection string for non-proxy Lambda
@@ -286,21 +385,36 @@ fn header_text(v: &Value) -> Option<String> {
 
 /// Validates a proxy response (execution.md §10.2) into status, headers and body. Any
 /// deviation is a 502 with the reason for the execution log.
-pub fn parse_proxy_response(payload: &[u8], accept_binary: bool) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
-    let malformed = |why: &str| GatewayError::LambdaProxyError { reason: format!("Malformed Lambda proxy response: {why}") };
-    let value: Value = serde_json::from_slice(payload).map_err(|_| malformed("the payload is not JSON"))?;
+pub fn parse_proxy_response(
+    payload: &[u8],
+    accept_binary: bool,
+) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
+    let malformed = |why: &str| GatewayError::LambdaProxyError {
+        reason: format!("Malformed Lambda proxy response: {why}"),
+    };
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|_| malformed("the payload is not JSON"))?;
     let Value::Object(map) = value else {
         return Err(malformed("the payload is not a JSON object"));
     };
     for key in map.keys() {
-        if !matches!(key.as_str(), "statusCode" | "headers" | "multiValueHeaders" | "body" | "isBase64Encoded") {
+        if !matches!(
+            key.as_str(),
+            "statusCode" | "headers" | "multiValueHeaders" | "body" | "isBase64Encoded"
+        ) {
             return Err(malformed(&format!("unexpected field {key:?}")));
         }
     }
     let status = match map.get("statusCode") {
         None | Some(Value::Null) => 200,
-        Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()).ok_or_else(|| malformed("statusCode"))?,
-        Some(Value::String(s)) => s.trim().parse::<u16>().map_err(|_| malformed("statusCode is not a number"))?,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or_else(|| malformed("statusCode"))?,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u16>()
+            .map_err(|_| malformed("statusCode is not a number"))?,
         Some(_) => return Err(malformed("statusCode")),
     };
     if !(100..=599).contains(&status) {
@@ -310,7 +424,10 @@ pub fn parse_proxy_response(payload: &[u8], accept_binary: bool) -> Result<(u16,
     let mut merged: Vec<(String, Vec<String>)> = Vec::new();
     let mut push = |name: &str, value: String| {
         let lower = name.to_ascii_lowercase();
-        match merged.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
+        match merged
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&lower))
+        {
             Some((_, values)) => values.push(value),
             None => merged.push((name.to_string(), vec![value])),
         }
@@ -322,7 +439,11 @@ pub fn parse_proxy_response(payload: &[u8], accept_binary: bool) -> Result<(u16,
                 match values {
                     Value::Array(list) => {
                         for v in list {
-                            push(name, header_text(v).ok_or_else(|| malformed("multiValueHeaders value"))?);
+                            push(
+                                name,
+                                header_text(v)
+                                    .ok_or_else(|| malformed("multiValueHeaders value"))?,
+                            );
                         }
                     }
                     Value::Null => {}
@@ -339,7 +460,10 @@ pub fn parse_proxy_response(payload: &[u8], accept_binary: bool) -> Result<(u16,
                 if v.is_null() {
                     continue;
                 }
-                push(name, header_text(v).ok_or_else(|| malformed("headers value"))?);
+                push(
+                    name,
+                    header_text(v).ok_or_else(|| malformed("headers value"))?,
+                );
             }
         }
         Some(_) => return Err(malformed("headers is not an object")),
@@ -354,25 +478,37 @@ pub fn parse_proxy_response(payload: &[u8], accept_binary: bool) -> Result<(u16,
         Some(Value::String(s)) if is_base64 && accept_binary => Bytes::from(
             base64::engine::general_purpose::STANDARD
                 .decode(s.as_bytes())
-                .map_err(|_| GatewayError::Configuration { reason: "Unable to base64 decode the body".into() })?,
+                .map_err(|_| GatewayError::Configuration {
+                    reason: "Unable to base64 decode the body".into(),
+                })?,
         ),
         Some(Value::String(s)) => Bytes::from(s.clone()),
         Some(_) => return Err(malformed("body is not a string")),
     };
     let mut headers = HeaderMap::new();
     for (name, values) in merged {
-        let hn = HeaderName::from_bytes(name.as_bytes()).map_err(|_| malformed(&format!("invalid header name {name:?}")))?;
+        let hn = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| malformed(&format!("invalid header name {name:?}")))?;
         if hn == http::header::SET_COOKIE {
             for v in values {
-                headers.append(hn.clone(), HeaderValue::from_str(&v).map_err(|_| malformed("invalid header value"))?);
+                headers.append(
+                    hn.clone(),
+                    HeaderValue::from_str(&v).map_err(|_| malformed("invalid header value"))?,
+                );
             }
         } else {
             let joined = values.join(", ");
-            headers.insert(hn, HeaderValue::from_str(&joined).map_err(|_| malformed("invalid header value"))?);
+            headers.insert(
+                hn,
+                HeaderValue::from_str(&joined).map_err(|_| malformed("invalid header value"))?,
+            );
         }
     }
     if !headers.contains_key(http::header::CONTENT_TYPE) {
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     Ok((status, headers, body))
 }
@@ -390,7 +526,10 @@ mod tests {
         assert_eq!(parse(r#"{"statusCode":200}"#).map(|r| r.0), Ok(200));
         assert_eq!(parse(r#"{"headers":{"a":"b"}}"#).map(|r| r.0), Ok(200));
         assert_eq!(parse(r#"{"statusCode":"201"}"#).map(|r| r.0), Ok(201));
-        assert_eq!(parse(r#"{"statusCode":200,"headers":null}"#).map(|r| r.0), Ok(200));
+        assert_eq!(
+            parse(r#"{"statusCode":200,"headers":null}"#).map(|r| r.0),
+            Ok(200)
+        );
         let (_, h, _) = parse(r#"{"headers":{"x":true}}"#).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(h["x"], "true");
         let (_, h, _) = parse(
@@ -410,12 +549,17 @@ mod tests {
             r#"{"isBase64Encoded":"yes"}"#,
             r#"{"headers":[1]}"#,
         ] {
-            assert!(matches!(parse(bad), Err(GatewayError::LambdaProxyError { .. })), "{bad}");
+            assert!(
+                matches!(parse(bad), Err(GatewayError::LambdaProxyError { .. })),
+                "{bad}"
+            );
         }
         // base64 body decoded only when the client accepts a binary type.
-        let r = parse_proxy_response(br#"{"body":"aGk=","isBase64Encoded":true}"#, true).unwrap_or_else(|e| panic!("{e:?}"));
+        let r = parse_proxy_response(br#"{"body":"aGk=","isBase64Encoded":true}"#, true)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(&r.2[..], b"hi");
-        let r = parse(r#"{"body":"aGk=","isBase64Encoded":true}"#).unwrap_or_else(|e| panic!("{e:?}"));
+        let r =
+            parse(r#"{"body":"aGk=","isBase64Encoded":true}"#).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(&r.2[..], b"aGk=");
     }
 
@@ -423,7 +567,10 @@ mod tests {
     fn header_names_are_title_cased_and_binary_types_match() {
         assert_eq!(title_case("content-type"), "Content-Type");
         assert_eq!(title_case("x-custom-header"), "X-Custom-Header");
-        let types = vec!["image/*".to_string(), "application/octet-stream".to_string()];
+        let types = vec![
+            "image/*".to_string(),
+            "application/octet-stream".to_string(),
+        ];
         assert!(is_binary(&types, Some("image/png")));
         assert!(is_binary(&types, Some("application/octet-stream; q=1")));
         assert!(!is_binary(&types, Some("text/plain")));

@@ -30,7 +30,11 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
     let source_ip = Some(ctx.req.source_ip);
 
     if let Some(p) = &policy {
-        let anonymous = PolicyRequest { method_arn: &method_arn, source_ip, principal_arn: None };
+        let anonymous = PolicyRequest {
+            method_arn: &method_arn,
+            source_ip,
+            principal_arn: None,
+        };
         if p.evaluate(&anonymous) == Decision::Deny {
             return Err(resource_denied("anonymous", &method_arn, true));
         }
@@ -40,16 +44,29 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
         AuthorizationType::None => {}
         AuthorizationType::AwsIam => iam::authenticate(gw, ctx)?,
         AuthorizationType::Custom | AuthorizationType::CognitoUserPools => {
-            let deployment = ctx.deployment.clone().ok_or(GatewayError::AuthorizerConfiguration)?;
+            let deployment = ctx
+                .deployment
+                .clone()
+                .ok_or(GatewayError::AuthorizerConfiguration)?;
             let authorizer = authorizer_id
                 .as_deref()
-                .and_then(|id| deployment.definition.authorizers.iter().find(|a| a.id == id))
+                .and_then(|id| {
+                    deployment
+                        .definition
+                        .authorizers
+                        .iter()
+                        .find(|a| a.id == id)
+                })
                 .ok_or(GatewayError::AuthorizerConfiguration)?;
             match authorizer.authorizer_type {
-                AuthorizerType::CognitoUserPools => jwt::authorize(gw, ctx, authorizer, &scopes).await?,
+                AuthorizerType::CognitoUserPools => {
+                    jwt::authorize(gw, ctx, authorizer, &scopes).await?
+                }
                 AuthorizerType::Token | AuthorizerType::Request => {
-                    let from_authorizer = deployment.definition.rest_api.api_key_source == ApiKeySource::Authorizer;
-                    lambda_authorizer::authorize(gw, ctx, authorizer, &method_arn, from_authorizer).await?
+                    let from_authorizer =
+                        deployment.definition.rest_api.api_key_source == ApiKeySource::Authorizer;
+                    lambda_authorizer::authorize(gw, ctx, authorizer, &method_arn, from_authorizer)
+                        .await?
                 }
             }
         }
@@ -57,7 +74,11 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
 
     let Some(p) = policy else { return Ok(()) };
     let caller = ctx.identity.user_arn.clone();
-    let request = PolicyRequest { method_arn: &method_arn, source_ip, principal_arn: caller.as_deref() };
+    let request = PolicyRequest {
+        method_arn: &method_arn,
+        source_ip,
+        principal_arn: caller.as_deref(),
+    };
     let who = caller.as_deref().unwrap_or("anonymous");
     match p.evaluate(&request) {
         Decision::Deny => Err(resource_denied(who, &method_arn, true)),
@@ -65,7 +86,9 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
         Decision::Silent => match auth_type {
             // An authorizer's (or IAM's) Allow stands when the resource policy is silent.
             AuthorizationType::AwsIam | AuthorizationType::Custom => Ok(()),
-            AuthorizationType::None | AuthorizationType::CognitoUserPools => Err(resource_denied(who, &method_arn, false)),
+            AuthorizationType::None | AuthorizationType::CognitoUserPools => {
+                Err(resource_denied(who, &method_arn, false))
+            }
         },
     }
 }
@@ -77,7 +100,11 @@ fn resource_denied(who: &str, method_arn: &str, explicit: bool) -> GatewayError 
         message: format!(
             "User: {who} is not authorized to perform: execute-api:Invoke on resource: {}{}",
             security::masked_arn(method_arn),
-            if explicit { " with an explicit deny" } else { "" }
+            if explicit {
+                " with an explicit deny"
+            } else {
+                ""
+            }
         ),
     }
 }

@@ -44,7 +44,8 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Res
     let payload_binary = binary::is_binary(types, raw.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
     let accept = first_accept(ctx);
     let accept_binary = binary::is_binary(types, accept.as_deref());
-    let handling = selected.content_handling.or(integration.content_handling);
+    // The integration's contentHandling converts the request; the response has its own.
+    let handling = selected.content_handling;
 
     let context = if selected.reads_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
     let stage_variables = ctx.stage_variables.clone();

@@ -17,10 +17,15 @@ fn to_gateway_error(e: SigV4Error) -> GatewayError {
     match e {
         SigV4Error::Missing => GatewayError::MissingAuthenticationToken,
         SigV4Error::Expired { .. } | SigV4Error::NotYetCurrent { .. } => {
-            GatewayError::ExpiredToken { message: e.to_string() }
+            GatewayError::ExpiredToken {
+                message: e.to_string(),
+            }
         }
         SigV4Error::Incomplete(_) | SigV4Error::UnknownAccessKey | SigV4Error::Mismatch => {
-            GatewayError::InvalidSignature { message: e.to_string(), error_type: e.error_type() }
+            GatewayError::InvalidSignature {
+                message: e.to_string(),
+                error_type: e.error_type(),
+            }
         }
     }
 }
@@ -29,18 +34,30 @@ fn to_gateway_error(e: SigV4Error) -> GatewayError {
 pub fn authenticate(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
     let credentials = gw.inner.security.iam_credentials();
     let presigned = ctx.req.headers.get(http::header::AUTHORIZATION).is_none()
-        && ctx.req.query.as_deref().is_some_and(|q| q.contains("X-Amz-Signature="));
+        && ctx
+            .req
+            .query
+            .as_deref()
+            .is_some_and(|q| q.contains("X-Amz-Signature="));
     if ctx.req.headers.get(http::header::AUTHORIZATION).is_none() && !presigned {
         return Err(GatewayError::MissingAuthenticationToken);
     }
-    let secret_for = |key: &str| credentials.get(key).map(|c: &IamCredential| c.secret_access_key.clone());
+    let secret_for = |key: &str| {
+        credentials
+            .get(key)
+            .map(|c: &IamCredential| c.secret_access_key.clone())
+    };
     let now = time::OffsetDateTime::now_utc();
     let host_style = ctx.req.context_path.clone();
     let path_style = format!(
         "/restapis/{}/{}/_user_request_{}",
         ctx.req.api_id,
         ctx.req.stage,
-        if ctx.req.path == "/" && !ctx.req.context_path.ends_with('/') { "" } else { ctx.req.path.as_str() }
+        if ctx.req.path == "/" && !ctx.req.context_path.ends_with('/') {
+            ""
+        } else {
+            ctx.req.path.as_str()
+        }
     );
     let mut result = Err(SigV4Error::Mismatch);
     for path in [host_style.as_str(), path_style.as_str()] {
@@ -52,7 +69,11 @@ pub fn authenticate(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Ga
             authority: None,
             body: &ctx.req.body,
         };
-        result = if presigned { sigv4::verify_presigned(&parts, secret_for, now) } else { sigv4::verify(&parts, secret_for, now) };
+        result = if presigned {
+            sigv4::verify_presigned(&parts, secret_for, now)
+        } else {
+            sigv4::verify(&parts, secret_for, now)
+        };
         if !matches!(result, Err(SigV4Error::Mismatch)) {
             break;
         }
@@ -65,7 +86,9 @@ pub fn authenticate(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Ga
         });
     }
     let credential = credentials.get(&auth.access_key_id);
-    let user = credential.and_then(|c| c.user.clone()).unwrap_or_else(|| auth.access_key_id.clone());
+    let user = credential
+        .and_then(|c| c.user.clone())
+        .unwrap_or_else(|| auth.access_key_id.clone());
     let account = crate::engine::ACCOUNT_ID;
     ctx.identity.access_key = Some(auth.access_key_id.clone());
     ctx.identity.account_id = Some(account.to_string());

@@ -39,7 +39,15 @@ impl JwksRegistry {
     pub fn set(&self, sources: Vec<(String, JwksSource)>) {
         let map = sources
             .into_iter()
-            .map(|(k, source)| (k, Arc::new(Provider { source, cached: Mutex::new(None) })))
+            .map(|(k, source)| {
+                (
+                    k,
+                    Arc::new(Provider {
+                        source,
+                        cached: Mutex::new(None),
+                    }),
+                )
+            })
             .collect();
         *self.providers.write().unwrap_or_else(|p| p.into_inner()) = map;
     }
@@ -60,31 +68,50 @@ fn pool_id(arn: &str) -> Option<&str> {
 
 fn default_issuer(arn: &str) -> Option<String> {
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty())?;
-    Some(format!("https://cognito-idp.{region}.amazonaws.com/{}", pool_id(arn)?))
+    Some(format!(
+        "https://cognito-idp.{region}.amazonaws.com/{}",
+        pool_id(arn)?
+    ))
 }
 
 impl Provider {
     async fn keys(&self, http: &reqwest::Client, force: bool) -> Result<Arc<JwkSet>, String> {
-        if let Some((at, set)) = self.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some((at, set)) = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             let fresh = at.elapsed() < if force { JWKS_REFRESH_MIN } else { JWKS_TTL };
             if fresh {
                 return Ok(set.clone());
             }
         }
         let text = if let Some(file) = &self.source.file {
-            tokio::fs::read_to_string(file).await.map_err(|e| format!("cannot read JWKS {}: {e}", file.display()))?
+            tokio::fs::read_to_string(file)
+                .await
+                .map_err(|e| format!("cannot read JWKS {}: {e}", file.display()))?
         } else if let Some(url) = &self.source.url {
-            let response = http.get(url).send().await.map_err(|e| format!("cannot fetch JWKS {url}: {e}"))?;
+            let response = http
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| format!("cannot fetch JWKS {url}: {e}"))?;
             if !response.status().is_success() {
                 return Err(format!("JWKS {url} answered {}", response.status()));
             }
-            response.text().await.map_err(|e| format!("cannot read JWKS {url}: {e}"))?
+            response
+                .text()
+                .await
+                .map_err(|e| format!("cannot read JWKS {url}: {e}"))?
         } else {
             return Err("the JWKS source names neither a file nor a url".into());
         };
-        let set: JwkSet = serde_json::from_str(&text).map_err(|e| format!("malformed JWKS: {e}"))?;
+        let set: JwkSet =
+            serde_json::from_str(&text).map_err(|e| format!("malformed JWKS: {e}"))?;
         let set = Arc::new(set);
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), set.clone()));
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), set.clone()));
         Ok(set)
     }
 }
@@ -96,27 +123,55 @@ pub async fn authorize(
     authorizer: &Authorizer,
     scopes: &[String],
 ) -> Result<(), GatewayError> {
-    let source = authorizer.identity_source.as_deref().unwrap_or("method.request.header.Authorization");
-    let header = source.trim().strip_prefix("method.request.header.").unwrap_or("Authorization").to_ascii_lowercase();
-    let raw = ctx.header(&header).filter(|t| !t.is_empty()).ok_or(GatewayError::Unauthorized)?;
-    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim().to_string();
-    let claims = verify(gw, authorizer, &token, scopes).await.map_err(|_| GatewayError::Unauthorized)?;
+    let source = authorizer
+        .identity_source
+        .as_deref()
+        .unwrap_or("method.request.header.Authorization");
+    let header = source
+        .trim()
+        .strip_prefix("method.request.header.")
+        .unwrap_or("Authorization")
+        .to_ascii_lowercase();
+    let raw = ctx
+        .header(&header)
+        .filter(|t| !t.is_empty())
+        .ok_or(GatewayError::Unauthorized)?;
+    let token = raw
+        .strip_prefix("Bearer ")
+        .unwrap_or(raw)
+        .trim()
+        .to_string();
+    let claims = verify(gw, authorizer, &token, scopes)
+        .await
+        .map_err(|_| GatewayError::Unauthorized)?;
     let token_scopes = claims
         .get("scope")
         .and_then(Value::as_str)
         .map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>());
     ctx.authorizer = Some(AuthorizerContext {
-        principal_id: claims.get("sub").and_then(Value::as_str).map(str::to_string),
+        principal_id: claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         context: Vec::new(),
         claims: Some(claims),
-        scopes: if scopes.is_empty() { None } else { token_scopes },
+        scopes: if scopes.is_empty() {
+            None
+        } else {
+            token_scopes
+        },
         integration_latency_ms: None,
     });
     Ok(())
 }
 
 /// The token's claims when it verifies against one of the authorizer's providers.
-pub async fn verify(gw: &Gateway, authorizer: &Authorizer, token: &str, scopes: &[String]) -> Result<Map<String, Value>, String> {
+pub async fn verify(
+    gw: &Gateway,
+    authorizer: &Authorizer,
+    token: &str,
+    scopes: &[String],
+) -> Result<Map<String, Value>, String> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
     if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
         return Err(format!("algorithm {:?} is not accepted", header.alg));
@@ -124,7 +179,9 @@ pub async fn verify(gw: &Gateway, authorizer: &Authorizer, token: &str, scopes: 
     let kid = header.kid.clone().ok_or("the token has no kid")?;
     let mut last_error = "no provider ARN of the authorizer has a [jwks] entry".to_string();
     for arn in &authorizer.provider_a_r_ns {
-        let Some(provider) = gw.inner.security.jwks.provider(arn) else { continue };
+        let Some(provider) = gw.inner.security.jwks.provider(arn) else {
+            continue;
+        };
         let mut set = provider.keys(&gw.inner.http, false).await?;
         if set.find(&kid).is_none() {
             set = provider.keys(&gw.inner.http, true).await?;
@@ -139,11 +196,18 @@ pub async fn verify(gw: &Gateway, authorizer: &Authorizer, token: &str, scopes: 
         validation.validate_aud = false;
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iss"]);
-        let issuer = provider.source.issuer.clone().or_else(|| default_issuer(arn)).ok_or("no issuer configured")?;
+        let issuer = provider
+            .source
+            .issuer
+            .clone()
+            .or_else(|| default_issuer(arn))
+            .ok_or("no issuer configured")?;
         validation.set_issuer(&[issuer.as_str()]);
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| format!("token rejected: {e}"))?;
-        check_use(&data.claims, authorizer, &provider.source, scopes, |expr| gw.inner.security.regex(expr))?;
+        check_use(&data.claims, authorizer, &provider.source, scopes, |expr| {
+            gw.inner.security.regex(expr)
+        })?;
         return Ok(data.claims);
     }
     Err(last_error)
@@ -166,10 +230,16 @@ fn check_use(
             Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         };
-        if !source.audience.is_empty() && !aud.iter().any(|a| source.audience.iter().any(|x| x == a)) {
+        if !source.audience.is_empty()
+            && !aud.iter().any(|a| source.audience.iter().any(|x| x == a))
+        {
             return Err("aud does not match".into());
         }
-        if let Some(expr) = authorizer.identity_validation_expression.as_deref().filter(|e| !e.is_empty()) {
+        if let Some(expr) = authorizer
+            .identity_validation_expression
+            .as_deref()
+            .filter(|e| !e.is_empty())
+        {
             let re = regex(expr).ok_or("invalid identityValidationExpression")?;
             if !aud.iter().any(|a| re.is_match(a)) {
                 return Err("aud does not match the identity validation expression".into());
@@ -179,12 +249,21 @@ fn check_use(
         if token_use != Some("access") {
             return Err("an access token is required".into());
         }
-        let client = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
+        let client = claims
+            .get("client_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !source.audience.is_empty() && !source.audience.iter().any(|a| a == client) {
             return Err("client_id does not match".into());
         }
-        let granted = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
-        if !granted.split_whitespace().any(|g| scopes.iter().any(|s| s == g)) {
+        let granted = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !granted
+            .split_whitespace()
+            .any(|g| scopes.iter().any(|s| s == g))
+        {
             return Err("no required scope".into());
         }
     }

@@ -23,7 +23,8 @@ pub const MAX_TTL_SECONDS: i64 = 3600;
 /// How long an authorizer function may take.
 pub const AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(29);
 
-pub const DENY_EXPLICIT: &str = "User is not authorized to access this resource with an explicit deny";
+pub const DENY_EXPLICIT: &str =
+    "User is not authorized to access this resource with an explicit deny";
 pub const DENY_NOT_COVERED: &str = "User is not authorized to access this resource";
 
 /// A parsed authorizer output (cacheable; re-evaluated per method ARN).
@@ -36,7 +37,10 @@ pub struct AuthorizerOutput {
 }
 
 pub fn ttl(authorizer: &Authorizer) -> Duration {
-    let secs = authorizer.authorizer_result_ttl_in_seconds.unwrap_or(DEFAULT_TTL_SECONDS).clamp(0, MAX_TTL_SECONDS);
+    let secs = authorizer
+        .authorizer_result_ttl_in_seconds
+        .unwrap_or(DEFAULT_TTL_SECONDS)
+        .clamp(0, MAX_TTL_SECONDS);
     Duration::from_secs(secs as u64)
 }
 
@@ -45,7 +49,12 @@ pub fn ttl(authorizer: &Authorizer) -> Duration {
 fn source_value(ctx: &RequestContext<'_>, source: &str) -> Option<String> {
     let source = source.trim();
     if let Some(h) = source.strip_prefix("method.request.header.") {
-        return ctx.req.headers.get(h.to_ascii_lowercase().as_str()).and_then(|v| v.to_str().ok()).map(str::to_string);
+        return ctx
+            .req
+            .headers
+            .get(h.to_ascii_lowercase().as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
     }
     if let Some(q) = source.strip_prefix("method.request.querystring.") {
         return ctx.query_param(q).map(str::to_string);
@@ -71,10 +80,23 @@ pub async fn authorize(
     let ttl = ttl(authorizer);
     let (identity, input) = match authorizer.authorizer_type {
         AuthorizerType::Token => {
-            let source = authorizer.identity_source.as_deref().unwrap_or("method.request.header.Authorization");
-            let token = source_value(ctx, source).filter(|t| !t.is_empty()).ok_or(GatewayError::Unauthorized)?;
-            if let Some(expr) = authorizer.identity_validation_expression.as_deref().filter(|e| !e.is_empty()) {
-                let re = gw.inner.security.regex(expr).ok_or(GatewayError::AuthorizerConfiguration)?;
+            let source = authorizer
+                .identity_source
+                .as_deref()
+                .unwrap_or("method.request.header.Authorization");
+            let token = source_value(ctx, source)
+                .filter(|t| !t.is_empty())
+                .ok_or(GatewayError::Unauthorized)?;
+            if let Some(expr) = authorizer
+                .identity_validation_expression
+                .as_deref()
+                .filter(|e| !e.is_empty())
+            {
+                let re = gw
+                    .inner
+                    .security
+                    .regex(expr)
+                    .ok_or(GatewayError::AuthorizerConfiguration)?;
                 if !re.is_match(&token) {
                     return Err(GatewayError::Unauthorized);
                 }
@@ -84,7 +106,13 @@ pub async fn authorize(
         }
         AuthorizerType::Request => {
             let mut values = Vec::new();
-            for source in authorizer.identity_source.as_deref().unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()) {
+            for source in authorizer
+                .identity_source
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+            {
                 match source_value(ctx, source).filter(|v| !v.is_empty()) {
                     Some(v) => values.push(v),
                     None if !ttl.is_zero() => return Err(GatewayError::Unauthorized),
@@ -97,12 +125,20 @@ pub async fn authorize(
     };
 
     let key = AuthCacheKey {
-        api_id: ctx.deployment.as_ref().map(|d| d.api_id.clone()).unwrap_or_else(|| Arc::from(ctx.req.api_id.as_str())),
+        api_id: ctx
+            .deployment
+            .as_ref()
+            .map(|d| d.api_id.clone())
+            .unwrap_or_else(|| Arc::from(ctx.req.api_id.as_str())),
         stage: ctx.req.stage.clone(),
         authorizer_id: authorizer.id.clone(),
         identity,
     };
-    let cached = if ttl.is_zero() { None } else { gw.inner.security.authorizer_cache.get(&key) };
+    let cached = if ttl.is_zero() {
+        None
+    } else {
+        gw.inner.security.authorizer_cache.get(&key)
+    };
     let (output, latency_ms) = match cached {
         Some(hit) => (hit.output.clone(), 0),
         None => {
@@ -110,17 +146,35 @@ pub async fn authorize(
             let output = Arc::new(invoke(gw, ctx, authorizer, input).await?);
             let latency = started.elapsed().as_millis() as u64;
             if !ttl.is_zero() {
-                gw.inner.security.authorizer_cache.insert(key, Arc::new(CachedAuthorization { output: output.clone(), ttl }));
+                gw.inner.security.authorizer_cache.insert(
+                    key,
+                    Arc::new(CachedAuthorization {
+                        output: output.clone(),
+                        ttl,
+                    }),
+                );
             }
             (output, latency)
         }
     };
 
-    let request = PolicyRequest { method_arn, source_ip: ctx.req.source_ip.into(), principal_arn: None };
+    let request = PolicyRequest {
+        method_arn,
+        source_ip: ctx.req.source_ip.into(),
+        principal_arn: None,
+    };
     match output.policy.evaluate(&request) {
         Decision::Allow => {}
-        Decision::Deny => return Err(GatewayError::AccessDenied { message: DENY_EXPLICIT.into() }),
-        Decision::Silent => return Err(GatewayError::AccessDenied { message: DENY_NOT_COVERED.into() }),
+        Decision::Deny => {
+            return Err(GatewayError::AccessDenied {
+                message: DENY_EXPLICIT.into(),
+            });
+        }
+        Decision::Silent => {
+            return Err(GatewayError::AccessDenied {
+                message: DENY_NOT_COVERED.into(),
+            });
+        }
     }
     if api_key_from_authorizer && let Some(k) = &output.usage_identifier_key {
         ctx.identity.api_key = Some(k.clone());
@@ -158,10 +212,18 @@ async fn invoke(
     authorizer: &Authorizer,
     input: Value,
 ) -> Result<AuthorizerOutput, GatewayError> {
-    let uri = authorizer.authorizer_uri.as_deref().ok_or(GatewayError::AuthorizerConfiguration)?;
+    let uri = authorizer
+        .authorizer_uri
+        .as_deref()
+        .ok_or(GatewayError::AuthorizerConfiguration)?;
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
-    let (function, qualifier) = parse_function_uri(&uri).ok_or(GatewayError::AuthorizerConfiguration)?;
-    let call = gw.inner.functions.invoke(&function, qualifier.as_deref(), Bytes::from(input.to_string()));
+    let (function, qualifier) =
+        parse_function_uri(&uri).ok_or(GatewayError::AuthorizerConfiguration)?;
+    let call = gw.inner.functions.invoke(
+        &function,
+        qualifier.as_deref(),
+        Bytes::from(input.to_string()),
+    );
     let invocation = match tokio::time::timeout(AUTHORIZER_TIMEOUT, call).await {
         Ok(Ok(inv)) => inv,
         Ok(Err(_)) | Err(_) => return Err(GatewayError::AuthorizerConfiguration),
@@ -205,8 +267,16 @@ pub fn parse_output(payload: &[u8]) -> Option<AuthorizerOutput> {
         }
         Some(_) => return None,
     }
-    let usage_identifier_key = value.get("usageIdentifierKey").and_then(Value::as_str).map(str::to_string);
-    Some(AuthorizerOutput { principal_id, policy, context, usage_identifier_key })
+    let usage_identifier_key = value
+        .get("usageIdentifierKey")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some(AuthorizerOutput {
+        principal_id,
+        policy,
+        context,
+        usage_identifier_key,
+    })
 }
 
 #[cfg(test)]
@@ -218,10 +288,22 @@ mod tests {
         let ok = br#"{"principalId":"user|a1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"s":"v","n":1,"b":true},"usageIdentifierKey":"k1"}"#;
         let out = parse_output(ok).unwrap_or_else(|| panic!("valid output"));
         assert_eq!(out.principal_id.as_deref(), Some("user|a1"));
-        assert_eq!(out.context, vec![("s".into(), "v".into()), ("n".into(), "1".into()), ("b".into(), "true".into())]);
+        assert_eq!(
+            out.context,
+            vec![
+                ("s".into(), "v".into()),
+                ("n".into(), "1".into()),
+                ("b".into(), "true".into())
+            ]
+        );
         assert_eq!(out.usage_identifier_key.as_deref(), Some("k1"));
         assert!(parse_output(br#"{"principalId":"x"}"#).is_none());
         assert!(parse_output(br#"{"statusCode":200,"body":"hi"}"#).is_none());
-        assert!(parse_output(br#"{"principalId":"x","policyDocument":{"Statement":[]},"context":{"o":{"a":1}}}"#).is_none());
+        assert!(
+            parse_output(
+                br#"{"principalId":"x","policyDocument":{"Statement":[]},"context":{"o":{"a":1}}}"#
+            )
+            .is_none()
+        );
     }
 }

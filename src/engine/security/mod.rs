@@ -57,7 +57,10 @@ impl AuthorizerContext {
         }) {
             return self.claims.as_ref()?.get(claim).map(scalar_text);
         }
-        self.context.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.context
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
 
     /// `$context.authorizer` for templates: every value a string (claims under `claims`).
@@ -72,7 +75,12 @@ impl AuthorizerContext {
         if let Some(claims) = &self.claims {
             map.insert(
                 "claims".into(),
-                Value::Object(claims.iter().map(|(k, v)| (k.clone(), Value::String(scalar_text(v)))).collect()),
+                Value::Object(
+                    claims
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
+                        .collect(),
+                ),
             );
         }
         Value::Object(map)
@@ -84,7 +92,12 @@ impl AuthorizerContext {
         if let Some(claims) = &self.claims {
             map.insert(
                 "claims".into(),
-                Value::Object(claims.iter().map(|(k, v)| (k.clone(), Value::String(scalar_text(v)))).collect()),
+                Value::Object(
+                    claims
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
+                        .collect(),
+                ),
             );
             map.insert(
                 "scopes".into(),
@@ -98,7 +111,10 @@ impl AuthorizerContext {
         if let Some(p) = &self.principal_id {
             map.insert("principalId".into(), Value::String(p.clone()));
         }
-        map.insert("integrationLatency".into(), Value::from(self.integration_latency_ms.unwrap_or(0)));
+        map.insert(
+            "integrationLatency".into(),
+            Value::from(self.integration_latency_ms.unwrap_or(0)),
+        );
         for (k, v) in &self.context {
             map.insert(k.clone(), Value::String(v.clone()));
         }
@@ -151,10 +167,18 @@ pub struct CachedAuthorization {
 struct PerEntryTtl;
 
 impl moka::Expiry<AuthCacheKey, Arc<CachedAuthorization>> for PerEntryTtl {
-    fn expire_after_create(&self, _key: &AuthCacheKey, value: &Arc<CachedAuthorization>, _now: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _key: &AuthCacheKey,
+        value: &Arc<CachedAuthorization>,
+        _now: Instant,
+    ) -> Option<Duration> {
         Some(value.ttl)
     }
 }
+
+/// (API id, deployment id).
+type DeploymentKey = (Arc<str>, Arc<str>);
 
 /// The security layer's shared state.
 pub struct Security {
@@ -162,7 +186,7 @@ pub struct Security {
     iam: RwLock<Arc<HashMap<String, IamCredential>>>,
     pub(crate) jwks: jwt::JwksRegistry,
     /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
-    policies: RwLock<HashMap<(Arc<str>, Arc<str>), Option<Arc<Policy>>>>,
+    policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
 }
 
@@ -184,7 +208,10 @@ impl Default for Security {
 
 impl Security {
     pub fn set_iam_credentials(&self, credentials: Vec<IamCredential>) {
-        let map = credentials.into_iter().map(|c| (c.access_key_id.clone(), c)).collect();
+        let map = credentials
+            .into_iter()
+            .map(|c| (c.access_key_id.clone(), c))
+            .collect();
         *self.iam.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
     }
 
@@ -206,28 +233,50 @@ impl Security {
     pub fn resource_policy(&self, ctx: &RequestContext<'_>) -> Option<Arc<Policy>> {
         let deployment = ctx.deployment.as_ref()?;
         let key = (deployment.api_id.clone(), deployment.deployment_id.clone());
-        if let Some(p) = self.policies.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(p) = self
+            .policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return p.clone();
         }
-        let parsed = deployment.definition.rest_api.policy.as_deref().filter(|p| !p.trim().is_empty()).map(|text| {
-            let doc: Result<Value, _> = serde_json::from_str(text);
-            let policy = doc
-                .map_err(|e| e.to_string())
-                .and_then(|d| Policy::parse(&d, Some(&deployment.api_id)))
-                .unwrap_or_else(|_| Policy::deny_all());
-            Arc::new(policy)
-        });
-        self.policies.write().unwrap_or_else(|p| p.into_inner()).insert(key, parsed.clone());
+        let parsed = deployment
+            .definition
+            .rest_api
+            .policy
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|text| {
+                let doc: Result<Value, _> = serde_json::from_str(text);
+                let policy = doc
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| Policy::parse(&d, Some(&deployment.api_id)))
+                    .unwrap_or_else(|_| Policy::deny_all());
+                Arc::new(policy)
+            });
+        self.policies
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, parsed.clone());
         parsed
     }
 
     /// A compiled whole-match regex for an identity validation expression (`None`: invalid).
     pub fn regex(&self, expr: &str) -> Option<Arc<Regex>> {
-        if let Some(r) = self.regexes.read().unwrap_or_else(|p| p.into_inner()).get(expr) {
+        if let Some(r) = self
+            .regexes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(expr)
+        {
             return r.clone();
         }
         let compiled = Regex::new(&format!("^(?:{expr})$")).ok().map(Arc::new);
-        self.regexes.write().unwrap_or_else(|p| p.into_inner()).insert(expr.to_string(), compiled.clone());
+        self.regexes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(expr.to_string(), compiled.clone());
         compiled
     }
 }

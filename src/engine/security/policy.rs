@@ -33,8 +33,16 @@ enum Principal {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Condition {
-    IpAddress { negate: bool, cidrs: Vec<Cidr> },
-    String { op: StringOp, negate: bool, key: String, values: Vec<String> },
+    IpAddress {
+        negate: bool,
+        cidrs: Vec<Cidr>,
+    },
+    String {
+        op: StringOp,
+        negate: bool,
+        key: String,
+        values: Vec<String>,
+    },
     /// An operator this evaluator does not know: never satisfied for Allow, always for Deny
     /// (fails closed).
     Unknown,
@@ -99,11 +107,19 @@ impl Cidr {
         };
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
                 (u32::from(net) & mask) == (u32::from(ip) & mask)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
                 (u128::from(net) & mask) == (u128::from(ip) & mask)
             }
             _ => false,
@@ -142,7 +158,10 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(list)) => list.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -196,7 +215,10 @@ impl Policy {
                 (None, Some(r)) => (strings(Some(r)), true),
                 (None, None) => return Err("every statement needs Resource or NotResource".into()),
             };
-            let resources = resources.iter().map(|r| expand_resource(r, api_id)).collect();
+            let resources = resources
+                .iter()
+                .map(|r| expand_resource(r, api_id))
+                .collect();
             let mut conditions = Vec::new();
             if let Some(Value::Object(ops)) = s.get("Condition") {
                 for (op, body) in ops {
@@ -206,7 +228,15 @@ impl Policy {
                     }
                 }
             }
-            statements.push(Statement { effect, principal, actions, not_actions, resources, not_resources, conditions });
+            statements.push(Statement {
+                effect,
+                principal,
+                actions,
+                not_actions,
+                resources,
+                not_resources,
+                conditions,
+            });
         }
         Ok(Policy { statements })
     }
@@ -237,14 +267,21 @@ impl Policy {
                 Effect::Allow => allowed = true,
             }
         }
-        if allowed { Decision::Allow } else { Decision::Silent }
+        if allowed {
+            Decision::Allow
+        } else {
+            Decision::Silent
+        }
     }
 }
 
 fn parse_condition(op: &str, key: &str, values: Vec<String>) -> Condition {
     if op == "IpAddress" || op == "NotIpAddress" {
         let cidrs = values.iter().filter_map(|v| Cidr::parse(v)).collect();
-        return Condition::IpAddress { negate: op == "NotIpAddress", cidrs };
+        return Condition::IpAddress {
+            negate: op == "NotIpAddress",
+            cidrs,
+        };
     }
     let string_op = match op {
         "StringEquals" | "StringNotEquals" => StringOp::Equals,
@@ -252,7 +289,12 @@ fn parse_condition(op: &str, key: &str, values: Vec<String>) -> Condition {
         "StringLike" | "StringNotLike" => StringOp::Like,
         _ => return Condition::Unknown,
     };
-    Condition::String { op: string_op, negate: op.contains("Not"), key: key.to_ascii_lowercase(), values }
+    Condition::String {
+        op: string_op,
+        negate: op.contains("Not"),
+        key: key.to_ascii_lowercase(),
+        values,
+    }
 }
 
 impl Statement {
@@ -271,11 +313,17 @@ impl Statement {
         if !principal_ok {
             return false;
         }
-        let action_match = self.actions.iter().any(|a| wildcard_match(&a.to_ascii_lowercase(), "execute-api:invoke"));
+        let action_match = self
+            .actions
+            .iter()
+            .any(|a| wildcard_match(&a.to_ascii_lowercase(), "execute-api:invoke"));
         if action_match == self.not_actions {
             return false;
         }
-        let resource_match = self.resources.iter().any(|r| wildcard_match(r, req.method_arn));
+        let resource_match = self
+            .resources
+            .iter()
+            .any(|r| wildcard_match(r, req.method_arn));
         if resource_match == self.not_resources {
             return false;
         }
@@ -290,11 +338,18 @@ impl Condition {
                 Some(ip) => cidrs.iter().any(|c| c.contains(ip)) != *negate,
                 None => *negate,
             },
-            Condition::String { op, negate, key, values } => {
+            Condition::String {
+                op,
+                negate,
+                key,
+                values,
+            } => {
                 let actual: Option<String> = match key.as_str() {
                     "aws:sourceip" => req.source_ip.map(|ip| ip.to_string()),
                     "aws:userid" | "aws:principalarn" => req.principal_arn.map(str::to_string),
-                    "aws:principalaccount" => req.principal_arn.map(|_| crate::engine::ACCOUNT_ID.to_string()),
+                    "aws:principalaccount" => req
+                        .principal_arn
+                        .map(|_| crate::engine::ACCOUNT_ID.to_string()),
                     _ => None,
                 };
                 match actual {
@@ -322,16 +377,32 @@ mod tests {
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets/5";
 
     fn req(ip: &str) -> PolicyRequest<'static> {
-        PolicyRequest { method_arn: ARN, source_ip: ip.parse().ok(), principal_arn: None }
+        PolicyRequest {
+            method_arn: ARN,
+            source_ip: ip.parse().ok(),
+            principal_arn: None,
+        }
     }
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("arn:aws:execute-api:*:*:abc123/prod/*/*", ARN));
+        assert!(wildcard_match(
+            "arn:aws:execute-api:*:*:abc123/prod/*/*",
+            ARN
+        ));
         assert!(wildcard_match("*", ARN));
-        assert!(wildcard_match("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets/?", ARN));
-        assert!(!wildcard_match("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/*", ARN));
-        assert!(!wildcard_match("arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*", ARN));
+        assert!(wildcard_match(
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets/?",
+            ARN
+        ));
+        assert!(!wildcard_match(
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/*",
+            ARN
+        ));
+        assert!(!wildcard_match(
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*",
+            ARN
+        ));
     }
 
     #[test]
@@ -365,7 +436,10 @@ mod tests {
             {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ["arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets/*"]}]});
         let p = Policy::parse(&doc, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.evaluate(&req("127.0.0.1")), Decision::Allow);
-        let other = PolicyRequest { method_arn: "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/DELETE/pets/5", ..req("127.0.0.1") };
+        let other = PolicyRequest {
+            method_arn: "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/DELETE/pets/5",
+            ..req("127.0.0.1")
+        };
         assert_eq!(p.evaluate(&other), Decision::Silent);
     }
 }

@@ -8,7 +8,6 @@ use super::{Call, Reply, empty, ok, unknown};
 use crate::engine::functions::FunctionConfig;
 use crate::model::AdminError;
 
-
 fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json::Value {
     let mut v = serde_json::json!({ "name": name, "function": config });
     if let Some(stats) = call.gw.function_stats(name) {
@@ -33,13 +32,21 @@ pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
                 _ => return Err(AdminError::bad_request("name (a string) is required")),
             };
             let config: FunctionConfig = serde_json::from_value(serde_json::Value::Object(raw))
-                .map_err(|e| AdminError::bad_request(format!("Could not parse request body into json: {e}")))?;
-            call.gw.register_function(&call.actor, &name, config.clone()).await?;
+                .map_err(|e| {
+                    AdminError::bad_request(format!("Could not parse request body into json: {e}"))
+                })?;
+            call.gw
+                .register_function(&call.actor, &name, config.clone())
+                .await?;
             ok(StatusCode::CREATED, &describe(call, &name, &config))
         }
         [] if m == Method::GET => {
-            let items: Vec<serde_json::Value> =
-                call.gw.list_functions().iter().map(|(n, c)| describe(call, n, c)).collect();
+            let items: Vec<serde_json::Value> = call
+                .gw
+                .list_functions()
+                .iter()
+                .map(|(n, c)| describe(call, n, c))
+                .collect();
             call.page(items)
         }
         [name] if m == Method::GET => {
