@@ -30,7 +30,7 @@ use super::msg::{ApiSummary, LogLine, Msg, UsageData};
 use super::theme::Theme;
 use super::view::ViewKind;
 
-pub use editor::EditorState;
+pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
 
 /// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.
 pub type ParseCheck = fn(&str) -> Option<(usize, usize, String)>;
@@ -224,6 +224,9 @@ pub struct App {
     pub diff_pair: Option<(String, String)>,
     pub tree: RefCell<TreeState<String>>,
     pub editor: Option<EditorState>,
+    /// Sample requests edited in the template editor, by (API, resource, method), kept
+    /// while the console runs.
+    pub samples: HashMap<(String, String, String), String>,
     pub canary: CanaryUi,
     pub dash: DashUi,
     pub metrics: MetricsSnapshot,
@@ -268,6 +271,7 @@ impl App {
             diff_pair: None,
             tree: RefCell::new(TreeState::default()),
             editor: None,
+            samples: HashMap::new(),
             canary: CanaryUi {
                 pending: None,
                 step: 1,
@@ -298,10 +302,7 @@ impl App {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Mouse(m) => self.on_mouse(m),
-            Msg::Paste(text) => {
-                self.on_paste(&text);
-                Vec::new()
-            }
+            Msg::Paste(text) => self.on_paste(&text),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 Vec::new()

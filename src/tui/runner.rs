@@ -344,10 +344,25 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             http_method,
             target,
             template,
-        } => Some(DataUpdate::TestRender(
-            b.render_template(rest_api_id, resource_id, http_method, target, template)
+            sample,
+            seq,
+        } => Some(DataUpdate::TestRender {
+            seq,
+            result: b
+                .render_template(
+                    rest_api_id,
+                    resource_id,
+                    http_method,
+                    target,
+                    template,
+                    sample,
+                )
                 .await,
-        )),
+        }),
+        Effect::RenderAfter { delay, seq } => {
+            tokio::time::sleep(delay).await;
+            Some(DataUpdate::RenderDue(seq))
+        }
         Effect::Import { path } => op(
             format!("import {path}"),
             b.import(path.clone()).await.map(|id| format!("API {id}")),
