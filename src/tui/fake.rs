@@ -95,7 +95,16 @@ pub fn sample_definition() -> ApiDefinition {
         created_date: SAMPLE_NOW - 86_400,
         ..Default::default()
     });
-    let root = def.rest_api.root_resource_id.clone();
+    // Fixed ids everywhere (the root resource and the default models get random ones),
+    // so that screens rendered from the sample are reproducible.
+    let root = "root00".to_string();
+    def.rest_api.root_resource_id = root.clone();
+    if let Some(r) = def.resources.first_mut() {
+        r.id = root.clone();
+    }
+    for (i, m) in def.models.iter_mut().enumerate() {
+        m.id = format!("model{i}");
+    }
     let pets = def
         .add_resource(&root, "pets", Some("pets01".into()))
         .unwrap_or_default();

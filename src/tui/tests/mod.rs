@@ -6,6 +6,7 @@ mod dangerous;
 mod render;
 mod robustness;
 mod runner_loop;
+mod snapshots;
 mod test_panel;
 
 use std::time::{Duration, Instant};
