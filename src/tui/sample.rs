@@ -147,36 +147,37 @@ impl SampleRequest {
     }
 }
 
-/// Pretty JSON with one top-level member per line and each member's value on one line:
-/// short enough to edit in a side panel.
+/// Lines longer than this are split, one member per line.
+const LINE: usize = 44;
+
+/// Pretty JSON that stays narrow enough for a side panel: one top-level member per line,
+/// each member's value on that line unless it is an object too long for it, which then gets
+/// one member per line.
 fn compact_pretty(doc: &serde_json::Value) -> String {
     let Some(obj) = doc.as_object() else {
         return doc.to_string();
     };
+    let key = |k: &str| serde_json::Value::String(k.to_string()).to_string();
     let mut out = String::from("{\n");
     let n = obj.len();
     for (i, (k, v)) in obj.iter().enumerate() {
-        let value = match v {
-            serde_json::Value::Object(m) if !m.is_empty() => {
+        let comma = if i + 1 < n { "," } else { "" };
+        let one_line = format!("  {}: {}{comma}", key(k), spaced(&v.to_string()));
+        match v {
+            serde_json::Value::Object(m) if one_line.chars().count() > LINE && !m.is_empty() => {
+                out.push_str(&format!("  {}: {{\n", key(k)));
                 let inner: Vec<String> = m
                     .iter()
-                    .map(|(k, v)| {
-                        format!(
-                            "{}: {}",
-                            serde_json::Value::String(k.clone()),
-                            spaced(&v.to_string())
-                        )
-                    })
+                    .map(|(k, v)| format!("    {}: {}", key(k), spaced(&v.to_string())))
                     .collect();
-                format!("{{{}}}", inner.join(", "))
+                out.push_str(&inner.join(",\n"));
+                out.push_str(&format!("\n  }}{comma}\n"));
             }
-            other => spaced(&other.to_string()),
-        };
-        let comma = if i + 1 < n { "," } else { "" };
-        out.push_str(&format!(
-            "  {}: {value}{comma}\n",
-            serde_json::Value::String(k.clone())
-        ));
+            _ => {
+                out.push_str(&one_line);
+                out.push('\n');
+            }
+        }
     }
     out.push('}');
     out
@@ -262,7 +263,10 @@ mod tests {
             content_type: "application/json".into(),
         };
         let text = SampleRequest::prefill(&m, "/pets/{petId}", &target, &vars);
-        assert_eq!(text.lines().count(), 7, "{text}");
+        assert!(
+            text.lines().all(|l| l.chars().count() <= LINE),
+            "narrow enough for a side panel\n{text}"
+        );
         let s = SampleRequest::parse(&text).unwrap_or_default();
         assert_eq!(s.path, vec![("petId".to_string(), "1".to_string())]);
         assert_eq!(

@@ -6,7 +6,8 @@ mod dangerous;
 mod render;
 mod robustness;
 mod runner_loop;
-mod snapshots;
+mod screens;
+pub(crate) mod snapshots;
 mod test_panel;
 
 use std::time::{Duration, Instant};
