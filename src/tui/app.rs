@@ -26,7 +26,7 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::keymap::Keymap;
 use super::metrics::MetricsSnapshot;
-use super::msg::{ApiSummary, LogLine, Msg, UsageData};
+use super::msg::{ApiSummary, DataUpdate, LogLine, Msg, UsageData};
 use super::theme::Theme;
 use super::view::ViewKind;
 
@@ -310,6 +310,18 @@ impl App {
             Msg::Tick(now) => self.on_tick(now),
             Msg::Action(action, args) => self.perform(action, args),
             Msg::Data(d) => self.on_data(d),
+        }
+    }
+
+    /// Whether a message can change what is on screen; the runner redraws only then. Log
+    /// lines show only in the logs view (with demo traffic on, they would otherwise redraw
+    /// every view at the frame rate); `Changed` only asks for reloads, whose results redraw;
+    /// a tick redraws only when it expires the flash line (the runner checks that).
+    pub fn shows(&self, msg: &Msg) -> bool {
+        match msg {
+            Msg::Data(DataUpdate::Logs(_)) => self.view() == ViewKind::Logs,
+            Msg::Data(DataUpdate::Changed) | Msg::Tick(_) => false,
+            _ => true,
         }
     }
 

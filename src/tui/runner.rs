@@ -172,13 +172,13 @@ fn handle(
     tx: &mpsc::UnboundedSender<Msg>,
     msg: Msg,
 ) -> bool {
-    let tick = matches!(msg, Msg::Tick(_));
+    let shows = app.shows(&msg);
     let had_flash = app.flash.is_some();
     for e in app.update(msg) {
         spawn_effect(backend, e, tx);
     }
     // A tick redraws only when it expired the flash line.
-    !tick || had_flash != app.flash.is_some()
+    shows || had_flash != app.flash.is_some()
 }
 
 fn spawn_effect(backend: &impl Backend, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
