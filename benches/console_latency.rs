@@ -82,7 +82,12 @@ impl Backend for Probe {
 fn line(i: u64) -> LogLine {
     LogLine {
         epoch_millis: SAMPLE_NOW * 1000 + i as i64,
-        level: if i.is_multiple_of(50) { "ERROR" } else { "ACCESS" }.into(),
+        level: if i.is_multiple_of(50) {
+            "ERROR"
+        } else {
+            "ACCESS"
+        }
+        .into(),
         rest_api_id: SAMPLE_API.into(),
         stage: "dev".into(),
         request_id: format!("{i:08x}-0000-4000-8000-000000000000"),
