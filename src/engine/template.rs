@@ -26,26 +26,43 @@ impl CompiledTemplate {
     }
 }
 
-/// Renders `source` as a request template against a sample request (the console's test
-/// panel); parse and render errors come back as messages with line and column.
-pub fn render_sample(source: &str) -> Result<String, String> {
-    let compiled = CompiledTemplate::compile(source)?;
-    let request = crate::mapping::RequestData {
-        body: r#"{"name": "Rex", "type": "dog", "price": 249.99, "tags": ["good", "boy"]}"#.into(),
-        path: vec![("petId".into(), "1".into())],
-        querystring: vec![("limit".into(), "10".into())],
-        headers: vec![("Content-Type".into(), "application/json".into()), ("User-Agent".into(), "gwtui-console".into())],
-    };
-    let context = serde_json::json!({
+/// The `$context` of a console test render: fixed, realistic defaults (no clock, no
+/// randomness) with the method's own identity filled in.
+pub fn sample_context(rest_api_id: &str, resource_id: &str, http_method: &str, resource_path: &str) -> serde_json::Value {
+    serde_json::json!({
+        "accountId": "123456789012",
+        "apiId": rest_api_id,
+        "domainName": format!("{rest_api_id}.execute-api.localhost"),
+        "domainPrefix": rest_api_id,
+        "extendedRequestId": "AbCdEfGhIjKlMnO=",
+        "httpMethod": http_method,
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": "gwtui-console"},
+        "path": format!("/test-invoke-stage{resource_path}"),
+        "protocol": "HTTP/1.1",
         "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-        "httpMethod": "POST",
-        "resourcePath": "/pets/{petId}",
-        "stage": "dev",
-        "identity": {"sourceIp": "127.0.0.1", "userAgent": "gwtui-console"}
-    });
-    let mut vars = indexmap::IndexMap::new();
-    vars.insert("backend".to_string(), "127.0.0.1:9000".to_string());
-    crate::mapping::render_request_template(compiled.template(), &request, &context, &vars)
-        .map(|r| r.body)
-        .map_err(|e| e.to_string())
+        "requestTime": "01/Jan/2026:00:00:00 +0000",
+        "requestTimeEpoch": 1_767_225_600_000i64,
+        "resourceId": resource_id,
+        "resourcePath": resource_path,
+        "stage": "test-invoke-stage"
+    })
+}
+
+/// Renders `source` against a sample (the console's test panel): as a request template
+/// (`$input` reads `request`), or as a response template (`$input` reads
+/// `response_body`, `$input.params()` still `request`). Parse and render errors come back
+/// as messages with line and column.
+pub fn render_sample(
+    source: &str,
+    response_body: Option<&str>,
+    request: &crate::mapping::RequestData,
+    context: &serde_json::Value,
+    stage_variables: &indexmap::IndexMap<String, String>,
+) -> Result<String, String> {
+    let compiled = CompiledTemplate::compile(source)?;
+    let rendered = match response_body {
+        None => crate::mapping::render_request_template(compiled.template(), request, context, stage_variables),
+        Some(body) => crate::mapping::render_response_template(compiled.template(), body, request, context, stage_variables),
+    };
+    rendered.map(|r| r.body).map_err(|e| e.to_string())
 }

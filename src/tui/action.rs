@@ -81,7 +81,7 @@ actions! {
     Search => "search", "search", dangerous = false, mutates = false;
     SearchNext => "search-next", "next match", dangerous = false, mutates = false;
     SearchPrev => "search-prev", "previous match", dangerous = false, mutates = false;
-    TestRender => "test", "test-render template", dangerous = false, mutates = false;
+    TestRender => "test", "render now", dangerous = false, mutates = false;
     Deploy => "deploy", "deploy STAGE", dangerous = false, mutates = true;
     VarAdd => "var-add", "add variable", dangerous = false, mutates = true;
     VarEdit => "var-edit", "edit variable", dangerous = false, mutates = true;

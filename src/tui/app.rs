@@ -26,11 +26,11 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::keymap::Keymap;
 use super::metrics::MetricsSnapshot;
-use super::msg::{ApiSummary, LogLine, Msg, UsageData};
+use super::msg::{ApiSummary, DataUpdate, LogLine, Msg, UsageData};
 use super::theme::Theme;
 use super::view::ViewKind;
 
-pub use editor::EditorState;
+pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
 
 /// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.
 pub type ParseCheck = fn(&str) -> Option<(usize, usize, String)>;
@@ -224,6 +224,9 @@ pub struct App {
     pub diff_pair: Option<(String, String)>,
     pub tree: RefCell<TreeState<String>>,
     pub editor: Option<EditorState>,
+    /// Sample requests edited in the template editor, by (API, resource, method), kept
+    /// while the console runs.
+    pub samples: HashMap<(String, String, String), String>,
     pub canary: CanaryUi,
     pub dash: DashUi,
     pub metrics: MetricsSnapshot,
@@ -268,6 +271,7 @@ impl App {
             diff_pair: None,
             tree: RefCell::new(TreeState::default()),
             editor: None,
+            samples: HashMap::new(),
             canary: CanaryUi {
                 pending: None,
                 step: 1,
@@ -298,10 +302,7 @@ impl App {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Mouse(m) => self.on_mouse(m),
-            Msg::Paste(text) => {
-                self.on_paste(&text);
-                Vec::new()
-            }
+            Msg::Paste(text) => self.on_paste(&text),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 Vec::new()
@@ -309,6 +310,18 @@ impl App {
             Msg::Tick(now) => self.on_tick(now),
             Msg::Action(action, args) => self.perform(action, args),
             Msg::Data(d) => self.on_data(d),
+        }
+    }
+
+    /// Whether a message can change what is on screen; the runner redraws only then. Log
+    /// lines show only in the logs view (with demo traffic on, they would otherwise redraw
+    /// every view at the frame rate); `Changed` only asks for reloads, whose results redraw;
+    /// a tick redraws only when it expires the flash line (the runner checks that).
+    pub fn shows(&self, msg: &Msg) -> bool {
+        match msg {
+            Msg::Data(DataUpdate::Logs(_)) => self.view() == ViewKind::Logs,
+            Msg::Data(DataUpdate::Changed) | Msg::Tick(_) => false,
+            _ => true,
         }
     }
 

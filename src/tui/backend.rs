@@ -12,6 +12,7 @@ use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage};
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
 use super::msg::{ApiSummary, DataUpdate, UsageData};
+use super::sample::SampleRequest;
 
 pub type BResult<T> = Result<T, String>;
 
@@ -99,7 +100,9 @@ pub trait Backend: Clone + Send + Sync + 'static {
         http_method: String,
         ops: Vec<PatchOperation>,
     ) -> impl Future<Output = BResult<()>> + Send;
-    /// Renders a template against a sample request (the editor's test panel).
+    /// Renders a template against a sample request (the editor's test panel): a request
+    /// template reads `sample` as the method request; a response template reads
+    /// `sample.body` as the integration response body. Errors name line and column.
     fn render_template(
         &self,
         rest_api_id: String,
@@ -107,6 +110,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
         http_method: String,
         target: TemplateTarget,
         template: String,
+        sample: SampleRequest,
     ) -> impl Future<Output = BResult<String>> + Send;
     /// Imports an OpenAPI/Swagger file; returns the API id.
     fn import(&self, path: String) -> impl Future<Output = BResult<String>> + Send;

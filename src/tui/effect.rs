@@ -2,6 +2,9 @@
 //! the [`Backend`](super::backend::Backend) in a spawned task and feeds the outcome back
 //! as a [`DataUpdate`](super::msg::DataUpdate).
 
+use std::time::Duration;
+
+use super::sample::SampleRequest;
 use crate::model::PatchOperation;
 
 /// Which mapping template of a method.
@@ -99,13 +102,22 @@ pub enum Effect {
         http_method: String,
         ops: Vec<PatchOperation>,
     },
-    /// Render a template against a sample request for the editor's test panel.
+    /// Render a template against a sample request for the editor's test panel; `seq`
+    /// comes back with the result so a stale render never replaces a newer one.
     RenderTemplate {
         rest_api_id: String,
         resource_id: String,
         http_method: String,
         target: TemplateTarget,
         template: String,
+        sample: SampleRequest,
+        seq: u64,
+    },
+    /// Wake the app after `delay` with `DataUpdate::RenderDue(seq)` (the test panel's
+    /// debounce: only the last edit's timer still matches when it fires).
+    RenderAfter {
+        delay: Duration,
+        seq: u64,
     },
     Import {
         path: String,

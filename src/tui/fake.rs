@@ -16,6 +16,7 @@ use super::backend::{BResult, Backend};
 use super::effect::TemplateTarget;
 use super::metrics::{Bucket, MetricSeries, MetricsSnapshot, Percentiles, SeriesKey, Variant};
 use super::msg::{ApiSummary, DataUpdate, KeyUsage, UsageData};
+use super::sample::SampleRequest;
 
 #[derive(Debug, Default)]
 pub struct FakeState {
@@ -94,7 +95,16 @@ pub fn sample_definition() -> ApiDefinition {
         created_date: SAMPLE_NOW - 86_400,
         ..Default::default()
     });
-    let root = def.rest_api.root_resource_id.clone();
+    // Fixed ids everywhere (the root resource and the default models get random ones),
+    // so that screens rendered from the sample are reproducible.
+    let root = "root00".to_string();
+    def.rest_api.root_resource_id = root.clone();
+    if let Some(r) = def.resources.first_mut() {
+        r.id = root.clone();
+    }
+    for (i, m) in def.models.iter_mut().enumerate() {
+        m.id = format!("model{i}");
+    }
     let pets = def
         .add_resource(&root, "pets", Some("pets01".into()))
         .unwrap_or_default();
@@ -672,15 +682,37 @@ impl Backend for FakeBackend {
 
     async fn render_template(
         &self,
-        _rest_api_id: String,
-        _resource_id: String,
-        _http_method: String,
-        _target: TemplateTarget,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
         template: String,
+        sample: SampleRequest,
     ) -> BResult<String> {
-        // The fake has no VTL engine: it echoes the template with `$input.json('$')`
-        // replaced by a sample body, enough to exercise the test panel.
-        Ok(template.replace("$input.json('$')", "{\"name\":\"rex\"}"))
+        // The mapping layer is pure; the fake renders with it like the engine does, with
+        // the sample's own context defaults.
+        let resource_path = self.with(|s| {
+            Ok(s.apis
+                .iter()
+                .find(|d| d.rest_api.id == rest_api_id)
+                .and_then(|d| d.resource(&resource_id))
+                .map(|r| r.path.clone())
+                .unwrap_or_else(|| "/".into()))
+        })?;
+        let context = crate::engine::template::sample_context(
+            &rest_api_id,
+            &resource_id,
+            &http_method,
+            &resource_path,
+        );
+        let (request, vars, response_body) = super::gateway::sample_parts(sample, &target);
+        crate::engine::template::render_sample(
+            &template,
+            response_body.as_deref(),
+            &request,
+            &context,
+            &vars,
+        )
     }
 
     async fn import(&self, path: String) -> BResult<String> {

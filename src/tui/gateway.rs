@@ -10,6 +10,9 @@ use super::backend::{BResult, Backend};
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
 use super::msg::{ApiSummary, DataUpdate, KeyUsage, LogLine, UsageData};
+use super::sample::SampleRequest;
+use crate::mapping::RequestData;
+use indexmap::IndexMap;
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
 use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
 use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage};
@@ -26,6 +29,21 @@ impl GatewayBackend {
     pub fn new(gw: Gateway, listener: SocketAddr, traffic: Arc<Traffic>) -> GatewayBackend {
         GatewayBackend { gw, listener, traffic }
     }
+}
+
+/// A console sample as the mapping layer takes it: the method request, the stage
+/// variables, and for a response template the integration response body.
+pub fn sample_parts(sample: SampleRequest, target: &TemplateTarget) -> (RequestData, IndexMap<String, String>, Option<String>) {
+    let stage_variables: IndexMap<String, String> = sample.stage_variables.into_iter().collect();
+    let mut request = RequestData { body: String::new(), path: sample.path, querystring: sample.querystring, headers: sample.headers };
+    let response_body = match target {
+        TemplateTarget::Request { .. } => {
+            request.body = sample.body;
+            None
+        }
+        TemplateTarget::Response { .. } => Some(sample.body),
+    };
+    (request, stage_variables, response_body)
 }
 
 fn actor() -> Actor {
@@ -212,9 +230,17 @@ impl Backend for GatewayBackend {
         http_method: String,
         target: TemplateTarget,
         template: String,
+        sample: SampleRequest,
     ) -> BResult<String> {
-        let _ = (rest_api_id, resource_id, http_method, target);
-        crate::engine::template::render_sample(&template)
+        let resource_path = self
+            .gw
+            .get_definition(&rest_api_id)
+            .ok()
+            .and_then(|d| d.resource(&resource_id).map(|r| r.path.clone()))
+            .unwrap_or_else(|| "/".into());
+        let context = crate::engine::template::sample_context(&rest_api_id, &resource_id, &http_method, &resource_path);
+        let (request, stage_variables, response_body) = sample_parts(sample, &target);
+        crate::engine::template::render_sample(&template, response_body.as_deref(), &request, &context, &stage_variables)
     }
 
     async fn import(&self, path: String) -> BResult<String> {

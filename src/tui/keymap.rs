@@ -212,6 +212,9 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Editor), "ctrl-n", Action::SearchNext, true),
     (v(ViewKind::Editor), "ctrl-p", Action::SearchPrev, false),
     (v(ViewKind::Editor), "ctrl-t", Action::TestRender, true),
+    (v(ViewKind::Editor), "f6", Action::NextPane, true),
+    (v(ViewKind::Editor), "ctrl-o", Action::NextPane, false),
+    (v(ViewKind::Editor), "shift-f6", Action::PrevPane, false),
     (v(ViewKind::Editor), "esc", Action::Back, true),
     (v(ViewKind::Editor), "ctrl-c", Action::Quit, false),
     // stages

@@ -83,8 +83,13 @@ pub enum DataUpdate {
     Metrics(MetricsSnapshot),
     Logs(Vec<LogLine>),
     Usage(UsageData),
-    /// The test panel of the template editor.
-    TestRender(Result<String, String>),
+    /// The test panel of the template editor: the render numbered `seq`.
+    TestRender {
+        seq: u64,
+        result: Result<String, String>,
+    },
+    /// The debounce timer of edit `seq` fired.
+    RenderDue(u64),
     /// The outcome of an effect: `what` names the operation ("deploy prod").
     OpResult {
         what: String,

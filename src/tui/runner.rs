@@ -172,13 +172,13 @@ fn handle(
     tx: &mpsc::UnboundedSender<Msg>,
     msg: Msg,
 ) -> bool {
-    let tick = matches!(msg, Msg::Tick(_));
+    let shows = app.shows(&msg);
     let had_flash = app.flash.is_some();
     for e in app.update(msg) {
         spawn_effect(backend, e, tx);
     }
     // A tick redraws only when it expired the flash line.
-    !tick || had_flash != app.flash.is_some()
+    shows || had_flash != app.flash.is_some()
 }
 
 fn spawn_effect(backend: &impl Backend, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
@@ -344,10 +344,25 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             http_method,
             target,
             template,
-        } => Some(DataUpdate::TestRender(
-            b.render_template(rest_api_id, resource_id, http_method, target, template)
+            sample,
+            seq,
+        } => Some(DataUpdate::TestRender {
+            seq,
+            result: b
+                .render_template(
+                    rest_api_id,
+                    resource_id,
+                    http_method,
+                    target,
+                    template,
+                    sample,
+                )
                 .await,
-        )),
+        }),
+        Effect::RenderAfter { delay, seq } => {
+            tokio::time::sleep(delay).await;
+            Some(DataUpdate::RenderDue(seq))
+        }
         Effect::Import { path } => op(
             format!("import {path}"),
             b.import(path.clone()).await.map(|id| format!("API {id}")),

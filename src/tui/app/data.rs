@@ -97,11 +97,12 @@ impl App {
                         .insert((ViewKind::Keys, pane), cur.min(len.saturating_sub(1)));
                 }
             }
-            DataUpdate::TestRender(r) => {
+            DataUpdate::TestRender { seq, result } => {
                 if let Some(ed) = self.editor.as_mut() {
-                    ed.test_output = Some(r);
+                    ed.accept_render(seq, result);
                 }
             }
+            DataUpdate::RenderDue(seq) => return self.editor_render_due(seq),
             DataUpdate::OpResult { what, result } => {
                 match result {
                     Ok(detail) if detail.is_empty() => {

@@ -1,13 +1,30 @@
 //! The template editor: a ratatui-textarea buffer (editing, undo/redo, search) that the
-//! view paints with VTL colours and line numbers.
+//! view paints with VTL colours and line numbers, beside an editable sample request and
+//! the live test output.
+//!
+//! Live rendering is debounced the Elm way: every edit bumps `edit_seq` and asks for a
+//! `RenderAfter` timer; when a timer fires (`RenderDue(seq)`) and no edit came since, the
+//! app asks for the render. Results carry their `seq`, so a slow older render never
+//! replaces a newer one. Nothing here waits: typing never blocks on a render.
 
-use crossterm::event::KeyEvent;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
 use tui_textarea::TextArea;
 
 use super::{App, Level, ParseCheck, PromptKind};
 use crate::tui::effect::{Effect, TemplateTarget};
+use crate::tui::sample::{SampleError, SampleRequest};
 use crate::tui::tree::NodeRef;
 use crate::tui::view::ViewKind;
+
+/// How long after the last keystroke the test panel renders.
+pub const RENDER_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The editor's panes, in `focus` order (`f6` cycles them).
+pub const PANE_TEMPLATE: usize = 0;
+pub const PANE_SAMPLE: usize = 1;
+pub const PANE_OUTPUT: usize = 2;
 
 pub struct EditorState {
     pub textarea: TextArea<'static>,
@@ -21,7 +38,17 @@ pub struct EditorState {
     /// Saved into the working definition since it was opened (not live until deployed).
     pub saved_once: bool,
     pub problem: Option<(usize, usize, String)>,
+    /// The sample request (JSON, see `tui::sample`).
+    pub sample: TextArea<'static>,
+    pub sample_error: Option<SampleError>,
+    /// The last test render shown.
     pub test_output: Option<Result<String, String>>,
+    /// Bumped by every edit of the template or the sample.
+    pub edit_seq: u64,
+    /// The `seq` of the render in `test_output`.
+    pub shown_seq: u64,
+    /// First output line shown.
+    pub output_scroll: usize,
     /// First line shown (kept so the cursor stays visible).
     pub top: usize,
     /// `Esc` pressed once with unsaved changes.
@@ -38,9 +65,66 @@ impl EditorState {
         self.text() != self.saved
     }
 
+    pub fn sample_text(&self) -> String {
+        self.sample.lines().join("\n")
+    }
+
+    /// Whether the output lags the latest edit (a render is due or running).
+    pub fn rendering(&self) -> bool {
+        self.shown_seq < self.edit_seq
+    }
+
     pub fn after_edit(&mut self, check: ParseCheck) {
         self.problem = check(&self.text());
         self.discard_armed = false;
+    }
+
+    /// An edit of the template or the sample: the output is due again in a moment.
+    fn edited(&mut self) -> Effect {
+        self.edit_seq += 1;
+        Effect::RenderAfter {
+            delay: RENDER_DEBOUNCE,
+            seq: self.edit_seq,
+        }
+    }
+
+    /// The render of the current text (`None` when the sample does not parse: the
+    /// output then shows where).
+    fn render_now(&mut self) -> Option<Effect> {
+        let sample_text = self.sample_text();
+        match SampleRequest::parse(&sample_text) {
+            Ok(sample) => {
+                self.sample_error = None;
+                Some(Effect::RenderTemplate {
+                    rest_api_id: self.rest_api_id.clone(),
+                    resource_id: self.resource_id.clone(),
+                    http_method: self.http_method.clone(),
+                    target: self.target.clone(),
+                    template: self.text(),
+                    sample,
+                    seq: self.edit_seq,
+                })
+            }
+            Err(e) => {
+                self.test_output = Some(Err(e.to_string()));
+                self.sample_error = Some(e);
+                self.shown_seq = self.edit_seq;
+                None
+            }
+        }
+    }
+
+    /// A render result arrived; an older one than what is shown is dropped.
+    pub fn accept_render(&mut self, seq: u64, result: Result<String, String>) {
+        if seq < self.shown_seq || seq > self.edit_seq {
+            return;
+        }
+        self.shown_seq = seq;
+        let lines = match &result {
+            Ok(s) | Err(s) => s.lines().count(),
+        };
+        self.output_scroll = self.output_scroll.min(lines.saturating_sub(1));
+        self.test_output = Some(result);
     }
 
     /// Keeps the cursor line within `height` visible rows.
@@ -57,8 +141,10 @@ impl EditorState {
 
 impl App {
     /// Opens the editor on a template (an empty request template when the method has none).
-    pub(super) fn open_editor(&mut self, node: NodeRef) {
-        let Some(def) = self.definition() else { return };
+    pub(super) fn open_editor(&mut self, node: NodeRef) -> Vec<Effect> {
+        let Some(def) = self.definition() else {
+            return Vec::new();
+        };
         let api_id = def.rest_api.id.clone();
         let (resource_id, verb, target) = match node {
             NodeRef::Template {
@@ -79,24 +165,24 @@ impl App {
                     });
                 (resource_id, http_method, first)
             }
-            NodeRef::Resource { .. } => return,
+            NodeRef::Resource { .. } => return Vec::new(),
         };
         let Ok(method) = def.method(&resource_id, &verb) else {
-            return;
+            return Vec::new();
         };
         let Some(integration) = method.method_integration.as_ref() else {
             self.flash(
                 Level::Warn,
                 format!("{verb} has no integration to template"),
             );
-            return;
+            return Vec::new();
         };
         if integration.integration_type.is_proxy() {
             self.flash(
                 Level::Warn,
                 "proxy integrations pass requests through; no templates".into(),
             );
-            return;
+            return Vec::new();
         }
         let text = match &target {
             TemplateTarget::Request { content_type } => {
@@ -115,13 +201,18 @@ impl App {
             .resource(&resource_id)
             .map(|r| r.path.clone())
             .unwrap_or_default();
-        let lines: Vec<String> = if text.is_empty() {
-            vec![String::new()]
-        } else {
-            text.lines().map(str::to_string).collect()
-        };
-        let mut textarea = TextArea::new(lines);
+        let sample_key = (api_id.clone(), resource_id.clone(), verb.clone());
+        let sample_text = self.samples.get(&sample_key).cloned().unwrap_or_else(|| {
+            let vars = self
+                .current_stage()
+                .map(|s| s.variables.clone())
+                .unwrap_or_default();
+            SampleRequest::prefill(method, &resource_path, &target, &vars)
+        });
+        let mut textarea = TextArea::new(text_lines(&text));
         textarea.set_max_histories(200);
+        let mut sample = TextArea::new(text_lines(&sample_text));
+        sample.set_max_histories(200);
         let mut ed = EditorState {
             textarea,
             rest_api_id: api_id,
@@ -132,25 +223,94 @@ impl App {
             saved: text,
             saved_once: false,
             problem: None,
+            sample,
+            sample_error: None,
             test_output: None,
+            edit_seq: 1,
+            shown_seq: 0,
+            output_scroll: 0,
             top: 0,
             discard_armed: false,
             search: None,
         };
         ed.saved = ed.text();
         ed.after_edit(self.parse_check);
+        let first = ed.render_now();
         self.editor = Some(ed);
+        self.focus.insert(ViewKind::Editor, PANE_TEMPLATE);
         self.stack.push(ViewKind::Editor);
+        first.into_iter().collect()
     }
 
-    pub(super) fn editor_input(&mut self, key: KeyEvent) {
+    /// A key no binding claimed: text for the focused buffer, or scrolling in the output.
+    pub(super) fn editor_input(&mut self, key: KeyEvent) -> Vec<Effect> {
         let height = usize::from(self.size.1.saturating_sub(12));
         let check = self.parse_check;
-        if let Some(ed) = self.editor.as_mut() {
-            if ed.textarea.input(key) {
+        let focus = self.focus_of(ViewKind::Editor);
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        match focus {
+            PANE_SAMPLE => {
+                if ed.sample.input(key) {
+                    ed.discard_armed = false;
+                    return vec![ed.edited()];
+                }
+            }
+            PANE_OUTPUT => {
+                let page = height.max(1);
+                ed.output_scroll = match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => ed.output_scroll + 1,
+                    KeyCode::Char('k') | KeyCode::Up => ed.output_scroll.saturating_sub(1),
+                    KeyCode::PageDown | KeyCode::Char(' ') => ed.output_scroll + page,
+                    KeyCode::PageUp => ed.output_scroll.saturating_sub(page),
+                    KeyCode::Char('g') | KeyCode::Home => 0,
+                    KeyCode::Char('G') | KeyCode::End => usize::MAX / 2,
+                    _ => ed.output_scroll,
+                };
+                let lines = match &ed.test_output {
+                    Some(Ok(s) | Err(s)) => s.lines().count(),
+                    None => 0,
+                };
+                ed.output_scroll = ed.output_scroll.min(lines.saturating_sub(1));
+            }
+            _ => {
+                let changed = ed.textarea.input(key);
+                ed.scroll_to_cursor(height);
+                if changed {
+                    ed.after_edit(check);
+                    return vec![ed.edited()];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Pasted text goes to the focused buffer.
+    pub(super) fn editor_paste(&mut self, text: &str) -> Vec<Effect> {
+        let check = self.parse_check;
+        let focus = self.focus_of(ViewKind::Editor);
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        match focus {
+            PANE_SAMPLE => {
+                ed.sample.insert_str(text);
+            }
+            PANE_TEMPLATE => {
+                ed.textarea.insert_str(text);
                 ed.after_edit(check);
             }
-            ed.scroll_to_cursor(height);
+            _ => return Vec::new(),
+        }
+        vec![ed.edited()]
+    }
+
+    /// The debounce timer of edit `seq` fired: render if nothing was typed since.
+    pub(super) fn editor_render_due(&mut self, seq: u64) -> Vec<Effect> {
+        match self.editor.as_mut() {
+            Some(ed) if ed.edit_seq == seq => ed.render_now().into_iter().collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -223,7 +383,14 @@ impl App {
             );
             return;
         }
-        self.editor = None;
+        if let Some(ed) = self.editor.take() {
+            let key = (
+                ed.rest_api_id.clone(),
+                ed.resource_id.clone(),
+                ed.http_method.clone(),
+            );
+            self.samples.insert(key, ed.sample_text());
+        }
         self.stack.pop();
     }
 
@@ -254,15 +421,32 @@ impl App {
         use crate::tui::action::Action;
         let height = usize::from(self.size.1.saturating_sub(12));
         let check = self.parse_check;
+        let on_sample = self.focus_of(ViewKind::Editor) == PANE_SAMPLE;
         let Some(ed) = self.editor.as_mut() else {
             return Vec::new();
         };
         match action {
+            Action::Undo | Action::Redo if on_sample => {
+                let changed = if action == Action::Undo {
+                    ed.sample.undo()
+                } else {
+                    ed.sample.redo()
+                };
+                return if changed {
+                    vec![ed.edited()]
+                } else {
+                    Vec::new()
+                };
+            }
             Action::Undo if ed.textarea.undo() => {
                 ed.after_edit(check);
+                ed.scroll_to_cursor(height);
+                return vec![ed.edited()];
             }
             Action::Redo if ed.textarea.redo() => {
                 ed.after_edit(check);
+                ed.scroll_to_cursor(height);
+                return vec![ed.edited()];
             }
             Action::SearchNext => {
                 ed.textarea.search_forward(false);
@@ -275,19 +459,18 @@ impl App {
                 self.open_prompt(PromptKind::Search, text);
                 return Vec::new();
             }
-            Action::TestRender => {
-                ed.test_output = None;
-                return vec![Effect::RenderTemplate {
-                    rest_api_id: ed.rest_api_id.clone(),
-                    resource_id: ed.resource_id.clone(),
-                    http_method: ed.http_method.clone(),
-                    target: ed.target.clone(),
-                    template: ed.text(),
-                }];
-            }
+            Action::TestRender => return ed.render_now().into_iter().collect(),
             _ => {}
         }
         ed.scroll_to_cursor(height);
         Vec::new()
+    }
+}
+
+fn text_lines(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        vec![String::new()]
+    } else {
+        text.lines().map(str::to_string).collect()
     }
 }

@@ -43,10 +43,7 @@ impl App {
         }
         match self.keymap.lookup(self.view(), k) {
             Some(action) => self.perform(action, Vec::new()),
-            None if self.view() == ViewKind::Editor => {
-                self.editor_input(key);
-                Vec::new()
-            }
+            None if self.view() == ViewKind::Editor => self.editor_input(key),
             None => Vec::new(),
         }
     }
@@ -123,17 +120,14 @@ impl App {
         });
     }
 
-    pub(super) fn on_paste(&mut self, text: &str) {
+    pub(super) fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         if let Some(p) = self.prompt.as_mut() {
             p.text.push_str(&text.replace(['\n', '\r'], " "));
             self.after_prompt_edit();
-        } else if self.view() == ViewKind::Editor
-            && self.confirm.is_none()
-            && let Some(ed) = self.editor.as_mut()
-        {
-            ed.textarea.insert_str(text);
-            ed.after_edit(self.parse_check);
+        } else if self.view() == ViewKind::Editor && self.confirm.is_none() {
+            return self.editor_paste(text);
         }
+        Vec::new()
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {

@@ -375,7 +375,7 @@ impl App {
             ViewKind::Resources => {
                 match self.tree_selection() {
                     Some(node @ (NodeRef::Template { .. } | NodeRef::Method { .. })) => {
-                        self.open_editor(node)
+                        return self.open_editor(node);
                     }
                     Some(NodeRef::Resource { .. }) => {
                         self.tree.borrow_mut().toggle_selected();

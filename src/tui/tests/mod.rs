@@ -6,6 +6,9 @@ mod dangerous;
 mod render;
 mod robustness;
 mod runner_loop;
+mod screens;
+pub(crate) mod snapshots;
+mod test_panel;
 
 use std::time::{Duration, Instant};
 
@@ -71,6 +74,15 @@ impl Harness {
             }
             let mut next = Vec::new();
             for e in effects {
+                // Debounce timers fire at once here (in order, so only the last edit's
+                // timer still renders); the runner's real sleep is covered in runner_loop.
+                if let Effect::RenderAfter { seq, .. } = e {
+                    next.extend(
+                        self.app
+                            .update(Msg::Data(super::msg::DataUpdate::RenderDue(seq))),
+                    );
+                    continue;
+                }
                 if let Some(d) = self.rt.block_on(runner::perform(&self.backend, e)) {
                     next.extend(self.app.update(Msg::Data(d)));
                 }

@@ -133,3 +133,171 @@ fn config_file_supplies_keys_and_theme_and_errors_name_the_file() {
         "user themes join the t cycle"
     );
 }
+
+fn press(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// A `TestBackend` that counts frames.
+struct Counting {
+    inner: TestBackend,
+    frames: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ratatui::backend::Backend for Counting {
+    type Error = <TestBackend as ratatui::backend::Backend>::Error;
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(t)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.inner.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.frames
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.flush()
+    }
+}
+
+#[test]
+fn log_lines_redraw_only_the_logs_view() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let backend = FakeBackend::sample();
+    let frames = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut terminal = Terminal::new(Counting {
+        inner: TestBackend::new(100, 30),
+        frames: frames.clone(),
+    })
+    .expect("terminal");
+    let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
+    let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    let flood = backend.clone();
+    let counts = frames.clone();
+    let script = async move {
+        let line = || crate::tui::msg::LogLine {
+            level: "ACCESS".into(),
+            message: "GET /pets 200".into(),
+            ..Default::default()
+        };
+        // let start-up loads land and draw
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = counts.load(Ordering::SeqCst);
+        // 50 lines over ~0.5 s while the APIs view shows: no frame
+        for _ in 0..50 {
+            flood.emit(crate::tui::msg::DataUpdate::Logs(vec![line()]));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let off_screen = counts.load(Ordering::SeqCst) - before;
+        let _ = tx.send(Ok(key('7')));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let before = counts.load(Ordering::SeqCst);
+        for _ in 0..50 {
+            flood.emit(crate::tui::msg::DataUpdate::Logs(vec![line()]));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let on_screen = counts.load(Ordering::SeqCst) - before;
+        let _ = tx.send(Ok(key('q')));
+        (off_screen, on_screen, tx)
+    };
+    let (result, (off_screen, on_screen, _tx)) = rt.block_on(async {
+        let run = event_loop(&mut terminal, &mut app, backend.clone(), events);
+        tokio::join!(run, script)
+    });
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(off_screen, 0, "log lines off screen draw nothing");
+    assert!(
+        (3..=30).contains(&on_screen),
+        "the logs view follows at most one frame per 33 ms: {on_screen} frames"
+    );
+    assert_eq!(app.logs.lines.len(), 100, "every line was kept");
+}
+
+#[test]
+fn the_test_panel_renders_live_through_the_loop_without_ctrl_t() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let backend = FakeBackend::sample();
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
+    let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    let script = async move {
+        let pause = |ms| tokio::time::sleep(Duration::from_millis(ms));
+        pause(100).await;
+        // resources → /pets → POST → its request template
+        for c in "2llj".chars() {
+            let _ = tx.send(Ok(key(c)));
+        }
+        let _ = tx.send(Ok(key('j')));
+        let _ = tx.send(Ok(key('l')));
+        let _ = tx.send(Ok(key('j')));
+        let _ = tx.send(Ok(press(KeyCode::Enter)));
+        pause(100).await;
+        // type at the end of the first line: `#if(…)` then text is output
+        let _ = tx.send(Ok(Event::Key(KeyEvent::new(
+            KeyCode::Char('e'),
+            KeyModifiers::CONTROL,
+        ))));
+        for c in "LIVE".chars() {
+            let _ = tx.send(Ok(key(c)));
+        }
+        // well past the 150 ms debounce
+        pause(600).await;
+        let _ = tx.send(Ok(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        ))));
+        tx
+    };
+    let (result, _tx) = rt.block_on(async {
+        let run = event_loop(&mut terminal, &mut app, backend, events);
+        tokio::join!(run, script)
+    });
+    assert!(result.is_ok(), "{result:?}");
+    let text = screen(terminal.backend().buffer());
+    assert!(
+        text.contains("│LIVE"),
+        "the output shows the edit without ctrl-t\n{text}"
+    );
+    assert!(!text.contains("rendering…"), "{text}");
+}

@@ -1,0 +1,284 @@
+//! The template editor's sample request: a small JSON document the user edits beside the
+//! template,
+//!
+//! ```json
+//! {"body": "...", "headers": {}, "querystring": {}, "path": {}, "stageVariables": {}}
+//! ```
+//!
+//! parsed into a [`SampleRequest`] that travels with `Effect::RenderTemplate` to the
+//! backend. `body` is a string, or any other JSON value that stands for its own text (so a
+//! JSON body can be written without escaping). Parameter values are strings; numbers and
+//! booleans are taken as their text.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::model::Method;
+
+use super::effect::TemplateTarget;
+
+/// The request a test render runs against (for response templates, `body` is the
+/// integration response body and the rest is still the method request).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SampleRequest {
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    pub querystring: Vec<(String, String)>,
+    pub path: Vec<(String, String)>,
+    pub stage_variables: Vec<(String, String)>,
+}
+
+/// Why a sample does not parse: 1-based line and column in the sample's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for SampleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sample line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default, rename_all = "camelCase")]
+struct Raw {
+    body: serde_json::Value,
+    headers: IndexMap<String, serde_json::Value>,
+    querystring: IndexMap<String, serde_json::Value>,
+    path: IndexMap<String, serde_json::Value>,
+    stage_variables: IndexMap<String, serde_json::Value>,
+}
+
+fn text_of(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn pairs(m: IndexMap<String, serde_json::Value>) -> Vec<(String, String)> {
+    m.into_iter().map(|(k, v)| (k, text_of(v))).collect()
+}
+
+impl SampleRequest {
+    /// Parses the editor's sample text.
+    pub fn parse(text: &str) -> Result<SampleRequest, SampleError> {
+        if text.trim().is_empty() {
+            return Ok(SampleRequest::default());
+        }
+        let raw: Raw = serde_json::from_str(text).map_err(|e| SampleError {
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message: e.to_string().split(" at line ").next().unwrap_or("").into(),
+        })?;
+        Ok(SampleRequest {
+            body: text_of(raw.body),
+            headers: pairs(raw.headers),
+            querystring: pairs(raw.querystring),
+            path: pairs(raw.path),
+            stage_variables: pairs(raw.stage_variables),
+        })
+    }
+
+    /// A starting sample for a method: its declared path, query-string and header
+    /// parameters (and the path's `{placeholders}`), a `Content-Type` for the template's
+    /// content type, a small body, and the stage's variables.
+    pub fn prefill(
+        method: &Method,
+        resource_path: &str,
+        target: &TemplateTarget,
+        stage_variables: &IndexMap<String, String>,
+    ) -> String {
+        let mut path = serde_json::Map::new();
+        for part in resource_path.split('/') {
+            if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                let name = name.trim_end_matches('+');
+                path.insert(name.to_string(), "1".into());
+            }
+        }
+        let mut querystring = serde_json::Map::new();
+        let mut headers = serde_json::Map::new();
+        headers.insert(
+            "Content-Type".into(),
+            target.content_type().to_string().into(),
+        );
+        for name in method.request_parameters.keys() {
+            let Some(rest) = name.strip_prefix("method.request.") else {
+                continue;
+            };
+            if let Some(p) = rest.strip_prefix("path.") {
+                path.entry(p.to_string()).or_insert_with(|| "1".into());
+            } else if let Some(q) = rest.strip_prefix("querystring.") {
+                querystring.insert(q.to_string(), "example".into());
+            } else if let Some(h) = rest.strip_prefix("header.") {
+                headers.insert(h.to_string(), "example".into());
+            }
+        }
+        let body = if target.content_type().contains("json") {
+            match target {
+                TemplateTarget::Request { .. } => serde_json::json!({"name": "Rex", "price": 25}),
+                TemplateTarget::Response { .. } => {
+                    serde_json::json!({"id": 1, "name": "Rex", "price": 25})
+                }
+            }
+        } else {
+            serde_json::Value::String("name=Rex&price=25".into())
+        };
+        let vars: serde_json::Map<String, serde_json::Value> = stage_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        let doc = serde_json::json!({
+            "body": body,
+            "headers": headers,
+            "querystring": querystring,
+            "path": path,
+            "stageVariables": vars,
+        });
+        compact_pretty(&doc)
+    }
+}
+
+/// Lines longer than this are split, one member per line.
+const LINE: usize = 44;
+
+/// Pretty JSON that stays narrow enough for a side panel: one top-level member per line,
+/// each member's value on that line unless it is an object too long for it, which then gets
+/// one member per line.
+fn compact_pretty(doc: &serde_json::Value) -> String {
+    let Some(obj) = doc.as_object() else {
+        return doc.to_string();
+    };
+    let key = |k: &str| serde_json::Value::String(k.to_string()).to_string();
+    let mut out = String::from("{\n");
+    let n = obj.len();
+    for (i, (k, v)) in obj.iter().enumerate() {
+        let comma = if i + 1 < n { "," } else { "" };
+        let one_line = format!("  {}: {}{comma}", key(k), spaced(&v.to_string()));
+        match v {
+            serde_json::Value::Object(m) if one_line.chars().count() > LINE && !m.is_empty() => {
+                out.push_str(&format!("  {}: {{\n", key(k)));
+                let inner: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("    {}: {}", key(k), spaced(&v.to_string())))
+                    .collect();
+                out.push_str(&inner.join(",\n"));
+                out.push_str(&format!("\n  }}{comma}\n"));
+            }
+            _ => {
+                out.push_str(&one_line);
+                out.push('\n');
+            }
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// `{"a":1,"b":2}` → `{"a": 1, "b": 2}` outside strings.
+fn spaced(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 8);
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        out.push(c);
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c == ':' || c == ',' {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_strings_numbers_and_json_bodies() {
+        let s = SampleRequest::parse(
+            r#"{"body": {"a": 1}, "headers": {"X-N": 5}, "path": {"id": "7"},
+                "querystring": {"q": true}, "stageVariables": {"v": "x"}}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(s.body, r#"{"a":1}"#);
+        assert_eq!(s.headers, vec![("X-N".to_string(), "5".to_string())]);
+        assert_eq!(s.path, vec![("id".to_string(), "7".to_string())]);
+        assert_eq!(s.querystring, vec![("q".to_string(), "true".to_string())]);
+        assert_eq!(s.stage_variables, vec![("v".to_string(), "x".to_string())]);
+        assert_eq!(
+            SampleRequest::parse(r#"{"body": "raw text"}"#).map(|s| s.body),
+            Ok("raw text".to_string())
+        );
+        assert_eq!(SampleRequest::parse("  "), Ok(SampleRequest::default()));
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = SampleRequest::parse("{\n  \"body\": \"x\",\n  \"headers\": {\"a\" 1}\n}")
+            .err()
+            .unwrap_or(SampleError {
+                line: 0,
+                column: 0,
+                message: String::new(),
+            });
+        assert_eq!((e.line, e.column), (3, 19), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("sample line 3, column 19: expected `:`")
+        );
+        let e = SampleRequest::parse("{\"bdy\": 1}")
+            .err()
+            .map(|e| e.message);
+        assert!(e.is_some_and(|m| m.contains("unknown field `bdy`")));
+    }
+
+    #[test]
+    fn prefill_names_the_declared_parameters_and_round_trips() {
+        let mut m = Method::default();
+        m.request_parameters
+            .insert("method.request.querystring.limit".into(), false);
+        m.request_parameters
+            .insert("method.request.header.X-Trace".into(), true);
+        let mut vars = IndexMap::new();
+        vars.insert("backend".to_string(), "localhost".to_string());
+        let target = TemplateTarget::Request {
+            content_type: "application/json".into(),
+        };
+        let text = SampleRequest::prefill(&m, "/pets/{petId}", &target, &vars);
+        assert!(
+            text.lines().all(|l| l.chars().count() <= LINE),
+            "narrow enough for a side panel\n{text}"
+        );
+        let s = SampleRequest::parse(&text).unwrap_or_default();
+        assert_eq!(s.path, vec![("petId".to_string(), "1".to_string())]);
+        assert_eq!(
+            s.querystring,
+            vec![("limit".to_string(), "example".to_string())]
+        );
+        assert_eq!(s.headers.len(), 2);
+        assert_eq!(s.headers[1].0, "X-Trace");
+        assert_eq!(
+            s.stage_variables,
+            vec![("backend".to_string(), "localhost".to_string())]
+        );
+        assert_eq!(s.body, r#"{"name":"Rex","price":25}"#);
+    }
+}
