@@ -39,7 +39,7 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         }
     };
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
-    let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None })?;
+    let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None, ..EngineConfig::default() })?;
     let demo_api = if s.config.demo.enabled {
         let backend = crate::demo::start_backend().await.context("cannot start the demo backend")?;
         crate::demo::seed_or_refresh(&gw, backend).await.context("cannot seed the demo API")?

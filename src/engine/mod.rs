@@ -3,14 +3,20 @@
 //! [`Gateway::subscribe`] (change events, request records and log lines for consoles).
 
 pub mod admin;
+pub mod cache;
+pub mod clock;
 pub mod compiled;
 pub mod error;
 pub mod integrations;
 pub mod live;
 pub mod params;
 pub mod pipeline;
+pub mod quota;
 pub mod router;
+pub mod schema;
 pub mod template;
+pub mod throttle;
+pub mod traffic;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -38,6 +44,35 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     /// Seed for the canary draw (tests); `None` draws from the OS.
     pub canary_seed: Option<u64>,
+    /// Bytes of response cache per GB of `cacheClusterSize` (default 16 MiB: 0.5 GB → 8 MiB).
+    pub cache_bytes_per_gb: u64,
+    /// The account throttle (ops.md §2.2): 10,000 requests/s steady, burst 5,000.
+    pub account_rate_limit: f64,
+    pub account_burst_limit: i64,
+    /// How often usage counters are written to the store (default 1 s).
+    pub usage_flush_interval: Duration,
+    /// Time for token buckets and quota periods (tests inject a `clock::ManualClock`).
+    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> EngineConfig {
+        EngineConfig { data_dir: data_dir.into(), ..EngineConfig::default() }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            data_dir: PathBuf::new(),
+            canary_seed: None,
+            cache_bytes_per_gb: cache::DEFAULT_CACHE_BYTES_PER_GB,
+            account_rate_limit: 10_000.0,
+            account_burst_limit: 5_000,
+            usage_flush_interval: Duration::from_secs(1),
+            clock: Arc::new(clock::SystemClock::default()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +122,7 @@ pub(crate) struct Inner {
     pub(crate) routes: ArcSwap<Routes>,
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
+    pub(crate) traffic: traffic::Traffic,
     events: broadcast::Sender<GatewayEvent>,
     admin: Mutex<Admin>,
     config: EngineConfig,
@@ -107,13 +143,15 @@ impl Gateway {
                 routes: ArcSwap::from_pointee(Routes::default()),
                 draw: Draw::new(config.canary_seed),
                 http,
+                traffic: traffic::Traffic::new(&config),
                 events,
                 admin: Mutex::new(admin),
                 config,
             }),
         };
-        let routes = gw.lock_admin().build_routes();
+        let routes = gw.lock_admin().build_routes(&gw.inner.traffic, &Routes::default());
         gw.inner.routes.store(Arc::new(routes));
+        traffic::start_usage_flusher(Arc::downgrade(&gw.inner), gw.inner.config.usage_flush_interval);
         Ok(gw)
     }
 

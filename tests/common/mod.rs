@@ -24,7 +24,7 @@ impl TestGateway {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, seed: Option<u64>) -> TestGateway {
-        let gw = Gateway::open(EngineConfig { data_dir: dir.path().to_path_buf(), canary_seed: seed }).expect("open gateway");
+        let gw = Gateway::open(EngineConfig { data_dir: dir.path().to_path_buf(), canary_seed: seed, ..EngineConfig::default() }).expect("open gateway");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
