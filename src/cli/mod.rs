@@ -133,8 +133,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
             println!("listen:      {}", s.listen);
-            let theme = cli.theme.clone().or(s.config.console.theme.clone()).unwrap_or_else(|| "default-dark".into());
-            println!("theme:       {theme}");
+            let theme_dir = s.paths.config_dir.join("themes");
+            let requested = cli.theme.clone().or(s.config.console.theme.clone()).unwrap_or_else(|| "default-dark".into());
+            let theme = crate::tui::theme::Theme::load(&requested, Some(&theme_dir))
+                .with_context(|| format!("theme {requested:?}"))?;
+            println!("theme:       {} ({requested})", theme.name);
+            println!("theme dir:   {}", theme_dir.display());
             match client::running_server(&s.paths.data_dir) {
                 Some(url) => println!("server:      serving this data dir at {url}"),
                 None => println!("server:      none serving this data dir"),

@@ -180,8 +180,11 @@ fn prepare_http(
 
     let mut headers = HeaderMap::new();
     if proxy {
+        // A SigV4 `Authorization` (or any, on an AWS_IAM method) is not forwarded.
+        let iam = ctx.method().is_some_and(|m| m.method.authorization_type == crate::model::AuthorizationType::AwsIam);
         for (name, value) in &ctx.req.headers {
-            if !drop_proxy_request_header(name) {
+            let sigv4 = name == http::header::AUTHORIZATION && (iam || value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+            if !sigv4 && !drop_proxy_request_header(name) {
                 headers.append(name.clone(), value.clone());
             }
         }
