@@ -172,6 +172,7 @@ fn substitute_gateway_template(template: &str, ctx: &RequestContext<'_>, err: &G
                 "error.messageString" => Some(err.message_string()),
                 "error.message" => err.message(),
                 "error.responseType" => Some(err.response_type().to_string()),
+                "error.validationErrorString" => err.validation_error_string().map(str::to_string),
                 _ => context_value(ctx, c),
             }
         } else {
