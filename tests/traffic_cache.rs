@@ -14,11 +14,25 @@ use gwtui::engine::{CreateDeployment, EngineConfig};
 use gwtui::model::PatchOperation;
 use traffic_support::{counting_backend, drain_records};
 
-fn http_get(path: &str, backend_path: &str, backend: SocketAddr, query: &[&str], key: &[&str]) -> String {
-    let params: Vec<String> = query.iter().map(|q| format!("{{name: {q}, in: query, schema: {{type: string}}}}")).collect();
-    let mappings: Vec<String> =
-        query.iter().map(|q| format!("integration.request.querystring.{q}: method.request.querystring.{q}")).collect();
-    let keys: Vec<String> = key.iter().map(|k| format!("method.request.querystring.{k}")).collect();
+fn http_get(
+    path: &str,
+    backend_path: &str,
+    backend: SocketAddr,
+    query: &[&str],
+    key: &[&str],
+) -> String {
+    let params: Vec<String> = query
+        .iter()
+        .map(|q| format!("{{name: {q}, in: query, schema: {{type: string}}}}"))
+        .collect();
+    let mappings: Vec<String> = query
+        .iter()
+        .map(|q| format!("integration.request.querystring.{q}: method.request.querystring.{q}"))
+        .collect();
+    let keys: Vec<String> = key
+        .iter()
+        .map(|k| format!("method.request.querystring.{k}"))
+        .collect();
     format!(
         r#"
   {path}:
@@ -50,7 +64,13 @@ fn http_get(path: &str, backend_path: &str, backend: SocketAddr, query: &[&str],
 
 fn api_doc(backend: SocketAddr) -> String {
     let mut doc = String::from("openapi: 3.0.1\ninfo: {title: cached, version: \"1\"}\npaths:");
-    doc.push_str(&http_get("/items", "/items", backend, &["type", "department"], &["type"]));
+    doc.push_str(&http_get(
+        "/items",
+        "/items",
+        backend,
+        &["type", "department"],
+        &["type"],
+    ));
     doc.push_str(&http_get("/ttl", "/ttl", backend, &[], &[]));
     doc.push_str(&http_get("/big", "/big", backend, &[], &[]));
     doc.push_str(&http_get("/pad", "/kb/2", backend, &["k"], &["k"]));
@@ -58,7 +78,11 @@ fn api_doc(backend: SocketAddr) -> String {
 }
 
 async fn setup(t: &TestGateway, backend: SocketAddr, size: &str) -> String {
-    let api = t.gw.import_rest_api(&actor(), &api_doc(backend), Default::default()).await.unwrap().id;
+    let api =
+        t.gw.import_rest_api(&actor(), &api_doc(backend), Default::default())
+            .await
+            .unwrap()
+            .id;
     t.gw.create_deployment(
         &actor(),
         &api,
@@ -71,27 +95,53 @@ async fn setup(t: &TestGateway, backend: SocketAddr, size: &str) -> String {
     )
     .await
     .unwrap();
-    patch(t, &api, &[("/*/*/caching/enabled", "true"), ("/ttl/GET/caching/enabled", "true"), ("/ttl/GET/caching/ttlInSeconds", "1")])
-        .await;
+    patch(
+        t,
+        &api,
+        &[
+            ("/*/*/caching/enabled", "true"),
+            ("/ttl/GET/caching/enabled", "true"),
+            ("/ttl/GET/caching/ttlInSeconds", "1"),
+        ],
+    )
+    .await;
     api
 }
 
 async fn patch(t: &TestGateway, api: &str, ops: &[(&str, &str)]) {
-    let ops = ops.iter().map(|(p, v)| PatchOperation::replace(*p, *v)).collect();
+    let ops = ops
+        .iter()
+        .map(|(p, v)| PatchOperation::replace(*p, *v))
+        .collect();
     t.gw.update_stage(&actor(), api, "test", ops).await.unwrap();
 }
 
 /// (status, the backend call number in the body or 0, Warning header).
-async fn call(t: &TestGateway, api: &str, verb: &str, path: &str, headers: &[(&str, &str)]) -> (u16, u64, Option<String>, String) {
-    let mut req = t.client.request(reqwest::Method::from_bytes(verb.as_bytes()).unwrap(), t.url(api, "test", path));
+async fn call(
+    t: &TestGateway,
+    api: &str,
+    verb: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, u64, Option<String>, String) {
+    let mut req = t.client.request(
+        reqwest::Method::from_bytes(verb.as_bytes()).unwrap(),
+        t.url(api, "test", path),
+    );
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
-    let warning = resp.headers().get("warning").map(|v| v.to_str().unwrap().to_string());
+    let warning = resp
+        .headers()
+        .get("warning")
+        .map(|v| v.to_str().unwrap().to_string());
     let text = resp.text().await.unwrap();
-    let n = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["n"].as_u64()).unwrap_or(0);
+    let n = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["n"].as_u64())
+        .unwrap_or(0);
     (status, n, warning, text)
 }
 
@@ -105,14 +155,33 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
 
     // Miss, then hits; `department` is not a key parameter, `type` is.
     let (_, first, ..) = call(&t, &api, "GET", "/items?type=admin&department=A", &[]).await;
-    assert_eq!(call(&t, &api, "GET", "/items?type=admin&department=A", &[]).await.1, first);
-    assert_eq!(call(&t, &api, "GET", "/items?type=admin&department=B", &[]).await.1, first);
+    assert_eq!(
+        call(&t, &api, "GET", "/items?type=admin&department=A", &[])
+            .await
+            .1,
+        first
+    );
+    assert_eq!(
+        call(&t, &api, "GET", "/items?type=admin&department=B", &[])
+            .await
+            .1,
+        first
+    );
     let (_, other, ..) = call(&t, &api, "GET", "/items?type=user", &[]).await;
-    assert_ne!(other, first, "a different key parameter value is a different entry");
-    assert_eq!(call(&t, &api, "GET", "/items?type=user", &[]).await.1, other);
+    assert_ne!(
+        other, first,
+        "a different key parameter value is a different entry"
+    );
+    assert_eq!(
+        call(&t, &api, "GET", "/items?type=user", &[]).await.1,
+        other
+    );
     let records = drain_records(&mut events);
     let hits = records.iter().filter(|r| r.cache_hit == Some(true)).count();
-    let misses = records.iter().filter(|r| r.cache_hit == Some(false)).count();
+    let misses = records
+        .iter()
+        .filter(|r| r.cache_hit == Some(false))
+        .count();
     assert_eq!((hits, misses), (3, 2));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
@@ -120,14 +189,21 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
     let (_, p1, ..) = call(&t, &api, "POST", "/items", &[]).await;
     let (_, p2, ..) = call(&t, &api, "POST", "/items", &[]).await;
     assert_ne!(p1, p2);
-    assert!(drain_records(&mut events).iter().all(|r| r.cache_hit.is_none()));
+    assert!(
+        drain_records(&mut events)
+            .iter()
+            .all(|r| r.cache_hit.is_none())
+    );
     // ... unless the method has its own entry.
     patch(&t, &api, &[("/items/POST/caching/enabled", "true")]).await;
     let (_, p3, ..) = call(&t, &api, "POST", "/items", &[]).await;
     assert_eq!(call(&t, &api, "POST", "/items", &[]).await.1, p3);
 
     // The stage patch above rebuilt the route map; the GET entries are still there.
-    assert_eq!(call(&t, &api, "GET", "/items?type=admin", &[]).await.1, first);
+    assert_eq!(
+        call(&t, &api, "GET", "/items?type=admin", &[]).await.1,
+        first
+    );
 
     // TTL 1 s on /ttl.
     let (_, t1, ..) = call(&t, &api, "GET", "/ttl", &[]).await;
@@ -148,25 +224,57 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
     let (status, n, warning, _) = call(&t, &api, "GET", "/items?type=admin", &no_cache).await;
     assert_eq!((status, n), (200, first));
     assert!(warning.is_some_and(|w| w.starts_with("199 ")));
-    patch(&t, &api, &[("/*/*/caching/unauthorizedCacheControlHeaderStrategy", "SUCCEED_WITHOUT_RESPONSE_HEADER")]).await;
+    patch(
+        &t,
+        &api,
+        &[(
+            "/*/*/caching/unauthorizedCacheControlHeaderStrategy",
+            "SUCCEED_WITHOUT_RESPONSE_HEADER",
+        )],
+    )
+    .await;
     let (status, n, warning, _) = call(&t, &api, "GET", "/items?type=admin", &no_cache).await;
     assert_eq!((status, n, warning), (200, first, None));
-    patch(&t, &api, &[("/*/*/caching/unauthorizedCacheControlHeaderStrategy", "FAIL_WITH_403")]).await;
+    patch(
+        &t,
+        &api,
+        &[(
+            "/*/*/caching/unauthorizedCacheControlHeaderStrategy",
+            "FAIL_WITH_403",
+        )],
+    )
+    .await;
     let (status, _, _, body) = call(&t, &api, "GET", "/items?type=admin", &no_cache).await;
     assert_eq!(status, 403);
-    assert_eq!(body, r#"{"Message":"User is not authorized to access this resource"}"#);
+    assert_eq!(
+        body,
+        r#"{"Message":"User is not authorized to access this resource"}"#
+    );
     // Without requireAuthorizationForCacheControl anyone may invalidate: the backend is
     // called and its answer replaces the entry.
-    patch(&t, &api, &[("/*/*/caching/requireAuthorizationForCacheControl", "false")]).await;
+    patch(
+        &t,
+        &api,
+        &[("/*/*/caching/requireAuthorizationForCacheControl", "false")],
+    )
+    .await;
     let (status, fresh, warning, _) = call(&t, &api, "GET", "/items?type=admin", &no_cache).await;
     assert_eq!((status, warning), (200, None));
     assert_ne!(fresh, first);
-    assert_eq!(call(&t, &api, "GET", "/items?type=admin", &[]).await.1, fresh);
+    assert_eq!(
+        call(&t, &api, "GET", "/items?type=admin", &[]).await.1,
+        fresh
+    );
 
     // Flush empties the stage cache.
     assert!(t.gw.stage_cache_stats(&api, "test", false).unwrap().entries > 0);
-    t.gw.flush_stage_cache(&actor(), &api, "test").await.unwrap();
-    assert_eq!(t.gw.stage_cache_stats(&api, "test", false).unwrap().entries, 0);
+    t.gw.flush_stage_cache(&actor(), &api, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        t.gw.stage_cache_stats(&api, "test", false).unwrap().entries,
+        0
+    );
     let (_, after_flush, ..) = call(&t, &api, "GET", "/items?type=admin", &[]).await;
     assert_ne!(after_flush, fresh);
 
@@ -187,7 +295,11 @@ async fn capacity_bound_holds_under_a_flood_of_distinct_keys() {
     init();
     let dir = tempfile::tempdir().unwrap();
     // 0.5 GB → 100 kB here.
-    let config = EngineConfig { data_dir: dir.path().to_path_buf(), cache_bytes_per_gb: 200_000, ..EngineConfig::default() };
+    let config = EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        cache_bytes_per_gb: 200_000,
+        ..EngineConfig::default()
+    };
     let t = TestGateway::start_with(dir, config).await;
     let (backend, calls) = counting_backend().await;
     let api = setup(&t, backend, "0.5").await;

@@ -39,19 +39,29 @@ async fn ten_percent_canary_split_overrides_promote_and_delete() {
     init();
     let t = TestGateway::start().await;
     let (backend, _) = counting_backend().await;
-    let api = t.gw.import_rest_api(&actor(), &api_doc(backend), Default::default()).await.unwrap().id;
+    let api =
+        t.gw.import_rest_api(&actor(), &api_doc(backend), Default::default())
+            .await
+            .unwrap()
+            .id;
     let mut variables = IndexMap::new();
     variables.insert("color".to_string(), "blue".to_string());
-    let base = t
-        .gw
-        .create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("prod".into()), variables, ..Default::default() })
+    let base =
+        t.gw.create_deployment(
+            &actor(),
+            &api,
+            CreateDeployment {
+                stage_name: Some("prod".into()),
+                variables,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let mut overrides = IndexMap::new();
     overrides.insert("color".to_string(), "green".to_string());
-    let canary = t
-        .gw
-        .create_deployment(
+    let canary =
+        t.gw.create_deployment(
             &actor(),
             &api,
             CreateDeployment {
@@ -67,8 +77,17 @@ async fn ten_percent_canary_split_overrides_promote_and_delete() {
         .await
         .unwrap();
     let stage = t.gw.get_stage(&api, "prod").unwrap();
-    assert_eq!(stage.deployment_id, base.id, "a canary deployment leaves production alone");
-    assert_eq!(stage.canary_settings.as_ref().and_then(|c| c.deployment_id.clone()), Some(canary.id.clone()));
+    assert_eq!(
+        stage.deployment_id, base.id,
+        "a canary deployment leaves production alone"
+    );
+    assert_eq!(
+        stage
+            .canary_settings
+            .as_ref()
+            .and_then(|c| c.deployment_id.clone()),
+        Some(canary.id.clone())
+    );
 
     const N: usize = 5000;
     let records = collect_records(&t.gw, N);
@@ -83,7 +102,10 @@ async fn ten_percent_canary_split_overrides_promote_and_delete() {
                 let resp = client.get(&url).send().await.unwrap();
                 assert_eq!(resp.status().as_u16(), 200);
                 let v: serde_json::Value = resp.json().await.unwrap();
-                seen.push((v["path"].as_str().unwrap().to_string(), v["canary"].as_str().unwrap_or("").to_string()));
+                seen.push((
+                    v["path"].as_str().unwrap().to_string(),
+                    v["canary"].as_str().unwrap_or("").to_string(),
+                ));
             }
             seen
         }));
@@ -103,22 +125,45 @@ async fn ten_percent_canary_split_overrides_promote_and_delete() {
         }
     }
     let share = canary_count as f64 * 100.0 / N as f64;
-    assert!((8.5..=11.5).contains(&share), "canary share {share}% over {N} requests");
+    assert!(
+        (8.5..=11.5).contains(&share),
+        "canary share {share}% over {N} requests"
+    );
     // The variant the record phase saw is the one drawn for the request, once.
     let records = records.await.unwrap();
     assert_eq!(records.len(), N);
-    assert_eq!(records.iter().filter(|r| r.variant == Variant::Canary).count(), canary_count);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.variant == Variant::Canary)
+            .count(),
+        canary_count
+    );
     println!("canary share: {canary_count}/{N} = {share:.2}%");
 
     // Promote: the canary's deployment and overrides become production's; the canary stays
     // with 0 % traffic.
     let promoted = t.gw.promote_canary(&actor(), &api, "prod").await.unwrap();
     assert_eq!(promoted.deployment_id, canary.id);
-    assert_eq!(promoted.variables.get("color").map(String::as_str), Some("green"));
-    let settings = promoted.canary_settings.clone().expect("promotion leaves canarySettings in place");
+    assert_eq!(
+        promoted.variables.get("color").map(String::as_str),
+        Some("green")
+    );
+    let settings = promoted
+        .canary_settings
+        .clone()
+        .expect("promotion leaves canarySettings in place");
     assert_eq!(settings.percent_traffic, 0.0);
     for _ in 0..50 {
-        let v: serde_json::Value = t.client.get(t.url(&api, "prod", "/who")).send().await.unwrap().json().await.unwrap();
+        let v: serde_json::Value = t
+            .client
+            .get(t.url(&api, "prod", "/who"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["path"], "/green");
         assert_eq!(v["canary"], "false");
     }
@@ -127,9 +172,23 @@ async fn ten_percent_canary_split_overrides_promote_and_delete() {
     let deleted = t.gw.delete_canary(&actor(), &api, "prod").await.unwrap();
     assert!(deleted.canary_settings.is_none());
     assert_eq!(deleted.deployment_id, canary.id);
-    let err = t.gw.promote_canary(&actor(), &api, "prod").await.unwrap_err();
-    assert_eq!(err.message(), "Promotion not available. Canary does not exist.");
-    let audit: Vec<String> = t.gw.audit_log(3).unwrap().into_iter().map(|a| a.action).collect();
-    assert_eq!(audit[..2], ["UpdateStage".to_string(), "UpdateStage".to_string()]);
+    let err =
+        t.gw.promote_canary(&actor(), &api, "prod")
+            .await
+            .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "Promotion not available. Canary does not exist."
+    );
+    let audit: Vec<String> =
+        t.gw.audit_log(3)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+    assert_eq!(
+        audit[..2],
+        ["UpdateStage".to_string(), "UpdateStage".to_string()]
+    );
     t.stop().await;
 }

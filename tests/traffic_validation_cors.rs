@@ -55,8 +55,21 @@ paths:
     )
 }
 
-async fn send(t: &TestGateway, api: &str, verb: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, reqwest::header::HeaderMap) {
-    let mut req = t.client.request(reqwest::Method::from_bytes(verb.as_bytes()).unwrap(), t.url(api, "test", path)).body(body.to_string());
+async fn send(
+    t: &TestGateway,
+    api: &str,
+    verb: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, reqwest::header::HeaderMap) {
+    let mut req = t
+        .client
+        .request(
+            reqwest::Method::from_bytes(verb.as_bytes()).unwrap(),
+            t.url(api, "test", path),
+        )
+        .body(body.to_string());
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -72,33 +85,98 @@ const INVALID_BODY: &str = r#"{"message":"Invalid request body"}"#;
 async fn parameters_then_body_against_draft4_models() {
     init();
     let t = TestGateway::start().await;
-    let api = t.gw.import_rest_api(&actor(), &api_doc(), Default::default()).await.unwrap().id;
-    t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("test".into()), ..Default::default() }).await.unwrap();
+    let api =
+        t.gw.import_rest_api(&actor(), &api_doc(), Default::default())
+            .await
+            .unwrap()
+            .id;
+    t.gw.create_deployment(
+        &actor(),
+        &api,
+        CreateDeployment {
+            stage_name: Some("test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let json = ("content-type", "application/json");
     let trace = ("x-trace", "t1");
 
     // Missing parameters win over a bad body, listed header → querystring.
     let (status, body, headers) = send(&t, &api, "POST", "/pets", &[json], r#"{"age": -1}"#).await;
-    assert_eq!((status, body.as_str()), (400, r#"{"message":"Missing required request parameters: [x-trace, mode]"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            r#"{"message":"Missing required request parameters: [x-trace, mode]"}"#
+        )
+    );
     assert_eq!(headers["x-amzn-errortype"], "BadRequestException");
     // Blank counts as missing.
-    let (status, body, _) = send(&t, &api, "POST", "/pets?mode=", &[json, trace], r#"{"name":"rex"}"#).await;
-    assert_eq!((status, body.as_str()), (400, r#"{"message":"Missing required request parameters: [mode]"}"#));
+    let (status, body, _) = send(
+        &t,
+        &api,
+        "POST",
+        "/pets?mode=",
+        &[json, trace],
+        r#"{"name":"rex"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            r#"{"message":"Missing required request parameters: [mode]"}"#
+        )
+    );
 
-    for bad in [r#"{"age": -1}"#, r#"{"name": ""}"#, r#"{"name": "rex", "age": "old"}"#, r#"{"name":"rex","tag":{}}"#, "not json", ""] {
-        let (status, body, headers) = send(&t, &api, "POST", "/pets?mode=x", &[json, trace], bad).await;
+    for bad in [
+        r#"{"age": -1}"#,
+        r#"{"name": ""}"#,
+        r#"{"name": "rex", "age": "old"}"#,
+        r#"{"name":"rex","tag":{}}"#,
+        "not json",
+        "",
+    ] {
+        let (status, body, headers) =
+            send(&t, &api, "POST", "/pets?mode=x", &[json, trace], bad).await;
         assert_eq!((status, body.as_str()), (400, INVALID_BODY), "body {bad:?}");
         assert_eq!(headers["x-amzn-errortype"], "BadRequestException");
     }
-    let (status, body, _) = send(&t, &api, "POST", "/pets?mode=x", &[json, trace], r#"{"name":"rex","age":3,"tag":{"label":"good"}}"#).await;
+    let (status, body, _) = send(
+        &t,
+        &api,
+        "POST",
+        "/pets?mode=x",
+        &[json, trace],
+        r#"{"name":"rex","age":3,"tag":{"label":"good"}}"#,
+    )
+    .await;
     assert_eq!((status, body.as_str()), (200, r#"{"ok":true}"#));
     // Missing Content-Type means application/json; parameters: charset is ignored.
     let (status, ..) = send(&t, &api, "POST", "/pets?mode=x", &[trace], r#"{"age":1}"#).await;
     assert_eq!(status, 400);
-    let (status, ..) = send(&t, &api, "POST", "/pets?mode=x", &[("content-type", "application/json; charset=utf-8"), trace], "{}").await;
+    let (status, ..) = send(
+        &t,
+        &api,
+        "POST",
+        "/pets?mode=x",
+        &[("content-type", "application/json; charset=utf-8"), trace],
+        "{}",
+    )
+    .await;
     assert_eq!(status, 400);
     // No model for text/plain and no $default: the body is not validated.
-    let (status, ..) = send(&t, &api, "POST", "/pets?mode=x", &[("content-type", "text/plain"), trace], "anything").await;
+    let (status, ..) = send(
+        &t,
+        &api,
+        "POST",
+        "/pets?mode=x",
+        &[("content-type", "text/plain"), trace],
+        "anything",
+    )
+    .await;
     assert_eq!(status, 200);
     // A body-only validator ignores parameters; an empty body is still validated.
     let (status, body, _) = send(&t, &api, "PUT", "/pets", &[], "").await;
@@ -108,16 +186,31 @@ async fn parameters_then_body_against_draft4_models() {
 
     // The reason is in $context.error.validationErrorString.
     let mut templates = indexmap::IndexMap::new();
-    templates.insert("application/json".to_string(), "{\"reason\": \"$context.error.validationErrorString\"}".to_string());
+    templates.insert(
+        "application/json".to_string(),
+        "{\"reason\": \"$context.error.validationErrorString\"}".to_string(),
+    );
     t.gw.put_gateway_response(
         &actor(),
         &api,
         "BAD_REQUEST_BODY",
-        gwtui::engine::admin::PutGatewayResponse { response_templates: templates, ..Default::default() },
+        gwtui::engine::admin::PutGatewayResponse {
+            response_templates: templates,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
-    t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("test".into()), ..Default::default() }).await.unwrap();
+    t.gw.create_deployment(
+        &actor(),
+        &api,
+        CreateDeployment {
+            stage_name: Some("test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let (status, body, _) = send(&t, &api, "PUT", "/pets", &[], r#"{"age":2}"#).await;
     assert_eq!(status, 400);
     assert!(body.contains("name") && body.contains("required"), "{body}");
@@ -128,7 +221,11 @@ async fn parameters_then_body_against_draft4_models() {
 async fn browser_preflight_passes_after_enable_cors() {
     init();
     let t = TestGateway::start().await;
-    let api = t.gw.import_rest_api(&actor(), &api_doc(), Default::default()).await.unwrap().id;
+    let api =
+        t.gw.import_rest_api(&actor(), &api_doc(), Default::default())
+            .await
+            .unwrap()
+            .id;
     let def = t.gw.get_definition(&api).unwrap();
     let open = def.resource_by_path("/open").unwrap().id.clone();
     let origin = "http://localhost:3000";
@@ -144,12 +241,33 @@ async fn browser_preflight_passes_after_enable_cors() {
     let resource: serde_json::Value = resp.json().await.unwrap();
     assert!(resource["resourceMethods"]["OPTIONS"].is_object());
     let audit = t.gw.audit_log(1).unwrap();
-    assert_eq!((audit[0].action.as_str(), audit[0].actor.as_str()), ("EnableCors", "browser-dev"));
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].actor.as_str()),
+        ("EnableCors", "browser-dev")
+    );
     // Unknown resources are AWS's NotFoundException.
-    let missing = t.client.put(format!("{}/gwtui/restapis/{api}/resources/nope/cors", t.base())).body("{}").send().await.unwrap();
+    let missing = t
+        .client
+        .put(format!(
+            "{}/gwtui/restapis/{api}/resources/nope/cors",
+            t.base()
+        ))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
 
-    t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("test".into()), ..Default::default() }).await.unwrap();
+    t.gw.create_deployment(
+        &actor(),
+        &api,
+        CreateDeployment {
+            stage_name: Some("test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
     // What a browser sends before a cross-origin GET with a custom header.
     let (status, body, headers) = send(
@@ -157,7 +275,11 @@ async fn browser_preflight_passes_after_enable_cors() {
         &api,
         "OPTIONS",
         "/open",
-        &[("origin", origin), ("access-control-request-method", "GET"), ("access-control-request-headers", "content-type,x-trace")],
+        &[
+            ("origin", origin),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "content-type,x-trace"),
+        ],
         "",
     )
     .await;
@@ -165,11 +287,19 @@ async fn browser_preflight_passes_after_enable_cors() {
     // The browser's checks: origin matches, method and every requested header allowed.
     assert_eq!(headers["access-control-allow-origin"], origin);
     let list = |name: &str| -> Vec<String> {
-        headers[name].to_str().unwrap().split(',').map(|s| s.trim().to_ascii_lowercase()).collect()
+        headers[name]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect()
     };
     assert!(list("access-control-allow-methods").contains(&"get".to_string()));
     for requested in ["content-type", "x-trace"] {
-        assert!(list("access-control-allow-headers").contains(&requested.to_string()), "{requested}");
+        assert!(
+            list("access-control-allow-headers").contains(&requested.to_string()),
+            "{requested}"
+        );
     }
     assert_eq!(headers["access-control-max-age"], "600");
 
@@ -178,8 +308,12 @@ async fn browser_preflight_passes_after_enable_cors() {
     assert_eq!((status, body.as_str()), (200, r#"{"ok":true}"#));
     assert_eq!(headers["access-control-allow-origin"], origin);
     // So do gateway errors (DEFAULT_4XX), with the default body.
-    let (status, body, headers) = send(&t, &api, "GET", "/nothing-here", &[("origin", origin)], "").await;
-    assert_eq!((status, body.as_str()), (403, r#"{"message":"Missing Authentication Token"}"#));
+    let (status, body, headers) =
+        send(&t, &api, "GET", "/nothing-here", &[("origin", origin)], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
     assert_eq!(headers["access-control-allow-origin"], origin);
     t.stop().await;
 }

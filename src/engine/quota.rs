@@ -21,6 +21,9 @@ use time::{Date, OffsetDateTime};
 
 use crate::model::{QuotaPeriod, QuotaSettings};
 
+/// Request counts per UTC day, oldest first.
+pub type DayCounts = Vec<(Date, i64)>;
+
 /// `YYYY-MM-DD`, the store's usage day.
 pub fn day_string(date: Date) -> String {
     date.format(format_description!("[year]-[month]-[day]"))
@@ -61,7 +64,7 @@ struct CounterState {
     used_in_period: i64,
     initial_period: bool,
     /// Counts not yet in the store, per day, oldest first.
-    pending: Vec<(Date, i64)>,
+    pending: DayCounts,
 }
 
 impl CounterState {
@@ -179,12 +182,12 @@ impl QuotaCounter {
     }
 
     /// Takes the counts not yet stored.
-    pub fn take_pending(&self) -> Vec<(Date, i64)> {
+    pub fn take_pending(&self) -> DayCounts {
         std::mem::take(&mut self.lock().pending)
     }
 
     /// Puts back counts a failed flush could not store.
-    pub fn restore_pending(&self, mut rows: Vec<(Date, i64)>) {
+    pub fn restore_pending(&self, mut rows: DayCounts) {
         let mut s = self.lock();
         rows.append(&mut s.pending);
         s.pending = rows;

@@ -15,7 +15,7 @@ use super::cache::StageCache;
 use super::clock::Clock;
 use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveStage, Routes, Variant};
-use super::quota::{LoadedUsage, QuotaCounter, QuotaLedger, day_string};
+use super::quota::{DayCounts, LoadedUsage, QuotaCounter, QuotaLedger, day_string};
 use super::schema::DeploymentSchemas;
 use super::throttle::{BucketRegistry, Limits, TokenBucket};
 use super::{EngineConfig, Inner};
@@ -377,7 +377,7 @@ fn load_usage(
 /// Moves the pending usage counts into the store in one transaction; on failure they are put
 /// back for the next attempt.
 pub(crate) fn flush_usage(inner: &Inner) -> Result<(), StoreError> {
-    let mut taken: Vec<(Arc<QuotaCounter>, Vec<(time::Date, i64)>)> = Vec::new();
+    let mut taken: Vec<(Arc<QuotaCounter>, DayCounts)> = Vec::new();
     for counter in inner.traffic.quotas.all() {
         let pending = counter.take_pending();
         if !pending.is_empty() {

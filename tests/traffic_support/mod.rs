@@ -25,7 +25,9 @@ pub async fn counting_backend() -> (SocketAddr, Arc<AtomicU64>) {
     let counter = calls.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let counter = counter.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -38,9 +40,16 @@ pub async fn counting_backend() -> (SocketAddr, Arc<AtomicU64>) {
                         let pad = if path == "/big" {
                             1_048_577
                         } else {
-                            path.strip_prefix("/kb/").and_then(|k| k.parse::<usize>().ok()).map(|k| k * 1024).unwrap_or(0)
+                            path.strip_prefix("/kb/")
+                                .and_then(|k| k.parse::<usize>().ok())
+                                .map(|k| k * 1024)
+                                .unwrap_or(0)
                         };
-                        let canary = parts.headers.get("x-canary").and_then(|v| v.to_str().ok()).map(str::to_string);
+                        let canary = parts
+                            .headers
+                            .get("x-canary")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string);
                         let echo = serde_json::json!({
                             "n": n,
                             "path": path,
@@ -48,8 +57,10 @@ pub async fn counting_backend() -> (SocketAddr, Arc<AtomicU64>) {
                             "canary": canary,
                             "pad": "x".repeat(pad),
                         });
-                        let mut resp = hyper::Response::new(Full::new(Bytes::from(echo.to_string())));
-                        resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+                        let mut resp =
+                            hyper::Response::new(Full::new(Bytes::from(echo.to_string())));
+                        resp.headers_mut()
+                            .insert("content-type", HeaderValue::from_static("application/json"));
                         Ok::<_, Infallible>(resp)
                     }
                 });
@@ -63,14 +74,25 @@ pub async fn counting_backend() -> (SocketAddr, Arc<AtomicU64>) {
 }
 
 /// Calls the engine directly (no socket): `path` may carry a `?query`.
-pub async fn invoke(gw: &Gateway, verb: &str, api_id: &str, stage: &str, path: &str, headers: &[(&str, &str)], body: &str) -> InvokeResponse {
+pub async fn invoke(
+    gw: &Gateway,
+    verb: &str,
+    api_id: &str,
+    stage: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> InvokeResponse {
     let (path, query) = match path.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (path.to_string(), None),
     };
     let mut map = HeaderMap::new();
     for (k, v) in headers {
-        map.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        map.append(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     let request = InvokeRequest {
         method: Method::from_bytes(verb.as_bytes()).unwrap(),
