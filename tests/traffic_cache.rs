@@ -316,3 +316,51 @@ async fn capacity_bound_holds_under_a_flood_of_distinct_keys() {
     println!("after 300 distinct 2 kB responses: {stats:?}");
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_keeps_its_own_cache_unless_use_stage_cache() {
+    init();
+    let t = TestGateway::start().await;
+    let (backend, _) = counting_backend().await;
+    let api = setup(&t, backend, "0.5").await;
+    let base_deployment = t.gw.get_stage(&api, "test").unwrap().deployment_id;
+    let (_, base_n, ..) = call(&t, &api, "GET", "/items?type=a", &[]).await;
+
+    // A canary taking every request, on a new deployment, with its own cache.
+    let canary = gwtui::engine::admin::DeploymentCanarySettings {
+        percent_traffic: 100.0,
+        ..Default::default()
+    };
+    let input = CreateDeployment {
+        stage_name: Some("test".into()),
+        canary_settings: Some(canary),
+        ..Default::default()
+    };
+    t.gw.create_deployment(&actor(), &api, input).await.unwrap();
+    let (_, own, ..) = call(&t, &api, "GET", "/items?type=a", &[]).await;
+    assert_ne!(own, base_n, "the canary does not read the stage cache");
+    assert_eq!(call(&t, &api, "GET", "/items?type=a", &[]).await.1, own);
+    assert_eq!(
+        t.gw.stage_cache_stats(&api, "test", true).unwrap().entries,
+        1
+    );
+
+    // useStageCache on a different deployment: the stage cache, but keys kept apart.
+    patch(&t, &api, &[("/canarySettings/useStageCache", "true")]).await;
+    let (_, shared_other, ..) = call(&t, &api, "GET", "/items?type=a", &[]).await;
+    assert!(shared_other != base_n && shared_other != own);
+    assert_eq!(
+        call(&t, &api, "GET", "/items?type=a", &[]).await.1,
+        shared_other
+    );
+
+    // Same deployment as production: the same entries.
+    patch(
+        &t,
+        &api,
+        &[("/canarySettings/deploymentId", &base_deployment)],
+    )
+    .await;
+    assert_eq!(call(&t, &api, "GET", "/items?type=a", &[]).await.1, base_n);
+    t.stop().await;
+}

@@ -58,7 +58,8 @@ pub struct StageCache {
     /// The `cacheClusterSize` it was built for.
     pub size: String,
     pub capacity_bytes: u64,
-    entries: Cache<Arc<str>, Arc<CachedResponse>>,
+    /// foldhash, randomly seeded per cache: cheaper than SipHash on every cached request.
+    entries: Cache<Arc<str>, Arc<CachedResponse>, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for StageCache {
@@ -95,7 +96,7 @@ impl StageCache {
             .max_capacity(capacity_bytes)
             .weigher(weight)
             .expire_after(PerEntryTtl)
-            .build();
+            .build_with_hasher(foldhash::fast::RandomState::default());
         StageCache {
             size: size.unwrap_or("0.5").to_string(),
             capacity_bytes,

@@ -86,10 +86,12 @@ fn invalidation(
 }
 
 /// The entry key: deployment, namespace, verb and the cache key parameters' values.
-fn cache_key(ctx: &RequestContext<'_>) -> Option<Arc<str>> {
+fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
     let deployment = ctx.deployment.as_ref()?;
     let integration = ctx.method()?.integration.as_ref()?;
-    let mut key = String::with_capacity(64);
+    let mut key = String::with_capacity(
+        deployment.deployment_id.len() + integration.cache_namespace.len() + 16,
+    );
     key.push_str(&deployment.deployment_id);
     key.push('\u{1f}');
     key.push_str(&integration.cache_namespace);
@@ -111,7 +113,7 @@ fn cache_key(ctx: &RequestContext<'_>) -> Option<Arc<str>> {
         key.push('=');
         key.push_str(value.as_deref().unwrap_or_default());
     }
-    Some(Arc::from(key))
+    Some(key)
 }
 
 fn warn(response: &mut InvokeResponse) {
@@ -163,7 +165,7 @@ pub fn store(_gw: &Gateway, ctx: &RequestContext<'_>, response: &mut InvokeRespo
     };
     if let Some(key) = cache_key(ctx) {
         cache.insert(
-            key,
+            Arc::from(key),
             CachedResponse {
                 status: response.status,
                 headers: response.headers.clone(),
