@@ -39,6 +39,14 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     };
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
     let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None, ..EngineConfig::default() })?;
+    let config_dir = s.paths.config_dir.clone();
+    for (name, function) in s.config.resolved_functions(&config_dir) {
+        gw.install_function(&name, function)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("config file {}: [functions.{name}]", s.paths.config_file.display()))?;
+    }
+    gw.set_iam_credentials(s.config.iam.credentials.clone());
+    gw.set_jwks_sources(s.config.resolved_jwks(&config_dir));
     let demo_api = if s.config.demo.enabled {
         let backend = crate::demo::start_backend().await.context("cannot start the demo backend")?;
         crate::demo::seed_or_refresh(&gw, backend).await.context("cannot seed the demo API")?
@@ -63,6 +71,7 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        self.gw.shutdown_functions().await;
         let _ = std::fs::remove_file(&self.server_file);
     }
 }
@@ -94,7 +103,12 @@ pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine with the console in front of it.
-pub async fn console(s: Settings, theme: Option<String>, readonly: bool) -> anyhow::Result<ExitCode> {
+pub async fn console(
+    s: Settings,
+    theme: Option<String>,
+    readonly: bool,
+    parse_check: fn(&str) -> Option<(usize, usize, String)>,
+) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
     let traffic = std::sync::Arc::new(crate::traffic::Traffic::default());
     let backend = crate::tui::gateway::GatewayBackend::new(running.gw.clone(), running.addr, traffic.clone());
@@ -110,7 +124,7 @@ pub async fn console(s: Settings, theme: Option<String>, readonly: bool) -> anyh
         theme: theme.or(s.config.console.theme.clone()),
         config_file: Some(s.paths.config_file.clone()),
         theme_dir: Some(s.paths.config_dir.join("themes")),
-        parse_check: None,
+        parse_check: Some(parse_check),
     };
     let result = crate::tui::run(backend, opts).await;
     traffic.stop_all();

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod clock;
 pub mod compiled;
 pub mod error;
+pub mod functions;
 pub mod integrations;
 pub mod live;
 pub mod params;
@@ -14,6 +15,7 @@ pub mod pipeline;
 pub mod quota;
 pub mod router;
 pub mod schema;
+pub mod security;
 pub mod template;
 pub mod throttle;
 pub mod traffic;
@@ -111,6 +113,9 @@ pub enum GatewayEvent {
     Changed { api_id: Option<String>, action: String, target: String },
     /// A request finished.
     Request(Arc<RequestRecord>),
+    /// One line a local function's worker wrote (stdout/stderr), or a lifecycle line of its
+    /// pool (`START`/`END`/`REPORT`, worker started/exited, timeouts).
+    FunctionLog { function: String, line: String },
 }
 
 #[derive(Clone)]
@@ -124,6 +129,8 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) traffic: traffic::Traffic,
     events: broadcast::Sender<GatewayEvent>,
+    pub(crate) functions: functions::Functions,
+    pub(crate) security: security::Security,
     admin: Mutex<Admin>,
     config: EngineConfig,
 }
@@ -142,6 +149,8 @@ impl Gateway {
             inner: Arc::new(Inner {
                 routes: ArcSwap::from_pointee(Routes::default()),
                 draw: Draw::new(config.canary_seed),
+                functions: functions::Functions::new(&config.data_dir, events.clone(), http.clone()),
+                security: security::Security::default(),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 events,

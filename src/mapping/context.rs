@@ -1,6 +1,8 @@
 //! `$context` and `$stageVariables` as VTL values, and the request/response overrides a
 //! template writes into `$context` (mapping.md §2, §5).
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 
 use crate::vtl::Value;
@@ -45,24 +47,24 @@ pub(crate) fn context_value(context: &serde_json::Value, kind: OverrideKind) -> 
     match kind {
         OverrideKind::Request => {
             let ov = m
-                .entry("requestOverride".to_string())
+                .entry(Arc::from("requestOverride"))
                 .or_insert_with(empty)
                 .clone();
             if let Value::Map(ov) = ov {
                 let mut ov = ov.borrow_mut();
                 for k in ["header", "path", "querystring"] {
-                    ov.entry(k.to_string()).or_insert_with(empty);
+                    ov.entry(Arc::from(k)).or_insert_with(empty);
                 }
             }
         }
         OverrideKind::Response => {
             let ov = m
-                .entry("responseOverride".to_string())
+                .entry(Arc::from("responseOverride"))
                 .or_insert_with(empty)
                 .clone();
             if let Value::Map(ov) = ov {
                 ov.borrow_mut()
-                    .entry("header".to_string())
+                    .entry(Arc::from("header"))
                     .or_insert_with(empty);
             }
         }
@@ -75,7 +77,7 @@ pub(crate) fn context_value(context: &serde_json::Value, kind: OverrideKind) -> 
 pub(crate) fn stage_variables_value(vars: &IndexMap<String, String>) -> Value {
     Value::new_map(
         vars.iter()
-            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .map(|(k, v)| (Arc::from(k.as_str()), Value::str(v)))
             .collect(),
     )
 }
@@ -100,7 +102,7 @@ fn pairs(v: &Value) -> Vec<(String, String)> {
     };
     m.iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.to_java_string(1 << 20).unwrap_or_default()))
+        .map(|(k, v)| (k.to_string(), v.to_java_string(1 << 20).unwrap_or_default()))
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! `$input` (mapping.md §3): `body`, `json(path)`, `path(path)`, `params()`, `params(name)`.
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use super::RequestData;
 use super::jsonpath::{Found, compile_cached};
@@ -81,17 +82,14 @@ impl<'a> Input<'a> {
             let mut m = Map::with_capacity_and_hasher(pairs.len(), Default::default());
             for (k, v) in pairs {
                 // A repeated name keeps its first position and its last value.
-                m.insert(k.clone(), Value::str(v));
+                m.insert(Arc::from(k.as_str()), Value::str(v));
             }
             Value::new_map(m)
         };
         let mut all = Map::with_capacity_and_hasher(3, Default::default());
-        all.insert("path".to_string(), section(&self.request.path));
-        all.insert(
-            "querystring".to_string(),
-            section(&self.request.querystring),
-        );
-        all.insert("header".to_string(), section(&self.request.headers));
+        all.insert(Arc::from("path"), section(&self.request.path));
+        all.insert(Arc::from("querystring"), section(&self.request.querystring));
+        all.insert(Arc::from("header"), section(&self.request.headers));
         Value::new_map(all)
     }
 

@@ -79,3 +79,30 @@ fn method_failures_surface_as_render_errors() {
         "{e:?}"
     );
 }
+
+#[test]
+fn conformance_helpers_render_parts_and_report_positions() {
+    use super::conformance::{CaseError, Flavour, render_case, render_parts};
+    let out = render_parts(
+        "$input.params('h')|$input.params('q')|$input.params('p')|$stageVariables.s|$input.path('$.a')|$context.stage",
+        "{\"a\": 5}",
+        &[("h".into(), "H".into())],
+        &[("q".into(), "Q".into())],
+        &[("p".into(), "P".into())],
+        &[("s".into(), "S".into())],
+        Flavour::Request,
+    )
+    .unwrap();
+    assert_eq!(out, "H|Q|P|S|5|test");
+    let err =
+        render_case(r##"{"name": "x", "template": "ok\n  #if($a)", "expected": ""}"##).unwrap_err();
+    assert!(
+        matches!(err, CaseError::Parse(ref e) if e.line == 2 && e.column == 3),
+        "{err}"
+    );
+    assert!(err.to_string().contains("line 2, column 3"), "{err}");
+    assert!(matches!(
+        render_case("not json"),
+        Err(CaseError::Invalid(_))
+    ));
+}

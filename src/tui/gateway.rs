@@ -65,6 +65,15 @@ impl Backend for GatewayBackend {
                             r.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default(),
                         ),
                     }]),
+                    // A local function's worker output: shown in the log pane.
+                    Ok(GatewayEvent::FunctionLog { function, line }) => DataUpdate::Logs(vec![LogLine {
+                        epoch_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+                        level: "FUNCTION".into(),
+                        rest_api_id: String::new(),
+                        stage: String::new(),
+                        request_id: String::new(),
+                        message: format!("[{function}] {line}"),
+                    }]),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
@@ -205,7 +214,7 @@ impl Backend for GatewayBackend {
         template: String,
     ) -> BResult<String> {
         let _ = (rest_api_id, resource_id, http_method, target);
-        crate::engine::template::CompiledTemplate::compile(&template).map(|t| t.source().to_string()).map_err(msg)
+        crate::engine::template::render_sample(&template)
     }
 
     async fn import(&self, path: String) -> BResult<String> {

@@ -16,6 +16,9 @@ pub struct Pos {
 
 impl std::fmt::Display for Pos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            return f.write_str("unknown position");
+        }
         write!(f, "line {}, column {}", self.line, self.col)
     }
 }

@@ -40,7 +40,8 @@ impl Scope {
         Scope::default()
     }
 
-    /// Bind `$name`.
+    /// Bind `$name`. The scope takes charge of what it is given: a list or map bound here is
+    /// emptied when the scope is dropped, like everything the render builds.
     pub fn set(&mut self, name: &str, value: Value) {
         if value.is_container() {
             self.tracked.push(value.clone());
@@ -525,7 +526,7 @@ impl<'a> Eval<'a> {
                     if !map.contains_key(&**name) && map.len() >= self.limits.max_collection {
                         return Err(self.too_large());
                     }
-                    map.insert(name.to_string(), v.clone());
+                    map.insert(name.clone(), v.clone());
                 }
             }
             Part::Index(e) => {
@@ -542,7 +543,7 @@ impl<'a> Eval<'a> {
                         {
                             return Err(self.too_large());
                         }
-                        map.insert(key, v.clone());
+                        map.insert(Arc::from(key), v.clone());
                     }
                     (Value::List(_), Value::Int(_)) => {
                         methods::call(&base, "set", &[k.clone(), v.clone()], self.mlimits())
@@ -614,7 +615,7 @@ impl<'a> Eval<'a> {
                         k => self.stringify(&k, Self::expr_pos(e))?,
                     };
                     let v = self.eval(v)?;
-                    map.insert(k, v);
+                    map.insert(Arc::from(k), v);
                 }
                 let v = Value::new_map(map);
                 self.scope.track(&v);

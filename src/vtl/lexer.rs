@@ -177,13 +177,6 @@ impl<'s> Cursor<'s> {
         }
     }
 
-    /// Skip spaces and tabs only.
-    pub fn skip_blanks(&mut self) {
-        while matches!(self.peek(), b' ' | b'\t') {
-            self.pos += 1;
-        }
-    }
-
     /// Velocity's directive-end rule: after `)` of a directive and after `#end`/`#else`,
     /// trailing blanks plus one line break are consumed — but only if the line break is there.
     pub fn eat_directive_newline(&mut self) {

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use super::jregex;
 use super::number;
@@ -447,7 +448,7 @@ fn items_of(v: &Value) -> Option<Vec<Value>> {
         Value::Map(m) => m
             .try_borrow()
             .ok()
-            .map(|m| m.keys().cloned().map(Value::string).collect()),
+            .map(|m| m.keys().cloned().map(Value::Str).collect()),
         _ => None,
     }
 }
@@ -623,7 +624,8 @@ fn map_method(m: &MapRef, name: &str, args: &[Value], lim: MethodLimits) -> R {
             if !map.contains_key(k.as_str()) && map.len() >= lim.max_collection {
                 return Err(MethodFault::TooLarge);
             }
-            map.insert(k, args[1].clone()).unwrap_or_default()
+            map.insert(Arc::from(k), args[1].clone())
+                .unwrap_or_default()
         }
         ("putIfAbsent", 2) => {
             let k = key(&args[0])?;
@@ -634,13 +636,13 @@ fn map_method(m: &MapRef, name: &str, args: &[Value], lim: MethodLimits) -> R {
                     if map.len() >= lim.max_collection {
                         return Err(MethodFault::TooLarge);
                     }
-                    map.insert(k, args[1].clone());
+                    map.insert(Arc::from(k), args[1].clone());
                     Value::Null
                 }
             }
         }
         ("putAll", 1) => {
-            let entries: Vec<(String, Value)> = match &args[0] {
+            let entries: Vec<(Arc<str>, Value)> = match &args[0] {
                 Value::Map(o) => o
                     .try_borrow()
                     .map_err(|_| busy())?

@@ -39,7 +39,7 @@
 pub mod ast;
 mod eval;
 mod jregex;
-pub mod lexer;
+mod lexer;
 mod methods;
 pub mod number;
 mod parser;

@@ -33,7 +33,7 @@ pub struct ListObj {
 /// Shared handle to a list.
 pub type ListRef = Rc<RefCell<ListObj>>;
 /// An insertion-ordered map (`java.util.LinkedHashMap`), hashed with a seeded fast hasher.
-pub type Map = IndexMap<String, Value, foldhash::fast::RandomState>;
+pub type Map = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
 /// Shared handle to a [`Map`].
 pub type MapRef = Rc<RefCell<Map>>;
 
@@ -328,7 +328,7 @@ impl Value {
             }
             serde_json::Value::Object(o) => Value::new_map(
                 o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))
                     .collect(),
             ),
         }
@@ -358,7 +358,7 @@ impl Value {
             Value::Map(m) => match m.try_borrow() {
                 Ok(m) => serde_json::Value::Object(
                     m.iter()
-                        .map(|(k, v)| (k.clone(), v.to_json(depth + 1)))
+                        .map(|(k, v)| (k.to_string(), v.to_json(depth + 1)))
                         .collect(),
                 ),
                 Err(_) => serde_json::Value::Null,
@@ -374,27 +374,64 @@ impl Value {
 }
 
 /// Parse JSON text straight into values (same shapes as [`Value::from_json`], without an
-/// intermediate `serde_json::Value`). Nesting is limited by serde_json's recursion limit.
+/// intermediate `serde_json::Value`). Object keys are interned per document (arrays of
+/// objects repeat their keys) and containers are built at their exact size. Nesting is
+/// limited by serde_json's recursion limit.
 pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
     use serde::de::DeserializeSeed as _;
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = JsonSeed.deserialize(&mut de)?;
+    let mut st = ParseState::default();
+    let v = JsonSeed(&mut st).deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
 
-struct JsonSeed;
+#[derive(Default)]
+struct ParseState {
+    keys: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    entries: Vec<(Arc<str>, Value)>,
+    items: Vec<Value>,
+}
 
-impl<'de> serde::de::DeserializeSeed<'de> for JsonSeed {
+struct JsonSeed<'a>(&'a mut ParseState);
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonSeed<'_> {
     type Value = Value;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(JsonVisitor)
+        d.deserialize_any(JsonVisitor(self.0))
     }
 }
 
-struct JsonVisitor;
+struct KeySeed<'a>(&'a mut ParseState);
 
-impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Arc<str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
+    type Value = Arc<str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Arc<str>, E> {
+        if let Some(k) = self.0.keys.get(v) {
+            return Ok(k.clone());
+        }
+        let k: Arc<str> = Arc::from(v);
+        // Bound the interner: documents with endlessly distinct keys just stop sharing.
+        if self.0.keys.len() < 4096 {
+            self.0.keys.insert(k.clone());
+        }
+        Ok(k)
+    }
+}
+
+struct JsonVisitor<'a>(&'a mut ParseState);
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -424,21 +461,23 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
         Ok(Value::Null)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(v) = seq.next_element_seed(JsonSeed)? {
-            items.push(v);
+        // Children are collected on a shared stack, then moved out at their exact size.
+        let st = self.0;
+        let start = st.items.len();
+        while let Some(v) = seq.next_element_seed(JsonSeed(st))? {
+            st.items.push(v);
         }
+        let items: Vec<Value> = st.items.drain(start..).collect();
         Ok(Value::new_json_list(items))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m = Map::with_capacity_and_hasher(
-            map.size_hint().unwrap_or(0).min(1024),
-            Default::default(),
-        );
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(JsonSeed)?;
-            m.insert(k, v);
+        let st = self.0;
+        let start = st.entries.len();
+        while let Some(k) = map.next_key_seed(KeySeed(st))? {
+            let v = map.next_value_seed(JsonSeed(st))?;
+            st.entries.push((k, v));
         }
+        let m: Map = st.entries.drain(start..).collect();
         Ok(Value::new_map(m))
     }
 }
@@ -540,8 +579,8 @@ mod tests {
     #[test]
     fn java_to_string_forms() {
         let mut m = Map::default();
-        m.insert("a".to_string(), Value::Int(1));
-        m.insert("b".to_string(), Value::str("x"));
+        m.insert(Arc::from("a"), Value::Int(1));
+        m.insert(Arc::from("b"), Value::str("x"));
         let map = Value::new_map(m);
         assert_eq!(show(&map), "{a=1, b=x}");
         let list = Value::new_list(vec![
@@ -573,6 +612,23 @@ mod tests {
     fn print_limit_stops() {
         let big = Value::new_list((0..1000).map(Value::Int).collect());
         assert_eq!(big.to_java_string(100), Err(TooLarge));
+    }
+
+    #[test]
+    fn parse_json_builds_the_same_shapes_as_from_json() {
+        let text =
+            r#"[{"a": 1, "b": [true, null, 2.5, "x"]}, {"a": 18446744073709551615, "a": "dup"}]"#;
+        let direct = parse_json(text).unwrap();
+        let via = Value::from_json(&serde_json::from_str(text).unwrap());
+        assert_eq!(show(&direct), show(&via));
+        assert_eq!(
+            show(&direct),
+            r#"[{"a":1,"b":[true,null,2.5,"x"]},{"a":"dup"}]"#
+        );
+        assert!(parse_json("[1,").is_err());
+        assert!(parse_json("{} x").is_err());
+        let deep = "[".repeat(10_000);
+        assert!(parse_json(&deep).is_err(), "recursion limit applies");
     }
 
     #[test]

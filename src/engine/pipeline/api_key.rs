@@ -1,32 +1,22 @@
 //! Phase 4a, API key and usage plan (execution.md §5). A method that does not require a key
 //! never consults usage plans. A method that does needs an enabled key that belongs to a usage
 //! plan bound to this API stage; without one the request is refused with INVALID_API_KEY.
-//!
-//! The key comes from the `x-api-key` header when the API's `apiKeySource` is `HEADER`. With
-//! `AUTHORIZER`, the auth phase puts the Lambda authorizer's `usageIdentifierKey` into
-//! `ctx.identity.api_key` and this phase checks that value the same way.
 
 use super::RequestContext;
 use crate::engine::Gateway;
 use crate::engine::error::GatewayError;
-use crate::model::ApiKeySource;
 
 pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
-    let Some(method) = ctx.method() else {
-        return Ok(());
-    };
+    let Some(method) = ctx.method() else { return Ok(()) };
     if !method.method.api_key_required {
         return Ok(());
     }
-    let source = ctx
+    // apiKeySource AUTHORIZER: the key is the Lambda authorizer's usageIdentifierKey.
+    let from_authorizer = ctx
         .deployment
         .as_ref()
-        .map(|d| d.definition.rest_api.api_key_source)
-        .unwrap_or_default();
-    let value = match source {
-        ApiKeySource::Header => ctx.header("x-api-key").map(str::to_string),
-        ApiKeySource::Authorizer => ctx.identity.api_key.clone(),
-    };
+        .is_some_and(|d| d.definition.rest_api.api_key_source == crate::model::ApiKeySource::Authorizer);
+    let value = if from_authorizer { ctx.identity.api_key.clone() } else { ctx.header("x-api-key").map(str::to_string) };
     let Some(value) = value else {
         return Err(GatewayError::InvalidApiKey);
     };

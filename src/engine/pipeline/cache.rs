@@ -21,8 +21,10 @@ use http::HeaderValue;
 use super::{InvokeResponse, RequestContext};
 use crate::engine::Gateway;
 use crate::engine::cache::{CachedResponse, StageCache};
+use crate::engine::compiled::{CompiledIntegration, ParamLocation};
 use crate::engine::error::GatewayError;
 use crate::engine::traffic::MethodCaching;
+use crate::mapping::ParamExpr;
 use crate::model::{AuthorizationType, UnauthorizedCacheControlHeaderStrategy};
 
 /// The header added when an unauthorised `Cache-Control: max-age=0` was ignored.
@@ -85,6 +87,51 @@ fn invalidation(
     }
 }
 
+/// A `method.request.{path|querystring|multivaluequerystring|header|multivalueheader}.NAME`
+/// value of the request.
+fn method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str) -> Option<String> {
+    match kind {
+        "path" => ctx.path_param(name).map(str::to_string),
+        "querystring" => ctx.query_param(name).map(str::to_string),
+        "header" => ctx.header(name).map(str::to_string),
+        "multivaluequerystring" => {
+            let all: Vec<&str> = ctx.query.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
+            (!all.is_empty()).then(|| all.join(","))
+        }
+        "multivalueheader" => {
+            let all: Vec<&str> = ctx.req.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+            (!all.is_empty()).then(|| all.join(","))
+        }
+        _ => None,
+    }
+}
+
+/// The value of one `cacheKeyParameters` entry. Older APIs name the integration-side
+/// parameter (`integration.request.querystring.x`): its mapped source is used.
+fn key_parameter_value(ctx: &RequestContext<'_>, integration: &CompiledIntegration, name: &str) -> Option<String> {
+    if let Some((kind, param)) = name.strip_prefix("method.request.").and_then(|r| r.split_once('.')) {
+        return method_request_value(ctx, kind, param);
+    }
+    let (kind, param) = name.strip_prefix("integration.request.")?.split_once('.')?;
+    let location = match kind {
+        "path" => ParamLocation::Path,
+        "querystring" => ParamLocation::Query,
+        "header" => ParamLocation::Header,
+        _ => return None,
+    };
+    let (_, _, expr) = integration.request_parameters.iter().find(|(l, n, _)| *l == location && n == param)?;
+    match expr {
+        ParamExpr::RequestPath(n) => method_request_value(ctx, "path", n),
+        ParamExpr::RequestQuery(n) => method_request_value(ctx, "querystring", n),
+        ParamExpr::RequestMultiQuery(n) => method_request_value(ctx, "multivaluequerystring", n),
+        ParamExpr::RequestHeader(n) => method_request_value(ctx, "header", n),
+        ParamExpr::RequestMultiHeader(n) => method_request_value(ctx, "multivalueheader", n),
+        ParamExpr::StageVariable(n) => ctx.stage_variables.get(n).cloned(),
+        ParamExpr::Literal(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
 /// The entry key: deployment, namespace, verb and the cache key parameters' values.
 fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
     let deployment = ctx.deployment.as_ref()?;
@@ -98,16 +145,7 @@ fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
     key.push('\u{1f}');
     key.push_str(ctx.req.method.as_str());
     for name in &integration.cache_key_parameters {
-        // Older APIs name the integration-side parameter; use the source it is mapped from.
-        let source = match name.strip_prefix("integration.request.") {
-            Some(_) => integration
-                .request_parameters
-                .iter()
-                .find(|(t, _)| t == name)
-                .map(|(_, s)| s.as_str()),
-            None => Some(name.as_str()),
-        };
-        let value = source.and_then(|s| super::integration_request::eval_source(ctx, s));
+        let value = key_parameter_value(ctx, integration, name);
         key.push('\u{1f}');
         key.push_str(name);
         key.push('=');
