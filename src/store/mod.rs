@@ -266,7 +266,10 @@ impl Store {
     }
 
     /// Adds many `(usage_plan_id, key_id, day, n)` counts in one durable transaction.
-    pub fn add_usage_batch(&mut self, rows: &[(String, String, String, i64)]) -> Result<(), StoreError> {
+    pub fn add_usage_batch(
+        &mut self,
+        rows: &[(String, String, String, i64)],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         for (plan, key, day, n) in rows {
             tx.execute(

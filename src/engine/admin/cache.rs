@@ -31,10 +31,19 @@ impl Gateway {
 
     /// Entry count and bytes of a stage's response cache (`None` without a cache cluster);
     /// the canary's own cache when `canary` is set and it has one.
-    pub fn stage_cache_stats(&self, api_id: &str, stage_name: &str, canary: bool) -> Option<crate::engine::cache::CacheStats> {
+    pub fn stage_cache_stats(
+        &self,
+        api_id: &str,
+        stage_name: &str,
+        canary: bool,
+    ) -> Option<crate::engine::cache::CacheStats> {
         let routes = self.inner.routes.load();
         let live = routes.stage(api_id, stage_name).ok()?;
-        let variant = if canary { live.traffic.canary.as_ref()? } else { &live.traffic.base };
+        let variant = if canary {
+            live.traffic.canary.as_ref()?
+        } else {
+            &live.traffic.base
+        };
         variant.cache.as_ref().map(|c| c.stats())
     }
 

@@ -95,11 +95,22 @@ fn method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str) -> Opt
         "querystring" => ctx.query_param(name).map(str::to_string),
         "header" => ctx.header(name).map(str::to_string),
         "multivaluequerystring" => {
-            let all: Vec<&str> = ctx.query.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
+            let all: Vec<&str> = ctx
+                .query
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
             (!all.is_empty()).then(|| all.join(","))
         }
         "multivalueheader" => {
-            let all: Vec<&str> = ctx.req.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+            let all: Vec<&str> = ctx
+                .req
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
             (!all.is_empty()).then(|| all.join(","))
         }
         _ => None,
@@ -108,8 +119,15 @@ fn method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str) -> Opt
 
 /// The value of one `cacheKeyParameters` entry. Older APIs name the integration-side
 /// parameter (`integration.request.querystring.x`): its mapped source is used.
-fn key_parameter_value(ctx: &RequestContext<'_>, integration: &CompiledIntegration, name: &str) -> Option<String> {
-    if let Some((kind, param)) = name.strip_prefix("method.request.").and_then(|r| r.split_once('.')) {
+fn key_parameter_value(
+    ctx: &RequestContext<'_>,
+    integration: &CompiledIntegration,
+    name: &str,
+) -> Option<String> {
+    if let Some((kind, param)) = name
+        .strip_prefix("method.request.")
+        .and_then(|r| r.split_once('.'))
+    {
         return method_request_value(ctx, kind, param);
     }
     let (kind, param) = name.strip_prefix("integration.request.")?.split_once('.')?;
@@ -119,7 +137,10 @@ fn key_parameter_value(ctx: &RequestContext<'_>, integration: &CompiledIntegrati
         "header" => ParamLocation::Header,
         _ => return None,
     };
-    let (_, _, expr) = integration.request_parameters.iter().find(|(l, n, _)| *l == location && n == param)?;
+    let (_, _, expr) = integration
+        .request_parameters
+        .iter()
+        .find(|(l, n, _)| *l == location && n == param)?;
     match expr {
         ParamExpr::RequestPath(n) => method_request_value(ctx, "path", n),
         ParamExpr::RequestQuery(n) => method_request_value(ctx, "querystring", n),

@@ -38,7 +38,10 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["usageplans", id, "usage"] if m == Method::GET => {
             let start = call.query("startDate").unwrap_or_default();
             let end = call.query("endDate").unwrap_or_default();
-            ok(StatusCode::OK, &gw.get_usage(id, call.query("keyId"), start, end)?)
+            ok(
+                StatusCode::OK,
+                &gw.get_usage(id, call.query("keyId"), start, end)?,
+            )
         }
         ["usageplans", id, "keys"] if m == Method::POST => {
             let input: CreateUsagePlanKey = call.json()?;
