@@ -61,9 +61,7 @@ pub struct Routes {
 pub struct LiveApiKey {
     pub id: String,
     pub enabled: bool,
-    /// (API id, stage) pairs of the usage plans the key belongs to.
-    pub stages: Vec<(String, String)>,
-    /// The key's usage plans with their buckets and quota counters.
+    /// The key's usage plans (with their API stages, buckets and quota counters).
     pub plans: Vec<Arc<KeyPlan>>,
 }
 

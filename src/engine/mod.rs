@@ -193,7 +193,7 @@ impl Gateway {
     pub(crate) fn api_key_for_stage(&self, api_id: &str, stage: &str, value: &str) -> Option<String> {
         let routes = self.inner.routes.load();
         routes.api_keys.get(value).and_then(|k| {
-            (k.enabled && k.stages.iter().any(|(a, s)| a == api_id && s == stage)).then(|| k.id.clone())
+            (k.enabled && k.plans.iter().any(|p| p.stage(api_id, stage).is_some())).then(|| k.id.clone())
         })
     }
 }

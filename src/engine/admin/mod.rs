@@ -131,15 +131,14 @@ impl Admin {
         }
         for key in self.api_keys.values() {
             let Some(value) = key.value.clone() else { continue };
-            let plans: Vec<&UsagePlan> = self
+            let plans = self
                 .usage_plan_keys
                 .iter()
                 .filter(|(_, k)| *k == key.id)
                 .filter_map(|(plan, _)| self.usage_plans.get(plan))
+                .map(|p| Arc::new(build.key_plan(p, &key.id, &self.store)))
                 .collect();
-            let stages = plans.iter().flat_map(|p| p.api_stages.iter().map(|s| (s.api_id.clone(), s.stage.clone()))).collect();
-            let plans = plans.into_iter().map(|p| Arc::new(build.key_plan(p, &key.id, &self.store))).collect();
-            routes.api_keys.insert(value, LiveApiKey { id: key.id.clone(), enabled: key.enabled, stages, plans });
+            routes.api_keys.insert(value, LiveApiKey { id: key.id.clone(), enabled: key.enabled, plans });
         }
         build.finish();
         routes
