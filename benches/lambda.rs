@@ -142,6 +142,7 @@ fn benches(c: &mut Criterion) {
     let gw = match Gateway::open(EngineConfig {
         data_dir: dir.path().to_path_buf(),
         canary_seed: Some(1),
+        ..EngineConfig::default()
     }) {
         Ok(gw) => gw,
         Err(e) => panic!("gateway: {e}"),

@@ -465,6 +465,7 @@ async fn admin_credentials_require_a_valid_signature() {
     let gw = Gateway::open(EngineConfig {
         data_dir: dir.path().to_path_buf(),
         canary_seed: None,
+        ..EngineConfig::default()
     })
     .expect("open");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

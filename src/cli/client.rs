@@ -42,7 +42,7 @@ fn actor() -> Actor {
 
 impl Client {
     pub async fn connect(s: &Settings) -> anyhow::Result<Client> {
-        match Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None }) {
+        match Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None, ..EngineConfig::default() }) {
             Ok(gw) => Ok(Client::Local(gw)),
             Err(OpenError::Store(locked @ StoreError::Locked { .. })) => {
                 let Some(base) = running_server(&s.paths.data_dir) else {

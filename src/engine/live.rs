@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use crate::model::Stage;
 
 use super::compiled::CompiledDeployment;
+use super::traffic::{KeyPlan, StageTraffic};
 
 /// Which deployment served a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +44,8 @@ pub struct LiveStage {
     pub deployment: Arc<CompiledDeployment>,
     pub variables: Arc<IndexMap<String, String>>,
     pub canary: Option<CanaryLive>,
+    /// Throttle buckets, caches and request models of this stage's methods.
+    pub traffic: StageTraffic,
 }
 
 /// Everything the data plane routes to: API id → stage name → live stage, and API keys by
@@ -58,8 +61,8 @@ pub struct Routes {
 pub struct LiveApiKey {
     pub id: String,
     pub enabled: bool,
-    /// (API id, stage) pairs of the usage plans the key belongs to.
-    pub stages: Vec<(String, String)>,
+    /// The key's usage plans (with their API stages, buckets and quota counters).
+    pub plans: Vec<Arc<KeyPlan>>,
 }
 
 impl Routes {

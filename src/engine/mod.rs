@@ -3,6 +3,8 @@
 //! [`Gateway::subscribe`] (change events, request records and log lines for consoles).
 
 pub mod admin;
+pub mod cache;
+pub mod clock;
 pub mod compiled;
 pub mod error;
 pub mod functions;
@@ -10,9 +12,13 @@ pub mod integrations;
 pub mod live;
 pub mod params;
 pub mod pipeline;
+pub mod quota;
 pub mod router;
+pub mod schema;
 pub mod security;
 pub mod template;
+pub mod throttle;
+pub mod traffic;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -40,6 +46,35 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     /// Seed for the canary draw (tests); `None` draws from the OS.
     pub canary_seed: Option<u64>,
+    /// Bytes of response cache per GB of `cacheClusterSize` (default 16 MiB: 0.5 GB → 8 MiB).
+    pub cache_bytes_per_gb: u64,
+    /// The account throttle (ops.md §2.2): 10,000 requests/s steady, burst 5,000.
+    pub account_rate_limit: f64,
+    pub account_burst_limit: i64,
+    /// How often usage counters are written to the store (default 1 s).
+    pub usage_flush_interval: Duration,
+    /// Time for token buckets and quota periods (tests inject a `clock::ManualClock`).
+    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> EngineConfig {
+        EngineConfig { data_dir: data_dir.into(), ..EngineConfig::default() }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            data_dir: PathBuf::new(),
+            canary_seed: None,
+            cache_bytes_per_gb: cache::DEFAULT_CACHE_BYTES_PER_GB,
+            account_rate_limit: 10_000.0,
+            account_burst_limit: 5_000,
+            usage_flush_interval: Duration::from_secs(1),
+            clock: Arc::new(clock::SystemClock::default()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +127,7 @@ pub(crate) struct Inner {
     pub(crate) routes: ArcSwap<Routes>,
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
+    pub(crate) traffic: traffic::Traffic,
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
@@ -116,13 +152,15 @@ impl Gateway {
                 functions: functions::Functions::new(&config.data_dir, events.clone(), http.clone()),
                 security: security::Security::default(),
                 http,
+                traffic: traffic::Traffic::new(&config),
                 events,
                 admin: Mutex::new(admin),
                 config,
             }),
         };
-        let routes = gw.lock_admin().build_routes();
+        let routes = gw.lock_admin().build_routes(&gw.inner.traffic, &Routes::default());
         gw.inner.routes.store(Arc::new(routes));
+        traffic::start_usage_flusher(Arc::downgrade(&gw.inner), gw.inner.config.usage_flush_interval);
         Ok(gw)
     }
 
@@ -155,7 +193,7 @@ impl Gateway {
     pub(crate) fn api_key_for_stage(&self, api_id: &str, stage: &str, value: &str) -> Option<String> {
         let routes = self.inner.routes.load();
         routes.api_keys.get(value).and_then(|k| {
-            (k.enabled && k.stages.iter().any(|(a, s)| a == api_id && s == stage)).then(|| k.id.clone())
+            (k.enabled && k.plans.iter().any(|p| p.stage(api_id, stage).is_some())).then(|| k.id.clone())
         })
     }
 }

@@ -265,6 +265,23 @@ impl Store {
         Ok(())
     }
 
+    /// Adds many `(usage_plan_id, key_id, day, n)` counts in one durable transaction.
+    pub fn add_usage_batch(
+        &mut self,
+        rows: &[(String, String, String, i64)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (plan, key, day, n) in rows {
+            tx.execute(
+                "INSERT INTO usage (usage_plan_id, key_id, day, used) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(usage_plan_id, key_id, day) DO UPDATE SET used = used + excluded.used",
+                params![plan, key, day, n],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// `(key_id, day, used)` for days in `start_day..=end_day` (inclusive, `YYYY-MM-DD`),
     /// ordered by key then day; only `key_id`'s rows when given.
     pub fn usage(

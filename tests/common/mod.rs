@@ -24,11 +24,17 @@ impl TestGateway {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, seed: Option<u64>) -> TestGateway {
-        let gw = Gateway::open(EngineConfig {
+        let config = EngineConfig {
             data_dir: dir.path().to_path_buf(),
             canary_seed: seed,
-        })
-        .expect("open gateway");
+            ..EngineConfig::default()
+        };
+        Self::start_with(dir, config).await
+    }
+
+    /// Serves a gateway opened with `config` (whose `data_dir` should be `dir`).
+    pub async fn start_with(dir: tempfile::TempDir, config: EngineConfig) -> TestGateway {
+        let gw = Gateway::open(config).expect("open gateway");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();

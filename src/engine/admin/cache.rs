@@ -22,7 +22,29 @@ impl Gateway {
         stage_name: &str,
     ) -> Result<(), AdminError> {
         self.flush(actor, FLUSH_STAGE_CACHE, api_id, stage_name)
-            .await
+            .await?;
+        if let Ok(live) = self.inner.routes.load().stage(api_id, stage_name) {
+            live.traffic.flush_caches();
+        }
+        Ok(())
+    }
+
+    /// Entry count and bytes of a stage's response cache (`None` without a cache cluster);
+    /// the canary's own cache when `canary` is set and it has one.
+    pub fn stage_cache_stats(
+        &self,
+        api_id: &str,
+        stage_name: &str,
+        canary: bool,
+    ) -> Option<crate::engine::cache::CacheStats> {
+        let routes = self.inner.routes.load();
+        let live = routes.stage(api_id, stage_name).ok()?;
+        let variant = if canary {
+            live.traffic.canary.as_ref()?
+        } else {
+            &live.traffic.base
+        };
+        variant.cache.as_ref().map(|c| c.stats())
     }
 
     /// Flushes the stage's cached authorizer results (AWS answers 202).

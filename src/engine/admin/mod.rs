@@ -4,8 +4,11 @@
 mod apis;
 mod authorizers;
 mod cache;
+mod canary;
 mod deployments;
+mod cors;
 mod methods;
+mod quota;
 mod responses;
 mod tags;
 mod usage;
@@ -19,6 +22,8 @@ use indexmap::IndexMap;
 pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
+pub use cors::CorsOptions;
+pub use quota::UsageReport;
 pub use tags::TaggedResource;
 pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
 pub use responses::PutGatewayResponse;
@@ -26,6 +31,7 @@ pub use validators::{CreateModel, CreateRequestValidator};
 
 use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
+use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
 use crate::model::{AdminError, ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
 use crate::store::{AuditRecord, Change, Store, StoreState};
@@ -109,13 +115,15 @@ impl Admin {
         self.store.audit(limit, None).map_err(|e| AdminError::Internal(e.to_string()))
     }
 
-    /// Builds the whole data-plane route map from the current state.
-    pub fn build_routes(&self) -> Routes {
+    /// Builds the whole data-plane route map from the current state, handing over the
+    /// `previous` map's caches, buckets and compiled models where their settings are unchanged.
+    pub fn build_routes(&self, traffic: &Traffic, previous: &Routes) -> Routes {
+        let mut build = traffic.build(previous);
         let mut routes = Routes::default();
         for (api_id, api) in &self.apis {
             let mut stages = HashMap::new();
             for (name, stage) in &api.stages {
-                if let Some(live) = live_stage(api, stage) {
+                if let Some(live) = live_stage(api, stage, &mut build) {
                     stages.insert(name.clone(), Arc::new(live));
                 }
             }
@@ -123,20 +131,21 @@ impl Admin {
         }
         for key in self.api_keys.values() {
             let Some(value) = key.value.clone() else { continue };
-            let stages = self
+            let plans = self
                 .usage_plan_keys
                 .iter()
                 .filter(|(_, k)| *k == key.id)
                 .filter_map(|(plan, _)| self.usage_plans.get(plan))
-                .flat_map(|p| p.api_stages.iter().map(|s| (s.api_id.clone(), s.stage.clone())))
+                .map(|p| Arc::new(build.key_plan(p, &key.id, &self.store)))
                 .collect();
-            routes.api_keys.insert(value, LiveApiKey { id: key.id.clone(), enabled: key.enabled, stages });
+            routes.api_keys.insert(value, LiveApiKey { id: key.id.clone(), enabled: key.enabled, plans });
         }
+        build.finish();
         routes
     }
 }
 
-fn live_stage(api: &ApiState, stage: &Stage) -> Option<LiveStage> {
+fn live_stage(api: &ApiState, stage: &Stage, build: &mut TrafficBuild<'_>) -> Option<LiveStage> {
     let deployment = api.deployments.get(&stage.deployment_id)?.compiled.clone();
     let variables = Arc::new(stage.variables.clone());
     let canary = stage.canary_settings.as_ref().and_then(|c| {
@@ -153,7 +162,8 @@ fn live_stage(api: &ApiState, stage: &Stage) -> Option<LiveStage> {
             use_stage_cache: c.use_stage_cache,
         })
     });
-    Some(LiveStage { stage: stage.clone(), deployment, variables, canary })
+    let traffic = build.stage(&api.definition.rest_api.id, stage, &deployment, canary.as_ref());
+    Some(LiveStage { stage: stage.clone(), deployment, variables, canary, traffic })
 }
 
 impl Gateway {
@@ -193,7 +203,7 @@ impl Gateway {
                 admin.api_keys = usage.api_keys;
                 admin.usage_plan_keys = usage.usage_plan_keys;
             }
-            let routes = admin.build_routes();
+            let routes = admin.build_routes(&gw.inner.traffic, &gw.inner.routes.load());
             gw.inner.routes.store(Arc::new(routes));
             Ok(value)
         })

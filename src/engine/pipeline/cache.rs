@@ -1,11 +1,242 @@
 //! Phase 6 (lookup) and part of phase 9 (store): the stage's response cache (ops.md §1).
-//! A stage without `cacheClusterEnabled` has no cache: lookups miss and nothing is stored.
+//!
+//! Caching applies to a method when the stage has `cacheClusterEnabled` and its method setting
+//! (`path/VERB`, or `*/*` for GET only) enables it with a TTL above zero. The key is the
+//! deployment id (so a canary on another deployment keeps apart, and one on the same
+//! deployment shares entries), the integration's `cacheNamespace` (default: the resource id),
+//! the request verb and the values of `cacheKeyParameters`; nothing else varies it.
+//!
+//! `Cache-Control: max-age=0` asks to skip the entry and refresh it. With
+//! `requireAuthorizationForCacheControl` the caller must be allowed `execute-api:InvalidateCache`;
+//! the emulator has no IAM policies, so a caller is allowed when the method uses AWS_IAM (it
+//! was authenticated by the auth phase) and not otherwise. A caller that is not allowed gets,
+//! by `unauthorizedCacheControlHeaderStrategy`: FAIL_WITH_403 → 403 (ACCESS_DENIED),
+//! SUCCEED_WITH_RESPONSE_HEADER → served normally with a `Warning` header,
+//! SUCCEED_WITHOUT_RESPONSE_HEADER → served normally.
+
+use std::sync::Arc;
+
+use http::HeaderValue;
 
 use super::{InvokeResponse, RequestContext};
 use crate::engine::Gateway;
+use crate::engine::cache::{CachedResponse, StageCache};
+use crate::engine::compiled::{CompiledIntegration, ParamLocation};
+use crate::engine::error::GatewayError;
+use crate::engine::traffic::MethodCaching;
+use crate::mapping::ParamExpr;
+use crate::model::{AuthorizationType, UnauthorizedCacheControlHeaderStrategy};
 
-pub fn lookup(_gw: &Gateway, _ctx: &mut RequestContext<'_>) -> Option<InvokeResponse> {
-    None
+/// The header added when an unauthorised `Cache-Control: max-age=0` was ignored.
+pub const IGNORED_INVALIDATION_WARNING: &str =
+    "199 - \"Cache-Control: max-age=0 ignored: not authorized to invalidate the cache\"";
+
+/// The method's cache and settings, when caching applies to it.
+fn method_cache<'c>(ctx: &'c RequestContext<'_>) -> Option<(&'c Arc<StageCache>, MethodCaching)> {
+    let live = ctx.live.as_ref()?;
+    let variant = live.traffic.variant(ctx.variant);
+    let caching = variant
+        .methods
+        .get(ctx.route.as_ref()?.method_index)?
+        .caching?;
+    Some((variant.cache.as_ref()?, caching))
 }
 
-pub fn store(_gw: &Gateway, _ctx: &RequestContext<'_>, _response: &InvokeResponse) {}
+/// What a `Cache-Control: max-age=0` request gets.
+enum Invalidation {
+    None,
+    Honoured,
+    Ignored { warn: bool },
+}
+
+fn invalidation(
+    ctx: &RequestContext<'_>,
+    caching: &MethodCaching,
+) -> Result<Invalidation, GatewayError> {
+    let asked = ctx
+        .req
+        .headers
+        .get_all(http::header::CACHE_CONTROL)
+        .iter()
+        .any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|d| d.trim().eq_ignore_ascii_case("max-age=0"))
+            })
+        });
+    if !asked {
+        return Ok(Invalidation::None);
+    }
+    let allowed = !caching.require_authorization
+        || ctx
+            .method()
+            .is_some_and(|m| m.method.authorization_type == AuthorizationType::AwsIam);
+    if allowed {
+        return Ok(Invalidation::Honoured);
+    }
+    match caching.strategy {
+        UnauthorizedCacheControlHeaderStrategy::FailWith403 => Err(GatewayError::AccessDenied {
+            message: "User is not authorized to access this resource".into(),
+        }),
+        UnauthorizedCacheControlHeaderStrategy::SucceedWithResponseHeader => {
+            Ok(Invalidation::Ignored { warn: true })
+        }
+        UnauthorizedCacheControlHeaderStrategy::SucceedWithoutResponseHeader => {
+            Ok(Invalidation::Ignored { warn: false })
+        }
+    }
+}
+
+/// A `method.request.{path|querystring|multivaluequerystring|header|multivalueheader}.NAME`
+/// value of the request.
+fn method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str) -> Option<String> {
+    match kind {
+        "path" => ctx.path_param(name).map(str::to_string),
+        "querystring" => ctx.query_param(name).map(str::to_string),
+        "header" => ctx.header(name).map(str::to_string),
+        "multivaluequerystring" => {
+            let all: Vec<&str> = ctx
+                .query
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            (!all.is_empty()).then(|| all.join(","))
+        }
+        "multivalueheader" => {
+            let all: Vec<&str> = ctx
+                .req
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!all.is_empty()).then(|| all.join(","))
+        }
+        _ => None,
+    }
+}
+
+/// The value of one `cacheKeyParameters` entry. Older APIs name the integration-side
+/// parameter (`integration.request.querystring.x`): its mapped source is used.
+fn key_parameter_value(
+    ctx: &RequestContext<'_>,
+    integration: &CompiledIntegration,
+    name: &str,
+) -> Option<String> {
+    if let Some((kind, param)) = name
+        .strip_prefix("method.request.")
+        .and_then(|r| r.split_once('.'))
+    {
+        return method_request_value(ctx, kind, param);
+    }
+    let (kind, param) = name.strip_prefix("integration.request.")?.split_once('.')?;
+    let location = match kind {
+        "path" => ParamLocation::Path,
+        "querystring" => ParamLocation::Query,
+        "header" => ParamLocation::Header,
+        _ => return None,
+    };
+    let (_, _, expr) = integration
+        .request_parameters
+        .iter()
+        .find(|(l, n, _)| *l == location && n == param)?;
+    match expr {
+        ParamExpr::RequestPath(n) => method_request_value(ctx, "path", n),
+        ParamExpr::RequestQuery(n) => method_request_value(ctx, "querystring", n),
+        ParamExpr::RequestMultiQuery(n) => method_request_value(ctx, "multivaluequerystring", n),
+        ParamExpr::RequestHeader(n) => method_request_value(ctx, "header", n),
+        ParamExpr::RequestMultiHeader(n) => method_request_value(ctx, "multivalueheader", n),
+        ParamExpr::StageVariable(n) => ctx.stage_variables.get(n).cloned(),
+        ParamExpr::Literal(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// The entry key: deployment, namespace, verb and the cache key parameters' values.
+fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
+    let deployment = ctx.deployment.as_ref()?;
+    let integration = ctx.method()?.integration.as_ref()?;
+    let mut key = String::with_capacity(
+        deployment.deployment_id.len() + integration.cache_namespace.len() + 16,
+    );
+    key.push_str(&deployment.deployment_id);
+    key.push('\u{1f}');
+    key.push_str(&integration.cache_namespace);
+    key.push('\u{1f}');
+    key.push_str(ctx.req.method.as_str());
+    for name in &integration.cache_key_parameters {
+        let value = key_parameter_value(ctx, integration, name);
+        key.push('\u{1f}');
+        key.push_str(name);
+        key.push('=');
+        key.push_str(value.as_deref().unwrap_or_default());
+    }
+    Some(key)
+}
+
+fn warn(response: &mut InvokeResponse) {
+    response.headers.insert(
+        http::header::WARNING,
+        HeaderValue::from_static(IGNORED_INVALIDATION_WARNING),
+    );
+}
+
+/// A cached response for the request, if caching applies and the entry is there. Sets
+/// `ctx.cache_hit` whenever caching applies to the method.
+pub fn lookup(
+    _gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+) -> Result<Option<InvokeResponse>, GatewayError> {
+    let Some((cache, caching)) = method_cache(ctx) else {
+        return Ok(None);
+    };
+    let warn_header = match invalidation(ctx, &caching)? {
+        Invalidation::Honoured => {
+            ctx.cache_hit = Some(false);
+            return Ok(None);
+        }
+        Invalidation::Ignored { warn } => warn,
+        Invalidation::None => false,
+    };
+    let hit = cache_key(ctx).and_then(|k| cache.get(&k));
+    ctx.cache_hit = Some(hit.is_some());
+    Ok(hit.map(|entry| {
+        let mut response = InvokeResponse {
+            status: entry.status,
+            headers: entry.headers.clone(),
+            body: entry.body.clone(),
+        };
+        if warn_header {
+            warn(&mut response);
+        }
+        response
+    }))
+}
+
+/// Stores the integration's response after a miss (bodies over 1 MiB are not stored).
+pub fn store(_gw: &Gateway, ctx: &RequestContext<'_>, response: &mut InvokeResponse) {
+    if ctx.cache_hit != Some(false) {
+        return;
+    }
+    let Some((cache, caching)) = method_cache(ctx) else {
+        return;
+    };
+    if let Some(key) = cache_key(ctx) {
+        cache.insert(
+            Arc::from(key),
+            CachedResponse {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+                ttl: caching.ttl,
+            },
+        );
+    }
+    if matches!(
+        invalidation(ctx, &caching),
+        Ok(Invalidation::Ignored { warn: true })
+    ) {
+        warn(response);
+    }
+}

@@ -198,13 +198,13 @@ async fn execute(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<InvokeRes
     api_key::run(gw, ctx)?;
     throttle::run(gw, ctx)?;
     validation::run(gw, ctx)?;
-    if let Some(hit) = cache::lookup(gw, ctx) {
+    if let Some(hit) = cache::lookup(gw, ctx)? {
         return Ok(hit);
     }
     let prepared = integration_request::run(gw, ctx)?;
     let raw = super::integrations::call(gw, ctx, prepared).await?;
-    let response = integration_response::run(gw, ctx, raw)?;
-    cache::store(gw, ctx, &response);
+    let mut response = integration_response::run(gw, ctx, raw)?;
+    cache::store(gw, ctx, &mut response);
     Ok(response)
 }
 

@@ -1,22 +1,39 @@
-//! Phase 5, request validation (execution.md §7): required parameters (present and
-//! non-blank) when the method's validator asks for it; bodies against JSON-schema models.
+//! Phase 5, request validation (execution.md §7), when the method has a request validator:
+//! required parameters (present and non-blank) first, then the body against the JSON-schema
+//! model chosen by the request's Content-Type (MIME only; missing = `application/json`) from
+//! `requestModels`, falling back to `$default`. No model for the type: the body is not
+//! validated. Models are compiled once per deployment (`engine::schema`).
 
 use super::RequestContext;
 use crate::engine::Gateway;
 use crate::engine::error::GatewayError;
 
 pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
-    let Some(method) = ctx.method() else { return Ok(()) };
+    let Some(method) = ctx.method() else {
+        return Ok(());
+    };
     let Some(validator_id) = method.method.request_validator_id.as_deref() else {
         return Ok(());
     };
-    let Some(deployment) = ctx.deployment.as_ref() else { return Ok(()) };
+    let Some(deployment) = ctx.deployment.as_ref() else {
+        return Ok(());
+    };
     let Some(validator) = deployment.definition.request_validator(validator_id) else {
         return Ok(());
     };
-    if !validator.validate_request_parameters {
-        return Ok(());
+    if validator.validate_request_parameters {
+        check_parameters(ctx)?;
     }
+    if validator.validate_request_body {
+        check_body(ctx)?;
+    }
+    Ok(())
+}
+
+fn check_parameters(ctx: &RequestContext<'_>) -> Result<(), GatewayError> {
+    let Some(method) = ctx.method() else {
+        return Ok(());
+    };
     // AWS lists missing names header → path → querystring (execution.md §7).
     let mut missing: Vec<(u8, String)> = Vec::new();
     for (name, required) in &method.method.request_parameters {
@@ -41,5 +58,25 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayErr
         return Ok(());
     }
     missing.sort_by_key(|(rank, _)| *rank);
-    Err(GatewayError::BadRequestParameters { missing: missing.into_iter().map(|(_, n)| n).collect() })
+    Err(GatewayError::BadRequestParameters {
+        missing: missing.into_iter().map(|(_, n)| n).collect(),
+    })
+}
+
+fn check_body(ctx: &RequestContext<'_>) -> Result<(), GatewayError> {
+    let (Some(live), Some(route)) = (ctx.live.as_ref(), ctx.route.as_ref()) else {
+        return Ok(());
+    };
+    let mime = super::integration_request::request_mime(ctx);
+    let Some(model) = live
+        .traffic
+        .variant(ctx.variant)
+        .schemas
+        .model(route.method_index, &mime)
+    else {
+        return Ok(());
+    };
+    model
+        .check(&ctx.req.body)
+        .map_err(|detail| GatewayError::BadRequestBody { detail })
 }

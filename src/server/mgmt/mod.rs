@@ -6,6 +6,7 @@
 //! status, or an [`AdminError`] that becomes AWS's error shape: status, `x-amzn-ErrorType`,
 //! `{"message": ...}`.
 
+mod cors;
 mod definitions;
 mod deployments;
 mod functions;
@@ -86,6 +87,9 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             StatusCode::OK,
             &serde_json::json!({ "service": "gwtui", "pid": std::process::id(), "listen": call.local.map(|a| a.to_string()) }),
         ),
+        ["gwtui", "restapis", id, "resources", rid, "cors"] if m == Method::PUT => {
+            cors::enable(call, id, rid).await
+        }
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {

@@ -35,6 +35,14 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             gw.delete_usage_plan(actor, id).await?;
             empty(StatusCode::ACCEPTED)
         }
+        ["usageplans", id, "usage"] if m == Method::GET => {
+            let start = call.query("startDate").unwrap_or_default();
+            let end = call.query("endDate").unwrap_or_default();
+            ok(
+                StatusCode::OK,
+                &gw.get_usage(id, call.query("keyId"), start, end)?,
+            )
+        }
         ["usageplans", id, "keys"] if m == Method::POST => {
             let input: CreateUsagePlanKey = call.json()?;
             ok(

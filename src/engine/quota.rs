@@ -1,0 +1,311 @@
+//! Usage-plan quotas and usage counters (ops.md §3, model.md §11).
+//!
+//! One [`QuotaCounter`] per (usage plan, API key). Requests are counted in memory only: the
+//! request path never touches the store. A background thread moves the pending per-day counts
+//! into the store every `EngineConfig::usage_flush_interval` (1 s by default) and the engine
+//! flushes once more when it shuts down (the last `Gateway` handle is dropped, or
+//! [`crate::engine::Gateway::flush_usage`]). On open, each counter starts from the store's count
+//! for its current period. A SIGKILL therefore loses at most the requests counted since the
+//! last flush (about one second's worth); a clean shutdown loses nothing.
+//!
+//! Periods are UTC calendar periods: DAY starts at 00:00 UTC, WEEK on Monday 00:00 UTC (ISO
+//! weeks; AWS does not document the start day), MONTH on the 1st at 00:00 UTC. `offset` is
+//! subtracted from `limit` in the key's initial period, taken to be the first period in which
+//! the key has any recorded usage under the plan.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+use crate::model::{QuotaPeriod, QuotaSettings};
+
+/// Request counts per UTC day, oldest first.
+pub type DayCounts = Vec<(Date, i64)>;
+
+/// `YYYY-MM-DD`, the store's usage day.
+pub fn day_string(date: Date) -> String {
+    date.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+pub fn parse_day(s: &str) -> Option<Date> {
+    Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// The first day of the period containing `date`.
+pub fn period_start(period: QuotaPeriod, date: Date) -> Date {
+    match period {
+        QuotaPeriod::Day => date,
+        QuotaPeriod::Week => date
+            .checked_sub(time::Duration::days(i64::from(
+                date.weekday().number_days_from_monday(),
+            )))
+            .unwrap_or(date),
+        QuotaPeriod::Month => date.replace_day(1).unwrap_or(date),
+    }
+}
+
+/// What the store says about a (plan, key) when its counter is created.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadedUsage {
+    /// Requests already counted in the current period.
+    pub used_in_period: i64,
+    /// Whether the key has usage before the current period (so this is not its initial one).
+    pub used_before: bool,
+}
+
+#[derive(Debug)]
+struct CounterState {
+    quota: Option<QuotaSettings>,
+    /// The period `used_in_period` belongs to (by its quota's period, or the day without one).
+    period_start: Date,
+    used_in_period: i64,
+    initial_period: bool,
+    /// Counts not yet in the store, per day, oldest first.
+    pending: DayCounts,
+}
+
+impl CounterState {
+    fn period(&self) -> QuotaPeriod {
+        self.quota
+            .as_ref()
+            .map(|q| q.period)
+            .unwrap_or(QuotaPeriod::Day)
+    }
+
+    fn roll(&mut self, today: Date) {
+        let start = period_start(self.period(), today);
+        if start != self.period_start {
+            if self.used_in_period > 0 {
+                self.initial_period = false;
+            }
+            self.period_start = start;
+            self.used_in_period = 0;
+        }
+    }
+
+    fn limit(&self) -> Option<i64> {
+        self.quota
+            .as_ref()
+            .map(|q| q.limit - if self.initial_period { q.offset } else { 0 })
+    }
+}
+
+#[derive(Debug)]
+pub struct QuotaCounter {
+    pub usage_plan_id: String,
+    pub key_id: String,
+    state: Mutex<CounterState>,
+}
+
+impl QuotaCounter {
+    pub fn new(
+        usage_plan_id: &str,
+        key_id: &str,
+        quota: Option<QuotaSettings>,
+        now: OffsetDateTime,
+        loaded: LoadedUsage,
+    ) -> QuotaCounter {
+        let period = quota.as_ref().map(|q| q.period).unwrap_or(QuotaPeriod::Day);
+        QuotaCounter {
+            usage_plan_id: usage_plan_id.to_string(),
+            key_id: key_id.to_string(),
+            state: Mutex::new(CounterState {
+                quota,
+                period_start: period_start(period, now.date()),
+                used_in_period: loaded.used_in_period,
+                initial_period: !loaded.used_before,
+                pending: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CounterState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts one request unless the quota for the current period is used up.
+    pub fn try_acquire(&self, now: OffsetDateTime) -> bool {
+        let today = now.date();
+        let mut s = self.lock();
+        s.roll(today);
+        if let Some(limit) = s.limit()
+            && s.used_in_period >= limit
+        {
+            return false;
+        }
+        s.used_in_period += 1;
+        match s.pending.last_mut() {
+            Some((day, n)) if *day == today => *n += 1,
+            _ => s.pending.push((today, 1)),
+        }
+        true
+    }
+
+    /// A plan change: new quota settings (the count of the current period is kept when the
+    /// period kind stays the same).
+    pub fn set_quota(
+        &self,
+        quota: Option<QuotaSettings>,
+        now: OffsetDateTime,
+        reload: impl FnOnce(QuotaPeriod, Date) -> LoadedUsage,
+    ) {
+        let mut s = self.lock();
+        if s.quota == quota {
+            return;
+        }
+        let old_period = s.period();
+        s.quota = quota;
+        let period = s.period();
+        if period != old_period {
+            let start = period_start(period, now.date());
+            let loaded = reload(period, start);
+            let pending_in_period: i64 = s
+                .pending
+                .iter()
+                .filter(|(d, _)| *d >= start)
+                .map(|(_, n)| n)
+                .sum();
+            s.period_start = start;
+            s.used_in_period = loaded.used_in_period + pending_in_period;
+            s.initial_period = !loaded.used_before;
+        }
+    }
+
+    /// (used in the current period, its limit) — the limit is `None` without a quota.
+    pub fn used(&self, now: OffsetDateTime) -> (i64, Option<i64>) {
+        let mut s = self.lock();
+        s.roll(now.date());
+        (s.used_in_period, s.limit())
+    }
+
+    /// Takes the counts not yet stored.
+    pub fn take_pending(&self) -> DayCounts {
+        std::mem::take(&mut self.lock().pending)
+    }
+
+    /// Puts back counts a failed flush could not store.
+    pub fn restore_pending(&self, mut rows: DayCounts) {
+        let mut s = self.lock();
+        rows.append(&mut s.pending);
+        s.pending = rows;
+    }
+}
+
+/// Every counter by (plan, key). Touched by route rebuilds and flushes, never by requests.
+#[derive(Debug, Default)]
+pub struct QuotaLedger {
+    counters: Mutex<HashMap<(String, String), Arc<QuotaCounter>>>,
+}
+
+impl QuotaLedger {
+    fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), Arc<QuotaCounter>>> {
+        self.counters.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The counter of (plan, key), created from the store's usage (`load`) if new.
+    pub fn counter(
+        &self,
+        usage_plan_id: &str,
+        key_id: &str,
+        quota: Option<&QuotaSettings>,
+        now: OffsetDateTime,
+        load: impl Fn(QuotaPeriod, Date) -> LoadedUsage,
+    ) -> Arc<QuotaCounter> {
+        let mut map = self.lock();
+        let k = (usage_plan_id.to_string(), key_id.to_string());
+        if let Some(c) = map.get(&k) {
+            c.set_quota(quota.cloned(), now, &load);
+            return c.clone();
+        }
+        let period = quota.map(|q| q.period).unwrap_or(QuotaPeriod::Day);
+        let loaded = load(period, period_start(period, now.date()));
+        let counter = Arc::new(QuotaCounter::new(
+            usage_plan_id,
+            key_id,
+            quota.cloned(),
+            now,
+            loaded,
+        ));
+        map.insert(k, counter.clone());
+        counter
+    }
+
+    pub fn all(&self) -> Vec<Arc<QuotaCounter>> {
+        self.lock().values().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn quota(limit: i64, offset: i64, period: QuotaPeriod) -> Option<QuotaSettings> {
+        Some(QuotaSettings {
+            limit,
+            offset,
+            period,
+        })
+    }
+
+    #[test]
+    fn periods_are_utc_calendar_periods_weeks_from_monday() {
+        let sunday = time::macros::date!(2024 - 03 - 17);
+        assert_eq!(
+            period_start(QuotaPeriod::Week, sunday),
+            time::macros::date!(2024 - 03 - 11)
+        );
+        assert_eq!(
+            period_start(QuotaPeriod::Week, time::macros::date!(2024 - 03 - 11)),
+            time::macros::date!(2024 - 03 - 11)
+        );
+        assert_eq!(
+            period_start(QuotaPeriod::Month, sunday),
+            time::macros::date!(2024 - 03 - 01)
+        );
+        assert_eq!(period_start(QuotaPeriod::Day, sunday), sunday);
+    }
+
+    #[test]
+    fn limit_offset_and_rollover() {
+        let t0 = datetime!(2024-03-17 23:59:00 UTC);
+        let c = QuotaCounter::new(
+            "p",
+            "k",
+            quota(3, 1, QuotaPeriod::Day),
+            t0,
+            LoadedUsage::default(),
+        );
+        // Initial period: limit 3 - offset 1.
+        assert!(c.try_acquire(t0));
+        assert!(c.try_acquire(t0));
+        assert!(!c.try_acquire(t0));
+        // Next UTC day: the full limit.
+        let t1 = datetime!(2024-03-18 00:00:01 UTC);
+        assert!((0..3).all(|_| c.try_acquire(t1)));
+        assert!(!c.try_acquire(t1));
+        let pending = c.take_pending();
+        assert_eq!(pending, vec![(t0.date(), 2), (t1.date(), 3)]);
+    }
+
+    #[test]
+    fn loaded_usage_counts_against_the_period() {
+        let t0 = datetime!(2024-03-17 12:00:00 UTC);
+        let c = QuotaCounter::new(
+            "p",
+            "k",
+            quota(5, 0, QuotaPeriod::Month),
+            t0,
+            LoadedUsage {
+                used_in_period: 4,
+                used_before: true,
+            },
+        );
+        assert!(c.try_acquire(t0));
+        assert!(!c.try_acquire(t0));
+        assert_eq!(c.used(t0), (5, Some(5)));
+    }
+}
