@@ -12,7 +12,7 @@ use crate::model::Stage;
 use super::compiled::CompiledDeployment;
 
 /// Which deployment served a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Variant {
     Base,
     Canary,

@@ -50,6 +50,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         integration_status: None,
         cache_hit: None,
         error: None,
+        log: Default::default(),
     }
 }
 
