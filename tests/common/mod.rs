@@ -24,7 +24,11 @@ impl TestGateway {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, seed: Option<u64>) -> TestGateway {
-        let gw = Gateway::open(EngineConfig { data_dir: dir.path().to_path_buf(), canary_seed: seed }).expect("open gateway");
+        let gw = Gateway::open(EngineConfig {
+            data_dir: dir.path().to_path_buf(),
+            canary_seed: seed,
+        })
+        .expect("open gateway");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
@@ -35,8 +39,18 @@ impl TestGateway {
             })
             .await;
         });
-        let client = reqwest::Client::builder().no_proxy().build().expect("client");
-        TestGateway { gw, addr, dir, client, shutdown: Some(tx), task: Some(task) }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        TestGateway {
+            gw,
+            addr,
+            dir,
+            client,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
     }
 
     /// Stops serving and returns the data dir (to reopen it).
@@ -54,7 +68,10 @@ impl TestGateway {
 
     /// Path-style invoke URL.
     pub fn url(&self, api_id: &str, stage: &str, path: &str) -> String {
-        format!("http://{}/restapis/{api_id}/{stage}/_user_request_{path}", self.addr)
+        format!(
+            "http://{}/restapis/{api_id}/{stage}/_user_request_{path}",
+            self.addr
+        )
     }
 
     pub fn base(&self) -> String {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-pub use deployments::{CreateDeployment, CreateStage};
+pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
 pub use tags::TaggedResource;

@@ -9,6 +9,7 @@
 mod definitions;
 mod deployments;
 mod methods;
+mod metrics;
 mod resources;
 mod restapis;
 mod stages;
@@ -85,6 +86,8 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             StatusCode::OK,
             &serde_json::json!({ "service": "gwtui", "pid": std::process::id(), "listen": call.local.map(|a| a.to_string()) }),
         ),
+        ["gwtui", "metrics"] if m == Method::GET => metrics::metrics(call).await,
+        ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,
