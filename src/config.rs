@@ -2,7 +2,6 @@
 //! defaults come from the platform directories (`directories`). A missing default config file
 //! is fine; a malformed one is an error naming the file and the line.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -15,8 +14,9 @@ pub struct ConfigFile {
     pub server: ServerSection,
     pub console: ConsoleSection,
     pub demo: DemoSection,
-    /// Key binding overrides: action name → key (e.g. `flush_cache = "F"`).
-    pub keys: BTreeMap<String, String>,
+    /// Key binding overrides: action name → key or keys (`flush = "ctrl-x"`,
+    /// `deploy = ["D", "ctrl-d"]`); the console validates them.
+    pub keys: toml::Table,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -40,19 +40,22 @@ pub struct ConsoleSection {
 pub struct DemoSection {
     /// Seed the demo API on an empty data dir and run its backend.
     pub enabled: bool,
+    /// Requests per second the console's traffic generator sends to the demo's `dev` stage
+    /// (0 turns it off).
+    pub traffic: f64,
 }
 
 impl Default for DemoSection {
     fn default() -> Self {
-        DemoSection { enabled: true }
+        DemoSection { enabled: true, traffic: 20.0 }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("config file {path}, line {line}: {message}")]
+    #[error("config file {}, line {line}: {message}", path.display())]
     Parse { path: PathBuf, line: usize, message: String },
     #[error("no platform config/data directory could be determined; pass --config and --data-dir")]
     NoHome,
@@ -111,7 +114,7 @@ mod tests {
     fn parses_sections_and_names_the_bad_line() {
         let ok = parse("[server]\nlisten = \"127.0.0.1:9000\"\n[keys]\nflush_cache = \"F\"\n", Path::new("c.toml")).unwrap();
         assert_eq!(ok.server.listen.as_deref(), Some("127.0.0.1:9000"));
-        assert_eq!(ok.keys["flush_cache"], "F");
+        assert_eq!(ok.keys["flush_cache"].as_str(), Some("F"));
         assert!(ok.demo.enabled);
         let err = parse("[server]\nlisten = 5\n", Path::new("c.toml")).unwrap_err().to_string();
         assert!(err.starts_with("config file c.toml, line 2:"), "{err}");

@@ -217,3 +217,90 @@ async fn deploy_change_redeploy_and_rollback() {
     t.gw.delete_deployment(&actor(), &api, &second).await.unwrap();
     t.stop().await;
 }
+
+const GUARDED: &str = r#"
+openapi: 3.0.1
+info: {title: guarded, version: "1"}
+x-amazon-apigateway-request-validators:
+  params: {validateRequestBody: false, validateRequestParameters: true}
+x-amazon-apigateway-gateway-responses:
+  UNAUTHORIZED:
+    statusCode: "401"
+    responseTemplates:
+      application/json: '{"custom": true}'
+  DEFAULT_4XX:
+    responseParameters:
+      gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+      gatewayresponse.header.X-Stage: "stageVariables.color"
+    responseTemplates:
+      application/json: '{"error": $context.error.messageString, "type": "$context.error.responseType", "stage": "$context.stage", "color": "$stageVariables.color"}'
+paths:
+  /search/{kind}:
+    get:
+      x-amazon-apigateway-request-validator: params
+      parameters:
+        - {name: kind, in: path, required: true, schema: {type: string}}
+        - {name: q, in: query, required: true, schema: {type: string}}
+        - {name: X-Trace, in: header, required: true, schema: {type: string}}
+        - {name: page, in: query, required: false, schema: {type: string}}
+      responses: {"200": {description: ok}}
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200", responseTemplates: {application/json: 'found'}}}
+  /keyed:
+    get:
+      security: [{api_key: []}]
+      responses: {"200": {description: ok}}
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200"}}
+components:
+  securitySchemes:
+    api_key: {type: apiKey, name: x-api-key, in: header}
+"#;
+
+#[tokio::test]
+async fn validation_api_key_and_customised_gateway_responses() {
+    init();
+    let t = TestGateway::start().await;
+    let api = t.gw.import_rest_api(&actor(), GUARDED, Default::default()).await.unwrap().id;
+    let mut variables = IndexMap::new();
+    variables.insert("color".to_string(), "blue".to_string());
+    t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("test".into()), variables, ..Default::default() })
+        .await
+        .unwrap();
+
+    // Missing parameters: all names in one list, header → path → querystring, customised
+    // through DEFAULT_4XX (its template, its headers, the member's own status).
+    let resp = t.client.get(t.url(&api, "test", "/search/books?q=")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    assert_eq!(resp.headers()["x-stage"], "blue");
+    assert_eq!(resp.headers()["x-amzn-errortype"], "BadRequestException");
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"error": "Missing required request parameters: [X-Trace, q]", "type": "BAD_REQUEST_PARAMETERS", "stage": "test", "color": "blue"}"#
+    );
+    let resp = t.client.get(t.url(&api, "test", "/search/books?q=cats")).header("X-Trace", "1").send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text().await.unwrap(), "found");
+
+    // A key-required method without a (known) key: 403 Forbidden through DEFAULT_4XX.
+    let resp = t.client.get(t.url(&api, "test", "/keyed")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(resp.headers()["x-amzn-errortype"], "ForbiddenException");
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"error": "Forbidden", "type": "INVALID_API_KEY", "stage": "test", "color": "blue"}"#
+    );
+    // Unknown route: also customised by DEFAULT_4XX.
+    let resp = t.client.get(t.url(&api, "test", "/nope")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"error": "Missing Authentication Token", "type": "MISSING_AUTHENTICATION_TOKEN", "stage": "test", "color": "blue"}"#
+    );
+    t.stop().await;
+}

@@ -575,12 +575,22 @@ async fn access_log_presets_are_written_exactly_and_canary_lines_go_to_their_own
         "{canary_lines:?}"
     );
     let mut streamed = Vec::new();
+    let mut summaries = Vec::new();
     while let Ok(event) = events.try_recv() {
         if let gwtui::engine::GatewayEvent::Logs(batch) = event {
             streamed.extend(batch.iter().filter(|l| l.kind == LogKind::Access).cloned());
+            summaries.extend(batch.iter().filter(|l| l.kind == LogKind::Request).cloned());
         }
     }
     assert_eq!(streamed.len(), 30);
+    // A subscribed console also gets a one-line summary of each request.
+    assert_eq!(summaries.len(), 30);
+    assert!(
+        summaries
+            .iter()
+            .all(|l| l.message.starts_with("GET /pets 200 ") && l.message.ends_with(" ms (/pets)")),
+        "{summaries:?}"
+    );
     assert_eq!(
         streamed.iter().filter(|l| l.stage == "prod/Canary").count(),
         canary

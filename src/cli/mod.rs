@@ -71,6 +71,39 @@ pub enum Command {
     Rollback { rest_api_id: String, stage: String, deployment_id: String },
     /// Print the resolved config, data and theme paths.
     Info,
+    /// Mapping-template tools.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Render a mapping template offline and print exactly the output. Errors go to stderr
+    /// with line and column (exit status 2).
+    Render {
+        /// A case file in the VTL conformance format (template, input, context, stageVariables).
+        #[arg(long, value_name = "FILE", conflicts_with = "template")]
+        case: Option<PathBuf>,
+        /// The template file.
+        #[arg(long, value_name = "FILE", required_unless_present = "case")]
+        template: Option<PathBuf>,
+        /// The payload file (`$input.body`).
+        #[arg(long, value_name = "FILE")]
+        body: Option<PathBuf>,
+        #[arg(long = "header", value_name = "K=V")]
+        headers: Vec<String>,
+        #[arg(long = "query", value_name = "K=V")]
+        query: Vec<String>,
+        #[arg(long = "path", value_name = "K=V")]
+        path: Vec<String>,
+        #[arg(long = "stage-var", value_name = "K=V")]
+        stage_vars: Vec<String>,
+        /// `request` (integration request template) or `response`.
+        #[arg(long, default_value = "request")]
+        flavour: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,12 +149,70 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn pairs(list: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
+    list.iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .with_context(|| format!("--{flag} {kv:?} is not K=V"))
+        })
+        .collect()
+}
+
+/// `gwtui template render`: stdout gets exactly the rendered text.
+fn template_render(command: &TemplateCommand) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    let TemplateCommand::Render { case, template, body, headers, query, path, stage_vars, flavour } = command;
+    let rendered = match (case, template) {
+        (Some(case), _) => {
+            let text = std::fs::read_to_string(case).with_context(|| format!("cannot read {}", case.display()))?;
+            crate::mapping::conformance::render_case(&text)
+        }
+        (None, Some(template)) => {
+            let source = std::fs::read_to_string(template).with_context(|| format!("cannot read {}", template.display()))?;
+            let body = match body {
+                Some(b) => std::fs::read_to_string(b).with_context(|| format!("cannot read {}", b.display()))?,
+                None => String::new(),
+            };
+            let flavour: crate::mapping::conformance::Flavour = flavour.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::mapping::conformance::render_parts(
+                &source,
+                &body,
+                &pairs(headers, "header")?,
+                &pairs(query, "query")?,
+                &pairs(path, "path")?,
+                &pairs(stage_vars, "stage-var")?,
+                flavour,
+            )
+        }
+        (None, None) => anyhow::bail!("give --case FILE or --template FILE"),
+    };
+    match rendered {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("gwtui: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// The console's inline syntax check: the real VTL parser.
+fn vtl_parse_check(source: &str) -> Option<(usize, usize, String)> {
+    crate::vtl::Template::parse(source).err().map(|e| (e.line as usize, e.column as usize, e.message))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match &cli.command {
+        Some(Command::Template { command }) => template_render(command),
         None => {
             let s = settings(&cli, None)?;
-            serve::console(s, cli.theme.clone(), cli.readonly).await
+            serve::console(s, cli.theme.clone(), cli.readonly, vtl_parse_check).await
         }
         Some(Command::Serve { listen }) => {
             let s = settings(&cli, listen.as_deref())?;
@@ -133,8 +224,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
             println!("listen:      {}", s.listen);
-            let theme = cli.theme.clone().or(s.config.console.theme.clone()).unwrap_or_else(|| "default-dark".into());
-            println!("theme:       {theme}");
+            let theme_dir = s.paths.config_dir.join("themes");
+            let requested = cli.theme.clone().or(s.config.console.theme.clone()).unwrap_or_else(|| "default-dark".into());
+            let theme = crate::tui::theme::Theme::load(&requested, Some(&theme_dir))
+                .with_context(|| format!("theme {requested:?}"))?;
+            println!("theme:       {} ({requested})", theme.name);
+            println!("theme dir:   {}", theme_dir.display());
             match client::running_server(&s.paths.data_dir) {
                 Some(url) => println!("server:      serving this data dir at {url}"),
                 None => println!("server:      none serving this data dir"),

@@ -14,7 +14,6 @@ use crate::engine::{EngineConfig, Gateway};
 
 /// A running engine: the gateway, its listener address and the server task.
 pub struct Running {
-    #[allow(dead_code)]
     pub gw: Gateway,
     pub addr: SocketAddr,
     pub demo_api: Option<String>,
@@ -95,7 +94,31 @@ pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine with the console in front of it.
-pub async fn console(s: Settings, theme: Option<String>, readonly: bool) -> anyhow::Result<ExitCode> {
-    let _ = (theme, readonly);
-    serve(s).await
+pub async fn console(
+    s: Settings,
+    theme: Option<String>,
+    readonly: bool,
+    parse_check: fn(&str) -> Option<(usize, usize, String)>,
+) -> anyhow::Result<ExitCode> {
+    let running = start(&s).await?;
+    let traffic = std::sync::Arc::new(crate::traffic::Traffic::default());
+    let backend = crate::tui::gateway::GatewayBackend::new(running.gw.clone(), running.addr, traffic.clone());
+    if let Some(api) = &running.demo_api
+        && s.config.demo.traffic > 0.0
+    {
+        // The demo shows live charts from the first second.
+        use crate::tui::Backend as _;
+        let _ = backend.set_traffic(api.clone(), "dev".into(), s.config.demo.traffic).await;
+    }
+    let opts = crate::tui::ConsoleOptions {
+        readonly: readonly || s.config.console.readonly.unwrap_or(false),
+        theme: theme.or(s.config.console.theme.clone()),
+        config_file: Some(s.paths.config_file.clone()),
+        theme_dir: Some(s.paths.config_dir.join("themes")),
+        parse_check: Some(parse_check),
+    };
+    let result = crate::tui::run(backend, opts).await;
+    traffic.stop_all();
+    running.stop().await;
+    result.map(|_| ExitCode::SUCCESS)
 }

@@ -15,6 +15,15 @@ use crate::model::{
 
 use super::router::Router;
 use super::template::CompiledTemplate;
+use crate::mapping::ParamExpr;
+
+/// Where an integration request parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+}
 
 #[derive(Debug)]
 pub struct CompiledDeployment {
@@ -47,7 +56,10 @@ pub struct CompiledIntegration {
     pub timeout: Duration,
     pub passthrough: PassthroughBehavior,
     pub content_handling: Option<ContentHandling>,
-    pub request_parameters: Vec<(String, String)>,
+    /// `integration.request.{path|querystring|header}.NAME` ← source expression.
+    pub request_parameters: Vec<(ParamLocation, String, ParamExpr)>,
+    /// Whether any request template or parameter expression reads `$context`.
+    pub request_reads_context: bool,
     /// content type (lowercase MIME) → template, in declaration order.
     pub request_templates: Vec<(String, CompiledTemplate)>,
     /// Non-default responses in declaration order; the default response separately.
@@ -62,8 +74,11 @@ pub struct CompiledIntegration {
 pub struct CompiledResponse {
     pub status_code: String,
     pub pattern: Option<Regex>,
-    pub response_parameters: Vec<(String, String)>,
+    /// `method.response.header.NAME` ← source expression.
+    pub response_parameters: Vec<(String, ParamExpr)>,
     pub response_templates: Vec<(String, CompiledTemplate)>,
+    /// Whether any template or expression of this response reads `$context`.
+    pub reads_context: bool,
     pub content_handling: Option<ContentHandling>,
 }
 
@@ -138,6 +153,23 @@ fn compile_integration(
             responses.push(compiled);
         }
     }
+    let mut request_parameters = Vec::new();
+    for (target, source) in &i.request_parameters {
+        let (location, name) = if let Some(n) = target.strip_prefix("integration.request.path.") {
+            (ParamLocation::Path, n)
+        } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
+            (ParamLocation::Query, n)
+        } else if let Some(n) = target.strip_prefix("integration.request.header.") {
+            (ParamLocation::Header, n)
+        } else {
+            return Err(CompileError(at(&format!("Invalid mapping expression specified: {target}"))));
+        };
+        let expr = ParamExpr::parse(source)
+            .map_err(|e| CompileError(at(&format!("Invalid mapping expression specified: {source}: {}", e.message))))?;
+        request_parameters.push((location, name.to_string(), expr));
+    }
+    let request_reads_context = request_templates.iter().any(|(_, t)| t.reads_context())
+        || request_parameters.iter().any(|(_, _, e)| matches!(e, ParamExpr::Context(_)));
     Ok(CompiledIntegration {
         kind: i.integration_type,
         http_method: i.http_method.clone(),
@@ -145,11 +177,8 @@ fn compile_integration(
         timeout: Duration::from_millis(u64::from(i.timeout_in_millis.clamp(50, 29_000))),
         passthrough: i.passthrough_behavior,
         content_handling: i.content_handling,
-        request_parameters: i
-            .request_parameters
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        request_parameters,
+        request_reads_context,
         request_templates,
         responses,
         default_response,
@@ -173,15 +202,23 @@ fn compile_response(r: &IntegrationResponse) -> Result<CompiledResponse, String>
             .map_err(|e| format!("response template {ct} of {}: {e}", r.status_code))?;
         response_templates.push((ct.to_ascii_lowercase(), t));
     }
+    let mut response_parameters = Vec::new();
+    for (target, source) in &r.response_parameters {
+        let name = target
+            .strip_prefix("method.response.header.")
+            .ok_or_else(|| format!("Invalid mapping expression specified: {target}"))?;
+        let expr = ParamExpr::parse(source)
+            .map_err(|e| format!("Invalid mapping expression specified: {source}: {}", e.message))?;
+        response_parameters.push((name.to_string(), expr));
+    }
+    let reads_context = response_templates.iter().any(|(_, t)| t.reads_context())
+        || response_parameters.iter().any(|(_, e)| matches!(e, ParamExpr::Context(_)));
     Ok(CompiledResponse {
         status_code: r.status_code.clone(),
         pattern,
-        response_parameters: r
-            .response_parameters
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        response_parameters,
         response_templates,
+        reads_context,
         content_handling: r.content_handling,
     })
 }

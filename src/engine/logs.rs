@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -330,6 +330,38 @@ pub(crate) struct RequestLog {
     epoch_millis: i64,
     access: Option<(Arc<AccessFormat>, Vec<Option<String>>)>,
     execution: Vec<PendingLine>,
+    /// Set while a console is subscribed: the one-line request summary it shows.
+    summary: Option<Summary>,
+}
+
+/// What a console's request feed shows for each request (formatted by the log thread).
+struct Summary {
+    http_method: http::Method,
+    path: String,
+    status: u16,
+    latency: Duration,
+    resource_path: Option<Arc<str>>,
+    error: Option<String>,
+}
+
+impl Summary {
+    fn line(&self, variant: Variant) -> String {
+        let mut line = format!(
+            "{} {} {} {} {:.1} ms",
+            self.http_method,
+            self.path,
+            self.status,
+            variant.as_str(),
+            self.latency.as_secs_f64() * 1000.0
+        );
+        if let Some(p) = &self.resource_path {
+            let _ = write!(line, " ({p})");
+        }
+        if let Some(e) = &self.error {
+            let _ = write!(line, " — {e}");
+        }
+        line
+    }
 }
 
 enum Message {
@@ -342,6 +374,10 @@ enum Message {
 pub enum LogKind {
     #[serde(rename = "ACCESS")]
     Access,
+    /// gwtui's own one-line summary of each request, streamed only while a console is
+    /// subscribed (never written to a file): `GET /pets 200 base 0.4 ms (/pets)`.
+    #[serde(rename = "REQUEST")]
+    Request,
     #[serde(untagged)]
     Execution(Level),
 }
@@ -351,6 +387,7 @@ impl LogKind {
     pub fn as_str(self) -> &'static str {
         match self {
             LogKind::Access => "ACCESS",
+            LogKind::Request => "REQUEST",
             LogKind::Execution(l) => l.as_str(),
         }
     }
@@ -376,7 +413,7 @@ impl std::fmt::Display for LogLine {
     /// access lines.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
-            LogKind::Access => f.write_str(&self.message),
+            LogKind::Access | LogKind::Request => f.write_str(&self.message),
             LogKind::Execution(_) => write!(f, "({}) {}", self.request_id, self.message),
         }
     }
@@ -399,6 +436,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Logs {
     queue: SyncSender<Message>,
     dropped: Arc<AtomicU64>,
+    /// Whether anyone listens to the gateway's events (refreshed each second by the roller;
+    /// the broadcast's own receiver count takes a lock, so requests read this instead).
+    subscribed: AtomicBool,
     /// Parsed access-log formats, looked up by their source text (a handful at most).
     formats: ArcSwap<Vec<Arc<AccessFormat>>>,
     formats_insert: Mutex<()>,
@@ -427,11 +467,16 @@ impl Logs {
         Ok(Logs {
             queue,
             dropped: Arc::default(),
+            subscribed: AtomicBool::new(false),
             formats: ArcSwap::from_pointee(Vec::new()),
             formats_insert: Mutex::new(()),
             rings,
             dir,
         })
+    }
+
+    pub(crate) fn set_subscribed(&self, on: bool) {
+        self.subscribed.store(on, Ordering::Relaxed);
     }
 
     pub(crate) fn dropped(&self) -> u64 {
@@ -475,7 +520,8 @@ impl Logs {
             .as_ref()
             .and_then(|s| s.format.as_deref())
             .filter(|f| !f.is_empty());
-        if format.is_none() && ctx.log.lines.is_empty() {
+        let subscribed = self.subscribed.load(Ordering::Relaxed);
+        if format.is_none() && ctx.log.lines.is_empty() && !subscribed {
             return;
         }
         let access = format.map(|f| {
@@ -496,6 +542,14 @@ impl Logs {
             epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
             access,
             execution: std::mem::take(&mut ctx.log.lines),
+            summary: subscribed.then(|| Summary {
+                http_method: ctx.req.method.clone(),
+                path: ctx.req.path.clone(),
+                status: response.status.as_u16(),
+                latency,
+                resource_path: ctx.method().map(|m| m.resource_path.clone()),
+                error: ctx.error.as_ref().and_then(|e| e.log_reason()),
+            }),
         };
         match self.queue.try_send(Message::Request(Box::new(record))) {
             Ok(()) => {}
@@ -628,6 +682,16 @@ impl Writer {
 
     fn handle(&mut self, r: RequestLog) {
         let stage = log_stage(&r.stage, r.variant);
+        if let Some(summary) = &r.summary {
+            self.batch.push(LogLine {
+                epoch_millis: r.epoch_millis,
+                kind: LogKind::Request,
+                rest_api_id: r.api_id.clone(),
+                stage: stage.clone(),
+                request_id: r.request_id.clone(),
+                message: summary.line(r.variant),
+            });
+        }
         if let Some((format, values)) = &r.access {
             let line = format.render(values);
             self.write_access(&r, &line);

@@ -118,6 +118,7 @@ impl Gateway {
         let weak = Arc::downgrade(&gw.inner);
         metrics::spawn_roller(Arc::downgrade(&gw.inner.metrics), move |mut tick| {
             let Some(inner) = weak.upgrade() else { return };
+            inner.logs.set_subscribed(inner.events.receiver_count() > 0);
             tick.log_records_dropped = inner.logs.dropped();
             let _ = inner.events.send(GatewayEvent::MetricsTick(Arc::new(tick)));
         })
@@ -135,8 +136,12 @@ impl Gateway {
         pipeline::run(self, &request).await
     }
 
+    /// Change events, metric ticks and log batches. While anyone is subscribed, the log batches
+    /// also carry a one-line summary of every request (`LogKind::Request`).
     pub fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
-        self.inner.events.subscribe()
+        let rx = self.inner.events.subscribe();
+        self.inner.logs.set_subscribed(true);
+        rx
     }
 
     /// The series of one API over the last `window` (1 s .. 24 h): 1-second buckets up to an

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod effect;
 pub mod fake;
 pub mod filter;
+pub mod gateway;
 pub mod keymap;
 pub mod metrics;
 pub mod msg;

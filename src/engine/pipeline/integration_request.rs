@@ -1,16 +1,20 @@
-//! Phase 7, integration request (execution.md §9): parameter mappings, template selection and
-//! passthrough rules, and the request the integration will send.
+//! Phase 7, integration request (execution.md §9): template selection and passthrough rules,
+//! request templates, parameter mappings and `requestOverride`s, payload conversion, and the
+//! request the integration will send.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
-use super::RequestContext;
+use super::{RequestContext, binary};
 use crate::engine::Gateway;
-use crate::engine::compiled::CompiledIntegration;
+use crate::engine::compiled::{CompiledDeployment, CompiledIntegration, ParamLocation};
 use crate::engine::error::GatewayError;
 use crate::engine::params::{fill_path_placeholders, query_encode, substitute_stage_variables};
 use crate::engine::template::CompiledTemplate;
-use crate::model::{IntegrationType, PassthroughBehavior};
+use crate::mapping::{Overrides, ParamSources, render_request_template};
+use crate::model::{AuthorizationType, IntegrationType, PassthroughBehavior};
 
 /// What the integration phase will execute.
 #[derive(Debug)]
@@ -22,10 +26,8 @@ pub enum Prepared {
 }
 
 pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
-    let integration = ctx
-        .method()
-        .and_then(|m| m.integration.as_ref())
-        .ok_or_else(|| GatewayError::Configuration { reason: "No integration defined for method".into() })?;
+    let deployment = ctx.deployment.clone().ok_or_else(no_integration)?;
+    let integration = integration_of(ctx, &deployment)?;
     match integration.kind {
         IntegrationType::Mock => prepare_mock(ctx, integration),
         IntegrationType::Http => prepare_http(ctx, integration, false),
@@ -34,6 +36,16 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, Gate
             reason: "Invalid endpoint address: no function is registered for this integration URI".into(),
         }),
     }
+}
+
+fn no_integration() -> GatewayError {
+    GatewayError::Configuration { reason: "No integration defined for method".into() }
+}
+
+/// The matched method's integration, borrowed from a deployment the caller holds.
+pub fn integration_of<'d>(ctx: &RequestContext<'_>, deployment: &'d Arc<CompiledDeployment>) -> Result<&'d CompiledIntegration, GatewayError> {
+    let index = ctx.route.as_ref().map(|r| r.method_index).ok_or_else(no_integration)?;
+    deployment.methods.get(index).and_then(|m| m.integration.as_ref()).ok_or_else(no_integration)
 }
 
 /// The request's MIME type for template lookup: `Content-Type` without parameters, lowercased;
@@ -48,30 +60,33 @@ pub fn request_mime(ctx: &RequestContext<'_>) -> String {
 
 /// Template choice under the passthrough behaviour. `Ok(Some(t))`: transform with `t`;
 /// `Ok(None)`: pass the body through; `Err`: 415.
-fn choose_template<'i>(
-    ctx: &RequestContext<'_>,
-    integration: &'i CompiledIntegration,
-) -> Result<Option<&'i CompiledTemplate>, GatewayError> {
+fn choose_template<'i>(ctx: &RequestContext<'_>, integration: &'i CompiledIntegration) -> Result<Option<&'i CompiledTemplate>, GatewayError> {
     let mime = request_mime(ctx);
     if let Some((_, t)) = integration.request_templates.iter().find(|(ct, _)| *ct == mime) {
         return Ok(Some(t));
     }
     let has_templates = !integration.request_templates.is_empty();
     match (integration.passthrough, has_templates) {
-        (PassthroughBehavior::WhenNoMatch, _) => Ok(None),
-        (PassthroughBehavior::WhenNoTemplates, false) => Ok(None),
-        (PassthroughBehavior::WhenNoTemplates, true) | (PassthroughBehavior::Never, _) => {
-            Err(GatewayError::UnsupportedMediaType)
-        }
+        (PassthroughBehavior::WhenNoMatch, _) | (PassthroughBehavior::WhenNoTemplates, false) => Ok(None),
+        (PassthroughBehavior::WhenNoTemplates, true) | (PassthroughBehavior::Never, _) => Err(GatewayError::UnsupportedMediaType),
     }
 }
 
-fn prepare_mock(ctx: &RequestContext<'_>, integration: &CompiledIntegration) -> Result<Prepared, GatewayError> {
+/// Renders a request template; a runtime failure is the API's 500.
+fn render(ctx: &mut RequestContext<'_>, template: &CompiledTemplate, needs_context: bool) -> Result<crate::mapping::Rendered, GatewayError> {
+    let context = if needs_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
+    let stage_variables = ctx.stage_variables.clone();
+    let request = ctx.request_data();
+    render_request_template(template.template(), request, &context, &stage_variables)
+        .map_err(|e| GatewayError::Configuration { reason: format!("Unable to transform request: {e}") })
+}
+
+fn prepare_mock(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration) -> Result<Prepared, GatewayError> {
     let Some(template) = choose_template(ctx, integration)? else {
         return Ok(Prepared::Mock { status: None });
     };
-    let rendered = template.source();
-    let status = parse_mock_status(rendered).ok_or_else(|| GatewayError::Configuration {
+    let rendered = render(ctx, template, integration.request_reads_context)?;
+    let status = parse_mock_status(&rendered.body).ok_or_else(|| GatewayError::Configuration {
         reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
     })?;
     Ok(Prepared::Mock { status: Some(status) })
@@ -88,69 +103,50 @@ pub fn parse_mock_status(rendered: &str) -> Option<u16> {
     }
 }
 
-/// Evaluates a request-parameter source expression (model.md §5.2).
-pub fn eval_source(ctx: &RequestContext<'_>, expr: &str) -> Option<String> {
-    if let Some(lit) = expr.strip_prefix('\'').and_then(|e| e.strip_suffix('\'')) {
-        return Some(lit.to_string());
+/// Evaluates the integration's parameter mappings into (location, name, value) triples.
+fn mapped_parameters(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration) -> Vec<(ParamLocation, String, String)> {
+    if integration.request_parameters.is_empty() {
+        return Vec::new();
     }
-    if let Some(p) = expr.strip_prefix("method.request.path.") {
-        return ctx.path_param(p).map(str::to_string);
-    }
-    if let Some(q) = expr.strip_prefix("method.request.querystring.") {
-        return ctx.query_param(q).map(str::to_string);
-    }
-    if let Some(q) = expr.strip_prefix("method.request.multivaluequerystring.") {
-        let all: Vec<&str> = ctx.query.iter().filter(|(n, _)| n == q).map(|(_, v)| v.as_str()).collect();
-        return (!all.is_empty()).then(|| all.join(","));
-    }
-    if let Some(h) = expr.strip_prefix("method.request.header.") {
-        return ctx.header(h).map(str::to_string);
-    }
-    if let Some(h) = expr.strip_prefix("method.request.multivalueheader.") {
-        let all: Vec<&str> = ctx.req.headers.get_all(h).iter().filter_map(|v| v.to_str().ok()).collect();
-        return (!all.is_empty()).then(|| all.join(","));
-    }
-    if expr == "method.request.body" {
-        return Some(String::from_utf8_lossy(&ctx.req.body).into_owned());
-    }
-    if let Some(v) = expr.strip_prefix("stageVariables.") {
-        return ctx.stage_variables.get(v).cloned();
-    }
-    if let Some(c) = expr.strip_prefix("context.") {
-        return super::respond::context_value(ctx, c);
-    }
-    None
+    let context = if integration.request_reads_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
+    let stage_variables = ctx.stage_variables.clone();
+    let request = ctx.request_data();
+    let sources = ParamSources { request: Some(request), response: None, stage_variables: &stage_variables, context: &context };
+    integration
+        .request_parameters
+        .iter()
+        .filter_map(|(loc, name, expr)| expr.eval(&sources).map(|v| (*loc, name.clone(), v)))
+        .collect()
 }
 
-fn prepare_http(
-    ctx: &RequestContext<'_>,
-    integration: &CompiledIntegration,
-    proxy: bool,
-) -> Result<Prepared, GatewayError> {
+fn prepare_http(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration, proxy: bool) -> Result<Prepared, GatewayError> {
     let invalid = || GatewayError::Configuration { reason: "Invalid endpoint address".into() };
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
 
-    // Mapped parameters: integration.request.{path|querystring|header}.NAME.
-    let mut path_map: Vec<(&str, String)> = Vec::new();
-    let mut query_map: Vec<(&str, String)> = Vec::new();
-    let mut header_map: Vec<(&str, String)> = Vec::new();
-    for (target, source) in &integration.request_parameters {
-        let Some(value) = eval_source(ctx, source) else { continue };
-        if let Some(n) = target.strip_prefix("integration.request.path.") {
-            path_map.push((n, value));
-        } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
-            query_map.push((n, value));
-        } else if let Some(n) = target.strip_prefix("integration.request.header.") {
-            header_map.push((n, value));
+    // Body first: a template may set requestOverride.* which wins over the mappings.
+    let (body, overrides) = if proxy {
+        (ctx.req.body.clone(), Overrides::default())
+    } else {
+        match choose_template(ctx, integration)? {
+            Some(t) => {
+                let rendered = render(ctx, t, integration.request_reads_context)?;
+                (Bytes::from(rendered.body), rendered.overrides)
+            }
+            None => (binary::convert_request(&ctx.req.body, ctx.request_is_binary(), integration.content_handling)?, Overrides::default()),
+        }
+    };
+    let mut params = mapped_parameters(ctx, integration);
+    for (loc, list) in [(ParamLocation::Path, &overrides.path), (ParamLocation::Query, &overrides.querystring), (ParamLocation::Header, &overrides.headers)] {
+        for (name, value) in list {
+            params.retain(|(l, n, _)| !(*l == loc && n == name));
+            params.push((loc, name.clone(), value.clone()));
         }
     }
+    let find = |loc: ParamLocation, name: &str| params.iter().find(|(l, n, _)| *l == loc && n == name).map(|(_, _, v)| v.clone());
 
     let mut url = fill_path_placeholders(&uri, |name| {
-        path_map
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
+        find(ParamLocation::Path, name)
             // A proxy resource's `{proxy}` is filled from the same-named path parameter even
             // without the explicit mapping the AWS console would add (docs/ARCHITECTURE.md).
             .or_else(|| if proxy { ctx.path_param(name).map(str::to_string) } else { None })
@@ -159,12 +155,11 @@ fn prepare_http(
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(invalid());
     }
-
     let mut query_parts: Vec<String> = Vec::new();
     if proxy && let Some(q) = ctx.req.query.as_deref().filter(|q| !q.is_empty()) {
         query_parts.push(q.to_string());
     }
-    for (name, value) in &query_map {
+    for (_, name, value) in params.iter().filter(|(l, _, _)| *l == ParamLocation::Query) {
         query_parts.push(format!("{}={}", query_encode(name), query_encode(value)));
     }
     if !query_parts.is_empty() {
@@ -180,8 +175,11 @@ fn prepare_http(
 
     let mut headers = HeaderMap::new();
     if proxy {
+        // A SigV4 `Authorization` (or any, on an AWS_IAM method) is not forwarded.
+        let iam = ctx.method().is_some_and(|m| m.method.authorization_type == AuthorizationType::AwsIam);
         for (name, value) in &ctx.req.headers {
-            if !drop_proxy_request_header(name) {
+            let sigv4 = name == http::header::AUTHORIZATION && (iam || value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+            if !sigv4 && !drop_proxy_request_header(name) {
                 headers.append(name.clone(), value.clone());
             }
         }
@@ -205,8 +203,8 @@ fn prepare_http(
         }
         headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
     }
-    for (name, value) in header_map {
-        let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) else {
+    for (_, name, value) in params.iter().filter(|(l, _, _)| *l == ParamLocation::Header) {
+        let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
             continue;
         };
         if forbidden_mapped_header(&n) {
@@ -214,15 +212,6 @@ fn prepare_http(
         }
         headers.insert(n, v);
     }
-
-    let body = if proxy {
-        ctx.req.body.clone()
-    } else {
-        match choose_template(ctx, integration)? {
-            Some(t) => Bytes::from(t.source().to_string()),
-            None => ctx.req.body.clone(),
-        }
-    };
     Ok(Prepared::Http { method, url, headers, body, proxy })
 }
 

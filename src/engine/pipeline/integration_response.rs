@@ -1,52 +1,89 @@
 //! Phase 9, integration response (execution.md §11): proxy passthrough, or selection by
-//! pattern, parameter mappings, template and method response.
+//! pattern, response parameter mappings, template, `responseOverride`s, payload conversion
+//! and the method response.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
-use super::{InvokeResponse, RequestContext};
+use super::{InvokeResponse, RequestContext, binary};
 use crate::engine::Gateway;
 use crate::engine::compiled::CompiledResponse;
 use crate::engine::error::GatewayError;
 use crate::engine::integrations::RawResponse;
+use crate::mapping::{IntegrationResponseData, ParamSources, render_response_template};
 
 pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Result<InvokeResponse, GatewayError> {
     if raw.proxy {
         return Ok(proxy_response(raw));
     }
-    let integration = ctx
-        .method()
-        .and_then(|m| m.integration.as_ref())
+    let deployment = ctx
+        .deployment
+        .clone()
         .ok_or_else(|| GatewayError::Configuration { reason: "No integration defined for method".into() })?;
+    let integration = super::integration_request::integration_of(ctx, &deployment)?;
     let selected = match raw.status {
         Some(code) => integration.select_response(&code.to_string()),
         None => integration.default_response.as_ref(),
     };
-    let no_match = || GatewayError::Configuration {
+    let selected = selected.ok_or_else(|| GatewayError::Configuration {
         reason: format!(
             "No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {}",
             raw.status.map(|s| s.to_string()).unwrap_or_else(|| "200".into())
         ),
-    };
-    let selected = selected.ok_or_else(no_match)?;
-    let status = selected
+    })?;
+    let mut status = selected
         .status_code
         .parse::<u16>()
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
         .ok_or_else(|| GatewayError::Configuration { reason: format!("Invalid status code {}", selected.status_code) })?;
 
+    let types = &deployment.binary_media_types;
+    let payload_binary = binary::is_binary(types, raw.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+    let accept = first_accept(ctx);
+    let accept_binary = binary::is_binary(types, accept.as_deref());
+    // The integration's contentHandling converts the request; the response has its own.
+    let handling = selected.content_handling;
+
+    let context = if selected.reads_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
+    let stage_variables = ctx.stage_variables.clone();
+    let integration_body = binary::template_text(&raw.body, payload_binary);
     let mut headers = HeaderMap::new();
-    for (target, source) in &selected.response_parameters {
-        let Some(name) = target.strip_prefix("method.response.header.") else { continue };
-        let Some(value) = response_source(ctx, &raw, source) else { continue };
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
-            headers.insert(n, v);
+    if !selected.response_parameters.is_empty() {
+        let response = IntegrationResponseData {
+            headers: raw
+                .headers
+                .iter()
+                .map(|(n, v)| (super::title_case(n.as_str()), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body: integration_body.clone(),
+        };
+        let request = ctx.request_data();
+        let sources = ParamSources { request: Some(request), response: Some(&response), stage_variables: &stage_variables, context: &context };
+        for (name, expr) in &selected.response_parameters {
+            let Some(value) = expr.eval(&sources) else { continue };
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                headers.insert(n, v);
+            }
         }
     }
-    let body = match choose_response_template(ctx, selected) {
-        Some(t) => Bytes::from(t.to_string()),
-        None => raw.body.clone(),
+
+    let body = match choose_response_template(accept.as_deref(), selected) {
+        Some(template) => {
+            let request = ctx.request_data();
+            let rendered = render_response_template(template.template(), &integration_body, request, &context, &stage_variables)
+                .map_err(|e| GatewayError::Configuration { reason: format!("Unable to transform response: {e}") })?;
+            if let Some(s) = rendered.overrides.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+                status = s;
+            }
+            for (name, value) in &rendered.overrides.headers {
+                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                    headers.insert(n, v);
+                }
+            }
+            binary::convert_response(Bytes::from(rendered.body), false, accept_binary, handling)?
+        }
+        None => binary::convert_response(raw.body.clone(), payload_binary, accept_binary, handling)?,
     };
     if !headers.contains_key(http::header::CONTENT_TYPE) {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -54,39 +91,27 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Res
     Ok(InvokeResponse { status, headers, body })
 }
 
-/// Response template by the first `Accept` MIME (missing → `application/json`); no match →
-/// the `application/json` template, else the first; none → passthrough.
-fn choose_response_template<'r>(ctx: &RequestContext<'_>, selected: &'r CompiledResponse) -> Option<&'r str> {
-    if selected.response_templates.is_empty() {
-        return None;
-    }
-    let accept = ctx
-        .header("accept")
+/// The first media type of `Accept` (API Gateway honours only the first), lowercased.
+fn first_accept(ctx: &RequestContext<'_>) -> Option<String> {
+    ctx.header("accept")
         .and_then(|a| a.split(',').next())
         .and_then(|a| a.split(';').next())
         .map(|a| a.trim().to_ascii_lowercase())
-        .filter(|a| !a.is_empty() && a != "*/*")
-        .unwrap_or_else(|| "application/json".into());
-    let find = |mime: &str| selected.response_templates.iter().find(|(ct, _)| ct == mime);
-    find(&accept)
-        .or_else(|| find("application/json"))
-        .or_else(|| selected.response_templates.first())
-        .map(|(_, t)| t.source())
+        .filter(|a| !a.is_empty())
 }
 
-/// Evaluates a response-parameter source (mapping.md §8).
-fn response_source(ctx: &RequestContext<'_>, raw: &RawResponse, source: &str) -> Option<String> {
-    if let Some(h) = source.strip_prefix("integration.response.header.") {
-        return raw.headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
+/// Response template by the first `Accept` MIME (missing or `*/*` → `application/json`); no
+/// match → the `application/json` template, else the first; none → passthrough.
+fn choose_response_template<'r>(accept: Option<&str>, selected: &'r CompiledResponse) -> Option<&'r crate::engine::template::CompiledTemplate> {
+    if selected.response_templates.is_empty() {
+        return None;
     }
-    if let Some(h) = source.strip_prefix("integration.response.multivalueheader.") {
-        let all: Vec<&str> = raw.headers.get_all(h).iter().filter_map(|v| v.to_str().ok()).collect();
-        return (!all.is_empty()).then(|| all.join(","));
-    }
-    if source == "integration.response.body" {
-        return Some(String::from_utf8_lossy(&raw.body).into_owned());
-    }
-    super::integration_request::eval_source(ctx, source)
+    let accept = accept.filter(|a| *a != "*/*").unwrap_or("application/json");
+    let find = |mime: &str| selected.response_templates.iter().find(|(ct, _)| ct == mime);
+    find(accept)
+        .or_else(|| find("application/json"))
+        .or_else(|| selected.response_templates.first())
+        .map(|(_, t)| t)
 }
 
 /// HTTP_PROXY: backend status, headers (after the response rules of execution.md §9.5) and
@@ -96,10 +121,9 @@ fn proxy_response(raw: RawResponse) -> InvokeResponse {
     let mut headers = HeaderMap::new();
     for (name, value) in &raw.headers {
         match name.as_str() {
-            "connection" | "keep-alive" | "expect" | "host" | "proxy-authenticate" | "te" | "trailer"
-            | "upgrade" | "transfer-encoding" | "via" | "content-length" => {}
-            "authorization" | "content-md5" | "date" | "max-forwards" | "server" | "user-agent"
-            | "www-authenticate" => {
+            "connection" | "keep-alive" | "expect" | "host" | "proxy-authenticate" | "te" | "trailer" | "upgrade"
+            | "transfer-encoding" | "via" | "content-length" => {}
+            "authorization" | "content-md5" | "date" | "max-forwards" | "server" | "user-agent" | "www-authenticate" => {
                 if let Ok(n) = HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes()) {
                     headers.append(n, value.clone());
                 }

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod auth;
+pub mod binary;
 pub mod cache;
 pub mod integration_request;
 pub mod integration_response;
@@ -87,6 +88,8 @@ pub struct RequestContext<'a> {
     pub integration_status: Option<u16>,
     pub cache_hit: Option<bool>,
     pub error: Option<GatewayError>,
+    /// The method request as mapping templates and expressions see it (built on first use).
+    pub mapping_request: Option<crate::mapping::RequestData>,
     /// Execution-log lines of this request, appended with [`RequestContext::log`] /
     /// [`RequestContext::log_data`] (see `engine::logs`); the stage's `loggingLevel` decides
     /// what is kept.
@@ -116,6 +119,51 @@ impl<'a> RequestContext<'a> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Whether the request body is of one of the API's binary media types.
+    pub fn request_is_binary(&self) -> bool {
+        let types = self.deployment.as_ref().map(|d| d.binary_media_types.as_slice()).unwrap_or(&[]);
+        binary::is_binary(types, self.header("content-type"))
+    }
+
+    /// The method request for mapping (built once per request, on first use).
+    pub fn request_data(&mut self) -> &crate::mapping::RequestData {
+        if self.mapping_request.is_none() {
+            let data = crate::mapping::RequestData {
+                body: binary::template_text(&self.req.body, self.request_is_binary()),
+                path: self
+                    .route
+                    .as_ref()
+                    .map(|r| r.path_params.iter().map(|(n, v)| (n.to_string(), v.clone())).collect())
+                    .unwrap_or_default(),
+                querystring: self.query.clone(),
+                headers: self
+                    .req
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (title_case(n.as_str()), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect(),
+            };
+            self.mapping_request = Some(data);
+        }
+        self.mapping_request.get_or_insert_with(Default::default)
+    }
+}
+
+/// `content-type` → `Content-Type`. HTTP/2 and hyper lowercase header names; templates and
+/// Lambda events see the conventional capitalisation (docs/ARCHITECTURE.md).
+pub fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if upper {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        upper = c == '-';
+    }
+    out
 }
 
 /// Runs the whole pipeline for one request. Never fails: every error becomes its gateway

@@ -50,8 +50,65 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         integration_status: None,
         cache_hit: None,
         error: None,
+        mapping_request: None,
         log: Default::default(),
     }
+}
+
+/// The `$context` variables templates and expressions can read, by their dotted names.
+const CONTEXT_FIELDS: &[&str] = &[
+    "accountId",
+    "apiId",
+    "deploymentId",
+    "domainName",
+    "domainPrefix",
+    "extendedRequestId",
+    "httpMethod",
+    "isCanaryRequest",
+    "path",
+    "protocol",
+    "requestId",
+    "requestTime",
+    "requestTimeEpoch",
+    "resourceId",
+    "resourcePath",
+    "stage",
+    "identity.sourceIp",
+    "identity.userAgent",
+    "identity.apiKey",
+    "identity.apiKeyId",
+    "error.message",
+    "error.messageString",
+    "error.responseType",
+    "error.validationErrorString",
+];
+
+/// `$context` as a JSON object (nested by the dotted names), for templates, parameter
+/// expressions and gateway responses. Built only when something reads it.
+pub fn context_json(ctx: &RequestContext<'_>) -> serde_json::Value {
+    let mut root = serde_json::Map::new();
+    for name in CONTEXT_FIELDS {
+        let Some(value) = context_value(ctx, name) else { continue };
+        let value = match *name {
+            "requestTimeEpoch" => value.parse::<i64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::String(value)),
+            _ => serde_json::Value::String(value),
+        };
+        let mut map = &mut root;
+        let mut parts = name.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                map.insert(part.to_string(), value);
+                break;
+            }
+            let entry = map.entry(part.to_string()).or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if !entry.is_object() {
+                *entry = serde_json::Value::Object(Default::default());
+            }
+            let serde_json::Value::Object(inner) = entry else { break };
+            map = inner;
+        }
+    }
+    serde_json::Value::Object(root)
 }
 
 /// `$context.X` for the variables the engine knows (dotted names below `context.`).
@@ -106,14 +163,37 @@ pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResp
         .and_then(|s| s.parse::<u16>().ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(status);
+    let mut context = context_json(ctx);
+    if let serde_json::Value::Object(map) = &mut context {
+        let error = serde_json::json!({
+            "message": err.message(),
+            "messageString": err.message_string(),
+            "responseType": err.response_type(),
+            "validationErrorString": err.validation_error_string(),
+        });
+        map.insert("error".into(), error);
+    }
+    let request = crate::mapping::RequestData {
+        body: String::new(),
+        path: ctx.route.as_ref().map(|r| r.path_params.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()).unwrap_or_default(),
+        querystring: ctx.query.clone(),
+        headers: ctx.req.headers.iter().map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
+    };
+    let sources = crate::mapping::ParamSources {
+        request: Some(&request),
+        response: None,
+        stage_variables: &ctx.stage_variables,
+        context: &context,
+    };
     for (target, source) in &custom.response_parameters {
         let Some(name) = target.strip_prefix("gatewayresponse.header.") else { continue };
-        let value = if let Some(lit) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-            Some(lit.to_string())
-        } else {
-            super::integration_request::eval_source(ctx, source)
+        // `method.input.params.NAME` is the documented alias of a method request parameter.
+        let source = match source.strip_prefix("method.input.params.") {
+            Some(p) => format!("method.request.header.{p}"),
+            None => source.clone(),
         };
-        if let (Some(value), Ok(n)) = (value, HeaderName::from_bytes(name.as_bytes()))
+        let Ok(expr) = crate::mapping::ParamExpr::parse(&source) else { continue };
+        if let (Some(value), Ok(n)) = (expr.eval(&sources), HeaderName::from_bytes(name.as_bytes()))
             && let Ok(v) = HeaderValue::from_str(&value)
         {
             headers.insert(n, v);
@@ -124,7 +204,7 @@ pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResp
         .get("application/json")
         .or_else(|| custom.response_templates.values().next())
     {
-        Some(template) => substitute_gateway_template(template, ctx, err),
+        Some(template) => crate::mapping::substitute_gateway_template(template, &context, &ctx.stage_variables, ""),
         None => String::new(),
     };
     InvokeResponse { status, headers, body: Bytes::from(body) }
@@ -149,45 +229,6 @@ fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<G
         inherited.status_code = inherited.status_code.or_else(|| Some(err.status().to_string()));
     }
     Some(inherited)
-}
-
-/// Gateway-response templates are not VTL: `$context.x` and `$stageVariables.x` are replaced
-/// textually (mapping.md §6).
-fn substitute_gateway_template(template: &str, ctx: &RequestContext<'_>, err: &GatewayError) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        let (formal, body) = match after.strip_prefix('{') {
-            Some(b) => (true, b),
-            None => (false, after),
-        };
-        let name_len = body
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
-            .unwrap_or(body.len());
-        let name = body[..name_len].trim_end_matches('.');
-        let consumed = name.len() + if formal && body[name.len()..].starts_with('}') { 2 } else { 0 };
-        let value = if let Some(c) = name.strip_prefix("context.") {
-            match c {
-                "error.messageString" => Some(err.message_string()),
-                "error.message" => err.message(),
-                "error.responseType" => Some(err.response_type().to_string()),
-                _ => context_value(ctx, c),
-            }
-        } else {
-            name.strip_prefix("stageVariables.").and_then(|v| ctx.stage_variables.get(v).cloned())
-        };
-        if name.starts_with("context.") || name.starts_with("stageVariables.") {
-            out.push_str(&value.unwrap_or_default());
-            rest = &after[consumed..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Adds the headers API Gateway puts on every response.

@@ -1,0 +1,217 @@
+//! API Gateway's mapping layer on top of [`crate::vtl`]: `$input`, `$util`, `$context`,
+//! `$stageVariables`, JSONPath (Jayway dialect), parameter-mapping expressions and
+//! gateway-response substitution (spec: `mapping.md`, `execution.md` §9–§11).
+//!
+//! # Public API
+//! * [`RequestData`] — the method request as templates see it (body text, path params,
+//!   query string and headers as `(name, value)` pairs in arrival order, repeats allowed).
+//! * [`render_request_template`]`(&Template, &RequestData, &serde_json::Value /*$context*/,
+//!   &IndexMap<String, String> /*stage variables*/) -> Result<Rendered, RenderError>`.
+//! * [`render_response_template`]`(&Template, integration_body: &str, &RequestData, context,
+//!   stage_variables) -> Result<Rendered, RenderError>` — `$input.body/json/path` read the
+//!   integration response body, `$input.params()` still the method request.
+//! * [`Rendered`]` { body, overrides: `[`Overrides`]` { status, headers, path, querystring } }`.
+//! * [`ParamExpr`]`::parse(&str)` + [`ParamExpr::eval`]` / `[`ParamExpr::eval_multi`] over
+//!   [`ParamSources`] — `method.request.*`, `integration.response.*`, `stageVariables.x`,
+//!   `context.a.b`, `'literal'`.
+//! * [`substitute_gateway_template`] — gateway-response templates (not VTL).
+//! * [`substitute_stage_variables`] — `${stageVariables.x}` in integration URIs.
+//! * [`jsonpath::JaywayPath`] — the JSONPath shim.
+//! * [`conformance::render_case`] / [`conformance::render_parts`] — for the CLI and tests.
+//!
+//! `$context` is supplied by the caller as a JSON object (nested objects, string/number/null
+//! leaves); the template may write `$context.requestOverride.*` (request templates) or
+//! `$context.responseOverride.*` (response templates), returned in [`Overrides`].
+//!
+//! # Known gaps
+//! * Overriding the same parameter twice is not detected (API Gateway answers 5XX).
+//! * `$input.json` prints numbers and escapes strings the serde_json way (`1e21`, `/` not
+//!   escaped) where API Gateway's JSON library may differ in such corner cases.
+//! * Repeated query keys/headers: `params()`, `querystring.x` and `header.x` use the last
+//!   value (AWS's choice is unverified, see mapping.md §3).
+
+pub mod conformance;
+mod context;
+mod gateway_response;
+mod input;
+pub mod jsonpath;
+mod param_expr;
+pub mod util;
+
+use indexmap::IndexMap;
+
+pub use context::Overrides;
+pub use gateway_response::{substitute_gateway_template, substitute_stage_variables};
+pub use param_expr::{IntegrationResponseData, ParamExpr, ParamExprError, ParamSources};
+
+use crate::vtl::{Host, HostId, Limits, RenderError, Scope, Template, Value};
+use context::OverrideKind;
+use input::Input;
+
+/// The method request as mapping templates and expressions see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestData {
+    /// The payload as text (a binary payload is given base64-encoded, as API Gateway does).
+    pub body: String,
+    /// Path parameters.
+    pub path: Vec<(String, String)>,
+    /// Query-string parameters in arrival order (a name may repeat).
+    pub querystring: Vec<(String, String)>,
+    /// Headers in arrival order, names as sent (a name may repeat).
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestData {
+    /// Path parameter `name`.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Query parameter `name` (the last value when repeated).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.querystring
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All values of query parameter `name`.
+    pub fn query_params(&self, name: &str) -> Vec<&str> {
+        self.querystring
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Header `name`, matched case-insensitively (the last value when repeated).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All values of header `name`.
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A rendered mapping template.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// The output text.
+    pub body: String,
+    /// What the template wrote into `$context.requestOverride` / `responseOverride`.
+    pub overrides: Overrides,
+}
+
+const INPUT: HostId = 1;
+const UTIL: HostId = 2;
+
+/// Host objects of a mapping render: `$input` and `$util`.
+struct GatewayHost<'a> {
+    input: Input<'a>,
+    max_string: usize,
+}
+
+impl Host for GatewayHost<'_> {
+    fn call(&self, id: HostId, name: &str, args: &[Value]) -> Result<Option<Value>, String> {
+        match id {
+            INPUT => self.input.call(name, args),
+            UTIL => util::call(name, args, self.max_string),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Limits of mapping renders: Velocity's defaults (1000 iterations per `#foreach`), output
+/// capped at API Gateway's 10 MB payload size.
+pub fn limits() -> Limits {
+    Limits::default()
+}
+
+fn render(
+    template: &Template,
+    body: &str,
+    request: &RequestData,
+    context: &serde_json::Value,
+    stage_variables: &IndexMap<String, String>,
+    kind: OverrideKind,
+) -> Result<Rendered, RenderError> {
+    let limits = limits();
+    let host = GatewayHost {
+        input: Input::new(body, request),
+        max_string: limits.max_output,
+    };
+    let mut scope = Scope::new();
+    scope.set("input", Value::Host(INPUT));
+    scope.set("util", Value::Host(UTIL));
+    // Building $context and $stageVariables costs allocations; skip what the template never
+    // mentions (it cannot reach them any other way).
+    if template.references("context") {
+        scope.set("context", context::context_value(context, kind));
+    }
+    if template.references("stageVariables") {
+        scope.set(
+            "stageVariables",
+            context::stage_variables_value(stage_variables),
+        );
+    }
+    let body = template.render(&mut scope, &host, &limits)?;
+    let overrides = scope
+        .get("context")
+        .map(|c| context::extract_overrides(c, kind))
+        .unwrap_or_default();
+    Ok(Rendered { body, overrides })
+}
+
+/// Render an integration request template (`$input` = the method request).
+pub fn render_request_template(
+    template: &Template,
+    request: &RequestData,
+    context: &serde_json::Value,
+    stage_variables: &IndexMap<String, String>,
+) -> Result<Rendered, RenderError> {
+    render(
+        template,
+        &request.body,
+        request,
+        context,
+        stage_variables,
+        OverrideKind::Request,
+    )
+}
+
+/// Render an integration response template: `$input.body/json/path` read
+/// `integration_body`; `$input.params()` still reads the method request.
+pub fn render_response_template(
+    template: &Template,
+    integration_body: &str,
+    request: &RequestData,
+    context: &serde_json::Value,
+    stage_variables: &IndexMap<String, String>,
+) -> Result<Rendered, RenderError> {
+    render(
+        template,
+        integration_body,
+        request,
+        context,
+        stage_variables,
+        OverrideKind::Response,
+    )
+}
+
+#[cfg(test)]
+mod tests;

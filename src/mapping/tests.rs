@@ -1,0 +1,108 @@
+//! Unit tests of the mapping layer (the conformance suite covers most behaviour).
+use super::*;
+
+fn req(body: &str) -> RequestData {
+    RequestData {
+        body: body.to_string(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn request_overrides_are_captured() {
+    let t = Template::parse(
+        "#set($context.requestOverride.header.X-Target = \"A\")#set($context.requestOverride.querystring.page = 2)ok",
+    )
+    .unwrap();
+    let r =
+        render_request_template(&t, &req(""), &serde_json::json!({}), &IndexMap::new()).unwrap();
+    assert_eq!(r.body, "ok");
+    assert_eq!(
+        r.overrides.headers,
+        vec![("X-Target".to_string(), "A".to_string())]
+    );
+    assert_eq!(
+        r.overrides.querystring,
+        vec![("page".to_string(), "2".to_string())]
+    );
+}
+
+#[test]
+fn response_status_override_must_be_a_valid_status() {
+    let render = |src: &str| {
+        let t = Template::parse(src).unwrap();
+        render_response_template(&t, "{}", &req(""), &serde_json::json!({}), &IndexMap::new())
+            .unwrap()
+            .overrides
+    };
+    assert_eq!(
+        render("#set($context.responseOverride.status = 404)").status,
+        Some(404)
+    );
+    assert_eq!(
+        render("#set($context.responseOverride.status = '201')").status,
+        Some(201)
+    );
+    assert_eq!(
+        render("#set($context.responseOverride.status = 42)").status,
+        None
+    );
+    assert_eq!(
+        render("#set($context.responseOverride.status = 'x')").status,
+        None
+    );
+}
+
+#[test]
+fn response_templates_read_the_integration_body_and_method_params() {
+    let t = Template::parse("$input.path('$.a')|$input.params('id')").unwrap();
+    let mut r = req("{\"a\": 0}");
+    r.path.push(("id".into(), "7".into()));
+    let out = render_response_template(
+        &t,
+        "{\"a\": 1}",
+        &r,
+        &serde_json::json!({}),
+        &IndexMap::new(),
+    )
+    .unwrap();
+    assert_eq!(out.body, "1|7");
+}
+
+#[test]
+fn method_failures_surface_as_render_errors() {
+    let t = Template::parse("x\n $util.parseJson('{oops')").unwrap();
+    let e = render_request_template(&t, &req(""), &serde_json::json!({}), &IndexMap::new())
+        .unwrap_err();
+    assert!(
+        matches!(e, RenderError::Method { pos, .. } if pos.line == 2 && pos.col == 2),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn conformance_helpers_render_parts_and_report_positions() {
+    use super::conformance::{CaseError, Flavour, render_case, render_parts};
+    let out = render_parts(
+        "$input.params('h')|$input.params('q')|$input.params('p')|$stageVariables.s|$input.path('$.a')|$context.stage",
+        "{\"a\": 5}",
+        &[("h".into(), "H".into())],
+        &[("q".into(), "Q".into())],
+        &[("p".into(), "P".into())],
+        &[("s".into(), "S".into())],
+        Flavour::Request,
+    )
+    .unwrap();
+    assert_eq!(out, "H|Q|P|S|5|test");
+    let err =
+        render_case(r##"{"name": "x", "template": "ok\n  #if($a)", "expected": ""}"##).unwrap_err();
+    assert!(
+        matches!(err, CaseError::Parse(ref e) if e.line == 2 && e.column == 3),
+        "{err}"
+    );
+    assert!(err.to_string().contains("line 2, column 3"), "{err}");
+    assert!(matches!(
+        render_case("not json"),
+        Err(CaseError::Invalid(_))
+    ));
+}

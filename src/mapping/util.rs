@@ -1,0 +1,177 @@
+//! `$util`: escapeJavaScript, parseJson, urlEncode, urlDecode, base64Encode, base64Decode
+//! (mapping.md §4), with the Java library semantics API Gateway uses.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+
+use crate::vtl::Value;
+
+/// Apache Commons Lang 2 `StringEscapeUtils.escapeJavaScript`: `"` `'` `\` `/` escaped,
+/// `\b \f \n \r \t` by letter, other control characters and everything above ASCII as
+/// `\uXXXX` (upper-case hex, UTF-16 units).
+pub fn escape_javascript(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{:04X}", unit);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Java `URLEncoder.encode(s, "UTF-8")`: `A-Z a-z 0-9 . - * _` kept, space → `+`,
+/// everything else `%XX` of its UTF-8 bytes.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char);
+            }
+            b' ' => out.push('+'),
+            b => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// Java `URLDecoder.decode(s, "UTF-8")`: `+` → space, `%XX` → byte; malformed escapes throw.
+pub fn url_decode(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let mut bytes = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => {
+                bytes.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hex = s.get(i + 1..i + 3).ok_or_else(|| {
+                    "IllegalArgumentException: URLDecoder: Incomplete trailing escape (%) pattern"
+                        .to_string()
+                })?;
+                let v = u8::from_str_radix(hex, 16).map_err(|_| {
+                    "IllegalArgumentException: URLDecoder: Illegal hex characters in escape (%) pattern"
+                        .to_string()
+                })?;
+                bytes.push(v);
+                i += 3;
+            }
+            c => {
+                bytes.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Base64 (standard alphabet, padded) of the UTF-8 bytes.
+pub fn base64_encode(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+}
+
+/// Decode base64 (lenient about padding and whitespace) to text (invalid UTF-8 replaced).
+pub fn base64_decode(s: &str) -> Result<String, String> {
+    let cleaned: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(cleaned.as_bytes())
+        .map_err(|e| format!("IllegalArgumentException: {e}"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `$util.parseJson`: a JSON text to VTL values. Invalid JSON throws.
+pub fn parse_json(s: &str) -> Result<Value, String> {
+    crate::vtl::value::parse_json(s).map_err(|e| format!("Invalid JSON: {e}"))
+}
+
+/// Dispatch a `$util` method.
+pub fn call(name: &str, args: &[Value], max_string: usize) -> Result<Option<Value>, String> {
+    let [arg] = args else {
+        return Ok(None);
+    };
+    let owned;
+    let text: &str = match arg {
+        Value::Null => return Ok(Some(Value::Null)),
+        Value::Str(s) => s,
+        other => {
+            owned = other
+                .to_java_string(max_string)
+                .map_err(|_| "string too large".to_string())?;
+            &owned
+        }
+    };
+    let out = match name {
+        "escapeJavaScript" => Value::string(escape_javascript(text)),
+        "parseJson" => parse_json(text)?,
+        "urlEncode" => Value::string(url_encode(text)),
+        "urlDecode" => Value::string(url_decode(text)?),
+        "base64Encode" => Value::string(base64_encode(text)),
+        "base64Decode" => Value::string(base64_decode(text)?),
+        _ => return Ok(None),
+    };
+    if let Some(s) = out.as_str()
+        && s.len() > max_string
+    {
+        return Err("string too large".into());
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_javascript_like_commons_lang() {
+        assert_eq!(escape_javascript("it's"), "it\\'s");
+        assert_eq!(escape_javascript("a/b</script>"), "a\\/b<\\/script>");
+        assert_eq!(escape_javascript("a\u{1}b\u{1f}c"), "a\\u0001b\\u001Fc");
+        assert_eq!(escape_javascript("\"x\"\n"), "\\\"x\\\"\\n");
+        assert_eq!(escape_javascript("é👋"), "\\u00E9\\uD83D\\uDC4B");
+    }
+
+    #[test]
+    fn url_codec() {
+        assert_eq!(url_encode("a*b~c.d-e_f"), "a*b%7Ec.d-e_f");
+        assert_eq!(url_encode("café ü"), "caf%C3%A9+%C3%BC");
+        assert_eq!(url_decode("a+b%26c%3Dd%2Fe").unwrap(), "a b&c=d/e");
+        assert!(url_decode("%zz").is_err());
+        assert!(url_decode("%4").is_err());
+    }
+
+    #[test]
+    fn base64_codec() {
+        assert_eq!(base64_encode("hello"), "aGVsbG8=");
+        assert_eq!(base64_decode("aGVsbG8=").unwrap(), "hello");
+        assert_eq!(base64_decode("aGVsbG8").unwrap(), "hello");
+        assert!(base64_decode("!!!").is_err());
+    }
+}

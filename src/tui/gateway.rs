@@ -1,0 +1,291 @@
+//! [`Backend`] for the real engine: every console operation is a [`Gateway`] call made as the
+//! `console` actor, and engine events become console data.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::backend::{BResult, Backend};
+use super::effect::TemplateTarget;
+use super::metrics::MetricsSnapshot;
+use super::msg::{ApiSummary, DataUpdate, KeyUsage, LogLine, UsageData};
+use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
+use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
+use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage};
+use crate::traffic::Traffic;
+
+#[derive(Clone)]
+pub struct GatewayBackend {
+    gw: Gateway,
+    listener: SocketAddr,
+    traffic: Arc<Traffic>,
+}
+
+impl GatewayBackend {
+    pub fn new(gw: Gateway, listener: SocketAddr, traffic: Arc<Traffic>) -> GatewayBackend {
+        GatewayBackend { gw, listener, traffic }
+    }
+}
+
+fn actor() -> Actor {
+    Actor::new("console")
+}
+
+fn msg<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+impl Backend for GatewayBackend {
+    fn listener(&self) -> String {
+        self.listener.to_string()
+    }
+
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut events = self.gw.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let update = match events.recv().await {
+                    Ok(GatewayEvent::Changed { .. }) => DataUpdate::Changed,
+                    Ok(GatewayEvent::Logs(batch)) => DataUpdate::Logs(
+                        batch
+                            .iter()
+                            .map(|l| LogLine {
+                                epoch_millis: l.epoch_millis,
+                                level: l.kind.as_str().into(),
+                                rest_api_id: l.rest_api_id.clone(),
+                                stage: l.stage.clone(),
+                                request_id: l.request_id.clone(),
+                                message: l.message.clone(),
+                            })
+                            .collect(),
+                    ),
+                    // The console polls `metrics` on its own 1 s tick.
+                    Ok(GatewayEvent::MetricsTick(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                if tx.send(update).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+
+    async fn list_apis(&self) -> BResult<Vec<ApiSummary>> {
+        let mut out = Vec::new();
+        for api in self.gw.list_rest_apis() {
+            let definition = self.gw.get_definition(&api.id).map_err(msg)?;
+            let last_deployment = self.gw.list_deployments(&api.id).map_err(msg)?.pop();
+            out.push(ApiSummary {
+                endpoint_url: format!("http://{}/restapis/{}/{{stage}}/_user_request_", self.listener, api.id),
+                definition,
+                last_deployment,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn stages(&self, rest_api_id: String) -> BResult<(Vec<Stage>, Vec<Deployment>)> {
+        Ok((self.gw.list_stages(&rest_api_id).map_err(msg)?, self.gw.list_deployments(&rest_api_id).map_err(msg)?))
+    }
+
+    async fn deployment_definition(&self, rest_api_id: String, deployment_id: String) -> BResult<ApiDefinition> {
+        Ok((*self.gw.deployment_snapshot(&rest_api_id, &deployment_id).map_err(msg)?).clone())
+    }
+
+    async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
+        let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
+        Ok(console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window)))
+    }
+
+    async fn usage(&self) -> BResult<UsageData> {
+        let plans = self.gw.list_usage_plans(None);
+        let keys = self.gw.list_api_keys();
+        let mut plan_keys = Vec::new();
+        let mut usage = Vec::new();
+        for plan in &plans {
+            for key in self.gw.list_usage_plan_keys(&plan.id).map_err(msg)? {
+                plan_keys.push((plan.id.clone(), key.id.clone()));
+                usage.push(KeyUsage {
+                    usage_plan_id: plan.id.clone(),
+                    key_id: key.id.clone(),
+                    used: 0,
+                    limit: plan.quota.as_ref().map(|q| q.limit.max(0) as u64),
+                });
+            }
+        }
+        Ok(UsageData { plans, keys, usage, plan_keys })
+    }
+
+    async fn deploy(&self, rest_api_id: String, stage_name: String, description: Option<String>) -> BResult<String> {
+        let input = CreateDeployment { stage_name: Some(stage_name), description, ..Default::default() };
+        Ok(self.gw.create_deployment(&actor(), &rest_api_id, input).await.map_err(msg)?.id)
+    }
+
+    async fn patch_stage(&self, rest_api_id: String, stage_name: String, ops: Vec<PatchOperation>) -> BResult<()> {
+        self.gw.update_stage(&actor(), &rest_api_id, &stage_name, ops).await.map(|_| ()).map_err(msg)
+    }
+
+    async fn rollback(&self, rest_api_id: String, stage_name: String, deployment_id: String) -> BResult<()> {
+        self.gw.rollback(&actor(), &rest_api_id, &stage_name, &deployment_id).await.map(|_| ()).map_err(msg)
+    }
+
+    async fn flush_cache(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
+        self.gw.flush_stage_cache(&actor(), &rest_api_id, &stage_name).await.map_err(msg)
+    }
+
+    async fn create_canary(&self, rest_api_id: String, stage_name: String, percent_traffic: f64) -> BResult<String> {
+        let input = CreateDeployment {
+            stage_name: Some(stage_name),
+            description: Some(format!("canary at {percent_traffic}%")),
+            canary_settings: Some(DeploymentCanarySettings {
+                percent_traffic,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        Ok(self.gw.create_deployment(&actor(), &rest_api_id, input).await.map_err(msg)?.id)
+    }
+
+    async fn promote_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
+        let ops = vec![
+            PatchOperation::replace("/canarySettings/percentTraffic", "0.0"),
+            PatchOperation::copy("/canarySettings/stageVariableOverrides", "/variables"),
+            PatchOperation::copy("/canarySettings/deploymentId", "/deploymentId"),
+        ];
+        self.patch_stage(rest_api_id, stage_name, ops).await
+    }
+
+    async fn delete_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
+        self.patch_stage(rest_api_id, stage_name, vec![PatchOperation::remove("/canarySettings")]).await
+    }
+
+    async fn save_template(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    ) -> BResult<()> {
+        crate::engine::template::CompiledTemplate::compile(&template).map_err(msg)?;
+        let escaped = crate::model::patch::escape_segment(target.content_type());
+        match target {
+            TemplateTarget::Request { .. } => {
+                let op = PatchOperation { op: PatchOp::Add, path: format!("/requestTemplates/{escaped}"), value: Some(template), from: None };
+                self.gw.update_integration(&actor(), &rest_api_id, &resource_id, &http_method, vec![op]).await.map(|_| ()).map_err(msg)
+            }
+            TemplateTarget::Response { status_code, .. } => {
+                let op = PatchOperation { op: PatchOp::Add, path: format!("/responseTemplates/{escaped}"), value: Some(template), from: None };
+                self.gw
+                    .update_integration_response(&actor(), &rest_api_id, &resource_id, &http_method, &status_code, vec![op])
+                    .await
+                    .map(|_| ())
+                    .map_err(msg)
+            }
+        }
+    }
+
+    async fn update_integration(&self, rest_api_id: String, resource_id: String, http_method: String, ops: Vec<PatchOperation>) -> BResult<()> {
+        self.gw.update_integration(&actor(), &rest_api_id, &resource_id, &http_method, ops).await.map(|_| ()).map_err(msg)
+    }
+
+    async fn render_template(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        template: String,
+    ) -> BResult<String> {
+        let _ = (rest_api_id, resource_id, http_method, target);
+        crate::engine::template::render_sample(&template)
+    }
+
+    async fn import(&self, path: String) -> BResult<String> {
+        let source = tokio::fs::read_to_string(&path).await.map_err(|e| format!("cannot read {path}: {e}"))?;
+        Ok(self.gw.import_rest_api(&actor(), &source, Default::default()).await.map_err(msg)?.id)
+    }
+
+    async fn export(&self, rest_api_id: String, path: String) -> BResult<()> {
+        let def = self.gw.get_definition(&rest_api_id).map_err(msg)?;
+        let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+        let opts = crate::openapi::ExportOptions {
+            format: crate::openapi::ExportFormat::Oas30,
+            extensions: crate::openapi::Extensions::Apigateway,
+            yaml,
+            stage_name: "working".into(),
+            host: format!("{rest_api_id}.execute-api.localhost:{}", self.listener.port()),
+        };
+        let text = crate::openapi::export(&def, &opts).map_err(msg)?;
+        tokio::fs::write(&path, text).await.map_err(|e| format!("cannot write {path}: {e}"))
+    }
+
+    async fn set_traffic(&self, rest_api_id: String, stage_name: String, rate: f64) -> BResult<()> {
+        let stage = self.gw.get_stage(&rest_api_id, &stage_name).map_err(msg)?;
+        let def = self.gw.deployment_snapshot(&rest_api_id, &stage.deployment_id).map_err(msg)?;
+        self.traffic.set(self.listener, &rest_api_id, &stage_name, rate, crate::traffic::default_mix(&def))
+    }
+
+    async fn create_api_key(&self, name: String) -> BResult<String> {
+        let input = CreateApiKey { name: Some(name), enabled: true, ..Default::default() };
+        Ok(self.gw.create_api_key(&actor(), input).await.map_err(msg)?.id)
+    }
+
+    async fn create_usage_plan(&self, name: String) -> BResult<String> {
+        let input = CreateUsagePlan { name, ..Default::default() };
+        Ok(self.gw.create_usage_plan(&actor(), input).await.map_err(msg)?.id)
+    }
+
+    async fn update_api_key(&self, api_key_id: String, ops: Vec<PatchOperation>) -> BResult<()> {
+        self.gw.update_api_key(&actor(), &api_key_id, ops).await.map(|_| ()).map_err(msg)
+    }
+
+    async fn delete_api_key(&self, api_key_id: String) -> BResult<()> {
+        self.gw.delete_api_key(&actor(), &api_key_id).await.map_err(msg)
+    }
+}
+
+/// The engine's snapshot in the console's shape. Minute buckets (windows over an hour) sit at
+/// their minute's first second with the other 59 left empty, which `fold` sums and weights
+/// correctly.
+fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
+    use super::metrics::{Bucket, MetricSeries, Percentiles, SeriesKey, Variant};
+    let step = snap.step_seconds.max(1) as usize;
+    let percentiles = |p: crate::engine::metrics::Percentiles| Percentiles { p50: p.p50, p90: p.p90, p99: p.p99 };
+    let series = snap
+        .series
+        .into_iter()
+        .map(|s| {
+            let mut buckets = vec![Bucket::default(); s.buckets.len() * step];
+            for (i, b) in s.buckets.iter().enumerate() {
+                buckets[i * step] = Bucket {
+                    count: b.count,
+                    error_4xx: b.error_4xx,
+                    error_5xx: b.error_5xx,
+                    cache_hit: b.cache_hit,
+                    cache_miss: b.cache_miss,
+                    latency_ms: percentiles(b.latency_ms),
+                    integration_latency_ms: percentiles(b.integration_latency_ms),
+                };
+            }
+            MetricSeries {
+                key: SeriesKey {
+                    stage: s.key.stage,
+                    variant: match s.key.variant {
+                        crate::engine::Variant::Base => Variant::Base,
+                        crate::engine::Variant::Canary => Variant::Canary,
+                    },
+                    resource_path: s.key.resource_path,
+                    http_method: s.key.http_method,
+                },
+                start_epoch_second: s.start_epoch_second,
+                buckets,
+            }
+        })
+        .collect();
+    MetricsSnapshot { rest_api_id: snap.rest_api_id, end_epoch_second: snap.end_epoch_second, series }
+}

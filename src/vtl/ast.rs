@@ -1,0 +1,223 @@
+//! The syntax tree a template parses into. Immutable, `Send + Sync`: a parsed template is
+//! shared by every request of a deployment.
+
+use std::sync::Arc;
+
+use super::number::ArithOp;
+
+/// A position in the template source (1-based line and column, columns counted in chars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub col: u32,
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            return f.write_str("unknown position");
+        }
+        write!(f, "line {}, column {}", self.line, self.col)
+    }
+}
+
+/// A template-level node.
+#[derive(Debug)]
+pub enum Node {
+    /// Literal text, output as is.
+    Text(Box<str>),
+    /// `$ref` output. `escapes` is the number of backslashes written before the `$`.
+    Ref {
+        /// The reference.
+        r: Box<Reference>,
+        /// Backslashes before `$`: even → half of them then the value; odd → half of them
+        /// then the reference's source text, unevaluated.
+        escapes: u32,
+    },
+    /// `#set(target = value)`.
+    Set {
+        /// Where to store.
+        target: Box<Reference>,
+        /// What to store.
+        value: Expr,
+    },
+    /// `#if / #elseif / #else / #end`.
+    If {
+        /// Conditions with their bodies, in order.
+        branches: Vec<(Expr, Vec<Node>)>,
+        /// The `#else` body.
+        otherwise: Option<Vec<Node>>,
+    },
+    /// `#foreach($var in iterable) body #end`.
+    Foreach {
+        /// Loop variable name (without `$`).
+        var: Arc<str>,
+        /// What to iterate.
+        iterable: Expr,
+        /// The body.
+        body: Vec<Node>,
+        /// Where the directive starts.
+        pos: Pos,
+    },
+    /// `#define($name) body #end`.
+    Define {
+        /// The reference name bound to the block.
+        name: Arc<str>,
+        /// The block.
+        body: Arc<Vec<Node>>,
+    },
+    /// `#break`: leave the innermost `#foreach` (or the template).
+    Break,
+    /// `#stop`: stop rendering.
+    Stop,
+}
+
+/// A reference: `$root.part.part…` in any of its notations.
+#[derive(Debug)]
+pub struct Reference {
+    /// The variable name.
+    pub root: Arc<str>,
+    /// Property, method and index accesses after the root.
+    pub parts: Vec<Part>,
+    /// The reference exactly as written (for escaped output).
+    pub source: Box<str>,
+    /// Where it starts.
+    pub pos: Pos,
+}
+
+/// One access step of a reference.
+#[derive(Debug)]
+pub enum Part {
+    /// `.name`
+    Property(Arc<str>),
+    /// `.name(args)`
+    Method(Arc<str>, Vec<Expr>),
+    /// `[expr]`
+    Index(Expr),
+}
+
+/// Binary operators of directive expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `||` / `or`
+    Or,
+    /// `&&` / `and`
+    And,
+    /// `==` / `eq`
+    Eq,
+    /// `!=` / `ne`
+    Ne,
+    /// `<` / `lt`
+    Lt,
+    /// `<=` / `le`
+    Le,
+    /// `>` / `gt`
+    Gt,
+    /// `>=` / `ge`
+    Ge,
+    /// Arithmetic.
+    Arith(ArithOp),
+}
+
+/// A directive expression.
+#[derive(Debug)]
+pub enum Expr {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer literal.
+    Int(i64),
+    /// A floating-point literal.
+    Double(f64),
+    /// A string literal without interpolation.
+    Str(Arc<str>),
+    /// A double-quoted string with references or directives inside, rendered each time.
+    Interp(Vec<Node>),
+    /// `[a, b]`
+    List(Vec<Expr>),
+    /// `{k: v}`
+    Map(Vec<(Expr, Expr)>),
+    /// `[a..b]`
+    Range(Box<Expr>, Box<Expr>),
+    /// A reference.
+    Ref(Box<Reference>),
+    /// `!x` / `not x`
+    Not(Box<Expr>),
+    /// `-x`
+    Neg(Box<Expr>),
+    /// `a op b`
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+/// Collect the root names of every reference in `nodes` (including `#set` targets, loop
+/// variables, `#define` names and string interpolations).
+pub fn collect_roots(nodes: &[Node], out: &mut Vec<Arc<str>>) {
+    for n in nodes {
+        match n {
+            Node::Text(_) | Node::Break | Node::Stop => {}
+            Node::Ref { r, .. } => reference_roots(r, out),
+            Node::Set { target, value } => {
+                reference_roots(target, out);
+                expr_roots(value, out);
+            }
+            Node::If {
+                branches,
+                otherwise,
+            } => {
+                for (c, body) in branches {
+                    expr_roots(c, out);
+                    collect_roots(body, out);
+                }
+                if let Some(body) = otherwise {
+                    collect_roots(body, out);
+                }
+            }
+            Node::Foreach {
+                var,
+                iterable,
+                body,
+                ..
+            } => {
+                out.push(var.clone());
+                expr_roots(iterable, out);
+                collect_roots(body, out);
+            }
+            Node::Define { name, body } => {
+                out.push(name.clone());
+                collect_roots(body, out);
+            }
+        }
+    }
+}
+
+fn reference_roots(r: &Reference, out: &mut Vec<Arc<str>>) {
+    out.push(r.root.clone());
+    for p in &r.parts {
+        match p {
+            Part::Property(_) => {}
+            Part::Method(_, args) => args.iter().for_each(|a| expr_roots(a, out)),
+            Part::Index(e) => expr_roots(e, out),
+        }
+    }
+}
+
+fn expr_roots(e: &Expr, out: &mut Vec<Arc<str>>) {
+    match e {
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Double(_) | Expr::Str(_) => {}
+        Expr::Interp(nodes) => collect_roots(nodes, out),
+        Expr::List(items) => items.iter().for_each(|i| expr_roots(i, out)),
+        Expr::Map(entries) => entries.iter().for_each(|(k, v)| {
+            expr_roots(k, out);
+            expr_roots(v, out);
+        }),
+        Expr::Range(a, b) | Expr::Binary(_, a, b) => {
+            expr_roots(a, out);
+            expr_roots(b, out);
+        }
+        Expr::Ref(r) => reference_roots(r, out),
+        Expr::Not(e) | Expr::Neg(e) => expr_roots(e, out),
+    }
+}
