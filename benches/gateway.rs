@@ -50,8 +50,8 @@ paths:
 /// Connections the loopback client keeps open.
 const CONNECTIONS: usize = 4;
 
-fn fail<T>(what: &str, e: impl std::fmt::Display) -> T {
-    panic!("{what}: {e}")
+fn fail<T>(what: &str, e: impl std::fmt::Debug) -> T {
+    panic!("{what}: {e:?}")
 }
 
 fn runtime() -> Runtime {
@@ -156,10 +156,13 @@ mod loadgen {
 
     pub struct Conn {
         sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+        addr: SocketAddr,
         host: String,
+        /// Times the connection was found closed and opened again.
+        pub reconnects: u64,
     }
 
-    pub async fn connect(addr: SocketAddr) -> Conn {
+    async fn open(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
         let stream = TcpStream::connect(addr)
             .await
             .unwrap_or_else(|e| fail("connect", e));
@@ -170,27 +173,45 @@ mod loadgen {
         tokio::spawn(async move {
             let _ = conn.await;
         });
+        sender
+    }
+
+    pub async fn connect(addr: SocketAddr) -> Conn {
         Conn {
-            sender,
+            sender: open(addr).await,
+            addr,
             host: addr.to_string(),
+            reconnects: 0,
         }
     }
 
     impl Conn {
-        /// One GET; returns the status after reading the whole body.
+        /// One GET; returns the status after reading the whole body. A request the connection
+        /// could not take (closed by the peer) is retried once on a new connection.
         pub async fn get(&mut self, path: &str) -> u16 {
-            let req = hyper::Request::get(path)
-                .header(hyper::header::HOST, &self.host)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_else(|e| fail("request", e));
-            let resp = self
-                .sender
-                .send_request(req)
-                .await
-                .unwrap_or_else(|e| fail("send", e));
-            let status = resp.status().as_u16();
-            let _ = resp.into_body().collect().await;
-            status
+            for attempt in 0..2 {
+                let req = hyper::Request::get(path)
+                    .header(hyper::header::HOST, &self.host)
+                    .body(Full::new(Bytes::new()))
+                    .unwrap_or_else(|e| fail("request", e));
+                let sent = match self.sender.ready().await {
+                    Ok(()) => self.sender.send_request(req).await,
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let _ = resp.into_body().collect().await;
+                        return status;
+                    }
+                    Err(e) if attempt == 0 && (e.is_canceled() || e.is_closed()) => {
+                        self.reconnects += 1;
+                        self.sender = open(self.addr).await;
+                    }
+                    Err(e) => fail::<()>("send", e),
+                }
+            }
+            0
         }
     }
 
@@ -298,6 +319,10 @@ fn loopback_vs_bare(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| rt.block_on(loadgen::run(&mut conns, &path, iters)))
         });
+        println!(
+            "{name}: reconnects {}",
+            conns.iter().map(|c| c.reconnects).sum::<u64>()
+        );
     }
     group.finish();
     rt.block_on(on.flush_logs());

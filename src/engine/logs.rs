@@ -15,7 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,8 @@ pub const MAX_EVENT_BYTES: usize = 1024;
 pub const TRUNCATED: &str = " [TRUNCATED]";
 /// How often the log thread flushes files and publishes to consoles.
 pub const TICK: Duration = Duration::from_millis(250);
+/// How often the log thread drains the queue.
+pub const DRAIN: Duration = Duration::from_millis(10);
 
 /// The level of one execution-log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -637,29 +639,34 @@ struct Writer {
 }
 
 impl Writer {
+    /// Drains the queue every [`DRAIN`] instead of blocking on it: a blocked receiver would
+    /// make every request's `try_send` wake this thread (a futex call on the request task).
     fn run<F: Fn(Arc<[LogLine]>)>(mut self, rx: Receiver<Message>, publish: F) {
         let mut next_tick = Instant::now() + TICK;
         loop {
-            let wait = next_tick.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(wait) {
-                Ok(Message::Request(r)) => {
-                    self.handle(*r);
-                    if self.batch.len() >= 4096 {
-                        self.publish(&publish);
+            std::thread::sleep(DRAIN);
+            loop {
+                match rx.try_recv() {
+                    Ok(Message::Request(r)) => {
+                        self.handle(*r);
+                        if self.batch.len() >= 4096 {
+                            self.publish(&publish);
+                        }
+                    }
+                    Ok(Message::Flush(done)) => {
+                        self.tick(&publish);
+                        let _ = done.send(());
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.tick(&publish);
+                        return;
                     }
                 }
-                Ok(Message::Flush(done)) => {
-                    self.tick(&publish);
-                    let _ = done.send(());
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    self.tick(&publish);
-                    next_tick = Instant::now() + TICK;
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.tick(&publish);
-                    return;
-                }
+            }
+            if Instant::now() >= next_tick {
+                self.tick(&publish);
+                next_tick = Instant::now() + TICK;
             }
         }
     }

@@ -265,6 +265,8 @@ fn log_method_request(ctx: &mut RequestContext<'_>) {
 /// 10 MB), still through the gateway-response rendering and the record phase.
 pub fn reject(gw: &Gateway, req: &InvokeRequest, err: GatewayError) -> InvokeResponse {
     let mut ctx = respond::new_context(req);
+    // Knowing the stage lets the record phase count the refusal at the stage level.
+    let _ = route::run(gw, &mut ctx);
     let response = respond::gateway_error(&ctx, &err);
     ctx.error = Some(err);
     let response = respond::finish(&ctx, response);
