@@ -440,7 +440,7 @@ pub(crate) struct Logs {
     dropped: Arc<AtomicU64>,
     /// Whether anyone listens to the gateway's events (refreshed each second by the roller;
     /// the broadcast's own receiver count takes a lock, so requests read this instead).
-    subscribed: AtomicBool,
+    subscribed: Arc<AtomicBool>,
     /// Parsed access-log formats, looked up by their source text (a handful at most).
     formats: ArcSwap<Vec<Arc<AccessFormat>>>,
     formats_insert: Mutex<()>,
@@ -457,11 +457,13 @@ impl Logs {
         let (queue, rx) = std::sync::mpsc::sync_channel(LOG_QUEUE_CAPACITY);
         let rings: Arc<Rings> = Arc::default();
         let dir = data_dir.join("logs");
+        let subscribed = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             dir: dir.clone(),
             files: HashMap::new(),
             rings: rings.clone(),
             batch: Vec::new(),
+            subscribed: subscribed.clone(),
         };
         std::thread::Builder::new()
             .name("gwtui-logs".into())
@@ -469,7 +471,7 @@ impl Logs {
         Ok(Logs {
             queue,
             dropped: Arc::default(),
-            subscribed: AtomicBool::new(false),
+            subscribed,
             formats: ArcSwap::from_pointee(Vec::new()),
             formats_insert: Mutex::new(()),
             rings,
@@ -636,6 +638,8 @@ struct Writer {
     files: HashMap<PathBuf, OpenFile>,
     rings: Arc<Rings>,
     batch: Vec<LogLine>,
+    /// Lines are only batched for consoles while someone listens.
+    subscribed: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -702,14 +706,16 @@ impl Writer {
         if let Some((format, values)) = &r.access {
             let line = format.render(values);
             self.write_access(&r, &line);
-            self.batch.push(LogLine {
-                epoch_millis: r.epoch_millis,
-                kind: LogKind::Access,
-                rest_api_id: r.api_id.clone(),
-                stage: stage.clone(),
-                request_id: r.request_id.clone(),
-                message: line,
-            });
+            if self.subscribed.load(Ordering::Relaxed) {
+                self.batch.push(LogLine {
+                    epoch_millis: r.epoch_millis,
+                    kind: LogKind::Access,
+                    rest_api_id: r.api_id.clone(),
+                    stage: stage.clone(),
+                    request_id: r.request_id.clone(),
+                    message: line,
+                });
+            }
         }
         if r.execution.is_empty() {
             return;
@@ -740,7 +746,9 @@ impl Writer {
                 ring.push_back(line.clone());
             }
         }
-        self.batch.extend(lines);
+        if self.subscribed.load(Ordering::Relaxed) {
+            self.batch.extend(lines);
+        }
     }
 
     fn write_access(&mut self, r: &RequestLog, line: &str) {
