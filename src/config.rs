@@ -2,6 +2,7 @@
 //! defaults come from the platform directories (`directories`). A missing default config file
 //! is fine; a malformed one is an error naming the file and the line.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -17,6 +18,54 @@ pub struct ConfigFile {
     /// Key binding overrides: action name → key or keys (`flush = "ctrl-x"`,
     /// `deploy = ["D", "ctrl-d"]`); the console validates them.
     pub keys: toml::Table,
+    /// Lambda functions by name (`[functions.hello]`): local (runtime, handler, code) or remote
+    /// (endpoint). Relative `code` paths are relative to the config file's directory.
+    pub functions: BTreeMap<String, crate::engine::functions::FunctionConfig>,
+    /// Credentials AWS_IAM methods accept.
+    pub iam: IamSection,
+    /// JWKS sources for COGNITO_USER_POOLS authorizers, by provider ARN or user-pool id.
+    pub jwks: BTreeMap<String, crate::engine::security::JwksSource>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IamSection {
+    pub credentials: Vec<crate::engine::security::IamCredential>,
+}
+
+impl ConfigFile {
+    /// Functions with relative `code` and `command` paths resolved against `base` (the config
+    /// file's directory).
+    pub fn resolved_functions(&self, base: &Path) -> Vec<(String, crate::engine::functions::FunctionConfig)> {
+        self.functions
+            .iter()
+            .map(|(name, f)| {
+                let mut f = f.clone();
+                if let Some(code) = &f.code
+                    && code.is_relative()
+                {
+                    f.code = Some(base.join(code));
+                }
+                (name.clone(), f)
+            })
+            .collect()
+    }
+
+    /// JWKS sources with relative files resolved against `base`.
+    pub fn resolved_jwks(&self, base: &Path) -> Vec<(String, crate::engine::security::JwksSource)> {
+        self.jwks
+            .iter()
+            .map(|(k, s)| {
+                let mut s = s.clone();
+                if let Some(file) = &s.file
+                    && file.is_relative()
+                {
+                    s.file = Some(base.join(file));
+                }
+                (k.clone(), s)
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -120,6 +169,46 @@ mod tests {
         assert!(err.starts_with("config file c.toml, line 2:"), "{err}");
         let err = parse("[server]\n\nbogus = 1\n", Path::new("c.toml")).unwrap_err().to_string();
         assert!(err.contains("line 3") && err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn parses_functions_iam_and_jwks() {
+        let text = r#"
+[functions.hello]
+runtime = "python3"
+handler = "app.handler"
+code = "functions/hello"
+timeout = 5
+memory = 256
+concurrency = 2
+environment = { GREETING = "hi" }
+aliases = { live = "hello-v2" }
+
+[functions.remote]
+endpoint = "http://127.0.0.1:9001"
+sign = { access_key_id = "AKID", secret_access_key = "SECRET" }
+
+[iam]
+credentials = [{ access_key_id = "AKIDEXAMPLE", secret_access_key = "secret", user = "alice" }]
+
+[jwks."arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"]
+file = "jwks.json"
+audience = ["client1"]
+"#;
+        let c = parse(text, Path::new("c.toml")).unwrap();
+        let hello = &c.functions["hello"];
+        assert_eq!(hello.timeout, Some(5));
+        assert_eq!(hello.environment["GREETING"], "hi");
+        assert_eq!(hello.aliases["live"], "hello-v2");
+        assert!(c.functions["remote"].sign.is_some());
+        assert_eq!(c.iam.credentials[0].user.as_deref(), Some("alice"));
+        let fns = c.resolved_functions(Path::new("/etc/gwtui"));
+        assert_eq!(fns[0].1.code.as_deref(), Some(Path::new("/etc/gwtui/functions/hello")));
+        let jwks = c.resolved_jwks(Path::new("/etc/gwtui"));
+        assert_eq!(jwks[0].1.file.as_deref(), Some(Path::new("/etc/gwtui/jwks.json")));
+        let err = parse("[functions.x]
+runtme = \"python3\"\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert!(err.contains("runtme"), "{err}");
     }
 
     #[test]

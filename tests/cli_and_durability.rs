@@ -141,3 +141,37 @@ fn every_acknowledged_change_survives_sigkill() {
     let (ok, _, err) = gwtui(dir.path(), &["stages", &acknowledged[0]]);
     assert!(ok, "{err}");
 }
+
+#[test]
+fn admin_commands_sign_their_requests_when_the_server_requires_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("api.json");
+    std::fs::write(&doc, DOC.replace("VERSION", "signed")).unwrap();
+    let config = "[demo]\nenabled = false\n[server]\nadmin_credentials = \"AKIDADMIN:s3cret\"\n";
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap().to_string();
+    // Unsigned management calls are refused...
+    let resp = http().get(format!("{url}/restapis")).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    // ...while the CLI, reading the same config, signs and succeeds.
+    let (ok, api, err) = gwtui(dir.path(), &["import", doc.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = gwtui(dir.path(), &["deploy", api.trim(), "prod"]);
+    assert!(ok, "{err}");
+    let body = http().get(format!("{url}/restapis/{}/prod/_user_request_/v", api.trim())).send().unwrap().text().unwrap();
+    assert_eq!(body, "signed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

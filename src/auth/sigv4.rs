@@ -262,6 +262,36 @@ pub fn canonical_request(
     req: &RequestParts<'_>,
     signed_headers: &[String],
 ) -> Result<String, SigV4Error> {
+    let headers = canonical_headers(req, signed_headers)?;
+    let body_hash = hex_sha256(req.body);
+    let payload = match req.headers.get("x-amz-content-sha256") {
+        Some(declared) if declared.as_bytes() != body_hash.as_bytes() => {
+            return Err(SigV4Error::Mismatch);
+        }
+        _ => body_hash,
+    };
+    Ok(canonical_request_with_payload(req, signed_headers, &headers, &payload))
+}
+
+fn canonical_request_with_payload(
+    req: &RequestParts<'_>,
+    signed_headers: &[String],
+    headers: &str,
+    payload: &str,
+) -> String {
+    format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        req.method.to_ascii_uppercase(),
+        canonical_uri(req.path),
+        canonical_query(req.query),
+        headers,
+        signed_headers.join(";"),
+        payload
+    )
+}
+
+/// The canonical headers block (`name:value\n` per signed header).
+fn canonical_headers(req: &RequestParts<'_>, signed_headers: &[String]) -> Result<String, SigV4Error> {
     let mut headers = String::new();
     for name in signed_headers {
         let values: Vec<String> = req
@@ -280,22 +310,83 @@ pub fn canonical_request(
         };
         headers.push_str(&format!("{name}:{value}\n"));
     }
-    let body_hash = hex_sha256(req.body);
-    let payload = match req.headers.get("x-amz-content-sha256") {
-        Some(declared) if declared.as_bytes() != body_hash.as_bytes() => {
-            return Err(SigV4Error::Mismatch);
+    Ok(headers)
+}
+
+/// Query-string (presigned) SigV4: `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`,
+/// `X-Amz-Expires`, `X-Amz-SignedHeaders` and `X-Amz-Signature` in the query. The canonical
+/// query is every parameter but `X-Amz-Signature`; the payload is the body's hash (botocore's
+/// `SigV4QueryAuth`) or `UNSIGNED-PAYLOAD` (S3-style presigners). The request must be used
+/// before `X-Amz-Date + X-Amz-Expires`.
+pub fn verify_presigned(
+    req: &RequestParts<'_>,
+    secret_for: impl Fn(&str) -> Option<String>,
+    now: OffsetDateTime,
+) -> Result<Authorization, SigV4Error> {
+    let raw = req.query.unwrap_or_default();
+    let mut params: Vec<(String, String)> = Vec::new();
+    let mut kept: Vec<&str> = Vec::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = decode(k);
+        if key != "X-Amz-Signature" {
+            kept.push(pair);
         }
-        _ => body_hash,
-    };
-    Ok(format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        req.method.to_ascii_uppercase(),
-        canonical_uri(req.path),
-        canonical_query(req.query),
-        headers,
-        signed_headers.join(";"),
-        payload
-    ))
+        params.push((key, decode(v)));
+    }
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let missing = |name: &str| SigV4Error::Incomplete(format!("AWS query-string parameters must include '{name}'. Re-examine the query-string parameters."));
+    let algorithm = get("X-Amz-Algorithm").ok_or_else(|| missing("X-Amz-Algorithm"))?;
+    if algorithm != ALGORITHM {
+        return Err(SigV4Error::Incomplete(format!("X-Amz-Algorithm only supports \"{ALGORITHM}\"")));
+    }
+    let credential = get("X-Amz-Credential").ok_or_else(|| missing("X-Amz-Credential"))?;
+    let signed = get("X-Amz-SignedHeaders").ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
+    let signature = get("X-Amz-Signature").ok_or_else(|| missing("X-Amz-Signature"))?;
+    let amz_date = get("X-Amz-Date").ok_or_else(|| missing("X-Amz-Date"))?.to_string();
+    let expires: i64 = get("X-Amz-Expires")
+        .ok_or_else(|| missing("X-Amz-Expires"))?
+        .parse()
+        .ok()
+        .filter(|e| (1..=604_800).contains(e))
+        .ok_or_else(|| SigV4Error::Incomplete("X-Amz-Expires must be between 1 and 604800 seconds".into()))?;
+    let auth = Authorization::parse(&format!(
+        "{ALGORITHM} Credential={credential}, SignedHeaders={signed}, Signature={signature}"
+    ))?;
+    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
+    let at = time::PrimitiveDateTime::parse(&amz_date, format)
+        .map_err(|_| SigV4Error::Incomplete(format!("Invalid X-Amz-Date: {amz_date}")))?
+        .assume_utc();
+    if !amz_date.starts_with(&auth.date) {
+        return Err(SigV4Error::Mismatch);
+    }
+    if at > now + MAX_CLOCK_SKEW {
+        return Err(SigV4Error::NotYetCurrent {
+            request_time: amz_date,
+            latest: amz(now + MAX_CLOCK_SKEW),
+            now: amz(now),
+        });
+    }
+    let expiry = at + time::Duration::seconds(expires);
+    if expiry < now {
+        return Err(SigV4Error::Expired { request_time: amz_date, earliest: amz(expiry), now: amz(now) });
+    }
+    let secret = secret_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
+    let kept_query = kept.join("&");
+    let unsigned = RequestParts { query: Some(&kept_query), ..*req };
+    let headers = canonical_headers(&unsigned, &auth.signed_headers)?;
+    let key = signing_key(&secret, &auth.date, &auth.region, &auth.service);
+    let provided = hex::decode(&auth.signature).map_err(|_| SigV4Error::Mismatch)?;
+    for payload in [hex_sha256(req.body), "UNSIGNED-PAYLOAD".to_string()] {
+        let canonical = canonical_request_with_payload(&unsigned, &auth.signed_headers, &headers, &payload);
+        let to_sign = string_to_sign(&amz_date, &auth.scope(), &canonical);
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&key).map_err(|_| SigV4Error::Mismatch)?;
+        mac.update(to_sign.as_bytes());
+        if mac.verify_slice(&provided).is_ok() {
+            return Ok(auth);
+        }
+    }
+    Err(SigV4Error::Mismatch)
 }
 
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {

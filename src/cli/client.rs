@@ -18,7 +18,15 @@ pub const SERVER_FILE: &str = "server.json";
 
 pub enum Client {
     Local(Gateway),
-    Remote { base: String, http: reqwest::Client },
+    Remote(Remote),
+}
+
+/// The management API of the serving process, SigV4-signing requests when admin credentials
+/// are configured.
+pub struct Remote {
+    base: String,
+    http: reqwest::Client,
+    credentials: Option<(String, String)>,
 }
 
 /// The URL of the gwtui process serving `data_dir`, if `server.json` names one.
@@ -45,15 +53,113 @@ impl Client {
                 if !health.is_ok_and(|r| r.status().is_success()) {
                     bail!("{locked} (and it does not answer at {base})");
                 }
-                Ok(Client::Remote { base, http })
+                let credentials = s
+                    .config
+                    .server
+                    .admin_credentials
+                    .as_deref()
+                    .and_then(|c| c.split_once(':'))
+                    .map(|(k, v)| (k.to_string(), v.to_string()));
+                Ok(Client::Remote(Remote { base, http, credentials }))
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    async fn remote<T: serde::de::DeserializeOwned>(http: &reqwest::Client, req: reqwest::RequestBuilder) -> anyhow::Result<T> {
-        let _ = http;
-        let resp = req.header("x-gwtui-actor", "cli").send().await.context("the serving gwtui process did not answer")?;
+    pub async fn import(&self, source: &str, opts: ImportOptions, rest_api_id: Option<&str>) -> anyhow::Result<RestApi> {
+        match (self, rest_api_id) {
+            (Client::Local(gw), None) => Ok(gw.import_rest_api(&actor(), source, opts).await?),
+            (Client::Local(gw), Some(id)) => Ok(gw.put_rest_api(&actor(), id, source, opts).await?),
+            (Client::Remote(remote), id) => {
+                let fail = if opts.fail_on_warnings { "&failonwarnings=true" } else { "" };
+                match id {
+                    None => remote.call("POST", "/restapis", &format!("mode=import{fail}"), source.as_bytes()).await,
+                    Some(id) => {
+                        let mode = if opts.mode == ImportMode::Overwrite { "overwrite" } else { "merge" };
+                        remote.call("PUT", &format!("/restapis/{id}"), &format!("mode={mode}{fail}"), source.as_bytes()).await
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn deploy(&self, api: &str, stage: &str, description: Option<String>, variables: IndexMap<String, String>) -> anyhow::Result<Deployment> {
+        let input = CreateDeployment { stage_name: Some(stage.to_string()), description, variables, ..Default::default() };
+        match self {
+            Client::Local(gw) => Ok(gw.create_deployment(&actor(), api, input).await?),
+            Client::Remote(remote) => {
+                let body = serde_json::json!({
+                    "stageName": input.stage_name, "description": input.description, "variables": input.variables,
+                });
+                remote.call("POST", &format!("/restapis/{api}/deployments"), "", body.to_string().as_bytes()).await
+            }
+        }
+    }
+
+    pub async fn stages(&self, api: &str) -> anyhow::Result<Vec<Stage>> {
+        match self {
+            Client::Local(gw) => Ok(gw.list_stages(api)?),
+            Client::Remote(remote) => {
+                #[derive(serde::Deserialize)]
+                struct Items {
+                    #[serde(default)]
+                    item: Vec<Stage>,
+                }
+                let items: Items = remote.call("GET", &format!("/restapis/{api}/stages"), "", b"").await?;
+                Ok(items.item)
+            }
+        }
+    }
+
+    pub async fn rollback(&self, api: &str, stage: &str, deployment_id: &str) -> anyhow::Result<Stage> {
+        match self {
+            Client::Local(gw) => Ok(gw.rollback(&actor(), api, stage, deployment_id).await?),
+            Client::Remote(remote) => {
+                let body = serde_json::json!({ "patchOperations": [PatchOperation::replace("/deploymentId", deployment_id)] });
+                remote.call("PATCH", &format!("/restapis/{api}/stages/{stage}"), "", body.to_string().as_bytes()).await
+            }
+        }
+    }
+}
+
+impl Remote {
+    /// Sends one management request (signed when credentials are set) and decodes the answer,
+    /// turning AWS-shaped errors into their message.
+    async fn call<T: serde::de::DeserializeOwned>(&self, method: &str, path: &str, query: &str, body: &[u8]) -> anyhow::Result<T> {
+        use http::{HeaderMap, HeaderValue};
+        let url = if query.is_empty() { format!("{}{path}", self.base) } else { format!("{}{path}?{query}", self.base) };
+        let mut headers = HeaderMap::new();
+        headers.insert("x-gwtui-actor", HeaderValue::from_static("cli"));
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some((key, secret)) = &self.credentials {
+            let authority = self.base.trim_start_matches("http://").to_string();
+            let now = time::OffsetDateTime::now_utc();
+            let amz_date = now
+                .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+                .context("cannot format the signing time")?;
+            headers.insert(http::header::HOST, HeaderValue::from_str(&authority).context("bad server address")?);
+            headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).context("bad signing time")?);
+            let parts = crate::auth::sigv4::RequestParts {
+                method,
+                path,
+                query: (!query.is_empty()).then_some(query),
+                headers: &headers,
+                authority: Some(&authority),
+                body,
+            };
+            let authorization = crate::auth::sigv4::sign(&parts, key, secret, crate::engine::REGION, "apigateway", &["host", "x-amz-date"])
+                .map_err(|e| anyhow::anyhow!("cannot sign the request: {e}"))?;
+            headers.insert(http::header::AUTHORIZATION, HeaderValue::from_str(&authorization).context("bad signature")?);
+        }
+        let method = reqwest::Method::from_bytes(method.as_bytes()).context("bad method")?;
+        let resp = self
+            .http
+            .request(method, url)
+            .headers(headers)
+            .body(body.to_vec())
+            .send()
+            .await
+            .context("the serving gwtui process did not answer")?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         if !status.is_success() {
@@ -64,61 +170,5 @@ impl Client {
             bail!("{message}");
         }
         serde_json::from_str(&text).with_context(|| format!("unexpected answer from the serving process: {text}"))
-    }
-
-    pub async fn import(&self, source: &str, opts: ImportOptions, rest_api_id: Option<&str>) -> anyhow::Result<RestApi> {
-        match (self, rest_api_id) {
-            (Client::Local(gw), None) => Ok(gw.import_rest_api(&actor(), source, opts).await?),
-            (Client::Local(gw), Some(id)) => Ok(gw.put_rest_api(&actor(), id, source, opts).await?),
-            (Client::Remote { base, http }, id) => {
-                let fail = if opts.fail_on_warnings { "&failonwarnings=true" } else { "" };
-                let req = match id {
-                    None => http.post(format!("{base}/restapis?mode=import{fail}")),
-                    Some(id) => {
-                        let mode = if opts.mode == ImportMode::Overwrite { "overwrite" } else { "merge" };
-                        http.put(format!("{base}/restapis/{id}?mode={mode}{fail}"))
-                    }
-                };
-                Self::remote(http, req.body(source.to_string())).await
-            }
-        }
-    }
-
-    pub async fn deploy(&self, api: &str, stage: &str, description: Option<String>, variables: IndexMap<String, String>) -> anyhow::Result<Deployment> {
-        let input = CreateDeployment { stage_name: Some(stage.to_string()), description, variables, ..Default::default() };
-        match self {
-            Client::Local(gw) => Ok(gw.create_deployment(&actor(), api, input).await?),
-            Client::Remote { base, http } => {
-                let body = serde_json::json!({
-                    "stageName": input.stage_name, "description": input.description, "variables": input.variables,
-                });
-                Self::remote(http, http.post(format!("{base}/restapis/{api}/deployments")).json(&body)).await
-            }
-        }
-    }
-
-    pub async fn stages(&self, api: &str) -> anyhow::Result<Vec<Stage>> {
-        match self {
-            Client::Local(gw) => Ok(gw.list_stages(api)?),
-            Client::Remote { base, http } => {
-                #[derive(serde::Deserialize)]
-                struct Items {
-                    #[serde(default)]
-                    item: Vec<Stage>,
-                }
-                let items: Items = Self::remote(http, http.get(format!("{base}/restapis/{api}/stages"))).await?;
-                Ok(items.item)
-            }
-        }
-    }
-
-    pub async fn rollback(&self, api: &str, stage: &str, deployment_id: &str) -> anyhow::Result<Stage> {
-        match self {
-            Client::Local(gw) => Ok(gw.rollback(&actor(), api, stage, deployment_id).await?),
-            Client::Remote { base, http } => {
-                let body = serde_json::json!({ "patchOperations": [PatchOperation::replace("/deploymentId", deployment_id)] });
-                Self::remote(http, http.patch(format!("{base}/restapis/{api}/stages/{stage}")).json(&body)).await
-            }
-        }
     }
 }

@@ -39,6 +39,14 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     };
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
     let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None })?;
+    let config_dir = s.paths.config_dir.clone();
+    for (name, function) in s.config.resolved_functions(&config_dir) {
+        gw.install_function(&name, function)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("config file {}: [functions.{name}]", s.paths.config_file.display()))?;
+    }
+    gw.set_iam_credentials(s.config.iam.credentials.clone());
+    gw.set_jwks_sources(s.config.resolved_jwks(&config_dir));
     let demo_api = if s.config.demo.enabled {
         let backend = crate::demo::start_backend().await.context("cannot start the demo backend")?;
         crate::demo::seed_or_refresh(&gw, backend).await.context("cannot seed the demo API")?
@@ -63,6 +71,7 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        self.gw.shutdown_functions().await;
         let _ = std::fs::remove_file(&self.server_file);
     }
 }

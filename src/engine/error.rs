@@ -15,6 +15,11 @@ pub enum GatewayError {
     /// Authorizer or resource-policy denial with AWS's exact (capital-M) message.
     AccessDenied { message: String },
     AuthorizerConfiguration,
+    /// AWS_IAM: a malformed, unknown-key or mismatching SigV4 signature (403), with the
+    /// `x-amzn-ErrorType` AWS sends for it.
+    InvalidSignature { message: String, error_type: &'static str },
+    /// AWS_IAM: a signature outside the allowed clock skew or past its presigned expiry (403).
+    ExpiredToken { message: String },
     InvalidApiKey,
     Throttled,
     QuotaExceeded,
@@ -41,6 +46,8 @@ impl GatewayError {
             GatewayError::Unauthorized => "UNAUTHORIZED",
             GatewayError::AccessDenied { .. } => "ACCESS_DENIED",
             GatewayError::AuthorizerConfiguration => "AUTHORIZER_CONFIGURATION_ERROR",
+            GatewayError::InvalidSignature { .. } => "INVALID_SIGNATURE",
+            GatewayError::ExpiredToken { .. } => "EXPIRED_TOKEN",
             GatewayError::InvalidApiKey => "INVALID_API_KEY",
             GatewayError::Throttled => "THROTTLED",
             GatewayError::QuotaExceeded => "QUOTA_EXCEEDED",
@@ -61,6 +68,8 @@ impl GatewayError {
             | GatewayError::IncompleteSignature { .. }
             | GatewayError::ForbiddenStage
             | GatewayError::AccessDenied { .. }
+            | GatewayError::InvalidSignature { .. }
+            | GatewayError::ExpiredToken { .. }
             | GatewayError::InvalidApiKey => 403,
             GatewayError::Unauthorized => 401,
             GatewayError::AuthorizerConfiguration | GatewayError::Configuration { .. } => 500,
@@ -83,6 +92,7 @@ impl GatewayError {
             GatewayError::ForbiddenStage | GatewayError::InvalidApiKey => "Forbidden".into(),
             GatewayError::Unauthorized => "Unauthorized".into(),
             GatewayError::AccessDenied { message } => message.clone(),
+            GatewayError::InvalidSignature { message, .. } | GatewayError::ExpiredToken { message } => message.clone(),
             GatewayError::AuthorizerConfiguration => return None,
             GatewayError::Throttled => "Too Many Requests".into(),
             GatewayError::QuotaExceeded => "Limit Exceeded".into(),
@@ -109,6 +119,9 @@ impl GatewayError {
             GatewayError::Unauthorized => "UnauthorizedException",
             GatewayError::AccessDenied { .. } => "AccessDeniedException",
             GatewayError::AuthorizerConfiguration => "AuthorizerConfigurationException",
+            GatewayError::InvalidSignature { error_type, .. } => error_type,
+            // AWS answers an expired SigV4 signature with InvalidSignatureException.
+            GatewayError::ExpiredToken { .. } => "InvalidSignatureException",
             GatewayError::Throttled => "TooManyRequestsException",
             GatewayError::QuotaExceeded => "LimitExceededException",
             GatewayError::BadRequestParameters { .. } | GatewayError::BadRequestBody { .. } => {

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod compiled;
 pub mod error;
+pub mod functions;
 pub mod integrations;
 pub mod live;
 pub mod logs;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod params;
 pub mod pipeline;
 pub mod router;
+pub mod security;
 pub mod template;
 
 use std::path::PathBuf;
@@ -67,6 +69,9 @@ pub enum GatewayEvent {
     /// Access-log and execution-log lines written since the last batch (every
     /// [`logs::TICK`] at most), in the order they were written.
     Logs(Arc<[LogLine]>),
+    /// One line a local function's worker wrote (stdout/stderr), or a lifecycle line of its
+    /// pool (`START`/`END`/`REPORT`, worker started/exited, timeouts).
+    FunctionLog { function: String, line: String },
 }
 
 #[derive(Clone)]
@@ -81,6 +86,8 @@ pub(crate) struct Inner {
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) logs: logs::Logs,
     events: broadcast::Sender<GatewayEvent>,
+    pub(crate) functions: functions::Functions,
+    pub(crate) security: security::Security,
     admin: Mutex<Admin>,
     config: EngineConfig,
 }
@@ -105,6 +112,8 @@ impl Gateway {
             inner: Arc::new(Inner {
                 routes: ArcSwap::from_pointee(Routes::default()),
                 draw: Draw::new(config.canary_seed),
+                functions: functions::Functions::new(&config.data_dir, events.clone(), http.clone()),
+                security: security::Security::default(),
                 http,
                 metrics,
                 logs,

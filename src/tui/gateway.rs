@@ -63,6 +63,15 @@ impl Backend for GatewayBackend {
                     ),
                     // The console polls `metrics` on its own 1 s tick.
                     Ok(GatewayEvent::MetricsTick(_)) => continue,
+                    // A local function's worker output: shown in the log pane.
+                    Ok(GatewayEvent::FunctionLog { function, line }) => DataUpdate::Logs(vec![LogLine {
+                        epoch_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+                        level: "FUNCTION".into(),
+                        rest_api_id: String::new(),
+                        stage: String::new(),
+                        request_id: String::new(),
+                        message: format!("[{function}] {line}"),
+                    }]),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };

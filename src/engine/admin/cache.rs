@@ -33,7 +33,9 @@ impl Gateway {
         stage_name: &str,
     ) -> Result<(), AdminError> {
         self.flush(actor, FLUSH_STAGE_AUTHORIZERS_CACHE, api_id, stage_name)
-            .await
+            .await?;
+        self.inner.security.flush_stage(api_id, stage_name);
+        Ok(())
     }
 
     async fn flush(

@@ -2,6 +2,7 @@
 //! client, each bounded by the integration's `timeoutInMillis`.
 
 pub mod http;
+pub mod lambda;
 
 use std::time::Instant;
 
@@ -38,6 +39,14 @@ pub async fn call(gw: &Gateway, ctx: &mut RequestContext<'_>, prepared: Prepared
             let (status, headers, body) = result?;
             ctx.integration_status = Some(status);
             Ok(RawResponse { status: Some(status), headers, body, proxy })
+        }
+        Prepared::Lambda { function, qualifier, payload, proxy } => {
+            let timeout = ctx
+                .method()
+                .and_then(|m| m.integration.as_ref())
+                .map(|i| i.timeout)
+                .unwrap_or(std::time::Duration::from_millis(29_000));
+            lambda::call(gw, ctx, &function, qualifier.as_deref(), payload, proxy, timeout).await
         }
     }
 }

@@ -11,7 +11,13 @@ pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayErro
     if !method.method.api_key_required {
         return Ok(());
     }
-    let Some(value) = ctx.header("x-api-key").map(str::to_string) else {
+    // apiKeySource AUTHORIZER: the key is the Lambda authorizer's usageIdentifierKey.
+    let from_authorizer = ctx
+        .deployment
+        .as_ref()
+        .is_some_and(|d| d.definition.rest_api.api_key_source == crate::model::ApiKeySource::Authorizer);
+    let value = if from_authorizer { ctx.identity.api_key.clone() } else { ctx.header("x-api-key").map(str::to_string) };
+    let Some(value) = value else {
         return Err(GatewayError::InvalidApiKey);
     };
     match gw.api_key_for_stage(&ctx.req.api_id, &ctx.req.stage, &value) {

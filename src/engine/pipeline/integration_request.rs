@@ -23,6 +23,8 @@ pub enum Prepared {
     Mock { status: Option<u16> },
     /// HTTP or HTTP_PROXY.
     Http { method: Method, url: String, headers: HeaderMap, body: Bytes, proxy: bool },
+    /// AWS or AWS_PROXY with a Lambda target: the function, its qualifier and the event.
+    Lambda { function: String, qualifier: Option<String>, payload: Bytes, proxy: bool },
 }
 
 pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
@@ -32,10 +34,25 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, Gate
         IntegrationType::Mock => prepare_mock(ctx, integration),
         IntegrationType::Http => prepare_http(ctx, integration, false),
         IntegrationType::HttpProxy => prepare_http(ctx, integration, true),
-        IntegrationType::Aws | IntegrationType::AwsProxy => Err(GatewayError::Configuration {
-            reason: "Invalid endpoint address: no function is registered for this integration URI".into(),
-        }),
+        IntegrationType::Aws | IntegrationType::AwsProxy => prepare_lambda(ctx, integration),
     }
+}
+
+/// Lambda (execution.md §9.4): AWS_PROXY sends the v1.0 event; AWS sends the rendered request
+/// template (or the passthrough body).
+fn prepare_lambda(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration) -> Result<Prepared, GatewayError> {
+    use crate::engine::integrations::lambda;
+    let (function, qualifier) = lambda::target(integration.uri.as_deref(), ctx)?;
+    let proxy = integration.kind == IntegrationType::AwsProxy;
+    let payload = if proxy {
+        Bytes::from(lambda::proxy_event(ctx).to_string())
+    } else {
+        match choose_template(ctx, integration)? {
+            Some(t) => Bytes::from(render(ctx, t, integration.request_reads_context)?.body),
+            None => ctx.req.body.clone(),
+        }
+    };
+    Ok(Prepared::Lambda { function, qualifier, payload, proxy })
 }
 
 fn no_integration() -> GatewayError {

@@ -21,9 +21,11 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Res
         .clone()
         .ok_or_else(|| GatewayError::Configuration { reason: "No integration defined for method".into() })?;
     let integration = super::integration_request::integration_of(ctx, &deployment)?;
-    let selected = match raw.status {
-        Some(code) => integration.select_response(&code.to_string()),
-        None => integration.default_response.as_ref(),
+    let selected = match (ctx.integration_selection.as_deref(), raw.status) {
+        // Lambda (non-proxy): selected by the function's errorMessage, "" on success.
+        (Some(selection), _) => integration.select_response(selection),
+        (None, Some(code)) => integration.select_response(&code.to_string()),
+        (None, None) => integration.default_response.as_ref(),
     };
     let selected = selected.ok_or_else(|| GatewayError::Configuration {
         reason: format!(

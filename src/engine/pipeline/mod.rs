@@ -66,6 +66,12 @@ pub struct Identity {
     pub user_agent: Option<String>,
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
+    /// AWS_IAM callers: the SigV4 access key id, account, principal id, user and user ARN.
+    pub access_key: Option<String>,
+    pub account_id: Option<String>,
+    pub caller: Option<String>,
+    pub user: Option<String>,
+    pub user_arn: Option<String>,
 }
 
 /// Everything a request accumulates on its way through the phases.
@@ -88,6 +94,11 @@ pub struct RequestContext<'a> {
     pub integration_status: Option<u16>,
     pub cache_hit: Option<bool>,
     pub error: Option<GatewayError>,
+    /// What the authorizer established (`$context.authorizer.*`).
+    pub authorizer: Option<crate::engine::security::AuthorizerContext>,
+    /// Non-proxy Lambda: the integration-response selection string (the function's
+    /// `errorMessage`, `""` on success) instead of the status code.
+    pub integration_selection: Option<String>,
     /// The method request as mapping templates and expressions see it (built on first use).
     pub mapping_request: Option<crate::mapping::RequestData>,
     /// Execution-log lines of this request, appended with [`RequestContext::log`] /

@@ -37,8 +37,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         identity: Identity {
             source_ip: req.source_ip.to_string(),
             user_agent: req.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
-            api_key: None,
-            api_key_id: None,
+            ..Identity::default()
         },
         query: crate::engine::params::parse_query(req.query.as_deref()),
         live: None,
@@ -50,6 +49,8 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         integration_status: None,
         cache_hit: None,
         error: None,
+        authorizer: None,
+        integration_selection: None,
         mapping_request: None,
         log: Default::default(),
     }
@@ -77,6 +78,11 @@ const CONTEXT_FIELDS: &[&str] = &[
     "identity.userAgent",
     "identity.apiKey",
     "identity.apiKeyId",
+    "identity.accessKey",
+    "identity.accountId",
+    "identity.caller",
+    "identity.user",
+    "identity.userArn",
     "error.message",
     "error.messageString",
     "error.responseType",
@@ -108,6 +114,9 @@ pub fn context_json(ctx: &RequestContext<'_>) -> serde_json::Value {
             map = inner;
         }
     }
+    if let Some(auth) = &ctx.authorizer {
+        root.insert("authorizer".into(), auth.to_context_value());
+    }
     serde_json::Value::Object(root)
 }
 
@@ -135,6 +144,12 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
         "identity.userAgent" => ctx.identity.user_agent.clone()?,
         "identity.apiKey" => ctx.identity.api_key.clone()?,
         "identity.apiKeyId" => ctx.identity.api_key_id.clone()?,
+        "identity.accessKey" => ctx.identity.access_key.clone()?,
+        "identity.accountId" => ctx.identity.account_id.clone()?,
+        "identity.caller" => ctx.identity.caller.clone()?,
+        "identity.user" => ctx.identity.user.clone()?,
+        "identity.userArn" => ctx.identity.user_arn.clone()?,
+        auth if auth.starts_with("authorizer.") => ctx.authorizer.as_ref()?.get(&auth["authorizer.".len()..])?,
         "error.message" => ctx.error.as_ref()?.message()?,
         "error.messageString" => ctx.error.as_ref()?.message_string(),
         "error.responseType" => ctx.error.as_ref()?.response_type().to_string(),

@@ -8,6 +8,7 @@
 
 mod definitions;
 mod deployments;
+mod functions;
 mod methods;
 mod metrics;
 mod resources;
@@ -88,6 +89,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ),
         ["gwtui", "metrics"] if m == Method::GET => metrics::metrics(call).await,
         ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
+        ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,

@@ -1,0 +1,103 @@
+//! The gateway's function and security operations: registering local or remote functions (the
+//! management API's `POST /gwtui/functions`, the config file's `[functions.NAME]`), invoking
+//! them, and installing the IAM credentials and JWKS sources the security layer checks against.
+
+use bytes::Bytes;
+
+use super::{FunctionConfig, Invocation, InvokeError, PoolStats};
+use crate::engine::security::{IamCredential, JwksSource};
+use crate::engine::{Actor, Gateway};
+use crate::model::AdminError;
+
+impl Gateway {
+    /// Registers (or replaces) a function: validated, audited, then live. Local functions start
+    /// their workers on first use.
+    pub async fn register_function(
+        &self,
+        actor: &Actor,
+        name: &str,
+        config: FunctionConfig,
+    ) -> Result<(), AdminError> {
+        config.validate(name).map_err(AdminError::bad_request)?;
+        let detail = serde_json::json!({ "name": name, "function": config });
+        self.admin_op(
+            actor,
+            "RegisterFunction",
+            format!("functions/{name}"),
+            None,
+            move |txn| {
+                txn.detail = detail;
+                Ok(())
+            },
+        )
+        .await?;
+        self.inner
+            .functions
+            .register(name, config)
+            .map_err(AdminError::bad_request)
+    }
+
+    /// Installs a function from the config file (not a control-plane change, so not audited).
+    pub fn install_function(&self, name: &str, config: FunctionConfig) -> Result<(), String> {
+        self.inner.functions.register(name, config)
+    }
+
+    /// Removes a function and stops its workers.
+    pub async fn delete_function(&self, actor: &Actor, name: &str) -> Result<(), AdminError> {
+        if !self.inner.functions.list().iter().any(|(n, _)| n == name) {
+            return Err(AdminError::not_found(format!("Function not found: {name}")));
+        }
+        let detail = serde_json::json!({ "name": name });
+        self.admin_op(
+            actor,
+            "DeleteFunction",
+            format!("functions/{name}"),
+            None,
+            move |txn| {
+                txn.detail = detail;
+                Ok(())
+            },
+        )
+        .await?;
+        self.inner.functions.remove(name);
+        Ok(())
+    }
+
+    /// The registered functions, by name.
+    pub fn list_functions(&self) -> Vec<(String, FunctionConfig)> {
+        self.inner.functions.list()
+    }
+
+    /// Worker counters of a local function (workers, cold starts, timeouts, crashes, pids).
+    pub fn function_stats(&self, name: &str) -> Option<PoolStats> {
+        self.inner.functions.stats(name)
+    }
+
+    /// Invokes a function directly (`name` may carry `:qualifier`), as the Invoke API would.
+    pub async fn invoke_function(
+        &self,
+        name: &str,
+        payload: Bytes,
+    ) -> Result<Invocation, InvokeError> {
+        let (n, q) = match name.split_once(':') {
+            Some((n, q)) => (n, Some(q)),
+            None => (name, None),
+        };
+        self.inner.functions.invoke(n, q, payload).await
+    }
+
+    /// Stops every function worker and waits until the processes are reaped.
+    pub async fn shutdown_functions(&self) {
+        self.inner.functions.shutdown().await;
+    }
+
+    /// The credentials AWS_IAM methods accept.
+    pub fn set_iam_credentials(&self, credentials: Vec<IamCredential>) {
+        self.inner.security.set_iam_credentials(credentials);
+    }
+
+    /// JWKS sources by provider ARN (or user-pool id) for COGNITO_USER_POOLS authorizers.
+    pub fn set_jwks_sources(&self, sources: Vec<(String, JwksSource)>) {
+        self.inner.security.jwks.set(sources);
+    }
+}

@@ -1,0 +1,308 @@
+//! The security layer (execution.md §4, model.md §15): resource policies, AWS_IAM (SigV4
+//! against configured credentials), Lambda TOKEN/REQUEST authorizers with their result cache,
+//! and Cognito-style JWT authorizers verified against configured JWKS.
+//!
+//! Everything per request is read from shared state built once: parsed resource policies per
+//! deployment, compiled identity-validation expressions, cached authorizer results and JWKS.
+
+pub mod iam;
+pub mod jwt;
+pub mod lambda_authorizer;
+pub mod policy;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::pipeline::RequestContext;
+use policy::Policy;
+
+/// `$context.authorizer.*` and `requestContext.authorizer`.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerContext {
+    pub principal_id: Option<String>,
+    /// Lambda authorizer `context`, values stringified.
+    pub context: Vec<(String, String)>,
+    /// JWT claims (Cognito-style authorizers).
+    pub claims: Option<Map<String, Value>>,
+    pub scopes: Option<Vec<String>>,
+    /// Milliseconds the authorizer function took (0 for a cache hit).
+    pub integration_latency_ms: Option<u64>,
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl AuthorizerContext {
+    /// `$context.authorizer.{name}` (name after `authorizer.`).
+    pub fn get(&self, name: &str) -> Option<String> {
+        if name == "principalId" {
+            return self.principal_id.clone();
+        }
+        if name == "integrationLatency" {
+            return self.integration_latency_ms.map(|l| l.to_string());
+        }
+        if let Some(claim) = name.strip_prefix("claims.").or_else(|| {
+            name.strip_prefix("claims[")
+                .and_then(|r| r.strip_suffix(']'))
+                .map(|r| r.trim_matches(|c| c == '\'' || c == '"'))
+        }) {
+            return self.claims.as_ref()?.get(claim).map(scalar_text);
+        }
+        self.context
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// `$context.authorizer` for templates: every value a string (claims under `claims`).
+    pub fn to_context_value(&self) -> Value {
+        let mut map = Map::new();
+        if let Some(p) = &self.principal_id {
+            map.insert("principalId".into(), Value::String(p.clone()));
+        }
+        for (k, v) in &self.context {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
+        if let Some(claims) = &self.claims {
+            map.insert(
+                "claims".into(),
+                Value::Object(
+                    claims
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
+                        .collect(),
+                ),
+            );
+        }
+        Value::Object(map)
+    }
+
+    /// `requestContext.authorizer` of the proxy event.
+    pub fn to_event_value(&self) -> Value {
+        let mut map = Map::new();
+        if let Some(claims) = &self.claims {
+            map.insert(
+                "claims".into(),
+                Value::Object(
+                    claims
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
+                        .collect(),
+                ),
+            );
+            map.insert(
+                "scopes".into(),
+                self.scopes
+                    .as_ref()
+                    .map(|s| Value::Array(s.iter().map(|x| Value::String(x.clone())).collect()))
+                    .unwrap_or(Value::Null),
+            );
+            return Value::Object(map);
+        }
+        if let Some(p) = &self.principal_id {
+            map.insert("principalId".into(), Value::String(p.clone()));
+        }
+        map.insert(
+            "integrationLatency".into(),
+            Value::from(self.integration_latency_ms.unwrap_or(0)),
+        );
+        for (k, v) in &self.context {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
+        Value::Object(map)
+    }
+}
+
+/// One IAM credential the data plane accepts for AWS_IAM methods (`[iam] credentials`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamCredential {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// IAM user name for `$context.identity.userArn` (default: the access key id).
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// Where a user pool's (or any issuer's) signing keys come from (`[jwks."providerARN"]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwksSource {
+    /// A JWKS JSON file.
+    pub file: Option<std::path::PathBuf>,
+    /// A JWKS URL (fetched, cached for 10 minutes, refetched for an unknown `kid`).
+    pub url: Option<String>,
+    /// The expected `iss` (default for a Cognito pool ARN:
+    /// `https://cognito-idp.{region}.amazonaws.com/{poolId}`).
+    pub issuer: Option<String>,
+    /// Accepted `aud` (ID tokens) / `client_id` (access tokens); empty accepts any.
+    pub audience: Vec<String>,
+}
+
+/// Key of one cached authorizer result.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AuthCacheKey {
+    pub api_id: Arc<str>,
+    pub stage: String,
+    pub authorizer_id: String,
+    pub identity: String,
+}
+
+/// A cached Lambda authorizer result.
+#[derive(Debug)]
+pub struct CachedAuthorization {
+    pub output: Arc<lambda_authorizer::AuthorizerOutput>,
+    pub ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl moka::Expiry<AuthCacheKey, Arc<CachedAuthorization>> for PerEntryTtl {
+    fn expire_after_create(
+        &self,
+        _key: &AuthCacheKey,
+        value: &Arc<CachedAuthorization>,
+        _now: Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// (API id, deployment id).
+type DeploymentKey = (Arc<str>, Arc<str>);
+
+/// The security layer's shared state.
+pub struct Security {
+    pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
+    iam: RwLock<Arc<HashMap<String, IamCredential>>>,
+    pub(crate) jwks: jwt::JwksRegistry,
+    /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
+    policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
+    regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
+}
+
+impl Default for Security {
+    fn default() -> Security {
+        Security {
+            authorizer_cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .expire_after(PerEntryTtl)
+                .support_invalidation_closures()
+                .build(),
+            iam: RwLock::new(Arc::new(HashMap::new())),
+            jwks: jwt::JwksRegistry::default(),
+            policies: RwLock::new(HashMap::new()),
+            regexes: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl Security {
+    pub fn set_iam_credentials(&self, credentials: Vec<IamCredential>) {
+        let map = credentials
+            .into_iter()
+            .map(|c| (c.access_key_id.clone(), c))
+            .collect();
+        *self.iam.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
+    }
+
+    pub fn iam_credentials(&self) -> Arc<HashMap<String, IamCredential>> {
+        self.iam.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Drops the stage's cached authorizer results (FlushStageAuthorizersCache).
+    pub fn flush_stage(&self, api_id: &str, stage: &str) {
+        let (api, stage) = (api_id.to_string(), stage.to_string());
+        // Only fails when invalidation closures are not enabled, which they are.
+        let _ = self
+            .authorizer_cache
+            .invalidate_entries_if(move |k, _| &*k.api_id == api.as_str() && k.stage == stage);
+    }
+
+    /// The deployment's resource policy, parsed once per deployment. A stored policy that does
+    /// not parse denies everything.
+    pub fn resource_policy(&self, ctx: &RequestContext<'_>) -> Option<Arc<Policy>> {
+        let deployment = ctx.deployment.as_ref()?;
+        let key = (deployment.api_id.clone(), deployment.deployment_id.clone());
+        if let Some(p) = self
+            .policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return p.clone();
+        }
+        let parsed = deployment
+            .definition
+            .rest_api
+            .policy
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|text| {
+                let doc: Result<Value, _> = serde_json::from_str(text);
+                let policy = doc
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| Policy::parse(&d, Some(&deployment.api_id)))
+                    .unwrap_or_else(|_| Policy::deny_all());
+                Arc::new(policy)
+            });
+        self.policies
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, parsed.clone());
+        parsed
+    }
+
+    /// A compiled whole-match regex for an identity validation expression (`None`: invalid).
+    pub fn regex(&self, expr: &str) -> Option<Arc<Regex>> {
+        if let Some(r) = self
+            .regexes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(expr)
+        {
+            return r.clone();
+        }
+        let compiled = Regex::new(&format!("^(?:{expr})$")).ok().map(Arc::new);
+        self.regexes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(expr.to_string(), compiled.clone());
+        compiled
+    }
+}
+
+/// `arn:aws:execute-api:{region}:{acct}:{apiId}/{stage}/{VERB}/{path}` with the request path
+/// without its leading `/` (execution.md §3).
+pub fn method_arn(ctx: &RequestContext<'_>) -> String {
+    let verb = ctx
+        .header("x-http-method-override")
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_else(|| ctx.req.method.as_str().to_string());
+    format!(
+        "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
+        super::REGION,
+        super::ACCOUNT_ID,
+        ctx.req.api_id,
+        ctx.req.stage,
+        verb,
+        ctx.req.path.trim_start_matches('/')
+    )
+}
+
+/// The method ARN with the account masked (`********` + last 4 digits), as resource-policy
+/// denials print it.
+pub fn masked_arn(arn: &str) -> String {
+    let account = super::ACCOUNT_ID;
+    let masked = format!("********{}", &account[account.len().saturating_sub(4)..]);
+    arn.replacen(&format!(":{account}:"), &format!(":{masked}:"), 1)
+}

@@ -1,0 +1,66 @@
+//! gwtui's function registry over HTTP: `POST /gwtui/functions` (register or replace; the body
+//! is the function's configuration plus its `name`), `GET /gwtui/functions` (list with worker
+//! counters), `GET`/`DELETE /gwtui/functions/{name}`.
+
+use http::{Method, StatusCode};
+
+use super::{Call, Reply, empty, ok, unknown};
+use crate::engine::functions::FunctionConfig;
+use crate::model::AdminError;
+
+fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json::Value {
+    let mut v = serde_json::json!({ "name": name, "function": config });
+    if let Some(stats) = call.gw.function_stats(name) {
+        v["workers"] = serde_json::json!({
+            "live": stats.workers, "idle": stats.idle, "pending": stats.pending,
+            "invocations": stats.invocations, "coldStarts": stats.cold_starts,
+            "timeouts": stats.timeouts, "crashes": stats.crashes, "pids": stats.pids,
+        });
+    }
+    v
+}
+
+pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
+    let m = &call.parts.method;
+    match rest {
+        [] if m == Method::POST => {
+            // The body is the configuration plus `name`; the configuration itself refuses
+            // unknown keys (serde's `flatten` would swallow them).
+            let mut raw: serde_json::Map<String, serde_json::Value> = call.json()?;
+            let name = match raw.remove("name") {
+                Some(serde_json::Value::String(n)) => n,
+                _ => return Err(AdminError::bad_request("name (a string) is required")),
+            };
+            let config: FunctionConfig = serde_json::from_value(serde_json::Value::Object(raw))
+                .map_err(|e| {
+                    AdminError::bad_request(format!("Could not parse request body into json: {e}"))
+                })?;
+            call.gw
+                .register_function(&call.actor, &name, config.clone())
+                .await?;
+            ok(StatusCode::CREATED, &describe(call, &name, &config))
+        }
+        [] if m == Method::GET => {
+            let items: Vec<serde_json::Value> = call
+                .gw
+                .list_functions()
+                .iter()
+                .map(|(n, c)| describe(call, n, c))
+                .collect();
+            call.page(items)
+        }
+        [name] if m == Method::GET => {
+            let list = call.gw.list_functions();
+            let (n, c) = list
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| AdminError::not_found(format!("Function not found: {name}")))?;
+            ok(StatusCode::OK, &describe(call, n, c))
+        }
+        [name] if m == Method::DELETE => {
+            call.gw.delete_function(&call.actor, name).await?;
+            empty(StatusCode::NO_CONTENT)
+        }
+        _ => Err(unknown(call)),
+    }
+}
