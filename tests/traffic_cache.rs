@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{TestGateway, actor, init};
 use gwtui::engine::{CreateDeployment, EngineConfig};
 use gwtui::model::PatchOperation;
-use traffic_support::{counting_backend, drain_records};
+use traffic_support::{cache_counts, counting_backend};
 
 fn http_get(
     path: &str,
@@ -151,7 +151,7 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
     let t = TestGateway::start().await;
     let (backend, calls) = counting_backend().await;
     let api = setup(&t, backend, "0.5").await;
-    let mut events = t.gw.subscribe();
+    let counts_before = cache_counts(&t.gw);
 
     // Miss, then hits; `department` is not a key parameter, `type` is.
     let (_, first, ..) = call(&t, &api, "GET", "/items?type=admin&department=A", &[]).await;
@@ -176,24 +176,16 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
         call(&t, &api, "GET", "/items?type=user", &[]).await.1,
         other
     );
-    let records = drain_records(&mut events);
-    let hits = records.iter().filter(|r| r.cache_hit == Some(true)).count();
-    let misses = records
-        .iter()
-        .filter(|r| r.cache_hit == Some(false))
-        .count();
-    assert_eq!((hits, misses), (3, 2));
+    let (hits, misses) = cache_counts(&t.gw);
+    assert_eq!((hits - counts_before.0, misses - counts_before.1), (3, 2));
+    let counts_before_post = cache_counts(&t.gw);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
     // `*/*` caches GET only: POSTs reach the backend every time and record no cache use.
     let (_, p1, ..) = call(&t, &api, "POST", "/items", &[]).await;
     let (_, p2, ..) = call(&t, &api, "POST", "/items", &[]).await;
     assert_ne!(p1, p2);
-    assert!(
-        drain_records(&mut events)
-            .iter()
-            .all(|r| r.cache_hit.is_none())
-    );
+    assert_eq!(cache_counts(&t.gw), counts_before_post, "POSTs record no cache use");
     // ... unless the method has its own entry.
     patch(&t, &api, &[("/items/POST/caching/enabled", "true")]).await;
     let (_, p3, ..) = call(&t, &api, "POST", "/items", &[]).await;

@@ -13,7 +13,7 @@ use super::compiled::CompiledDeployment;
 use super::traffic::{KeyPlan, StageTraffic};
 
 /// Which deployment served a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Variant {
     Base,
     Canary,

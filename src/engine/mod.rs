@@ -10,6 +10,8 @@ pub mod error;
 pub mod functions;
 pub mod integrations;
 pub mod live;
+pub mod logs;
+pub mod metrics;
 pub mod params;
 pub mod pipeline;
 pub mod quota;
@@ -30,6 +32,8 @@ use tokio::sync::broadcast;
 pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
 pub use error::GatewayError;
 pub use live::Variant;
+pub use logs::{Level, LogKind, LogLine};
+pub use metrics::{MetricsSnapshot, MetricsTick};
 pub use pipeline::{InvokeRequest, InvokeResponse};
 
 use crate::store::{Store, StoreError};
@@ -85,25 +89,8 @@ pub enum OpenError {
     Client(String),
     #[error("stored deployment {deployment_id} of API {api_id} no longer compiles: {reason}")]
     Compile { api_id: String, deployment_id: String, reason: String },
-}
-
-/// One request as the record phase saw it.
-#[derive(Debug, Clone)]
-pub struct RequestRecord {
-    pub request_id: String,
-    pub api_id: String,
-    pub stage: String,
-    pub variant: Variant,
-    pub http_method: String,
-    pub resource_path: Option<String>,
-    pub path: String,
-    pub status: u16,
-    pub latency: Duration,
-    pub integration_latency: Duration,
-    pub cache_hit: Option<bool>,
-    pub error: Option<String>,
-    pub request_time_epoch: i64,
-    pub response_length: usize,
+    #[error("cannot start the metrics or log thread: {0}")]
+    Background(std::io::Error),
 }
 
 /// What consoles receive from [`Gateway::subscribe`].
@@ -111,8 +98,12 @@ pub struct RequestRecord {
 pub enum GatewayEvent {
     /// An admin change was committed and applied.
     Changed { api_id: Option<String>, action: String, target: String },
-    /// A request finished.
-    Request(Arc<RequestRecord>),
+    /// Once a second: the second just closed, per (API, stage, variant) with traffic. The full
+    /// series come from [`Gateway::metrics_snapshot`].
+    MetricsTick(Arc<MetricsTick>),
+    /// Access-log and execution-log lines written since the last batch (every
+    /// [`logs::TICK`] at most), in the order they were written.
+    Logs(Arc<[LogLine]>),
     /// One line a local function's worker wrote (stdout/stderr), or a lifecycle line of its
     /// pool (`START`/`END`/`REPORT`, worker started/exited, timeouts).
     FunctionLog { function: String, line: String },
@@ -128,6 +119,8 @@ pub(crate) struct Inner {
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
     pub(crate) traffic: traffic::Traffic,
+    pub(crate) metrics: Arc<metrics::Metrics>,
+    pub(crate) logs: logs::Logs,
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
@@ -145,6 +138,12 @@ impl Gateway {
         let admin = Admin::from_state(store, state)?;
         let http = integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
         let (events, _) = broadcast::channel(4096);
+        let metrics = Arc::new(metrics::Metrics::new());
+        let log_events = events.clone();
+        let logs = logs::Logs::start(&config.data_dir, move |batch| {
+            let _ = log_events.send(GatewayEvent::Logs(batch));
+        })
+        .map_err(OpenError::Background)?;
         let gw = Gateway {
             inner: Arc::new(Inner {
                 routes: ArcSwap::from_pointee(Routes::default()),
@@ -153,6 +152,8 @@ impl Gateway {
                 security: security::Security::default(),
                 http,
                 traffic: traffic::Traffic::new(&config),
+                metrics,
+                logs,
                 events,
                 admin: Mutex::new(admin),
                 config,
@@ -161,6 +162,14 @@ impl Gateway {
         let routes = gw.lock_admin().build_routes(&gw.inner.traffic, &Routes::default());
         gw.inner.routes.store(Arc::new(routes));
         traffic::start_usage_flusher(Arc::downgrade(&gw.inner), gw.inner.config.usage_flush_interval);
+        let weak = Arc::downgrade(&gw.inner);
+        metrics::spawn_roller(Arc::downgrade(&gw.inner.metrics), move |mut tick| {
+            let Some(inner) = weak.upgrade() else { return };
+            inner.logs.set_subscribed(inner.events.receiver_count() > 0);
+            tick.log_records_dropped = inner.logs.dropped();
+            let _ = inner.events.send(GatewayEvent::MetricsTick(Arc::new(tick)));
+        })
+        .map_err(OpenError::Background)?;
         Ok(gw)
     }
 
@@ -174,8 +183,55 @@ impl Gateway {
         pipeline::run(self, &request).await
     }
 
+    /// Change events, metric ticks and log batches. While anyone is subscribed, the log batches
+    /// also carry a one-line summary of every request (`LogKind::Request`).
     pub fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
-        self.inner.events.subscribe()
+        let rx = self.inner.events.subscribe();
+        self.inner.logs.set_subscribed(true);
+        rx
+    }
+
+    /// The series of one API over the last `window` (1 s .. 24 h): 1-second buckets up to an
+    /// hour, 1-minute buckets beyond; plus exact per-stage and per-(stage, variant)
+    /// aggregates. Includes every second closed so far (the current second appears at the
+    /// next tick).
+    pub fn metrics_snapshot(&self, api_id: &str, window: Duration) -> MetricsSnapshot {
+        self.inner.metrics.snapshot(api_id, window)
+    }
+
+    /// Cumulative per-series counters and fixed-bucket histograms since the process started
+    /// (what `/metrics` exposes).
+    pub fn metrics_totals(&self) -> Vec<metrics::SeriesTotals> {
+        self.inner.metrics.totals()
+    }
+
+    /// Turns metric recording on or off (on by default; off only to measure its cost).
+    pub fn set_metrics_enabled(&self, on: bool) {
+        self.inner.metrics.set_enabled(on);
+    }
+
+    /// The newest `limit` execution-log lines of a stage (base and canary; pass
+    /// `{stage}/Canary` for the canary's only), oldest first. At most
+    /// [`logs::EXECUTION_LOG_CAPACITY`] lines are kept per stage.
+    pub fn execution_log(&self, api_id: &str, stage: &str, limit: usize) -> Vec<LogLine> {
+        self.inner.logs.execution_log(api_id, stage, limit)
+    }
+
+    /// Waits until every log record queued so far is written, flushed to its file and
+    /// published.
+    pub async fn flush_logs(&self) {
+        self.inner.logs.flush().await;
+    }
+
+    /// Log records dropped because the log queue was full.
+    pub fn log_records_dropped(&self) -> u64 {
+        self.inner.logs.dropped()
+    }
+
+    /// The file a stage's access log is written to (`{data dir}/logs/access-{apiId}-{stage}.log`,
+    /// canary requests to `access-{apiId}-{stage}.Canary.log`).
+    pub fn access_log_path(&self, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
+        self.inner.logs.access_log_path(api_id, stage, variant)
     }
 
     pub(crate) fn publish(&self, event: GatewayEvent) {

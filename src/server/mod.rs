@@ -3,6 +3,7 @@
 
 pub mod invoke;
 pub mod mgmt;
+pub mod prometheus;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -93,7 +94,10 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Routes one HTTP request to the data plane or the management API.
+/// Routes one HTTP request to the data plane, `/metrics` or the management API.
+///
+/// `/metrics` (Prometheus text) is answered without SigV4 even when admin credentials are
+/// configured: scrapers cannot sign, and it is read-only.
 pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local: Option<SocketAddr>, options: &ServerOptions) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let declared = parts
@@ -102,6 +106,9 @@ pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let target = invoke::classify(&parts);
+    if matches!(target, invoke::Target::Management) && parts.method == http::Method::GET && parts.uri.path() == "/metrics" {
+        return prometheus::respond(&gw);
+    }
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return too_large(&gw, target, parts, peer).await;
     }

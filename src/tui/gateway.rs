@@ -66,23 +66,21 @@ impl Backend for GatewayBackend {
             loop {
                 let update = match events.recv().await {
                     Ok(GatewayEvent::Changed { .. }) => DataUpdate::Changed,
-                    Ok(GatewayEvent::Request(r)) => DataUpdate::Logs(vec![LogLine {
-                        epoch_millis: r.request_time_epoch,
-                        level: "ACCESS".into(),
-                        rest_api_id: r.api_id.clone(),
-                        stage: r.stage.clone(),
-                        request_id: r.request_id.clone(),
-                        message: format!(
-                            "{} {} {} {} {:.1} ms{}{}",
-                            r.http_method,
-                            r.path,
-                            r.status,
-                            r.variant.as_str(),
-                            r.latency.as_secs_f64() * 1000.0,
-                            r.resource_path.as_deref().map(|p| format!(" ({p})")).unwrap_or_default(),
-                            r.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default(),
-                        ),
-                    }]),
+                    Ok(GatewayEvent::Logs(batch)) => DataUpdate::Logs(
+                        batch
+                            .iter()
+                            .map(|l| LogLine {
+                                epoch_millis: l.epoch_millis,
+                                level: l.kind.as_str().into(),
+                                rest_api_id: l.rest_api_id.clone(),
+                                stage: l.stage.clone(),
+                                request_id: l.request_id.clone(),
+                                message: l.message.clone(),
+                            })
+                            .collect(),
+                    ),
+                    // The console polls `metrics` on its own 1 s tick.
+                    Ok(GatewayEvent::MetricsTick(_)) => continue,
                     // A local function's worker output: shown in the log pane.
                     Ok(GatewayEvent::FunctionLog { function, line }) => DataUpdate::Logs(vec![LogLine {
                         epoch_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
@@ -126,9 +124,8 @@ impl Backend for GatewayBackend {
     }
 
     async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
-        let _ = window_seconds;
-        let end = crate::model::now_epoch_seconds() - 1;
-        Ok(MetricsSnapshot { rest_api_id, end_epoch_second: end, series: Vec::new() })
+        let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
+        Ok(console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window)))
     }
 
     async fn usage(&self) -> BResult<UsageData> {
@@ -137,12 +134,24 @@ impl Backend for GatewayBackend {
         let mut plan_keys = Vec::new();
         let mut usage = Vec::new();
         for plan in &plans {
+            // Usage in the quota's current period (today when the plan has no quota).
+            let today = time::OffsetDateTime::now_utc().date();
+            let start = plan
+                .quota
+                .as_ref()
+                .map(|q| crate::engine::quota::period_start(q.period, today))
+                .unwrap_or(today);
             for key in self.gw.list_usage_plan_keys(&plan.id).map_err(msg)? {
                 plan_keys.push((plan.id.clone(), key.id.clone()));
+                let report = self
+                    .gw
+                    .get_usage(&plan.id, Some(&key.id), &crate::engine::quota::day_string(start), &crate::engine::quota::day_string(today))
+                    .map_err(msg)?;
+                let used = report.items.get(&key.id).map(|days| days.iter().map(|d| d[0].max(0) as u64).sum()).unwrap_or(0);
                 usage.push(KeyUsage {
                     usage_plan_id: plan.id.clone(),
                     key_id: key.id.clone(),
-                    used: 0,
+                    used,
                     limit: plan.quota.as_ref().map(|q| q.limit.max(0) as u64),
                 });
             }
@@ -181,16 +190,11 @@ impl Backend for GatewayBackend {
     }
 
     async fn promote_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
-        let ops = vec![
-            PatchOperation::replace("/canarySettings/percentTraffic", "0.0"),
-            PatchOperation::copy("/canarySettings/stageVariableOverrides", "/variables"),
-            PatchOperation::copy("/canarySettings/deploymentId", "/deploymentId"),
-        ];
-        self.patch_stage(rest_api_id, stage_name, ops).await
+        self.gw.promote_canary(&actor(), &rest_api_id, &stage_name).await.map(|_| ()).map_err(msg)
     }
 
     async fn delete_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
-        self.patch_stage(rest_api_id, stage_name, vec![PatchOperation::remove("/canarySettings")]).await
+        self.gw.delete_canary(&actor(), &rest_api_id, &stage_name).await.map(|_| ()).map_err(msg)
     }
 
     async fn save_template(
@@ -285,4 +289,45 @@ impl Backend for GatewayBackend {
     async fn delete_api_key(&self, api_key_id: String) -> BResult<()> {
         self.gw.delete_api_key(&actor(), &api_key_id).await.map_err(msg)
     }
+}
+
+/// The engine's snapshot in the console's shape. Minute buckets (windows over an hour) sit at
+/// their minute's first second with the other 59 left empty, which `fold` sums and weights
+/// correctly.
+fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
+    use super::metrics::{Bucket, MetricSeries, Percentiles, SeriesKey, Variant};
+    let step = snap.step_seconds.max(1) as usize;
+    let percentiles = |p: crate::engine::metrics::Percentiles| Percentiles { p50: p.p50, p90: p.p90, p99: p.p99 };
+    let series = snap
+        .series
+        .into_iter()
+        .map(|s| {
+            let mut buckets = vec![Bucket::default(); s.buckets.len() * step];
+            for (i, b) in s.buckets.iter().enumerate() {
+                buckets[i * step] = Bucket {
+                    count: b.count,
+                    error_4xx: b.error_4xx,
+                    error_5xx: b.error_5xx,
+                    cache_hit: b.cache_hit,
+                    cache_miss: b.cache_miss,
+                    latency_ms: percentiles(b.latency_ms),
+                    integration_latency_ms: percentiles(b.integration_latency_ms),
+                };
+            }
+            MetricSeries {
+                key: SeriesKey {
+                    stage: s.key.stage,
+                    variant: match s.key.variant {
+                        crate::engine::Variant::Base => Variant::Base,
+                        crate::engine::Variant::Canary => Variant::Canary,
+                    },
+                    resource_path: s.key.resource_path,
+                    http_method: s.key.http_method,
+                },
+                start_epoch_second: s.start_epoch_second,
+                buckets,
+            }
+        })
+        .collect();
+    MetricsSnapshot { rest_api_id: snap.rest_api_id, end_epoch_second: snap.end_epoch_second, series }
 }

@@ -8,13 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use gwtui::engine::{Gateway, GatewayEvent, InvokeRequest, InvokeResponse, RequestRecord};
+use gwtui::engine::{Gateway, InvokeRequest, InvokeResponse, Variant};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
 
 /// A backend answering `{"n": <calls so far>, "path", "query", "canary": <x-canary header>}`;
 /// `/big` answers a body just over 1 MiB; `/kb/{n}` pads the body to n kB.
@@ -109,34 +108,19 @@ pub async fn invoke(
     gw.invoke(request).await
 }
 
-/// Every request record published so far (the channel must not have lagged).
-pub fn drain_records(rx: &mut broadcast::Receiver<GatewayEvent>) -> Vec<Arc<RequestRecord>> {
-    let mut out = Vec::new();
-    loop {
-        match rx.try_recv() {
-            Ok(GatewayEvent::Request(r)) => out.push(r),
-            Ok(_) => {}
-            Err(broadcast::error::TryRecvError::Lagged(n)) => panic!("missed {n} events"),
-            Err(_) => return out,
-        }
-    }
+/// Cumulative (cache hits, cache misses) over every series, from the metrics totals the
+/// record phase updates synchronously.
+pub fn cache_counts(gw: &Gateway) -> (u64, u64) {
+    gw.metrics_totals().iter().fold((0, 0), |(h, m), t| (h + t.cache_hits, m + t.cache_misses))
 }
 
-/// Collects the next `n` request records in a task (for runs longer than the event buffer).
-pub fn collect_records(gw: &Gateway, n: usize) -> tokio::task::JoinHandle<Vec<Arc<RequestRecord>>> {
-    let mut rx = gw.subscribe();
-    tokio::spawn(async move {
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
-            match rx.recv().await {
-                Ok(GatewayEvent::Request(r)) => out.push(r),
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(k)) => panic!("missed {k} events"),
-                Err(broadcast::error::RecvError::Closed) => break,
-            }
-        }
-        out
-    })
+/// Cumulative requests recorded for one variant of a stage.
+pub fn variant_requests(gw: &Gateway, stage: &str, variant: Variant) -> u64 {
+    gw.metrics_totals()
+        .iter()
+        .filter(|t| t.key.stage == stage && t.key.variant == variant)
+        .map(|t| t.requests)
+        .sum()
 }
 
 pub fn body_text(r: &InvokeResponse) -> String {

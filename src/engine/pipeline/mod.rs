@@ -25,6 +25,7 @@ use indexmap::IndexMap;
 use super::compiled::{CompiledDeployment, CompiledMethod};
 use super::error::GatewayError;
 use super::live::{LiveStage, Variant};
+use super::logs::{ExecutionLog, Level, LogSettings, headers_for_log, java_map};
 use super::router::RouteMatch;
 use super::Gateway;
 
@@ -100,6 +101,10 @@ pub struct RequestContext<'a> {
     pub integration_selection: Option<String>,
     /// The method request as mapping templates and expressions see it (built on first use).
     pub mapping_request: Option<crate::mapping::RequestData>,
+    /// Execution-log lines of this request, appended with [`RequestContext::log`] /
+    /// [`RequestContext::log_data`] (see `engine::logs`); the stage's `loggingLevel` decides
+    /// what is kept.
+    pub log: ExecutionLog,
 }
 
 impl<'a> RequestContext<'a> {
@@ -178,43 +183,104 @@ pub async fn run(gw: &Gateway, req: &InvokeRequest) -> InvokeResponse {
     let mut ctx = respond::new_context(req);
     let outcome = execute(gw, &mut ctx).await;
     let response = match outcome {
-        Ok(resp) => resp,
+        Ok(resp) => {
+            ctx.log(Level::Info, || "Successfully completed execution".to_string());
+            resp
+        }
         Err(err) => {
+            if let Some(reason) = err.log_reason() {
+                ctx.log(Level::Error, || reason);
+            }
             let resp = respond::gateway_error(&ctx, &err);
             ctx.error = Some(err);
             resp
         }
     };
     let response = respond::finish(&ctx, response);
-    record::record(gw, &ctx, &response);
+    let status = response.status.as_u16();
+    let level = if status >= 500 { Level::Error } else { Level::Info };
+    ctx.log(level, || format!("Method completed with status: {status}"));
+    record::record(gw, &mut ctx, &response);
     response
 }
 
 async fn execute(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<InvokeResponse, GatewayError> {
     route::run(gw, ctx)?;
+    if let Some(live) = &ctx.live {
+        ctx.log.settings = LogSettings::of(live, None);
+    }
     variant::run(gw, ctx);
-    route::resolve_method(ctx)?;
+    let resolved = route::resolve_method(ctx);
+    if let (Some(live), Some(m)) = (&ctx.live, ctx.method()) {
+        ctx.log.settings = LogSettings::of(live, Some((&m.resource_path, &m.http_method)));
+    }
+    if ctx.logs(Level::Info) {
+        let line = format!("Extended Request Id: {}", ctx.extended_request_id);
+        ctx.log(Level::Info, || line);
+    }
+    resolved?;
     auth::run(gw, ctx).await?;
     api_key::run(gw, ctx)?;
     throttle::run(gw, ctx)?;
+    log_method_request(ctx);
     validation::run(gw, ctx)?;
     if let Some(hit) = cache::lookup(gw, ctx)? {
         return Ok(hit);
     }
     let prepared = integration_request::run(gw, ctx)?;
+    if let integration_request::Prepared::Http { url, headers, body, .. } = &prepared {
+        ctx.log(Level::Info, || format!("Endpoint request URI: {url}"));
+        ctx.log_data(|| format!("Endpoint request headers: {}", headers_for_log(headers)));
+        ctx.log_data(|| format!("Endpoint request body after transformations: {}", String::from_utf8_lossy(body)));
+        ctx.log(Level::Info, || format!("Sending request to {url}"));
+    }
     let raw = super::integrations::call(gw, ctx, prepared).await?;
+    if let Some(status) = ctx.integration_status {
+        let ms = ctx.integration_latency.unwrap_or_default().as_millis();
+        ctx.log(Level::Info, || format!("Received response. Status: {status}, Integration latency: {ms} ms"));
+        ctx.log_data(|| format!("Endpoint response headers: {}", headers_for_log(&raw.headers)));
+        ctx.log_data(|| format!("Endpoint response body before transformations: {}", String::from_utf8_lossy(&raw.body)));
+    }
     let mut response = integration_response::run(gw, ctx, raw)?;
+    ctx.log_data(|| format!("Method response body after transformations: {}", String::from_utf8_lossy(&response.body)));
+    ctx.log(Level::Info, || format!("Method response headers: {}", headers_for_log(&response.headers)));
     cache::store(gw, ctx, &mut response);
     Ok(response)
+}
+
+/// The execution-log lines describing the method request (ops.md §5).
+fn log_method_request(ctx: &mut RequestContext<'_>) {
+    if !ctx.logs(Level::Info) {
+        return;
+    }
+    let mut lines = vec![
+        format!("Starting execution for request: {}", ctx.request_id),
+        // AWS prints the request's path here, not the resource template.
+        format!("HTTP Method: {}, Resource Path: {}", ctx.req.method, ctx.req.path),
+        format!(
+            "Method request path: {}",
+            java_map(ctx.route.iter().flat_map(|r| r.path_params.iter().map(|(k, v)| (k.to_string(), v.as_str()))))
+        ),
+        format!("Method request query string: {}", java_map(ctx.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))),
+    ];
+    if ctx.log.settings.data_trace {
+        lines.push(format!("Method request headers: {}", headers_for_log(&ctx.req.headers)));
+        lines.push(format!("Method request body before transformations: {}", String::from_utf8_lossy(&ctx.req.body)));
+    }
+    for line in lines {
+        ctx.log(Level::Info, || line);
+    }
 }
 
 /// Answers a request the server refused before the pipeline could run (e.g. a body over
 /// 10 MB), still through the gateway-response rendering and the record phase.
 pub fn reject(gw: &Gateway, req: &InvokeRequest, err: GatewayError) -> InvokeResponse {
     let mut ctx = respond::new_context(req);
+    // Knowing the stage lets the record phase count the refusal at the stage level.
+    let _ = route::run(gw, &mut ctx);
     let response = respond::gateway_error(&ctx, &err);
     ctx.error = Some(err);
     let response = respond::finish(&ctx, response);
-    record::record(gw, &ctx, &response);
+    record::record(gw, &mut ctx, &response);
     response
 }

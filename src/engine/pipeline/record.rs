@@ -1,28 +1,28 @@
-//! Phase 10, record: always runs, success or failure. Publishes one request record for
-//! consoles (metrics and access/execution logs are built from it).
-
-use std::time::Duration;
+//! Phase 10, record: always runs, success or failure. Counts the request in its metric series
+//! and queues its access-log values and execution-log lines for the log thread. Nothing here
+//! blocks or does I/O (DESIGN.md hot-path rules).
 
 use super::{InvokeResponse, RequestContext};
-use crate::engine::{Gateway, GatewayEvent, RequestRecord};
+use crate::engine::Gateway;
+use crate::engine::metrics::{Observation, UNMATCHED};
 
-pub fn record(gw: &Gateway, ctx: &RequestContext<'_>, response: &InvokeResponse) {
+pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeResponse) {
+    // Unknown API or stage: there is no stage to count or log the request at.
+    if ctx.live.is_none() {
+        return;
+    }
+    let latency = ctx.started.elapsed();
     let method = ctx.method();
-    let record = RequestRecord {
-        request_id: ctx.request_id.clone(),
-        api_id: ctx.req.api_id.clone(),
-        stage: ctx.req.stage.clone(),
+    gw.inner.metrics.record(&Observation {
+        api_id: &ctx.req.api_id,
+        stage: &ctx.req.stage,
         variant: ctx.variant,
-        http_method: ctx.req.method.as_str().to_string(),
-        resource_path: method.map(|m| m.resource_path.to_string()),
-        path: ctx.req.path.clone(),
+        resource_path: method.map_or(UNMATCHED, |m| &m.resource_path),
+        http_method: method.map_or(UNMATCHED, |m| &m.http_method),
         status: response.status.as_u16(),
-        latency: ctx.started.elapsed(),
-        integration_latency: ctx.integration_latency.unwrap_or(Duration::ZERO),
+        latency,
+        integration_latency: ctx.integration_latency,
         cache_hit: ctx.cache_hit,
-        error: ctx.error.as_ref().and_then(|e| e.log_reason()),
-        request_time_epoch: ctx.request_time_epoch,
-        response_length: response.body.len(),
-    };
-    gw.publish(GatewayEvent::Request(std::sync::Arc::new(record)));
+    });
+    gw.inner.logs.submit(ctx, response, latency);
 }

@@ -52,6 +52,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         authorizer: None,
         integration_selection: None,
         mapping_request: None,
+        log: Default::default(),
     }
 }
 

@@ -11,6 +11,7 @@ mod definitions;
 mod deployments;
 mod functions;
 mod methods;
+mod metrics;
 mod resources;
 mod restapis;
 mod stages;
@@ -90,6 +91,8 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["gwtui", "restapis", id, "resources", rid, "cors"] if m == Method::PUT => {
             cors::enable(call, id, rid).await
         }
+        ["gwtui", "metrics"] if m == Method::GET => metrics::metrics(call).await,
+        ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {

@@ -1,0 +1,824 @@
+//! Access logs (ops.md §6) and execution logs (ops.md §5).
+//!
+//! The request task never formats a line or touches a file: the record phase pushes one small
+//! [`RequestLog`] (the access-log variable values the stage's format needs, and the execution
+//! lines the phases appended through [`RequestContext::log`]) into a bounded queue, and drops
+//! it — counting the drop — when the queue is full. A background thread formats access lines,
+//! writes them through a `BufWriter` per file (`{data dir}/logs/access-{apiId}-{stage}.log`;
+//! canary requests to `access-{apiId}-{stage}.Canary.log`), appends execution lines to a
+//! bounded ring per stage, flushes every tick, and publishes the lines it handled to consoles
+//! as one `GatewayEvent::Logs` batch per tick.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+
+use super::live::{LiveStage, Variant};
+use super::pipeline::{InvokeResponse, RequestContext, respond};
+
+/// AWS console preset: Common Log Format.
+pub const ACCESS_LOG_CLF: &str = "$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] \"$context.httpMethod $context.resourcePath $context.protocol\" $context.status $context.responseLength $context.requestId $context.extendedRequestId";
+/// AWS console preset: JSON.
+pub const ACCESS_LOG_JSON: &str = "{ \"requestId\":\"$context.requestId\", \"extendedRequestId\":\"$context.extendedRequestId\", \"ip\": \"$context.identity.sourceIp\", \"caller\":\"$context.identity.caller\", \"user\":\"$context.identity.user\", \"requestTime\":\"$context.requestTime\", \"httpMethod\":\"$context.httpMethod\", \"resourcePath\":\"$context.resourcePath\", \"status\":\"$context.status\", \"protocol\":\"$context.protocol\", \"responseLength\":\"$context.responseLength\" }";
+/// AWS console preset: XML.
+pub const ACCESS_LOG_XML: &str = "<request id=\"$context.requestId\"> <extendedRequestId>$context.extendedRequestId</extendedRequestId> <ip>$context.identity.sourceIp</ip> <caller>$context.identity.caller</caller> <user>$context.identity.user</user> <requestTime>$context.requestTime</requestTime> <httpMethod>$context.httpMethod</httpMethod> <resourcePath>$context.resourcePath</resourcePath> <status>$context.status</status> <protocol>$context.protocol</protocol> <responseLength>$context.responseLength</responseLength> </request>";
+/// AWS console preset: CSV.
+pub const ACCESS_LOG_CSV: &str = "$context.identity.sourceIp,$context.identity.caller,$context.identity.user,$context.requestTime,$context.httpMethod,$context.resourcePath,$context.protocol,$context.status,$context.responseLength,$context.requestId,$context.extendedRequestId";
+/// The presets by the names the AWS console gives them.
+pub const ACCESS_LOG_PRESETS: [(&str, &str); 4] = [
+    ("CLF", ACCESS_LOG_CLF),
+    ("JSON", ACCESS_LOG_JSON),
+    ("XML", ACCESS_LOG_XML),
+    ("CSV", ACCESS_LOG_CSV),
+];
+
+/// Execution-log lines kept per stage (base and canary together).
+pub const EXECUTION_LOG_CAPACITY: usize = 10_000;
+/// Requests waiting for the log thread; beyond this they are dropped and counted.
+pub const LOG_QUEUE_CAPACITY: usize = 16_384;
+/// The longest execution-log event AWS keeps; longer ones end with [`TRUNCATED`].
+pub const MAX_EVENT_BYTES: usize = 1024;
+pub const TRUNCATED: &str = " [TRUNCATED]";
+/// How often the log thread flushes files and publishes to consoles.
+pub const TICK: Duration = Duration::from_millis(250);
+/// How often the log thread drains the queue.
+pub const DRAIN: Duration = Duration::from_millis(10);
+
+/// The level of one execution-log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Level {
+    #[serde(rename = "ERROR")]
+    Error,
+    #[serde(rename = "INFO")]
+    Info,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "ERROR",
+            Level::Info => "INFO",
+        }
+    }
+}
+
+/// A stage method's `loggingLevel` and `dataTraceEnabled`, resolved for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogSettings {
+    /// The most verbose level kept; `None` is OFF.
+    pub level: Option<Level>,
+    /// Full request and response data (headers, bodies) at INFO.
+    pub data_trace: bool,
+}
+
+impl LogSettings {
+    /// The settings for `resource_path`/`verb` (`None`: the stage-wide `*/*` entry) of a stage.
+    pub fn of(live: &LiveStage, method: Option<(&str, &str)>) -> LogSettings {
+        let settings = &live.stage.method_settings;
+        if settings.is_empty() {
+            return LogSettings::default();
+        }
+        let exact = method.and_then(|(path, verb)| {
+            settings.get_key_value(&crate::model::method_setting_key(path, verb))
+        });
+        let Some((_, s)) = exact.or_else(|| settings.get_key_value("*/*")) else {
+            return LogSettings::default();
+        };
+        let level = match s.logging_level.as_deref() {
+            Some("INFO") => Some(Level::Info),
+            Some("ERROR") => Some(Level::Error),
+            _ => None,
+        };
+        LogSettings {
+            level,
+            data_trace: level == Some(Level::Info) && s.data_trace_enabled,
+        }
+    }
+}
+
+/// The execution-log lines one request accumulates (see [`RequestContext::log`]).
+#[derive(Debug, Default)]
+pub struct ExecutionLog {
+    pub settings: LogSettings,
+    lines: Vec<PendingLine>,
+}
+
+#[derive(Debug)]
+struct PendingLine {
+    epoch_millis: i64,
+    level: Level,
+    message: String,
+}
+
+impl<'a> RequestContext<'a> {
+    /// Appends an execution-log line (ops.md §5) if the stage's `loggingLevel` for this method
+    /// keeps `level`: INFO keeps everything, ERROR keeps only [`Level::Error`] lines, OFF
+    /// (the default) keeps nothing. `message` is only called when the line is kept, so logging
+    /// costs one comparison when logging is off:
+    ///
+    /// ```ignore
+    /// ctx.log(Level::Info, || format!("Endpoint request URI: {url}"));
+    /// ctx.log(Level::Error, || "Execution failed due to a timeout error".to_string());
+    /// ```
+    ///
+    /// Use AWS's wording (ops.md §5); don't prefix the request id (the line is rendered as
+    /// `({requestId}) {message}`), don't truncate (lines over 1024 bytes are cut with
+    /// ` [TRUNCATED]` when written). Lines are written in the order they are appended, after
+    /// the request finishes, by the log thread — never on the request task.
+    pub fn log(&mut self, level: Level, message: impl FnOnce() -> String) {
+        if self.log.settings.level.is_some_and(|keep| level <= keep) {
+            let epoch_millis = self.request_time_epoch + self.started.elapsed().as_millis() as i64;
+            self.log.lines.push(PendingLine {
+                epoch_millis,
+                level,
+                message: message(),
+            });
+        }
+    }
+
+    /// Appends an INFO line only when `dataTraceEnabled` is on (full headers and bodies, ops.md
+    /// §5): e.g. `ctx.log_data(|| format!("Endpoint response body before transformations: {}", ..))`.
+    pub fn log_data(&mut self, message: impl FnOnce() -> String) {
+        if self.log.settings.data_trace {
+            self.log(Level::Info, message);
+        }
+    }
+
+    /// Whether a line at `level` would be kept (to skip preparing expensive arguments).
+    pub fn logs(&self, level: Level) -> bool {
+        self.log.settings.level.is_some_and(|keep| level <= keep)
+    }
+}
+
+/// Renders a map like Java's `Map.toString()`: `{a=1, b=2}`.
+pub fn java_map<'k, I, K, V>(pairs: I) -> String
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str> + 'k,
+    V: AsRef<str>,
+{
+    let mut out = String::from("{");
+    for (i, (k, v)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k.as_ref());
+        out.push('=');
+        out.push_str(v.as_ref());
+    }
+    out.push('}');
+    out
+}
+
+/// Headers as execution logs print them, with secrets masked (all but the last 4 characters
+/// of `Authorization` and `x-api-key`).
+pub fn headers_for_log(headers: &http::HeaderMap) -> String {
+    java_map(headers.iter().map(|(name, value)| {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let secret = name == http::header::AUTHORIZATION || name.as_str() == "x-api-key";
+        (name.as_str().to_string(), if secret { mask(&v) } else { v })
+    }))
+}
+
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let keep = if chars.len() > 8 { 4 } else { 0 };
+    let tail: String = chars[chars.len() - keep..].iter().collect();
+    format!("****{tail}")
+}
+
+/// Cuts `line` to at most `limit` bytes, ending with [`TRUNCATED`] when cut.
+pub fn truncate_event(mut line: String, limit: usize) -> String {
+    if line.len() <= limit {
+        return line;
+    }
+    let mut cut = limit.saturating_sub(TRUNCATED.len());
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    line.truncate(cut);
+    line.push_str(TRUNCATED);
+    line
+}
+
+// ---------------------------------------------------------------------------------------
+// Access-log formats
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Variable(String),
+}
+
+/// A parsed `accessLogSettings.format`: literal text and `$context.*` variables.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AccessFormat {
+    source: String,
+    parts: Vec<Part>,
+    variables: usize,
+}
+
+impl AccessFormat {
+    /// Plain textual substitution (ops.md §6): `$context.` followed by a dotted name
+    /// (letters, digits, `_`, `.`; a trailing `.` is not part of it). Anything else is literal.
+    pub fn parse(source: &str) -> AccessFormat {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = source;
+        while let Some(pos) = rest.find("$context.") {
+            literal.push_str(&rest[..pos]);
+            let after = &rest[pos + "$context.".len()..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(after.len());
+            let name = after[..len].trim_end_matches('.');
+            if name.is_empty() {
+                literal.push_str("$context.");
+                rest = after;
+                continue;
+            }
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Variable(name.to_string()));
+            rest = &after[name.len()..];
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal));
+        }
+        let variables = parts
+            .iter()
+            .filter(|p| matches!(p, Part::Variable(_)))
+            .count();
+        AccessFormat {
+            source: source.to_string(),
+            parts,
+            variables,
+        }
+    }
+
+    /// The variable names, in order (each evaluated once per request).
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Variable(v) => Some(v.as_str()),
+            Part::Literal(_) => None,
+        })
+    }
+
+    /// The line for `values` (one per variable; unset → `-`).
+    pub fn render(&self, values: &[Option<String>]) -> String {
+        let mut out = String::with_capacity(self.source.len() + 64);
+        let mut values = values.iter();
+        for part in &self.parts {
+            match part {
+                Part::Literal(l) => out.push_str(l),
+                Part::Variable(_) => match values.next().and_then(Option::as_deref) {
+                    Some(v) if !v.is_empty() => out.push_str(v),
+                    _ => out.push('-'),
+                },
+            }
+        }
+        out
+    }
+}
+
+/// `$context.X` as access logs see it: the log-only variables (mapping.md §2), then
+/// everything [`respond::context_value`] knows.
+pub fn access_value(
+    ctx: &RequestContext<'_>,
+    response: &InvokeResponse,
+    latency: Duration,
+    name: &str,
+) -> Option<String> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    match name {
+        "status" => Some(response.status.as_u16().to_string()),
+        "responseLength" => Some(response.body.len().to_string()),
+        "responseLatency" => Some(ms(latency)),
+        "integrationLatency" | "integration.latency" => ctx.integration_latency.map(ms),
+        "integrationStatus" | "integration.integrationStatus" | "integration.status" => {
+            ctx.integration_status.map(|s| s.to_string())
+        }
+        "integration.error" | "integrationErrorMessage" => ctx
+            .error
+            .as_ref()
+            .filter(|e| e.status() >= 500)
+            .and_then(|e| e.message()),
+        _ => respond::context_value(ctx, name),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What the request task hands over, and what consoles receive
+// ---------------------------------------------------------------------------------------
+
+/// One finished request, as queued for the log thread.
+pub(crate) struct RequestLog {
+    api_id: String,
+    stage: String,
+    variant: Variant,
+    request_id: String,
+    epoch_millis: i64,
+    access: Option<(Arc<AccessFormat>, Vec<Option<String>>)>,
+    execution: Vec<PendingLine>,
+    /// Set while a console is subscribed: the one-line request summary it shows.
+    summary: Option<Summary>,
+}
+
+/// What a console's request feed shows for each request (formatted by the log thread).
+struct Summary {
+    http_method: http::Method,
+    path: String,
+    status: u16,
+    latency: Duration,
+    resource_path: Option<Arc<str>>,
+    error: Option<String>,
+}
+
+impl Summary {
+    fn line(&self, variant: Variant) -> String {
+        let mut line = format!(
+            "{} {} {} {} {:.1} ms",
+            self.http_method,
+            self.path,
+            self.status,
+            variant.as_str(),
+            self.latency.as_secs_f64() * 1000.0
+        );
+        if let Some(p) = &self.resource_path {
+            let _ = write!(line, " ({p})");
+        }
+        if let Some(e) = &self.error {
+            let _ = write!(line, " — {e}");
+        }
+        line
+    }
+}
+
+enum Message {
+    Request(Box<RequestLog>),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Whether a line is an access-log line or an execution-log line of some level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LogKind {
+    #[serde(rename = "ACCESS")]
+    Access,
+    /// gwtui's own one-line summary of each request, streamed only while a console is
+    /// subscribed (never written to a file): `GET /pets 200 base 0.4 ms (/pets)`.
+    #[serde(rename = "REQUEST")]
+    Request,
+    #[serde(untagged)]
+    Execution(Level),
+}
+
+impl LogKind {
+    /// `ACCESS`, `INFO` or `ERROR` (the console's `LogLine::level`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogKind::Access => "ACCESS",
+            LogKind::Request => "REQUEST",
+            LogKind::Execution(l) => l.as_str(),
+        }
+    }
+}
+
+/// One log line as consoles receive it (`GatewayEvent::Logs`) and
+/// [`super::Gateway::execution_log`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogLine {
+    pub epoch_millis: i64,
+    pub kind: LogKind,
+    pub rest_api_id: String,
+    /// The stage, or `{stage}/Canary` for canary requests (AWS's log group suffix).
+    pub stage: String,
+    pub request_id: String,
+    /// The access line, or the execution message without the `({requestId}) ` prefix.
+    pub message: String,
+}
+
+impl std::fmt::Display for LogLine {
+    /// The CloudWatch shape: `({requestId}) {message}` for execution lines, the line itself for
+    /// access lines.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            LogKind::Access | LogKind::Request => f.write_str(&self.message),
+            LogKind::Execution(_) => write!(f, "({}) {}", self.request_id, self.message),
+        }
+    }
+}
+
+fn log_stage(stage: &str, variant: Variant) -> String {
+    match variant {
+        Variant::Base => stage.to_string(),
+        Variant::Canary => format!("{stage}/Canary"),
+    }
+}
+
+type Rings = Mutex<HashMap<(String, String), VecDeque<LogLine>>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The logging side of one gateway.
+pub(crate) struct Logs {
+    queue: SyncSender<Message>,
+    dropped: Arc<AtomicU64>,
+    /// Whether anyone listens to the gateway's events (refreshed each second by the roller;
+    /// the broadcast's own receiver count takes a lock, so requests read this instead).
+    subscribed: Arc<AtomicBool>,
+    /// Parsed access-log formats, looked up by their source text (a handful at most).
+    formats: ArcSwap<Vec<Arc<AccessFormat>>>,
+    formats_insert: Mutex<()>,
+    rings: Arc<Rings>,
+    dir: PathBuf,
+}
+
+impl Logs {
+    /// Starts the log thread writing under `{data_dir}/logs`; `publish` receives each batch.
+    pub(crate) fn start<F>(data_dir: &Path, publish: F) -> std::io::Result<Logs>
+    where
+        F: Fn(Arc<[LogLine]>) + Send + 'static,
+    {
+        let (queue, rx) = std::sync::mpsc::sync_channel(LOG_QUEUE_CAPACITY);
+        let rings: Arc<Rings> = Arc::default();
+        let dir = data_dir.join("logs");
+        let subscribed = Arc::new(AtomicBool::new(false));
+        let writer = Writer {
+            dir: dir.clone(),
+            files: HashMap::new(),
+            rings: rings.clone(),
+            batch: Vec::new(),
+            subscribed: subscribed.clone(),
+        };
+        std::thread::Builder::new()
+            .name("gwtui-logs".into())
+            .spawn(move || writer.run(rx, publish))?;
+        Ok(Logs {
+            queue,
+            dropped: Arc::default(),
+            subscribed,
+            formats: ArcSwap::from_pointee(Vec::new()),
+            formats_insert: Mutex::new(()),
+            rings,
+            dir,
+        })
+    }
+
+    pub(crate) fn set_subscribed(&self, on: bool) {
+        self.subscribed.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn format(&self, source: &str) -> Arc<AccessFormat> {
+        if let Some(f) = self.formats.load().iter().find(|f| f.source == source) {
+            return f.clone();
+        }
+        let _guard = lock(&self.formats_insert);
+        let current = self.formats.load_full();
+        if let Some(f) = current.iter().find(|f| f.source == source) {
+            return f.clone();
+        }
+        let parsed = Arc::new(AccessFormat::parse(source));
+        // Formats change rarely; start over rather than grow without bound.
+        let mut next = if current.len() >= 64 {
+            Vec::new()
+        } else {
+            (*current).clone()
+        };
+        next.push(parsed.clone());
+        self.formats.store(Arc::new(next));
+        parsed
+    }
+
+    /// The record phase's part: queue what the stage logs for this request. Never blocks.
+    pub(crate) fn submit(
+        &self,
+        ctx: &mut RequestContext<'_>,
+        response: &InvokeResponse,
+        latency: Duration,
+    ) {
+        let Some(live) = ctx.live.as_ref() else {
+            return;
+        };
+        let format = live
+            .stage
+            .access_log_settings
+            .as_ref()
+            .and_then(|s| s.format.as_deref())
+            .filter(|f| !f.is_empty());
+        let subscribed = self.subscribed.load(Ordering::Relaxed);
+        if format.is_none() && ctx.log.lines.is_empty() && !subscribed {
+            return;
+        }
+        let access = format.map(|f| {
+            let format = self.format(f);
+            let mut values = Vec::with_capacity(format.variables);
+            values.extend(
+                format
+                    .variables()
+                    .map(|name| access_value(ctx, response, latency, name)),
+            );
+            (format, values)
+        });
+        let record = RequestLog {
+            api_id: ctx.req.api_id.clone(),
+            stage: ctx.req.stage.clone(),
+            variant: ctx.variant,
+            request_id: ctx.request_id.clone(),
+            epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
+            access,
+            execution: std::mem::take(&mut ctx.log.lines),
+            summary: subscribed.then(|| Summary {
+                http_method: ctx.req.method.clone(),
+                path: ctx.req.path.clone(),
+                status: response.status.as_u16(),
+                latency,
+                resource_path: ctx.method().map(|m| m.resource_path.clone()),
+                error: ctx.error.as_ref().and_then(|e| e.log_reason()),
+            }),
+        };
+        match self.queue.try_send(Message::Request(Box::new(record))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Waits until everything queued so far is written, flushed and published.
+    pub(crate) async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut message = Message::Flush(tx);
+        loop {
+            match self.queue.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) => {
+                    message = m;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
+        }
+        let _ = rx.await;
+    }
+
+    /// The newest `limit` execution-log lines of a stage, oldest first. `stage` may be
+    /// `{stage}/Canary` for the canary's lines only.
+    pub(crate) fn execution_log(&self, api_id: &str, stage: &str, limit: usize) -> Vec<LogLine> {
+        let (base, canary_only) = match stage.strip_suffix("/Canary") {
+            Some(b) => (b, true),
+            None => (stage, false),
+        };
+        let rings = lock(&self.rings);
+        let Some(ring) = rings.get(&(api_id.to_string(), base.to_string())) else {
+            return Vec::new();
+        };
+        let mut out: Vec<LogLine> = ring
+            .iter()
+            .rev()
+            .filter(|l| !canary_only || l.stage == stage)
+            .take(limit)
+            .cloned()
+            .collect();
+        out.reverse();
+        out
+    }
+
+    /// Where a stage's access log (or its canary's) is written.
+    pub(crate) fn access_log_path(&self, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
+        access_log_path(&self.dir, api_id, stage, variant)
+    }
+}
+
+fn file_component(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn access_log_path(dir: &Path, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
+    let (api, stage) = (file_component(api_id), file_component(stage));
+    match variant {
+        Variant::Base => dir.join(format!("access-{api}-{stage}.log")),
+        Variant::Canary => dir.join(format!("access-{api}-{stage}.Canary.log")),
+    }
+}
+
+struct OpenFile {
+    writer: BufWriter<File>,
+    last_used: Instant,
+}
+
+struct Writer {
+    dir: PathBuf,
+    files: HashMap<PathBuf, OpenFile>,
+    rings: Arc<Rings>,
+    batch: Vec<LogLine>,
+    /// Lines are only batched for consoles while someone listens.
+    subscribed: Arc<AtomicBool>,
+}
+
+impl Writer {
+    /// Drains the queue every [`DRAIN`] instead of blocking on it: a blocked receiver would
+    /// make every request's `try_send` wake this thread (a futex call on the request task).
+    fn run<F: Fn(Arc<[LogLine]>)>(mut self, rx: Receiver<Message>, publish: F) {
+        let mut next_tick = Instant::now() + TICK;
+        loop {
+            std::thread::sleep(DRAIN);
+            loop {
+                match rx.try_recv() {
+                    Ok(Message::Request(r)) => {
+                        self.handle(*r);
+                        if self.batch.len() >= 4096 {
+                            self.publish(&publish);
+                        }
+                    }
+                    Ok(Message::Flush(done)) => {
+                        self.tick(&publish);
+                        let _ = done.send(());
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.tick(&publish);
+                        return;
+                    }
+                }
+            }
+            if Instant::now() >= next_tick {
+                self.tick(&publish);
+                next_tick = Instant::now() + TICK;
+            }
+        }
+    }
+
+    fn tick<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
+        for f in self.files.values_mut() {
+            let _ = f.writer.flush();
+        }
+        // Close files idle for a minute (stages come and go).
+        self.files
+            .retain(|_, f| f.last_used.elapsed() < Duration::from_secs(60));
+        self.publish(publish);
+    }
+
+    fn publish<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
+        if !self.batch.is_empty() {
+            publish(Arc::from(std::mem::take(&mut self.batch)));
+        }
+    }
+
+    fn handle(&mut self, r: RequestLog) {
+        let stage = log_stage(&r.stage, r.variant);
+        if let Some(summary) = &r.summary {
+            self.batch.push(LogLine {
+                epoch_millis: r.epoch_millis,
+                kind: LogKind::Request,
+                rest_api_id: r.api_id.clone(),
+                stage: stage.clone(),
+                request_id: r.request_id.clone(),
+                message: summary.line(r.variant),
+            });
+        }
+        if let Some((format, values)) = &r.access {
+            let line = format.render(values);
+            self.write_access(&r, &line);
+            if self.subscribed.load(Ordering::Relaxed) {
+                self.batch.push(LogLine {
+                    epoch_millis: r.epoch_millis,
+                    kind: LogKind::Access,
+                    rest_api_id: r.api_id.clone(),
+                    stage: stage.clone(),
+                    request_id: r.request_id.clone(),
+                    message: line,
+                });
+            }
+        }
+        if r.execution.is_empty() {
+            return;
+        }
+        // `({requestId}) ` counts toward the 1024-byte event.
+        let limit = MAX_EVENT_BYTES.saturating_sub(r.request_id.len() + 3);
+        let lines: Vec<LogLine> = r
+            .execution
+            .into_iter()
+            .map(|p| LogLine {
+                epoch_millis: p.epoch_millis,
+                kind: LogKind::Execution(p.level),
+                rest_api_id: r.api_id.clone(),
+                stage: stage.clone(),
+                request_id: r.request_id.clone(),
+                message: truncate_event(p.message, limit),
+            })
+            .collect();
+        {
+            let mut rings = lock(&self.rings);
+            let ring = rings
+                .entry((r.api_id.clone(), r.stage.clone()))
+                .or_default();
+            for line in &lines {
+                if ring.len() == EXECUTION_LOG_CAPACITY {
+                    ring.pop_front();
+                }
+                ring.push_back(line.clone());
+            }
+        }
+        if self.subscribed.load(Ordering::Relaxed) {
+            self.batch.extend(lines);
+        }
+    }
+
+    fn write_access(&mut self, r: &RequestLog, line: &str) {
+        let path = access_log_path(&self.dir, &r.api_id, &r.stage, r.variant);
+        if !self.files.contains_key(&path) {
+            let _ = std::fs::create_dir_all(&self.dir);
+            match OpenOptions::new().create(true).append(true).open(&path) {
+                Ok(file) => {
+                    self.files.insert(
+                        path.clone(),
+                        OpenFile {
+                            writer: BufWriter::with_capacity(64 * 1024, file),
+                            last_used: Instant::now(),
+                        },
+                    );
+                }
+                // The line still reaches consoles; the file is retried with the next line.
+                Err(_) => return,
+            }
+        }
+        if let Some(f) = self.files.get_mut(&path) {
+            f.last_used = Instant::now();
+            let mut text = String::with_capacity(line.len() + 1);
+            let _ = write!(text, "{line}");
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            let _ = f.writer.write_all(text.as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_substitute_variables_and_dash_for_unset() {
+        let f = AccessFormat::parse(
+            "$context.requestId [$context.requestTime] \"$context.httpMethod\" $context.stage. $x $context.",
+        );
+        assert_eq!(
+            f.variables().collect::<Vec<_>>(),
+            ["requestId", "requestTime", "httpMethod", "stage"]
+        );
+        let line = f.render(&[
+            Some("id".into()),
+            None,
+            Some("GET".into()),
+            Some(String::new()),
+        ]);
+        assert_eq!(line, "id [-] \"GET\" -. $x $context.");
+        let xml = AccessFormat::parse(ACCESS_LOG_XML);
+        assert_eq!(xml.variables().count(), 11);
+        assert_eq!(AccessFormat::parse(ACCESS_LOG_CSV).variables().count(), 11);
+        assert_eq!(
+            AccessFormat::parse(ACCESS_LOG_JSON).variables().next(),
+            Some("requestId")
+        );
+    }
+
+    #[test]
+    fn events_are_cut_at_1024_bytes_on_a_char_boundary() {
+        let long = "é".repeat(1000);
+        let cut = truncate_event(long, 1000);
+        assert!(cut.len() <= 1000);
+        assert!(cut.ends_with(TRUNCATED));
+        assert_eq!(truncate_event("short".into(), 1000), "short");
+        assert_eq!(mask("abcdefghijkl"), "****ijkl");
+        assert_eq!(mask("abc"), "****");
+        assert_eq!(java_map([("a", "1"), ("b", "2")]), "{a=1, b=2}");
+    }
+}

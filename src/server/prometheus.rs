@@ -1,0 +1,180 @@
+//! `GET /metrics`: the engine's cumulative per-series counters in the Prometheus/OpenMetrics
+//! text format, through `prometheus-client`. A collector reads
+//! [`Gateway::metrics_totals`] at scrape time, so the request path never touches a
+//! `prometheus-client` family (whose map sits behind a lock).
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::registry::{Registry, Unit};
+
+use super::Body;
+use crate::engine::Gateway;
+use crate::engine::metrics::{FixedHistogram, SeriesTotals};
+
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The labels of every series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SeriesLabels {
+    pub api_id: String,
+    pub stage: String,
+    pub resource: String,
+    pub method: String,
+    /// `base` or `canary`.
+    pub variant: String,
+}
+
+impl SeriesLabels {
+    fn of(t: &SeriesTotals) -> SeriesLabels {
+        SeriesLabels {
+            api_id: t.rest_api_id.clone(),
+            stage: t.key.stage.clone(),
+            resource: t.key.resource_path.clone(),
+            method: t.key.http_method.clone(),
+            variant: t.key.variant.as_str().to_string(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct GatewayCollector {
+    series: Vec<(SeriesLabels, SeriesTotals)>,
+    log_records_dropped: u64,
+}
+
+type CounterOf = fn(&SeriesTotals) -> u64;
+type HistogramOf = fn(&SeriesTotals) -> &FixedHistogram;
+
+const COUNTERS: [(&str, &str, CounterOf); 5] = [
+    ("gwtui_requests", "Requests received (Count).", |t| {
+        t.requests
+    }),
+    (
+        "gwtui_4xx_errors",
+        "Responses with a 4xx status (4XXError).",
+        |t| t.error_4xx,
+    ),
+    (
+        "gwtui_5xx_errors",
+        "Responses with a 5xx status (5XXError).",
+        |t| t.error_5xx,
+    ),
+    (
+        "gwtui_cache_hits",
+        "Responses served from the stage cache (CacheHitCount).",
+        |t| t.cache_hits,
+    ),
+    (
+        "gwtui_cache_misses",
+        "Responses served by the backend with caching on (CacheMissCount).",
+        |t| t.cache_misses,
+    ),
+];
+
+const HISTOGRAMS: [(&str, &str, HistogramOf); 2] = [
+    (
+        "gwtui_latency",
+        "Request received to response returned (Latency).",
+        |t| &t.latency,
+    ),
+    (
+        "gwtui_integration_latency",
+        "The backend call alone (IntegrationLatency).",
+        |t| &t.integration_latency,
+    ),
+];
+
+fn encode_histogram(
+    encoder: &mut MetricEncoder<'_>,
+    h: &FixedHistogram,
+) -> Result<(), std::fmt::Error> {
+    // The engine's buckets are cumulative; the encoder wants each bucket's own count.
+    let mut previous = 0;
+    let per_bucket: Vec<(f64, u64)> = h
+        .buckets
+        .iter()
+        .map(|(le, cumulative)| {
+            let own = cumulative.saturating_sub(previous);
+            previous = *cumulative;
+            (*le, own)
+        })
+        .collect();
+    encoder.encode_histogram::<SeriesLabels>(h.sum_seconds, h.count, &per_bucket, None)
+}
+
+impl Collector for GatewayCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (name, help, value) in COUNTERS {
+            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (labels, totals) in &self.series {
+                let family = metric.encode_family(labels)?;
+                prometheus_client::encoding::EncodeMetric::encode(
+                    &ConstCounter::new(value(totals)),
+                    family,
+                )?;
+            }
+        }
+        for (name, help, value) in HISTOGRAMS {
+            let mut metric = encoder.encode_descriptor(
+                name,
+                help,
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            )?;
+            for (labels, totals) in &self.series {
+                let mut family = metric.encode_family(labels)?;
+                encode_histogram(&mut family, value(totals))?;
+            }
+        }
+        let metric = encoder.encode_descriptor(
+            "gwtui_log_records_dropped",
+            "Log records dropped because the log queue was full.",
+            None,
+            MetricType::Counter,
+        )?;
+        prometheus_client::encoding::EncodeMetric::encode(
+            &ConstCounter::new(self.log_records_dropped),
+            metric,
+        )
+    }
+}
+
+/// The exposition text for the gateway's current totals.
+pub fn render(gw: &Gateway) -> Result<String, std::fmt::Error> {
+    let series = gw
+        .metrics_totals()
+        .into_iter()
+        .map(|t| (SeriesLabels::of(&t), t))
+        .collect();
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(GatewayCollector {
+        series,
+        log_records_dropped: gw.log_records_dropped(),
+    }));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry)?;
+    Ok(text)
+}
+
+/// The `/metrics` response.
+pub fn respond(gw: &Gateway) -> Response<Body> {
+    match render(gw) {
+        Ok(text) => {
+            let mut r = Response::new(Full::new(Bytes::from(text)));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static(CONTENT_TYPE),
+            );
+            r
+        }
+        Err(_) => super::plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{\"message\":\"cannot encode metrics\"}",
+        ),
+    }
+}
