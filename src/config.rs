@@ -36,7 +36,10 @@ pub struct IamSection {
 impl ConfigFile {
     /// Functions with relative `code` and `command` paths resolved against `base` (the config
     /// file's directory).
-    pub fn resolved_functions(&self, base: &Path) -> Vec<(String, crate::engine::functions::FunctionConfig)> {
+    pub fn resolved_functions(
+        &self,
+        base: &Path,
+    ) -> Vec<(String, crate::engine::functions::FunctionConfig)> {
         self.functions
             .iter()
             .map(|(name, f)| {
@@ -96,16 +99,26 @@ pub struct DemoSection {
 
 impl Default for DemoSection {
     fn default() -> Self {
-        DemoSection { enabled: true, traffic: 20.0 }
+        DemoSection {
+            enabled: true,
+            traffic: 20.0,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {}, line {line}: {message}", path.display())]
-    Parse { path: PathBuf, line: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("no platform config/data directory could be determined; pass --config and --data-dir")]
     NoHome,
 }
@@ -129,29 +142,50 @@ pub fn resolve_paths(config: Option<&Path>, data_dir: Option<&Path>) -> Result<P
         (None, Some(d)) => d.config_dir().join("config.toml"),
         (None, None) => return Err(ConfigError::NoHome),
     };
-    let config_dir = config_file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let config_dir = config_file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let data_dir = match (data_dir, &dirs) {
         (Some(d), _) => d.to_path_buf(),
         (None, Some(d)) => d.data_dir().to_path_buf(),
         (None, None) => return Err(ConfigError::NoHome),
     };
-    Ok(Paths { config_file, config_dir, data_dir })
+    Ok(Paths {
+        config_file,
+        config_dir,
+        data_dir,
+    })
 }
 
 /// Loads the config file. `explicit`: the user named the file, so it must exist.
 pub fn load(path: &Path, explicit: bool) -> Result<ConfigFile, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(ConfigFile::default()),
-        Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok(ConfigFile::default());
+        }
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
     parse(&text, path)
 }
 
 pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(1);
-        ConfigError::Parse { path: path.to_path_buf(), line, message: e.message().to_string() }
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1);
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: e.message().to_string(),
+        }
     })
 }
 
@@ -161,13 +195,21 @@ mod tests {
 
     #[test]
     fn parses_sections_and_names_the_bad_line() {
-        let ok = parse("[server]\nlisten = \"127.0.0.1:9000\"\n[keys]\nflush_cache = \"F\"\n", Path::new("c.toml")).unwrap();
+        let ok = parse(
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[keys]\nflush_cache = \"F\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
         assert_eq!(ok.server.listen.as_deref(), Some("127.0.0.1:9000"));
         assert_eq!(ok.keys["flush_cache"].as_str(), Some("F"));
         assert!(ok.demo.enabled);
-        let err = parse("[server]\nlisten = 5\n", Path::new("c.toml")).unwrap_err().to_string();
+        let err = parse("[server]\nlisten = 5\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("config file c.toml, line 2:"), "{err}");
-        let err = parse("[server]\n\nbogus = 1\n", Path::new("c.toml")).unwrap_err().to_string();
+        let err = parse("[server]\n\nbogus = 1\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("bogus"), "{err}");
     }
 
@@ -203,11 +245,22 @@ audience = ["client1"]
         assert!(c.functions["remote"].sign.is_some());
         assert_eq!(c.iam.credentials[0].user.as_deref(), Some("alice"));
         let fns = c.resolved_functions(Path::new("/etc/gwtui"));
-        assert_eq!(fns[0].1.code.as_deref(), Some(Path::new("/etc/gwtui/functions/hello")));
+        assert_eq!(
+            fns[0].1.code.as_deref(),
+            Some(Path::new("/etc/gwtui/functions/hello"))
+        );
         let jwks = c.resolved_jwks(Path::new("/etc/gwtui"));
-        assert_eq!(jwks[0].1.file.as_deref(), Some(Path::new("/etc/gwtui/jwks.json")));
-        let err = parse("[functions.x]
-runtme = \"python3\"\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert_eq!(
+            jwks[0].1.file.as_deref(),
+            Some(Path::new("/etc/gwtui/jwks.json"))
+        );
+        let err = parse(
+            "[functions.x]
+runtme = \"python3\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("runtme"), "{err}");
     }
 

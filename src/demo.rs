@@ -34,7 +34,9 @@ pub async fn start_backend() -> std::io::Result<SocketAddr> {
     let next_id = Arc::new(AtomicU64::new(4));
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let next_id = next_id.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
@@ -54,20 +56,31 @@ const PETS: &str = r#"[{"id":1,"type":"dog","price":249.99},{"id":2,"type":"cat"
 
 async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let path = parts.uri.path().to_string();
     let json = |status: StatusCode, text: String| {
         let mut r = Response::new(Full::new(Bytes::from(text)));
         *r.status_mut() = status;
-        r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
         r
     };
     match (parts.method.as_str(), path.as_str()) {
         ("GET", "/pets") => json(StatusCode::OK, PETS.to_string()),
         ("POST", "/pets") => {
             let id = next_id.fetch_add(1, Ordering::Relaxed);
-            let pet: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            json(StatusCode::CREATED, serde_json::json!({ "id": id, "pet": pet }).to_string())
+            let pet: serde_json::Value =
+                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            json(
+                StatusCode::CREATED,
+                serde_json::json!({ "id": id, "pet": pet }).to_string(),
+            )
         }
         ("GET", "/slow") => {
             tokio::time::sleep(Duration::from_secs(3)).await;
@@ -76,16 +89,27 @@ async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<B
         ("GET", p) if p.starts_with("/pets/") => {
             let id = &p["/pets/".len()..];
             let pets: Vec<serde_json::Value> = serde_json::from_str(PETS).unwrap_or_default();
-            match pets.iter().find(|p| p["id"].as_u64().is_some_and(|n| id.parse() == Ok(n))) {
+            match pets
+                .iter()
+                .find(|p| p["id"].as_u64().is_some_and(|n| id.parse() == Ok(n)))
+            {
                 Some(pet) => json(StatusCode::OK, pet.to_string()),
-                None => json(StatusCode::NOT_FOUND, format!("{{\"message\":\"no pet {id}\"}}")),
+                None => json(
+                    StatusCode::NOT_FOUND,
+                    format!("{{\"message\":\"no pet {id}\"}}"),
+                ),
             }
         }
         _ => {
             let headers: serde_json::Map<String, serde_json::Value> = parts
                 .headers
                 .iter()
-                .map(|(k, v)| (k.to_string(), serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into())))
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into()),
+                    )
+                })
                 .collect();
             json(
                 StatusCode::OK,
@@ -104,15 +128,22 @@ async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<B
 
 /// Seeds the demo on an empty data dir, or points an existing demo's stages at `backend`.
 /// Returns the demo API id when there is one.
-pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option<String>, AdminError> {
+pub async fn seed_or_refresh(
+    gw: &Gateway,
+    backend: SocketAddr,
+) -> Result<Option<String>, AdminError> {
     let actor = Actor::new("demo");
     let backend_value = backend.to_string();
-    let existing = gw.list_rest_apis().into_iter().find(|a| a.tags.contains_key(DEMO_TAG));
+    let existing = gw
+        .list_rest_apis()
+        .into_iter()
+        .find(|a| a.tags.contains_key(DEMO_TAG));
     if let Some(api) = existing {
         for stage in gw.list_stages(&api.id)? {
             if stage.variables.get("backend") != Some(&backend_value) {
                 let op = PatchOperation::replace("/variables/backend", backend_value.clone());
-                gw.update_stage(&actor, &api.id, &stage.stage_name, vec![op]).await?;
+                gw.update_stage(&actor, &api.id, &stage.stage_name, vec![op])
+                    .await?;
             }
         }
         return Ok(Some(api.id));
@@ -124,8 +155,13 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
     let mut definition = crate::openapi::import(PETSTORE, &Default::default(), None)
         .map_err(|e| AdminError::Internal(format!("the embedded demo does not import: {e}")))?
         .definition;
-    definition.rest_api.tags.insert(DEMO_TAG.into(), "true".into());
-    let api = gw.install_new_api(&actor, "ImportRestApi", definition).await?;
+    definition
+        .rest_api
+        .tags
+        .insert(DEMO_TAG.into(), "true".into());
+    let api = gw
+        .install_new_api(&actor, "ImportRestApi", definition)
+        .await?;
     for (stage, description) in [("dev", "demo: development"), ("prod", "demo: production")] {
         let mut variables = indexmap::IndexMap::new();
         variables.insert("backend".to_string(), backend_value.clone());
@@ -141,6 +177,7 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
         )
         .await?;
     }
-    std::fs::write(&marker, api.id.as_bytes()).map_err(|e| AdminError::Internal(format!("cannot write {}: {e}", marker.display())))?;
+    std::fs::write(&marker, api.id.as_bytes())
+        .map_err(|e| AdminError::Internal(format!("cannot write {}: {e}", marker.display())))?;
     Ok(Some(api.id))
 }

@@ -39,10 +39,18 @@ pub fn default_mix(def: &ApiDefinition) -> Vec<Target> {
                 "OPTIONS" | "HEAD" => continue,
                 other => (other.to_string(), 1),
             };
-            mix.push(Target { method, path: path.clone(), weight });
+            mix.push(Target {
+                method,
+                path: path.clone(),
+                weight,
+            });
         }
     }
-    mix.push(Target { method: "GET".into(), path: "/gwtui-traffic/no-such-path".into(), weight: 1 });
+    mix.push(Target {
+        method: "GET".into(),
+        path: "/gwtui-traffic/no-such-path".into(),
+        weight: 1,
+    });
     mix
 }
 
@@ -75,9 +83,18 @@ struct Generator {
 
 impl Traffic {
     /// Starts (or retunes) traffic to `stage` at `rate` requests per second; `rate <= 0` stops it.
-    pub fn set(&self, listener: SocketAddr, api_id: &str, stage: &str, rate: f64, mix: Vec<Target>) -> Result<(), String> {
+    pub fn set(
+        &self,
+        listener: SocketAddr,
+        api_id: &str,
+        stage: &str,
+        rate: f64,
+        mix: Vec<Target>,
+    ) -> Result<(), String> {
         if !rate.is_finite() || rate > MAX_RATE {
-            return Err(format!("traffic rate must be between 0 and {MAX_RATE} requests per second"));
+            return Err(format!(
+                "traffic rate must be between 0 and {MAX_RATE} requests per second"
+            ));
         }
         let key = (api_id.to_string(), stage.to_string());
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
@@ -105,7 +122,9 @@ impl Traffic {
     /// Requests sent so far to a stage by its generator.
     pub fn sent(&self, api_id: &str, stage: &str) -> Option<u64> {
         let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        running.get(&(api_id.to_string(), stage.to_string())).map(|g| g.sent.load(Ordering::Relaxed))
+        running
+            .get(&(api_id.to_string(), stage.to_string()))
+            .map(|g| g.sent.load(Ordering::Relaxed))
     }
 
     pub fn stop_all(&self) {
@@ -122,7 +141,13 @@ impl Drop for Traffic {
     }
 }
 
-async fn generate(client: reqwest::Client, base: String, rate: f64, mix: Vec<Target>, sent: Arc<AtomicU64>) {
+async fn generate(
+    client: reqwest::Client,
+    base: String,
+    rate: f64,
+    mix: Vec<Target>,
+    sent: Arc<AtomicU64>,
+) {
     let total: u32 = mix.iter().map(|t| t.weight).sum::<u32>().max(1);
     let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -130,7 +155,9 @@ async fn generate(client: reqwest::Client, base: String, rate: f64, mix: Vec<Tar
     let mut n: u64 = 0;
     loop {
         interval.tick().await;
-        let Ok(permit) = slots.clone().try_acquire_owned() else { continue };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            continue;
+        };
         // A deterministic weighted round robin over the mix.
         let mut pick = (n.wrapping_mul(2_654_435_761) % u64::from(total)) as u32;
         n += 1;
@@ -145,8 +172,12 @@ async fn generate(client: reqwest::Client, base: String, rate: f64, mix: Vec<Tar
                 }
             })
             .unwrap_or(&mix[0]);
-        let Ok(method) = reqwest::Method::from_bytes(target.method.as_bytes()) else { continue };
-        let request = client.request(method, format!("{base}{}", target.path)).header("user-agent", "gwtui-traffic");
+        let Ok(method) = reqwest::Method::from_bytes(target.method.as_bytes()) else {
+            continue;
+        };
+        let request = client
+            .request(method, format!("{base}{}", target.path))
+            .header("user-agent", "gwtui-traffic");
         let sent = sent.clone();
         tokio::spawn(async move {
             let _ = request.send().await;

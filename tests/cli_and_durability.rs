@@ -10,7 +10,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_gwtui");
 
 fn http() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder().no_proxy().build().unwrap()
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 fn gwtui(dir: &Path, args: &[&str]) -> (bool, String, String) {
@@ -22,7 +25,11 @@ fn gwtui(dir: &Path, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .output()
         .expect("run gwtui");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Starts `gwtui serve` on port 0 and returns the child and its base URL.
@@ -40,8 +47,14 @@ fn serve(dir: &Path) -> (Child, String) {
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read line");
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
     (child, url)
 }
 
@@ -59,7 +72,18 @@ fn admin_commands_work_locally_and_through_the_serving_process() {
     let (ok, api, err) = gwtui(dir.path(), &["import", doc.to_str().unwrap()]);
     assert!(ok, "{err}");
     let api = api.trim().to_string();
-    let (ok, first, err) = gwtui(dir.path(), &["deploy", &api, "prod", "--description", "v1", "--variable", "color=blue"]);
+    let (ok, first, err) = gwtui(
+        dir.path(),
+        &[
+            "deploy",
+            &api,
+            "prod",
+            "--description",
+            "v1",
+            "--variable",
+            "color=blue",
+        ],
+    );
     assert!(ok, "{err}");
     let first = first.trim().to_string();
     assert_eq!(first.len(), 6);
@@ -67,10 +91,27 @@ fn admin_commands_work_locally_and_through_the_serving_process() {
     // Remote: the same commands go through the serving process.
     let (mut child, url) = serve(dir.path());
     let client = http();
-    let invoke = |stage: &str| client.get(format!("{url}/restapis/{api}/{stage}/_user_request_/v")).send().unwrap().text().unwrap();
+    let invoke = |stage: &str| {
+        client
+            .get(format!("{url}/restapis/{api}/{stage}/_user_request_/v"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
     assert_eq!(invoke("prod"), "one");
     std::fs::write(&doc, DOC.replace("VERSION", "two")).unwrap();
-    let (ok, same, err) = gwtui(dir.path(), &["import", doc.to_str().unwrap(), "--rest-api-id", &api, "--mode", "overwrite"]);
+    let (ok, same, err) = gwtui(
+        dir.path(),
+        &[
+            "import",
+            doc.to_str().unwrap(),
+            "--rest-api-id",
+            &api,
+            "--mode",
+            "overwrite",
+        ],
+    );
     assert!(ok, "{err}");
     assert_eq!(same.trim(), api);
     let (ok, second, err) = gwtui(dir.path(), &["deploy", &api, "prod"]);
@@ -78,13 +119,19 @@ fn admin_commands_work_locally_and_through_the_serving_process() {
     assert_eq!(invoke("prod"), "two");
     let (ok, stages, err) = gwtui(dir.path(), &["stages", &api]);
     assert!(ok, "{err}");
-    assert!(stages.contains("prod") && stages.contains(second.trim()), "{stages}");
+    assert!(
+        stages.contains("prod") && stages.contains(second.trim()),
+        "{stages}"
+    );
     let (ok, _, err) = gwtui(dir.path(), &["rollback", &api, "prod", &first]);
     assert!(ok, "{err}");
     assert_eq!(invoke("prod"), "one");
     // Bad input: a clear error, exit status non-zero.
     let (ok, _, err) = gwtui(dir.path(), &["rollback", &api, "prod", "nosuch"]);
-    assert!(!ok && err.contains("Invalid Deployment identifier specified"), "{err}");
+    assert!(
+        !ok && err.contains("Invalid Deployment identifier specified"),
+        "{err}"
+    );
     let (ok, _, err) = gwtui(dir.path(), &["deploy", &api, "bad stage!"]);
     assert!(!ok && err.contains("gwtui:"), "{err}");
     // A second server on the same data dir is refused clearly.
@@ -97,7 +144,10 @@ fn admin_commands_work_locally_and_through_the_serving_process() {
         .output()
         .unwrap();
     assert!(!second_server.status.success());
-    assert!(String::from_utf8_lossy(&second_server.stderr).contains("is in use by another gwtui process"));
+    assert!(
+        String::from_utf8_lossy(&second_server.stderr)
+            .contains("is in use by another gwtui process")
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -123,13 +173,30 @@ fn every_acknowledged_change_survives_sigkill() {
     for round in 0..3 {
         let (mut child, url) = serve(dir.path());
         // Every API created before this round must be there.
-        let listed: serde_json::Value = client.get(format!("{url}/restapis")).send().unwrap().json().unwrap();
-        let ids: Vec<String> = listed["item"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+        let listed: serde_json::Value = client
+            .get(format!("{url}/restapis"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let ids: Vec<String> = listed["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect();
         for id in &acknowledged {
-            assert!(ids.contains(id), "round {round}: acknowledged API {id} lost after SIGKILL");
+            assert!(
+                ids.contains(id),
+                "round {round}: acknowledged API {id} lost after SIGKILL"
+            );
         }
         for i in 0..5 {
-            let resp = client.post(format!("{url}/restapis")).body(format!(r#"{{"name":"r{round}-{i}"}}"#)).send().unwrap();
+            let resp = client
+                .post(format!("{url}/restapis"))
+                .body(format!(r#"{{"name":"r{round}-{i}"}}"#))
+                .send()
+                .unwrap();
             assert_eq!(resp.status().as_u16(), 201);
             let api: serde_json::Value = resp.json().unwrap();
             acknowledged.push(api["id"].as_str().unwrap().to_string());
@@ -160,8 +227,14 @@ fn admin_commands_sign_their_requests_when_the_server_requires_credentials() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
     // Unsigned management calls are refused...
     let resp = http().get(format!("{url}/restapis")).send().unwrap();
     assert_eq!(resp.status().as_u16(), 403);
@@ -170,7 +243,15 @@ fn admin_commands_sign_their_requests_when_the_server_requires_credentials() {
     assert!(ok, "{err}");
     let (ok, _, err) = gwtui(dir.path(), &["deploy", api.trim(), "prod"]);
     assert!(ok, "{err}");
-    let body = http().get(format!("{url}/restapis/{}/prod/_user_request_/v", api.trim())).send().unwrap().text().unwrap();
+    let body = http()
+        .get(format!(
+            "{url}/restapis/{}/prod/_user_request_/v",
+            api.trim()
+        ))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert_eq!(body, "signed");
     child.kill().unwrap();
     child.wait().unwrap();

@@ -14,10 +14,25 @@ fn renders_every_conformance_case_exactly() {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let case: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let out = Command::new(BIN).args(["template", "render", "--case"]).arg(&path).output().unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), case["expected"].as_str().unwrap(), "{}", path.display());
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let out = Command::new(BIN)
+            .args(["template", "render", "--case"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            case["expected"].as_str().unwrap(),
+            "{}",
+            path.display()
+        );
         checked += 1;
     }
     assert!(checked > 100, "only {checked} cases found");
@@ -35,14 +50,34 @@ fn flags_form_and_errors() {
         .arg(&template)
         .arg("--body")
         .arg(&body)
-        .args(["--header", "X-A=1", "--query", "q=x", "--path", "id=7", "--stage-var", "s=v"])
+        .args([
+            "--header",
+            "X-A=1",
+            "--query",
+            "q=x",
+            "--path",
+            "id=7",
+            "--stage-var",
+            "s=v",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), r#"{"n": [1,2], "h": "1", "q": "x", "p": "7", "s": "v"}"#);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        r#"{"n": [1,2], "h": "1", "q": "x", "p": "7", "s": "v"}"#
+    );
 
     std::fs::write(&template, "line one\n#if($a\nx").unwrap();
-    let out = Command::new(BIN).args(["template", "render", "--template"]).arg(&template).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["template", "render", "--template"])
+        .arg(&template)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();

@@ -5,13 +5,21 @@ mod common;
 
 use common::{TestGateway, actor, init};
 use gwtui::engine::{CreateDeployment, Gateway};
-use gwtui::model::{Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, PassthroughBehavior};
+use gwtui::model::{
+    Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, PassthroughBehavior,
+};
 use indexmap::IndexMap;
 
 /// Builds an API whose every (path, verb) is a MOCK answering `"{path} {verb}"`.
 async fn mock_api(gw: &Gateway, methods: &[(&str, &str)]) -> String {
     let api = gw
-        .create_rest_api(&actor(), gwtui::engine::CreateRestApi { name: "routes".into(), ..Default::default() })
+        .create_rest_api(
+            &actor(),
+            gwtui::engine::CreateRestApi {
+                name: "routes".into(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     for (path, verb) in methods {
@@ -32,27 +40,50 @@ async fn add_mock(gw: &Gateway, api_id: &str, path: &str, verb: &str, body: &str
                 let now = gw.get_definition(api_id).unwrap();
                 parent = match now.resource_by_path(&current) {
                     Some(r) => r.id.clone(),
-                    None => gw.create_resource(&actor(), api_id, &parent, part).await.unwrap().id,
+                    None => {
+                        gw.create_resource(&actor(), api_id, &parent, part)
+                            .await
+                            .unwrap()
+                            .id
+                    }
                 };
             }
             parent
         }
     };
-    gw.put_method(&actor(), api_id, &resource_id, verb, Method::default()).await.unwrap();
+    gw.put_method(&actor(), api_id, &resource_id, verb, Method::default())
+        .await
+        .unwrap();
     let mut templates = IndexMap::new();
-    templates.insert("application/json".to_string(), "{\"statusCode\": 200}".to_string());
+    templates.insert(
+        "application/json".to_string(),
+        "{\"statusCode\": 200}".to_string(),
+    );
     gw.put_integration(
         &actor(),
         api_id,
         &resource_id,
         verb,
-        Integration { integration_type: IntegrationType::Mock, request_templates: templates, ..Default::default() },
+        Integration {
+            integration_type: IntegrationType::Mock,
+            request_templates: templates,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
-    gw.put_method_response(&actor(), api_id, &resource_id, verb, MethodResponse { status_code: "200".into(), ..Default::default() })
-        .await
-        .unwrap();
+    gw.put_method_response(
+        &actor(),
+        api_id,
+        &resource_id,
+        verb,
+        MethodResponse {
+            status_code: "200".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut response_templates = IndexMap::new();
     response_templates.insert("application/json".to_string(), body.to_string());
     gw.put_integration_response(
@@ -60,23 +91,37 @@ async fn add_mock(gw: &Gateway, api_id: &str, path: &str, verb: &str, body: &str
         api_id,
         &resource_id,
         verb,
-        IntegrationResponse { status_code: "200".into(), response_templates, ..Default::default() },
+        IntegrationResponse {
+            status_code: "200".into(),
+            response_templates,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
 }
 
 async fn deploy(gw: &Gateway, api_id: &str, stage: &str) -> String {
-    gw.create_deployment(&actor(), api_id, CreateDeployment { stage_name: Some(stage.into()), ..Default::default() })
-        .await
-        .unwrap()
-        .id
+    gw.create_deployment(
+        &actor(),
+        api_id,
+        CreateDeployment {
+            stage_name: Some(stage.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 async fn call(t: &TestGateway, api: &str, verb: &str, path: &str) -> (u16, String) {
     let resp = t
         .client
-        .request(reqwest::Method::from_bytes(verb.as_bytes()).unwrap(), t.url(api, "test", path))
+        .request(
+            reqwest::Method::from_bytes(verb.as_bytes()).unwrap(),
+            t.url(api, "test", path),
+        )
         .send()
         .await
         .unwrap();
@@ -93,28 +138,64 @@ async fn routing_precedence_matches_every_row_of_the_aws_table() {
     // Rows 1–3: /users/{userId} GET, /users/me PATCH.
     let a = mock_api(&t.gw, &[("/users/{userId}", "GET"), ("/users/me", "PATCH")]).await;
     deploy(&t.gw, &a, "test").await;
-    assert_eq!(call(&t, &a, "GET", "/users/me").await, (200, "/users/{userId} GET".into()));
-    assert_eq!(call(&t, &a, "PATCH", "/users/me").await, (200, "/users/me PATCH".into()));
-    assert_eq!(call(&t, &a, "POST", "/users/me").await, (403, MISSING.into()));
+    assert_eq!(
+        call(&t, &a, "GET", "/users/me").await,
+        (200, "/users/{userId} GET".into())
+    );
+    assert_eq!(
+        call(&t, &a, "PATCH", "/users/me").await,
+        (200, "/users/me PATCH".into())
+    );
+    assert_eq!(
+        call(&t, &a, "POST", "/users/me").await,
+        (403, MISSING.into())
+    );
     // Row 4: /things/real GET, /things/{proxy+} ANY.
-    let b = mock_api(&t.gw, &[("/things/real", "GET"), ("/things/{proxy+}", "ANY")]).await;
+    let b = mock_api(
+        &t.gw,
+        &[("/things/real", "GET"), ("/things/{proxy+}", "ANY")],
+    )
+    .await;
     deploy(&t.gw, &b, "test").await;
-    assert_eq!(call(&t, &b, "POST", "/things/real").await, (200, "/things/{proxy+} ANY".into()));
-    assert_eq!(call(&t, &b, "GET", "/things/real").await, (200, "/things/real GET".into()));
+    assert_eq!(
+        call(&t, &b, "POST", "/things/real").await,
+        (200, "/things/{proxy+} ANY".into())
+    );
+    assert_eq!(
+        call(&t, &b, "GET", "/things/real").await,
+        (200, "/things/real GET".into())
+    );
     // Rows 5–6: /{proxy+} ANY, /jobs (no methods), /jobs/{op} GET.
     let c = mock_api(&t.gw, &[("/{proxy+}", "ANY"), ("/jobs/{op}", "GET")]).await;
     deploy(&t.gw, &c, "test").await;
-    for (verb, path) in [("GET", "/jobs"), ("POST", "/jobs"), ("POST", "/jobs/reboot")] {
-        assert_eq!(call(&t, &c, verb, path).await, (200, "/{proxy+} ANY".into()), "{verb} {path}");
+    for (verb, path) in [
+        ("GET", "/jobs"),
+        ("POST", "/jobs"),
+        ("POST", "/jobs/reboot"),
+    ] {
+        assert_eq!(
+            call(&t, &c, verb, path).await,
+            (200, "/{proxy+} ANY".into()),
+            "{verb} {path}"
+        );
     }
-    assert_eq!(call(&t, &c, "GET", "/jobs/reboot").await, (200, "/jobs/{op} GET".into()));
+    assert_eq!(
+        call(&t, &c, "GET", "/jobs/reboot").await,
+        (200, "/jobs/{op} GET".into())
+    );
     // /{proxy+} does not match the root; a trailing slash is ignored for matching.
     assert_eq!(call(&t, &c, "GET", "/").await, (403, MISSING.into()));
-    assert_eq!(call(&t, &a, "GET", "/users/me/").await, (200, "/users/{userId} GET".into()));
+    assert_eq!(
+        call(&t, &a, "GET", "/users/me/").await,
+        (200, "/users/{userId} GET".into())
+    );
     // Exact verb beats ANY on the same resource.
     let d = mock_api(&t.gw, &[("/x", "ANY"), ("/x", "DELETE")]).await;
     deploy(&t.gw, &d, "test").await;
-    assert_eq!(call(&t, &d, "DELETE", "/x").await, (200, "/x DELETE".into()));
+    assert_eq!(
+        call(&t, &d, "DELETE", "/x").await,
+        (200, "/x DELETE".into())
+    );
     assert_eq!(call(&t, &d, "PUT", "/x").await, (200, "/x ANY".into()));
     t.stop().await;
 }
@@ -134,27 +215,90 @@ async fn core_gateway_responses_are_byte_exact() {
         assert_eq!(resp.text().await.unwrap(), body);
     };
     // Unknown path, unknown verb, unknown API id.
-    check(t.client.get(t.url(&api, "test", "/nope")).send().await.unwrap(), 403, MISSING, "MissingAuthenticationTokenException").await;
-    check(t.client.delete(t.url(&api, "test", "/pets")).send().await.unwrap(), 403, MISSING, "MissingAuthenticationTokenException").await;
-    check(t.client.get(t.url("nosuchapi", "test", "/pets")).send().await.unwrap(), 403, MISSING, "MissingAuthenticationTokenException").await;
+    check(
+        t.client
+            .get(t.url(&api, "test", "/nope"))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        MISSING,
+        "MissingAuthenticationTokenException",
+    )
+    .await;
+    check(
+        t.client
+            .delete(t.url(&api, "test", "/pets"))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        MISSING,
+        "MissingAuthenticationTokenException",
+    )
+    .await;
+    check(
+        t.client
+            .get(t.url("nosuchapi", "test", "/pets"))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        MISSING,
+        "MissingAuthenticationTokenException",
+    )
+    .await;
     // Unknown stage.
-    check(t.client.get(t.url(&api, "prod", "/pets")).send().await.unwrap(), 403, r#"{"message":"Forbidden"}"#, "ForbiddenException").await;
+    check(
+        t.client
+            .get(t.url(&api, "prod", "/pets"))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        r#"{"message":"Forbidden"}"#,
+        "ForbiddenException",
+    )
+    .await;
     // Unmatched route with a non-SigV4 Authorization header (hash: `printf "Bearer x" | openssl dgst -sha256 -binary | base64`).
-    let resp = t.client.get(t.url(&api, "test", "/nope")).header("authorization", "Bearer x").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/nope"))
+        .header("authorization", "Bearer x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
-    assert_eq!(resp.headers()["x-amzn-errortype"], "IncompleteSignatureException");
+    assert_eq!(
+        resp.headers()["x-amzn-errortype"],
+        "IncompleteSignatureException"
+    );
     assert_eq!(
         resp.text().await.unwrap(),
         "{\"message\":\"Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): 'uTem/WB082UJMN2ajD6lH6UChGpTAddMJSx2iu923No='.\"}"
     );
     // Body over 10 MB.
     let big = vec![b'a'; 10 * 1024 * 1024 + 1];
-    check(t.client.post(t.url(&api, "test", "/pets")).body(big).send().await.unwrap(), 413, r#"{"message":"Request Too Long"}"#, "RequestTooLargeException").await;
+    check(
+        t.client
+            .post(t.url(&api, "test", "/pets"))
+            .body(big)
+            .send()
+            .await
+            .unwrap(),
+        413,
+        r#"{"message":"Request Too Long"}"#,
+        "RequestTooLargeException",
+    )
+    .await;
     // Host-style invoke URL.
     let resp = t
         .client
         .get(format!("{}/test/pets", t.base()))
-        .header("host", format!("{api}.execute-api.localhost:{}", t.addr.port()))
+        .header(
+            "host",
+            format!("{api}.execute-api.localhost:{}", t.addr.port()),
+        )
         .send()
         .await
         .unwrap();
@@ -171,26 +315,76 @@ async fn mock_template_errors_and_passthrough_rules() {
     let def = t.gw.get_definition(&api).unwrap();
     let rid = def.resource_by_path("/pets").unwrap().id.clone();
     // A NEVER passthrough with a JSON-only template: text/plain → 415.
-    let mut integ = def.method(&rid, "GET").unwrap().method_integration.clone().unwrap();
+    let mut integ = def
+        .method(&rid, "GET")
+        .unwrap()
+        .method_integration
+        .clone()
+        .unwrap();
     integ.passthrough_behavior = PassthroughBehavior::Never;
-    t.gw.put_integration(&actor(), &api, &rid, "GET", integ.clone()).await.unwrap();
+    t.gw.put_integration(&actor(), &api, &rid, "GET", integ.clone())
+        .await
+        .unwrap();
     // A second method whose template has no parsable statusCode → 500.
     add_mock(&t.gw, &api, "/broken", "GET", "x").await;
-    let broken = t.gw.get_definition(&api).unwrap().resource_by_path("/broken").unwrap().id.clone();
-    let mut b = t.gw.get_definition(&api).unwrap().method(&broken, "GET").unwrap().method_integration.clone().unwrap();
-    b.request_templates.insert("application/json".into(), "{\"statusCode\": \"abc\"}".into());
-    t.gw.put_integration(&actor(), &api, &broken, "GET", b).await.unwrap();
+    let broken =
+        t.gw.get_definition(&api)
+            .unwrap()
+            .resource_by_path("/broken")
+            .unwrap()
+            .id
+            .clone();
+    let mut b =
+        t.gw.get_definition(&api)
+            .unwrap()
+            .method(&broken, "GET")
+            .unwrap()
+            .method_integration
+            .clone()
+            .unwrap();
+    b.request_templates.insert(
+        "application/json".into(),
+        "{\"statusCode\": \"abc\"}".into(),
+    );
+    t.gw.put_integration(&actor(), &api, &broken, "GET", b)
+        .await
+        .unwrap();
     deploy(&t.gw, &api, "test").await;
 
-    let resp = t.client.get(t.url(&api, "test", "/pets")).header("content-type", "text/plain").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/pets"))
+        .header("content-type", "text/plain")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 415);
-    assert_eq!(resp.text().await.unwrap(), r#"{"message":"Unsupported Media Type"}"#);
-    let resp = t.client.get(t.url(&api, "test", "/pets")).send().await.unwrap();
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"message":"Unsupported Media Type"}"#
+    );
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/pets"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    let resp = t.client.get(t.url(&api, "test", "/broken")).send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/broken"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 500);
-    assert_eq!(resp.headers()["x-amzn-errortype"], "InternalServerErrorException");
-    assert_eq!(resp.text().await.unwrap(), r#"{"message": "Internal server error"}"#);
+    assert_eq!(
+        resp.headers()["x-amzn-errortype"],
+        "InternalServerErrorException"
+    );
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"message": "Internal server error"}"#
+    );
     t.stop().await;
 }
 
@@ -212,9 +406,17 @@ async fn deploy_change_redeploy_and_rollback() {
     assert_eq!(call(&t, &api, "GET", "/v").await, (200, "/v GET".into()));
     assert_eq!(t.gw.list_deployments(&api).unwrap().len(), 2);
     // A deployment a stage uses cannot be deleted; an unused one can.
-    let err = t.gw.delete_deployment(&actor(), &api, &first).await.unwrap_err();
-    assert_eq!(err.message(), "Active stages pointing to this deployment must be moved or deleted");
-    t.gw.delete_deployment(&actor(), &api, &second).await.unwrap();
+    let err =
+        t.gw.delete_deployment(&actor(), &api, &first)
+            .await
+            .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "Active stages pointing to this deployment must be moved or deleted"
+    );
+    t.gw.delete_deployment(&actor(), &api, &second)
+        .await
+        .unwrap();
     t.stop().await;
 }
 
@@ -265,16 +467,33 @@ components:
 async fn validation_api_key_and_customised_gateway_responses() {
     init();
     let t = TestGateway::start().await;
-    let api = t.gw.import_rest_api(&actor(), GUARDED, Default::default()).await.unwrap().id;
+    let api =
+        t.gw.import_rest_api(&actor(), GUARDED, Default::default())
+            .await
+            .unwrap()
+            .id;
     let mut variables = IndexMap::new();
     variables.insert("color".to_string(), "blue".to_string());
-    t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("test".into()), variables, ..Default::default() })
-        .await
-        .unwrap();
+    t.gw.create_deployment(
+        &actor(),
+        &api,
+        CreateDeployment {
+            stage_name: Some("test".into()),
+            variables,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
     // Missing parameters: all names in one list, header → path → querystring, customised
     // through DEFAULT_4XX (its template, its headers, the member's own status).
-    let resp = t.client.get(t.url(&api, "test", "/search/books?q=")).send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/search/books?q="))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
     assert_eq!(resp.headers()["x-stage"], "blue");
@@ -283,12 +502,23 @@ async fn validation_api_key_and_customised_gateway_responses() {
         resp.text().await.unwrap(),
         r#"{"error": "Missing required request parameters: [X-Trace, q]", "type": "BAD_REQUEST_PARAMETERS", "stage": "test", "color": "blue"}"#
     );
-    let resp = t.client.get(t.url(&api, "test", "/search/books?q=cats")).header("X-Trace", "1").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/search/books?q=cats"))
+        .header("X-Trace", "1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.text().await.unwrap(), "found");
 
     // A key-required method without a (known) key: 403 Forbidden through DEFAULT_4XX.
-    let resp = t.client.get(t.url(&api, "test", "/keyed")).send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/keyed"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
     assert_eq!(resp.headers()["x-amzn-errortype"], "ForbiddenException");
     assert_eq!(
@@ -296,7 +526,12 @@ async fn validation_api_key_and_customised_gateway_responses() {
         r#"{"error": "Forbidden", "type": "INVALID_API_KEY", "stage": "test", "color": "blue"}"#
     );
     // Unknown route: also customised by DEFAULT_4XX.
-    let resp = t.client.get(t.url(&api, "test", "/nope")).send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
     assert_eq!(
         resp.text().await.unwrap(),

@@ -21,20 +21,36 @@ async fn backend() -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let svc = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
                     let (parts, body) = req.into_parts();
-                    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let body = body
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
                     let mut resp = if parts.uri.path() == "/bin" {
-                        let mut r = hyper::Response::new(Full::new(Bytes::from_static(&[0, 159, 146, 150])));
-                        r.headers_mut().insert("content-type", "image/png".parse().unwrap());
+                        let mut r = hyper::Response::new(Full::new(Bytes::from_static(&[
+                            0, 159, 146, 150,
+                        ])));
+                        r.headers_mut()
+                            .insert("content-type", "image/png".parse().unwrap());
                         r
                     } else {
                         let headers: serde_json::Map<String, serde_json::Value> = parts
                             .headers
                             .iter()
-                            .map(|(k, v)| (k.to_string(), serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into())))
+                            .map(|(k, v)| {
+                                (
+                                    k.to_string(),
+                                    serde_json::Value::String(
+                                        String::from_utf8_lossy(v.as_bytes()).into(),
+                                    ),
+                                )
+                            })
                             .collect();
                         let echo = serde_json::json!({
                             "method": parts.method.as_str(), "path": parts.uri.path(), "query": parts.uri.query(),
@@ -42,18 +58,27 @@ async fn backend() -> SocketAddr {
                             "errorMessage": "pet not found: 7",
                         });
                         let mut r = hyper::Response::new(Full::new(Bytes::from(echo.to_string())));
-                        r.headers_mut().insert("content-type", "application/json".parse().unwrap());
-                        r.headers_mut().insert("x-backend-id", "b-1".parse().unwrap());
+                        r.headers_mut()
+                            .insert("content-type", "application/json".parse().unwrap());
+                        r.headers_mut()
+                            .insert("x-backend-id", "b-1".parse().unwrap());
                         r.headers_mut().append("x-multi", "one".parse().unwrap());
                         r.headers_mut().append("x-multi", "two".parse().unwrap());
                         r
                     };
-                    if let Some(code) = parts.uri.path().strip_prefix("/status/").and_then(|c| c.parse::<u16>().ok()) {
+                    if let Some(code) = parts
+                        .uri
+                        .path()
+                        .strip_prefix("/status/")
+                        .and_then(|c| c.parse::<u16>().ok())
+                    {
                         *resp.status_mut() = hyper::StatusCode::from_u16(code).unwrap();
                     }
                     Ok::<_, Infallible>(resp)
                 });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -231,13 +256,25 @@ async fn setup() -> (TestGateway, String) {
     init();
     let t = TestGateway::start().await;
     let backend = backend().await;
-    let api = t.gw.import_rest_api(&actor(), API, Default::default()).await.unwrap().id;
+    let api =
+        t.gw.import_rest_api(&actor(), API, Default::default())
+            .await
+            .unwrap()
+            .id;
     let mut variables = indexmap::IndexMap::new();
     variables.insert("backend".to_string(), backend.to_string());
     variables.insert("color".to_string(), "blue".to_string());
-    t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("test".into()), variables, ..Default::default() })
-        .await
-        .unwrap();
+    t.gw.create_deployment(
+        &actor(),
+        &api,
+        CreateDeployment {
+            stage_name: Some("test".into()),
+            variables,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     (t, api)
 }
 
@@ -249,7 +286,13 @@ async fn json(resp: reqwest::Response) -> serde_json::Value {
 #[tokio::test]
 async fn context_variables_in_a_mock_template() {
     let (t, api) = setup().await;
-    let resp = t.client.get(t.url(&api, "test", "/ctx")).header("user-agent", "ua/1").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/ctx"))
+        .header("user-agent", "ua/1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let v = json(resp).await;
     assert_eq!(v["stage"], "test");
@@ -269,26 +312,65 @@ async fn context_variables_in_a_mock_template() {
 async fn passthrough_behaviours() {
     let (t, api) = setup().await;
     let post = |path: &'static str, ct: &'static str, body: &'static str| {
-        t.client.post(t.url(&api, "test", path)).header("content-type", ct).body(body).send()
+        t.client
+            .post(t.url(&api, "test", path))
+            .header("content-type", ct)
+            .body(body)
+            .send()
     };
     // WHEN_NO_MATCH: a matching template transforms, another type passes through.
-    let v = json(post("/pass/x", "application/json", r#"{"a": [1, 2]}"#).await.unwrap()).await;
+    let v = json(
+        post("/pass/x", "application/json", r#"{"a": [1, 2]}"#)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["body"], r#"{"templated": [1,2]}"#);
     let v = json(post("/pass/x", "text/plain", "raw text").await.unwrap()).await;
     assert_eq!(v["body"], "raw text");
     // Missing Content-Type counts as application/json.
-    let v = json(t.client.post(t.url(&api, "test", "/pass/x")).body(r#"{"a": "s"}"#).send().await.unwrap()).await;
+    let v = json(
+        t.client
+            .post(t.url(&api, "test", "/pass/x"))
+            .body(r#"{"a": "s"}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["body"], r#"{"templated": "s"}"#);
     // NEVER: no template for the type → 415.
     let resp = post("/never", "text/plain", "x").await.unwrap();
     assert_eq!(resp.status().as_u16(), 415);
-    assert_eq!(resp.text().await.unwrap(), r#"{"message":"Unsupported Media Type"}"#);
-    assert_eq!(post("/never", "application/json", "{}").await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"message":"Unsupported Media Type"}"#
+    );
+    assert_eq!(
+        post("/never", "application/json", "{}")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
     // WHEN_NO_TEMPLATES: no templates at all → passthrough; templates but none matching → 415.
     let v = json(post("/notemplates", "text/plain", "as is").await.unwrap()).await;
     assert_eq!(v["body"], "as is");
-    assert_eq!(post("/sometemplates", "text/plain", "x").await.unwrap().status().as_u16(), 415);
-    let v = json(post("/sometemplates", "application/xml", "<a/>").await.unwrap()).await;
+    assert_eq!(
+        post("/sometemplates", "text/plain", "x")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        415
+    );
+    let v = json(
+        post("/sometemplates", "application/xml", "<a/>")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["body"], "<x/>");
     t.stop().await;
 }
@@ -296,13 +378,20 @@ async fn passthrough_behaviours() {
 #[tokio::test]
 async fn selection_patterns_pick_the_integration_response() {
     let (t, api) = setup().await;
-    let get = |code: &'static str| t.client.get(t.url(&api, "test", &format!("/select/{code}"))).send();
+    let get = |code: &'static str| {
+        t.client
+            .get(t.url(&api, "test", &format!("/select/{code}")))
+            .send()
+    };
     let resp = get("200").await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.text().await.unwrap(), "ok");
     let resp = get("404").await.unwrap();
     assert_eq!(resp.status().as_u16(), 404);
-    assert_eq!(resp.text().await.unwrap(), r#"{"missing": "pet not found: 7"}"#);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"missing": "pet not found: 7"}"#
+    );
     for code in ["500", "503"] {
         let resp = get(code).await.unwrap();
         assert_eq!(resp.status().as_u16(), 502);
@@ -350,7 +439,10 @@ async fn every_parameter_mapping_source_and_the_overrides() {
     assert_eq!(headers["x-override"], "from-template");
     // Only mapped headers reach an HTTP (non-proxy) backend.
     assert!(headers.get("x-in").is_none());
-    assert_eq!(saw["body"].as_str().unwrap().trim(), r#"{"pet": {"name": "Rex"}}"#);
+    assert_eq!(
+        saw["body"].as_str().unwrap().trim(),
+        r#"{"pet": {"name": "Rex"}}"#
+    );
     t.stop().await;
 }
 
@@ -358,13 +450,31 @@ async fn every_parameter_mapping_source_and_the_overrides() {
 async fn binary_conversions() {
     let (t, api) = setup().await;
     // Binary payload, Accept binary: bytes as they are.
-    let resp = t.client.get(t.url(&api, "test", "/bin")).header("accept", "image/png").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/bin"))
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.bytes().await.unwrap().as_ref(), &[0, 159, 146, 150]);
     // Binary payload, Accept text: base64 text.
-    let resp = t.client.get(t.url(&api, "test", "/bin")).header("accept", "application/json").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/bin"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.text().await.unwrap(), "AJ+Slg==");
     // CONVERT_TO_TEXT on the response: base64 even when binary is accepted.
-    let resp = t.client.get(t.url(&api, "test", "/bin-text")).header("accept", "image/png").send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "test", "/bin-text"))
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.text().await.unwrap(), "AJ+Slg==");
     // Request CONVERT_TO_TEXT: a binary upload reaches the backend as base64 text.
     let resp = t
@@ -377,9 +487,23 @@ async fn binary_conversions() {
         .unwrap();
     assert_eq!(json(resp).await["body"], "AJ+Slg==");
     // Request CONVERT_TO_BINARY: base64 text reaches the backend as bytes.
-    let resp = t.client.post(t.url(&api, "test", "/decode")).header("content-type", "text/plain").body("AJ+Slg==").send().await.unwrap();
+    let resp = t
+        .client
+        .post(t.url(&api, "test", "/decode"))
+        .header("content-type", "text/plain")
+        .body("AJ+Slg==")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json(resp).await["bodyBase64"], "AJ+Slg==");
-    let resp = t.client.post(t.url(&api, "test", "/decode")).header("content-type", "text/plain").body("%%%").send().await.unwrap();
+    let resp = t
+        .client
+        .post(t.url(&api, "test", "/decode"))
+        .header("content-type", "text/plain")
+        .body("%%%")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 500);
     t.stop().await;
 }
@@ -388,13 +512,42 @@ async fn binary_conversions() {
 async fn a_template_syntax_error_refuses_the_deployment_with_line_and_column() {
     init();
     let t = TestGateway::start().await;
-    let api = t.gw.import_rest_api(&actor(), API, Default::default()).await.unwrap().id;
+    let api =
+        t.gw.import_rest_api(&actor(), API, Default::default())
+            .await
+            .unwrap()
+            .id;
     let def = t.gw.get_definition(&api).unwrap();
     let rid = def.resource_by_path("/ctx").unwrap().id.clone();
-    let mut integration = def.method(&rid, "GET").unwrap().method_integration.clone().unwrap();
-    integration.request_templates.insert("application/json".into(), "{\n  #if($x\n}".into());
-    t.gw.put_integration(&actor(), &api, &rid, "GET", integration).await.unwrap();
-    let err = t.gw.create_deployment(&actor(), &api, CreateDeployment { stage_name: Some("s".into()), ..Default::default() }).await.unwrap_err();
-    assert!(err.message().contains("request template application/json: line 3, column 1: expected ')' to close #if"), "{}", err.message());
+    let mut integration = def
+        .method(&rid, "GET")
+        .unwrap()
+        .method_integration
+        .clone()
+        .unwrap();
+    integration
+        .request_templates
+        .insert("application/json".into(), "{\n  #if($x\n}".into());
+    t.gw.put_integration(&actor(), &api, &rid, "GET", integration)
+        .await
+        .unwrap();
+    let err =
+        t.gw.create_deployment(
+            &actor(),
+            &api,
+            CreateDeployment {
+                stage_name: Some("s".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains(
+            "request template application/json: line 3, column 1: expected ')' to close #if"
+        ),
+        "{}",
+        err.message()
+    );
     t.stop().await;
 }

@@ -25,8 +25,20 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"r","version":"1"},"path
 async fn hostile_requests_get_answers_and_the_server_keeps_serving() {
     init();
     let t = TestGateway::start().await;
-    let api = t.gw.import_rest_api(&actor(), API, Default::default()).await.unwrap();
-    t.gw.create_deployment(&actor(), &api.id, CreateDeployment { stage_name: Some("s".into()), ..Default::default() }).await.unwrap();
+    let api =
+        t.gw.import_rest_api(&actor(), API, Default::default())
+            .await
+            .unwrap();
+    t.gw.create_deployment(
+        &actor(),
+        &api.id,
+        CreateDeployment {
+            stage_name: Some("s".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let id = api.id.clone();
     let cases: Vec<Vec<u8>> = vec![
         b"GARBAGE\r\n\r\n".to_vec(),
@@ -42,17 +54,40 @@ async fn hostile_requests_get_answers_and_the_server_keeps_serving() {
     for case in &cases {
         let out = raw(t.addr, case).await;
         if !out.is_empty() {
-            assert!(out.starts_with(b"HTTP/1."), "not an HTTP answer: {:?}", String::from_utf8_lossy(&out));
+            assert!(
+                out.starts_with(b"HTTP/1."),
+                "not an HTTP answer: {:?}",
+                String::from_utf8_lossy(&out)
+            );
         }
     }
     // Deeply nested JSON to a MOCK, to the management API, and as an OpenAPI import.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let resp = t.client.post(t.url(&id, "s", "/deep")).header("content-type", "application/json").body(deep.clone()).send().await.unwrap();
+    let resp = t
+        .client
+        .post(t.url(&id, "s", "/deep"))
+        .header("content-type", "application/json")
+        .body(deep.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    let resp = t.client.post(format!("{}/restapis", t.base())).body(deep.clone()).send().await.unwrap();
+    let resp = t
+        .client
+        .post(format!("{}/restapis", t.base()))
+        .body(deep.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
     assert_eq!(resp.headers()["x-amzn-errortype"], "BadRequestException");
-    let resp = t.client.post(format!("{}/restapis?mode=import", t.base())).body(deep).send().await.unwrap();
+    let resp = t
+        .client
+        .post(format!("{}/restapis?mode=import", t.base()))
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
     // Still serving.
     let resp = t.client.get(t.url(&id, "s", "/ok")).send().await.unwrap();

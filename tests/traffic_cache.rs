@@ -185,7 +185,11 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
     let (_, p1, ..) = call(&t, &api, "POST", "/items", &[]).await;
     let (_, p2, ..) = call(&t, &api, "POST", "/items", &[]).await;
     assert_ne!(p1, p2);
-    assert_eq!(cache_counts(&t.gw), counts_before_post, "POSTs record no cache use");
+    assert_eq!(
+        cache_counts(&t.gw),
+        counts_before_post,
+        "POSTs record no cache use"
+    );
     // ... unless the method has its own entry.
     patch(&t, &api, &[("/items/POST/caching/enabled", "true")]).await;
     let (_, p3, ..) = call(&t, &api, "POST", "/items", &[]).await;

@@ -270,7 +270,12 @@ pub fn canonical_request(
         }
         _ => body_hash,
     };
-    Ok(canonical_request_with_payload(req, signed_headers, &headers, &payload))
+    Ok(canonical_request_with_payload(
+        req,
+        signed_headers,
+        &headers,
+        &payload,
+    ))
 }
 
 fn canonical_request_with_payload(
@@ -291,7 +296,10 @@ fn canonical_request_with_payload(
 }
 
 /// The canonical headers block (`name:value\n` per signed header).
-fn canonical_headers(req: &RequestParts<'_>, signed_headers: &[String]) -> Result<String, SigV4Error> {
+fn canonical_headers(
+    req: &RequestParts<'_>,
+    signed_headers: &[String],
+) -> Result<String, SigV4Error> {
     let mut headers = String::new();
     for name in signed_headers {
         let values: Vec<String> = req
@@ -334,22 +342,37 @@ pub fn verify_presigned(
         }
         params.push((key, decode(v)));
     }
-    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let missing = |name: &str| SigV4Error::Incomplete(format!("AWS query-string parameters must include '{name}'. Re-examine the query-string parameters."));
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let missing = |name: &str| {
+        SigV4Error::Incomplete(format!(
+            "AWS query-string parameters must include '{name}'. Re-examine the query-string parameters."
+        ))
+    };
     let algorithm = get("X-Amz-Algorithm").ok_or_else(|| missing("X-Amz-Algorithm"))?;
     if algorithm != ALGORITHM {
-        return Err(SigV4Error::Incomplete(format!("X-Amz-Algorithm only supports \"{ALGORITHM}\"")));
+        return Err(SigV4Error::Incomplete(format!(
+            "X-Amz-Algorithm only supports \"{ALGORITHM}\""
+        )));
     }
     let credential = get("X-Amz-Credential").ok_or_else(|| missing("X-Amz-Credential"))?;
     let signed = get("X-Amz-SignedHeaders").ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
     let signature = get("X-Amz-Signature").ok_or_else(|| missing("X-Amz-Signature"))?;
-    let amz_date = get("X-Amz-Date").ok_or_else(|| missing("X-Amz-Date"))?.to_string();
+    let amz_date = get("X-Amz-Date")
+        .ok_or_else(|| missing("X-Amz-Date"))?
+        .to_string();
     let expires: i64 = get("X-Amz-Expires")
         .ok_or_else(|| missing("X-Amz-Expires"))?
         .parse()
         .ok()
         .filter(|e| (1..=604_800).contains(e))
-        .ok_or_else(|| SigV4Error::Incomplete("X-Amz-Expires must be between 1 and 604800 seconds".into()))?;
+        .ok_or_else(|| {
+            SigV4Error::Incomplete("X-Amz-Expires must be between 1 and 604800 seconds".into())
+        })?;
     let auth = Authorization::parse(&format!(
         "{ALGORITHM} Credential={credential}, SignedHeaders={signed}, Signature={signature}"
     ))?;
@@ -369,18 +392,27 @@ pub fn verify_presigned(
     }
     let expiry = at + time::Duration::seconds(expires);
     if expiry < now {
-        return Err(SigV4Error::Expired { request_time: amz_date, earliest: amz(expiry), now: amz(now) });
+        return Err(SigV4Error::Expired {
+            request_time: amz_date,
+            earliest: amz(expiry),
+            now: amz(now),
+        });
     }
     let secret = secret_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
     let kept_query = kept.join("&");
-    let unsigned = RequestParts { query: Some(&kept_query), ..*req };
+    let unsigned = RequestParts {
+        query: Some(&kept_query),
+        ..*req
+    };
     let headers = canonical_headers(&unsigned, &auth.signed_headers)?;
     let key = signing_key(&secret, &auth.date, &auth.region, &auth.service);
     let provided = hex::decode(&auth.signature).map_err(|_| SigV4Error::Mismatch)?;
     for payload in [hex_sha256(req.body), "UNSIGNED-PAYLOAD".to_string()] {
-        let canonical = canonical_request_with_payload(&unsigned, &auth.signed_headers, &headers, &payload);
+        let canonical =
+            canonical_request_with_payload(&unsigned, &auth.signed_headers, &headers, &payload);
         let to_sign = string_to_sign(&amz_date, &auth.scope(), &canonical);
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&key).map_err(|_| SigV4Error::Mismatch)?;
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&key).map_err(|_| SigV4Error::Mismatch)?;
         mac.update(to_sign.as_bytes());
         if mac.verify_slice(&provided).is_ok() {
             return Ok(auth);

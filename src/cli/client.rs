@@ -42,13 +42,20 @@ fn actor() -> Actor {
 
 impl Client {
     pub async fn connect(s: &Settings) -> anyhow::Result<Client> {
-        match Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None, ..EngineConfig::default() }) {
+        match Gateway::open(EngineConfig {
+            data_dir: s.paths.data_dir.clone(),
+            canary_seed: None,
+            ..EngineConfig::default()
+        }) {
             Ok(gw) => Ok(Client::Local(gw)),
             Err(OpenError::Store(locked @ StoreError::Locked { .. })) => {
                 let Some(base) = running_server(&s.paths.data_dir) else {
                     bail!("{locked}");
                 };
-                let http = reqwest::Client::builder().no_proxy().build().context("cannot build an HTTP client")?;
+                let http = reqwest::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .context("cannot build an HTTP client")?;
                 let health = http.get(format!("{base}/gwtui/health")).send().await;
                 if !health.is_ok_and(|r| r.status().is_success()) {
                     bail!("{locked} (and it does not answer at {base})");
@@ -60,38 +67,91 @@ impl Client {
                     .as_deref()
                     .and_then(|c| c.split_once(':'))
                     .map(|(k, v)| (k.to_string(), v.to_string()));
-                Ok(Client::Remote(Remote { base, http, credentials }))
+                Ok(Client::Remote(Remote {
+                    base,
+                    http,
+                    credentials,
+                }))
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn import(&self, source: &str, opts: ImportOptions, rest_api_id: Option<&str>) -> anyhow::Result<RestApi> {
+    pub async fn import(
+        &self,
+        source: &str,
+        opts: ImportOptions,
+        rest_api_id: Option<&str>,
+    ) -> anyhow::Result<RestApi> {
         match (self, rest_api_id) {
             (Client::Local(gw), None) => Ok(gw.import_rest_api(&actor(), source, opts).await?),
-            (Client::Local(gw), Some(id)) => Ok(gw.put_rest_api(&actor(), id, source, opts).await?),
+            (Client::Local(gw), Some(id)) => {
+                Ok(gw.put_rest_api(&actor(), id, source, opts).await?)
+            }
             (Client::Remote(remote), id) => {
-                let fail = if opts.fail_on_warnings { "&failonwarnings=true" } else { "" };
+                let fail = if opts.fail_on_warnings {
+                    "&failonwarnings=true"
+                } else {
+                    ""
+                };
                 match id {
-                    None => remote.call("POST", "/restapis", &format!("mode=import{fail}"), source.as_bytes()).await,
+                    None => {
+                        remote
+                            .call(
+                                "POST",
+                                "/restapis",
+                                &format!("mode=import{fail}"),
+                                source.as_bytes(),
+                            )
+                            .await
+                    }
                     Some(id) => {
-                        let mode = if opts.mode == ImportMode::Overwrite { "overwrite" } else { "merge" };
-                        remote.call("PUT", &format!("/restapis/{id}"), &format!("mode={mode}{fail}"), source.as_bytes()).await
+                        let mode = if opts.mode == ImportMode::Overwrite {
+                            "overwrite"
+                        } else {
+                            "merge"
+                        };
+                        remote
+                            .call(
+                                "PUT",
+                                &format!("/restapis/{id}"),
+                                &format!("mode={mode}{fail}"),
+                                source.as_bytes(),
+                            )
+                            .await
                     }
                 }
             }
         }
     }
 
-    pub async fn deploy(&self, api: &str, stage: &str, description: Option<String>, variables: IndexMap<String, String>) -> anyhow::Result<Deployment> {
-        let input = CreateDeployment { stage_name: Some(stage.to_string()), description, variables, ..Default::default() };
+    pub async fn deploy(
+        &self,
+        api: &str,
+        stage: &str,
+        description: Option<String>,
+        variables: IndexMap<String, String>,
+    ) -> anyhow::Result<Deployment> {
+        let input = CreateDeployment {
+            stage_name: Some(stage.to_string()),
+            description,
+            variables,
+            ..Default::default()
+        };
         match self {
             Client::Local(gw) => Ok(gw.create_deployment(&actor(), api, input).await?),
             Client::Remote(remote) => {
                 let body = serde_json::json!({
                     "stageName": input.stage_name, "description": input.description, "variables": input.variables,
                 });
-                remote.call("POST", &format!("/restapis/{api}/deployments"), "", body.to_string().as_bytes()).await
+                remote
+                    .call(
+                        "POST",
+                        &format!("/restapis/{api}/deployments"),
+                        "",
+                        body.to_string().as_bytes(),
+                    )
+                    .await
             }
         }
     }
@@ -105,18 +165,32 @@ impl Client {
                     #[serde(default)]
                     item: Vec<Stage>,
                 }
-                let items: Items = remote.call("GET", &format!("/restapis/{api}/stages"), "", b"").await?;
+                let items: Items = remote
+                    .call("GET", &format!("/restapis/{api}/stages"), "", b"")
+                    .await?;
                 Ok(items.item)
             }
         }
     }
 
-    pub async fn rollback(&self, api: &str, stage: &str, deployment_id: &str) -> anyhow::Result<Stage> {
+    pub async fn rollback(
+        &self,
+        api: &str,
+        stage: &str,
+        deployment_id: &str,
+    ) -> anyhow::Result<Stage> {
         match self {
             Client::Local(gw) => Ok(gw.rollback(&actor(), api, stage, deployment_id).await?),
             Client::Remote(remote) => {
                 let body = serde_json::json!({ "patchOperations": [PatchOperation::replace("/deploymentId", deployment_id)] });
-                remote.call("PATCH", &format!("/restapis/{api}/stages/{stage}"), "", body.to_string().as_bytes()).await
+                remote
+                    .call(
+                        "PATCH",
+                        &format!("/restapis/{api}/stages/{stage}"),
+                        "",
+                        body.to_string().as_bytes(),
+                    )
+                    .await
             }
         }
     }
@@ -125,20 +199,41 @@ impl Client {
 impl Remote {
     /// Sends one management request (signed when credentials are set) and decodes the answer,
     /// turning AWS-shaped errors into their message.
-    async fn call<T: serde::de::DeserializeOwned>(&self, method: &str, path: &str, query: &str, body: &[u8]) -> anyhow::Result<T> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+    ) -> anyhow::Result<T> {
         use http::{HeaderMap, HeaderValue};
-        let url = if query.is_empty() { format!("{}{path}", self.base) } else { format!("{}{path}?{query}", self.base) };
+        let url = if query.is_empty() {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}{path}?{query}", self.base)
+        };
         let mut headers = HeaderMap::new();
         headers.insert("x-gwtui-actor", HeaderValue::from_static("cli"));
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some((key, secret)) = &self.credentials {
             let authority = self.base.trim_start_matches("http://").to_string();
             let now = time::OffsetDateTime::now_utc();
             let amz_date = now
-                .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+                .format(time::macros::format_description!(
+                    "[year][month][day]T[hour][minute][second]Z"
+                ))
                 .context("cannot format the signing time")?;
-            headers.insert(http::header::HOST, HeaderValue::from_str(&authority).context("bad server address")?);
-            headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).context("bad signing time")?);
+            headers.insert(
+                http::header::HOST,
+                HeaderValue::from_str(&authority).context("bad server address")?,
+            );
+            headers.insert(
+                "x-amz-date",
+                HeaderValue::from_str(&amz_date).context("bad signing time")?,
+            );
             let parts = crate::auth::sigv4::RequestParts {
                 method,
                 path,
@@ -147,9 +242,19 @@ impl Remote {
                 authority: Some(&authority),
                 body,
             };
-            let authorization = crate::auth::sigv4::sign(&parts, key, secret, crate::engine::REGION, "apigateway", &["host", "x-amz-date"])
-                .map_err(|e| anyhow::anyhow!("cannot sign the request: {e}"))?;
-            headers.insert(http::header::AUTHORIZATION, HeaderValue::from_str(&authorization).context("bad signature")?);
+            let authorization = crate::auth::sigv4::sign(
+                &parts,
+                key,
+                secret,
+                crate::engine::REGION,
+                "apigateway",
+                &["host", "x-amz-date"],
+            )
+            .map_err(|e| anyhow::anyhow!("cannot sign the request: {e}"))?;
+            headers.insert(
+                http::header::AUTHORIZATION,
+                HeaderValue::from_str(&authorization).context("bad signature")?,
+            );
         }
         let method = reqwest::Method::from_bytes(method.as_bytes()).context("bad method")?;
         let resp = self
@@ -165,10 +270,15 @@ impl Remote {
         if !status.is_success() {
             let message = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                .and_then(|v| {
+                    v.get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_string)
+                })
                 .unwrap_or(text);
             bail!("{message}");
         }
-        serde_json::from_str(&text).with_context(|| format!("unexpected answer from the serving process: {text}"))
+        serde_json::from_str(&text)
+            .with_context(|| format!("unexpected answer from the serving process: {text}"))
     }
 }

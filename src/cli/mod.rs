@@ -15,7 +15,11 @@ use crate::config::{self, ConfigFile, Paths};
 use client::Client;
 
 #[derive(Debug, Parser)]
-#[command(name = "gwtui", version, about = "A local AWS API Gateway (REST) workbench: gateway engine + terminal console")]
+#[command(
+    name = "gwtui",
+    version,
+    about = "A local AWS API Gateway (REST) workbench: gateway engine + terminal console"
+)]
 pub struct Cli {
     /// Data directory (default: the platform data dir).
     #[arg(long, global = true, value_name = "DIR")]
@@ -68,7 +72,11 @@ pub enum Command {
     /// List the stages of an API with their deployment ids.
     Stages { rest_api_id: String },
     /// Point STAGE at an older deployment.
-    Rollback { rest_api_id: String, stage: String, deployment_id: String },
+    Rollback {
+        rest_api_id: String,
+        stage: String,
+        deployment_id: String,
+    },
     /// Print the resolved config, data and theme paths.
     Info,
     /// Mapping-template tools.
@@ -127,13 +135,20 @@ pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings
         .or(config.server.listen.as_deref())
         .unwrap_or(config::DEFAULT_LISTEN)
         .to_string();
-    Ok(Settings { paths, config, listen })
+    Ok(Settings {
+        paths,
+        config,
+        listen,
+    })
 }
 
 /// Runs the command line; the binary's `main` is a thin wrapper around this.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gwtui: cannot start the async runtime: {e}");
@@ -162,19 +177,32 @@ fn pairs(list: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
 /// `gwtui template render`: stdout gets exactly the rendered text.
 fn template_render(command: &TemplateCommand) -> anyhow::Result<ExitCode> {
     use std::io::Write as _;
-    let TemplateCommand::Render { case, template, body, headers, query, path, stage_vars, flavour } = command;
+    let TemplateCommand::Render {
+        case,
+        template,
+        body,
+        headers,
+        query,
+        path,
+        stage_vars,
+        flavour,
+    } = command;
     let rendered = match (case, template) {
         (Some(case), _) => {
-            let text = std::fs::read_to_string(case).with_context(|| format!("cannot read {}", case.display()))?;
+            let text = std::fs::read_to_string(case)
+                .with_context(|| format!("cannot read {}", case.display()))?;
             crate::mapping::conformance::render_case(&text)
         }
         (None, Some(template)) => {
-            let source = std::fs::read_to_string(template).with_context(|| format!("cannot read {}", template.display()))?;
+            let source = std::fs::read_to_string(template)
+                .with_context(|| format!("cannot read {}", template.display()))?;
             let body = match body {
-                Some(b) => std::fs::read_to_string(b).with_context(|| format!("cannot read {}", b.display()))?,
+                Some(b) => std::fs::read_to_string(b)
+                    .with_context(|| format!("cannot read {}", b.display()))?,
                 None => String::new(),
             };
-            let flavour: crate::mapping::conformance::Flavour = flavour.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let flavour: crate::mapping::conformance::Flavour =
+                flavour.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             crate::mapping::conformance::render_parts(
                 &source,
                 &body,
@@ -203,7 +231,9 @@ fn template_render(command: &TemplateCommand) -> anyhow::Result<ExitCode> {
 
 /// The console's inline syntax check: the real VTL parser.
 fn vtl_parse_check(source: &str) -> Option<(usize, usize, String)> {
-    crate::vtl::Template::parse(source).err().map(|e| (e.line as usize, e.column as usize, e.message))
+    crate::vtl::Template::parse(source)
+        .err()
+        .map(|e| (e.line as usize, e.column as usize, e.message))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -225,7 +255,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("data dir:    {}", s.paths.data_dir.display());
             println!("listen:      {}", s.listen);
             let theme_dir = s.paths.config_dir.join("themes");
-            let requested = cli.theme.clone().or(s.config.console.theme.clone()).unwrap_or_else(|| "default-dark".into());
+            let requested = cli
+                .theme
+                .clone()
+                .or(s.config.console.theme.clone())
+                .unwrap_or_else(|| "default-dark".into());
             let theme = crate::tui::theme::Theme::load(&requested, Some(&theme_dir))
                 .with_context(|| format!("theme {requested:?}"))?;
             println!("theme:       {} ({requested})", theme.name);
@@ -236,9 +270,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Import { file, mode, rest_api_id, fail_on_warnings }) => {
+        Some(Command::Import {
+            file,
+            mode,
+            rest_api_id,
+            fail_on_warnings,
+        }) => {
             let s = settings(&cli, None)?;
-            let source = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let source = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let opts = crate::openapi::ImportOptions {
                 mode: match mode {
                     Mode::Merge => crate::openapi::ImportMode::Merge,
@@ -255,15 +295,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", api.id);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Deploy { rest_api_id, stage, description, variables }) => {
+        Some(Command::Deploy {
+            rest_api_id,
+            stage,
+            description,
+            variables,
+        }) => {
             let s = settings(&cli, None)?;
             let mut vars = indexmap::IndexMap::new();
             for kv in variables {
-                let (k, v) = kv.split_once('=').with_context(|| format!("--variable {kv:?} is not KEY=VALUE"))?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .with_context(|| format!("--variable {kv:?} is not KEY=VALUE"))?;
                 vars.insert(k.to_string(), v.to_string());
             }
             let client = Client::connect(&s).await?;
-            let deployment = client.deploy(rest_api_id, stage, description.clone(), vars).await?;
+            let deployment = client
+                .deploy(rest_api_id, stage, description.clone(), vars)
+                .await?;
             println!("{}", deployment.id);
             Ok(ExitCode::SUCCESS)
         }
@@ -275,17 +324,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for st in stages {
                 let canary = st
                     .canary_settings
-                    .map(|c| format!("{}% -> {}", c.percent_traffic, c.deployment_id.unwrap_or_default()))
+                    .map(|c| {
+                        format!(
+                            "{}% -> {}",
+                            c.percent_traffic,
+                            c.deployment_id.unwrap_or_default()
+                        )
+                    })
                     .unwrap_or_else(|| "-".into());
                 println!("{:<20} {:<12} {canary}", st.stage_name, st.deployment_id);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Rollback { rest_api_id, stage, deployment_id }) => {
+        Some(Command::Rollback {
+            rest_api_id,
+            stage,
+            deployment_id,
+        }) => {
             let s = settings(&cli, None)?;
             let client = Client::connect(&s).await?;
             let st = client.rollback(rest_api_id, stage, deployment_id).await?;
-            println!("{} now serves deployment {}", st.stage_name, st.deployment_id);
+            println!(
+                "{} now serves deployment {}",
+                st.stage_name, st.deployment_id
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -38,33 +38,61 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         }
     };
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
-    let gw = Gateway::open(EngineConfig { data_dir: s.paths.data_dir.clone(), canary_seed: None, ..EngineConfig::default() })?;
+    let gw = Gateway::open(EngineConfig {
+        data_dir: s.paths.data_dir.clone(),
+        canary_seed: None,
+        ..EngineConfig::default()
+    })?;
     let config_dir = s.paths.config_dir.clone();
     for (name, function) in s.config.resolved_functions(&config_dir) {
         gw.install_function(&name, function)
             .map_err(anyhow::Error::msg)
-            .with_context(|| format!("config file {}: [functions.{name}]", s.paths.config_file.display()))?;
+            .with_context(|| {
+                format!(
+                    "config file {}: [functions.{name}]",
+                    s.paths.config_file.display()
+                )
+            })?;
     }
     gw.set_iam_credentials(s.config.iam.credentials.clone());
     gw.set_jwks_sources(s.config.resolved_jwks(&config_dir));
     let demo_api = if s.config.demo.enabled {
-        let backend = crate::demo::start_backend().await.context("cannot start the demo backend")?;
-        crate::demo::seed_or_refresh(&gw, backend).await.context("cannot seed the demo API")?
+        let backend = crate::demo::start_backend()
+            .await
+            .context("cannot start the demo backend")?;
+        crate::demo::seed_or_refresh(&gw, backend)
+            .await
+            .context("cannot seed the demo API")?
     } else {
         None
     };
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let server_file = s.paths.data_dir.join(SERVER_FILE);
     let info = serde_json::json!({ "pid": std::process::id(), "listen": addr.to_string() });
-    std::fs::write(&server_file, info.to_string()).with_context(|| format!("cannot write {}", server_file.display()))?;
+    std::fs::write(&server_file, info.to_string())
+        .with_context(|| format!("cannot write {}", server_file.display()))?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let serving = gw.clone();
     let options = crate::server::ServerOptions { admin_credentials };
-    let task = tokio::spawn(crate::server::serve_with(serving, listener, options, async {
-        let _ = rx.await;
-    }));
-    Ok(Running { gw, addr, demo_api, shutdown, task, server_file })
+    let task = tokio::spawn(crate::server::serve_with(
+        serving,
+        listener,
+        options,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    Ok(Running {
+        gw,
+        addr,
+        demo_api,
+        shutdown,
+        task,
+        server_file,
+    })
 }
 
 impl Running {
@@ -95,7 +123,10 @@ pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
     println!("listening on http://{}", running.addr);
     if let Some(api) = &running.demo_api {
-        println!("demo API {api}: http://{}/restapis/{api}/dev/_user_request_/pets", running.addr);
+        println!(
+            "demo API {api}: http://{}/restapis/{api}/dev/_user_request_/pets",
+            running.addr
+        );
     }
     wait_for_signal().await;
     running.stop().await;
@@ -111,13 +142,16 @@ pub async fn console(
 ) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
     let traffic = std::sync::Arc::new(crate::traffic::Traffic::default());
-    let backend = crate::tui::gateway::GatewayBackend::new(running.gw.clone(), running.addr, traffic.clone());
+    let backend =
+        crate::tui::gateway::GatewayBackend::new(running.gw.clone(), running.addr, traffic.clone());
     if let Some(api) = &running.demo_api
         && s.config.demo.traffic > 0.0
     {
         // The demo shows live charts from the first second.
         use crate::tui::Backend as _;
-        let _ = backend.set_traffic(api.clone(), "dev".into(), s.config.demo.traffic).await;
+        let _ = backend
+            .set_traffic(api.clone(), "dev".into(), s.config.demo.traffic)
+            .await;
     }
     let opts = crate::tui::ConsoleOptions {
         readonly: readonly || s.config.console.readonly.unwrap_or(false),

@@ -9,8 +9,8 @@ use indexmap::IndexMap;
 use regex::Regex;
 
 use crate::model::{
-    ApiDefinition, ContentHandling, GatewayResponse, IntegrationResponse, IntegrationType,
-    Method, PassthroughBehavior,
+    ApiDefinition, ContentHandling, GatewayResponse, IntegrationResponse, IntegrationType, Method,
+    PassthroughBehavior,
 };
 
 use super::router::Router;
@@ -162,14 +162,22 @@ fn compile_integration(
         } else if let Some(n) = target.strip_prefix("integration.request.header.") {
             (ParamLocation::Header, n)
         } else {
-            return Err(CompileError(at(&format!("Invalid mapping expression specified: {target}"))));
+            return Err(CompileError(at(&format!(
+                "Invalid mapping expression specified: {target}"
+            ))));
         };
-        let expr = ParamExpr::parse(source)
-            .map_err(|e| CompileError(at(&format!("Invalid mapping expression specified: {source}: {}", e.message))))?;
+        let expr = ParamExpr::parse(source).map_err(|e| {
+            CompileError(at(&format!(
+                "Invalid mapping expression specified: {source}: {}",
+                e.message
+            )))
+        })?;
         request_parameters.push((location, name.to_string(), expr));
     }
     let request_reads_context = request_templates.iter().any(|(_, t)| t.reads_context())
-        || request_parameters.iter().any(|(_, _, e)| matches!(e, ParamExpr::Context(_)));
+        || request_parameters
+            .iter()
+            .any(|(_, _, e)| matches!(e, ParamExpr::Context(_)));
     Ok(CompiledIntegration {
         kind: i.integration_type,
         http_method: i.http_method.clone(),
@@ -182,18 +190,23 @@ fn compile_integration(
         request_templates,
         responses,
         default_response,
-        cache_namespace: i.cache_namespace.clone().unwrap_or_else(|| resource_id.to_string()),
+        cache_namespace: i
+            .cache_namespace
+            .clone()
+            .unwrap_or_else(|| resource_id.to_string()),
         cache_key_parameters: i.cache_key_parameters.clone(),
-        insecure_skip_verification: i.tls_config.as_ref().is_some_and(|t| t.insecure_skip_verification),
+        insecure_skip_verification: i
+            .tls_config
+            .as_ref()
+            .is_some_and(|t| t.insecure_skip_verification),
     })
 }
 
 fn compile_response(r: &IntegrationResponse) -> Result<CompiledResponse, String> {
     let pattern = match r.selection_pattern.as_deref() {
-        Some(p) if !p.is_empty() => Some(
-            Regex::new(&format!("^(?:{p})$"))
-                .map_err(|e| format!("selection pattern {p:?} is not a valid regular expression: {e}"))?,
-        ),
+        Some(p) if !p.is_empty() => Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| {
+            format!("selection pattern {p:?} is not a valid regular expression: {e}")
+        })?),
         _ => None,
     };
     let mut response_templates = Vec::new();
@@ -207,12 +220,18 @@ fn compile_response(r: &IntegrationResponse) -> Result<CompiledResponse, String>
         let name = target
             .strip_prefix("method.response.header.")
             .ok_or_else(|| format!("Invalid mapping expression specified: {target}"))?;
-        let expr = ParamExpr::parse(source)
-            .map_err(|e| format!("Invalid mapping expression specified: {source}: {}", e.message))?;
+        let expr = ParamExpr::parse(source).map_err(|e| {
+            format!(
+                "Invalid mapping expression specified: {source}: {}",
+                e.message
+            )
+        })?;
         response_parameters.push((name.to_string(), expr));
     }
     let reads_context = response_templates.iter().any(|(_, t)| t.reads_context())
-        || response_parameters.iter().any(|(_, e)| matches!(e, ParamExpr::Context(_)));
+        || response_parameters
+            .iter()
+            .any(|(_, e)| matches!(e, ParamExpr::Context(_)));
     Ok(CompiledResponse {
         status_code: r.status_code.clone(),
         pattern,

@@ -8,31 +8,48 @@ pub enum GatewayError {
     /// No (resource, method) matched, or an unknown API id.
     MissingAuthenticationToken,
     /// Unmatched route with a non-SigV4 `Authorization` header: carries base64(sha256(value)).
-    IncompleteSignature { hashed: String },
+    IncompleteSignature {
+        hashed: String,
+    },
     /// Unknown stage: 403 `{"message":"Forbidden"}`.
     ForbiddenStage,
     Unauthorized,
     /// Authorizer or resource-policy denial with AWS's exact (capital-M) message.
-    AccessDenied { message: String },
+    AccessDenied {
+        message: String,
+    },
     AuthorizerConfiguration,
     /// AWS_IAM: a malformed, unknown-key or mismatching SigV4 signature (403), with the
     /// `x-amzn-ErrorType` AWS sends for it.
-    InvalidSignature { message: String, error_type: &'static str },
+    InvalidSignature {
+        message: String,
+        error_type: &'static str,
+    },
     /// AWS_IAM: a signature outside the allowed clock skew or past its presigned expiry (403).
-    ExpiredToken { message: String },
+    ExpiredToken {
+        message: String,
+    },
     InvalidApiKey,
     Throttled,
     QuotaExceeded,
-    BadRequestParameters { missing: Vec<String> },
-    BadRequestBody { detail: String },
+    BadRequestParameters {
+        missing: Vec<String>,
+    },
+    BadRequestBody {
+        detail: String,
+    },
     UnsupportedMediaType,
     RequestTooLarge,
     IntegrationTimeout,
     IntegrationFailure,
     /// 502 from a malformed Lambda proxy response or function error.
-    LambdaProxyError { reason: String },
+    LambdaProxyError {
+        reason: String,
+    },
     /// 500 `API_CONFIGURATION_ERROR` with the execution-log reason.
-    Configuration { reason: String },
+    Configuration {
+        reason: String,
+    },
 }
 
 impl GatewayError {
@@ -92,12 +109,16 @@ impl GatewayError {
             GatewayError::ForbiddenStage | GatewayError::InvalidApiKey => "Forbidden".into(),
             GatewayError::Unauthorized => "Unauthorized".into(),
             GatewayError::AccessDenied { message } => message.clone(),
-            GatewayError::InvalidSignature { message, .. } | GatewayError::ExpiredToken { message } => message.clone(),
+            GatewayError::InvalidSignature { message, .. }
+            | GatewayError::ExpiredToken { message } => message.clone(),
             GatewayError::AuthorizerConfiguration => return None,
             GatewayError::Throttled => "Too Many Requests".into(),
             GatewayError::QuotaExceeded => "Limit Exceeded".into(),
             GatewayError::BadRequestParameters { missing } => {
-                format!("Missing required request parameters: [{}]", missing.join(", "))
+                format!(
+                    "Missing required request parameters: [{}]",
+                    missing.join(", ")
+                )
             }
             GatewayError::BadRequestBody { .. } => "Invalid request body".into(),
             GatewayError::UnsupportedMediaType => "Unsupported Media Type".into(),
@@ -179,9 +200,13 @@ impl GatewayError {
     pub fn log_reason(&self) -> Option<String> {
         match self {
             GatewayError::LambdaProxyError { reason } | GatewayError::Configuration { reason } => {
-                Some(format!("Execution failed due to configuration error: {reason}"))
+                Some(format!(
+                    "Execution failed due to configuration error: {reason}"
+                ))
             }
-            GatewayError::IntegrationTimeout => Some("Execution failed due to a timeout error".into()),
+            GatewayError::IntegrationTimeout => {
+                Some("Execution failed due to a timeout error".into())
+            }
             GatewayError::IntegrationFailure => {
                 Some("Execution failed due to a network error communicating with endpoint".into())
             }
@@ -204,15 +229,26 @@ mod tests {
             GatewayError::MissingAuthenticationToken.default_body(),
             r#"{"message":"Missing Authentication Token"}"#
         );
-        assert_eq!(GatewayError::IntegrationTimeout.default_body(), r#"{"message": "Endpoint request timed out"}"#);
-        assert_eq!(GatewayError::AuthorizerConfiguration.default_body(), r#"{"message":null}"#);
         assert_eq!(
-            GatewayError::AccessDenied { message: "User is not authorized to access this resource".into() }
-                .default_body(),
+            GatewayError::IntegrationTimeout.default_body(),
+            r#"{"message": "Endpoint request timed out"}"#
+        );
+        assert_eq!(
+            GatewayError::AuthorizerConfiguration.default_body(),
+            r#"{"message":null}"#
+        );
+        assert_eq!(
+            GatewayError::AccessDenied {
+                message: "User is not authorized to access this resource".into()
+            }
+            .default_body(),
             r#"{"Message":"User is not authorized to access this resource"}"#
         );
         assert_eq!(
-            GatewayError::BadRequestParameters { missing: vec!["a".into(), "b".into()] }.default_body(),
+            GatewayError::BadRequestParameters {
+                missing: vec!["a".into(), "b".into()]
+            }
+            .default_body(),
             r#"{"message":"Missing required request parameters: [a, b]"}"#
         );
     }

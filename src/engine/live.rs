@@ -87,11 +87,16 @@ pub struct Draw {
 
 impl Draw {
     pub fn new(seed: Option<u64>) -> Draw {
-        Draw { state: AtomicU64::new(seed.unwrap_or_else(rand::random)) }
+        Draw {
+            state: AtomicU64::new(seed.unwrap_or_else(rand::random)),
+        }
     }
 
     pub fn next_unit(&self) -> f64 {
-        let mut z = self.state.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self
+            .state
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;

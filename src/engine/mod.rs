@@ -63,7 +63,10 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> EngineConfig {
-        EngineConfig { data_dir: data_dir.into(), ..EngineConfig::default() }
+        EngineConfig {
+            data_dir: data_dir.into(),
+            ..EngineConfig::default()
+        }
     }
 }
 
@@ -88,7 +91,11 @@ pub enum OpenError {
     #[error("cannot build the integration HTTP client: {0}")]
     Client(String),
     #[error("stored deployment {deployment_id} of API {api_id} no longer compiles: {reason}")]
-    Compile { api_id: String, deployment_id: String, reason: String },
+    Compile {
+        api_id: String,
+        deployment_id: String,
+        reason: String,
+    },
     #[error("cannot start the metrics or log thread: {0}")]
     Background(std::io::Error),
 }
@@ -97,7 +104,11 @@ pub enum OpenError {
 #[derive(Debug, Clone)]
 pub enum GatewayEvent {
     /// An admin change was committed and applied.
-    Changed { api_id: Option<String>, action: String, target: String },
+    Changed {
+        api_id: Option<String>,
+        action: String,
+        target: String,
+    },
     /// Once a second: the second just closed, per (API, stage, variant) with traffic. The full
     /// series come from [`Gateway::metrics_snapshot`].
     MetricsTick(Arc<MetricsTick>),
@@ -136,7 +147,8 @@ impl Gateway {
         let store = Store::open(&config.data_dir)?;
         let state = store.load()?;
         let admin = Admin::from_state(store, state)?;
-        let http = integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
+        let http =
+            integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
         let (events, _) = broadcast::channel(4096);
         let metrics = Arc::new(metrics::Metrics::new());
         let log_events = events.clone();
@@ -148,7 +160,11 @@ impl Gateway {
             inner: Arc::new(Inner {
                 routes: ArcSwap::from_pointee(Routes::default()),
                 draw: Draw::new(config.canary_seed),
-                functions: functions::Functions::new(&config.data_dir, events.clone(), http.clone()),
+                functions: functions::Functions::new(
+                    &config.data_dir,
+                    events.clone(),
+                    http.clone(),
+                ),
                 security: security::Security::default(),
                 http,
                 traffic: traffic::Traffic::new(&config),
@@ -159,9 +175,14 @@ impl Gateway {
                 config,
             }),
         };
-        let routes = gw.lock_admin().build_routes(&gw.inner.traffic, &Routes::default());
+        let routes = gw
+            .lock_admin()
+            .build_routes(&gw.inner.traffic, &Routes::default());
         gw.inner.routes.store(Arc::new(routes));
-        traffic::start_usage_flusher(Arc::downgrade(&gw.inner), gw.inner.config.usage_flush_interval);
+        traffic::start_usage_flusher(
+            Arc::downgrade(&gw.inner),
+            gw.inner.config.usage_flush_interval,
+        );
         let weak = Arc::downgrade(&gw.inner);
         metrics::spawn_roller(Arc::downgrade(&gw.inner.metrics), move |mut tick| {
             let Some(inner) = weak.upgrade() else { return };
@@ -246,10 +267,16 @@ impl Gateway {
     }
 
     /// The id of the enabled API key with `value` if it is in a usage plan bound to the stage.
-    pub(crate) fn api_key_for_stage(&self, api_id: &str, stage: &str, value: &str) -> Option<String> {
+    pub(crate) fn api_key_for_stage(
+        &self,
+        api_id: &str,
+        stage: &str,
+        value: &str,
+    ) -> Option<String> {
         let routes = self.inner.routes.load();
         routes.api_keys.get(value).and_then(|k| {
-            (k.enabled && k.plans.iter().any(|p| p.stage(api_id, stage).is_some())).then(|| k.id.clone())
+            (k.enabled && k.plans.iter().any(|p| p.stage(api_id, stage).is_some()))
+                .then(|| k.id.clone())
         })
     }
 }

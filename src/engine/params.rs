@@ -73,7 +73,9 @@ pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
 
 fn form_decode(s: &str) -> String {
     let plus = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Percent-encodes a query key or value.
@@ -95,15 +97,29 @@ mod tests {
     fn stage_variables_and_placeholders() {
         let mut vars = IndexMap::new();
         vars.insert("host".to_string(), "127.0.0.1:9000".to_string());
-        let uri = substitute_stage_variables("http://${stageVariables.host}/a/{id}/${stageVariables.nope}x", &vars);
+        let uri = substitute_stage_variables(
+            "http://${stageVariables.host}/a/{id}/${stageVariables.nope}x",
+            &vars,
+        );
         assert_eq!(uri, "http://127.0.0.1:9000/a/{id}/x");
         let filled = fill_path_placeholders(&uri, |n| (n == "id").then(|| "7".to_string()));
         assert_eq!(filled, "http://127.0.0.1:9000/a/7/x");
-        assert_eq!(fill_path_placeholders("http://h/{proxy+}", |_| Some("a/b".into())), "http://h/a/b");
-        assert_eq!(fill_path_placeholders("http://h/{x}", |_| None), "http://h/{x}");
+        assert_eq!(
+            fill_path_placeholders("http://h/{proxy+}", |_| Some("a/b".into())),
+            "http://h/a/b"
+        );
+        assert_eq!(
+            fill_path_placeholders("http://h/{x}", |_| None),
+            "http://h/{x}"
+        );
         assert_eq!(
             parse_query(Some("a=1&b=x+y&a=%2B&flag")),
-            vec![("a".into(), "1".into()), ("b".into(), "x y".into()), ("a".into(), "+".into()), ("flag".into(), "".into())]
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("a".into(), "+".into()),
+                ("flag".into(), "".into())
+            ]
         );
     }
 }

@@ -19,7 +19,12 @@ struct Node {
 
 impl Node {
     fn new() -> Node {
-        Node { literal_children: Vec::new(), param_child: None, greedy_child: None, methods: Vec::new() }
+        Node {
+            literal_children: Vec::new(),
+            param_child: None,
+            greedy_child: None,
+            methods: Vec::new(),
+        }
     }
 
     fn method_for(&self, verb: &str) -> Option<usize> {
@@ -52,7 +57,9 @@ struct Segment<'a> {
 
 impl Router {
     pub fn new() -> Router {
-        Router { nodes: vec![Node::new()] }
+        Router {
+            nodes: vec![Node::new()],
+        }
     }
 
     /// Adds a resource path (e.g. `/pets/{petId}`) and returns its node id.
@@ -81,10 +88,16 @@ impl Router {
             }
             *slot = Some((Arc::from(name), next_id));
         } else {
-            if let Some((_, id)) = self.nodes[node].literal_children.iter().find(|(l, _)| &**l == part) {
+            if let Some((_, id)) = self.nodes[node]
+                .literal_children
+                .iter()
+                .find(|(l, _)| &**l == part)
+            {
                 return *id;
             }
-            self.nodes[node].literal_children.push((part.into(), next_id));
+            self.nodes[node]
+                .literal_children
+                .push((part.into(), next_id));
         }
         self.nodes.push(Node::new());
         next_id
@@ -100,13 +113,19 @@ impl Router {
         let mut offset = 0;
         for text in path.split('/') {
             if !text.is_empty() {
-                segments.push(Segment { text, start: offset });
+                segments.push(Segment {
+                    text,
+                    start: offset,
+                });
             }
             offset += text.len() + 1;
         }
         let mut params = Vec::new();
         let index = self.walk(0, &segments, path, verb, &mut params)?;
-        Some(RouteMatch { method_index: index, path_params: params })
+        Some(RouteMatch {
+            method_index: index,
+            path_params: params,
+        })
     }
 
     fn walk(
@@ -168,8 +187,14 @@ mod tests {
     fn greedy_value_keeps_inner_slashes_and_drops_trailing_one() {
         let r = router(&[("/{proxy+}", "ANY")]);
         let m = r.resolve("GET", "/a//b/").unwrap();
-        assert_eq!(m.path_params, vec![(Arc::from("proxy"), "a//b".to_string())]);
-        assert!(r.resolve("GET", "/").is_none(), "greedy does not match the root");
+        assert_eq!(
+            m.path_params,
+            vec![(Arc::from("proxy"), "a//b".to_string())]
+        );
+        assert!(
+            r.resolve("GET", "/").is_none(),
+            "greedy does not match the root"
+        );
     }
 
     #[test]

@@ -28,7 +28,12 @@ impl CompiledTemplate {
 
 /// The `$context` of a console test render: fixed, realistic defaults (no clock, no
 /// randomness) with the method's own identity filled in.
-pub fn sample_context(rest_api_id: &str, resource_id: &str, http_method: &str, resource_path: &str) -> serde_json::Value {
+pub fn sample_context(
+    rest_api_id: &str,
+    resource_id: &str,
+    http_method: &str,
+    resource_path: &str,
+) -> serde_json::Value {
     serde_json::json!({
         "accountId": "123456789012",
         "apiId": rest_api_id,
@@ -61,8 +66,19 @@ pub fn render_sample(
 ) -> Result<String, String> {
     let compiled = CompiledTemplate::compile(source)?;
     let rendered = match response_body {
-        None => crate::mapping::render_request_template(compiled.template(), request, context, stage_variables),
-        Some(body) => crate::mapping::render_response_template(compiled.template(), body, request, context, stage_variables),
+        None => crate::mapping::render_request_template(
+            compiled.template(),
+            request,
+            context,
+            stage_variables,
+        ),
+        Some(body) => crate::mapping::render_response_template(
+            compiled.template(),
+            body,
+            request,
+            context,
+            stage_variables,
+        ),
     };
     rendered.map(|r| r.body).map_err(|e| e.to_string())
 }

@@ -304,7 +304,9 @@ impl IntegrationResponse {
 }
 
 /// The verbs a method may be declared for.
-pub const HTTP_METHODS: [&str; 8] = ["ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+pub const HTTP_METHODS: [&str; 8] = [
+    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+];
 
 /// What `ANY` expands to (model.md §3.1 item 7).
 pub const ANY_EXPANSION: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];

@@ -133,7 +133,10 @@ impl GatewayResponse {
             .iter()
             .find(|(n, _)| *n == response_type)?;
         let mut templates = IndexMap::new();
-        templates.insert("application/json".to_string(), DEFAULT_GATEWAY_RESPONSE_TEMPLATE.to_string());
+        templates.insert(
+            "application/json".to_string(),
+            DEFAULT_GATEWAY_RESPONSE_TEMPLATE.to_string(),
+        );
         Some(GatewayResponse {
             response_type: (*name).to_string(),
             status_code: status.map(|s| s.to_string()),

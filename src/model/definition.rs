@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Authorizer, GatewayResponse, Model, RequestValidator};
 use super::api::{Method, Resource, RestApi};
+use super::auth::{Authorizer, GatewayResponse, Model, RequestValidator};
 use super::error::AdminError;
 use super::ids;
 
@@ -115,7 +115,9 @@ impl ApiDefinition {
         }
         let parent_path = parent.path.clone();
         for sibling in self.children(parent_id) {
-            let Some(sp) = sibling.path_part.as_deref() else { continue };
+            let Some(sp) = sibling.path_part.as_deref() else {
+                continue;
+            };
             if sp == path_part {
                 return Err(AdminError::conflict(format!(
                     "Another resource with the same parent already has this name: {path_part}"
@@ -166,7 +168,9 @@ impl ApiDefinition {
     pub fn delete_resource(&mut self, id: &str) -> Result<(), AdminError> {
         self.require_resource(id)?;
         if id == self.rest_api.root_resource_id {
-            return Err(AdminError::bad_request("Cannot delete the root resource of a RestApi"));
+            return Err(AdminError::bad_request(
+                "Cannot delete the root resource of a RestApi",
+            ));
         }
         let mut doomed = vec![id.to_string()];
         let mut i = 0;
@@ -188,7 +192,9 @@ impl ApiDefinition {
     ) -> Result<(), AdminError> {
         let res = self.require_resource(id)?;
         if res.parent_id.is_none() {
-            return Err(AdminError::bad_request("Root resource cannot update its pathPart."));
+            return Err(AdminError::bad_request(
+                "Root resource cannot update its pathPart.",
+            ));
         }
         let path_part = new_path_part
             .map(str::to_string)
@@ -223,7 +229,9 @@ impl ApiDefinition {
                 )));
             }
             for sibling in self.children(&parent) {
-                let Some(sp) = sibling.path_part.as_deref() else { continue };
+                let Some(sp) = sibling.path_part.as_deref() else {
+                    continue;
+                };
                 if sp == path_part {
                     return Err(AdminError::conflict(format!(
                         "Another resource with the same parent already has this name: {path_part}"
@@ -362,8 +370,14 @@ mod tests {
         let pets = d.add_resource(&root, "pets", None).unwrap();
         let pet = d.add_resource(&pets, "{petId}", None).unwrap();
         assert_eq!(d.resource(&pet).unwrap().path, "/pets/{petId}");
-        assert!(matches!(d.add_resource(&root, "pets", None), Err(AdminError::Conflict(_))));
-        assert!(matches!(d.add_resource(&pets, "{other}", None), Err(AdminError::BadRequest(_))));
+        assert!(matches!(
+            d.add_resource(&root, "pets", None),
+            Err(AdminError::Conflict(_))
+        ));
+        assert!(matches!(
+            d.add_resource(&pets, "{other}", None),
+            Err(AdminError::BadRequest(_))
+        ));
         let greedy = d.add_resource(&root, "{proxy+}", None).unwrap();
         let err = d.add_resource(&greedy, "x", None).unwrap_err();
         assert_eq!(
@@ -375,7 +389,9 @@ mod tests {
         d.update_resource(&pets, Some("animals"), None).unwrap();
         assert_eq!(d.resource(&pet).unwrap().path, "/animals/{petId}");
         assert_eq!(
-            d.update_resource(&pets, None, Some(&pet)).unwrap_err().message(),
+            d.update_resource(&pets, None, Some(&pet))
+                .unwrap_err()
+                .message(),
             "Resources cannot be cyclical."
         );
         d.delete_resource(&pets).unwrap();

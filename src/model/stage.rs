@@ -47,7 +47,8 @@ pub enum UnauthorizedCacheControlHeaderStrategy {
 }
 
 /// Cache sizes AWS offers, in GB (model.md §9).
-pub const CACHE_CLUSTER_SIZES: [&str; 8] = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+pub const CACHE_CLUSTER_SIZES: [&str; 8] =
+    ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

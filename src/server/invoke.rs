@@ -14,7 +14,12 @@ use crate::engine::{Gateway, InvokeRequest, InvokeResponse};
 
 #[derive(Debug)]
 pub enum Target {
-    Invoke { api_id: String, stage: String, path: String, context_path: String },
+    Invoke {
+        api_id: String,
+        stage: String,
+        path: String,
+        context_path: String,
+    },
     Management,
 }
 
@@ -28,7 +33,12 @@ pub fn classify(parts: &Parts) -> Target {
         .or_else(|| parts.uri.host());
     if let Some(api_id) = host.and_then(host_style_api_id) {
         let (stage, path) = split_stage(raw_path);
-        return Target::Invoke { api_id: api_id.to_string(), stage, path, context_path: raw_path.to_string() };
+        return Target::Invoke {
+            api_id: api_id.to_string(),
+            stage,
+            path,
+            context_path: raw_path.to_string(),
+        };
     }
     if let Some(rest) = raw_path.strip_prefix("/restapis/") {
         let mut it = rest.splitn(3, '/');
@@ -36,9 +46,18 @@ pub fn classify(parts: &Parts) -> Target {
             && let Some(user) = tail.strip_prefix("_user_request_")
             && (user.is_empty() || user.starts_with('/'))
         {
-            let path = if user.is_empty() { "/".to_string() } else { user.to_string() };
+            let path = if user.is_empty() {
+                "/".to_string()
+            } else {
+                user.to_string()
+            };
             let context_path = format!("/{stage}{}", if user.is_empty() { "" } else { user });
-            return Target::Invoke { api_id: api_id.to_string(), stage: stage.to_string(), path, context_path };
+            return Target::Invoke {
+                api_id: api_id.to_string(),
+                stage: stage.to_string(),
+                path,
+                context_path,
+            };
         }
     }
     Target::Management
@@ -59,7 +78,15 @@ fn split_stage(raw_path: &str) -> (String, String) {
     }
 }
 
-fn to_request(parts: Parts, body: Bytes, peer: SocketAddr, api_id: String, stage: String, path: String, context_path: String) -> InvokeRequest {
+fn to_request(
+    parts: Parts,
+    body: Bytes,
+    peer: SocketAddr,
+    api_id: String,
+    stage: String,
+    path: String,
+    context_path: String,
+) -> InvokeRequest {
     InvokeRequest {
         method: parts.method,
         api_id,
@@ -69,20 +96,45 @@ fn to_request(parts: Parts, body: Bytes, peer: SocketAddr, api_id: String, stage
         headers: parts.headers,
         body,
         source_ip: peer.ip(),
-        protocol: if parts.version == Version::HTTP_2 { "HTTP/2.0" } else { "HTTP/1.1" },
+        protocol: if parts.version == Version::HTTP_2 {
+            "HTTP/2.0"
+        } else {
+            "HTTP/1.1"
+        },
         context_path,
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn run(gw: &Gateway, parts: Parts, body: Bytes, peer: SocketAddr, api_id: String, stage: String, path: String, context_path: String) -> Response<Body> {
+pub async fn run(
+    gw: &Gateway,
+    parts: Parts,
+    body: Bytes,
+    peer: SocketAddr,
+    api_id: String,
+    stage: String,
+    path: String,
+    context_path: String,
+) -> Response<Body> {
     let request = to_request(parts, body, peer, api_id, stage, path, context_path);
     into_http(gw.invoke(request).await)
 }
 
-pub fn too_large(gw: &Gateway, parts: Parts, peer: SocketAddr, api_id: String, stage: String, path: String, context_path: String) -> Response<Body> {
+pub fn too_large(
+    gw: &Gateway,
+    parts: Parts,
+    peer: SocketAddr,
+    api_id: String,
+    stage: String,
+    path: String,
+    context_path: String,
+) -> Response<Body> {
     let request = to_request(parts, Bytes::new(), peer, api_id, stage, path, context_path);
-    into_http(crate::engine::pipeline::reject(gw, &request, GatewayError::RequestTooLarge))
+    into_http(crate::engine::pipeline::reject(
+        gw,
+        &request,
+        GatewayError::RequestTooLarge,
+    ))
 }
 
 fn into_http(r: InvokeResponse) -> Response<Body> {
@@ -98,11 +150,17 @@ mod tests {
 
     #[test]
     fn stage_split_and_host_style() {
-        assert_eq!(split_stage("/prod/pets/1"), ("prod".into(), "/pets/1".into()));
+        assert_eq!(
+            split_stage("/prod/pets/1"),
+            ("prod".into(), "/pets/1".into())
+        );
         assert_eq!(split_stage("//prod/x"), ("prod".into(), "/x".into()));
         assert_eq!(split_stage("/prod"), ("prod".into(), "/".into()));
         assert_eq!(split_stage("/prod/"), ("prod".into(), "/".into()));
-        assert_eq!(host_style_api_id("abc123.execute-api.localhost:4567"), Some("abc123"));
+        assert_eq!(
+            host_style_api_id("abc123.execute-api.localhost:4567"),
+            Some("abc123")
+        );
         assert_eq!(host_style_api_id("localhost:4567"), None);
     }
 }

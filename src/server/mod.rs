@@ -45,7 +45,11 @@ pub fn check_bind(addr: SocketAddr, has_credentials: bool) -> Result<(), String>
 }
 
 /// Serves with default options (no admin credentials: for loopback listeners).
-pub async fn serve(gw: Gateway, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    gw: Gateway,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     serve_with(gw, listener, ServerOptions::default(), shutdown).await
 }
 
@@ -59,7 +63,10 @@ pub async fn serve_with(
     let options = std::sync::Arc::new(options);
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(std::time::Duration::from_secs(30));
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(30));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -98,7 +105,13 @@ pub async fn serve_with(
 ///
 /// `/metrics` (Prometheus text) is answered without SigV4 even when admin credentials are
 /// configured: scrapers cannot sign, and it is read-only.
-pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local: Option<SocketAddr>, options: &ServerOptions) -> Response<Body> {
+pub async fn handle(
+    gw: Gateway,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    options: &ServerOptions,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -106,7 +119,10 @@ pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let target = invoke::classify(&parts);
-    if matches!(target, invoke::Target::Management) && parts.method == http::Method::GET && parts.uri.path() == "/metrics" {
+    if matches!(target, invoke::Target::Management)
+        && parts.method == http::Method::GET
+        && parts.uri.path() == "/metrics"
+    {
         return prometheus::respond(&gw);
     }
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
@@ -115,32 +131,54 @@ pub async fn handle(gw: Gateway, req: Request<Incoming>, peer: SocketAddr, local
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 return too_large(&gw, target, parts, peer).await;
             }
-            return plain(StatusCode::BAD_REQUEST, "{\"message\":\"Malformed request body\"}");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "{\"message\":\"Malformed request body\"}",
+            );
         }
     };
     match target {
-        invoke::Target::Invoke { api_id, stage, path, context_path } => {
-            invoke::run(&gw, parts, body, peer, api_id, stage, path, context_path).await
-        }
+        invoke::Target::Invoke {
+            api_id,
+            stage,
+            path,
+            context_path,
+        } => invoke::run(&gw, parts, body, peer, api_id, stage, path, context_path).await,
         invoke::Target::Management => mgmt::handle(&gw, parts, body, local, options).await,
     }
 }
 
-async fn too_large(gw: &Gateway, target: invoke::Target, parts: http::request::Parts, peer: SocketAddr) -> Response<Body> {
+async fn too_large(
+    gw: &Gateway,
+    target: invoke::Target,
+    parts: http::request::Parts,
+    peer: SocketAddr,
+) -> Response<Body> {
     match target {
-        invoke::Target::Invoke { api_id, stage, path, context_path } => {
-            invoke::too_large(gw, parts, peer, api_id, stage, path, context_path)
-        }
-        invoke::Target::Management => plain(StatusCode::PAYLOAD_TOO_LARGE, "{\"message\":\"Request Too Long\"}"),
+        invoke::Target::Invoke {
+            api_id,
+            stage,
+            path,
+            context_path,
+        } => invoke::too_large(gw, parts, peer, api_id, stage, path, context_path),
+        invoke::Target::Management => plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{\"message\":\"Request Too Long\"}",
+        ),
     }
 }
 
 pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     r
 }

@@ -11,12 +11,12 @@ use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
 use super::msg::{ApiSummary, DataUpdate, KeyUsage, LogLine, UsageData};
 use super::sample::SampleRequest;
-use crate::mapping::RequestData;
-use indexmap::IndexMap;
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
 use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
+use crate::mapping::RequestData;
 use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage};
 use crate::traffic::Traffic;
+use indexmap::IndexMap;
 
 #[derive(Clone)]
 pub struct GatewayBackend {
@@ -27,15 +27,27 @@ pub struct GatewayBackend {
 
 impl GatewayBackend {
     pub fn new(gw: Gateway, listener: SocketAddr, traffic: Arc<Traffic>) -> GatewayBackend {
-        GatewayBackend { gw, listener, traffic }
+        GatewayBackend {
+            gw,
+            listener,
+            traffic,
+        }
     }
 }
 
 /// A console sample as the mapping layer takes it: the method request, the stage
 /// variables, and for a response template the integration response body.
-pub fn sample_parts(sample: SampleRequest, target: &TemplateTarget) -> (RequestData, IndexMap<String, String>, Option<String>) {
+pub fn sample_parts(
+    sample: SampleRequest,
+    target: &TemplateTarget,
+) -> (RequestData, IndexMap<String, String>, Option<String>) {
     let stage_variables: IndexMap<String, String> = sample.stage_variables.into_iter().collect();
-    let mut request = RequestData { body: String::new(), path: sample.path, querystring: sample.querystring, headers: sample.headers };
+    let mut request = RequestData {
+        body: String::new(),
+        path: sample.path,
+        querystring: sample.querystring,
+        headers: sample.headers,
+    };
     let response_body = match target {
         TemplateTarget::Request { .. } => {
             request.body = sample.body;
@@ -82,14 +94,17 @@ impl Backend for GatewayBackend {
                     // The console polls `metrics` on its own 1 s tick.
                     Ok(GatewayEvent::MetricsTick(_)) => continue,
                     // A local function's worker output: shown in the log pane.
-                    Ok(GatewayEvent::FunctionLog { function, line }) => DataUpdate::Logs(vec![LogLine {
-                        epoch_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
-                        level: "FUNCTION".into(),
-                        rest_api_id: String::new(),
-                        stage: String::new(),
-                        request_id: String::new(),
-                        message: format!("[{function}] {line}"),
-                    }]),
+                    Ok(GatewayEvent::FunctionLog { function, line }) => {
+                        DataUpdate::Logs(vec![LogLine {
+                            epoch_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+                                / 1_000_000) as i64,
+                            level: "FUNCTION".into(),
+                            rest_api_id: String::new(),
+                            stage: String::new(),
+                            request_id: String::new(),
+                            message: format!("[{function}] {line}"),
+                        }])
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
@@ -107,7 +122,10 @@ impl Backend for GatewayBackend {
             let definition = self.gw.get_definition(&api.id).map_err(msg)?;
             let last_deployment = self.gw.list_deployments(&api.id).map_err(msg)?.pop();
             out.push(ApiSummary {
-                endpoint_url: format!("http://{}/restapis/{}/{{stage}}/_user_request_", self.listener, api.id),
+                endpoint_url: format!(
+                    "http://{}/restapis/{}/{{stage}}/_user_request_",
+                    self.listener, api.id
+                ),
                 definition,
                 last_deployment,
             });
@@ -116,16 +134,29 @@ impl Backend for GatewayBackend {
     }
 
     async fn stages(&self, rest_api_id: String) -> BResult<(Vec<Stage>, Vec<Deployment>)> {
-        Ok((self.gw.list_stages(&rest_api_id).map_err(msg)?, self.gw.list_deployments(&rest_api_id).map_err(msg)?))
+        Ok((
+            self.gw.list_stages(&rest_api_id).map_err(msg)?,
+            self.gw.list_deployments(&rest_api_id).map_err(msg)?,
+        ))
     }
 
-    async fn deployment_definition(&self, rest_api_id: String, deployment_id: String) -> BResult<ApiDefinition> {
-        Ok((*self.gw.deployment_snapshot(&rest_api_id, &deployment_id).map_err(msg)?).clone())
+    async fn deployment_definition(
+        &self,
+        rest_api_id: String,
+        deployment_id: String,
+    ) -> BResult<ApiDefinition> {
+        Ok((*self
+            .gw
+            .deployment_snapshot(&rest_api_id, &deployment_id)
+            .map_err(msg)?)
+        .clone())
     }
 
     async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
         let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
-        Ok(console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window)))
+        Ok(console_snapshot(
+            self.gw.metrics_snapshot(&rest_api_id, window),
+        ))
     }
 
     async fn usage(&self) -> BResult<UsageData> {
@@ -145,9 +176,18 @@ impl Backend for GatewayBackend {
                 plan_keys.push((plan.id.clone(), key.id.clone()));
                 let report = self
                     .gw
-                    .get_usage(&plan.id, Some(&key.id), &crate::engine::quota::day_string(start), &crate::engine::quota::day_string(today))
+                    .get_usage(
+                        &plan.id,
+                        Some(&key.id),
+                        &crate::engine::quota::day_string(start),
+                        &crate::engine::quota::day_string(today),
+                    )
                     .map_err(msg)?;
-                let used = report.items.get(&key.id).map(|days| days.iter().map(|d| d[0].max(0) as u64).sum()).unwrap_or(0);
+                let used = report
+                    .items
+                    .get(&key.id)
+                    .map(|days| days.iter().map(|d| d[0].max(0) as u64).sum())
+                    .unwrap_or(0);
                 usage.push(KeyUsage {
                     usage_plan_id: plan.id.clone(),
                     key_id: key.id.clone(),
@@ -156,27 +196,72 @@ impl Backend for GatewayBackend {
                 });
             }
         }
-        Ok(UsageData { plans, keys, usage, plan_keys })
+        Ok(UsageData {
+            plans,
+            keys,
+            usage,
+            plan_keys,
+        })
     }
 
-    async fn deploy(&self, rest_api_id: String, stage_name: String, description: Option<String>) -> BResult<String> {
-        let input = CreateDeployment { stage_name: Some(stage_name), description, ..Default::default() };
-        Ok(self.gw.create_deployment(&actor(), &rest_api_id, input).await.map_err(msg)?.id)
+    async fn deploy(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        description: Option<String>,
+    ) -> BResult<String> {
+        let input = CreateDeployment {
+            stage_name: Some(stage_name),
+            description,
+            ..Default::default()
+        };
+        Ok(self
+            .gw
+            .create_deployment(&actor(), &rest_api_id, input)
+            .await
+            .map_err(msg)?
+            .id)
     }
 
-    async fn patch_stage(&self, rest_api_id: String, stage_name: String, ops: Vec<PatchOperation>) -> BResult<()> {
-        self.gw.update_stage(&actor(), &rest_api_id, &stage_name, ops).await.map(|_| ()).map_err(msg)
+    async fn patch_stage(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        ops: Vec<PatchOperation>,
+    ) -> BResult<()> {
+        self.gw
+            .update_stage(&actor(), &rest_api_id, &stage_name, ops)
+            .await
+            .map(|_| ())
+            .map_err(msg)
     }
 
-    async fn rollback(&self, rest_api_id: String, stage_name: String, deployment_id: String) -> BResult<()> {
-        self.gw.rollback(&actor(), &rest_api_id, &stage_name, &deployment_id).await.map(|_| ()).map_err(msg)
+    async fn rollback(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        deployment_id: String,
+    ) -> BResult<()> {
+        self.gw
+            .rollback(&actor(), &rest_api_id, &stage_name, &deployment_id)
+            .await
+            .map(|_| ())
+            .map_err(msg)
     }
 
     async fn flush_cache(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
-        self.gw.flush_stage_cache(&actor(), &rest_api_id, &stage_name).await.map_err(msg)
+        self.gw
+            .flush_stage_cache(&actor(), &rest_api_id, &stage_name)
+            .await
+            .map_err(msg)
     }
 
-    async fn create_canary(&self, rest_api_id: String, stage_name: String, percent_traffic: f64) -> BResult<String> {
+    async fn create_canary(
+        &self,
+        rest_api_id: String,
+        stage_name: String,
+        percent_traffic: f64,
+    ) -> BResult<String> {
         let input = CreateDeployment {
             stage_name: Some(stage_name),
             description: Some(format!("canary at {percent_traffic}%")),
@@ -186,15 +271,28 @@ impl Backend for GatewayBackend {
             }),
             ..Default::default()
         };
-        Ok(self.gw.create_deployment(&actor(), &rest_api_id, input).await.map_err(msg)?.id)
+        Ok(self
+            .gw
+            .create_deployment(&actor(), &rest_api_id, input)
+            .await
+            .map_err(msg)?
+            .id)
     }
 
     async fn promote_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
-        self.gw.promote_canary(&actor(), &rest_api_id, &stage_name).await.map(|_| ()).map_err(msg)
+        self.gw
+            .promote_canary(&actor(), &rest_api_id, &stage_name)
+            .await
+            .map(|_| ())
+            .map_err(msg)
     }
 
     async fn delete_canary(&self, rest_api_id: String, stage_name: String) -> BResult<()> {
-        self.gw.delete_canary(&actor(), &rest_api_id, &stage_name).await.map(|_| ()).map_err(msg)
+        self.gw
+            .delete_canary(&actor(), &rest_api_id, &stage_name)
+            .await
+            .map(|_| ())
+            .map_err(msg)
     }
 
     async fn save_template(
@@ -209,13 +307,40 @@ impl Backend for GatewayBackend {
         let escaped = crate::model::patch::escape_segment(target.content_type());
         match target {
             TemplateTarget::Request { .. } => {
-                let op = PatchOperation { op: PatchOp::Add, path: format!("/requestTemplates/{escaped}"), value: Some(template), from: None };
-                self.gw.update_integration(&actor(), &rest_api_id, &resource_id, &http_method, vec![op]).await.map(|_| ()).map_err(msg)
+                let op = PatchOperation {
+                    op: PatchOp::Add,
+                    path: format!("/requestTemplates/{escaped}"),
+                    value: Some(template),
+                    from: None,
+                };
+                self.gw
+                    .update_integration(
+                        &actor(),
+                        &rest_api_id,
+                        &resource_id,
+                        &http_method,
+                        vec![op],
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(msg)
             }
             TemplateTarget::Response { status_code, .. } => {
-                let op = PatchOperation { op: PatchOp::Add, path: format!("/responseTemplates/{escaped}"), value: Some(template), from: None };
+                let op = PatchOperation {
+                    op: PatchOp::Add,
+                    path: format!("/responseTemplates/{escaped}"),
+                    value: Some(template),
+                    from: None,
+                };
                 self.gw
-                    .update_integration_response(&actor(), &rest_api_id, &resource_id, &http_method, &status_code, vec![op])
+                    .update_integration_response(
+                        &actor(),
+                        &rest_api_id,
+                        &resource_id,
+                        &http_method,
+                        &status_code,
+                        vec![op],
+                    )
                     .await
                     .map(|_| ())
                     .map_err(msg)
@@ -223,8 +348,18 @@ impl Backend for GatewayBackend {
         }
     }
 
-    async fn update_integration(&self, rest_api_id: String, resource_id: String, http_method: String, ops: Vec<PatchOperation>) -> BResult<()> {
-        self.gw.update_integration(&actor(), &rest_api_id, &resource_id, &http_method, ops).await.map(|_| ()).map_err(msg)
+    async fn update_integration(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        ops: Vec<PatchOperation>,
+    ) -> BResult<()> {
+        self.gw
+            .update_integration(&actor(), &rest_api_id, &resource_id, &http_method, ops)
+            .await
+            .map(|_| ())
+            .map_err(msg)
     }
 
     async fn render_template(
@@ -242,14 +377,32 @@ impl Backend for GatewayBackend {
             .ok()
             .and_then(|d| d.resource(&resource_id).map(|r| r.path.clone()))
             .unwrap_or_else(|| "/".into());
-        let context = crate::engine::template::sample_context(&rest_api_id, &resource_id, &http_method, &resource_path);
+        let context = crate::engine::template::sample_context(
+            &rest_api_id,
+            &resource_id,
+            &http_method,
+            &resource_path,
+        );
         let (request, stage_variables, response_body) = sample_parts(sample, &target);
-        crate::engine::template::render_sample(&template, response_body.as_deref(), &request, &context, &stage_variables)
+        crate::engine::template::render_sample(
+            &template,
+            response_body.as_deref(),
+            &request,
+            &context,
+            &stage_variables,
+        )
     }
 
     async fn import(&self, path: String) -> BResult<String> {
-        let source = tokio::fs::read_to_string(&path).await.map_err(|e| format!("cannot read {path}: {e}"))?;
-        Ok(self.gw.import_rest_api(&actor(), &source, Default::default()).await.map_err(msg)?.id)
+        let source = tokio::fs::read_to_string(&path)
+            .await
+            .map_err(|e| format!("cannot read {path}: {e}"))?;
+        Ok(self
+            .gw
+            .import_rest_api(&actor(), &source, Default::default())
+            .await
+            .map_err(msg)?
+            .id)
     }
 
     async fn export(&self, rest_api_id: String, path: String) -> BResult<()> {
@@ -260,34 +413,72 @@ impl Backend for GatewayBackend {
             extensions: crate::openapi::Extensions::Apigateway,
             yaml,
             stage_name: "working".into(),
-            host: format!("{rest_api_id}.execute-api.localhost:{}", self.listener.port()),
+            host: format!(
+                "{rest_api_id}.execute-api.localhost:{}",
+                self.listener.port()
+            ),
         };
         let text = crate::openapi::export(&def, &opts).map_err(msg)?;
-        tokio::fs::write(&path, text).await.map_err(|e| format!("cannot write {path}: {e}"))
+        tokio::fs::write(&path, text)
+            .await
+            .map_err(|e| format!("cannot write {path}: {e}"))
     }
 
     async fn set_traffic(&self, rest_api_id: String, stage_name: String, rate: f64) -> BResult<()> {
         let stage = self.gw.get_stage(&rest_api_id, &stage_name).map_err(msg)?;
-        let def = self.gw.deployment_snapshot(&rest_api_id, &stage.deployment_id).map_err(msg)?;
-        self.traffic.set(self.listener, &rest_api_id, &stage_name, rate, crate::traffic::default_mix(&def))
+        let def = self
+            .gw
+            .deployment_snapshot(&rest_api_id, &stage.deployment_id)
+            .map_err(msg)?;
+        self.traffic.set(
+            self.listener,
+            &rest_api_id,
+            &stage_name,
+            rate,
+            crate::traffic::default_mix(&def),
+        )
     }
 
     async fn create_api_key(&self, name: String) -> BResult<String> {
-        let input = CreateApiKey { name: Some(name), enabled: true, ..Default::default() };
-        Ok(self.gw.create_api_key(&actor(), input).await.map_err(msg)?.id)
+        let input = CreateApiKey {
+            name: Some(name),
+            enabled: true,
+            ..Default::default()
+        };
+        Ok(self
+            .gw
+            .create_api_key(&actor(), input)
+            .await
+            .map_err(msg)?
+            .id)
     }
 
     async fn create_usage_plan(&self, name: String) -> BResult<String> {
-        let input = CreateUsagePlan { name, ..Default::default() };
-        Ok(self.gw.create_usage_plan(&actor(), input).await.map_err(msg)?.id)
+        let input = CreateUsagePlan {
+            name,
+            ..Default::default()
+        };
+        Ok(self
+            .gw
+            .create_usage_plan(&actor(), input)
+            .await
+            .map_err(msg)?
+            .id)
     }
 
     async fn update_api_key(&self, api_key_id: String, ops: Vec<PatchOperation>) -> BResult<()> {
-        self.gw.update_api_key(&actor(), &api_key_id, ops).await.map(|_| ()).map_err(msg)
+        self.gw
+            .update_api_key(&actor(), &api_key_id, ops)
+            .await
+            .map(|_| ())
+            .map_err(msg)
     }
 
     async fn delete_api_key(&self, api_key_id: String) -> BResult<()> {
-        self.gw.delete_api_key(&actor(), &api_key_id).await.map_err(msg)
+        self.gw
+            .delete_api_key(&actor(), &api_key_id)
+            .await
+            .map_err(msg)
     }
 }
 
@@ -297,7 +488,11 @@ impl Backend for GatewayBackend {
 fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
     use super::metrics::{Bucket, MetricSeries, Percentiles, SeriesKey, Variant};
     let step = snap.step_seconds.max(1) as usize;
-    let percentiles = |p: crate::engine::metrics::Percentiles| Percentiles { p50: p.p50, p90: p.p90, p99: p.p99 };
+    let percentiles = |p: crate::engine::metrics::Percentiles| Percentiles {
+        p50: p.p50,
+        p90: p.p90,
+        p99: p.p99,
+    };
     let series = snap
         .series
         .into_iter()
@@ -329,5 +524,9 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
             }
         })
         .collect();
-    MetricsSnapshot { rest_api_id: snap.rest_api_id, end_epoch_second: snap.end_epoch_second, series }
+    MetricsSnapshot {
+        rest_api_id: snap.rest_api_id,
+        end_epoch_second: snap.end_epoch_second,
+        series,
+    }
 }

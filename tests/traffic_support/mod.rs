@@ -111,7 +111,9 @@ pub async fn invoke(
 /// Cumulative (cache hits, cache misses) over every series, from the metrics totals the
 /// record phase updates synchronously.
 pub fn cache_counts(gw: &Gateway) -> (u64, u64) {
-    gw.metrics_totals().iter().fold((0, 0), |(h, m), t| (h + t.cache_hits, m + t.cache_misses))
+    gw.metrics_totals()
+        .iter()
+        .fold((0, 0), |(h, m), t| (h + t.cache_hits, m + t.cache_misses))
 }
 
 /// Cumulative requests recorded for one variant of a stage.

@@ -13,8 +13,8 @@ use crate::engine::compiled::CompiledDeployment;
 use crate::model::patch::apply_stage_patch;
 use crate::model::validate::{validate_stage_name, validate_stage_variables};
 use crate::model::{
-    AdminError, ApiDefinition, CacheClusterStatus, CanarySettings, Deployment, MethodSnapshot, PatchOperation,
-    Stage, ids, now_epoch_seconds,
+    AdminError, ApiDefinition, CacheClusterStatus, CanarySettings, Deployment, MethodSnapshot,
+    PatchOperation, Stage, ids, now_epoch_seconds,
 };
 use crate::store::Change;
 
@@ -66,12 +66,17 @@ fn check_percent(p: f64) -> Result<(), AdminError> {
     if (0.0..=100.0).contains(&p) {
         Ok(())
     } else {
-        Err(AdminError::bad_request("Canary traffic percentage must be between 0.0 and 100.0"))
+        Err(AdminError::bad_request(
+            "Canary traffic percentage must be between 0.0 and 100.0",
+        ))
     }
 }
 
 /// Compiles a working definition for deployment, refusing what AWS refuses.
-fn compile_for_deploy(deployment_id: &str, definition: &ApiDefinition) -> Result<CompiledDeployment, AdminError> {
+fn compile_for_deploy(
+    deployment_id: &str,
+    definition: &ApiDefinition,
+) -> Result<CompiledDeployment, AdminError> {
     let mut any_method = false;
     for r in &definition.resources {
         for m in r.resource_methods.values() {
@@ -82,7 +87,9 @@ fn compile_for_deploy(deployment_id: &str, definition: &ApiDefinition) -> Result
         }
     }
     if !any_method {
-        return Err(AdminError::bad_request("The REST API doesn't contain any methods"));
+        return Err(AdminError::bad_request(
+            "The REST API doesn't contain any methods",
+        ));
     }
     CompiledDeployment::compile(deployment_id, Arc::new(definition.clone()))
         .map_err(|e| AdminError::bad_request(e.0))
@@ -127,7 +134,12 @@ impl Gateway {
     /// CreateDeployment: snapshots the working definition; with `stageName`, creates or
     /// repoints that stage (setting the given variables), or, with `canarySettings`, makes the
     /// new deployment the stage's canary.
-    pub async fn create_deployment(&self, actor: &Actor, api_id: &str, input: CreateDeployment) -> Result<Deployment, AdminError> {
+    pub async fn create_deployment(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        input: CreateDeployment,
+    ) -> Result<Deployment, AdminError> {
         let id = api_id.to_string();
         let target = format!("restapis/{api_id}/deployments");
         self.admin_op(actor, "CreateDeployment", target, Some(id.clone()), move |txn| {
@@ -227,10 +239,20 @@ impl Gateway {
 
     /// Deployment history, oldest first.
     pub fn list_deployments(&self, api_id: &str) -> Result<Vec<Deployment>, AdminError> {
-        self.read(|a| Ok(a.api(api_id)?.deployments.values().map(|d| d.deployment.clone()).collect()))
+        self.read(|a| {
+            Ok(a.api(api_id)?
+                .deployments
+                .values()
+                .map(|d| d.deployment.clone())
+                .collect())
+        })
     }
 
-    pub fn get_deployment(&self, api_id: &str, deployment_id: &str) -> Result<Deployment, AdminError> {
+    pub fn get_deployment(
+        &self,
+        api_id: &str,
+        deployment_id: &str,
+    ) -> Result<Deployment, AdminError> {
         self.read(|a| {
             a.api(api_id)?
                 .deployments
@@ -241,7 +263,11 @@ impl Gateway {
     }
 
     /// The frozen definition a deployment serves.
-    pub fn deployment_snapshot(&self, api_id: &str, deployment_id: &str) -> Result<Arc<ApiDefinition>, AdminError> {
+    pub fn deployment_snapshot(
+        &self,
+        api_id: &str,
+        deployment_id: &str,
+    ) -> Result<Arc<ApiDefinition>, AdminError> {
         self.read(|a| {
             a.api(api_id)?
                 .deployments
@@ -251,29 +277,56 @@ impl Gateway {
         })
     }
 
-    pub async fn delete_deployment(&self, actor: &Actor, api_id: &str, deployment_id: &str) -> Result<(), AdminError> {
+    pub async fn delete_deployment(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        deployment_id: &str,
+    ) -> Result<(), AdminError> {
         let id = api_id.to_string();
         let dep = deployment_id.to_string();
         let target = format!("restapis/{api_id}/deployments/{deployment_id}");
-        self.admin_op(actor, "DeleteDeployment", target, Some(id.clone()), move |txn| {
-            let api = txn.api_mut(&id)?;
-            if !api.deployments.contains_key(&dep) {
-                return Err(AdminError::not_found("Invalid Deployment identifier specified"));
-            }
-            let in_use = api.stages.values().any(|s| {
-                s.deployment_id == dep || s.canary_settings.as_ref().and_then(|c| c.deployment_id.as_deref()) == Some(dep.as_str())
-            });
-            if in_use {
-                return Err(AdminError::bad_request("Active stages pointing to this deployment must be moved or deleted"));
-            }
-            api.deployments.shift_remove(&dep);
-            txn.changes.push(Change::DeleteDeployment { api_id: id.clone(), deployment_id: dep.clone() });
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "DeleteDeployment",
+            target,
+            Some(id.clone()),
+            move |txn| {
+                let api = txn.api_mut(&id)?;
+                if !api.deployments.contains_key(&dep) {
+                    return Err(AdminError::not_found(
+                        "Invalid Deployment identifier specified",
+                    ));
+                }
+                let in_use = api.stages.values().any(|s| {
+                    s.deployment_id == dep
+                        || s.canary_settings
+                            .as_ref()
+                            .and_then(|c| c.deployment_id.as_deref())
+                            == Some(dep.as_str())
+                });
+                if in_use {
+                    return Err(AdminError::bad_request(
+                        "Active stages pointing to this deployment must be moved or deleted",
+                    ));
+                }
+                api.deployments.shift_remove(&dep);
+                txn.changes.push(Change::DeleteDeployment {
+                    api_id: id.clone(),
+                    deployment_id: dep.clone(),
+                });
+                Ok(())
+            },
+        )
         .await
     }
 
-    pub async fn create_stage(&self, actor: &Actor, api_id: &str, input: CreateStage) -> Result<Stage, AdminError> {
+    pub async fn create_stage(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        input: CreateStage,
+    ) -> Result<Stage, AdminError> {
         let id = api_id.to_string();
         let target = stage_target(api_id, &input.stage_name);
         self.admin_op(actor, "CreateStage", target, Some(id.clone()), move |txn| {
@@ -284,10 +337,14 @@ impl Gateway {
                 return Err(AdminError::conflict("Stage already exists"));
             }
             if api.stages.len() >= MAX_STAGES {
-                return Err(AdminError::LimitExceeded(format!("Maximum number of Stages for this API has been reached: {MAX_STAGES}")));
+                return Err(AdminError::LimitExceeded(format!(
+                    "Maximum number of Stages for this API has been reached: {MAX_STAGES}"
+                )));
             }
             if !api.deployments.contains_key(&input.deployment_id) {
-                return Err(AdminError::not_found("Invalid Deployment identifier specified"));
+                return Err(AdminError::not_found(
+                    "Invalid Deployment identifier specified",
+                ));
             }
             let mut stage = new_stage(&input.stage_name, &input.deployment_id);
             stage.description = input.description;
@@ -301,14 +358,23 @@ impl Gateway {
             stage.tags = input.tags;
             if let Some(mut canary) = input.canary_settings {
                 check_percent(canary.percent_traffic)?;
-                let dep = canary.deployment_id.get_or_insert_with(|| input.deployment_id.clone());
+                let dep = canary
+                    .deployment_id
+                    .get_or_insert_with(|| input.deployment_id.clone());
                 if !api.deployments.contains_key(dep.as_str()) {
-                    return Err(AdminError::not_found("Invalid Deployment identifier specified for canary"));
+                    return Err(AdminError::not_found(
+                        "Invalid Deployment identifier specified for canary",
+                    ));
                 }
                 stage.canary_settings = Some(canary);
             }
-            txn.changes.push(Change::PutStage { api_id: id.clone(), stage: Box::new(stage.clone()) });
-            txn.api_mut(&id)?.stages.insert(stage.stage_name.clone(), stage.clone());
+            txn.changes.push(Change::PutStage {
+                api_id: id.clone(),
+                stage: Box::new(stage.clone()),
+            });
+            txn.api_mut(&id)?
+                .stages
+                .insert(stage.stage_name.clone(), stage.clone());
             Ok(stage)
         })
         .await
@@ -330,7 +396,13 @@ impl Gateway {
 
     /// UpdateStage with AWS patch operations (variables, deploymentId for rollback,
     /// methodSettings, canarySettings, cache, logging...).
-    pub async fn update_stage(&self, actor: &Actor, api_id: &str, stage_name: &str, ops: Vec<PatchOperation>) -> Result<Stage, AdminError> {
+    pub async fn update_stage(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        stage_name: &str,
+        ops: Vec<PatchOperation>,
+    ) -> Result<Stage, AdminError> {
         let id = api_id.to_string();
         let name = stage_name.to_string();
         self.admin_op(actor, "UpdateStage", stage_target(api_id, stage_name), Some(id.clone()), move |txn| {
@@ -368,22 +440,48 @@ impl Gateway {
     }
 
     /// Rollback: points the stage at an older deployment (no redeploy).
-    pub async fn rollback(&self, actor: &Actor, api_id: &str, stage: &str, deployment_id: &str) -> Result<Stage, AdminError> {
+    pub async fn rollback(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        stage: &str,
+        deployment_id: &str,
+    ) -> Result<Stage, AdminError> {
         self.get_deployment(api_id, deployment_id)?;
-        self.update_stage(actor, api_id, stage, vec![PatchOperation::replace("/deploymentId", deployment_id)]).await
+        self.update_stage(
+            actor,
+            api_id,
+            stage,
+            vec![PatchOperation::replace("/deploymentId", deployment_id)],
+        )
+        .await
     }
 
-    pub async fn delete_stage(&self, actor: &Actor, api_id: &str, stage_name: &str) -> Result<(), AdminError> {
+    pub async fn delete_stage(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        stage_name: &str,
+    ) -> Result<(), AdminError> {
         let id = api_id.to_string();
         let name = stage_name.to_string();
-        self.admin_op(actor, "DeleteStage", stage_target(api_id, stage_name), Some(id.clone()), move |txn| {
-            let api = txn.api_mut(&id)?;
-            if api.stages.shift_remove(&name).is_none() {
-                return Err(AdminError::not_found("Invalid Stage identifier specified"));
-            }
-            txn.changes.push(Change::DeleteStage { api_id: id.clone(), stage_name: name.clone() });
-            Ok(())
-        })
+        self.admin_op(
+            actor,
+            "DeleteStage",
+            stage_target(api_id, stage_name),
+            Some(id.clone()),
+            move |txn| {
+                let api = txn.api_mut(&id)?;
+                if api.stages.shift_remove(&name).is_none() {
+                    return Err(AdminError::not_found("Invalid Stage identifier specified"));
+                }
+                txn.changes.push(Change::DeleteStage {
+                    api_id: id.clone(),
+                    stage_name: name.clone(),
+                });
+                Ok(())
+            },
+        )
         .await
     }
 }

@@ -5,8 +5,8 @@ mod apis;
 mod authorizers;
 mod cache;
 mod canary;
-mod deployments;
 mod cors;
+mod deployments;
 mod methods;
 mod quota;
 mod responses;
@@ -19,14 +19,14 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
 pub use cors::CorsOptions;
+pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use quota::UsageReport;
+pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
 pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
-pub use responses::PutGatewayResponse;
 pub use validators::{CreateModel, CreateRequestValidator};
 
 use super::compiled::CompiledDeployment;
@@ -78,32 +78,67 @@ impl Admin {
             let mut deployments = IndexMap::new();
             for d in stored.deployments {
                 let snapshot = Arc::new(d.snapshot);
-                let compiled = CompiledDeployment::compile(&d.deployment.id, snapshot.clone()).map_err(|e| {
-                    OpenError::Compile { api_id: api_id.clone(), deployment_id: d.deployment.id.clone(), reason: e.0 }
-                })?;
+                let compiled = CompiledDeployment::compile(&d.deployment.id, snapshot.clone())
+                    .map_err(|e| OpenError::Compile {
+                        api_id: api_id.clone(),
+                        deployment_id: d.deployment.id.clone(),
+                        reason: e.0,
+                    })?;
                 deployments.insert(
                     d.deployment.id.clone(),
-                    DeploymentRecord { deployment: d.deployment, snapshot, compiled: Arc::new(compiled) },
+                    DeploymentRecord {
+                        deployment: d.deployment,
+                        snapshot,
+                        compiled: Arc::new(compiled),
+                    },
                 );
             }
-            let stages = stored.stages.into_iter().map(|s| (s.stage_name.clone(), s)).collect();
-            apis.insert(api_id, ApiState { definition: stored.definition, deployments, stages });
+            let stages = stored
+                .stages
+                .into_iter()
+                .map(|s| (s.stage_name.clone(), s))
+                .collect();
+            apis.insert(
+                api_id,
+                ApiState {
+                    definition: stored.definition,
+                    deployments,
+                    stages,
+                },
+            );
         }
         Ok(Admin {
             store,
             apis,
-            usage_plans: state.usage_plans.into_iter().map(|p| (p.id.clone(), p)).collect(),
-            api_keys: state.api_keys.into_iter().map(|k| (k.id.clone(), k)).collect(),
+            usage_plans: state
+                .usage_plans
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            api_keys: state
+                .api_keys
+                .into_iter()
+                .map(|k| (k.id.clone(), k))
+                .collect(),
             usage_plan_keys: state.usage_plan_keys,
         })
     }
 
     pub fn api(&self, id: &str) -> Result<&ApiState, AdminError> {
-        self.apis.get(id).ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
+        self.apis
+            .get(id)
+            .ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
     }
 
     /// Writes `changes` and the audit row in one durable transaction.
-    fn commit(&mut self, actor: &Actor, action: &str, target: &str, detail: serde_json::Value, changes: &[Change]) -> Result<(), AdminError> {
+    fn commit(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+        changes: &[Change],
+    ) -> Result<(), AdminError> {
         let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
         self.store
             .commit(changes, &audit)
@@ -112,7 +147,9 @@ impl Admin {
     }
 
     pub fn audit(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
-        self.store.audit(limit, None).map_err(|e| AdminError::Internal(e.to_string()))
+        self.store
+            .audit(limit, None)
+            .map_err(|e| AdminError::Internal(e.to_string()))
     }
 
     /// Builds the whole data-plane route map from the current state, handing over the
@@ -130,7 +167,9 @@ impl Admin {
             routes.apis.insert(api_id.clone(), stages);
         }
         for key in self.api_keys.values() {
-            let Some(value) = key.value.clone() else { continue };
+            let Some(value) = key.value.clone() else {
+                continue;
+            };
             let plans = self
                 .usage_plan_keys
                 .iter()
@@ -138,7 +177,14 @@ impl Admin {
                 .filter_map(|(plan, _)| self.usage_plans.get(plan))
                 .map(|p| Arc::new(build.key_plan(p, &key.id, &self.store)))
                 .collect();
-            routes.api_keys.insert(value, LiveApiKey { id: key.id.clone(), enabled: key.enabled, plans });
+            routes.api_keys.insert(
+                value,
+                LiveApiKey {
+                    id: key.id.clone(),
+                    enabled: key.enabled,
+                    plans,
+                },
+            );
         }
         build.finish();
         routes
@@ -162,15 +208,33 @@ fn live_stage(api: &ApiState, stage: &Stage, build: &mut TrafficBuild<'_>) -> Op
             use_stage_cache: c.use_stage_cache,
         })
     });
-    let traffic = build.stage(&api.definition.rest_api.id, stage, &deployment, canary.as_ref());
-    Some(LiveStage { stage: stage.clone(), deployment, variables, canary, traffic })
+    let traffic = build.stage(
+        &api.definition.rest_api.id,
+        stage,
+        &deployment,
+        canary.as_ref(),
+    );
+    Some(LiveStage {
+        stage: stage.clone(),
+        deployment,
+        variables,
+        canary,
+        traffic,
+    })
 }
 
 impl Gateway {
     /// Runs one admin operation on a blocking thread: `f` computes the new state of what it
     /// touches (on copies) and the store changes; they are committed, then installed, then the
     /// route map is rebuilt and swapped in, then subscribers hear of it.
-    pub(crate) async fn admin_op<T, F>(&self, actor: &Actor, action: &str, target: String, api_id: Option<String>, f: F) -> Result<T, AdminError>
+    pub(crate) async fn admin_op<T, F>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        api_id: Option<String>,
+        f: F,
+    ) -> Result<T, AdminError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AdminTxn<'_>) -> Result<T, AdminError> + Send + 'static,
@@ -190,7 +254,14 @@ impl Gateway {
                 detail: serde_json::Value::Null,
             };
             let value = f(&mut txn)?;
-            let AdminTxn { changes, apis, removed_apis, usage, detail, .. } = txn;
+            let AdminTxn {
+                changes,
+                apis,
+                removed_apis,
+                usage,
+                detail,
+                ..
+            } = txn;
             admin.commit(&actor, &action_owned, &target_owned, detail, &changes)?;
             for (id, state) in apis {
                 admin.apis.insert(id, state);
@@ -210,13 +281,20 @@ impl Gateway {
         .await
         .map_err(|e| AdminError::Internal(format!("admin operation failed: {e}")))?;
         if result.is_ok() {
-            self.publish(GatewayEvent::Changed { api_id, action: action.to_string(), target });
+            self.publish(GatewayEvent::Changed {
+                api_id,
+                action: action.to_string(),
+                target,
+            });
         }
         result
     }
 
     /// Reads the control-plane state.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Admin) -> Result<T, AdminError>) -> Result<T, AdminError> {
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Admin) -> Result<T, AdminError>,
+    ) -> Result<T, AdminError> {
         f(&self.lock_admin())
     }
 
@@ -263,7 +341,9 @@ impl AdminTxn<'_> {
             let state = self.admin.api(id)?.clone();
             self.apis.insert(id.to_string(), state);
         }
-        self.apis.get_mut(id).ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
+        self.apis
+            .get_mut(id)
+            .ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
     }
 
     /// A mutable copy of the usage plans, API keys and plan-key links (copied on first use);
@@ -280,7 +360,11 @@ impl AdminTxn<'_> {
     /// The usage state as this operation sees it (its working copy, else the committed one).
     pub fn usage(&self) -> UsageView<'_> {
         match &self.usage {
-            Some(u) => UsageView { usage_plans: &u.usage_plans, api_keys: &u.api_keys, usage_plan_keys: &u.usage_plan_keys },
+            Some(u) => UsageView {
+                usage_plans: &u.usage_plans,
+                api_keys: &u.api_keys,
+                usage_plan_keys: &u.usage_plan_keys,
+            },
             None => UsageView {
                 usage_plans: &self.admin.usage_plans,
                 api_keys: &self.admin.api_keys,
@@ -293,13 +377,16 @@ impl AdminTxn<'_> {
     pub fn api(&self, id: &str) -> Result<&ApiState, AdminError> {
         match self.apis.get(id) {
             Some(api) => Ok(api),
-            None if self.removed_apis.iter().any(|r| r == id) => Err(AdminError::not_found("Invalid API identifier specified")),
+            None if self.removed_apis.iter().any(|r| r == id) => {
+                Err(AdminError::not_found("Invalid API identifier specified"))
+            }
             None => self.admin.api(id),
         }
     }
 
     pub fn insert_api(&mut self, state: ApiState) {
-        self.apis.insert(state.definition.rest_api.id.clone(), state);
+        self.apis
+            .insert(state.definition.rest_api.id.clone(), state);
     }
 
     pub fn remove_api(&mut self, id: &str) {
@@ -308,7 +395,11 @@ impl AdminTxn<'_> {
     }
 
     /// Runs `f` on a copy of the API's working definition and records the new definition.
-    pub fn edit_definition<T>(&mut self, api_id: &str, f: impl FnOnce(&mut ApiDefinition) -> Result<T, AdminError>) -> Result<T, AdminError> {
+    pub fn edit_definition<T>(
+        &mut self,
+        api_id: &str,
+        f: impl FnOnce(&mut ApiDefinition) -> Result<T, AdminError>,
+    ) -> Result<T, AdminError> {
         let api = self.api_mut(api_id)?;
         let mut def = api.definition.clone();
         let value = f(&mut def)?;

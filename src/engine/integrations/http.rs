@@ -30,7 +30,11 @@ pub async fn send(
     body: Bytes,
     timeout: Duration,
 ) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
-    let request = client.request(method, url).headers(headers).body(body).timeout(timeout);
+    let request = client
+        .request(method, url)
+        .headers(headers)
+        .body(body)
+        .timeout(timeout);
     let fut = async {
         let mut response = request.send().await.map_err(map_error)?;
         let status = response.status().as_u16();
@@ -55,5 +59,9 @@ pub async fn send(
 }
 
 fn map_error(e: reqwest::Error) -> GatewayError {
-    if e.is_timeout() { GatewayError::IntegrationTimeout } else { GatewayError::IntegrationFailure }
+    if e.is_timeout() {
+        GatewayError::IntegrationTimeout
+    } else {
+        GatewayError::IntegrationFailure
+    }
 }

@@ -6,8 +6,8 @@ pub mod lambda;
 
 use std::time::Instant;
 
-use bytes::Bytes;
 use ::http::HeaderMap;
+use bytes::Bytes;
 
 use super::Gateway;
 use super::error::GatewayError;
@@ -24,10 +24,25 @@ pub struct RawResponse {
     pub proxy: bool,
 }
 
-pub async fn call(gw: &Gateway, ctx: &mut RequestContext<'_>, prepared: Prepared) -> Result<RawResponse, GatewayError> {
+pub async fn call(
+    gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+    prepared: Prepared,
+) -> Result<RawResponse, GatewayError> {
     match prepared {
-        Prepared::Mock { status } => Ok(RawResponse { status, headers: HeaderMap::new(), body: Bytes::new(), proxy: false }),
-        Prepared::Http { method, url, headers, body, proxy } => {
+        Prepared::Mock { status } => Ok(RawResponse {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            proxy: false,
+        }),
+        Prepared::Http {
+            method,
+            url,
+            headers,
+            body,
+            proxy,
+        } => {
             let timeout = ctx
                 .method()
                 .and_then(|m| m.integration.as_ref())
@@ -38,15 +53,34 @@ pub async fn call(gw: &Gateway, ctx: &mut RequestContext<'_>, prepared: Prepared
             ctx.integration_latency = Some(started.elapsed());
             let (status, headers, body) = result?;
             ctx.integration_status = Some(status);
-            Ok(RawResponse { status: Some(status), headers, body, proxy })
+            Ok(RawResponse {
+                status: Some(status),
+                headers,
+                body,
+                proxy,
+            })
         }
-        Prepared::Lambda { function, qualifier, payload, proxy } => {
+        Prepared::Lambda {
+            function,
+            qualifier,
+            payload,
+            proxy,
+        } => {
             let timeout = ctx
                 .method()
                 .and_then(|m| m.integration.as_ref())
                 .map(|i| i.timeout)
                 .unwrap_or(std::time::Duration::from_millis(29_000));
-            lambda::call(gw, ctx, &function, qualifier.as_deref(), payload, proxy, timeout).await
+            lambda::call(
+                gw,
+                ctx,
+                &function,
+                qualifier.as_deref(),
+                payload,
+                proxy,
+                timeout,
+            )
+            .await
         }
     }
 }

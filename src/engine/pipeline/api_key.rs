@@ -7,16 +7,21 @@ use crate::engine::Gateway;
 use crate::engine::error::GatewayError;
 
 pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
-    let Some(method) = ctx.method() else { return Ok(()) };
+    let Some(method) = ctx.method() else {
+        return Ok(());
+    };
     if !method.method.api_key_required {
         return Ok(());
     }
     // apiKeySource AUTHORIZER: the key is the Lambda authorizer's usageIdentifierKey.
-    let from_authorizer = ctx
-        .deployment
-        .as_ref()
-        .is_some_and(|d| d.definition.rest_api.api_key_source == crate::model::ApiKeySource::Authorizer);
-    let value = if from_authorizer { ctx.identity.api_key.clone() } else { ctx.header("x-api-key").map(str::to_string) };
+    let from_authorizer = ctx.deployment.as_ref().is_some_and(|d| {
+        d.definition.rest_api.api_key_source == crate::model::ApiKeySource::Authorizer
+    });
+    let value = if from_authorizer {
+        ctx.identity.api_key.clone()
+    } else {
+        ctx.header("x-api-key").map(str::to_string)
+    };
     let Some(value) = value else {
         return Err(GatewayError::InvalidApiKey);
     };

@@ -10,7 +10,10 @@ use crate::model::ContentHandling;
 /// Whether `mime` (parameters ignored) matches one of the API's binary media types, which may
 /// use wildcards (`image/*`, `*/*`).
 pub fn is_binary(binary_media_types: &[String], mime: Option<&str>) -> bool {
-    let Some(mime) = mime.and_then(|m| m.split(';').next()).map(|m| m.trim().to_ascii_lowercase()) else {
+    let Some(mime) = mime
+        .and_then(|m| m.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+    else {
         return false;
     };
     let (kind, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
@@ -26,14 +29,26 @@ fn b64() -> base64::engine::GeneralPurpose {
 }
 
 fn decode(text: &[u8]) -> Result<Bytes, GatewayError> {
-    let trimmed: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    b64().decode(trimmed).map(Bytes::from).map_err(|_| GatewayError::Configuration {
-        reason: "Unable to base64-decode the payload for content handling CONVERT_TO_BINARY".into(),
-    })
+    let trimmed: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    b64()
+        .decode(trimmed)
+        .map(Bytes::from)
+        .map_err(|_| GatewayError::Configuration {
+            reason: "Unable to base64-decode the payload for content handling CONVERT_TO_BINARY"
+                .into(),
+        })
 }
 
 /// The request body a passthrough (no template) sends to the integration.
-pub fn convert_request(body: &Bytes, binary: bool, handling: Option<ContentHandling>) -> Result<Bytes, GatewayError> {
+pub fn convert_request(
+    body: &Bytes,
+    binary: bool,
+    handling: Option<ContentHandling>,
+) -> Result<Bytes, GatewayError> {
     match (binary, handling) {
         (true, Some(ContentHandling::ConvertToText)) => Ok(Bytes::from(b64().encode(body))),
         (false, Some(ContentHandling::ConvertToBinary)) => decode(body),
@@ -43,7 +58,11 @@ pub fn convert_request(body: &Bytes, binary: bool, handling: Option<ContentHandl
 
 /// The text a request template sees as `$input.body`: binary payloads as base64.
 pub fn template_text(body: &Bytes, binary: bool) -> String {
-    if binary { b64().encode(body) } else { String::from_utf8_lossy(body).into_owned() }
+    if binary {
+        b64().encode(body)
+    } else {
+        String::from_utf8_lossy(body).into_owned()
+    }
 }
 
 /// The method response body from the integration payload: `payload_binary` = the payload is
@@ -69,9 +88,15 @@ mod tests {
 
     #[test]
     fn media_type_matching() {
-        let types = vec!["image/*".to_string(), "application/octet-stream".to_string()];
+        let types = vec![
+            "image/*".to_string(),
+            "application/octet-stream".to_string(),
+        ];
         assert!(is_binary(&types, Some("image/png")));
-        assert!(is_binary(&types, Some("application/octet-stream; charset=x")));
+        assert!(is_binary(
+            &types,
+            Some("application/octet-stream; charset=x")
+        ));
         assert!(!is_binary(&types, Some("application/json")));
         assert!(!is_binary(&types, None));
         assert!(is_binary(&["*/*".to_string()], Some("text/plain")));
@@ -83,18 +108,79 @@ mod tests {
         let text = Bytes::from("AJ+Slg==");
         // Request passthrough.
         assert_eq!(convert_request(&bytes, true, None).unwrap(), bytes);
-        assert_eq!(convert_request(&bytes, true, Some(ContentHandling::ConvertToText)).unwrap(), text);
-        assert_eq!(convert_request(&text, false, Some(ContentHandling::ConvertToBinary)).unwrap(), bytes);
-        assert!(convert_request(&Bytes::from("%%"), false, Some(ContentHandling::ConvertToBinary)).is_err());
+        assert_eq!(
+            convert_request(&bytes, true, Some(ContentHandling::ConvertToText)).unwrap(),
+            text
+        );
+        assert_eq!(
+            convert_request(&text, false, Some(ContentHandling::ConvertToBinary)).unwrap(),
+            bytes
+        );
+        assert!(
+            convert_request(
+                &Bytes::from("%%"),
+                false,
+                Some(ContentHandling::ConvertToBinary)
+            )
+            .is_err()
+        );
         // Response: text payload.
-        assert_eq!(convert_response(text.clone(), false, false, None).unwrap(), text);
-        assert_eq!(convert_response(text.clone(), false, true, None).unwrap(), bytes);
-        assert_eq!(convert_response(text.clone(), false, true, Some(ContentHandling::ConvertToText)).unwrap(), text);
-        assert_eq!(convert_response(text.clone(), false, false, Some(ContentHandling::ConvertToBinary)).unwrap(), bytes);
+        assert_eq!(
+            convert_response(text.clone(), false, false, None).unwrap(),
+            text
+        );
+        assert_eq!(
+            convert_response(text.clone(), false, true, None).unwrap(),
+            bytes
+        );
+        assert_eq!(
+            convert_response(
+                text.clone(),
+                false,
+                true,
+                Some(ContentHandling::ConvertToText)
+            )
+            .unwrap(),
+            text
+        );
+        assert_eq!(
+            convert_response(
+                text.clone(),
+                false,
+                false,
+                Some(ContentHandling::ConvertToBinary)
+            )
+            .unwrap(),
+            bytes
+        );
         // Response: binary payload.
-        assert_eq!(convert_response(bytes.clone(), true, false, None).unwrap(), text);
-        assert_eq!(convert_response(bytes.clone(), true, true, None).unwrap(), bytes);
-        assert_eq!(convert_response(bytes.clone(), true, true, Some(ContentHandling::ConvertToText)).unwrap(), text);
-        assert_eq!(convert_response(bytes.clone(), true, false, Some(ContentHandling::ConvertToBinary)).unwrap(), bytes);
+        assert_eq!(
+            convert_response(bytes.clone(), true, false, None).unwrap(),
+            text
+        );
+        assert_eq!(
+            convert_response(bytes.clone(), true, true, None).unwrap(),
+            bytes
+        );
+        assert_eq!(
+            convert_response(
+                bytes.clone(),
+                true,
+                true,
+                Some(ContentHandling::ConvertToText)
+            )
+            .unwrap(),
+            text
+        );
+        assert_eq!(
+            convert_response(
+                bytes.clone(),
+                true,
+                false,
+                Some(ContentHandling::ConvertToBinary)
+            )
+            .unwrap(),
+            bytes
+        );
     }
 }

@@ -22,9 +22,20 @@ pub enum Prepared {
     /// MOCK: the status code the request template chose (`None`: use the default response).
     Mock { status: Option<u16> },
     /// HTTP or HTTP_PROXY.
-    Http { method: Method, url: String, headers: HeaderMap, body: Bytes, proxy: bool },
+    Http {
+        method: Method,
+        url: String,
+        headers: HeaderMap,
+        body: Bytes,
+        proxy: bool,
+    },
     /// AWS or AWS_PROXY with a Lambda target: the function, its qualifier and the event.
-    Lambda { function: String, qualifier: Option<String>, payload: Bytes, proxy: bool },
+    Lambda {
+        function: String,
+        qualifier: Option<String>,
+        payload: Bytes,
+        proxy: bool,
+    },
 }
 
 pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
@@ -40,7 +51,10 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, Gate
 
 /// Lambda (execution.md §9.4): AWS_PROXY sends the v1.0 event; AWS sends the rendered request
 /// template (or the passthrough body).
-fn prepare_lambda(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration) -> Result<Prepared, GatewayError> {
+fn prepare_lambda(
+    ctx: &mut RequestContext<'_>,
+    integration: &CompiledIntegration,
+) -> Result<Prepared, GatewayError> {
     use crate::engine::integrations::lambda;
     let (function, qualifier) = lambda::target(integration.uri.as_deref(), ctx)?;
     let proxy = integration.kind == IntegrationType::AwsProxy;
@@ -52,17 +66,35 @@ fn prepare_lambda(ctx: &mut RequestContext<'_>, integration: &CompiledIntegratio
             None => ctx.req.body.clone(),
         }
     };
-    Ok(Prepared::Lambda { function, qualifier, payload, proxy })
+    Ok(Prepared::Lambda {
+        function,
+        qualifier,
+        payload,
+        proxy,
+    })
 }
 
 fn no_integration() -> GatewayError {
-    GatewayError::Configuration { reason: "No integration defined for method".into() }
+    GatewayError::Configuration {
+        reason: "No integration defined for method".into(),
+    }
 }
 
 /// The matched method's integration, borrowed from a deployment the caller holds.
-pub fn integration_of<'d>(ctx: &RequestContext<'_>, deployment: &'d Arc<CompiledDeployment>) -> Result<&'d CompiledIntegration, GatewayError> {
-    let index = ctx.route.as_ref().map(|r| r.method_index).ok_or_else(no_integration)?;
-    deployment.methods.get(index).and_then(|m| m.integration.as_ref()).ok_or_else(no_integration)
+pub fn integration_of<'d>(
+    ctx: &RequestContext<'_>,
+    deployment: &'d Arc<CompiledDeployment>,
+) -> Result<&'d CompiledIntegration, GatewayError> {
+    let index = ctx
+        .route
+        .as_ref()
+        .map(|r| r.method_index)
+        .ok_or_else(no_integration)?;
+    deployment
+        .methods
+        .get(index)
+        .and_then(|m| m.integration.as_ref())
+        .ok_or_else(no_integration)
 }
 
 /// The request's MIME type for template lookup: `Content-Type` without parameters, lowercased;
@@ -77,28 +109,53 @@ pub fn request_mime(ctx: &RequestContext<'_>) -> String {
 
 /// Template choice under the passthrough behaviour. `Ok(Some(t))`: transform with `t`;
 /// `Ok(None)`: pass the body through; `Err`: 415.
-fn choose_template<'i>(ctx: &RequestContext<'_>, integration: &'i CompiledIntegration) -> Result<Option<&'i CompiledTemplate>, GatewayError> {
+fn choose_template<'i>(
+    ctx: &RequestContext<'_>,
+    integration: &'i CompiledIntegration,
+) -> Result<Option<&'i CompiledTemplate>, GatewayError> {
     let mime = request_mime(ctx);
-    if let Some((_, t)) = integration.request_templates.iter().find(|(ct, _)| *ct == mime) {
+    if let Some((_, t)) = integration
+        .request_templates
+        .iter()
+        .find(|(ct, _)| *ct == mime)
+    {
         return Ok(Some(t));
     }
     let has_templates = !integration.request_templates.is_empty();
     match (integration.passthrough, has_templates) {
-        (PassthroughBehavior::WhenNoMatch, _) | (PassthroughBehavior::WhenNoTemplates, false) => Ok(None),
-        (PassthroughBehavior::WhenNoTemplates, true) | (PassthroughBehavior::Never, _) => Err(GatewayError::UnsupportedMediaType),
+        (PassthroughBehavior::WhenNoMatch, _) | (PassthroughBehavior::WhenNoTemplates, false) => {
+            Ok(None)
+        }
+        (PassthroughBehavior::WhenNoTemplates, true) | (PassthroughBehavior::Never, _) => {
+            Err(GatewayError::UnsupportedMediaType)
+        }
     }
 }
 
 /// Renders a request template; a runtime failure is the API's 500.
-fn render(ctx: &mut RequestContext<'_>, template: &CompiledTemplate, needs_context: bool) -> Result<crate::mapping::Rendered, GatewayError> {
-    let context = if needs_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
+fn render(
+    ctx: &mut RequestContext<'_>,
+    template: &CompiledTemplate,
+    needs_context: bool,
+) -> Result<crate::mapping::Rendered, GatewayError> {
+    let context = if needs_context {
+        super::respond::context_json(ctx)
+    } else {
+        serde_json::Value::Null
+    };
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
-    render_request_template(template.template(), request, &context, &stage_variables)
-        .map_err(|e| GatewayError::Configuration { reason: format!("Unable to transform request: {e}") })
+    render_request_template(template.template(), request, &context, &stage_variables).map_err(|e| {
+        GatewayError::Configuration {
+            reason: format!("Unable to transform request: {e}"),
+        }
+    })
 }
 
-fn prepare_mock(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration) -> Result<Prepared, GatewayError> {
+fn prepare_mock(
+    ctx: &mut RequestContext<'_>,
+    integration: &CompiledIntegration,
+) -> Result<Prepared, GatewayError> {
     let Some(template) = choose_template(ctx, integration)? else {
         return Ok(Prepared::Mock { status: None });
     };
@@ -106,7 +163,9 @@ fn prepare_mock(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration)
     let status = parse_mock_status(&rendered.body).ok_or_else(|| GatewayError::Configuration {
         reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
     })?;
-    Ok(Prepared::Mock { status: Some(status) })
+    Ok(Prepared::Mock {
+        status: Some(status),
+    })
 }
 
 /// Reads `statusCode` from a rendered MOCK request template (an integer, or a string holding
@@ -121,14 +180,26 @@ pub fn parse_mock_status(rendered: &str) -> Option<u16> {
 }
 
 /// Evaluates the integration's parameter mappings into (location, name, value) triples.
-fn mapped_parameters(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration) -> Vec<(ParamLocation, String, String)> {
+fn mapped_parameters(
+    ctx: &mut RequestContext<'_>,
+    integration: &CompiledIntegration,
+) -> Vec<(ParamLocation, String, String)> {
     if integration.request_parameters.is_empty() {
         return Vec::new();
     }
-    let context = if integration.request_reads_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
+    let context = if integration.request_reads_context {
+        super::respond::context_json(ctx)
+    } else {
+        serde_json::Value::Null
+    };
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
-    let sources = ParamSources { request: Some(request), response: None, stage_variables: &stage_variables, context: &context };
+    let sources = ParamSources {
+        request: Some(request),
+        response: None,
+        stage_variables: &stage_variables,
+        context: &context,
+    };
     integration
         .request_parameters
         .iter()
@@ -136,8 +207,14 @@ fn mapped_parameters(ctx: &mut RequestContext<'_>, integration: &CompiledIntegra
         .collect()
 }
 
-fn prepare_http(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration, proxy: bool) -> Result<Prepared, GatewayError> {
-    let invalid = || GatewayError::Configuration { reason: "Invalid endpoint address".into() };
+fn prepare_http(
+    ctx: &mut RequestContext<'_>,
+    integration: &CompiledIntegration,
+    proxy: bool,
+) -> Result<Prepared, GatewayError> {
+    let invalid = || GatewayError::Configuration {
+        reason: "Invalid endpoint address".into(),
+    };
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
 
@@ -150,23 +227,45 @@ fn prepare_http(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration,
                 let rendered = render(ctx, t, integration.request_reads_context)?;
                 (Bytes::from(rendered.body), rendered.overrides)
             }
-            None => (binary::convert_request(&ctx.req.body, ctx.request_is_binary(), integration.content_handling)?, Overrides::default()),
+            None => (
+                binary::convert_request(
+                    &ctx.req.body,
+                    ctx.request_is_binary(),
+                    integration.content_handling,
+                )?,
+                Overrides::default(),
+            ),
         }
     };
     let mut params = mapped_parameters(ctx, integration);
-    for (loc, list) in [(ParamLocation::Path, &overrides.path), (ParamLocation::Query, &overrides.querystring), (ParamLocation::Header, &overrides.headers)] {
+    for (loc, list) in [
+        (ParamLocation::Path, &overrides.path),
+        (ParamLocation::Query, &overrides.querystring),
+        (ParamLocation::Header, &overrides.headers),
+    ] {
         for (name, value) in list {
             params.retain(|(l, n, _)| !(*l == loc && n == name));
             params.push((loc, name.clone(), value.clone()));
         }
     }
-    let find = |loc: ParamLocation, name: &str| params.iter().find(|(l, n, _)| *l == loc && n == name).map(|(_, _, v)| v.clone());
+    let find = |loc: ParamLocation, name: &str| {
+        params
+            .iter()
+            .find(|(l, n, _)| *l == loc && n == name)
+            .map(|(_, _, v)| v.clone())
+    };
 
     let mut url = fill_path_placeholders(&uri, |name| {
         find(ParamLocation::Path, name)
             // A proxy resource's `{proxy}` is filled from the same-named path parameter even
             // without the explicit mapping the AWS console would add (docs/ARCHITECTURE.md).
-            .or_else(|| if proxy { ctx.path_param(name).map(str::to_string) } else { None })
+            .or_else(|| {
+                if proxy {
+                    ctx.path_param(name).map(str::to_string)
+                } else {
+                    None
+                }
+            })
     });
     let parsed = reqwest::Url::parse(&url).map_err(|_| invalid())?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -193,9 +292,12 @@ fn prepare_http(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration,
     let mut headers = HeaderMap::new();
     if proxy {
         // A SigV4 `Authorization` (or any, on an AWS_IAM method) is not forwarded.
-        let iam = ctx.method().is_some_and(|m| m.method.authorization_type == AuthorizationType::AwsIam);
+        let iam = ctx
+            .method()
+            .is_some_and(|m| m.method.authorization_type == AuthorizationType::AwsIam);
         for (name, value) in &ctx.req.headers {
-            let sigv4 = name == http::header::AUTHORIZATION && (iam || value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+            let sigv4 = name == http::header::AUTHORIZATION
+                && (iam || value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
             if !sigv4 && !drop_proxy_request_header(name) {
                 headers.append(name.clone(), value.clone());
             }
@@ -209,7 +311,10 @@ fn prepare_http(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration,
             headers.insert("x-forwarded-for", v);
         }
         headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-        if let Some(port) = ctx.header("host").and_then(|h| h.rsplit_once(':')).map(|(_, p)| p.to_string())
+        if let Some(port) = ctx
+            .header("host")
+            .and_then(|h| h.rsplit_once(':'))
+            .map(|(_, p)| p.to_string())
             && let Ok(v) = HeaderValue::from_str(&port)
         {
             headers.insert("x-forwarded-port", v);
@@ -218,18 +323,35 @@ fn prepare_http(ctx: &mut RequestContext<'_>, integration: &CompiledIntegration,
         if let Some(ct) = ctx.req.headers.get(http::header::CONTENT_TYPE) {
             headers.insert(http::header::CONTENT_TYPE, ct.clone());
         }
-        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
     }
-    for (_, name, value) in params.iter().filter(|(l, _, _)| *l == ParamLocation::Header) {
-        let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+    for (_, name, value) in params
+        .iter()
+        .filter(|(l, _, _)| *l == ParamLocation::Header)
+    {
+        let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
             continue;
         };
         if forbidden_mapped_header(&n) {
-            return Err(GatewayError::Configuration { reason: format!("{name} header already present") });
+            return Err(GatewayError::Configuration {
+                reason: format!("{name} header already present"),
+            });
         }
         headers.insert(n, v);
     }
-    Ok(Prepared::Http { method, url, headers, body, proxy })
+    Ok(Prepared::Http {
+        method,
+        url,
+        headers,
+        body,
+        proxy,
+    })
 }
 
 /// Request headers HTTP_PROXY does not forward (execution.md §9.5): hop-by-hop headers,
@@ -259,5 +381,8 @@ fn drop_proxy_request_header(name: &HeaderName) -> bool {
 
 /// Headers a mapping may not set (execution.md §9.5).
 fn forbidden_mapped_header(name: &HeaderName) -> bool {
-    matches!(name.as_str(), "content-length" | "transfer-encoding" | "x-amzn-trace-id" | "x-amzn-apigateway-api-id")
+    matches!(
+        name.as_str(),
+        "content-length" | "transfer-encoding" | "x-amzn-trace-id" | "x-amzn-apigateway-api-id"
+    )
 }

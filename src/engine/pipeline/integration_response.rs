@@ -12,14 +12,20 @@ use crate::engine::error::GatewayError;
 use crate::engine::integrations::RawResponse;
 use crate::mapping::{IntegrationResponseData, ParamSources, render_response_template};
 
-pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Result<InvokeResponse, GatewayError> {
+pub fn run(
+    _gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+    raw: RawResponse,
+) -> Result<InvokeResponse, GatewayError> {
     if raw.proxy {
         return Ok(proxy_response(raw));
     }
     let deployment = ctx
         .deployment
         .clone()
-        .ok_or_else(|| GatewayError::Configuration { reason: "No integration defined for method".into() })?;
+        .ok_or_else(|| GatewayError::Configuration {
+            reason: "No integration defined for method".into(),
+        })?;
     let integration = super::integration_request::integration_of(ctx, &deployment)?;
     let selected = match (ctx.integration_selection.as_deref(), raw.status) {
         // Lambda (non-proxy): selected by the function's errorMessage, "" on success.
@@ -38,16 +44,27 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Res
         .parse::<u16>()
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .ok_or_else(|| GatewayError::Configuration { reason: format!("Invalid status code {}", selected.status_code) })?;
+        .ok_or_else(|| GatewayError::Configuration {
+            reason: format!("Invalid status code {}", selected.status_code),
+        })?;
 
     let types = &deployment.binary_media_types;
-    let payload_binary = binary::is_binary(types, raw.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+    let payload_binary = binary::is_binary(
+        types,
+        raw.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let accept = first_accept(ctx);
     let accept_binary = binary::is_binary(types, accept.as_deref());
     // The integration's contentHandling converts the request; the response has its own.
     let handling = selected.content_handling;
 
-    let context = if selected.reads_context { super::respond::context_json(ctx) } else { serde_json::Value::Null };
+    let context = if selected.reads_context {
+        super::respond::context_json(ctx)
+    } else {
+        serde_json::Value::Null
+    };
     let stage_variables = ctx.stage_variables.clone();
     let integration_body = binary::template_text(&raw.body, payload_binary);
     let mut headers = HeaderMap::new();
@@ -56,15 +73,30 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Res
             headers: raw
                 .headers
                 .iter()
-                .map(|(n, v)| (super::title_case(n.as_str()), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        super::title_case(n.as_str()),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             body: integration_body.clone(),
         };
         let request = ctx.request_data();
-        let sources = ParamSources { request: Some(request), response: Some(&response), stage_variables: &stage_variables, context: &context };
+        let sources = ParamSources {
+            request: Some(request),
+            response: Some(&response),
+            stage_variables: &stage_variables,
+            context: &context,
+        };
         for (name, expr) in &selected.response_parameters {
-            let Some(value) = expr.eval(&sources) else { continue };
-            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            let Some(value) = expr.eval(&sources) else {
+                continue;
+            };
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
                 headers.insert(n, v);
             }
         }
@@ -73,24 +105,48 @@ pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>, raw: RawResponse) -> Res
     let body = match choose_response_template(accept.as_deref(), selected) {
         Some(template) => {
             let request = ctx.request_data();
-            let rendered = render_response_template(template.template(), &integration_body, request, &context, &stage_variables)
-                .map_err(|e| GatewayError::Configuration { reason: format!("Unable to transform response: {e}") })?;
-            if let Some(s) = rendered.overrides.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            let rendered = render_response_template(
+                template.template(),
+                &integration_body,
+                request,
+                &context,
+                &stage_variables,
+            )
+            .map_err(|e| GatewayError::Configuration {
+                reason: format!("Unable to transform response: {e}"),
+            })?;
+            if let Some(s) = rendered
+                .overrides
+                .status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+            {
                 status = s;
             }
             for (name, value) in &rendered.overrides.headers {
-                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
                     headers.insert(n, v);
                 }
             }
             binary::convert_response(Bytes::from(rendered.body), false, accept_binary, handling)?
         }
-        None => binary::convert_response(raw.body.clone(), payload_binary, accept_binary, handling)?,
+        None => {
+            binary::convert_response(raw.body.clone(), payload_binary, accept_binary, handling)?
+        }
     };
     if !headers.contains_key(http::header::CONTENT_TYPE) {
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
-    Ok(InvokeResponse { status, headers, body })
+    Ok(InvokeResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// The first media type of `Accept` (API Gateway honours only the first), lowercased.
@@ -104,12 +160,20 @@ fn first_accept(ctx: &RequestContext<'_>) -> Option<String> {
 
 /// Response template by the first `Accept` MIME (missing or `*/*` → `application/json`); no
 /// match → the `application/json` template, else the first; none → passthrough.
-fn choose_response_template<'r>(accept: Option<&str>, selected: &'r CompiledResponse) -> Option<&'r crate::engine::template::CompiledTemplate> {
+fn choose_response_template<'r>(
+    accept: Option<&str>,
+    selected: &'r CompiledResponse,
+) -> Option<&'r crate::engine::template::CompiledTemplate> {
     if selected.response_templates.is_empty() {
         return None;
     }
     let accept = accept.filter(|a| *a != "*/*").unwrap_or("application/json");
-    let find = |mime: &str| selected.response_templates.iter().find(|(ct, _)| ct == mime);
+    let find = |mime: &str| {
+        selected
+            .response_templates
+            .iter()
+            .find(|(ct, _)| ct == mime)
+    };
     find(accept)
         .or_else(|| find("application/json"))
         .or_else(|| selected.response_templates.first())
@@ -119,14 +183,20 @@ fn choose_response_template<'r>(accept: Option<&str>, selected: &'r CompiledResp
 /// HTTP_PROXY: backend status, headers (after the response rules of execution.md §9.5) and
 /// body.
 fn proxy_response(raw: RawResponse) -> InvokeResponse {
-    let status = raw.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let status = raw
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
     let mut headers = HeaderMap::new();
     for (name, value) in &raw.headers {
         match name.as_str() {
-            "connection" | "keep-alive" | "expect" | "host" | "proxy-authenticate" | "te" | "trailer" | "upgrade"
-            | "transfer-encoding" | "via" | "content-length" => {}
-            "authorization" | "content-md5" | "date" | "max-forwards" | "server" | "user-agent" | "www-authenticate" => {
-                if let Ok(n) = HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes()) {
+            "connection" | "keep-alive" | "expect" | "host" | "proxy-authenticate" | "te"
+            | "trailer" | "upgrade" | "transfer-encoding" | "via" | "content-length" => {}
+            "authorization" | "content-md5" | "date" | "max-forwards" | "server" | "user-agent"
+            | "www-authenticate" => {
+                if let Ok(n) =
+                    HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes())
+                {
                     headers.append(n, value.clone());
                 }
             }
@@ -135,5 +205,9 @@ fn proxy_response(raw: RawResponse) -> InvokeResponse {
             }
         }
     }
-    InvokeResponse { status, headers, body: raw.body }
+    InvokeResponse {
+        status,
+        headers,
+        body: raw.body,
+    }
 }

@@ -22,12 +22,12 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use indexmap::IndexMap;
 
+use super::Gateway;
 use super::compiled::{CompiledDeployment, CompiledMethod};
 use super::error::GatewayError;
 use super::live::{LiveStage, Variant};
 use super::logs::{ExecutionLog, Level, LogSettings, headers_for_log, java_map};
 use super::router::RouteMatch;
-use super::Gateway;
 
 /// Largest request body API Gateway accepts (10 MB).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -124,7 +124,11 @@ impl<'a> RequestContext<'a> {
 
     /// The last value of a query parameter (API Gateway's single-value view).
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -133,7 +137,11 @@ impl<'a> RequestContext<'a> {
 
     /// Whether the request body is of one of the API's binary media types.
     pub fn request_is_binary(&self) -> bool {
-        let types = self.deployment.as_ref().map(|d| d.binary_media_types.as_slice()).unwrap_or(&[]);
+        let types = self
+            .deployment
+            .as_ref()
+            .map(|d| d.binary_media_types.as_slice())
+            .unwrap_or(&[]);
         binary::is_binary(types, self.header("content-type"))
     }
 
@@ -145,14 +153,24 @@ impl<'a> RequestContext<'a> {
                 path: self
                     .route
                     .as_ref()
-                    .map(|r| r.path_params.iter().map(|(n, v)| (n.to_string(), v.clone())).collect())
+                    .map(|r| {
+                        r.path_params
+                            .iter()
+                            .map(|(n, v)| (n.to_string(), v.clone()))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 querystring: self.query.clone(),
                 headers: self
                     .req
                     .headers
                     .iter()
-                    .map(|(n, v)| (title_case(n.as_str()), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .map(|(n, v)| {
+                        (
+                            title_case(n.as_str()),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
                     .collect(),
             };
             self.mapping_request = Some(data);
@@ -184,7 +202,9 @@ pub async fn run(gw: &Gateway, req: &InvokeRequest) -> InvokeResponse {
     let outcome = execute(gw, &mut ctx).await;
     let response = match outcome {
         Ok(resp) => {
-            ctx.log(Level::Info, || "Successfully completed execution".to_string());
+            ctx.log(Level::Info, || {
+                "Successfully completed execution".to_string()
+            });
             resp
         }
         Err(err) => {
@@ -198,13 +218,20 @@ pub async fn run(gw: &Gateway, req: &InvokeRequest) -> InvokeResponse {
     };
     let response = respond::finish(&ctx, response);
     let status = response.status.as_u16();
-    let level = if status >= 500 { Level::Error } else { Level::Info };
+    let level = if status >= 500 {
+        Level::Error
+    } else {
+        Level::Info
+    };
     ctx.log(level, || format!("Method completed with status: {status}"));
     record::record(gw, &mut ctx, &response);
     response
 }
 
-async fn execute(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<InvokeResponse, GatewayError> {
+async fn execute(
+    gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+) -> Result<InvokeResponse, GatewayError> {
     route::run(gw, ctx)?;
     if let Some(live) = &ctx.live {
         ctx.log.settings = LogSettings::of(live, None);
@@ -228,22 +255,52 @@ async fn execute(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<InvokeRes
         return Ok(hit);
     }
     let prepared = integration_request::run(gw, ctx)?;
-    if let integration_request::Prepared::Http { url, headers, body, .. } = &prepared {
+    if let integration_request::Prepared::Http {
+        url, headers, body, ..
+    } = &prepared
+    {
         ctx.log(Level::Info, || format!("Endpoint request URI: {url}"));
         ctx.log_data(|| format!("Endpoint request headers: {}", headers_for_log(headers)));
-        ctx.log_data(|| format!("Endpoint request body after transformations: {}", String::from_utf8_lossy(body)));
+        ctx.log_data(|| {
+            format!(
+                "Endpoint request body after transformations: {}",
+                String::from_utf8_lossy(body)
+            )
+        });
         ctx.log(Level::Info, || format!("Sending request to {url}"));
     }
     let raw = super::integrations::call(gw, ctx, prepared).await?;
     if let Some(status) = ctx.integration_status {
         let ms = ctx.integration_latency.unwrap_or_default().as_millis();
-        ctx.log(Level::Info, || format!("Received response. Status: {status}, Integration latency: {ms} ms"));
-        ctx.log_data(|| format!("Endpoint response headers: {}", headers_for_log(&raw.headers)));
-        ctx.log_data(|| format!("Endpoint response body before transformations: {}", String::from_utf8_lossy(&raw.body)));
+        ctx.log(Level::Info, || {
+            format!("Received response. Status: {status}, Integration latency: {ms} ms")
+        });
+        ctx.log_data(|| {
+            format!(
+                "Endpoint response headers: {}",
+                headers_for_log(&raw.headers)
+            )
+        });
+        ctx.log_data(|| {
+            format!(
+                "Endpoint response body before transformations: {}",
+                String::from_utf8_lossy(&raw.body)
+            )
+        });
     }
     let mut response = integration_response::run(gw, ctx, raw)?;
-    ctx.log_data(|| format!("Method response body after transformations: {}", String::from_utf8_lossy(&response.body)));
-    ctx.log(Level::Info, || format!("Method response headers: {}", headers_for_log(&response.headers)));
+    ctx.log_data(|| {
+        format!(
+            "Method response body after transformations: {}",
+            String::from_utf8_lossy(&response.body)
+        )
+    });
+    ctx.log(Level::Info, || {
+        format!(
+            "Method response headers: {}",
+            headers_for_log(&response.headers)
+        )
+    });
     cache::store(gw, ctx, &mut response);
     Ok(response)
 }
@@ -256,16 +313,32 @@ fn log_method_request(ctx: &mut RequestContext<'_>) {
     let mut lines = vec![
         format!("Starting execution for request: {}", ctx.request_id),
         // AWS prints the request's path here, not the resource template.
-        format!("HTTP Method: {}, Resource Path: {}", ctx.req.method, ctx.req.path),
+        format!(
+            "HTTP Method: {}, Resource Path: {}",
+            ctx.req.method, ctx.req.path
+        ),
         format!(
             "Method request path: {}",
-            java_map(ctx.route.iter().flat_map(|r| r.path_params.iter().map(|(k, v)| (k.to_string(), v.as_str()))))
+            java_map(ctx.route.iter().flat_map(|r| {
+                r.path_params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.as_str()))
+            }))
         ),
-        format!("Method request query string: {}", java_map(ctx.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))),
+        format!(
+            "Method request query string: {}",
+            java_map(ctx.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        ),
     ];
     if ctx.log.settings.data_trace {
-        lines.push(format!("Method request headers: {}", headers_for_log(&ctx.req.headers)));
-        lines.push(format!("Method request body before transformations: {}", String::from_utf8_lossy(&ctx.req.body)));
+        lines.push(format!(
+            "Method request headers: {}",
+            headers_for_log(&ctx.req.headers)
+        ));
+        lines.push(format!(
+            "Method request body before transformations: {}",
+            String::from_utf8_lossy(&ctx.req.body)
+        ));
     }
     for line in lines {
         ctx.log(Level::Info, || line);

@@ -26,7 +26,8 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         .to_string();
     let mut ext = [0u8; 11];
     rand::fill(&mut ext);
-    let format = format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
+    let format =
+        format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
     RequestContext {
         req,
         request_id,
@@ -36,7 +37,11 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         started: Instant::now(),
         identity: Identity {
             source_ip: req.source_ip.to_string(),
-            user_agent: req.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+            user_agent: req
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             ..Identity::default()
         },
         query: crate::engine::params::parse_query(req.query.as_deref()),
@@ -94,9 +99,14 @@ const CONTEXT_FIELDS: &[&str] = &[
 pub fn context_json(ctx: &RequestContext<'_>) -> serde_json::Value {
     let mut root = serde_json::Map::new();
     for name in CONTEXT_FIELDS {
-        let Some(value) = context_value(ctx, name) else { continue };
+        let Some(value) = context_value(ctx, name) else {
+            continue;
+        };
         let value = match *name {
-            "requestTimeEpoch" => value.parse::<i64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::String(value)),
+            "requestTimeEpoch" => value
+                .parse::<i64>()
+                .map(serde_json::Value::from)
+                .unwrap_or(serde_json::Value::String(value)),
             _ => serde_json::Value::String(value),
         };
         let mut map = &mut root;
@@ -106,11 +116,15 @@ pub fn context_json(ctx: &RequestContext<'_>) -> serde_json::Value {
                 map.insert(part.to_string(), value);
                 break;
             }
-            let entry = map.entry(part.to_string()).or_insert_with(|| serde_json::Value::Object(Default::default()));
+            let entry = map
+                .entry(part.to_string())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
             if !entry.is_object() {
                 *entry = serde_json::Value::Object(Default::default());
             }
-            let serde_json::Value::Object(inner) = entry else { break };
+            let serde_json::Value::Object(inner) = entry else {
+                break;
+            };
             map = inner;
         }
     }
@@ -149,7 +163,9 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
         "identity.caller" => ctx.identity.caller.clone()?,
         "identity.user" => ctx.identity.user.clone()?,
         "identity.userArn" => ctx.identity.user_arn.clone()?,
-        auth if auth.starts_with("authorizer.") => ctx.authorizer.as_ref()?.get(&auth["authorizer.".len()..])?,
+        auth if auth.starts_with("authorizer.") => {
+            ctx.authorizer.as_ref()?.get(&auth["authorizer.".len()..])?
+        }
         "error.message" => ctx.error.as_ref()?.message()?,
         "error.messageString" => ctx.error.as_ref()?.message_string(),
         "error.responseType" => ctx.error.as_ref()?.response_type().to_string(),
@@ -163,14 +179,21 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
 /// DEFAULT_5XX family) use their status, parameters and template.
 pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResponse {
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(err.error_type()) {
         headers.insert("x-amzn-errortype", v);
     }
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let customised = customised_response(ctx, err);
     let Some(custom) = customised else {
-        return InvokeResponse { status, headers, body: Bytes::from(err.default_body()) };
+        return InvokeResponse {
+            status,
+            headers,
+            body: Bytes::from(err.default_body()),
+        };
     };
     let status = custom
         .status_code
@@ -190,9 +213,28 @@ pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResp
     }
     let request = crate::mapping::RequestData {
         body: String::new(),
-        path: ctx.route.as_ref().map(|r| r.path_params.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()).unwrap_or_default(),
+        path: ctx
+            .route
+            .as_ref()
+            .map(|r| {
+                r.path_params
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         querystring: ctx.query.clone(),
-        headers: ctx.req.headers.iter().map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
+        headers: ctx
+            .req
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
     };
     let sources = crate::mapping::ParamSources {
         request: Some(&request),
@@ -201,13 +243,17 @@ pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResp
         context: &context,
     };
     for (target, source) in &custom.response_parameters {
-        let Some(name) = target.strip_prefix("gatewayresponse.header.") else { continue };
+        let Some(name) = target.strip_prefix("gatewayresponse.header.") else {
+            continue;
+        };
         // `method.input.params.NAME` is the documented alias of a method request parameter.
         let source = match source.strip_prefix("method.input.params.") {
             Some(p) => format!("method.request.header.{p}"),
             None => source.clone(),
         };
-        let Ok(expr) = crate::mapping::ParamExpr::parse(&source) else { continue };
+        let Ok(expr) = crate::mapping::ParamExpr::parse(&source) else {
+            continue;
+        };
         if let (Some(value), Ok(n)) = (expr.eval(&sources), HeaderName::from_bytes(name.as_bytes()))
             && let Ok(v) = HeaderValue::from_str(&value)
         {
@@ -219,16 +265,28 @@ pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResp
         .get("application/json")
         .or_else(|| custom.response_templates.values().next())
     {
-        Some(template) => crate::mapping::substitute_gateway_template(template, &context, &ctx.stage_variables, ""),
+        Some(template) => crate::mapping::substitute_gateway_template(
+            template,
+            &context,
+            &ctx.stage_variables,
+            "",
+        ),
         None => String::new(),
     };
-    InvokeResponse { status, headers, body: Bytes::from(body) }
+    InvokeResponse {
+        status,
+        headers,
+        body: Bytes::from(body),
+    }
 }
 
 /// The user's customisation that applies to `err`, if any: the type's own entry, else the
 /// customised DEFAULT_4XX/DEFAULT_5XX of its family (REQUEST_TOO_LARGE cannot be customised).
 fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<GatewayResponse> {
-    let deployment = ctx.deployment.as_ref().or_else(|| ctx.live.as_ref().map(|l| &l.deployment))?;
+    let deployment = ctx
+        .deployment
+        .as_ref()
+        .or_else(|| ctx.live.as_ref().map(|l| &l.deployment))?;
     let kind = err.response_type();
     if kind == "REQUEST_TOO_LARGE" || deployment.gateway_responses.is_empty() {
         return None;
@@ -236,12 +294,18 @@ fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<G
     if let Some(own) = deployment.gateway_responses.get(kind) {
         return Some(own.clone());
     }
-    let family = if err.status() >= 500 { "DEFAULT_5XX" } else { "DEFAULT_4XX" };
+    let family = if err.status() >= 500 {
+        "DEFAULT_5XX"
+    } else {
+        "DEFAULT_4XX"
+    };
     let mut inherited = deployment.gateway_responses.get(family)?.clone();
     if inherited.status_code.is_none() || kind != family {
         // The family lends its parameters and templates; the member keeps its own status
         // unless the family sets one.
-        inherited.status_code = inherited.status_code.or_else(|| Some(err.status().to_string()));
+        inherited.status_code = inherited
+            .status_code
+            .or_else(|| Some(err.status().to_string()));
     }
     Some(inherited)
 }
@@ -255,7 +319,10 @@ pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeR
         response.headers.insert("x-amz-apigw-id", v);
     }
     if !response.headers.contains_key(http::header::CONTENT_TYPE) {
-        response.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     response
 }
