@@ -9,10 +9,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
+use std::hash::BuildHasher as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1 as _, RawEntryMut};
 
 use super::ast::Node;
 use super::number;
@@ -166,9 +168,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => number::write_int(*i, out),
             Value::Double(d) => number::write_double(*d, out),
             Value::Str(s) => out.push_str(s),
             Value::List(l) => {
@@ -394,6 +394,9 @@ pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
     }
 }
 
+/// String values up to this length are shared within a document.
+const SHARED_STRING_MAX: usize = 16;
+
 /// Deepest container nesting [`JsonParser`] takes (serde_json's recursion limit, 128,
 /// rejects the 128th level).
 const JSON_MAX_DEPTH: u32 = 127;
@@ -412,11 +415,18 @@ struct JsonParser<'a> {
     text: &'a str,
     pos: usize,
     depth: u32,
-    /// Per-document key interner.
-    keys: std::collections::HashMap<&'a str, Arc<str>, foldhash::fast::RandomState>,
+    /// Per-document interner of keys and short strings, with each string's hash under
+    /// `hasher` (so building a map does not hash its keys again).
+    interned: std::collections::HashMap<&'a str, (Arc<str>, u64), foldhash::fast::RandomState>,
+    /// The keys of the last object read at each depth, by position: objects in an array
+    /// usually share their shape, and comparing with the sibling's key is cheaper than an
+    /// interner lookup.
+    shapes: Vec<Vec<(Arc<str>, u64)>>,
+    /// The hash state every map of this document shares.
+    hasher: foldhash::fast::RandomState,
     /// Shared stacks for the children of the containers being built.
     items: Vec<Value>,
-    entries: Vec<(Arc<str>, Value)>,
+    entries: Vec<(Arc<str>, u64, Value)>,
     /// Unescaped string content.
     buf: String,
 }
@@ -427,7 +437,9 @@ impl<'a> JsonParser<'a> {
             text,
             pos: 0,
             depth: 0,
-            keys: Default::default(),
+            interned: Default::default(),
+            hasher: Default::default(),
+            shapes: Vec::new(),
             items: Vec::new(),
             entries: Vec::new(),
             buf: String::new(),
@@ -464,6 +476,8 @@ impl<'a> JsonParser<'a> {
             b'"' => {
                 self.pos += 1;
                 Some(Value::Str(match self.string()? {
+                    // Short values repeat (enumerations, tags): share them.
+                    JsonStr::Slice(s) if s.len() <= SHARED_STRING_MAX => self.intern(s).0,
                     JsonStr::Slice(s) => Arc::from(s),
                     JsonStr::Scratch => Arc::from(self.buf.as_str()),
                 }))
@@ -520,6 +534,7 @@ impl<'a> JsonParser<'a> {
     fn object(&mut self) -> Option<Value> {
         self.enter()?;
         let start = self.entries.len();
+        let mut index = 0;
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -530,14 +545,15 @@ impl<'a> JsonParser<'a> {
                     return None;
                 }
                 self.pos += 1;
-                let key = self.key()?;
+                let (key, hash) = self.key(index)?;
+                index += 1;
                 self.ws();
                 if self.peek()? != b':' {
                     return None;
                 }
                 self.pos += 1;
                 let v = self.value()?;
-                self.entries.push((key, v));
+                self.entries.push((key, hash, v));
                 self.ws();
                 match self.peek()? {
                     b',' => self.pos += 1,
@@ -550,29 +566,62 @@ impl<'a> JsonParser<'a> {
             }
         }
         self.depth -= 1;
-        let mut m = Map::with_capacity_and_hasher(self.entries.len() - start, Default::default());
-        // A repeated key keeps its first position and its last value (as `collect` does).
-        for (k, v) in self.entries.drain(start..) {
-            m.insert(k, v);
+        let mut m = Map::with_capacity_and_hasher(self.entries.len() - start, self.hasher.clone());
+        // A repeated key keeps its first position and its last value (as `insert` does).
+        for (k, hash, v) in self.entries.drain(start..) {
+            match m.raw_entry_mut_v1().from_key_hashed_nocheck(hash, &*k) {
+                RawEntryMut::Occupied(mut e) => {
+                    e.insert(v);
+                }
+                RawEntryMut::Vacant(e) => {
+                    e.insert_hashed_nocheck(hash, k, v);
+                }
+            }
         }
         Some(Value::new_map(m))
     }
 
-    fn key(&mut self) -> Option<Arc<str>> {
-        match self.string()? {
+    /// The `index`-th key of an object, and its hash in this document's maps.
+    fn key(&mut self, index: usize) -> Option<(Arc<str>, u64)> {
+        Some(match self.string()? {
             JsonStr::Slice(s) => {
-                if let Some(k) = self.keys.get(s) {
-                    return Some(k.clone());
+                let depth = self.depth as usize;
+                if let Some((k, h)) = self.shapes.get(depth).and_then(|keys| keys.get(index))
+                    && **k == *s
+                {
+                    return Some((k.clone(), *h));
                 }
-                let k: Arc<str> = Arc::from(s);
-                // Bound the interner: documents with endlessly distinct keys stop sharing.
-                if self.keys.len() < 4096 {
-                    self.keys.insert(s, k.clone());
+                let key = self.intern(s);
+                if self.shapes.len() <= depth {
+                    self.shapes.resize_with(depth + 1, Vec::new);
                 }
-                Some(k)
+                let keys = &mut self.shapes[depth];
+                keys.truncate(index);
+                if keys.len() == index {
+                    keys.push(key.clone());
+                }
+                key
             }
-            JsonStr::Scratch => Some(Arc::from(self.buf.as_str())),
+            JsonStr::Scratch => {
+                let k: Arc<str> = Arc::from(self.buf.as_str());
+                let h = self.hasher.hash_one(&*k);
+                (k, h)
+            }
+        })
+    }
+
+    /// The document's shared copy of `s`, and its hash.
+    fn intern(&mut self, s: &'a str) -> (Arc<str>, u64) {
+        if let Some((k, h)) = self.interned.get(s) {
+            return (k.clone(), *h);
         }
+        let k: Arc<str> = Arc::from(s);
+        let h = self.hasher.hash_one(s);
+        // Bound the interner: documents with endlessly distinct strings stop sharing.
+        if self.interned.len() < 4096 {
+            self.interned.insert(s, (k.clone(), h));
+        }
+        (k, h)
     }
 
     /// The string whose opening quote was just consumed.
