@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use gwtui::mapping::{RequestData, render_request_template, render_response_template};
 use gwtui::vtl::Template;
 use indexmap::IndexMap;
@@ -125,57 +125,199 @@ fn bench_both<O>(c: &mut Criterion, name: &str, mut f: impl FnMut() -> O) {
     });
 }
 
-fn benches(c: &mut Criterion) {
-    let ctx = context();
-    let vars = stage();
+/// One benchmark: a name and the work of one iteration.
+type Case<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
-    let t = Template::parse(PASSTHROUGH).expect("passthrough parses");
-    let req = request(
-        r#"{"name": "Bella", "age": 3, "owner": {"name": "Ana", "tags": ["x", "y"]}}"#.into(),
-    );
-    let out = render_request_template(&t, &req, &ctx, &vars).expect("renders");
-    assert!(
-        out.body.contains(r#""User-Agent" : "curl\/8.4.0""#),
-        "passthrough renders headers"
-    );
-    bench_both(c, "method-request-passthrough", || {
-        render_request_template(black_box(&t), &req, &ctx, &vars).expect("renders")
-    });
-
-    let t = Template::parse(ARRAY_MAPPING).expect("array mapping parses");
-    let body = items(50).to_string();
-    let req = request(String::new());
-    let out = render_response_template(&t, &body, &req, &ctx, &vars).expect("renders");
-    assert!(
-        out.body.contains("Item 49 is a"),
-        "array mapping renders all items"
-    );
-    bench_both(c, "foreach-50-items", || {
-        render_response_template(black_box(&t), &body, &req, &ctx, &vars).expect("renders")
-    });
-
-    let t = Template::parse(ARRAY_MAPPING_INPUT_JSON).expect("input.json mapping parses");
-    let body = serde_json::json!({ "items": items(50) }).to_string();
-    let out = render_response_template(&t, &body, &req, &ctx, &vars).expect("renders");
-    assert!(
-        out.body.contains(r#""tags": ["a","b"]"#),
-        "input.json variant renders tags"
-    );
-    bench_both(c, "foreach-50-items-input-json", || {
-        render_response_template(black_box(&t), &body, &req, &ctx, &vars).expect("renders")
-    });
-
-    let t = Template::parse(JSON_TO_XML).expect("json-to-xml parses");
-    let body = items(20).to_string();
-    let out = render_response_template(&t, &body, &req, &ctx, &vars).expect("renders");
-    assert!(
-        out.body.contains(r#"<pet id="19"><type>"#),
-        "json-to-xml renders all items"
-    );
-    bench_both(c, "json-to-xml-20-items", || {
-        render_response_template(black_box(&t), &body, &req, &ctx, &vars).expect("renders")
-    });
+/// The benchmarked work, shared by criterion and the two lightweight modes below.
+struct Fixtures {
+    ctx: serde_json::Value,
+    vars: IndexMap<String, String>,
+    passthrough: (Template, RequestData),
+    array: (Template, String),
+    array_input_json: (Template, String),
+    xml: (Template, String),
+    empty: RequestData,
 }
 
-criterion_group!(vtl, benches);
-criterion_main!(vtl);
+impl Fixtures {
+    fn new() -> Self {
+        let ctx = context();
+        let vars = stage();
+        let empty = request(String::new());
+
+        let t = Template::parse(PASSTHROUGH).expect("passthrough parses");
+        let req = request(
+            r#"{"name": "Bella", "age": 3, "owner": {"name": "Ana", "tags": ["x", "y"]}}"#.into(),
+        );
+        let out = render_request_template(&t, &req, &ctx, &vars).expect("renders");
+        assert!(
+            out.body.contains(r#""User-Agent" : "curl\/8.4.0""#),
+            "passthrough renders headers"
+        );
+        let passthrough = (t, req);
+
+        let t = Template::parse(ARRAY_MAPPING).expect("array mapping parses");
+        let body = items(50).to_string();
+        let out = render_response_template(&t, &body, &empty, &ctx, &vars).expect("renders");
+        assert!(
+            out.body.contains("Item 49 is a"),
+            "array mapping renders all items"
+        );
+        let array = (t, body);
+
+        let t = Template::parse(ARRAY_MAPPING_INPUT_JSON).expect("input.json mapping parses");
+        let body = serde_json::json!({ "items": items(50) }).to_string();
+        let out = render_response_template(&t, &body, &empty, &ctx, &vars).expect("renders");
+        assert!(
+            out.body.contains(r#""tags": ["a","b"]"#),
+            "input.json variant renders tags"
+        );
+        let array_input_json = (t, body);
+
+        let t = Template::parse(JSON_TO_XML).expect("json-to-xml parses");
+        let body = items(20).to_string();
+        let out = render_response_template(&t, &body, &empty, &ctx, &vars).expect("renders");
+        assert!(
+            out.body.contains(r#"<pet id="19"><type>"#),
+            "json-to-xml renders all items"
+        );
+        let xml = (t, body);
+
+        Fixtures {
+            ctx,
+            vars,
+            passthrough,
+            array,
+            array_input_json,
+            xml,
+            empty,
+        }
+    }
+
+    fn cases(&self) -> Vec<Case<'_>> {
+        let (ctx, vars, empty) = (&self.ctx, &self.vars, &self.empty);
+        fn response<'a>(
+            (t, body): &'a (Template, String),
+            empty: &'a RequestData,
+            ctx: &'a serde_json::Value,
+            vars: &'a IndexMap<String, String>,
+        ) -> Box<dyn FnMut() + 'a> {
+            Box::new(move || {
+                black_box(
+                    render_response_template(black_box(t), body, empty, ctx, vars)
+                        .expect("renders"),
+                );
+            })
+        }
+        let (pt, preq) = &self.passthrough;
+        let body = self.array.1.as_str();
+        vec![
+            (
+                "method-request-passthrough",
+                Box::new(move || {
+                    black_box(
+                        render_request_template(black_box(pt), preq, ctx, vars).expect("renders"),
+                    );
+                }),
+            ),
+            ("foreach-50-items", response(&self.array, empty, ctx, vars)),
+            (
+                "foreach-50-items-input-json",
+                response(&self.array_input_json, empty, ctx, vars),
+            ),
+            (
+                "json-to-xml-20-items",
+                response(&self.xml, empty, ctx, vars),
+            ),
+            // The 4.1 KB body of `foreach-50-items` parsed alone: into a `serde_json::Value`
+            // (the baseline a good general-purpose parser sets) and into VTL values.
+            (
+                "parse-4k/serde_json-value",
+                Box::new(move || {
+                    black_box(
+                        serde_json::from_str::<serde_json::Value>(black_box(body)).expect("json"),
+                    );
+                }),
+            ),
+            (
+                "parse-4k/vtl-values",
+                Box::new(move || {
+                    black_box(gwtui::vtl::value::parse_json(black_box(body)).expect("json"));
+                }),
+            ),
+        ]
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let fx = Fixtures::new();
+    for (name, mut f) in fx.cases() {
+        bench_both(c, name, &mut f);
+    }
+}
+
+/// `VTL_QUICK=rounds` (default 15): per case, `rounds` samples of enough iterations for
+/// ~20 ms each, interleaved across cases; prints the median thread-CPU time per iteration.
+/// Cheap enough to run two builds back to back (A/B/A/B) under the same load.
+fn quick(rounds: usize) {
+    let fx = Fixtures::new();
+    let mut cases = fx.cases();
+    // Calibrate: iterations per sample so that one sample takes ~20 ms of CPU.
+    let iters: Vec<u32> = cases
+        .iter_mut()
+        .map(|(_, f)| {
+            let start = thread_cpu_time();
+            let mut n = 0u32;
+            while thread_cpu_time() - start < Duration::from_millis(20) {
+                f();
+                n += 1;
+            }
+            n.max(1)
+        })
+        .collect();
+    let mut samples = vec![Vec::with_capacity(rounds); cases.len()];
+    for _ in 0..rounds {
+        for (i, (_, f)) in cases.iter_mut().enumerate() {
+            let start = thread_cpu_time();
+            for _ in 0..iters[i] {
+                f();
+            }
+            let per = (thread_cpu_time() - start).as_secs_f64() * 1e6 / f64::from(iters[i]);
+            samples[i].push(per);
+        }
+    }
+    for ((name, _), s) in cases.iter().zip(samples.iter_mut()) {
+        s.sort_by(f64::total_cmp);
+        let (lo, med, hi) = (s[0], s[s.len() / 2], s[s.len() - 1]);
+        println!("{name:32} median {med:8.2} us CPU  (min {lo:.2}, max {hi:.2})");
+    }
+}
+
+/// `VTL_PROFILE=name:iterations`: run one case that many times and exit (for
+/// `valgrind --tool=callgrind`, whose instruction counts do not depend on the load; run it
+/// with two iteration counts and divide the difference to get instructions per render).
+fn profile(spec: &str) {
+    let (name, n) = spec.split_once(':').unwrap_or((spec, "1000"));
+    let n: u64 = n.parse().expect("VTL_PROFILE=name:iterations");
+    let fx = Fixtures::new();
+    let mut cases = fx.cases();
+    let (_, f) = cases
+        .iter_mut()
+        .find(|(c, _)| *c == name)
+        .unwrap_or_else(|| panic!("no benchmark named {name}"));
+    for _ in 0..n {
+        f();
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("VTL_PROFILE") {
+        return profile(&spec);
+    }
+    if let Ok(rounds) = std::env::var("VTL_QUICK") {
+        return quick(rounds.parse().unwrap_or(15));
+    }
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+}

@@ -12,27 +12,39 @@ use crate::vtl::Value;
 /// `\uXXXX` (upper-case hex, UTF-16 units).
 pub fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\'' => out.push_str("\\'"),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{:04X}", unit);
-                }
-            }
-            c => out.push(c),
-        }
+    // Runs of printable ASCII other than the escaped four are copied as they are.
+    let plain = |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n = rest.bytes().position(|b| !plain(b)).unwrap_or(rest.len());
+        out.push_str(&rest[..n]);
+        rest = &rest[n..];
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
+        escape_javascript_char(c, &mut out);
     }
     out
+}
+
+fn escape_javascript_char(c: char, out: &mut String) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\'' => out.push_str("\\'"),
+        '\\' => out.push_str("\\\\"),
+        '/' => out.push_str("\\/"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(out, "\\u{:04X}", unit);
+            }
+        }
+        c => out.push(c),
+    }
 }
 
 /// Java `URLEncoder.encode(s, "UTF-8")`: `A-Z a-z 0-9 . - * _` kept, space → `+`,

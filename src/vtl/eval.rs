@@ -1,7 +1,6 @@
 //! The evaluator: renders nodes against a [`Scope`] and a [`Host`].
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 
@@ -101,6 +100,9 @@ pub struct Eval<'a> {
     steps: u64,
     depth: u32,
     nesting: u32,
+    /// Whether `#foreach` maintains `$velocityCount` / `$velocityHasNext` (only worth it
+    /// when the template mentions them).
+    legacy_loop_vars: bool,
 }
 
 type Res<T> = Result<T, RenderError>;
@@ -114,7 +116,15 @@ impl<'a> Eval<'a> {
             steps: 0,
             depth: 0,
             nesting: 0,
+            legacy_loop_vars: true,
         }
+    }
+
+    /// Skip maintaining `$velocityCount` / `$velocityHasNext` in loops: for a template that
+    /// never references them, where they are unobservable (loops restore them on exit).
+    pub fn without_legacy_loop_vars(mut self) -> Self {
+        self.legacy_loop_vars = false;
+        self
     }
 
     fn mlimits(&self) -> MethodLimits {
@@ -274,8 +284,13 @@ impl<'a> Eval<'a> {
         };
         let saved_var = self.scope.vars.get(&**var).cloned();
         let saved_foreach = self.scope.vars.get("foreach").cloned();
-        let saved_count = self.scope.vars.get("velocityCount").cloned();
-        let saved_has_next = self.scope.vars.get("velocityHasNext").cloned();
+        let legacy = self.legacy_loop_vars;
+        let saved_count = legacy
+            .then(|| self.scope.vars.get("velocityCount").cloned())
+            .flatten();
+        let saved_has_next = legacy
+            .then(|| self.scope.vars.get("velocityHasNext").cloned())
+            .flatten();
         let state = Rc::new(LoopState::default());
         self.set_var(&FOREACH, Value::Loop(state.clone()));
         let mut flow = Flow::Normal;
@@ -298,8 +313,10 @@ impl<'a> Eval<'a> {
             state.index.set(i);
             state.has_next.set(has_next);
             self.set_var(var, item);
-            self.set_var(&VELOCITY_COUNT, Value::Int(i as i64 + 1));
-            self.set_var(&VELOCITY_HAS_NEXT, Value::Bool(has_next));
+            if self.legacy_loop_vars {
+                self.set_var(&VELOCITY_COUNT, Value::Int(i as i64 + 1));
+                self.set_var(&VELOCITY_HAS_NEXT, Value::Bool(has_next));
+            }
             match self.render_nodes(body, out)? {
                 Flow::Normal => {}
                 Flow::Break => break,
@@ -312,8 +329,10 @@ impl<'a> Eval<'a> {
         }
         self.restore_var(var, saved_var);
         self.restore_var(&FOREACH, saved_foreach);
-        self.restore_var(&VELOCITY_COUNT, saved_count);
-        self.restore_var(&VELOCITY_HAS_NEXT, saved_has_next);
+        if legacy {
+            self.restore_var(&VELOCITY_COUNT, saved_count);
+            self.restore_var(&VELOCITY_HAS_NEXT, saved_has_next);
+        }
         Ok(flow)
     }
 
@@ -322,9 +341,7 @@ impl<'a> Eval<'a> {
         match v {
             Value::Null => {}
             Value::Str(s) => out.push_str(s),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => number::write_int(*i, out),
             Value::Block(body) => {
                 self.depth += 1;
                 if self.depth > self.limits.max_depth {
@@ -570,7 +587,12 @@ impl<'a> Eval<'a> {
     }
 
     pub fn eval(&mut self, e: &Expr) -> Res<Value> {
-        self.nest(Self::expr_pos(e))?;
+        if self.nesting < self.limits.max_nesting {
+            self.nesting += 1;
+        } else {
+            // The position is only needed for this error: found only here.
+            self.nest(Self::expr_pos(e))?;
+        }
         let r = self.eval_inner(e);
         self.nesting -= 1;
         r

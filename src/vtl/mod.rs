@@ -207,6 +207,9 @@ impl Template {
     ) -> Result<String, RenderError> {
         let mut out = String::new();
         let mut ev = eval::Eval::new(scope, host, *limits);
+        if !self.references("velocityCount") && !self.references("velocityHasNext") {
+            ev = ev.without_legacy_loop_vars();
+        }
         ev.render_nodes(&self.nodes, &mut out)?;
         Ok(out)
     }

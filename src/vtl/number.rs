@@ -22,6 +22,9 @@ pub fn write_double(d: f64, out: &mut String) {
     }
     let a = d.abs();
     if (1e-3..1e7).contains(&a) {
+        if write_short_decimal(d, out) {
+            return;
+        }
         // Rust's shortest round-trip decimal form, plus Java's ".0" for integral values.
         let start = out.len();
         let _ = write!(out, "{d}");
@@ -48,6 +51,69 @@ pub fn write_double(d: f64, out: &mut String) {
     }
     out.push('E');
     let _ = write!(out, "{exp}");
+}
+
+/// Exact powers of ten representable in an `f64`.
+const POW10: [f64; 7] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+
+/// The common case of [`write_double`] without the general float formatter: a value in
+/// `[1e-3, 1e7)` that is exactly the double nearest to `m / 10^k` for some integer `m` and
+/// `k <= 6` (prices, ratios, whole numbers). For the smallest such `k`, `m / 10^k` is the
+/// shortest decimal that reads back as `d` — the digits Rust's `{d}` prints — because at
+/// most one decimal of 15 significant digits lies within a double's rounding interval.
+/// Returns `false` (writing nothing) for other values.
+fn write_short_decimal(d: f64, out: &mut String) -> bool {
+    let a = d.abs();
+    for (k, &p) in POW10.iter().enumerate() {
+        let scaled = a * p;
+        if scaled >= 1e15 {
+            return false;
+        }
+        // Round half up (`a` is positive) without a libm call.
+        let m = (scaled + 0.5) as u64 as f64;
+        if m / p == a {
+            if d < 0.0 {
+                out.push('-');
+            }
+            let mut digits = [b'0'; 24];
+            let mut n = m as u64;
+            let mut i = digits.len();
+            while n > 0 || digits.len() - i <= k {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            let (int, frac) = digits[i..].split_at(digits.len() - i - k);
+            out.push_str(std::str::from_utf8(int).unwrap_or("0"));
+            out.push('.');
+            out.push_str(if k == 0 {
+                "0"
+            } else {
+                std::str::from_utf8(frac).unwrap_or("0")
+            });
+            return true;
+        }
+    }
+    false
+}
+
+/// Append the decimal form of `i` (what `{i}` prints, without the formatting machinery).
+pub fn write_int(i: i64, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut p = digits.len();
+    loop {
+        p -= 1;
+        digits[p] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&digits[p..]).unwrap_or_default());
 }
 
 /// Java `Double.toString` as a `String`.
@@ -148,6 +214,52 @@ pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast decimal path prints exactly what the general one (`{d}` + ".0") does.
+    #[test]
+    fn short_decimals_match_the_general_formatter() {
+        let general = |d: f64| {
+            let mut s = format!("{d}");
+            if !s.contains('.') {
+                s.push_str(".0");
+            }
+            s
+        };
+        let check = |d: f64| {
+            if !(1e-3..1e7).contains(&d.abs()) {
+                return;
+            }
+            let mut s = String::new();
+            if write_short_decimal(d, &mut s) {
+                assert_eq!(s, general(d), "{d:?}");
+            }
+        };
+        for i in 0..20_000i64 {
+            for div in [
+                1.0, 2.0, 4.0, 8.0, 10.0, 100.0, 1000.0, 3.0, 7.0, 1e4, 1e5, 1e6, 1e7,
+            ] {
+                check(i as f64 / div);
+                check(-(i as f64) / div);
+                check(i as f64 * 0.1);
+                check(10.5 + i as f64 / div);
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check(f64::from_bits(x));
+            check((x % 10_000_000) as f64 / 1000.0);
+            check((x % 1_000_000_000_000) as f64 / 1e6);
+        }
+        let mut n = String::new();
+        for i in [0, 7, -7, 10, 99, -100, i64::MAX, i64::MIN] {
+            n.clear();
+            write_int(i, &mut n);
+            assert_eq!(n, i.to_string());
+        }
+    }
 
     #[test]
     fn java_double_strings() {

@@ -9,10 +9,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
+use std::hash::BuildHasher as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1 as _, RawEntryMut};
 
 use super::ast::Node;
 use super::number;
@@ -166,9 +168,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => number::write_int(*i, out),
             Value::Double(d) => number::write_double(*d, out),
             Value::Str(s) => out.push_str(s),
             Value::List(l) => {
@@ -374,10 +374,452 @@ impl Value {
 }
 
 /// Parse JSON text straight into values (same shapes as [`Value::from_json`], without an
-/// intermediate `serde_json::Value`). Object keys are interned per document (arrays of
-/// objects repeat their keys) and containers are built at their exact size. Nesting is
-/// limited by serde_json's recursion limit.
+/// intermediate `serde_json::Value`).
+///
+/// A byte-level parser builds the values directly: strings without escapes are copied once
+/// into their `Arc<str>`, object keys are interned per document (arrays of objects repeat
+/// their keys), containers are built at their exact size and common numbers are converted
+/// without allocating. It accepts a subset of what serde_json accepts; on anything it does
+/// not take (malformed text, but also rare forms such as surrogate-pair escapes or numbers
+/// that need full-precision conversion) the serde_json-based reader decides, so the result
+/// and the error are exactly serde_json's. Nesting is limited like serde_json's.
 pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+    let mut p = JsonParser::new(text);
+    match p.document() {
+        Some(v) => Ok(v),
+        None => {
+            drop(p);
+            parse_json_serde(text)
+        }
+    }
+}
+
+/// String values up to this length are shared within a document.
+const SHARED_STRING_MAX: usize = 16;
+
+/// Deepest container nesting [`JsonParser`] takes (serde_json's recursion limit, 128,
+/// rejects the 128th level).
+const JSON_MAX_DEPTH: u32 = 127;
+
+/// A string as [`JsonParser::string`] read it.
+enum JsonStr<'a> {
+    /// No escapes: a slice of the input.
+    Slice(&'a str),
+    /// Unescaped into the parser's scratch buffer.
+    Scratch,
+}
+
+/// The direct JSON → [`Value`] parser behind [`parse_json`]. Every method returns `None` on
+/// anything it does not accept; the caller then falls back to serde_json.
+struct JsonParser<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: u32,
+    /// Per-document interner of keys and short strings, with each string's hash under
+    /// `hasher` (so building a map does not hash its keys again).
+    interned: std::collections::HashMap<&'a str, (Arc<str>, u64), foldhash::fast::RandomState>,
+    /// The keys of the last object read at each depth, by position: objects in an array
+    /// usually share their shape, and comparing with the sibling's key is cheaper than an
+    /// interner lookup.
+    shapes: Vec<Vec<(Arc<str>, u64)>>,
+    /// The hash state every map of this document shares.
+    hasher: foldhash::fast::RandomState,
+    /// Shared stacks for the children of the containers being built.
+    items: Vec<Value>,
+    entries: Vec<(Arc<str>, u64, Value)>,
+    /// Unescaped string content.
+    buf: String,
+}
+
+impl<'a> JsonParser<'a> {
+    fn new(text: &'a str) -> Self {
+        JsonParser {
+            text,
+            pos: 0,
+            depth: 0,
+            interned: Default::default(),
+            hasher: Default::default(),
+            shapes: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
+            buf: String::new(),
+        }
+    }
+
+    fn document(&mut self) -> Option<Value> {
+        let v = self.value()?;
+        self.ws();
+        (self.pos == self.text.len()).then_some(v)
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        let b = self.text.as_bytes();
+        while let Some(&c) = b.get(self.pos) {
+            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self) -> Option<Value> {
+        self.ws();
+        match self.peek()? {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => {
+                self.pos += 1;
+                Some(Value::Str(match self.string()? {
+                    // Short values repeat (enumerations, tags): share them.
+                    JsonStr::Slice(s) if s.len() <= SHARED_STRING_MAX => self.intern(s).0,
+                    JsonStr::Slice(s) => Arc::from(s),
+                    JsonStr::Scratch => Arc::from(self.buf.as_str()),
+                }))
+            }
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> Option<Value> {
+        let end = self.pos + word.len();
+        if self.text.as_bytes().get(self.pos..end)? != word.as_bytes() {
+            return None;
+        }
+        self.pos = end;
+        Some(v)
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.pos += 1;
+        self.depth += 1;
+        (self.depth <= JSON_MAX_DEPTH).then_some(())
+    }
+
+    fn array(&mut self) -> Option<Value> {
+        self.enter()?;
+        let start = self.items.len();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                let v = self.value()?;
+                self.items.push(v);
+                self.ws();
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        let items: Vec<Value> = self.items.drain(start..).collect();
+        Some(Value::new_json_list(items))
+    }
+
+    fn object(&mut self) -> Option<Value> {
+        self.enter()?;
+        let start = self.entries.len();
+        let mut index = 0;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                if self.peek()? != b'"' {
+                    return None;
+                }
+                self.pos += 1;
+                let (key, hash) = self.key(index)?;
+                index += 1;
+                self.ws();
+                if self.peek()? != b':' {
+                    return None;
+                }
+                self.pos += 1;
+                let v = self.value()?;
+                self.entries.push((key, hash, v));
+                self.ws();
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        let mut m = Map::with_capacity_and_hasher(self.entries.len() - start, self.hasher.clone());
+        // A repeated key keeps its first position and its last value (as `insert` does).
+        for (k, hash, v) in self.entries.drain(start..) {
+            match m.raw_entry_mut_v1().from_key_hashed_nocheck(hash, &*k) {
+                RawEntryMut::Occupied(mut e) => {
+                    e.insert(v);
+                }
+                RawEntryMut::Vacant(e) => {
+                    e.insert_hashed_nocheck(hash, k, v);
+                }
+            }
+        }
+        Some(Value::new_map(m))
+    }
+
+    /// The `index`-th key of an object, and its hash in this document's maps.
+    fn key(&mut self, index: usize) -> Option<(Arc<str>, u64)> {
+        Some(match self.string()? {
+            JsonStr::Slice(s) => {
+                let depth = self.depth as usize;
+                if let Some((k, h)) = self.shapes.get(depth).and_then(|keys| keys.get(index))
+                    && **k == *s
+                {
+                    return Some((k.clone(), *h));
+                }
+                let key = self.intern(s);
+                if self.shapes.len() <= depth {
+                    self.shapes.resize_with(depth + 1, Vec::new);
+                }
+                let keys = &mut self.shapes[depth];
+                keys.truncate(index);
+                if keys.len() == index {
+                    keys.push(key.clone());
+                }
+                key
+            }
+            JsonStr::Scratch => {
+                let k: Arc<str> = Arc::from(self.buf.as_str());
+                let h = self.hasher.hash_one(&*k);
+                (k, h)
+            }
+        })
+    }
+
+    /// The document's shared copy of `s`, and its hash.
+    fn intern(&mut self, s: &'a str) -> (Arc<str>, u64) {
+        if let Some((k, h)) = self.interned.get(s) {
+            return (k.clone(), *h);
+        }
+        let k: Arc<str> = Arc::from(s);
+        let h = self.hasher.hash_one(s);
+        // Bound the interner: documents with endlessly distinct strings stop sharing.
+        if self.interned.len() < 4096 {
+            self.interned.insert(s, (k.clone(), h));
+        }
+        (k, h)
+    }
+
+    /// The string whose opening quote was just consumed.
+    fn string(&mut self) -> Option<JsonStr<'a>> {
+        let b = self.text.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        loop {
+            let c = *b.get(i)?;
+            if c == b'"' {
+                self.pos = i + 1;
+                // `start` and `i` sit next to ASCII quotes: both are char boundaries.
+                return Some(JsonStr::Slice(&self.text[start..i]));
+            }
+            if c == b'\\' {
+                break;
+            }
+            if c < 0x20 {
+                return None;
+            }
+            i += 1;
+        }
+        self.buf.clear();
+        self.buf.push_str(&self.text[start..i]);
+        loop {
+            match *b.get(i)? {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Some(JsonStr::Scratch);
+                }
+                b'\\' => {
+                    let e = *b.get(i + 1)?;
+                    i += 2;
+                    let c = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let h = hex4(b.get(i..i + 4)?)?;
+                            i += 4;
+                            // Surrogates (pairs or lone) are left to serde_json.
+                            char::from_u32(h)?
+                        }
+                        _ => return None,
+                    };
+                    self.buf.push(c);
+                }
+                c if c < 0x20 => return None,
+                _ => {
+                    let run = i;
+                    while let Some(&c) = b.get(i) {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    // The run ends before an ASCII byte or at the end: a char boundary.
+                    self.buf.push_str(&self.text[run..i]);
+                }
+            }
+        }
+    }
+
+    fn number(&mut self) -> Option<Value> {
+        let b = self.text.as_bytes();
+        let start = self.pos;
+        let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+        let mut i = start;
+        let neg = b[i] == b'-';
+        if neg {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                while digit(i) {
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        let int_digits = &b[start + usize::from(neg)..i];
+        let mut frac_digits: &[u8] = &[];
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let f = i;
+            while digit(i) {
+                i += 1;
+            }
+            if i == f {
+                return None;
+            }
+            frac_digits = &b[f..i];
+        }
+        let mut exp: i64 = 0;
+        let mut has_exp = false;
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            has_exp = true;
+            i += 1;
+            let eneg = match b.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let e = i;
+            while digit(i) {
+                i += 1;
+            }
+            if i == e || i - e > 4 {
+                // No digits, or an exponent only serde_json's full conversion handles.
+                return if i == e {
+                    None
+                } else {
+                    self.number_slow(start, i)
+                };
+            }
+            for &d in &b[e..i] {
+                exp = exp * 10 + i64::from(d - b'0');
+            }
+            if eneg {
+                exp = -exp;
+            }
+        }
+        self.pos = i;
+        let is_float = has_exp || !frac_digits.is_empty();
+        if int_digits.len() + frac_digits.len() > 15 {
+            return self.number_slow(start, i);
+        }
+        // At most 15 digits: exact in both u64 and f64.
+        let mut m: u64 = 0;
+        for &d in int_digits.iter().chain(frac_digits) {
+            m = m * 10 + u64::from(d - b'0');
+        }
+        if !is_float {
+            if neg && m == 0 {
+                // `-0`: serde_json makes it a double.
+                return self.number_slow(start, i);
+            }
+            let m = m as i64;
+            return Some(Value::Int(if neg { -m } else { m }));
+        }
+        // Exact mantissa and one correctly-rounded multiplication or division by an exact
+        // power of ten: the same double serde_json computes for these forms.
+        let e = exp - frac_digits.len() as i64;
+        if !(-22..=22).contains(&e) {
+            return self.number_slow(start, i);
+        }
+        let f = m as f64;
+        let f = if e >= 0 {
+            f * POW10[e as usize]
+        } else {
+            f / POW10[(-e) as usize]
+        };
+        Some(Value::Double(if neg { -f } else { f }))
+    }
+
+    /// A number the fast path does not take: converted by serde_json itself (numbers are
+    /// rare enough here for its few hundred instructions not to matter).
+    fn number_slow(&mut self, start: usize, end: usize) -> Option<Value> {
+        self.pos = end;
+        let n: serde_json::Number = serde_json::from_str(self.text.get(start..end)?).ok()?;
+        Some(if let Some(i) = n.as_i64() {
+            Value::Int(i)
+        } else if let Some(u) = n.as_u64() {
+            Value::Double(u as f64)
+        } else {
+            Value::Double(n.as_f64()?)
+        })
+    }
+}
+
+/// Exact powers of ten representable in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+fn hex4(h: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in h {
+        v = v * 16 + char::from(c).to_digit(16)?;
+    }
+    Some(v)
+}
+
+/// The serde_json-driven reader [`parse_json`] falls back to (and is tested against).
+fn parse_json_serde(text: &str) -> Result<Value, serde_json::Error> {
     use serde::de::DeserializeSeed as _;
     let mut de = serde_json::Deserializer::from_str(text);
     let mut st = ParseState::default();
@@ -629,6 +1071,174 @@ mod tests {
         assert!(parse_json("{} x").is_err());
         let deep = "[".repeat(10_000);
         assert!(parse_json(&deep).is_err(), "recursion limit applies");
+    }
+
+    /// The direct parser against the serde_json-driven one: same value (printed as JSON
+    /// and Java, which shows Int vs Double), or both errors with the same message.
+    fn same_as_serde(text: &str) {
+        let direct = parse_json(text);
+        let reference = parse_json_serde(text);
+        match (&direct, &reference) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(show(a), show(b), "{text:?}");
+                let mut ja = String::new();
+                let mut jb = String::new();
+                a.write_json(&mut ja, usize::MAX, 0).unwrap();
+                b.write_json(&mut jb, usize::MAX, 0).unwrap();
+                assert_eq!(ja, jb, "{text:?}");
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text:?}");
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text:?}"),
+            _ => panic!("{text:?}: direct {direct:?}, serde {reference:?}"),
+        }
+        // The fast path alone never accepts what serde_json rejects.
+        if reference.is_err() {
+            assert!(JsonParser::new(text).document().is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn direct_parser_matches_serde_json() {
+        for text in [
+            "0",
+            "-0",
+            "-0.0",
+            "1",
+            "-1",
+            "01",
+            "1.",
+            ".5",
+            "+1",
+            "-",
+            "1e",
+            "1e+",
+            "1E5",
+            "1e-5",
+            "1.5e3",
+            "123.456e-2",
+            "9007199254740993",
+            "123456789012345",
+            "1234567890123456",
+            "999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e22",
+            "1e23",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "2.2250738585072011e-308",
+            "0.1",
+            "0.30000000000000004",
+            "3.141592653589793",
+            "1e00005",
+            "1e-99999",
+            "10.5",
+            "true",
+            "false",
+            "null",
+            "tru",
+            "nul",
+            "nulll",
+            "\"\"",
+            "\"a\\\"b\\\\c\\/d\\be\\ff\\ng\\rh\\ti\"",
+            "\"\\u00e9\\u0000\\u20ac\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\ud83d\"",
+            "\"\\ude00\"",
+            "\"\\ud83dx\"",
+            "\"\\u12\"",
+            "\"\\x\"",
+            "\"a\tb\"",
+            "\"a\u{1}b\"",
+            "\"é€😀\"",
+            "\"unterminated",
+            "\"esc\\",
+            "[]",
+            "[ ]",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "[1,2",
+            "{}",
+            "{ }",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{a:1}",
+            "{\"a\":1,\"a\":2,\"b\":3}",
+            "{\"k\\u0041\":1,\"kA\":2}",
+            " \n\t\r{\"a\" : [ 1 , 2 ] } \n",
+            "{} x",
+            "",
+            "   ",
+            "[1]]",
+            "\u{feff}[1]",
+            "[1e5, -2.5E-3, 0, -0, 1.0]",
+        ] {
+            same_as_serde(text);
+        }
+        for depth in [126, 127, 128, 129, 300] {
+            same_as_serde(&format!("{}{}", "[".repeat(depth), "]".repeat(depth)));
+            same_as_serde(&format!(
+                "{}1{}",
+                "{\"a\":".repeat(depth),
+                "}".repeat(depth)
+            ));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn direct_parser_matches_serde_json_on_generated_json(
+            doc in json_doc(),
+            cut in 0usize..400,
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            same_as_serde(&doc);
+            // Damaged variants: truncated, and one byte replaced by an interesting one.
+            let mut cut = cut.min(doc.len());
+            while !doc.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            same_as_serde(&doc[..cut]);
+            let set = b"{}[],:\"\\ -+.eE0123456789tfnu\t\n\x01";
+            let c = char::from(set[usize::from(byte) % set.len()]);
+            let mut damaged = doc.clone();
+            damaged.replace_range(cut..doc[cut..].chars().next().map_or(cut, |c| cut + c.len_utf8()), c.encode_utf8(&mut [0; 4]));
+            same_as_serde(&damaged);
+        }
+    }
+
+    fn json_doc() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<u64>().prop_map(|i| i.to_string()),
+            any::<f64>().prop_map(|f| serde_json::to_string(&f).unwrap()),
+            (any::<i32>(), 0u32..6, -30i32..30)
+                .prop_map(|(m, d, e)| format!("{m}.{}e{e}", "0".repeat(d as usize) + "7")),
+            "[a-z\"\\\\/\u{0}-\u{1f}é😀]{0,8}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            "\\\\u[0-9a-fA-FdD]{4}".prop_map(|s| format!("\"{s}\"")),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| format!("[{}]", v.join(" , "))),
+                proptest::collection::vec(("[a-c\\\\\"]{0,3}", inner), 0..6).prop_map(|v| {
+                    let body: Vec<String> = v
+                        .into_iter()
+                        .map(|(k, v)| format!("{}:{v}", serde_json::to_string(&k).unwrap()))
+                        .collect();
+                    format!("{{ {} }}", body.join(","))
+                }),
+            ]
+        })
     }
 
     #[test]
