@@ -591,3 +591,128 @@ async fn functions_register_over_the_management_api() {
     t.gw.shutdown_functions().await;
     t.stop().await;
 }
+
+/// A remote endpoint speaking the Lambda Invoke API: it checks the SigV4 signature (service
+/// `lambda`) and answers a proxy response echoing what it received.
+async fn remote_invoke_endpoint() -> std::net::SocketAddr {
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let request = gwtui::auth::sigv4::RequestParts {
+                            method: parts.method.as_str(),
+                            path: parts.uri.path(),
+                            query: parts.uri.query(),
+                            headers: &parts.headers,
+                            authority: None,
+                            body: &body,
+                        };
+                        let verified = gwtui::auth::sigv4::verify(
+                            &request,
+                            |key| (key == "AKIDLAMBDA").then(|| "lambda-secret".to_string()),
+                            time::OffsetDateTime::now_utc(),
+                        );
+                        let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        let reply = json!({
+                            "statusCode": 200,
+                            "headers": {"x-remote": "yes"},
+                            "body": json!({
+                                "invokedPath": parts.uri.path(),
+                                "signed": verified.is_ok(),
+                                "eventPath": event["path"],
+                                "stage": event["requestContext"]["stage"],
+                            }).to_string(),
+                        });
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            bytes::Bytes::from(reply.to_string()),
+                        )))
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn remote_invoke_api_functions_are_called_signed() {
+    init();
+    let t = TestGateway::start().await;
+    let endpoint = remote_invoke_endpoint().await;
+    let config = FunctionConfig {
+        endpoint: Some(format!("http://{endpoint}")),
+        function_name: Some("orders-prod".into()),
+        sign: Some(gwtui::engine::functions::SignConfig {
+            access_key_id: "AKIDLAMBDA".into(),
+            secret_access_key: "lambda-secret".into(),
+            session_token: None,
+            region: None,
+        }),
+        ..Default::default()
+    };
+    t.gw.register_function(&actor(), "remote", config)
+        .await
+        .unwrap();
+    let doc = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "remote", "version": "1"},
+        "paths": {"/orders/{id}": {"get": {
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": lambda_uri("remote")}
+        }}}
+    });
+    let api =
+        t.gw.import_rest_api(&actor(), &doc.to_string(), Default::default())
+            .await
+            .unwrap()
+            .id;
+    t.gw.create_deployment(
+        &actor(),
+        &api,
+        CreateDeployment {
+            stage_name: Some("live".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let resp = t
+        .client
+        .get(t.url(&api, "live", "/orders/42"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["x-remote"], "yes");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["invokedPath"],
+        "/2015-03-31/functions/orders-prod/invocations"
+    );
+    assert_eq!(
+        body["signed"], true,
+        "the call must carry a valid SigV4 signature"
+    );
+    assert_eq!(body["eventPath"], "/orders/42");
+    assert_eq!(body["stage"], "live");
+    t.stop().await;
+}
