@@ -20,6 +20,8 @@ use crate::engine::error::GatewayError;
 use crate::engine::functions::{InvokeError, parse_function_uri};
 use crate::engine::params::substitute_stage_variables;
 use crate::engine::pipeline::RequestContext;
+use crate::engine::pipeline::binary::is_binary;
+use crate::engine::pipeline::title_case;
 
 /// The function a Lambda integration (or authorizer) URI names, after stage-variable
 /// substitution. An unusable target is API Gateway's 500 `Internal server error`.
@@ -33,42 +35,6 @@ pub fn target(
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
     parse_function_uri(&uri).ok_or_else(|| GatewayError::Configuration {
         reason: format!("Invalid Lambda function ARN in integration URI {uri}"),
-    })
-}
-
-/// `content-type` → `Content-Type`.
-pub fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        if upper {
-            out.extend(c.to_uppercase());
-        } else {
-            out.push(c);
-        }
-        upper = c == '-';
-    }
-    out
-}
-
-/// Whether `content_type` (parameters ignored) is one of the API's binary media types
-/// (`type/subtype`, `type/*` or `*/*`).
-pub fn is_binary(binary_media_types: &[String], content_type: Option<&str>) -> bool {
-    let Some(ct) = content_type else { return false };
-    let ct = ct
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if ct.is_empty() {
-        return false;
-    }
-    let (ty, _) = ct.split_once('/').unwrap_or((ct.as_str(), ""));
-    binary_media_types.iter().any(|m| {
-        // `~1` is how a `/` travels in patch paths; accept both spellings.
-        let m = m.replace("~1", "/").to_ascii_lowercase();
-        m == ct || m == "*/*" || m.strip_suffix("/*").is_some_and(|t| t == ty)
     })
 }
 

@@ -18,7 +18,8 @@ pub fn is_binary(binary_media_types: &[String], mime: Option<&str>) -> bool {
     };
     let (kind, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
     binary_media_types.iter().any(|t| {
-        let t = t.trim().to_ascii_lowercase();
+        // `~1` is how a `/` travels in patch paths; accept both spellings.
+        let t = t.trim().replace("~1", "/").to_ascii_lowercase();
         let (tk, ts) = t.split_once('/').unwrap_or((t.as_str(), ""));
         (tk == "*" || tk == kind) && (ts == "*" || ts == sub)
     })

@@ -148,34 +148,41 @@ impl<'a> RequestContext<'a> {
     /// The method request for mapping (built once per request, on first use).
     pub fn request_data(&mut self) -> &crate::mapping::RequestData {
         if self.mapping_request.is_none() {
-            let data = crate::mapping::RequestData {
-                body: binary::template_text(&self.req.body, self.request_is_binary()),
-                path: self
-                    .route
-                    .as_ref()
-                    .map(|r| {
-                        r.path_params
-                            .iter()
-                            .map(|(n, v)| (n.to_string(), v.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                querystring: self.query.clone(),
-                headers: self
-                    .req
-                    .headers
-                    .iter()
-                    .map(|(n, v)| {
-                        (
-                            title_case(n.as_str()),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect(),
-            };
-            self.mapping_request = Some(data);
+            let body = binary::template_text(&self.req.body, self.request_is_binary());
+            self.mapping_request = Some(self.mapping_request_with_body(body));
         }
         self.mapping_request.get_or_insert_with(Default::default)
+    }
+}
+
+impl RequestContext<'_> {
+    /// The method request's parameters (path, query, Title-Cased headers) with `body`.
+    pub fn mapping_request_with_body(&self, body: String) -> crate::mapping::RequestData {
+        crate::mapping::RequestData {
+            body,
+            path: self
+                .route
+                .as_ref()
+                .map(|r| {
+                    r.path_params
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            querystring: self.query.clone(),
+            headers: self
+                .req
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        title_case(n.as_str()),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        }
     }
 }
 

@@ -211,31 +211,7 @@ pub fn gateway_error(ctx: &RequestContext<'_>, err: &GatewayError) -> InvokeResp
         });
         map.insert("error".into(), error);
     }
-    let request = crate::mapping::RequestData {
-        body: String::new(),
-        path: ctx
-            .route
-            .as_ref()
-            .map(|r| {
-                r.path_params
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        querystring: ctx.query.clone(),
-        headers: ctx
-            .req
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-    };
+    let request = ctx.mapping_request_with_body(String::new());
     let sources = crate::mapping::ParamSources {
         request: Some(&request),
         response: None,
