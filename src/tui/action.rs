@@ -100,6 +100,7 @@ actions! {
     Promote => "promote", "promote canary", dangerous = true, mutates = true;
     CanaryDelete => "canary-delete", "delete canary", dangerous = true, mutates = true;
     Traffic => "traffic", "traffic RATE [STAGE]", dangerous = false, mutates = false;
+    TrafficToggle => "traffic-toggle", "traffic on/off", dangerous = false, mutates = false;
     ZoomIn => "zoom-in", "zoom in", dangerous = false, mutates = false;
     ZoomOut => "zoom-out", "zoom out", dangerous = false, mutates = false;
     ZoomReset => "zoom-reset", "reset zoom", dangerous = false, mutates = false;

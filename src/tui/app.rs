@@ -232,6 +232,8 @@ pub struct App {
     pub metrics: MetricsSnapshot,
     pub logs: LogsUi,
     pub usage: UsageData,
+    /// Traffic generators this console started: (API id, stage) → requests per second.
+    pub traffic: HashMap<(String, String), f64>,
 }
 
 impl App {
@@ -289,6 +291,7 @@ impl App {
                 ..Default::default()
             },
             usage: UsageData::default(),
+            traffic: HashMap::new(),
         }
     }
 

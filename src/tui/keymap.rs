@@ -187,6 +187,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (G, "tab", Action::NextPane, false),
     (G, "shift-tab", Action::PrevPane, false),
     (G, "t", Action::CycleTheme, false),
+    (G, "T", Action::TrafficToggle, false),
     (G, "ctrl-r", Action::Refresh, false),
     (G, "1", Action::ViewApis, false),
     (G, "2", Action::ViewResources, false),

@@ -9,6 +9,9 @@ use crate::tui::tree::NodeRef;
 use crate::tui::validate;
 use crate::tui::view::ViewKind;
 
+/// Requests per second `T` starts a traffic generator at.
+pub const DEFAULT_TRAFFIC_RATE: f64 = 20.0;
+
 impl App {
     fn need_api(&mut self) -> Option<String> {
         if self.api_id.is_none() {
@@ -277,6 +280,32 @@ impl App {
                 };
                 let Some(stage) = self.need_stage(args.get(1)) else {
                     return Vec::new();
+                };
+                if rate > 0.0 {
+                    self.traffic.insert((api.clone(), stage.clone()), rate);
+                } else {
+                    self.traffic.remove(&(api.clone(), stage.clone()));
+                }
+                return vec![Effect::SetTraffic {
+                    rest_api_id: api,
+                    stage_name: stage,
+                    rate,
+                }];
+            }
+            Action::TrafficToggle => {
+                let Some(api) = self.need_api() else {
+                    return Vec::new();
+                };
+                let Some(stage) = self.need_stage(None) else {
+                    return Vec::new();
+                };
+                let key = (api.clone(), stage.clone());
+                let rate = match self.traffic.remove(&key) {
+                    Some(_) => 0.0,
+                    None => {
+                        self.traffic.insert(key, DEFAULT_TRAFFIC_RATE);
+                        DEFAULT_TRAFFIC_RATE
+                    }
                 };
                 return vec![Effect::SetTraffic {
                     rest_api_id: api,

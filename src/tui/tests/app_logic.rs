@@ -588,6 +588,24 @@ fn canary_weight_steps_and_traffic_command() {
     );
     assert!(h.command("traffic fast").is_empty());
     assert!(h.flash().contains("usage: :traffic"));
+    // `T` toggles the selected stage's generator: prod runs at 50 (started above), so it stops;
+    // pressed again it starts at the default rate.
+    assert_eq!(
+        h.press("T"),
+        vec![Effect::SetTraffic {
+            rest_api_id: api(),
+            stage_name: "prod".into(),
+            rate: 0.0
+        }]
+    );
+    assert_eq!(
+        h.press("T"),
+        vec![Effect::SetTraffic {
+            rest_api_id: api(),
+            stage_name: "prod".into(),
+            rate: 20.0
+        }]
+    );
 }
 
 #[test]
