@@ -319,8 +319,12 @@ pub(crate) enum AccessValue {
     Shared(Arc<str>),
     Number(u64),
     Method(http::Method),
-    /// The record's own `request_id`.
+    /// The record's own `request_id`, `extended_request_id`, `request_time`, `source_ip`
+    /// (moved out of the finished request's context, not copied).
     RequestId,
+    ExtendedRequestId,
+    RequestTime,
+    SourceIp,
 }
 
 impl AccessValue {
@@ -336,6 +340,11 @@ impl AccessValue {
             "responseLength" => AccessValue::Number(response.body.len() as u64),
             "responseLatency" => AccessValue::Number(latency.as_millis() as u64),
             "requestId" => AccessValue::RequestId,
+            "extendedRequestId" => AccessValue::ExtendedRequestId,
+            "requestTime" => AccessValue::RequestTime,
+            "identity.sourceIp" => AccessValue::SourceIp,
+            "identity.caller" => AccessValue::text(ctx.identity.caller.as_ref()),
+            "identity.user" => AccessValue::text(ctx.identity.user.as_ref()),
             "httpMethod" => AccessValue::Method(ctx.req.method.clone()),
             "protocol" => AccessValue::Static("HTTP/1.1"),
             "resourcePath" => match ctx.method() {
@@ -349,7 +358,11 @@ impl AccessValue {
         }
     }
 
-    fn push_to(&self, out: &mut String, request_id: &str) {
+    fn text(v: Option<&String>) -> AccessValue {
+        v.map_or(AccessValue::Unset, |v| AccessValue::Text(v.clone()))
+    }
+
+    fn push_to(&self, out: &mut String, r: &RequestLog) {
         match self {
             AccessValue::Unset => {}
             AccessValue::Text(v) => out.push_str(v),
@@ -359,7 +372,10 @@ impl AccessValue {
                 let _ = write!(out, "{n}");
             }
             AccessValue::Method(m) => out.push_str(m.as_str()),
-            AccessValue::RequestId => out.push_str(request_id),
+            AccessValue::RequestId => out.push_str(&r.request_id),
+            AccessValue::ExtendedRequestId => out.push_str(&r.extended_request_id),
+            AccessValue::RequestTime => out.push_str(&r.request_time),
+            AccessValue::SourceIp => out.push_str(&r.source_ip),
         }
     }
 }
@@ -400,6 +416,10 @@ pub(crate) struct RequestLog {
     stage: String,
     variant: Variant,
     request_id: String,
+    /// Only read when the access format uses them (empty otherwise).
+    extended_request_id: String,
+    request_time: String,
+    source_ip: String,
     epoch_millis: i64,
     access: Option<(Arc<AccessFormat>, Vec<AccessValue>)>,
     execution: Vec<PendingLine>,
@@ -613,7 +633,11 @@ impl Logs {
             api_id: ctx.req.api_id.clone(),
             stage: ctx.req.stage.clone(),
             variant: ctx.variant,
-            request_id: ctx.request_id.clone(),
+            // The record phase is the last to read the context: move, don't copy.
+            request_id: std::mem::take(&mut ctx.request_id),
+            extended_request_id: std::mem::take(&mut ctx.extended_request_id),
+            request_time: std::mem::take(&mut ctx.request_time),
+            source_ip: std::mem::take(&mut ctx.identity.source_ip),
             epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
             access,
             execution: std::mem::take(&mut ctx.log.lines),
@@ -777,7 +801,7 @@ impl Writer {
         if let Some((format, values)) = &r.access {
             let line = format.render_with(|i, out| {
                 if let Some(v) = values.get(i) {
-                    v.push_to(out, &r.request_id);
+                    v.push_to(out, &r);
                 }
             });
             self.write_access(&r, &line);
