@@ -278,18 +278,105 @@ impl AccessFormat {
 
     /// The line for `values` (one per variable; unset → `-`).
     pub fn render(&self, values: &[Option<String>]) -> String {
+        self.render_with(|i, out| {
+            if let Some(Some(v)) = values.get(i) {
+                out.push_str(v);
+            }
+        })
+    }
+
+    /// The line, `value(i, out)` appending the `i`th variable's value (appending nothing, or
+    /// an empty value, renders `-`).
+    fn render_with(&self, mut value: impl FnMut(usize, &mut String)) -> String {
         let mut out = String::with_capacity(self.source.len() + 64);
-        let mut values = values.iter();
+        let mut i = 0;
         for part in &self.parts {
             match part {
                 Part::Literal(l) => out.push_str(l),
-                Part::Variable(_) => match values.next().and_then(Option::as_deref) {
-                    Some(v) if !v.is_empty() => out.push_str(v),
-                    _ => out.push('-'),
-                },
+                Part::Variable(_) => {
+                    let before = out.len();
+                    value(i, &mut out);
+                    if out.len() == before {
+                        out.push('-');
+                    }
+                    i += 1;
+                }
             }
         }
         out
+    }
+}
+
+/// One `$context` value as the record phase captures it for the log thread, which formats
+/// it: the common variables are captured raw (a number, a shared string the deployment
+/// already holds, the request id the record carries anyway) so the request task allocates
+/// nothing for them; the rest are evaluated to text by [`access_value`].
+#[derive(Debug)]
+pub(crate) enum AccessValue {
+    Unset,
+    Text(String),
+    Static(&'static str),
+    Shared(Arc<str>),
+    Number(u64),
+    Method(http::Method),
+    /// The record's own `request_id`, `extended_request_id`, `request_time`, `source_ip`
+    /// (moved out of the finished request's context, not copied).
+    RequestId,
+    ExtendedRequestId,
+    RequestTime,
+    SourceIp,
+}
+
+impl AccessValue {
+    fn capture(
+        ctx: &RequestContext<'_>,
+        response: &InvokeResponse,
+        latency: Duration,
+        name: &str,
+    ) -> AccessValue {
+        // Exactly what `access_value` renders for these names, captured without allocating.
+        match name {
+            "status" => AccessValue::Number(u64::from(response.status.as_u16())),
+            "responseLength" => AccessValue::Number(response.body.len() as u64),
+            "responseLatency" => AccessValue::Number(latency.as_millis() as u64),
+            "requestId" => AccessValue::RequestId,
+            "extendedRequestId" => AccessValue::ExtendedRequestId,
+            "requestTime" => AccessValue::RequestTime,
+            "identity.sourceIp" => AccessValue::SourceIp,
+            "identity.caller" => AccessValue::text(ctx.identity.caller.as_ref()),
+            "identity.user" => AccessValue::text(ctx.identity.user.as_ref()),
+            "httpMethod" => AccessValue::Method(ctx.req.method.clone()),
+            "protocol" => AccessValue::Static("HTTP/1.1"),
+            "resourcePath" => match ctx.method() {
+                Some(m) => AccessValue::Shared(m.resource_path.clone()),
+                None => AccessValue::Unset,
+            },
+            _ => match access_value(ctx, response, latency, name) {
+                Some(v) => AccessValue::Text(v),
+                None => AccessValue::Unset,
+            },
+        }
+    }
+
+    fn text(v: Option<&String>) -> AccessValue {
+        v.map_or(AccessValue::Unset, |v| AccessValue::Text(v.clone()))
+    }
+
+    fn push_to(&self, out: &mut String, r: &RequestLog) {
+        match self {
+            AccessValue::Unset => {}
+            AccessValue::Text(v) => out.push_str(v),
+            AccessValue::Static(v) => out.push_str(v),
+            AccessValue::Shared(v) => out.push_str(v),
+            AccessValue::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            AccessValue::Method(m) => out.push_str(m.as_str()),
+            AccessValue::RequestId => out.push_str(&r.request_id),
+            AccessValue::ExtendedRequestId => out.push_str(&r.extended_request_id),
+            AccessValue::RequestTime => out.push_str(&r.request_time),
+            AccessValue::SourceIp => out.push_str(&r.source_ip),
+        }
     }
 }
 
@@ -329,8 +416,12 @@ pub(crate) struct RequestLog {
     stage: String,
     variant: Variant,
     request_id: String,
+    /// Only read when the access format uses them (empty otherwise).
+    extended_request_id: String,
+    request_time: String,
+    source_ip: String,
     epoch_millis: i64,
-    access: Option<(Arc<AccessFormat>, Vec<Option<String>>)>,
+    access: Option<(Arc<AccessFormat>, Vec<AccessValue>)>,
     execution: Vec<PendingLine>,
     /// Set while a console is subscribed: the one-line request summary it shows.
     summary: Option<Summary>,
@@ -534,7 +625,7 @@ impl Logs {
             values.extend(
                 format
                     .variables()
-                    .map(|name| access_value(ctx, response, latency, name)),
+                    .map(|name| AccessValue::capture(ctx, response, latency, name)),
             );
             (format, values)
         });
@@ -542,7 +633,11 @@ impl Logs {
             api_id: ctx.req.api_id.clone(),
             stage: ctx.req.stage.clone(),
             variant: ctx.variant,
-            request_id: ctx.request_id.clone(),
+            // The record phase is the last to read the context: move, don't copy.
+            request_id: std::mem::take(&mut ctx.request_id),
+            extended_request_id: std::mem::take(&mut ctx.extended_request_id),
+            request_time: std::mem::take(&mut ctx.request_time),
+            source_ip: std::mem::take(&mut ctx.identity.source_ip),
             epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
             access,
             execution: std::mem::take(&mut ctx.log.lines),
@@ -704,7 +799,11 @@ impl Writer {
             });
         }
         if let Some((format, values)) = &r.access {
-            let line = format.render(values);
+            let line = format.render_with(|i, out| {
+                if let Some(v) = values.get(i) {
+                    v.push_to(out, &r);
+                }
+            });
             self.write_access(&r, &line);
             if self.subscribed.load(Ordering::Relaxed) {
                 self.batch.push(LogLine {
@@ -771,12 +870,10 @@ impl Writer {
         }
         if let Some(f) = self.files.get_mut(&path) {
             f.last_used = Instant::now();
-            let mut text = String::with_capacity(line.len() + 1);
-            let _ = write!(text, "{line}");
-            if !text.ends_with('\n') {
-                text.push('\n');
+            let _ = f.writer.write_all(line.as_bytes());
+            if !line.ends_with('\n') {
+                let _ = f.writer.write_all(b"\n");
             }
-            let _ = f.writer.write_all(text.as_bytes());
         }
     }
 }
