@@ -216,12 +216,35 @@ fn admin_commands_sign_their_requests_when_the_server_requires_credentials() {
     std::fs::write(&doc, DOC.replace("VERSION", "signed")).unwrap();
     let config = "[demo]\nenabled = false\n[server]\nadmin_credentials = \"AKIDADMIN:s3cret\"\n";
     std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    std::fs::write(dir.path().join("plain.toml"), "[demo]\nenabled = false\n").unwrap();
+    // A non-loopback listener without credentials is refused at start-up.
+    let refused = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("plain.toml"))
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refusing to listen on 0.0.0.0:0"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // The server gets its credentials from the flag; the CLI below reads them from the config.
     let mut child = Command::new(BIN)
         .arg("--data-dir")
         .arg(dir.path())
         .arg("--config")
-        .arg(dir.path().join("config.toml"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg(dir.path().join("plain.toml"))
+        .args([
+            "--admin-credentials",
+            "AKIDADMIN:s3cret",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

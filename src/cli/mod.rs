@@ -36,6 +36,15 @@ pub struct Cli {
     /// Refuse dangerous console actions (flush, rollback, delete, canary weight, promote).
     #[arg(long)]
     pub readonly: bool,
+    /// `ACCESS_KEY:SECRET` the management API requires (SigV4); overrides the config file.
+    /// Required to listen on a non-loopback address.
+    #[arg(
+        long,
+        global = true,
+        value_name = "ACCESS_KEY:SECRET",
+        env = "GWTUI_ADMIN_CREDENTIALS"
+    )]
+    pub admin_credentials: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -129,7 +138,10 @@ pub struct Settings {
 
 pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings> {
     let paths = config::resolve_paths(cli.config.as_deref(), cli.data_dir.as_deref())?;
-    let config = config::load(&paths.config_file, cli.config.is_some())?;
+    let mut config = config::load(&paths.config_file, cli.config.is_some())?;
+    if let Some(credentials) = &cli.admin_credentials {
+        config.server.admin_credentials = Some(credentials.clone());
+    }
     let listen = listen_flag
         .or(cli.listen.as_deref())
         .or(config.server.listen.as_deref())
