@@ -62,7 +62,10 @@ fn prepare_lambda(
         Bytes::from(lambda::proxy_event(ctx).to_string())
     } else {
         match choose_template(ctx, integration)? {
-            Some(t) => Bytes::from(render(ctx, t, integration.request_reads_context)?.body),
+            Some(t) => {
+                let context = request_context(ctx, integration);
+                Bytes::from(render(ctx, t, &context)?.body)
+            }
             None => ctx.req.body.clone(),
         }
     };
@@ -132,20 +135,28 @@ fn choose_template<'i>(
     }
 }
 
+/// `$context` for the integration's templates and expressions: built once per request, and
+/// only when one of them reads it.
+fn request_context(
+    ctx: &RequestContext<'_>,
+    integration: &CompiledIntegration,
+) -> serde_json::Value {
+    if integration.request_reads_context {
+        super::respond::context_json(ctx)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
 /// Renders a request template; a runtime failure is the API's 500.
 fn render(
     ctx: &mut RequestContext<'_>,
     template: &CompiledTemplate,
-    needs_context: bool,
+    context: &serde_json::Value,
 ) -> Result<crate::mapping::Rendered, GatewayError> {
-    let context = if needs_context {
-        super::respond::context_json(ctx)
-    } else {
-        serde_json::Value::Null
-    };
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
-    render_request_template(template.template(), request, &context, &stage_variables).map_err(|e| {
+    render_request_template(template.template(), request, context, &stage_variables).map_err(|e| {
         GatewayError::Configuration {
             reason: format!("Unable to transform request: {e}"),
         }
@@ -159,7 +170,8 @@ fn prepare_mock(
     let Some(template) = choose_template(ctx, integration)? else {
         return Ok(Prepared::Mock { status: None });
     };
-    let rendered = render(ctx, template, integration.request_reads_context)?;
+    let context = request_context(ctx, integration);
+    let rendered = render(ctx, template, &context)?;
     let status = parse_mock_status(&rendered.body).ok_or_else(|| GatewayError::Configuration {
         reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
     })?;
@@ -183,22 +195,18 @@ pub fn parse_mock_status(rendered: &str) -> Option<u16> {
 fn mapped_parameters(
     ctx: &mut RequestContext<'_>,
     integration: &CompiledIntegration,
+    context: &serde_json::Value,
 ) -> Vec<(ParamLocation, String, String)> {
     if integration.request_parameters.is_empty() {
         return Vec::new();
     }
-    let context = if integration.request_reads_context {
-        super::respond::context_json(ctx)
-    } else {
-        serde_json::Value::Null
-    };
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
     let sources = ParamSources {
         request: Some(request),
         response: None,
         stage_variables: &stage_variables,
-        context: &context,
+        context,
     };
     integration
         .request_parameters
@@ -218,13 +226,14 @@ fn prepare_http(
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
 
+    let context = request_context(ctx, integration);
     // Body first: a template may set requestOverride.* which wins over the mappings.
     let (body, overrides) = if proxy {
         (ctx.req.body.clone(), Overrides::default())
     } else {
         match choose_template(ctx, integration)? {
             Some(t) => {
-                let rendered = render(ctx, t, integration.request_reads_context)?;
+                let rendered = render(ctx, t, &context)?;
                 (Bytes::from(rendered.body), rendered.overrides)
             }
             None => (
@@ -237,7 +246,7 @@ fn prepare_http(
             ),
         }
     };
-    let mut params = mapped_parameters(ctx, integration);
+    let mut params = mapped_parameters(ctx, integration, &context);
     for (loc, list) in [
         (ParamLocation::Path, &overrides.path),
         (ParamLocation::Query, &overrides.querystring),
