@@ -55,6 +55,11 @@ fn main() {
             // Measure the pipeline, not the account throttle (10,000 requests/s by default).
             account_rate_limit: 1e12,
             account_burst_limit: i64::MAX / 2,
+            // `CACHE_BYTES_PER_GB=200000` (a 100 kB cache): every miss also evicts.
+            cache_bytes_per_gb: std::env::var("CACHE_BYTES_PER_GB")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(EngineConfig::default().cache_bytes_per_gb),
             ..EngineConfig::default()
         })
         .expect("open");
