@@ -1,6 +1,9 @@
 //! Data-plane benches (release, criterion):
-//! - metrics + access logging (JSON preset) on vs both off, MOCK through `Gateway::invoke`
-//!   and over loopback HTTP (target: within 15 %);
+//! - one MOCK `GET /pets?id=N` (`id` is its cache key parameter) with everything off vs
+//!   metrics + JSON access log + method caching on, every request a hit (same `id`) or every
+//!   request a miss that stores its response (a new `id` each time; the "off" case sends the
+//!   same distinct ids), plus observability on with caching off (the MOCK a hit is compared
+//!   with); through `Gateway::invoke` and over loopback HTTP (target: on within 15 % of off);
 //! - MOCK over loopback vs a bare hyper "hello" server on the same client connections
 //!   (target: >= 50 % of bare);
 //! - HTTP_PROXY added latency over calling the backend directly (target: < 150 µs median).
@@ -10,6 +13,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,10 +34,12 @@ info: {title: bench, version: "1"}
 paths:
   /pets:
     get:
+      parameters: [{name: id, in: query, schema: {type: string}}]
       responses: {"200": {description: ok}}
       x-amazon-apigateway-integration:
         type: mock
         requestTemplates: {application/json: '{"statusCode": 200}'}
+        cacheKeyParameters: [method.request.querystring.id]
         responses:
           default:
             statusCode: "200"
@@ -62,18 +68,42 @@ fn runtime() -> Runtime {
         .unwrap_or_else(|e| fail("runtime", e))
 }
 
-/// A gateway in a temp dir with the bench API deployed to `stage`, the JSON access-log preset
-/// set when `logging`, metrics on or off. `backend` feeds `/proxy`.
-async fn gateway(
+/// What a bench gateway has switched on.
+#[derive(Clone, Copy)]
+struct Observe {
+    /// The JSON access-log preset.
     logging: bool,
     metrics: bool,
-    backend: SocketAddr,
-) -> (Gateway, String, tempfile::TempDir) {
+    /// `cacheClusterEnabled` and caching on for every GET (`/*/*/caching/enabled`).
+    caching: bool,
+}
+
+const ALL_OFF: Observe = Observe {
+    logging: false,
+    metrics: false,
+    caching: false,
+};
+const ALL_ON: Observe = Observe {
+    logging: true,
+    metrics: true,
+    caching: true,
+};
+const NO_CACHE: Observe = Observe {
+    caching: false,
+    ..ALL_ON
+};
+
+/// A gateway in a temp dir with the bench API deployed to stage `prod` with what `observe`
+/// switches on. `backend` feeds `/proxy`.
+async fn gateway(observe: Observe, backend: SocketAddr) -> (Gateway, String, tempfile::TempDir) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap_or_else(|e| fail("temp dir", e));
     let gw = Gateway::open(EngineConfig {
         data_dir: dir.path().to_path_buf(),
         canary_seed: Some(1),
+        // Measure the pipeline, not the account throttle (10,000 requests/s by default).
+        account_rate_limit: 1e12,
+        account_burst_limit: i64::MAX / 2,
         ..EngineConfig::default()
     })
     .unwrap_or_else(|e| fail("open", e));
@@ -90,25 +120,30 @@ async fn gateway(
         CreateDeployment {
             stage_name: Some("prod".into()),
             variables,
+            cache_cluster_enabled: Some(observe.caching),
             ..Default::default()
         },
     )
     .await
     .unwrap_or_else(|e| fail("deploy", e));
-    if logging {
-        gw.update_stage(
-            &actor,
-            &api.id,
-            "prod",
-            vec![PatchOperation::replace(
-                "/accessLogSettings/format",
-                ACCESS_LOG_JSON,
-            )],
-        )
-        .await
-        .unwrap_or_else(|e| fail("access log", e));
+    // Stage methods are throttled at 10,000 requests/s by default too.
+    let mut ops = vec![
+        PatchOperation::replace("/*/*/throttling/rateLimit", "1000000000"),
+        PatchOperation::replace("/*/*/throttling/burstLimit", "1000000000"),
+    ];
+    if observe.logging {
+        ops.push(PatchOperation::replace(
+            "/accessLogSettings/format",
+            ACCESS_LOG_JSON,
+        ));
     }
-    gw.set_metrics_enabled(metrics);
+    if observe.caching {
+        ops.push(PatchOperation::replace("/*/*/caching/enabled", "true"));
+    }
+    gw.update_stage(&actor, &api.id, "prod", ops)
+        .await
+        .unwrap_or_else(|e| fail("stage settings", e));
+    gw.set_metrics_enabled(observe.metrics);
     (gw, api.id, dir)
 }
 
@@ -216,14 +251,22 @@ mod loadgen {
         }
     }
 
-    /// `total` requests for `path` spread over `conns`, concurrently; the wall time.
-    pub async fn run(conns: &mut [Conn], path: &str, total: u64) -> Duration {
+    /// `total` requests for `path` spread over `conns`, concurrently; the wall time. With
+    /// `ids`, each request is `{path}?id={ids.next()}` (a new id each time); without,
+    /// `{path}?id=0` (the same one).
+    pub async fn run(
+        conns: &mut [Conn],
+        path: &str,
+        ids: Option<&AtomicU64>,
+        total: u64,
+    ) -> Duration {
         let n = conns.len() as u64;
         let started = Instant::now();
         let work = conns.iter_mut().enumerate().map(|(i, c)| async move {
             let share = total / n + u64::from((i as u64) < total % n);
             for _ in 0..share {
-                let status = c.get(path).await;
+                let id = ids.map_or(0, |ids| ids.fetch_add(1, Ordering::Relaxed));
+                let status = c.get(&format!("{path}?id={id}")).await;
                 assert_eq!(status, 200, "{path}");
             }
         });
@@ -249,67 +292,70 @@ fn invoke_request(api: &str) -> InvokeRequest {
     }
 }
 
-/// MOCK through `Gateway::invoke`, metrics + JSON access log on vs both off.
+/// The cases both sections measure, on one MOCK `GET /pets?id=N` each on its own gateway:
+/// (name, what is on, whether every request gets a new `id`).
+const CASES: [(&str, Observe, bool); 4] = [
+    ("a: all off, new id each request", ALL_OFF, true),
+    ("b: metrics+log+cache on, all hits", ALL_ON, false),
+    ("c: metrics+log+cache on, all misses", ALL_ON, true),
+    ("d: metrics+log on, cache off", NO_CACHE, false),
+];
+
+/// MOCK through `Gateway::invoke`, one request at a time from the bench thread.
 fn observability_overhead_invoke(c: &mut Criterion) {
     let rt = runtime();
     let backend = rt.block_on(hello_server());
-    let (on, on_api, _d1) = rt.block_on(gateway(true, true, backend));
-    let (off, off_api, _d2) = rt.block_on(gateway(false, false, backend));
     let mut group = c.benchmark_group("invoke MOCK");
     group.throughput(Throughput::Elements(1));
-    for (name, gw, api) in [
-        ("metrics+access log on", &on, &on_api),
-        ("metrics+access log off", &off, &off_api),
-    ] {
-        let req = invoke_request(api);
+    for (name, observe, distinct) in CASES {
+        let (gw, api, _dir) = rt.block_on(gateway(observe, backend));
+        let mut req = invoke_request(&api);
+        let ids = AtomicU64::new(1);
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
                     let started = Instant::now();
                     for _ in 0..iters {
+                        let id = if distinct {
+                            ids.fetch_add(1, Ordering::Relaxed)
+                        } else {
+                            0
+                        };
+                        req.query = Some(format!("id={id}"));
                         let resp = gw.invoke(req.clone()).await;
-                        debug_assert_eq!(resp.status, 200);
+                        assert_eq!(resp.status, 200);
                     }
                     started.elapsed()
                 })
             })
         });
+        rt.block_on(gw.flush_logs());
+        println!(
+            "{name}: log records dropped (queue full): {}",
+            gw.log_records_dropped()
+        );
     }
     group.finish();
-    rt.block_on(on.flush_logs());
-    println!(
-        "log records dropped (queue full): {}",
-        on.log_records_dropped()
-    );
 }
 
-/// MOCK over loopback HTTP (on vs off) against a bare hyper server, same client connections.
+/// MOCK over loopback HTTP, then a bare hyper server, on the same kind of client connections.
 fn loopback_vs_bare(c: &mut Criterion) {
     let rt = runtime();
     let backend = rt.block_on(hello_server());
-    let (on, on_api, _d1) = rt.block_on(gateway(true, true, backend));
-    let (off, off_api, _d2) = rt.block_on(gateway(false, false, backend));
-    let on_addr = rt.block_on(serve_gateway(on.clone()));
-    let off_addr = rt.block_on(serve_gateway(off));
-    let bare = rt.block_on(hello_server());
     let mut group = c.benchmark_group(format!(
         "loopback GET, {CONNECTIONS} keep-alive connections"
     ));
     group.throughput(Throughput::Elements(1));
-    let cases = [
-        (
-            "gwtui MOCK, metrics+access log on",
-            on_addr,
-            format!("/restapis/{on_api}/prod/_user_request_/pets"),
-        ),
-        (
-            "gwtui MOCK, metrics+access log off",
-            off_addr,
-            format!("/restapis/{off_api}/prod/_user_request_/pets"),
-        ),
-        ("bare hyper hello", bare, "/hello".to_string()),
-    ];
-    for (name, addr, path) in cases {
+    let bare = rt.block_on(hello_server());
+    let mut cases = Vec::new();
+    for (name, observe, distinct) in CASES {
+        let (gw, api, dir) = rt.block_on(gateway(observe, backend));
+        let addr = rt.block_on(serve_gateway(gw.clone()));
+        let path = format!("/restapis/{api}/prod/_user_request_/pets");
+        cases.push((name, addr, path, distinct, Some((gw, dir))));
+    }
+    cases.push(("bare hyper hello", bare, "/hello".to_string(), true, None));
+    for (name, addr, path, distinct, gw) in cases {
         let mut conns = rt.block_on(async {
             let mut v = Vec::new();
             for _ in 0..CONNECTIONS {
@@ -317,27 +363,38 @@ fn loopback_vs_bare(c: &mut Criterion) {
             }
             v
         });
+        let ids = AtomicU64::new(1);
+        let ids = distinct.then_some(&ids);
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| rt.block_on(loadgen::run(&mut conns, &path, iters)))
+            b.iter_custom(|iters| rt.block_on(loadgen::run(&mut conns, &path, ids, iters)))
         });
-        println!(
+        print!(
             "{name}: reconnects {}",
             conns.iter().map(|c| c.reconnects).sum::<u64>()
         );
+        if let Some((gw, _dir)) = gw {
+            rt.block_on(gw.flush_logs());
+            print!(
+                ", log records dropped (queue full): {}",
+                gw.log_records_dropped()
+            );
+        }
+        println!();
     }
     group.finish();
-    rt.block_on(on.flush_logs());
-    println!(
-        "log records dropped (queue full): {}",
-        on.log_records_dropped()
-    );
 }
 
 /// One connection, one request at a time: the backend directly vs through HTTP_PROXY.
 fn http_proxy_added_latency(c: &mut Criterion) {
     let rt = runtime();
     let backend = rt.block_on(hello_server());
-    let (gw, api, _d) = rt.block_on(gateway(false, true, backend));
+    let (gw, api, _d) = rt.block_on(gateway(
+        Observe {
+            metrics: true,
+            ..ALL_OFF
+        },
+        backend,
+    ));
     let addr = rt.block_on(serve_gateway(gw));
     let mut group = c.benchmark_group("HTTP_PROXY latency, 1 connection");
     let mut direct = rt.block_on(loadgen::connect(backend));
@@ -346,6 +403,7 @@ fn http_proxy_added_latency(c: &mut Criterion) {
             rt.block_on(loadgen::run(
                 std::slice::from_mut(&mut direct),
                 "/hello",
+                None,
                 iters,
             ))
         })
@@ -357,6 +415,7 @@ fn http_proxy_added_latency(c: &mut Criterion) {
             rt.block_on(loadgen::run(
                 std::slice::from_mut(&mut proxied),
                 &path,
+                None,
                 iters,
             ))
         })

@@ -1,7 +1,12 @@
-//! Profiling driver for the record phase: `N` MOCK requests through `Gateway::invoke` with
-//! metrics + the JSON access-log preset on (`on`) or both off (`off`). Run under callgrind and
-//! compare instruction counts per request at two `N`s (setup cancels out):
-//! `valgrind --tool=callgrind --separate-threads=yes target/release/examples/record_profile on 10000`.
+//! Profiling driver for the data-plane overhead: `N` MOCK `GET /pets?id=…` requests through
+//! `Gateway::invoke` in one of the bench's cases (benches/gateway.rs):
+//! - `off`: metrics, access log and caching off, a new `id` each request;
+//! - `hit`: metrics + JSON access log + method caching on, the same `id` (all hits);
+//! - `miss`: the same, a new `id` each request (every lookup misses and stores);
+//! - `on`: metrics + JSON access log on, caching off.
+//!
+//! Run under callgrind and compare instruction counts per request at two `N`s (setup cancels
+//! out): `valgrind --tool=callgrind --separate-threads=yes target/release/examples/record_profile hit 10000`.
 
 use bytes::Bytes;
 use gwtui::engine::logs::ACCESS_LOG_JSON;
@@ -14,10 +19,12 @@ info: {title: bench, version: "1"}
 paths:
   /pets:
     get:
+      parameters: [{name: id, in: query, schema: {type: string}}]
       responses: {"200": {description: ok}}
       x-amazon-apigateway-integration:
         type: mock
         requestTemplates: {application/json: '{"statusCode": 200}'}
+        cacheKeyParameters: [method.request.querystring.id]
         responses:
           default:
             statusCode: "200"
@@ -26,7 +33,14 @@ paths:
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let on = args.next().as_deref() == Some("on");
+    let mode = args.next().unwrap_or_else(|| "off".to_string());
+    let (on, caching, distinct) = match mode.as_str() {
+        "off" => (false, false, true),
+        "hit" => (true, true, false),
+        "miss" => (true, true, true),
+        "on" => (true, false, false),
+        other => panic!("unknown mode {other}: off, hit, miss or on"),
+    };
     let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -38,6 +52,14 @@ fn main() {
         let gw = Gateway::open(EngineConfig {
             data_dir: dir.path().to_path_buf(),
             canary_seed: Some(1),
+            // Measure the pipeline, not the account throttle (10,000 requests/s by default).
+            account_rate_limit: 1e12,
+            account_burst_limit: i64::MAX / 2,
+            // `CACHE_BYTES_PER_GB=200000` (a 100 kB cache): every miss also evicts.
+            cache_bytes_per_gb: std::env::var("CACHE_BYTES_PER_GB")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(EngineConfig::default().cache_bytes_per_gb),
             ..EngineConfig::default()
         })
         .expect("open");
@@ -51,28 +73,33 @@ fn main() {
             &api.id,
             CreateDeployment {
                 stage_name: Some("prod".into()),
+                cache_cluster_enabled: Some(caching),
                 ..Default::default()
             },
         )
         .await
         .expect("deploy");
+        // Stage methods are throttled at 10,000 requests/s by default too.
+        let mut ops = vec![
+            PatchOperation::replace("/*/*/throttling/rateLimit", "1000000000"),
+            PatchOperation::replace("/*/*/throttling/burstLimit", "1000000000"),
+        ];
         if on {
-            gw.update_stage(
-                &actor,
-                &api.id,
-                "prod",
-                vec![PatchOperation::replace(
-                    "/accessLogSettings/format",
-                    ACCESS_LOG_JSON,
-                )],
-            )
-            .await
-            .expect("access log");
+            ops.push(PatchOperation::replace(
+                "/accessLogSettings/format",
+                ACCESS_LOG_JSON,
+            ));
         }
+        if caching {
+            ops.push(PatchOperation::replace("/*/*/caching/enabled", "true"));
+        }
+        gw.update_stage(&actor, &api.id, "prod", ops)
+            .await
+            .expect("stage settings");
         gw.set_metrics_enabled(on);
         let mut headers = http::HeaderMap::new();
         headers.insert("user-agent", http::HeaderValue::from_static("bench/1.0"));
-        let req = InvokeRequest {
+        let mut req = InvokeRequest {
             method: http::Method::GET,
             api_id: api.id.clone(),
             stage: "prod".into(),
@@ -85,16 +112,20 @@ fn main() {
             context_path: "/prod/pets".into(),
         };
         let started = std::time::Instant::now();
-        for _ in 0..n {
+        for i in 1..=n {
+            req.query = Some(format!("id={}", if distinct { i } else { 0 }));
             let resp = gw.invoke(req.clone()).await;
             assert_eq!(resp.status, 200);
         }
         let took = started.elapsed();
         gw.flush_logs().await;
         eprintln!(
-            "{} x{n}: {:.2} µs/request (wall)",
-            if on { "on" } else { "off" },
-            took.as_secs_f64() * 1e6 / n as f64
+            "{mode} x{n}: {:.2} µs/request (wall), log records dropped {}",
+            took.as_secs_f64() * 1e6 / n as f64,
+            gw.log_records_dropped()
         );
+        // Leave the gateway to process exit: its teardown (e.g. dropping N cache entries)
+        // would otherwise count as per-request work.
+        std::mem::forget(gw);
     });
 }

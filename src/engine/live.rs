@@ -46,6 +46,8 @@ pub struct LiveStage {
     pub canary: Option<CanaryLive>,
     /// Throttle buckets, caches and request models of this stage's methods.
     pub traffic: StageTraffic,
+    /// The API id and stage name logs are written under, and the parsed access-log format.
+    pub log: Arc<super::logs::StageLog>,
 }
 
 /// Everything the data plane routes to: API id → stage name → live stage, and API keys by

@@ -19,7 +19,6 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use super::live::{LiveStage, Variant};
@@ -214,18 +213,72 @@ pub fn truncate_event(mut line: String, limit: usize) -> String {
 // Access-log formats
 // ---------------------------------------------------------------------------------------
 
+/// A `$context` variable of an access-log format, resolved when the format is parsed: the
+/// common ones are captured raw by the record phase and formatted by the log thread; any
+/// other is evaluated to text by [`access_value`] on the request task (`Other(i)`: the `i`th
+/// such variable of the format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Var {
+    RequestId,
+    ExtendedRequestId,
+    RequestTime,
+    SourceIp,
+    Caller,
+    User,
+    HttpMethod,
+    ResourcePath,
+    Protocol,
+    Status,
+    ResponseLength,
+    ResponseLatency,
+    Stage,
+    ApiId,
+    Other(usize),
+}
+
+impl Var {
+    /// The variable `name` (exactly what [`access_value`] renders for it); `others` counts the
+    /// `Other` ones so far.
+    fn of(name: &str, others: &mut usize) -> Var {
+        match name {
+            "requestId" => Var::RequestId,
+            "extendedRequestId" => Var::ExtendedRequestId,
+            "requestTime" => Var::RequestTime,
+            "identity.sourceIp" => Var::SourceIp,
+            "identity.caller" => Var::Caller,
+            "identity.user" => Var::User,
+            "httpMethod" => Var::HttpMethod,
+            "resourcePath" => Var::ResourcePath,
+            "protocol" => Var::Protocol,
+            "status" => Var::Status,
+            "responseLength" => Var::ResponseLength,
+            "responseLatency" => Var::ResponseLatency,
+            "stage" => Var::Stage,
+            "apiId" => Var::ApiId,
+            _ => {
+                *others += 1;
+                Var::Other(*others - 1)
+            }
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Variable(String),
+    Variable(String, Var),
 }
 
-/// A parsed `accessLogSettings.format`: literal text and `$context.*` variables.
+/// A parsed `accessLogSettings.format`: literal text and `$context.*` variables, each
+/// resolved to a [`Var`]. Parsed once per stage when the route map is built ([`StageLog`]).
 #[derive(Debug, PartialEq, Eq)]
 pub struct AccessFormat {
     source: String,
     parts: Vec<Part>,
     variables: usize,
+    /// The names of the `Var::Other` variables, in order.
+    others: Vec<String>,
+    uses_resource_path: bool,
 }
 
 impl AccessFormat {
@@ -235,6 +288,8 @@ impl AccessFormat {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = source;
+        let mut others = Vec::new();
+        let mut n_others = 0;
         while let Some(pos) = rest.find("$context.") {
             literal.push_str(&rest[..pos]);
             let after = &rest[pos + "$context.".len()..];
@@ -250,7 +305,11 @@ impl AccessFormat {
             if !literal.is_empty() {
                 parts.push(Part::Literal(std::mem::take(&mut literal)));
             }
-            parts.push(Part::Variable(name.to_string()));
+            let var = Var::of(name, &mut n_others);
+            if let Var::Other(_) = var {
+                others.push(name.to_string());
+            }
+            parts.push(Part::Variable(name.to_string(), var));
             rest = &after[name.len()..];
         }
         literal.push_str(rest);
@@ -259,45 +318,39 @@ impl AccessFormat {
         }
         let variables = parts
             .iter()
-            .filter(|p| matches!(p, Part::Variable(_)))
+            .filter(|p| matches!(p, Part::Variable(..)))
             .count();
+        let uses_resource_path = parts
+            .iter()
+            .any(|p| matches!(p, Part::Variable(_, Var::ResourcePath)));
         AccessFormat {
             source: source.to_string(),
             parts,
             variables,
+            others,
+            uses_resource_path,
         }
     }
 
     /// The variable names, in order (each evaluated once per request).
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Variable(v) => Some(v.as_str()),
+            Part::Variable(v, _) => Some(v.as_str()),
             Part::Literal(_) => None,
         })
     }
 
     /// The line for `values` (one per variable; unset → `-`).
     pub fn render(&self, values: &[Option<String>]) -> String {
-        self.render_with(|i, out| {
-            if let Some(Some(v)) = values.get(i) {
-                out.push_str(v);
-            }
-        })
-    }
-
-    /// The line, `value(i, out)` appending the `i`th variable's value (appending nothing, or
-    /// an empty value, renders `-`).
-    fn render_with(&self, mut value: impl FnMut(usize, &mut String)) -> String {
         let mut out = String::with_capacity(self.source.len() + 64);
         let mut i = 0;
         for part in &self.parts {
             match part {
                 Part::Literal(l) => out.push_str(l),
-                Part::Variable(_) => {
-                    let before = out.len();
-                    value(i, &mut out);
-                    if out.len() == before {
-                        out.push('-');
+                Part::Variable(..) => {
+                    match values.get(i) {
+                        Some(Some(v)) if !v.is_empty() => out.push_str(v),
+                        _ => out.push('-'),
                     }
                     i += 1;
                 }
@@ -305,77 +358,130 @@ impl AccessFormat {
         }
         out
     }
-}
 
-/// One `$context` value as the record phase captures it for the log thread, which formats
-/// it: the common variables are captured raw (a number, a shared string the deployment
-/// already holds, the request id the record carries anyway) so the request task allocates
-/// nothing for them; the rest are evaluated to text by [`access_value`].
-#[derive(Debug)]
-pub(crate) enum AccessValue {
-    Unset,
-    Text(String),
-    Static(&'static str),
-    Shared(Arc<str>),
-    Number(u64),
-    Method(http::Method),
-    /// The record's own `request_id`, `extended_request_id`, `request_time`, `source_ip`
-    /// (moved out of the finished request's context, not copied).
-    RequestId,
-    ExtendedRequestId,
-    RequestTime,
-    SourceIp,
-}
-
-impl AccessValue {
-    fn capture(
-        ctx: &RequestContext<'_>,
-        response: &InvokeResponse,
-        latency: Duration,
-        name: &str,
-    ) -> AccessValue {
-        // Exactly what `access_value` renders for these names, captured without allocating.
-        match name {
-            "status" => AccessValue::Number(u64::from(response.status.as_u16())),
-            "responseLength" => AccessValue::Number(response.body.len() as u64),
-            "responseLatency" => AccessValue::Number(latency.as_millis() as u64),
-            "requestId" => AccessValue::RequestId,
-            "extendedRequestId" => AccessValue::ExtendedRequestId,
-            "requestTime" => AccessValue::RequestTime,
-            "identity.sourceIp" => AccessValue::SourceIp,
-            "identity.caller" => AccessValue::text(ctx.identity.caller.as_ref()),
-            "identity.user" => AccessValue::text(ctx.identity.user.as_ref()),
-            "httpMethod" => AccessValue::Method(ctx.req.method.clone()),
-            "protocol" => AccessValue::Static("HTTP/1.1"),
-            "resourcePath" => match ctx.method() {
-                Some(m) => AccessValue::Shared(m.resource_path.clone()),
-                None => AccessValue::Unset,
-            },
-            _ => match access_value(ctx, response, latency, name) {
-                Some(v) => AccessValue::Text(v),
-                None => AccessValue::Unset,
-            },
+    /// Appends the line of one request to `out` (the log thread's renderer; an unset or
+    /// empty value renders `-`, as [`AccessFormat::render`] does).
+    fn render_into(&self, r: &RequestLog, v: &AccessValues, out: &mut String) {
+        for part in &self.parts {
+            let var = match part {
+                Part::Literal(l) => {
+                    out.push_str(l);
+                    continue;
+                }
+                Part::Variable(_, var) => var,
+            };
+            let before = out.len();
+            match var {
+                Var::RequestId => out.push_str(&r.request_id),
+                Var::ExtendedRequestId => out.push_str(&r.extended_request_id),
+                Var::RequestTime => out.push_str(&r.request_time),
+                Var::SourceIp => out.push_str(&r.source_ip),
+                Var::Caller => out.push_str(v.caller.as_deref().unwrap_or_default()),
+                Var::User => out.push_str(v.user.as_deref().unwrap_or_default()),
+                Var::HttpMethod => out.push_str(v.method.as_str()),
+                Var::ResourcePath => out.push_str(v.resource_path.as_deref().unwrap_or_default()),
+                Var::Protocol => out.push_str("HTTP/1.1"),
+                Var::Status => push_u64(out, u64::from(v.status)),
+                Var::ResponseLength => push_u64(out, v.response_length),
+                Var::ResponseLatency => push_u64(out, v.latency_ms),
+                Var::Stage => out.push_str(&r.target.stage),
+                Var::ApiId => out.push_str(&r.target.api_id),
+                Var::Other(i) => {
+                    if let Some(Some(value)) = v.others.get(*i) {
+                        out.push_str(value);
+                    }
+                }
+            }
+            if out.len() == before {
+                out.push('-');
+            }
         }
     }
+}
 
-    fn text(v: Option<&String>) -> AccessValue {
-        v.map_or(AccessValue::Unset, |v| AccessValue::Text(v.clone()))
+/// Appends `n` in decimal (what `write!(out, "{n}")` does, without the formatting machinery).
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
 
-    fn push_to(&self, out: &mut String, r: &RequestLog) {
-        match self {
-            AccessValue::Unset => {}
-            AccessValue::Text(v) => out.push_str(v),
-            AccessValue::Static(v) => out.push_str(v),
-            AccessValue::Shared(v) => out.push_str(v),
-            AccessValue::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
-            AccessValue::Method(m) => out.push_str(m.as_str()),
-            AccessValue::RequestId => out.push_str(&r.request_id),
-            AccessValue::ExtendedRequestId => out.push_str(&r.extended_request_id),
-            AccessValue::RequestTime => out.push_str(&r.request_time),
-            AccessValue::SourceIp => out.push_str(&r.source_ip),
+/// What a stage logs under, and its parsed access-log format (built with each route map, so
+/// a request neither parses nor looks up the format, nor copies the API id and stage name).
+#[derive(Debug)]
+pub struct StageLog {
+    pub api_id: String,
+    pub stage: String,
+    pub format: Option<AccessFormat>,
+}
+
+impl StageLog {
+    pub fn new(api_id: &str, stage: &crate::model::Stage) -> StageLog {
+        StageLog {
+            api_id: api_id.to_string(),
+            stage: stage.stage_name.clone(),
+            format: stage
+                .access_log_settings
+                .as_ref()
+                .and_then(|s| s.format.as_deref())
+                .filter(|f| !f.is_empty())
+                .map(AccessFormat::parse),
+        }
+    }
+}
+
+/// The access-log values of one request the record phase captures for the log thread (the
+/// request id, extended request id, request time and source IP travel in the [`RequestLog`]
+/// itself): numbers and the method raw, the resource path as the deployment's shared
+/// string, the caller and user moved out of the finished request, and the variables
+/// without a fast path as text.
+#[derive(Debug)]
+pub(crate) struct AccessValues {
+    status: u16,
+    response_length: u64,
+    latency_ms: u64,
+    method: http::Method,
+    resource_path: Option<Arc<str>>,
+    caller: Option<String>,
+    user: Option<String>,
+    /// `Var::Other` values, in order.
+    others: Vec<Option<String>>,
+}
+
+impl AccessValues {
+    fn capture(
+        format: &AccessFormat,
+        ctx: &mut RequestContext<'_>,
+        response: &InvokeResponse,
+        latency: Duration,
+    ) -> AccessValues {
+        let others = format
+            .others
+            .iter()
+            .map(|name| access_value(ctx, response, latency, name))
+            .collect();
+        AccessValues {
+            status: response.status.as_u16(),
+            response_length: response.body.len() as u64,
+            latency_ms: latency.as_millis() as u64,
+            method: ctx.req.method.clone(),
+            resource_path: if format.uses_resource_path {
+                ctx.method().map(|m| m.resource_path.clone())
+            } else {
+                None
+            },
+            // The record phase is the last to read the context: move, don't copy.
+            caller: ctx.identity.caller.take(),
+            user: ctx.identity.user.take(),
+            others,
         }
     }
 }
@@ -412,8 +518,7 @@ pub fn access_value(
 
 /// One finished request, as queued for the log thread.
 pub(crate) struct RequestLog {
-    api_id: String,
-    stage: String,
+    target: Arc<StageLog>,
     variant: Variant,
     request_id: String,
     /// Only read when the access format uses them (empty otherwise).
@@ -421,10 +526,53 @@ pub(crate) struct RequestLog {
     request_time: String,
     source_ip: String,
     epoch_millis: i64,
-    access: Option<(Arc<AccessFormat>, Vec<AccessValue>)>,
+    access: Option<AccessValues>,
     execution: Vec<PendingLine>,
     /// Set while a console is subscribed: the one-line request summary it shows.
     summary: Option<Summary>,
+}
+
+impl RequestLog {
+    /// What the record phase queues for `ctx` (moving out what only it still needs).
+    fn new(
+        target: Arc<StageLog>,
+        ctx: &mut RequestContext<'_>,
+        response: &InvokeResponse,
+        latency: Duration,
+        subscribed: bool,
+    ) -> RequestLog {
+        let access = target
+            .format
+            .as_ref()
+            .map(|f| AccessValues::capture(f, ctx, response, latency));
+        RequestLog {
+            variant: ctx.variant,
+            // The record phase is the last to read the context: move, don't copy.
+            request_id: std::mem::take(&mut ctx.request_id),
+            extended_request_id: std::mem::take(&mut ctx.extended_request_id),
+            request_time: std::mem::take(&mut ctx.request_time),
+            source_ip: std::mem::take(&mut ctx.identity.source_ip),
+            epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
+            access,
+            execution: std::mem::take(&mut ctx.log.lines),
+            summary: subscribed.then(|| Summary {
+                http_method: ctx.req.method.clone(),
+                path: ctx.req.path.clone(),
+                status: response.status.as_u16(),
+                latency,
+                resource_path: ctx.method().map(|m| m.resource_path.clone()),
+                error: ctx.error.as_ref().and_then(|e| e.log_reason()),
+            }),
+            target,
+        }
+    }
+
+    /// The access-log line (empty when the stage has no format).
+    fn render_access(&self, out: &mut String) {
+        if let (Some(format), Some(values)) = (&self.target.format, &self.access) {
+            format.render_into(self, values, out);
+        }
+    }
 }
 
 /// What a console's request feed shows for each request (formatted by the log thread).
@@ -532,9 +680,6 @@ pub(crate) struct Logs {
     /// Whether anyone listens to the gateway's events (refreshed each second by the roller;
     /// the broadcast's own receiver count takes a lock, so requests read this instead).
     subscribed: Arc<AtomicBool>,
-    /// Parsed access-log formats, looked up by their source text (a handful at most).
-    formats: ArcSwap<Vec<Arc<AccessFormat>>>,
-    formats_insert: Mutex<()>,
     rings: Arc<Rings>,
     dir: PathBuf,
 }
@@ -551,10 +696,12 @@ impl Logs {
         let subscribed = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             dir: dir.clone(),
-            files: HashMap::new(),
+            files: Vec::new(),
             rings: rings.clone(),
             batch: Vec::new(),
             subscribed: subscribed.clone(),
+            line: String::new(),
+            now: Instant::now(),
         };
         std::thread::Builder::new()
             .name("gwtui-logs".into())
@@ -563,8 +710,6 @@ impl Logs {
             queue,
             dropped: Arc::default(),
             subscribed,
-            formats: ArcSwap::from_pointee(Vec::new()),
-            formats_insert: Mutex::new(()),
             rings,
             dir,
         })
@@ -578,27 +723,6 @@ impl Logs {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    fn format(&self, source: &str) -> Arc<AccessFormat> {
-        if let Some(f) = self.formats.load().iter().find(|f| f.source == source) {
-            return f.clone();
-        }
-        let _guard = lock(&self.formats_insert);
-        let current = self.formats.load_full();
-        if let Some(f) = current.iter().find(|f| f.source == source) {
-            return f.clone();
-        }
-        let parsed = Arc::new(AccessFormat::parse(source));
-        // Formats change rarely; start over rather than grow without bound.
-        let mut next = if current.len() >= 64 {
-            Vec::new()
-        } else {
-            (*current).clone()
-        };
-        next.push(parsed.clone());
-        self.formats.store(Arc::new(next));
-        parsed
-    }
-
     /// The record phase's part: queue what the stage logs for this request. Never blocks.
     pub(crate) fn submit(
         &self,
@@ -606,50 +730,14 @@ impl Logs {
         response: &InvokeResponse,
         latency: Duration,
     ) {
-        let Some(live) = ctx.live.as_ref() else {
+        let Some(target) = ctx.live.as_ref().map(|l| l.log.clone()) else {
             return;
         };
-        let format = live
-            .stage
-            .access_log_settings
-            .as_ref()
-            .and_then(|s| s.format.as_deref())
-            .filter(|f| !f.is_empty());
         let subscribed = self.subscribed.load(Ordering::Relaxed);
-        if format.is_none() && ctx.log.lines.is_empty() && !subscribed {
+        if target.format.is_none() && ctx.log.lines.is_empty() && !subscribed {
             return;
         }
-        let access = format.map(|f| {
-            let format = self.format(f);
-            let mut values = Vec::with_capacity(format.variables);
-            values.extend(
-                format
-                    .variables()
-                    .map(|name| AccessValue::capture(ctx, response, latency, name)),
-            );
-            (format, values)
-        });
-        let record = RequestLog {
-            api_id: ctx.req.api_id.clone(),
-            stage: ctx.req.stage.clone(),
-            variant: ctx.variant,
-            // The record phase is the last to read the context: move, don't copy.
-            request_id: std::mem::take(&mut ctx.request_id),
-            extended_request_id: std::mem::take(&mut ctx.extended_request_id),
-            request_time: std::mem::take(&mut ctx.request_time),
-            source_ip: std::mem::take(&mut ctx.identity.source_ip),
-            epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
-            access,
-            execution: std::mem::take(&mut ctx.log.lines),
-            summary: subscribed.then(|| Summary {
-                http_method: ctx.req.method.clone(),
-                path: ctx.req.path.clone(),
-                status: response.status.as_u16(),
-                latency,
-                resource_path: ctx.method().map(|m| m.resource_path.clone()),
-                error: ctx.error.as_ref().and_then(|e| e.log_reason()),
-            }),
-        };
+        let record = RequestLog::new(target, ctx, response, latency, subscribed);
         match self.queue.try_send(Message::Request(Box::new(record))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
@@ -724,17 +812,27 @@ fn access_log_path(dir: &Path, api_id: &str, stage: &str, variant: Variant) -> P
 }
 
 struct OpenFile {
+    api_id: String,
+    stage: String,
+    variant: Variant,
+    path: PathBuf,
     writer: BufWriter<File>,
     last_used: Instant,
 }
 
 struct Writer {
     dir: PathBuf,
-    files: HashMap<PathBuf, OpenFile>,
+    /// Open access-log files (a handful: idle ones are closed), found by API, stage and
+    /// variant without building their path.
+    files: Vec<OpenFile>,
     rings: Arc<Rings>,
     batch: Vec<LogLine>,
     /// Lines are only batched for consoles while someone listens.
     subscribed: Arc<AtomicBool>,
+    /// The access line being rendered (reused).
+    line: String,
+    /// When the current drain started (files' `last_used`).
+    now: Instant,
 }
 
 impl Writer {
@@ -744,6 +842,7 @@ impl Writer {
         let mut next_tick = Instant::now() + TICK;
         loop {
             std::thread::sleep(DRAIN);
+            self.now = Instant::now();
             loop {
                 match rx.try_recv() {
                     Ok(Message::Request(r)) => {
@@ -771,12 +870,12 @@ impl Writer {
     }
 
     fn tick<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
-        for f in self.files.values_mut() {
+        for f in &mut self.files {
             let _ = f.writer.flush();
         }
         // Close files idle for a minute (stages come and go).
         self.files
-            .retain(|_, f| f.last_used.elapsed() < Duration::from_secs(60));
+            .retain(|f| f.last_used.elapsed() < Duration::from_secs(60));
         self.publish(publish);
     }
 
@@ -787,38 +886,40 @@ impl Writer {
     }
 
     fn handle(&mut self, r: RequestLog) {
-        let stage = log_stage(&r.stage, r.variant);
+        let subscribed = self.subscribed.load(Ordering::Relaxed);
+        let api_id = &r.target.api_id;
+        let stage = || log_stage(&r.target.stage, r.variant);
         if let Some(summary) = &r.summary {
             self.batch.push(LogLine {
                 epoch_millis: r.epoch_millis,
                 kind: LogKind::Request,
-                rest_api_id: r.api_id.clone(),
-                stage: stage.clone(),
+                rest_api_id: api_id.clone(),
+                stage: stage(),
                 request_id: r.request_id.clone(),
                 message: summary.line(r.variant),
             });
         }
-        if let Some((format, values)) = &r.access {
-            let line = format.render_with(|i, out| {
-                if let Some(v) = values.get(i) {
-                    v.push_to(out, &r);
-                }
-            });
+        if r.access.is_some() {
+            let mut line = std::mem::take(&mut self.line);
+            line.clear();
+            r.render_access(&mut line);
             self.write_access(&r, &line);
-            if self.subscribed.load(Ordering::Relaxed) {
+            if subscribed {
                 self.batch.push(LogLine {
                     epoch_millis: r.epoch_millis,
                     kind: LogKind::Access,
-                    rest_api_id: r.api_id.clone(),
-                    stage: stage.clone(),
+                    rest_api_id: api_id.clone(),
+                    stage: stage(),
                     request_id: r.request_id.clone(),
-                    message: line,
+                    message: line.clone(),
                 });
             }
+            self.line = line;
         }
         if r.execution.is_empty() {
             return;
         }
+        let stage = stage();
         // `({requestId}) ` counts toward the 1024-byte event.
         let limit = MAX_EVENT_BYTES.saturating_sub(r.request_id.len() + 3);
         let lines: Vec<LogLine> = r
@@ -827,7 +928,7 @@ impl Writer {
             .map(|p| LogLine {
                 epoch_millis: p.epoch_millis,
                 kind: LogKind::Execution(p.level),
-                rest_api_id: r.api_id.clone(),
+                rest_api_id: api_id.clone(),
                 stage: stage.clone(),
                 request_id: r.request_id.clone(),
                 message: truncate_event(p.message, limit),
@@ -836,7 +937,7 @@ impl Writer {
         {
             let mut rings = lock(&self.rings);
             let ring = rings
-                .entry((r.api_id.clone(), r.stage.clone()))
+                .entry((api_id.clone(), r.target.stage.clone()))
                 .or_default();
             for line in &lines {
                 if ring.len() == EXECUTION_LOG_CAPACITY {
@@ -845,35 +946,49 @@ impl Writer {
                 ring.push_back(line.clone());
             }
         }
-        if self.subscribed.load(Ordering::Relaxed) {
+        if subscribed {
             self.batch.extend(lines);
         }
     }
 
     fn write_access(&mut self, r: &RequestLog, line: &str) {
-        let path = access_log_path(&self.dir, &r.api_id, &r.stage, r.variant);
-        if !self.files.contains_key(&path) {
-            let _ = std::fs::create_dir_all(&self.dir);
-            match OpenOptions::new().create(true).append(true).open(&path) {
-                Ok(file) => {
-                    self.files.insert(
-                        path.clone(),
-                        OpenFile {
-                            writer: BufWriter::with_capacity(64 * 1024, file),
-                            last_used: Instant::now(),
-                        },
-                    );
+        let (api_id, stage) = (&r.target.api_id, &r.target.stage);
+        let found = self
+            .files
+            .iter()
+            .position(|f| f.variant == r.variant && f.api_id == *api_id && f.stage == *stage);
+        let index = match found {
+            Some(i) => i,
+            None => {
+                let path = access_log_path(&self.dir, api_id, stage, r.variant);
+                // Another API/stage whose names map to the same file: hand the file over.
+                if let Some(i) = self.files.iter().position(|f| f.path == path) {
+                    let mut old = self.files.swap_remove(i);
+                    let _ = old.writer.flush();
                 }
-                // The line still reaches consoles; the file is retried with the next line.
-                Err(_) => return,
+                let _ = std::fs::create_dir_all(&self.dir);
+                match OpenOptions::new().create(true).append(true).open(&path) {
+                    Ok(file) => {
+                        self.files.push(OpenFile {
+                            api_id: api_id.clone(),
+                            stage: stage.clone(),
+                            variant: r.variant,
+                            path,
+                            writer: BufWriter::with_capacity(64 * 1024, file),
+                            last_used: self.now,
+                        });
+                        self.files.len() - 1
+                    }
+                    // The line still reaches consoles; the file is retried with the next line.
+                    Err(_) => return,
+                }
             }
-        }
-        if let Some(f) = self.files.get_mut(&path) {
-            f.last_used = Instant::now();
-            let _ = f.writer.write_all(line.as_bytes());
-            if !line.ends_with('\n') {
-                let _ = f.writer.write_all(b"\n");
-            }
+        };
+        let f = &mut self.files[index];
+        f.last_used = self.now;
+        let _ = f.writer.write_all(line.as_bytes());
+        if !line.ends_with('\n') {
+            let _ = f.writer.write_all(b"\n");
         }
     }
 }
@@ -905,6 +1020,78 @@ mod tests {
             AccessFormat::parse(ACCESS_LOG_JSON).variables().next(),
             Some("requestId")
         );
+    }
+
+    /// The pre-resolved renderer (captured values, formatted on the log thread) writes exactly
+    /// what evaluating each variable by name with `access_value` and `render` did, for the
+    /// presets and for any other `$context` variable, known or not.
+    #[test]
+    fn pre_resolved_formats_render_what_evaluating_by_name_renders() {
+        use super::super::pipeline::{InvokeRequest, respond};
+        let mut headers = http::HeaderMap::new();
+        headers.insert("user-agent", http::HeaderValue::from_static("test/1.0"));
+        let req = InvokeRequest {
+            method: http::Method::POST,
+            api_id: "abc123".into(),
+            stage: "prod".into(),
+            path: "/pets/1".into(),
+            query: Some("a=1&b=two".into()),
+            headers,
+            body: bytes::Bytes::from_static(b"{}"),
+            source_ip: std::net::IpAddr::from([10, 1, 2, 3]),
+            protocol: "HTTP/1.1",
+            context_path: "/prod/pets/1".into(),
+        };
+        let response = InvokeResponse {
+            status: http::StatusCode::CREATED,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::from_static(b"hello world"),
+        };
+        let latency = Duration::from_millis(1042);
+        let custom = "$context.stage|$context.apiId|$context.path|$context.identity.userAgent|\
+            $context.no.such.variable|$context.responseLatency|$context.integrationLatency|\
+            $context.identity.caller|$context.identity.user|$context.httpMethod|\
+            $context.resourcePath|$context.protocol|$context.status.|$context.requestTimeEpoch|\
+            $context.domainName|$context.accountId|$context.deploymentId|$context.";
+        let formats = [
+            ACCESS_LOG_CLF,
+            ACCESS_LOG_JSON,
+            ACCESS_LOG_XML,
+            ACCESS_LOG_CSV,
+            custom,
+        ];
+        for identity in [false, true] {
+            for source in formats {
+                let mut ctx = respond::new_context(&req);
+                if identity {
+                    ctx.identity.caller = Some("AIDAEXAMPLE:caller".into());
+                    ctx.identity.user = Some(String::new());
+                }
+                let format = AccessFormat::parse(source);
+                let by_name: Vec<Option<String>> = format
+                    .variables()
+                    .map(|name| access_value(&ctx, &response, latency, name))
+                    .collect();
+                let expected = format.render(&by_name);
+                let target = Arc::new(StageLog {
+                    api_id: "abc123".into(),
+                    stage: "prod".into(),
+                    format: Some(format),
+                });
+                let record = RequestLog::new(target, &mut ctx, &response, latency, false);
+                let mut line = String::from("left over");
+                line.clear();
+                record.render_access(&mut line);
+                assert_eq!(line, expected, "{source}");
+                assert!(!line.contains("$context.requestId"), "{line}");
+            }
+        }
+        let mut n = String::new();
+        for v in [0, 7, 10, 99, 1042, u64::MAX] {
+            n.clear();
+            push_u64(&mut n, v);
+            assert_eq!(n, v.to_string());
+        }
     }
 
     #[test]

@@ -215,6 +215,10 @@ fn live_stage(api: &ApiState, stage: &Stage, build: &mut TrafficBuild<'_>) -> Op
         canary.as_ref(),
     );
     Some(LiveStage {
+        log: Arc::new(crate::engine::logs::StageLog::new(
+            &api.definition.rest_api.id,
+            stage,
+        )),
         stage: stage.clone(),
         deployment,
         variables,

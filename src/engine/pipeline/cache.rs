@@ -87,78 +87,103 @@ fn invalidation(
     }
 }
 
-/// A `method.request.{path|querystring|multivaluequerystring|header|multivalueheader}.NAME`
-/// value of the request.
-fn method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str) -> Option<String> {
+/// Appends a `method.request.{path|querystring|multivaluequerystring|header|multivalueheader}.NAME`
+/// value of the request to `out` (nothing when absent).
+fn push_method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str, out: &mut String) {
+    let mut join = |values: &mut dyn Iterator<Item = &str>| {
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(v);
+        }
+    };
     match kind {
-        "path" => ctx.path_param(name).map(str::to_string),
-        "querystring" => ctx.query_param(name).map(str::to_string),
-        "header" => ctx.header(name).map(str::to_string),
-        "multivaluequerystring" => {
-            let all: Vec<&str> = ctx
+        "path" => join(&mut ctx.path_param(name).into_iter()),
+        "querystring" => join(&mut ctx.query_param(name).into_iter()),
+        "header" => join(&mut ctx.header(name).into_iter()),
+        "multivaluequerystring" => join(
+            &mut ctx
                 .query
                 .iter()
                 .filter(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-                .collect();
-            (!all.is_empty()).then(|| all.join(","))
-        }
-        "multivalueheader" => {
-            let all: Vec<&str> = ctx
+                .map(|(_, v)| v.as_str()),
+        ),
+        "multivalueheader" => join(
+            &mut ctx
                 .req
                 .headers
                 .get_all(name)
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            (!all.is_empty()).then(|| all.join(","))
-        }
-        _ => None,
+                .filter_map(|v| v.to_str().ok()),
+        ),
+        _ => {}
     }
 }
 
-/// The value of one `cacheKeyParameters` entry. Older APIs name the integration-side
-/// parameter (`integration.request.querystring.x`): its mapped source is used.
-fn key_parameter_value(
+/// Appends the value of one `cacheKeyParameters` entry to `out`. Older APIs name the
+/// integration-side parameter (`integration.request.querystring.x`): its mapped source is used.
+fn push_key_parameter_value(
     ctx: &RequestContext<'_>,
     integration: &CompiledIntegration,
     name: &str,
-) -> Option<String> {
+    out: &mut String,
+) {
     if let Some((kind, param)) = name
         .strip_prefix("method.request.")
         .and_then(|r| r.split_once('.'))
     {
-        return method_request_value(ctx, kind, param);
+        return push_method_request_value(ctx, kind, param, out);
     }
-    let (kind, param) = name.strip_prefix("integration.request.")?.split_once('.')?;
+    let Some((kind, param)) = name
+        .strip_prefix("integration.request.")
+        .and_then(|r| r.split_once('.'))
+    else {
+        return;
+    };
     let location = match kind {
         "path" => ParamLocation::Path,
         "querystring" => ParamLocation::Query,
         "header" => ParamLocation::Header,
-        _ => return None,
+        _ => return,
     };
-    let (_, _, expr) = integration
+    let Some((_, _, expr)) = integration
         .request_parameters
         .iter()
-        .find(|(l, n, _)| *l == location && n == param)?;
+        .find(|(l, n, _)| *l == location && n == param)
+    else {
+        return;
+    };
     match expr {
-        ParamExpr::RequestPath(n) => method_request_value(ctx, "path", n),
-        ParamExpr::RequestQuery(n) => method_request_value(ctx, "querystring", n),
-        ParamExpr::RequestMultiQuery(n) => method_request_value(ctx, "multivaluequerystring", n),
-        ParamExpr::RequestHeader(n) => method_request_value(ctx, "header", n),
-        ParamExpr::RequestMultiHeader(n) => method_request_value(ctx, "multivalueheader", n),
-        ParamExpr::StageVariable(n) => ctx.stage_variables.get(n).cloned(),
-        ParamExpr::Literal(v) => Some(v.clone()),
-        _ => None,
+        ParamExpr::RequestPath(n) => push_method_request_value(ctx, "path", n, out),
+        ParamExpr::RequestQuery(n) => push_method_request_value(ctx, "querystring", n, out),
+        ParamExpr::RequestMultiQuery(n) => {
+            push_method_request_value(ctx, "multivaluequerystring", n, out)
+        }
+        ParamExpr::RequestHeader(n) => push_method_request_value(ctx, "header", n, out),
+        ParamExpr::RequestMultiHeader(n) => {
+            push_method_request_value(ctx, "multivalueheader", n, out)
+        }
+        ParamExpr::StageVariable(n) => {
+            if let Some(v) = ctx.stage_variables.get(n) {
+                out.push_str(v);
+            }
+        }
+        ParamExpr::Literal(v) => out.push_str(v),
+        _ => {}
     }
 }
 
-/// The entry key: deployment, namespace, verb and the cache key parameters' values.
+/// The entry key: deployment, namespace, verb and the cache key parameters' values (one
+/// allocation: the values are appended in place).
 fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
     let deployment = ctx.deployment.as_ref()?;
     let integration = ctx.method()?.integration.as_ref()?;
     let mut key = String::with_capacity(
-        deployment.deployment_id.len() + integration.cache_namespace.len() + 16,
+        deployment.deployment_id.len()
+            + integration.cache_namespace.len()
+            + 16
+            + 32 * integration.cache_key_parameters.len(),
     );
     key.push_str(&deployment.deployment_id);
     key.push('\u{1f}');
@@ -166,11 +191,10 @@ fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
     key.push('\u{1f}');
     key.push_str(ctx.req.method.as_str());
     for name in &integration.cache_key_parameters {
-        let value = key_parameter_value(ctx, integration, name);
         key.push('\u{1f}');
         key.push_str(name);
         key.push('=');
-        key.push_str(value.as_deref().unwrap_or_default());
+        push_key_parameter_value(ctx, integration, name, &mut key);
     }
     Some(key)
 }
@@ -199,8 +223,13 @@ pub fn lookup(
         Invalidation::Ignored { warn } => warn,
         Invalidation::None => false,
     };
-    let hit = cache_key(ctx).and_then(|k| cache.get(&k));
+    let key = cache_key(ctx);
+    let hit = key.as_deref().and_then(|k| cache.get(k));
     ctx.cache_hit = Some(hit.is_some());
+    if hit.is_none() {
+        // Kept for `store`.
+        ctx.cache_key = key;
+    }
     Ok(hit.map(|entry| {
         let mut response = InvokeResponse {
             status: entry.status,
@@ -215,16 +244,18 @@ pub fn lookup(
 }
 
 /// Stores the integration's response after a miss (bodies over 1 MiB are not stored).
-pub fn store(_gw: &Gateway, ctx: &RequestContext<'_>, response: &mut InvokeResponse) {
+pub fn store(_gw: &Gateway, ctx: &mut RequestContext<'_>, response: &mut InvokeResponse) {
     if ctx.cache_hit != Some(false) {
         return;
     }
+    // Built by `lookup` (absent after an honoured `max-age=0`, which skipped the lookup).
+    let key = ctx.cache_key.take().or_else(|| cache_key(ctx));
     let Some((cache, caching)) = method_cache(ctx) else {
         return;
     };
-    if let Some(key) = cache_key(ctx) {
+    if let Some(key) = key {
         cache.insert(
-            Arc::from(key),
+            key,
             CachedResponse {
                 status: response.status,
                 headers: response.headers.clone(),

@@ -93,6 +93,8 @@ pub struct RequestContext<'a> {
     pub integration_latency: Option<Duration>,
     pub integration_status: Option<u16>,
     pub cache_hit: Option<bool>,
+    /// The cache entry key, built by the cache lookup and reused to store a missed response.
+    pub cache_key: Option<String>,
     pub error: Option<GatewayError>,
     /// What the authorizer established (`$context.authorizer.*`).
     pub authorizer: Option<crate::engine::security::AuthorizerContext>,

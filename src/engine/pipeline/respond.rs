@@ -53,6 +53,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         integration_latency: None,
         integration_status: None,
         cache_hit: None,
+        cache_key: None,
         error: None,
         authorizer: None,
         integration_selection: None,
