@@ -121,6 +121,9 @@ pub fn base64_decode(s: &str) -> Result<String, String> {
 
 /// `$util.parseJson`: a JSON text to VTL values. Invalid JSON throws.
 pub fn parse_json(s: &str) -> Result<Value, String> {
+    if let Some(v) = crate::vtl::json::JsonDoc::parse(s) {
+        return Ok(v);
+    }
     crate::vtl::value::parse_json(s).map_err(|e| format!("Invalid JSON: {e}"))
 }
 

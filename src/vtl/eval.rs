@@ -42,9 +42,7 @@ impl Scope {
     /// Bind `$name`. The scope takes charge of what it is given: a list or map bound here is
     /// emptied when the scope is dropped, like everything the render builds.
     pub fn set(&mut self, name: &str, value: Value) {
-        if value.is_container() {
-            self.tracked.push(value.clone());
-        }
+        self.track(&value);
         self.vars.insert(Arc::from(name), value);
     }
 
@@ -54,8 +52,11 @@ impl Scope {
     }
 
     fn track(&mut self, v: &Value) {
-        if v.is_container() {
-            self.tracked.push(v.clone());
+        match v {
+            // One entry per document is enough: clearing it releases all its containers.
+            Value::Json(j) if j.doc().first_track() => self.tracked.push(v.clone()),
+            Value::List(_) | Value::Map(_) => self.tracked.push(v.clone()),
+            _ => {}
         }
     }
 }
@@ -79,6 +80,7 @@ impl Drop for Scope {
                         drop(items);
                     }
                 }
+                Value::Json(j) => j.doc().clear(),
                 _ => {}
             }
         }
@@ -274,10 +276,12 @@ impl<'a> Eval<'a> {
         let it = self.eval(iterable)?;
         // Lists are walked live by index (a body may grow or shrink them); maps iterate their
         // values (Velocity's Map iterator), from a snapshot.
-        let (list, snapshot) = match &it {
-            Value::List(l) => (Some(l.clone()), Vec::new()),
+        let (list, json, snapshot) = match &it {
+            Value::List(l) => (Some(l.clone()), None, Vec::new()),
+            Value::Json(j) if !j.is_object() => (None, Some(j), Vec::new()),
+            Value::Json(j) => (None, None, j.values()),
             Value::Map(m) => match m.try_borrow() {
-                Ok(m) => (None, m.values().cloned().collect()),
+                Ok(m) => (None, None, m.values().cloned().collect()),
                 Err(_) => return Ok(Flow::Normal),
             },
             _ => return Ok(Flow::Normal),
@@ -304,9 +308,15 @@ impl<'a> Eval<'a> {
                         None => break,
                     }
                 }
-                None => match snapshot.get(i) {
-                    Some(v) => (v.clone(), i + 1 < snapshot.len()),
-                    None => break,
+                None => match json {
+                    Some(j) => match j.item(i) {
+                        Some(x) => x,
+                        None => break,
+                    },
+                    None => match snapshot.get(i) {
+                        Some(v) => (v.clone(), i + 1 < snapshot.len()),
+                        None => break,
+                    },
                 },
             };
             self.tick(pos)?;
@@ -434,6 +444,12 @@ impl<'a> Eval<'a> {
                 Ok(m) => m.get(name).cloned().unwrap_or_default(),
                 Err(_) => Value::Null,
             },
+            Value::Json(j) => match j.property(name) {
+                Some(r) => r,
+                None => methods::bean_property(v, name, self.mlimits())
+                    .map_err(|f| self.method_fault(f, pos))?
+                    .unwrap_or_default(),
+            },
             Value::Host(id) => self
                 .host
                 .property(*id, name)
@@ -511,6 +527,19 @@ impl<'a> Eval<'a> {
                     Err(_) => Value::Null,
                 }
             }
+            (Value::Json(j), k) if j.is_object() => {
+                let key = self.stringify(k, pos)?;
+                j.property(&key).unwrap_or_default()
+            }
+            (Value::Json(j), Value::Int(i)) => {
+                let len = j.len() as i64;
+                let i = if *i < 0 { len + *i } else { *i };
+                if i < 0 || i >= len {
+                    Value::Null
+                } else {
+                    j.item(i as usize).map(|(v, _)| v).unwrap_or_default()
+                }
+            }
             (Value::Host(id), k) => {
                 let key = self.stringify(k, pos)?;
                 self.host
@@ -533,6 +562,11 @@ impl<'a> Eval<'a> {
             return Ok(());
         };
         let base = self.eval_parts(self.lookup(&target.root), prefix, target.pos)?;
+        // A lazy JSON container is written through its materialised map / list.
+        let base = match base {
+            Value::Json(j) => j.materialise(),
+            b => b,
+        };
         match last {
             Part::Property(name) => {
                 if let Value::Map(m) = &base {
@@ -728,6 +762,9 @@ impl<'a> Eval<'a> {
         if num(a) && num(b) {
             return Ok(number::compare(a, b) == Some(std::cmp::Ordering::Equal));
         }
+        // Lazy JSON containers compare as the map / list they stand for.
+        let (ma, mb) = (a.materialised(), b.materialised());
+        let (a, b) = (&*ma, &*mb);
         let same_kind = std::mem::discriminant(a) == std::mem::discriminant(b);
         if same_kind && !matches!(a, Value::Block(_)) {
             let mut steps = self.limits.max_steps.saturating_sub(self.steps);

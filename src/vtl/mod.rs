@@ -39,6 +39,7 @@
 pub mod ast;
 mod eval;
 mod jregex;
+pub mod json;
 mod lexer;
 mod methods;
 pub mod number;
