@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use super::ast::{BinOp, Expr, Node, Part, Pos, Reference};
 use super::methods::{self, MethodFault, MethodLimits};
@@ -10,18 +10,21 @@ use super::number::{self, ArithOp};
 use super::value::{LoopState, Map, TooLarge, Value, java_equals};
 use super::{Host, Limits, RenderError};
 
-static FOREACH: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("foreach"));
-static VELOCITY_COUNT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("velocityCount"));
-static VELOCITY_HAS_NEXT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("velocityHasNext"));
-
 /// The variables of one render, plus bookkeeping that lets it release everything it built.
 ///
 /// Containers created or mutated during a render are emptied when the scope is dropped: that
 /// breaks any reference cycle a template built (`$l.add($l)`) and keeps dropping a very deep
 /// structure from recursing. Read what you need (overrides, …) before dropping the scope.
+///
+/// While a template renders, the variables it references live in slots indexed by the
+/// template's sorted root names (resolved when the template is parsed), so a reference costs
+/// an index rather than a hash lookup; [`Scope::get`] and [`Scope::set`] see both.
 #[derive(Default)]
 pub struct Scope {
     vars: HashMap<Arc<str>, Value, foldhash::fast::RandomState>,
+    /// Names of the slots (sorted) and their values; `Null` is "not set".
+    slot_names: Option<Arc<[Arc<str>]>>,
+    slots: Vec<Value>,
     tracked: Vec<Value>,
 }
 
@@ -43,12 +46,52 @@ impl Scope {
     /// emptied when the scope is dropped, like everything the render builds.
     pub fn set(&mut self, name: &str, value: Value) {
         self.track(&value);
+        if let Some(i) = self.slot_of(name) {
+            self.slots[i] = value;
+            return;
+        }
         self.vars.insert(Arc::from(name), value);
     }
 
     /// The value of `$name`, if set.
     pub fn get(&self, name: &str) -> Option<&Value> {
+        if let Some(i) = self.slot_of(name) {
+            return self.slots.get(i).filter(|v| !v.is_null());
+        }
         self.vars.get(name)
+    }
+
+    fn slot_of(&self, name: &str) -> Option<usize> {
+        let names = self.slot_names.as_ref()?;
+        names.binary_search_by(|r| (**r).cmp(name)).ok()
+    }
+
+    /// Move the variables named in `roots` (a template's sorted root names) into slots.
+    pub(super) fn bind(&mut self, roots: &Arc<[Arc<str>]>) {
+        if let Some(names) = &self.slot_names {
+            if Arc::ptr_eq(names, roots) {
+                return;
+            }
+            // Bound to another template before: back to names first.
+            let names = names.clone();
+            for (k, v) in names.iter().zip(std::mem::take(&mut self.slots)) {
+                if !v.is_null() {
+                    self.vars.insert(k.clone(), v);
+                }
+            }
+        }
+        self.slots.clear();
+        self.slots.resize(roots.len(), Value::Null);
+        let slots = &mut self.slots;
+        self.vars
+            .retain(|k, v| match roots.binary_search_by(|r| (**r).cmp(&**k)) {
+                Ok(i) => {
+                    slots[i] = std::mem::take(v);
+                    false
+                }
+                Err(_) => true,
+            });
+        self.slot_names = Some(roots.clone());
     }
 
     fn track(&mut self, v: &Value) {
@@ -64,6 +107,7 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         self.vars.clear();
+        self.slots.clear();
         for v in self.tracked.drain(..) {
             match &v {
                 Value::List(l) => {
@@ -102,15 +146,33 @@ pub struct Eval<'a> {
     steps: u64,
     depth: u32,
     nesting: u32,
-    /// Whether `#foreach` maintains `$velocityCount` / `$velocityHasNext` (only worth it
-    /// when the template mentions them).
-    legacy_loop_vars: bool,
+    /// Slots of the variables `#foreach` maintains, when the template mentions them (they
+    /// are unobservable otherwise: loops restore them on exit).
+    loop_slots: LoopSlots,
+}
+
+/// Slots of `$foreach`, `$velocityCount` and `$velocityHasNext` in the rendering template.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoopSlots {
+    /// `$foreach`.
+    pub foreach: Option<u32>,
+    /// `$velocityCount`.
+    pub count: Option<u32>,
+    /// `$velocityHasNext`.
+    pub has_next: Option<u32>,
 }
 
 type Res<T> = Result<T, RenderError>;
 
 impl<'a> Eval<'a> {
-    pub fn new(scope: &'a mut Scope, host: &'a dyn Host, limits: Limits) -> Self {
+    /// An evaluator over `scope`, which must be bound to the template's roots
+    /// ([`Scope::bind`]).
+    pub fn new(
+        scope: &'a mut Scope,
+        host: &'a dyn Host,
+        limits: Limits,
+        loop_slots: LoopSlots,
+    ) -> Self {
         Eval {
             scope,
             host,
@@ -118,15 +180,8 @@ impl<'a> Eval<'a> {
             steps: 0,
             depth: 0,
             nesting: 0,
-            legacy_loop_vars: true,
+            loop_slots,
         }
-    }
-
-    /// Skip maintaining `$velocityCount` / `$velocityHasNext` in loops: for a template that
-    /// never references them, where they are unobservable (loops restore them on exit).
-    pub fn without_legacy_loop_vars(mut self) -> Self {
-        self.legacy_loop_vars = false;
-        self
     }
 
     fn mlimits(&self) -> MethodLimits {
@@ -162,21 +217,20 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn set_var(&mut self, name: &Arc<str>, v: Value) {
-        if let Some(slot) = self.scope.vars.get_mut(&**name) {
-            *slot = v;
-        } else {
-            self.scope.vars.insert(name.clone(), v);
+    #[inline]
+    fn set_var(&mut self, slot: u32, v: Value) {
+        if let Some(s) = self.scope.slots.get_mut(slot as usize) {
+            *s = v;
         }
     }
 
-    fn restore_var(&mut self, name: &Arc<str>, saved: Option<Value>) {
-        match saved {
-            Some(v) => self.set_var(name, v),
-            None => {
-                self.scope.vars.remove(&**name);
-            }
-        }
+    #[inline]
+    fn get_var(&self, slot: u32) -> Value {
+        self.scope
+            .slots
+            .get(slot as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn nest(&mut self, pos: Pos) -> Res<()> {
@@ -251,13 +305,14 @@ impl<'a> Eval<'a> {
                 }
             }
             Node::Foreach {
-                var,
+                var_slot,
                 iterable,
                 body,
                 pos,
-            } => return self.foreach(var, iterable, body, *pos, out),
-            Node::Define { name, body } => {
-                self.set_var(name, Value::Block(body.clone()));
+                ..
+            } => return self.foreach(*var_slot, iterable, body, *pos, out),
+            Node::Define { slot, body, .. } => {
+                self.set_var(*slot, Value::Block(body.clone()));
             }
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
@@ -267,7 +322,7 @@ impl<'a> Eval<'a> {
 
     fn foreach(
         &mut self,
-        var: &Arc<str>,
+        var: u32,
         iterable: &Expr,
         body: &[Node],
         pos: Pos,
@@ -286,17 +341,21 @@ impl<'a> Eval<'a> {
             },
             _ => return Ok(Flow::Normal),
         };
-        let saved_var = self.scope.vars.get(&**var).cloned();
-        let saved_foreach = self.scope.vars.get("foreach").cloned();
-        let legacy = self.legacy_loop_vars;
-        let saved_count = legacy
-            .then(|| self.scope.vars.get("velocityCount").cloned())
-            .flatten();
-        let saved_has_next = legacy
-            .then(|| self.scope.vars.get("velocityHasNext").cloned())
-            .flatten();
-        let state = Rc::new(LoopState::default());
-        self.set_var(&FOREACH, Value::Loop(state.clone()));
+        let LoopSlots {
+            foreach: foreach_slot,
+            count: count_slot,
+            has_next: has_next_slot,
+        } = self.loop_slots;
+        let saved_var = self.get_var(var);
+        let saved = |s: Option<u32>, ev: &Self| s.map(|s| ev.get_var(s));
+        let saved_foreach = saved(foreach_slot, self);
+        let saved_count = saved(count_slot, self);
+        let saved_has_next = saved(has_next_slot, self);
+        let state = foreach_slot.map(|s| {
+            let state = Rc::new(LoopState::default());
+            self.set_var(s, Value::Loop(state.clone()));
+            state
+        });
         let mut flow = Flow::Normal;
         let mut i = 0usize;
         while i < self.limits.max_loop_iterations {
@@ -320,12 +379,16 @@ impl<'a> Eval<'a> {
                 },
             };
             self.tick(pos)?;
-            state.index.set(i);
-            state.has_next.set(has_next);
+            if let Some(state) = &state {
+                state.index.set(i);
+                state.has_next.set(has_next);
+            }
             self.set_var(var, item);
-            if self.legacy_loop_vars {
-                self.set_var(&VELOCITY_COUNT, Value::Int(i as i64 + 1));
-                self.set_var(&VELOCITY_HAS_NEXT, Value::Bool(has_next));
+            if let Some(s) = count_slot {
+                self.set_var(s, Value::Int(i as i64 + 1));
+            }
+            if let Some(s) = has_next_slot {
+                self.set_var(s, Value::Bool(has_next));
             }
             match self.render_nodes(body, out)? {
                 Flow::Normal => {}
@@ -337,11 +400,15 @@ impl<'a> Eval<'a> {
             }
             i += 1;
         }
-        self.restore_var(var, saved_var);
-        self.restore_var(&FOREACH, saved_foreach);
-        if legacy {
-            self.restore_var(&VELOCITY_COUNT, saved_count);
-            self.restore_var(&VELOCITY_HAS_NEXT, saved_has_next);
+        self.set_var(var, saved_var);
+        for (slot, v) in [
+            (foreach_slot, saved_foreach),
+            (count_slot, saved_count),
+            (has_next_slot, saved_has_next),
+        ] {
+            if let (Some(s), Some(v)) = (slot, v) {
+                self.set_var(s, v);
+            }
         }
         Ok(flow)
     }
@@ -398,12 +465,8 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Value {
-        self.scope.vars.get(name).cloned().unwrap_or(Value::Null)
-    }
-
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
-        let v = self.lookup(&r.root);
+        let v = self.get_var(r.slot);
         self.eval_parts(v, &r.parts, r.pos)
     }
 
@@ -558,10 +621,10 @@ impl<'a> Eval<'a> {
         }
         let Some((last, prefix)) = target.parts.split_last() else {
             self.scope.track(&v);
-            self.set_var(&target.root, v);
+            self.set_var(target.slot, v);
             return Ok(());
         };
-        let base = self.eval_parts(self.lookup(&target.root), prefix, target.pos)?;
+        let base = self.eval_parts(self.get_var(target.slot), prefix, target.pos)?;
         // A lazy JSON container is written through its materialised map / list.
         let base = match base {
             Value::Json(j) => j.materialise(),

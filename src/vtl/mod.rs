@@ -173,19 +173,38 @@ impl Host for NoHost {
 #[derive(Debug)]
 pub struct Template {
     nodes: Vec<ast::Node>,
-    /// Root variable names the template references anywhere (sorted, deduplicated).
-    roots: Vec<std::sync::Arc<str>>,
+    /// Root variable names the template references anywhere (sorted, deduplicated): the
+    /// names of its variable slots.
+    roots: std::sync::Arc<[std::sync::Arc<str>]>,
+    /// Slots of the loop variables, when referenced.
+    loop_slots: eval::LoopSlots,
 }
 
 impl Template {
     /// Parse template text. Syntax errors carry line and column.
     pub fn parse(src: &str) -> Result<Template, ParseError> {
-        let nodes = parser::parse_template(src)?;
+        let mut nodes = parser::parse_template(src)?;
         let mut roots = Vec::new();
         ast::collect_roots(&nodes, &mut roots);
         roots.sort();
         roots.dedup();
-        Ok(Template { nodes, roots })
+        ast::assign_slots(&mut nodes, &roots);
+        let slot = |name: &str| {
+            roots
+                .binary_search_by(|r| (**r).cmp(name))
+                .ok()
+                .map(|i| i as u32)
+        };
+        let loop_slots = eval::LoopSlots {
+            foreach: slot("foreach"),
+            count: slot("velocityCount"),
+            has_next: slot("velocityHasNext"),
+        };
+        Ok(Template {
+            nodes,
+            roots: roots.into(),
+            loop_slots,
+        })
     }
 
     /// Does the template reference `$name` anywhere (so an embedder can skip building
@@ -207,10 +226,8 @@ impl Template {
         limits: &Limits,
     ) -> Result<String, RenderError> {
         let mut out = String::new();
-        let mut ev = eval::Eval::new(scope, host, *limits);
-        if !self.references("velocityCount") && !self.references("velocityHasNext") {
-            ev = ev.without_legacy_loop_vars();
-        }
+        scope.bind(&self.roots);
+        let mut ev = eval::Eval::new(scope, host, *limits, self.loop_slots);
         ev.render_nodes(&self.nodes, &mut out)?;
         Ok(out)
     }
