@@ -169,7 +169,9 @@ fn render(
             context::stage_variables_value(stage_variables),
         );
     }
-    let body = template.render(&mut scope, &host, &limits)?;
+    // Mapped output is usually about the size of the payload it maps (or more).
+    let expected = body.len().saturating_mul(2);
+    let body = template.render_sized(&mut scope, &host, &limits, expected)?;
     let overrides = scope
         .get("context")
         .map(|c| context::extract_overrides(c, kind))

@@ -275,6 +275,8 @@ impl<'a> Eval<'a> {
                 }
                 if escapes % 2 == 1 {
                     out.push_str(&r.source);
+                } else if self.write_json_property(r, out)? {
+                    // A scalar of a lazy JSON document, printed straight from its text.
                 } else {
                     let v = self.eval_ref(r)?;
                     let flow = self.write_value(&v, out, r.pos)?;
@@ -465,6 +467,28 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// `$a.b` (one property of a variable) printed straight from a lazy JSON document when
+    /// it is a scalar there; `false` when the reference is not of that form (nothing done).
+    /// Charges the same step as evaluating the property would.
+    fn write_json_property(&mut self, r: &Reference, out: &mut String) -> Res<bool> {
+        let [Part::Property(name)] = r.parts.as_slice() else {
+            return Ok(false);
+        };
+        let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize) else {
+            return Ok(false);
+        };
+        if !j.is_object() {
+            return Ok(false);
+        }
+        let start = out.len();
+        if !j.write_property(name, out) {
+            out.truncate(start);
+            return Ok(false);
+        }
+        self.tick(r.pos)?;
+        Ok(true)
+    }
+
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
         let v = self.get_var(r.slot);
         self.eval_parts(v, &r.parts, r.pos)
@@ -478,6 +502,14 @@ impl<'a> Eval<'a> {
             self.tick(pos)?;
             v = match part {
                 Part::Property(name) => self.property(&v, name, pos)?,
+                Part::Method(name, args) if args.len() <= 2 => {
+                    // Most calls take at most two arguments: no vector for them.
+                    let mut vals: [Value; 2] = Default::default();
+                    for (slot, a) in vals.iter_mut().zip(args) {
+                        *slot = self.eval(a)?;
+                    }
+                    self.call(&v, name, &vals[..args.len()], pos)?
+                }
                 Part::Method(name, args) => {
                     let mut vals = Vec::with_capacity(args.len());
                     for a in args {

@@ -562,6 +562,41 @@ fn child_value(doc: &Rc<JsonDoc>, node: u32) -> Value {
     }
 }
 
+/// Where [`JsonRef::find`] found a key.
+enum Lookup {
+    /// The value's node.
+    Found(u32),
+    /// No such key.
+    Absent,
+    /// Read it from the materialised map.
+    Materialised,
+}
+
+/// Write scalar node `node` as `toString()` prints it; `false` for a container.
+#[inline]
+fn write_scalar(tape: &Tape, node: u32, out: &mut String) -> bool {
+    match tape.node(node) {
+        Node::Null => {}
+        Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Node::Int(i) => number::write_int(i, out),
+        Node::Double(d) => number::write_double(d, out),
+        Node::Str {
+            start,
+            len,
+            escaped,
+        } => {
+            let raw = tape.raw(start, len);
+            if escaped {
+                unescape_into(raw, out);
+            } else {
+                out.push_str(raw);
+            }
+        }
+        Node::Array { .. } | Node::Object { .. } => return false,
+    }
+    true
+}
+
 /// A handle to a container node of a [`JsonDoc`] (see the module docs).
 #[derive(Clone)]
 pub struct JsonRef {
@@ -630,22 +665,49 @@ impl JsonRef {
     /// `$obj.name` / `$obj.get(name)` on an object (`Some(Null)` when absent); `None` for
     /// an array.
     pub fn property(&self, name: &str) -> Option<Value> {
+        Some(match self.find(name)? {
+            Lookup::Found(node) => child_value(&self.doc, node),
+            Lookup::Absent => Value::Null,
+            Lookup::Materialised => self.property_materialised(name),
+        })
+    }
+
+    /// `$obj.name` written to `out` as a reference prints it, when it is a scalar read from
+    /// the tape (or absent: null prints nothing). `false` (nothing written) otherwise: a
+    /// container, or an object that is read through its materialised map.
+    pub fn write_property(&self, name: &str, out: &mut String) -> bool {
+        match self.find(name) {
+            Some(Lookup::Found(node)) => write_scalar(&self.doc.tape, node, out),
+            Some(Lookup::Absent) => true,
+            _ => false,
+        }
+    }
+
+    /// Where key `name` of this object is; `None` for an array.
+    #[inline]
+    fn find(&self, name: &str) -> Option<Lookup> {
         let tape = &self.doc.tape;
         let Node::Object { kids, len, slow } = tape.node(self.node) else {
             return None;
         };
         if slow || self.overridden().is_some() {
-            return Some(self.property_materialised(name));
+            return Some(Lookup::Materialised);
         }
-        for i in 0..len {
-            let k = tape.kid(kids + i);
-            if let Node::Str { start, len, .. } = tape.node(k)
-                && tape.raw(start, len) == name
+        let keys = tape
+            .kids
+            .get(kids as usize..(kids + len) as usize)
+            .unwrap_or_default();
+        let text = tape.text.as_bytes();
+        let name = name.as_bytes();
+        for &k in keys {
+            if let Some(&Node::Str { start, len, .. }) = tape.nodes.get(k as usize)
+                && len as usize == name.len()
+                && text.get(start as usize..(start + len) as usize) == Some(name)
             {
-                return Some(child_value(&self.doc, k + 1));
+                return Some(Lookup::Found(k + 1));
             }
         }
-        Some(Value::Null)
+        Some(Lookup::Absent)
     }
 
     fn property_materialised(&self, name: &str) -> Value {

@@ -178,6 +178,26 @@ pub struct Template {
     roots: std::sync::Arc<[std::sync::Arc<str>]>,
     /// Slots of the loop variables, when referenced.
     loop_slots: eval::LoopSlots,
+    /// Bytes of literal text in the template (a floor for the output's size).
+    text_len: usize,
+}
+
+fn text_len(nodes: &[ast::Node]) -> usize {
+    nodes
+        .iter()
+        .map(|n| match n {
+            ast::Node::Text(t) => t.len(),
+            ast::Node::If {
+                branches,
+                otherwise,
+            } => {
+                branches.iter().map(|(_, b)| text_len(b)).sum::<usize>()
+                    + otherwise.as_deref().map_or(0, text_len)
+            }
+            ast::Node::Foreach { body, .. } => text_len(body),
+            _ => 0,
+        })
+        .sum()
 }
 
 impl Template {
@@ -201,6 +221,7 @@ impl Template {
             has_next: slot("velocityHasNext"),
         };
         Ok(Template {
+            text_len: text_len(&nodes),
             nodes,
             roots: roots.into(),
             loop_slots,
@@ -225,7 +246,23 @@ impl Template {
         host: &dyn Host,
         limits: &Limits,
     ) -> Result<String, RenderError> {
-        let mut out = String::new();
+        self.render_sized(scope, host, limits, 0)
+    }
+
+    /// [`Template::render`], with room for `expected` bytes of output reserved up front
+    /// (beyond the template's own text) — e.g. the size of the document it maps.
+    pub fn render_sized(
+        &self,
+        scope: &mut Scope,
+        host: &dyn Host,
+        limits: &Limits,
+        expected: usize,
+    ) -> Result<String, RenderError> {
+        let mut out = String::with_capacity(
+            self.text_len
+                .saturating_add(expected)
+                .min(limits.max_output),
+        );
         scope.bind(&self.roots);
         let mut ev = eval::Eval::new(scope, host, *limits, self.loop_slots);
         ev.render_nodes(&self.nodes, &mut out)?;
