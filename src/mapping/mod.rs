@@ -134,6 +134,19 @@ impl Host for GatewayHost<'_> {
             _ => Ok(None),
         }
     }
+
+    fn write_call(
+        &self,
+        id: HostId,
+        name: &str,
+        args: &[Value],
+        out: &mut String,
+    ) -> Result<bool, String> {
+        match id {
+            UTIL => util::write_call(name, args, self.max_string, out),
+            _ => Ok(false),
+        }
+    }
 }
 
 /// Limits of mapping renders: Velocity's defaults (1000 iterations per `#foreach`), output

@@ -277,6 +277,32 @@ impl<'a> Eval<'a> {
                     out.push_str(&r.source);
                 } else if self.write_json_property(r, out)? {
                     // A scalar of a lazy JSON document, printed straight from its text.
+                } else if let [Part::Method(name, args)] = r.parts.as_slice()
+                    && args.len() <= 2
+                    && let Some(&Value::Host(id)) = self.scope.slots.get(r.slot as usize)
+                {
+                    // `$host.method(…)`: the host may print the result itself.
+                    self.tick(r.pos)?;
+                    let mut vals: [Value; 2] = Default::default();
+                    for (slot, a) in vals.iter_mut().zip(args) {
+                        *slot = self.eval(a)?;
+                    }
+                    let vals = &vals[..args.len()];
+                    let start = out.len();
+                    let written = self
+                        .host
+                        .write_call(id, name, vals, out)
+                        .map_err(|message| RenderError::Method {
+                            pos: r.pos,
+                            message,
+                        })?;
+                    if !written {
+                        out.truncate(start);
+                        let v = self.call(&Value::Host(id), name, vals, r.pos)?;
+                        if self.write_value(&v, out, r.pos)? == Flow::Stop {
+                            return Ok(Flow::Stop);
+                        }
+                    }
                 } else {
                     let v = self.eval_ref(r)?;
                     let flow = self.write_value(&v, out, r.pos)?;

@@ -47,6 +47,13 @@ enum Node {
     Bool(bool),
     Int(i64),
     Double(f64),
+    /// A double whose text `start .. start + len` is exactly what Java's `toString` prints
+    /// for it (`-?[1-9]\d{0,6}\.\d*[1-9]`, at most 15 digits): printed as is, converted
+    /// when read as a value.
+    Decimal {
+        start: u32,
+        len: u32,
+    },
     /// Bytes `start .. start + len` of the text, between the quotes; `escaped`: contains
     /// (validated) backslash escapes, unescaped when read.
     Str {
@@ -462,6 +469,18 @@ fn number(text: &str, start: usize) -> Option<(Node, usize)> {
                 }
                 let frac = i - f;
                 if frac > 0 && int_digits + frac <= 15 && !matches!(b.get(i), Some(b'e' | b'E')) {
+                    // A value in [1, 1e7) without trailing zeros prints as written: the
+                    // shortest decimal of a double with at most 15 significant digits is
+                    // that decimal (see `number::write_double`).
+                    if int_digits <= 7 && b[i - 1] != b'0' {
+                        return Some((
+                            Node::Decimal {
+                                start: start as u32,
+                                len: (i - start) as u32,
+                            },
+                            i,
+                        ));
+                    }
                     // As `scan_number`: the exact mantissa divided by an exact power of
                     // ten, correctly rounded.
                     let v = m as f64 / POW10[frac];
@@ -488,6 +507,26 @@ fn number(text: &str, start: usize) -> Option<(Node, usize)> {
     ))
 }
 
+/// The value of a [`Node::Decimal`] (`-?digits.digits`, at most 15 digits): as the parser
+/// converts it, the exact mantissa divided by an exact power of ten.
+fn decimal_value(raw: &str) -> f64 {
+    let b = raw.as_bytes();
+    let neg = b.first() == Some(&b'-');
+    let mut m: u64 = 0;
+    let mut frac = 0;
+    let mut seen_point = false;
+    for &c in &b[usize::from(neg)..] {
+        if c == b'.' {
+            seen_point = true;
+            continue;
+        }
+        m = m * 10 + u64::from(c.wrapping_sub(b'0') % 10);
+        frac += usize::from(seen_point);
+    }
+    let v = m as f64 / POW10[frac.min(15)];
+    if neg { -v } else { v }
+}
+
 /// Exact powers of ten representable in an `f64`.
 const POW10: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -501,6 +540,12 @@ pub struct JsonDoc {
     overrides: RefCell<HashMap<u32, Value, foldhash::fast::FixedState>>,
     /// Whether the render's scope already holds this document for clean-up.
     tracked: Cell<bool>,
+    /// Where a property name was last found in an object, by the name's address: objects
+    /// of one array usually share their key order, so the next lookup of the same name
+    /// (a template's property name is one string) tries that position first.
+    hints: [Cell<(usize, u32)>; 8],
+    /// Scratch space for unescaping strings.
+    scratch: RefCell<String>,
 }
 
 impl JsonDoc {
@@ -511,6 +556,8 @@ impl JsonDoc {
             tape,
             overrides: RefCell::default(),
             tracked: Cell::new(false),
+            hints: Default::default(),
+            scratch: RefCell::default(),
         });
         child_value(&doc, 0)
     }
@@ -554,7 +601,23 @@ fn child_value(doc: &Rc<JsonDoc>, node: u32) -> Value {
         Node::Bool(b) => Value::Bool(b),
         Node::Int(i) => Value::Int(i),
         Node::Double(d) => Value::Double(d),
-        Node::Str { .. } => Value::Str(Arc::from(&*doc.tape.str_at(node))),
+        Node::Decimal { start, len } => Value::Double(decimal_value(doc.tape.raw(start, len))),
+        Node::Str {
+            start,
+            len,
+            escaped: false,
+        } => Value::Str(Arc::from(doc.tape.raw(start, len))),
+        Node::Str { start, len, .. } => {
+            let raw = doc.tape.raw(start, len);
+            match doc.scratch.try_borrow_mut() {
+                Ok(mut buf) => {
+                    buf.clear();
+                    unescape_into(raw, &mut buf);
+                    Value::Str(Arc::from(buf.as_str()))
+                }
+                Err(_) => Value::Str(Arc::from(&*doc.tape.str_at(node))),
+            }
+        }
         Node::Array { .. } | Node::Object { .. } => Value::Json(JsonRef {
             doc: doc.clone(),
             node,
@@ -580,6 +643,7 @@ fn write_scalar(tape: &Tape, node: u32, out: &mut String) -> bool {
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Node::Int(i) => number::write_int(i, out),
         Node::Double(d) => number::write_double(d, out),
+        Node::Decimal { start, len } => out.push_str(tape.raw(start, len)),
         Node::Str {
             start,
             len,
@@ -698,12 +762,24 @@ impl JsonRef {
             .get(kids as usize..(kids + len) as usize)
             .unwrap_or_default();
         let text = tape.text.as_bytes();
+        let addr = name.as_ptr() as usize;
         let name = name.as_bytes();
-        for &k in keys {
-            if let Some(&Node::Str { start, len, .. }) = tape.nodes.get(k as usize)
-                && len as usize == name.len()
-                && text.get(start as usize..(start + len) as usize) == Some(name)
-            {
+        let is_key = |k: u32| {
+            matches!(tape.nodes.get(k as usize), Some(&Node::Str { start, len, .. })
+                if len as usize == name.len()
+                    && text.get(start as usize..(start + len) as usize) == Some(name))
+        };
+        let hint = &self.doc.hints[((addr >> 4) ^ (addr >> 9)) & 7];
+        let (hint_addr, at) = hint.get();
+        if hint_addr == addr
+            && let Some(&k) = keys.get(at as usize)
+            && is_key(k)
+        {
+            return Some(Lookup::Found(k + 1));
+        }
+        for (i, &k) in keys.iter().enumerate() {
+            if is_key(k) {
+                hint.set((addr, i as u32));
                 return Some(Lookup::Found(k + 1));
             }
         }
@@ -870,6 +946,7 @@ fn write_java_at(
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Node::Int(i) => number::write_int(i, out),
         Node::Double(d) => number::write_double(d, out),
+        Node::Decimal { start, len } => out.push_str(tape.raw(start, len)),
         Node::Str {
             start,
             len,
@@ -943,6 +1020,7 @@ fn write_json_at(
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Node::Int(i) => number::write_int(i, out),
         Node::Double(d) => number::write_double(d, out),
+        Node::Decimal { start, len } => out.push_str(tape.raw(start, len)),
         Node::Str {
             start,
             len,
@@ -1102,6 +1180,8 @@ mod tests {
             "9223372036854775808",
             "18446744073709551616",
             "0.30000000000000004",
+            "[10.5, -12.25, 9999999.5, 10000000.5, 1.10, 0.5, 123456789012.345, 1.00000000000001]",
+            "[1234567.12345678, -1234567.12345678, 1.5e0, 100.0, 7.0000001]",
             "123456.7890123456",
             "1e400",
             "true",
@@ -1315,6 +1395,12 @@ mod tests {
                 let d = (d as usize).min(s.len());
                 format!("{}.{}", &s[..s.len() - d].to_string(), &s[s.len() - d..])
                     .replace("..", ".")
+            }),
+            (1u64..100_000_000, 1u32..9, any::<bool>()).prop_map(|(m, d, neg)| {
+                let s = m.to_string();
+                let d = (d as usize).min(s.len() - 1).max(1);
+                let sign = if neg { "-" } else { "" };
+                format!("{sign}{}.{}", &s[..s.len() - d], &s[s.len() - d..])
             }),
             Just("-0".to_string()),
             "[a-z\"\\\\/\u{0}-\u{1f}é😀]{0,8}".prop_map(|s| serde_json::to_string(&s).unwrap()),

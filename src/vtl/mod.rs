@@ -152,6 +152,20 @@ pub trait Host {
         self.call(id, "get", &[Value::str(name)])
     }
 
+    /// Write the result of `name(args)` on object `id` straight to `out`, for a reference
+    /// that prints a host call (`$util.escapeJavaScript($x)`): saves building a string
+    /// value. `Ok(false)` (writing nothing): not handled here, [`Host::call`] is used.
+    fn write_call(
+        &self,
+        id: HostId,
+        name: &str,
+        args: &[Value],
+        out: &mut String,
+    ) -> Result<bool, String> {
+        let _ = (id, name, args, out);
+        Ok(false)
+    }
+
     /// How the object prints when referenced directly.
     fn display(&self, id: HostId) -> Result<String, String> {
         let _ = id;
