@@ -516,6 +516,15 @@ impl<'a> Eval<'a> {
     }
 
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
+        // `$a.b` on a lazy JSON object: read without cloning the handle.
+        if let [Part::Property(name)] = r.parts.as_slice()
+            && let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize)
+            && let Some(v) = j.property(name)
+        {
+            self.tick(r.pos)?;
+            self.scope.track(&v);
+            return Ok(v);
+        }
         let v = self.get_var(r.slot);
         self.eval_parts(v, &r.parts, r.pos)
     }

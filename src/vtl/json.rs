@@ -215,14 +215,18 @@ static STRING_SPECIAL: [bool; 256] = {
 };
 
 #[inline]
-fn skip_ws(b: &[u8], mut pos: usize) -> usize {
-    while let Some(&c) = b.get(pos) {
-        if c > b' ' || !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-            break;
+fn skip_ws(b: &[u8], pos: usize) -> usize {
+    match b.get(pos) {
+        Some(&c) if c > b' ' => pos,
+        None => pos,
+        Some(_) => {
+            let rest = &b[pos..];
+            pos + rest
+                .iter()
+                .position(|&c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+                .unwrap_or(rest.len())
         }
-        pos += 1;
     }
-    pos
 }
 
 /// Parse `text` into nodes and the child index table (see [`Tape`]); `None` for anything
@@ -313,7 +317,7 @@ fn parse_tape(text: &str) -> Option<(Vec<Node>, Vec<u32>)> {
 /// Start the next member of the innermost container at `pos`: for an array, note the
 /// element's node; for an object, read the key and the colon. Returns where its value
 /// starts.
-#[inline]
+#[inline(always)]
 fn member(
     b: &[u8],
     pos: usize,
@@ -394,14 +398,23 @@ fn close(frames: &mut Vec<Frame>, nodes: &mut [Node], kids: &mut Vec<u32>, stack
 
 /// The string whose opening quote is at `start - 1`, and the offset after its closing
 /// quote (escapes validated, surrogates refused).
-#[inline]
+#[inline(always)]
 fn string(b: &[u8], start: usize) -> Option<(Node, usize)> {
-    let mut i = start;
-    while let Some(&c) = b.get(i) {
-        if STRING_SPECIAL[usize::from(c)] {
-            break;
-        }
-        i += 1;
+    let rest = b.get(start..)?;
+    let mut i = start
+        + rest
+            .iter()
+            .position(|&c| STRING_SPECIAL[usize::from(c)])
+            .unwrap_or(rest.len());
+    if b.get(i) == Some(&b'"') {
+        return Some((
+            Node::Str {
+                start: start as u32,
+                len: (i - start) as u32,
+                escaped: false,
+            },
+            i + 1,
+        ));
     }
     let mut escaped = false;
     loop {
@@ -445,6 +458,13 @@ fn number(text: &str, start: usize) -> Option<(Node, usize)> {
     let b = text.as_bytes();
     let neg = *b.get(start)? == b'-';
     let mut i = start + usize::from(neg);
+    if !neg
+        && b.get(i) == Some(&b'0')
+        && !matches!(b.get(i + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+    {
+        // A plain `0` (`-0` is a double: left to `scan_number`).
+        return Some((Node::Int(0), i + 1));
+    }
     if matches!(b.get(i), Some(b'1'..=b'9')) {
         let mut m: u64 = 0;
         let digits_start = i;
@@ -625,6 +645,16 @@ fn child_value(doc: &Rc<JsonDoc>, node: u32) -> Value {
     }
 }
 
+/// Byte equality of two slices of the same length; property names are short, and a plain
+/// loop beats a call to `memcmp` for them.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Where [`JsonRef::find`] found a key.
 enum Lookup {
     /// The value's node.
@@ -767,7 +797,7 @@ impl JsonRef {
         let is_key = |k: u32| {
             matches!(tape.nodes.get(k as usize), Some(&Node::Str { start, len, .. })
                 if len as usize == name.len()
-                    && text.get(start as usize..(start + len) as usize) == Some(name))
+                    && text.get(start as usize..(start + len) as usize).is_some_and(|key| short_eq(key, name)))
         };
         let hint = &self.doc.hints[((addr >> 4) ^ (addr >> 9)) & 7];
         let (hint_addr, at) = hint.get();
