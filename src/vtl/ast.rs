@@ -97,12 +97,33 @@ pub struct Reference {
 /// One access step of a reference.
 #[derive(Debug)]
 pub enum Part {
-    /// `.name`
-    Property(Arc<str>),
+    /// `.name`, with where the name was last found among a JSON object's keys.
+    Property(Arc<str>, KeyHint),
     /// `.name(args)`
     Method(Arc<str>, Vec<Expr>),
     /// `[expr]`
     Index(Expr),
+}
+
+/// The position at which a property name was last found among the keys of a lazy JSON
+/// object: objects of one array share their key order, so the next read of the same
+/// property tries that position first. Only a hint (always verified), so relaxed atomics
+/// suffice for a template shared between threads.
+#[derive(Debug, Default)]
+pub struct KeyHint(std::sync::atomic::AtomicU32);
+
+impl KeyHint {
+    /// The position last recorded.
+    #[inline]
+    pub fn get(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Record a position.
+    #[inline]
+    pub fn set(&self, at: u32) {
+        self.0.store(at, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Binary operators of directive expressions.
@@ -204,7 +225,7 @@ fn reference_roots(r: &Reference, out: &mut Vec<Arc<str>>) {
     out.push(r.root.clone());
     for p in &r.parts {
         match p {
-            Part::Property(_) => {}
+            Part::Property(..) => {}
             Part::Method(_, args) => args.iter().for_each(|a| expr_roots(a, out)),
             Part::Index(e) => expr_roots(e, out),
         }
@@ -292,7 +313,7 @@ fn reference_slots(r: &mut Reference, roots: &[Arc<str>]) {
         .map_or(NO_SLOT, |i| i as u32);
     for p in &mut r.parts {
         match p {
-            Part::Property(_) => {}
+            Part::Property(..) => {}
             Part::Method(_, args) => args.iter_mut().for_each(|a| expr_slots(a, roots)),
             Part::Index(e) => expr_slots(e, roots),
         }

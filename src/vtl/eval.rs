@@ -497,7 +497,7 @@ impl<'a> Eval<'a> {
     /// it is a scalar there; `false` when the reference is not of that form (nothing done).
     /// Charges the same step as evaluating the property would.
     fn write_json_property(&mut self, r: &Reference, out: &mut String) -> Res<bool> {
-        let [Part::Property(name)] = r.parts.as_slice() else {
+        let [Part::Property(name, hint)] = r.parts.as_slice() else {
             return Ok(false);
         };
         let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize) else {
@@ -507,7 +507,7 @@ impl<'a> Eval<'a> {
             return Ok(false);
         }
         let start = out.len();
-        if !j.write_property(name, out) {
+        if !j.write_property(name, Some(hint), out) {
             out.truncate(start);
             return Ok(false);
         }
@@ -517,9 +517,9 @@ impl<'a> Eval<'a> {
 
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
         // `$a.b` on a lazy JSON object: read without cloning the handle.
-        if let [Part::Property(name)] = r.parts.as_slice()
+        if let [Part::Property(name, hint)] = r.parts.as_slice()
             && let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize)
-            && let Some(v) = j.property(name)
+            && let Some(v) = j.property_hinted(name, Some(hint))
         {
             self.tick(r.pos)?;
             self.scope.track(&v);
@@ -536,7 +536,7 @@ impl<'a> Eval<'a> {
             }
             self.tick(pos)?;
             v = match part {
-                Part::Property(name) => self.property(&v, name, pos)?,
+                Part::Property(name, _) => self.property(&v, name, pos)?,
                 Part::Method(name, args) if args.len() <= 2 => {
                     // Most calls take at most two arguments: no vector for them.
                     let mut vals: [Value; 2] = Default::default();
@@ -698,7 +698,7 @@ impl<'a> Eval<'a> {
             b => b,
         };
         match last {
-            Part::Property(name) => {
+            Part::Property(name, _) => {
                 if let Value::Map(m) = &base {
                     let mut map = m.try_borrow_mut().map_err(|_| RenderError::Method {
                         pos: target.pos,

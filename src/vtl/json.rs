@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::ast::KeyHint;
 use super::number;
 use super::value::{ListObj, MAX_PRINT_DEPTH, Map, TooLarge, Value, write_json_string};
 
@@ -655,6 +656,17 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+/// Is node `k` the (unescaped) key `name`?
+#[inline(always)]
+fn key_is(tape: &Tape, text: &[u8], k: u32, name: &[u8]) -> bool {
+    match tape.nodes.get(k as usize) {
+        Some(&Node::Str { start, len, .. }) if len as usize == name.len() => text
+            .get(start as usize..start as usize + name.len())
+            .is_some_and(|key| short_eq(key, name)),
+        _ => false,
+    }
+}
+
 /// Where [`JsonRef::find`] found a key.
 enum Lookup {
     /// The value's node.
@@ -759,7 +771,12 @@ impl JsonRef {
     /// `$obj.name` / `$obj.get(name)` on an object (`Some(Null)` when absent); `None` for
     /// an array.
     pub fn property(&self, name: &str) -> Option<Value> {
-        Some(match self.find(name)? {
+        self.property_hinted(name, None)
+    }
+
+    /// [`JsonRef::property`], trying the key position `hint` records first.
+    pub fn property_hinted(&self, name: &str, hint: Option<&KeyHint>) -> Option<Value> {
+        Some(match self.find(name, hint)? {
             Lookup::Found(node) => child_value(&self.doc, node),
             Lookup::Absent => Value::Null,
             Lookup::Materialised => self.property_materialised(name),
@@ -769,8 +786,8 @@ impl JsonRef {
     /// `$obj.name` written to `out` as a reference prints it, when it is a scalar read from
     /// the tape (or absent: null prints nothing). `false` (nothing written) otherwise: a
     /// container, or an object that is read through its materialised map.
-    pub fn write_property(&self, name: &str, out: &mut String) -> bool {
-        match self.find(name) {
+    pub fn write_property(&self, name: &str, hint: Option<&KeyHint>, out: &mut String) -> bool {
+        match self.find(name, hint) {
             Some(Lookup::Found(node)) => write_scalar(&self.doc.tape, node, out),
             Some(Lookup::Absent) => true,
             _ => false,
@@ -779,7 +796,7 @@ impl JsonRef {
 
     /// Where key `name` of this object is; `None` for an array.
     #[inline]
-    fn find(&self, name: &str) -> Option<Lookup> {
+    fn find(&self, name: &str, key_hint: Option<&KeyHint>) -> Option<Lookup> {
         let tape = &self.doc.tape;
         let Node::Object { kids, len, slow } = tape.node(self.node) else {
             return None;
@@ -794,11 +811,20 @@ impl JsonRef {
         let text = tape.text.as_bytes();
         let addr = name.as_ptr() as usize;
         let name = name.as_bytes();
-        let is_key = |k: u32| {
-            matches!(tape.nodes.get(k as usize), Some(&Node::Str { start, len, .. })
-                if len as usize == name.len()
-                    && text.get(start as usize..(start + len) as usize).is_some_and(|key| short_eq(key, name)))
-        };
+        let is_key = |k: u32| key_is(tape, text, k, name);
+        if let Some(h) = key_hint {
+            // The template's own hint for this property.
+            if let Some(&k) = keys.get(h.get() as usize)
+                && is_key(k)
+            {
+                return Some(Lookup::Found(k + 1));
+            }
+            let Some(at) = keys.iter().position(|&k| is_key(k)) else {
+                return Some(Lookup::Absent);
+            };
+            h.set(at as u32);
+            return Some(Lookup::Found(keys[at] + 1));
+        }
         let hint = &self.doc.hints[((addr >> 4) ^ (addr >> 9)) & 7];
         let (hint_addr, at) = hint.get();
         if hint_addr == addr

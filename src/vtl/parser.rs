@@ -572,7 +572,7 @@ impl<'s> Parser<'s> {
                     let args = self.call_args(open)?;
                     parts.push(Part::Method(name, args));
                 } else {
-                    parts.push(Part::Property(name));
+                    parts.push(Part::Property(name, Default::default()));
                 }
             } else if c == b'[' {
                 let save = self.cur.pos;
