@@ -230,7 +230,8 @@ impl Fixtures {
                 response(&self.xml, empty, ctx, vars),
             ),
             // The 4.1 KB body of `foreach-50-items` parsed alone: into a `serde_json::Value`
-            // (the baseline a good general-purpose parser sets) and into VTL values.
+            // (the baseline a good general-purpose parser sets), into VTL values and into a
+            // lazy document.
             (
                 "parse-4k/serde_json-value",
                 Box::new(move || {
@@ -243,6 +244,13 @@ impl Fixtures {
                 "parse-4k/vtl-values",
                 Box::new(move || {
                     black_box(gwtui::vtl::value::parse_json(black_box(body)).expect("json"));
+                }),
+            ),
+            // … and into the lazy document `$input.path('$')` hands out now.
+            (
+                "parse-4k/lazy-doc",
+                Box::new(move || {
+                    black_box(gwtui::vtl::json::JsonDoc::parse(black_box(body)).expect("json"));
                 }),
             ),
         ]

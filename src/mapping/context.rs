@@ -83,7 +83,7 @@ pub(crate) fn stage_variables_value(vars: &IndexMap<String, String>) -> Value {
 }
 
 fn get(v: &Value, key: &str) -> Value {
-    match v {
+    match &*v.materialised() {
         Value::Map(m) => m
             .try_borrow()
             .ok()
@@ -94,7 +94,8 @@ fn get(v: &Value, key: &str) -> Value {
 }
 
 fn pairs(v: &Value) -> Vec<(String, String)> {
-    let Value::Map(m) = v else {
+    let v = v.materialised();
+    let Value::Map(m) = &*v else {
         return Vec::new();
     };
     let Ok(m) = m.try_borrow() else {

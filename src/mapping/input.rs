@@ -1,11 +1,13 @@
 //! `$input` (mapping.md §3): `body`, `json(path)`, `path(path)`, `params()`, `params(name)`.
 
 use std::cell::OnceCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::RequestData;
 use super::jsonpath::{Found, compile_cached};
 use crate::vtl::Value;
+use crate::vtl::json::{JsonDoc, Tape};
 use crate::vtl::value::Map;
 
 /// The `$input` object of one render.
@@ -17,6 +19,9 @@ pub struct Input<'a> {
     request: &'a RequestData,
     /// The body parsed as JSON once, on first use (`None`: not JSON).
     json: OnceCell<Option<serde_json::Value>>,
+    /// The body parsed into a lazy-document tape once, on first use (`None`: the tape
+    /// parser did not take it).
+    tape: OnceCell<Option<Rc<Tape>>>,
 }
 
 impl<'a> Input<'a> {
@@ -26,6 +31,7 @@ impl<'a> Input<'a> {
             body,
             request,
             json: OnceCell::new(),
+            tape: OnceCell::new(),
         }
     }
 
@@ -60,9 +66,15 @@ impl<'a> Input<'a> {
     /// `$input.path(path)`: the result as VTL values; null when nothing is found.
     pub fn path(&self, path: &str) -> Result<Value, String> {
         if path.trim() == "$" {
-            // The whole document, parsed straight into values (each call returns a fresh
-            // object, as API Gateway's does).
-            return Ok(crate::vtl::value::parse_json(self.body_text()).unwrap_or(Value::Null));
+            // The whole document as a lazy document over the body's tape; each call returns
+            // a fresh object (its own document), as API Gateway's does.
+            let tape = self
+                .tape
+                .get_or_init(|| Tape::parse(self.body_text()).map(Rc::new));
+            return Ok(match tape {
+                Some(t) => JsonDoc::root(t.clone()),
+                None => crate::vtl::value::parse_json(self.body_text()).unwrap_or(Value::Null),
+            });
         }
         let p = compile_cached(path).map_err(|e| e.to_string())?;
         let Some(doc) = self.doc() else {

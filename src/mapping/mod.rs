@@ -134,6 +134,19 @@ impl Host for GatewayHost<'_> {
             _ => Ok(None),
         }
     }
+
+    fn write_call(
+        &self,
+        id: HostId,
+        name: &str,
+        args: &[Value],
+        out: &mut String,
+    ) -> Result<bool, String> {
+        match id {
+            UTIL => util::write_call(name, args, self.max_string, out),
+            _ => Ok(false),
+        }
+    }
 }
 
 /// Limits of mapping renders: Velocity's defaults (1000 iterations per `#foreach`), output
@@ -169,7 +182,9 @@ fn render(
             context::stage_variables_value(stage_variables),
         );
     }
-    let body = template.render(&mut scope, &host, &limits)?;
+    // Mapped output is usually about the size of the payload it maps (or more).
+    let expected = body.len().saturating_mul(2);
+    let body = template.render_sized(&mut scope, &host, &limits, expected)?;
     let overrides = scope
         .get("context")
         .map(|c| context::extract_overrides(c, kind))

@@ -106,3 +106,45 @@ fn conformance_helpers_render_parts_and_report_positions() {
         Err(CaseError::Invalid(_))
     ));
 }
+
+#[test]
+fn input_path_root_is_a_fresh_object_per_call_and_mutations_are_shared() {
+    let t = Template::parse(
+        "#set($a = $input.path('$'))#set($b = $input.path('$'))#set($c = $a)\
+         #set($x = $a.items[0].put('id', 9))#set($x = $c.items.add('z'))\
+         $a|$b|$c.items[0].id|$b.items[0].id",
+    )
+    .unwrap();
+    let r = render_request_template(
+        &t,
+        &req(r#"{"items": [{"id": 1}], "s": "x\"y"}"#),
+        &serde_json::json!({}),
+        &IndexMap::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        r.body,
+        r#"{items=[{"id":9},"z"], s=x"y}|{items=[{"id":1}], s=x"y}|9|1"#
+    );
+}
+
+#[test]
+fn lazy_json_written_into_context_overrides_is_read() {
+    let t = Template::parse(
+        "#set($context.requestOverride.header = $input.path('$'))\
+         #set($context.requestOverride.querystring = $util.parseJson('{\"q\": 1}'))ok",
+    )
+    .unwrap();
+    let r = render_request_template(
+        &t,
+        &req(r#"{"X-A": "a", "X-B": 2}"#),
+        &serde_json::json!({}),
+        &IndexMap::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        r.overrides.headers,
+        vec![("X-A".into(), "a".into()), ("X-B".into(), "2".into())]
+    );
+    assert_eq!(r.overrides.querystring, vec![("q".into(), "1".into())]);
+}

@@ -12,6 +12,12 @@ use crate::vtl::Value;
 /// `\uXXXX` (upper-case hex, UTF-16 units).
 pub fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    escape_javascript_into(s, &mut out);
+    out
+}
+
+/// [`escape_javascript`], appended to `out`.
+pub fn escape_javascript_into(s: &str, out: &mut String) {
     // Runs of printable ASCII other than the escaped four are copied as they are.
     let plain = |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
     let mut rest = s;
@@ -21,9 +27,8 @@ pub fn escape_javascript(s: &str) -> String {
         rest = &rest[n..];
         let Some(c) = rest.chars().next() else { break };
         rest = &rest[c.len_utf8()..];
-        escape_javascript_char(c, &mut out);
+        escape_javascript_char(c, out);
     }
-    out
 }
 
 fn escape_javascript_char(c: char, out: &mut String) {
@@ -121,7 +126,41 @@ pub fn base64_decode(s: &str) -> Result<String, String> {
 
 /// `$util.parseJson`: a JSON text to VTL values. Invalid JSON throws.
 pub fn parse_json(s: &str) -> Result<Value, String> {
+    if let Some(v) = crate::vtl::json::JsonDoc::parse(s) {
+        return Ok(v);
+    }
     crate::vtl::value::parse_json(s).map_err(|e| format!("Invalid JSON: {e}"))
+}
+
+/// `$util.escapeJavaScript(x)` printed by a reference: escaped straight into `out`, with the
+/// same results and errors as [`call`]. `Ok(false)` for the other methods.
+pub fn write_call(
+    name: &str,
+    args: &[Value],
+    max_string: usize,
+    out: &mut String,
+) -> Result<bool, String> {
+    let ("escapeJavaScript", [arg]) = (name, args) else {
+        return Ok(false);
+    };
+    let owned;
+    let text: &str = match arg {
+        Value::Null => return Ok(true),
+        Value::Str(s) => s,
+        other => {
+            owned = other
+                .to_java_string(max_string)
+                .map_err(|_| "string too large".to_string())?;
+            &owned
+        }
+    };
+    let start = out.len();
+    escape_javascript_into(text, out);
+    if out.len() - start > max_string {
+        out.truncate(start);
+        return Err("string too large".into());
+    }
+    Ok(true)
 }
 
 /// Dispatch a `$util` method.

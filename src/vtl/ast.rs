@@ -54,6 +54,8 @@ pub enum Node {
     Foreach {
         /// Loop variable name (without `$`).
         var: Arc<str>,
+        /// The loop variable's slot (see [`Reference::slot`]).
+        var_slot: u32,
         /// What to iterate.
         iterable: Expr,
         /// The body.
@@ -65,6 +67,8 @@ pub enum Node {
     Define {
         /// The reference name bound to the block.
         name: Arc<str>,
+        /// Its slot (see [`Reference::slot`]).
+        slot: u32,
         /// The block.
         body: Arc<Vec<Node>>,
     },
@@ -79,6 +83,9 @@ pub enum Node {
 pub struct Reference {
     /// The variable name.
     pub root: Arc<str>,
+    /// Where the variable lives during a render: its index among the template's root names
+    /// (assigned once the whole template is parsed, see [`assign_slots`]).
+    pub slot: u32,
     /// Property, method and index accesses after the root.
     pub parts: Vec<Part>,
     /// The reference exactly as written (for escaped output).
@@ -90,12 +97,33 @@ pub struct Reference {
 /// One access step of a reference.
 #[derive(Debug)]
 pub enum Part {
-    /// `.name`
-    Property(Arc<str>),
+    /// `.name`, with where the name was last found among a JSON object's keys.
+    Property(Arc<str>, KeyHint),
     /// `.name(args)`
     Method(Arc<str>, Vec<Expr>),
     /// `[expr]`
     Index(Expr),
+}
+
+/// The position at which a property name was last found among the keys of a lazy JSON
+/// object: objects of one array share their key order, so the next read of the same
+/// property tries that position first. Only a hint (always verified), so relaxed atomics
+/// suffice for a template shared between threads.
+#[derive(Debug, Default)]
+pub struct KeyHint(std::sync::atomic::AtomicU32);
+
+impl KeyHint {
+    /// The position last recorded.
+    #[inline]
+    pub fn get(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Record a position.
+    #[inline]
+    pub fn set(&self, at: u32) {
+        self.0.store(at, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Binary operators of directive expressions.
@@ -185,7 +213,7 @@ pub fn collect_roots(nodes: &[Node], out: &mut Vec<Arc<str>>) {
                 expr_roots(iterable, out);
                 collect_roots(body, out);
             }
-            Node::Define { name, body } => {
+            Node::Define { name, body, .. } => {
                 out.push(name.clone());
                 collect_roots(body, out);
             }
@@ -197,7 +225,7 @@ fn reference_roots(r: &Reference, out: &mut Vec<Arc<str>>) {
     out.push(r.root.clone());
     for p in &r.parts {
         match p {
-            Part::Property(_) => {}
+            Part::Property(..) => {}
             Part::Method(_, args) => args.iter().for_each(|a| expr_roots(a, out)),
             Part::Index(e) => expr_roots(e, out),
         }
@@ -219,5 +247,93 @@ fn expr_roots(e: &Expr, out: &mut Vec<Arc<str>>) {
         }
         Expr::Ref(r) => reference_roots(r, out),
         Expr::Not(e) | Expr::Neg(e) => expr_roots(e, out),
+    }
+}
+
+/// Slot of a reference not yet resolved (never seen once a template is built).
+pub const NO_SLOT: u32 = u32::MAX;
+
+/// Give every reference root, loop variable and `#define` name in `nodes` its slot: the
+/// index of its name in `roots` (sorted, deduplicated: what [`collect_roots`] finds).
+pub fn assign_slots(nodes: &mut [Node], roots: &[Arc<str>]) {
+    let slot = |name: &Arc<str>| {
+        roots
+            .binary_search_by(|r| (**r).cmp(&**name))
+            .map_or(NO_SLOT, |i| i as u32)
+    };
+    for n in nodes {
+        match n {
+            Node::Text(_) | Node::Break | Node::Stop => {}
+            Node::Ref { r, .. } => reference_slots(r, roots),
+            Node::Set { target, value } => {
+                reference_slots(target, roots);
+                expr_slots(value, roots);
+            }
+            Node::If {
+                branches,
+                otherwise,
+            } => {
+                for (c, body) in branches {
+                    expr_slots(c, roots);
+                    assign_slots(body, roots);
+                }
+                if let Some(body) = otherwise {
+                    assign_slots(body, roots);
+                }
+            }
+            Node::Foreach {
+                var,
+                var_slot,
+                iterable,
+                body,
+                ..
+            } => {
+                *var_slot = slot(var);
+                expr_slots(iterable, roots);
+                assign_slots(body, roots);
+            }
+            Node::Define {
+                name,
+                slot: s,
+                body,
+            } => {
+                *s = slot(name);
+                // Only the parser holds the block yet.
+                if let Some(body) = Arc::get_mut(body) {
+                    assign_slots(body, roots);
+                }
+            }
+        }
+    }
+}
+
+fn reference_slots(r: &mut Reference, roots: &[Arc<str>]) {
+    r.slot = roots
+        .binary_search_by(|x| (**x).cmp(&*r.root))
+        .map_or(NO_SLOT, |i| i as u32);
+    for p in &mut r.parts {
+        match p {
+            Part::Property(..) => {}
+            Part::Method(_, args) => args.iter_mut().for_each(|a| expr_slots(a, roots)),
+            Part::Index(e) => expr_slots(e, roots),
+        }
+    }
+}
+
+fn expr_slots(e: &mut Expr, roots: &[Arc<str>]) {
+    match e {
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Double(_) | Expr::Str(_) => {}
+        Expr::Interp(nodes) => assign_slots(nodes, roots),
+        Expr::List(items) => items.iter_mut().for_each(|i| expr_slots(i, roots)),
+        Expr::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            expr_slots(k, roots);
+            expr_slots(v, roots);
+        }),
+        Expr::Range(a, b) | Expr::Binary(_, a, b) => {
+            expr_slots(a, roots);
+            expr_slots(b, roots);
+        }
+        Expr::Ref(r) => reference_slots(r, roots),
+        Expr::Not(e) | Expr::Neg(e) => expr_slots(e, roots),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use super::ast::{BinOp, Expr, Node, Part, Pos, Reference};
 use super::methods::{self, MethodFault, MethodLimits};
@@ -10,18 +10,21 @@ use super::number::{self, ArithOp};
 use super::value::{LoopState, Map, TooLarge, Value, java_equals};
 use super::{Host, Limits, RenderError};
 
-static FOREACH: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("foreach"));
-static VELOCITY_COUNT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("velocityCount"));
-static VELOCITY_HAS_NEXT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("velocityHasNext"));
-
 /// The variables of one render, plus bookkeeping that lets it release everything it built.
 ///
 /// Containers created or mutated during a render are emptied when the scope is dropped: that
 /// breaks any reference cycle a template built (`$l.add($l)`) and keeps dropping a very deep
 /// structure from recursing. Read what you need (overrides, …) before dropping the scope.
+///
+/// While a template renders, the variables it references live in slots indexed by the
+/// template's sorted root names (resolved when the template is parsed), so a reference costs
+/// an index rather than a hash lookup; [`Scope::get`] and [`Scope::set`] see both.
 #[derive(Default)]
 pub struct Scope {
     vars: HashMap<Arc<str>, Value, foldhash::fast::RandomState>,
+    /// Names of the slots (sorted) and their values; `Null` is "not set".
+    slot_names: Option<Arc<[Arc<str>]>>,
+    slots: Vec<Value>,
     tracked: Vec<Value>,
 }
 
@@ -42,20 +45,61 @@ impl Scope {
     /// Bind `$name`. The scope takes charge of what it is given: a list or map bound here is
     /// emptied when the scope is dropped, like everything the render builds.
     pub fn set(&mut self, name: &str, value: Value) {
-        if value.is_container() {
-            self.tracked.push(value.clone());
+        self.track(&value);
+        if let Some(i) = self.slot_of(name) {
+            self.slots[i] = value;
+            return;
         }
         self.vars.insert(Arc::from(name), value);
     }
 
     /// The value of `$name`, if set.
     pub fn get(&self, name: &str) -> Option<&Value> {
+        if let Some(i) = self.slot_of(name) {
+            return self.slots.get(i).filter(|v| !v.is_null());
+        }
         self.vars.get(name)
     }
 
+    fn slot_of(&self, name: &str) -> Option<usize> {
+        let names = self.slot_names.as_ref()?;
+        names.binary_search_by(|r| (**r).cmp(name)).ok()
+    }
+
+    /// Move the variables named in `roots` (a template's sorted root names) into slots.
+    pub(super) fn bind(&mut self, roots: &Arc<[Arc<str>]>) {
+        if let Some(names) = &self.slot_names {
+            if Arc::ptr_eq(names, roots) {
+                return;
+            }
+            // Bound to another template before: back to names first.
+            let names = names.clone();
+            for (k, v) in names.iter().zip(std::mem::take(&mut self.slots)) {
+                if !v.is_null() {
+                    self.vars.insert(k.clone(), v);
+                }
+            }
+        }
+        self.slots.clear();
+        self.slots.resize(roots.len(), Value::Null);
+        let slots = &mut self.slots;
+        self.vars
+            .retain(|k, v| match roots.binary_search_by(|r| (**r).cmp(&**k)) {
+                Ok(i) => {
+                    slots[i] = std::mem::take(v);
+                    false
+                }
+                Err(_) => true,
+            });
+        self.slot_names = Some(roots.clone());
+    }
+
     fn track(&mut self, v: &Value) {
-        if v.is_container() {
-            self.tracked.push(v.clone());
+        match v {
+            // One entry per document is enough: clearing it releases all its containers.
+            Value::Json(j) if j.doc().first_track() => self.tracked.push(v.clone()),
+            Value::List(_) | Value::Map(_) => self.tracked.push(v.clone()),
+            _ => {}
         }
     }
 }
@@ -63,6 +107,7 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         self.vars.clear();
+        self.slots.clear();
         for v in self.tracked.drain(..) {
             match &v {
                 Value::List(l) => {
@@ -79,6 +124,7 @@ impl Drop for Scope {
                         drop(items);
                     }
                 }
+                Value::Json(j) => j.doc().clear(),
                 _ => {}
             }
         }
@@ -100,15 +146,33 @@ pub struct Eval<'a> {
     steps: u64,
     depth: u32,
     nesting: u32,
-    /// Whether `#foreach` maintains `$velocityCount` / `$velocityHasNext` (only worth it
-    /// when the template mentions them).
-    legacy_loop_vars: bool,
+    /// Slots of the variables `#foreach` maintains, when the template mentions them (they
+    /// are unobservable otherwise: loops restore them on exit).
+    loop_slots: LoopSlots,
+}
+
+/// Slots of `$foreach`, `$velocityCount` and `$velocityHasNext` in the rendering template.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoopSlots {
+    /// `$foreach`.
+    pub foreach: Option<u32>,
+    /// `$velocityCount`.
+    pub count: Option<u32>,
+    /// `$velocityHasNext`.
+    pub has_next: Option<u32>,
 }
 
 type Res<T> = Result<T, RenderError>;
 
 impl<'a> Eval<'a> {
-    pub fn new(scope: &'a mut Scope, host: &'a dyn Host, limits: Limits) -> Self {
+    /// An evaluator over `scope`, which must be bound to the template's roots
+    /// ([`Scope::bind`]).
+    pub fn new(
+        scope: &'a mut Scope,
+        host: &'a dyn Host,
+        limits: Limits,
+        loop_slots: LoopSlots,
+    ) -> Self {
         Eval {
             scope,
             host,
@@ -116,15 +180,8 @@ impl<'a> Eval<'a> {
             steps: 0,
             depth: 0,
             nesting: 0,
-            legacy_loop_vars: true,
+            loop_slots,
         }
-    }
-
-    /// Skip maintaining `$velocityCount` / `$velocityHasNext` in loops: for a template that
-    /// never references them, where they are unobservable (loops restore them on exit).
-    pub fn without_legacy_loop_vars(mut self) -> Self {
-        self.legacy_loop_vars = false;
-        self
     }
 
     fn mlimits(&self) -> MethodLimits {
@@ -160,21 +217,20 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn set_var(&mut self, name: &Arc<str>, v: Value) {
-        if let Some(slot) = self.scope.vars.get_mut(&**name) {
-            *slot = v;
-        } else {
-            self.scope.vars.insert(name.clone(), v);
+    #[inline]
+    fn set_var(&mut self, slot: u32, v: Value) {
+        if let Some(s) = self.scope.slots.get_mut(slot as usize) {
+            *s = v;
         }
     }
 
-    fn restore_var(&mut self, name: &Arc<str>, saved: Option<Value>) {
-        match saved {
-            Some(v) => self.set_var(name, v),
-            None => {
-                self.scope.vars.remove(&**name);
-            }
-        }
+    #[inline]
+    fn get_var(&self, slot: u32) -> Value {
+        self.scope
+            .slots
+            .get(slot as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn nest(&mut self, pos: Pos) -> Res<()> {
@@ -219,6 +275,34 @@ impl<'a> Eval<'a> {
                 }
                 if escapes % 2 == 1 {
                     out.push_str(&r.source);
+                } else if self.write_json_property(r, out)? {
+                    // A scalar of a lazy JSON document, printed straight from its text.
+                } else if let [Part::Method(name, args)] = r.parts.as_slice()
+                    && args.len() <= 2
+                    && let Some(&Value::Host(id)) = self.scope.slots.get(r.slot as usize)
+                {
+                    // `$host.method(…)`: the host may print the result itself.
+                    self.tick(r.pos)?;
+                    let mut vals: [Value; 2] = Default::default();
+                    for (slot, a) in vals.iter_mut().zip(args) {
+                        *slot = self.eval(a)?;
+                    }
+                    let vals = &vals[..args.len()];
+                    let start = out.len();
+                    let written = self
+                        .host
+                        .write_call(id, name, vals, out)
+                        .map_err(|message| RenderError::Method {
+                            pos: r.pos,
+                            message,
+                        })?;
+                    if !written {
+                        out.truncate(start);
+                        let v = self.call(&Value::Host(id), name, vals, r.pos)?;
+                        if self.write_value(&v, out, r.pos)? == Flow::Stop {
+                            return Ok(Flow::Stop);
+                        }
+                    }
                 } else {
                     let v = self.eval_ref(r)?;
                     let flow = self.write_value(&v, out, r.pos)?;
@@ -249,13 +333,14 @@ impl<'a> Eval<'a> {
                 }
             }
             Node::Foreach {
-                var,
+                var_slot,
                 iterable,
                 body,
                 pos,
-            } => return self.foreach(var, iterable, body, *pos, out),
-            Node::Define { name, body } => {
-                self.set_var(name, Value::Block(body.clone()));
+                ..
+            } => return self.foreach(*var_slot, iterable, body, *pos, out),
+            Node::Define { slot, body, .. } => {
+                self.set_var(*slot, Value::Block(body.clone()));
             }
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
@@ -265,7 +350,7 @@ impl<'a> Eval<'a> {
 
     fn foreach(
         &mut self,
-        var: &Arc<str>,
+        var: u32,
         iterable: &Expr,
         body: &[Node],
         pos: Pos,
@@ -274,25 +359,31 @@ impl<'a> Eval<'a> {
         let it = self.eval(iterable)?;
         // Lists are walked live by index (a body may grow or shrink them); maps iterate their
         // values (Velocity's Map iterator), from a snapshot.
-        let (list, snapshot) = match &it {
-            Value::List(l) => (Some(l.clone()), Vec::new()),
+        let (list, json, snapshot) = match &it {
+            Value::List(l) => (Some(l.clone()), None, Vec::new()),
+            Value::Json(j) if !j.is_object() => (None, Some(j), Vec::new()),
+            Value::Json(j) => (None, None, j.values()),
             Value::Map(m) => match m.try_borrow() {
-                Ok(m) => (None, m.values().cloned().collect()),
+                Ok(m) => (None, None, m.values().cloned().collect()),
                 Err(_) => return Ok(Flow::Normal),
             },
             _ => return Ok(Flow::Normal),
         };
-        let saved_var = self.scope.vars.get(&**var).cloned();
-        let saved_foreach = self.scope.vars.get("foreach").cloned();
-        let legacy = self.legacy_loop_vars;
-        let saved_count = legacy
-            .then(|| self.scope.vars.get("velocityCount").cloned())
-            .flatten();
-        let saved_has_next = legacy
-            .then(|| self.scope.vars.get("velocityHasNext").cloned())
-            .flatten();
-        let state = Rc::new(LoopState::default());
-        self.set_var(&FOREACH, Value::Loop(state.clone()));
+        let LoopSlots {
+            foreach: foreach_slot,
+            count: count_slot,
+            has_next: has_next_slot,
+        } = self.loop_slots;
+        let saved_var = self.get_var(var);
+        let saved = |s: Option<u32>, ev: &Self| s.map(|s| ev.get_var(s));
+        let saved_foreach = saved(foreach_slot, self);
+        let saved_count = saved(count_slot, self);
+        let saved_has_next = saved(has_next_slot, self);
+        let state = foreach_slot.map(|s| {
+            let state = Rc::new(LoopState::default());
+            self.set_var(s, Value::Loop(state.clone()));
+            state
+        });
         let mut flow = Flow::Normal;
         let mut i = 0usize;
         while i < self.limits.max_loop_iterations {
@@ -304,18 +395,28 @@ impl<'a> Eval<'a> {
                         None => break,
                     }
                 }
-                None => match snapshot.get(i) {
-                    Some(v) => (v.clone(), i + 1 < snapshot.len()),
-                    None => break,
+                None => match json {
+                    Some(j) => match j.item(i) {
+                        Some(x) => x,
+                        None => break,
+                    },
+                    None => match snapshot.get(i) {
+                        Some(v) => (v.clone(), i + 1 < snapshot.len()),
+                        None => break,
+                    },
                 },
             };
             self.tick(pos)?;
-            state.index.set(i);
-            state.has_next.set(has_next);
+            if let Some(state) = &state {
+                state.index.set(i);
+                state.has_next.set(has_next);
+            }
             self.set_var(var, item);
-            if self.legacy_loop_vars {
-                self.set_var(&VELOCITY_COUNT, Value::Int(i as i64 + 1));
-                self.set_var(&VELOCITY_HAS_NEXT, Value::Bool(has_next));
+            if let Some(s) = count_slot {
+                self.set_var(s, Value::Int(i as i64 + 1));
+            }
+            if let Some(s) = has_next_slot {
+                self.set_var(s, Value::Bool(has_next));
             }
             match self.render_nodes(body, out)? {
                 Flow::Normal => {}
@@ -327,11 +428,15 @@ impl<'a> Eval<'a> {
             }
             i += 1;
         }
-        self.restore_var(var, saved_var);
-        self.restore_var(&FOREACH, saved_foreach);
-        if legacy {
-            self.restore_var(&VELOCITY_COUNT, saved_count);
-            self.restore_var(&VELOCITY_HAS_NEXT, saved_has_next);
+        self.set_var(var, saved_var);
+        for (slot, v) in [
+            (foreach_slot, saved_foreach),
+            (count_slot, saved_count),
+            (has_next_slot, saved_has_next),
+        ] {
+            if let (Some(s), Some(v)) = (slot, v) {
+                self.set_var(s, v);
+            }
         }
         Ok(flow)
     }
@@ -388,12 +493,39 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Value {
-        self.scope.vars.get(name).cloned().unwrap_or(Value::Null)
+    /// `$a.b` (one property of a variable) printed straight from a lazy JSON document when
+    /// it is a scalar there; `false` when the reference is not of that form (nothing done).
+    /// Charges the same step as evaluating the property would.
+    fn write_json_property(&mut self, r: &Reference, out: &mut String) -> Res<bool> {
+        let [Part::Property(name, hint)] = r.parts.as_slice() else {
+            return Ok(false);
+        };
+        let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize) else {
+            return Ok(false);
+        };
+        if !j.is_object() {
+            return Ok(false);
+        }
+        let start = out.len();
+        if !j.write_property(name, Some(hint), out) {
+            out.truncate(start);
+            return Ok(false);
+        }
+        self.tick(r.pos)?;
+        Ok(true)
     }
 
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
-        let v = self.lookup(&r.root);
+        // `$a.b` on a lazy JSON object: read without cloning the handle.
+        if let [Part::Property(name, hint)] = r.parts.as_slice()
+            && let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize)
+            && let Some(v) = j.property_hinted(name, Some(hint))
+        {
+            self.tick(r.pos)?;
+            self.scope.track(&v);
+            return Ok(v);
+        }
+        let v = self.get_var(r.slot);
         self.eval_parts(v, &r.parts, r.pos)
     }
 
@@ -404,7 +536,15 @@ impl<'a> Eval<'a> {
             }
             self.tick(pos)?;
             v = match part {
-                Part::Property(name) => self.property(&v, name, pos)?,
+                Part::Property(name, _) => self.property(&v, name, pos)?,
+                Part::Method(name, args) if args.len() <= 2 => {
+                    // Most calls take at most two arguments: no vector for them.
+                    let mut vals: [Value; 2] = Default::default();
+                    for (slot, a) in vals.iter_mut().zip(args) {
+                        *slot = self.eval(a)?;
+                    }
+                    self.call(&v, name, &vals[..args.len()], pos)?
+                }
                 Part::Method(name, args) => {
                     let mut vals = Vec::with_capacity(args.len());
                     for a in args {
@@ -433,6 +573,12 @@ impl<'a> Eval<'a> {
             Value::Map(m) => match m.try_borrow() {
                 Ok(m) => m.get(name).cloned().unwrap_or_default(),
                 Err(_) => Value::Null,
+            },
+            Value::Json(j) => match j.property(name) {
+                Some(r) => r,
+                None => methods::bean_property(v, name, self.mlimits())
+                    .map_err(|f| self.method_fault(f, pos))?
+                    .unwrap_or_default(),
             },
             Value::Host(id) => self
                 .host
@@ -511,6 +657,19 @@ impl<'a> Eval<'a> {
                     Err(_) => Value::Null,
                 }
             }
+            (Value::Json(j), k) if j.is_object() => {
+                let key = self.stringify(k, pos)?;
+                j.property(&key).unwrap_or_default()
+            }
+            (Value::Json(j), Value::Int(i)) => {
+                let len = j.len() as i64;
+                let i = if *i < 0 { len + *i } else { *i };
+                if i < 0 || i >= len {
+                    Value::Null
+                } else {
+                    j.item(i as usize).map(|(v, _)| v).unwrap_or_default()
+                }
+            }
             (Value::Host(id), k) => {
                 let key = self.stringify(k, pos)?;
                 self.host
@@ -529,12 +688,17 @@ impl<'a> Eval<'a> {
         }
         let Some((last, prefix)) = target.parts.split_last() else {
             self.scope.track(&v);
-            self.set_var(&target.root, v);
+            self.set_var(target.slot, v);
             return Ok(());
         };
-        let base = self.eval_parts(self.lookup(&target.root), prefix, target.pos)?;
+        let base = self.eval_parts(self.get_var(target.slot), prefix, target.pos)?;
+        // A lazy JSON container is written through its materialised map / list.
+        let base = match base {
+            Value::Json(j) => j.materialise(),
+            b => b,
+        };
         match last {
-            Part::Property(name) => {
+            Part::Property(name, _) => {
                 if let Value::Map(m) = &base {
                     let mut map = m.try_borrow_mut().map_err(|_| RenderError::Method {
                         pos: target.pos,
@@ -728,6 +892,9 @@ impl<'a> Eval<'a> {
         if num(a) && num(b) {
             return Ok(number::compare(a, b) == Some(std::cmp::Ordering::Equal));
         }
+        // Lazy JSON containers compare as the map / list they stand for.
+        let (ma, mb) = (a.materialised(), b.materialised());
+        let (a, b) = (&*ma, &*mb);
         let same_kind = std::mem::discriminant(a) == std::mem::discriminant(b);
         if same_kind && !matches!(a, Value::Block(_)) {
             let mut steps = self.limits.max_steps.saturating_sub(self.steps);

@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::jregex;
+use super::json::JsonRef;
 use super::number;
 use super::value::{ListRef, Map, MapRef, TooLarge, Value, java_equals};
 
@@ -65,6 +66,7 @@ pub fn call(recv: &Value, name: &str, args: &[Value], lim: MethodLimits) -> R {
         Value::Str(s) => string_method(s, name, args, lim),
         Value::List(l) => list_method(l, name, args, lim),
         Value::Map(m) => map_method(m, name, args, lim),
+        Value::Json(j) => json_method(j, name, args, lim),
         Value::Entry(e) => Ok(match (name, args.len()) {
             ("getKey", 0) => Some(e.0.clone()),
             ("getValue", 0) => Some(e.1.clone()),
@@ -444,6 +446,7 @@ fn position(items: &[Value], x: &Value, last: bool) -> Result<i64, MethodFault> 
 
 fn items_of(v: &Value) -> Option<Vec<Value>> {
     match v {
+        Value::Json(j) => items_of(&j.materialise()),
         Value::List(l) => l.try_borrow().ok().map(|l| l.items.clone()),
         Value::Map(m) => m
             .try_borrow()
@@ -573,6 +576,80 @@ fn list_method(l: &ListRef, name: &str, args: &[Value], lim: MethodLimits) -> R 
     Ok(Some(v))
 }
 
+/// A method of a lazy JSON object / array: reads natively from the document where that is
+/// simple, everything else on the materialised map / list (see [`super::json`]).
+fn json_method(j: &JsonRef, name: &str, args: &[Value], lim: MethodLimits) -> R {
+    let n = args.len();
+    if j.overridden().is_none() {
+        let key =
+            |v: &Value| -> Result<String, MethodFault> { Ok(v.to_java_string(lim.max_string)?) };
+        let object = j.is_object();
+        let v = match (object, name, n) {
+            (_, "size", 0) => Some(Value::Int(j.len() as i64)),
+            (_, "isEmpty", 0) => Some(Value::Bool(j.is_empty())),
+            (true, "get", 1) => Some(j.property(&key(&args[0])?).unwrap_or_default()),
+            (true, "getOrDefault", 2) => {
+                let k = key(&args[0])?;
+                Some(if j.contains_key(&k) == Some(true) {
+                    j.property(&k).unwrap_or_default()
+                } else {
+                    args[1].clone()
+                })
+            }
+            (true, "containsKey", 1) => {
+                Some(Value::Bool(j.contains_key(&key(&args[0])?) == Some(true)))
+            }
+            (false, "get", 1) => {
+                let i = list_index(&args[0], j.len(), false)?;
+                Some(j.item(i).map(|(v, _)| v).unwrap_or_default())
+            }
+            _ => None,
+        };
+        if v.is_some() {
+            return Ok(v);
+        }
+        let known = if object {
+            matches!(
+                name,
+                "containsValue"
+                    | "keySet"
+                    | "values"
+                    | "entrySet"
+                    | "put"
+                    | "putIfAbsent"
+                    | "putAll"
+                    | "remove"
+                    | "clear"
+            )
+        } else {
+            matches!(
+                name,
+                "contains"
+                    | "indexOf"
+                    | "lastIndexOf"
+                    | "containsAll"
+                    | "subList"
+                    | "toArray"
+                    | "toJSONString"
+                    | "add"
+                    | "addAll"
+                    | "set"
+                    | "remove"
+                    | "clear"
+            )
+        };
+        if !known {
+            // No such method: nothing to materialise.
+            return Ok(None);
+        }
+    }
+    match j.materialise() {
+        Value::Map(m) => map_method(&m, name, args, lim),
+        Value::List(l) => list_method(&l, name, args, lim),
+        _ => Ok(None),
+    }
+}
+
 fn map_method(m: &MapRef, name: &str, args: &[Value], lim: MethodLimits) -> R {
     let n = args.len();
     let busy = || MethodFault::Exception("ConcurrentModificationException".into());
@@ -642,7 +719,7 @@ fn map_method(m: &MapRef, name: &str, args: &[Value], lim: MethodLimits) -> R {
             }
         }
         ("putAll", 1) => {
-            let entries: Vec<(Arc<str>, Value)> = match &args[0] {
+            let entries: Vec<(Arc<str>, Value)> = match &*args[0].materialised() {
                 Value::Map(o) => o
                     .try_borrow()
                     .map_err(|_| busy())?

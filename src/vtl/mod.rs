@@ -39,6 +39,7 @@
 pub mod ast;
 mod eval;
 mod jregex;
+pub mod json;
 mod lexer;
 mod methods;
 pub mod number;
@@ -151,6 +152,20 @@ pub trait Host {
         self.call(id, "get", &[Value::str(name)])
     }
 
+    /// Write the result of `name(args)` on object `id` straight to `out`, for a reference
+    /// that prints a host call (`$util.escapeJavaScript($x)`): saves building a string
+    /// value. `Ok(false)` (writing nothing): not handled here, [`Host::call`] is used.
+    fn write_call(
+        &self,
+        id: HostId,
+        name: &str,
+        args: &[Value],
+        out: &mut String,
+    ) -> Result<bool, String> {
+        let _ = (id, name, args, out);
+        Ok(false)
+    }
+
     /// How the object prints when referenced directly.
     fn display(&self, id: HostId) -> Result<String, String> {
         let _ = id;
@@ -172,19 +187,59 @@ impl Host for NoHost {
 #[derive(Debug)]
 pub struct Template {
     nodes: Vec<ast::Node>,
-    /// Root variable names the template references anywhere (sorted, deduplicated).
-    roots: Vec<std::sync::Arc<str>>,
+    /// Root variable names the template references anywhere (sorted, deduplicated): the
+    /// names of its variable slots.
+    roots: std::sync::Arc<[std::sync::Arc<str>]>,
+    /// Slots of the loop variables, when referenced.
+    loop_slots: eval::LoopSlots,
+    /// Bytes of literal text in the template (a floor for the output's size).
+    text_len: usize,
+}
+
+fn text_len(nodes: &[ast::Node]) -> usize {
+    nodes
+        .iter()
+        .map(|n| match n {
+            ast::Node::Text(t) => t.len(),
+            ast::Node::If {
+                branches,
+                otherwise,
+            } => {
+                branches.iter().map(|(_, b)| text_len(b)).sum::<usize>()
+                    + otherwise.as_deref().map_or(0, text_len)
+            }
+            ast::Node::Foreach { body, .. } => text_len(body),
+            _ => 0,
+        })
+        .sum()
 }
 
 impl Template {
     /// Parse template text. Syntax errors carry line and column.
     pub fn parse(src: &str) -> Result<Template, ParseError> {
-        let nodes = parser::parse_template(src)?;
+        let mut nodes = parser::parse_template(src)?;
         let mut roots = Vec::new();
         ast::collect_roots(&nodes, &mut roots);
         roots.sort();
         roots.dedup();
-        Ok(Template { nodes, roots })
+        ast::assign_slots(&mut nodes, &roots);
+        let slot = |name: &str| {
+            roots
+                .binary_search_by(|r| (**r).cmp(name))
+                .ok()
+                .map(|i| i as u32)
+        };
+        let loop_slots = eval::LoopSlots {
+            foreach: slot("foreach"),
+            count: slot("velocityCount"),
+            has_next: slot("velocityHasNext"),
+        };
+        Ok(Template {
+            text_len: text_len(&nodes),
+            nodes,
+            roots: roots.into(),
+            loop_slots,
+        })
     }
 
     /// Does the template reference `$name` anywhere (so an embedder can skip building
@@ -205,11 +260,25 @@ impl Template {
         host: &dyn Host,
         limits: &Limits,
     ) -> Result<String, RenderError> {
-        let mut out = String::new();
-        let mut ev = eval::Eval::new(scope, host, *limits);
-        if !self.references("velocityCount") && !self.references("velocityHasNext") {
-            ev = ev.without_legacy_loop_vars();
-        }
+        self.render_sized(scope, host, limits, 0)
+    }
+
+    /// [`Template::render`], with room for `expected` bytes of output reserved up front
+    /// (beyond the template's own text) — e.g. the size of the document it maps.
+    pub fn render_sized(
+        &self,
+        scope: &mut Scope,
+        host: &dyn Host,
+        limits: &Limits,
+        expected: usize,
+    ) -> Result<String, RenderError> {
+        let mut out = String::with_capacity(
+            self.text_len
+                .saturating_add(expected)
+                .min(limits.max_output),
+        );
+        scope.bind(&self.roots);
+        let mut ev = eval::Eval::new(scope, host, *limits, self.loop_slots);
         ev.render_nodes(&self.nodes, &mut out)?;
         Ok(out)
     }

@@ -84,13 +84,13 @@ fn write_short_decimal(d: f64, out: &mut String) -> bool {
                 n /= 10;
             }
             let (int, frac) = digits[i..].split_at(digits.len() - i - k);
-            out.push_str(std::str::from_utf8(int).unwrap_or("0"));
+            push_ascii(int, out);
             out.push('.');
-            out.push_str(if k == 0 {
-                "0"
+            if k == 0 {
+                out.push('0');
             } else {
-                std::str::from_utf8(frac).unwrap_or("0")
-            });
+                push_ascii(frac, out);
+            }
             return true;
         }
     }
@@ -113,7 +113,16 @@ pub fn write_int(i: i64, out: &mut String) {
     if i < 0 {
         out.push('-');
     }
-    out.push_str(std::str::from_utf8(&digits[p..]).unwrap_or_default());
+    push_ascii(&digits[p..], out);
+}
+
+/// Append ASCII digits (cheaper than validating them as UTF-8 first).
+#[inline]
+fn push_ascii(digits: &[u8], out: &mut String) {
+    out.reserve(digits.len());
+    for &d in digits {
+        out.push(char::from(d));
+    }
 }
 
 /// Java `Double.toString` as a `String`.

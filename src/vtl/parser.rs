@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use super::ParseError;
-use super::ast::{BinOp, Expr, Node, Part, Pos, Reference};
+use super::ast::{BinOp, Expr, NO_SLOT, Node, Part, Pos, Reference};
 use super::lexer::{Cursor, LexError, Tok};
 use super::number::ArithOp;
 
@@ -453,6 +453,7 @@ impl<'s> Parser<'s> {
         match end {
             Stop::End => Ok(Node::Foreach {
                 var,
+                var_slot: NO_SLOT,
                 iterable,
                 body,
                 pos: self.pos(start),
@@ -475,6 +476,7 @@ impl<'s> Parser<'s> {
         match end {
             Stop::End => Ok(Node::Define {
                 name,
+                slot: NO_SLOT,
                 body: Arc::new(body),
             }),
             Stop::Eof => Err(self.error_at(start, "#define without a matching #end")),
@@ -548,6 +550,7 @@ impl<'s> Parser<'s> {
         }
         Ok(Some(Reference {
             root,
+            slot: NO_SLOT,
             parts,
             source: self.cur.slice(start, self.cur.pos).into(),
             pos: self.pos(start),
@@ -569,7 +572,7 @@ impl<'s> Parser<'s> {
                     let args = self.call_args(open)?;
                     parts.push(Part::Method(name, args));
                 } else {
-                    parts.push(Part::Property(name));
+                    parts.push(Part::Property(name, Default::default()));
                 }
             } else if c == b'[' {
                 let save = self.cur.pos;

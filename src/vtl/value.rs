@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 use indexmap::map::raw_entry_v1::{RawEntryApiV1 as _, RawEntryMut};
 
 use super::ast::Node;
+use super::json::JsonRef;
 use super::number;
 
 /// Identifies a host object (see [`super::Host`]); the meaning of the number is the host's.
@@ -66,6 +67,9 @@ pub enum Value {
     List(ListRef),
     /// A map with insertion order.
     Map(MapRef),
+    /// A JSON object or array read lazily from a parsed document ([`super::json`]): behaves
+    /// exactly as the `Map` / JSON `List` it stands for.
+    Json(JsonRef),
     /// A `Map.Entry` from `entrySet()`: (key, value).
     Entry(Rc<(Value, Value)>),
     /// `$foreach` of the innermost loop.
@@ -116,7 +120,16 @@ impl Value {
 
     /// Is this a list or a map (something that can hold other values)?
     pub fn is_container(&self) -> bool {
-        matches!(self, Value::List(_) | Value::Map(_))
+        matches!(self, Value::List(_) | Value::Map(_) | Value::Json(_))
+    }
+
+    /// This value with a lazy JSON container replaced by its materialised `Map` / `List`
+    /// (see [`JsonRef::materialise`]); other values as they are.
+    pub fn materialised(&self) -> std::borrow::Cow<'_, Value> {
+        match self {
+            Value::Json(j) => std::borrow::Cow::Owned(j.materialise()),
+            v => std::borrow::Cow::Borrowed(v),
+        }
     }
 
     /// Velocity truthiness as API Gateway applies it: only `false` is false. An undefined or
@@ -152,6 +165,8 @@ impl Value {
             Value::Str(_) => "String",
             Value::List(_) => "List",
             Value::Map(_) => "Map",
+            Value::Json(j) if j.is_object() => "Map",
+            Value::Json(_) => "List",
             Value::Entry(_) => "Map.Entry",
             Value::Loop(_) => "ForeachScope",
             Value::Host(_) => "Object",
@@ -198,32 +213,8 @@ impl Value {
                 }
                 out.push(']');
             }
-            Value::Map(m) => {
-                if depth >= MAX_PRINT_DEPTH {
-                    out.push_str("{...}");
-                    return Ok(());
-                }
-                let Ok(map) = m.try_borrow() else {
-                    out.push_str("(this Map)");
-                    return Ok(());
-                };
-                out.push('{');
-                for (i, (k, v)) in map.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(k);
-                    out.push('=');
-                    if let Value::Map(inner) = v
-                        && Rc::ptr_eq(inner, m)
-                    {
-                        out.push_str("(this Map)");
-                        continue;
-                    }
-                    v.write_java(out, limit, depth + 1)?;
-                }
-                out.push('}');
-            }
+            Value::Map(m) => return write_java_map(m, self, out, limit, depth),
+            Value::Json(j) => return j.write_java(out, limit, depth),
             Value::Entry(e) => {
                 e.0.write_java(out, limit, depth + 1)?;
                 out.push('=');
@@ -252,6 +243,7 @@ impl Value {
                 self.write_java(out, limit, depth)?;
             }
             Value::Str(s) => write_json_string(s, out),
+            Value::Json(j) => return j.write_json(out, limit, depth),
             Value::List(l) => {
                 let Ok(list) = l.try_borrow() else {
                     out.push_str("null");
@@ -349,6 +341,7 @@ impl Value {
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Value::Str(s) => serde_json::Value::String(s.to_string()),
+            Value::Json(j) => j.materialise().to_json(depth),
             Value::List(l) => match l.try_borrow() {
                 Ok(l) => {
                     serde_json::Value::Array(l.items.iter().map(|v| v.to_json(depth + 1)).collect())
@@ -370,6 +363,52 @@ impl Value {
                 serde_json::Value::Object(o)
             }
         }
+    }
+}
+
+/// `toString()` of a map (`{k=v, …}`); `this` is the map's own value, printed as
+/// `(this Map)` where the map contains itself.
+pub(super) fn write_java_map(
+    m: &MapRef,
+    this: &Value,
+    out: &mut String,
+    limit: usize,
+    depth: u32,
+) -> Result<(), TooLarge> {
+    if depth >= MAX_PRINT_DEPTH {
+        out.push_str("{...}");
+        return Ok(());
+    }
+    let Ok(map) = m.try_borrow() else {
+        out.push_str("(this Map)");
+        return Ok(());
+    };
+    out.push('{');
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k);
+        out.push('=');
+        if same_object(v, this) {
+            out.push_str("(this Map)");
+            continue;
+        }
+        v.write_java(out, limit, depth + 1)?;
+    }
+    out.push('}');
+    if out.len() > limit {
+        return Err(TooLarge);
+    }
+    Ok(())
+}
+
+/// Are `a` and `b` the same map object?
+fn same_object(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Map(x), Value::Map(y)) => Rc::ptr_eq(x, y),
+        (Value::Json(x), Value::Json(y)) => x.same(y),
+        _ => false,
     }
 }
 
@@ -691,117 +730,127 @@ impl<'a> JsonParser<'a> {
     }
 
     fn number(&mut self) -> Option<Value> {
-        let b = self.text.as_bytes();
-        let start = self.pos;
-        let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-        let mut i = start;
-        let neg = b[i] == b'-';
-        if neg {
-            i += 1;
-        }
-        match b.get(i)? {
-            b'0' => i += 1,
-            b'1'..=b'9' => {
-                while digit(i) {
-                    i += 1;
-                }
-            }
-            _ => return None,
-        }
-        let int_digits = &b[start + usize::from(neg)..i];
-        let mut frac_digits: &[u8] = &[];
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let f = i;
-            while digit(i) {
-                i += 1;
-            }
-            if i == f {
-                return None;
-            }
-            frac_digits = &b[f..i];
-        }
-        let mut exp: i64 = 0;
-        let mut has_exp = false;
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            has_exp = true;
-            i += 1;
-            let eneg = match b.get(i) {
-                Some(b'-') => {
-                    i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    i += 1;
-                    false
-                }
-                _ => false,
-            };
-            let e = i;
-            while digit(i) {
-                i += 1;
-            }
-            if i == e || i - e > 4 {
-                // No digits, or an exponent only serde_json's full conversion handles.
-                return if i == e {
-                    None
-                } else {
-                    self.number_slow(start, i)
-                };
-            }
-            for &d in &b[e..i] {
-                exp = exp * 10 + i64::from(d - b'0');
-            }
-            if eneg {
-                exp = -exp;
-            }
-        }
-        self.pos = i;
-        let is_float = has_exp || !frac_digits.is_empty();
-        if int_digits.len() + frac_digits.len() > 15 {
-            return self.number_slow(start, i);
-        }
-        // At most 15 digits: exact in both u64 and f64.
-        let mut m: u64 = 0;
-        for &d in int_digits.iter().chain(frac_digits) {
-            m = m * 10 + u64::from(d - b'0');
-        }
-        if !is_float {
-            if neg && m == 0 {
-                // `-0`: serde_json makes it a double.
-                return self.number_slow(start, i);
-            }
-            let m = m as i64;
-            return Some(Value::Int(if neg { -m } else { m }));
-        }
-        // Exact mantissa and one correctly-rounded multiplication or division by an exact
-        // power of ten: the same double serde_json computes for these forms.
-        let e = exp - frac_digits.len() as i64;
-        if !(-22..=22).contains(&e) {
-            return self.number_slow(start, i);
-        }
-        let f = m as f64;
-        let f = if e >= 0 {
-            f * POW10[e as usize]
-        } else {
-            f / POW10[(-e) as usize]
-        };
-        Some(Value::Double(if neg { -f } else { f }))
-    }
-
-    /// A number the fast path does not take: converted by serde_json itself (numbers are
-    /// rare enough here for its few hundred instructions not to matter).
-    fn number_slow(&mut self, start: usize, end: usize) -> Option<Value> {
+        let (v, end) = scan_number(self.text, self.pos)?;
         self.pos = end;
-        let n: serde_json::Number = serde_json::from_str(self.text.get(start..end)?).ok()?;
-        Some(if let Some(i) = n.as_i64() {
+        Some(v)
+    }
+}
+
+/// Read the JSON number starting at byte `start` of `text` (its first byte is `-` or a
+/// digit): the value (`Int` when it is an integer serde_json reads as `i64`, otherwise
+/// `Double`, exactly as serde_json converts it) and the offset after it. `None` when the
+/// text there is not a JSON number.
+pub(super) fn scan_number(text: &str, start: usize) -> Option<(Value, usize)> {
+    let b = text.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = start;
+    let neg = *b.get(i)? == b'-';
+    if neg {
+        i += 1;
+    }
+    match b.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => {
+            while digit(i) {
+                i += 1;
+            }
+        }
+        _ => return None,
+    }
+    let int_digits = &b[start + usize::from(neg)..i];
+    let mut frac_digits: &[u8] = &[];
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let f = i;
+        while digit(i) {
+            i += 1;
+        }
+        if i == f {
+            return None;
+        }
+        frac_digits = &b[f..i];
+    }
+    let mut exp: i64 = 0;
+    let mut has_exp = false;
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        has_exp = true;
+        i += 1;
+        let eneg = match b.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let e = i;
+        while digit(i) {
+            i += 1;
+        }
+        if i == e || i - e > 4 {
+            // No digits, or an exponent only serde_json's full conversion handles.
+            return if i == e {
+                None
+            } else {
+                number_slow(text, start, i)
+            };
+        }
+        for &d in &b[e..i] {
+            exp = exp * 10 + i64::from(d - b'0');
+        }
+        if eneg {
+            exp = -exp;
+        }
+    }
+    let is_float = has_exp || !frac_digits.is_empty();
+    if int_digits.len() + frac_digits.len() > 15 {
+        return number_slow(text, start, i);
+    }
+    // At most 15 digits: exact in both u64 and f64.
+    let mut m: u64 = 0;
+    for &d in int_digits.iter().chain(frac_digits) {
+        m = m * 10 + u64::from(d - b'0');
+    }
+    if !is_float {
+        if neg && m == 0 {
+            // `-0`: serde_json makes it a double.
+            return number_slow(text, start, i);
+        }
+        let m = m as i64;
+        return Some((Value::Int(if neg { -m } else { m }), i));
+    }
+    // Exact mantissa and one correctly-rounded multiplication or division by an exact
+    // power of ten: the same double serde_json computes for these forms.
+    let e = exp - frac_digits.len() as i64;
+    if !(-22..=22).contains(&e) {
+        return number_slow(text, start, i);
+    }
+    let f = m as f64;
+    let f = if e >= 0 {
+        f * POW10[e as usize]
+    } else {
+        f / POW10[(-e) as usize]
+    };
+    Some((Value::Double(if neg { -f } else { f }), i))
+}
+
+/// A number the fast path does not take: converted by serde_json itself (numbers are
+/// rare enough here for its few hundred instructions not to matter).
+fn number_slow(text: &str, start: usize, end: usize) -> Option<(Value, usize)> {
+    let n: serde_json::Number = serde_json::from_str(text.get(start..end)?).ok()?;
+    Some((
+        if let Some(i) = n.as_i64() {
             Value::Int(i)
         } else if let Some(u) = n.as_u64() {
             Value::Double(u as f64)
         } else {
             Value::Double(n.as_f64()?)
-        })
-    }
+        },
+        end,
+    ))
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -948,6 +997,15 @@ pub fn write_json_string(s: &str, out: &mut String) {
 /// Java `equals()` between two values of the same kind, with a step budget for big
 /// structures. Numbers compare by value (Integer 1 equals Long 1 here, a simplification).
 pub fn java_equals(a: &Value, b: &Value, steps: &mut u64, depth: u32) -> Result<bool, TooLarge> {
+    if let (Value::Json(x), Value::Json(y)) = (a, b)
+        && x.same(y)
+    {
+        return Ok(true);
+    }
+    if matches!(a, Value::Json(_)) || matches!(b, Value::Json(_)) {
+        // Compared as the materialised map / list they stand for.
+        return java_equals(&a.materialised(), &b.materialised(), steps, depth);
+    }
     if *steps == 0 {
         return Err(TooLarge);
     }
