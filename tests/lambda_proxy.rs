@@ -580,6 +580,21 @@ async fn functions_register_over_the_management_api() {
     assert_eq!(list["item"][0]["workers"]["coldStarts"], 1);
     let audit = t.gw.audit_log(5).unwrap();
     assert!(audit.iter().any(|a| a.action == "RegisterFunction"));
+    let registered = t.gw.list_functions();
+
+    // A registered function is stored like everything else the management API creates: it
+    // comes back after a restart, with its configuration, and works.
+    t.gw.shutdown_functions().await;
+    let dir = t.stop().await;
+    let t = TestGateway::start_in(dir, None).await;
+    assert_eq!(t.gw.list_functions(), registered);
+    let inv =
+        t.gw.invoke_function("mgmt-py", bytes::Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+    assert_eq!(inv.function_error, None);
+    assert!(inv.cold_start);
+
     let resp = t
         .client
         .delete(format!("{}/gwtui/functions/mgmt-py", t.base()))
@@ -589,6 +604,10 @@ async fn functions_register_over_the_management_api() {
     assert_eq!(resp.status().as_u16(), 204);
     assert!(t.gw.list_functions().is_empty());
     t.gw.shutdown_functions().await;
+    // ... and a deleted one stays deleted.
+    let dir = t.stop().await;
+    let t = TestGateway::start_in(dir, None).await;
+    assert!(t.gw.list_functions().is_empty());
     t.stop().await;
 }
 

@@ -98,6 +98,8 @@ pub enum OpenError {
     },
     #[error("cannot start the metrics or log thread: {0}")]
     Background(std::io::Error),
+    #[error("stored function {name} can no longer be registered: {reason}")]
+    Function { name: String, reason: String },
 }
 
 /// What consoles receive from [`Gateway::subscribe`].
@@ -145,7 +147,8 @@ impl Gateway {
     pub fn open(config: EngineConfig) -> Result<Gateway, OpenError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let store = Store::open(&config.data_dir)?;
-        let state = store.load()?;
+        let mut state = store.load()?;
+        let stored_functions = std::mem::take(&mut state.functions);
         let admin = Admin::from_state(store, state)?;
         let http =
             integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
@@ -175,6 +178,14 @@ impl Gateway {
                 config,
             }),
         };
+        for (name, doc) in stored_functions {
+            let config: functions::FunctionConfig = serde_json::from_str(&doc)
+                .map_err(|e| StoreError::corrupt(format!("functions/{name}"), e))?;
+            gw.inner
+                .functions
+                .register(&name, config)
+                .map_err(|reason| OpenError::Function { name, reason })?;
+        }
         let routes = gw
             .lock_admin()
             .build_routes(&gw.inner.traffic, &Routes::default());

@@ -47,6 +47,15 @@ pub enum Change {
         usage_plan_id: String,
         key_id: String,
     },
+    /// Inserts or replaces a registered function; `doc` is its configuration as JSON (the
+    /// store does not interpret it).
+    PutFunction {
+        name: String,
+        doc: String,
+    },
+    /// Deletes a registered function's row, if it has one (functions from the config file
+    /// have none).
+    DeleteFunction(String),
 }
 
 fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
@@ -188,6 +197,16 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
                 params![usage_plan_id, key_id],
             )?;
             expect_deleted(rows, || format!("usageplans/{usage_plan_id}/keys/{key_id}"))?;
+        }
+        Change::PutFunction { name, doc } => {
+            tx.execute(
+                "INSERT INTO functions (name, doc) VALUES (?1, ?2) \
+                 ON CONFLICT(name) DO UPDATE SET doc = excluded.doc",
+                params![name, doc],
+            )?;
+        }
+        Change::DeleteFunction(name) => {
+            tx.execute("DELETE FROM functions WHERE name = ?1", params![name])?;
         }
     }
     Ok(())

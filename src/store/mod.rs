@@ -87,6 +87,8 @@ pub struct StoreState {
     pub api_keys: Vec<ApiKey>,
     /// `(usage_plan_id, key_id)` links.
     pub usage_plan_keys: Vec<(String, String)>,
+    /// Registered functions: `(name, JSON configuration)`, in registration order.
+    pub functions: Vec<(String, String)>,
 }
 
 /// The open store; holds the data directory's lock until dropped.
@@ -177,11 +179,13 @@ impl Store {
             "SELECT usage_plan_id, key_id FROM usage_plan_keys ORDER BY rowid",
             [],
         )?;
+        let functions = self.rows("SELECT name, doc FROM functions ORDER BY rowid", [])?;
         Ok(StoreState {
             apis,
             usage_plans,
             api_keys,
             usage_plan_keys,
+            functions,
         })
     }
 

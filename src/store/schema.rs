@@ -76,7 +76,16 @@ BEGIN
 END;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1];
+/// Registered functions (`POST /gwtui/functions`), so they come back after a restart like
+/// everything else the management API creates. `doc` is the function's JSON configuration.
+const V2: &str = r#"
+CREATE TABLE functions (
+    name TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL
+) STRICT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -58,7 +58,7 @@ fn put_stage(api_id: &str, name: &str, dep: &str) -> Change {
 fn round_trip_of_every_change_kind() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let mut a = api("abc");
     let plan = UsagePlan {
         id: "plan1".into(),
@@ -459,4 +459,48 @@ fn durability_pragmas_are_set() {
     assert_eq!(get("synchronous"), "Integer(2)");
     assert_eq!(get("foreign_keys"), "Integer(1)");
     assert_eq!(get("busy_timeout"), "Integer(5000)");
+}
+
+#[test]
+fn registered_functions_survive_a_reopen_and_replacing_keeps_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let put = |name: &str, doc: &str| Change::PutFunction {
+        name: name.into(),
+        doc: doc.into(),
+    };
+    store
+        .commit(
+            &[put("a", r#"{"runtime":"python3"}"#), put("b", "{}")],
+            &audit("RegisterFunction"),
+        )
+        .unwrap();
+    store
+        .commit(
+            &[put("a", r#"{"runtime":"node"}"#), put("c", "{}")],
+            &audit("RegisterFunction"),
+        )
+        .unwrap();
+    store
+        .commit(
+            &[Change::DeleteFunction("b".into())],
+            &audit("DeleteFunction"),
+        )
+        .unwrap();
+    // A function without a row (from the config file) deletes nothing.
+    store
+        .commit(
+            &[Change::DeleteFunction("zz".into())],
+            &audit("DeleteFunction"),
+        )
+        .unwrap();
+    drop(store);
+    let state = Store::open(dir.path()).unwrap().load().unwrap();
+    assert_eq!(
+        state.functions,
+        vec![
+            ("a".to_string(), r#"{"runtime":"node"}"#.to_string()),
+            ("c".to_string(), "{}".to_string()),
+        ]
+    );
 }

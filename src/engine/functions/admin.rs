@@ -8,6 +8,7 @@ use super::{FunctionConfig, Invocation, InvokeError, PoolStats};
 use crate::engine::security::{IamCredential, JwksSource};
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
+use crate::store::Change;
 
 impl Gateway {
     /// Registers (or replaces) a function: validated, audited, then live. Local functions start
@@ -19,7 +20,13 @@ impl Gateway {
         config: FunctionConfig,
     ) -> Result<(), AdminError> {
         config.validate(name).map_err(AdminError::bad_request)?;
+        let doc = serde_json::to_string(&config)
+            .map_err(|e| AdminError::Internal(format!("function {name}: {e}")))?;
         let detail = serde_json::json!({ "name": name, "function": config });
+        let change = Change::PutFunction {
+            name: name.to_string(),
+            doc,
+        };
         self.admin_op(
             actor,
             "RegisterFunction",
@@ -27,6 +34,7 @@ impl Gateway {
             None,
             move |txn| {
                 txn.detail = detail;
+                txn.changes.push(change);
                 Ok(())
             },
         )
@@ -48,6 +56,9 @@ impl Gateway {
             return Err(AdminError::not_found(format!("Function not found: {name}")));
         }
         let detail = serde_json::json!({ "name": name });
+        // A function from the config file has no row (it comes back from the file): deleting
+        // its row deletes nothing.
+        let change = Change::DeleteFunction(name.to_string());
         self.admin_op(
             actor,
             "DeleteFunction",
@@ -55,6 +66,7 @@ impl Gateway {
             None,
             move |txn| {
                 txn.detail = detail;
+                txn.changes.push(change);
                 Ok(())
             },
         )
