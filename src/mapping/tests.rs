@@ -148,3 +148,43 @@ fn lazy_json_written_into_context_overrides_is_read() {
     );
     assert_eq!(r.overrides.querystring, vec![("q".into(), "1".into())]);
 }
+
+/// `$util.escapeJavaScript($o.k)` with `$o` a lazy JSON object hands the string's text to
+/// the host (`write_call_str`): same output as through a string value, for plain and
+/// escaped strings, and the general path for non-strings, absent keys and materialised
+/// objects.
+#[test]
+fn escape_javascript_of_lazy_json_strings() {
+    let body = r#"{"a":"plain","b":"q\"u\\o/t\u00e9\n","c":5,"d":null,"e":[1],"f":{"x":"y"}}"#;
+    let render = |src: &str| {
+        let t = Template::parse(src).unwrap();
+        render_response_template(&t, body, &req(""), &serde_json::json!({}), &IndexMap::new())
+            .unwrap()
+            .body
+    };
+    for k in ["a", "b", "c", "d", "e", "f", "missing"] {
+        let direct = render(&format!(
+            "#set($o = $input.path('$'))[$util.escapeJavaScript($o.{k})]"
+        ));
+        let via_value = render(&format!(
+            "#set($o = $input.path('$'))#set($v = $o.{k})[$util.escapeJavaScript($v)]"
+        ));
+        assert_eq!(direct, via_value, "key {k}");
+    }
+    // Through a materialised object (after a `put`).
+    let out = render(
+        "#set($o = $input.path('$'))#set($x = $o.put('z', 1))[$util.escapeJavaScript($o.b)]",
+    );
+    assert_eq!(
+        out,
+        r#"[q\"u\\o\/t\u00E9\n]"#.replace("\\u00E9", &escaped_e())
+    );
+}
+
+/// How `escapeJavaScript` prints `é` (whatever the implementation's case of hex digits).
+fn escaped_e() -> String {
+    let t = Template::parse("$util.escapeJavaScript('é')").unwrap();
+    render_response_template(&t, "{}", &req(""), &serde_json::json!({}), &IndexMap::new())
+        .unwrap()
+        .body
+}

@@ -154,6 +154,19 @@ pub fn write_call(
             &owned
         }
     };
+    write_call_str(name, text, max_string, out)
+}
+
+/// [`write_call`] with one string argument given as text.
+pub fn write_call_str(
+    name: &str,
+    text: &str,
+    max_string: usize,
+    out: &mut String,
+) -> Result<bool, String> {
+    if name != "escapeJavaScript" {
+        return Ok(false);
+    }
     let start = out.len();
     escape_javascript_into(text, out);
     if out.len() - start > max_string {

@@ -8,7 +8,7 @@ use super::ast::{BinOp, Expr, Node, Part, Pos, Reference};
 use super::methods::{self, MethodFault, MethodLimits};
 use super::number::{self, ArithOp};
 use super::value::{LoopState, Map, TooLarge, Value, java_equals};
-use super::{Host, Limits, RenderError};
+use super::{Host, HostId, Limits, RenderError};
 
 /// The variables of one render, plus bookkeeping that lets it release everything it built.
 ///
@@ -261,6 +261,7 @@ impl<'a> Eval<'a> {
         Ok(Flow::Normal)
     }
 
+    #[inline(always)]
     fn render_node(&mut self, node: &Node, out: &mut String) -> Res<Flow> {
         match node {
             Node::Text(t) => {
@@ -283,6 +284,15 @@ impl<'a> Eval<'a> {
                 {
                     // `$host.method(…)`: the host may print the result itself.
                     self.tick(r.pos)?;
+                    if let [Expr::Ref(a)] = args.as_slice()
+                        && let Some(flow) = self.write_call_json_str(id, name, r.pos, a, out)?
+                    {
+                        if flow == Flow::Stop {
+                            return Ok(Flow::Stop);
+                        }
+                        self.check_out(out)?;
+                        return Ok(Flow::Normal);
+                    }
                     let mut vals: [Value; 2] = Default::default();
                     for (slot, a) in vals.iter_mut().zip(args) {
                         *slot = self.eval(a)?;
@@ -513,6 +523,47 @@ impl<'a> Eval<'a> {
         }
         self.tick(r.pos)?;
         Ok(true)
+    }
+
+    /// `$host.method($o.k)` in output position where `$o.k` is a string of a lazy JSON
+    /// document: the host gets the string's text, no string value is built. `None`
+    /// (nothing done, no step counted) when the argument is anything else. Steps, nesting
+    /// and results as the general path (`eval` of the argument, then `write_call`).
+    #[inline(never)]
+    fn write_call_json_str(
+        &mut self,
+        id: HostId,
+        name: &str,
+        pos: Pos,
+        a: &Reference,
+        out: &mut String,
+    ) -> Res<Option<Flow>> {
+        let [Part::Property(pname, hint)] = a.parts.as_slice() else {
+            return Ok(None);
+        };
+        if self.nesting >= self.limits.max_nesting {
+            return Ok(None);
+        }
+        let Some(Value::Json(j)) = self.scope.slots.get(a.slot as usize) else {
+            return Ok(None);
+        };
+        let j = j.clone();
+        let r = j.with_str_property(pname, Some(hint), |text| -> Res<Flow> {
+            // The step `eval` of the argument counts.
+            self.tick(a.pos)?;
+            let start = out.len();
+            let written = self
+                .host
+                .write_call_str(id, name, text, out)
+                .map_err(|message| RenderError::Method { pos, message })?;
+            if written {
+                return Ok(Flow::Normal);
+            }
+            out.truncate(start);
+            let v = self.call(&Value::Host(id), name, &[Value::str(text)], pos)?;
+            self.write_value(&v, out, pos)
+        });
+        r.transpose()
     }
 
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {

@@ -559,6 +559,8 @@ pub struct JsonDoc {
     /// Materialised containers by node index: `Value::Map` for objects, JSON-printing
     /// `Value::List` for arrays.
     overrides: RefCell<HashMap<u32, Value, foldhash::fast::FixedState>>,
+    /// Whether `overrides` may be non-empty (checked before borrowing it).
+    has_overrides: Cell<bool>,
     /// Whether the render's scope already holds this document for clean-up.
     tracked: Cell<bool>,
     /// Where a property name was last found in an object, by the name's address: objects
@@ -576,6 +578,7 @@ impl JsonDoc {
         let doc = Rc::new(JsonDoc {
             tape,
             overrides: RefCell::default(),
+            has_overrides: Cell::new(false),
             tracked: Cell::new(false),
             hints: Default::default(),
             scratch: RefCell::default(),
@@ -606,6 +609,9 @@ impl JsonDoc {
 
     #[inline]
     fn override_of(&self, node: u32) -> Option<Value> {
+        if !self.has_overrides.get() {
+            return None;
+        }
         let o = self.overrides.try_borrow().ok()?;
         if o.is_empty() {
             return None;
@@ -646,14 +652,38 @@ fn child_value(doc: &Rc<JsonDoc>, node: u32) -> Value {
     }
 }
 
-/// Byte equality of two slices of the same length; property names are short, and a plain
-/// loop beats a call to `memcmp` for them.
-#[inline]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() > 16 {
-        return a == b;
+/// Byte equality, cheap for short slices (property names): two overlapping word loads
+/// instead of a `memcmp` call or a byte loop.
+#[inline(always)]
+fn fast_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
     }
-    a.iter().zip(b).all(|(x, y)| x == y)
+    #[inline(always)]
+    fn w4(s: &[u8], i: usize) -> u32 {
+        u32::from_ne_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]])
+    }
+    #[inline(always)]
+    fn w8(s: &[u8], i: usize) -> u64 {
+        u64::from_ne_bytes([
+            s[i],
+            s[i + 1],
+            s[i + 2],
+            s[i + 3],
+            s[i + 4],
+            s[i + 5],
+            s[i + 6],
+            s[i + 7],
+        ])
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=8 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        9..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// Is node `k` the (unescaped) key `name`?
@@ -662,7 +692,7 @@ fn key_is(tape: &Tape, text: &[u8], k: u32, name: &[u8]) -> bool {
     match tape.nodes.get(k as usize) {
         Some(&Node::Str { start, len, .. }) if len as usize == name.len() => text
             .get(start as usize..start as usize + name.len())
-            .is_some_and(|key| short_eq(key, name)),
+            .is_some_and(|key| fast_eq(key, name)),
         _ => false,
     }
 }
@@ -764,6 +794,7 @@ impl JsonRef {
         };
         if let Ok(mut o) = self.doc.overrides.try_borrow_mut() {
             o.insert(self.node, v.clone());
+            self.doc.has_overrides.set(true);
         }
         v
     }
@@ -792,6 +823,37 @@ impl JsonRef {
             Some(Lookup::Absent) => true,
             _ => false,
         }
+    }
+
+    /// `$obj.name` when it is a string of the tape: `f` gets its (unescaped) text, without
+    /// building a string value. `None` (`f` not called) for anything else: absent, not a
+    /// string, an array, or an object read through its materialised map.
+    pub fn with_str_property<R>(
+        &self,
+        name: &str,
+        hint: Option<&KeyHint>,
+        f: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
+        let Some(Lookup::Found(node)) = self.find(name, hint) else {
+            return None;
+        };
+        let tape = &self.doc.tape;
+        let Node::Str {
+            start,
+            len,
+            escaped,
+        } = tape.node(node)
+        else {
+            return None;
+        };
+        let raw = tape.raw(start, len);
+        if !escaped {
+            return Some(f(raw));
+        }
+        let mut buf = self.doc.scratch.try_borrow_mut().ok()?;
+        buf.clear();
+        unescape_into(raw, &mut buf);
+        Some(f(&buf))
     }
 
     /// Where key `name` of this object is; `None` for an array.

@@ -166,6 +166,20 @@ pub trait Host {
         Ok(false)
     }
 
+    /// [`Host::write_call`] with one string argument given as text (a string of a lazy JSON
+    /// document, read without building a string value). Must behave as `write_call` with
+    /// `[Value::Str(arg)]`; `Ok(false)` (writing nothing): not handled here.
+    fn write_call_str(
+        &self,
+        id: HostId,
+        name: &str,
+        arg: &str,
+        out: &mut String,
+    ) -> Result<bool, String> {
+        let _ = (id, name, arg, out);
+        Ok(false)
+    }
+
     /// How the object prints when referenced directly.
     fn display(&self, id: HostId) -> Result<String, String> {
         let _ = id;
