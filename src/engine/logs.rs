@@ -44,6 +44,9 @@ pub const ACCESS_LOG_PRESETS: [(&str, &str); 4] = [
 pub const EXECUTION_LOG_CAPACITY: usize = 10_000;
 /// Requests waiting for the log thread; beyond this they are dropped and counted.
 pub const LOG_QUEUE_CAPACITY: usize = 16_384;
+
+/// Handled records kept for reuse (see `Logs::spare`).
+const SPARE_RECORDS: usize = 4096;
 /// The longest execution-log event AWS keeps; longer ones end with [`TRUNCATED`].
 pub const MAX_EVENT_BYTES: usize = 1024;
 pub const TRUNCATED: &str = " [TRUNCATED]";
@@ -676,6 +679,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The logging side of one gateway.
 pub(crate) struct Logs {
     queue: SyncSender<Message>,
+    /// Records the log thread is done with, handed back for reuse: a request refills one
+    /// instead of allocating, and what it replaces is freed on a request thread. (Freeing
+    /// every record on the log thread made the allocator hand the request threads cache-cold
+    /// memory: +1.3 µs of wall time per request in process, with no more instructions.)
+    spare: crossbeam_channel::Receiver<Box<RequestLog>>,
     dropped: Arc<AtomicU64>,
     /// Whether anyone listens to the gateway's events (refreshed each second by the roller;
     /// the broadcast's own receiver count takes a lock, so requests read this instead).
@@ -691,10 +699,12 @@ impl Logs {
         F: Fn(Arc<[LogLine]>) + Send + 'static,
     {
         let (queue, rx) = std::sync::mpsc::sync_channel(LOG_QUEUE_CAPACITY);
+        let (spare_tx, spare) = crossbeam_channel::bounded(SPARE_RECORDS);
         let rings: Arc<Rings> = Arc::default();
         let dir = data_dir.join("logs");
         let subscribed = Arc::new(AtomicBool::new(false));
         let writer = Writer {
+            spare: spare_tx,
             dir: dir.clone(),
             files: Vec::new(),
             rings: rings.clone(),
@@ -707,6 +717,7 @@ impl Logs {
             .name("gwtui-logs".into())
             .spawn(move || writer.run(rx, publish))?;
         Ok(Logs {
+            spare,
             queue,
             dropped: Arc::default(),
             subscribed,
@@ -738,7 +749,15 @@ impl Logs {
             return;
         }
         let record = RequestLog::new(target, ctx, response, latency, subscribed);
-        match self.queue.try_send(Message::Request(Box::new(record))) {
+        let record = match self.spare.try_recv() {
+            Ok(mut spare) => {
+                // The old contents are dropped here, on a request thread.
+                *spare = record;
+                spare
+            }
+            Err(_) => Box::new(record),
+        };
+        match self.queue.try_send(Message::Request(record)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -833,6 +852,8 @@ struct Writer {
     line: String,
     /// When the current drain started (files' `last_used`).
     now: Instant,
+    /// Where handled records go back for reuse (dropped here only when it is full).
+    spare: crossbeam_channel::Sender<Box<RequestLog>>,
 }
 
 impl Writer {
@@ -845,8 +866,9 @@ impl Writer {
             self.now = Instant::now();
             loop {
                 match rx.try_recv() {
-                    Ok(Message::Request(r)) => {
-                        self.handle(*r);
+                    Ok(Message::Request(mut r)) => {
+                        self.handle(&mut r);
+                        let _ = self.spare.try_send(r);
                         if self.batch.len() >= 4096 {
                             self.publish(&publish);
                         }
@@ -885,7 +907,7 @@ impl Writer {
         }
     }
 
-    fn handle(&mut self, r: RequestLog) {
+    fn handle(&mut self, r: &mut RequestLog) {
         let subscribed = self.subscribed.load(Ordering::Relaxed);
         let api_id = &r.target.api_id;
         let stage = || log_stage(&r.target.stage, r.variant);
@@ -903,7 +925,7 @@ impl Writer {
             let mut line = std::mem::take(&mut self.line);
             line.clear();
             r.render_access(&mut line);
-            self.write_access(&r, &line);
+            self.write_access(r, &line);
             if subscribed {
                 self.batch.push(LogLine {
                     epoch_millis: r.epoch_millis,
@@ -922,8 +944,7 @@ impl Writer {
         let stage = stage();
         // `({requestId}) ` counts toward the 1024-byte event.
         let limit = MAX_EVENT_BYTES.saturating_sub(r.request_id.len() + 3);
-        let lines: Vec<LogLine> = r
-            .execution
+        let lines: Vec<LogLine> = std::mem::take(&mut r.execution)
             .into_iter()
             .map(|p| LogLine {
                 epoch_millis: p.epoch_millis,
