@@ -6,10 +6,12 @@ mod common;
 mod traffic_support;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{TestGateway, actor, init};
+use gwtui::engine::clock::ManualClock;
 use gwtui::engine::{CreateDeployment, EngineConfig};
 use gwtui::model::PatchOperation;
 use traffic_support::{cache_counts, counting_backend};
@@ -148,7 +150,18 @@ async fn call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hits_misses_keys_ttl_flush_and_cache_control() {
     init();
-    let t = TestGateway::start().await;
+    // TTLs run on the engine clock, stepped here (nothing in this test sends enough requests
+    // to need the stepped clock to refill a token bucket).
+    let clock = Arc::new(ManualClock::new(
+        time::macros::datetime!(2024-03-17 12:00:00 UTC),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        clock: clock.clone(),
+        ..EngineConfig::default()
+    };
+    let t = TestGateway::start_with(dir, config).await;
     let (backend, calls) = counting_backend().await;
     let api = setup(&t, backend, "0.5").await;
     let counts_before = cache_counts(&t.gw);
@@ -204,7 +217,9 @@ async fn hits_misses_keys_ttl_flush_and_cache_control() {
     // TTL 1 s on /ttl.
     let (_, t1, ..) = call(&t, &api, "GET", "/ttl", &[]).await;
     assert_eq!(call(&t, &api, "GET", "/ttl", &[]).await.1, t1);
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    clock.advance(Duration::from_millis(999));
+    assert_eq!(call(&t, &api, "GET", "/ttl", &[]).await.1, t1);
+    clock.advance(Duration::from_millis(1));
     let (_, t2, ..) = call(&t, &api, "GET", "/ttl", &[]).await;
     assert_ne!(t2, t1, "the entry expired after its TTL");
 

@@ -1,5 +1,5 @@
 //! The per-stage response cache (ops.md §1): bounded in bytes (each entry weighs its key, its
-//! body and its headers) with a per-entry TTL (the method's `cacheTtlInSeconds`).
+//! body, its headers and a fixed overhead) with a per-entry TTL (the method's `cacheTtlInSeconds`).
 //!
 //! AWS sizes a cache cluster in GB (`cacheClusterSize` 0.5 … 237); here a GB stands for
 //! `EngineConfig::cache_bytes_per_gb` bytes (16 MiB by default, so the smallest 0.5 GB cluster
@@ -15,20 +15,23 @@
 //! entry that was not used since it last came up, giving used ones another round (AWS does
 //! not document its policy). Eviction starts with the shard after the inserting one, one
 //! shard locked at a time. Expired entries are dropped when met (a lookup, an eviction, the
-//! stats). A hit hands out the stored response behind an `Arc` (the body is `Bytes`, so
-//! serving it copies nothing). This replaced a moka cache whose lookup and insert, with their
+//! stats). An entry is one buffer (key, headers, body; see [`Slot`]) weighed at its length
+//! plus [`ENTRY_OVERHEAD`], so the byte bound is close to the memory the entries really take;
+//! a hit shares that buffer (the body and header values are slices of it, nothing is copied). This replaced a moka cache whose lookup and insert, with their
 //! bookkeeping, cost ~8 k instructions per missed request (now ~1.3 k).
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hashbrown::HashTable;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
+use super::clock::Clock;
 use crate::model::CACHE_CLUSTER_SIZES;
 
 /// Responses larger than this are served but not stored (ops.md §1.2).
@@ -40,13 +43,49 @@ pub const DEFAULT_CACHE_BYTES_PER_GB: u64 = 16 * 1024 * 1024;
 /// Independently locked parts of one cache.
 pub const SHARDS: usize = 16;
 
-/// A stored response.
-#[derive(Debug)]
-pub struct CachedResponse {
+/// A response to store (what the pipeline hands to [`StageCache::insert`]; it is copied
+/// into the entry's buffer).
+#[derive(Debug, Clone, Copy)]
+pub struct CachedResponse<'a> {
     pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
     pub ttl: Duration,
+}
+
+/// A stored response as a lookup hands it out: the entry's one buffer, shared (no copy).
+#[derive(Debug, Clone)]
+pub struct CacheHit {
+    pub status: StatusCode,
+    blob: Bytes,
+    key_len: usize,
+    body_start: usize,
+}
+
+impl CacheHit {
+    /// The stored headers (rebuilt over the entry's buffer: values are not copied).
+    pub fn headers(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        let mut at = self.key_len;
+        while at < self.body_start {
+            let Some((name, value, next)) = read_header(&self.blob, at) else {
+                break;
+            };
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(&self.blob[name]),
+                HeaderValue::from_maybe_shared(self.blob.slice(value)),
+            ) {
+                map.append(name, value);
+            }
+            at = next;
+        }
+        map
+    }
+
+    /// The stored body (a slice of the entry's buffer).
+    pub fn body(&self) -> Bytes {
+        self.blob.slice(self.body_start..)
+    }
 }
 
 /// Counters of one cache, as a console or a test reads them.
@@ -57,17 +96,72 @@ pub struct CacheStats {
     pub capacity_bytes: u64,
 }
 
+/// One entry. Its key, headers and body live in one buffer (`blob`: the key, then each
+/// header as a 2-byte name length, a 4-byte value length, the name and the value, then the
+/// body), so storing a response is one allocation and evicting it one free: under a flood
+/// of distinct keys the entries being evicted are cold, and every separate block (key,
+/// `Arc`, the header map's two tables, the body) was a cache miss when it was freed.
 struct Slot {
-    key: String,
     hash: u64,
-    response: Arc<CachedResponse>,
-    expires: Instant,
+    blob: Bytes,
+    key_len: u32,
+    body_start: u32,
+    status: StatusCode,
+    /// On the engine clock (`Clock::now`).
+    expires: Duration,
     weight: u64,
     /// Which insertion into the shard the slot is (matches its entry in `Shard::order`).
     generation: u64,
     /// Read since it was stored or last given a second chance (CLOCK's reference bit).
     used: bool,
 }
+
+impl Slot {
+    fn key(&self) -> &[u8] {
+        &self.blob[..self.key_len as usize]
+    }
+}
+
+/// The name range, the value range and where the next header starts, of the header encoded
+/// at `at` (`None` if the buffer ends first; it never does for a buffer `encode` built).
+fn read_header(
+    blob: &[u8],
+    at: usize,
+) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>, usize)> {
+    let lens = blob.get(at..at + 6)?;
+    let name_len = u16::from_le_bytes([lens[0], lens[1]]) as usize;
+    let value_len = u32::from_le_bytes([lens[2], lens[3], lens[4], lens[5]]) as usize;
+    let name = at + 6..at + 6 + name_len;
+    let value = name.end..name.end + value_len;
+    (value.end <= blob.len()).then_some((name, value.clone(), value.end))
+}
+
+/// The entry buffer for `key` and `response`, and where the body starts.
+fn encode(key: &str, response: &CachedResponse) -> (Vec<u8>, usize) {
+    let headers: usize = response
+        .headers
+        .iter()
+        .map(|(n, v)| 6 + n.as_str().len() + v.len())
+        .sum();
+    let mut blob = Vec::with_capacity(key.len() + headers + response.body.len());
+    blob.extend_from_slice(key.as_bytes());
+    for (name, value) in response.headers {
+        // Header names are short (hyper refuses names over 64 KiB) and values are bounded by
+        // the 10 MB request/response limits, so the lengths fit their fields.
+        let name = name.as_str().as_bytes();
+        blob.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        blob.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        blob.extend_from_slice(name);
+        blob.extend_from_slice(value.as_bytes());
+    }
+    let body_start = blob.len();
+    blob.extend_from_slice(response.body);
+    (blob, body_start)
+}
+
+/// What an entry costs beyond its buffer: the slot in the shard's table and its control
+/// byte, its place in the insertion order and the allocator's header (rounded up).
+const ENTRY_OVERHEAD: u64 = 128;
 
 /// What one [`Shard::evict_one`] did.
 enum Eviction {
@@ -120,7 +214,7 @@ impl Shard {
     }
 
     /// Drops expired entries; the weight removed.
-    fn purge_expired(&mut self, now: Instant) -> u64 {
+    fn purge_expired(&mut self, now: Duration) -> u64 {
         let mut removed = 0;
         self.table.retain(|s| {
             let keep = s.expires > now;
@@ -140,6 +234,8 @@ pub struct StageCache {
     pub capacity_bytes: u64,
     /// foldhash, randomly seeded per cache: cheaper than SipHash on every cached request.
     hasher: foldhash::fast::RandomState,
+    /// The engine's clock (TTLs; tests step it).
+    clock: Arc<dyn Clock>,
     shards: Box<[Mutex<Shard>]>,
     weighted: AtomicU64,
 }
@@ -162,25 +258,17 @@ pub fn capacity_bytes(size: Option<&str>, bytes_per_gb: u64) -> u64 {
     (gb * bytes_per_gb as f64) as u64
 }
 
-fn weight(key: &str, value: &CachedResponse) -> u64 {
-    let headers: usize = value
-        .headers
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len() + 4)
-        .sum();
-    (key.len() + value.body.len() + headers + 64) as u64
-}
-
 fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl StageCache {
-    pub fn new(size: Option<&str>, bytes_per_gb: u64) -> StageCache {
+    pub fn new(size: Option<&str>, bytes_per_gb: u64, clock: Arc<dyn Clock>) -> StageCache {
         StageCache {
             size: size.unwrap_or("0.5").to_string(),
             capacity_bytes: capacity_bytes(size, bytes_per_gb),
             hasher: foldhash::fast::RandomState::default(),
+            clock,
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             weighted: AtomicU64::new(0),
         }
@@ -192,60 +280,84 @@ impl StageCache {
         (hash, (hash >> 60) as usize % SHARDS)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<CachedResponse>> {
+    pub fn get(&self, key: &str) -> Option<CacheHit> {
         let (hash, i) = self.locate(key);
         let mut shard = lock(&self.shards[i]);
-        let mut entry = shard.table.find_entry(hash, |s| s.key == key).ok()?;
-        if entry.get().expires > Instant::now() {
+        let mut entry = shard
+            .table
+            .find_entry(hash, |s| s.key() == key.as_bytes())
+            .ok()?;
+        if entry.get().expires > self.clock.now() {
             let slot = entry.get_mut();
             slot.used = true;
-            return Some(slot.response.clone());
+            return Some(CacheHit {
+                status: slot.status,
+                blob: slot.blob.clone(),
+                key_len: slot.key_len as usize,
+                body_start: slot.body_start as usize,
+            });
         }
         let (slot, _) = entry.remove();
+        drop(shard);
         self.weighted.fetch_sub(slot.weight, Ordering::Relaxed);
         None
     }
 
     /// Stores a response unless it is too large (> 1 MiB) or the TTL is zero, then evicts
     /// (CLOCK) while the cache is over its capacity.
-    pub fn insert(&self, key: String, response: CachedResponse) -> bool {
+    pub fn insert(&self, key: &str, response: CachedResponse<'_>) -> bool {
         if response.body.len() > MAX_CACHEABLE_BYTES || response.ttl.is_zero() {
             return false;
         }
-        let w = weight(&key, &response);
-        let (hash, first) = self.locate(&key);
-        let Some(expires) = Instant::now().checked_add(response.ttl) else {
+        let (blob, body_start) = encode(key, &response);
+        let (Ok(key_len), Ok(body_start)) = (u32::try_from(key.len()), u32::try_from(body_start))
+        else {
             return false;
         };
-        {
+        let w = blob.len() as u64 + ENTRY_OVERHEAD;
+        let (hash, first) = self.locate(key);
+        let Some(expires) = self.clock.now().checked_add(response.ttl) else {
+            return false;
+        };
+        let replaced = {
             let mut shard = lock(&self.shards[first]);
             let generation = shard.next_generation;
             shard.next_generation += 1;
             shard.order.push_back((hash, generation));
             let slot = Slot {
-                key,
                 hash,
-                response: Arc::new(response),
+                blob: Bytes::from(blob),
+                key_len,
+                body_start,
+                status: response.status,
                 expires,
                 weight: w,
                 generation,
                 used: false,
             };
-            match shard.table.entry(hash, |s| s.key == slot.key, |s| s.hash) {
+            self.weighted.fetch_add(w, Ordering::Relaxed);
+            let replaced = match shard
+                .table
+                .entry(hash, |s| s.key() == key.as_bytes(), |s| s.hash)
+            {
                 hashbrown::hash_table::Entry::Occupied(mut e) => {
                     let old = std::mem::replace(e.get_mut(), slot);
                     self.weighted.fetch_sub(old.weight, Ordering::Relaxed);
+                    Some(old)
                 }
                 hashbrown::hash_table::Entry::Vacant(e) => {
                     e.insert(slot);
+                    None
                 }
-            }
-            self.weighted.fetch_add(w, Ordering::Relaxed);
+            };
             // Replaced and expired keys leave stale order entries behind; keep them bounded.
             if shard.order.len() > 2 * shard.table.len() + 64 {
                 shard.compact();
             }
-        }
+            replaced
+        };
+        // Freed outside the lock.
+        drop(replaced);
         // One shard locked at a time: no lock order to get wrong. The inserting shard comes
         // last, so the new entry (its newest) only goes if it alone is over the capacity.
         // Each shard in turn; a shard that evicts nothing has cleared its marks, so two
@@ -280,7 +392,7 @@ impl StageCache {
 
     /// Exact counters (expired entries are dropped first).
     pub fn stats(&self) -> CacheStats {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut entries = 0;
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
@@ -299,14 +411,63 @@ impl StageCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::clock::{ManualClock, SystemClock};
 
-    fn response(len: usize, ttl: Duration) -> CachedResponse {
+    fn system() -> Arc<dyn Clock> {
+        Arc::new(SystemClock::default())
+    }
+
+    static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
+    static BODY: [u8; MAX_CACHEABLE_BYTES + 1] = [b'x'; MAX_CACHEABLE_BYTES + 1];
+
+    fn response(len: usize, ttl: Duration) -> CachedResponse<'static> {
         CachedResponse {
             status: StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: Bytes::from(vec![b'x'; len]),
+            headers: &NO_HEADERS,
+            body: &BODY[..len],
             ttl,
         }
+    }
+
+    fn weight(key: &str, response: &CachedResponse) -> u64 {
+        encode(key, response).0.len() as u64 + ENTRY_OVERHEAD
+    }
+
+    #[test]
+    fn a_hit_gives_back_status_headers_and_body_as_stored() {
+        let cache = StageCache::new(Some("0.5"), 200_000, system());
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.append("x-custom", HeaderValue::from_static("one"));
+        headers.append("x-custom", HeaderValue::from_static("two"));
+        headers.insert("x-empty", HeaderValue::from_static(""));
+        let stored = CachedResponse {
+            status: StatusCode::CREATED,
+            headers: &headers,
+            body: b"{\"pets\":[1,2,3]}",
+            ttl: Duration::from_secs(60),
+        };
+        assert!(cache.insert("k", stored));
+        let hit = cache.get("k").unwrap();
+        assert_eq!(hit.status, StatusCode::CREATED);
+        assert_eq!(hit.headers(), headers);
+        assert_eq!(hit.body(), Bytes::from_static(b"{\"pets\":[1,2,3]}"));
+        assert!(cache.get("K").is_none());
+        // An empty body and no headers.
+        assert!(cache.insert("e", response(0, Duration::from_secs(60))));
+        let hit = cache.get("e").unwrap();
+        assert!(hit.headers().is_empty());
+        assert!(hit.body().is_empty());
+    }
+
+    #[test]
+    fn a_truncated_header_record_is_never_read_past_the_buffer() {
+        assert!(read_header(&[1, 0, 0, 0], 0).is_none());
+        assert!(read_header(&[1, 0, 5, 0, 0, 0, b'a', b'b'], 0).is_none());
+        assert_eq!(
+            read_header(&[1, 0, 1, 0, 0, 0, b'a', b'b'], 0),
+            Some((6..7, 7..8, 8))
+        );
     }
 
     #[test]
@@ -321,13 +482,13 @@ mod tests {
 
     #[test]
     fn capacity_is_a_byte_bound_and_big_responses_are_not_stored() {
-        let cache = StageCache::new(Some("0.5"), 200_000); // 100 kB
+        let cache = StageCache::new(Some("0.5"), 200_000, system()); // 100 kB
         assert!(!cache.insert(
-            "big".into(),
+            "big",
             response(MAX_CACHEABLE_BYTES + 1, Duration::from_secs(60))
         ));
         for i in 0..500 {
-            cache.insert(format!("k{i}"), response(1000, Duration::from_secs(60)));
+            cache.insert(&format!("k{i}"), response(1000, Duration::from_secs(60)));
         }
         let stats = cache.stats();
         assert!(stats.weighted_bytes <= 100_000, "{stats:?}");
@@ -340,13 +501,13 @@ mod tests {
     #[test]
     fn oldest_entries_go_first_and_replacing_a_key_keeps_the_weight_exact() {
         // ~1,100 bytes an entry: 10 fit in 11,500 bytes.
-        let cache = StageCache::new(Some("0.5"), 23_000);
+        let cache = StageCache::new(Some("0.5"), 23_000, system());
         for i in 0..10 {
-            cache.insert(format!("k{i}"), response(1000, Duration::from_secs(60)));
+            cache.insert(&format!("k{i}"), response(1000, Duration::from_secs(60)));
         }
         assert_eq!(cache.stats().entries, 10);
         // Replacing does not grow the total; the replaced key is now the newest.
-        cache.insert("k0".to_string(), response(1000, Duration::from_secs(60)));
+        cache.insert("k0", response(1000, Duration::from_secs(60)));
         let stats = cache.stats();
         assert_eq!(stats.entries, 10);
         assert_eq!(
@@ -354,7 +515,7 @@ mod tests {
             10 * weight("k0", &response(1000, Duration::ZERO))
         );
         for i in 10..15 {
-            cache.insert(format!("k{i}"), response(1000, Duration::from_secs(60)));
+            cache.insert(&format!("k{i}"), response(1000, Duration::from_secs(60)));
         }
         let stats = cache.stats();
         assert!(stats.weighted_bytes <= stats.capacity_bytes, "{stats:?}");
@@ -362,7 +523,7 @@ mod tests {
         assert!(stats.entries >= 9, "{stats:?}");
         // Re-inserting one key forever does not grow the insertion order without bound.
         for _ in 0..10_000 {
-            cache.insert("k14".to_string(), response(1000, Duration::from_secs(60)));
+            cache.insert("k14", response(1000, Duration::from_secs(60)));
         }
         let order: usize = cache.shards.iter().map(|s| lock(s).order.len()).sum();
         assert!(order < 2 * 10 + 64 * SHARDS, "{order}");
@@ -372,9 +533,9 @@ mod tests {
     fn entries_read_since_they_last_came_up_outlive_unread_ones() {
         // One shard's worth of behaviour, whichever shards the keys land in: ~1,100 bytes an
         // entry, 10 fit.
-        let cache = StageCache::new(Some("0.5"), 23_000);
+        let cache = StageCache::new(Some("0.5"), 23_000, system());
         for i in 0..10 {
-            cache.insert(format!("k{i}"), response(1000, Duration::from_secs(60)));
+            cache.insert(&format!("k{i}"), response(1000, Duration::from_secs(60)));
         }
         // k0 and k1 are the oldest, but read after every insertion: they survive a hundred
         // more (the cache turns over ten times), which evict unread entries instead. Under
@@ -384,7 +545,7 @@ mod tests {
             assert!(cache.get("k1").is_some());
         }
         for i in 10..110 {
-            cache.insert(format!("k{i}"), response(1000, Duration::from_secs(60)));
+            cache.insert(&format!("k{i}"), response(1000, Duration::from_secs(60)));
             assert!(cache.get("k0").is_some(), "k0 evicted at k{i}");
             assert!(cache.get("k1").is_some(), "k1 evicted at k{i}");
         }
@@ -395,12 +556,14 @@ mod tests {
 
     #[test]
     fn entries_expire_after_their_ttl() {
-        let cache = StageCache::new(Some("0.5"), 200_000);
-        cache.insert("short".into(), response(10, Duration::from_millis(30)));
-        cache.insert("long".into(), response(10, Duration::from_secs(60)));
+        let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
+        let cache = StageCache::new(Some("0.5"), 200_000, clock.clone());
+        cache.insert("short", response(10, Duration::from_millis(30)));
+        cache.insert("long", response(10, Duration::from_secs(60)));
+        clock.advance(Duration::from_millis(29));
         assert!(cache.get("short").is_some());
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(cache.get("short").is_none());
+        clock.advance(Duration::from_millis(1));
+        assert!(cache.get("short").is_none(), "expired at exactly its TTL");
         assert!(cache.get("long").is_some());
         let stats = cache.stats();
         assert_eq!(stats.entries, 1);
@@ -408,6 +571,9 @@ mod tests {
             stats.weighted_bytes,
             weight("long", &response(10, Duration::ZERO))
         );
-        assert!(!cache.insert("zero".into(), response(10, Duration::ZERO)));
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(cache.stats().entries, 0, "stats drop expired entries");
+        assert_eq!(cache.stats().weighted_bytes, 0);
+        assert!(!cache.insert("zero", response(10, Duration::ZERO)));
     }
 }

@@ -254,7 +254,11 @@ impl TrafficBuild<'_> {
         let reuse = |c: Option<&Arc<StageCache>>| c.filter(|c| c.size == size).cloned();
         let base_cache = stage.cache_cluster_enabled.then(|| {
             reuse(previous.and_then(|p| p.traffic.base.cache.as_ref())).unwrap_or_else(|| {
-                Arc::new(StageCache::new(Some(size), self.traffic.cache_bytes_per_gb))
+                Arc::new(StageCache::new(
+                    Some(size),
+                    self.traffic.cache_bytes_per_gb,
+                    self.traffic.clock.clone(),
+                ))
             })
         });
         let canary = canary.map(|c| {
@@ -271,7 +275,11 @@ impl TrafficBuild<'_> {
                                 .is_none_or(|pb| !Arc::ptr_eq(pb, pc))
                         });
                     Some(reuse(own).unwrap_or_else(|| {
-                        Arc::new(StageCache::new(Some(size), self.traffic.cache_bytes_per_gb))
+                        Arc::new(StageCache::new(
+                            Some(size),
+                            self.traffic.cache_bytes_per_gb,
+                            self.traffic.clock.clone(),
+                        ))
                     }))
                 }
             };

@@ -233,8 +233,8 @@ pub fn lookup(
     Ok(hit.map(|entry| {
         let mut response = InvokeResponse {
             status: entry.status,
-            headers: entry.headers.clone(),
-            body: entry.body.clone(),
+            headers: entry.headers(),
+            body: entry.body(),
         };
         if warn_header {
             warn(&mut response);
@@ -255,11 +255,11 @@ pub fn store(_gw: &Gateway, ctx: &mut RequestContext<'_>, response: &mut InvokeR
     };
     if let Some(key) = key {
         cache.insert(
-            key,
+            &key,
             CachedResponse {
                 status: response.status,
-                headers: response.headers.clone(),
-                body: response.body.clone(),
+                headers: &response.headers,
+                body: &response.body,
                 ttl: caching.ttl,
             },
         );
