@@ -8,8 +8,9 @@
 //!   (target: >= 50 % of bare);
 //! - HTTP_PROXY added latency over calling the backend directly (target: < 150 µs median).
 //!
-//! `cargo bench --bench gateway` (docs/PERFORMANCE.md has the figures). Each section is its
-//! own function; other sections (e.g. caching) can be added beside them.
+//! `cargo bench --bench gateway` (docs/PERFORMANCE.md has the figures);
+//! `GW_INTERLEAVE=20 cargo bench --bench gateway` measures the four cases in turns with paired
+//! ratios instead. Each section is its own function; other sections can be added beside them.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -423,9 +424,171 @@ fn http_proxy_added_latency(c: &mut Criterion) {
     group.finish();
 }
 
+/// `GW_INTERLEAVE=ROUNDS`: the four cases of both sections measured in turns instead of
+/// criterion's one-case-after-another. Each round runs a fixed batch of every case (in a
+/// rotated order), so a change in the box's load during the run hits all cases alike; each
+/// case's time is then compared with case a's *in the same round* (paired ratios), and the
+/// median over rounds is printed with the median per-request time.
+fn interleaved(rounds: usize) {
+    const INVOKE_BATCH: u64 = 40_000;
+    const LOOPBACK_BATCH: u64 = 16_000;
+    let rt = runtime();
+    let backend = rt.block_on(hello_server());
+    let bare = rt.block_on(hello_server());
+    struct Case {
+        name: &'static str,
+        gw: Option<Gateway>,
+        api: String,
+        conns: Vec<loadgen::Conn>,
+        path: String,
+        distinct: bool,
+        ids: AtomicU64,
+        invoke: Vec<f64>,
+        loopback: Vec<f64>,
+        _dir: Option<tempfile::TempDir>,
+    }
+    let mut cases: Vec<Case> = CASES
+        .iter()
+        .map(|&(name, observe, distinct)| {
+            let (gw, api, dir) = rt.block_on(gateway(observe, backend));
+            let addr = rt.block_on(serve_gateway(gw.clone()));
+            let conns = rt.block_on(async {
+                let mut v = Vec::new();
+                for _ in 0..CONNECTIONS {
+                    v.push(loadgen::connect(addr).await);
+                }
+                v
+            });
+            Case {
+                name,
+                path: format!("/restapis/{api}/prod/_user_request_/pets"),
+                gw: Some(gw),
+                api,
+                conns,
+                distinct,
+                ids: AtomicU64::new(1),
+                invoke: Vec::new(),
+                loopback: Vec::new(),
+                _dir: Some(dir),
+            }
+        })
+        .collect();
+    cases.push(Case {
+        name: "bare hyper hello",
+        gw: None,
+        api: String::new(),
+        conns: rt.block_on(async {
+            let mut v = Vec::new();
+            for _ in 0..CONNECTIONS {
+                v.push(loadgen::connect(bare).await);
+            }
+            v
+        }),
+        path: "/hello".into(),
+        distinct: true,
+        ids: AtomicU64::new(1),
+        invoke: Vec::new(),
+        loopback: Vec::new(),
+        _dir: None,
+    });
+    let n = cases.len();
+    // Round 0 warms up (fills caches and connection pools) and is not recorded.
+    for round in 0..=rounds {
+        for k in 0..n {
+            let case = &mut cases[(k + round) % n];
+            let ids = case.distinct.then_some(&case.ids);
+            if let Some(gw) = &case.gw {
+                let mut req = invoke_request(&case.api);
+                let took = rt.block_on(async {
+                    let started = Instant::now();
+                    for _ in 0..INVOKE_BATCH {
+                        let id = ids.map_or(0, |ids| ids.fetch_add(1, Ordering::Relaxed));
+                        req.query = Some(format!("id={id}"));
+                        let resp = gw.invoke(req.clone()).await;
+                        assert_eq!(resp.status, 200);
+                    }
+                    started.elapsed()
+                });
+                if round > 0 {
+                    case.invoke
+                        .push(took.as_secs_f64() * 1e6 / INVOKE_BATCH as f64);
+                }
+            }
+            let took = rt.block_on(loadgen::run(
+                &mut case.conns,
+                &case.path,
+                ids,
+                LOOPBACK_BATCH,
+            ));
+            if round > 0 {
+                case.loopback
+                    .push(took.as_secs_f64() * 1e6 / LOOPBACK_BATCH as f64);
+            }
+        }
+    }
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        match v.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => v[n / 2],
+            n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        }
+    }
+    let paired = |a: &[f64], x: &[f64]| median(x.iter().zip(a).map(|(x, a)| x / a - 1.0).collect());
+    println!(
+        "interleaved: {rounds} rounds of {INVOKE_BATCH} invokes and {LOOPBACK_BATCH} loopback GETs \
+         ({CONNECTIONS} connections) per case; median µs per request, median of per-round ratios to a"
+    );
+    for (section, pick) in [
+        (
+            "invoke MOCK",
+            (|c: &Case| c.invoke.clone()) as fn(&Case) -> Vec<f64>,
+        ),
+        ("loopback", |c: &Case| c.loopback.clone()),
+    ] {
+        let a = pick(&cases[0]);
+        for case in &cases {
+            let x = pick(case);
+            if x.is_empty() {
+                continue;
+            }
+            println!(
+                "{section:12} {:40} {:8.3} µs  {:+6.1} % vs a",
+                case.name,
+                median(x.clone()),
+                100.0 * paired(&a, &x)
+            );
+        }
+    }
+    for case in &cases {
+        if let Some(gw) = &case.gw {
+            rt.block_on(gw.flush_logs());
+            if gw.log_records_dropped() > 0 {
+                println!(
+                    "{}: log records dropped (queue full): {}",
+                    case.name,
+                    gw.log_records_dropped()
+                );
+            }
+        }
+    }
+}
+
 criterion_group! {
     name = data_plane;
     config = Criterion::default().sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
     targets = observability_overhead_invoke, loopback_vs_bare, http_proxy_added_latency
 }
-criterion_main!(data_plane);
+
+fn main() {
+    match std::env::var("GW_INTERLEAVE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        Some(rounds) => interleaved(rounds),
+        None => {
+            data_plane();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}
