@@ -213,6 +213,15 @@ mod loadgen {
         sender
     }
 
+    /// [`CONNECTIONS`] connections to `addr`.
+    pub async fn connect_all(addr: SocketAddr) -> Vec<Conn> {
+        let mut conns = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            conns.push(connect(addr).await);
+        }
+        conns
+    }
+
     pub async fn connect(addr: SocketAddr) -> Conn {
         Conn {
             sender: open(addr).await,
@@ -276,6 +285,24 @@ mod loadgen {
     }
 }
 
+/// `n` MOCK invokes one after another (`GET /pets?id=…`, a new id each time with `ids`,
+/// else `id=0`); the wall time.
+async fn invoke_batch(
+    gw: &Gateway,
+    req: &mut InvokeRequest,
+    ids: Option<&AtomicU64>,
+    n: u64,
+) -> Duration {
+    let started = Instant::now();
+    for _ in 0..n {
+        let id = ids.map_or(0, |ids| ids.fetch_add(1, Ordering::Relaxed));
+        req.query = Some(format!("id={id}"));
+        let resp = gw.invoke(req.clone()).await;
+        assert_eq!(resp.status, 200);
+    }
+    started.elapsed()
+}
+
 fn invoke_request(api: &str) -> InvokeRequest {
     let mut headers = http::HeaderMap::new();
     headers.insert("user-agent", http::HeaderValue::from_static("bench/1.0"));
@@ -312,23 +339,9 @@ fn observability_overhead_invoke(c: &mut Criterion) {
         let (gw, api, _dir) = rt.block_on(gateway(observe, backend));
         let mut req = invoke_request(&api);
         let ids = AtomicU64::new(1);
+        let ids = distinct.then_some(&ids);
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let started = Instant::now();
-                    for _ in 0..iters {
-                        let id = if distinct {
-                            ids.fetch_add(1, Ordering::Relaxed)
-                        } else {
-                            0
-                        };
-                        req.query = Some(format!("id={id}"));
-                        let resp = gw.invoke(req.clone()).await;
-                        assert_eq!(resp.status, 200);
-                    }
-                    started.elapsed()
-                })
-            })
+            b.iter_custom(|iters| rt.block_on(invoke_batch(&gw, &mut req, ids, iters)))
         });
         rt.block_on(gw.flush_logs());
         println!(
@@ -357,13 +370,7 @@ fn loopback_vs_bare(c: &mut Criterion) {
     }
     cases.push(("bare hyper hello", bare, "/hello".to_string(), true, None));
     for (name, addr, path, distinct, gw) in cases {
-        let mut conns = rt.block_on(async {
-            let mut v = Vec::new();
-            for _ in 0..CONNECTIONS {
-                v.push(loadgen::connect(addr).await);
-            }
-            v
-        });
+        let mut conns = rt.block_on(loadgen::connect_all(addr));
         let ids = AtomicU64::new(1);
         let ids = distinct.then_some(&ids);
         group.bench_function(name, |b| {
@@ -452,13 +459,7 @@ fn interleaved(rounds: usize) {
         .map(|&(name, observe, distinct)| {
             let (gw, api, dir) = rt.block_on(gateway(observe, backend));
             let addr = rt.block_on(serve_gateway(gw.clone()));
-            let conns = rt.block_on(async {
-                let mut v = Vec::new();
-                for _ in 0..CONNECTIONS {
-                    v.push(loadgen::connect(addr).await);
-                }
-                v
-            });
+            let conns = rt.block_on(loadgen::connect_all(addr));
             Case {
                 name,
                 path: format!("/restapis/{api}/prod/_user_request_/pets"),
@@ -477,13 +478,7 @@ fn interleaved(rounds: usize) {
         name: "bare hyper hello",
         gw: None,
         api: String::new(),
-        conns: rt.block_on(async {
-            let mut v = Vec::new();
-            for _ in 0..CONNECTIONS {
-                v.push(loadgen::connect(bare).await);
-            }
-            v
-        }),
+        conns: rt.block_on(loadgen::connect_all(bare)),
         path: "/hello".into(),
         distinct: true,
         ids: AtomicU64::new(1),
@@ -499,16 +494,7 @@ fn interleaved(rounds: usize) {
             let ids = case.distinct.then_some(&case.ids);
             if let Some(gw) = &case.gw {
                 let mut req = invoke_request(&case.api);
-                let took = rt.block_on(async {
-                    let started = Instant::now();
-                    for _ in 0..INVOKE_BATCH {
-                        let id = ids.map_or(0, |ids| ids.fetch_add(1, Ordering::Relaxed));
-                        req.query = Some(format!("id={id}"));
-                        let resp = gw.invoke(req.clone()).await;
-                        assert_eq!(resp.status, 200);
-                    }
-                    started.elapsed()
-                });
+                let took = rt.block_on(invoke_batch(gw, &mut req, ids, INVOKE_BATCH));
                 if round > 0 {
                     case.invoke
                         .push(took.as_secs_f64() * 1e6 / INVOKE_BATCH as f64);
