@@ -160,6 +160,19 @@ impl Host for GatewayHost<'_> {
             _ => Ok(false),
         }
     }
+
+    fn write_call_json_str(
+        &self,
+        id: HostId,
+        name: &str,
+        raw: &str,
+        out: &mut String,
+    ) -> Result<bool, String> {
+        match id {
+            UTIL => util::write_call_json_str(name, raw, self.max_string, out),
+            _ => Ok(false),
+        }
+    }
 }
 
 /// Limits of mapping renders: Velocity's defaults (1000 iterations per `#foreach`), output

@@ -548,22 +548,40 @@ impl<'a> Eval<'a> {
             return Ok(None);
         };
         let j = j.clone();
-        let r = j.with_str_property(pname, Some(hint), |text| -> Res<Flow> {
-            // The step `eval` of the argument counts.
-            self.tick(a.pos)?;
-            let start = out.len();
-            let written = self
+        let Some((raw, escaped)) = j.raw_str_property(pname, Some(hint)) else {
+            return Ok(None);
+        };
+        // The step `eval` of the argument counts.
+        self.tick(a.pos)?;
+        let start = out.len();
+        let fault = |message| RenderError::Method { pos, message };
+        if escaped {
+            if self
                 .host
-                .write_call_str(id, name, text, out)
-                .map_err(|message| RenderError::Method { pos, message })?;
-            if written {
-                return Ok(Flow::Normal);
+                .write_call_json_str(id, name, raw, out)
+                .map_err(fault)?
+            {
+                return Ok(Some(Flow::Normal));
             }
             out.truncate(start);
-            let v = self.call(&Value::Host(id), name, &[Value::str(text)], pos)?;
-            self.write_value(&v, out, pos)
-        });
-        r.transpose()
+        }
+        let text = if escaped {
+            let mut s = String::with_capacity(raw.len());
+            super::json::unescape_into(raw, &mut s);
+            std::borrow::Cow::Owned(s)
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        };
+        if self
+            .host
+            .write_call_str(id, name, &text, out)
+            .map_err(fault)?
+        {
+            return Ok(Some(Flow::Normal));
+        }
+        out.truncate(start);
+        let v = self.call(&Value::Host(id), name, &[Value::str(&text)], pos)?;
+        self.write_value(&v, out, pos).map(Some)
     }
 
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
