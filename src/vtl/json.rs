@@ -217,6 +217,15 @@ fn skip_ws(b: &[u8], pos: usize) -> usize {
     }
 }
 
+/// The bit of a key in an object's repeated-key filter.
+#[inline(always)]
+fn key_bit(raw: &[u8]) -> u64 {
+    let h = raw.first().map_or(0, |&f| u32::from(f) * 3)
+        + raw.last().map_or(0, |&l| u32::from(l))
+        + raw.len() as u32 * 7;
+    1u64 << (h & 63)
+}
+
 /// Parse `text` into nodes and the child index table (see [`Tape`]); `None` for anything
 /// the tape does not take. Recursive descent, one call per container (depth ≤
 /// [`MAX_DEPTH`], so the recursion is bounded): each container's children are noted on a
@@ -230,7 +239,7 @@ fn parse_tape(text: &str) -> Option<(Vec<Node>, Vec<u32>)> {
         kids: Vec::with_capacity(b.len() / 8 + 4),
         stack: Vec::new(),
     };
-    let pos = p.value(skip_ws(b, 0), 0)?;
+    let pos = p.value(skip_ws(b, 0), 0, None)?;
     (skip_ws(b, pos) == b.len()).then_some((p.nodes, p.kids))
 }
 
@@ -246,22 +255,46 @@ struct TapeParser<'a> {
 
 impl TapeParser<'_> {
     /// The value at `pos` (not whitespace), inside `depth` open containers; returns the
-    /// offset after it.
+    /// offset after it. `shape`: the keys of the previous element when this is an element
+    /// of an array that follows an object (see [`TapeParser::object`]).
     #[inline(always)]
-    fn value(&mut self, pos: usize, depth: u32) -> Option<usize> {
+    fn value(&mut self, pos: usize, depth: u32, shape: Option<(u32, u32)>) -> Option<usize> {
         let b = self.b;
-        match *b.get(pos)? {
+        let c = *b.get(pos)?;
+        match c {
             b'"' => {
                 let (n, end) = string(b, pos + 1)?;
                 self.nodes.push(n);
                 Some(end)
             }
-            b'-' | b'0'..=b'9' => {
+            b'0'..=b'9' => {
+                // A short non-negative integer inline; the rest (and anything unusual, such
+                // as a leading zero) through `number`.
+                let mut m = u64::from(c - b'0');
+                let mut i = pos + 1;
+                while i - pos < 16
+                    && let Some(&d) = b.get(i)
+                    && d.is_ascii_digit()
+                {
+                    m = m * 10 + u64::from(d - b'0');
+                    i += 1;
+                }
+                if !(c == b'0' && i > pos + 1)
+                    && !matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+                {
+                    self.nodes.push(Node::Int(m as i64));
+                    return Some(i);
+                }
                 let (n, end) = number(self.text, pos)?;
                 self.nodes.push(n);
                 Some(end)
             }
-            b'{' => self.object(pos + 1, depth + 1),
+            b'-' => {
+                let (n, end) = number(self.text, pos)?;
+                self.nodes.push(n);
+                Some(end)
+            }
+            b'{' => self.object(pos + 1, depth + 1, shape),
             b'[' => self.array(pos + 1, depth + 1),
             b't' => self.word(pos, b"true", Node::Bool(true)),
             b'f' => self.word(pos, b"false", Node::Bool(false)),
@@ -290,9 +323,20 @@ impl TapeParser<'_> {
         let base = self.stack.len();
         let mut pos = skip_ws(b, pos);
         if b.get(pos) != Some(&b']') {
+            // The keys of the previous element, when it was an object read from the tape.
+            let mut shape = None;
             loop {
-                self.stack.push(self.nodes.len() as u32);
-                pos = skip_ws(b, self.value(pos, depth)?);
+                let elem = self.nodes.len();
+                self.stack.push(elem as u32);
+                pos = skip_ws(b, self.value(pos, depth, shape)?);
+                shape = match self.nodes.get(elem) {
+                    Some(&Node::Object {
+                        kids,
+                        len,
+                        slow: false,
+                    }) => Some((kids, len)),
+                    _ => None,
+                };
                 match *b.get(pos)? {
                     b',' => pos = skip_ws(b, pos + 1),
                     b']' => break,
@@ -307,8 +351,61 @@ impl TapeParser<'_> {
         Some(pos + 1)
     }
 
+    /// The key node at position `m` of an object closed before (`shape`: where its keys
+    /// start in `kids` and how many), when it is a plain (unescaped) key.
+    #[inline(always)]
+    fn shape_key(&self, shape: Option<(u32, u32)>, m: usize) -> Option<(u32, u32)> {
+        let (kids, len) = shape?;
+        if m >= len as usize {
+            return None;
+        }
+        let k = *self.kids.get(kids as usize + m)?;
+        match self.nodes.get(k as usize)? {
+            &Node::Str {
+                start,
+                len,
+                escaped: false,
+            } => Some((start, len)),
+            _ => None,
+        }
+    }
+
+    /// The key at `pos` (its opening quote) when it is key `m` of `shape` (see
+    /// [`TapeParser::shape_key`]): its node and the offset after its closing quote.
+    #[inline(always)]
+    fn shape_match(
+        &self,
+        shape: Option<(u32, u32)>,
+        m: usize,
+        pos: usize,
+    ) -> Option<(Node, usize)> {
+        let (start, len) = self.shape_key(shape, m)?;
+        let (s, l) = (start as usize, len as usize);
+        let b = self.b;
+        if fast_eq(b.get(s..s + l)?, b.get(pos + 1..pos + 1 + l)?)
+            && b.get(pos + 1 + l) == Some(&b'"')
+        {
+            return Some((
+                Node::Str {
+                    start: (pos + 1) as u32,
+                    len,
+                    escaped: false,
+                },
+                pos + 2 + l,
+            ));
+        }
+        None
+    }
+
     /// The object whose `{` is at `pos - 1`, the `depth`-th open container.
-    fn object(&mut self, pos: usize, depth: u32) -> Option<usize> {
+    ///
+    /// `shape`: the keys of the previous object of the same array (objects of one array
+    /// usually share their keys and order). While this object's keys repeat them position
+    /// for position, each key is matched against the text directly (no scan) and cannot
+    /// repeat an earlier key (those were distinct in an object that was not `slow`); at the
+    /// first difference, the repeated-key filter is built from the keys so far and parsing
+    /// goes on as without a shape.
+    fn object(&mut self, pos: usize, depth: u32, shape: Option<(u32, u32)>) -> Option<usize> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -318,54 +415,68 @@ impl TapeParser<'_> {
         let base = self.stack.len();
         // Must be materialised to be read (escaped, repeated or many keys).
         let mut slow = false;
-        // A 64-bit filter of the keys seen (a set bit: some key hashes there).
+        // A 64-bit filter of the keys seen (a set bit: some key hashes there); not kept
+        // while the keys follow `shape`.
         let mut bloom = 0u64;
+        let mut shaped = shape.is_some();
         let mut pos = skip_ws(b, pos);
         if b.get(pos) != Some(&b'}') {
             loop {
                 if *b.get(pos)? != b'"' {
                     return None;
                 }
-                let (key, end) = string(b, pos + 1)?;
-                let Node::Str {
-                    start,
-                    len,
-                    escaped,
-                } = key
-                else {
-                    return None;
-                };
-                if escaped || self.stack.len() - base >= SMALL_OBJECT {
-                    slow = true;
-                } else if !slow {
-                    // Repeated keys: a cheap filter first, exact comparison only on a hit.
-                    let raw = b.get(start as usize..end - 1)?;
-                    let h = raw.first().map_or(0, |&f| u32::from(f) * 3)
-                        + raw.last().map_or(0, |&l| u32::from(l))
-                        + len * 7;
-                    let bit = 1u64 << (h & 63);
-                    if bloom & bit != 0 {
-                        slow =
-                            self.stack
-                                .get(base..)
-                                .unwrap_or_default()
-                                .iter()
-                                .any(|&k| match self.nodes.get(k as usize) {
-                                    Some(&Node::Str { start, len, .. }) => {
-                                        b.get(start as usize..(start + len) as usize) == Some(raw)
-                                    }
-                                    _ => false,
-                                });
+                let m = self.stack.len() - base;
+                let mut known = None;
+                if shaped {
+                    known = self.shape_match(shape, m, pos);
+                    if known.is_none() {
+                        shaped = false;
+                        bloom = self.key_filter(base);
                     }
-                    bloom |= bit;
                 }
+                let (key, end) = match known {
+                    Some(k) => k,
+                    None => {
+                        let (key, end) = string(b, pos + 1)?;
+                        let Node::Str {
+                            start,
+                            len,
+                            escaped,
+                        } = key
+                        else {
+                            return None;
+                        };
+                        if escaped || m >= SMALL_OBJECT {
+                            slow = true;
+                        } else if !slow {
+                            // Repeated keys: a cheap filter first, exact comparison only on
+                            // a hit.
+                            let raw = b.get(start as usize..start as usize + len as usize)?;
+                            let bit = key_bit(raw);
+                            if bloom & bit != 0 {
+                                slow =
+                                    self.stack.get(base..).unwrap_or_default().iter().any(|&k| {
+                                        match self.nodes.get(k as usize) {
+                                            Some(&Node::Str { start, len, .. }) => {
+                                                b.get(start as usize..(start + len) as usize)
+                                                    == Some(raw)
+                                            }
+                                            _ => false,
+                                        }
+                                    });
+                            }
+                            bloom |= bit;
+                        }
+                        (key, end)
+                    }
+                };
                 self.stack.push(self.nodes.len() as u32);
                 self.nodes.push(key);
                 pos = skip_ws(b, end);
                 if *b.get(pos)? != b':' {
                     return None;
                 }
-                pos = skip_ws(b, self.value(skip_ws(b, pos + 1), depth)?);
+                pos = skip_ws(b, self.value(skip_ws(b, pos + 1), depth, None)?);
                 match *b.get(pos)? {
                     b',' => pos = skip_ws(b, pos + 1),
                     b'}' => break,
@@ -378,6 +489,20 @@ impl TapeParser<'_> {
             *n = Node::Object { kids, len, slow };
         }
         Some(pos + 1)
+    }
+
+    /// The repeated-key filter of the keys of the open object whose first key is
+    /// `stack[base]` (all plain, none repeated).
+    #[cold]
+    fn key_filter(&self, base: usize) -> u64 {
+        let mut bloom = 0;
+        for &k in self.stack.get(base..).unwrap_or_default() {
+            if let Some(&Node::Str { start, len, .. }) = self.nodes.get(k as usize) {
+                let s = start as usize;
+                bloom |= key_bit(self.b.get(s..s + len as usize).unwrap_or_default());
+            }
+        }
+        bloom
     }
 
     /// Move the children of the container whose first child is `stack[base]` to `kids`:
@@ -823,6 +948,24 @@ impl JsonRef {
         })
     }
 
+    /// `$obj.name` when it is a number of the tape (`Value::Int` / `Value::Double`, as
+    /// [`JsonRef::property_hinted`] returns it); `None` for anything else.
+    #[inline]
+    pub fn number_property(&self, name: &str, hint: Option<&KeyHint>) -> Option<Value> {
+        let Some(Lookup::Found(node)) = self.find(name, hint) else {
+            return None;
+        };
+        let tape = &*self.doc.tape;
+        match tape.node(node) {
+            Node::Int(i) => Some(Value::Int(i)),
+            Node::Double(d) => Some(Value::Double(d)),
+            Node::Decimal { start, len } => {
+                Some(Value::Double(decimal_value(tape.raw(start, len))))
+            }
+            _ => None,
+        }
+    }
+
     /// `$obj.name` written to `out` as a reference prints it, when it is a scalar read from
     /// the tape (or absent: null prints nothing). `false` (nothing written) otherwise: a
     /// container, or an object that is read through its materialised map.
@@ -971,7 +1114,9 @@ impl JsonRef {
     /// Element `i` of an array (live: a materialised list is read as it is now) and whether
     /// another follows; `None` past the end or for an object.
     pub fn item(&self, i: usize) -> Option<(Value, bool)> {
-        if let Some(v) = self.overridden() {
+        if self.doc.is_overridden(self.node)
+            && let Some(v) = self.overridden()
+        {
             let Value::List(l) = &v else { return None };
             let l = l.try_borrow().ok()?;
             return l.items.get(i).map(|v| (v.clone(), i + 1 < l.items.len()));
@@ -1520,6 +1665,29 @@ mod tests {
         for n in [31, 32, 33, 40] {
             let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
             same_tape(&format!("{{{}}}", keys.join(",")));
+            // Objects of one array sharing those keys (the shape of the previous one).
+            let o = format!("{{{}}}", keys.join(","));
+            same_tape(&format!("[{o}, {o}, {o}]"));
+        }
+        // Arrays of objects: same keys, diverging keys, repeated keys after a shared
+        // prefix, escaped keys, prefixes of keys, nested and non-object elements between.
+        for text in [
+            r#"[{"a":1,"b":2},{"a":3,"b":4},{"a":5,"b":6}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"c":4},{"a":5,"c":6,"d":7}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"b":4,"a":5},{"a":1,"b":2}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"a":4},{"b":1,"b":2}]"#,
+            r#"[{"ab":1},{"a":1},{"abc":1},{"ab":2,"ab":3}]"#,
+            r#"[{"a":1},{"a\u0041":1},{"a":2},{"a\"":3}]"#,
+            r#"[{"a\n":1},{"a\n":2}]"#,
+            r#"[{"a":1},[{"a":1}],{"a":2},5,{"a":3},{}, {"a":4}]"#,
+            r#"[{"k":{"x":1,"y":2}},{"k":{"x":1,"y":2,"x":3}}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"b":4"#,
+            r#"[{"a":1,"b":2},{"a":3,"b"4}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"b]"#,
+            r#"[ { "a" : 1 , "b" : 2 } , { "a" : 3 , "b" : 4 } ]"#,
+            r#"[{"id":7,"n":0,"m":01},{"id":-0,"n":12345678901234567,"m":1.5e3}]"#,
+        ] {
+            same_tape(text);
         }
     }
 
@@ -1620,6 +1788,9 @@ mod tests {
         "#set($m = {})#set($x = $m.putAll($d))$m",
         "#foreach($e in $d)$e.getClass()#end",
         "#set($x = $d.clear())$d",
+        "#foreach($e in $d)#if($e.a > 0)p#elseif($e.a == 0)z#{else}n#end#if($e.a <= 1.5)l#end\
+         #if($e.b != 2)ne#end#if(1 < $e.a)lt#end#if($foreach.hasNext),#end#end\
+         #if($d.a >= 1)ge#end#if($d.b == 2.0)eq#end#if($d.zz > 0)zz#end#if($d.c > 0)c#end",
     ];
 
     #[test]
@@ -1639,6 +1810,39 @@ mod tests {
             for src in TEMPLATES {
                 same(&format!("#set($d = $h.doc()){src}"), text);
             }
+        }
+    }
+
+    /// Conditions on lazy documents (fast paths in `Eval::eval_cond`) count the same steps as
+    /// over materialised values: every budget fails (or not) at the same place.
+    #[test]
+    fn conditions_count_steps_like_the_materialised_document() {
+        let src = "#set($d = $h.doc())#foreach($e in $d.items)\
+                   #if($e.n > 0)+#elseif($e.n == 0)0#{else}-#end\
+                   #if($e.x >= 1.5 && $foreach.hasNext),#end#if($foreach.first)f#end#end";
+        let text = r#"{"items": [{"n": 1, "x": 1.5}, {"n": 0, "x": 2}, {"n": -3, "x": "s"},
+                       {"x": null}, {"n": 2.25}, [1], 7]}"#;
+        let t = Template::parse(src).unwrap();
+        let run = |lazy: bool, max_steps: u64| {
+            let mut scope = Scope::new();
+            scope.set("h", Value::Host(1));
+            let host = DocHost {
+                text: text.to_string(),
+                lazy,
+            };
+            let limits = Limits {
+                max_steps,
+                ..Limits::default()
+            };
+            t.render(&mut scope, &host, &limits)
+        };
+        assert_eq!(run(true, 1000).unwrap(), "+,f0,--+--");
+        for max_steps in 0..80 {
+            assert_eq!(
+                run(true, max_steps),
+                run(false, max_steps),
+                "{max_steps} steps"
+            );
         }
     }
 
