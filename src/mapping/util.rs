@@ -39,37 +39,50 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
 pub fn escape_javascript_json_into(raw: &str, out: &mut String) {
     let plain = |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
     let b = raw.as_bytes();
+    // Start of the text not yet written: runs of plain bytes and of the JSON escapes that
+    // JavaScript writes the same way (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`)
+    // are copied at once.
+    let mut run = 0;
     let mut i = 0;
-    while i < b.len() {
-        let rest = b.get(i..).unwrap_or_default();
-        let n = rest.iter().position(|&c| !plain(c)).unwrap_or(rest.len());
-        out.push_str(raw.get(i..i + n).unwrap_or_default());
-        i += n;
-        let Some(&c) = b.get(i) else { break };
-        if c != b'\\' {
+    while let Some(&c) = b.get(i) {
+        if plain(c) {
+            i += 1;
+            continue;
+        }
+        let e = b.get(i + 1).copied();
+        if c == b'\\'
+            && matches!(
+                e,
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
+            )
+        {
+            i += 2;
+            continue;
+        }
+        out.push_str(raw.get(run..i).unwrap_or_default());
+        if c == b'\\' {
+            if e == Some(b'u') {
+                let h = b.get(i + 2..i + 6).and_then(hex4).unwrap_or(0xfffd);
+                escape_javascript_char(char::from_u32(h).unwrap_or('\u{fffd}'), out);
+                i += 6;
+            } else if e.is_none() {
+                // A cut-off backslash reads as itself.
+                escape_javascript_char('\\', out);
+                i += 1;
+            } else {
+                escape_javascript_char('\u{fffd}', out);
+                i += 2;
+            }
+        } else {
             let Some(ch) = raw.get(i..).and_then(|r| r.chars().next()) else {
                 break;
             };
             escape_javascript_char(ch, out);
             i += ch.len_utf8();
-            continue;
         }
-        let e = b.get(i + 1).copied().unwrap_or(b'\\');
-        i += 2;
-        match e {
-            // These escape the same way in both languages.
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
-                out.push('\\');
-                out.push(char::from(e));
-            }
-            b'u' => {
-                let h = b.get(i..i + 4).and_then(hex4).unwrap_or(0xfffd);
-                i += 4;
-                escape_javascript_char(char::from_u32(h).unwrap_or('\u{fffd}'), out);
-            }
-            _ => escape_javascript_char('\u{fffd}', out),
-        }
+        run = i;
     }
+    out.push_str(raw.get(run..).unwrap_or_default());
 }
 
 fn hex4(h: &[u8]) -> Option<u32> {

@@ -343,11 +343,11 @@ impl<'a> Eval<'a> {
             } => {
                 for (cond, body) in branches {
                     if self.eval_cond(cond)? {
-                        return self.render_nodes(body, out);
+                        return self.render_branch(body, out);
                     }
                 }
                 if let Some(body) = otherwise {
-                    return self.render_nodes(body, out);
+                    return self.render_branch(body, out);
                 }
             }
             Node::Foreach {
@@ -364,6 +364,20 @@ impl<'a> Eval<'a> {
             Node::Stop => return Ok(Flow::Stop),
         }
         Ok(Flow::Normal)
+    }
+
+    /// The body of an `#if` branch: [`Eval::render_nodes`], with a body of plain text (`,`,
+    /// `true`) written directly when the nesting cap cannot be hit.
+    #[inline(always)]
+    fn render_branch(&mut self, body: &[Node], out: &mut String) -> Res<Flow> {
+        if let [Node::Text(t)] = body
+            && self.nesting < self.limits.max_nesting
+        {
+            out.push_str(t);
+            self.check_out(out)?;
+            return Ok(Flow::Normal);
+        }
+        self.render_nodes(body, out)
     }
 
     fn foreach(
