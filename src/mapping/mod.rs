@@ -44,7 +44,7 @@ pub use context::Overrides;
 pub use gateway_response::{substitute_gateway_template, substitute_stage_variables};
 pub use param_expr::{IntegrationResponseData, ParamExpr, ParamExprError, ParamSources};
 
-use crate::vtl::{Host, HostId, Limits, RenderError, Scope, Template, Value};
+use crate::vtl::{Host, HostId, Limits, RenderError, Template, Value};
 use context::OverrideKind;
 use input::Input;
 
@@ -194,7 +194,7 @@ fn render(
         input: Input::new(body, request),
         max_string: limits.max_output,
     };
-    let mut scope = Scope::new();
+    let mut scope = template.new_scope();
     scope.set("input", Value::Host(INPUT));
     scope.set("util", Value::Host(UTIL));
     // Building $context and $stageVariables costs allocations; skip what the template never

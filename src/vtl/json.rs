@@ -279,9 +279,9 @@ impl TapeParser<'_> {
                     m = m * 10 + u64::from(d - b'0');
                     i += 1;
                 }
-                if !(c == b'0' && i > pos + 1)
-                    && !matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
-                {
+                // Not taken: more digits, a fraction or exponent, or a leading zero.
+                let longer = matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+                if !(longer || c == b'0' && i > pos + 1) {
                     self.nodes.push(Node::Int(m as i64));
                     return Some(i);
                 }

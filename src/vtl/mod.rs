@@ -278,6 +278,15 @@ impl Template {
         self.roots.binary_search_by(|r| (**r).cmp(name)).is_ok()
     }
 
+    /// An empty scope already bound to this template's variables: what is set on it goes
+    /// straight to the slots a render uses (no name table to build and move first).
+    /// [`Template::render`] takes any scope; this one only saves work.
+    pub fn new_scope(&self) -> Scope {
+        let mut scope = Scope::new();
+        scope.bind(&self.roots);
+        scope
+    }
+
     /// The syntax tree.
     pub fn nodes(&self) -> &[ast::Node] {
         &self.nodes
