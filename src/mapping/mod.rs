@@ -44,7 +44,7 @@ pub use context::Overrides;
 pub use gateway_response::{substitute_gateway_template, substitute_stage_variables};
 pub use param_expr::{IntegrationResponseData, ParamExpr, ParamExprError, ParamSources};
 
-use crate::vtl::{Host, HostId, Limits, RenderError, Scope, Template, Value};
+use crate::vtl::{Host, HostId, Limits, RenderError, Template, Value};
 use context::OverrideKind;
 use input::Input;
 
@@ -160,6 +160,19 @@ impl Host for GatewayHost<'_> {
             _ => Ok(false),
         }
     }
+
+    fn write_call_json_str(
+        &self,
+        id: HostId,
+        name: &str,
+        raw: &str,
+        out: &mut String,
+    ) -> Result<bool, String> {
+        match id {
+            UTIL => util::write_call_json_str(name, raw, self.max_string, out),
+            _ => Ok(false),
+        }
+    }
 }
 
 /// Limits of mapping renders: Velocity's defaults (1000 iterations per `#foreach`), output
@@ -181,7 +194,7 @@ fn render(
         input: Input::new(body, request),
         max_string: limits.max_output,
     };
-    let mut scope = Scope::new();
+    let mut scope = template.new_scope();
     scope.set("input", Value::Host(INPUT));
     scope.set("util", Value::Host(UTIL));
     // Building $context and $stageVariables costs allocations; skip what the template never

@@ -31,6 +31,65 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
     }
 }
 
+/// [`escape_javascript_into`] of the text a JSON string literal stands for, given the
+/// literal's body (between the quotes, still escaped): one pass, no unescaped copy. A JSON
+/// escape becomes the JavaScript escape of the character it stands for; the tape parser
+/// validated the escapes; anything else reads as the tape's unescaping reads it (a cut-off
+/// backslash as itself, an unknown escape or a surrogate code as U+FFFD).
+pub fn escape_javascript_json_into(raw: &str, out: &mut String) {
+    let plain = |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
+    let b = raw.as_bytes();
+    // Start of the text not yet written: runs of plain bytes and of the JSON escapes that
+    // JavaScript writes the same way (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`)
+    // are copied at once.
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if plain(c) {
+            i += 1;
+            continue;
+        }
+        let e = b.get(i + 1).copied();
+        if c == b'\\'
+            && matches!(
+                e,
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
+            )
+        {
+            i += 2;
+            continue;
+        }
+        out.push_str(raw.get(run..i).unwrap_or_default());
+        if c == b'\\' {
+            if e == Some(b'u') {
+                let h = b.get(i + 2..i + 6).and_then(hex4).unwrap_or(0xfffd);
+                escape_javascript_char(char::from_u32(h).unwrap_or('\u{fffd}'), out);
+                i += 6;
+            } else if e.is_none() {
+                // A cut-off backslash reads as itself.
+                escape_javascript_char('\\', out);
+                i += 1;
+            } else {
+                escape_javascript_char('\u{fffd}', out);
+                i += 2;
+            }
+        } else {
+            let Some(ch) = raw.get(i..).and_then(|r| r.chars().next()) else {
+                break;
+            };
+            escape_javascript_char(ch, out);
+            i += ch.len_utf8();
+        }
+        run = i;
+    }
+    out.push_str(raw.get(run..).unwrap_or_default());
+}
+
+fn hex4(h: &[u8]) -> Option<u32> {
+    h.iter()
+        .try_fold(0u32, |v, &c| Some(v * 16 + char::from(c).to_digit(16)?))
+}
+
 fn escape_javascript_char(c: char, out: &mut String) {
     match c {
         '"' => out.push_str("\\\""),
@@ -176,6 +235,26 @@ pub fn write_call_str(
     Ok(true)
 }
 
+/// [`write_call_str`] with the argument as the body of a JSON string literal (see
+/// [`escape_javascript_json_into`]).
+pub fn write_call_json_str(
+    name: &str,
+    raw: &str,
+    max_string: usize,
+    out: &mut String,
+) -> Result<bool, String> {
+    if name != "escapeJavaScript" {
+        return Ok(false);
+    }
+    let start = out.len();
+    escape_javascript_json_into(raw, out);
+    if out.len() - start > max_string {
+        out.truncate(start);
+        return Err("string too large".into());
+    }
+    Ok(true)
+}
+
 /// Dispatch a `$util` method.
 pub fn call(name: &str, args: &[Value], max_string: usize) -> Result<Option<Value>, String> {
     let [arg] = args else {
@@ -220,6 +299,66 @@ mod tests {
         assert_eq!(escape_javascript("a\u{1}b\u{1f}c"), "a\\u0001b\\u001Fc");
         assert_eq!(escape_javascript("\"x\"\n"), "\\\"x\\\"\\n");
         assert_eq!(escape_javascript("é👋"), "\\u00E9\\uD83D\\uDC4B");
+    }
+
+    /// Escaping a JSON literal's body is escaping the text it stands for.
+    fn same_as_unescaped(s: &str) {
+        let quoted = serde_json::to_string(s).unwrap();
+        let raw = &quoted[1..quoted.len() - 1];
+        let mut got = String::new();
+        escape_javascript_json_into(raw, &mut got);
+        assert_eq!(got, escape_javascript(s), "{raw:?}");
+        // Every character as a `\uXXXX` escape (one per UTF-16 unit below the surrogates),
+        // and `/` as `\/`.
+        let mut all = String::new();
+        let mut expect = String::new();
+        for c in s.chars() {
+            if c == '/' {
+                all.push_str("\\/");
+            } else if (c as u32) < 0xd800 || (0xe000..0x10000).contains(&(c as u32)) {
+                all.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                let q = serde_json::to_string(&c.to_string()).unwrap();
+                all.push_str(&q[1..q.len() - 1]);
+            }
+            expect.push(c);
+        }
+        let mut got = String::new();
+        escape_javascript_json_into(&all, &mut got);
+        assert_eq!(got, escape_javascript(&expect), "{all:?}");
+    }
+
+    #[test]
+    fn escape_javascript_of_json_literals() {
+        for s in [
+            "",
+            "plain",
+            "Pet \"12\"",
+            "it's a/b\\c",
+            "\u{8}\u{c}\n\r\t\u{1}\u{1f}\u{7f}",
+            "é€😀 mixed ascii",
+            "'/\"\\",
+        ] {
+            same_as_unescaped(s);
+        }
+        // As the tape's unescaping reads them (the tape never hands these over): a cut-off
+        // backslash as itself, unknown escapes and surrogate codes as U+FFFD.
+        let esc = |raw: &str| {
+            let mut out = String::new();
+            escape_javascript_json_into(raw, &mut out);
+            out
+        };
+        assert_eq!(esc("a\\"), "a\\\\");
+        assert_eq!(esc("a\\x"), "a\\uFFFD");
+        assert_eq!(esc("\\u12"), "\\uFFFD");
+        assert_eq!(esc("\\ud800"), "\\uFFFD");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escape_javascript_of_json_literals_random(s in "\\PC{0,12}|[a-z'\"\\\\/\u{0}-\u{1f}\u{7f}é😀]{0,12}") {
+            same_as_unescaped(&s);
+        }
     }
 
     #[test]

@@ -23,8 +23,10 @@ impl std::fmt::Display for Pos {
     }
 }
 
-/// A template-level node.
+/// A template-level node. An explicit one-byte tag (`repr(u8)`): the render loop dispatches
+/// on it with one load instead of decoding a niche.
 #[derive(Debug)]
+#[repr(u8)]
 pub enum Node {
     /// Literal text, output as is.
     Text(Box<str>),
@@ -94,8 +96,9 @@ pub struct Reference {
     pub pos: Pos,
 }
 
-/// One access step of a reference.
+/// One access step of a reference (tagged as [`Node`]).
 #[derive(Debug)]
+#[repr(u8)]
 pub enum Part {
     /// `.name`, with where the name was last found among a JSON object's keys.
     Property(Arc<str>, KeyHint),
@@ -149,8 +152,9 @@ pub enum BinOp {
     Arith(ArithOp),
 }
 
-/// A directive expression.
+/// A directive expression (tagged as [`Node`]).
 #[derive(Debug)]
+#[repr(u8)]
 pub enum Expr {
     /// `null`
     Null,

@@ -94,7 +94,16 @@ impl Scope {
         self.slot_names = Some(roots.clone());
     }
 
+    /// Take charge of `v` if it is a container (see [`Scope`]).
+    #[inline(always)]
     fn track(&mut self, v: &Value) {
+        if matches!(v, Value::Json(_) | Value::List(_) | Value::Map(_)) {
+            self.track_container(v);
+        }
+    }
+
+    #[inline(never)]
+    fn track_container(&mut self, v: &Value) {
         match v {
             // One entry per document is enough: clearing it releases all its containers.
             Value::Json(j) if j.doc().first_track() => self.tracked.push(v.clone()),
@@ -333,13 +342,12 @@ impl<'a> Eval<'a> {
                 otherwise,
             } => {
                 for (cond, body) in branches {
-                    let c = self.eval(cond)?;
-                    if c.truthy() {
-                        return self.render_nodes(body, out);
+                    if self.eval_cond(cond)? {
+                        return self.render_branch(body, out);
                     }
                 }
                 if let Some(body) = otherwise {
-                    return self.render_nodes(body, out);
+                    return self.render_branch(body, out);
                 }
             }
             Node::Foreach {
@@ -356,6 +364,20 @@ impl<'a> Eval<'a> {
             Node::Stop => return Ok(Flow::Stop),
         }
         Ok(Flow::Normal)
+    }
+
+    /// The body of an `#if` branch: [`Eval::render_nodes`], with a body of plain text (`,`,
+    /// `true`) written directly when the nesting cap cannot be hit.
+    #[inline(always)]
+    fn render_branch(&mut self, body: &[Node], out: &mut String) -> Res<Flow> {
+        if let [Node::Text(t)] = body
+            && self.nesting < self.limits.max_nesting
+        {
+            out.push_str(t);
+            self.check_out(out)?;
+            return Ok(Flow::Normal);
+        }
+        self.render_nodes(body, out)
     }
 
     fn foreach(
@@ -548,33 +570,61 @@ impl<'a> Eval<'a> {
             return Ok(None);
         };
         let j = j.clone();
-        let r = j.with_str_property(pname, Some(hint), |text| -> Res<Flow> {
-            // The step `eval` of the argument counts.
-            self.tick(a.pos)?;
-            let start = out.len();
-            let written = self
+        let Some((raw, escaped)) = j.raw_str_property(pname, Some(hint)) else {
+            return Ok(None);
+        };
+        // The step `eval` of the argument counts.
+        self.tick(a.pos)?;
+        let start = out.len();
+        let fault = |message| RenderError::Method { pos, message };
+        if escaped {
+            if self
                 .host
-                .write_call_str(id, name, text, out)
-                .map_err(|message| RenderError::Method { pos, message })?;
-            if written {
-                return Ok(Flow::Normal);
+                .write_call_json_str(id, name, raw, out)
+                .map_err(fault)?
+            {
+                return Ok(Some(Flow::Normal));
             }
             out.truncate(start);
-            let v = self.call(&Value::Host(id), name, &[Value::str(text)], pos)?;
-            self.write_value(&v, out, pos)
-        });
-        r.transpose()
+        }
+        let text = if escaped {
+            let mut s = String::with_capacity(raw.len());
+            super::json::unescape_into(raw, &mut s);
+            std::borrow::Cow::Owned(s)
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        };
+        if self
+            .host
+            .write_call_str(id, name, &text, out)
+            .map_err(fault)?
+        {
+            return Ok(Some(Flow::Normal));
+        }
+        out.truncate(start);
+        let v = self.call(&Value::Host(id), name, &[Value::str(&text)], pos)?;
+        self.write_value(&v, out, pos).map(Some)
     }
 
     pub fn eval_ref(&mut self, r: &Reference) -> Res<Value> {
-        // `$a.b` on a lazy JSON object: read without cloning the handle.
-        if let [Part::Property(name, hint)] = r.parts.as_slice()
-            && let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize)
-            && let Some(v) = j.property_hinted(name, Some(hint))
-        {
-            self.tick(r.pos)?;
-            self.scope.track(&v);
-            return Ok(v);
+        if let [Part::Property(name, hint)] = r.parts.as_slice() {
+            match self.scope.slots.get(r.slot as usize) {
+                // `$a.b` on a lazy JSON object: read without cloning the handle.
+                Some(Value::Json(j)) => {
+                    if let Some(v) = j.property_hinted(name, Some(hint)) {
+                        self.tick(r.pos)?;
+                        self.scope.track(&v);
+                        return Ok(v);
+                    }
+                }
+                // `$foreach.hasNext` and friends: no clone of the loop state.
+                Some(Value::Loop(s)) => {
+                    let v = loop_property(s, name);
+                    self.tick(r.pos)?;
+                    return Ok(v);
+                }
+                _ => {}
+            }
         }
         let v = self.get_var(r.slot);
         self.eval_parts(v, &r.parts, r.pos)
@@ -641,17 +691,7 @@ impl<'a> Eval<'a> {
                 "value" => e.1.clone(),
                 _ => Value::Null,
             },
-            Value::Loop(s) => {
-                let i = s.index.get();
-                match name {
-                    "index" => Value::Int(i as i64),
-                    "count" => Value::Int(i as i64 + 1),
-                    "hasNext" => Value::Bool(s.has_next.get()),
-                    "first" => Value::Bool(i == 0),
-                    "last" => Value::Bool(!s.has_next.get()),
-                    _ => Value::Null,
-                }
-            }
+            Value::Loop(s) => loop_property(s, name),
             _ => methods::bean_property(v, name, self.mlimits())
                 .map_err(|f| self.method_fault(f, pos))?
                 .unwrap_or_default(),
@@ -801,6 +841,82 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// `eval(e)?.truthy()`, without building values for the common conditions: a loop
+    /// property (`$foreach.hasNext`) and a comparison of numbers read from a lazy JSON
+    /// document or written as literals (`$o.n > 0`). Steps are counted, in the same order,
+    /// as `eval` counts them; the fast paths are only taken where `eval` could not hit the
+    /// nesting cap.
+    #[inline]
+    fn eval_cond(&mut self, e: &Expr) -> Res<bool> {
+        if self.nesting + 2 < self.limits.max_nesting {
+            match e {
+                Expr::Ref(r) => {
+                    if let [Part::Property(name, _)] = r.parts.as_slice()
+                        && let Some(Value::Loop(s)) = self.scope.slots.get(r.slot as usize)
+                    {
+                        let v = loop_property(s, name);
+                        self.tick(r.pos)?;
+                        return Ok(v.truthy());
+                    }
+                }
+                Expr::Binary(
+                    op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne),
+                    l,
+                    r,
+                ) => {
+                    if let (Some(a), Some(b)) = (self.number_operand(l), self.number_operand(r)) {
+                        // As `eval_inner`: the operator's step, then each reference's.
+                        self.steps += 1;
+                        if self.steps > self.limits.max_steps {
+                            return Err(RenderError::Budget {
+                                pos: Self::expr_pos(e),
+                                limit: self.limits.max_steps,
+                            });
+                        }
+                        for side in [l, r] {
+                            if let Expr::Ref(r) = &**side {
+                                self.tick(r.pos)?;
+                            }
+                        }
+                        let ord = number::compare(&a, &b);
+                        return Ok(match (op, ord) {
+                            (BinOp::Eq, o) => o == Some(std::cmp::Ordering::Equal),
+                            (BinOp::Ne, o) => o != Some(std::cmp::Ordering::Equal),
+                            (_, None) => false,
+                            (BinOp::Lt, Some(o)) => o.is_lt(),
+                            (BinOp::Le, Some(o)) => o.is_le(),
+                            (BinOp::Gt, Some(o)) => o.is_gt(),
+                            (_, Some(o)) => o.is_ge(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(self.eval(e)?.truthy())
+    }
+
+    /// An operand of [`Eval::eval_cond`]'s comparison that is a number without side effects
+    /// to evaluate: a numeric literal, or `$o.k` with `$o` a lazy JSON object and `k` a
+    /// number there.
+    #[inline]
+    fn number_operand(&self, e: &Expr) -> Option<Value> {
+        match e {
+            Expr::Int(i) => Some(Value::Int(*i)),
+            Expr::Double(d) => Some(Value::Double(*d)),
+            Expr::Ref(r) => {
+                let [Part::Property(name, hint)] = r.parts.as_slice() else {
+                    return None;
+                };
+                let Some(Value::Json(j)) = self.scope.slots.get(r.slot as usize) else {
+                    return None;
+                };
+                j.number_property(name, Some(hint))
+            }
+            _ => None,
+        }
+    }
+
     pub fn eval(&mut self, e: &Expr) -> Res<Value> {
         if self.nesting < self.limits.max_nesting {
             self.nesting += 1;
@@ -887,8 +1003,15 @@ impl<'a> Eval<'a> {
                 _ => Value::Null,
             },
             Expr::Binary(op, l, r) => {
-                let pos = Self::expr_pos(e);
-                self.tick(pos)?;
+                // `tick`, with the position (a walk down the left operands) found only for
+                // the error.
+                self.steps += 1;
+                if self.steps > self.limits.max_steps {
+                    return Err(RenderError::Budget {
+                        pos: Self::expr_pos(e),
+                        limit: self.limits.max_steps,
+                    });
+                }
                 match op {
                     BinOp::And => {
                         let a = self.eval(l)?;
@@ -900,7 +1023,7 @@ impl<'a> Eval<'a> {
                     }
                     BinOp::Eq | BinOp::Ne => {
                         let (a, b) = (self.eval(l)?, self.eval(r)?);
-                        let eq = self.velocity_eq(&a, &b, pos)?;
+                        let eq = self.velocity_eq(&a, &b, Self::expr_pos(e))?;
                         Value::Bool(if *op == BinOp::Eq { eq } else { !eq })
                     }
                     BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
@@ -922,6 +1045,7 @@ impl<'a> Eval<'a> {
                             if a.is_null() || b.is_null() {
                                 return Ok(Value::Null);
                             }
+                            let pos = Self::expr_pos(e);
                             let mut s = self.stringify(&a, pos)?;
                             s.push_str(&self.stringify(&b, pos)?);
                             self.check_out(&s)?;
@@ -957,6 +1081,20 @@ impl<'a> Eval<'a> {
             return Ok(r);
         }
         Ok(self.stringify(a, pos)? == self.stringify(b, pos)?)
+    }
+}
+
+/// `$foreach.name`.
+#[inline]
+fn loop_property(s: &LoopState, name: &str) -> Value {
+    let i = s.index.get();
+    match name {
+        "index" => Value::Int(i as i64),
+        "count" => Value::Int(i as i64 + 1),
+        "hasNext" => Value::Bool(s.has_next.get()),
+        "first" => Value::Bool(i == 0),
+        "last" => Value::Bool(!s.has_next.get()),
+        _ => Value::Null,
     }
 }
 

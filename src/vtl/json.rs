@@ -147,7 +147,7 @@ impl Tape {
 }
 
 /// Append the unescaped form of `raw` (a string body the tape parser validated).
-fn unescape_into(raw: &str, out: &mut String) {
+pub fn unescape_into(raw: &str, out: &mut String) {
     let b = raw.as_bytes();
     let mut i = 0;
     let mut run = 0;
@@ -189,19 +189,6 @@ fn hex4(h: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// An open container while parsing.
-struct Frame {
-    /// Its node.
-    at: u32,
-    /// Where its children start on the child stack.
-    base: u32,
-    object: bool,
-    /// Objects: a 64-bit filter of the keys seen (a set bit: some key hashes there).
-    bloom: u64,
-    /// Objects: must be materialised to be read (escaped, repeated or many keys).
-    slow: bool,
-}
-
 /// Bytes that end the plain part of a JSON string: quote, backslash, control characters.
 static STRING_SPECIAL: [bool; 256] = {
     let mut t = [false; 256];
@@ -230,170 +217,304 @@ fn skip_ws(b: &[u8], pos: usize) -> usize {
     }
 }
 
+/// The bit of a key in an object's repeated-key filter.
+#[inline(always)]
+fn key_bit(raw: &[u8]) -> u64 {
+    let h = raw.first().map_or(0, |&f| u32::from(f) * 3)
+        + raw.last().map_or(0, |&l| u32::from(l))
+        + raw.len() as u32 * 7;
+    1u64 << (h & 63)
+}
+
 /// Parse `text` into nodes and the child index table (see [`Tape`]); `None` for anything
-/// the tape does not take. Iterative: open containers live on `frames`.
+/// the tape does not take. Recursive descent, one call per container (depth ≤
+/// [`MAX_DEPTH`], so the recursion is bounded): each container's children are noted on a
+/// shared stack while it is open and move to `kids` when it closes.
 fn parse_tape(text: &str) -> Option<(Vec<Node>, Vec<u32>)> {
     let b = text.as_bytes();
-    let mut pos = 0usize;
-    let mut nodes: Vec<Node> = Vec::with_capacity(b.len() / 4 + 4);
-    let mut kids: Vec<u32> = Vec::with_capacity(b.len() / 8 + 4);
-    // Children (object: key nodes) of the open containers.
-    let mut stack: Vec<u32> = Vec::new();
-    let mut frames: Vec<Frame> = Vec::new();
-    'value: loop {
-        pos = skip_ws(b, pos);
+    let mut p = TapeParser {
+        text,
+        b,
+        nodes: Vec::with_capacity(b.len() / 4 + 4),
+        kids: Vec::with_capacity(b.len() / 8 + 4),
+        stack: Vec::new(),
+    };
+    let pos = p.value(skip_ws(b, 0), 0, None)?;
+    (skip_ws(b, pos) == b.len()).then_some((p.nodes, p.kids))
+}
+
+/// The state of [`parse_tape`].
+struct TapeParser<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    nodes: Vec<Node>,
+    kids: Vec<u32>,
+    /// Children (object: key nodes) of the open containers, innermost last.
+    stack: Vec<u32>,
+}
+
+impl TapeParser<'_> {
+    /// The value at `pos` (not whitespace), inside `depth` open containers; returns the
+    /// offset after it. `shape`: the keys of the previous element when this is an element
+    /// of an array that follows an object (see [`TapeParser::object`]).
+    #[inline(always)]
+    fn value(&mut self, pos: usize, depth: u32, shape: Option<(u32, u32)>) -> Option<usize> {
+        let b = self.b;
         let c = *b.get(pos)?;
-        let node = match c {
-            b'{' | b'[' => {
-                if frames.len() >= MAX_DEPTH as usize {
-                    return None;
-                }
-                let object = c == b'{';
-                let at = nodes.len() as u32;
-                nodes.push(Node::Null);
-                frames.push(Frame {
-                    at,
-                    base: stack.len() as u32,
-                    object,
-                    bloom: 0,
-                    slow: false,
-                });
-                pos = skip_ws(b, pos + 1);
-                if b.get(pos) == Some(if object { &b'}' } else { &b']' }) {
-                    pos += 1;
-                    close(&mut frames, &mut nodes, &mut kids, &mut stack);
-                } else {
-                    pos = member(b, pos, &mut frames, &mut nodes, &mut stack)?;
-                    continue 'value;
-                }
-                None
-            }
+        match c {
             b'"' => {
                 let (n, end) = string(b, pos + 1)?;
-                pos = end;
-                Some(n)
+                self.nodes.push(n);
+                Some(end)
             }
-            b't' | b'f' | b'n' => {
-                let (word, n): (&[u8], Node) = match c {
-                    b't' => (b"true", Node::Bool(true)),
-                    b'f' => (b"false", Node::Bool(false)),
-                    _ => (b"null", Node::Null),
+            b'0'..=b'9' => {
+                // A short non-negative integer inline; the rest (and anything unusual, such
+                // as a leading zero) through `number`.
+                let mut m = u64::from(c - b'0');
+                let mut i = pos + 1;
+                while i - pos < 16
+                    && let Some(&d) = b.get(i)
+                    && d.is_ascii_digit()
+                {
+                    m = m * 10 + u64::from(d - b'0');
+                    i += 1;
+                }
+                // Not taken: more digits, a fraction or exponent, or a leading zero.
+                let longer = matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+                if !(longer || c == b'0' && i > pos + 1) {
+                    self.nodes.push(Node::Int(m as i64));
+                    return Some(i);
+                }
+                let (n, end) = number(self.text, pos)?;
+                self.nodes.push(n);
+                Some(end)
+            }
+            b'-' => {
+                let (n, end) = number(self.text, pos)?;
+                self.nodes.push(n);
+                Some(end)
+            }
+            b'{' => self.object(pos + 1, depth + 1, shape),
+            b'[' => self.array(pos + 1, depth + 1),
+            b't' => self.word(pos, b"true", Node::Bool(true)),
+            b'f' => self.word(pos, b"false", Node::Bool(false)),
+            b'n' => self.word(pos, b"null", Node::Null),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn word(&mut self, pos: usize, word: &[u8], n: Node) -> Option<usize> {
+        if self.b.get(pos..pos + word.len())? != word {
+            return None;
+        }
+        self.nodes.push(n);
+        Some(pos + word.len())
+    }
+
+    /// The array whose `[` is at `pos - 1`, the `depth`-th open container.
+    fn array(&mut self, pos: usize, depth: u32) -> Option<usize> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let b = self.b;
+        let at = self.nodes.len();
+        self.nodes.push(Node::Null);
+        let base = self.stack.len();
+        let mut pos = skip_ws(b, pos);
+        if b.get(pos) != Some(&b']') {
+            // The keys of the previous element, when it was an object read from the tape.
+            let mut shape = None;
+            loop {
+                let elem = self.nodes.len();
+                self.stack.push(elem as u32);
+                pos = skip_ws(b, self.value(pos, depth, shape)?);
+                shape = match self.nodes.get(elem) {
+                    Some(&Node::Object {
+                        kids,
+                        len,
+                        slow: false,
+                    }) => Some((kids, len)),
+                    _ => None,
                 };
-                if b.get(pos..pos + word.len())? != word {
+                match *b.get(pos)? {
+                    b',' => pos = skip_ws(b, pos + 1),
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        let (kids, len) = self.close(base);
+        if let Some(n) = self.nodes.get_mut(at) {
+            *n = Node::Array { kids, len };
+        }
+        Some(pos + 1)
+    }
+
+    /// The key node at position `m` of an object closed before (`shape`: where its keys
+    /// start in `kids` and how many), when it is a plain (unescaped) key.
+    #[inline(always)]
+    fn shape_key(&self, shape: Option<(u32, u32)>, m: usize) -> Option<(u32, u32)> {
+        let (kids, len) = shape?;
+        if m >= len as usize {
+            return None;
+        }
+        let k = *self.kids.get(kids as usize + m)?;
+        match self.nodes.get(k as usize)? {
+            &Node::Str {
+                start,
+                len,
+                escaped: false,
+            } => Some((start, len)),
+            _ => None,
+        }
+    }
+
+    /// The key at `pos` (its opening quote) when it is key `m` of `shape` (see
+    /// [`TapeParser::shape_key`]): its node and the offset after its closing quote.
+    #[inline(always)]
+    fn shape_match(
+        &self,
+        shape: Option<(u32, u32)>,
+        m: usize,
+        pos: usize,
+    ) -> Option<(Node, usize)> {
+        let (start, len) = self.shape_key(shape, m)?;
+        let (s, l) = (start as usize, len as usize);
+        let b = self.b;
+        if fast_eq(b.get(s..s + l)?, b.get(pos + 1..pos + 1 + l)?)
+            && b.get(pos + 1 + l) == Some(&b'"')
+        {
+            return Some((
+                Node::Str {
+                    start: (pos + 1) as u32,
+                    len,
+                    escaped: false,
+                },
+                pos + 2 + l,
+            ));
+        }
+        None
+    }
+
+    /// The object whose `{` is at `pos - 1`, the `depth`-th open container.
+    ///
+    /// `shape`: the keys of the previous object of the same array (objects of one array
+    /// usually share their keys and order). While this object's keys repeat them position
+    /// for position, each key is matched against the text directly (no scan) and cannot
+    /// repeat an earlier key (those were distinct in an object that was not `slow`); at the
+    /// first difference, the repeated-key filter is built from the keys so far and parsing
+    /// goes on as without a shape.
+    fn object(&mut self, pos: usize, depth: u32, shape: Option<(u32, u32)>) -> Option<usize> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let b = self.b;
+        let at = self.nodes.len();
+        self.nodes.push(Node::Null);
+        let base = self.stack.len();
+        // Must be materialised to be read (escaped, repeated or many keys).
+        let mut slow = false;
+        // A 64-bit filter of the keys seen (a set bit: some key hashes there); not kept
+        // while the keys follow `shape`.
+        let mut bloom = 0u64;
+        let mut shaped = shape.is_some();
+        let mut pos = skip_ws(b, pos);
+        if b.get(pos) != Some(&b'}') {
+            loop {
+                if *b.get(pos)? != b'"' {
                     return None;
                 }
-                pos += word.len();
-                Some(n)
-            }
-            b'-' | b'0'..=b'9' => {
-                let (n, end) = number(text, pos)?;
-                pos = end;
-                Some(n)
-            }
-            _ => return None,
-        };
-        if let Some(n) = node {
-            nodes.push(n);
-        }
-        // A value is complete: continue or close the containers around it.
-        loop {
-            let Some(top) = frames.last() else {
-                return (skip_ws(b, pos) == b.len()).then_some((nodes, kids));
-            };
-            pos = skip_ws(b, pos);
-            let c = *b.get(pos)?;
-            pos += 1;
-            if c == b',' {
-                pos = member(b, pos, &mut frames, &mut nodes, &mut stack)?;
-                continue 'value;
-            }
-            if c != if top.object { b'}' } else { b']' } {
-                return None;
-            }
-            close(&mut frames, &mut nodes, &mut kids, &mut stack);
-        }
-    }
-}
-
-/// Start the next member of the innermost container at `pos`: for an array, note the
-/// element's node; for an object, read the key and the colon. Returns where its value
-/// starts.
-#[inline(always)]
-fn member(
-    b: &[u8],
-    pos: usize,
-    frames: &mut [Frame],
-    nodes: &mut Vec<Node>,
-    stack: &mut Vec<u32>,
-) -> Option<usize> {
-    let top = frames.last_mut()?;
-    if !top.object {
-        stack.push(nodes.len() as u32);
-        return Some(pos);
-    }
-    let pos = skip_ws(b, pos);
-    if *b.get(pos)? != b'"' {
-        return None;
-    }
-    let (key, end) = string(b, pos + 1)?;
-    let Node::Str {
-        start,
-        len,
-        escaped,
-    } = key
-    else {
-        return None;
-    };
-    let base = top.base as usize;
-    if escaped || stack.len() - base >= SMALL_OBJECT {
-        top.slow = true;
-    } else if !top.slow {
-        // Repeated keys: a cheap filter first, exact comparison only on a hit.
-        let s = start as usize;
-        let raw = &b[s..s + len as usize];
-        let h = raw.first().map_or(0, |&f| u32::from(f) * 3)
-            + raw.last().map_or(0, |&l| u32::from(l))
-            + len * 7;
-        let bit = 1u64 << (h & 63);
-        if top.bloom & bit != 0 {
-            let dup = stack[base..].iter().any(|&k| match nodes.get(k as usize) {
-                Some(&Node::Str { start, len, .. }) => {
-                    b.get(start as usize..(start + len) as usize) == Some(raw)
+                let m = self.stack.len() - base;
+                let mut known = None;
+                if shaped {
+                    known = self.shape_match(shape, m, pos);
+                    if known.is_none() {
+                        shaped = false;
+                        bloom = self.key_filter(base);
+                    }
                 }
-                _ => false,
-            });
-            top.slow |= dup;
-        }
-        top.bloom |= bit;
-    }
-    stack.push(nodes.len() as u32);
-    nodes.push(key);
-    let pos = skip_ws(b, end);
-    if *b.get(pos)? != b':' {
-        return None;
-    }
-    Some(pos + 1)
-}
-
-/// Close the innermost container: its children move to `kids`.
-#[inline]
-fn close(frames: &mut Vec<Frame>, nodes: &mut [Node], kids: &mut Vec<u32>, stack: &mut Vec<u32>) {
-    let Some(f) = frames.pop() else { return };
-    let base = f.base as usize;
-    let at = kids.len() as u32;
-    let len = (stack.len() - base) as u32;
-    kids.extend_from_slice(&stack[base..]);
-    stack.truncate(base);
-    if let Some(n) = nodes.get_mut(f.at as usize) {
-        *n = if f.object {
-            Node::Object {
-                kids: at,
-                len,
-                slow: f.slow,
+                let (key, end) = match known {
+                    Some(k) => k,
+                    None => {
+                        let (key, end) = string(b, pos + 1)?;
+                        let Node::Str {
+                            start,
+                            len,
+                            escaped,
+                        } = key
+                        else {
+                            return None;
+                        };
+                        if escaped || m >= SMALL_OBJECT {
+                            slow = true;
+                        } else if !slow {
+                            // Repeated keys: a cheap filter first, exact comparison only on
+                            // a hit.
+                            let raw = b.get(start as usize..start as usize + len as usize)?;
+                            let bit = key_bit(raw);
+                            if bloom & bit != 0 {
+                                slow =
+                                    self.stack.get(base..).unwrap_or_default().iter().any(|&k| {
+                                        match self.nodes.get(k as usize) {
+                                            Some(&Node::Str { start, len, .. }) => {
+                                                b.get(start as usize..(start + len) as usize)
+                                                    == Some(raw)
+                                            }
+                                            _ => false,
+                                        }
+                                    });
+                            }
+                            bloom |= bit;
+                        }
+                        (key, end)
+                    }
+                };
+                self.stack.push(self.nodes.len() as u32);
+                self.nodes.push(key);
+                pos = skip_ws(b, end);
+                if *b.get(pos)? != b':' {
+                    return None;
+                }
+                pos = skip_ws(b, self.value(skip_ws(b, pos + 1), depth, None)?);
+                match *b.get(pos)? {
+                    b',' => pos = skip_ws(b, pos + 1),
+                    b'}' => break,
+                    _ => return None,
+                }
             }
-        } else {
-            Node::Array { kids: at, len }
-        };
+        }
+        let (kids, len) = self.close(base);
+        if let Some(n) = self.nodes.get_mut(at) {
+            *n = Node::Object { kids, len, slow };
+        }
+        Some(pos + 1)
+    }
+
+    /// The repeated-key filter of the keys of the open object whose first key is
+    /// `stack[base]` (all plain, none repeated).
+    #[cold]
+    fn key_filter(&self, base: usize) -> u64 {
+        let mut bloom = 0;
+        for &k in self.stack.get(base..).unwrap_or_default() {
+            if let Some(&Node::Str { start, len, .. }) = self.nodes.get(k as usize) {
+                let s = start as usize;
+                bloom |= key_bit(self.b.get(s..s + len as usize).unwrap_or_default());
+            }
+        }
+        bloom
+    }
+
+    /// Move the children of the container whose first child is `stack[base]` to `kids`:
+    /// where they start there and how many.
+    #[inline(always)]
+    fn close(&mut self, base: usize) -> (u32, u32) {
+        let at = self.kids.len() as u32;
+        let children = self.stack.get(base..).unwrap_or_default();
+        self.kids.extend_from_slice(children);
+        let len = children.len() as u32;
+        self.stack.truncate(base);
+        (at, len)
     }
 }
 
@@ -607,6 +728,19 @@ impl JsonDoc {
         !self.tracked.replace(true)
     }
 
+    /// Has a template materialised node `node`? (No clone of the materialised value.)
+    #[inline(always)]
+    fn is_overridden(&self, node: u32) -> bool {
+        self.has_overrides.get() && self.is_overridden_slow(node)
+    }
+
+    #[inline(never)]
+    fn is_overridden_slow(&self, node: u32) -> bool {
+        self.overrides
+            .try_borrow()
+            .is_ok_and(|o| o.contains_key(&node))
+    }
+
     #[inline]
     fn override_of(&self, node: u32) -> Option<Value> {
         if !self.has_overrides.get() {
@@ -814,6 +948,24 @@ impl JsonRef {
         })
     }
 
+    /// `$obj.name` when it is a number of the tape (`Value::Int` / `Value::Double`, as
+    /// [`JsonRef::property_hinted`] returns it); `None` for anything else.
+    #[inline]
+    pub fn number_property(&self, name: &str, hint: Option<&KeyHint>) -> Option<Value> {
+        let Some(Lookup::Found(node)) = self.find(name, hint) else {
+            return None;
+        };
+        let tape = &*self.doc.tape;
+        match tape.node(node) {
+            Node::Int(i) => Some(Value::Int(i)),
+            Node::Double(d) => Some(Value::Double(d)),
+            Node::Decimal { start, len } => {
+                Some(Value::Double(decimal_value(tape.raw(start, len))))
+            }
+            _ => None,
+        }
+    }
+
     /// `$obj.name` written to `out` as a reference prints it, when it is a scalar read from
     /// the tape (or absent: null prints nothing). `false` (nothing written) otherwise: a
     /// container, or an object that is read through its materialised map.
@@ -825,19 +977,15 @@ impl JsonRef {
         }
     }
 
-    /// `$obj.name` when it is a string of the tape: `f` gets its (unescaped) text, without
-    /// building a string value. `None` (`f` not called) for anything else: absent, not a
-    /// string, an array, or an object read through its materialised map.
-    pub fn with_str_property<R>(
-        &self,
-        name: &str,
-        hint: Option<&KeyHint>,
-        f: impl FnOnce(&str) -> R,
-    ) -> Option<R> {
+    /// `$obj.name` when it is a string of the tape: its text as written between the quotes
+    /// (JSON escapes still in) and whether it has escapes. `None` for anything else
+    /// (absent, not a string, an array, or an object read through its materialised map).
+    #[inline]
+    pub fn raw_str_property(&self, name: &str, hint: Option<&KeyHint>) -> Option<(&str, bool)> {
         let Some(Lookup::Found(node)) = self.find(name, hint) else {
             return None;
         };
-        let tape = &self.doc.tape;
+        let tape = &*self.doc.tape;
         let Node::Str {
             start,
             len,
@@ -846,46 +994,51 @@ impl JsonRef {
         else {
             return None;
         };
-        let raw = tape.raw(start, len);
-        if !escaped {
-            return Some(f(raw));
-        }
-        let mut buf = self.doc.scratch.try_borrow_mut().ok()?;
-        buf.clear();
-        unescape_into(raw, &mut buf);
-        Some(f(&buf))
+        Some((tape.raw(start, len), escaped))
     }
 
-    /// Where key `name` of this object is; `None` for an array.
-    #[inline]
+    /// Where key `name` of this object is; `None` for an array. The key position `key_hint`
+    /// records is tried inline; anything else is [`JsonRef::find_slow`].
+    #[inline(always)]
     fn find(&self, name: &str, key_hint: Option<&KeyHint>) -> Option<Lookup> {
-        let tape = &self.doc.tape;
+        let tape = &*self.doc.tape;
         let Node::Object { kids, len, slow } = tape.node(self.node) else {
             return None;
         };
-        if slow || self.overridden().is_some() {
+        if slow || self.doc.is_overridden(self.node) {
             return Some(Lookup::Materialised);
         }
+        if let Some(h) = key_hint {
+            let at = h.get();
+            if at < len
+                && let Some(&k) = tape.kids.get(kids.wrapping_add(at) as usize)
+                && key_is(tape, tape.text.as_bytes(), k, name.as_bytes())
+            {
+                return Some(Lookup::Found(k + 1));
+            }
+        }
+        Some(self.find_slow(kids, len, name, key_hint))
+    }
+
+    /// [`JsonRef::find`] on an object read from the tape (`kids`, `len`) when the
+    /// template's hint did not match: the document's hint by name address, then a scan.
+    #[inline(never)]
+    fn find_slow(&self, kids: u32, len: u32, name: &str, key_hint: Option<&KeyHint>) -> Lookup {
+        let tape = &*self.doc.tape;
         let keys = tape
             .kids
-            .get(kids as usize..(kids + len) as usize)
+            .get(kids as usize..kids as usize + len as usize)
             .unwrap_or_default();
         let text = tape.text.as_bytes();
         let addr = name.as_ptr() as usize;
         let name = name.as_bytes();
         let is_key = |k: u32| key_is(tape, text, k, name);
         if let Some(h) = key_hint {
-            // The template's own hint for this property.
-            if let Some(&k) = keys.get(h.get() as usize)
-                && is_key(k)
-            {
-                return Some(Lookup::Found(k + 1));
-            }
             let Some(at) = keys.iter().position(|&k| is_key(k)) else {
-                return Some(Lookup::Absent);
+                return Lookup::Absent;
             };
             h.set(at as u32);
-            return Some(Lookup::Found(keys[at] + 1));
+            return Lookup::Found(keys[at] + 1);
         }
         let hint = &self.doc.hints[((addr >> 4) ^ (addr >> 9)) & 7];
         let (hint_addr, at) = hint.get();
@@ -893,15 +1046,15 @@ impl JsonRef {
             && let Some(&k) = keys.get(at as usize)
             && is_key(k)
         {
-            return Some(Lookup::Found(k + 1));
+            return Lookup::Found(k + 1);
         }
         for (i, &k) in keys.iter().enumerate() {
             if is_key(k) {
                 hint.set((addr, i as u32));
-                return Some(Lookup::Found(k + 1));
+                return Lookup::Found(k + 1);
             }
         }
-        Some(Lookup::Absent)
+        Lookup::Absent
     }
 
     fn property_materialised(&self, name: &str) -> Value {
@@ -921,7 +1074,7 @@ impl JsonRef {
         let Node::Object { kids, len, slow } = tape.node(self.node) else {
             return None;
         };
-        if slow || self.overridden().is_some() {
+        if slow || self.doc.is_overridden(self.node) {
             return match self.materialise() {
                 Value::Map(m) => Some(m.try_borrow().is_ok_and(|m| m.contains_key(name))),
                 _ => None,
@@ -961,7 +1114,9 @@ impl JsonRef {
     /// Element `i` of an array (live: a materialised list is read as it is now) and whether
     /// another follows; `None` past the end or for an object.
     pub fn item(&self, i: usize) -> Option<(Value, bool)> {
-        if let Some(v) = self.overridden() {
+        if self.doc.is_overridden(self.node)
+            && let Some(v) = self.overridden()
+        {
             let Value::List(l) = &v else { return None };
             let l = l.try_borrow().ok()?;
             return l.items.get(i).map(|v| (v.clone(), i + 1 < l.items.len()));
@@ -1210,6 +1365,198 @@ fn write_json_at(
     Ok(())
 }
 
+/// The previous (iterative, frame-stack) tape parser, kept as the reference the current one
+/// must agree with node for node.
+#[cfg(test)]
+mod reference {
+    use super::{MAX_DEPTH, Node, SMALL_OBJECT, number, skip_ws, string};
+
+    /// An open container while parsing.
+    struct Frame {
+        /// Its node.
+        at: u32,
+        /// Where its children start on the child stack.
+        base: u32,
+        object: bool,
+        /// Objects: a 64-bit filter of the keys seen (a set bit: some key hashes there).
+        bloom: u64,
+        /// Objects: must be materialised to be read (escaped, repeated or many keys).
+        slow: bool,
+    }
+
+    /// Parse `text` into nodes and the child index table (see [`Tape`]); `None` for anything
+    /// the tape does not take. Iterative: open containers live on `frames`.
+    pub(super) fn parse_tape(text: &str) -> Option<(Vec<Node>, Vec<u32>)> {
+        let b = text.as_bytes();
+        let mut pos = 0usize;
+        let mut nodes: Vec<Node> = Vec::with_capacity(b.len() / 4 + 4);
+        let mut kids: Vec<u32> = Vec::with_capacity(b.len() / 8 + 4);
+        // Children (object: key nodes) of the open containers.
+        let mut stack: Vec<u32> = Vec::new();
+        let mut frames: Vec<Frame> = Vec::new();
+        'value: loop {
+            pos = skip_ws(b, pos);
+            let c = *b.get(pos)?;
+            let node = match c {
+                b'{' | b'[' => {
+                    if frames.len() >= MAX_DEPTH as usize {
+                        return None;
+                    }
+                    let object = c == b'{';
+                    let at = nodes.len() as u32;
+                    nodes.push(Node::Null);
+                    frames.push(Frame {
+                        at,
+                        base: stack.len() as u32,
+                        object,
+                        bloom: 0,
+                        slow: false,
+                    });
+                    pos = skip_ws(b, pos + 1);
+                    if b.get(pos) == Some(if object { &b'}' } else { &b']' }) {
+                        pos += 1;
+                        close(&mut frames, &mut nodes, &mut kids, &mut stack);
+                    } else {
+                        pos = member(b, pos, &mut frames, &mut nodes, &mut stack)?;
+                        continue 'value;
+                    }
+                    None
+                }
+                b'"' => {
+                    let (n, end) = string(b, pos + 1)?;
+                    pos = end;
+                    Some(n)
+                }
+                b't' | b'f' | b'n' => {
+                    let (word, n): (&[u8], Node) = match c {
+                        b't' => (b"true", Node::Bool(true)),
+                        b'f' => (b"false", Node::Bool(false)),
+                        _ => (b"null", Node::Null),
+                    };
+                    if b.get(pos..pos + word.len())? != word {
+                        return None;
+                    }
+                    pos += word.len();
+                    Some(n)
+                }
+                b'-' | b'0'..=b'9' => {
+                    let (n, end) = number(text, pos)?;
+                    pos = end;
+                    Some(n)
+                }
+                _ => return None,
+            };
+            if let Some(n) = node {
+                nodes.push(n);
+            }
+            // A value is complete: continue or close the containers around it.
+            loop {
+                let Some(top) = frames.last() else {
+                    return (skip_ws(b, pos) == b.len()).then_some((nodes, kids));
+                };
+                pos = skip_ws(b, pos);
+                let c = *b.get(pos)?;
+                pos += 1;
+                if c == b',' {
+                    pos = member(b, pos, &mut frames, &mut nodes, &mut stack)?;
+                    continue 'value;
+                }
+                if c != if top.object { b'}' } else { b']' } {
+                    return None;
+                }
+                close(&mut frames, &mut nodes, &mut kids, &mut stack);
+            }
+        }
+    }
+
+    /// Start the next member of the innermost container at `pos`: for an array, note the
+    /// element's node; for an object, read the key and the colon. Returns where its value
+    /// starts.
+    #[inline(always)]
+    fn member(
+        b: &[u8],
+        pos: usize,
+        frames: &mut [Frame],
+        nodes: &mut Vec<Node>,
+        stack: &mut Vec<u32>,
+    ) -> Option<usize> {
+        let top = frames.last_mut()?;
+        if !top.object {
+            stack.push(nodes.len() as u32);
+            return Some(pos);
+        }
+        let pos = skip_ws(b, pos);
+        if *b.get(pos)? != b'"' {
+            return None;
+        }
+        let (key, end) = string(b, pos + 1)?;
+        let Node::Str {
+            start,
+            len,
+            escaped,
+        } = key
+        else {
+            return None;
+        };
+        let base = top.base as usize;
+        if escaped || stack.len() - base >= SMALL_OBJECT {
+            top.slow = true;
+        } else if !top.slow {
+            // Repeated keys: a cheap filter first, exact comparison only on a hit.
+            let s = start as usize;
+            let raw = &b[s..s + len as usize];
+            let h = raw.first().map_or(0, |&f| u32::from(f) * 3)
+                + raw.last().map_or(0, |&l| u32::from(l))
+                + len * 7;
+            let bit = 1u64 << (h & 63);
+            if top.bloom & bit != 0 {
+                let dup = stack[base..].iter().any(|&k| match nodes.get(k as usize) {
+                    Some(&Node::Str { start, len, .. }) => {
+                        b.get(start as usize..(start + len) as usize) == Some(raw)
+                    }
+                    _ => false,
+                });
+                top.slow |= dup;
+            }
+            top.bloom |= bit;
+        }
+        stack.push(nodes.len() as u32);
+        nodes.push(key);
+        let pos = skip_ws(b, end);
+        if *b.get(pos)? != b':' {
+            return None;
+        }
+        Some(pos + 1)
+    }
+
+    /// Close the innermost container: its children move to `kids`.
+    #[inline]
+    fn close(
+        frames: &mut Vec<Frame>,
+        nodes: &mut [Node],
+        kids: &mut Vec<u32>,
+        stack: &mut Vec<u32>,
+    ) {
+        let Some(f) = frames.pop() else { return };
+        let base = f.base as usize;
+        let at = kids.len() as u32;
+        let len = (stack.len() - base) as u32;
+        kids.extend_from_slice(&stack[base..]);
+        stack.truncate(base);
+        if let Some(n) = nodes.get_mut(f.at as usize) {
+            *n = if f.object {
+                Node::Object {
+                    kids: at,
+                    len,
+                    slow: f.slow,
+                }
+            } else {
+                Node::Array { kids: at, len }
+            };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1269,6 +1616,7 @@ mod tests {
     /// The lazy document prints like the eager one (Java and JSON forms), or the tape
     /// refuses it and the eager parser decides.
     fn prints_like_eager(text: &str) {
+        same_tape(text);
         let eager = parse_json(text);
         match (JsonDoc::parse(text), &eager) {
             (Some(l), Ok(e)) => {
@@ -1278,6 +1626,68 @@ mod tests {
             }
             (Some(l), Err(err)) => panic!("{text:?}: tape took it as {l:?}, serde says {err}"),
             (None, _) => {}
+        }
+    }
+
+    /// The tape parser builds exactly the tape the previous parser built (or refuses what it
+    /// refused).
+    fn same_tape(text: &str) {
+        let new = parse_tape(text).map(|(n, k)| format!("{n:?} {k:?}"));
+        let old = reference::parse_tape(text).map(|(n, k)| format!("{n:?} {k:?}"));
+        assert_eq!(new, old, "{text:?}");
+    }
+
+    #[test]
+    fn tape_matches_the_reference_parser() {
+        for text in [
+            "[{\"id\":0,\"name\":\"Pet \\\"0\\\"\",\"price\":10.5,\"tags\":[\"a\",\"b\"]}]",
+            "{\"a\" : { } , \"b\" : [ ] , \"c\" :[ [ ],{ }] }",
+            "[1 , 2 ,3]",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\" 1}",
+            "{1: 2}",
+            "[true, false, null, tru, nul]",
+            "[fals]",
+            "\"unterminated",
+            "[\"ctl\u{1}\"]",
+            "[\"\\x\"]",
+            "{\"a\":1}}",
+            "[1]]",
+            "[[[]]",
+            "{\"a\":",
+            "{\"a\"",
+            "{",
+            "[",
+            "   ",
+        ] {
+            same_tape(text);
+        }
+        for n in [31, 32, 33, 40] {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            same_tape(&format!("{{{}}}", keys.join(",")));
+            // Objects of one array sharing those keys (the shape of the previous one).
+            let o = format!("{{{}}}", keys.join(","));
+            same_tape(&format!("[{o}, {o}, {o}]"));
+        }
+        // Arrays of objects: same keys, diverging keys, repeated keys after a shared
+        // prefix, escaped keys, prefixes of keys, nested and non-object elements between.
+        for text in [
+            r#"[{"a":1,"b":2},{"a":3,"b":4},{"a":5,"b":6}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"c":4},{"a":5,"c":6,"d":7}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"b":4,"a":5},{"a":1,"b":2}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"a":4},{"b":1,"b":2}]"#,
+            r#"[{"ab":1},{"a":1},{"abc":1},{"ab":2,"ab":3}]"#,
+            r#"[{"a":1},{"a\u0041":1},{"a":2},{"a\"":3}]"#,
+            r#"[{"a\n":1},{"a\n":2}]"#,
+            r#"[{"a":1},[{"a":1}],{"a":2},5,{"a":3},{}, {"a":4}]"#,
+            r#"[{"k":{"x":1,"y":2}},{"k":{"x":1,"y":2,"x":3}}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"b":4"#,
+            r#"[{"a":1,"b":2},{"a":3,"b"4}]"#,
+            r#"[{"a":1,"b":2},{"a":3,"b]"#,
+            r#"[ { "a" : 1 , "b" : 2 } , { "a" : 3 , "b" : 4 } ]"#,
+            r#"[{"id":7,"n":0,"m":01},{"id":-0,"n":12345678901234567,"m":1.5e3}]"#,
+        ] {
+            same_tape(text);
         }
     }
 
@@ -1378,6 +1788,9 @@ mod tests {
         "#set($m = {})#set($x = $m.putAll($d))$m",
         "#foreach($e in $d)$e.getClass()#end",
         "#set($x = $d.clear())$d",
+        "#foreach($e in $d)#if($e.a > 0)p#elseif($e.a == 0)z#{else}n#end#if($e.a <= 1.5)l#end\
+         #if($e.b != 2)ne#end#if(1 < $e.a)lt#end#if($foreach.hasNext),#end#end\
+         #if($d.a >= 1)ge#end#if($d.b == 2.0)eq#end#if($d.zz > 0)zz#end#if($d.c > 0)c#end",
     ];
 
     #[test]
@@ -1397,6 +1810,39 @@ mod tests {
             for src in TEMPLATES {
                 same(&format!("#set($d = $h.doc()){src}"), text);
             }
+        }
+    }
+
+    /// Conditions on lazy documents (fast paths in `Eval::eval_cond`) count the same steps as
+    /// over materialised values: every budget fails (or not) at the same place.
+    #[test]
+    fn conditions_count_steps_like_the_materialised_document() {
+        let src = "#set($d = $h.doc())#foreach($e in $d.items)\
+                   #if($e.n > 0)+#elseif($e.n == 0)0#{else}-#end\
+                   #if($e.x >= 1.5 && $foreach.hasNext),#end#if($foreach.first)f#end#end";
+        let text = r#"{"items": [{"n": 1, "x": 1.5}, {"n": 0, "x": 2}, {"n": -3, "x": "s"},
+                       {"x": null}, {"n": 2.25}, [1], 7]}"#;
+        let t = Template::parse(src).unwrap();
+        let run = |lazy: bool, max_steps: u64| {
+            let mut scope = Scope::new();
+            scope.set("h", Value::Host(1));
+            let host = DocHost {
+                text: text.to_string(),
+                lazy,
+            };
+            let limits = Limits {
+                max_steps,
+                ..Limits::default()
+            };
+            t.render(&mut scope, &host, &limits)
+        };
+        assert_eq!(run(true, 1000).unwrap(), "+,f0,--+--");
+        for max_steps in 0..80 {
+            assert_eq!(
+                run(true, max_steps),
+                run(false, max_steps),
+                "{max_steps} steps"
+            );
         }
     }
 

@@ -180,6 +180,22 @@ pub trait Host {
         Ok(false)
     }
 
+    /// [`Host::write_call_str`] with the argument given as the body of a JSON string literal
+    /// (the text between its quotes, with backslash escapes the JSON parser validated: no
+    /// surrogate escapes): a host that can read the escaped form directly saves unescaping
+    /// it. Must behave as `write_call_str` with the unescaped text; `Ok(false)` (writing
+    /// nothing): not handled here (the caller unescapes and uses `write_call_str`).
+    fn write_call_json_str(
+        &self,
+        id: HostId,
+        name: &str,
+        raw: &str,
+        out: &mut String,
+    ) -> Result<bool, String> {
+        let _ = (id, name, raw, out);
+        Ok(false)
+    }
+
     /// How the object prints when referenced directly.
     fn display(&self, id: HostId) -> Result<String, String> {
         let _ = id;
@@ -260,6 +276,15 @@ impl Template {
     /// variables it never reads)?
     pub fn references(&self, name: &str) -> bool {
         self.roots.binary_search_by(|r| (**r).cmp(name)).is_ok()
+    }
+
+    /// An empty scope already bound to this template's variables: what is set on it goes
+    /// straight to the slots a render uses (no name table to build and move first).
+    /// [`Template::render`] takes any scope; this one only saves work.
+    pub fn new_scope(&self) -> Scope {
+        let mut scope = Scope::new();
+        scope.bind(&self.roots);
+        scope
     }
 
     /// The syntax tree.

@@ -99,6 +99,15 @@ fn write_short_decimal(d: f64, out: &mut String) -> bool {
 
 /// Append the decimal form of `i` (what `{i}` prints, without the formatting machinery).
 pub fn write_int(i: i64, out: &mut String) {
+    if (0..100).contains(&i) {
+        // One or two digits (counters, small ids): no digit buffer.
+        let i = i as u8;
+        if i >= 10 {
+            out.push(char::from(b'0' + i / 10));
+        }
+        out.push(char::from(b'0' + i % 10));
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut n = i.unsigned_abs();
     let mut p = digits.len();
@@ -263,7 +272,23 @@ mod tests {
             check((x % 1_000_000_000_000) as f64 / 1e6);
         }
         let mut n = String::new();
-        for i in [0, 7, -7, 10, 99, -100, i64::MAX, i64::MIN] {
+        for i in [
+            0,
+            1,
+            7,
+            9,
+            -1,
+            -7,
+            10,
+            42,
+            99,
+            100,
+            101,
+            -99,
+            -100,
+            i64::MAX,
+            i64::MIN,
+        ] {
             n.clear();
             write_int(i, &mut n);
             assert_eq!(n, i.to_string());

@@ -262,3 +262,25 @@ fn worst_case_nesting_fits_a_small_thread_stack() {
     let r = handle.join().expect("no stack overflow");
     assert!(matches!(r, Err(RenderError::Recursion { .. })), "{r:?}");
 }
+
+/// A scope from `Template::new_scope` renders like a plain one: variables set before the
+/// render (referenced or not), `#set`s readable after it, and reuse with another template.
+#[test]
+fn template_scope_renders_like_a_plain_scope() {
+    let t = Template::parse("$a|$b|#set($c = \"$a$a\")#set($a = 'new')$c").unwrap();
+    let run = |mut scope: Scope| {
+        scope.set("a", Value::str("x"));
+        scope.set("unreferenced", Value::Int(1));
+        let out = t.render(&mut scope, &NoHost, &Limits::default()).unwrap();
+        let seen = ["a", "b", "c", "unreferenced"].map(|n| scope.get(n).cloned());
+        let other = Template::parse("$a $unreferenced $c").unwrap();
+        let again = other
+            .render(&mut scope, &NoHost, &Limits::default())
+            .unwrap();
+        (out, format!("{seen:?}"), again)
+    };
+    let bound = run(t.new_scope());
+    assert_eq!(bound, run(Scope::new()));
+    assert_eq!(bound.0, "x||xx");
+    assert_eq!(bound.2, "new 1 xx");
+}
