@@ -184,3 +184,54 @@ pub fn exercise(data: &[u8]) {
     let _ = render_request_template(&t, &request, &context, &stage);
     let _ = render_response_template(&t, body, &request, &context, &stage);
 }
+
+/// Templates [`exercise_json`] renders over a fuzzed body through `$input.path('$')` (the
+/// lazy document): reads, iteration, conditions, escaping and mutation.
+const JSON_TEMPLATES: &[&str] = &[
+    "#set($d = $input.path('$'))$d",
+    "#set($d = $input.path('$'))#foreach($e in $d)[$e.id $e.name $util.escapeJavaScript($e.name)]#if($e.n > 0)+#end#if($foreach.hasNext),#end#end",
+    "#set($d = $input.path('$'))#foreach($e in $d)#foreach($f in $e)<$f>#end;#end",
+    "#set($d = $input.path('$'))$d.size() $d.a $d['b'] $d.keySet() $d.values() $d.entrySet()",
+    "#set($d = $input.path('$'))#set($x = $d.put('k', $d))#set($y = $d.add(1))$d.remove('a') $d",
+    "#set($d = $util.parseJson($input.body))$d.equals($input.path('$')) $d == $input.path('$')",
+];
+
+/// Differential check of the lazy JSON document against the eager reader on arbitrary
+/// bytes: where the tape parser takes the text, both print the same (Java and JSON forms,
+/// type name), and the tape never takes what the eager reader refuses; then a few templates
+/// render over the same body (which must not panic). Used by the `vtl_json` fuzz target and
+/// the regression replay test; panics on a disagreement.
+pub fn exercise_json(data: &[u8]) {
+    use crate::vtl::json::JsonDoc;
+    use crate::vtl::value::parse_json;
+    let text = String::from_utf8_lossy(data);
+    match (JsonDoc::parse(&text), parse_json(&text)) {
+        (Some(lazy), Ok(eager)) => {
+            let java = |v: &crate::vtl::Value| v.to_java_string(usize::MAX).ok();
+            let json = |v: &crate::vtl::Value| {
+                let mut s = String::new();
+                v.write_json(&mut s, usize::MAX, 0).ok().map(|()| s)
+            };
+            assert_eq!(java(&lazy), java(&eager), "Java form of {text:?}");
+            assert_eq!(json(&lazy), json(&eager), "JSON form of {text:?}");
+            assert_eq!(lazy.type_name(), eager.type_name(), "type of {text:?}");
+        }
+        (Some(lazy), Err(e)) => {
+            panic!("{text:?}: the tape took it as {lazy:?}, the eager reader refused it: {e}")
+        }
+        (None, _) => {}
+    }
+    let request = RequestData {
+        body: text.to_string(),
+        path: Vec::new(),
+        querystring: Vec::new(),
+        headers: Vec::new(),
+    };
+    let context = default_context();
+    let stage = IndexMap::new();
+    for src in JSON_TEMPLATES {
+        if let Ok(t) = Template::parse(src) {
+            let _ = render_request_template(&t, &request, &context, &stage);
+        }
+    }
+}

@@ -223,16 +223,9 @@ pub fn write_call_str(
     max_string: usize,
     out: &mut String,
 ) -> Result<bool, String> {
-    if name != "escapeJavaScript" {
-        return Ok(false);
-    }
-    let start = out.len();
-    escape_javascript_into(text, out);
-    if out.len() - start > max_string {
-        out.truncate(start);
-        return Err("string too large".into());
-    }
-    Ok(true)
+    escape_capped(name, max_string, out, |out| {
+        escape_javascript_into(text, out)
+    })
 }
 
 /// [`write_call_str`] with the argument as the body of a JSON string literal (see
@@ -243,11 +236,24 @@ pub fn write_call_json_str(
     max_string: usize,
     out: &mut String,
 ) -> Result<bool, String> {
+    escape_capped(name, max_string, out, |out| {
+        escape_javascript_json_into(raw, out)
+    })
+}
+
+/// `escapeJavaScript` written into `out` by `escape`, undone when it exceeds the string cap;
+/// `Ok(false)` for any other method.
+fn escape_capped(
+    name: &str,
+    max_string: usize,
+    out: &mut String,
+    escape: impl FnOnce(&mut String),
+) -> Result<bool, String> {
     if name != "escapeJavaScript" {
         return Ok(false);
     }
     let start = out.len();
-    escape_javascript_json_into(raw, out);
+    escape(out);
     if out.len() - start > max_string {
         out.truncate(start);
         return Err("string too large".into());
