@@ -8,6 +8,10 @@
 //! Known failures live in `tests/fixtures/vtl/known-failures.txt` (`name: reason` per line;
 //! recorded entries are named `aws:<test>#<i>`). A failure not listed fails the test, and so
 //! does a listed case that passes.
+//!
+//! This target runs without libtest's harness (`harness = false` in Cargo.toml) so that its
+//! summary lines, `vtl conformance <set>: P/T pass`, are printed on every `cargo test`, not
+//! only under `--nocapture`. It exits with status 1 when a set has a surprise.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,8 +44,13 @@ fn known_failures() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Compare outcomes against the known-failures list; panic with a report on any surprise.
-fn judge(set: &str, results: Vec<(String, Result<(), String>)>, known: &BTreeMap<String, String>) {
+/// Compare outcomes against the known-failures list; returns the surprises (unlisted failures
+/// and listed cases that pass), after printing the set's summary line.
+fn judge(
+    set: &str,
+    results: Vec<(String, Result<(), String>)>,
+    known: &BTreeMap<String, String>,
+) -> Vec<String> {
     let total = results.len();
     let passed = results.iter().filter(|(_, r)| r.is_ok()).count();
     println!("vtl conformance {set}: {passed}/{total} pass");
@@ -56,11 +65,10 @@ fn judge(set: &str, results: Vec<(String, Result<(), String>)>, known: &BTreeMap
             (Ok(()), false) => {}
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    problems
 }
 
-#[test]
-fn conformance_cases() {
+fn conformance_cases() -> Vec<String> {
     let known = known_failures();
     let mut files: Vec<_> = std::fs::read_dir(format!("{FIXTURES}/cases"))
         .expect("cases directory")
@@ -88,18 +96,17 @@ fn conformance_cases() {
         };
         results.push((name, r));
     }
-    judge("cases", results, &known);
+    judge("cases", results, &known)
 }
 
 fn without_ws(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-#[test]
-fn aws_recorded() {
+fn aws_recorded() -> Vec<String> {
     if !Path::new(RECORDED).exists() {
         println!("vtl conformance aws-recorded: skipped ({RECORDED} not found)");
-        return;
+        return Vec::new();
     }
     let known = known_failures();
     let text = std::fs::read_to_string(RECORDED).unwrap();
@@ -152,5 +159,20 @@ fn aws_recorded() {
         });
         results.push((name, r));
     }
-    judge("aws-recorded", results, &known);
+    judge("aws-recorded", results, &known)
+}
+
+fn main() {
+    // `cargo test -- --list` (and tools built on it) expects libtest's listing format.
+    if std::env::args().any(|a| a == "--list") {
+        println!("conformance_cases: test\naws_recorded: test");
+        return;
+    }
+    let mut problems = conformance_cases();
+    problems.extend(aws_recorded());
+    if !problems.is_empty() {
+        eprintln!("{}", problems.join("\n\n"));
+        eprintln!("vtl conformance: {} surprise(s)", problems.len());
+        std::process::exit(1);
+    }
 }

@@ -127,7 +127,7 @@ impl<'a> RequestContext<'a> {
     /// (the default) keeps nothing. `message` is only called when the line is kept, so logging
     /// costs one comparison when logging is off:
     ///
-    /// ```ignore
+    /// ```text
     /// ctx.log(Level::Info, || format!("Endpoint request URI: {url}"));
     /// ctx.log(Level::Error, || "Execution failed due to a timeout error".to_string());
     /// ```
