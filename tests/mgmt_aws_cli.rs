@@ -239,6 +239,48 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         "{\"mock\": true}"
     );
 
+    // TestInvokeMethod runs both methods as defined now, before any deployment.
+    let tested = cli
+        .ok(&[
+            "test-invoke-method",
+            "--rest-api-id",
+            &api_id,
+            "--resource-id",
+            &mock_id,
+            "--http-method",
+            "GET",
+            "--path-with-query-string",
+            "/mock?probe=1",
+        ])
+        .await;
+    assert_eq!(tested["status"], 200, "{tested}");
+    assert_eq!(tested["body"], "{\"mock\": true}");
+    assert_eq!(tested["headers"]["x-mock"], "yes");
+    let log = tested["log"].as_str().unwrap_or_default();
+    assert!(log.starts_with("Execution log for request "), "{log}");
+    assert!(
+        log.contains(" : Method request query string: {probe=1}"),
+        "{log}"
+    );
+    let tested = cli
+        .ok(&[
+            "test-invoke-method",
+            "--rest-api-id",
+            &api_id,
+            "--resource-id",
+            &proxy_id,
+            "--http-method",
+            "GET",
+        ])
+        .await;
+    assert_eq!(tested["status"], 200, "{tested}");
+    assert!(
+        tested["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("\"uri\":\"/echo\"")),
+        "{tested}"
+    );
+
     // Deploy with a stage variable, then invoke both methods.
     let dep = cli
         .ok(&[

@@ -114,6 +114,28 @@ pub struct ExecutionLog {
     lines: Vec<PendingLine>,
 }
 
+impl ExecutionLog {
+    /// The lines as TestInvokeMethod returns them (ops.md §5): `Execution log for request
+    /// {requestId}`, then `{EEE MMM dd HH:mm:ss UTC yyyy} : {message}` per line, each message
+    /// cut to [`MAX_EVENT_BYTES`] like a CloudWatch event.
+    pub fn test_invoke_text(&self, request_id: &str) -> String {
+        let format = time::macros::format_description!(
+            "[weekday repr:short] [month repr:short] [day] [hour]:[minute]:[second] UTC [year]"
+        );
+        let mut out = format!("Execution log for request {request_id}\n");
+        for line in &self.lines {
+            let at = time::OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(line.epoch_millis) * 1_000_000,
+            )
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let stamp = at.format(format).unwrap_or_default();
+            let message = truncate_event(line.message.clone(), MAX_EVENT_BYTES);
+            let _ = writeln!(out, "{stamp} : {message}");
+        }
+        out
+    }
+}
+
 #[derive(Debug)]
 struct PendingLine {
     epoch_millis: i64,

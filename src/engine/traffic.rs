@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::cache::StageCache;
 use super::clock::Clock;
-use super::compiled::CompiledDeployment;
+use super::compiled::{CompiledDeployment, CompiledMethod};
 use super::live::{CanaryLive, LiveStage, Routes, Variant};
 use super::quota::{DayCounts, LoadedUsage, QuotaCounter, QuotaLedger, day_string};
 use super::schema::DeploymentSchemas;
@@ -168,6 +168,43 @@ impl Traffic {
     }
 }
 
+/// A method's key in a usage plan's per-method throttle map: `/path/VERB` (`//VERB` for the
+/// root).
+fn usage_plan_key(m: &CompiledMethod) -> Arc<str> {
+    let path = if &*m.resource_path == "/" {
+        "/"
+    } else {
+        &m.resource_path
+    };
+    Arc::from(format!("{path}/{}", m.http_method))
+}
+
+impl Traffic {
+    /// The traffic view of the stage TestInvokeMethod builds for one call: no cache, and
+    /// buckets of its own that no other request shares (the throttle phase is skipped there
+    /// anyway, as on AWS).
+    pub fn test_stage(&self, deployment: &Arc<CompiledDeployment>) -> StageTraffic {
+        let now = self.clock.now();
+        let methods = deployment
+            .methods
+            .iter()
+            .map(|m| MethodTraffic {
+                bucket: Arc::new(TokenBucket::new(throttle_limits(None), now)),
+                caching: None,
+                usage_plan_key: usage_plan_key(m),
+            })
+            .collect();
+        StageTraffic {
+            base: VariantTraffic {
+                methods,
+                schemas: Arc::new(DeploymentSchemas::compile(deployment)),
+                cache: None,
+            },
+            canary: None,
+        }
+    }
+}
+
 /// One route-map rebuild.
 pub struct TrafficBuild<'a> {
     traffic: &'a Traffic,
@@ -217,15 +254,10 @@ impl TrafficBuild<'_> {
                 require_authorization: s.require_authorization_for_cache_control,
                 strategy: s.unauthorized_cache_control_header_strategy,
             });
-            let path = if &*m.resource_path == "/" {
-                "/"
-            } else {
-                &m.resource_path
-            };
             methods.push(MethodTraffic {
                 bucket,
                 caching,
-                usage_plan_key: Arc::from(format!("{path}/{}", m.http_method)),
+                usage_plan_key: usage_plan_key(m),
             });
         }
         VariantTraffic {

@@ -11,6 +11,7 @@ mod methods;
 mod quota;
 mod responses;
 mod tags;
+mod test_invoke;
 mod usage;
 mod validators;
 
@@ -26,6 +27,7 @@ pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
+pub use test_invoke::{TEST_STAGE, TestInvokeMethod, TestInvokeResult};
 pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
 pub use validators::{CreateModel, CreateRequestValidator};
 

@@ -209,6 +209,55 @@ pub fn title_case(name: &str) -> String {
 pub async fn run(gw: &Gateway, req: &InvokeRequest) -> InvokeResponse {
     let mut ctx = respond::new_context(req);
     let outcome = execute(gw, &mut ctx).await;
+    let response = conclude(&mut ctx, outcome);
+    record::record(gw, &mut ctx, &response);
+    response
+}
+
+/// What TestInvokeMethod gets back from the pipeline: the response, the request's
+/// execution-log lines (every line, at INFO with data trace) and how long it took.
+#[derive(Debug)]
+pub struct TestRun {
+    pub response: InvokeResponse,
+    pub request_id: String,
+    pub log: ExecutionLog,
+    pub latency: Duration,
+}
+
+/// TestInvokeMethod (model.md; the AWS console's "Test" button): runs `req` against `live`,
+/// a stage built for this one call from the API's current, undeployed definition. As on AWS,
+/// authorization, API keys, throttling and the cache are skipped, every execution-log line
+/// is kept, and nothing is recorded (no metrics, no access log).
+pub async fn run_test(gw: &Gateway, req: &InvokeRequest, live: Arc<LiveStage>) -> TestRun {
+    let mut ctx = respond::new_context(req);
+    ctx.stage_variables = live.variables.clone();
+    ctx.deployment = Some(live.deployment.clone());
+    ctx.live = Some(live);
+    ctx.log.settings = LogSettings {
+        level: Some(Level::Info),
+        data_trace: true,
+    };
+    let outcome = async {
+        route::resolve_method(&mut ctx)?;
+        log_method_request(&mut ctx);
+        integrate(gw, &mut ctx).await
+    }
+    .await;
+    let response = conclude(&mut ctx, outcome);
+    TestRun {
+        response,
+        latency: ctx.started.elapsed(),
+        request_id: ctx.request_id,
+        log: ctx.log,
+    }
+}
+
+/// Turns the phases' outcome into the response the client gets (an error becomes its
+/// gateway response) and logs how the method completed.
+fn conclude(
+    ctx: &mut RequestContext<'_>,
+    outcome: Result<InvokeResponse, GatewayError>,
+) -> InvokeResponse {
     let response = match outcome {
         Ok(resp) => {
             ctx.log(Level::Info, || {
@@ -220,12 +269,12 @@ pub async fn run(gw: &Gateway, req: &InvokeRequest) -> InvokeResponse {
             if let Some(reason) = err.log_reason() {
                 ctx.log(Level::Error, || reason);
             }
-            let resp = respond::gateway_error(&ctx, &err);
+            let resp = respond::gateway_error(ctx, &err);
             ctx.error = Some(err);
             resp
         }
     };
-    let response = respond::finish(&ctx, response);
+    let response = respond::finish(ctx, response);
     let status = response.status.as_u16();
     let level = if status >= 500 {
         Level::Error
@@ -233,7 +282,6 @@ pub async fn run(gw: &Gateway, req: &InvokeRequest) -> InvokeResponse {
         Level::Info
     };
     ctx.log(level, || format!("Method completed with status: {status}"));
-    record::record(gw, &mut ctx, &response);
     response
 }
 
@@ -259,6 +307,15 @@ async fn execute(
     api_key::run(gw, ctx)?;
     throttle::run(gw, ctx)?;
     log_method_request(ctx);
+    integrate(gw, ctx).await
+}
+
+/// The phases from validation to the method response: what a request does once it is
+/// admitted (shared by client requests and TestInvokeMethod).
+async fn integrate(
+    gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+) -> Result<InvokeResponse, GatewayError> {
     validation::run(gw, ctx)?;
     if let Some(hit) = cache::lookup(gw, ctx)? {
         return Ok(hit);

@@ -1,5 +1,6 @@
 //! `/restapis/{id}/resources/{rid}/methods/{verb}/...`: methods, method responses,
-//! integrations and integration responses — Put, Get, Update (patch), Delete.
+//! integrations and integration responses — Put, Get, Update (patch), Delete; and
+//! TestInvokeMethod (`POST` on the method).
 
 use http::{Method, StatusCode};
 
@@ -42,6 +43,11 @@ pub(super) async fn route(
             gw.delete_method(actor, api_id, rid, verb).await?;
             empty(StatusCode::NO_CONTENT)
         }
+        [] if m == Method::POST => ok(
+            StatusCode::OK,
+            &gw.test_invoke_method(api_id, rid, verb, call.json()?)
+                .await?,
+        ),
         ["responses", code] if m == Method::PUT => {
             let mut response: MethodResponse = call.json()?;
             response.status_code = code.to_string();

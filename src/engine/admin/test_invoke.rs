@@ -1,0 +1,226 @@
+//! TestInvokeMethod (`POST /restapis/{id}/resources/{rid}/methods/{verb}`, the AWS console's
+//! "Test" button): runs one request through a method as it is defined now, before any
+//! deployment, and answers with the response, the execution log and the latency.
+//!
+//! The method is compiled on its own (another method's broken template does not stop it), into
+//! a stage that exists for this one call (`test-invoke-stage`, the stage variables the caller
+//! gives). The pipeline then skips what AWS skips for a test: authorization, API keys,
+//! throttling, the cache, metrics and access logs (`pipeline::run_test`).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::apis::normalise_verb;
+use crate::engine::Gateway;
+use crate::engine::compiled::CompiledDeployment;
+use crate::engine::live::LiveStage;
+use crate::engine::logs::StageLog;
+use crate::engine::pipeline::{self, InvokeRequest};
+use crate::model::validate::validate_stage_variables;
+use crate::model::{AdminError, ApiDefinition, Stage};
+
+/// The stage name a test invocation runs in (`$context.stage`), as on AWS.
+pub const TEST_STAGE: &str = "test-invoke-stage";
+
+/// TestInvokeMethodRequest's body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TestInvokeMethod {
+    /// The path after the stage with its query string (`/pets/7?type=dog`); the resource's
+    /// path when absent.
+    pub path_with_query_string: Option<String>,
+    pub body: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    /// Extra values per header (sent after the single `headers` value, as separate values).
+    pub multi_value_headers: BTreeMap<String, Vec<String>>,
+    /// Accepted and ignored: gwtui calls backends without client certificates.
+    pub client_certificate_id: Option<String>,
+    pub stage_variables: IndexMap<String, String>,
+}
+
+/// TestInvokeMethodResponse.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TestInvokeResult {
+    pub status: u16,
+    pub body: String,
+    /// One value per header (the last one when the response repeats a header).
+    pub headers: BTreeMap<String, String>,
+    pub multi_value_headers: BTreeMap<String, Vec<String>>,
+    /// `Execution log for request {id}` and then every execution-log line of the request.
+    pub log: String,
+    /// Milliseconds.
+    pub latency: i64,
+}
+
+impl Gateway {
+    /// TestInvokeMethod: see the module documentation. Refuses (BadRequest) a path that does
+    /// not lead to the method's resource, a bad header, bad stage variables and a method
+    /// without an integration; an unknown API, resource or method is NotFound.
+    pub async fn test_invoke_method(
+        &self,
+        api_id: &str,
+        resource_id: &str,
+        verb: &str,
+        input: TestInvokeMethod,
+    ) -> Result<TestInvokeResult, AdminError> {
+        let verb = normalise_verb(verb)?;
+        validate_stage_variables(&input.stage_variables)?;
+        let (definition, resource_path) = self.read(|a| {
+            let def = &a.api(api_id)?.definition;
+            def.method(resource_id, &verb)?;
+            let path = def.require_resource(resource_id)?.path.clone();
+            Ok((only_method(def, resource_id, &verb), path))
+        })?;
+        let deployment = CompiledDeployment::compile("test-invoke", Arc::new(definition))
+            .map_err(|e| AdminError::bad_request(e.0))?;
+        if deployment
+            .methods
+            .first()
+            .is_none_or(|m| m.integration.is_none())
+        {
+            return Err(AdminError::bad_request("No integration defined for method"));
+        }
+        let deployment = Arc::new(deployment);
+        let stage = Stage {
+            stage_name: TEST_STAGE.to_string(),
+            deployment_id: deployment.deployment_id.to_string(),
+            variables: input.stage_variables,
+            ..Stage::default()
+        };
+        let live = Arc::new(LiveStage {
+            log: Arc::new(StageLog::new(api_id, &stage)),
+            traffic: self.inner.traffic.test_stage(&deployment),
+            variables: Arc::new(stage.variables.clone()),
+            deployment,
+            canary: None,
+            stage,
+        });
+        let target = input
+            .path_with_query_string
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| resource_path.clone());
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (target.clone(), None),
+        };
+        if !path.starts_with('/') {
+            return Err(AdminError::bad_request(format!(
+                "Invalid pathWithQueryString: {target} (it must start with /)"
+            )));
+        }
+        let sent_verb = verb_for_route(&verb);
+        if live.deployment.router.resolve(&sent_verb, &path).is_none() {
+            return Err(AdminError::bad_request(format!(
+                "Invalid pathWithQueryString: {path} does not match the resource {resource_path}"
+            )));
+        }
+        let request = InvokeRequest {
+            method: http::Method::from_bytes(sent_verb.as_bytes())
+                .map_err(|_| AdminError::bad_request(format!("Invalid HttpMethod: {verb}")))?,
+            api_id: api_id.to_string(),
+            stage: TEST_STAGE.to_string(),
+            context_path: format!("/{TEST_STAGE}{path}"),
+            path,
+            query,
+            headers: header_map(&input.headers, &input.multi_value_headers)?,
+            body: Bytes::from(input.body.unwrap_or_default()),
+            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            protocol: "HTTP/1.1",
+        };
+        let run = pipeline::run_test(self, &request, live).await;
+        let mut headers = BTreeMap::new();
+        let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in &run.response.headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            headers.insert(name.as_str().to_string(), value.clone());
+            multi
+                .entry(name.as_str().to_string())
+                .or_default()
+                .push(value);
+        }
+        Ok(TestInvokeResult {
+            status: run.response.status.as_u16(),
+            body: String::from_utf8_lossy(&run.response.body).into_owned(),
+            headers,
+            multi_value_headers: multi,
+            log: run.log.test_invoke_text(&run.request_id),
+            latency: i64::try_from(run.latency.as_millis()).unwrap_or(i64::MAX),
+        })
+    }
+}
+
+/// `ANY` is declared, not sent: a test of an ANY method is sent as a GET (the router's ANY
+/// entry takes any verb).
+fn verb_for_route(verb: &str) -> String {
+    if verb == "ANY" {
+        "GET".to_string()
+    } else {
+        verb.to_string()
+    }
+}
+
+/// The API with every method but (`resource_id`, `verb`) removed, resources kept (the paths
+/// stay the same, so the route still resolves as it would deployed).
+fn only_method(def: &ApiDefinition, resource_id: &str, verb: &str) -> ApiDefinition {
+    let mut def = def.clone();
+    for r in &mut def.resources {
+        if r.id == resource_id {
+            r.resource_methods.retain(|v, _| v == verb);
+        } else {
+            r.resource_methods.clear();
+        }
+    }
+    def
+}
+
+/// The request headers: each `headers` value, then the `multiValueHeaders` values.
+fn header_map(
+    single: &BTreeMap<String, String>,
+    multi: &BTreeMap<String, Vec<String>>,
+) -> Result<HeaderMap, AdminError> {
+    let mut map = HeaderMap::new();
+    let pairs = single.iter().chain(
+        multi
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k, v))),
+    );
+    for (name, value) in pairs {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| AdminError::bad_request(format!("Invalid header name: {name}")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            AdminError::bad_request(format!("Invalid value for header {name}: {value:?}"))
+        })?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_keep_every_value_and_refuse_bad_names() {
+        let single = BTreeMap::from([("Accept".to_string(), "a/b".to_string())]);
+        let multi = BTreeMap::from([("x-v".to_string(), vec!["1".to_string(), "2".to_string()])]);
+        let map = header_map(&single, &multi).unwrap();
+        assert_eq!(map["accept"], "a/b");
+        let xs: Vec<_> = map.get_all("x-v").iter().collect();
+        assert_eq!(xs, ["1", "2"]);
+        let bad = BTreeMap::from([("bad name".to_string(), "v".to_string())]);
+        let err = header_map(&bad, &BTreeMap::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("Invalid header name: bad name"),
+            "{err}"
+        );
+        let bad_value = BTreeMap::from([("x".to_string(), "a\nb".to_string())]);
+        assert!(header_map(&bad_value, &BTreeMap::new()).is_err());
+    }
+}
