@@ -350,3 +350,47 @@ async fn test_invoke_refuses_bad_input_with_aws_exceptions() {
     assert_eq!(json["message"], "No integration defined for method");
     t.stop().await;
 }
+
+/// The console's engine backend builds the request path from the sample (path values,
+/// query) and hands the rest to TestInvokeMethod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_backend_tests_a_method_with_its_sample_request() {
+    use gwtui::tui::backend::Backend;
+    use gwtui::tui::sample::SampleRequest;
+    common::init();
+    let t = TestGateway::start().await;
+    let (id, rid, _m) = api(&t).await;
+    let backend = gwtui::tui::gateway::GatewayBackend::new(
+        t.gw.clone(),
+        t.addr,
+        std::sync::Arc::new(gwtui::traffic::Traffic::default()),
+    );
+    let sample = SampleRequest::parse(
+        r#"{"body": {}, "headers": {"x-h": "from-console"}, "querystring": {"q": "a b"},
+            "path": {"id": "7"}, "stageVariables": {"env": "qa"}}"#,
+    )
+    .expect("sample");
+    let out = backend
+        .test_invoke(id.clone(), rid.clone(), "GET".into(), sample)
+        .await
+        .expect("test invoke");
+    assert_eq!(out.status, 200, "{out:?}");
+    let body: Value = serde_json::from_str(&out.body).expect("json");
+    assert_eq!(
+        body,
+        json!({"id": "7", "q": "a b", "h": "from-console", "env": "qa", "stage": "test-invoke-stage"})
+    );
+    assert!(
+        out.log.contains(" : Method request path: {id=7}"),
+        "{}",
+        out.log
+    );
+    let refused = backend
+        .test_invoke(id, rid, "PATCH".into(), SampleRequest::default())
+        .await;
+    assert_eq!(
+        refused,
+        Err("Invalid Method identifier specified".to_string())
+    );
+    t.stop().await;
+}

@@ -29,9 +29,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
-pub use admin::{
-    Actor, CreateDeployment, CreateRestApi, CreateStage, TestInvokeMethod, TestInvokeResult,
-};
+pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
 pub use error::GatewayError;
 pub use live::Variant;
 pub use logs::{Level, LogKind, LogLine};

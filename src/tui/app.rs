@@ -6,6 +6,7 @@ mod commands;
 mod data;
 mod editor;
 mod input;
+mod invoke;
 mod lists;
 mod ops;
 
@@ -31,6 +32,7 @@ use super::theme::Theme;
 use super::view::ViewKind;
 
 pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
+pub use invoke::{InvokeLine, InvokeLineKind, InvokeUi};
 
 /// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.
 pub type ParseCheck = fn(&str) -> Option<(usize, usize, String)>;
@@ -234,6 +236,8 @@ pub struct App {
     pub usage: UsageData,
     /// Traffic generators this console started: (API id, stage) → requests per second.
     pub traffic: HashMap<(String, String), f64>,
+    /// The last test invocation (the Invoke view).
+    pub invoke: Option<InvokeUi>,
 }
 
 impl App {
@@ -292,6 +296,7 @@ impl App {
             },
             usage: UsageData::default(),
             traffic: HashMap::new(),
+            invoke: None,
         }
     }
 

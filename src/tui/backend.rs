@@ -7,7 +7,7 @@ use std::future::Future;
 
 use tokio::sync::mpsc;
 
-use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage};
+use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage, TestInvokeResult};
 
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
@@ -112,6 +112,16 @@ pub trait Backend: Clone + Send + Sync + 'static {
         template: String,
         sample: SampleRequest,
     ) -> impl Future<Output = BResult<String>> + Send;
+    /// TestInvokeMethod: runs the method as defined now with `sample` (its path values and
+    /// query make the request path) and returns the status, headers, body, latency and
+    /// execution log.
+    fn test_invoke(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        sample: SampleRequest,
+    ) -> impl Future<Output = BResult<TestInvokeResult>> + Send;
     /// Imports an OpenAPI/Swagger file; returns the API id.
     fn import(&self, path: String) -> impl Future<Output = BResult<String>> + Send;
     fn export(&self, rest_api_id: String, path: String)

@@ -113,6 +113,13 @@ pub enum Effect {
         sample: SampleRequest,
         seq: u64,
     },
+    /// TestInvokeMethod: run a method as defined now with a sample request.
+    TestInvoke {
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        sample: SampleRequest,
+    },
     /// Wake the app after `delay` with `DataUpdate::RenderDue(seq)` (the test panel's
     /// debounce: only the last edit's timer still matches when it fires).
     RenderAfter {

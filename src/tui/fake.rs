@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use crate::model::{
     ApiDefinition, ApiKey, CanarySettings, Deployment, Integration, IntegrationResponse,
     IntegrationType, Method, MethodResponse, PatchOp, PatchOperation, QuotaPeriod, QuotaSettings,
-    RestApi, Stage, UsagePlan,
+    RestApi, Stage, TestInvokeResult, UsagePlan,
 };
 
 use super::backend::{BResult, Backend};
@@ -678,6 +678,50 @@ impl Backend for FakeBackend {
                 Ok(())
             },
         )
+    }
+
+    /// The fake does not run a pipeline: it checks the method exists, records the call
+    /// with the request path the sample makes, and answers 200 with a two-line log.
+    async fn test_invoke(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        let path = self.with(|s| {
+            let def = s
+                .apis
+                .iter()
+                .find(|d| d.rest_api.id == rest_api_id)
+                .ok_or("Invalid API identifier specified")?;
+            def.method(&resource_id, &http_method)
+                .map_err(|e| e.to_string())?;
+            let resource = def
+                .resource(&resource_id)
+                .ok_or("Invalid Resource identifier specified")?;
+            Ok(sample.path_with_query(&resource.path))
+        })?;
+        self.with(|s| {
+            s.calls
+                .push(format!("test-invoke {rest_api_id} {http_method} {path}"));
+            Ok(())
+        })?;
+        let stamp = "Sun Nov 22 08:00:00 UTC 2026";
+        Ok(TestInvokeResult {
+            status: 200,
+            body: sample.body,
+            headers: [("content-type".to_string(), "application/json".to_string())].into(),
+            multi_value_headers: [(
+                "content-type".to_string(),
+                vec!["application/json".to_string()],
+            )]
+            .into(),
+            log: format!(
+                "Execution log for request fake\n{stamp} : HTTP Method: {http_method}, Resource Path: {path}\n{stamp} : Method completed with status: 200\n"
+            ),
+            latency: 3,
+        })
     }
 
     async fn render_template(

@@ -14,7 +14,7 @@ use super::sample::SampleRequest;
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
 use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
 use crate::mapping::RequestData;
-use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage};
+use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage, TestInvokeResult};
 use crate::traffic::Traffic;
 use indexmap::IndexMap;
 
@@ -391,6 +391,29 @@ impl Backend for GatewayBackend {
             &context,
             &stage_variables,
         )
+    }
+
+    async fn test_invoke(
+        &self,
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        let def = self.gw.get_definition(&rest_api_id).map_err(msg)?;
+        let path = def
+            .resource(&resource_id)
+            .map(|r| r.path.clone())
+            .ok_or_else(|| "Invalid Resource identifier specified".to_string())?;
+        self.gw
+            .test_invoke_method(
+                &rest_api_id,
+                &resource_id,
+                &http_method,
+                sample.to_test_invoke(&path),
+            )
+            .await
+            .map_err(msg)
     }
 
     async fn import(&self, path: String) -> BResult<String> {

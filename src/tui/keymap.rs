@@ -205,6 +205,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Resources), "enter", Action::Select, true),
     (v(ViewKind::Resources), "e", Action::EditIntegration, true),
     (v(ViewKind::Resources), "D", Action::Deploy, true),
+    (v(ViewKind::Resources), "i", Action::TestInvoke, true),
     // template editor (other keys are text)
     (v(ViewKind::Editor), "ctrl-s", Action::Save, true),
     (v(ViewKind::Editor), "ctrl-z", Action::Undo, true),
@@ -258,6 +259,9 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Keys), "x", Action::KeyDelete, true),
     // diff
     (v(ViewKind::Diff), "esc", Action::Back, true),
+    // test invocation
+    (v(ViewKind::Invoke), "i", Action::TestInvoke, true),
+    (v(ViewKind::Invoke), "esc", Action::Back, true),
 ];
 
 /// The `:` commands: a command name, the action it performs, whether it takes arguments.
@@ -278,6 +282,7 @@ pub const COMMANDS: &[(&str, Action)] = &[
     ("traffic", Action::Traffic),
     ("import", Action::Import),
     ("export", Action::Export),
+    ("test-invoke", Action::TestInvoke),
     ("help", Action::Help),
     ("q", Action::Quit),
     ("quit", Action::Quit),

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, TestInvokeResult, UsagePlan};
 
 use super::action::Action;
 use super::metrics::MetricsSnapshot;
@@ -87,6 +87,13 @@ pub enum DataUpdate {
     TestRender {
         seq: u64,
         result: Result<String, String>,
+    },
+    /// A test invocation's outcome, for the method it ran.
+    TestInvoked {
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        result: Result<TestInvokeResult, String>,
     },
     /// The debounce timer of edit `seq` fired.
     RenderDue(u64),

@@ -359,6 +359,24 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
                 )
                 .await,
         }),
+        Effect::TestInvoke {
+            rest_api_id,
+            resource_id,
+            http_method,
+            sample,
+        } => Some(DataUpdate::TestInvoked {
+            result: b
+                .test_invoke(
+                    rest_api_id.clone(),
+                    resource_id.clone(),
+                    http_method.clone(),
+                    sample,
+                )
+                .await,
+            rest_api_id,
+            resource_id,
+            http_method,
+        }),
         Effect::RenderAfter { delay, seq } => {
             tokio::time::sleep(delay).await;
             Some(DataUpdate::RenderDue(seq))

@@ -13,7 +13,7 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::model::Method;
+use crate::model::{Method, TestInvokeMethod};
 
 use super::effect::TemplateTarget;
 
@@ -86,6 +86,64 @@ impl SampleRequest {
             path: pairs(raw.path),
             stage_variables: pairs(raw.stage_variables),
         })
+    }
+
+    /// The request path of a method at `resource_path` with this sample: each `{name}` (and
+    /// greedy `{name+}`) replaced by the sample's `path` value, percent-encoded (a greedy
+    /// value keeps its `/`s), then the sample's query string. A placeholder the sample does
+    /// not fill is left as written, so the engine's refusal names it.
+    pub fn path_with_query(&self, resource_path: &str) -> String {
+        use crate::engine::params::query_encode;
+        let mut out = String::new();
+        for part in resource_path.split('/').filter(|p| !p.is_empty()) {
+            out.push('/');
+            let name = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
+            let value = name.and_then(|n| {
+                let greedy = n.ends_with('+');
+                let n = n.trim_end_matches('+');
+                let (_, v) = self.path.iter().find(|(k, _)| k == n)?;
+                Some(if greedy {
+                    v.split('/').map(query_encode).collect::<Vec<_>>().join("/")
+                } else {
+                    query_encode(v)
+                })
+            });
+            out.push_str(value.as_deref().unwrap_or(part));
+        }
+        if out.is_empty() {
+            out.push('/');
+        }
+        for (i, (k, v)) in self.querystring.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(&query_encode(k));
+            out.push('=');
+            out.push_str(&query_encode(v));
+        }
+        out
+    }
+
+    /// TestInvokeMethod's input for a method at `resource_path`: the path and query as
+    /// [`SampleRequest::path_with_query`] builds them, the body, the headers (a repeated
+    /// header's later values in `multiValueHeaders`) and the stage variables.
+    pub fn to_test_invoke(&self, resource_path: &str) -> TestInvokeMethod {
+        let mut input = TestInvokeMethod {
+            path_with_query_string: Some(self.path_with_query(resource_path)),
+            body: Some(self.body.clone()),
+            stage_variables: self.stage_variables.iter().cloned().collect(),
+            ..TestInvokeMethod::default()
+        };
+        for (k, v) in &self.headers {
+            if input.headers.contains_key(k) {
+                input
+                    .multi_value_headers
+                    .entry(k.clone())
+                    .or_default()
+                    .push(v.clone());
+            } else {
+                input.headers.insert(k.clone(), v.clone());
+            }
+        }
+        input
     }
 
     /// A starting sample for a method: its declared path, query-string and header
@@ -210,6 +268,36 @@ fn spaced(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_invoke_input_fills_placeholders_query_and_repeated_headers() {
+        let sample = SampleRequest {
+            body: "{}".into(),
+            headers: vec![
+                ("X-A".into(), "1".into()),
+                ("X-A".into(), "2".into()),
+                ("Accept".into(), "a/b".into()),
+            ],
+            querystring: vec![("q".into(), "a b&c".into()), ("n".into(), "1".into())],
+            path: vec![("id".into(), "4 2".into()), ("rest".into(), "x/y z".into())],
+            stage_variables: vec![("env".into(), "dev".into())],
+        };
+        assert_eq!(
+            sample.path_with_query("/pets/{id}/files/{rest+}"),
+            "/pets/4%202/files/x/y%20z?q=a%20b%26c&n=1"
+        );
+        assert_eq!(SampleRequest::default().path_with_query("/"), "/");
+        assert_eq!(
+            SampleRequest::default().path_with_query("/pets/{id}"),
+            "/pets/{id}"
+        );
+        let input = sample.to_test_invoke("/pets/{id}");
+        assert_eq!(input.headers["X-A"], "1");
+        assert_eq!(input.multi_value_headers["X-A"], ["2"]);
+        assert_eq!(input.headers["Accept"], "a/b");
+        assert_eq!(input.stage_variables["env"], "dev");
+        assert_eq!(input.body.as_deref(), Some("{}"));
+    }
 
     #[test]
     fn parses_strings_numbers_and_json_bodies() {

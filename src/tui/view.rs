@@ -1,7 +1,7 @@
 //! The console's views and their places on the view stack.
 
 /// A screen of the console. Digits `1`–`8` and `:` commands open the top-level ones;
-/// `Editor` and `Diff` are drilled into.
+/// `Editor`, `Diff` and `Invoke` (a test invocation's result) are drilled into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ViewKind {
     Apis,
@@ -14,6 +14,7 @@ pub enum ViewKind {
     Keys,
     Editor,
     Diff,
+    Invoke,
 }
 
 impl ViewKind {
@@ -40,6 +41,7 @@ impl ViewKind {
             ViewKind::Keys => "keys",
             ViewKind::Editor => "template",
             ViewKind::Diff => "diff",
+            ViewKind::Invoke => "test",
         }
     }
 

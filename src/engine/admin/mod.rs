@@ -27,7 +27,7 @@ pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
-pub use test_invoke::{TEST_STAGE, TestInvokeMethod, TestInvokeResult};
+pub use test_invoke::TEST_STAGE;
 pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
 pub use validators::{CreateModel, CreateRequestValidator};
 

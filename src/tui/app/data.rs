@@ -9,6 +9,12 @@ impl App {
     pub(super) fn on_data(&mut self, d: DataUpdate) -> Vec<Effect> {
         match d {
             DataUpdate::Listener(l) => self.listener = l,
+            DataUpdate::TestInvoked {
+                rest_api_id,
+                resource_id,
+                http_method,
+                result,
+            } => self.on_test_invoked(rest_api_id, resource_id, http_method, result),
             DataUpdate::Apis(apis) => {
                 self.apis = apis;
                 let known = self

@@ -138,6 +138,7 @@ impl App {
             (ViewKind::Keys, _) => self.key_rows().len(),
             (ViewKind::Logs, _) => self.log_rows().len(),
             (ViewKind::Diff, _) => self.diff_lines().map(|d| d.len()).unwrap_or(0),
+            (ViewKind::Invoke, _) => self.invoke_lines().len(),
             (ViewKind::Canary, _) => self.variable_rows().len(),
             _ => 0,
         }

@@ -235,6 +235,7 @@ impl App {
                 }
             }
             Action::Diff => return self.open_diff(),
+            Action::TestInvoke => return self.test_invoke(),
             Action::CanaryInc | Action::CanaryDec => {
                 let current = self
                     .current_stage()

@@ -8,6 +8,7 @@ mod robustness;
 mod runner_loop;
 mod screens;
 pub(crate) mod snapshots;
+mod test_invoke;
 mod test_panel;
 
 use std::time::{Duration, Instant};

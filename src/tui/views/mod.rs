@@ -9,6 +9,7 @@ mod deployments;
 mod diff;
 mod editor;
 mod frame;
+mod invoke;
 mod keys;
 mod logs;
 mod resources;
@@ -95,6 +96,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         ViewKind::Stages => stages::render(f, app, l.body),
         ViewKind::Deployments => deployments::render(f, app, l.body),
         ViewKind::Diff => diff::render(f, app, l.body),
+        ViewKind::Invoke => invoke::render(f, app, l.body),
         ViewKind::Canary => canary::render(f, app, l.body),
         ViewKind::Dashboard => dashboard::render(f, app, l.body),
         ViewKind::Logs => logs::render(f, app, l.body),

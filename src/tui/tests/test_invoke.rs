@@ -1,0 +1,146 @@
+//! `i` on a method: TestInvokeMethod with the method's sample request, the Invoke view with
+//! request, response and execution log, `i` again to re-run, `/` to filter, Esc back.
+
+use super::{Harness, screen};
+use crate::model::TestInvokeResult;
+use crate::tui::effect::Effect;
+use crate::tui::msg::{DataUpdate, Msg};
+use crate::tui::tree::NodeRef;
+use crate::tui::view::ViewKind;
+
+/// Resources, cursor on `/pets` POST.
+fn on_post(h: &mut Harness) {
+    h.press("2 l l j j");
+    assert!(
+        matches!(
+            h.app.tree_selection(),
+            Some(NodeRef::Method { ref http_method, .. }) if http_method == "POST"
+        ),
+        "{:?}",
+        h.app.tree_selection()
+    );
+}
+
+#[test]
+fn i_tests_the_selected_method_and_shows_request_response_and_log() {
+    let mut h = Harness::new();
+    on_post(&mut h);
+    let effects = h.press("i");
+    let [
+        Effect::TestInvoke {
+            http_method,
+            sample,
+            ..
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(http_method, "POST");
+    assert_eq!(sample.body, r#"{"name":"Rex","price":25}"#);
+    assert_eq!(h.app.view(), ViewKind::Invoke);
+    // While it runs the view says so.
+    assert!(screen(&h.render(120, 40)).contains("response  running…"));
+    h.settle(effects);
+    assert!(
+        h.calls().iter().any(|c| c.ends_with("POST /pets")),
+        "{:?}",
+        h.calls()
+    );
+    assert!(
+        h.flash().contains("test POST /pets → 200 in 3 ms"),
+        "{}",
+        h.flash()
+    );
+    let text = screen(&h.render(120, 40));
+    for want in [
+        "test POST /pets",
+        "request  POST /pets",
+        "Content-Type: application/json",
+        "response  200 · 3 ms",
+        "content-type: application/json",
+        "\"name\": \"Rex\"",
+        "execution log  request fake",
+        "08:00:00 Method completed with status: 200",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    // `/` filters the lines; Esc goes back to the tree where it was.
+    h.press("/");
+    h.type_text("completed");
+    h.press("enter");
+    assert_eq!(h.app.invoke_lines().len(), 1);
+    h.press("esc esc");
+    assert_eq!(h.app.view(), ViewKind::Resources);
+    assert!(matches!(
+        h.app.tree_selection(),
+        Some(NodeRef::Method { ref http_method, .. }) if http_method == "POST"
+    ));
+}
+
+#[test]
+fn i_in_the_invoke_view_runs_again_and_stale_or_failed_results_are_handled() {
+    let mut h = Harness::new();
+    on_post(&mut h);
+    let first = h.press("i");
+    h.settle(first);
+    let again = h.press("i");
+    assert!(matches!(again.as_slice(), [Effect::TestInvoke { .. }]));
+    assert_eq!(h.app.view(), ViewKind::Invoke);
+    assert_eq!(
+        h.app
+            .stack
+            .iter()
+            .filter(|v| **v == ViewKind::Invoke)
+            .count(),
+        1
+    );
+    // A result for another method does not replace this one.
+    let (api, rid) = {
+        let ui = h.app.invoke.as_ref().expect("invoke");
+        (ui.rest_api_id.clone(), ui.resource_id.clone())
+    };
+    h.app.update(Msg::Data(DataUpdate::TestInvoked {
+        rest_api_id: api.clone(),
+        resource_id: rid.clone(),
+        http_method: "DELETE".into(),
+        result: Ok(TestInvokeResult {
+            status: 204,
+            body: String::new(),
+            headers: Default::default(),
+            multi_value_headers: Default::default(),
+            log: String::new(),
+            latency: 1,
+        }),
+    }));
+    assert_eq!(h.app.invoke.as_ref().and_then(|u| u.result.clone()), None);
+    // An engine refusal is shown, not lost.
+    h.app.update(Msg::Data(DataUpdate::TestInvoked {
+        rest_api_id: api,
+        resource_id: rid,
+        http_method: "POST".into(),
+        result: Err("No integration defined for method".into()),
+    }));
+    let text = screen(&h.render(120, 40));
+    assert!(text.contains("No integration defined for method"), "{text}");
+    assert!(h.flash().contains("failed"), "{}", h.flash());
+}
+
+#[test]
+fn i_needs_a_method_and_works_read_only() {
+    let mut h = Harness::new();
+    h.press("2");
+    // The cursor is on a resource, not a method.
+    assert!(h.press("i").is_empty());
+    assert_eq!(h.flash(), "select a method first");
+    assert_eq!(h.app.view(), ViewKind::Resources);
+    // A test changes nothing in the gateway: allowed under --readonly.
+    let mut h = Harness::readonly();
+    on_post(&mut h);
+    let effects = h.press("i");
+    assert!(matches!(effects.as_slice(), [Effect::TestInvoke { .. }]));
+    // The Invoke view with nothing to show says how to get something.
+    let mut h = Harness::new();
+    h.command("test-invoke");
+    assert_eq!(h.flash(), "select a method first");
+}

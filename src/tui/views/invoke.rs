@@ -1,0 +1,58 @@
+//! A test invocation: the request sent, the response (status, latency, headers, body) and
+//! the execution log, one scrollable list (`/` filters it, `i` runs the test again).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{clip, empty, hit, offset_for, pane};
+use crate::tui::app::{App, InvokeLineKind};
+use crate::tui::theme::Role;
+use crate::tui::view::ViewKind;
+
+pub fn render(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let title = match &app.invoke {
+        Some(ui) => format!(" test {} {} ", ui.http_method, ui.resource_path),
+        None => " test ".to_string(),
+    };
+    let block = pane(t, title, true);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let lines = app.invoke_lines();
+    if lines.is_empty() {
+        empty(
+            f,
+            t,
+            inner,
+            "No test yet: i on a method in Resources runs one.",
+        );
+        return;
+    }
+    let sel = app.cursor(ViewKind::Invoke, 0).min(lines.len() - 1);
+    let height = usize::from(inner.height);
+    let offset = offset_for(sel, height, lines.len());
+    let width = usize::from(inner.width);
+    let out: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, l)| {
+            let mut style = t.get(match l.kind {
+                InvokeLineKind::Heading => Role::TableHeader,
+                InvokeLineKind::Field => Role::HeaderKey,
+                InvokeLineKind::Body => Role::Body,
+                InvokeLineKind::Log => Role::Dim,
+                InvokeLineKind::Error => Role::FlashError,
+            });
+            if i == sel {
+                style = style.patch(t.get(Role::TableSelected));
+            }
+            Line::from(Span::styled(clip(&l.text, width), style))
+        })
+        .collect();
+    f.render_widget(Paragraph::new(out), inner);
+    hit(app, inner, 0, 0, offset, false);
+}
