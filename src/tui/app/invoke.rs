@@ -67,8 +67,10 @@ impl App {
             .map(|r| r.path.clone())
             .unwrap_or_default();
         let key = (api_id.clone(), resource_id.clone(), verb.clone());
-        let text = match self.samples.get(&key) {
-            Some(text) => text.clone(),
+        let edited = self.samples.get(&key).cloned();
+        let prefilled = edited.is_none();
+        let text = match edited {
+            Some(text) => text,
             None => {
                 let content_type = integration
                     .request_templates
@@ -89,6 +91,14 @@ impl App {
             }
         };
         let sample = match SampleRequest::parse(&text) {
+            // A prefilled sample carries a body for request templates; a GET sent from it
+            // should not (an edited sample is sent as the user wrote it).
+            Ok(mut s)
+                if prefilled && matches!(verb.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS") =>
+            {
+                s.body.clear();
+                s
+            }
             Ok(s) => s,
             Err(e) => {
                 self.flash(

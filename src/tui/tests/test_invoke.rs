@@ -139,7 +139,23 @@ fn i_needs_a_method_and_works_read_only() {
     on_post(&mut h);
     let effects = h.press("i");
     assert!(matches!(effects.as_slice(), [Effect::TestInvoke { .. }]));
-    // The Invoke view with nothing to show says how to get something.
+    // A prefilled sample sends no body with a GET.
+    let mut h = Harness::new();
+    h.press("2 l l j");
+    let effects = h.press("i");
+    match effects.as_slice() {
+        [
+            Effect::TestInvoke {
+                http_method,
+                sample,
+                ..
+            },
+        ] => {
+            assert_eq!(http_method, "GET");
+            assert_eq!(sample.body, "");
+        }
+        other => panic!("{other:?}"),
+    }
     let mut h = Harness::new();
     h.command("test-invoke");
     assert_eq!(h.flash(), "select a method first");
