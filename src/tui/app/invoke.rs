@@ -243,9 +243,38 @@ impl App {
                 }
             }
         }
-        match self.filter(ViewKind::Invoke) {
+        let kept: Vec<InvokeLine> = match self.filter(ViewKind::Invoke) {
             Some(f) => out.into_iter().filter(|l| f.matches(&l.text)).collect(),
             None => out,
+        };
+        // Long lines (bodies, log lines with headers) wrap to the pane's width rather than
+        // being cut: the pane has a border on each side.
+        let width = usize::from(self.size.0.saturating_sub(2)).max(20);
+        kept.into_iter().flat_map(|l| wrap(l, width)).collect()
+    }
+}
+
+/// Splits a line into rows of at most `width` characters; continuation rows keep the
+/// line's indentation plus two spaces.
+fn wrap(line: InvokeLine, width: usize) -> Vec<InvokeLine> {
+    if line.text.chars().count() <= width {
+        return vec![line];
+    }
+    let indent = line.text.len() - line.text.trim_start().len() + 2;
+    let room = width.saturating_sub(indent).max(1);
+    let mut chars = line.text.chars();
+    let mut rows = vec![InvokeLine {
+        kind: line.kind,
+        text: chars.by_ref().take(width).collect(),
+    }];
+    loop {
+        let rest: String = chars.by_ref().take(room).collect();
+        if rest.is_empty() {
+            return rows;
         }
+        rows.push(InvokeLine {
+            kind: line.kind,
+            text: format!("{}{rest}", " ".repeat(indent)),
+        });
     }
 }

@@ -160,3 +160,51 @@ fn i_needs_a_method_and_works_read_only() {
     h.command("test-invoke");
     assert_eq!(h.flash(), "select a method first");
 }
+
+#[test]
+fn long_lines_wrap_to_the_pane_instead_of_being_cut() {
+    let mut h = Harness::new();
+    on_post(&mut h);
+    let effects = h.press("i");
+    h.settle(effects);
+    let (api, rid) = {
+        let ui = h.app.invoke.as_ref().expect("invoke");
+        (ui.rest_api_id.clone(), ui.resource_id.clone())
+    };
+    let long = format!(
+        "Endpoint response body before transformations: {}",
+        "x".repeat(150)
+    );
+    h.app.update(Msg::Data(DataUpdate::TestInvoked {
+        rest_api_id: api,
+        resource_id: rid,
+        http_method: "POST".into(),
+        result: Ok(TestInvokeResult {
+            status: 200,
+            body: "plain".into(),
+            headers: Default::default(),
+            multi_value_headers: Default::default(),
+            log: format!("Execution log for request r\nSun Nov 22 08:00:00 UTC 2026 : {long}\n"),
+            latency: 1,
+        }),
+    }));
+    h.app.update(Msg::Resize(60, 30));
+    let lines = h.app.invoke_lines();
+    let at = lines
+        .iter()
+        .position(|l| l.text.contains("Endpoint response body"))
+        .expect("log line");
+    // 58 columns inside the borders: the line and its continuation rows, none wider.
+    let rows: Vec<&str> = lines[at..].iter().map(|l| l.text.as_str()).collect();
+    assert!(rows.iter().all(|r| r.chars().count() <= 58), "{rows:?}");
+    assert!(rows[1].starts_with("    x"), "{rows:?}");
+    let joined: String = rows.iter().map(|r| r.trim_start()).collect();
+    assert_eq!(
+        joined.matches('x').count(),
+        150 + "Endpoint response body before transformations:"
+            .matches('x')
+            .count()
+    );
+    let text = screen(&h.render(60, 30));
+    assert!(!text.contains('…'), "{text}");
+}
