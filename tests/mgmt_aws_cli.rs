@@ -296,6 +296,18 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         ])
         .await;
     let dep_id = dep["id"].as_str().expect("deployment id").to_string();
+    let renamed = cli
+        .ok(&[
+            "update-deployment",
+            "--rest-api-id",
+            &api_id,
+            "--deployment-id",
+            &dep_id,
+            "--patch-operations",
+            "op=replace,path=/description,value=first-renamed",
+        ])
+        .await;
+    assert_eq!(renamed["description"], "first-renamed");
     let (status, headers, body) = invoke(&t, &api_id, "/mock").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, "{\"mock\": true}");

@@ -458,3 +458,91 @@ async fn definitions_usage_plans_keys_and_tags_round_trip() {
     .await;
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_deployment_changes_only_the_description_and_it_survives_a_restart() {
+    common::init();
+    let t = TestGateway::start().await;
+    let api = call(&t, Method::POST, "/restapis", Some(r#"{"name":"ud"}"#), 201).await;
+    let id = api["id"].as_str().expect("id").to_string();
+    let root = api["rootResourceId"].as_str().expect("root").to_string();
+    let m = format!("/restapis/{id}/resources/{root}/methods/GET");
+    call(
+        &t,
+        Method::PUT,
+        &m,
+        Some(r#"{"authorizationType":"NONE"}"#),
+        201,
+    )
+    .await;
+    call(
+        &t,
+        Method::PUT,
+        &format!("{m}/integration"),
+        Some(r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\":200}"}}"#),
+        201,
+    )
+    .await;
+    let dep = call(
+        &t,
+        Method::POST,
+        &format!("/restapis/{id}/deployments"),
+        Some(r#"{"stageName":"prod","description":"first"}"#),
+        201,
+    )
+    .await;
+    let dep_id = dep["id"].as_str().expect("deployment id").to_string();
+    let path = format!("/restapis/{id}/deployments/{dep_id}");
+    let updated = call(
+        &t,
+        Method::PATCH,
+        &path,
+        Some(&patch(
+            r#"[{"op":"replace","path":"/description","value":"renamed"}]"#,
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(updated["description"], "renamed");
+    assert_eq!(updated["id"], dep_id.as_str());
+    assert_eq!(updated["createdDate"], dep["createdDate"]);
+
+    // Anything else is refused, and the refusal changes nothing.
+    let (status, kind, json) = mgmt_support::mgmt(
+        &t.client,
+        &t.base(),
+        Method::PATCH,
+        &path,
+        Some(&patch(
+            r#"[{"op":"replace","path":"/description","value":"lost"},{"op":"replace","path":"/createdDate","value":"1"}]"#,
+        )),
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (400, Some("BadRequestException"))
+    );
+    assert!(
+        json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/createdDate") && m.contains("[/description]")),
+        "{json}"
+    );
+    let (status, kind, _) = mgmt_support::mgmt(
+        &t.client,
+        &t.base(),
+        Method::PATCH,
+        &format!("/restapis/{id}/deployments/nope"),
+        Some(&patch(
+            r#"[{"op":"replace","path":"/description","value":"x"}]"#,
+        )),
+    )
+    .await;
+    assert_eq!((status, kind.as_deref()), (404, Some("NotFoundException")));
+
+    let dir = t.stop().await;
+    let t = TestGateway::start_in(dir, None).await;
+    let got = call(&t, Method::GET, &path, None, 200).await;
+    assert_eq!(got["description"], "renamed");
+    t.stop().await;
+}

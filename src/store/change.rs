@@ -13,7 +13,7 @@ pub enum Change {
     PutApi(Box<ApiDefinition>),
     /// Deletes the API with its deployments and stages.
     DeleteApi(String),
-    /// Inserts a deployment and its frozen snapshot; an existing id is a conflict (deployments
+    /// Inserts a deployment and its frozen snapshot; an existing id is a conflict (snapshots
     /// are immutable).
     PutDeployment {
         api_id: String,
@@ -23,6 +23,12 @@ pub enum Change {
     DeleteDeployment {
         api_id: String,
         deployment_id: String,
+    },
+    /// Replaces a deployment's record (UpdateDeployment: its description); the frozen
+    /// snapshot is never rewritten.
+    UpdateDeployment {
+        api_id: String,
+        deployment: Deployment,
     },
     /// Inserts or replaces a stage (keyed by its `stage_name`).
     PutStage {
@@ -126,6 +132,16 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
             )?;
             expect_deleted(rows, || {
                 format!("restapis/{api_id}/deployments/{deployment_id}")
+            })?;
+        }
+        Change::UpdateDeployment { api_id, deployment } => {
+            let doc = to_json("deployment", deployment)?;
+            let rows = tx.execute(
+                "UPDATE deployments SET doc = ?3 WHERE api_id = ?1 AND id = ?2",
+                params![api_id, deployment.id, doc],
+            )?;
+            expect_deleted(rows, || {
+                format!("restapis/{api_id}/deployments/{}", deployment.id)
             })?;
         }
         Change::PutStage { api_id, stage } => {

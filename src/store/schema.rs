@@ -85,7 +85,19 @@ CREATE TABLE functions (
 ) STRICT;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+/// UpdateDeployment may change a deployment's record (its description); what the deployment
+/// froze (`snapshot`) and its identity stay immutable.
+const V3: &str = r#"
+DROP TRIGGER deployments_are_immutable;
+
+CREATE TRIGGER deployment_snapshots_are_immutable
+BEFORE UPDATE OF api_id, id, snapshot ON deployments
+BEGIN
+    SELECT RAISE(ABORT, 'deployment snapshots are immutable');
+END;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -58,7 +58,7 @@ fn put_stage(api_id: &str, name: &str, dep: &str) -> Change {
 fn round_trip_of_every_change_kind() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     let mut a = api("abc");
     let plan = UsagePlan {
         id: "plan1".into(),
@@ -115,6 +115,13 @@ fn round_trip_of_every_change_kind() {
                     key_id: "key2".into(),
                 },
                 Change::DeleteApiKey("key2".into()),
+                Change::UpdateDeployment {
+                    api_id: "abc".into(),
+                    deployment: Deployment {
+                        description: Some("renamed".into()),
+                        ..deployment("d1")
+                    },
+                },
             ],
             &audit("Update"),
         )
@@ -132,7 +139,13 @@ fn round_trip_of_every_change_kind() {
         .map(|d| d.deployment.id.as_str())
         .collect();
     assert_eq!(ids, ["d1", "d2"]);
-    assert_eq!(stored.deployments[0].deployment, deployment("d1"));
+    assert_eq!(
+        stored.deployments[0].deployment,
+        Deployment {
+            description: Some("renamed".into()),
+            ..deployment("d1")
+        }
+    );
     assert_eq!(stored.deployments[0].snapshot.rest_api.description, None);
     assert_eq!(stored.deployments[1].snapshot, a);
     assert_eq!(stored.stages, vec![stage("prod", "d2")]);
@@ -184,12 +197,20 @@ fn deleting_an_api_cascades_and_deployments_are_immutable() {
         .commit(&[put_deployment("abc", "d1", &a)], &audit("Again"))
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    // the triggers refuse edits made behind the store's back
+    // the triggers refuse edits made behind the store's back: a deployment's snapshot and
+    // identity never change (its record may: UpdateDeployment's description)
+    for sql in [
+        "UPDATE deployments SET snapshot = '{}'",
+        "UPDATE deployments SET id = 'd2'",
+        "UPDATE deployments SET api_id = 'other'",
+    ] {
+        assert!(store.conn.execute(sql, []).is_err(), "{sql}");
+    }
     assert!(
         store
             .conn
-            .execute("UPDATE deployments SET doc = '{}'", [])
-            .is_err()
+            .execute("UPDATE deployments SET doc = doc", [])
+            .is_ok()
     );
     assert!(store.conn.execute("DELETE FROM audit", []).is_err());
 

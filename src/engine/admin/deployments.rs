@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{Actor, DeploymentRecord};
 use crate::engine::Gateway;
 use crate::engine::compiled::CompiledDeployment;
-use crate::model::patch::apply_stage_patch;
+use crate::model::patch::{apply_deployment_patch, apply_stage_patch};
 use crate::model::validate::{validate_stage_name, validate_stage_variables};
 use crate::model::{
     AdminError, ApiDefinition, CacheClusterStatus, CanarySettings, Deployment, MethodSnapshot,
@@ -275,6 +275,39 @@ impl Gateway {
                 .map(|d| d.snapshot.clone())
                 .ok_or_else(|| AdminError::not_found("Invalid Deployment identifier specified"))
         })
+    }
+
+    /// UpdateDeployment: only `/description` may change (the snapshot is immutable).
+    pub async fn update_deployment(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        deployment_id: &str,
+        ops: Vec<PatchOperation>,
+    ) -> Result<Deployment, AdminError> {
+        let id = api_id.to_string();
+        let dep = deployment_id.to_string();
+        let target = format!("restapis/{api_id}/deployments/{deployment_id}");
+        self.admin_op(
+            actor,
+            "UpdateDeployment",
+            target,
+            Some(id.clone()),
+            move |txn| {
+                let api = txn.api_mut(&id)?;
+                let record = api.deployments.get_mut(&dep).ok_or_else(|| {
+                    AdminError::not_found("Invalid Deployment identifier specified")
+                })?;
+                apply_deployment_patch(&mut record.deployment, &ops)?;
+                let deployment = record.deployment.clone();
+                txn.changes.push(Change::UpdateDeployment {
+                    api_id: id.clone(),
+                    deployment: deployment.clone(),
+                });
+                Ok(deployment)
+            },
+        )
+        .await
     }
 
     pub async fn delete_deployment(

@@ -25,7 +25,7 @@ pub use plan::{
     MAX_METHOD_THROTTLES, apply_api_key_patch, apply_usage_plan_patch, validate_usage_plan,
 };
 pub use rest_api::{ResourceUpdate, apply_resource_patch, apply_rest_api_patch, patch_resource};
-pub use stage::{apply_stage_patch, parse_method_setting_path};
+pub use stage::{apply_deployment_patch, apply_stage_patch, parse_method_setting_path};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

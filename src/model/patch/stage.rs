@@ -342,3 +342,20 @@ fn set_method_setting(
 #[cfg(test)]
 #[path = "stage_tests.rs"]
 mod tests;
+
+/// Applies UpdateDeployment patch operations: a deployment is immutable but for its
+/// `/description`.
+pub fn apply_deployment_patch(
+    deployment: &mut crate::model::Deployment,
+    ops: &[PatchOperation],
+) -> Result<(), AdminError> {
+    let mut next = deployment.clone();
+    for op in ops {
+        match segments(op)?.as_slice() {
+            ["description"] => set_optional(op, &mut next.description)?,
+            _ => return Err(invalid_path(op, &["/description"])),
+        }
+    }
+    *deployment = next;
+    Ok(())
+}

@@ -1,6 +1,6 @@
 //! `/restapis/{id}/deployments[/{deployment_id}]`: CreateDeployment (with `stageName`,
 //! `variables`, `canarySettings`), GetDeployments, GetDeployment (`embed=apisummary`),
-//! DeleteDeployment (refused while a stage uses it).
+//! UpdateDeployment (`/description` only), DeleteDeployment (refused while a stage uses it).
 
 use http::{Method, StatusCode};
 
@@ -39,6 +39,14 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, rest: &[&str]) -> Reply
         [dep] if m == Method::GET => ok(
             StatusCode::OK,
             &shaped(gw.get_deployment(api_id, dep)?, embed),
+        ),
+        [dep] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &shaped(
+                gw.update_deployment(actor, api_id, dep, call.patch_ops()?)
+                    .await?,
+                false,
+            ),
         ),
         [dep] if m == Method::DELETE => {
             gw.delete_deployment(actor, api_id, dep).await?;
