@@ -3,13 +3,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::{empty, hit, offset_for, pane};
+use super::{empty, pane, scrolled_rows};
 use crate::tui::app::App;
 use crate::tui::diff::Change;
 use crate::tui::theme::Role;
-use crate::tui::view::ViewKind;
 
 pub fn render(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
@@ -30,30 +28,20 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let sel = app.cursor(ViewKind::Diff, 0).min(lines.len() - 1);
-    let height = usize::from(inner.height);
-    let offset = offset_for(sel, height, lines.len());
-    let out: Vec<Line> = lines
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .map(|(i, l)| {
-            let (sign, role) = match l.change {
-                Change::Added => ("+", Role::DiffAdded),
-                Change::Removed => ("-", Role::DiffRemoved),
-                Change::Changed => ("~", Role::DiffChanged),
-            };
-            let mut style = t.get(role);
-            if i == sel {
-                style = style.patch(t.get(Role::TableSelected));
-            }
-            Line::from(vec![
-                Span::styled(format!("{sign} {:<40} ", l.subject), style),
-                Span::styled(l.detail.clone(), style),
-            ])
-        })
-        .collect();
-    f.render_widget(Paragraph::new(out), inner);
-    hit(app, inner, 0, 0, offset, false);
+    scrolled_rows(f, app, inner, lines.len(), |i, selected| {
+        let l = &lines[i];
+        let (sign, role) = match l.change {
+            Change::Added => ("+", Role::DiffAdded),
+            Change::Removed => ("-", Role::DiffRemoved),
+            Change::Changed => ("~", Role::DiffChanged),
+        };
+        let mut style = t.get(role);
+        if selected {
+            style = style.patch(t.get(Role::TableSelected));
+        }
+        Line::from(vec![
+            Span::styled(format!("{sign} {:<40} ", l.subject), style),
+            Span::styled(l.detail.clone(), style),
+        ])
+    });
 }

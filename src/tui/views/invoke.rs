@@ -4,12 +4,10 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::{clip, empty, hit, offset_for, pane};
+use super::{clip, empty, pane, scrolled_rows};
 use crate::tui::app::{App, InvokeLineKind};
 use crate::tui::theme::Role;
-use crate::tui::view::ViewKind;
 
 pub fn render(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
@@ -30,29 +28,19 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let sel = app.cursor(ViewKind::Invoke, 0).min(lines.len() - 1);
-    let height = usize::from(inner.height);
-    let offset = offset_for(sel, height, lines.len());
     let width = usize::from(inner.width);
-    let out: Vec<Line> = lines
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .map(|(i, l)| {
-            let mut style = t.get(match l.kind {
-                InvokeLineKind::Heading => Role::TableHeader,
-                InvokeLineKind::Field => Role::HeaderKey,
-                InvokeLineKind::Body => Role::Body,
-                InvokeLineKind::Log => Role::Dim,
-                InvokeLineKind::Error => Role::FlashError,
-            });
-            if i == sel {
-                style = style.patch(t.get(Role::TableSelected));
-            }
-            Line::from(Span::styled(clip(&l.text, width), style))
-        })
-        .collect();
-    f.render_widget(Paragraph::new(out), inner);
-    hit(app, inner, 0, 0, offset, false);
+    scrolled_rows(f, app, inner, lines.len(), |i, selected| {
+        let l = &lines[i];
+        let mut style = t.get(match l.kind {
+            InvokeLineKind::Heading => Role::TableHeader,
+            InvokeLineKind::Field => Role::HeaderKey,
+            InvokeLineKind::Body => Role::Body,
+            InvokeLineKind::Log => Role::Dim,
+            InvokeLineKind::Error => Role::FlashError,
+        });
+        if selected {
+            style = style.patch(t.get(Role::TableSelected));
+        }
+        Line::from(Span::styled(clip(&l.text, width), style))
+    });
 }

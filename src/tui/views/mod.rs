@@ -141,6 +141,26 @@ pub(crate) fn hit(app: &App, rect: Rect, pane: usize, header_rows: u16, offset: 
     });
 }
 
+/// A one-pane list of `len` rows that scrolls with the view's cursor (pane 0): `row(i,
+/// selected)` draws row `i`. Records the region for mouse clicks.
+pub(crate) fn scrolled_rows<'a>(
+    f: &mut Frame,
+    app: &App,
+    inner: Rect,
+    len: usize,
+    row: impl Fn(usize, bool) -> Line<'a>,
+) {
+    let sel = app.cursor(app.view(), 0).min(len.saturating_sub(1));
+    let height = usize::from(inner.height);
+    let offset = offset_for(sel, height, len);
+    let out: Vec<Line> = (offset..len)
+        .take(height)
+        .map(|i| row(i, i == sel))
+        .collect();
+    f.render_widget(Paragraph::new(out), inner);
+    hit(app, inner, 0, 0, offset, false);
+}
+
 /// The first row to show so that `selected` is visible in `height` rows.
 pub(crate) fn offset_for(selected: usize, height: usize, len: usize) -> usize {
     let height = height.max(1);
