@@ -79,15 +79,24 @@ pub struct Flash {
 pub enum InputPurpose {
     ImportPath,
     ExportPath,
-    DeployDescription { stage: String },
+    DeployDescription {
+        stage: String,
+    },
     VarAdd,
-    VarEdit { name: String },
+    VarEdit {
+        name: String,
+    },
     MethodSetting,
     Integration,
     CanaryOverride,
     KeyCreate,
     PlanCreate,
     SaveLogs,
+    /// The sample request a test invocation of this method sends (one-line JSON).
+    TestRequest {
+        resource_id: String,
+        http_method: String,
+    },
 }
 
 impl InputPurpose {
@@ -104,6 +113,9 @@ impl InputPurpose {
             InputPurpose::KeyCreate => "new API key name".into(),
             InputPurpose::PlanCreate => "new usage plan name".into(),
             InputPurpose::SaveLogs => "save logs to".into(),
+            InputPurpose::TestRequest { http_method, .. } => {
+                format!("test {http_method} /path?query, or a whole sample {{\"body\": …}}")
+            }
         }
     }
 }

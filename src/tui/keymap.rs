@@ -261,6 +261,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Diff), "esc", Action::Back, true),
     // test invocation
     (v(ViewKind::Invoke), "i", Action::TestInvoke, true),
+    (v(ViewKind::Invoke), "e", Action::EditTestRequest, true),
     (v(ViewKind::Invoke), "esc", Action::Back, true),
 ];
 

@@ -122,6 +122,74 @@ impl SampleRequest {
         out
     }
 
+    /// The inverse of [`SampleRequest::path_with_query`]: takes `/pets/7?type=dog` apart
+    /// against `resource_path` (`/pets/{petId}`) into the sample's `path` values and
+    /// `querystring`, percent-decoded. A literal segment that differs, or a missing or extra
+    /// segment, is an error naming both paths.
+    pub fn set_path_with_query(&mut self, resource_path: &str, text: &str) -> Result<(), String> {
+        let (path, query) = match text.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (text, None),
+        };
+        let mismatch = || format!("{path} does not match the resource {resource_path}");
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let template: Vec<&str> = resource_path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut given = path.split('/').filter(|p| !p.is_empty());
+        let mut values = Vec::new();
+        for (i, part) in template.iter().enumerate() {
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) if name.ends_with('+') && i + 1 == template.len() => {
+                    let rest: Vec<String> = given.by_ref().map(decode).collect();
+                    if rest.is_empty() {
+                        return Err(mismatch());
+                    }
+                    values.push((name.trim_end_matches('+').to_string(), rest.join("/")));
+                }
+                Some(name) => {
+                    let value = given.next().ok_or_else(mismatch)?;
+                    values.push((name.to_string(), decode(value)));
+                }
+                None if given.next() == Some(*part) => {}
+                None => return Err(mismatch()),
+            }
+        }
+        if given.next().is_some() {
+            return Err(mismatch());
+        }
+        self.path = values;
+        self.querystring = crate::engine::params::parse_query(query);
+        Ok(())
+    }
+
+    /// The sample as the JSON document [`SampleRequest::parse`] reads (a body that is JSON
+    /// text is written as JSON; a repeated header or query name keeps its last value).
+    pub fn to_json_text(&self) -> String {
+        let object = |pairs: &[(String, String)]| {
+            serde_json::Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            )
+        };
+        let body = serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+            .unwrap_or_else(|| serde_json::Value::String(self.body.clone()));
+        let doc = serde_json::json!({
+            "body": body,
+            "headers": object(&self.headers),
+            "querystring": object(&self.querystring),
+            "path": object(&self.path),
+            "stageVariables": object(&self.stage_variables),
+        });
+        compact_pretty(&doc)
+    }
+
     /// TestInvokeMethod's input for a method at `resource_path`: the path and query as
     /// [`SampleRequest::path_with_query`] builds them, the body, the headers (a repeated
     /// header's later values in `multiValueHeaders`) and the stage variables.
@@ -268,6 +336,57 @@ fn spaced(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_path_is_taken_apart_against_the_resource_and_round_trips() {
+        let mut s = SampleRequest {
+            body: r#"{"a":1}"#.into(),
+            headers: vec![("X-H".into(), "v".into())],
+            ..SampleRequest::default()
+        };
+        s.set_path_with_query(
+            "/pets/{id}/files/{rest+}",
+            "/pets/4%202/files/x/y?q=a%20b&n=1",
+        )
+        .unwrap();
+        assert_eq!(
+            s.path,
+            vec![
+                ("id".to_string(), "4 2".to_string()),
+                ("rest".to_string(), "x/y".to_string())
+            ]
+        );
+        assert_eq!(
+            s.querystring,
+            vec![
+                ("q".to_string(), "a b".to_string()),
+                ("n".to_string(), "1".to_string())
+            ]
+        );
+        assert_eq!(
+            s.path_with_query("/pets/{id}/files/{rest+}"),
+            "/pets/4%202/files/x/y?q=a%20b&n=1"
+        );
+        for bad in ["/cats/1", "/pets", "/pets/1/files", "/pets/1/other/x"] {
+            let err = s
+                .set_path_with_query("/pets/{id}/files/{rest+}", bad)
+                .unwrap_err();
+            assert!(err.contains("does not match the resource"), "{bad}: {err}");
+        }
+        assert!(
+            s.set_path_with_query("/pets/{id}", "/pets/1/extra")
+                .is_err()
+        );
+        s.set_path_with_query("/", "/?x=1").unwrap();
+        assert!(s.path.is_empty());
+        // to_json_text reads back to the same sample; a JSON body stays JSON.
+        let text = s.to_json_text();
+        assert!(
+            text.contains(r#""body": {"a":1}"#) || text.contains(r#""body": {"a": 1}"#),
+            "{text}"
+        );
+        assert_eq!(SampleRequest::parse(&text).unwrap(), s);
+    }
 
     #[test]
     fn test_invoke_input_fills_placeholders_query_and_repeated_headers() {

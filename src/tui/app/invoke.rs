@@ -2,7 +2,7 @@
 //! request (the one the template editor's test panel edits, else a prefilled one), shown in
 //! the `Invoke` view as request, response and execution log lines.
 
-use super::{App, Level};
+use super::{App, InputPurpose, Level, PromptKind};
 use crate::model::TestInvokeResult;
 use crate::tui::effect::{Effect, TemplateTarget};
 use crate::tui::sample::SampleRequest;
@@ -37,77 +37,159 @@ pub struct InvokeLine {
 }
 
 impl App {
-    /// `i`: tests the selected method (in the Invoke view: runs the same test again).
-    pub(super) fn test_invoke(&mut self) -> Vec<Effect> {
-        let target = match (self.view(), &self.invoke) {
+    /// The method `i` and `e` act on: the one on screen in the Invoke view, else the tree's.
+    fn invoke_target(&self) -> Option<(String, String)> {
+        match (self.view(), &self.invoke) {
             (ViewKind::Invoke, Some(ui)) => Some((ui.resource_id.clone(), ui.http_method.clone())),
             _ => self.tree_selection().and_then(|node| {
                 let verb = node.http_method()?.to_string();
                 Some((node.resource_id().to_string(), verb))
             }),
-        };
-        let Some((resource_id, verb)) = target else {
+        }
+    }
+
+    /// The sample request text of a method: the one edited in the template editor or with
+    /// `e`, else one prefilled from the method (`true` when prefilled).
+    fn sample_text(&self, resource_id: &str, verb: &str) -> Result<(String, bool), String> {
+        let def = self.definition().ok_or("no API selected")?;
+        let method = def
+            .method(resource_id, verb)
+            .map_err(|_| "select a method first".to_string())?;
+        let integration = method
+            .method_integration
+            .as_ref()
+            .ok_or_else(|| format!("{verb} has no integration to test"))?;
+        let key = (
+            def.rest_api.id.clone(),
+            resource_id.to_string(),
+            verb.to_string(),
+        );
+        if let Some(text) = self.samples.get(&key) {
+            return Ok((text.clone(), false));
+        }
+        let content_type = integration
+            .request_templates
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "application/json".into());
+        let vars = self
+            .current_stage()
+            .map(|s| s.variables.clone())
+            .unwrap_or_default();
+        let path = def
+            .resource(resource_id)
+            .map(|r| r.path.as_str())
+            .unwrap_or_default();
+        let mut text = SampleRequest::prefill(
+            method,
+            path,
+            &TemplateTarget::Request { content_type },
+            &vars,
+        );
+        // The prefill's body is for request templates; a GET sent from it should not carry
+        // one (an edited sample is sent as the user wrote it).
+        if matches!(verb, "GET" | "HEAD" | "DELETE" | "OPTIONS")
+            && let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(obj) = doc.as_object_mut()
+        {
+            obj.insert("body".into(), serde_json::Value::String(String::new()));
+            text = serde_json::to_string_pretty(&doc).unwrap_or(text);
+        }
+        Ok((text, true))
+    }
+
+    /// `i`: tests the selected method (in the Invoke view: runs the same test again).
+    pub(super) fn test_invoke(&mut self) -> Vec<Effect> {
+        match self.invoke_target() {
+            Some((resource_id, verb)) => self.test_invoke_method(resource_id, verb),
+            None => {
+                self.flash(Level::Warn, "select a method first".into());
+                Vec::new()
+            }
+        }
+    }
+
+    /// `e`: edits the request a test of the method sends, starting from its path and query
+    /// (`/pets/7?type=dog`); a whole sample in JSON (`{"body": …, "headers": …}`) replaces
+    /// the sample instead. Enter sends it.
+    pub(super) fn edit_test_request(&mut self) {
+        let Some((resource_id, http_method)) = self.invoke_target() else {
             self.flash(Level::Warn, "select a method first".into());
-            return Vec::new();
+            return;
+        };
+        let current = self
+            .sample_text(&resource_id, &http_method)
+            .and_then(|(text, _)| SampleRequest::parse(&text).map_err(|e| e.to_string()));
+        let path = self
+            .definition()
+            .and_then(|d| d.resource(&resource_id))
+            .map(|r| r.path.clone())
+            .unwrap_or_default();
+        match current {
+            Ok(sample) => {
+                let line = sample.path_with_query(&path);
+                self.open_prompt(
+                    PromptKind::Input(InputPurpose::TestRequest {
+                        resource_id,
+                        http_method,
+                    }),
+                    line,
+                );
+            }
+            Err(e) => self.flash(Level::Warn, e),
+        }
+    }
+
+    /// What the `e` prompt's answer makes of the method's sample: `/path?query` keeps its
+    /// body, headers and stage variables; `{…}` is a whole sample.
+    pub(super) fn edited_sample(
+        &self,
+        resource_id: &str,
+        http_method: &str,
+        text: &str,
+    ) -> Result<SampleRequest, String> {
+        if text.starts_with('{') {
+            return SampleRequest::parse(text).map_err(|e| e.to_string());
+        }
+        if !text.starts_with('/') {
+            return Err("start with / (a path) or { (a whole sample)".into());
+        }
+        let (current, _) = self.sample_text(resource_id, http_method)?;
+        let mut sample = SampleRequest::parse(&current).map_err(|e| e.to_string())?;
+        let path = self
+            .definition()
+            .and_then(|d| d.resource(resource_id))
+            .map(|r| r.path.clone())
+            .ok_or("select a method first")?;
+        sample.set_path_with_query(&path, text)?;
+        Ok(sample)
+    }
+
+    /// Sends the method's sample request and shows the Invoke view.
+    pub(super) fn test_invoke_method(&mut self, resource_id: String, verb: String) -> Vec<Effect> {
+        let (text, _) = match self.sample_text(&resource_id, &verb) {
+            Ok(t) => t,
+            Err(e) => {
+                self.flash(Level::Warn, e);
+                return Vec::new();
+            }
+        };
+        let sample = match SampleRequest::parse(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                self.flash(Level::Error, format!("{e} (e edits it)"));
+                return Vec::new();
+            }
         };
         let Some(def) = self.definition() else {
             return Vec::new();
         };
         let api_id = def.rest_api.id.clone();
-        let Ok(method) = def.method(&resource_id, &verb) else {
-            self.flash(Level::Warn, "select a method first".into());
-            return Vec::new();
-        };
-        let Some(integration) = method.method_integration.as_ref() else {
-            self.flash(Level::Warn, format!("{verb} has no integration to test"));
-            return Vec::new();
-        };
         let resource_path = def
             .resource(&resource_id)
             .map(|r| r.path.clone())
             .unwrap_or_default();
-        let key = (api_id.clone(), resource_id.clone(), verb.clone());
-        let edited = self.samples.get(&key).cloned();
-        let prefilled = edited.is_none();
-        let text = match edited {
-            Some(text) => text,
-            None => {
-                let content_type = integration
-                    .request_templates
-                    .keys()
-                    .next()
-                    .cloned()
-                    .unwrap_or_else(|| "application/json".into());
-                let vars = self
-                    .current_stage()
-                    .map(|s| s.variables.clone())
-                    .unwrap_or_default();
-                SampleRequest::prefill(
-                    method,
-                    &resource_path,
-                    &TemplateTarget::Request { content_type },
-                    &vars,
-                )
-            }
-        };
-        let sample = match SampleRequest::parse(&text) {
-            // A prefilled sample carries a body for request templates; a GET sent from it
-            // should not (an edited sample is sent as the user wrote it).
-            Ok(mut s)
-                if prefilled && matches!(verb.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS") =>
-            {
-                s.body.clear();
-                s
-            }
-            Ok(s) => s,
-            Err(e) => {
-                self.flash(
-                    Level::Error,
-                    format!("{e} (edit it in the template editor)"),
-                );
-                return Vec::new();
-            }
-        };
         self.invoke = Some(InvokeUi {
             rest_api_id: api_id.clone(),
             resource_id: resource_id.clone(),

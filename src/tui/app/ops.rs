@@ -236,6 +236,7 @@ impl App {
             }
             Action::Diff => return self.open_diff(),
             Action::TestInvoke => return self.test_invoke(),
+            Action::EditTestRequest => self.edit_test_request(),
             Action::CanaryInc | Action::CanaryDec => {
                 let current = self
                     .current_stage()
@@ -780,6 +781,18 @@ impl App {
                     http_method: verb,
                     ops,
                 }]
+            }
+            InputPurpose::TestRequest {
+                resource_id,
+                http_method,
+            } => {
+                let api_id = api()?;
+                let sample = self.edited_sample(resource_id, http_method, text)?;
+                self.samples.insert(
+                    (api_id, resource_id.clone(), http_method.clone()),
+                    sample.to_json_text(),
+                );
+                self.test_invoke_method(resource_id.clone(), http_method.clone())
             }
             InputPurpose::KeyCreate => vec![Effect::CreateApiKey {
                 name: nonempty("a name")?,

@@ -208,3 +208,92 @@ fn long_lines_wrap_to_the_pane_instead_of_being_cut() {
     let text = screen(&h.render(60, 30));
     assert!(!text.contains('…'), "{text}");
 }
+
+/// Resources, cursor on `/pets/{petId}` GET (the fake's third resource).
+fn on_pet_get(h: &mut Harness) -> Vec<Effect> {
+    h.press("2 l l j j j l j");
+    match h.app.tree_selection() {
+        Some(NodeRef::Method {
+            ref http_method, ..
+        }) if http_method == "GET" => {}
+        other => panic!("{other:?}"),
+    }
+    h.press("i")
+}
+
+#[test]
+fn e_edits_the_path_and_query_or_the_whole_sample_and_sends_it() {
+    let mut h = Harness::new();
+    let effects = on_pet_get(&mut h);
+    h.settle(effects);
+    assert_eq!(h.app.view(), ViewKind::Invoke);
+    // The prompt starts from the request path the sample makes.
+    h.press("e");
+    let prompt = h.app.prompt.clone().expect("prompt");
+    assert_eq!(prompt.text, "/pets/1");
+    h.press("ctrl-u");
+    h.type_text("/pets/42?verbose=yes");
+    let effects = h.press("enter");
+    let [Effect::TestInvoke { sample, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(sample.path, vec![("petId".to_string(), "42".to_string())]);
+    assert_eq!(
+        sample.querystring,
+        vec![("verbose".to_string(), "yes".to_string())]
+    );
+    assert_eq!(
+        sample.path_with_query("/pets/{petId}"),
+        "/pets/42?verbose=yes"
+    );
+    h.settle(effects);
+    assert!(
+        h.calls()
+            .iter()
+            .any(|c| c.ends_with("GET /pets/42?verbose=yes")),
+        "{:?}",
+        h.calls()
+    );
+    // The edit is kept for the method: `i` sends it again, and e starts from it.
+    let again = h.press("i");
+    assert!(
+        matches!(again.as_slice(), [Effect::TestInvoke { sample, .. }] if sample.path_with_query("/pets/{petId}") == "/pets/42?verbose=yes")
+    );
+    h.press("e");
+    assert_eq!(
+        h.app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("/pets/42?verbose=yes")
+    );
+    // A path of another resource is refused and the prompt comes back with the text.
+    h.press("ctrl-u");
+    h.type_text("/cats/1");
+    assert!(h.press("enter").is_empty());
+    assert!(
+        h.flash()
+            .contains("does not match the resource /pets/{petId}"),
+        "{}",
+        h.flash()
+    );
+    assert_eq!(
+        h.app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("/cats/1")
+    );
+    // A whole sample replaces body, headers and stage variables too.
+    h.press("ctrl-u");
+    h.type_text(r#"{"body": "hi", "headers": {"X-T": "1"}, "path": {"petId": "9"}}"#);
+    let effects = h.press("enter");
+    let [Effect::TestInvoke { sample, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(sample.body, "hi");
+    assert_eq!(sample.headers, vec![("X-T".to_string(), "1".to_string())]);
+    // Broken JSON says where, and nothing is lost.
+    h.press("e ctrl-u");
+    h.type_text(r#"{"body": "#);
+    assert!(h.press("enter").is_empty());
+    assert!(h.flash().contains("sample line 1"), "{}", h.flash());
+    assert_eq!(
+        h.app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some(r#"{"body": "#)
+    );
+}
