@@ -239,6 +239,10 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         "{\"mock\": true}"
     );
 
+    let account = cli.ok(&["get-account"]).await;
+    assert_eq!(account["throttleSettings"]["rateLimit"], 10000.0);
+    assert_eq!(account["throttleSettings"]["burstLimit"], 5000);
+
     // TestInvokeMethod runs both methods as defined now, before any deployment.
     let tested = cli
         .ok(&[

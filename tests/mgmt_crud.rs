@@ -546,3 +546,26 @@ async fn update_deployment_changes_only_the_description_and_it_survives_a_restar
     assert_eq!(got["description"], "renamed");
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_account_reports_the_configured_account_throttle() {
+    common::init();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = gwtui::engine::EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        account_rate_limit: 250.5,
+        account_burst_limit: 40,
+        ..gwtui::engine::EngineConfig::default()
+    };
+    let t = TestGateway::start_with(dir, config).await;
+    let account = call(&t, Method::GET, "/account", None, 200).await;
+    assert_eq!(
+        account,
+        serde_json::json!({
+            "throttleSettings": {"burstLimit": 40, "rateLimit": 250.5},
+            "features": ["UsagePlans"],
+            "apiKeyVersion": "4"
+        })
+    );
+    t.stop().await;
+}

@@ -209,6 +209,20 @@ impl Gateway {
         &self.inner.config
     }
 
+    /// GetAccount: the account throttle from the engine configuration. gwtui has no
+    /// CloudWatch role to report; usage plans are always on.
+    pub fn account(&self) -> crate::model::Account {
+        crate::model::Account {
+            cloudwatch_role_arn: None,
+            throttle_settings: crate::model::ThrottleSettings {
+                burst_limit: Some(self.inner.config.account_burst_limit),
+                rate_limit: Some(self.inner.config.account_rate_limit),
+            },
+            features: vec!["UsagePlans".to_string()],
+            api_key_version: "4".to_string(),
+        }
+    }
+
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
     /// its gateway response.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {

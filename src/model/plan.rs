@@ -91,3 +91,15 @@ pub struct UsagePlanKey {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+
+/// GetAccount's answer: the account-level throttle this gateway enforces (ops.md §2.2), the
+/// features AWS reports for an account with usage plans, and API key version 4.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Account {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_role_arn: Option<String>,
+    pub throttle_settings: ThrottleSettings,
+    pub features: Vec<String>,
+    pub api_key_version: String,
+}

@@ -94,6 +94,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["gwtui", "metrics"] if m == Method::GET => metrics::metrics(call).await,
         ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
+        ["account"] if m == Method::GET => ok(StatusCode::OK, &call.gw.account()),
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,
