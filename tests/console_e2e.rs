@@ -1,7 +1,8 @@
 //! The real binary's console in a real terminal (tmux, 160×48): navigate to the demo's `dev`
 //! stage, add and change a stage variable, send 25 % of its traffic to a canary, flush its
 //! cache, and check every change through the management API (the flush, which leaves no
-//! trace on the stage, through the audit log); then quit with `q` and check the terminal
+//! trace on the stage, through the audit log); test-invoke a method and re-run it with an
+//! edited path; then quit with `q` and check the terminal
 //! came back: main screen, cursor shown, mouse reporting off, the shell's own output.
 //!
 //! Skips (with a message) when tmux is not installed; `.ci/run` installs it.
@@ -250,6 +251,25 @@ fn console_changes_a_stage_through_the_real_binary_and_restores_the_terminal() {
     tmux.wait_text("Flush the cache of stage dev?");
     tmux.send(&["y"]);
     tmux.wait_text("flush cache of dev: done");
+
+    // Test-invoke GET /pets/{petId} from the resources tree, then edit its path and re-run:
+    // the demo's backend answers through the real pipeline.
+    tmux.send(&["2"]);
+    for key in ["l", "j", "j", "l", "j", "j", "l", "j", "l", "j"] {
+        tmux.send(&[key]);
+    }
+    tmux.wait_text("GET /pets/{petId}");
+    tmux.send(&["i"]);
+    tmux.wait_text("response  200");
+    tmux.send(&["e"]);
+    tmux.wait_text("/path?query");
+    tmux.send(&["C-u"]);
+    tmux.type_text("/pets/2?x=1");
+    tmux.send(&["Enter"]);
+    tmux.wait_text("Method request path: {petId=2}");
+    tmux.wait_text("\"type\": \"cat\"");
+    tmux.send(&["Escape"]);
+    tmux.wait_text("execution path");
 
     // Quit: the shell prints the exit status on the restored main screen.
     tmux.send(&["q"]);
