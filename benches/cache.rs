@@ -50,6 +50,7 @@ fn request(api_id: &str, path: &str) -> InvokeRequest {
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         protocol: "HTTP/1.1",
         context_path: format!("/bench{path}"),
+        base_path_matched: None,
     }
 }
 

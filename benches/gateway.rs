@@ -317,6 +317,7 @@ fn invoke_request(api: &str) -> InvokeRequest {
         source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
         protocol: "HTTP/1.1",
         context_path: "/prod/pets".into(),
+        base_path_matched: None,
     }
 }
 

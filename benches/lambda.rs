@@ -70,6 +70,7 @@ fn request(api: &str, path: &str, token: Option<&str>) -> Box<InvokeRequest> {
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         protocol: "HTTP/1.1",
         context_path: format!("/bench{path}"),
+        base_path_matched: None,
     })
 }
 

@@ -110,6 +110,7 @@ fn main() {
             source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
             protocol: "HTTP/1.1",
             context_path: "/prod/pets".into(),
+            base_path_matched: None,
         };
         let started = std::time::Instant::now();
         for i in 1..=n {

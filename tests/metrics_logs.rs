@@ -614,6 +614,7 @@ fn invoke_request(api: &str, stage: &str, path: &str, id: Option<&str>) -> Invok
         source_ip: "127.0.0.1".parse().unwrap(),
         protocol: "HTTP/1.1",
         context_path: format!("/{stage}{path}"),
+        base_path_matched: None,
     }
 }
 

@@ -239,6 +239,42 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         "{\"mock\": true}"
     );
 
+    // A custom domain with a base path mapping; botocore percent-encodes the base path.
+    let domain = cli
+        .ok(&[
+            "create-domain-name",
+            "--domain-name",
+            "api.example.com",
+            "--endpoint-configuration",
+            "types=REGIONAL",
+        ])
+        .await;
+    assert_eq!(domain["domainName"], "api.example.com");
+    cli.ok(&[
+        "create-base-path-mapping",
+        "--domain-name",
+        "api.example.com",
+        "--base-path",
+        "v1/shop",
+        "--rest-api-id",
+        &api_id,
+    ])
+    .await;
+    let mapping = cli
+        .ok(&[
+            "get-base-path-mapping",
+            "--domain-name",
+            "api.example.com",
+            "--base-path",
+            "v1/shop",
+        ])
+        .await;
+    assert_eq!(mapping["restApiId"], api_id.as_str());
+    let mappings = cli
+        .ok(&["get-base-path-mappings", "--domain-name", "api.example.com"])
+        .await;
+    assert_eq!(mappings["items"][0]["basePath"], "v1/shop");
+
     let account = cli.ok(&["get-account"]).await;
     assert_eq!(account["throttleSettings"]["rateLimit"], 10000.0);
     assert_eq!(account["throttleSettings"]["burstLimit"], 5000);

@@ -56,6 +56,8 @@ pub struct LiveStage {
 pub struct Routes {
     pub apis: HashMap<String, HashMap<String, Arc<LiveStage>>>,
     pub api_keys: HashMap<String, LiveApiKey>,
+    /// Custom domain names (lower case; wildcards as `*.example.com`) → their mappings.
+    pub domains: HashMap<String, Vec<crate::model::BasePathMapping>>,
 }
 
 /// An API key as the data plane checks it.

@@ -1084,6 +1084,7 @@ mod tests {
             source_ip: std::net::IpAddr::from([10, 1, 2, 3]),
             protocol: "HTTP/1.1",
             context_path: "/prod/pets/1".into(),
+            base_path_matched: None,
         };
         let response = InvokeResponse {
             status: http::StatusCode::CREATED,

@@ -209,6 +209,29 @@ impl Gateway {
         &self.inner.config
     }
 
+    /// The custom domain a request's `Host` names, if any (`None`): then the mapping its path
+    /// selects (`Some(None)` when none does). Exact names first, then a `*.` wildcard for
+    /// the host's parent domain; the port is ignored.
+    pub fn custom_domain(&self, host: &str, raw_path: &str) -> Option<Option<admin::DomainMatch>> {
+        let routes = self.inner.routes.load();
+        if routes.domains.is_empty() {
+            return None;
+        }
+        let name = host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let mappings = routes.domains.get(&name).or_else(|| {
+            let (_, parent) = name.split_once('.')?;
+            routes.domains.get(&format!("*.{parent}"))
+        })?;
+        Some(admin::match_base_path(mappings, raw_path))
+    }
+
     /// GetAccount: the account throttle from the engine configuration. gwtui has no
     /// CloudWatch role to report; usage plans are always on.
     pub fn account(&self) -> crate::model::Account {

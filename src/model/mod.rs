@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod definition;
+pub mod domain;
 pub mod error;
 pub mod ids;
 pub mod invoke;
@@ -15,6 +16,7 @@ pub mod validate;
 pub use api::*;
 pub use auth::*;
 pub use definition::ApiDefinition;
+pub use domain::{BasePathMapping, DomainName, StoredDomain};
 pub use error::AdminError;
 pub use invoke::{TestInvokeMethod, TestInvokeResult};
 pub use patch::{PatchOp, PatchOperation};

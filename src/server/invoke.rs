@@ -1,5 +1,6 @@
 //! Invoke URLs: host style `Host: {restApiId}.execute-api.localhost[:port]` with path
-//! `/{stage}/{path}`, and path style `/restapis/{restApiId}/{stage}/_user_request_/{path}`.
+//! `/{stage}/{path}`, path style `/restapis/{restApiId}/{stage}/_user_request_/{path}`, and
+//! custom domains (`Host: api.example.com`, `/{basePath}/{path}`, execution.md §1).
 
 use std::net::SocketAddr;
 
@@ -12,33 +13,60 @@ use super::Body;
 use crate::engine::error::GatewayError;
 use crate::engine::{Gateway, InvokeRequest, InvokeResponse};
 
+/// Where an invoke request goes.
+#[derive(Debug)]
+pub struct InvokeTarget {
+    pub api_id: String,
+    pub stage: String,
+    pub path: String,
+    pub context_path: String,
+    /// On a custom domain: the base path the request matched.
+    pub base_path: Option<String>,
+}
+
 #[derive(Debug)]
 pub enum Target {
-    Invoke {
-        api_id: String,
-        stage: String,
-        path: String,
-        context_path: String,
-    },
+    Invoke(InvokeTarget),
+    /// A custom domain none of whose base paths matches the request: 403 Forbidden.
+    UnmappedDomain,
     Management,
 }
 
 /// Decides whether a request is for an API's invoke URL or for the management surface.
-pub fn classify(parts: &Parts) -> Target {
+pub fn classify(gw: &Gateway, parts: &Parts) -> Target {
     let raw_path = parts.uri.path();
     let host = parts
         .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.host());
+    if let Some(host) = host
+        && let Some(found) = gw.custom_domain(host, raw_path)
+    {
+        let Some(m) = found else {
+            return Target::UnmappedDomain;
+        };
+        let (stage, path) = match m.stage {
+            Some(stage) => (stage, m.path),
+            None => split_stage(&m.path),
+        };
+        return Target::Invoke(InvokeTarget {
+            api_id: m.rest_api_id,
+            stage,
+            path,
+            context_path: raw_path.to_string(),
+            base_path: Some(m.base_path),
+        });
+    }
     if let Some(api_id) = host.and_then(host_style_api_id) {
         let (stage, path) = split_stage(raw_path);
-        return Target::Invoke {
+        return Target::Invoke(InvokeTarget {
             api_id: api_id.to_string(),
             stage,
             path,
             context_path: raw_path.to_string(),
-        };
+            base_path: None,
+        });
     }
     if let Some(rest) = raw_path.strip_prefix("/restapis/") {
         let mut it = rest.splitn(3, '/');
@@ -52,12 +80,13 @@ pub fn classify(parts: &Parts) -> Target {
                 user.to_string()
             };
             let context_path = format!("/{stage}{}", if user.is_empty() { "" } else { user });
-            return Target::Invoke {
+            return Target::Invoke(InvokeTarget {
                 api_id: api_id.to_string(),
                 stage: stage.to_string(),
                 path,
                 context_path,
-            };
+                base_path: None,
+            });
         }
     }
     Target::Management
@@ -78,20 +107,12 @@ fn split_stage(raw_path: &str) -> (String, String) {
     }
 }
 
-fn to_request(
-    parts: Parts,
-    body: Bytes,
-    peer: SocketAddr,
-    api_id: String,
-    stage: String,
-    path: String,
-    context_path: String,
-) -> InvokeRequest {
+fn to_request(parts: Parts, body: Bytes, peer: SocketAddr, t: InvokeTarget) -> InvokeRequest {
     InvokeRequest {
         method: parts.method,
-        api_id,
-        stage,
-        path,
+        api_id: t.api_id,
+        stage: t.stage,
+        path: t.path,
         query: parts.uri.query().map(str::to_string),
         headers: parts.headers,
         body,
@@ -101,35 +122,28 @@ fn to_request(
         } else {
             "HTTP/1.1"
         },
-        context_path,
+        context_path: t.context_path,
+        base_path_matched: t.base_path,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
     gw: &Gateway,
     parts: Parts,
     body: Bytes,
     peer: SocketAddr,
-    api_id: String,
-    stage: String,
-    path: String,
-    context_path: String,
+    target: InvokeTarget,
 ) -> Response<Body> {
-    let request = to_request(parts, body, peer, api_id, stage, path, context_path);
-    into_http(gw.invoke(request).await)
+    into_http(gw.invoke(to_request(parts, body, peer, target)).await)
 }
 
 pub fn too_large(
     gw: &Gateway,
     parts: Parts,
     peer: SocketAddr,
-    api_id: String,
-    stage: String,
-    path: String,
-    context_path: String,
+    target: InvokeTarget,
 ) -> Response<Body> {
-    let request = to_request(parts, Bytes::new(), peer, api_id, stage, path, context_path);
+    let request = to_request(parts, Bytes::new(), peer, target);
     into_http(crate::engine::pipeline::reject(
         gw,
         &request,

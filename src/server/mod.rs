@@ -118,7 +118,7 @@ pub async fn handle(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let target = invoke::classify(&parts);
+    let target = invoke::classify(&gw, &parts);
     if matches!(target, invoke::Target::Management)
         && parts.method == http::Method::GET
         && parts.uri.path() == "/metrics"
@@ -143,12 +143,8 @@ pub async fn handle(
         }
     };
     match target {
-        invoke::Target::Invoke {
-            api_id,
-            stage,
-            path,
-            context_path,
-        } => invoke::run(&gw, parts, body, peer, api_id, stage, path, context_path).await,
+        invoke::Target::Invoke(t) => invoke::run(&gw, parts, body, peer, t).await,
+        invoke::Target::UnmappedDomain => forbidden(),
         invoke::Target::Management => mgmt::handle(&gw, parts, body, local, options).await,
     }
 }
@@ -160,17 +156,23 @@ async fn too_large(
     peer: SocketAddr,
 ) -> Response<Body> {
     match target {
-        invoke::Target::Invoke {
-            api_id,
-            stage,
-            path,
-            context_path,
-        } => invoke::too_large(gw, parts, peer, api_id, stage, path, context_path),
+        invoke::Target::Invoke(t) => invoke::too_large(gw, parts, peer, t),
+        invoke::Target::UnmappedDomain => forbidden(),
         invoke::Target::Management => plain(
             StatusCode::PAYLOAD_TOO_LARGE,
             "{\"message\":\"Request Too Long\"}",
         ),
     }
+}
+
+/// A custom domain without a matching base path: API Gateway's 403 (execution.md §1).
+fn forbidden() -> Response<Body> {
+    let mut r = plain(StatusCode::FORBIDDEN, "{\"message\":\"Forbidden\"}");
+    r.headers_mut().insert(
+        "x-amzn-errortype",
+        http::HeaderValue::from_static("ForbiddenException"),
+    );
+    r
 }
 
 pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {

@@ -4,7 +4,7 @@ use rusqlite::{Transaction, params};
 use serde::Serialize;
 
 use super::StoreError;
-use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan};
 
 /// One durable change. A batch of them is written in one transaction by `Store::commit`.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,9 @@ pub enum Change {
         api_id: String,
         deployment_id: String,
     },
+    /// Inserts or replaces a custom domain name with its base path mappings.
+    PutDomain(Box<StoredDomain>),
+    DeleteDomain(String),
     /// Replaces a deployment's record (UpdateDeployment: its description); the frozen
     /// snapshot is never rewritten.
     UpdateDeployment {
@@ -133,6 +136,18 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
             expect_deleted(rows, || {
                 format!("restapis/{api_id}/deployments/{deployment_id}")
             })?;
+        }
+        Change::PutDomain(d) => {
+            let doc = to_json("domain name", d)?;
+            tx.execute(
+                "INSERT INTO domain_names (name, doc) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET doc = excluded.doc",
+                params![d.domain.domain_name, doc],
+            )?;
+        }
+        Change::DeleteDomain(name) => {
+            let rows = tx.execute("DELETE FROM domain_names WHERE name = ?1", params![name])?;
+            expect_deleted(rows, || format!("domainnames/{name}"))?;
         }
         Change::UpdateDeployment { api_id, deployment } => {
             let doc = to_json("deployment", deployment)?;

@@ -20,7 +20,7 @@ pub use change::Change;
 pub use error::StoreError;
 pub use lock::LOCK_FILE;
 
-use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "gwtui.db";
@@ -89,6 +89,8 @@ pub struct StoreState {
     pub usage_plan_keys: Vec<(String, String)>,
     /// Registered functions: `(name, JSON configuration)`, in registration order.
     pub functions: Vec<(String, String)>,
+    /// Custom domain names with their base path mappings, in creation order.
+    pub domains: Vec<StoredDomain>,
 }
 
 /// The open store; holds the data directory's lock until dropped.
@@ -180,7 +182,13 @@ impl Store {
             [],
         )?;
         let functions = self.rows("SELECT name, doc FROM functions ORDER BY rowid", [])?;
+        let domains = self
+            .rows("SELECT name, doc FROM domain_names ORDER BY rowid", [])?
+            .into_iter()
+            .map(|(name, doc)| parse(&format!("domainnames/{name}"), &doc))
+            .collect::<Result<_, _>>()?;
         Ok(StoreState {
+            domains,
             apis,
             usage_plans,
             api_keys,

@@ -97,7 +97,16 @@ BEGIN
 END;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Custom domain names, each with its base path mappings in its document (a mapping change
+/// rewrites its domain's row).
+const V4: &str = r#"
+CREATE TABLE domain_names (
+    name TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL
+) STRICT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

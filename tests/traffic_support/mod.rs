@@ -104,6 +104,7 @@ pub async fn invoke(
         body: Bytes::from(body.to_string()),
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         protocol: "HTTP/1.1",
+        base_path_matched: None,
     };
     gw.invoke(request).await
 }

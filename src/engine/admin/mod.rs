@@ -7,6 +7,7 @@ mod cache;
 mod canary;
 mod cors;
 mod deployments;
+mod domains;
 mod methods;
 mod quota;
 mod responses;
@@ -24,6 +25,7 @@ pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
 pub use cors::CorsOptions;
 pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
+pub use domains::{CreateBasePathMapping, CreateDomainName, DomainMatch, match_base_path};
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
@@ -35,7 +37,7 @@ use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
 use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
-use crate::model::{AdminError, ApiDefinition, ApiKey, Deployment, Stage, UsagePlan};
+use crate::model::{AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan};
 use crate::store::{AuditRecord, Change, Store, StoreState};
 
 /// Who made a change, for the audit log: `console`, `cli`, `demo`, or an access key id.
@@ -70,6 +72,8 @@ pub(crate) struct Admin {
     pub usage_plans: IndexMap<String, UsagePlan>,
     pub api_keys: IndexMap<String, ApiKey>,
     pub usage_plan_keys: Vec<(String, String)>,
+    /// Custom domain names with their base path mappings, by name.
+    pub domains: IndexMap<String, StoredDomain>,
 }
 
 impl Admin {
@@ -123,6 +127,11 @@ impl Admin {
                 .map(|k| (k.id.clone(), k))
                 .collect(),
             usage_plan_keys: state.usage_plan_keys,
+            domains: state
+                .domains
+                .into_iter()
+                .map(|d| (d.domain.domain_name.clone(), d))
+                .collect(),
         })
     }
 
@@ -188,6 +197,11 @@ impl Admin {
                 },
             );
         }
+        routes.domains = self
+            .domains
+            .iter()
+            .map(|(name, d)| (name.clone(), d.mappings.clone()))
+            .collect();
         build.finish();
         routes
     }
@@ -257,6 +271,7 @@ impl Gateway {
                 apis: IndexMap::new(),
                 removed_apis: Vec::new(),
                 usage: None,
+                domains: None,
                 detail: serde_json::Value::Null,
             };
             let value = f(&mut txn)?;
@@ -265,6 +280,7 @@ impl Gateway {
                 apis,
                 removed_apis,
                 usage,
+                domains,
                 detail,
                 ..
             } = txn;
@@ -274,6 +290,9 @@ impl Gateway {
             }
             for id in removed_apis {
                 admin.apis.shift_remove(&id);
+            }
+            if let Some(domains) = domains {
+                admin.domains = domains;
             }
             if let Some(usage) = usage {
                 admin.usage_plans = usage.usage_plans;
@@ -318,6 +337,7 @@ pub(crate) struct AdminTxn<'a> {
     apis: IndexMap<String, ApiState>,
     removed_apis: Vec<String>,
     usage: Option<UsageState>,
+    domains: Option<IndexMap<String, StoredDomain>>,
     pub detail: serde_json::Value,
 }
 
@@ -339,6 +359,12 @@ pub(crate) struct UsageState {
 impl AdminTxn<'_> {
     pub fn admin(&self) -> &Admin {
         self.admin
+    }
+
+    /// A mutable copy of the custom domains (copied on first use).
+    pub fn domains_mut(&mut self) -> &mut IndexMap<String, StoredDomain> {
+        self.domains
+            .get_or_insert_with(|| self.admin.domains.clone())
     }
 
     /// A mutable copy of an API's state (copied on first use).

@@ -100,6 +100,7 @@ impl Gateway {
             body: Bytes::from(input.body.unwrap_or_default()),
             source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             protocol: "HTTP/1.1",
+            base_path_matched: None,
         };
         let run = pipeline::run_test(self, &request, live).await;
         let mut headers = BTreeMap::new();

@@ -50,6 +50,9 @@ pub struct InvokeRequest {
     /// The path exactly as the client sent it (for `$context.path` / `requestContext.path`):
     /// `/{stage}{path}`.
     pub context_path: String,
+    /// On a custom domain, the base path the request matched
+    /// (`$context.customDomain.basePathMatched`).
+    pub base_path_matched: Option<String>,
 }
 
 #[derive(Debug, Clone)]

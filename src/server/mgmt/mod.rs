@@ -9,6 +9,7 @@
 mod cors;
 mod definitions;
 mod deployments;
+mod domains;
 mod functions;
 mod methods;
 mod metrics;
@@ -95,6 +96,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
         ["account"] if m == Method::GET => ok(StatusCode::OK, &call.gw.account()),
+        ["domainnames", rest @ ..] => domains::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,
