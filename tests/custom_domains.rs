@@ -258,6 +258,23 @@ async fn wildcard_domains_and_bad_input() {
             "prod (none) /pets tenant1.wild.example.com".to_string()
         )
     );
+    // The console sees the mapping with its API.
+    {
+        use gwtui::tui::backend::Backend;
+        let backend = gwtui::tui::gateway::GatewayBackend::new(
+            t.gw.clone(),
+            t.addr,
+            std::sync::Arc::new(gwtui::traffic::Traffic::default()),
+        );
+        let apis = backend.list_apis().await.expect("list apis");
+        let summary = apis
+            .iter()
+            .find(|a| a.definition.rest_api.id == id)
+            .expect("the API");
+        assert_eq!(summary.domains.len(), 1);
+        assert_eq!(summary.domains[0].0, "*.wild.example.com");
+        assert_eq!(summary.domains[0].1.stage.as_deref(), Some("prod"));
+    }
 
     let cases: [(Method, &str, Value, u16, &str, &str); 8] = [
         (

@@ -7,9 +7,9 @@ use indexmap::IndexMap;
 use tokio::sync::mpsc;
 
 use crate::model::{
-    ApiDefinition, ApiKey, CanarySettings, Deployment, Integration, IntegrationResponse,
-    IntegrationType, Method, MethodResponse, PatchOp, PatchOperation, QuotaPeriod, QuotaSettings,
-    RestApi, Stage, TestInvokeResult, UsagePlan,
+    ApiDefinition, ApiKey, BasePathMapping, CanarySettings, Deployment, Integration,
+    IntegrationResponse, IntegrationType, Method, MethodResponse, PatchOp, PatchOperation,
+    QuotaPeriod, QuotaSettings, RestApi, Stage, TestInvokeResult, UsagePlan,
 };
 
 use super::backend::{BResult, Backend};
@@ -31,6 +31,8 @@ pub struct FakeState {
     pub calls: Vec<String>,
     /// Make the next mutating call fail with this message.
     pub fail_next: Option<String>,
+    /// Custom domain mappings: `(domain name, mapping)`.
+    pub domains: Vec<(String, BasePathMapping)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -285,6 +287,14 @@ impl FakeBackend {
             usage,
             now: SAMPLE_NOW,
             next_id: 3,
+            domains: vec![(
+                "api.example.com".into(),
+                BasePathMapping {
+                    base_path: "v1".into(),
+                    rest_api_id: SAMPLE_API.into(),
+                    stage: Some("prod".into()),
+                },
+            )],
             ..Default::default()
         };
         FakeBackend {
@@ -384,6 +394,12 @@ impl Backend for FakeBackend {
                         .filter(|(a, _, _)| *a == d.rest_api.id)
                         .map(|(_, dep, _)| dep.clone())
                         .max_by_key(|dep| dep.created_date),
+                    domains: s
+                        .domains
+                        .iter()
+                        .filter(|(_, m)| m.rest_api_id == d.rest_api.id)
+                        .cloned()
+                        .collect(),
                 })
                 .collect())
         })

@@ -117,6 +117,16 @@ impl Backend for GatewayBackend {
     }
 
     async fn list_apis(&self) -> BResult<Vec<ApiSummary>> {
+        let mut mappings = Vec::new();
+        for d in self.gw.list_domain_names().map_err(msg)? {
+            for m in self
+                .gw
+                .list_base_path_mappings(&d.domain_name)
+                .map_err(msg)?
+            {
+                mappings.push((d.domain_name.clone(), m));
+            }
+        }
         let mut out = Vec::new();
         for api in self.gw.list_rest_apis() {
             let definition = self.gw.get_definition(&api.id).map_err(msg)?;
@@ -126,6 +136,11 @@ impl Backend for GatewayBackend {
                     "http://{}/restapis/{}/{{stage}}/_user_request_",
                     self.listener, api.id
                 ),
+                domains: mappings
+                    .iter()
+                    .filter(|(_, m)| m.rest_api_id == api.id)
+                    .cloned()
+                    .collect(),
                 definition,
                 last_deployment,
             });

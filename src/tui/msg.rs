@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, TestInvokeResult, UsagePlan};
+use crate::model::{
+    ApiDefinition, ApiKey, BasePathMapping, Deployment, Stage, TestInvokeResult, UsagePlan,
+};
 
 use super::action::Action;
 use super::metrics::MetricsSnapshot;
@@ -30,6 +32,8 @@ pub struct ApiSummary {
     /// e.g. `http://127.0.0.1:4566/restapis/abc/prod/_user_request_` or a custom base.
     pub endpoint_url: String,
     pub last_deployment: Option<Deployment>,
+    /// Custom domain base paths mapped to this API: `(domain name, mapping)`.
+    pub domains: Vec<(String, BasePathMapping)>,
 }
 
 /// Usage of one key under one plan in the current quota period.

@@ -262,3 +262,36 @@ fn editor_scrolls_sideways_to_keep_the_cursor_visible() {
         "the line start scrolled away\n{text}"
     );
 }
+
+#[test]
+fn stages_list_the_custom_domain_urls_that_reach_them() {
+    let mut h = Harness::new();
+    // prod has `api.example.com/v1` (the sample); add a stage-less mapping, which reaches
+    // every stage under its base path.
+    if let Ok(mut s) = h.backend.state.lock() {
+        s.domains.push((
+            "shop.example.com".into(),
+            crate::model::BasePathMapping {
+                base_path: "v2".into(),
+                rest_api_id: crate::tui::fake::SAMPLE_API.into(),
+                stage: None,
+            },
+        ));
+    }
+    let effects = h.press("ctrl-r");
+    h.settle(effects);
+    h.press("3 j");
+    assert_eq!(h.app.stage.as_deref(), Some("prod"));
+    let text = screen(&h.render(160, 48));
+    assert!(
+        text.contains("domains       api.example.com/v1, shop.example.com/v2/prod"),
+        "{text}"
+    );
+    h.press("k");
+    assert_eq!(h.app.stage.as_deref(), Some("dev"));
+    let text = screen(&h.render(160, 48));
+    assert!(
+        text.contains("domains       shop.example.com/v2/dev"),
+        "{text}"
+    );
+}

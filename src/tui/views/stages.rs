@@ -48,7 +48,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         hit(app, left, 0, 1, offset, false);
     }
     let [detail, vars, settings] = Layout::vertical([
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Percentage(50),
         Constraint::Percentage(50),
     ])
@@ -115,6 +115,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         None => kv("canary", "none".into()),
     });
     lines.push(kv("tracing", stage.tracing_enabled.to_string()));
+    lines.push(kv("domains", stage_domains(app, &stage.stage_name)));
     f.render_widget(
         Paragraph::new(lines).block(pane(t, format!(" stage {} ", stage.stage_name), false)),
         detail,
@@ -218,4 +219,33 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         .with_selected(Some(sel));
     f.render_stateful_widget(table, settings, &mut state);
     hit(app, settings, 2, 2, offset, false);
+}
+
+/// The custom domain URLs that reach a stage: `api.example.com/v1` for a mapping to it,
+/// `api.example.com/v2/{stage}` for a stage-less one; `none` without any.
+fn stage_domains(app: &App, stage: &str) -> String {
+    let Some(api) = app.current_api() else {
+        return "none".into();
+    };
+    let urls: Vec<String> = api
+        .domains
+        .iter()
+        .filter_map(|(domain, m)| {
+            let base = if m.base_path == crate::model::domain::NO_BASE_PATH {
+                String::new()
+            } else {
+                format!("/{}", m.base_path)
+            };
+            match m.stage.as_deref() {
+                Some(s) if s == stage => Some(format!("{domain}{base}")),
+                Some(_) => None,
+                None => Some(format!("{domain}{base}/{stage}")),
+            }
+        })
+        .collect();
+    if urls.is_empty() {
+        "none".into()
+    } else {
+        urls.join(", ")
+    }
 }
