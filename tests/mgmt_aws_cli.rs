@@ -275,6 +275,29 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         .await;
     assert_eq!(mappings["items"][0]["basePath"], "v1/shop");
 
+    let part = cli
+        .ok(&[
+            "create-documentation-part",
+            "--rest-api-id",
+            &api_id,
+            "--location",
+            "type=METHOD,path=/mock,method=GET",
+            "--properties",
+            r#"{"summary":"a mock"}"#,
+        ])
+        .await;
+    assert_eq!(part["location"]["statusCode"], Value::Null);
+    let parts = cli
+        .ok(&[
+            "get-documentation-parts",
+            "--rest-api-id",
+            &api_id,
+            "--type",
+            "METHOD",
+        ])
+        .await;
+    assert_eq!(parts["items"][0]["properties"], r#"{"summary":"a mock"}"#);
+
     let account = cli.ok(&["get-account"]).await;
     assert_eq!(account["throttleSettings"]["rateLimit"], 10000.0);
     assert_eq!(account["throttleSettings"]["burstLimit"], 5000);

@@ -23,6 +23,11 @@ pub struct ApiDefinition {
     pub models: Vec<Model>,
     /// Only the customised responses; un-customised types use their defaults.
     pub gateway_responses: Vec<GatewayResponse>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documentation_parts: Vec<super::DocumentationPart>,
+    /// Documentation versions with the parts each froze.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documentation_versions: Vec<super::StoredDocumentationVersion>,
 }
 
 impl ApiDefinition {
@@ -43,6 +48,8 @@ impl ApiDefinition {
             request_validators: Vec::new(),
             models: Model::defaults(|| ids::new_id(6)),
             gateway_responses: Vec::new(),
+            documentation_parts: Vec::new(),
+            documentation_versions: Vec::new(),
         }
     }
 

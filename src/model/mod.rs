@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod definition;
+pub mod documentation;
 pub mod domain;
 pub mod error;
 pub mod ids;
@@ -16,6 +17,9 @@ pub mod validate;
 pub use api::*;
 pub use auth::*;
 pub use definition::ApiDefinition;
+pub use documentation::{
+    DocumentationPart, DocumentationPartLocation, DocumentationVersion, StoredDocumentationVersion,
+};
 pub use domain::{BasePathMapping, DomainName, StoredDomain};
 pub use error::AdminError;
 pub use invoke::{TestInvokeMethod, TestInvokeResult};

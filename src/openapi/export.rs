@@ -3,8 +3,8 @@
 use serde_json::{Map, Value, json};
 
 use super::extensions::{
-    API_KEY_SOURCE, BINARY_MEDIA_TYPES, ENDPOINT_CONFIGURATION, GATEWAY_RESPONSES, INTEGRATION,
-    MINIMUM_COMPRESSION_SIZE, POLICY, VALIDATOR, VALIDATORS, execute_api_arn_prefix,
+    API_KEY_SOURCE, BINARY_MEDIA_TYPES, DOCUMENTATION, ENDPOINT_CONFIGURATION, GATEWAY_RESPONSES,
+    INTEGRATION, MINIMUM_COMPRESSION_SIZE, POLICY, VALIDATOR, VALIDATORS, execute_api_arn_prefix,
 };
 use super::import::ANY_METHOD_KEY;
 use super::pointer::escape;
@@ -386,6 +386,20 @@ impl Writer<'_> {
         }
         if let Some(size) = api.minimum_compression_size {
             root.insert(MINIMUM_COMPRESSION_SIZE.into(), json!(size));
+        }
+        if !def.documentation_parts.is_empty() {
+            // Parts only: which documentation version a stage shows is the stage's setting,
+            // not part of the document (an import creates a version only when asked to).
+            let parts: Vec<Value> = def
+                .documentation_parts
+                .iter()
+                .map(|p| {
+                    let properties: Value =
+                        serde_json::from_str(&p.properties).unwrap_or_else(|_| json!({}));
+                    json!({"location": p.location, "properties": properties})
+                })
+                .collect();
+            root.insert(DOCUMENTATION.into(), json!({ "documentationParts": parts }));
         }
         if let Some(policy) = &api.policy {
             let shorthand = policy.replace(&execute_api_arn_prefix(&api.id), "execute-api:/");

@@ -20,6 +20,7 @@ pub(crate) const BINARY_MEDIA_TYPES: &str = "x-amazon-apigateway-binary-media-ty
 pub(crate) const MINIMUM_COMPRESSION_SIZE: &str = "x-amazon-apigateway-minimum-compression-size";
 pub(crate) const POLICY: &str = "x-amazon-apigateway-policy";
 pub(crate) const ENDPOINT_CONFIGURATION: &str = "x-amazon-apigateway-endpoint-configuration";
+pub(crate) const DOCUMENTATION: &str = "x-amazon-apigateway-documentation";
 
 /// Root extensions that belong to HTTP APIs (ignored with a warning).
 const HTTP_API_ONLY: [&str; 4] = [
@@ -82,6 +83,7 @@ pub(crate) fn import_root(ctx: &mut Ctx, fresh: bool) -> Result<(), ImportError>
     import_endpoint_configuration(ctx, fresh)?;
     import_validators(ctx)?;
     import_gateway_responses(ctx)?;
+    import_documentation(ctx)?;
     for (key, node) in root.entries()? {
         if !key.starts_with("x-amazon-apigateway-") {
             continue;
@@ -95,14 +97,13 @@ pub(crate) fn import_root(ctx: &mut Ctx, fresh: bool) -> Result<(), ImportError>
             MINIMUM_COMPRESSION_SIZE,
             POLICY,
             ENDPOINT_CONFIGURATION,
+            DOCUMENTATION,
         ];
         if known.contains(&key) {
             continue;
         }
         let message = if HTTP_API_ONLY.contains(&key) {
             format!("'{key}' applies to HTTP APIs only; ignored")
-        } else if key == "x-amazon-apigateway-documentation" {
-            "documentation parts are not imported; ignored".to_string()
         } else {
             format!("unsupported extension '{key}'; ignored")
         };
@@ -559,6 +560,87 @@ pub(crate) fn is_valid_http_uri(uri: &str) -> bool {
             .is_ok_and(|n| n == 80 || n == 443 || (1024 < n && n <= 65_535)),
     };
     host_ok && port_ok
+}
+
+/// `x-amazon-apigateway-documentation`: `{"version": "...", "documentationParts": [{"location":
+/// {...}, "properties": {...}}]}`. The parts replace the API's (a merge import adds them,
+/// replacing a part at the same location); a `version` not yet known is created, freezing the
+/// parts as imported.
+fn import_documentation(ctx: &mut Ctx) -> Result<(), ImportError> {
+    use crate::model::documentation::normalise_location;
+    use crate::model::{DocumentationPart, DocumentationPartLocation, DocumentationVersion};
+    let doc = ctx.doc;
+    let Some(node) = doc.node().get(DOCUMENTATION) else {
+        return Ok(());
+    };
+    node.object()?;
+    let mut parts: Vec<DocumentationPart> = Vec::new();
+    if let Some(list) = node.get("documentationParts") {
+        for item in list.items()? {
+            item.object()?;
+            let loc = item
+                .get("location")
+                .ok_or_else(|| item.err("a documentation part needs a location"))?;
+            let location: DocumentationPartLocation = serde_json::from_value(loc.v.clone())
+                .map_err(|e| loc.err(format!("invalid documentation part location: {e}")))?;
+            let location = normalise_location(location).map_err(|e| loc.err(e.to_string()))?;
+            let properties = match item.get("properties") {
+                Some(p) => {
+                    crate::engine::admin::properties_text(p.v).map_err(|e| p.err(e.to_string()))?
+                }
+                None => "{}".to_string(),
+            };
+            if parts.iter().any(|p| p.location == location) {
+                return Err(item.err("two documentation parts have the same location"));
+            }
+            let id = ctx.reuse_id(|prev| {
+                prev.documentation_parts
+                    .iter()
+                    .find(|p| p.location == location)
+                    .map(|p| p.id.clone())
+            });
+            parts.push(DocumentationPart {
+                id,
+                location,
+                properties,
+            });
+        }
+    }
+    if ctx.merge {
+        for part in parts {
+            match ctx
+                .def
+                .documentation_parts
+                .iter_mut()
+                .find(|p| p.location == part.location)
+            {
+                Some(existing) => existing.properties = part.properties,
+                None => ctx.def.documentation_parts.push(part),
+            }
+        }
+    } else {
+        ctx.def.documentation_parts = parts;
+    }
+    if let Some(version) = node.opt_str("version")?.filter(|v| !v.is_empty()) {
+        let known = ctx
+            .def
+            .documentation_versions
+            .iter()
+            .any(|v| v.version.version == version);
+        if !known {
+            ctx.def
+                .documentation_versions
+                .push(crate::model::StoredDocumentationVersion {
+                    version: DocumentationVersion {
+                        version: version.to_string(),
+                        created_date: crate::model::now_epoch_seconds(),
+                        description: None,
+                    },
+                    parts: ctx.def.documentation_parts.clone(),
+                });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -56,6 +56,9 @@ pub(crate) struct Ctx<'a> {
     pub default_validator: Option<String>,
     /// Security scheme name → its use.
     pub schemes: HashMap<String, SchemeUse>,
+    /// A merge import (PutRestApi `mode=merge`): documentation parts of the document are
+    /// added to the API's; otherwise they replace them.
+    pub merge: bool,
 }
 
 impl Ctx<'_> {
@@ -92,6 +95,7 @@ pub(crate) fn run(
         validators: HashMap::new(),
         default_validator: None,
         schemes: HashMap::new(),
+        merge: existing.is_some() && matches!(opts.mode, ImportMode::Merge),
     };
     import_info(&mut ctx)?;
     extensions::import_root(&mut ctx, existing.is_none())?;
@@ -182,6 +186,10 @@ fn starting_definition(
                 request_validators: Vec::new(),
                 models,
                 gateway_responses: Vec::new(),
+                // Documentation is the API's, not the document's: kept unless the document
+                // carries its own (then replaced, see `extensions`).
+                documentation_parts: existing.documentation_parts.clone(),
+                documentation_versions: existing.documentation_versions.clone(),
             })
         }
     }

@@ -7,6 +7,7 @@ mod cache;
 mod canary;
 mod cors;
 mod deployments;
+mod documentation;
 mod domains;
 mod methods;
 mod quota;
@@ -25,6 +26,9 @@ pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
 pub use cors::CorsOptions;
 pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
+pub use documentation::{
+    CreateDocumentationPart, CreateDocumentationVersion, PartFilter, properties_text,
+};
 pub use domains::{CreateBasePathMapping, CreateDomainName, DomainMatch, match_base_path};
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;

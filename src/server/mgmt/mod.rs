@@ -9,6 +9,7 @@
 mod cors;
 mod definitions;
 mod deployments;
+mod documentation;
 mod domains;
 mod functions;
 mod methods;
@@ -105,6 +106,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         },
         ["restapis", id, "deployments", rest @ ..] => deployments::route(call, id, rest).await,
         ["restapis", id, "stages", rest @ ..] => stages::route(call, id, rest).await,
+        ["restapis", id, "documentation", rest @ ..] => documentation::route(call, id, rest).await,
         [
             "restapis",
             id,
