@@ -398,3 +398,84 @@ async fn the_openapi_extension_is_imported_and_exported() {
     assert_eq!(strip(&again_parts), strip(&parts));
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_documentation_parts_merges_or_overwrites() {
+    common::init();
+    let t = TestGateway::start().await;
+    let api = call(&t, Method::POST, "/restapis", json!({"name": "docs"}), 201).await;
+    let id = api["id"].as_str().expect("id").to_string();
+    let parts = format!("/restapis/{id}/documentation/parts");
+    let existing = call(
+        &t,
+        Method::POST,
+        &parts,
+        json!({"location": {"type": "API"}, "properties": {"description": "old"}}),
+        201,
+    )
+    .await;
+    let put = |query: &'static str, body: &'static str| {
+        let url = format!("{}{parts}{query}", t.base());
+        let client = t.client.clone();
+        async move {
+            let resp = client
+                .put(url)
+                .header("x-gwtui-actor", "test")
+                .body(body)
+                .send()
+                .await
+                .expect("put");
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    const SWAGGER: &str = r#"{"swagger": "2.0", "info": {"title": "d", "version": "1"},
+      "x-amazon-apigateway-documentation": {"documentationParts": [
+        {"location": {"type": "API"}, "properties": {"description": "new"}},
+        {"location": {"type": "MODEL", "name": "Pet"}, "properties": {"title": "Pet"}}]}}"#;
+    // Merge (the default): the API part keeps its id and takes the new properties.
+    let (status, out) = put("", SWAGGER).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(out["ids"][0], existing["id"]);
+    let got = call(&t, Method::GET, &parts, Value::Null, 200).await;
+    assert_eq!(got["item"].as_array().map(Vec::len), Some(2));
+    let api_part = call(
+        &t,
+        Method::GET,
+        &format!("{parts}/{}", existing["id"].as_str().expect("id")),
+        Value::Null,
+        200,
+    )
+    .await;
+    assert_eq!(api_part["properties"], "{\"description\":\"new\"}");
+    // Overwrite replaces every part.
+    const ONE: &str = r#"{"swagger": "2.0", "info": {"title": "d", "version": "1"},
+      "x-amazon-apigateway-documentation": {"documentationParts": [
+        {"location": {"type": "RESOURCE", "path": "/pets"}, "properties": {"description": "pets"}}]}}"#;
+    let (status, out) = put("?mode=overwrite", ONE).await;
+    assert_eq!(status, 200, "{out}");
+    let got = call(&t, Method::GET, &parts, Value::Null, 200).await;
+    assert_eq!(got["item"].as_array().map(Vec::len), Some(1));
+    assert_eq!(got["item"][0]["location"]["type"], "RESOURCE");
+    // A document without the extension imports nothing and says so; failonwarnings refuses.
+    const NONE: &str = r#"{"swagger": "2.0", "info": {"title": "d", "version": "1"}}"#;
+    let (status, out) = put("", NONE).await;
+    assert_eq!(status, 200);
+    assert!(
+        out["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("nothing imported")),
+        "{out}"
+    );
+    let (status, out) = put("?failonwarnings=true", NONE).await;
+    assert_eq!(status, 400, "{out}");
+    let (status, out) = put("?mode=replace", ONE).await;
+    assert_eq!(status, 400, "{out}");
+    let (status, out) = put("", "{not a document").await;
+    assert_eq!(status, 400, "{out}");
+    // None of the refusals changed anything.
+    let got = call(&t, Method::GET, &parts, Value::Null, 200).await;
+    assert_eq!(got["item"].as_array().map(Vec::len), Some(1));
+    t.stop().await;
+}

@@ -562,17 +562,15 @@ pub(crate) fn is_valid_http_uri(uri: &str) -> bool {
     host_ok && port_ok
 }
 
-/// `x-amazon-apigateway-documentation`: `{"version": "...", "documentationParts": [{"location":
-/// {...}, "properties": {...}}]}`. The parts replace the API's (a merge import adds them,
-/// replacing a part at the same location); a `version` not yet known is created, freezing the
-/// parts as imported.
-fn import_documentation(ctx: &mut Ctx) -> Result<(), ImportError> {
+/// The parts and version of an `x-amazon-apigateway-documentation` node: `{"version": "...",
+/// "documentationParts": [{"location": {...}, "properties": {...}}]}`. A part keeps the id of
+/// the part of `previous` at the same location.
+pub(crate) fn read_documentation(
+    node: Node<'_>,
+    previous: &[crate::model::DocumentationPart],
+) -> Result<(Vec<crate::model::DocumentationPart>, Option<String>), ImportError> {
     use crate::model::documentation::normalise_location;
-    use crate::model::{DocumentationPart, DocumentationPartLocation, DocumentationVersion};
-    let doc = ctx.doc;
-    let Some(node) = doc.node().get(DOCUMENTATION) else {
-        return Ok(());
-    };
+    use crate::model::{DocumentationPart, DocumentationPartLocation, ids};
     node.object()?;
     let mut parts: Vec<DocumentationPart> = Vec::new();
     if let Some(list) = node.get("documentationParts") {
@@ -593,12 +591,11 @@ fn import_documentation(ctx: &mut Ctx) -> Result<(), ImportError> {
             if parts.iter().any(|p| p.location == location) {
                 return Err(item.err("two documentation parts have the same location"));
             }
-            let id = ctx.reuse_id(|prev| {
-                prev.documentation_parts
-                    .iter()
-                    .find(|p| p.location == location)
-                    .map(|p| p.id.clone())
-            });
+            let id = previous
+                .iter()
+                .find(|p| p.location == location)
+                .map(|p| p.id.clone())
+                .unwrap_or_else(|| ids::new_id(6));
             parts.push(DocumentationPart {
                 id,
                 location,
@@ -606,39 +603,71 @@ fn import_documentation(ctx: &mut Ctx) -> Result<(), ImportError> {
             });
         }
     }
-    if ctx.merge {
-        for part in parts {
-            match ctx
-                .def
-                .documentation_parts
-                .iter_mut()
-                .find(|p| p.location == part.location)
-            {
-                Some(existing) => existing.properties = part.properties,
-                None => ctx.def.documentation_parts.push(part),
+    let version = node
+        .opt_str("version")?
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    Ok((parts, version))
+}
+
+/// Adds `parts` to `existing`, replacing the properties of a part at the same location;
+/// returns the ids of the parts imported.
+pub(crate) fn merge_documentation(
+    existing: &mut Vec<crate::model::DocumentationPart>,
+    parts: Vec<crate::model::DocumentationPart>,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(parts.len());
+    for part in parts {
+        match existing.iter_mut().find(|p| p.location == part.location) {
+            Some(current) => {
+                current.properties = part.properties;
+                ids.push(current.id.clone());
+            }
+            None => {
+                ids.push(part.id.clone());
+                existing.push(part);
             }
         }
+    }
+    ids
+}
+
+/// `x-amazon-apigateway-documentation` on import: the parts replace the API's (a merge import
+/// adds them, replacing a part at the same location); a `version` not yet known is created,
+/// freezing the parts as imported.
+fn import_documentation(ctx: &mut Ctx) -> Result<(), ImportError> {
+    use crate::model::{DocumentationVersion, StoredDocumentationVersion};
+    let doc = ctx.doc;
+    let Some(node) = doc.node().get(DOCUMENTATION) else {
+        return Ok(());
+    };
+    let previous = ctx
+        .previous
+        .map(|p| p.documentation_parts.as_slice())
+        .unwrap_or_default();
+    let (parts, version) = read_documentation(node, previous)?;
+    if ctx.merge {
+        merge_documentation(&mut ctx.def.documentation_parts, parts);
     } else {
         ctx.def.documentation_parts = parts;
     }
-    if let Some(version) = node.opt_str("version")?.filter(|v| !v.is_empty()) {
-        let known = ctx
+    if let Some(version) = version
+        && !ctx
             .def
             .documentation_versions
             .iter()
-            .any(|v| v.version.version == version);
-        if !known {
-            ctx.def
-                .documentation_versions
-                .push(crate::model::StoredDocumentationVersion {
-                    version: DocumentationVersion {
-                        version: version.to_string(),
-                        created_date: crate::model::now_epoch_seconds(),
-                        description: None,
-                    },
-                    parts: ctx.def.documentation_parts.clone(),
-                });
-        }
+            .any(|v| v.version.version == version)
+    {
+        ctx.def
+            .documentation_versions
+            .push(StoredDocumentationVersion {
+                version: DocumentationVersion {
+                    version,
+                    created_date: crate::model::now_epoch_seconds(),
+                    description: None,
+                },
+                parts: ctx.def.documentation_parts.clone(),
+            });
     }
     Ok(())
 }

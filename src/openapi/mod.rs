@@ -99,6 +99,34 @@ pub fn import(
     import::run(&doc, opts, existing)
 }
 
+/// ImportDocumentationParts: the `x-amazon-apigateway-documentation` parts of an OpenAPI or
+/// Swagger document, merged into `existing` (`overwrite`: replacing it). Returns the ids of
+/// the imported parts and the warnings (a document without the extension imports nothing).
+pub fn import_documentation_parts(
+    source: &str,
+    existing: &mut Vec<crate::model::DocumentationPart>,
+    overwrite: bool,
+) -> Result<(Vec<String>, Vec<String>), ImportError> {
+    let doc = document::Document::parse(source)?;
+    let Some(node) = doc.node().get(extensions::DOCUMENTATION) else {
+        return Ok((
+            Vec::new(),
+            vec![format!(
+                "the document has no {}; nothing imported",
+                extensions::DOCUMENTATION
+            )],
+        ));
+    };
+    let (parts, _version) = extensions::read_documentation(node, existing)?;
+    if overwrite {
+        let ids = parts.iter().map(|p| p.id.clone()).collect();
+        *existing = parts;
+        Ok((ids, Vec::new()))
+    } else {
+        Ok((extensions::merge_documentation(existing, parts), Vec::new()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {
     /// OpenAPI 3.0.1 (`exports/oas30`).

@@ -175,6 +175,33 @@ impl Gateway {
         .await
     }
 
+    /// ImportDocumentationParts: the parts of an OpenAPI document's
+    /// `x-amazon-apigateway-documentation`, merged into the API's (`overwrite`: replacing
+    /// them). With `fail_on_warnings`, a warning refuses the import. Returns `{ids, warnings}`.
+    pub async fn import_documentation_parts(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        source: String,
+        overwrite: bool,
+        fail_on_warnings: bool,
+    ) -> Result<serde_json::Value, AdminError> {
+        let t = target(api_id, "parts");
+        self.edit_definition(actor, "ImportDocumentationParts", api_id, t, move |def| {
+            let (ids, warnings) = crate::openapi::import_documentation_parts(
+                &source,
+                &mut def.documentation_parts,
+                overwrite,
+            )
+            .map_err(|e| AdminError::bad_request(e.to_string()))?;
+            if fail_on_warnings && !warnings.is_empty() {
+                return Err(AdminError::bad_request(warnings.join("; ")));
+            }
+            Ok(serde_json::json!({ "ids": ids, "warnings": warnings }))
+        })
+        .await
+    }
+
     /// CreateDocumentationVersion: freezes the current parts; with `stageName`, the stage's
     /// `documentationVersion` becomes this version (in the same change).
     pub async fn create_documentation_version(

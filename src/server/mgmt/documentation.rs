@@ -1,5 +1,6 @@
 //! `/restapis/{id}/documentation/parts[/{partId}]` and `/documentation/versions[/{version}]`:
-//! documentation parts (GetDocumentationParts filters by `type`, `name` and `path`) and
+//! documentation parts (GetDocumentationParts filters by `type`, `name` and `path`;
+//! ImportDocumentationParts is `PUT` on the parts with `mode=merge|overwrite`) and
 //! documentation versions.
 
 use http::{Method, StatusCode};
@@ -24,6 +25,28 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, rest: &[&str]) -> Reply
                 path: call.query("path").map(str::to_string),
             };
             call.page(gw.list_documentation_parts(api_id, &filter)?)
+        }
+        ["parts"] if m == Method::PUT => {
+            let overwrite = match call.query("mode") {
+                None | Some("merge") => false,
+                Some("overwrite") => true,
+                Some(other) => {
+                    return Err(crate::model::AdminError::bad_request(format!(
+                        "Invalid mode specified: '{other}'. Must be one of: [merge, overwrite]"
+                    )));
+                }
+            };
+            let fail = call
+                .query("failonwarnings")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            let source = std::str::from_utf8(call.body)
+                .map_err(|_| crate::model::AdminError::bad_request("The document is not UTF-8"))?
+                .to_string();
+            ok(
+                StatusCode::OK,
+                &gw.import_documentation_parts(actor, api_id, source, overwrite, fail)
+                    .await?,
+            )
         }
         ["parts", id] if m == Method::GET => {
             ok(StatusCode::OK, &gw.get_documentation_part(api_id, id)?)
