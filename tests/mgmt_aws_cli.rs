@@ -298,6 +298,22 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         .await;
     assert_eq!(parts["items"][0]["properties"], r#"{"summary":"a mock"}"#);
 
+    let template = cli
+        .ok(&[
+            "get-model-template",
+            "--rest-api-id",
+            &api_id,
+            "--model-name",
+            "Error",
+        ])
+        .await;
+    assert!(
+        template["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("\"message\" : \"$inputRoot.message\"")),
+        "{template}"
+    );
+
     let account = cli.ok(&["get-account"]).await;
     assert_eq!(account["throttleSettings"]["rateLimit"], 10000.0);
     assert_eq!(account["throttleSettings"]["burstLimit"], 5000);

@@ -569,3 +569,59 @@ async fn get_account_reports_the_configured_account_throttle() {
     );
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_model_template_generates_a_template_from_the_schema() {
+    common::init();
+    let t = TestGateway::start().await;
+    let api = call(
+        &t,
+        Method::POST,
+        "/restapis",
+        Some(r#"{"name":"tpl"}"#),
+        201,
+    )
+    .await;
+    let id = api["id"].as_str().expect("id").to_string();
+    let models = format!("/restapis/{id}/models");
+    call(
+        &t,
+        Method::POST,
+        &models,
+        Some(
+            r#"{"name":"Pet","contentType":"application/json","schema":"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"price\":{\"type\":\"number\"}}}"}"#,
+        ),
+        201,
+    )
+    .await;
+    let pets_schema = format!(
+        r#"{{"name":"Pets","contentType":"application/json","schema":"{{\"type\":\"array\",\"items\":{{\"$ref\":\"https://apigateway.amazonaws.com/restapis/{id}/models/Pet\"}}}}"}}"#
+    );
+    call(&t, Method::POST, &models, Some(&pets_schema), 201).await;
+    let template = call(
+        &t,
+        Method::GET,
+        &format!("{models}/Pets/default_template"),
+        None,
+        200,
+    )
+    .await;
+    let value = template["value"].as_str().expect("value");
+    assert!(
+        value.starts_with("#set($inputRoot = $input.path('$'))\n[\n#foreach($elem in $inputRoot)"),
+        "{value}"
+    );
+    assert!(value.contains("\"name\" : \"$elem.name\""), "{value}");
+    assert!(value.contains("\"price\" : $elem.price"), "{value}");
+    // The generated template is one the engine accepts.
+    gwtui::vtl::Template::parse(value).expect("the template parses");
+    call(
+        &t,
+        Method::GET,
+        &format!("{models}/Nope/default_template"),
+        None,
+        404,
+    )
+    .await;
+    t.stop().await;
+}

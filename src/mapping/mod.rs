@@ -35,6 +35,7 @@ mod context;
 mod gateway_response;
 mod input;
 pub mod jsonpath;
+pub mod model_template;
 mod param_expr;
 pub mod util;
 

@@ -84,6 +84,7 @@ actions! {
     SearchNext => "search-next", "next match", dangerous = false, mutates = false;
     SearchPrev => "search-prev", "previous match", dangerous = false, mutates = false;
     TestRender => "test", "render now", dangerous = false, mutates = false;
+    GenerateTemplate => "generate-template", "template from model", dangerous = false, mutates = false;
     Deploy => "deploy", "deploy STAGE", dangerous = false, mutates = true;
     VarAdd => "var-add", "add variable", dangerous = false, mutates = true;
     VarEdit => "var-edit", "edit variable", dangerous = false, mutates = true;

@@ -214,6 +214,13 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Editor), "ctrl-n", Action::SearchNext, true),
     (v(ViewKind::Editor), "ctrl-p", Action::SearchPrev, false),
     (v(ViewKind::Editor), "ctrl-t", Action::TestRender, true),
+    // Help-only: the editor's hint line at 80 columns has no room left (Esc must stay).
+    (
+        v(ViewKind::Editor),
+        "ctrl-g",
+        Action::GenerateTemplate,
+        false,
+    ),
     (v(ViewKind::Editor), "f6", Action::NextPane, true),
     (v(ViewKind::Editor), "ctrl-o", Action::NextPane, false),
     (v(ViewKind::Editor), "shift-f6", Action::PrevPane, false),

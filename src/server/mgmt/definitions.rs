@@ -61,6 +61,9 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, kind: &str, rest: &[&st
         }
         ("models", []) if get => call.page(gw.list_models(api_id)?),
         ("models", [name]) if get => ok(StatusCode::OK, &gw.get_model(api_id, name)?),
+        ("models", [name, "default_template"]) if get => {
+            ok(StatusCode::OK, &gw.get_model_template(api_id, name)?)
+        }
         ("models", [name]) if patch => ok(
             StatusCode::OK,
             &gw.update_model(actor, api_id, name, call.patch_ops()?)

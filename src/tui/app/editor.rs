@@ -417,6 +417,70 @@ impl App {
         }
     }
 
+    /// `ctrl-g`: replaces the template with one generated from the model the method declares
+    /// for the template's content type (its request model, or the response model of the
+    /// status the template belongs to). The replacement is two edits (clear, insert), so two
+    /// undos restore the old template; nothing is saved until `ctrl-s`.
+    pub(super) fn editor_generate(&mut self) -> Vec<Effect> {
+        let generated = (|| {
+            let ed = self.editor.as_ref().ok_or("no template open")?;
+            let def = self.definition().ok_or("no API selected")?;
+            let method = def
+                .method(&ed.resource_id, &ed.http_method)
+                .map_err(|e| e.to_string())?;
+            let (models, place) = match &ed.target {
+                TemplateTarget::Request { .. } => {
+                    (Some(&method.request_models), "method request".to_string())
+                }
+                TemplateTarget::Response { status_code, .. } => (
+                    method
+                        .method_responses
+                        .get(status_code)
+                        .map(|r| &r.response_models),
+                    format!("method response {status_code}"),
+                ),
+            };
+            let content_type = ed.target.content_type();
+            let name = models.and_then(|m| m.get(content_type)).ok_or_else(|| {
+                format!("the {place} has no {content_type} model to generate from")
+            })?;
+            let parse = |m: &crate::model::Model| -> Option<serde_json::Value> {
+                serde_json::from_str(m.schema.as_deref()?).ok()
+            };
+            let model = def
+                .model_by_name(name)
+                .ok_or_else(|| format!("model {name} does not exist"))?;
+            let schema =
+                parse(model).ok_or_else(|| format!("model {name} has no valid JSON schema"))?;
+            let resolve = |other: &str| def.model_by_name(other).and_then(parse);
+            Ok::<_, String>((
+                name.clone(),
+                crate::mapping::model_template::generate(&schema, &resolve),
+            ))
+        })();
+        let (name, template) = match generated {
+            Ok(g) => g,
+            Err(e) => {
+                self.flash(Level::Warn, e);
+                return Vec::new();
+            }
+        };
+        let check = self.parse_check;
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        ed.textarea.select_all();
+        ed.textarea.insert_str(template.trim_end());
+        ed.after_edit(check);
+        let effect = ed.edited();
+        self.focus.insert(ViewKind::Editor, PANE_TEMPLATE);
+        self.flash(
+            Level::Info,
+            format!("generated from model {name} (ctrl-z twice undoes, ctrl-s saves)"),
+        );
+        vec![effect]
+    }
+
     pub(super) fn editor_command(&mut self, action: crate::tui::action::Action) -> Vec<Effect> {
         use crate::tui::action::Action;
         let height = usize::from(self.size.1.saturating_sub(12));

@@ -172,6 +172,9 @@ impl App {
                 self.open_prompt(PromptKind::Input(InputPurpose::Integration), text);
             }
             Action::Save if view == ViewKind::Editor => return self.editor_save(),
+            Action::GenerateTemplate if view == ViewKind::Editor => {
+                return self.editor_generate();
+            }
             Action::Undo
             | Action::Redo
             | Action::Search

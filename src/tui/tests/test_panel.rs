@@ -259,3 +259,74 @@ fn render_errors_carry_line_and_column_and_response_templates_read_the_body() {
     );
     assert!(screen(&h.render(160, 48)).contains("body = integration response"));
 }
+
+#[test]
+fn ctrl_g_generates_the_template_from_the_methods_model_and_undo_restores_the_old_one() {
+    let mut h = Harness::new();
+    // No model on the method yet: a warning, nothing changed.
+    open_post(&mut h);
+    let before = h.app.editor.as_ref().map(|e| e.text()).unwrap_or_default();
+    assert!(h.press("ctrl-g").is_empty());
+    assert!(
+        h.flash().contains("has no application/json model"),
+        "{}",
+        h.flash()
+    );
+    // Give POST /pets a request model, reload, open the editor again.
+    if let Ok(mut s) = h.backend.state.lock() {
+        let def = &mut s.apis[0];
+        def.models.push(crate::model::Model {
+            id: "petmdl".into(),
+            name: "NewPet".into(),
+            description: None,
+            schema: Some(
+                r#"{"type":"object","properties":{"name":{"type":"string"},"price":{"type":"number"}}}"#
+                    .into(),
+            ),
+            content_type: "application/json".into(),
+        });
+        if let Some(m) = def
+            .resource_mut("pets01")
+            .and_then(|r| r.resource_methods.get_mut("POST"))
+        {
+            m.request_models
+                .insert("application/json".into(), "NewPet".into());
+        }
+    }
+    // A fresh console on that engine (the tree walk of `open_post` starts from the top).
+    let mut h2 = Harness::new();
+    h2.backend = h.backend.clone();
+    let effects = h2.app.reload();
+    h2.settle(effects);
+    open_post(&mut h2);
+    let effects = h2.press("ctrl-g");
+    assert!(!effects.is_empty(), "an edit asks for a render");
+    let text = h2.app.editor.as_ref().map(|e| e.text()).unwrap_or_default();
+    assert!(
+        text.starts_with("#set($inputRoot = $input.path('$'))"),
+        "{text}"
+    );
+    assert!(text.contains("\"name\" : \"$inputRoot.name\""), "{text}");
+    assert!(
+        h2.flash().contains("generated from model NewPet"),
+        "{}",
+        h2.flash()
+    );
+    h2.settle(effects);
+    // The live output renders the generated template against the sample.
+    assert_eq!(
+        output(&h2),
+        Some(Ok(
+            "{\n  \"name\" : \"Rex\",\n  \"price\" : 25\n}".to_string()
+        ))
+    );
+    // The replacement is two edits (clear, insert): two undos bring the old template back.
+    h2.press("ctrl-z");
+    assert_eq!(
+        h2.app.editor.as_ref().map(|e| e.text()).as_deref(),
+        Some("")
+    );
+    h2.press("ctrl-z");
+    let undone = h2.app.editor.as_ref().map(|e| e.text()).unwrap_or_default();
+    assert_eq!(undone, before);
+}
