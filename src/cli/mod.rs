@@ -33,7 +33,8 @@ pub struct Cli {
     /// Address to serve invoke URLs and the management API on.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
-    /// Refuse dangerous console actions (flush, rollback, delete, canary weight, promote).
+    /// Console refuses every change (deploy, template and stage edits, flush, rollback, canary,
+    /// deletes); browsing, dashboards, logs and test invokes stay available.
     #[arg(long)]
     pub readonly: bool,
     /// `ACCESS_KEY:SECRET` the management API requires (SigV4); overrides the config file.
