@@ -138,14 +138,16 @@ async fn requests_on_a_custom_domain_follow_its_base_path_mappings() {
         201,
     )
     .await;
-    call(
+    // "(none)" as the stage is AWS's way of saying: the caller names the stage.
+    let stageless = call(
         &t,
         Method::POST,
         maps,
-        json!({"basePath": "v2", "restApiId": id}),
+        json!({"basePath": "v2", "restApiId": id, "stage": "(none)"}),
         201,
     )
     .await;
+    assert_eq!(stageless, json!({"basePath": "v2", "restApiId": id}));
 
     let host = format!("api.example.com:{}", t.addr.port());
     assert_eq!(
@@ -216,6 +218,27 @@ async fn requests_on_a_custom_domain_follow_its_base_path_mappings() {
     let listed = call(&t, Method::GET, "/domainnames", Value::Null, 200).await;
     assert_eq!(listed["item"][0]["domainName"], "api.example.com");
 
+    // The API cannot be deleted while the domain maps to it.
+    let (status, kind, json) = mgmt(
+        &t.client,
+        &t.base(),
+        Method::DELETE,
+        &format!("/restapis/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (400, Some("BadRequestException")),
+        "{json}"
+    );
+    assert!(
+        json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("api.example.com")),
+        "{json}"
+    );
+
     // Deleting the domain takes its mappings with it.
     call(
         &t,
@@ -227,6 +250,15 @@ async fn requests_on_a_custom_domain_follow_its_base_path_mappings() {
     .await;
     let (status, _) = get(&t, &host, "/beta/pets").await;
     assert_ne!(status, 200);
+    // …and then the API can go.
+    call(
+        &t,
+        Method::DELETE,
+        &format!("/restapis/{id}"),
+        Value::Null,
+        202,
+    )
+    .await;
     t.stop().await;
 }
 

@@ -492,6 +492,25 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
     gwtui::openapi::compare::same_api(&expected.definition, &again)
         .expect("exported API imports back unchanged");
 
+    // The custom domain still maps to the API: deleting it is refused until the mapping goes.
+    let refused = cli
+        .run(&["delete-rest-api", "--rest-api-id", &api_id])
+        .await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("BadRequestException") && stderr.contains("base path mappings"),
+        "{stderr}"
+    );
+    cli.ok(&[
+        "delete-base-path-mapping",
+        "--domain-name",
+        "api.example.com",
+        "--base-path",
+        "v1/shop",
+    ])
+    .await;
+
     // Delete, then the API is gone with AWS's error.
     assert_eq!(
         cli.ok(&["delete-rest-api", "--rest-api-id", &api_id]).await,

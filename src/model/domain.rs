@@ -130,7 +130,9 @@ pub fn apply_base_path_mapping_patch(
                 }
                 next.rest_api_id = value.to_string();
             }
-            "/stage" => next.stage = (!value.is_empty()).then(|| value.to_string()),
+            "/stage" => {
+                next.stage = (!value.is_empty() && value != NO_BASE_PATH).then(|| value.to_string())
+            }
             other => {
                 return Err(AdminError::bad_request(format!(
                     "Invalid patch path '{other}' specified for op 'replace'. Must be one of: {PATHS}"

@@ -150,6 +150,20 @@ impl Gateway {
             Some(id.clone()),
             move |txn| {
                 txn.admin().api(&id)?;
+                // AWS refuses to delete an API that a custom domain still maps to.
+                let mapped: Vec<String> = txn
+                    .admin()
+                    .domains
+                    .values()
+                    .filter(|d| d.mappings.iter().any(|m| m.rest_api_id == id))
+                    .map(|d| d.domain.domain_name.clone())
+                    .collect();
+                if !mapped.is_empty() {
+                    return Err(AdminError::bad_request(format!(
+                        "Cannot delete a REST API that has base path mappings: delete its mappings on {} first",
+                        mapped.join(", ")
+                    )));
+                }
                 txn.changes
                     .push(crate::store::Change::DeleteApi(id.clone()));
                 txn.remove_api(&id);

@@ -156,7 +156,8 @@ impl Gateway {
         let mapping = BasePathMapping {
             base_path: normalise_base_path(input.base_path.as_deref())?,
             rest_api_id: input.rest_api_id,
-            stage: input.stage.filter(|s| !s.is_empty()),
+            // AWS: "(none)" (or nothing) lets callers name the stage after the base path.
+            stage: input.stage.filter(|s| !s.is_empty() && s != NO_BASE_PATH),
         };
         let out = mapping.clone();
         self.admin_op(
