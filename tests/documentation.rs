@@ -11,11 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn call(t: &TestGateway, method: Method, path: &str, body: Value, want: u16) -> Value {
-    let text = body.to_string();
-    let body = (!body.is_null()).then_some(text.as_str());
-    let (status, kind, json) = mgmt(&t.client, &t.base(), method.clone(), path, body).await;
-    assert_eq!(status, want, "{method} {path}: {kind:?} {json}");
-    json
+    mgmt_support::expect(&t.client, &t.base(), method, path, &body, want).await
 }
 
 const OPENAPI: &str = r##"{

@@ -132,3 +132,20 @@ pub async fn mgmt(
     };
     (status, kind, json)
 }
+
+/// A management call with a JSON body (`Value::Null`: none) that must answer `want`; the
+/// answer's JSON.
+pub async fn expect(
+    client: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: &serde_json::Value,
+    want: u16,
+) -> serde_json::Value {
+    let text = body.to_string();
+    let body = (!body.is_null()).then_some(text.as_str());
+    let (status, kind, json) = mgmt(client, base, method.clone(), path, body).await;
+    assert_eq!(status, want, "{method} {path}: {kind:?} {json}");
+    json
+}
