@@ -32,22 +32,7 @@ async fn api(t: &TestGateway) -> String {
         "/restapis/{id}/resources/{}/methods/GET",
         pets["id"].as_str().expect("pets id")
     );
-    call(
-        t,
-        Method::PUT,
-        &m,
-        json!({"authorizationType": "NONE"}),
-        201,
-    )
-    .await;
-    call(
-        t,
-        Method::PUT,
-        &format!("{m}/integration"),
-        json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}),
-        201,
-    )
-    .await;
+    mgmt_support::put_mock_method(&t.client, &t.base(), &m).await;
     call(
         t,
         Method::PUT,

@@ -167,22 +167,7 @@ async fn parts_and_versions_round_trip_through_the_management_api() {
     // A version freezes the parts and is set on the stage named.
     let root = api["rootResourceId"].as_str().expect("root");
     let m = format!("/restapis/{id}/resources/{root}/methods/GET");
-    call(
-        &t,
-        Method::PUT,
-        &m,
-        json!({"authorizationType": "NONE"}),
-        201,
-    )
-    .await;
-    call(
-        &t,
-        Method::PUT,
-        &format!("{m}/integration"),
-        json!({"type": "MOCK"}),
-        201,
-    )
-    .await;
+    mgmt_support::put_mock_method(&t.client, &t.base(), &m).await;
     call(
         &t,
         Method::POST,

@@ -467,22 +467,7 @@ async fn update_deployment_changes_only_the_description_and_it_survives_a_restar
     let id = api["id"].as_str().expect("id").to_string();
     let root = api["rootResourceId"].as_str().expect("root").to_string();
     let m = format!("/restapis/{id}/resources/{root}/methods/GET");
-    call(
-        &t,
-        Method::PUT,
-        &m,
-        Some(r#"{"authorizationType":"NONE"}"#),
-        201,
-    )
-    .await;
-    call(
-        &t,
-        Method::PUT,
-        &format!("{m}/integration"),
-        Some(r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\":200}"}}"#),
-        201,
-    )
-    .await;
+    mgmt_support::put_mock_method(&t.client, &t.base(), &m).await;
     let dep = call(
         &t,
         Method::POST,

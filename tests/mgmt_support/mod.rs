@@ -149,3 +149,26 @@ pub async fn expect(
     assert_eq!(status, want, "{method} {path}: {kind:?} {json}");
     json
 }
+
+/// Puts a method without authorization and a MOCK integration answering 200 at
+/// `method_path` (`/restapis/{id}/resources/{rid}/methods/{VERB}`).
+pub async fn put_mock_method(client: &reqwest::Client, base: &str, method_path: &str) {
+    expect(
+        client,
+        base,
+        reqwest::Method::PUT,
+        method_path,
+        &serde_json::json!({"authorizationType": "NONE"}),
+        201,
+    )
+    .await;
+    expect(
+        client,
+        base,
+        reqwest::Method::PUT,
+        &format!("{method_path}/integration"),
+        &serde_json::json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}),
+        201,
+    )
+    .await;
+}
