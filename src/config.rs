@@ -78,6 +78,35 @@ pub struct ServerSection {
     pub listen: Option<String>,
     /// `ACCESS_KEY:SECRET` the management API requires (SigV4).
     pub admin_credentials: Option<String>,
+    /// The account throttle (requests per second, steady): AWS's 10,000 by default.
+    /// UpdateAccount can change it at run time.
+    pub account_rate_limit: Option<f64>,
+    /// The account throttle's burst: AWS's 5,000 by default.
+    pub account_burst_limit: Option<i64>,
+}
+
+impl ServerSection {
+    /// The account throttle `(rate, burst)`: configured, else AWS's defaults.
+    pub fn account_limits(&self) -> Result<(f64, i64), String> {
+        let defaults = crate::engine::EngineConfig::default();
+        let rate = self
+            .account_rate_limit
+            .unwrap_or(defaults.account_rate_limit);
+        let burst = self
+            .account_burst_limit
+            .unwrap_or(defaults.account_burst_limit);
+        if !rate.is_finite() || rate < 0.0 {
+            return Err(format!(
+                "server.account_rate_limit must be a non-negative number (got {rate})"
+            ));
+        }
+        if burst < 0 {
+            return Err(format!(
+                "server.account_burst_limit must be a non-negative integer (got {burst})"
+            ));
+        }
+        Ok((rate, burst))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -192,6 +221,34 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_limits_default_to_aws_and_refuse_negative_values() {
+        let none = ServerSection::default();
+        assert_eq!(none.account_limits(), Ok((10_000.0, 5_000)));
+        let set = parse(
+            "[server]\naccount_rate_limit = 250000.0\naccount_burst_limit = 100000\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(set.server.account_limits(), Ok((250_000.0, 100_000)));
+        for bad in [
+            ServerSection {
+                account_rate_limit: Some(-1.0),
+                ..ServerSection::default()
+            },
+            ServerSection {
+                account_rate_limit: Some(f64::NAN),
+                ..ServerSection::default()
+            },
+            ServerSection {
+                account_burst_limit: Some(-5),
+                ..ServerSection::default()
+            },
+        ] {
+            assert!(bad.account_limits().is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn parses_sections_and_names_the_bad_line() {

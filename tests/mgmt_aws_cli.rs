@@ -317,6 +317,19 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
     let account = cli.ok(&["get-account"]).await;
     assert_eq!(account["throttleSettings"]["rateLimit"], 10000.0);
     assert_eq!(account["throttleSettings"]["burstLimit"], 5000);
+    let updated = cli
+        .ok(&[
+            "update-account",
+            "--patch-operations",
+            "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::123456789012:role/logs",
+            "op=replace,path=/throttleSettings/rateLimit,value=20000",
+        ])
+        .await;
+    assert_eq!(
+        updated["cloudwatchRoleArn"],
+        "arn:aws:iam::123456789012:role/logs"
+    );
+    assert_eq!(updated["throttleSettings"]["rateLimit"], 20000.0);
 
     // TestInvokeMethod runs both methods as defined now, before any deployment.
     let tested = cli

@@ -267,6 +267,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
             println!("listen:      {}", s.listen);
+            let (rate, burst) = s
+                .config
+                .server
+                .account_limits()
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "account throttle: {rate} requests/s, burst {burst} (configured; UpdateAccount overrides are stored in the data dir)"
+            );
             let theme_dir = s.paths.config_dir.join("themes");
             let requested = cli
                 .theme

@@ -38,9 +38,16 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         }
     };
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
+    let (account_rate_limit, account_burst_limit) = s
+        .config
+        .server
+        .account_limits()
+        .map_err(anyhow::Error::msg)?;
     let gw = Gateway::open(EngineConfig {
         data_dir: s.paths.data_dir.clone(),
         canary_seed: None,
+        account_rate_limit,
+        account_burst_limit,
         ..EngineConfig::default()
     })?;
     let config_dir = s.paths.config_dir.clone();

@@ -186,9 +186,11 @@ impl Gateway {
                 .register(&name, config)
                 .map_err(|reason| OpenError::Function { name, reason })?;
         }
-        let routes = gw
-            .lock_admin()
-            .build_routes(&gw.inner.traffic, &Routes::default());
+        let routes = {
+            let admin = gw.lock_admin();
+            gw.apply_account_throttle(&admin.account);
+            admin.build_routes(&gw.inner.traffic, &Routes::default())
+        };
         gw.inner.routes.store(Arc::new(routes));
         traffic::start_usage_flusher(
             Arc::downgrade(&gw.inner),
@@ -230,20 +232,6 @@ impl Gateway {
             routes.domains.get(&format!("*.{parent}"))
         })?;
         Some(admin::match_base_path(mappings, raw_path))
-    }
-
-    /// GetAccount: the account throttle from the engine configuration. gwtui has no
-    /// CloudWatch role to report; usage plans are always on.
-    pub fn account(&self) -> crate::model::Account {
-        crate::model::Account {
-            cloudwatch_role_arn: None,
-            throttle_settings: crate::model::ThrottleSettings {
-                burst_limit: Some(self.inner.config.account_burst_limit),
-                rate_limit: Some(self.inner.config.account_rate_limit),
-            },
-            features: vec!["UsagePlans".to_string()],
-            api_key_version: "4".to_string(),
-        }
     }
 
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes

@@ -103,3 +103,16 @@ pub struct Account {
     pub features: Vec<String>,
     pub api_key_version: String,
 }
+
+/// What UpdateAccount changes, as stored: the CloudWatch role and the account throttle's
+/// overrides (`None`: the engine's configured limit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AccountSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle_rate_limit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle_burst_limit: Option<i64>,
+}

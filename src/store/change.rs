@@ -4,7 +4,9 @@ use rusqlite::{Transaction, params};
 use serde::Serialize;
 
 use super::StoreError;
-use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan};
+use crate::model::{
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+};
 
 /// One durable change. A batch of them is written in one transaction by `Store::commit`.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +67,8 @@ pub enum Change {
     /// Deletes a registered function's row, if it has one (functions from the config file
     /// have none).
     DeleteFunction(String),
+    /// Replaces the account's settings (UpdateAccount).
+    PutAccount(Box<AccountSettings>),
 }
 
 fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
@@ -136,6 +140,14 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
             expect_deleted(rows, || {
                 format!("restapis/{api_id}/deployments/{deployment_id}")
             })?;
+        }
+        Change::PutAccount(settings) => {
+            let doc = to_json("account", settings)?;
+            tx.execute(
+                "INSERT INTO account (id, doc) VALUES (1, ?1)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                params![doc],
+            )?;
         }
         Change::PutDomain(d) => {
             let doc = to_json("domain name", d)?;

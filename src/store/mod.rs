@@ -20,7 +20,9 @@ pub use change::Change;
 pub use error::StoreError;
 pub use lock::LOCK_FILE;
 
-use crate::model::{ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan};
+use crate::model::{
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "gwtui.db";
@@ -91,6 +93,8 @@ pub struct StoreState {
     pub functions: Vec<(String, String)>,
     /// Custom domain names with their base path mappings, in creation order.
     pub domains: Vec<StoredDomain>,
+    /// The account's settings (UpdateAccount); default when never changed.
+    pub account: AccountSettings,
 }
 
 /// The open store; holds the data directory's lock until dropped.
@@ -187,7 +191,15 @@ impl Store {
             .into_iter()
             .map(|(name, doc)| parse(&format!("domainnames/{name}"), &doc))
             .collect::<Result<_, _>>()?;
+        let account = match self
+            .rows("SELECT 'account', doc FROM account WHERE id = 1", [])?
+            .pop()
+        {
+            Some((what, doc)) => parse(&what, &doc)?,
+            None => AccountSettings::default(),
+        };
         Ok(StoreState {
+            account,
             domains,
             apis,
             usage_plans,

@@ -106,7 +106,15 @@ CREATE TABLE domain_names (
 ) STRICT;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// The account's settings (UpdateAccount): one row, id 1.
+const V5: &str = r#"
+CREATE TABLE account (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    doc TEXT NOT NULL
+) STRICT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

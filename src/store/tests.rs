@@ -58,7 +58,7 @@ fn put_stage(api_id: &str, name: &str, dep: &str) -> Change {
 fn round_trip_of_every_change_kind() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     let mut a = api("abc");
     let plan = UsagePlan {
         id: "plan1".into(),
@@ -93,11 +93,20 @@ fn round_trip_of_every_change_kind() {
                     usage_plan_id: "plan1".into(),
                     key_id: "key2".into(),
                 },
+                Change::PutAccount(Box::new(AccountSettings {
+                    throttle_rate_limit: Some(1.5),
+                    ..AccountSettings::default()
+                })),
             ],
             &audit("Create"),
         )
         .unwrap();
     assert_eq!(seq, 1);
+    let account = AccountSettings {
+        cloudwatch_role_arn: Some("arn:aws:iam::123456789012:role/logs".into()),
+        throttle_rate_limit: Some(2.0),
+        throttle_burst_limit: Some(3),
+    };
     // an update of the API keeps its deployments, whose snapshot stays frozen
     a.rest_api.description = Some("changed".into());
     store
@@ -115,6 +124,7 @@ fn round_trip_of_every_change_kind() {
                     key_id: "key2".into(),
                 },
                 Change::DeleteApiKey("key2".into()),
+                Change::PutAccount(Box::new(account.clone())),
                 Change::UpdateDeployment {
                     api_id: "abc".into(),
                     deployment: Deployment {
@@ -130,6 +140,7 @@ fn round_trip_of_every_change_kind() {
 
     let mut store = Store::open(dir.path()).unwrap();
     let state = store.load().unwrap();
+    assert_eq!(state.account, account);
     assert_eq!(state.apis.len(), 1);
     let stored = &state.apis[0];
     assert_eq!(stored.definition, a);

@@ -1,6 +1,7 @@
 //! Admin operations. Each one is validated on a copy of the state, committed to the store
 //! (with its audit row), and only then installed and made live by swapping the route map.
 
+mod account;
 mod apis;
 mod authorizers;
 mod cache;
@@ -41,7 +42,9 @@ use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
 use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
-use crate::model::{AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan};
+use crate::model::{
+    AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+};
 use crate::store::{AuditRecord, Change, Store, StoreState};
 
 /// Who made a change, for the audit log: `console`, `cli`, `demo`, or an access key id.
@@ -78,6 +81,8 @@ pub(crate) struct Admin {
     pub usage_plan_keys: Vec<(String, String)>,
     /// Custom domain names with their base path mappings, by name.
     pub domains: IndexMap<String, StoredDomain>,
+    /// UpdateAccount's settings.
+    pub account: AccountSettings,
 }
 
 impl Admin {
@@ -120,6 +125,7 @@ impl Admin {
         Ok(Admin {
             store,
             apis,
+            account: state.account,
             usage_plans: state
                 .usage_plans
                 .into_iter()
@@ -276,6 +282,7 @@ impl Gateway {
                 removed_apis: Vec::new(),
                 usage: None,
                 domains: None,
+                account: None,
                 detail: serde_json::Value::Null,
             };
             let value = f(&mut txn)?;
@@ -285,6 +292,7 @@ impl Gateway {
                 removed_apis,
                 usage,
                 domains,
+                account,
                 detail,
                 ..
             } = txn;
@@ -297,6 +305,10 @@ impl Gateway {
             }
             if let Some(domains) = domains {
                 admin.domains = domains;
+            }
+            if let Some(account) = account {
+                gw.apply_account_throttle(&account);
+                admin.account = account;
             }
             if let Some(usage) = usage {
                 admin.usage_plans = usage.usage_plans;
@@ -342,6 +354,7 @@ pub(crate) struct AdminTxn<'a> {
     removed_apis: Vec<String>,
     usage: Option<UsageState>,
     domains: Option<IndexMap<String, StoredDomain>>,
+    account: Option<AccountSettings>,
     pub detail: serde_json::Value,
 }
 
@@ -363,6 +376,11 @@ pub(crate) struct UsageState {
 impl AdminTxn<'_> {
     pub fn admin(&self) -> &Admin {
         self.admin
+    }
+
+    /// Replaces the account's settings when the operation commits.
+    pub fn set_account(&mut self, settings: AccountSettings) {
+        self.account = Some(settings);
     }
 
     /// A mutable copy of the custom domains (copied on first use).

@@ -5,6 +5,7 @@
 //! failing operation leaves the target unchanged. Values arrive as strings (AWS's wire form) and
 //! are parsed strictly; errors are `AdminError::BadRequest` with AWS's message where it is known.
 
+mod account;
 mod auth;
 mod integration;
 mod method;
@@ -15,6 +16,7 @@ mod values;
 
 use serde::{Deserialize, Serialize};
 
+pub use account::apply_account_patch;
 pub use auth::{
     MAX_AUTHORIZER_TTL, apply_authorizer_patch, apply_gateway_response_patch, apply_model_patch,
     apply_request_validator_patch,

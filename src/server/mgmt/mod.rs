@@ -97,6 +97,13 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
         ["account"] if m == Method::GET => ok(StatusCode::OK, &call.gw.account()),
+        ["account"] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &call
+                .gw
+                .update_account(&call.actor, call.patch_ops()?)
+                .await?,
+        ),
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
