@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod config;
+pub mod output;
 pub mod pool;
 pub mod remote;
 pub mod runtime_api;
@@ -20,8 +21,12 @@ use tokio::sync::broadcast;
 pub use config::{FunctionConfig, Runtime, SignConfig};
 pub use pool::PoolStats;
 
+/// Most functions the registry holds (registered over the management API, from the config
+/// file and alias tables together).
+pub const MAX_FUNCTIONS: usize = 1024;
+
 use super::GatewayEvent;
-use pool::{LaunchSpec, Pool};
+use pool::{LaunchSpec, Pool, PoolLimits};
 use remote::Remote;
 
 const PYTHON_BOOTSTRAP: &str = include_str!("../../../assets/runtimes/python3/bootstrap.py");
@@ -42,6 +47,10 @@ pub struct Invocation {
 pub enum InvokeError {
     #[error("Function not found: {0}")]
     NotFound(String),
+    /// Lambda's `TooManyRequestsException` (429): the function's concurrency and queue are
+    /// full.
+    #[error("Rate Exceeded.")]
+    Throttled,
     #[error("{0}")]
     Failed(String),
 }
@@ -101,8 +110,12 @@ impl Functions {
     }
 
     /// Registers (or replaces) a function. A replaced local function's workers are stopped.
+    /// A new name past [`MAX_FUNCTIONS`] is refused.
     pub fn register(&self, name: &str, config: FunctionConfig) -> Result<(), String> {
         config.validate(name)?;
+        if !self.has_room_for(name) {
+            return Err(too_many_functions());
+        }
         let kind = if let Some(endpoint) = &config.endpoint {
             Kind::Remote(Remote {
                 endpoint: endpoint.clone(),
@@ -117,17 +130,29 @@ impl Functions {
         } else {
             Kind::Aliases
         };
-        let old = self
-            .entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), Arc::new(Entry { config, kind }));
+        let old = {
+            let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            if entries.len() >= MAX_FUNCTIONS && !entries.contains_key(name) {
+                drop(entries);
+                if let Kind::Local(pool) = &kind {
+                    pool.shutdown();
+                }
+                return Err(too_many_functions());
+            }
+            entries.insert(name.to_string(), Arc::new(Entry { config, kind }))
+        };
         if let Some(old) = old
             && let Kind::Local(pool) = &old.kind
         {
             pool.shutdown();
         }
         Ok(())
+    }
+
+    /// Whether `name` can be registered: it replaces a function, or the registry has room.
+    pub fn has_room_for(&self, name: &str) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.len() < MAX_FUNCTIONS || entries.contains_key(name)
     }
 
     /// Removes a function; its workers are stopped.
@@ -235,8 +260,11 @@ impl Functions {
         Ok(Pool::new(
             name.to_string(),
             spec,
-            Duration::from_secs(config.timeout_seconds()),
-            config.concurrency_limit(),
+            PoolLimits {
+                timeout: Duration::from_secs(config.timeout_seconds()),
+                concurrency: config.concurrency_limit(),
+                queue: config.queue_limit(),
+            },
             self.events.clone(),
         ))
     }
@@ -362,6 +390,10 @@ impl Drop for Functions {
             }
         }
     }
+}
+
+fn too_many_functions() -> String {
+    format!("cannot register more than {MAX_FUNCTIONS} functions")
 }
 
 /// `(function name, qualifier)` from a Lambda integration or authorizer URI
