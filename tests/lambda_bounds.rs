@@ -414,3 +414,54 @@ async fn oversized_configurations_are_refused() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_runtime_api_allows_one_poll_and_a_few_connections_per_worker() {
+    init();
+    if !require("python3") {
+        return;
+    }
+    let t = TestGateway::start().await;
+    let script = lambda_support::fixture("runtime/greedy.py");
+    let mut config = custom(&["python3", "-u", &script.to_string_lossy()], 10);
+    config.environment.insert(
+        "CONNECTION_LIMIT".into(),
+        gwtui::engine::functions::runtime_api::MAX_CONNECTIONS.to_string(),
+    );
+    t.gw.register_function(&actor(), "greedy", config)
+        .await
+        .unwrap();
+    let mut events = t.gw.subscribe();
+    let inv =
+        t.gw.invoke_function("greedy", Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+    assert_eq!(inv.function_error, None, "{:?}", payload_of(&inv));
+    assert_eq!(payload_of(&inv), json!({"ok": true}));
+    // The output is forwarded on its own task: wait for both lines (or fail after 5 s).
+    let mut lines = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while lines.len() < 2 {
+            match events.recv().await {
+                Ok(GatewayEvent::FunctionLog { function, line }) if function == "greedy" => {
+                    if line.starts_with("second poll") || line.starts_with("connection past") {
+                        lines.push(line);
+                    }
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await;
+    assert!(
+        lines.contains(&"second poll: 400 InvalidStateTransition".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"connection past the limit: waited".to_string()),
+        "{lines:?}"
+    );
+    t.gw.shutdown_functions().await;
+    t.stop().await;
+}

@@ -210,3 +210,44 @@ impl FunctionConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom() -> FunctionConfig {
+        FunctionConfig {
+            runtime: Some(Runtime::Custom),
+            code: Some(std::env::temp_dir()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_queue_defaults_to_four_per_worker_and_is_bounded() {
+        let mut c = custom();
+        assert_eq!(c.queue_limit(), 4 * DEFAULT_CONCURRENCY);
+        c.concurrency = Some(3);
+        assert_eq!(c.queue_limit(), 12);
+        c.queue = Some(0);
+        assert_eq!(c.queue_limit(), 0);
+        assert_eq!(c.validate("f"), Ok(()));
+        c.queue = Some(MAX_QUEUE + 1);
+        assert_eq!(
+            c.validate("f"),
+            Err("function f: queue must be 0..=10000".into())
+        );
+    }
+
+    #[test]
+    fn environment_variables_are_bounded_like_lambdas() {
+        let mut c = custom();
+        c.environment.insert("K".into(), "v".repeat(4095));
+        assert_eq!(c.validate("f"), Ok(()));
+        c.environment.insert("K2".into(), String::new());
+        assert!(
+            c.validate("f")
+                .is_err_and(|e| e.contains("4098 bytes; Lambda's limit is 4 KB"))
+        );
+    }
+}

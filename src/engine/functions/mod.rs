@@ -490,4 +490,31 @@ mod tests {
         );
         assert_eq!(endpoint("nope", None).0, "Function not found: nope");
     }
+
+    #[test]
+    fn the_registry_is_bounded() {
+        let (tx, _) = broadcast::channel(4);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let f = Functions::new(dir.path(), tx, reqwest::Client::new());
+        let alias = || {
+            let mut c = FunctionConfig::default();
+            c.aliases.insert("live".into(), "target".into());
+            c
+        };
+        for i in 0..MAX_FUNCTIONS {
+            f.register(&format!("f{i}"), alias())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(
+            f.register("one-more", alias()),
+            Err(format!(
+                "cannot register more than {MAX_FUNCTIONS} functions"
+            ))
+        );
+        assert!(!f.has_room_for("one-more"));
+        // Replacing one is not growing the registry; removing one makes room.
+        assert_eq!(f.register("f7", alias()), Ok(()));
+        assert!(f.remove("f7"));
+        assert_eq!(f.register("one-more", alias()), Ok(()));
+    }
 }
