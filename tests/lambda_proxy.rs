@@ -4,36 +4,15 @@
 //! and the non-proxy (AWS) integration's error selection.
 
 mod common;
+mod lambda_support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{TestGateway, actor, init};
 use gwtui::engine::CreateDeployment;
 use gwtui::engine::functions::{FunctionConfig, Runtime};
+use lambda_support::{fixture, lambda_uri, local};
 use serde_json::{Value, json};
-
-fn fixture(dir: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/functions")
-        .join(dir)
-}
-
-fn local(runtime: Runtime, dir: &str, handler: &str) -> FunctionConfig {
-    FunctionConfig {
-        runtime: Some(runtime),
-        handler: Some(handler.into()),
-        code: Some(fixture(dir)),
-        timeout: Some(10),
-        ..Default::default()
-    }
-}
-
-fn lambda_uri(function: &str) -> String {
-    format!(
-        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations"
-    )
-}
 
 fn api_doc() -> String {
     let proxy = |function: &str, timeout: u32| {

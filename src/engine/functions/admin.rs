@@ -20,6 +20,12 @@ impl Gateway {
         config: FunctionConfig,
     ) -> Result<(), AdminError> {
         config.validate(name).map_err(AdminError::bad_request)?;
+        if !self.inner.functions.has_room_for(name) {
+            return Err(AdminError::LimitExceeded(format!(
+                "cannot register more than {} functions",
+                super::MAX_FUNCTIONS
+            )));
+        }
         let doc = serde_json::to_string(&config)
             .map_err(|e| AdminError::Internal(format!("function {name}: {e}")))?;
         let detail = serde_json::json!({ "name": name, "function": config });

@@ -16,6 +16,12 @@ pub const MAX_TIMEOUT_SECONDS: u64 = 900;
 pub const DEFAULT_MEMORY_MB: u32 = 128;
 /// Default number of concurrent workers per function.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default queue bound, as a multiple of `concurrency`.
+pub const DEFAULT_QUEUE_PER_WORKER: usize = 4;
+/// Most invocations a function may queue (`queue`).
+pub const MAX_QUEUE: usize = 10_000;
+/// Lambda's limit on a function's environment variables: 4 KB, names and values together.
+pub const MAX_ENVIRONMENT_BYTES: usize = 4 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,6 +75,10 @@ pub struct FunctionConfig {
     pub memory: Option<u32>,
     /// Most workers running at once (default 4); further requests queue.
     pub concurrency: Option<usize>,
+    /// Most invocations waiting for a worker (0..=10000, default 4 × `concurrency`). Past it an
+    /// invocation is throttled at once, as Lambda throttles past a function's concurrency
+    /// (`TooManyRequestsException`, "Rate Exceeded."); `0` is Lambda's own behaviour.
+    pub queue: Option<usize>,
     // --- remote ---
     /// Base URL of a Lambda Invoke API (`{endpoint}/2015-03-31/functions/{name}/invocations`).
     pub endpoint: Option<String>,
@@ -98,6 +108,14 @@ impl FunctionConfig {
         self.concurrency.unwrap_or(DEFAULT_CONCURRENCY)
     }
 
+    /// Invocations that may wait for a worker beyond those running.
+    pub fn queue_limit(&self) -> usize {
+        self.queue.unwrap_or_else(|| {
+            self.concurrency_limit()
+                .saturating_mul(DEFAULT_QUEUE_PER_WORKER)
+        })
+    }
+
     /// Checks the combination of fields; the message names the offending field.
     pub fn validate(&self, name: &str) -> Result<(), String> {
         if name.is_empty()
@@ -124,6 +142,19 @@ impl FunctionConfig {
         }
         if self.concurrency == Some(0) || self.concurrency.is_some_and(|c| c > 1000) {
             return Err(format!("function {name}: concurrency must be 1..=1000"));
+        }
+        if self.queue.is_some_and(|q| q > MAX_QUEUE) {
+            return Err(format!("function {name}: queue must be 0..={MAX_QUEUE}"));
+        }
+        let env_bytes: usize = self
+            .environment
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        if env_bytes > MAX_ENVIRONMENT_BYTES {
+            return Err(format!(
+                "function {name}: environment variables take {env_bytes} bytes; Lambda's limit is 4 KB"
+            ));
         }
         if self.is_remote() {
             if self.runtime.is_some() || self.code.is_some() || self.command.is_some() {
@@ -177,5 +208,46 @@ impl FunctionConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom() -> FunctionConfig {
+        FunctionConfig {
+            runtime: Some(Runtime::Custom),
+            code: Some(std::env::temp_dir()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_queue_defaults_to_four_per_worker_and_is_bounded() {
+        let mut c = custom();
+        assert_eq!(c.queue_limit(), 4 * DEFAULT_CONCURRENCY);
+        c.concurrency = Some(3);
+        assert_eq!(c.queue_limit(), 12);
+        c.queue = Some(0);
+        assert_eq!(c.queue_limit(), 0);
+        assert_eq!(c.validate("f"), Ok(()));
+        c.queue = Some(MAX_QUEUE + 1);
+        assert_eq!(
+            c.validate("f"),
+            Err("function f: queue must be 0..=10000".into())
+        );
+    }
+
+    #[test]
+    fn environment_variables_are_bounded_like_lambdas() {
+        let mut c = custom();
+        c.environment.insert("K".into(), "v".repeat(4095));
+        assert_eq!(c.validate("f"), Ok(()));
+        c.environment.insert("K2".into(), String::new());
+        assert!(
+            c.validate("f")
+                .is_err_and(|e| e.contains("4098 bytes; Lambda's limit is 4 KB"))
+        );
     }
 }

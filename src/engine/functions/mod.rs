@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod config;
+pub mod output;
 pub mod pool;
 pub mod remote;
 pub mod runtime_api;
@@ -20,8 +21,12 @@ use tokio::sync::broadcast;
 pub use config::{FunctionConfig, Runtime, SignConfig};
 pub use pool::PoolStats;
 
+/// Most functions the registry holds (registered over the management API, from the config
+/// file and alias tables together).
+pub const MAX_FUNCTIONS: usize = 1024;
+
 use super::GatewayEvent;
-use pool::{LaunchSpec, Pool};
+use pool::{LaunchSpec, Pool, PoolLimits};
 use remote::Remote;
 
 const PYTHON_BOOTSTRAP: &str = include_str!("../../../assets/runtimes/python3/bootstrap.py");
@@ -42,6 +47,10 @@ pub struct Invocation {
 pub enum InvokeError {
     #[error("Function not found: {0}")]
     NotFound(String),
+    /// Lambda's `TooManyRequestsException` (429): the function's concurrency and queue are
+    /// full.
+    #[error("Rate Exceeded.")]
+    Throttled,
     #[error("{0}")]
     Failed(String),
 }
@@ -101,8 +110,12 @@ impl Functions {
     }
 
     /// Registers (or replaces) a function. A replaced local function's workers are stopped.
+    /// A new name past [`MAX_FUNCTIONS`] is refused.
     pub fn register(&self, name: &str, config: FunctionConfig) -> Result<(), String> {
         config.validate(name)?;
+        if !self.has_room_for(name) {
+            return Err(too_many_functions());
+        }
         let kind = if let Some(endpoint) = &config.endpoint {
             Kind::Remote(Remote {
                 endpoint: endpoint.clone(),
@@ -117,17 +130,29 @@ impl Functions {
         } else {
             Kind::Aliases
         };
-        let old = self
-            .entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), Arc::new(Entry { config, kind }));
+        let old = {
+            let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            if entries.len() >= MAX_FUNCTIONS && !entries.contains_key(name) {
+                drop(entries);
+                if let Kind::Local(pool) = &kind {
+                    pool.shutdown();
+                }
+                return Err(too_many_functions());
+            }
+            entries.insert(name.to_string(), Arc::new(Entry { config, kind }))
+        };
         if let Some(old) = old
             && let Kind::Local(pool) = &old.kind
         {
             pool.shutdown();
         }
         Ok(())
+    }
+
+    /// Whether `name` can be registered: it replaces a function, or the registry has room.
+    pub fn has_room_for(&self, name: &str) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.len() < MAX_FUNCTIONS || entries.contains_key(name)
     }
 
     /// Removes a function; its workers are stopped.
@@ -235,8 +260,11 @@ impl Functions {
         Ok(Pool::new(
             name.to_string(),
             spec,
-            Duration::from_secs(config.timeout_seconds()),
-            config.concurrency_limit(),
+            PoolLimits {
+                timeout: Duration::from_secs(config.timeout_seconds()),
+                concurrency: config.concurrency_limit(),
+                queue: config.queue_limit(),
+            },
             self.events.clone(),
         ))
     }
@@ -364,6 +392,10 @@ impl Drop for Functions {
     }
 }
 
+fn too_many_functions() -> String {
+    format!("cannot register more than {MAX_FUNCTIONS} functions")
+}
+
 /// `(function name, qualifier)` from a Lambda integration or authorizer URI
 /// (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`,
 /// functionArn `arn:aws:lambda:{region}:{acct}:function:{name}[:{qualifier}]`; model.md §5.1).
@@ -457,5 +489,32 @@ mod tests {
             ("http://127.0.0.1:3".into(), Some("7".into()))
         );
         assert_eq!(endpoint("nope", None).0, "Function not found: nope");
+    }
+
+    #[test]
+    fn the_registry_is_bounded() {
+        let (tx, _) = broadcast::channel(4);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let f = Functions::new(dir.path(), tx, reqwest::Client::new());
+        let alias = || {
+            let mut c = FunctionConfig::default();
+            c.aliases.insert("live".into(), "target".into());
+            c
+        };
+        for i in 0..MAX_FUNCTIONS {
+            f.register(&format!("f{i}"), alias())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(
+            f.register("one-more", alias()),
+            Err(format!(
+                "cannot register more than {MAX_FUNCTIONS} functions"
+            ))
+        );
+        assert!(!f.has_room_for("one-more"));
+        // Replacing one is not growing the registry; removing one makes room.
+        assert_eq!(f.register("f7", alias()), Ok(()));
+        assert!(f.remove("f7"));
+        assert_eq!(f.register("one-more", alias()), Ok(()));
     }
 }

@@ -8,6 +8,13 @@
 //! when work is waiting, and a worker that overruns the function timeout is killed and its
 //! request answered with Lambda's timeout error. Every worker process is killed and reaped when
 //! the pool is dropped or shut down.
+//!
+//! Bounds: at most `concurrency + queue` invocations are outstanding (running or queued); past
+//! that an invocation is throttled at once (Lambda's `TooManyRequestsException`). A worker that
+//! exits before it serves anything, or does not call `/invocation/next` within the function
+//! timeout, fails the oldest queued invocation (`Runtime.ExitError`, the runtime's own
+//! `init/error`, or `Sandbox.Timedout`), so a broken function answers within its timeout
+//! instead of being restarted in a loop.
 
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
@@ -16,7 +23,6 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -61,6 +67,21 @@ pub(crate) struct Worker {
     pub kill: watch::Sender<bool>,
     pub init_error: Mutex<Option<Bytes>>,
     pub spawned: Instant,
+    /// The worker has called `/invocation/next` (its runtime initialised).
+    pub polled: AtomicBool,
+    /// Killed for not calling `/invocation/next` within the function timeout.
+    init_timed_out: AtomicBool,
+    /// An `/invocation/next` poll is under way.
+    polling: AtomicBool,
+}
+
+/// Held while a worker's `/invocation/next` poll is under way.
+pub(crate) struct PollGuard<'a>(&'a Worker);
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.0.polling.store(false, Ordering::Release);
+    }
 }
 
 impl Worker {
@@ -84,6 +105,22 @@ impl Worker {
     pub fn is_dead(&self) -> bool {
         *self.kill.borrow()
     }
+
+    /// Starts an `/invocation/next` poll, unless one is under way or an invocation runs.
+    pub fn begin_poll(&self) -> Option<PollGuard<'_>> {
+        if self
+            .inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return None;
+        }
+        if self.polling.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        Some(PollGuard(self))
+    }
 }
 
 /// Resolves when the worker is told to die (or its sender is gone).
@@ -100,6 +137,15 @@ struct PoolState {
     pending: usize,
     /// Workers reserved by `ensure_workers` whose process is not yet spawned.
     spawning: usize,
+    /// Shut down: no new invocation, no new worker.
+    closed: bool,
+}
+
+impl PoolState {
+    /// Workers running an invocation.
+    fn busy(&self) -> usize {
+        (self.workers.len() + self.spawning).saturating_sub(self.available)
+    }
 }
 
 /// Counters for the console.
@@ -112,6 +158,12 @@ pub struct PoolStats {
     pub cold_starts: u64,
     pub timeouts: u64,
     pub crashes: u64,
+    /// Invocations refused because `concurrency + queue` were outstanding.
+    pub throttles: u64,
+    /// Workers that exited, or never called the Runtime API, before serving an invocation.
+    pub init_failures: u64,
+    /// The queue bound (`queue`, default 4 × `concurrency`).
+    pub queue_limit: usize,
     /// Process ids of the live workers.
     pub pids: Vec<u32>,
 }
@@ -121,6 +173,8 @@ pub(crate) struct Pool {
     pub spec: LaunchSpec,
     pub timeout: Duration,
     pub concurrency: usize,
+    /// Invocations that may wait for a worker beyond the running ones.
+    pub queue: usize,
     pub function_arn: String,
     tx: mpsc::UnboundedSender<Job>,
     pub(crate) rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>,
@@ -131,14 +185,23 @@ pub(crate) struct Pool {
     cold_starts: AtomicU64,
     timeouts: AtomicU64,
     crashes: AtomicU64,
+    throttles: AtomicU64,
+    init_failures: AtomicU64,
+}
+
+/// How many invocations a pool runs and queues.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolLimits {
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub queue: usize,
 }
 
 impl Pool {
     pub fn new(
         name: String,
         spec: LaunchSpec,
-        timeout: Duration,
-        concurrency: usize,
+        limits: PoolLimits,
         events: broadcast::Sender<GatewayEvent>,
     ) -> Arc<Pool> {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -150,8 +213,9 @@ impl Pool {
         Arc::new(Pool {
             name,
             spec,
-            timeout,
-            concurrency: concurrency.max(1),
+            timeout: limits.timeout,
+            concurrency: limits.concurrency.max(1),
+            queue: limits.queue,
             function_arn,
             tx,
             rx: tokio::sync::Mutex::new(rx),
@@ -162,6 +226,8 @@ impl Pool {
             cold_starts: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
             crashes: AtomicU64::new(0),
+            throttles: AtomicU64::new(0),
+            init_failures: AtomicU64::new(0),
         })
     }
 
@@ -179,6 +245,9 @@ impl Pool {
             cold_starts: self.cold_starts.load(Ordering::Relaxed),
             timeouts: self.timeouts.load(Ordering::Relaxed),
             crashes: self.crashes.load(Ordering::Relaxed),
+            throttles: self.throttles.load(Ordering::Relaxed),
+            init_failures: self.init_failures.load(Ordering::Relaxed),
+            queue_limit: self.queue,
             pids: st.workers.iter().filter_map(|w| w.pid).collect(),
         }
     }
@@ -190,11 +259,26 @@ impl Pool {
         });
     }
 
-    /// Queues one invocation and waits for its result.
+    /// Queues one invocation and waits for its result. Past `concurrency + queue` outstanding
+    /// invocations it is throttled at once.
     pub async fn invoke(self: &Arc<Self>, payload: Bytes) -> Result<Invocation, InvokeError> {
+        {
+            let mut st = self.state();
+            if st.closed {
+                return Err(InvokeError::Failed(format!(
+                    "function {} is shutting down",
+                    self.name
+                )));
+            }
+            if st.pending + st.busy() >= self.concurrency.saturating_add(self.queue) {
+                drop(st);
+                self.throttles.fetch_add(1, Ordering::Relaxed);
+                return Err(InvokeError::Throttled);
+            }
+            st.pending += 1;
+        }
         let request_id = uuid::Uuid::new_v4().to_string();
         let (reply, rx) = oneshot::channel();
-        self.state().pending += 1;
         if self
             .tx
             .send(Job {
@@ -212,7 +296,10 @@ impl Pool {
         }
         self.ensure_workers();
         rx.await.map_err(|_| {
-            InvokeError::Failed(format!("function {} dropped the invocation", self.name))
+            InvokeError::Failed(format!(
+                "function {} stopped before answering the invocation",
+                self.name
+            ))
         })
     }
 
@@ -221,6 +308,9 @@ impl Pool {
     pub fn ensure_workers(self: &Arc<Self>) {
         let to_start = {
             let mut st = self.state();
+            if st.closed {
+                return;
+            }
             let mut n = 0;
             // Workers reserved here are counted (and available) before they exist.
             while st.available < st.pending && st.workers.len() + st.spawning < self.concurrency {
@@ -238,33 +328,62 @@ impl Pool {
                     st.spawning -= 1;
                 }
                 self.log(format!("cannot start a worker: {e}"));
-                let payload = error_payload(
-                    "Runtime.InvalidEntrypoint",
-                    &format!("cannot start the runtime: {e}"),
-                );
-                self.fail_one_queued(payload);
+                let message = format!("cannot start the runtime: {e}");
+                self.fail_one_queued(|_| error_payload("Runtime.InvalidEntrypoint", &message));
             }
         }
     }
 
-    /// Answers the oldest queued job with an error payload (a worker could not serve it).
-    fn fail_one_queued(&self, payload: Bytes) {
+    /// Answers the oldest queued job (whose caller still waits) with an error payload built
+    /// from its request id: a worker could not serve it. Jobs whose caller left are dropped on
+    /// the way. Returns whether a job was answered.
+    fn fail_one_queued(&self, payload: impl FnOnce(&str) -> Bytes) -> bool {
         let Ok(mut rx) = self.rx.try_lock() else {
-            return;
+            return false;
         };
         while let Ok(job) = rx.try_recv() {
-            self.state().pending -= 1;
+            self.dequeued();
             if job.reply.is_closed() {
                 continue;
             }
+            let payload = payload(&job.request_id);
             let _ = job.reply.send(Invocation {
                 request_id: job.request_id,
                 payload,
                 function_error: Some("Unhandled".into()),
                 cold_start: true,
             });
-            return;
+            return true;
         }
+        false
+    }
+
+    /// Drops every queued job (their callers get an error): the pool is shutting down. When a
+    /// worker's `next` still holds the queue, a task drains it once that poll has ended.
+    fn drain_queue(self: &Arc<Self>) {
+        let drain = |rx: &mut mpsc::UnboundedReceiver<Job>, pool: &Pool| {
+            while let Ok(job) = rx.try_recv() {
+                pool.dequeued();
+                drop(job);
+            }
+        };
+        match self.rx.try_lock() {
+            Ok(mut rx) => drain(&mut rx, self),
+            Err(_) => {
+                if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                    let pool = self.clone();
+                    handle.spawn(async move {
+                        let mut rx = pool.rx.lock().await;
+                        drain(&mut rx, &pool);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Whether the pool was shut down.
+    pub fn is_closed(&self) -> bool {
+        self.state().closed
     }
 
     fn spawn_worker(self: &Arc<Self>) -> std::io::Result<()> {
@@ -300,6 +419,9 @@ impl Pool {
             kill,
             init_error: Mutex::new(None),
             spawned: Instant::now(),
+            polled: AtomicBool::new(false),
+            init_timed_out: AtomicBool::new(false),
+            polling: AtomicBool::new(false),
         });
         {
             let mut st = self.state();
@@ -314,10 +436,43 @@ impl Pool {
                 .unwrap_or_else(|| "?".into())
         ));
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(forward_lines(out, self.events.clone(), self.name.clone()));
+            tokio::spawn(super::output::forward_lines(
+                out,
+                self.events.clone(),
+                self.name.clone(),
+            ));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(forward_lines(err, self.events.clone(), self.name.clone()));
+            tokio::spawn(super::output::forward_lines(
+                err,
+                self.events.clone(),
+                self.name.clone(),
+            ));
+        }
+        // Init deadline: a runtime that has not asked for an invocation within the function
+        // timeout is killed; its exit fails the invocation it was started for.
+        {
+            let pool = Arc::downgrade(self);
+            let worker = worker.clone();
+            let kill_rx = kill_rx.clone();
+            let timeout = self.timeout;
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(timeout) => {}
+                    _ = dead(kill_rx) => return,
+                }
+                if !worker.polled.load(Ordering::Acquire) {
+                    worker.init_timed_out.store(true, Ordering::Release);
+                    if let Some(pool) = pool.upgrade() {
+                        pool.log(format!(
+                            "worker {} did not call the Runtime API within {:.2} seconds: killed",
+                            worker.id,
+                            timeout.as_secs_f64()
+                        ));
+                    }
+                    let _ = worker.kill.send(true);
+                }
+            });
         }
         tokio::spawn(super::runtime_api::serve(
             listener,
@@ -476,6 +631,10 @@ impl Pool {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        if self.state().closed {
+            self.drain_queue();
+            return;
+        }
         if let Some(inflight) = worker.take_any_inflight() {
             self.crashes.fetch_add(1, Ordering::Relaxed);
             let payload = error_payload(
@@ -491,17 +650,42 @@ impl Pool {
                 function_error: Some("Unhandled".into()),
                 cold_start: inflight.cold,
             });
-        } else if let Some(init) = init_error {
-            self.fail_one_queued(init);
+        } else if worker.served.load(Ordering::Relaxed) == 0 {
+            // The runtime never served an invocation: an init failure. It fails the oldest
+            // waiting invocation (the one it was started for) instead of being restarted for
+            // it again and again.
+            let timeout = self.timeout.as_secs_f64();
+            let timed_out = worker.init_timed_out.load(Ordering::Acquire);
+            let failed = self.fail_one_queued(|id| match init_error {
+                Some(init) => init,
+                None if timed_out => error_payload(
+                    "Sandbox.Timedout",
+                    &format!("RequestId: {id} Error: Task timed out after {timeout:.2} seconds"),
+                ),
+                None => error_payload(
+                    "Runtime.ExitError",
+                    &format!("RequestId: {id} Error: Runtime exited with error: {how}"),
+                ),
+            });
+            if failed {
+                self.init_failures.fetch_add(1, Ordering::Relaxed);
+            }
         }
         self.ensure_workers();
     }
 
-    /// Kills every worker (their monitors reap the processes).
-    pub fn shutdown(&self) {
-        for w in self.state().workers.iter() {
+    /// Stops the pool: no new invocation or worker, queued invocations are answered with an
+    /// error, and every worker is killed (their monitors reap the processes).
+    pub fn shutdown(self: &Arc<Self>) {
+        let workers = {
+            let mut st = self.state();
+            st.closed = true;
+            st.workers.clone()
+        };
+        for w in &workers {
             let _ = w.kill.send(true);
         }
+        self.drain_queue();
     }
 
     pub fn workers(&self) -> Vec<Arc<Worker>> {
@@ -564,20 +748,5 @@ async fn monitor(
                 });
             }
         }
-    }
-}
-
-/// Forwards a worker's output, line by line, to the gateway's event stream.
-async fn forward_lines(
-    stream: impl AsyncRead + Unpin,
-    events: broadcast::Sender<GatewayEvent>,
-    function: String,
-) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let _ = events.send(GatewayEvent::FunctionLog {
-            function: function.clone(),
-            line,
-        });
     }
 }

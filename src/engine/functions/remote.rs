@@ -109,6 +109,9 @@ impl Remote {
             .bytes()
             .await
             .map_err(|e| InvokeError::Failed(format!("Invoke response from {url} failed: {e}")))?;
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            return Err(InvokeError::Throttled);
+        }
         if !status.is_success() {
             return Err(InvokeError::Failed(format!(
                 "Invoke returned {status}: {}",

@@ -1,6 +1,11 @@
 //! The AWS Lambda Runtime API (`/2018-06-01/runtime/...`) one worker talks to, served with
 //! hyper on the worker's own loopback port: `invocation/next` (long poll for the next event),
 //! `invocation/{id}/response`, `invocation/{id}/error` and `init/error`.
+//!
+//! Bounds: a worker holds at most [`MAX_CONNECTIONS`] connections at once (further ones wait
+//! to be accepted), one `invocation/next` poll at a time, and bodies of at most
+//! [`MAX_PAYLOAD_BYTES`] (Lambda's 6 MB synchronous response limit: a larger response fails the
+//! invocation with `Function.ResponseSizeTooLarge`).
 
 use std::convert::Infallible;
 use std::sync::{Arc, Weak};
@@ -12,12 +17,14 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use super::pool::{Pool, Worker, dead};
 
 /// Lambda's synchronous response payload limit (6 MB).
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// Connections one worker may hold open to its Runtime API at once.
+pub const MAX_CONNECTIONS: usize = 8;
 const PREFIX: &str = "/2018-06-01/runtime/";
 
 /// Serves the worker's Runtime API until the worker dies.
@@ -27,7 +34,15 @@ pub(crate) async fn serve(
     worker: Arc<Worker>,
     kill: watch::Receiver<bool>,
 ) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = dead(kill.clone()) => return,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -54,6 +69,7 @@ pub(crate) async fn serve(
                 _ = conn => {}
                 _ = dead(stop) => {}
             }
+            drop(permit);
         });
     }
 }
@@ -179,6 +195,17 @@ async fn next(
             r#"{"errorMessage":"worker stopped","errorType":"Runtime.Gone"}"#,
         );
     }
+    worker
+        .polled
+        .store(true, std::sync::atomic::Ordering::Release);
+    // One poll at a time, and none while the worker runs an invocation: a runtime asks for
+    // the next event after it answered the previous one.
+    let Some(_poll) = worker.begin_poll() else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            r#"{"errorMessage":"an invocation is already in progress or being polled for","errorType":"InvalidStateTransition"}"#,
+        );
+    };
     let job = loop {
         let mut rx = tokio::select! {
             g = pool.rx.lock() => g,
@@ -193,6 +220,9 @@ async fn next(
             return reply(StatusCode::GONE, r#"{"errorType":"Runtime.Gone"}"#);
         };
         pool.dequeued();
+        if pool.is_closed() {
+            return reply(StatusCode::GONE, r#"{"errorType":"Runtime.Gone"}"#);
+        }
         if job.reply.is_closed() {
             continue;
         }

@@ -264,6 +264,15 @@ pub async fn call(
                 reason: format!("Lambda function not found: Function not found: {name}"),
             });
         }
+        // A throttled invocation (Lambda's 429 TooManyRequestsException, "Rate Exceeded.") is
+        // an invocation the Lambda API rejected: API Gateway answers 500 `Internal server
+        // error` for proxy and non-proxy integrations alike and logs "Execution failed due to
+        // configuration error: Rate Exceeded." (docs/ARCHITECTURE.md).
+        Ok(Err(InvokeError::Throttled)) => {
+            return Err(GatewayError::Configuration {
+                reason: InvokeError::Throttled.to_string(),
+            });
+        }
         Ok(Err(InvokeError::Failed(reason))) => {
             return Err(GatewayError::Configuration {
                 reason: format!("Lambda invocation failed: {reason}"),

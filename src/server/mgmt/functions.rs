@@ -14,7 +14,9 @@ fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json:
         v["workers"] = serde_json::json!({
             "live": stats.workers, "idle": stats.idle, "pending": stats.pending,
             "invocations": stats.invocations, "coldStarts": stats.cold_starts,
-            "timeouts": stats.timeouts, "crashes": stats.crashes, "pids": stats.pids,
+            "timeouts": stats.timeouts, "crashes": stats.crashes,
+            "throttles": stats.throttles, "initFailures": stats.init_failures,
+            "queueLimit": stats.queue_limit, "pids": stats.pids,
         });
     }
     v
