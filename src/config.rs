@@ -76,7 +76,8 @@ impl ConfigFile {
 pub struct ServerSection {
     /// `ADDR:PORT` to serve on.
     pub listen: Option<String>,
-    /// `ACCESS_KEY:SECRET` the management API requires (SigV4).
+    /// `ACCESS_KEY:SECRET[:SESSION_TOKEN]` the management API requires (SigV4; with a token,
+    /// requests must carry it in `X-Amz-Security-Token`).
     pub admin_credentials: Option<String>,
 }
 

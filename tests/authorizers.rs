@@ -121,6 +121,7 @@ async fn setup(t: &TestGateway, with_functions: bool) -> String {
         access_key_id: ACCESS_KEY.into(),
         secret_access_key: SECRET.into(),
         user: Some("alice".into()),
+        session_token: None,
     }]);
     let api = gw
         .import_rest_api(&actor(), &api_doc(), Default::default())

@@ -131,6 +131,10 @@ pub struct IamCredential {
     /// IAM user name for `$context.identity.userArn` (default: the access key id).
     #[serde(default)]
     pub user: Option<String>,
+    /// The session token of temporary credentials: requests must then carry it in
+    /// `X-Amz-Security-Token` (and, without one, must carry none).
+    #[serde(default)]
+    pub session_token: Option<String>,
 }
 
 /// Where a user pool's (or any issuer's) signing keys come from (`[jwks."providerARN"]`).
