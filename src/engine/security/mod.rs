@@ -6,6 +6,7 @@
 //! deployment, compiled identity-validation expressions, cached authorizer results and JWKS.
 
 pub mod iam;
+pub mod jwks;
 pub mod jwt;
 pub mod lambda_authorizer;
 pub mod policy;
@@ -188,7 +189,7 @@ type DeploymentKey = (Arc<str>, Arc<str>);
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
     iam: RwLock<Arc<HashMap<String, IamCredential>>>,
-    pub(crate) jwks: jwt::JwksRegistry,
+    pub(crate) jwks: jwks::JwksRegistry,
     /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
     policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
@@ -203,7 +204,7 @@ impl Default for Security {
                 .support_invalidation_closures()
                 .build(),
             iam: RwLock::new(Arc::new(HashMap::new())),
-            jwks: jwt::JwksRegistry::default(),
+            jwks: jwks::JwksRegistry::default(),
             policies: RwLock::new(HashMap::new()),
             regexes: RwLock::new(HashMap::new()),
         }
