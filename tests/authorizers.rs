@@ -448,8 +448,10 @@ async fn resource_policy_denies_a_cidr() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigv4_signed_by_botocore_is_accepted_and_tampering_refused() {
     init();
-    let Some(python) = mgmt_support::boto3_python() else {
-        println!("SKIPPED: no Python with botocore (set GWTUI_AWS_PYTHON)");
+    let Some(python) = mgmt_support::required(
+        mgmt_support::boto3_python(),
+        "Python with botocore (set GWTUI_AWS_PYTHON)",
+    ) else {
         return;
     };
     let t = TestGateway::start().await;

@@ -80,11 +80,10 @@ pub enum SigV4Error {
 }
 
 impl SigV4Error {
+    /// 403 for every refusal, as AWS's REST-JSON services (API Gateway among them) answer
+    /// authentication failures, `IncompleteSignatureException` included.
     pub fn status(&self) -> u16 {
-        match self {
-            SigV4Error::Incomplete(_) => 400,
-            _ => 403,
-        }
+        403
     }
 
     pub fn error_type(&self) -> &'static str {
