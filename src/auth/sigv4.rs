@@ -131,18 +131,17 @@ pub struct KeyMaterial<'a> {
 /// a two-letter prefix, one or more lower-case words, a number. gwtui serves every region on
 /// one endpoint, so any such region is accepted.
 pub fn is_valid_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    let [prefix, words @ .., number] = parts.as_slice() else {
+    let lower = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+    let Some((prefix, rest)) = region.split_once('-') else {
+        return false;
+    };
+    let Some((words, number)) = rest.rsplit_once('-') else {
         return false;
     };
     prefix.len() == 2
-        && prefix.bytes().all(|b| b.is_ascii_lowercase())
-        && !words.is_empty()
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !number.is_empty()
-        && number.len() <= 2
+        && lower(prefix)
+        && words.split('-').all(lower)
+        && (1..=2).contains(&number.len())
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
