@@ -9,16 +9,18 @@
 //! - a fetch is bounded in time ([`JWKS_FETCH_TIMEOUT`]) and size ([`MAX_JWKS_BYTES`]);
 //! - a failed fetch is not retried for [`JWKS_RETRY_AFTER`] (requests fail fast meanwhile);
 //! - a key set past its TTL is never used: if the refetch fails, tokens are refused;
-//! - the cache lock is a plain mutex held for a copy, never across an `.await`; the async
-//!   single-flight lock is per provider, so a slow or failing provider stalls no other.
+//! - requests read the cache and the provider map without locking (`ArcSwap`); the async
+//!   single-flight lock is per provider and taken only to fetch, so a slow or failing provider
+//!   stalls no other.
 //!
 //! The provider map is built from the config only (no request adds to it), so it is bounded by
 //! the config.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use jsonwebtoken::jwk::JwkSet;
 
 use super::JwksSource;
@@ -34,6 +36,7 @@ pub const JWKS_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The largest JWKS document accepted (Cognito's are under 2 KB).
 pub const MAX_JWKS_BYTES: usize = 1 << 20;
 
+/// What the last fetch left; replaced whole, only by the fetch holding the single-flight lock.
 #[derive(Default)]
 struct State {
     /// The last key set fetched and when.
@@ -47,8 +50,8 @@ struct State {
 /// One JWKS source with its cached key set.
 pub(crate) struct Provider {
     pub(crate) source: JwksSource,
-    state: Mutex<State>,
-    /// Held while fetching: the single-flight lock.
+    state: ArcSwap<State>,
+    /// Held while fetching: the single-flight lock (the only writer of `state`).
     fetching: tokio::sync::Mutex<()>,
     /// Fetches started (read by the tests).
     fetches: std::sync::atomic::AtomicU64,
@@ -65,18 +68,14 @@ impl Provider {
     pub(crate) fn new(source: JwksSource) -> Provider {
         Provider {
             source,
-            state: Mutex::new(State::default()),
+            state: ArcSwap::from_pointee(State::default()),
             fetching: tokio::sync::Mutex::new(()),
             fetches: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn cached(&self, kid: &str, now: Instant) -> Cached {
-        let state = self.state();
+        let state = self.state.load();
         if let Some((at, set)) = &state.keys {
             let age = now.saturating_duration_since(*at);
             if age < JWKS_TTL && (set.find(kid).is_some() || age < JWKS_REFRESH_MIN) {
@@ -108,34 +107,33 @@ impl Provider {
             Cached::Miss { attempts } => attempts,
         };
         let _flight = self.fetching.lock().await;
-        {
-            let state = self.state();
-            if state.attempts != seen {
-                // A fetch completed while this request waited: take its outcome.
-                return match (&state.failure, &state.keys) {
-                    (Some((_, error)), _) => Err(error.clone()),
-                    (None, Some((_, set))) => Ok(set.clone()),
-                    (None, None) => Err("the key set is unavailable".into()),
-                };
-            }
+        let before = self.state.load_full();
+        if before.attempts != seen {
+            // A fetch completed while this request waited: take its outcome.
+            return match (&before.failure, &before.keys) {
+                (Some((_, error)), _) => Err(error.clone()),
+                (None, Some((_, set))) => Ok(set.clone()),
+                (None, None) => Err("the key set is unavailable".into()),
+            };
         }
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let outcome = self.fetch(http).await;
-        let mut state = self.state();
-        state.attempts += 1;
-        match outcome {
-            Ok(set) => {
-                let set = Arc::new(set);
-                state.keys = Some((now, set.clone()));
-                state.failure = None;
-                Ok(set)
-            }
-            Err(error) => {
-                state.failure = Some((now, error.clone()));
-                Err(error)
-            }
-        }
+        let outcome = self.fetch(http).await.map(Arc::new);
+        let attempts = before.attempts + 1;
+        let after = match &outcome {
+            Ok(set) => State {
+                keys: Some((now, set.clone())),
+                failure: None,
+                attempts,
+            },
+            Err(error) => State {
+                keys: before.keys.clone(),
+                failure: Some((now, error.clone())),
+                attempts,
+            },
+        };
+        self.state.store(Arc::new(after));
+        outcome
     }
 
     /// Fetches started so far.
@@ -199,7 +197,7 @@ async fn fetch_url(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, String>
 /// JWKS sources by provider ARN (or user-pool id), with their cached key sets.
 #[derive(Default)]
 pub struct JwksRegistry {
-    providers: RwLock<HashMap<String, Arc<Provider>>>,
+    providers: ArcSwap<HashMap<String, Arc<Provider>>>,
 }
 
 impl JwksRegistry {
@@ -208,11 +206,11 @@ impl JwksRegistry {
             .into_iter()
             .map(|(k, source)| (k, Arc::new(Provider::new(source))))
             .collect();
-        *self.providers.write().unwrap_or_else(|p| p.into_inner()) = map;
+        self.providers.store(Arc::new(map));
     }
 
     pub(crate) fn provider(&self, arn: &str) -> Option<Arc<Provider>> {
-        let providers = self.providers.read().unwrap_or_else(|p| p.into_inner());
+        let providers = self.providers.load();
         providers
             .get(arn)
             .or_else(|| pool_id(arn).and_then(|id| providers.get(id)))

@@ -188,7 +188,7 @@ type DeploymentKey = (Arc<str>, Arc<str>);
 /// The security layer's shared state.
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
-    iam: RwLock<Arc<HashMap<String, IamCredential>>>,
+    iam: arc_swap::ArcSwap<HashMap<String, IamCredential>>,
     pub(crate) jwks: jwks::JwksRegistry,
     /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
     policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
@@ -203,7 +203,7 @@ impl Default for Security {
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
-            iam: RwLock::new(Arc::new(HashMap::new())),
+            iam: arc_swap::ArcSwap::from_pointee(HashMap::new()),
             jwks: jwks::JwksRegistry::default(),
             policies: RwLock::new(HashMap::new()),
             regexes: RwLock::new(HashMap::new()),
@@ -217,11 +217,11 @@ impl Security {
             .into_iter()
             .map(|c| (c.access_key_id.clone(), c))
             .collect();
-        *self.iam.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
+        self.iam.store(Arc::new(map));
     }
 
     pub fn iam_credentials(&self) -> Arc<HashMap<String, IamCredential>> {
-        self.iam.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.iam.load_full()
     }
 
     /// Drops the stage's cached authorizer results (FlushStageAuthorizersCache).
