@@ -32,6 +32,8 @@ struct Sig<'a> {
     /// `x-amz-content-sha256` to declare (and sign the canonical request with); `None`: the
     /// header is not sent and the body's hash is signed.
     payload: Option<String>,
+    /// How far from now `X-Amz-Date` is.
+    skew: time::Duration,
 }
 
 impl<'a> Sig<'a> {
@@ -43,12 +45,13 @@ impl<'a> Sig<'a> {
             sign_host: true,
             token: None,
             payload: None,
+            skew: time::Duration::ZERO,
         }
     }
 }
 
-fn amz_now() -> String {
-    time::OffsetDateTime::now_utc()
+fn amz_date(skew: time::Duration) -> String {
+    (time::OffsetDateTime::now_utc() + skew)
         .format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
         ))
@@ -64,7 +67,7 @@ fn signed_headers(
     body: &str,
     sig: &Sig<'_>,
 ) -> Vec<(String, String)> {
-    let amz_date = amz_now();
+    let amz_date = amz_date(sig.skew);
     let mut headers: Vec<(String, String)> = vec![("x-amz-date".into(), amz_date.clone())];
     if sig.sign_host {
         headers.push(("host".into(), host.into()));
@@ -250,6 +253,22 @@ async fn management_requests_need_the_apigateway_scope_host_the_real_payload_and
         "UnrecognizedClientException",
         "The security token included in the request is invalid.",
     );
+    for (minutes, start) in [
+        (-20, "Signature expired: "),
+        (20, "Signature not yet current: "),
+    ] {
+        let (status, kind, body) = get(Sig {
+            skew: time::Duration::minutes(minutes),
+            ..good.clone()
+        })
+        .await;
+        assert_eq!(
+            (status, kind.as_deref()),
+            (403, Some("InvalidSignatureException"))
+        );
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(start), "{message}");
+    }
 
     // The body is signed: UNSIGNED-PAYLOAD, or the hash of another body, creates nothing.
     let body = r#"{"name":"sneaky"}"#;
