@@ -76,7 +76,8 @@ impl ConfigFile {
 pub struct ServerSection {
     /// `ADDR:PORT` to serve on.
     pub listen: Option<String>,
-    /// `ACCESS_KEY:SECRET` the management API requires (SigV4).
+    /// `ACCESS_KEY:SECRET[:SESSION_TOKEN]` the management API requires (SigV4; with a token,
+    /// requests must carry it in `X-Amz-Security-Token`).
     pub admin_credentials: Option<String>,
     /// The account throttle (requests per second, steady): AWS's 10,000 by default.
     /// UpdateAccount can change it at run time.
@@ -288,7 +289,8 @@ endpoint = "http://127.0.0.1:9001"
 sign = { access_key_id = "AKID", secret_access_key = "SECRET" }
 
 [iam]
-credentials = [{ access_key_id = "AKIDEXAMPLE", secret_access_key = "secret", user = "alice" }]
+credentials = [{ access_key_id = "AKIDEXAMPLE", secret_access_key = "secret", user = "alice" },
+               { access_key_id = "ASIAEXAMPLE", secret_access_key = "secret", session_token = "tok" }]
 
 [jwks."arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"]
 file = "jwks.json"
@@ -301,6 +303,8 @@ audience = ["client1"]
         assert_eq!(hello.aliases["live"], "hello-v2");
         assert!(c.functions["remote"].sign.is_some());
         assert_eq!(c.iam.credentials[0].user.as_deref(), Some("alice"));
+        assert_eq!(c.iam.credentials[0].session_token, None);
+        assert_eq!(c.iam.credentials[1].session_token.as_deref(), Some("tok"));
         let fns = c.resolved_functions(Path::new("/etc/gwtui"));
         assert_eq!(
             fns[0].1.code.as_deref(),

@@ -121,6 +121,7 @@ async fn setup(t: &TestGateway, with_functions: bool) -> String {
         access_key_id: ACCESS_KEY.into(),
         secret_access_key: SECRET.into(),
         user: Some("alice".into()),
+        session_token: None,
     }]);
     let api = gw
         .import_rest_api(&actor(), &api_doc(), Default::default())
@@ -280,6 +281,37 @@ fn es256(claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&der)).unwrap()
 }
 
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// `alg: none` with an empty signature.
+fn unsigned_token(claims: &Value) -> String {
+    let header = json!({"alg": "none", "typ": "JWT", "kid": "rsa-1"});
+    format!(
+        "{}.{}.",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    )
+}
+
+/// Key confusion: HS256 with the published RSA public key (`rsa-1` of the JWKS) as the secret.
+fn hs256_with_public_key(claims: &Value) -> String {
+    let jwks: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("jwt/jwks.json")).unwrap()).unwrap();
+    let public = jwks["keys"][0].to_string();
+    assert_eq!(jwks["keys"][0]["kid"], "rsa-1");
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("rsa-1".into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(public.as_bytes()),
+    )
+    .unwrap()
+}
+
 fn id_claims() -> Value {
     json!({"sub": "u-1", "email": "alice@example.com", "iss": ISSUER, "aud": "client1", "token_use": "id",
            "exp": now() + 600, "nbf": now() - 10})
@@ -332,12 +364,25 @@ async fn jwt_authorizer_checks_signature_expiry_issuer_and_use() {
             rs256("rsa-9", "rsa_private_pkcs1.der", &id_claims()),
         ),
         ("garbage", "not.a.jwt".to_string()),
+        ("alg: none", unsigned_token(&id_claims())),
+        (
+            "HS256 keyed with the RSA public key",
+            hs256_with_public_key(&id_claims()),
+        ),
+        (
+            "RS256 header naming the EC key",
+            rs256("ec-1", "rsa_private_pkcs1.der", &id_claims()),
+        ),
     ];
     for (why, token) in bad {
-        let (status, _, body) = get(&t, &api, "/jwt", Some(&token)).await;
+        let (status, headers, body) = get(&t, &api, "/jwt", Some(&token)).await;
         assert_eq!(
             (status, body.as_str()),
             (401, r#"{"message":"Unauthorized"}"#),
+            "{why}"
+        );
+        assert_eq!(
+            headers["x-amzn-errortype"], "UnauthorizedException",
             "{why}"
         );
     }
@@ -403,8 +448,10 @@ async fn resource_policy_denies_a_cidr() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigv4_signed_by_botocore_is_accepted_and_tampering_refused() {
     init();
-    let Some(python) = mgmt_support::boto3_python() else {
-        println!("SKIPPED: no Python with botocore (set GWTUI_AWS_PYTHON)");
+    let Some(python) = mgmt_support::required(
+        mgmt_support::boto3_python(),
+        "Python with botocore (set GWTUI_AWS_PYTHON)",
+    ) else {
         return;
     };
     let t = TestGateway::start().await;

@@ -620,7 +620,13 @@ async fn remote_invoke_endpoint() -> std::net::SocketAddr {
                         };
                         let verified = gwtui::auth::sigv4::verify(
                             &request,
-                            |key| (key == "AKIDLAMBDA").then(|| "lambda-secret".to_string()),
+                            &gwtui::auth::sigv4::Expected { service: "lambda" },
+                            |key| {
+                                (key == "AKIDLAMBDA").then_some(gwtui::auth::sigv4::KeyMaterial {
+                                    secret: "lambda-secret",
+                                    session_token: None,
+                                })
+                            },
                             time::OffsetDateTime::now_utc(),
                         );
                         let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

@@ -473,7 +473,9 @@ async fn admin_credentials_require_a_valid_signature() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = gwtui::server::ServerOptions {
-        admin_credentials: Some(("AKIDADMIN".into(), "s3cret".into())),
+        admin_credentials: Some(
+            gwtui::auth::credentials::Credentials::parse("AKIDADMIN:s3cret").expect("credentials"),
+        ),
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(gwtui::server::serve_with(

@@ -7,6 +7,12 @@
 //! `%252F`), query parameters are decoded, re-encoded and sorted, header values are trimmed
 //! with inner runs of spaces collapsed. The signature is compared in constant time, and the
 //! request time (`x-amz-date`) must be within 15 minutes of the server's clock.
+//!
+//! Besides the HMAC, a request must: sign `host`; be scoped to the expected service
+//! ([`Expected`]) and to a well-formed region; carry the session token of temporary
+//! credentials (`X-Amz-Security-Token`) and no token for long-term ones; and, in the header
+//! form, hash its real body (`x-amz-content-sha256`, when sent, must be the body's SHA-256, so
+//! `UNSIGNED-PAYLOAD` is refused).
 
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
@@ -19,6 +25,11 @@ type HmacSha256 = Hmac<Sha256>;
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far the request time may be from the server's clock.
 pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
+/// The longest validity a presigned request may ask for (`X-Amz-Expires`, seconds: 7 days).
+pub const MAX_PRESIGNED_EXPIRES: i64 = 604_800;
+/// AWS's message when a signed header list lacks `host`.
+pub const HOST_NOT_SIGNED: &str =
+    "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
 /// AWS's message when the signature does not match.
 pub const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
@@ -35,6 +46,16 @@ pub enum SigV4Error {
     /// The access key id is not one the server knows.
     #[error("The security token included in the request is invalid.")]
     UnknownAccessKey,
+    /// `X-Amz-Security-Token` does not match the credentials: missing or different for
+    /// temporary credentials, present for long-term ones.
+    #[error("The security token included in the request is invalid.")]
+    InvalidSecurityToken,
+    /// The credential scope names another service than the endpoint's.
+    #[error("Credential should be scoped to correct service: '{expected}'. ")]
+    WrongService { expected: String },
+    /// The credential scope's region is not a region.
+    #[error("Credential should be scoped to a valid region, not '{region}'. ")]
+    InvalidRegion { region: String },
     /// The request time is more than 15 minutes from the server's clock.
     #[error("Signature expired: {request_time} is now earlier than {earliest} ({now} - 15 min.)")]
     Expired {
@@ -59,22 +80,105 @@ pub enum SigV4Error {
 }
 
 impl SigV4Error {
+    /// 403 for every refusal, as AWS's REST-JSON services (API Gateway among them) answer
+    /// authentication failures, `IncompleteSignatureException` included.
     pub fn status(&self) -> u16 {
-        match self {
-            SigV4Error::Incomplete(_) => 400,
-            _ => 403,
-        }
+        403
     }
 
     pub fn error_type(&self) -> &'static str {
         match self {
             SigV4Error::Missing => "MissingAuthenticationTokenException",
             SigV4Error::Incomplete(_) => "IncompleteSignatureException",
-            SigV4Error::UnknownAccessKey => "UnrecognizedClientException",
+            SigV4Error::UnknownAccessKey | SigV4Error::InvalidSecurityToken => {
+                "UnrecognizedClientException"
+            }
             SigV4Error::Expired { .. }
             | SigV4Error::NotYetCurrent { .. }
+            | SigV4Error::WrongService { .. }
+            | SigV4Error::InvalidRegion { .. }
             | SigV4Error::Mismatch => "InvalidSignatureException",
         }
+    }
+}
+
+/// What a signature must be scoped to besides carrying a valid HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected<'a> {
+    /// The service of the credential scope: `apigateway` for the management API,
+    /// `execute-api` for invocations.
+    pub service: &'a str,
+}
+
+/// The management API's scope.
+pub const MANAGEMENT: Expected<'static> = Expected {
+    service: "apigateway",
+};
+/// The data plane's (AWS_IAM methods) scope.
+pub const EXECUTE_API: Expected<'static> = Expected {
+    service: "execute-api",
+};
+
+/// A known access key: its secret and, for temporary credentials, the session token requests
+/// must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyMaterial<'a> {
+    pub secret: &'a str,
+    pub session_token: Option<&'a str>,
+}
+
+/// Whether `region` looks like an AWS region (`us-east-1`, `us-gov-west-1`, `cn-north-1`):
+/// a two-letter prefix, one or more lower-case words, a number. gwtui serves every region on
+/// one endpoint, so any such region is accepted.
+pub fn is_valid_region(region: &str) -> bool {
+    let lower = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+    let Some((prefix, rest)) = region.split_once('-') else {
+        return false;
+    };
+    let Some((words, number)) = rest.rsplit_once('-') else {
+        return false;
+    };
+    prefix.len() == 2
+        && lower(prefix)
+        && words.split('-').all(lower)
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The scope checks: service first (AWS names the service it expected), then the region.
+fn check_scope(auth: &Authorization, expected: &Expected<'_>) -> Result<(), SigV4Error> {
+    if auth.service != expected.service {
+        return Err(SigV4Error::WrongService {
+            expected: expected.service.to_string(),
+        });
+    }
+    if !is_valid_region(&auth.region) {
+        return Err(SigV4Error::InvalidRegion {
+            region: auth.region.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn require_host(auth: &Authorization) -> Result<(), SigV4Error> {
+    if auth.signed_headers.iter().any(|h| h == "host") {
+        Ok(())
+    } else {
+        Err(SigV4Error::Incomplete(HOST_NOT_SIGNED.into()))
+    }
+}
+
+/// Compares in time independent of where the inputs differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session token sent must be the one of the credentials (none for long-term ones).
+fn check_session_token(key: &KeyMaterial<'_>, sent: Option<&[u8]>) -> Result<(), SigV4Error> {
+    match (key.session_token, sent) {
+        (None, None) => Ok(()),
+        (Some(want), Some(got)) if constant_time_eq(want.as_bytes(), got) => Ok(()),
+        _ => Err(SigV4Error::InvalidSecurityToken),
     }
 }
 
@@ -257,7 +361,8 @@ pub fn hex_sha256(data: &[u8]) -> String {
 }
 
 /// The canonical request for `signed_headers` (lower-case names). A signed header the request
-/// does not carry is a mismatch.
+/// does not carry is a mismatch, and so is an `x-amz-content-sha256` that is not the body's
+/// SHA-256 (`UNSIGNED-PAYLOAD` included: non-S3 services sign the payload).
 pub fn canonical_request(
     req: &RequestParts<'_>,
     signed_headers: &[String],
@@ -326,9 +431,10 @@ fn canonical_headers(
 /// query is every parameter but `X-Amz-Signature`; the payload is the body's hash (botocore's
 /// `SigV4QueryAuth`) or `UNSIGNED-PAYLOAD` (S3-style presigners). The request must be used
 /// before `X-Amz-Date + X-Amz-Expires`.
-pub fn verify_presigned(
+pub fn verify_presigned<'k>(
     req: &RequestParts<'_>,
-    secret_for: impl Fn(&str) -> Option<String>,
+    expected: &Expected<'_>,
+    key_for: impl Fn(&str) -> Option<KeyMaterial<'k>>,
     now: OffsetDateTime,
 ) -> Result<Authorization, SigV4Error> {
     let raw = req.query.unwrap_or_default();
@@ -368,14 +474,22 @@ pub fn verify_presigned(
     let expires: i64 = get("X-Amz-Expires")
         .ok_or_else(|| missing("X-Amz-Expires"))?
         .parse()
-        .ok()
-        .filter(|e| (1..=604_800).contains(e))
-        .ok_or_else(|| {
-            SigV4Error::Incomplete("X-Amz-Expires must be between 1 and 604800 seconds".into())
-        })?;
+        .map_err(|_| SigV4Error::Incomplete("X-Amz-Expires should be a number".into()))?;
+    if expires < 0 {
+        return Err(SigV4Error::Incomplete(
+            "X-Amz-Expires must be non-negative".into(),
+        ));
+    }
+    if expires > MAX_PRESIGNED_EXPIRES {
+        return Err(SigV4Error::Incomplete(format!(
+            "X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGNED_EXPIRES}"
+        )));
+    }
     let auth = Authorization::parse(&format!(
         "{ALGORITHM} Credential={credential}, SignedHeaders={signed}, Signature={signature}"
     ))?;
+    require_host(&auth)?;
+    check_scope(&auth, expected)?;
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     let at = time::PrimitiveDateTime::parse(&amz_date, format)
         .map_err(|_| SigV4Error::Incomplete(format!("Invalid X-Amz-Date: {amz_date}")))?
@@ -398,14 +512,15 @@ pub fn verify_presigned(
             now: amz(now),
         });
     }
-    let secret = secret_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
+    let key = key_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
+    check_session_token(&key, get("X-Amz-Security-Token").map(str::as_bytes))?;
     let kept_query = kept.join("&");
     let unsigned = RequestParts {
         query: Some(&kept_query),
         ..*req
     };
     let headers = canonical_headers(&unsigned, &auth.signed_headers)?;
-    let key = signing_key(&secret, &auth.date, &auth.region, &auth.service);
+    let key = signing_key(key.secret, &auth.date, &auth.region, &auth.service);
     let provided = hex::decode(&auth.signature).map_err(|_| SigV4Error::Mismatch)?;
     for payload in [hex_sha256(req.body), "UNSIGNED-PAYLOAD".to_string()] {
         let canonical =
@@ -466,11 +581,12 @@ fn amz(t: OffsetDateTime) -> String {
     t.format(format).unwrap_or_default()
 }
 
-/// Verifies a signed request. `secret_for` returns the secret of a known access key id.
-/// Returns the parsed authorization (its `access_key_id` names the caller).
-pub fn verify(
+/// Verifies a signed request. `key_for` returns the secret (and session token) of a known
+/// access key id. Returns the parsed authorization (its `access_key_id` names the caller).
+pub fn verify<'k>(
     req: &RequestParts<'_>,
-    secret_for: impl Fn(&str) -> Option<String>,
+    expected: &Expected<'_>,
+    key_for: impl Fn(&str) -> Option<KeyMaterial<'k>>,
     now: OffsetDateTime,
 ) -> Result<Authorization, SigV4Error> {
     let header = req
@@ -481,11 +597,8 @@ pub fn verify(
         .to_str()
         .map_err(|_| SigV4Error::Incomplete("Authorization header is not ASCII".into()))?;
     let auth = Authorization::parse(header)?;
-    if !auth.signed_headers.iter().any(|h| h == "host") {
-        return Err(SigV4Error::Incomplete(
-            "'Host' must be a 'SignedHeader' in the AWS Authorization.".into(),
-        ));
-    }
+    require_host(&auth)?;
+    check_scope(&auth, expected)?;
     let (amz_date, at) = request_time(req.headers)?;
     if !amz_date.starts_with(&auth.date) {
         return Err(SigV4Error::Mismatch);
@@ -504,10 +617,16 @@ pub fn verify(
             now: amz(now),
         });
     }
-    let secret = secret_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
+    let key = key_for(&auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
+    check_session_token(
+        &key,
+        req.headers
+            .get("x-amz-security-token")
+            .map(|v| v.as_bytes()),
+    )?;
     let canonical = canonical_request(req, &auth.signed_headers)?;
     let to_sign = string_to_sign(&amz_date, &auth.scope(), &canonical);
-    let key = signing_key(&secret, &auth.date, &auth.region, &auth.service);
+    let key = signing_key(key.secret, &auth.date, &auth.region, &auth.service);
     let provided = hex::decode(&auth.signature).map_err(|_| SigV4Error::Mismatch)?;
     let mut mac = <HmacSha256 as Mac>::new_from_slice(&key).map_err(|_| SigV4Error::Mismatch)?;
     mac.update(to_sign.as_bytes());

@@ -26,7 +26,7 @@ pub enum Client {
 pub struct Remote {
     base: String,
     http: reqwest::Client,
-    credentials: Option<(String, String)>,
+    credentials: Option<crate::auth::credentials::Credentials>,
 }
 
 /// The URL of the gwtui process serving `data_dir`, if `server.json` names one.
@@ -65,8 +65,9 @@ impl Client {
                     .server
                     .admin_credentials
                     .as_deref()
-                    .and_then(|c| c.split_once(':'))
-                    .map(|(k, v)| (k.to_string(), v.to_string()));
+                    .map(crate::auth::credentials::Credentials::parse)
+                    .transpose()
+                    .context("server.admin_credentials")?;
                 Ok(Client::Remote(Remote {
                     base,
                     http,
@@ -218,7 +219,7 @@ impl Remote {
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if let Some((key, secret)) = &self.credentials {
+        if let Some(credentials) = &self.credentials {
             let authority = self.base.trim_start_matches("http://").to_string();
             let now = time::OffsetDateTime::now_utc();
             let amz_date = now
@@ -234,6 +235,20 @@ impl Remote {
                 "x-amz-date",
                 HeaderValue::from_str(&amz_date).context("bad signing time")?,
             );
+            // The body's hash, so the server checks the payload it received.
+            headers.insert(
+                "x-amz-content-sha256",
+                HeaderValue::from_str(&crate::auth::sigv4::hex_sha256(body))
+                    .context("bad body hash")?,
+            );
+            let mut signed = vec!["host", "x-amz-content-sha256", "x-amz-date"];
+            if let Some(token) = &credentials.session_token {
+                headers.insert(
+                    "x-amz-security-token",
+                    HeaderValue::from_str(token).context("bad session token")?,
+                );
+                signed.push("x-amz-security-token");
+            }
             let parts = crate::auth::sigv4::RequestParts {
                 method,
                 path,
@@ -244,11 +259,11 @@ impl Remote {
             };
             let authorization = crate::auth::sigv4::sign(
                 &parts,
-                key,
-                secret,
+                &credentials.access_key_id,
+                &credentials.secret_access_key,
                 crate::engine::REGION,
-                "apigateway",
-                &["host", "x-amz-date"],
+                crate::auth::sigv4::MANAGEMENT.service,
+                &signed,
             )
             .map_err(|e| anyhow::anyhow!("cannot sign the request: {e}"))?;
             headers.insert(

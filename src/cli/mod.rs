@@ -37,12 +37,12 @@ pub struct Cli {
     /// deletes); browsing, dashboards, logs and test invokes stay available.
     #[arg(long)]
     pub readonly: bool,
-    /// `ACCESS_KEY:SECRET` the management API requires (SigV4); overrides the config file.
-    /// Required to listen on a non-loopback address.
+    /// `ACCESS_KEY:SECRET[:SESSION_TOKEN]` the management API requires (SigV4); overrides the
+    /// config file. Required to listen on a non-loopback address.
     #[arg(
         long,
         global = true,
-        value_name = "ACCESS_KEY:SECRET",
+        value_name = "ACCESS_KEY:SECRET[:TOKEN]",
         env = "GWTUI_ADMIN_CREDENTIALS"
     )]
     pub admin_credentials: Option<String>,

@@ -27,16 +27,14 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         .listen
         .parse()
         .with_context(|| format!("--listen {:?} is not an IP:PORT address", s.listen))?;
-    let admin_credentials = match s.config.server.admin_credentials.as_deref() {
-        None => None,
-        Some(pair) => {
-            let (key, secret) = pair
-                .split_once(':')
-                .filter(|(k, s)| !k.is_empty() && !s.is_empty())
-                .context("server.admin_credentials must be \"ACCESS_KEY:SECRET\"")?;
-            Some((key.to_string(), secret.to_string()))
-        }
-    };
+    let admin_credentials = s
+        .config
+        .server
+        .admin_credentials
+        .as_deref()
+        .map(crate::auth::credentials::Credentials::parse)
+        .transpose()
+        .context("server.admin_credentials")?;
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
     let (account_rate_limit, account_burst_limit) = s
         .config

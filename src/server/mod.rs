@@ -27,10 +27,11 @@ pub type Body = Full<Bytes>;
 /// How the server treats management requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerOptions {
-    /// `(access key id, secret access key)`. When set, every management request must carry a
-    /// valid SigV4 signature made with them; when unset (loopback only, see [`check_bind`]) any
-    /// credentials are accepted and the access key id is only recorded in the audit log.
-    pub admin_credentials: Option<(String, String)>,
+    /// Access key id, secret and optional session token. When set, every management request
+    /// must carry a valid SigV4 signature made with them (and the token); when unset (loopback
+    /// only, see [`check_bind`]) any credentials are accepted and the access key id is only
+    /// recorded in the audit log.
+    pub admin_credentials: Option<crate::auth::credentials::Credentials>,
 }
 
 /// Refuses to serve the management API on a non-loopback address without admin credentials.

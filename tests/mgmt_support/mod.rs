@@ -172,3 +172,16 @@ pub async fn put_mock_method(client: &reqwest::Client, base: &str, method_path: 
     )
     .await;
 }
+
+/// An external tool a test needs: when it is missing, the test fails if `CI` is set and is
+/// skipped (with a note) otherwise.
+pub fn required<T>(tool: Option<T>, what: &str) -> Option<T> {
+    if tool.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} is required when CI is set"
+        );
+        println!("SKIPPED: no {what}");
+    }
+    tool
+}

@@ -1,17 +1,15 @@
 //! AWS_IAM methods (execution.md §4.1): the SigV4 signature (`Authorization` header or
 //! query-string presigning) verified against the credentials of the config file's `[iam]`
-//! section, with the 15-minute clock skew. The signature covers the path the client used, which
+//! section (and their session tokens), scoped to `execute-api`, with the 15-minute clock skew.
+//! The signature covers the path the client used, which
 //! is `/{stage}/{path}` on host-style invoke URLs and
 //! `/restapis/{api}/{stage}/_user_request_/{path}` on path-style ones; both are tried.
 
 use super::IamCredential;
-use crate::auth::sigv4::{self, SigV4Error};
+use crate::auth::sigv4::{self, KeyMaterial, SigV4Error};
 use crate::engine::Gateway;
 use crate::engine::error::GatewayError;
 use crate::engine::pipeline::RequestContext;
-
-/// The service a data-plane signature must be scoped to.
-pub const SERVICE: &str = "execute-api";
 
 fn to_gateway_error(e: SigV4Error) -> GatewayError {
     match e {
@@ -21,12 +19,15 @@ fn to_gateway_error(e: SigV4Error) -> GatewayError {
                 message: e.to_string(),
             }
         }
-        SigV4Error::Incomplete(_) | SigV4Error::UnknownAccessKey | SigV4Error::Mismatch => {
-            GatewayError::InvalidSignature {
-                message: e.to_string(),
-                error_type: e.error_type(),
-            }
-        }
+        SigV4Error::Incomplete(_)
+        | SigV4Error::UnknownAccessKey
+        | SigV4Error::InvalidSecurityToken
+        | SigV4Error::WrongService { .. }
+        | SigV4Error::InvalidRegion { .. }
+        | SigV4Error::Mismatch => GatewayError::InvalidSignature {
+            message: e.to_string(),
+            error_type: e.error_type(),
+        },
     }
 }
 
@@ -42,10 +43,11 @@ pub fn authenticate(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Ga
     if ctx.req.headers.get(http::header::AUTHORIZATION).is_none() && !presigned {
         return Err(GatewayError::MissingAuthenticationToken);
     }
-    let secret_for = |key: &str| {
-        credentials
-            .get(key)
-            .map(|c: &IamCredential| c.secret_access_key.clone())
+    let key_for = |key: &str| {
+        credentials.get(key).map(|c: &IamCredential| KeyMaterial {
+            secret: &c.secret_access_key,
+            session_token: c.session_token.as_deref(),
+        })
     };
     let now = time::OffsetDateTime::now_utc();
     let host_style = ctx.req.context_path.clone();
@@ -70,21 +72,15 @@ pub fn authenticate(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Ga
             body: &ctx.req.body,
         };
         result = if presigned {
-            sigv4::verify_presigned(&parts, secret_for, now)
+            sigv4::verify_presigned(&parts, &sigv4::EXECUTE_API, key_for, now)
         } else {
-            sigv4::verify(&parts, secret_for, now)
+            sigv4::verify(&parts, &sigv4::EXECUTE_API, key_for, now)
         };
         if !matches!(result, Err(SigV4Error::Mismatch)) {
             break;
         }
     }
     let auth = result.map_err(to_gateway_error)?;
-    if auth.service != SERVICE {
-        return Err(GatewayError::InvalidSignature {
-            message: format!("Credential should be scoped to correct service: '{SERVICE}'. "),
-            error_type: "InvalidSignatureException",
-        });
-    }
     let credential = credentials.get(&auth.access_key_id);
     let user = credential
         .and_then(|c| c.user.clone())

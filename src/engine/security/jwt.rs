@@ -1,70 +1,26 @@
 //! COGNITO_USER_POOLS-style JWT authorizers (execution.md §4.5): the token from the identity
 //! source header is verified (RS256 or ES256) against the JWKS configured for one of the
-//! authorizer's `providerARNs` (`[jwks."ARN"]`: a file or a URL, fetched and cached), with
-//! `iss`, `exp`, `nbf`, `token_use` and audience/client checks. Without `authorizationScopes`
+//! authorizer's `providerARNs` (`[jwks."ARN"]`: a file or a URL, fetched and cached by
+//! [`super::jwks`]), with `iss`, `exp`, `nbf`, `token_use` and audience/client checks. `alg:
+//! none`, HMAC algorithms, a `kid` not in the key set and a key whose `alg` differs from the
+//! token's are refused. Without `authorizationScopes`
 //! the token must be an ID token; with them, an access token carrying one of the scopes. Any
 //! failure is 401 Unauthorized. Claims become `$context.authorizer.claims.*`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use jsonwebtoken::jwk::JwkSet;
+use base64::Engine;
+use jsonwebtoken::jwk::KeyAlgorithm;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
+use super::jwks::pool_id;
 use super::{AuthorizerContext, JwksSource};
 use crate::engine::Gateway;
 use crate::engine::error::GatewayError;
 use crate::engine::pipeline::RequestContext;
 use crate::model::Authorizer;
-
-/// How long fetched (or read) key sets are reused.
-pub const JWKS_TTL: Duration = Duration::from_secs(600);
-/// An unknown `kid` refetches a key set at most this often.
-pub const JWKS_REFRESH_MIN: Duration = Duration::from_secs(30);
-
-struct Provider {
-    source: JwksSource,
-    cached: Mutex<Option<(Instant, Arc<JwkSet>)>>,
-}
-
-/// JWKS sources by provider ARN (or user-pool id), with their cached key sets.
-#[derive(Default)]
-pub struct JwksRegistry {
-    providers: RwLock<HashMap<String, Arc<Provider>>>,
-}
-
-impl JwksRegistry {
-    pub fn set(&self, sources: Vec<(String, JwksSource)>) {
-        let map = sources
-            .into_iter()
-            .map(|(k, source)| {
-                (
-                    k,
-                    Arc::new(Provider {
-                        source,
-                        cached: Mutex::new(None),
-                    }),
-                )
-            })
-            .collect();
-        *self.providers.write().unwrap_or_else(|p| p.into_inner()) = map;
-    }
-
-    fn provider(&self, arn: &str) -> Option<Arc<Provider>> {
-        let providers = self.providers.read().unwrap_or_else(|p| p.into_inner());
-        providers
-            .get(arn)
-            .or_else(|| pool_id(arn).and_then(|id| providers.get(id)))
-            .cloned()
-    }
-}
-
-/// `arn:aws:cognito-idp:{region}:{acct}:userpool/{poolId}` → `poolId`.
-fn pool_id(arn: &str) -> Option<&str> {
-    arn.rsplit_once(":userpool/").map(|(_, id)| id)
-}
 
 fn default_issuer(arn: &str) -> Option<String> {
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty())?;
@@ -74,46 +30,19 @@ fn default_issuer(arn: &str) -> Option<String> {
     ))
 }
 
-impl Provider {
-    async fn keys(&self, http: &reqwest::Client, force: bool) -> Result<Arc<JwkSet>, String> {
-        if let Some((at, set)) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            let fresh = at.elapsed() < if force { JWKS_REFRESH_MIN } else { JWKS_TTL };
-            if fresh {
-                return Ok(set.clone());
-            }
-        }
-        let text = if let Some(file) = &self.source.file {
-            tokio::fs::read_to_string(file)
-                .await
-                .map_err(|e| format!("cannot read JWKS {}: {e}", file.display()))?
-        } else if let Some(url) = &self.source.url {
-            let response = http
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| format!("cannot fetch JWKS {url}: {e}"))?;
-            if !response.status().is_success() {
-                return Err(format!("JWKS {url} answered {}", response.status()));
-            }
-            response
-                .text()
-                .await
-                .map_err(|e| format!("cannot read JWKS {url}: {e}"))?
-        } else {
-            return Err("the JWKS source names neither a file nor a url".into());
-        };
-        let set: JwkSet =
-            serde_json::from_str(&text).map_err(|e| format!("malformed JWKS: {e}"))?;
-        let set = Arc::new(set);
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((Instant::now(), set.clone()));
-        Ok(set)
+/// The `iss` claim, read before the signature is checked, only to pick the provider whose
+/// keys to check it with (the verified decode checks it again).
+fn unverified_issuer(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    // Only `iss` is kept; the other claims are skipped without being stored.
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
     }
+    serde_json::from_slice::<Issuer>(&bytes).ok()?.iss
 }
 
 /// Verifies the request's token; on success fills `ctx.authorizer` with the claims.
@@ -165,46 +94,81 @@ pub async fn authorize(
     Ok(())
 }
 
-/// The token's claims when it verifies against one of the authorizer's providers.
+/// The token's claims when it verifies against one of the authorizer's providers: the ones
+/// whose issuer is the token's `iss`, tried in order; a provider that cannot serve its keys
+/// (down, timing out, malformed) is skipped, so it does not stop the others.
 pub async fn verify(
     gw: &Gateway,
     authorizer: &Authorizer,
     token: &str,
     scopes: &[String],
 ) -> Result<Map<String, Value>, String> {
+    // `decode_header` refuses `alg: none` (not an algorithm it knows); HMAC algorithms are
+    // refused here, so a token signed with the RSA public key as an HMAC secret never is.
     let header = jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
     if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
         return Err(format!("algorithm {:?} is not accepted", header.alg));
     }
     let kid = header.kid.clone().ok_or("the token has no kid")?;
+    let token_issuer = unverified_issuer(token).ok_or("the token has no iss")?;
+    let now = Instant::now();
     let mut last_error = "no provider ARN of the authorizer has a [jwks] entry".to_string();
     for arn in &authorizer.provider_a_r_ns {
         let Some(provider) = gw.inner.security.jwks.provider(arn) else {
             continue;
         };
-        let mut set = provider.keys(&gw.inner.http, false).await?;
-        if set.find(&kid).is_none() {
-            set = provider.keys(&gw.inner.http, true).await?;
+        let Some(issuer) = provider
+            .source
+            .issuer
+            .clone()
+            .or_else(|| default_issuer(arn))
+        else {
+            last_error = format!("no issuer configured for {arn}");
+            continue;
+        };
+        if issuer != token_issuer {
+            last_error = format!("no provider has the issuer {token_issuer}");
+            continue;
         }
+        let set = match provider.key_set(&gw.inner.http, &kid, now).await {
+            Ok(set) => set,
+            Err(e) => {
+                last_error = e;
+                continue;
+            }
+        };
         let Some(jwk) = set.find(&kid) else {
             last_error = format!("kid {kid} is not in the key set");
             continue;
         };
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key {kid}: {e}"))?;
+        if jwk
+            .common
+            .key_algorithm
+            .is_some_and(|a| a != KeyAlgorithm::from(header.alg))
+        {
+            last_error = format!("key {kid} is not for {:?}", header.alg);
+            continue;
+        }
+        let key = match DecodingKey::from_jwk(jwk) {
+            Ok(key) => key,
+            Err(e) => {
+                last_error = format!("unusable key {kid}: {e}");
+                continue;
+            }
+        };
         let mut validation = Validation::new(header.alg);
         validation.validate_nbf = true;
         validation.validate_aud = false;
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iss"]);
-        let issuer = provider
-            .source
-            .issuer
-            .clone()
-            .or_else(|| default_issuer(arn))
-            .ok_or("no issuer configured")?;
         validation.set_issuer(&[issuer.as_str()]);
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
-            .map_err(|e| format!("token rejected: {e}"))?;
+        let data = match jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation) {
+            Ok(data) => data,
+            Err(e) => {
+                last_error = format!("token rejected: {e}");
+                continue;
+            }
+        };
         check_use(&data.claims, authorizer, &provider.source, scopes, |expr| {
             gw.inner.security.regex(expr)
         })?;

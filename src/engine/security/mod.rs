@@ -6,6 +6,7 @@
 //! deployment, compiled identity-validation expressions, cached authorizer results and JWKS.
 
 pub mod iam;
+pub mod jwks;
 pub mod jwt;
 pub mod lambda_authorizer;
 pub mod policy;
@@ -131,6 +132,10 @@ pub struct IamCredential {
     /// IAM user name for `$context.identity.userArn` (default: the access key id).
     #[serde(default)]
     pub user: Option<String>,
+    /// The session token of temporary credentials: requests must then carry it in
+    /// `X-Amz-Security-Token` (and, without one, must carry none).
+    #[serde(default)]
+    pub session_token: Option<String>,
 }
 
 /// Where a user pool's (or any issuer's) signing keys come from (`[jwks."providerARN"]`).
@@ -183,8 +188,8 @@ type DeploymentKey = (Arc<str>, Arc<str>);
 /// The security layer's shared state.
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
-    iam: RwLock<Arc<HashMap<String, IamCredential>>>,
-    pub(crate) jwks: jwt::JwksRegistry,
+    iam: arc_swap::ArcSwap<HashMap<String, IamCredential>>,
+    pub(crate) jwks: jwks::JwksRegistry,
     /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
     policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
@@ -198,8 +203,8 @@ impl Default for Security {
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
-            iam: RwLock::new(Arc::new(HashMap::new())),
-            jwks: jwt::JwksRegistry::default(),
+            iam: arc_swap::ArcSwap::from_pointee(HashMap::new()),
+            jwks: jwks::JwksRegistry::default(),
             policies: RwLock::new(HashMap::new()),
             regexes: RwLock::new(HashMap::new()),
         }
@@ -212,11 +217,11 @@ impl Security {
             .into_iter()
             .map(|c| (c.access_key_id.clone(), c))
             .collect();
-        *self.iam.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
+        self.iam.store(Arc::new(map));
     }
 
     pub fn iam_credentials(&self) -> Arc<HashMap<String, IamCredential>> {
-        self.iam.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.iam.load_full()
     }
 
     /// Drops the stage's cached authorizer results (FlushStageAuthorizersCache).

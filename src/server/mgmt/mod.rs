@@ -30,6 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Body, ServerOptions};
+use crate::auth::credentials::Credentials;
 use crate::auth::sigv4::{self, SigV4Error};
 use crate::engine::{Actor, Gateway};
 use crate::model::{AdminError, PatchOperation};
@@ -57,9 +58,9 @@ pub async fn handle(
 ) -> Response<Body> {
     let path = parts.uri.path().to_string();
     let is_health = path.trim_end_matches('/') == "/gwtui/health";
-    if let Some((key, secret)) = &options.admin_credentials
+    if let Some(credentials) = &options.admin_credentials
         && !is_health
-        && let Err(e) = authenticate(&parts, &body, key, secret)
+        && let Err(e) = authenticate(&parts, &body, credentials)
     {
         return auth_error_response(&e);
     }
@@ -135,8 +136,9 @@ pub(crate) fn unknown(call: &Call<'_>) -> AdminError {
     ))
 }
 
-/// Verifies the SigV4 signature against the configured admin credentials.
-fn authenticate(parts: &Parts, body: &Bytes, key: &str, secret: &str) -> Result<(), SigV4Error> {
+/// Verifies the SigV4 signature against the configured admin credentials, scoped to
+/// `apigateway`.
+fn authenticate(parts: &Parts, body: &Bytes, credentials: &Credentials) -> Result<(), SigV4Error> {
     let req = sigv4::RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -147,7 +149,8 @@ fn authenticate(parts: &Parts, body: &Bytes, key: &str, secret: &str) -> Result<
     };
     sigv4::verify(
         &req,
-        |k| (k == key).then(|| secret.to_string()),
+        &sigv4::MANAGEMENT,
+        |k| credentials.key_for(k),
         time::OffsetDateTime::now_utc(),
     )
     .map(|_| ())
