@@ -186,9 +186,27 @@ fn invokes_and_management_reads_are_answered_while_a_commit_is_held() {
             failures.join("\n")
         );
     }
+    let mut invokes: Vec<Duration> = results
+        .iter()
+        .filter(|(url, _, _)| url.ends_with("/pets"))
+        .map(|(_, took, _)| *took)
+        .collect();
+    let mut reads: Vec<Duration> = results
+        .iter()
+        .filter(|(url, _, _)| !url.ends_with("/pets"))
+        .map(|(_, took, _)| *took)
+        .collect();
+    invokes.sort();
+    reads.sort();
     eprintln!(
-        "{} requests (3 of 8 threads invoking) while a commit was held: worst {worst:?}",
-        results.len()
+        "while a commit was held: {} invokes (median {:?}, worst {:?}), {} management reads \
+         (median {:?}, worst {:?})",
+        invokes.len(),
+        invokes[invokes.len() / 2],
+        invokes[invokes.len() - 1],
+        reads.len(),
+        reads[reads.len() / 2],
+        reads[reads.len() - 1],
     );
 
     release();
