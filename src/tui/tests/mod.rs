@@ -3,6 +3,7 @@
 
 mod app_logic;
 mod dangerous;
+mod reloads;
 mod render;
 mod robustness;
 mod runner_loop;
