@@ -339,6 +339,7 @@ async fn quota_per_utc_day_with_offset_in_the_first_period() {
     assert_eq!(statuses(6).await, [200, 200, 200, 200, 200, 429]);
     let report = gw
         .get_usage(&plan_id, None, "2024-03-17", "2024-03-18")
+        .await
         .unwrap();
     assert_eq!(report.items[&key_id], vec![[3, 0], [5, 0]]);
 }

@@ -14,6 +14,7 @@ use crate::model::{
 };
 
 use super::router::Router;
+use super::security::policy::Policy;
 use super::template::CompiledTemplate;
 use crate::mapping::ParamExpr;
 
@@ -36,6 +37,9 @@ pub struct CompiledDeployment {
     pub gateway_responses: IndexMap<String, GatewayResponse>,
     /// The frozen definition, for exports and the console.
     pub definition: Arc<ApiDefinition>,
+    /// The API's resource policy, parsed once here (`None`: the API has none; one that does
+    /// not parse denies everything), so a request reads it without a lock.
+    pub resource_policy: Option<Arc<Policy>>,
 }
 
 #[derive(Debug)]
@@ -118,7 +122,10 @@ impl CompiledDeployment {
             .iter()
             .map(|g| (g.response_type.clone(), g.clone()))
             .collect();
+        let resource_policy =
+            Policy::parse_resource_policy(def.rest_api.policy.as_deref(), &def.rest_api.id);
         Ok(CompiledDeployment {
+            resource_policy,
             api_id: Arc::from(def.rest_api.id.as_str()),
             deployment_id: Arc::from(deployment_id),
             router,

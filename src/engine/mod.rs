@@ -36,9 +36,18 @@ pub use logs::{Level, LogKind, LogLine};
 pub use metrics::{MetricsSnapshot, MetricsTick};
 pub use pipeline::{InvokeRequest, InvokeResponse};
 
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreReader};
 use admin::Admin;
 use live::{Draw, Routes};
+
+impl Inner {
+    pub(crate) fn lock_store(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave half-applied state (a transaction that
+        // did not commit is rolled back when dropped; state is installed by swapping whole
+        // values after the commit), so a poisoned lock is still usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// The account id the emulator reports (`$context.accountId`, ARNs).
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -137,7 +146,14 @@ pub(crate) struct Inner {
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
-    admin: Mutex<Admin>,
+    /// The committed control-plane state. Readers load it without a lock; an admin
+    /// operation replaces it after its commit (see `admin::admin_op`).
+    admin: ArcSwap<Admin>,
+    /// The store, and the writers' lock: admin operations and usage flushes take it one at a
+    /// time, on blocking threads. Readers never take it.
+    store: Mutex<Store>,
+    /// A second connection for audit and usage reads, which must not wait for a commit.
+    reader: Mutex<StoreReader>,
     config: EngineConfig,
 }
 
@@ -149,7 +165,8 @@ impl Gateway {
         let store = Store::open(&config.data_dir)?;
         let mut state = store.load()?;
         let stored_functions = std::mem::take(&mut state.functions);
-        let admin = Admin::from_state(store, state)?;
+        let reader = store.reader()?;
+        let admin = Admin::from_state(state)?;
         let http =
             integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
         let (events, _) = broadcast::channel(4096);
@@ -174,7 +191,9 @@ impl Gateway {
                 metrics,
                 logs,
                 events,
-                admin: Mutex::new(admin),
+                admin: ArcSwap::from_pointee(admin),
+                store: Mutex::new(store),
+                reader: Mutex::new(reader),
                 config,
             }),
         };
@@ -187,9 +206,9 @@ impl Gateway {
                 .map_err(|reason| OpenError::Function { name, reason })?;
         }
         let routes = {
-            let admin = gw.lock_admin();
+            let admin = gw.snapshot();
             gw.apply_account_throttle(&admin.account);
-            admin.build_routes(&gw.inner.traffic, &Routes::default())
+            admin.build_routes(&gw.inner.traffic, &Routes::default(), &gw.lock_store())
         };
         gw.inner.routes.store(Arc::new(routes));
         traffic::start_usage_flusher(
@@ -296,10 +315,29 @@ impl Gateway {
         let _ = self.inner.events.send(event);
     }
 
-    pub(crate) fn lock_admin(&self) -> std::sync::MutexGuard<'_, Admin> {
-        // A panic while holding the lock cannot leave half-applied state (changes are applied
-        // by swapping whole values after the store commit), so a poisoned lock is still usable.
-        self.inner.admin.lock().unwrap_or_else(|p| p.into_inner())
+    /// Test hook: every admin commit runs `hook` just before its transaction commits (see
+    /// [`crate::store::Store::set_commit_hook`]), to hold a write in progress like a slow
+    /// fsync. Not for production use.
+    #[doc(hidden)]
+    pub fn set_commit_hook(&self, hook: Option<crate::store::CommitHook>) {
+        self.lock_store().set_commit_hook(hook);
+    }
+
+    /// The committed control-plane state, without waiting for a write in progress.
+    pub(crate) fn snapshot(&self) -> Arc<Admin> {
+        self.inner.admin.load_full()
+    }
+
+    /// The store and the writers' lock. Blocks while another write commits: call it only
+    /// from a blocking thread (`spawn_blocking`, the usage flusher), never from async code.
+    pub(crate) fn lock_store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.inner.lock_store()
+    }
+
+    /// The read-only connection (audit log, usage). Does disk I/O: blocking threads only.
+    pub(crate) fn lock_reader(&self) -> std::sync::MutexGuard<'_, StoreReader> {
+        // A panic while holding it leaves nothing half-done (it only reads).
+        self.inner.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The id of the enabled API key with `value` if it is in a usage plan bound to the stage.

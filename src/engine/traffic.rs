@@ -440,12 +440,9 @@ pub(crate) fn flush_usage(inner: &Inner) -> Result<(), StoreError> {
             })
         })
         .collect();
-    let result = inner
-        .admin
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .store_mut()
-        .add_usage_batch(&rows);
+    // The writers' lock: this runs on the flusher thread, in `Drop`, or in GetUsage's
+    // blocking task, never on a runtime worker.
+    let result = inner.lock_store().add_usage_batch(&rows);
     if result.is_err() {
         for (counter, pending) in taken {
             counter.restore_pending(pending);

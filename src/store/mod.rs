@@ -8,9 +8,11 @@
 mod change;
 mod error;
 mod lock;
+mod reader;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::DeserializeOwned;
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use change::Change;
 pub use error::StoreError;
 pub use lock::LOCK_FILE;
+pub use reader::StoreReader;
 
 use crate::model::{
     AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
@@ -27,7 +30,7 @@ use crate::model::{
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "gwtui.db";
 
-const BUSY_TIMEOUT_MILLIS: i64 = 5000;
+pub(crate) const BUSY_TIMEOUT_MILLIS: i64 = 5000;
 
 /// One entry of the audit log. `seq` is assigned by the store (ignored on input).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,12 +100,25 @@ pub struct StoreState {
     pub account: AccountSettings,
 }
 
+/// Runs inside [`Store::commit`] just before the transaction commits (the fsync): a test
+/// hook that simulates a slow disk (see [`Store::set_commit_hook`]).
+pub type CommitHook = Arc<dyn Fn() + Send + Sync>;
+
 /// The open store; holds the data directory's lock until dropped.
-#[derive(Debug)]
 pub struct Store {
     conn: Connection,
     data_dir: PathBuf,
+    commit_hook: Option<CommitHook>,
     _lock: lock::DirLock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("data_dir", &self.data_dir)
+            .field("commit_hook", &self.commit_hook.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -128,12 +144,21 @@ impl Store {
         Ok(Store {
             conn,
             data_dir: data_dir.to_path_buf(),
+            commit_hook: None,
             _lock: lock,
         })
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Installs (or with `None` removes) a hook that every [`Store::commit`] runs just before
+    /// its transaction commits, with the writer's lock held: tests use it to hold a commit
+    /// in progress, as a slow fsync would. Nothing in production sets it.
+    #[doc(hidden)]
+    pub fn set_commit_hook(&mut self, hook: Option<CommitHook>) {
+        self.commit_hook = hook;
     }
 
     /// Reads everything for boot. A row that no longer deserialises is `Corrupt`, naming it.
@@ -233,6 +258,9 @@ impl Store {
             params![audit.at_millis, audit.actor, audit.action, audit.target, detail],
         )?;
         let seq = tx.last_insert_rowid();
+        if let Some(hook) = &self.commit_hook {
+            hook();
+        }
         tx.commit()?;
         Ok(seq)
     }
@@ -243,34 +271,7 @@ impl Store {
         limit: usize,
         before_seq: Option<i64>,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, at_millis, actor, action, target, detail FROM audit
-             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-        )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![before_seq.unwrap_or(i64::MAX), limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, at_millis, actor, action, target, detail) = row?;
-            out.push(AuditRecord {
-                seq,
-                at_millis,
-                actor,
-                action,
-                target,
-                detail: parse(&format!("audit record {seq}"), &detail)?,
-            });
-        }
-        Ok(out)
+        reader::audit(&self.conn, limit, before_seq)
     }
 
     /// Adds `n` requests to a key's counter for `day` (`YYYY-MM-DD`) under a usage plan.
@@ -315,15 +316,13 @@ impl Store {
         start_day: &str,
         end_day: &str,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT key_id, day, used FROM usage
-             WHERE usage_plan_id = ?1 AND (?2 IS NULL OR key_id = ?2) AND day BETWEEN ?3 AND ?4
-             ORDER BY key_id, day",
-        )?;
-        let rows = stmt.query_map(params![usage_plan_id, key_id, start_day, end_day], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        reader::usage(&self.conn, usage_plan_id, key_id, start_day, end_day)
+    }
+
+    /// A second, read-only connection to the same database for the audit log and usage
+    /// reads. In WAL mode its reads do not wait for a commit (or its fsync) in progress.
+    pub fn reader(&self) -> Result<StoreReader, StoreError> {
+        StoreReader::open(&self.data_dir.join(DB_FILE))
     }
 
     /// The schema version (`PRAGMA user_version`).

@@ -310,6 +310,60 @@ fn audit_is_newest_first_and_pages() {
 }
 
 #[test]
+fn the_reader_sees_the_last_commit_and_does_not_wait_for_one_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.add_usage("p", "k1", "2026-01-01", 3).unwrap();
+    store.commit(&[], &audit("A0")).unwrap();
+    let reader = std::sync::Arc::new(std::sync::Mutex::new(store.reader().unwrap()));
+    // Inside the hook the writer holds its write lock with the transaction not yet
+    // committed: the reader must answer at once, from the last commit.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (r, out) = (reader.clone(), seen.clone());
+    store.set_commit_hook(Some(std::sync::Arc::new(move || {
+        let started = std::time::Instant::now();
+        let reader = r.lock().unwrap();
+        let actions: Vec<String> = reader
+            .audit(10, None)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        let used = reader.usage("p", None, "2026-01-01", "2026-01-01").unwrap();
+        out.lock().unwrap().push((actions, used, started.elapsed()));
+    })));
+    store.commit(&[put_api("abc")], &audit("A1")).unwrap();
+    let seen = seen.lock().unwrap();
+    let (actions, used, took) = &seen[0];
+    assert_eq!(actions, &["A0"]);
+    assert_eq!(used, &[("k1".to_string(), "2026-01-01".to_string(), 3)]);
+    assert!(
+        *took < std::time::Duration::from_secs(1),
+        "the reader waited {took:?} (busy timeout)"
+    );
+    let actions: Vec<String> = reader
+        .lock()
+        .unwrap()
+        .audit(10, None)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(actions, ["A1", "A0"], "then it sees the new commit");
+    let err = reader
+        .lock()
+        .unwrap()
+        .conn
+        .execute("DELETE FROM audit", [])
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    assert!(
+        err.as_ref().is_err_and(|e| e.contains("readonly")),
+        "the reader cannot write: {err:?}"
+    );
+}
+
+#[test]
 fn usage_counters_accumulate_per_day() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();

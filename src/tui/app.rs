@@ -250,6 +250,9 @@ pub struct App {
     pub traffic: HashMap<(String, String), f64>,
     /// The last test invocation (the Invoke view).
     pub invoke: Option<InvokeUi>,
+    /// A change was reported (`Changed`, an operation's result) and the data is stale: the
+    /// runner reloads once for a whole burst of them ([`App::take_reload`]).
+    pub reload_pending: bool,
 }
 
 impl App {
@@ -309,6 +312,7 @@ impl App {
             usage: UsageData::default(),
             traffic: HashMap::new(),
             invoke: None,
+            reload_pending: false,
         }
     }
 
@@ -483,6 +487,15 @@ impl App {
             });
         }
         out
+    }
+
+    /// The reload a burst of changes asked for, once: empty unless one is pending.
+    pub fn take_reload(&mut self) -> Vec<Effect> {
+        if std::mem::take(&mut self.reload_pending) {
+            self.reload()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Reloads what the console shows after a change.

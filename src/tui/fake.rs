@@ -33,6 +33,8 @@ pub struct FakeState {
     pub fail_next: Option<String>,
     /// Custom domain mappings: `(domain name, mapping)`.
     pub domains: Vec<(String, BasePathMapping)>,
+    /// `list_apis` calls: the start-up load and one per reload.
+    pub api_loads: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -380,6 +382,7 @@ impl Backend for FakeBackend {
 
     async fn list_apis(&self) -> BResult<Vec<ApiSummary>> {
         self.with(|s| {
+            s.api_loads += 1;
             Ok(s.apis
                 .iter()
                 .map(|d| ApiSummary {

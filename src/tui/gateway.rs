@@ -197,6 +197,7 @@ impl Backend for GatewayBackend {
                         &crate::engine::quota::day_string(start),
                         &crate::engine::quota::day_string(today),
                     )
+                    .await
                     .map_err(msg)?;
                 let used = report
                     .items

@@ -1,7 +1,8 @@
 //! The event loop. One task owns the [`App`]; `tokio::select!` waits on terminal events,
 //! results of spawned engine work, the engine's own event stream, a 1 s tick and a render
 //! timer. Everything pending is drained before a redraw, and a redraw happens at most every
-//! ~33 ms and only when something changed.
+//! ~33 ms and only when something changed. Changes (`Changed` events, operation results)
+//! only mark the data stale; one reload follows a burst of them ([`RELOAD_DELAY`]).
 
 use std::io::stdout;
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ use super::views;
 
 /// Redraws are at least this far apart.
 pub const FRAME: Duration = Duration::from_millis(33);
+/// A reload waits this long after the first change of a burst, so that the whole burst
+/// (an operation's `Changed` event and its result, a script's run of admin calls) costs one.
+pub const RELOAD_DELAY: Duration = FRAME;
 
 /// How the console starts.
 #[derive(Debug, Clone, Default)]
@@ -127,12 +131,17 @@ where
     }
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    // When the pending reload is due (set by the first change of a burst).
+    let mut reload_at: Option<Instant> = None;
     loop {
-        let wait = if dirty {
+        let mut wait = if dirty {
             FRAME.saturating_sub(last_draw.elapsed())
         } else {
             Duration::from_secs(3600)
         };
+        if let Some(at) = reload_at {
+            wait = wait.min(at.saturating_duration_since(Instant::now()));
+        }
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => event_msg(ev),
@@ -142,7 +151,7 @@ where
             Some(m) = rx.recv() => Some(m),
             Some(d) = engine.recv() => Some(Msg::Data(d)),
             _ = tick.tick() => Some(Msg::Tick(Instant::now())),
-            _ = tokio::time::sleep(wait), if dirty => None,
+            _ = tokio::time::sleep(wait), if dirty || reload_at.is_some() => None,
         };
         if let Some(msg) = msg {
             dirty |= handle(app, &backend, &tx, msg);
@@ -156,6 +165,15 @@ where
         }
         if app.quit {
             break;
+        }
+        if app.reload_pending {
+            let at = *reload_at.get_or_insert_with(|| Instant::now() + RELOAD_DELAY);
+            if Instant::now() >= at {
+                reload_at = None;
+                for e in app.take_reload() {
+                    spawn_effect(&backend, e, &tx);
+                }
+            }
         }
         if dirty && last_draw.elapsed() >= FRAME {
             terminal.draw(|f| views::draw(f, app))?;

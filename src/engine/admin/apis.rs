@@ -125,7 +125,7 @@ impl Gateway {
     }
 
     pub fn list_rest_apis(&self) -> Vec<RestApi> {
-        self.lock_admin()
+        self.snapshot()
             .apis
             .values()
             .map(|a| a.definition.rest_api.clone())

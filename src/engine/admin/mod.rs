@@ -73,9 +73,12 @@ pub(crate) struct ApiState {
     pub stages: IndexMap<String, Stage>,
 }
 
+/// The committed control-plane state: immutable once published. Readers hold an
+/// `Arc<Admin>` snapshot; an admin operation builds the next one (APIs it did not touch are
+/// shared, not copied) and swaps it in after its commit.
+#[derive(Debug, Clone)]
 pub(crate) struct Admin {
-    store: Store,
-    pub apis: IndexMap<String, ApiState>,
+    pub apis: IndexMap<String, Arc<ApiState>>,
     pub usage_plans: IndexMap<String, UsagePlan>,
     pub api_keys: IndexMap<String, ApiKey>,
     pub usage_plan_keys: Vec<(String, String)>,
@@ -86,8 +89,8 @@ pub(crate) struct Admin {
 }
 
 impl Admin {
-    pub fn from_state(store: Store, state: StoreState) -> Result<Admin, OpenError> {
-        let mut apis: IndexMap<String, ApiState> = IndexMap::new();
+    pub fn from_state(state: StoreState) -> Result<Admin, OpenError> {
+        let mut apis: IndexMap<String, Arc<ApiState>> = IndexMap::new();
         for stored in state.apis {
             let api_id = stored.definition.rest_api.id.clone();
             let mut deployments = IndexMap::new();
@@ -115,15 +118,14 @@ impl Admin {
                 .collect();
             apis.insert(
                 api_id,
-                ApiState {
+                Arc::new(ApiState {
                     definition: stored.definition,
                     deployments,
                     stages,
-                },
+                }),
             );
         }
         Ok(Admin {
-            store,
             apis,
             account: state.account,
             usage_plans: state
@@ -148,34 +150,15 @@ impl Admin {
     pub fn api(&self, id: &str) -> Result<&ApiState, AdminError> {
         self.apis
             .get(id)
+            .map(Arc::as_ref)
             .ok_or_else(|| AdminError::not_found("Invalid API identifier specified"))
-    }
-
-    /// Writes `changes` and the audit row in one durable transaction.
-    fn commit(
-        &mut self,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-        detail: serde_json::Value,
-        changes: &[Change],
-    ) -> Result<(), AdminError> {
-        let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
-        self.store
-            .commit(changes, &audit)
-            .map(|_| ())
-            .map_err(|e| AdminError::Internal(format!("the change could not be stored: {e}")))
-    }
-
-    pub fn audit(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
-        self.store
-            .audit(limit, None)
-            .map_err(|e| AdminError::Internal(e.to_string()))
     }
 
     /// Builds the whole data-plane route map from the current state, handing over the
     /// `previous` map's caches, buckets and compiled models where their settings are unchanged.
-    pub fn build_routes(&self, traffic: &Traffic, previous: &Routes) -> Routes {
+    /// New quota counters start from the `store`'s usage: call it with the writers' lock held,
+    /// on a blocking thread.
+    pub fn build_routes(&self, traffic: &Traffic, previous: &Routes, store: &Store) -> Routes {
         let mut build = traffic.build(previous);
         let mut routes = Routes::default();
         for (api_id, api) in &self.apis {
@@ -196,7 +179,7 @@ impl Admin {
                 .iter()
                 .filter(|(_, k)| *k == key.id)
                 .filter_map(|(plan, _)| self.usage_plans.get(plan))
-                .map(|p| Arc::new(build.key_plan(p, &key.id, &self.store)))
+                .map(|p| Arc::new(build.key_plan(p, &key.id, store)))
                 .collect();
             routes.api_keys.insert(
                 value,
@@ -253,10 +236,28 @@ fn live_stage(api: &ApiState, stage: &Stage, build: &mut TrafficBuild<'_>) -> Op
     })
 }
 
+/// Writes `changes` and the audit row in one durable transaction.
+fn commit(
+    store: &mut Store,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+    changes: &[Change],
+) -> Result<(), AdminError> {
+    let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
+    store
+        .commit(changes, &audit)
+        .map(|_| ())
+        .map_err(|e| AdminError::Internal(format!("the change could not be stored: {e}")))
+}
+
 impl Gateway {
-    /// Runs one admin operation on a blocking thread: `f` computes the new state of what it
-    /// touches (on copies) and the store changes; they are committed, then installed, then the
-    /// route map is rebuilt and swapped in, then subscribers hear of it.
+    /// Runs one admin operation on a blocking thread, holding the writers' lock (the store):
+    /// `f` computes, from the committed snapshot, the new state of what it touches (on copies)
+    /// and the store changes; they are committed (durable), then the route map is rebuilt and
+    /// swapped in, then the next snapshot is published, then subscribers hear of it. Readers
+    /// keep reading the previous snapshot meanwhile and never wait for the commit.
     pub(crate) async fn admin_op<T, F>(
         &self,
         actor: &Actor,
@@ -274,7 +275,10 @@ impl Gateway {
         let action_owned = action.to_string();
         let target_owned = target.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let mut admin = gw.lock_admin();
+            let mut store = gw.lock_store();
+            // Only holders of the writers' lock replace the snapshot, so this one stays the
+            // latest until we publish ours.
+            let admin = gw.snapshot();
             let mut txn = AdminTxn {
                 admin: &admin,
                 changes: Vec::new(),
@@ -296,27 +300,36 @@ impl Gateway {
                 detail,
                 ..
             } = txn;
-            admin.commit(&actor, &action_owned, &target_owned, detail, &changes)?;
+            commit(
+                &mut store,
+                &actor,
+                &action_owned,
+                &target_owned,
+                detail,
+                &changes,
+            )?;
+            let mut next = Admin::clone(&admin);
             for (id, state) in apis {
-                admin.apis.insert(id, state);
+                next.apis.insert(id, Arc::new(state));
             }
             for id in removed_apis {
-                admin.apis.shift_remove(&id);
+                next.apis.shift_remove(&id);
             }
             if let Some(domains) = domains {
-                admin.domains = domains;
+                next.domains = domains;
             }
             if let Some(account) = account {
                 gw.apply_account_throttle(&account);
-                admin.account = account;
+                next.account = account;
             }
             if let Some(usage) = usage {
-                admin.usage_plans = usage.usage_plans;
-                admin.api_keys = usage.api_keys;
-                admin.usage_plan_keys = usage.usage_plan_keys;
+                next.usage_plans = usage.usage_plans;
+                next.api_keys = usage.api_keys;
+                next.usage_plan_keys = usage.usage_plan_keys;
             }
-            let routes = admin.build_routes(&gw.inner.traffic, &gw.inner.routes.load());
+            let routes = next.build_routes(&gw.inner.traffic, &gw.inner.routes.load(), &store);
             gw.inner.routes.store(Arc::new(routes));
+            gw.inner.admin.store(Arc::new(next));
             Ok(value)
         })
         .await
@@ -331,17 +344,21 @@ impl Gateway {
         result
     }
 
-    /// Reads the control-plane state.
+    /// Reads the committed control-plane state (a snapshot: never waits for a write).
     pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Admin) -> Result<T, AdminError>,
     ) -> Result<T, AdminError> {
-        f(&self.lock_admin())
+        f(&self.inner.admin.load())
     }
 
-    /// The newest audit records, newest first.
+    /// The newest audit records, newest first. A small SQLite read on the calling thread
+    /// through the read-only connection: it does not wait for a commit in progress. (Neither
+    /// the server nor the console calls it.)
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
-        self.read(|a| a.audit(limit))
+        self.lock_reader()
+            .audit(limit, None)
+            .map_err(|e| AdminError::Internal(e.to_string()))
     }
 }
 
@@ -392,7 +409,7 @@ impl AdminTxn<'_> {
     /// A mutable copy of an API's state (copied on first use).
     pub fn api_mut(&mut self, id: &str) -> Result<&mut ApiState, AdminError> {
         if !self.apis.contains_key(id) {
-            let state = self.admin.api(id)?.clone();
+            let state = ApiState::clone(self.admin.api(id)?);
             self.apis.insert(id.to_string(), state);
         }
         self.apis

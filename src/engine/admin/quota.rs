@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::Admin;
 use crate::engine::Gateway;
 use crate::engine::quota::{day_string, parse_day, period_start};
 use crate::model::AdminError;
-use crate::store::Store;
 
 /// Most days one GetUsage call may span.
 pub const MAX_USAGE_DAYS: i64 = 366;
@@ -27,21 +25,24 @@ pub struct UsageReport {
     pub items: IndexMap<String, Vec<[i64; 2]>>,
 }
 
-impl Admin {
-    pub(crate) fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
-    }
-}
-
 impl Gateway {
     /// Writes the pending usage counts to the store now (also done every second and on
-    /// shutdown).
-    pub fn flush_usage(&self) -> Result<(), AdminError> {
+    /// shutdown), on a blocking thread: it waits for a write in progress and fsyncs.
+    pub async fn flush_usage(&self) -> Result<(), AdminError> {
+        let gw = self.clone();
+        tokio::task::spawn_blocking(move || gw.flush_usage_blocking())
+            .await
+            .map_err(|e| AdminError::Internal(format!("usage flush failed: {e}")))?
+    }
+
+    fn flush_usage_blocking(&self) -> Result<(), AdminError> {
         crate::engine::traffic::flush_usage(&self.inner)
             .map_err(|e| AdminError::Internal(format!("usage could not be stored: {e}")))
     }
 
-    pub fn get_usage(
+    /// GetUsage. The pending counts are flushed first (a store write, so it waits for a
+    /// commit in progress), then the store is read; both on a blocking thread.
+    pub async fn get_usage(
         &self,
         usage_plan_id: &str,
         key_id: Option<&str>,
@@ -68,8 +69,24 @@ impl Gateway {
                 "The date range must not exceed {MAX_USAGE_DAYS} days"
             )));
         }
-        self.flush_usage()?;
-        let admin = self.lock_admin();
+        let gw = self.clone();
+        let (plan_id, key_id) = (usage_plan_id.to_string(), key_id.map(str::to_string));
+        tokio::task::spawn_blocking(move || {
+            gw.usage_report(&plan_id, key_id.as_deref(), start, end)
+        })
+        .await
+        .map_err(|e| AdminError::Internal(format!("GetUsage failed: {e}")))?
+    }
+
+    fn usage_report(
+        &self,
+        usage_plan_id: &str,
+        key_id: Option<&str>,
+        start: time::Date,
+        end: time::Date,
+    ) -> Result<UsageReport, AdminError> {
+        self.flush_usage_blocking()?;
+        let admin = self.snapshot();
         let plan = admin
             .usage_plans
             .get(usage_plan_id)
@@ -82,8 +99,8 @@ impl Gateway {
             .collect();
         // Whole history: remaining counts from each period's start, and the initial period
         // (with the offset) is the one of the key's first usage.
-        let rows = admin
-            .store
+        let rows = self
+            .lock_reader()
             .usage(usage_plan_id, key_id, "0000-01-01", &day_string(end))
             .map_err(|e| AdminError::Internal(e.to_string()))?;
         let mut by_key: HashMap<&str, Vec<(time::Date, i64)>> = HashMap::new();

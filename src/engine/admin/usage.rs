@@ -152,7 +152,7 @@ impl Gateway {
 
     /// All plans, or with `key_id` only the plans that key is in.
     pub fn list_usage_plans(&self, key_id: Option<&str>) -> Vec<UsagePlan> {
-        let admin = self.lock_admin();
+        let admin = self.snapshot();
         admin
             .usage_plans
             .values()
@@ -303,7 +303,7 @@ impl Gateway {
     }
 
     pub fn list_api_keys(&self) -> Vec<ApiKey> {
-        self.lock_admin().api_keys.values().cloned().collect()
+        self.snapshot().api_keys.values().cloned().collect()
     }
 
     pub fn get_api_key(&self, key_id: &str) -> Result<ApiKey, AdminError> {

@@ -45,9 +45,13 @@ impl Gateway {
             },
         )
         .await?;
-        self.inner
-            .functions
-            .register(name, config)
+        // Registering a local function canonicalises its code path and may write the runtime
+        // bootstraps: file I/O, so not on a runtime worker.
+        let gw = self.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || gw.inner.functions.register(&name, config))
+            .await
+            .map_err(|e| AdminError::Internal(format!("function registration failed: {e}")))?
             .map_err(AdminError::bad_request)
     }
 

@@ -2,8 +2,9 @@
 //! against configured credentials), Lambda TOKEN/REQUEST authorizers with their result cache,
 //! and Cognito-style JWT authorizers verified against configured JWKS.
 //!
-//! Everything per request is read from shared state built once: parsed resource policies per
-//! deployment, compiled identity-validation expressions, cached authorizer results and JWKS.
+//! Everything per request is read from state built once: resource policies parsed with each
+//! compiled deployment, compiled identity-validation expressions, cached authorizer results
+//! and JWKS.
 
 pub mod iam;
 pub mod jwks;
@@ -182,16 +183,11 @@ impl moka::Expiry<AuthCacheKey, Arc<CachedAuthorization>> for PerEntryTtl {
     }
 }
 
-/// (API id, deployment id).
-type DeploymentKey = (Arc<str>, Arc<str>);
-
 /// The security layer's shared state.
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
     iam: arc_swap::ArcSwap<HashMap<String, IamCredential>>,
     pub(crate) jwks: jwks::JwksRegistry,
-    /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
-    policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
 }
 
@@ -205,7 +201,6 @@ impl Default for Security {
                 .build(),
             iam: arc_swap::ArcSwap::from_pointee(HashMap::new()),
             jwks: jwks::JwksRegistry::default(),
-            policies: RwLock::new(HashMap::new()),
             regexes: RwLock::new(HashMap::new()),
         }
     }
@@ -233,38 +228,9 @@ impl Security {
             .invalidate_entries_if(move |k, _| &*k.api_id == api.as_str() && k.stage == stage);
     }
 
-    /// The deployment's resource policy, parsed once per deployment. A stored policy that does
-    /// not parse denies everything.
+    /// The deployment's resource policy, parsed when the deployment was compiled.
     pub fn resource_policy(&self, ctx: &RequestContext<'_>) -> Option<Arc<Policy>> {
-        let deployment = ctx.deployment.as_ref()?;
-        let key = (deployment.api_id.clone(), deployment.deployment_id.clone());
-        if let Some(p) = self
-            .policies
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return p.clone();
-        }
-        let parsed = deployment
-            .definition
-            .rest_api
-            .policy
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|text| {
-                let doc: Result<Value, _> = serde_json::from_str(text);
-                let policy = doc
-                    .map_err(|e| e.to_string())
-                    .and_then(|d| Policy::parse(&d, Some(&deployment.api_id)))
-                    .unwrap_or_else(|_| Policy::deny_all());
-                Arc::new(policy)
-            });
-        self.policies
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, parsed.clone());
-        parsed
+        ctx.deployment.as_ref()?.resource_policy.clone()
     }
 
     /// A compiled whole-match regex for an identity validation expression (`None`: invalid).

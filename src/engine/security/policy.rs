@@ -5,6 +5,7 @@
 //! local gateway knows). An explicit Deny wins over any Allow.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -179,6 +180,17 @@ fn expand_resource(resource: &str, api_id: Option<&str>) -> String {
 }
 
 impl Policy {
+    /// An API's stored resource policy text, parsed for a deployment: `None` when there is
+    /// none (or it is blank); a policy that does not parse denies everything.
+    pub fn parse_resource_policy(text: Option<&str>, api_id: &str) -> Option<Arc<Policy>> {
+        let text = text.filter(|p| !p.trim().is_empty())?;
+        let policy = serde_json::from_str::<Value>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|d| Policy::parse(&d, Some(api_id)))
+            .unwrap_or_else(|_| Policy::deny_all());
+        Some(Arc::new(policy))
+    }
+
     /// Parses a policy document (a JSON string or value). `api_id` expands the
     /// `execute-api:/...` resource shorthand of resource policies.
     pub fn parse(doc: &Value, api_id: Option<&str>) -> Result<Policy, String> {
@@ -382,6 +394,23 @@ mod tests {
             source_ip: ip.parse().ok(),
             principal_arn: None,
         }
+    }
+
+    #[test]
+    fn a_resource_policy_is_parsed_for_a_deployment_and_a_broken_one_denies_everything() {
+        assert!(Policy::parse_resource_policy(None, "abc123").is_none());
+        assert!(Policy::parse_resource_policy(Some("  "), "abc123").is_none());
+        let allow = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}"#;
+        let policy = Policy::parse_resource_policy(Some(allow), "abc123");
+        assert_eq!(
+            policy.map(|p| p.evaluate(&req("10.0.0.1"))),
+            Some(Decision::Allow)
+        );
+        let broken = Policy::parse_resource_policy(Some("{not json"), "abc123");
+        assert_eq!(
+            broken.map(|p| p.evaluate(&req("10.0.0.1"))),
+            Some(Decision::Deny)
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             let end = call.query("endDate").unwrap_or_default();
             ok(
                 StatusCode::OK,
-                &gw.get_usage(id, call.query("keyId"), start, end)?,
+                &gw.get_usage(id, call.query("keyId"), start, end).await?,
             )
         }
         ["usageplans", id, "keys"] if m == Method::POST => {

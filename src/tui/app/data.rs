@@ -117,9 +117,10 @@ impl App {
                     Ok(detail) => self.flash(Level::Info, format!("{what}: {detail}")),
                     Err(e) => self.flash(Level::Error, format!("{what} failed: {e}")),
                 }
-                return self.reload();
+                self.reload_pending = true;
             }
-            DataUpdate::Changed => return self.reload(),
+            // Coalesced: the runner reloads once per burst (`take_reload`).
+            DataUpdate::Changed => self.reload_pending = true,
         }
         Vec::new()
     }

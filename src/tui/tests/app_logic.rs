@@ -823,15 +823,6 @@ fn operation_failures_flash_and_reload() {
 }
 
 #[test]
-fn engine_change_events_reload() {
-    let mut h = Harness::new();
-    let e = h.app.update(Msg::Data(DataUpdate::Changed));
-    assert!(
-        e.contains(&Effect::LoadApis) && e.contains(&Effect::LoadStages { rest_api_id: api() })
-    );
-}
-
-#[test]
 fn mouse_clicks_select_rows_and_wheel_scrolls() {
     use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
     let mut h = Harness::new();

@@ -3,6 +3,7 @@
 
 mod app_logic;
 mod dangerous;
+mod reloads;
 mod render;
 mod robustness;
 mod runner_loop;
@@ -71,7 +72,11 @@ impl Harness {
     pub fn settle(&mut self, mut effects: Vec<Effect>) {
         for _ in 0..20 {
             if effects.is_empty() {
-                return;
+                // As the runner does after draining a burst: one reload for all its changes.
+                effects = self.app.take_reload();
+                if effects.is_empty() {
+                    return;
+                }
             }
             let mut next = Vec::new();
             for e in effects {

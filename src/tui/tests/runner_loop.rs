@@ -301,3 +301,57 @@ fn the_test_panel_renders_live_through_the_loop_without_ctrl_t() {
     );
     assert!(!text.contains("rendering…"), "{text}");
 }
+
+#[test]
+fn a_burst_of_change_events_costs_one_reload() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let backend = FakeBackend::sample();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
+    let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    let engine = backend.clone();
+    let loads = move || engine.state.lock().map(|s| s.api_loads).unwrap_or(0);
+    let burst = backend.clone();
+    let script = async move {
+        // Polls with a deadline: the fake engine has no event for "loaded".
+        async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !ok() {
+                assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        until("the start-up load", || loads() == 1).await;
+        // 100 change events, as a script of admin calls produces them: in five groups,
+        // the loop running in between.
+        for _ in 0..5 {
+            for _ in 0..20 {
+                burst.emit(crate::tui::msg::DataUpdate::Changed);
+            }
+            tokio::task::yield_now().await;
+        }
+        until("the reload", || loads() >= 2).await;
+        // Past the reload delay again: a second reload would have started by now.
+        tokio::time::sleep(crate::tui::runner::RELOAD_DELAY * 4).await;
+        let after_burst = loads();
+        // A later change is a new burst: one more reload.
+        burst.emit(crate::tui::msg::DataUpdate::Changed);
+        until("the second reload", || loads() >= 3).await;
+        tokio::time::sleep(crate::tui::runner::RELOAD_DELAY * 4).await;
+        let _ = tx.send(Ok(key('q')));
+        (after_burst, loads(), tx)
+    };
+    let (result, (after_burst, total, _tx)) = rt.block_on(async {
+        let run = event_loop(&mut terminal, &mut app, backend.clone(), events);
+        tokio::join!(run, script)
+    });
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(after_burst, 2, "100 change events cost one reload");
+    assert_eq!(total, 3, "a later change reloads again");
+}
