@@ -277,19 +277,27 @@ runtme = \"python3\"\n",
             Path::new("c.toml"),
         )
         .unwrap();
-        let hosts: Vec<String> = ok.server.allowed_hosts.iter().map(|h| h.to_string()).collect();
+        let hosts: Vec<String> = ok
+            .server
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
         assert_eq!(hosts, ["gwtui.internal", "*.dev.example"]);
-        assert_eq!(ok.server.allowed_origins[0].as_str(), "http://localhost:3000");
+        assert_eq!(
+            ok.server.allowed_origins[0].as_str(),
+            "http://localhost:3000"
+        );
+        let err = parse("[server]\n\nallowed_hosts = [\"*\"]\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3") && err.contains("wildcard"), "{err}");
         let err = parse(
-            "[server]\n\nallowed_hosts = [\"*\"]\n",
+            "[server]\nallowed_origins = [\"null\"]\n",
             Path::new("c.toml"),
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("line 3") && err.contains("wildcard"), "{err}");
-        let err = parse("[server]\nallowed_origins = [\"null\"]\n", Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
         assert!(err.contains("line 2") && err.contains("null"), "{err}");
         let err = parse(
             "[server]\nallowed_origins = [\"localhost:3000\"]\n",

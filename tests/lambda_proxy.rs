@@ -558,7 +558,15 @@ async fn functions_register_over_the_management_api() {
         let url = format!("{}/gwtui/functions", t.base());
         let body = body.to_string();
         let creds = (common::ADMIN_KEY, common::ADMIN_SECRET);
-        common::signed(&t.client, reqwest::Method::POST, &url, body.as_bytes(), creds, &[]).send()
+        common::signed(
+            &t.client,
+            reqwest::Method::POST,
+            &url,
+            body.as_bytes(),
+            creds,
+            &[],
+        )
+        .send()
     };
     let body = json!({"name": "mgmt-py", "runtime": "python3", "handler": "app.small", "code": fixture("python"), "concurrency": 2});
     let resp = register(body).await.unwrap();

@@ -474,6 +474,7 @@ async fn admin_credentials_require_a_valid_signature() {
     let addr = listener.local_addr().expect("addr");
     let options = gwtui::server::ServerOptions {
         admin_credentials: Some(("AKIDADMIN".into(), "s3cret".into())),
+        ..Default::default()
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(gwtui::server::serve_with(

@@ -310,7 +310,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             println!(
                 "credentials: {}",
-                match s.config.server.admin_credentials.as_deref().and_then(|c| c.split_once(':')) {
+                match s
+                    .config
+                    .server
+                    .admin_credentials
+                    .as_deref()
+                    .and_then(|c| c.split_once(':'))
+                {
                     Some((key, _)) => format!("{key} (SigV4 required on the management API)"),
                     None => "none (local functions cannot be registered over HTTP)".to_string(),
                 }

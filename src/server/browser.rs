@@ -375,9 +375,8 @@ fn is_blob_upload(parts: &Parts) -> bool {
         .is_some_and(|q| q.split('&').any(|p| p == "mode=import"));
     match (&parts.method, segs.as_slice()) {
         (&Method::POST, ["restapis"]) => importing,
-        (&Method::PUT, ["restapis", _]) | (&Method::PUT, ["restapis", _, "documentation", "parts"]) => {
-            true
-        }
+        (&Method::PUT, ["restapis", _])
+        | (&Method::PUT, ["restapis", _, "documentation", "parts"]) => true,
         _ => false,
     }
 }
@@ -397,10 +396,7 @@ pub fn preflight_headers(parts: &Parts, origin: &CorsOrigin) -> Option<HeaderMap
         return None;
     }
     let mut h = HeaderMap::new();
-    h.insert(
-        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        origin.0.clone(),
-    );
+    h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.0.clone());
     h.insert(
         http::header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static(ALLOW_METHODS),
@@ -421,10 +417,7 @@ pub fn preflight_headers(parts: &Parts, origin: &CorsOrigin) -> Option<HeaderMap
 
 /// The CORS headers of an answer to an allowed origin, so that its page can read it.
 pub fn add_cors_headers(headers: &mut HeaderMap, origin: &CorsOrigin) {
-    headers.insert(
-        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        origin.0.clone(),
-    );
+    headers.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.0.clone());
     headers.insert(
         http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("x-amzn-errortype, x-amzn-requestid"),

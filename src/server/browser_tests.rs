@@ -9,7 +9,9 @@ fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
 }
 
 fn hosts(list: &[&str]) -> Vec<AllowedHost> {
-    list.iter().map(|h| AllowedHost::parse(h).unwrap()).collect()
+    list.iter()
+        .map(|h| AllowedHost::parse(h).unwrap())
+        .collect()
 }
 
 fn host_ok(host: &str, allowed: &[AllowedHost]) -> bool {
@@ -60,7 +62,12 @@ fn foreign_and_malformed_hosts_are_refused() {
 
 #[test]
 fn allowed_hosts_match_exactly_or_by_subdomain() {
-    let allowed = hosts(&["gwtui.internal", "*.dev.example", "192.168.1.20", "[fd00::1]"]);
+    let allowed = hosts(&[
+        "gwtui.internal",
+        "*.dev.example",
+        "192.168.1.20",
+        "[fd00::1]",
+    ]);
     assert!(host_ok("gwtui.internal:4567", &allowed));
     assert!(host_ok("GWTUI.internal", &allowed));
     assert!(host_ok("a.dev.example", &allowed));
@@ -97,7 +104,9 @@ fn allowed_host_entries_are_validated() {
 #[test]
 fn allowed_origin_entries_are_normalised_and_validated() {
     assert_eq!(
-        AllowedOrigin::parse("HTTP://LocalHost:80/").unwrap().as_str(),
+        AllowedOrigin::parse("HTTP://LocalHost:80/")
+            .unwrap()
+            .as_str(),
         "http://localhost"
     );
     assert_eq!(
@@ -146,7 +155,13 @@ fn origins_are_refused_unless_allowed_and_null_always() {
         origin_check(&[("origin", "http://LOCALHOST:80")], &["http://localhost"]),
         Ok(true)
     );
-    assert!(origin_check(&[("origin", "https://localhost:3000")], &["http://localhost:3000"]).is_err());
+    assert!(
+        origin_check(
+            &[("origin", "https://localhost:3000")],
+            &["http://localhost:3000"]
+        )
+        .is_err()
+    );
     assert!(
         origin_check(
             &[
@@ -164,7 +179,10 @@ fn origins_are_refused_unless_allowed_and_null_always() {
 fn fetch_metadata_marks_cross_site_requests() {
     assert!(origin_check(&[("sec-fetch-site", "cross-site")], &[]).is_err());
     assert!(origin_check(&[("sec-fetch-site", "same-site")], &[]).is_err());
-    assert_eq!(origin_check(&[("sec-fetch-site", "same-origin")], &[]), Ok(false));
+    assert_eq!(
+        origin_check(&[("sec-fetch-site", "same-origin")], &[]),
+        Ok(false)
+    );
     assert_eq!(origin_check(&[("sec-fetch-site", "none")], &[]), Ok(false));
     // An allowed origin may be another site.
     assert_eq!(
@@ -180,7 +198,10 @@ fn fetch_metadata_marks_cross_site_requests() {
 }
 
 fn ct(method: &str, uri: &str, content_type: Option<&str>, body_len: usize) -> bool {
-    let headers: Vec<(&str, &str)> = content_type.map(|c| ("content-type", c)).into_iter().collect();
+    let headers: Vec<(&str, &str)> = content_type
+        .map(|c| ("content-type", c))
+        .into_iter()
+        .collect();
     check_content_type(&parts(method, uri, &headers), body_len).is_ok()
 }
 
@@ -194,21 +215,39 @@ fn simple_content_types_cannot_change_state() {
         "multipart/form-data; boundary=x",
     ] {
         for method in ["POST", "PUT", "PATCH", "DELETE"] {
-            assert!(!ct(method, "/restapis", Some(simple), 10), "{method} {simple}");
+            assert!(
+                !ct(method, "/restapis", Some(simple), 10),
+                "{method} {simple}"
+            );
         }
         assert!(ct("GET", "/restapis", Some(simple), 0), "GET {simple}");
     }
     assert!(ct("POST", "/restapis", Some("application/json"), 10));
-    assert!(ct("POST", "/restapis", Some("application/x-amz-json-1.1"), 10));
+    assert!(ct(
+        "POST",
+        "/restapis",
+        Some("application/x-amz-json-1.1"),
+        10
+    ));
 }
 
 #[test]
 fn missing_content_type_is_allowed_only_where_the_aws_protocol_sends_it() {
     // What botocore sends: blob payloads without a Content-Type ...
     assert!(ct("POST", "/restapis?mode=import", None, 66));
-    assert!(ct("POST", "/restapis?failonwarnings=true&mode=import", None, 66));
+    assert!(ct(
+        "POST",
+        "/restapis?failonwarnings=true&mode=import",
+        None,
+        66
+    ));
     assert!(ct("PUT", "/restapis/a1?mode=overwrite", None, 66));
-    assert!(ct("PUT", "/restapis/a1/documentation/parts?mode=merge", None, 66));
+    assert!(ct(
+        "PUT",
+        "/restapis/a1/documentation/parts?mode=merge",
+        None,
+        66
+    ));
     // ... and body-less DELETEs.
     assert!(ct("DELETE", "/restapis/a1", None, 0));
     assert!(ct("DELETE", "/restapis/a1/stages/dev/cache/data", None, 0));

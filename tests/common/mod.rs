@@ -138,8 +138,14 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
             boto3_python(),
             "set GWTUI_AWS_PYTHON to a Python with boto3, or GWTUI_AWS_CLI to a venv's `aws`",
         ),
-        "python3" => (runtime("GWTUI_PYTHON", "python3"), "install python3 or set GWTUI_PYTHON"),
-        "node" => (runtime("GWTUI_NODE", "node"), "install node or set GWTUI_NODE"),
+        "python3" => (
+            runtime("GWTUI_PYTHON", "python3"),
+            "install python3 or set GWTUI_PYTHON",
+        ),
+        "node" => (
+            runtime("GWTUI_NODE", "node"),
+            "install node or set GWTUI_NODE",
+        ),
         other => (program(other), "install it (.ci/run does)"),
     };
     if found.is_none() {
@@ -243,7 +249,10 @@ pub fn signed(
         .expect("date");
     let mut headers = http::HeaderMap::new();
     headers.insert("host", HeaderValue::from_str(&authority).expect("host"));
-    headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).expect("date"));
+    headers.insert(
+        "x-amz-date",
+        HeaderValue::from_str(&amz_date).expect("date"),
+    );
     headers.insert("content-type", HeaderValue::from_static("application/json"));
     for (k, v) in extra {
         headers.insert(
@@ -262,9 +271,15 @@ pub fn signed(
         authority: Some(&authority),
         body,
     };
-    let authorization =
-        gwtui::auth::sigv4::sign(&parts, key, secret, gwtui::engine::REGION, "apigateway", &names)
-            .expect("sign");
+    let authorization = gwtui::auth::sigv4::sign(
+        &parts,
+        key,
+        secret,
+        gwtui::engine::REGION,
+        "apigateway",
+        &names,
+    )
+    .expect("sign");
     headers.insert(
         "authorization",
         HeaderValue::from_str(&authorization).expect("authorization"),
