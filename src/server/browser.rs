@@ -201,29 +201,43 @@ pub fn check_headers(
     check_origin(&parts.headers, origins)
 }
 
+/// The `Host` header and, on an absolute-form or HTTP/2 request, the URI's authority: each
+/// present one must be allowed, and at least one must be present.
 fn check_host(parts: &Parts, hosts: &[AllowedHost]) -> Result<(), Refusal> {
-    let raw = match parts.headers.get(http::header::HOST) {
-        Some(v) => v.to_str().ok(),
-        None => parts.uri.authority().map(|a| a.as_str()),
-    };
-    let refuse = |shown: &str| {
-        Refusal(format!(
-            "Host '{shown}' may not use the management API: only loopback names and addresses \
-             (localhost, *.localhost, 127.0.0.0/8, [::1]) and the hosts in [server] allowed_hosts \
-             (--allowed-host) may, which stops DNS-rebinding attacks from web pages"
-        ))
-    };
+    let header = parts.headers.get(http::header::HOST);
+    let authority = parts.uri.authority().map(|a| a.as_str());
+    if header.is_none() && authority.is_none() {
+        return Err(host_refusal("(none)"));
+    }
+    if let Some(value) = header {
+        check_one_host(value.to_str().ok(), hosts)?;
+    }
+    match authority {
+        Some(a) => check_one_host(Some(a), hosts),
+        None => Ok(()),
+    }
+}
+
+fn check_one_host(raw: Option<&str>, hosts: &[AllowedHost]) -> Result<(), Refusal> {
     let Some(raw) = raw else {
-        return Err(refuse("(none)"));
+        return Err(host_refusal("(not text)"));
     };
     let Some(name) = host_name(raw) else {
-        return Err(refuse(raw));
+        return Err(host_refusal(raw));
     };
     if is_loopback(&name) || hosts.iter().any(|h| h.matches(&name)) {
         Ok(())
     } else {
-        Err(refuse(raw))
+        Err(host_refusal(raw))
     }
+}
+
+fn host_refusal(shown: &str) -> Refusal {
+    Refusal(format!(
+        "Host '{shown}' may not use the management API: only loopback names and addresses \
+         (localhost, *.localhost, 127.0.0.0/8, [::1]) and the hosts in [server] allowed_hosts \
+         (--allowed-host) may, which stops DNS-rebinding attacks from web pages"
+    ))
 }
 
 /// The name or address of a `Host` value, lowercase, without port, brackets or a trailing

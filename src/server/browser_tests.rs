@@ -58,6 +58,16 @@ fn foreign_and_malformed_hosts_are_refused() {
     // No Host at all (and no authority) is refused too.
     let p = parts("GET", "/restapis", &[]);
     assert!(check_host(&p, &[]).is_err());
+    // An absolute-form target's authority must pass as well as the Host header (and HTTP/2's
+    // :authority alone suffices when it is loopback).
+    let p = parts(
+        "GET",
+        "http://rebind.evil.example/restapis",
+        &[("host", "localhost")],
+    );
+    assert!(check_host(&p, &[]).is_err());
+    let p = parts("GET", "http://localhost:4567/restapis", &[]);
+    assert!(check_host(&p, &[]).is_ok());
 }
 
 #[test]

@@ -151,7 +151,9 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
     if found.is_none() {
         let message = format!("{tool} is not available: {hint}");
         if in_ci() {
-            panic!("CI is set and this test needs {message}");
+            panic!(
+                "{message} (CI is set, so a missing tool fails the test instead of skipping it)"
+            );
         }
         println!("SKIPPED: {message}");
     }
