@@ -79,6 +79,12 @@ pub struct ServerSection {
     /// `ACCESS_KEY:SECRET[:SESSION_TOKEN]` the management API requires (SigV4; with a token,
     /// requests must carry it in `X-Amz-Security-Token`).
     pub admin_credentials: Option<String>,
+    /// Host names and addresses (besides loopback ones) the management API answers to; `*.`
+    /// prefixes allow subdomains. Validated as the file is read (docs/SECURITY.md).
+    pub allowed_hosts: Vec<crate::server::browser::AllowedHost>,
+    /// Web origins (`http://localhost:3000`) allowed to call the management API from a
+    /// browser; every other `Origin` is refused, `null` and `*` cannot be listed.
+    pub allowed_origins: Vec<crate::server::browser::AllowedOrigin>,
     /// The account throttle (requests per second, steady): AWS's 10,000 by default.
     /// UpdateAccount can change it at run time.
     pub account_rate_limit: Option<f64>,
@@ -323,6 +329,44 @@ runtme = \"python3\"\n",
         .unwrap_err()
         .to_string();
         assert!(err.contains("runtme"), "{err}");
+    }
+
+    #[test]
+    fn allowed_hosts_and_origins_are_validated_with_the_line() {
+        let ok = parse(
+            "[server]\nallowed_hosts = [\"gwtui.internal\", \"*.dev.example\"]\nallowed_origins = [\"http://localhost:3000\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let hosts: Vec<String> = ok
+            .server
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        assert_eq!(hosts, ["gwtui.internal", "*.dev.example"]);
+        assert_eq!(
+            ok.server.allowed_origins[0].as_str(),
+            "http://localhost:3000"
+        );
+        let err = parse("[server]\n\nallowed_hosts = [\"*\"]\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3") && err.contains("wildcard"), "{err}");
+        let err = parse(
+            "[server]\nallowed_origins = [\"null\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 2") && err.contains("null"), "{err}");
+        let err = parse(
+            "[server]\nallowed_origins = [\"localhost:3000\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("scheme://host"), "{err}");
     }
 
     #[test]

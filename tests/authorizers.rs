@@ -167,6 +167,9 @@ fn invocations(t: &TestGateway) -> u64 {
 #[tokio::test]
 async fn token_authorizer_allows_one_path_denies_others_and_caches() {
     init();
+    if common::require_tool("python3").is_none() {
+        return;
+    }
     let t = TestGateway::start().await;
     let api = setup(&t, true).await;
 
@@ -448,10 +451,7 @@ async fn resource_policy_denies_a_cidr() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigv4_signed_by_botocore_is_accepted_and_tampering_refused() {
     init();
-    let Some(python) = mgmt_support::required(
-        mgmt_support::boto3_python(),
-        "Python with botocore (set GWTUI_AWS_PYTHON)",
-    ) else {
+    let Some(python) = common::require_tool("boto3") else {
         return;
     };
     let t = TestGateway::start().await;

@@ -194,6 +194,7 @@ fn every_acknowledged_change_survives_sigkill() {
         for i in 0..5 {
             let resp = client
                 .post(format!("{url}/restapis"))
+                .header("content-type", "application/json")
                 .body(format!(r#"{{"name":"r{round}-{i}"}}"#))
                 .send()
                 .unwrap();

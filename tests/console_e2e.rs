@@ -5,7 +5,10 @@
 //! edited path; then quit with `q` and check the terminal
 //! came back: main screen, cursor shown, mouse reporting off, the shell's own output.
 //!
-//! Skips (with a message) when tmux is not installed; `.ci/run` installs it.
+//! Skips (with a message) when tmux is not installed, or fails when `CI` is set
+//! (`common::require_tool`); `.ci/run` installs it.
+
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -82,13 +85,6 @@ impl Drop for Tmux {
     }
 }
 
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local addr").port()
@@ -138,8 +134,7 @@ fn shell_quote(p: &Path) -> String {
 
 #[test]
 fn console_changes_a_stage_through_the_real_binary_and_restores_the_terminal() {
-    if !tmux_available() {
-        println!("skipped: tmux is not installed (.ci/run installs it)");
+    if common::require_tool("tmux").is_none() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -249,7 +249,6 @@ async fn the_openapi_extension_is_imported_and_exported() {
     let resp = t
         .client
         .post(format!("{}/restapis?mode=import", t.base()))
-        .header("x-gwtui-actor", "test")
         .body(OPENAPI)
         .send()
         .await
@@ -307,7 +306,6 @@ async fn the_openapi_extension_is_imported_and_exported() {
     let resp = t
         .client
         .post(format!("{}/restapis?mode=import", t.base()))
-        .header("x-gwtui-actor", "test")
         .body(broken)
         .send()
         .await
@@ -348,7 +346,6 @@ async fn the_openapi_extension_is_imported_and_exported() {
     let resp = t
         .client
         .post(format!("{}/restapis?mode=import", t.base()))
-        .header("x-gwtui-actor", "test")
         .body(exported)
         .send()
         .await
@@ -399,13 +396,7 @@ async fn import_documentation_parts_merges_or_overwrites() {
         let url = format!("{}{parts}{query}", t.base());
         let client = t.client.clone();
         async move {
-            let resp = client
-                .put(url)
-                .header("x-gwtui-actor", "test")
-                .body(body)
-                .send()
-                .await
-                .expect("put");
+            let resp = client.put(url).body(body).send().await.expect("put");
             let status = resp.status().as_u16();
             (status, resp.json::<Value>().await.unwrap_or(Value::Null))
         }

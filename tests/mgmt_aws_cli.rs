@@ -1,6 +1,6 @@
 //! The real AWS CLI against `gwtui`'s management API (`--endpoint-url`), with the deployed
-//! stage invoked in between. Skipped (with a message) when no CLI is found: set
-//! `GWTUI_AWS_CLI` or put `aws` on PATH.
+//! stage invoked in between. Without a CLI (set `GWTUI_AWS_CLI` or put `aws` on PATH) it is
+//! skipped with a message, or fails when `CI` is set (`common::require_tool`).
 
 mod common;
 mod mgmt_support;
@@ -8,7 +8,7 @@ mod mgmt_support;
 use std::path::Path;
 
 use common::TestGateway;
-use mgmt_support::{ACCESS_KEY, aws_cli, aws_env, echo_backend};
+use mgmt_support::{ACCESS_KEY, aws_env, echo_backend};
 use serde_json::Value;
 
 struct Cli<'a> {
@@ -65,8 +65,7 @@ async fn invoke(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
     common::init();
-    let Some(exe) = aws_cli() else {
-        println!("SKIPPED: no AWS CLI (set GWTUI_AWS_CLI or put `aws` on PATH)");
+    let Some(exe) = common::require_tool("aws") else {
         return;
     };
     let t = TestGateway::start().await;

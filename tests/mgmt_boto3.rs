@@ -1,18 +1,18 @@
 //! boto3 against `gwtui`'s management API (tests/scripts/mgmt_boto3.py run with a Python that
-//! has boto3). Skipped (with a message) when none is found: set `GWTUI_AWS_PYTHON`, or
-//! `GWTUI_AWS_CLI` to a venv's `aws` (its `python` is used), or have `python3` with boto3.
+//! has boto3). When none is found (set `GWTUI_AWS_PYTHON`, or `GWTUI_AWS_CLI` to a venv's `aws`
+//! whose `python` is used, or have `python3` with boto3) it is skipped with a message, or fails
+//! when `CI` is set (`common::require_tool`).
 
 mod common;
 mod mgmt_support;
 
 use common::TestGateway;
-use mgmt_support::{ACCESS_KEY, aws_env, boto3_python, echo_backend};
+use mgmt_support::{ACCESS_KEY, aws_env, echo_backend};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_builds_deploys_updates_exports_and_deletes_an_api() {
     common::init();
-    let Some(python) = boto3_python() else {
-        println!("SKIPPED: no Python with boto3 (set GWTUI_AWS_PYTHON or GWTUI_AWS_CLI)");
+    let Some(python) = common::require_tool("boto3") else {
         return;
     };
     let t = TestGateway::start().await;

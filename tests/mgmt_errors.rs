@@ -476,6 +476,7 @@ async fn admin_credentials_require_a_valid_signature() {
         admin_credentials: Some(
             gwtui::auth::credentials::Credentials::parse("AKIDADMIN:s3cret").expect("credentials"),
         ),
+        ..Default::default()
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(gwtui::server::serve_with(

@@ -338,7 +338,8 @@ async fn test_invoke_refuses_bad_input_with_aws_exceptions() {
         201,
     )
     .await;
-    let (status, kind, json) = mgmt(&t.client, &t.base(), Method::POST, &bare, None).await;
+    // (With `{}` as the AWS CLI sends it: a body-less POST without a Content-Type is refused.)
+    let (status, kind, json) = mgmt(&t.client, &t.base(), Method::POST, &bare, Some("{}")).await;
     assert_eq!(
         (status, kind.as_deref()),
         (400, Some("BadRequestException"))

@@ -75,6 +75,7 @@ async fn hostile_requests_get_answers_and_the_server_keeps_serving() {
     let resp = t
         .client
         .post(format!("{}/restapis", t.base()))
+        .header("content-type", "application/json")
         .body(deep.clone())
         .send()
         .await

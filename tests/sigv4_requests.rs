@@ -171,6 +171,7 @@ async fn serve_mgmt(credentials: &str) -> Mgmt {
         admin_credentials: Some(
             gwtui::auth::credentials::Credentials::parse(credentials).expect("credentials"),
         ),
+        ..Default::default()
     };
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(gwtui::server::serve_with(gw, listener, options, async {
@@ -331,9 +332,7 @@ async fn management_with_temporary_credentials_requires_their_session_token() {
     }
 
     // The AWS CLI signs with AWS_SESSION_TOKEN for real.
-    if let Some(cli) =
-        mgmt_support::required(mgmt_support::aws_cli(), "AWS CLI (set GWTUI_AWS_CLI)")
-    {
+    if let Some(cli) = common::require_tool("aws") {
         let run = |token: Option<&str>| {
             let mut cmd = tokio::process::Command::new(&cli);
             mgmt_support::aws_env(&mut cmd);
@@ -475,10 +474,7 @@ async fn aws_iam_invocations_need_the_execute_api_scope_host_the_real_payload_an
     );
 
     // Temporary credentials, signed by botocore (header and presigned forms).
-    let Some(python) = mgmt_support::required(
-        mgmt_support::boto3_python(),
-        "Python with botocore (set GWTUI_AWS_PYTHON)",
-    ) else {
+    let Some(python) = common::require_tool("boto3") else {
         t.stop().await;
         return;
     };

@@ -232,7 +232,6 @@ async fn browser_preflight_passes_after_enable_cors() {
     let resp = t
         .client
         .put(format!("{}/gwtui/restapis/{api}/resources/{open}/cors", t.base()))
-        .header("x-gwtui-actor", "browser-dev")
         .json(&serde_json::json!({ "allowOrigin": origin, "allowHeaders": ["Content-Type", "X-Trace"], "maxAge": 600 }))
         .send()
         .await
@@ -243,7 +242,7 @@ async fn browser_preflight_passes_after_enable_cors() {
     let audit = t.gw.audit_log(1).unwrap();
     assert_eq!(
         (audit[0].action.as_str(), audit[0].actor.as_str()),
-        ("EnableCors", "browser-dev")
+        ("EnableCors", "anonymous")
     );
     // Unknown resources are AWS's NotFoundException.
     let missing = t
@@ -252,6 +251,7 @@ async fn browser_preflight_passes_after_enable_cors() {
             "{}/gwtui/restapis/{api}/resources/nope/cors",
             t.base()
         ))
+        .header("content-type", "application/json")
         .body("{}")
         .send()
         .await

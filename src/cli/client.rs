@@ -29,11 +29,26 @@ pub struct Remote {
     credentials: Option<crate::auth::credentials::Credentials>,
 }
 
-/// The URL of the gwtui process serving `data_dir`, if `server.json` names one.
+/// The URL of the gwtui process serving `data_dir`, if `server.json` names one. A process
+/// listening on every address (`0.0.0.0`, `[::]`) is reached on loopback, a `Host` its
+/// management API accepts without `allowed_hosts`.
 pub fn running_server(data_dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(data_dir.join(SERVER_FILE)).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some(format!("http://{}", v.get("listen")?.as_str()?))
+    let listen = v.get("listen")?.as_str()?;
+    let addr = match listen.parse::<std::net::SocketAddr>() {
+        Ok(mut addr) if addr.ip().is_unspecified() => {
+            let loopback: std::net::IpAddr = if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            };
+            addr.set_ip(loopback);
+            addr.to_string()
+        }
+        _ => listen.to_string(),
+    };
+    Some(format!("http://{addr}"))
 }
 
 fn actor() -> Actor {
@@ -214,7 +229,6 @@ impl Remote {
             format!("{}{path}?{query}", self.base)
         };
         let mut headers = HeaderMap::new();
-        headers.insert("x-gwtui-actor", HeaderValue::from_static("cli"));
         headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -249,6 +263,12 @@ impl Remote {
                 );
                 signed.push("x-amz-security-token");
             }
+            // The audit actor is honoured only when signed (unsigned, the server refuses it).
+            headers.insert(
+                crate::server::mgmt::ACTOR_HEADER,
+                HeaderValue::from_static("cli"),
+            );
+            signed.push(crate::server::mgmt::ACTOR_HEADER);
             let parts = crate::auth::sigv4::RequestParts {
                 method,
                 path,

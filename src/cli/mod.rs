@@ -46,6 +46,14 @@ pub struct Cli {
         env = "GWTUI_ADMIN_CREDENTIALS"
     )]
     pub admin_credentials: Option<String>,
+    /// A host name or address (besides loopback ones) the management API answers to, e.g.
+    /// `gwtui.internal` or `*.dev.example` (repeatable; added to `[server] allowed_hosts`).
+    #[arg(long = "allowed-host", global = true, value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// A web origin allowed to call the management API from a browser, e.g.
+    /// `http://localhost:3000` (repeatable; added to `[server] allowed_origins`).
+    #[arg(long = "allowed-origin", global = true, value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -142,6 +150,16 @@ pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings
     let mut config = config::load(&paths.config_file, cli.config.is_some())?;
     if let Some(credentials) = &cli.admin_credentials {
         config.server.admin_credentials = Some(credentials.clone());
+    }
+    for host in &cli.allowed_hosts {
+        let host = crate::server::browser::AllowedHost::parse(host)
+            .with_context(|| format!("--allowed-host {host:?}"))?;
+        config.server.allowed_hosts.push(host);
+    }
+    for origin in &cli.allowed_origins {
+        let origin = crate::server::browser::AllowedOrigin::parse(origin)
+            .with_context(|| format!("--allowed-origin {origin:?}"))?;
+        config.server.allowed_origins.push(origin);
     }
     let listen = listen_flag
         .or(cli.listen.as_deref())
@@ -267,6 +285,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
             println!("listen:      {}", s.listen);
+            println!(
+                "hosts:       loopback{}",
+                s.config
+                    .server
+                    .allowed_hosts
+                    .iter()
+                    .map(|h| format!(", {h}"))
+                    .collect::<String>()
+            );
+            println!(
+                "origins:     {}",
+                if s.config.server.allowed_origins.is_empty() {
+                    "none (every browser Origin is refused)".to_string()
+                } else {
+                    s.config
+                        .server
+                        .allowed_origins
+                        .iter()
+                        .map(|o| o.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+            println!(
+                "credentials: {}",
+                match s
+                    .config
+                    .server
+                    .admin_credentials
+                    .as_deref()
+                    .and_then(|c| c.split_once(':'))
+                {
+                    Some((key, _)) => format!("{key} (SigV4 required on the management API)"),
+                    None => "none (local functions cannot be registered over HTTP)".to_string(),
+                }
+            );
             let (rate, burst) = s
                 .config
                 .server

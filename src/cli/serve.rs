@@ -81,7 +81,11 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot write {}", server_file.display()))?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let serving = gw.clone();
-    let options = crate::server::ServerOptions { admin_credentials };
+    let options = crate::server::ServerOptions {
+        admin_credentials,
+        allowed_hosts: s.config.server.allowed_hosts.clone(),
+        allowed_origins: s.config.server.allowed_origins.clone(),
+    };
     let task = tokio::spawn(crate::server::serve_with(
         serving,
         listener,

@@ -1,6 +1,7 @@
 //! hyper on tokio: invoke URLs (host style and path style), the management API, `/metrics`.
 //! It translates HTTP to [`Gateway`] calls and back; no gateway logic lives here.
 
+pub mod browser;
 pub mod invoke;
 pub mod mgmt;
 pub mod prometheus;
@@ -32,6 +33,12 @@ pub struct ServerOptions {
     /// only, see [`check_bind`]) any credentials are accepted and the access key id is only
     /// recorded in the audit log.
     pub admin_credentials: Option<crate::auth::credentials::Credentials>,
+    /// Hosts (besides loopback names and addresses) whose `Host` header the management API
+    /// accepts; any other is refused (DNS rebinding, see [`browser`]).
+    pub allowed_hosts: Vec<browser::AllowedHost>,
+    /// Web origins whose requests (with an `Origin` header) the management API accepts, and
+    /// answers with CORS headers; every other `Origin` is refused.
+    pub allowed_origins: Vec<browser::AllowedOrigin>,
 }
 
 /// Refuses to serve the management API on a non-loopback address without admin credentials.
@@ -104,6 +111,8 @@ pub async fn serve_with(
 
 /// Routes one HTTP request to the data plane, `/metrics` or the management API.
 ///
+/// Management requests (`/metrics` and `/gwtui/*` included) first pass the browser checks of
+/// [`browser`] (Host, Origin, then Content-Type once the body is read); invoke URLs do not.
 /// `/metrics` (Prometheus text) is answered without SigV4 even when admin credentials are
 /// configured: scrapers cannot sign, and it is read-only.
 pub async fn handle(
@@ -120,14 +129,28 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let target = invoke::classify(&gw, &parts);
-    if matches!(target, invoke::Target::Management)
-        && parts.method == http::Method::GET
-        && parts.uri.path() == "/metrics"
+    let management = matches!(target, invoke::Target::Management);
+    let cors = if management {
+        match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
+            Ok(cors) => cors,
+            Err(refusal) => return mgmt::access_denied(&refusal.0),
+        }
+    } else {
+        None
+    };
+    if let Some(origin) = &cors
+        && let Some(headers) = browser::preflight_headers(&parts, origin)
     {
-        return prometheus::respond(&gw);
+        let mut r = Response::new(Full::new(Bytes::new()));
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        *r.headers_mut() = headers;
+        return r;
+    }
+    if management && parts.method == http::Method::GET && parts.uri.path() == "/metrics" {
+        return with_cors(prometheus::respond(&gw), cors.as_ref());
     }
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return too_large(&gw, target, parts, peer).await;
+        return with_cors(too_large(&gw, target, parts, peer).await, cors.as_ref());
     }
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -135,7 +158,7 @@ pub async fn handle(
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
-                return too_large(&gw, target, parts, peer).await;
+                return with_cors(too_large(&gw, target, parts, peer).await, cors.as_ref());
             }
             return plain(
                 StatusCode::BAD_REQUEST,
@@ -146,8 +169,22 @@ pub async fn handle(
     match target {
         invoke::Target::Invoke(t) => invoke::run(&gw, parts, body, peer, t).await,
         invoke::Target::UnmappedDomain => forbidden(),
-        invoke::Target::Management => mgmt::handle(&gw, parts, body, local, options).await,
+        invoke::Target::Management => {
+            let response = match browser::check_content_type(&parts, body.len()) {
+                Ok(()) => mgmt::handle(&gw, parts, body, local, options).await,
+                Err(refusal) => mgmt::access_denied(&refusal.0),
+            };
+            with_cors(response, cors.as_ref())
+        }
     }
+}
+
+/// An answer to an allowed browser origin carries its CORS headers.
+fn with_cors(mut response: Response<Body>, cors: Option<&browser::CorsOrigin>) -> Response<Body> {
+    if let Some(origin) = cors {
+        browser::add_cors_headers(response.headers_mut(), origin);
+    }
+    response
 }
 
 async fn too_large(

@@ -1,10 +1,9 @@
-//! Helpers for the management-API tests: a tiny HTTP backend, locating the AWS CLI and a
-//! Python with boto3, and raw management calls with reqwest.
+//! Helpers for the management-API tests: a tiny HTTP backend, the AWS CLI's environment, and
+//! raw management calls with reqwest. (Finding the CLI and boto3: `common::require_tool`.)
 #![allow(dead_code)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -50,43 +49,6 @@ pub async fn echo_backend() -> SocketAddr {
     addr
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// `GWTUI_AWS_CLI`, else `aws` on PATH.
-pub fn aws_cli() -> Option<PathBuf> {
-    match std::env::var_os("GWTUI_AWS_CLI") {
-        Some(p) if Path::new(&p).is_file() => Some(PathBuf::from(p)),
-        _ => on_path("aws"),
-    }
-}
-
-/// `GWTUI_AWS_PYTHON`, else the `python` next to the CLI (a venv), else `python3` on PATH —
-/// whichever can import boto3.
-pub fn boto3_python() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("GWTUI_AWS_PYTHON") {
-        candidates.push(PathBuf::from(p));
-    }
-    if let Some(cli) = aws_cli()
-        && let Some(dir) = cli.parent()
-    {
-        candidates.push(dir.join("python"));
-    }
-    candidates.extend(on_path("python3"));
-    candidates.into_iter().find(|p| {
-        p.is_file()
-            && std::process::Command::new(p)
-                .args(["-c", "import boto3"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-    })
-}
-
 /// Environment for the CLI / boto3: dummy credentials, no config files, no pager, no proxy.
 pub fn aws_env(cmd: &mut tokio::process::Command) {
     cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
@@ -109,9 +71,7 @@ pub async fn mgmt(
     path: &str,
     body: Option<&str>,
 ) -> (u16, Option<String>, serde_json::Value) {
-    let mut req = client
-        .request(method, format!("{base}{path}"))
-        .header("x-gwtui-actor", "test");
+    let mut req = client.request(method, format!("{base}{path}"));
     if let Some(b) = body {
         req = req
             .header("content-type", "application/json")
@@ -171,17 +131,4 @@ pub async fn put_mock_method(client: &reqwest::Client, base: &str, method_path: 
         201,
     )
     .await;
-}
-
-/// An external tool a test needs: when it is missing, the test fails if `CI` is set and is
-/// skipped (with a note) otherwise.
-pub fn required<T>(tool: Option<T>, what: &str) -> Option<T> {
-    if tool.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{what} is required when CI is set"
-        );
-        println!("SKIPPED: no {what}");
-    }
-    tool
 }

@@ -1,10 +1,16 @@
 //! gwtui's function registry over HTTP: `POST /gwtui/functions` (register or replace; the body
 //! is the function's configuration plus its `name`), `GET /gwtui/functions` (list with worker
 //! counters), `GET`/`DELETE /gwtui/functions/{name}`.
+//!
+//! A local function (`runtime`, `code` or `command`) runs a program of the caller's choosing
+//! on this machine, so registering or replacing one over HTTP needs a request SigV4-verified
+//! with the configured admin credentials; without them it is refused with 403 (functions
+//! from the config file are unaffected). Remote functions (`endpoint`) and alias tables only
+//! make gwtui call a URL or another function, as any HTTP integration does.
 
 use http::{Method, StatusCode};
 
-use super::{Call, Reply, empty, ok, unknown};
+use super::{Call, Reply, access_denied, empty, ok, unknown};
 use crate::engine::functions::FunctionConfig;
 use crate::model::AdminError;
 
@@ -22,6 +28,9 @@ fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json:
     v
 }
 
+/// The fields that make a function local: a program of the caller's choosing on this machine.
+const LOCAL_FIELDS: [&str; 3] = ["runtime", "code", "command"];
+
 pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
     let m = &call.parts.method;
     match rest {
@@ -33,6 +42,15 @@ pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
                 Some(serde_json::Value::String(n)) => n,
                 _ => return Err(AdminError::bad_request("name (a string) is required")),
             };
+            if !call.verified && LOCAL_FIELDS.iter().any(|f| raw.contains_key(*f)) {
+                return Ok(access_denied(&format!(
+                    "Registering a local function ({}) over HTTP starts a program on this machine \
+                     and needs a request SigV4-signed with admin credentials: start gwtui with \
+                     --admin-credentials KEY:SECRET (or set [server] admin_credentials) and sign \
+                     with them, or declare the function in the config file ([functions.{name}])",
+                    LOCAL_FIELDS.join(", ")
+                )));
+            }
             let config: FunctionConfig = serde_json::from_value(serde_json::Value::Object(raw))
                 .map_err(|e| {
                     AdminError::bad_request(format!("Could not parse request body into json: {e}"))

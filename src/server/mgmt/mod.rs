@@ -44,6 +44,8 @@ pub(crate) struct Call<'a> {
     pub parts: &'a Parts,
     pub body: &'a Bytes,
     pub actor: Actor,
+    /// The request's SigV4 signature was verified against the configured admin credentials.
+    pub verified: bool,
     pub local: Option<SocketAddr>,
     /// Decoded query pairs, in order.
     query: Vec<(String, String)>,
@@ -64,11 +66,18 @@ pub async fn handle(
     {
         return auth_error_response(&e);
     }
+    // Past `authenticate`, a request is verified exactly when credentials are configured.
+    let verified = options.admin_credentials.is_some() && !is_health;
+    let actor = match actor_of(&parts, verified) {
+        Ok(actor) => actor,
+        Err(message) => return access_denied(&message),
+    };
     let call = Call {
         gw,
         parts: &parts,
         body: &body,
-        actor: actor_of(&parts),
+        actor,
+        verified,
         local,
         query: parse_query(parts.uri.query()),
     };
@@ -161,26 +170,53 @@ fn auth_error_response(err: &SigV4Error) -> Response<Body> {
     aws_error(status, err.error_type(), &err.to_string())
 }
 
-/// The caller for the audit log: the SigV4 access key id when the request is signed.
-fn actor_of(parts: &Parts) -> Actor {
-    let key = parts
+/// The caller for the audit log: the access key id of the request's SigV4 `Authorization`
+/// (verified when admin credentials are configured; only recorded as claimed otherwise), or
+/// `anonymous`. `x-gwtui-actor` names the actor instead only on a verified request that signs
+/// it (it is in `SignedHeaders`); anywhere else the request is refused rather than audited
+/// under a name nobody vouched for.
+fn actor_of(parts: &Parts, verified: bool) -> Result<Actor, String> {
+    let authorization = parts
         .headers
         .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str().ok());
+    let key = authorization
         .and_then(|v| v.split("Credential=").nth(1))
         .and_then(|c| c.split('/').next())
         .filter(|k| !k.is_empty());
-    match key {
-        Some(k) => Actor::new(k),
-        None => Actor::new(
-            parts
-                .headers
-                .get("x-gwtui-actor")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("anonymous")
-                .to_string(),
-        ),
+    let Some(claimed) = parts.headers.get(ACTOR_HEADER) else {
+        return Ok(Actor::new(key.unwrap_or("anonymous")));
+    };
+    let signed = verified
+        && authorization
+            .and_then(|v| v.split("SignedHeaders=").nth(1))
+            .and_then(|rest| rest.split(',').next())
+            .is_some_and(|list| {
+                list.trim()
+                    .split(';')
+                    .any(|h| h.eq_ignore_ascii_case(ACTOR_HEADER))
+            });
+    if !signed {
+        return Err(format!(
+            "{ACTOR_HEADER} names the audit actor only on a request SigV4-signed with the admin \
+             credentials (--admin-credentials KEY:SECRET or [server] admin_credentials) that \
+             includes it in SignedHeaders; without them the actor is the request's access key id"
+        ));
     }
+    match claimed.to_str().ok().map(str::trim) {
+        Some(name) if !name.is_empty() && name.len() <= 128 => Ok(Actor::new(name)),
+        _ => Err(format!(
+            "{ACTOR_HEADER} must be 1-128 characters of visible ASCII"
+        )),
+    }
+}
+
+/// The header a signed client names its audit actor with (`console`, `cli`).
+pub const ACTOR_HEADER: &str = "x-gwtui-actor";
+
+/// 403 `AccessDeniedException`: a request the management plane refuses to act on.
+pub fn access_denied(message: &str) -> Response<Body> {
+    aws_error(StatusCode::FORBIDDEN, "AccessDeniedException", message)
 }
 
 fn decode(s: &str) -> String {
