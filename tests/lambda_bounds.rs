@@ -14,7 +14,7 @@ use common::{TestGateway, actor, init};
 use gwtui::engine::functions::output::{MAX_LINE_BYTES, TRUNCATED_MARKER};
 use gwtui::engine::functions::{FunctionConfig, Runtime};
 use gwtui::engine::{CreateDeployment, GatewayEvent};
-use lambda_support::{custom, lambda_uri, local, require};
+use lambda_support::{custom, lambda_uri, local};
 use serde_json::{Value, json};
 
 /// One AWS_PROXY route per function (`/{function}/{proxy+}`) and one AWS (non-proxy) route
@@ -77,7 +77,7 @@ fn payload_of(inv: &gwtui::engine::functions::Invocation) -> Value {
 #[tokio::test]
 async fn a_full_queue_throttles_at_once_with_api_gateways_500() {
     init();
-    if !require("python3") {
+    if common::require_tool("python3").is_none() {
         return;
     }
     let t = TestGateway::start().await;
@@ -338,7 +338,7 @@ async fn a_worker_printing_a_100_mb_line_has_it_cut() {
 #[tokio::test]
 async fn a_response_past_6_mb_is_function_response_size_too_large() {
     init();
-    if !require("python3") {
+    if common::require_tool("python3").is_none() {
         return;
     }
     let t = TestGateway::start().await;
@@ -385,7 +385,7 @@ async fn a_response_past_6_mb_is_function_response_size_too_large() {
 #[tokio::test]
 async fn oversized_configurations_are_refused() {
     init();
-    let t = TestGateway::start().await;
+    let t = TestGateway::start_serving(common::admin_options()).await;
     let mut config = custom(&["/bin/true"], 1);
     config.queue = Some(10_001);
     let err =
@@ -397,13 +397,19 @@ async fn oversized_configurations_are_refused() {
     config
         .environment
         .insert("BIG".into(), "v".repeat(4 * 1024));
-    let resp = t
-        .client
-        .post(format!("{}/gwtui/functions", t.base()))
-        .json(&json!({"name": "env", "runtime": "custom", "code": config.code, "environment": config.environment}))
-        .send()
-        .await
-        .unwrap();
+    // A local function over HTTP needs a request signed with the admin credentials.
+    let body = json!({"name": "env", "runtime": "custom", "code": config.code, "environment": config.environment}).to_string();
+    let resp = common::signed(
+        &t.client,
+        reqwest::Method::POST,
+        &format!("{}/gwtui/functions", t.base()),
+        body.as_bytes(),
+        (common::ADMIN_KEY, common::ADMIN_SECRET),
+        &[],
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
     assert!(
         resp.text()
@@ -418,7 +424,7 @@ async fn oversized_configurations_are_refused() {
 #[tokio::test]
 async fn the_runtime_api_allows_one_poll_and_a_few_connections_per_worker() {
     init();
-    if !require("python3") {
+    if common::require_tool("python3").is_none() {
         return;
     }
     let t = TestGateway::start().await;

@@ -121,8 +121,10 @@ async fn send(
         parsed.host_str().expect("host"),
         parsed.port().expect("port")
     );
+    // What the AWS CLI sends (the management plane refuses a body without a Content-Type).
     let mut req = client
         .request(method.parse().expect("method"), url)
+        .header("content-type", "application/json")
         .body(body.to_string());
     for (k, v) in signed_headers(method, &host, path, body, sig) {
         req = req.header(k, v);

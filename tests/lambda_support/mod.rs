@@ -39,22 +39,3 @@ pub fn lambda_uri(function: &str) -> String {
         "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations"
     )
 }
-
-/// Whether `program` runs (`program --version`). Missing: the test fails when `CI` is set,
-/// and is skipped (with a note) otherwise.
-pub fn require(program: &str) -> bool {
-    let found = std::process::Command::new(program)
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{program} is required by this test (CI is set)"
-        );
-        eprintln!("skipped: {program} not found");
-    }
-    found
-}
