@@ -1,4 +1,6 @@
 //! Request authentication shared by the management API and (for `AWS_IAM` methods) the data
-//! plane: AWS Signature Version 4.
+//! plane: AWS Signature Version 4 (verification in `sigv4`), and outbound signing for AWS
+//! service integrations (`sign`).
 
 pub mod sigv4;
+pub mod sign;
