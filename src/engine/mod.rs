@@ -137,6 +137,8 @@ pub(crate) struct Inner {
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
+    /// Where AWS service integrations send their calls, and the credentials they sign with.
+    pub(crate) aws: ArcSwap<integrations::aws::AwsSettings>,
     admin: Mutex<Admin>,
     config: EngineConfig,
 }
@@ -169,6 +171,7 @@ impl Gateway {
                     http.clone(),
                 ),
                 security: security::Security::default(),
+                aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,
@@ -244,6 +247,17 @@ impl Gateway {
             features: vec!["UsagePlans".to_string()],
             api_key_version: "4".to_string(),
         }
+    }
+
+    /// Installs the `[aws]` settings AWS service integrations use from now on (endpoints and
+    /// credentials, resolved by [`integrations::aws::AwsSettings::resolve`]).
+    pub fn set_aws_settings(&self, settings: integrations::aws::AwsSettings) {
+        self.inner.aws.store(Arc::new(settings));
+    }
+
+    /// The installed `[aws]` settings.
+    pub fn aws_settings(&self) -> Arc<integrations::aws::AwsSettings> {
+        self.inner.aws.load_full()
     }
 
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
