@@ -2,5 +2,5 @@
 //! plane: AWS Signature Version 4 (verification in `sigv4`), and outbound signing for AWS
 //! service integrations (`sign`).
 
-pub mod sigv4;
 pub mod sign;
+pub mod sigv4;

@@ -28,7 +28,10 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"****")
-            .field("session_token", &self.session_token.as_ref().map(|_| "****"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "****"),
+            )
             .finish()
     }
 }
@@ -137,10 +140,7 @@ pub fn sign(
     canonical.push_str(&payload_hash);
 
     let date = &date_time[..8];
-    let credential_scope = format!(
-        "{date}/{}/{}/aws4_request",
-        scope.region, scope.service
-    );
+    let credential_scope = format!("{date}/{}/{}/aws4_request", scope.region, scope.service);
     let to_sign = string_to_sign(&date_time, &credential_scope, &canonical);
     let key = signing_key(
         &credentials.secret_access_key,
@@ -219,7 +219,14 @@ mod tests {
             region: "us-east-1",
             service: "service",
         };
-        sign(&req, &mut headers, &creds(None), &scope, at("20150830T123600Z")).unwrap();
+        sign(
+            &req,
+            &mut headers,
+            &creds(None),
+            &scope,
+            at("20150830T123600Z"),
+        )
+        .unwrap();
         assert_eq!(
             headers["authorization"],
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
@@ -237,7 +244,14 @@ mod tests {
             query: None,
             body: b"Param1=value1",
         };
-        sign(&req, &mut headers, &creds(None), &scope, at("20150830T123600Z")).unwrap();
+        sign(
+            &req,
+            &mut headers,
+            &creds(None),
+            &scope,
+            at("20150830T123600Z"),
+        )
+        .unwrap();
         assert_eq!(
             headers["authorization"],
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"
@@ -303,14 +317,7 @@ mod tests {
             body: b"{}",
             ..parts
         };
-        assert!(
-            verify(
-                &tampered,
-                |_| Some(creds(None).secret_access_key),
-                now
-            )
-            .is_err()
-        );
+        assert!(verify(&tampered, |_| Some(creds(None).secret_access_key), now).is_err());
     }
 
     /// The same PUT signed by botocore 1.x (`S3SigV4Auth` and `SigV4Auth`, clock fixed at

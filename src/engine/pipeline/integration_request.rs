@@ -9,10 +9,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::{RequestContext, binary};
 use crate::engine::Gateway;
-use crate::engine::integrations::aws;
-use crate::engine::logs::Level;
 use crate::engine::compiled::{CompiledDeployment, CompiledIntegration, ParamLocation};
 use crate::engine::error::GatewayError;
+use crate::engine::integrations::aws;
+use crate::engine::logs::Level;
 use crate::engine::params::{fill_path_placeholders, query_encode, substitute_stage_variables};
 use crate::engine::template::CompiledTemplate;
 use crate::mapping::{Overrides, ParamSources, render_request_template};
@@ -70,8 +70,7 @@ fn prepare_aws(
 ) -> Result<Prepared, GatewayError> {
     let uri = integration.uri.as_deref().unwrap_or_default();
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
-    let target =
-        aws::parse_uri(&uri).map_err(|reason| GatewayError::Configuration { reason })?;
+    let target = aws::parse_uri(&uri).map_err(|reason| GatewayError::Configuration { reason })?;
     let (body, params) = transform(ctx, integration)?;
     if let Some(role) = &integration.credentials {
         ctx.log(Level::Info, || {

@@ -46,14 +46,22 @@ pub enum Kind<'u> {
 pub fn parse_uri(uri: &str) -> Result<Target<'_>, String> {
     let invalid = || format!("Invalid AWS integration URI {uri}");
     let mut parts = uri.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some("apigateway"), Some(region), Some(service), Some(rest)) = (
+    let (
+        Some("arn"),
+        Some(_partition),
+        Some("apigateway"),
+        Some(region),
+        Some(service),
+        Some(rest),
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return Err(invalid());
     };
     if region.is_empty() || service.is_empty() {
@@ -85,10 +93,12 @@ pub fn parse_uri(uri: &str) -> Result<Target<'_>, String> {
 
 /// The services `gwtui info` lists: the ones the issue names, plus any `[aws.endpoints]` one.
 pub fn info_services(settings: &AwsSettings) -> Vec<String> {
-    let mut list: Vec<String> = ["sqs", "sns", "dynamodb", "states", "kinesis", "events", "s3"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut list: Vec<String> = [
+        "sqs", "sns", "dynamodb", "states", "kinesis", "events", "s3",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for name in settings.endpoints.keys() {
         if !list.contains(name) {
             list.push(name.clone());

@@ -206,9 +206,15 @@ impl AwsSettings {
             Ok(Route::Endpoint {
                 endpoint,
                 per_service: true,
-            }) => format!("{}{} ([aws.endpoints] {service})", endpoint.origin, endpoint.base_path),
+            }) => format!(
+                "{}{} ([aws.endpoints] {service})",
+                endpoint.origin, endpoint.base_path
+            ),
             Ok(Route::Endpoint { endpoint, .. }) => {
-                format!("{}{} ([aws] endpoint_url)", endpoint.origin, endpoint.base_path)
+                format!(
+                    "{}{} ([aws] endpoint_url)",
+                    endpoint.origin, endpoint.base_path
+                )
             }
             Ok(Route::Real) => format!("https://{} (real AWS)", real_host(service, region)),
             Err(_) => "not configured: set [aws] endpoint_url".to_string(),

@@ -194,8 +194,16 @@ fn a_mapped_content_type_wins_and_forbidden_headers_are_refused() {
 fn s3_paths_are_filled_encoded_and_signed_single_encoded() {
     let s = settings(Some("http://127.0.0.1:5000"));
     let params = [
-        (ParamLocation::Path, "bucket".to_string(), "media".to_string()),
-        (ParamLocation::Path, "key".to_string(), "a b/c.png".to_string()),
+        (
+            ParamLocation::Path,
+            "bucket".to_string(),
+            "media".to_string(),
+        ),
+        (
+            ParamLocation::Path,
+            "key".to_string(),
+            "a b/c.png".to_string(),
+        ),
     ];
     let req = build_for(
         &s,
