@@ -58,7 +58,10 @@ fn aws_integrations_round_trip_through_export() {
         };
         let flows = &doc["paths"]["/flows"]["post"]["x-amazon-apigateway-integration"];
         assert_eq!(flows["type"], "aws");
-        assert_eq!(flows["credentials"], "arn:aws:iam::123456789012:role/apigw-sfn");
+        assert_eq!(
+            flows["credentials"],
+            "arn:aws:iam::123456789012:role/apigw-sfn"
+        );
         let after = integrations(&import(&text));
         assert_eq!(after, before, "{format:?}");
     }

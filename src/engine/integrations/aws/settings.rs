@@ -82,7 +82,7 @@ pub enum Route {
 }
 
 /// The resolved settings the data plane reads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AwsSettings {
     pub endpoint: Option<Endpoint>,
     pub endpoints: BTreeMap<String, Endpoint>,
