@@ -718,3 +718,56 @@ async fn no_endpoint_is_a_500_naming_the_setting_and_a_silent_endpoint_a_504() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_orders_method_queues_the_order_or_says_what_is_missing() {
+    init();
+    let Some(moto) = moto() else { return };
+    moto.boto("client('sqs').create_queue(QueueName='gwtui-demo-orders')\nprint('null')")
+        .await;
+    let t = TestGateway::start().await;
+    let backend = gwtui::demo::start_backend().await.unwrap();
+    let api = gwtui::demo::seed_or_refresh(&t.gw, backend)
+        .await
+        .unwrap()
+        .expect("the demo is seeded on an empty data dir");
+
+    // Nothing configured: 500, and the execution log names the setting.
+    let (status, _, log) = test_invoke(&t, &api, "/orders", "POST", r#"{"pet":1}"#).await;
+    assert_eq!(status, 500);
+    assert!(
+        log.contains("No endpoint configured for AWS service sqs: set [aws] endpoint_url"),
+        "{log}"
+    );
+
+    t.gw.set_aws_settings(moto.settings());
+    let body = r#"{"pet":1,"qty":3}"#;
+    let resp = t
+        .client
+        .post(t.url(&api, "dev", "/orders"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let mapped: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(mapped["queued"], true);
+    let got = moto
+        .boto(
+            "sqs = client('sqs')\n\
+             url = sqs.get_queue_url(QueueName='gwtui-demo-orders')['QueueUrl']\n\
+             m = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)\n\
+             print(json.dumps([[x['MessageId'], x['Body']] for x in m.get('Messages', [])]))",
+        )
+        .await;
+    assert_eq!(got, serde_json::json!([[mapped["messageId"], body]]));
+    // The traffic generator leaves it alone.
+    let def = t.gw.get_definition(&api).unwrap();
+    assert!(
+        gwtui::traffic::default_mix(&def)
+            .iter()
+            .all(|target| target.path != "/orders")
+    );
+    t.stop().await;
+}
