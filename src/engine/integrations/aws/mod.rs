@@ -149,7 +149,8 @@ pub fn build(
 
     let (origin, mut path) = match &route {
         Route::Endpoint { endpoint, .. } => {
-            let mut path = endpoint.base_path.clone();
+            let mut path = String::with_capacity(64);
+            path.push_str(&endpoint.base_path);
             // An emulator endpoint serves buckets path-style.
             if let (true, Some(bucket)) = (s3, target.subdomain) {
                 path.push('/');

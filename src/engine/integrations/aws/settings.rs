@@ -71,10 +71,10 @@ impl Endpoint {
 
 /// Where one service's calls go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub enum Route<'s> {
     /// A configured endpoint; `per_service` when `[aws.endpoints]` named the service.
     Endpoint {
-        endpoint: Endpoint,
+        endpoint: &'s Endpoint,
         per_service: bool,
     },
     /// The real regional endpoint (`[aws] real = true`).
@@ -179,16 +179,16 @@ impl AwsSettings {
 
     /// Where calls to `service` go, or the reason none is configured (the execution-log line
     /// names the settings).
-    pub fn route(&self, service: &str) -> Result<Route, String> {
+    pub fn route(&self, service: &str) -> Result<Route<'_>, String> {
         if let Some(endpoint) = self.endpoints.get(service) {
             return Ok(Route::Endpoint {
-                endpoint: endpoint.clone(),
+                endpoint,
                 per_service: true,
             });
         }
         if let Some(endpoint) = &self.endpoint {
             return Ok(Route::Endpoint {
-                endpoint: endpoint.clone(),
+                endpoint,
                 per_service: false,
             });
         }
