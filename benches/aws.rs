@@ -72,8 +72,10 @@ async fn stub() -> SocketAddr {
                 let svc = service_fn(|_req: hyper::Request<hyper::body::Incoming>| async {
                     let mut resp =
                         hyper::Response::new(Full::new(Bytes::from_static(SEND_MESSAGE_RESPONSE)));
-                    resp.headers_mut()
-                        .insert("content-type", hyper::header::HeaderValue::from_static("text/xml"));
+                    resp.headers_mut().insert(
+                        "content-type",
+                        hyper::header::HeaderValue::from_static("text/xml"),
+                    );
                     Ok::<_, Infallible>(resp)
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

@@ -739,6 +739,11 @@ async fn the_demo_orders_method_queues_the_order_or_says_what_is_missing() {
         log.contains("No endpoint configured for AWS service sqs: set [aws] endpoint_url"),
         "{log}"
     );
+    // The integration's role is recorded, not assumed.
+    assert!(
+        log.contains("Integration credentials arn:aws:iam::123456789012:role/gwtui-demo-orders: no STS runs locally"),
+        "{log}"
+    );
 
     t.gw.set_aws_settings(moto.settings());
     let body = r#"{"pet":1,"qty":3}"#;

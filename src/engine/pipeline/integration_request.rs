@@ -18,6 +18,9 @@ use crate::engine::template::CompiledTemplate;
 use crate::mapping::{Overrides, ParamSources, render_request_template};
 use crate::model::{AuthorizationType, IntegrationType, PassthroughBehavior};
 
+/// An evaluated `integration.request.{location}.{name}` mapping: (location, name, value).
+type MappedParameter = (ParamLocation, String, String);
+
 /// What the integration phase will execute.
 #[derive(Debug)]
 pub enum Prepared {
@@ -107,7 +110,7 @@ fn prepare_aws(
 fn transform(
     ctx: &mut RequestContext<'_>,
     integration: &CompiledIntegration,
-) -> Result<(Bytes, Vec<(ParamLocation, String, String)>), GatewayError> {
+) -> Result<(Bytes, Vec<MappedParameter>), GatewayError> {
     let context = request_context(ctx, integration);
     // Body first: a template may set requestOverride.* which wins over the mappings.
     let (body, overrides) = match choose_template(ctx, integration)? {
@@ -129,7 +132,7 @@ fn transform(
     Ok((body, params))
 }
 
-fn apply_overrides(params: &mut Vec<(ParamLocation, String, String)>, overrides: &Overrides) {
+fn apply_overrides(params: &mut Vec<MappedParameter>, overrides: &Overrides) {
     for (loc, list) in [
         (ParamLocation::Path, &overrides.path),
         (ParamLocation::Query, &overrides.querystring),
