@@ -25,6 +25,8 @@ pub struct ConfigFile {
     pub iam: IamSection,
     /// JWKS sources for COGNITO_USER_POOLS authorizers, by provider ARN or user-pool id.
     pub jwks: BTreeMap<String, crate::engine::security::JwksSource>,
+    /// Where AWS service integrations send their calls, and their credentials.
+    pub aws: crate::engine::integrations::aws::AwsConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -52,6 +54,22 @@ impl ConfigFile {
                 (name.clone(), f)
             })
             .collect()
+    }
+
+    /// The `[aws]` settings resolved against the process environment and the user's shared
+    /// credentials file.
+    pub fn resolved_aws(
+        &self,
+    ) -> Result<
+        crate::engine::integrations::aws::AwsSettings,
+        crate::engine::integrations::aws::settings::AwsSettingsError,
+    > {
+        let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        crate::engine::integrations::aws::AwsSettings::resolve(
+            &self.aws,
+            |k| std::env::var(k).ok(),
+            home.as_deref(),
+        )
     }
 
     /// JWKS sources with relative files resolved against `base`.

@@ -1,6 +1,7 @@
 //! The built-in demo: a small "petstore" API (assets/demo/petstore.yaml) using MOCK and
-//! HTTP_PROXY integrations, and the pet backend the HTTP_PROXY methods reach, served
-//! in-process on loopback. The first run on an empty data dir seeds the API with stages `dev`
+//! HTTP_PROXY integrations and one AWS service integration (`POST /orders` → the SQS queue
+//! `gwtui-demo-orders` at the `[aws]` endpoint), and the pet backend the HTTP_PROXY methods
+//! reach, served in-process on loopback. The first run on an empty data dir seeds the API with stages `dev`
 //! and `prod`; later runs point the stages' `backend` variable at the new backend address.
 
 use std::convert::Infallible;

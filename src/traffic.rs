@@ -28,12 +28,23 @@ pub struct Target {
 
 /// The default mix for a definition: every GET method ten times as often as every other
 /// verb (`ANY` is sent as GET), plus one unknown path (weight 1) so 4XX charts have something
-/// to show. Path parameters are filled with `1`, greedy ones with `a/b`.
+/// to show. Path parameters are filled with `1`, greedy ones with `a/b`. Methods with an AWS
+/// service integration are left out: generated traffic must not send messages to a queue
+/// (or bill a real AWS account).
 pub fn default_mix(def: &ApiDefinition) -> Vec<Target> {
     let mut mix = Vec::new();
     for r in &def.resources {
         let path = fill(&r.path);
-        for verb in r.resource_methods.keys() {
+        for (verb, m) in &r.resource_methods {
+            let aws_service = m.method_integration.as_ref().is_some_and(|i| {
+                i.integration_type == crate::model::IntegrationType::Aws
+                    && i.uri
+                        .as_deref()
+                        .is_some_and(|u| !crate::engine::integrations::aws::is_lambda(u))
+            });
+            if aws_service {
+                continue;
+            }
             let (method, weight) = match verb.as_str() {
                 "GET" | "ANY" => ("GET".to_string(), 10),
                 "OPTIONS" | "HEAD" => continue,

@@ -343,6 +343,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(url) => println!("server:      serving this data dir at {url}"),
                 None => println!("server:      none serving this data dir"),
             }
+            let aws = s
+                .config
+                .resolved_aws()
+                .with_context(|| format!("config file {}", s.paths.config_file.display()))?;
+            println!(
+                "aws credentials: {}",
+                match &aws.credentials {
+                    Some(c) => format!("{} from {}", c.access_key_id, aws.credentials_source),
+                    None => "none (AWS service integrations answer 500)".to_string(),
+                }
+            );
+            for service in crate::engine::integrations::aws::info_services(&aws) {
+                println!(
+                    "aws {service:<9} {}",
+                    aws.describe(&service, crate::engine::REGION)
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Import {

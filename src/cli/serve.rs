@@ -61,6 +61,11 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     }
     gw.set_iam_credentials(s.config.iam.credentials.clone());
     gw.set_jwks_sources(s.config.resolved_jwks(&config_dir));
+    gw.set_aws_settings(
+        s.config
+            .resolved_aws()
+            .with_context(|| format!("config file {}", s.paths.config_file.display()))?,
+    );
     let demo_api = if s.config.demo.enabled {
         let backend = crate::demo::start_backend()
             .await

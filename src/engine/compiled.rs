@@ -72,6 +72,8 @@ pub struct CompiledIntegration {
     pub cache_namespace: String,
     pub cache_key_parameters: Vec<String>,
     pub insecure_skip_verification: bool,
+    /// The integration's IAM role ARN (AWS service integrations log it; no STS runs locally).
+    pub credentials: Option<String>,
 }
 
 #[derive(Debug)]
@@ -202,6 +204,7 @@ fn compile_integration(
             .clone()
             .unwrap_or_else(|| resource_id.to_string()),
         cache_key_parameters: i.cache_key_parameters.clone(),
+        credentials: i.credentials.clone(),
         insecure_skip_verification: i
             .tls_config
             .as_ref()

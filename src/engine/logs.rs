@@ -208,7 +208,8 @@ where
 pub fn headers_for_log(headers: &http::HeaderMap) -> String {
     java_map(headers.iter().map(|(name, value)| {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        let secret = name == http::header::AUTHORIZATION || name.as_str() == "x-api-key";
+        let secret = name == http::header::AUTHORIZATION
+            || matches!(name.as_str(), "x-api-key" | "x-amz-security-token");
         (name.as_str().to_string(), if secret { mask(&v) } else { v })
     }))
 }

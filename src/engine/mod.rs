@@ -146,6 +146,8 @@ pub(crate) struct Inner {
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
+    /// Where AWS service integrations send their calls, and the credentials they sign with.
+    pub(crate) aws: ArcSwap<integrations::aws::AwsSettings>,
     /// The committed control-plane state. Readers load it without a lock; an admin
     /// operation replaces it after its commit (see `admin::admin_op`).
     admin: ArcSwap<Admin>,
@@ -186,6 +188,7 @@ impl Gateway {
                     http.clone(),
                 ),
                 security: security::Security::default(),
+                aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,
@@ -251,6 +254,17 @@ impl Gateway {
             routes.domains.get(&format!("*.{parent}"))
         })?;
         Some(admin::match_base_path(mappings, raw_path))
+    }
+
+    /// Installs the `[aws]` settings AWS service integrations use from now on (endpoints and
+    /// credentials, resolved by [`integrations::aws::AwsSettings::resolve`]).
+    pub fn set_aws_settings(&self, settings: integrations::aws::AwsSettings) {
+        self.inner.aws.store(Arc::new(settings));
+    }
+
+    /// The installed `[aws]` settings.
+    pub fn aws_settings(&self) -> Arc<integrations::aws::AwsSettings> {
+        self.inner.aws.load_full()
     }
 
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes

@@ -218,6 +218,8 @@ pub struct App {
     pub now: Instant,
     pub stack: Vec<ViewKind>,
     pub listener: String,
+    /// Where AWS service integrations send their calls.
+    pub aws: std::sync::Arc<crate::engine::integrations::aws::AwsSettings>,
     pub flash: Option<Flash>,
     pub prompt: Option<Prompt>,
     pub confirm: Option<Pending>,
@@ -273,6 +275,7 @@ impl App {
             now: Instant::now(),
             stack: vec![ViewKind::Apis],
             listener: String::new(),
+            aws: std::sync::Arc::default(),
             flash: None,
             prompt: None,
             confirm: None,

@@ -20,6 +20,12 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// The data-plane listener shown in the header, e.g. `127.0.0.1:4566`.
     fn listener(&self) -> String;
 
+    /// Where AWS service integrations send their calls (the `[aws]` settings the engine runs
+    /// with), for the execution path of AWS methods.
+    fn aws_settings(&self) -> std::sync::Arc<crate::engine::integrations::aws::AwsSettings> {
+        std::sync::Arc::default()
+    }
+
     /// A stream of engine events already shaped as console data: `Changed` after any
     /// admin change, `Logs` for new log lines, `Metrics` on metric ticks (optional: the
     /// console also polls `metrics` every second while a chart is visible).

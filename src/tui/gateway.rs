@@ -71,6 +71,10 @@ impl Backend for GatewayBackend {
         self.listener.to_string()
     }
 
+    fn aws_settings(&self) -> Arc<crate::engine::integrations::aws::AwsSettings> {
+        self.gw.aws_settings()
+    }
+
     fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut events = self.gw.subscribe();

@@ -72,6 +72,8 @@ pub struct LogLine {
 pub enum DataUpdate {
     /// The listener address shown in the header, e.g. `127.0.0.1:4566`.
     Listener(String),
+    /// The engine's `[aws]` settings (installed at start; they do not change while it runs).
+    Aws(std::sync::Arc<crate::engine::integrations::aws::AwsSettings>),
     Apis(Vec<ApiSummary>),
     Stages {
         rest_api_id: String,

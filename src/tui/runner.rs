@@ -126,6 +126,7 @@ where
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::Data(DataUpdate::Listener(backend.listener())));
+    app.update(Msg::Data(DataUpdate::Aws(backend.aws_settings())));
     for e in app.init() {
         spawn_effect(&backend, e, &tx);
     }

@@ -1,6 +1,7 @@
 //! Phase 8, the integration call: MOCK in process, HTTP and HTTP_PROXY through the one pooled
 //! client, each bounded by the integration's `timeoutInMillis`.
 
+pub mod aws;
 pub mod http;
 pub mod lambda;
 

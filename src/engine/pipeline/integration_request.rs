@@ -11,10 +11,15 @@ use super::{RequestContext, binary};
 use crate::engine::Gateway;
 use crate::engine::compiled::{CompiledDeployment, CompiledIntegration, ParamLocation};
 use crate::engine::error::GatewayError;
+use crate::engine::integrations::aws;
+use crate::engine::logs::Level;
 use crate::engine::params::{fill_path_placeholders, query_encode, substitute_stage_variables};
 use crate::engine::template::CompiledTemplate;
 use crate::mapping::{Overrides, ParamSources, render_request_template};
 use crate::model::{AuthorizationType, IntegrationType, PassthroughBehavior};
+
+/// An evaluated `integration.request.{location}.{name}` mapping: (location, name, value).
+type MappedParameter = (ParamLocation, String, String);
 
 /// What the integration phase will execute.
 #[derive(Debug)]
@@ -38,14 +43,105 @@ pub enum Prepared {
     },
 }
 
-pub fn run(_gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
+pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
     let deployment = ctx.deployment.clone().ok_or_else(no_integration)?;
     let integration = integration_of(ctx, &deployment)?;
     match integration.kind {
         IntegrationType::Mock => prepare_mock(ctx, integration),
         IntegrationType::Http => prepare_http(ctx, integration, false),
         IntegrationType::HttpProxy => prepare_http(ctx, integration, true),
+        IntegrationType::Aws
+            if integration
+                .uri
+                .as_deref()
+                .is_some_and(|u| !aws::is_lambda(u)) =>
+        {
+            prepare_aws(gw, ctx, integration)
+        }
         IntegrationType::Aws | IntegrationType::AwsProxy => prepare_lambda(ctx, integration),
+    }
+}
+
+/// An AWS service (execution.md §9.4): the rendered template (or the converted passthrough
+/// body) and the parameter mappings, sent as a signed request to the endpoint `[aws]`
+/// configures for the service. The integration's `credentials` role is recorded in the
+/// execution log; no STS runs locally, so the call is signed with the configured credentials.
+fn prepare_aws(
+    gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+    integration: &CompiledIntegration,
+) -> Result<Prepared, GatewayError> {
+    let uri = integration.uri.as_deref().unwrap_or_default();
+    let uri = substitute_stage_variables(uri, &ctx.stage_variables);
+    let target = aws::parse_uri(&uri).map_err(|reason| GatewayError::Configuration { reason })?;
+    let (body, params) = transform(ctx, integration)?;
+    if let Some(role) = &integration.credentials {
+        ctx.log(Level::Info, || {
+            format!(
+                "Integration credentials {role}: no STS runs locally; the request is signed with the [aws] credentials"
+            )
+        });
+    }
+    let settings = gw.inner.aws.load();
+    let verb = integration.http_method.as_deref().unwrap_or("POST");
+    let request = aws::build(
+        &settings,
+        &target,
+        aws::Parts {
+            verb,
+            params: &params,
+            client_content_type: ctx.req.headers.get(http::header::CONTENT_TYPE),
+            body,
+        },
+        time::OffsetDateTime::now_utc(),
+    )?;
+    Ok(Prepared::Http {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: request.body,
+        proxy: false,
+    })
+}
+
+/// The non-proxy integration request: the body (rendered template, or the passthrough body
+/// converted by `contentHandling`) and the parameter mappings with the template's
+/// `requestOverride`s applied.
+fn transform(
+    ctx: &mut RequestContext<'_>,
+    integration: &CompiledIntegration,
+) -> Result<(Bytes, Vec<MappedParameter>), GatewayError> {
+    let context = request_context(ctx, integration);
+    // Body first: a template may set requestOverride.* which wins over the mappings.
+    let (body, overrides) = match choose_template(ctx, integration)? {
+        Some(t) => {
+            let rendered = render(ctx, t, &context)?;
+            (Bytes::from(rendered.body), rendered.overrides)
+        }
+        None => (
+            binary::convert_request(
+                &ctx.req.body,
+                ctx.request_is_binary(),
+                integration.content_handling,
+            )?,
+            Overrides::default(),
+        ),
+    };
+    let mut params = mapped_parameters(ctx, integration, &context);
+    apply_overrides(&mut params, &overrides);
+    Ok((body, params))
+}
+
+fn apply_overrides(params: &mut Vec<MappedParameter>, overrides: &Overrides) {
+    for (loc, list) in [
+        (ParamLocation::Path, &overrides.path),
+        (ParamLocation::Query, &overrides.querystring),
+        (ParamLocation::Header, &overrides.headers),
+    ] {
+        for (name, value) in list {
+            params.retain(|(l, n, _)| !(*l == loc && n == name));
+            params.push((loc, name.clone(), value.clone()));
+        }
     }
 }
 
@@ -226,37 +322,13 @@ fn prepare_http(
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
     let uri = substitute_stage_variables(uri, &ctx.stage_variables);
 
-    let context = request_context(ctx, integration);
-    // Body first: a template may set requestOverride.* which wins over the mappings.
-    let (body, overrides) = if proxy {
-        (ctx.req.body.clone(), Overrides::default())
+    let (body, params) = if proxy {
+        let context = request_context(ctx, integration);
+        let params = mapped_parameters(ctx, integration, &context);
+        (ctx.req.body.clone(), params)
     } else {
-        match choose_template(ctx, integration)? {
-            Some(t) => {
-                let rendered = render(ctx, t, &context)?;
-                (Bytes::from(rendered.body), rendered.overrides)
-            }
-            None => (
-                binary::convert_request(
-                    &ctx.req.body,
-                    ctx.request_is_binary(),
-                    integration.content_handling,
-                )?,
-                Overrides::default(),
-            ),
-        }
+        transform(ctx, integration)?
     };
-    let mut params = mapped_parameters(ctx, integration, &context);
-    for (loc, list) in [
-        (ParamLocation::Path, &overrides.path),
-        (ParamLocation::Query, &overrides.querystring),
-        (ParamLocation::Header, &overrides.headers),
-    ] {
-        for (name, value) in list {
-            params.retain(|(l, n, _)| !(*l == loc && n == name));
-            params.push((loc, name.clone(), value.clone()));
-        }
-    }
     let find = |loc: ParamLocation, name: &str| {
         params
             .iter()

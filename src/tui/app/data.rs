@@ -9,6 +9,7 @@ impl App {
     pub(super) fn on_data(&mut self, d: DataUpdate) -> Vec<Effect> {
         match d {
             DataUpdate::Listener(l) => self.listener = l,
+            DataUpdate::Aws(settings) => self.aws = settings,
             DataUpdate::TestInvoked {
                 rest_api_id,
                 resource_id,

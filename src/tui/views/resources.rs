@@ -9,7 +9,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_tree_widget::Tree;
 
 use super::{empty, hit, pane};
-use crate::model::{Method, Resource};
+use crate::engine::integrations::aws::{self as aws_integration, AwsSettings, Kind};
+use crate::model::{Integration, IntegrationType, Method, Resource};
 use crate::tui::app::App;
 use crate::tui::theme::{Role, Theme};
 use crate::tui::tree::{self, NodeRef};
@@ -75,7 +76,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                         .resource(node.resource_id())
                         .map(|r| r.path.clone())
                         .unwrap_or_default();
-                    method_lines(t, &path, m)
+                    method_lines(t, &path, m, &app.aws)
                 }
                 Err(_) => Vec::new(),
             }
@@ -118,6 +119,50 @@ fn stage_title<'a>(t: &Theme, title: &str) -> Line<'a> {
     Line::from(Span::styled(format!("▌{title}"), t.get(Role::Title)))
 }
 
+/// An AWS service integration: the service, what it calls, where the call goes and with
+/// which credentials (the integration's role is recorded; no STS runs locally).
+fn aws_lines<'a>(t: &Theme, i: &Integration, aws: &AwsSettings) -> Vec<Line<'a>> {
+    let Some(uri) = i.uri.as_deref().filter(|u| !aws_integration::is_lambda(u)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    match aws_integration::parse_uri(uri) {
+        Ok(target) => {
+            let call = match target.kind {
+                Kind::Action { action, .. } => format!("action {action}"),
+                Kind::Path(p) => format!("path /{p}"),
+            };
+            out.push(item(
+                t,
+                "service",
+                format!("{} in {} · {call}", target.service, target.region),
+            ));
+            out.push(item(
+                t,
+                "sends to",
+                aws.describe(target.service, target.region),
+            ));
+        }
+        Err(e) => out.push(item(t, "service", e)),
+    }
+    let credentials = match &aws.credentials {
+        Some(c) => format!(
+            "signed with {} ({})",
+            c.access_key_id, aws.credentials_source
+        ),
+        None => "none: set [aws] credentials or AWS_ACCESS_KEY_ID".to_string(),
+    };
+    out.push(item(t, "credentials", credentials));
+    if let Some(role) = &i.credentials {
+        out.push(item(
+            t,
+            "role",
+            format!("{role} (recorded; no STS locally)"),
+        ));
+    }
+    out
+}
+
 fn arrow<'a>(t: &Theme) -> Line<'a> {
     Line::from(Span::styled("   ↓", t.get(Role::Dim)))
 }
@@ -130,7 +175,7 @@ fn item<'a>(t: &Theme, k: &str, v: String) -> Line<'a> {
 }
 
 /// The five boxes of a method's execution path.
-pub fn method_lines<'a>(t: &Theme, path: &str, m: &Method) -> Vec<Line<'a>> {
+pub fn method_lines<'a>(t: &Theme, path: &str, m: &Method, aws: &AwsSettings) -> Vec<Line<'a>> {
     let mut out = vec![Line::from(Span::styled(
         format!("{} {path}", m.http_method),
         t.get(Role::HeaderValue),
@@ -190,6 +235,9 @@ pub fn method_lines<'a>(t: &Theme, path: &str, m: &Method) -> Vec<Line<'a>> {
         _ => "(mock)".to_string(),
     };
     out.push(item(t, "endpoint", target));
+    if i.integration_type == IntegrationType::Aws {
+        out.extend(aws_lines(t, i, aws));
+    }
     out.push(item(t, "timeout", format!("{} ms", i.timeout_in_millis)));
     if !i.cache_key_parameters.is_empty() {
         out.push(item(t, "cache keys", i.cache_key_parameters.join(", ")));
@@ -234,4 +282,78 @@ pub fn method_lines<'a>(t: &Theme, path: &str, m: &Method) -> Vec<Line<'a>> {
         out.push(item(t, "", "none declared".into()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::integrations::aws::AwsConfig;
+
+    fn text(lines: &[Line<'_>]) -> String {
+        lines
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn an_aws_method_shows_its_service_destination_and_credentials() {
+        let method = Method {
+            http_method: "POST".into(),
+            method_integration: Some(Integration {
+                integration_type: IntegrationType::Aws,
+                http_method: Some("POST".into()),
+                uri: Some("arn:aws:apigateway:eu-west-1:sqs:path/123456789012/orders".into()),
+                credentials: Some("arn:aws:iam::123456789012:role/apigw".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let t = Theme::default();
+        let unconfigured = text(&method_lines(
+            &t,
+            "/orders",
+            &method,
+            &AwsSettings::default(),
+        ));
+        assert!(
+            unconfigured.contains("service      sqs in eu-west-1 · path /123456789012/orders"),
+            "{unconfigured}"
+        );
+        assert!(
+            unconfigured.contains("sends to     not configured: set [aws] endpoint_url"),
+            "{unconfigured}"
+        );
+        assert!(unconfigured.contains("credentials  none"), "{unconfigured}");
+        assert!(
+            unconfigured
+                .contains("arn:aws:iam::123456789012:role/apigw (recorded; no STS locally)")
+        );
+        let settings = AwsSettings::resolve(
+            &AwsConfig {
+                endpoint_url: Some("http://127.0.0.1:5000".into()),
+                access_key_id: Some("AKID".into()),
+                secret_access_key: Some("S".into()),
+                ..Default::default()
+            },
+            |_| None,
+            None,
+        )
+        .unwrap();
+        let configured = text(&method_lines(&t, "/orders", &method, &settings));
+        assert!(
+            configured.contains("sends to     http://127.0.0.1:5000 ([aws] endpoint_url)"),
+            "{configured}"
+        );
+        assert!(
+            configured.contains("signed with AKID (config file [aws])"),
+            "{configured}"
+        );
+    }
 }
