@@ -14,6 +14,7 @@ use crate::model::{
 };
 
 use super::router::Router;
+use super::security::policy::Policy;
 use super::template::CompiledTemplate;
 use crate::mapping::ParamExpr;
 
@@ -36,6 +37,10 @@ pub struct CompiledDeployment {
     pub gateway_responses: IndexMap<String, GatewayResponse>,
     /// The frozen definition, for exports and the console.
     pub definition: Arc<ApiDefinition>,
+    /// The API's resource policy as the deployment froze it, parsed once here (`None`: the
+    /// API has none; a stored policy that does not parse denies everything). It lives and dies
+    /// with the deployment: no engine-wide map of parsed policies to grow or prune.
+    pub resource_policy: Option<Arc<Policy>>,
 }
 
 #[derive(Debug)]
@@ -118,7 +123,9 @@ impl CompiledDeployment {
             .iter()
             .map(|g| (g.response_type.clone(), g.clone()))
             .collect();
+        let resource_policy = resource_policy(&def);
         Ok(CompiledDeployment {
+            resource_policy,
             api_id: Arc::from(def.rest_api.id.as_str()),
             deployment_id: Arc::from(deployment_id),
             router,
@@ -128,6 +135,20 @@ impl CompiledDeployment {
             definition: def,
         })
     }
+}
+
+/// The definition's resource policy, parsed (`None` when it has none).
+fn resource_policy(def: &ApiDefinition) -> Option<Arc<Policy>> {
+    let text = def
+        .rest_api
+        .policy
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())?;
+    let policy = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| e.to_string())
+        .and_then(|doc| Policy::parse(&doc, Some(&def.rest_api.id)))
+        .unwrap_or_else(|_| Policy::deny_all());
+    Some(Arc::new(policy))
 }
 
 fn compile_integration(

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod cache;
+pub mod cache_key;
 pub mod clock;
 pub mod compiled;
 pub mod error;

@@ -161,6 +161,7 @@ impl Traffic {
             traffic: self,
             previous,
             used: HashSet::new(),
+            links: HashSet::new(),
             schemas,
             now: self.clock.now(),
             utc: self.clock.utc(),
@@ -210,6 +211,8 @@ pub struct TrafficBuild<'a> {
     traffic: &'a Traffic,
     previous: &'a Routes,
     used: HashSet<String>,
+    /// The (usage plan, API key) links served: the quota ledger keeps only their counters.
+    links: HashSet<(String, String)>,
     /// Compiled models by deployment (pointer identity: a deployment is compiled once).
     schemas: HashMap<usize, Arc<DeploymentSchemas>>,
     now: Duration,
@@ -362,6 +365,7 @@ impl TrafficBuild<'_> {
             )
         });
         let today = self.utc.date();
+        self.links.insert((plan.id.clone(), key_id.to_string()));
         let counter = self.traffic.quotas.counter(
             &plan.id,
             key_id,
@@ -377,9 +381,11 @@ impl TrafficBuild<'_> {
         }
     }
 
-    /// Ends the rebuild: buckets of scopes that are gone are dropped.
+    /// Ends the rebuild: buckets of scopes that are gone are dropped, and so are the quota
+    /// counters of (plan, key) links that are gone (once their counts are stored).
     pub fn finish(self) {
         self.traffic.buckets.retain(&self.used);
+        self.traffic.quotas.retain(&self.links);
     }
 }
 
@@ -425,6 +431,7 @@ pub(crate) fn flush_usage(inner: &Inner) -> Result<(), StoreError> {
         }
     }
     if taken.is_empty() {
+        inner.traffic.quotas.prune_retired();
         return Ok(());
     }
     let rows: Vec<(String, String, String, i64)> = taken
@@ -450,6 +457,8 @@ pub(crate) fn flush_usage(inner: &Inner) -> Result<(), StoreError> {
         for (counter, pending) in taken {
             counter.restore_pending(pending);
         }
+    } else {
+        inner.traffic.quotas.prune_retired();
     }
     result
 }

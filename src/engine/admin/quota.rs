@@ -41,6 +41,13 @@ impl Gateway {
             .map_err(|e| AdminError::Internal(format!("usage could not be stored: {e}")))
     }
 
+    /// Usage counters in memory: (those of existing usage-plan/API-key links, those of links
+    /// that are gone, kept until their counts are stored). Bounded by the links, not by
+    /// traffic.
+    pub fn quota_counters(&self) -> (usize, usize) {
+        self.inner.traffic.quotas.len()
+    }
+
     pub fn get_usage(
         &self,
         usage_plan_id: &str,

@@ -2,8 +2,9 @@
 //! against configured credentials), Lambda TOKEN/REQUEST authorizers with their result cache,
 //! and Cognito-style JWT authorizers verified against configured JWKS.
 //!
-//! Everything per request is read from shared state built once: parsed resource policies per
-//! deployment, compiled identity-validation expressions, cached authorizer results and JWKS.
+//! Everything per request is read from state built once: resource policies (parsed when their
+//! deployment is compiled, `CompiledDeployment::resource_policy`), compiled
+//! identity-validation expressions, cached authorizer results (bounded in bytes) and JWKS.
 
 pub mod iam;
 pub mod jwt;
@@ -162,6 +163,35 @@ pub struct AuthCacheKey {
 pub struct CachedAuthorization {
     pub output: Arc<lambda_authorizer::AuthorizerOutput>,
     pub ttl: Duration,
+    /// Bytes of the function's answer the output was parsed from (its share of the bound).
+    pub output_bytes: usize,
+}
+
+/// The byte bound of the Lambda authorizer result cache (every stage and authorizer together):
+/// each entry weighs its key, the function's answer and [`AUTHORIZER_ENTRY_OVERHEAD`]. A flood
+/// of distinct tokens evicts older results (moka's TinyLFU policy) instead of growing memory.
+pub const AUTHORIZER_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// What an authorizer cache entry costs beyond its strings (the parsed policy's structure,
+/// moka's bookkeeping).
+pub const AUTHORIZER_ENTRY_OVERHEAD: usize = 512;
+
+/// The weight of one authorizer cache entry, in bytes (saturating at `u32::MAX`).
+pub fn authorizer_entry_weight(key: &AuthCacheKey, value: &CachedAuthorization) -> u32 {
+    let bytes = key.api_id.len()
+        + key.stage.len()
+        + key.authorizer_id.len()
+        + key.identity.len()
+        + value.output_bytes
+        + AUTHORIZER_ENTRY_OVERHEAD;
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// Entries and weighed bytes of the authorizer result cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthorizerCacheStats {
+    pub entries: u64,
+    pub weighted_bytes: u64,
+    pub capacity_bytes: u64,
 }
 
 struct PerEntryTtl;
@@ -177,16 +207,11 @@ impl moka::Expiry<AuthCacheKey, Arc<CachedAuthorization>> for PerEntryTtl {
     }
 }
 
-/// (API id, deployment id).
-type DeploymentKey = (Arc<str>, Arc<str>);
-
 /// The security layer's shared state.
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
     iam: RwLock<Arc<HashMap<String, IamCredential>>>,
     pub(crate) jwks: jwt::JwksRegistry,
-    /// (API id, deployment id) → parsed resource policy (`None`: the API has none).
-    policies: RwLock<HashMap<DeploymentKey, Option<Arc<Policy>>>>,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
 }
 
@@ -194,13 +219,15 @@ impl Default for Security {
     fn default() -> Security {
         Security {
             authorizer_cache: moka::sync::Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(AUTHORIZER_CACHE_BYTES)
+                .weigher(|k: &AuthCacheKey, v: &Arc<CachedAuthorization>| {
+                    authorizer_entry_weight(k, v)
+                })
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
             iam: RwLock::new(Arc::new(HashMap::new())),
             jwks: jwt::JwksRegistry::default(),
-            policies: RwLock::new(HashMap::new()),
             regexes: RwLock::new(HashMap::new()),
         }
     }
@@ -219,6 +246,16 @@ impl Security {
         self.iam.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The authorizer result cache's size, after moka's pending evictions have run.
+    pub fn authorizer_cache_stats(&self) -> AuthorizerCacheStats {
+        self.authorizer_cache.run_pending_tasks();
+        AuthorizerCacheStats {
+            entries: self.authorizer_cache.entry_count(),
+            weighted_bytes: self.authorizer_cache.weighted_size(),
+            capacity_bytes: AUTHORIZER_CACHE_BYTES,
+        }
+    }
+
     /// Drops the stage's cached authorizer results (FlushStageAuthorizersCache).
     pub fn flush_stage(&self, api_id: &str, stage: &str) {
         let (api, stage) = (api_id.to_string(), stage.to_string());
@@ -228,38 +265,10 @@ impl Security {
             .invalidate_entries_if(move |k, _| &*k.api_id == api.as_str() && k.stage == stage);
     }
 
-    /// The deployment's resource policy, parsed once per deployment. A stored policy that does
-    /// not parse denies everything.
+    /// The deployment's resource policy (parsed when the deployment was compiled; a stored
+    /// policy that does not parse denies everything).
     pub fn resource_policy(&self, ctx: &RequestContext<'_>) -> Option<Arc<Policy>> {
-        let deployment = ctx.deployment.as_ref()?;
-        let key = (deployment.api_id.clone(), deployment.deployment_id.clone());
-        if let Some(p) = self
-            .policies
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return p.clone();
-        }
-        let parsed = deployment
-            .definition
-            .rest_api
-            .policy
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|text| {
-                let doc: Result<Value, _> = serde_json::from_str(text);
-                let policy = doc
-                    .map_err(|e| e.to_string())
-                    .and_then(|d| Policy::parse(&d, Some(&deployment.api_id)))
-                    .unwrap_or_else(|_| Policy::deny_all());
-                Arc::new(policy)
-            });
-        self.policies
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, parsed.clone());
-        parsed
+        ctx.deployment.as_ref()?.resource_policy.clone()
     }
 
     /// A compiled whole-match regex for an identity validation expression (`None`: invalid).
@@ -305,4 +314,42 @@ pub fn masked_arn(arn: &str) -> String {
     let account = super::ACCOUNT_ID;
     let masked = format!("********{}", &account[account.len().saturating_sub(4)..]);
     arn.replacen(&format!(":{account}:"), &format!(":{masked}:"), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(output_bytes: usize) -> Arc<CachedAuthorization> {
+        let output = lambda_authorizer::parse_output(
+            br#"{"principalId":"p","policyDocument":{"Version":"2012-10-17","Statement":[]}}"#,
+        )
+        .unwrap_or_else(|| panic!("valid output"));
+        Arc::new(CachedAuthorization {
+            output: Arc::new(output),
+            ttl: Duration::from_secs(300),
+            output_bytes,
+        })
+    }
+
+    #[test]
+    fn the_authorizer_cache_is_bounded_in_bytes_under_distinct_tokens() {
+        let security = Security::default();
+        // 64 KiB answers: the bound holds ~1,000 of them; 3,000 distinct tokens go through.
+        for i in 0..3_000 {
+            security.authorizer_cache.insert(
+                AuthCacheKey {
+                    api_id: Arc::from("api"),
+                    stage: "test".into(),
+                    authorizer_id: "a1".into(),
+                    identity: format!("token-{i}"),
+                },
+                cached(64 * 1024),
+            );
+        }
+        let stats = security.authorizer_cache_stats();
+        assert!(stats.weighted_bytes <= AUTHORIZER_CACHE_BYTES, "{stats:?}");
+        assert!(stats.entries < 1_100, "{stats:?}");
+        assert!(stats.entries > 100, "{stats:?}");
+    }
 }
