@@ -5,14 +5,14 @@
 //! lines the phases appended through [`RequestContext::log`]) into a bounded queue, and drops
 //! it — counting the drop — when the queue is full. A background thread formats access lines,
 //! writes them through a `BufWriter` per file (`{data dir}/logs/access-{apiId}-{stage}.log`;
-//! canary requests to `access-{apiId}-{stage}.Canary.log`), appends execution lines to a
-//! bounded ring per stage, flushes every tick, and publishes the lines it handled to consoles
-//! as one `GatewayEvent::Logs` batch per tick.
+//! canary requests to `access-{apiId}-{stage}.Canary.log`; rotated by size, see [`rotation`]),
+//! appends execution lines to a bounded ring per stage, flushes every tick, and publishes the
+//! lines it handled to consoles as one `GatewayEvent::Logs` batch per tick.
+
+pub mod rotation;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::live::{LiveStage, Variant};
 use super::pipeline::{InvokeResponse, RequestContext, respond};
+use rotation::{AccessFile, Rotation, access_log_path};
 
 /// AWS console preset: Common Log Format.
 pub const ACCESS_LOG_CLF: &str = "$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] \"$context.httpMethod $context.resourcePath $context.protocol\" $context.status $context.responseLength $context.requestId $context.extendedRequestId";
@@ -712,11 +713,12 @@ pub(crate) struct Logs {
     subscribed: Arc<AtomicBool>,
     rings: Arc<Rings>,
     dir: PathBuf,
+    rotation: Rotation,
 }
 
 impl Logs {
     /// Starts the log thread writing under `{data_dir}/logs`; `publish` receives each batch.
-    pub(crate) fn start<F>(data_dir: &Path, publish: F) -> std::io::Result<Logs>
+    pub(crate) fn start<F>(data_dir: &Path, rotation: Rotation, publish: F) -> std::io::Result<Logs>
     where
         F: Fn(Arc<[LogLine]>) + Send + 'static,
     {
@@ -729,6 +731,7 @@ impl Logs {
             spare: spare_tx,
             dir: dir.clone(),
             files: Vec::new(),
+            rotation,
             rings: rings.clone(),
             batch: Vec::new(),
             subscribed: subscribed.clone(),
@@ -745,7 +748,13 @@ impl Logs {
             subscribed,
             rings,
             dir,
+            rotation,
         })
+    }
+
+    /// Where access logs are written and when they rotate.
+    pub(crate) fn access_log_settings(&self) -> (PathBuf, Rotation) {
+        (self.dir.clone(), self.rotation)
     }
 
     pub(crate) fn set_subscribed(&self, on: bool) {
@@ -832,40 +841,12 @@ impl Logs {
     }
 }
 
-fn file_component(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn access_log_path(dir: &Path, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
-    let (api, stage) = (file_component(api_id), file_component(stage));
-    match variant {
-        Variant::Base => dir.join(format!("access-{api}-{stage}.log")),
-        Variant::Canary => dir.join(format!("access-{api}-{stage}.Canary.log")),
-    }
-}
-
-struct OpenFile {
-    api_id: String,
-    stage: String,
-    variant: Variant,
-    path: PathBuf,
-    writer: BufWriter<File>,
-    last_used: Instant,
-}
-
 struct Writer {
     dir: PathBuf,
     /// Open access-log files (a handful: idle ones are closed), found by API, stage and
     /// variant without building their path.
-    files: Vec<OpenFile>,
+    files: Vec<AccessFile>,
+    rotation: Rotation,
     rings: Arc<Rings>,
     batch: Vec<LogLine>,
     /// Lines are only batched for consoles while someone listens.
@@ -915,7 +896,7 @@ impl Writer {
 
     fn tick<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
         for f in &mut self.files {
-            let _ = f.writer.flush();
+            f.flush();
         }
         // Close files idle for a minute (stages come and go).
         self.files
@@ -1007,19 +988,11 @@ impl Writer {
                 // Another API/stage whose names map to the same file: hand the file over.
                 if let Some(i) = self.files.iter().position(|f| f.path == path) {
                     let mut old = self.files.swap_remove(i);
-                    let _ = old.writer.flush();
+                    old.flush();
                 }
-                let _ = std::fs::create_dir_all(&self.dir);
-                match OpenOptions::new().create(true).append(true).open(&path) {
+                match AccessFile::open(&self.dir, api_id, stage, r.variant, self.now) {
                     Ok(file) => {
-                        self.files.push(OpenFile {
-                            api_id: api_id.clone(),
-                            stage: stage.clone(),
-                            variant: r.variant,
-                            path,
-                            writer: BufWriter::with_capacity(64 * 1024, file),
-                            last_used: self.now,
-                        });
+                        self.files.push(file);
                         self.files.len() - 1
                     }
                     // The line still reaches consoles; the file is retried with the next line.
@@ -1029,10 +1002,7 @@ impl Writer {
         };
         let f = &mut self.files[index];
         f.last_used = self.now;
-        let _ = f.writer.write_all(line.as_bytes());
-        if !line.ends_with('\n') {
-            let _ = f.writer.write_all(b"\n");
-        }
+        f.write_line(line, self.rotation);
     }
 }
 
