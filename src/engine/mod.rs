@@ -63,6 +63,8 @@ pub struct EngineConfig {
     /// When access-log files rotate and how many are kept (default 64 MiB × 5 files; the
     /// config file's `[logs] access_log_max_bytes` / `access_log_max_files`).
     pub access_log_rotation: logs::rotation::Rotation,
+    /// The Lambda authorizer result cache's byte bound (default 16 MiB).
+    pub authorizer_cache_bytes: u64,
 }
 
 impl EngineConfig {
@@ -85,6 +87,7 @@ impl Default for EngineConfig {
             usage_flush_interval: Duration::from_secs(1),
             clock: Arc::new(clock::SystemClock::default()),
             access_log_rotation: logs::rotation::Rotation::default(),
+            authorizer_cache_bytes: security::AUTHORIZER_CACHE_BYTES,
         }
     }
 }
@@ -173,7 +176,7 @@ impl Gateway {
                     events.clone(),
                     http.clone(),
                 ),
-                security: security::Security::default(),
+                security: security::Security::new(config.authorizer_cache_bytes),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,

@@ -167,10 +167,11 @@ pub struct CachedAuthorization {
     pub output_bytes: usize,
 }
 
-/// The byte bound of the Lambda authorizer result cache (every stage and authorizer together):
+/// The default byte bound of the Lambda authorizer result cache (every stage and authorizer
+/// together; `EngineConfig::authorizer_cache_bytes`):
 /// each entry weighs its key, the function's answer and [`AUTHORIZER_ENTRY_OVERHEAD`]. A flood
 /// of distinct tokens evicts older results (moka's TinyLFU policy) instead of growing memory.
-pub const AUTHORIZER_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub const AUTHORIZER_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// What an authorizer cache entry costs beyond its strings (the parsed policy's structure,
 /// moka's bookkeeping).
 pub const AUTHORIZER_ENTRY_OVERHEAD: usize = 512;
@@ -210,6 +211,7 @@ impl moka::Expiry<AuthCacheKey, Arc<CachedAuthorization>> for PerEntryTtl {
 /// The security layer's shared state.
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
+    authorizer_cache_capacity: u64,
     iam: RwLock<Arc<HashMap<String, IamCredential>>>,
     pub(crate) jwks: jwt::JwksRegistry,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
@@ -217,9 +219,17 @@ pub struct Security {
 
 impl Default for Security {
     fn default() -> Security {
+        Security::new(AUTHORIZER_CACHE_BYTES)
+    }
+}
+
+impl Security {
+    /// With an authorizer result cache bounded at `authorizer_cache_bytes`.
+    pub fn new(authorizer_cache_bytes: u64) -> Security {
         Security {
+            authorizer_cache_capacity: authorizer_cache_bytes,
             authorizer_cache: moka::sync::Cache::builder()
-                .max_capacity(AUTHORIZER_CACHE_BYTES)
+                .max_capacity(authorizer_cache_bytes)
                 .weigher(|k: &AuthCacheKey, v: &Arc<CachedAuthorization>| {
                     authorizer_entry_weight(k, v)
                 })
@@ -231,9 +241,7 @@ impl Default for Security {
             regexes: RwLock::new(HashMap::new()),
         }
     }
-}
 
-impl Security {
     pub fn set_iam_credentials(&self, credentials: Vec<IamCredential>) {
         let map = credentials
             .into_iter()
@@ -252,7 +260,7 @@ impl Security {
         AuthorizerCacheStats {
             entries: self.authorizer_cache.entry_count(),
             weighted_bytes: self.authorizer_cache.weighted_size(),
-            capacity_bytes: AUTHORIZER_CACHE_BYTES,
+            capacity_bytes: self.authorizer_cache_capacity,
         }
     }
 
@@ -335,7 +343,7 @@ mod tests {
     #[test]
     fn the_authorizer_cache_is_bounded_in_bytes_under_distinct_tokens() {
         let security = Security::default();
-        // 64 KiB answers: the bound holds ~1,000 of them; 3,000 distinct tokens go through.
+        // 64 KiB answers: the bound holds ~256 of them; 3,000 distinct tokens go through.
         for i in 0..3_000 {
             security.authorizer_cache.insert(
                 AuthCacheKey {
@@ -349,7 +357,7 @@ mod tests {
         }
         let stats = security.authorizer_cache_stats();
         assert!(stats.weighted_bytes <= AUTHORIZER_CACHE_BYTES, "{stats:?}");
-        assert!(stats.entries < 1_100, "{stats:?}");
-        assert!(stats.entries > 100, "{stats:?}");
+        assert!(stats.entries <= 256, "{stats:?}");
+        assert!(stats.entries > 50, "{stats:?}");
     }
 }
