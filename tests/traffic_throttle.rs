@@ -554,3 +554,86 @@ async fn a_plan_throttle_with_only_one_limit_takes_the_other_from_the_account() 
     clock.advance(Duration::from_millis(1));
     assert_eq!(statuses(KEY_A, 3).await, [200, 200, 429]);
 }
+
+/// The quota ledger holds one counter per existing (plan, key) link: deleting keys, a link or
+/// the plan removes theirs (after their counts are stored).
+#[tokio::test]
+async fn quota_counters_go_with_their_keys_links_and_plans() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    // Usage is flushed only when asked (the test checks the set-aside counter before it).
+    let config = EngineConfig {
+        usage_flush_interval: Duration::from_secs(3600),
+        ..EngineConfig::new(dir.path())
+    };
+    let gw = Gateway::open(config).unwrap();
+    let api = setup(&gw).await;
+    let plan = gw
+        .create_usage_plan(
+            &actor(),
+            CreateUsagePlan {
+                name: "ledger".into(),
+                api_stages: vec![ApiStage {
+                    api_id: api.clone(),
+                    stage: "test".into(),
+                    throttle: IndexMap::new(),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut keys = Vec::new();
+    for i in 0..12 {
+        let value = format!("ledgerkey{i:04}aaaaaaaaaaaaaaaa");
+        let key = gw
+            .create_api_key(
+                &actor(),
+                CreateApiKey {
+                    name: Some(format!("k{i}")),
+                    enabled: true,
+                    value: Some(value.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        gw.create_usage_plan_key(
+            &actor(),
+            &plan.id,
+            CreateUsagePlanKey {
+                key_id: key.id.clone(),
+                key_type: "API_KEY".into(),
+            },
+        )
+        .await
+        .unwrap();
+        keys.push((key.id, value));
+    }
+    assert_eq!(gw.quota_counters(), (12, 0));
+    // Counted requests on the key about to go: its counter waits for the flush.
+    let r = invoke(
+        &gw,
+        "GET",
+        &api,
+        "test",
+        "/quota",
+        &[("x-api-key", &keys[0].1)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", body_text(&r));
+    gw.delete_api_key(&actor(), &keys[0].0).await.unwrap();
+    assert_eq!(gw.quota_counters(), (11, 1));
+    gw.flush_usage().unwrap();
+    assert_eq!(gw.quota_counters(), (11, 0));
+    for (id, _) in &keys[1..6] {
+        gw.delete_api_key(&actor(), id).await.unwrap();
+    }
+    gw.delete_usage_plan_key(&actor(), &plan.id, &keys[6].0)
+        .await
+        .unwrap();
+    assert_eq!(gw.quota_counters(), (5, 0));
+    gw.delete_usage_plan(&actor(), &plan.id).await.unwrap();
+    assert_eq!(gw.quota_counters(), (0, 0));
+}
