@@ -67,6 +67,8 @@ async fn cached_api(t: &TestGateway, backend: SocketAddr) -> String {
     api
 }
 
+type Headers = &'static [(&'static str, &'static str)];
+
 /// The backend call number that answered (a cached answer repeats an earlier one).
 async fn call(t: &TestGateway, api: &str, path: &str, headers: &[(&str, &str)]) -> u64 {
     let mut req = t.client.get(t.url(api, "test", path));
@@ -88,7 +90,7 @@ async fn a_request_crafted_to_collide_misses_the_response_cache() {
 
     // Each pair: the victim's request is cached, then the crafted one must reach the backend
     // (a new call number), and the victim's entry still answers the victim.
-    let pairs: [(&str, &str, &[(&str, &str)], &[(&str, &str)]); 5] = [
+    let pairs: [(&str, &str, Headers, Headers); 5] = [
         // A multi-valued query vs one comma value.
         ("/multi?a=1&a=2", "/multi?a=1,2", &[], &[]),
         // A value carrying the old component separator (%1F) and the next parameter.
