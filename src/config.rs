@@ -27,6 +27,36 @@ pub struct ConfigFile {
     pub jwks: BTreeMap<String, crate::engine::security::JwksSource>,
     /// Where AWS service integrations send their calls, and their credentials.
     pub aws: crate::engine::integrations::aws::AwsConfig,
+    /// Access-log files.
+    pub logs: LogsSection,
+}
+
+/// `[logs]`: access-log rotation (`access_log_max_bytes`, default 64 MiB;
+/// `access_log_max_files`, default 5, the current file included).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogsSection {
+    pub access_log_max_bytes: u64,
+    pub access_log_max_files: u32,
+}
+
+impl Default for LogsSection {
+    fn default() -> Self {
+        let r = crate::engine::logs::rotation::Rotation::default();
+        LogsSection {
+            access_log_max_bytes: r.max_bytes,
+            access_log_max_files: r.max_files,
+        }
+    }
+}
+
+impl LogsSection {
+    pub fn rotation(&self) -> crate::engine::logs::rotation::Rotation {
+        crate::engine::logs::rotation::Rotation::new(
+            self.access_log_max_bytes,
+            self.access_log_max_files,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

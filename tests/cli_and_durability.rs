@@ -163,6 +163,26 @@ fn malformed_config_and_info() {
     let (ok, out, _) = gwtui(dir.path(), &["info"]);
     assert!(ok);
     assert!(out.contains("data dir:") && out.contains(dir.path().to_str().unwrap()));
+    assert!(
+        out.contains("rotated at 67108864 bytes, 5 files kept per stage"),
+        "{out}"
+    );
+    // `[logs]` sets the rotation; `info` says where the files are and the limits.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[logs]\naccess_log_max_bytes = 1000\naccess_log_max_files = 2\n",
+    )
+    .unwrap();
+    let (ok, out, _) = gwtui(dir.path(), &["info"]);
+    assert!(ok);
+    let logs = dir.path().join("logs");
+    assert!(
+        out.contains(&format!(
+            "access logs: {} (access-{{apiId}}-{{stage}}.log, rotated at 1000 bytes, 2 files kept per stage)",
+            logs.display()
+        )),
+        "{out}"
+    );
 }
 
 #[test]

@@ -788,3 +788,71 @@ async fn execution_log_keeps_aws_lines_in_order_at_info_only_failures_at_error_a
     );
     t.stop().await;
 }
+
+/// Access logs rotate by size on the log thread: with a limit of 50 lines and 3 files, 150
+/// requests leave the current file and `.1`, `.2`, each within the limit, every line whole,
+/// and the newest lines in the current file.
+#[tokio::test]
+async fn access_logs_rotate_at_their_size_limit_keeping_max_files() {
+    // A request id (a UUID, as the gateway takes it from `x-amzn-RequestId`) and " 200\n".
+    const LINE: u64 = 36 + 5;
+    let id = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let config = gwtui::engine::EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        access_log_rotation: gwtui::engine::logs::rotation::Rotation::new(LINE * 50, 3),
+        ..Default::default()
+    };
+    let t = TestGateway::start_with(dir, config).await;
+    let api = api(&t.gw, "prod").await;
+    patch(
+        &t.gw,
+        &api,
+        "prod",
+        "/accessLogSettings/format",
+        "$context.requestId $context.status",
+    )
+    .await;
+    for i in 0..150 {
+        let resp = t
+            .client
+            .get(t.url(&api, "prod", "/pets"))
+            .header("x-amzn-RequestId", id(i))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    t.gw.flush_logs().await;
+    let path = t.gw.access_log_path(&api, "prod", Variant::Base);
+    let (logs_dir, rotation) = t.gw.access_log_settings();
+    assert_eq!(path.parent(), Some(logs_dir.as_path()));
+    assert_eq!((rotation.max_bytes, rotation.max_files), (LINE * 50, 3));
+    let rotated = |n: u32| gwtui::engine::logs::rotation::rotated_path(&path, n);
+    let mut files = Vec::new();
+    for n in 0..3 {
+        let text = std::fs::read_to_string(rotated(n)).unwrap();
+        assert!(
+            text.len() as u64 <= LINE * 50,
+            "file {n}: {} bytes",
+            text.len()
+        );
+        assert!(
+            text.lines()
+                .all(|l| l.starts_with("00000000-") && l.ends_with(" 200")),
+            "file {n}: {text}"
+        );
+        files.push(text);
+    }
+    assert!(!rotated(3).exists(), "only 3 files are kept");
+    // Exactly 50 lines fit in a file, so the current file holds requests 100..150, `.1`
+    // 50..100 and `.2` 0..50.
+    for (n, text) in files.iter().enumerate() {
+        let expected: Vec<String> = (0..50)
+            .map(|i| format!("{} 200", id((2 - n) * 50 + i)))
+            .collect();
+        assert_eq!(text.lines().collect::<Vec<_>>(), expected, "file {n}");
+    }
+    t.stop().await;
+}

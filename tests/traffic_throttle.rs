@@ -455,3 +455,186 @@ async fn quotas_survive_a_restart_and_get_usage_reports_them() {
     assert_eq!(bad.status().as_u16(), 400);
     t.stop().await;
 }
+
+/// A usage-plan throttle naming only one limit is never read with the other as 0 (which
+/// rejected every request, or allowed `burstLimit` requests ever): the missing half is the
+/// account's. Plan-wide, per method, and after a patch that sets one half.
+#[tokio::test]
+async fn a_plan_throttle_with_only_one_limit_takes_the_other_from_the_account() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        time::macros::datetime!(2024-03-17 12:00:00 UTC),
+    ));
+    let config = EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        clock: clock.clone(),
+        ..EngineConfig::default()
+    };
+    let gw = Gateway::open(config).unwrap();
+    let api = setup(&gw).await;
+    let only_rate = ThrottleSettings {
+        rate_limit: Some(1.0),
+        burst_limit: None,
+    };
+    let only_burst = ThrottleSettings {
+        rate_limit: None,
+        burst_limit: Some(3),
+    };
+    let statuses = |key: &'static str, n: usize| {
+        let (gw, api) = (&gw, &api);
+        async move {
+            let mut out = Vec::new();
+            for _ in 0..n {
+                let r = invoke(gw, "GET", api, "test", "/plan", &[("x-api-key", key)], "").await;
+                out.push(r.status.as_u16());
+            }
+            out
+        }
+    };
+    // Plan-wide rateLimit only: the burst is the account's 5,000, not 0.
+    let (plan_a, _) = key_in_plan(
+        &gw,
+        &api,
+        KEY_A,
+        CreateUsagePlan {
+            name: "rate-only".into(),
+            api_stages: vec![ApiStage {
+                api_id: String::new(),
+                stage: "test".into(),
+                throttle: IndexMap::new(),
+            }],
+            throttle: Some(only_rate.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        gw.get_usage_plan(&plan_a).unwrap().throttle,
+        Some(only_rate)
+    );
+    assert_eq!(statuses(KEY_A, 20).await, vec![200; 20]);
+    // Per-method burstLimit only: 3 at once, then the rate is the account's 10,000/s, not 0.
+    let mut per_method = IndexMap::new();
+    per_method.insert("/plan/GET".to_string(), only_burst);
+    key_in_plan(
+        &gw,
+        &api,
+        KEY_B,
+        CreateUsagePlan {
+            name: "burst-only".into(),
+            api_stages: vec![ApiStage {
+                api_id: String::new(),
+                stage: "test".into(),
+                throttle: per_method,
+            }],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(statuses(KEY_B, 4).await, [200, 200, 200, 429]);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(
+        statuses(KEY_B, 4).await,
+        [200, 200, 200, 429],
+        "refilled at 10,000/s"
+    );
+    // A patch setting only `/throttle/burstLimit` on the plan without a throttle: same rule.
+    gw.update_usage_plan(
+        &actor(),
+        &plan_a,
+        vec![
+            PatchOperation::remove("/throttle"),
+            PatchOperation::replace("/throttle/burstLimit", "2"),
+        ],
+    )
+    .await
+    .unwrap();
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(statuses(KEY_A, 3).await, [200, 200, 429]);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(statuses(KEY_A, 3).await, [200, 200, 429]);
+}
+
+/// The quota ledger holds one counter per existing (plan, key) link: deleting keys, a link or
+/// the plan removes theirs (after their counts are stored).
+#[tokio::test]
+async fn quota_counters_go_with_their_keys_links_and_plans() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    // Usage is flushed only when asked (the test checks the set-aside counter before it).
+    let config = EngineConfig {
+        usage_flush_interval: Duration::from_secs(3600),
+        ..EngineConfig::new(dir.path())
+    };
+    let gw = Gateway::open(config).unwrap();
+    let api = setup(&gw).await;
+    let plan = gw
+        .create_usage_plan(
+            &actor(),
+            CreateUsagePlan {
+                name: "ledger".into(),
+                api_stages: vec![ApiStage {
+                    api_id: api.clone(),
+                    stage: "test".into(),
+                    throttle: IndexMap::new(),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut keys = Vec::new();
+    for i in 0..12 {
+        let value = format!("ledgerkey{i:04}aaaaaaaaaaaaaaaa");
+        let key = gw
+            .create_api_key(
+                &actor(),
+                CreateApiKey {
+                    name: Some(format!("k{i}")),
+                    enabled: true,
+                    value: Some(value.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        gw.create_usage_plan_key(
+            &actor(),
+            &plan.id,
+            CreateUsagePlanKey {
+                key_id: key.id.clone(),
+                key_type: "API_KEY".into(),
+            },
+        )
+        .await
+        .unwrap();
+        keys.push((key.id, value));
+    }
+    assert_eq!(gw.quota_counters(), (12, 0));
+    // Counted requests on the key about to go: its counter waits for the flush.
+    let r = invoke(
+        &gw,
+        "GET",
+        &api,
+        "test",
+        "/quota",
+        &[("x-api-key", &keys[0].1)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", body_text(&r));
+    gw.delete_api_key(&actor(), &keys[0].0).await.unwrap();
+    assert_eq!(gw.quota_counters(), (11, 1));
+    gw.flush_usage().await.unwrap();
+    assert_eq!(gw.quota_counters(), (11, 0));
+    for (id, _) in &keys[1..6] {
+        gw.delete_api_key(&actor(), id).await.unwrap();
+    }
+    gw.delete_usage_plan_key(&actor(), &plan.id, &keys[6].0)
+        .await
+        .unwrap();
+    assert_eq!(gw.quota_counters(), (5, 0));
+    gw.delete_usage_plan(&actor(), &plan.id).await.unwrap();
+    assert_eq!(gw.quota_counters(), (0, 0));
+}

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use indexmap::IndexMap;
 
 use super::Settings;
-use crate::engine::{Actor, CreateDeployment, EngineConfig, Gateway, OpenError};
+use crate::engine::{Actor, CreateDeployment, Gateway, OpenError};
 use crate::model::{Deployment, PatchOperation, RestApi, Stage};
 use crate::openapi::{ImportMode, ImportOptions};
 use crate::store::StoreError;
@@ -57,11 +57,7 @@ fn actor() -> Actor {
 
 impl Client {
     pub async fn connect(s: &Settings) -> anyhow::Result<Client> {
-        match Gateway::open(EngineConfig {
-            data_dir: s.paths.data_dir.clone(),
-            canary_seed: None,
-            ..EngineConfig::default()
-        }) {
+        match Gateway::open(s.engine_config()?) {
             Ok(gw) => Ok(Client::Local(gw)),
             Err(OpenError::Store(locked @ StoreError::Locked { .. })) => {
                 let Some(base) = running_server(&s.paths.data_dir) else {

@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, ConfigFile, Paths};
+use crate::engine::EngineConfig;
 use client::Client;
 
 #[derive(Debug, Parser)]
@@ -143,6 +144,25 @@ pub struct Settings {
     pub paths: Paths,
     pub config: ConfigFile,
     pub listen: String,
+}
+
+impl Settings {
+    /// The engine configuration these settings give (data dir, access-log rotation).
+    pub fn engine_config(&self) -> anyhow::Result<EngineConfig> {
+        let (account_rate_limit, account_burst_limit) = self
+            .config
+            .server
+            .account_limits()
+            .map_err(anyhow::Error::msg)?;
+        Ok(EngineConfig {
+            data_dir: self.paths.data_dir.clone(),
+            canary_seed: None,
+            access_log_rotation: self.config.logs.rotation(),
+            account_rate_limit,
+            account_burst_limit,
+            ..EngineConfig::default()
+        })
+    }
 }
 
 pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings> {
@@ -339,6 +359,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("theme {requested:?}"))?;
             println!("theme:       {} ({requested})", theme.name);
             println!("theme dir:   {}", theme_dir.display());
+            let rotation = s.config.logs.rotation();
+            println!(
+                "access logs: {} (access-{{apiId}}-{{stage}}.log, rotated at {} bytes, {} files kept per stage)",
+                s.paths.data_dir.join("logs").display(),
+                rotation.max_bytes,
+                rotation.max_files
+            );
             match client::running_server(&s.paths.data_dir) {
                 Some(url) => println!("server:      serving this data dir at {url}"),
                 None => println!("server:      none serving this data dir"),

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use super::Settings;
 use super::client::SERVER_FILE;
-use crate::engine::{EngineConfig, Gateway};
+use crate::engine::Gateway;
 
 /// A running engine: the gateway, its listener address and the server task.
 pub struct Running {
@@ -36,18 +36,7 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         .transpose()
         .context("server.admin_credentials")?;
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
-    let (account_rate_limit, account_burst_limit) = s
-        .config
-        .server
-        .account_limits()
-        .map_err(anyhow::Error::msg)?;
-    let gw = Gateway::open(EngineConfig {
-        data_dir: s.paths.data_dir.clone(),
-        canary_seed: None,
-        account_rate_limit,
-        account_burst_limit,
-        ..EngineConfig::default()
-    })?;
+    let gw = Gateway::open(s.engine_config()?)?;
     let config_dir = s.paths.config_dir.clone();
     for (name, function) in s.config.resolved_functions(&config_dir) {
         gw.install_function(&name, function)

@@ -37,8 +37,9 @@ pub struct CompiledDeployment {
     pub gateway_responses: IndexMap<String, GatewayResponse>,
     /// The frozen definition, for exports and the console.
     pub definition: Arc<ApiDefinition>,
-    /// The API's resource policy, parsed once here (`None`: the API has none; one that does
-    /// not parse denies everything), so a request reads it without a lock.
+    /// The API's resource policy as the deployment froze it, parsed once here (`None`: the
+    /// API has none; a stored policy that does not parse denies everything). It lives and dies
+    /// with the deployment: no engine-wide map of parsed policies to grow or prune.
     pub resource_policy: Option<Arc<Policy>>,
 }
 

@@ -5,17 +5,18 @@
 //! lines the phases appended through [`RequestContext::log`]) into a bounded queue, and drops
 //! it — counting the drop — when the queue is full. A background thread formats access lines,
 //! writes them through a `BufWriter` per file (`{data dir}/logs/access-{apiId}-{stage}.log`;
-//! canary requests to `access-{apiId}-{stage}.Canary.log`), appends execution lines to a
-//! bounded ring per stage, flushes every tick, and publishes the lines it handled to consoles
-//! as one `GatewayEvent::Logs` batch per tick.
+//! canary requests to `access-{apiId}-{stage}.Canary.log`; rotated by size, see [`rotation`]),
+//! appends execution lines to a bounded ring per stage, flushes every tick, and publishes the
+//! lines it handled to consoles as one `GatewayEvent::Logs` batch per tick.
+
+pub mod rotation;
+mod writer;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,8 @@ use serde::Serialize;
 
 use super::live::{LiveStage, Variant};
 use super::pipeline::{InvokeResponse, RequestContext, respond};
+use rotation::{Rotation, access_log_path};
+use writer::Writer;
 
 /// AWS console preset: Common Log Format.
 pub const ACCESS_LOG_CLF: &str = "$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] \"$context.httpMethod $context.resourcePath $context.protocol\" $context.status $context.responseLength $context.requestId $context.extendedRequestId";
@@ -713,11 +716,12 @@ pub(crate) struct Logs {
     subscribed: Arc<AtomicBool>,
     rings: Arc<Rings>,
     dir: PathBuf,
+    rotation: Rotation,
 }
 
 impl Logs {
     /// Starts the log thread writing under `{data_dir}/logs`; `publish` receives each batch.
-    pub(crate) fn start<F>(data_dir: &Path, publish: F) -> std::io::Result<Logs>
+    pub(crate) fn start<F>(data_dir: &Path, rotation: Rotation, publish: F) -> std::io::Result<Logs>
     where
         F: Fn(Arc<[LogLine]>) + Send + 'static,
     {
@@ -730,6 +734,7 @@ impl Logs {
             spare: spare_tx,
             dir: dir.clone(),
             files: Vec::new(),
+            rotation,
             rings: rings.clone(),
             batch: Vec::new(),
             subscribed: subscribed.clone(),
@@ -746,7 +751,13 @@ impl Logs {
             subscribed,
             rings,
             dir,
+            rotation,
         })
+    }
+
+    /// Where access logs are written and when they rotate.
+    pub(crate) fn access_log_settings(&self) -> (PathBuf, Rotation) {
+        (self.dir.clone(), self.rotation)
     }
 
     pub(crate) fn set_subscribed(&self, on: bool) {
@@ -830,210 +841,6 @@ impl Logs {
     /// Where a stage's access log (or its canary's) is written.
     pub(crate) fn access_log_path(&self, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
         access_log_path(&self.dir, api_id, stage, variant)
-    }
-}
-
-fn file_component(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn access_log_path(dir: &Path, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
-    let (api, stage) = (file_component(api_id), file_component(stage));
-    match variant {
-        Variant::Base => dir.join(format!("access-{api}-{stage}.log")),
-        Variant::Canary => dir.join(format!("access-{api}-{stage}.Canary.log")),
-    }
-}
-
-struct OpenFile {
-    api_id: String,
-    stage: String,
-    variant: Variant,
-    path: PathBuf,
-    writer: BufWriter<File>,
-    last_used: Instant,
-}
-
-struct Writer {
-    dir: PathBuf,
-    /// Open access-log files (a handful: idle ones are closed), found by API, stage and
-    /// variant without building their path.
-    files: Vec<OpenFile>,
-    rings: Arc<Rings>,
-    batch: Vec<LogLine>,
-    /// Lines are only batched for consoles while someone listens.
-    subscribed: Arc<AtomicBool>,
-    /// The access line being rendered (reused).
-    line: String,
-    /// When the current drain started (files' `last_used`).
-    now: Instant,
-    /// Where handled records go back for reuse (dropped here only when it is full).
-    spare: crossbeam_channel::Sender<Box<RequestLog>>,
-}
-
-impl Writer {
-    /// Drains the queue every [`DRAIN`] instead of blocking on it: a blocked receiver would
-    /// make every request's `try_send` wake this thread (a futex call on the request task).
-    fn run<F: Fn(Arc<[LogLine]>)>(mut self, rx: Receiver<Message>, publish: F) {
-        let mut next_tick = Instant::now() + TICK;
-        loop {
-            std::thread::sleep(DRAIN);
-            self.now = Instant::now();
-            loop {
-                match rx.try_recv() {
-                    Ok(Message::Request(mut r)) => {
-                        self.handle(&mut r);
-                        let _ = self.spare.try_send(r);
-                        if self.batch.len() >= 4096 {
-                            self.publish(&publish);
-                        }
-                    }
-                    Ok(Message::Flush(done)) => {
-                        self.tick(&publish);
-                        let _ = done.send(());
-                    }
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        self.tick(&publish);
-                        return;
-                    }
-                }
-            }
-            if Instant::now() >= next_tick {
-                self.tick(&publish);
-                next_tick = Instant::now() + TICK;
-            }
-        }
-    }
-
-    fn tick<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
-        for f in &mut self.files {
-            let _ = f.writer.flush();
-        }
-        // Close files idle for a minute (stages come and go).
-        self.files
-            .retain(|f| f.last_used.elapsed() < Duration::from_secs(60));
-        self.publish(publish);
-    }
-
-    fn publish<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
-        if !self.batch.is_empty() {
-            publish(Arc::from(std::mem::take(&mut self.batch)));
-        }
-    }
-
-    fn handle(&mut self, r: &mut RequestLog) {
-        let subscribed = self.subscribed.load(Ordering::Relaxed);
-        let api_id = &r.target.api_id;
-        let stage = || log_stage(&r.target.stage, r.variant);
-        if let Some(summary) = &r.summary {
-            self.batch.push(LogLine {
-                epoch_millis: r.epoch_millis,
-                kind: LogKind::Request,
-                rest_api_id: api_id.clone(),
-                stage: stage(),
-                request_id: r.request_id.clone(),
-                message: summary.line(r.variant),
-            });
-        }
-        if r.access.is_some() {
-            let mut line = std::mem::take(&mut self.line);
-            line.clear();
-            r.render_access(&mut line);
-            self.write_access(r, &line);
-            if subscribed {
-                self.batch.push(LogLine {
-                    epoch_millis: r.epoch_millis,
-                    kind: LogKind::Access,
-                    rest_api_id: api_id.clone(),
-                    stage: stage(),
-                    request_id: r.request_id.clone(),
-                    message: line.clone(),
-                });
-            }
-            self.line = line;
-        }
-        if r.execution.is_empty() {
-            return;
-        }
-        let stage = stage();
-        // `({requestId}) ` counts toward the 1024-byte event.
-        let limit = MAX_EVENT_BYTES.saturating_sub(r.request_id.len() + 3);
-        let lines: Vec<LogLine> = std::mem::take(&mut r.execution)
-            .into_iter()
-            .map(|p| LogLine {
-                epoch_millis: p.epoch_millis,
-                kind: LogKind::Execution(p.level),
-                rest_api_id: api_id.clone(),
-                stage: stage.clone(),
-                request_id: r.request_id.clone(),
-                message: truncate_event(p.message, limit),
-            })
-            .collect();
-        {
-            let mut rings = lock(&self.rings);
-            let ring = rings
-                .entry((api_id.clone(), r.target.stage.clone()))
-                .or_default();
-            for line in &lines {
-                if ring.len() == EXECUTION_LOG_CAPACITY {
-                    ring.pop_front();
-                }
-                ring.push_back(line.clone());
-            }
-        }
-        if subscribed {
-            self.batch.extend(lines);
-        }
-    }
-
-    fn write_access(&mut self, r: &RequestLog, line: &str) {
-        let (api_id, stage) = (&r.target.api_id, &r.target.stage);
-        let found = self
-            .files
-            .iter()
-            .position(|f| f.variant == r.variant && f.api_id == *api_id && f.stage == *stage);
-        let index = match found {
-            Some(i) => i,
-            None => {
-                let path = access_log_path(&self.dir, api_id, stage, r.variant);
-                // Another API/stage whose names map to the same file: hand the file over.
-                if let Some(i) = self.files.iter().position(|f| f.path == path) {
-                    let mut old = self.files.swap_remove(i);
-                    let _ = old.writer.flush();
-                }
-                let _ = std::fs::create_dir_all(&self.dir);
-                match OpenOptions::new().create(true).append(true).open(&path) {
-                    Ok(file) => {
-                        self.files.push(OpenFile {
-                            api_id: api_id.clone(),
-                            stage: stage.clone(),
-                            variant: r.variant,
-                            path,
-                            writer: BufWriter::with_capacity(64 * 1024, file),
-                            last_used: self.now,
-                        });
-                        self.files.len() - 1
-                    }
-                    // The line still reaches consoles; the file is retried with the next line.
-                    Err(_) => return,
-                }
-            }
-        };
-        let f = &mut self.files[index];
-        f.last_used = self.now;
-        let _ = f.writer.write_all(line.as_bytes());
-        if !line.ends_with('\n') {
-            let _ = f.writer.write_all(b"\n");
-        }
     }
 }
 

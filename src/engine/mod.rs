@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod cache;
+pub mod cache_key;
 pub mod clock;
 pub mod compiled;
 pub mod error;
@@ -68,6 +69,11 @@ pub struct EngineConfig {
     pub usage_flush_interval: Duration,
     /// Time for token buckets and quota periods (tests inject a `clock::ManualClock`).
     pub clock: Arc<dyn clock::Clock>,
+    /// When access-log files rotate and how many are kept (default 64 MiB × 5 files; the
+    /// config file's `[logs] access_log_max_bytes` / `access_log_max_files`).
+    pub access_log_rotation: logs::rotation::Rotation,
+    /// The Lambda authorizer result cache's byte bound (default 16 MiB).
+    pub authorizer_cache_bytes: u64,
 }
 
 impl EngineConfig {
@@ -89,6 +95,8 @@ impl Default for EngineConfig {
             account_burst_limit: 5_000,
             usage_flush_interval: Duration::from_secs(1),
             clock: Arc::new(clock::SystemClock::default()),
+            access_log_rotation: logs::rotation::Rotation::default(),
+            authorizer_cache_bytes: security::AUTHORIZER_CACHE_BYTES,
         }
     }
 }
@@ -174,7 +182,7 @@ impl Gateway {
         let (events, _) = broadcast::channel(4096);
         let metrics = Arc::new(metrics::Metrics::new());
         let log_events = events.clone();
-        let logs = logs::Logs::start(&config.data_dir, move |batch| {
+        let logs = logs::Logs::start(&config.data_dir, config.access_log_rotation, move |batch| {
             let _ = log_events.send(GatewayEvent::Logs(batch));
         })
         .map_err(OpenError::Background)?;
@@ -187,7 +195,7 @@ impl Gateway {
                     events.clone(),
                     http.clone(),
                 ),
-                security: security::Security::default(),
+                security: security::Security::new(config.authorizer_cache_bytes),
                 aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
                 http,
                 traffic: traffic::Traffic::new(&config),
@@ -322,6 +330,12 @@ impl Gateway {
     /// canary requests to `access-{apiId}-{stage}.Canary.log`).
     pub fn access_log_path(&self, api_id: &str, stage: &str, variant: Variant) -> PathBuf {
         self.inner.logs.access_log_path(api_id, stage, variant)
+    }
+
+    /// The directory access logs are written to and when they rotate (`….log` becomes
+    /// `….log.1` before a line would take it over `max_bytes`; `max_files` kept per stage).
+    pub fn access_log_settings(&self) -> (PathBuf, logs::rotation::Rotation) {
+        self.inner.logs.access_log_settings()
     }
 
     pub(crate) fn publish(&self, event: GatewayEvent) {

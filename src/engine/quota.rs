@@ -13,7 +13,7 @@
 //! subtracted from `limit` in the key's initial period, taken to be the first period in which
 //! the key has any recorded usage under the plan.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use time::macros::format_description;
@@ -186,6 +186,11 @@ impl QuotaCounter {
         std::mem::take(&mut self.lock().pending)
     }
 
+    /// Whether it holds counts not yet stored.
+    pub fn has_pending(&self) -> bool {
+        !self.lock().pending.is_empty()
+    }
+
     /// Puts back counts a failed flush could not store.
     pub fn restore_pending(&self, mut rows: DayCounts) {
         let mut s = self.lock();
@@ -195,14 +200,27 @@ impl QuotaCounter {
 }
 
 /// Every counter by (plan, key). Touched by route rebuilds and flushes, never by requests.
+///
+/// Bounded by the (usage plan, API key) links that exist: a route-map rebuild passes the links
+/// it served to [`QuotaLedger::retain`], and the counters of links that are gone (a deleted key
+/// or plan, a key removed from a plan) leave the ledger. One that still holds counts not yet
+/// stored is kept aside until a flush has stored them ([`QuotaLedger::prune_retired`]); a
+/// link made again before that takes its counter back, so no count is lost or counted twice.
 #[derive(Debug, Default)]
 pub struct QuotaLedger {
-    counters: Mutex<HashMap<(String, String), Arc<QuotaCounter>>>,
+    state: Mutex<LedgerState>,
+}
+
+#[derive(Debug, Default)]
+struct LedgerState {
+    live: HashMap<(String, String), Arc<QuotaCounter>>,
+    /// Counters of links that are gone, kept until their pending counts are stored.
+    retired: Vec<Arc<QuotaCounter>>,
 }
 
 impl QuotaLedger {
-    fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), Arc<QuotaCounter>>> {
-        self.counters.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, LedgerState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The counter of (plan, key), created from the store's usage (`load`) if new.
@@ -214,11 +232,21 @@ impl QuotaLedger {
         now: OffsetDateTime,
         load: impl Fn(QuotaPeriod, Date) -> LoadedUsage,
     ) -> Arc<QuotaCounter> {
-        let mut map = self.lock();
+        let mut state = self.lock();
         let k = (usage_plan_id.to_string(), key_id.to_string());
-        if let Some(c) = map.get(&k) {
+        if let Some(c) = state.live.get(&k) {
             c.set_quota(quota.cloned(), now, &load);
             return c.clone();
+        }
+        if let Some(i) = state
+            .retired
+            .iter()
+            .position(|c| c.usage_plan_id == usage_plan_id && c.key_id == key_id)
+        {
+            let c = state.retired.swap_remove(i);
+            c.set_quota(quota.cloned(), now, &load);
+            state.live.insert(k, c.clone());
+            return c;
         }
         let period = quota.map(|q| q.period).unwrap_or(QuotaPeriod::Day);
         let loaded = load(period, period_start(period, now.date()));
@@ -229,12 +257,48 @@ impl QuotaLedger {
             now,
             loaded,
         ));
-        map.insert(k, counter.clone());
+        state.live.insert(k, counter.clone());
         counter
     }
 
+    /// Keeps the counters of the (plan, key) links in `links`; the others are dropped, or
+    /// kept aside while they hold counts not yet stored.
+    pub fn retain(&self, links: &HashSet<(String, String)>) {
+        let mut state = self.lock();
+        let LedgerState { live, retired } = &mut *state;
+        live.retain(|k, c| {
+            let keep = links.contains(k);
+            if !keep && c.has_pending() {
+                retired.push(c.clone());
+            }
+            keep
+        });
+    }
+
+    /// Drops the set-aside counters whose counts are all stored (after a flush).
+    pub fn prune_retired(&self) {
+        self.lock().retired.retain(|c| c.has_pending());
+    }
+
+    /// Every counter, set-aside ones included (what a flush stores).
     pub fn all(&self) -> Vec<Arc<QuotaCounter>> {
-        self.lock().values().cloned().collect()
+        let state = self.lock();
+        state
+            .live
+            .values()
+            .chain(state.retired.iter())
+            .cloned()
+            .collect()
+    }
+
+    /// (counters of existing links, set-aside counters).
+    pub fn len(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.live.len(), state.retired.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == (0, 0)
     }
 }
 
@@ -307,5 +371,56 @@ mod tests {
         assert!(c.try_acquire(t0));
         assert!(!c.try_acquire(t0));
         assert_eq!(c.used(t0), (5, Some(5)));
+    }
+
+    fn ledger_counter(ledger: &QuotaLedger, plan: &str, key: &str) -> Arc<QuotaCounter> {
+        ledger.counter(
+            plan,
+            key,
+            quota(10, 0, QuotaPeriod::Day).as_ref(),
+            datetime!(2024-03-17 12:00:00 UTC),
+            |_, _| LoadedUsage::default(),
+        )
+    }
+
+    #[test]
+    fn counters_of_links_that_are_gone_leave_the_ledger_once_their_counts_are_stored() {
+        let ledger = QuotaLedger::default();
+        let t = datetime!(2024-03-17 12:00:00 UTC);
+        for i in 0..100 {
+            ledger_counter(&ledger, "p", &format!("k{i}"));
+        }
+        let busy = ledger_counter(&ledger, "p", "k1");
+        assert!(busy.try_acquire(t));
+        assert_eq!(ledger.len(), (100, 0));
+        // Only k0 and k1 are still linked; k2 had a count, not stored yet.
+        let k2 = ledger_counter(&ledger, "p", "k2");
+        assert!(k2.try_acquire(t));
+        let links: HashSet<(String, String)> = [("p", "k0"), ("p", "k1")]
+            .iter()
+            .map(|(p, k)| (p.to_string(), k.to_string()))
+            .collect();
+        ledger.retain(&links);
+        assert_eq!(ledger.len(), (2, 1), "k2 waits for its count to be stored");
+        assert_eq!(ledger.all().len(), 3, "a flush still sees k2");
+        ledger.prune_retired();
+        assert_eq!(ledger.len(), (2, 1), "not stored yet");
+        assert_eq!(k2.take_pending(), vec![(t.date(), 1)]);
+        ledger.prune_retired();
+        assert_eq!(ledger.len(), (2, 0));
+    }
+
+    #[test]
+    fn a_link_made_again_before_the_flush_takes_its_counter_back() {
+        let ledger = QuotaLedger::default();
+        let t = datetime!(2024-03-17 12:00:00 UTC);
+        let c = ledger_counter(&ledger, "p", "k");
+        assert!(c.try_acquire(t));
+        ledger.retain(&HashSet::new());
+        assert_eq!(ledger.len(), (0, 1));
+        let again = ledger_counter(&ledger, "p", "k");
+        assert!(Arc::ptr_eq(&c, &again));
+        assert_eq!(ledger.len(), (1, 0));
+        assert_eq!(again.used(t), (1, Some(10)));
     }
 }

@@ -20,8 +20,8 @@ use super::schema::DeploymentSchemas;
 use super::throttle::{BucketRegistry, Limits, TokenBucket};
 use super::{EngineConfig, Inner};
 use crate::model::{
-    MethodSetting, QuotaPeriod, Stage, UnauthorizedCacheControlHeaderStrategy, UsagePlan,
-    method_setting_key,
+    MethodSetting, QuotaPeriod, Stage, ThrottleSettings, UnauthorizedCacheControlHeaderStrategy,
+    UsagePlan, method_setting_key,
 };
 use crate::store::{Store, StoreError};
 
@@ -31,6 +31,8 @@ pub struct Traffic {
     pub clock: Arc<dyn Clock>,
     /// The account-level bucket (ops.md §2.2 row 4).
     pub account: Arc<TokenBucket>,
+    /// The account bucket's limits (what a usage-plan throttle's missing half is).
+    pub account_limits: Limits,
     buckets: BucketRegistry,
     pub quotas: QuotaLedger,
     cache_bytes_per_gb: u64,
@@ -123,6 +125,24 @@ fn normalise_plan_method_key(key: &str) -> String {
     }
 }
 
+/// The limits of a usage-plan throttle (plan-wide or per method), with a missing half taken
+/// from the account-level limits.
+///
+/// AWS's references make both `rateLimit` and `burstLimit` optional (the REST API's
+/// `ThrottleSettings`, CloudFormation's "Required: No") and say usage-plan limits cannot exceed
+/// the account-level ones, but do not say what a plan with only one of them enforces; the
+/// emulator could not verify AWS's answer. Reading the missing half as 0 would reject every
+/// request (burst 0) or allow only the first `burstLimit` ever (rate 0), which a plan that
+/// names only one limit clearly does not ask for. So a missing half does not limit at this
+/// scope: it is the account's (the cap the documentation gives), and only the half that was
+/// set narrows the plan. GetUsagePlan still reports what was set.
+pub fn plan_limits(t: &ThrottleSettings, account: Limits) -> Limits {
+    Limits {
+        rate: t.rate_limit.map_or(account.rate, |r| r.max(0.0)),
+        burst: t.burst_limit.map_or(account.burst, |b| b.max(0) as f64),
+    }
+}
+
 fn throttle_limits(setting: Option<&MethodSetting>) -> Limits {
     let default = MethodSetting::default();
     let s = setting.unwrap_or(&default);
@@ -132,13 +152,12 @@ fn throttle_limits(setting: Option<&MethodSetting>) -> Limits {
 impl Traffic {
     pub fn new(config: &EngineConfig) -> Traffic {
         let clock = config.clock.clone();
-        let account = Arc::new(TokenBucket::new(
-            Limits::new(config.account_rate_limit, config.account_burst_limit),
-            clock.now(),
-        ));
+        let account_limits = Limits::new(config.account_rate_limit, config.account_burst_limit);
+        let account = Arc::new(TokenBucket::new(account_limits, clock.now()));
         Traffic {
             clock,
             account,
+            account_limits,
             buckets: BucketRegistry::default(),
             quotas: QuotaLedger::default(),
             cache_bytes_per_gb: config.cache_bytes_per_gb,
@@ -161,6 +180,7 @@ impl Traffic {
             traffic: self,
             previous,
             used: HashSet::new(),
+            links: HashSet::new(),
             schemas,
             now: self.clock.now(),
             utc: self.clock.utc(),
@@ -210,6 +230,8 @@ pub struct TrafficBuild<'a> {
     traffic: &'a Traffic,
     previous: &'a Routes,
     used: HashSet<String>,
+    /// The (usage plan, API key) links served: the quota ledger keeps only their counters.
+    links: HashSet<(String, String)>,
     /// Compiled models by deployment (pointer identity: a deployment is compiled once).
     schemas: HashMap<usize, Arc<DeploymentSchemas>>,
     now: Duration,
@@ -336,8 +358,7 @@ impl TrafficBuild<'_> {
                     .iter()
                     .map(|(method, t)| {
                         let method = normalise_plan_method_key(method);
-                        let limits =
-                            Limits::new(t.rate_limit.unwrap_or(0.0), t.burst_limit.unwrap_or(0));
+                        let limits = plan_limits(t, self.traffic.account_limits);
                         let key = format!(
                             "plan-method/{}/{key_id}/{}/{}/{method}",
                             plan.id, s.api_id, s.stage
@@ -353,7 +374,7 @@ impl TrafficBuild<'_> {
             })
             .collect();
         let key_bucket = plan.throttle.as_ref().map(|t| {
-            let limits = Limits::new(t.rate_limit.unwrap_or(0.0), t.burst_limit.unwrap_or(0));
+            let limits = plan_limits(t, self.traffic.account_limits);
             self.traffic.buckets.bucket(
                 format!("plan-key/{}/{key_id}", plan.id),
                 limits,
@@ -362,6 +383,7 @@ impl TrafficBuild<'_> {
             )
         });
         let today = self.utc.date();
+        self.links.insert((plan.id.clone(), key_id.to_string()));
         let counter = self.traffic.quotas.counter(
             &plan.id,
             key_id,
@@ -377,9 +399,11 @@ impl TrafficBuild<'_> {
         }
     }
 
-    /// Ends the rebuild: buckets of scopes that are gone are dropped.
+    /// Ends the rebuild: buckets of scopes that are gone are dropped, and so are the quota
+    /// counters of (plan, key) links that are gone (once their counts are stored).
     pub fn finish(self) {
         self.traffic.buckets.retain(&self.used);
+        self.traffic.quotas.retain(&self.links);
     }
 }
 
@@ -425,6 +449,7 @@ pub(crate) fn flush_usage(inner: &Inner) -> Result<(), StoreError> {
         }
     }
     if taken.is_empty() {
+        inner.traffic.quotas.prune_retired();
         return Ok(());
     }
     let rows: Vec<(String, String, String, i64)> = taken
@@ -447,6 +472,8 @@ pub(crate) fn flush_usage(inner: &Inner) -> Result<(), StoreError> {
         for (counter, pending) in taken {
             counter.restore_pending(pending);
         }
+    } else {
+        inner.traffic.quotas.prune_retired();
     }
     result
 }
@@ -469,5 +496,30 @@ pub(crate) fn start_usage_flusher(inner: Weak<Inner>, interval: Duration) {
 impl Drop for Inner {
     fn drop(&mut self) {
         let _ = flush_usage(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_throttle_with_one_half_takes_the_other_from_the_account() {
+        let account = Limits::new(10_000.0, 5_000);
+        let only_rate = ThrottleSettings {
+            rate_limit: Some(2.5),
+            burst_limit: None,
+        };
+        assert_eq!(plan_limits(&only_rate, account), Limits::new(2.5, 5_000));
+        let only_burst = ThrottleSettings {
+            rate_limit: None,
+            burst_limit: Some(3),
+        };
+        assert_eq!(plan_limits(&only_burst, account), Limits::new(10_000.0, 3));
+        let both = ThrottleSettings {
+            rate_limit: Some(0.0),
+            burst_limit: Some(0),
+        };
+        assert_eq!(plan_limits(&both, account), Limits::new(0.0, 0));
     }
 }

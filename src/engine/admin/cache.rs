@@ -47,6 +47,12 @@ impl Gateway {
         variant.cache.as_ref().map(|c| c.stats())
     }
 
+    /// Entry count and weighed bytes of the Lambda authorizer result cache (all stages), with
+    /// its byte bound.
+    pub fn authorizer_cache_stats(&self) -> crate::engine::security::AuthorizerCacheStats {
+        self.inner.security.authorizer_cache_stats()
+    }
+
     /// Flushes the stage's cached authorizer results (AWS answers 202).
     pub async fn flush_stage_authorizers_cache(
         &self,

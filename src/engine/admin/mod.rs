@@ -18,6 +18,9 @@ mod test_invoke;
 mod usage;
 mod validators;
 
+#[cfg(test)]
+mod pruning_tests;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

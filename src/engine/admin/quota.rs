@@ -40,6 +40,13 @@ impl Gateway {
             .map_err(|e| AdminError::Internal(format!("usage could not be stored: {e}")))
     }
 
+    /// Usage counters in memory: (those of existing usage-plan/API-key links, those of links
+    /// that are gone, kept until their counts are stored). Bounded by the links, not by
+    /// traffic.
+    pub fn quota_counters(&self) -> (usize, usize) {
+        self.inner.traffic.quotas.len()
+    }
+
     /// GetUsage. The pending counts are flushed first (a store write, so it waits for a
     /// commit in progress), then the store is read; both on a blocking thread.
     pub async fn get_usage(

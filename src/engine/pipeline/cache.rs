@@ -21,6 +21,7 @@ use http::HeaderValue;
 use super::{InvokeResponse, RequestContext};
 use crate::engine::Gateway;
 use crate::engine::cache::{CachedResponse, StageCache};
+use crate::engine::cache_key;
 use crate::engine::compiled::{CompiledIntegration, ParamLocation};
 use crate::engine::error::GatewayError;
 use crate::engine::traffic::MethodCaching;
@@ -88,41 +89,35 @@ fn invalidation(
 }
 
 /// Appends a `method.request.{path|querystring|multivaluequerystring|header|multivalueheader}.NAME`
-/// value of the request to `out` (nothing when absent).
+/// value of the request to `out` as one list (`cache_key`): empty when absent, one value for
+/// the single-value kinds, every value for the multi-value ones.
 fn push_method_request_value(ctx: &RequestContext<'_>, kind: &str, name: &str, out: &mut String) {
-    let mut join = |values: &mut dyn Iterator<Item = &str>| {
-        for (i, v) in values.enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(v);
-        }
-    };
     match kind {
-        "path" => join(&mut ctx.path_param(name).into_iter()),
-        "querystring" => join(&mut ctx.query_param(name).into_iter()),
-        "header" => join(&mut ctx.header(name).into_iter()),
-        "multivaluequerystring" => join(
-            &mut ctx
-                .query
+        "path" => cache_key::push_list(out, ctx.path_param(name)),
+        "querystring" => cache_key::push_list(out, ctx.query_param(name)),
+        "header" => cache_key::push_list(out, ctx.header(name)),
+        "multivaluequerystring" => cache_key::push_list(
+            out,
+            ctx.query
                 .iter()
                 .filter(|(n, _)| n == name)
                 .map(|(_, v)| v.as_str()),
         ),
-        "multivalueheader" => join(
-            &mut ctx
-                .req
+        "multivalueheader" => cache_key::push_list(
+            out,
+            ctx.req
                 .headers
                 .get_all(name)
                 .iter()
                 .filter_map(|v| v.to_str().ok()),
         ),
-        _ => {}
+        _ => cache_key::end_list(out),
     }
 }
 
-/// Appends the value of one `cacheKeyParameters` entry to `out`. Older APIs name the
-/// integration-side parameter (`integration.request.querystring.x`): its mapped source is used.
+/// Appends the value of one `cacheKeyParameters` entry to `out` as one list. Older APIs name
+/// the integration-side parameter (`integration.request.querystring.x`): its mapped source is
+/// used.
 fn push_key_parameter_value(
     ctx: &RequestContext<'_>,
     integration: &CompiledIntegration,
@@ -135,47 +130,44 @@ fn push_key_parameter_value(
     {
         return push_method_request_value(ctx, kind, param, out);
     }
-    let Some((kind, param)) = name
+    let expr = name
         .strip_prefix("integration.request.")
         .and_then(|r| r.split_once('.'))
-    else {
-        return;
-    };
-    let location = match kind {
-        "path" => ParamLocation::Path,
-        "querystring" => ParamLocation::Query,
-        "header" => ParamLocation::Header,
-        _ => return,
-    };
-    let Some((_, _, expr)) = integration
-        .request_parameters
-        .iter()
-        .find(|(l, n, _)| *l == location && n == param)
-    else {
-        return;
-    };
+        .and_then(|(kind, param)| {
+            let location = match kind {
+                "path" => ParamLocation::Path,
+                "querystring" => ParamLocation::Query,
+                "header" => ParamLocation::Header,
+                _ => return None,
+            };
+            integration
+                .request_parameters
+                .iter()
+                .find(|(l, n, _)| *l == location && n == param)
+                .map(|(_, _, expr)| expr)
+        });
     match expr {
-        ParamExpr::RequestPath(n) => push_method_request_value(ctx, "path", n, out),
-        ParamExpr::RequestQuery(n) => push_method_request_value(ctx, "querystring", n, out),
-        ParamExpr::RequestMultiQuery(n) => {
+        Some(ParamExpr::RequestPath(n)) => push_method_request_value(ctx, "path", n, out),
+        Some(ParamExpr::RequestQuery(n)) => push_method_request_value(ctx, "querystring", n, out),
+        Some(ParamExpr::RequestMultiQuery(n)) => {
             push_method_request_value(ctx, "multivaluequerystring", n, out)
         }
-        ParamExpr::RequestHeader(n) => push_method_request_value(ctx, "header", n, out),
-        ParamExpr::RequestMultiHeader(n) => {
+        Some(ParamExpr::RequestHeader(n)) => push_method_request_value(ctx, "header", n, out),
+        Some(ParamExpr::RequestMultiHeader(n)) => {
             push_method_request_value(ctx, "multivalueheader", n, out)
         }
-        ParamExpr::StageVariable(n) => {
-            if let Some(v) = ctx.stage_variables.get(n) {
-                out.push_str(v);
-            }
+        Some(ParamExpr::StageVariable(n)) => {
+            cache_key::push_list(out, ctx.stage_variables.get(n).map(String::as_str))
         }
-        ParamExpr::Literal(v) => out.push_str(v),
-        _ => {}
+        Some(ParamExpr::Literal(v)) => cache_key::push_list(out, Some(v.as_str())),
+        _ => cache_key::end_list(out),
     }
 }
 
-/// The entry key: deployment, namespace, verb and the cache key parameters' values (one
-/// allocation: the values are appended in place).
+/// The entry key: deployment, namespace, verb, then each cache key parameter's name and
+/// values, every component encoded unambiguously (`engine::cache_key`: a value can never pass
+/// for a separator, and `a=1,2` is not `a=1&a=2`). One allocation: values are appended in
+/// place.
 fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
     let deployment = ctx.deployment.as_ref()?;
     let integration = ctx.method()?.integration.as_ref()?;
@@ -183,17 +175,13 @@ fn cache_key(ctx: &RequestContext<'_>) -> Option<String> {
         deployment.deployment_id.len()
             + integration.cache_namespace.len()
             + 16
-            + 32 * integration.cache_key_parameters.len(),
+            + 48 * integration.cache_key_parameters.len(),
     );
-    key.push_str(&deployment.deployment_id);
-    key.push('\u{1f}');
-    key.push_str(&integration.cache_namespace);
-    key.push('\u{1f}');
-    key.push_str(ctx.req.method.as_str());
+    cache_key::push_field(&mut key, &deployment.deployment_id);
+    cache_key::push_field(&mut key, &integration.cache_namespace);
+    cache_key::push_field(&mut key, ctx.req.method.as_str());
     for name in &integration.cache_key_parameters {
-        key.push('\u{1f}');
-        key.push_str(name);
-        key.push('=');
+        cache_key::push_field(&mut key, name);
         push_key_parameter_value(ctx, integration, name, &mut key);
     }
     Some(key)

@@ -105,7 +105,10 @@ pub async fn authorize(
             (token, input)
         }
         AuthorizerType::Request => {
-            let mut values = Vec::new();
+            // The cache identity: each source's value as one field (`engine::cache_key`), so
+            // no value can pass for the boundary between two sources (values joined with a
+            // NUL could: `x%00y` + `z` and `x` + `y%00z`).
+            let mut identity = String::new();
             for source in authorizer
                 .identity_source
                 .as_deref()
@@ -114,12 +117,13 @@ pub async fn authorize(
                 .filter(|s| !s.trim().is_empty())
             {
                 match source_value(ctx, source).filter(|v| !v.is_empty()) {
-                    Some(v) => values.push(v),
+                    Some(v) => crate::engine::cache_key::push_field(&mut identity, &v),
                     None if !ttl.is_zero() => return Err(GatewayError::Unauthorized),
+                    // Not cached (TTL 0): the identity is not used.
                     None => {}
                 }
             }
-            (values.join("\u{0}"), request_input(ctx, method_arn))
+            (identity, request_input(ctx, method_arn))
         }
         AuthorizerType::CognitoUserPools => return Err(GatewayError::AuthorizerConfiguration),
     };
@@ -143,7 +147,8 @@ pub async fn authorize(
         Some(hit) => (hit.output.clone(), 0),
         None => {
             let started = Instant::now();
-            let output = Arc::new(invoke(gw, ctx, authorizer, input).await?);
+            let (output, output_bytes) = invoke(gw, ctx, authorizer, input).await?;
+            let output = Arc::new(output);
             let latency = started.elapsed().as_millis() as u64;
             if !ttl.is_zero() {
                 gw.inner.security.authorizer_cache.insert(
@@ -151,6 +156,7 @@ pub async fn authorize(
                     Arc::new(CachedAuthorization {
                         output: output.clone(),
                         ttl,
+                        output_bytes,
                     }),
                 );
             }
@@ -211,7 +217,7 @@ async fn invoke(
     ctx: &RequestContext<'_>,
     authorizer: &Authorizer,
     input: Value,
-) -> Result<AuthorizerOutput, GatewayError> {
+) -> Result<(AuthorizerOutput, usize), GatewayError> {
     let uri = authorizer
         .authorizer_uri
         .as_deref()
@@ -236,7 +242,9 @@ async fn invoke(
             GatewayError::AuthorizerConfiguration
         });
     }
-    parse_output(&invocation.payload).ok_or(GatewayError::AuthorizerConfiguration)
+    parse_output(&invocation.payload)
+        .map(|output| (output, invocation.payload.len()))
+        .ok_or(GatewayError::AuthorizerConfiguration)
 }
 
 /// Parses an authorizer's output (execution.md §4.4); `None` when malformed.

@@ -2,9 +2,9 @@
 //! against configured credentials), Lambda TOKEN/REQUEST authorizers with their result cache,
 //! and Cognito-style JWT authorizers verified against configured JWKS.
 //!
-//! Everything per request is read from state built once: resource policies parsed with each
-//! compiled deployment, compiled identity-validation expressions, cached authorizer results
-//! and JWKS.
+//! Everything per request is read from state built once: resource policies (parsed when their
+//! deployment is compiled, `CompiledDeployment::resource_policy`), compiled
+//! identity-validation expressions, cached authorizer results (bounded in bytes) and JWKS.
 
 pub mod iam;
 pub mod jwks;
@@ -168,6 +168,36 @@ pub struct AuthCacheKey {
 pub struct CachedAuthorization {
     pub output: Arc<lambda_authorizer::AuthorizerOutput>,
     pub ttl: Duration,
+    /// Bytes of the function's answer the output was parsed from (its share of the bound).
+    pub output_bytes: usize,
+}
+
+/// The default byte bound of the Lambda authorizer result cache (every stage and authorizer
+/// together; `EngineConfig::authorizer_cache_bytes`):
+/// each entry weighs its key, the function's answer and [`AUTHORIZER_ENTRY_OVERHEAD`]. A flood
+/// of distinct tokens evicts older results (moka's TinyLFU policy) instead of growing memory.
+pub const AUTHORIZER_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// What an authorizer cache entry costs beyond its strings (the parsed policy's structure,
+/// moka's bookkeeping).
+pub const AUTHORIZER_ENTRY_OVERHEAD: usize = 512;
+
+/// The weight of one authorizer cache entry, in bytes (saturating at `u32::MAX`).
+pub fn authorizer_entry_weight(key: &AuthCacheKey, value: &CachedAuthorization) -> u32 {
+    let bytes = key.api_id.len()
+        + key.stage.len()
+        + key.authorizer_id.len()
+        + key.identity.len()
+        + value.output_bytes
+        + AUTHORIZER_ENTRY_OVERHEAD;
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// Entries and weighed bytes of the authorizer result cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthorizerCacheStats {
+    pub entries: u64,
+    pub weighted_bytes: u64,
+    pub capacity_bytes: u64,
 }
 
 struct PerEntryTtl;
@@ -186,6 +216,7 @@ impl moka::Expiry<AuthCacheKey, Arc<CachedAuthorization>> for PerEntryTtl {
 /// The security layer's shared state.
 pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
+    authorizer_cache_capacity: u64,
     iam: arc_swap::ArcSwap<HashMap<String, IamCredential>>,
     pub(crate) jwks: jwks::JwksRegistry,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
@@ -193,9 +224,20 @@ pub struct Security {
 
 impl Default for Security {
     fn default() -> Security {
+        Security::new(AUTHORIZER_CACHE_BYTES)
+    }
+}
+
+impl Security {
+    /// With an authorizer result cache bounded at `authorizer_cache_bytes`.
+    pub fn new(authorizer_cache_bytes: u64) -> Security {
         Security {
+            authorizer_cache_capacity: authorizer_cache_bytes,
             authorizer_cache: moka::sync::Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(authorizer_cache_bytes)
+                .weigher(|k: &AuthCacheKey, v: &Arc<CachedAuthorization>| {
+                    authorizer_entry_weight(k, v)
+                })
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
@@ -204,9 +246,7 @@ impl Default for Security {
             regexes: RwLock::new(HashMap::new()),
         }
     }
-}
 
-impl Security {
     pub fn set_iam_credentials(&self, credentials: Vec<IamCredential>) {
         let map = credentials
             .into_iter()
@@ -219,6 +259,16 @@ impl Security {
         self.iam.load_full()
     }
 
+    /// The authorizer result cache's size, after moka's pending evictions have run.
+    pub fn authorizer_cache_stats(&self) -> AuthorizerCacheStats {
+        self.authorizer_cache.run_pending_tasks();
+        AuthorizerCacheStats {
+            entries: self.authorizer_cache.entry_count(),
+            weighted_bytes: self.authorizer_cache.weighted_size(),
+            capacity_bytes: self.authorizer_cache_capacity,
+        }
+    }
+
     /// Drops the stage's cached authorizer results (FlushStageAuthorizersCache).
     pub fn flush_stage(&self, api_id: &str, stage: &str) {
         let (api, stage) = (api_id.to_string(), stage.to_string());
@@ -228,7 +278,8 @@ impl Security {
             .invalidate_entries_if(move |k, _| &*k.api_id == api.as_str() && k.stage == stage);
     }
 
-    /// The deployment's resource policy, parsed when the deployment was compiled.
+    /// The deployment's resource policy (parsed when the deployment was compiled; a stored
+    /// policy that does not parse denies everything).
     pub fn resource_policy(&self, ctx: &RequestContext<'_>) -> Option<Arc<Policy>> {
         ctx.deployment.as_ref()?.resource_policy.clone()
     }
@@ -276,4 +327,42 @@ pub fn masked_arn(arn: &str) -> String {
     let account = super::ACCOUNT_ID;
     let masked = format!("********{}", &account[account.len().saturating_sub(4)..]);
     arn.replacen(&format!(":{account}:"), &format!(":{masked}:"), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(output_bytes: usize) -> Arc<CachedAuthorization> {
+        let output = lambda_authorizer::parse_output(
+            br#"{"principalId":"p","policyDocument":{"Version":"2012-10-17","Statement":[]}}"#,
+        )
+        .unwrap_or_else(|| panic!("valid output"));
+        Arc::new(CachedAuthorization {
+            output: Arc::new(output),
+            ttl: Duration::from_secs(300),
+            output_bytes,
+        })
+    }
+
+    #[test]
+    fn the_authorizer_cache_is_bounded_in_bytes_under_distinct_tokens() {
+        let security = Security::default();
+        // 64 KiB answers: the bound holds ~256 of them; 3,000 distinct tokens go through.
+        for i in 0..3_000 {
+            security.authorizer_cache.insert(
+                AuthCacheKey {
+                    api_id: Arc::from("api"),
+                    stage: "test".into(),
+                    authorizer_id: "a1".into(),
+                    identity: format!("token-{i}"),
+                },
+                cached(64 * 1024),
+            );
+        }
+        let stats = security.authorizer_cache_stats();
+        assert!(stats.weighted_bytes <= AUTHORIZER_CACHE_BYTES, "{stats:?}");
+        assert!(stats.entries <= 256, "{stats:?}");
+        assert!(stats.entries > 50, "{stats:?}");
+    }
 }
