@@ -29,7 +29,10 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// A stream of engine events already shaped as console data: `Changed` after any
     /// admin change, `Logs` for new log lines, `Metrics` on metric ticks (optional: the
     /// console also polls `metrics` every second while a chart is visible).
-    fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate>;
+    /// Change events and log lines, through a bounded channel ([`EVENT_QUEUE`] updates): log
+    /// batches that find it full are dropped (the console falls behind, the engine never
+    /// waits for it), changes are never lost.
+    fn subscribe(&self) -> mpsc::Receiver<DataUpdate>;
 
     fn list_apis(&self) -> impl Future<Output = BResult<Vec<ApiSummary>>> + Send;
     fn stages(
@@ -147,3 +150,6 @@ pub trait Backend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = BResult<()>> + Send;
     fn delete_api_key(&self, api_key_id: String) -> impl Future<Output = BResult<()>> + Send;
 }
+
+/// Updates a console subscription holds at most before log batches are dropped.
+pub const EVENT_QUEUE: usize = 256;

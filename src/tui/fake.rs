@@ -40,7 +40,7 @@ pub struct FakeState {
 #[derive(Debug, Clone, Default)]
 pub struct FakeBackend {
     pub state: Arc<Mutex<FakeState>>,
-    events: Arc<Mutex<Vec<mpsc::UnboundedSender<DataUpdate>>>>,
+    events: Arc<Mutex<Vec<mpsc::Sender<DataUpdate>>>>,
 }
 
 pub const SAMPLE_API: &str = "a1b2c3d4e5";
@@ -308,7 +308,12 @@ impl FakeBackend {
     /// Sends an event to every subscriber.
     pub fn emit(&self, d: DataUpdate) {
         if let Ok(mut subs) = self.events.lock() {
-            subs.retain(|s| s.send(d.clone()).is_ok());
+            subs.retain(|s| {
+                !matches!(
+                    s.try_send(d.clone()),
+                    Err(mpsc::error::TrySendError::Closed(_))
+                )
+            });
         }
     }
 
@@ -372,8 +377,8 @@ impl Backend for FakeBackend {
         "127.0.0.1:4566".into()
     }
 
-    fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    fn subscribe(&self) -> mpsc::Receiver<DataUpdate> {
+        let (tx, rx) = mpsc::channel(crate::tui::backend::EVENT_QUEUE);
         if let Ok(mut subs) = self.events.lock() {
             subs.push(tx);
         }

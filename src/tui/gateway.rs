@@ -75,8 +75,8 @@ impl Backend for GatewayBackend {
         self.gw.aws_settings()
     }
 
-    fn subscribe(&self) -> mpsc::UnboundedReceiver<DataUpdate> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    fn subscribe(&self) -> mpsc::Receiver<DataUpdate> {
+        let (tx, rx) = mpsc::channel(crate::tui::backend::EVENT_QUEUE);
         let mut events = self.gw.subscribe();
         tokio::spawn(async move {
             loop {
@@ -109,10 +109,19 @@ impl Backend for GatewayBackend {
                             message: format!("[{function}] {line}"),
                         }])
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    // Events were missed, changes perhaps among them: reload to be sure.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => DataUpdate::Changed,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
-                if tx.send(update).is_err() {
+                let sent = match update {
+                    // A console that falls behind loses log lines, never the engine's time.
+                    DataUpdate::Logs(_) => match tx.try_send(update) {
+                        Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+                        _ => Ok(()),
+                    },
+                    other => tx.send(other).await.map_err(|_| ()),
+                };
+                if sent.is_err() {
                     break;
                 }
             }
@@ -571,5 +580,51 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
         rest_api_id: snap.rest_api_id,
         end_epoch_second: snap.end_epoch_second,
         series,
+    }
+}
+
+#[cfg(test)]
+mod relay_tests {
+    use super::*;
+
+    /// A console that stops reading holds at most `EVENT_QUEUE` updates: log lines past it are
+    /// dropped, and a change made after the flood still reaches it.
+    #[tokio::test]
+    async fn a_console_that_falls_behind_loses_log_lines_not_changes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let gw = Gateway::open(crate::engine::EngineConfig::new(dir.path())).expect("open");
+        let backend = GatewayBackend::new(
+            gw.clone(),
+            "127.0.0.1:0".parse().expect("addr"),
+            Arc::new(Traffic::default()),
+        );
+        let mut rx = backend.subscribe();
+        for i in 0..3 * crate::tui::backend::EVENT_QUEUE {
+            gw.publish(GatewayEvent::FunctionLog {
+                function: "f".into(),
+                line: format!("line {i}"),
+            });
+            tokio::task::yield_now().await;
+        }
+        gw.publish(GatewayEvent::Changed {
+            api_id: None,
+            action: "Test".into(),
+            target: "t".into(),
+        });
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let (mut logs, mut changed) = (0, false);
+        while !changed {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(DataUpdate::Logs(_))) => logs += 1,
+                Ok(Some(DataUpdate::Changed)) => changed = true,
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        assert!(changed, "the change after the flood was lost");
+        assert!(
+            logs <= crate::tui::backend::EVENT_QUEUE,
+            "{logs} log batches were queued for a console that was not reading"
+        );
     }
 }
