@@ -9,6 +9,8 @@
 //! bounded ring per stage, flushes every tick, and publishes the lines it handled to consoles
 //! as one `GatewayEvent::Logs` batch per tick.
 
+mod http_api;
+
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};

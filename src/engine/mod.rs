@@ -8,6 +8,7 @@ pub mod clock;
 pub mod compiled;
 pub mod error;
 pub mod functions;
+pub mod http_api;
 pub mod integrations;
 pub mod live;
 pub mod logs;
@@ -137,6 +138,7 @@ pub(crate) struct Inner {
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
+    pub(crate) http_api: http_api::auth::Shared,
     admin: Mutex<Admin>,
     config: EngineConfig,
 }
@@ -169,6 +171,7 @@ impl Gateway {
                     http.clone(),
                 ),
                 security: security::Security::default(),
+                http_api: http_api::auth::Shared::default(),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,
@@ -237,7 +240,21 @@ impl Gateway {
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
     /// its gateway response.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
-        pipeline::run(self, &request).await
+        let http_api = self.inner.routes.load().http_apis.get(&request.api_id).cloned();
+        match http_api {
+            Some(api) => http_api::run(self, api, &request).await,
+            None => pipeline::run(self, &request).await,
+        }
+    }
+
+    /// Answers a request the server refused before the pipeline could run (a body over
+    /// 10 MB) the way its API's kind does.
+    pub fn reject(&self, request: &InvokeRequest, err: GatewayError) -> InvokeResponse {
+        let http_api = self.inner.routes.load().http_apis.get(&request.api_id).cloned();
+        match http_api {
+            Some(api) => http_api::too_large(self, api, request),
+            None => pipeline::reject(self, request, err),
+        }
     }
 
     /// Change events, metric ticks and log batches. While anyone is subscribed, the log batches

@@ -18,6 +18,7 @@ mod import;
 mod pointer;
 mod schema;
 mod security;
+pub mod http_api;
 
 use thiserror::Error;
 

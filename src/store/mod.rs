@@ -9,6 +9,7 @@ mod change;
 mod error;
 mod lock;
 mod schema;
+mod v2;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use change::Change;
 pub use error::StoreError;
 pub use lock::LOCK_FILE;
+pub use v2::{StoredHttpApi, V2Change};
 
 use crate::model::{
     AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
@@ -95,6 +97,8 @@ pub struct StoreState {
     pub domains: Vec<StoredDomain>,
     /// The account's settings (UpdateAccount); default when never changed.
     pub account: AccountSettings,
+    /// HTTP APIs (v2), in creation order.
+    pub http_apis: Vec<StoredHttpApi>,
 }
 
 /// The open store; holds the data directory's lock until dropped.
@@ -199,6 +203,7 @@ impl Store {
             None => AccountSettings::default(),
         };
         Ok(StoreState {
+            http_apis: self.load_http_apis()?,
             account,
             domains,
             apis,
