@@ -33,6 +33,8 @@ pub struct FakeState {
     pub fail_next: Option<String>,
     /// Custom domain mappings: `(domain name, mapping)`.
     pub domains: Vec<(String, BasePathMapping)>,
+    /// HTTP APIs (v2) as `list_http_apis` returns them.
+    pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -376,6 +378,10 @@ impl Backend for FakeBackend {
             subs.push(tx);
         }
         rx
+    }
+
+    async fn list_http_apis(&self) -> BResult<Vec<crate::tui::msg::HttpApiSummary>> {
+        self.with(|s| Ok(s.http_apis.clone()))
     }
 
     async fn list_apis(&self) -> BResult<Vec<ApiSummary>> {
