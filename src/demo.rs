@@ -84,7 +84,10 @@ async fn backend(
         }
         ("GET", "/.well-known/jwks.json") => json(StatusCode::OK, http_api::DEMO_JWKS.into()),
         ("GET", "/demo-token") => match http_api::demo_token(addr) {
-            Ok(token) => json(StatusCode::OK, serde_json::json!({ "token": token }).to_string()),
+            Ok(token) => json(
+                StatusCode::OK,
+                serde_json::json!({ "token": token }).to_string(),
+            ),
             Err(e) => json(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 serde_json::json!({ "message": e }).to_string(),

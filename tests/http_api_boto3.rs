@@ -18,7 +18,10 @@ async fn boto3_builds_deploys_pages_tags_imports_exports_and_deletes_an_http_api
     }
     let t = TestGateway::start().await;
     let backend = echo_backend().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/http_api_boto3.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scripts/http_api_boto3.py"
+    );
     let mut cmd = tokio::process::Command::new(python.expect("checked"));
     aws_env(&mut cmd);
     let out = cmd
@@ -39,15 +42,31 @@ async fn boto3_builds_deploys_pages_tags_imports_exports_and_deletes_an_http_api
     let api_id = summary["apiId"].as_str().expect("api id");
     assert!(t.gw.get_http_api(api_id).is_err(), "deleted");
     let imported = summary["importedId"].as_str().expect("imported id");
-    assert_eq!(t.gw.get_http_api(imported).expect("imported").name, "boto3-http");
+    assert_eq!(
+        t.gw.get_http_api(imported).expect("imported").name,
+        "boto3-http"
+    );
     let audit = t.gw.audit_log(200).expect("audit");
     let actions: Vec<&str> = audit
         .iter()
         .filter(|r| r.actor == ACCESS_KEY)
         .map(|r| r.action.as_str())
         .collect();
-    for expected in ["CreateApi", "CreateIntegration", "CreateRoute", "CreateStage", "CreateDeployment", "UpdateStage", "TagResource", "ImportApi", "DeleteApi"] {
-        assert!(actions.contains(&expected), "{expected} audited: {actions:?}");
+    for expected in [
+        "CreateApi",
+        "CreateIntegration",
+        "CreateRoute",
+        "CreateStage",
+        "CreateDeployment",
+        "UpdateStage",
+        "TagResource",
+        "ImportApi",
+        "DeleteApi",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} audited: {actions:?}"
+        );
     }
     // Durable: the imported API comes back after a restart.
     let dir = t.stop().await;

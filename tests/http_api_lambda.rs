@@ -18,7 +18,11 @@ fn local(runtime: Runtime, dir: &str, handler: &str) -> FunctionConfig {
     FunctionConfig {
         runtime: Some(runtime),
         handler: Some(handler.into()),
-        code: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions").join(dir)),
+        code: Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/functions")
+                .join(dir),
+        ),
         timeout: Some(10),
         ..Default::default()
     }
@@ -36,16 +40,44 @@ fn arn(function: &str) -> String {
 /// An API whose `ANY /fn/{proxy+}` runs `function` with payload `version`, on `$default`
 /// and on `prod` (stage variable `color`).
 async fn lambda_api(t: &TestGateway, function: &str, version: &str) -> String {
-    let id = v2_ok(t, Method::POST, "/apis", Some(json!({"name": function, "protocolType": "HTTP"})), 201).await
-        ["apiId"].as_str().expect("id").to_string();
+    let id = v2_ok(
+        t,
+        Method::POST,
+        "/apis",
+        Some(json!({"name": function, "protocolType": "HTTP"})),
+        201,
+    )
+    .await["apiId"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let i = v2_ok(t, Method::POST, &format!("/apis/{id}/integrations"),
         Some(json!({"integrationType": "AWS_PROXY", "integrationUri": arn(function), "payloadFormatVersion": version})), 201).await
         ["integrationId"].as_str().expect("integration").to_string();
-    v2_ok(t, Method::POST, &format!("/apis/{id}/routes"),
-        Some(json!({"routeKey": "ANY /fn/{proxy+}", "target": format!("integrations/{i}")})), 201).await;
-    v2_ok(t, Method::POST, &format!("/apis/{id}/stages"), Some(json!({"stageName": "$default", "autoDeploy": true})), 201).await;
-    v2_ok(t, Method::POST, &format!("/apis/{id}/stages"),
-        Some(json!({"stageName": "prod", "autoDeploy": true, "stageVariables": {"color": "blue"}})), 201).await;
+    v2_ok(
+        t,
+        Method::POST,
+        &format!("/apis/{id}/routes"),
+        Some(json!({"routeKey": "ANY /fn/{proxy+}", "target": format!("integrations/{i}")})),
+        201,
+    )
+    .await;
+    v2_ok(
+        t,
+        Method::POST,
+        &format!("/apis/{id}/stages"),
+        Some(json!({"stageName": "$default", "autoDeploy": true})),
+        201,
+    )
+    .await;
+    v2_ok(
+        t,
+        Method::POST,
+        &format!("/apis/{id}/stages"),
+        Some(json!({"stageName": "prod", "autoDeploy": true, "stageVariables": {"color": "blue"}})),
+        201,
+    )
+    .await;
     id
 }
 
@@ -72,14 +104,26 @@ async fn check_event_v2(t: &TestGateway, api: &str, runtime: &str) {
     assert_eq!(e["headers"]["x-multi"], "one,two");
     assert_eq!(e["headers"]["x-mixed-case"], "v");
     assert_eq!(e["headers"]["content-type"], "application/json");
-    assert_eq!(e["headers"]["cookie"], Value::Null, "cookies are not headers");
-    assert!(e["headers"].as_object().expect("headers").keys().all(|k| k == &k.to_ascii_lowercase()));
+    assert_eq!(
+        e["headers"]["cookie"],
+        Value::Null,
+        "cookies are not headers"
+    );
+    assert!(
+        e["headers"]
+            .as_object()
+            .expect("headers")
+            .keys()
+            .all(|k| k == &k.to_ascii_lowercase())
+    );
     assert_eq!(e["queryStringParameters"], json!({"x": "1,2", "y": "z"}));
     assert_eq!(e["pathParameters"], json!({"proxy": "a b/c"}));
     assert_eq!(e["stageVariables"], json!({"color": "blue"}));
     assert_eq!(e["body"], r#"{"hello":"world"}"#);
     assert_eq!(e["isBase64Encoded"], false);
-    assert!(e.get("multiValueHeaders").is_none() && e.get("multiValueQueryStringParameters").is_none());
+    assert!(
+        e.get("multiValueHeaders").is_none() && e.get("multiValueQueryStringParameters").is_none()
+    );
     let rc = &e["requestContext"];
     assert_eq!(rc["accountId"], "123456789012");
     assert_eq!(rc["apiId"], api);
@@ -117,17 +161,30 @@ async fn check_event_v2(t: &TestGateway, api: &str, runtime: &str) {
 
 async fn check_responses(t: &TestGateway, api: &str, runtime: &str) {
     let (status, h, body) = text(invoke(t, api, Method::GET, "/fn/plain-string")).await;
-    assert_eq!((status, body.as_str()), (200, format!("Hello from {runtime}").as_str()));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, format!("Hello from {runtime}").as_str())
+    );
     assert_eq!(h["content-type"], "application/json");
     let (status, h, body) = text(invoke(t, api, Method::GET, "/fn/no-status")).await;
     assert_eq!(status, 200);
     assert_eq!(h["content-type"], "application/json");
-    assert_eq!(serde_json::from_str::<Value>(&body).expect("json"), json!({"answer": 42, "runtime": runtime}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("json"),
+        json!({"answer": 42, "runtime": runtime})
+    );
     let (status, h, body) = text(invoke(t, api, Method::GET, "/fn/cookies")).await;
     assert_eq!((status, body.as_str()), (200, "with cookies"));
-    let cookies: Vec<&str> = h.get_all("set-cookie").iter().map(|v| v.to_str().expect("ascii")).collect();
+    let cookies: Vec<&str> = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("ascii"))
+        .collect();
     assert_eq!(cookies, vec!["a=1; Path=/", "b=2"]);
-    let r = invoke(t, api, Method::GET, "/fn/binary").send().await.expect("binary");
+    let r = invoke(t, api, Method::GET, "/fn/binary")
+        .send()
+        .await
+        .expect("binary");
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/octet-stream");
     assert_eq!(&r.bytes().await.expect("bytes")[..], &[0u8, 1, 2, 255]);
@@ -140,14 +197,21 @@ async fn python_handler_gets_the_2_0_event_and_its_responses_are_inferred() {
         return;
     }
     let t = TestGateway::start().await;
-    t.gw.register_function(&actor(), "py2", local(Runtime::Python3, "python", "http_api.handler"))
-        .await
-        .expect("register");
+    t.gw.register_function(
+        &actor(),
+        "py2",
+        local(Runtime::Python3, "python", "http_api.handler"),
+    )
+    .await
+    .expect("register");
     let api = lambda_api(&t, "py2", "2.0").await;
     check_event_v2(&t, &api, "python").await;
     check_responses(&t, &api, "python").await;
     let (status, _, body) = text(invoke(&t, &api, Method::GET, "/fn/raise")).await;
-    assert_eq!((status, body.as_str()), (500, r#"{"message":"Internal Server Error"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"message":"Internal Server Error"}"#)
+    );
     t.gw.shutdown_functions().await;
     t.stop().await;
 }
@@ -159,9 +223,13 @@ async fn node_handler_gets_the_2_0_event_and_its_responses_are_inferred() {
         return;
     }
     let t = TestGateway::start().await;
-    t.gw.register_function(&actor(), "node2", local(Runtime::Node, "node", "http_api.handler"))
-        .await
-        .expect("register");
+    t.gw.register_function(
+        &actor(),
+        "node2",
+        local(Runtime::Node, "node", "http_api.handler"),
+    )
+    .await
+    .expect("register");
     let api = lambda_api(&t, "node2", "2.0").await;
     check_event_v2(&t, &api, "node").await;
     check_responses(&t, &api, "node").await;
@@ -176,14 +244,19 @@ async fn payload_format_1_0_and_lambda_authorizers() {
         return;
     }
     let t = TestGateway::start().await;
-    for (name, handler) in [("py1", "app.handler"), ("auth", "http_api.authorizer"), ("py2", "http_api.handler")] {
+    for (name, handler) in [
+        ("py1", "app.handler"),
+        ("auth", "http_api.authorizer"),
+        ("py2", "http_api.handler"),
+    ] {
         t.gw.register_function(&actor(), name, local(Runtime::Python3, "python", handler))
             .await
             .expect("register");
     }
     // Format 1.0: the REST event with version 1.0; the REST response rules.
     let v1 = lambda_api(&t, "py1", "1.0").await;
-    let (status, h, body) = text(invoke(&t, &v1, Method::GET, "/fn/x?a=1&a=2").header("x-one", "1")).await;
+    let (status, h, body) =
+        text(invoke(&t, &v1, Method::GET, "/fn/x?a=1&a=2").header("x-one", "1")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(h.get_all("set-cookie").iter().count(), 2);
     let e: Value = serde_json::from_str::<Value>(&body).expect("json")["event"].clone();
@@ -207,32 +280,75 @@ async fn payload_format_1_0_and_lambda_authorizers() {
         if simple {
             body["enableSimpleResponses"] = json!(true);
         }
-        let a = v2_ok(&t, Method::POST, &format!("/apis/{api}/authorizers"), Some(body), 201).await;
+        let a = v2_ok(
+            &t,
+            Method::POST,
+            &format!("/apis/{api}/authorizers"),
+            Some(body),
+            201,
+        )
+        .await;
         ids.push(a["authorizerId"].as_str().expect("id").to_string());
     }
-    let integration = v2_ok(&t, Method::GET, &format!("/apis/{api}/integrations"), None, 200).await["items"][0]
-        ["integrationId"].as_str().expect("integration").to_string();
+    let integration = v2_ok(
+        &t,
+        Method::GET,
+        &format!("/apis/{api}/integrations"),
+        None,
+        200,
+    )
+    .await["items"][0]["integrationId"]
+        .as_str()
+        .expect("integration")
+        .to_string();
     for (key, id) in [("GET /simple", &ids[0]), ("GET /policy", &ids[1])] {
-        v2_ok(&t, Method::POST, &format!("/apis/{api}/routes"), Some(json!({
+        v2_ok(
+            &t,
+            Method::POST,
+            &format!("/apis/{api}/routes"),
+            Some(json!({
             "routeKey": key, "target": format!("integrations/{integration}"),
-            "authorizationType": "CUSTOM", "authorizerId": id})), 201).await;
+            "authorizationType": "CUSTOM", "authorizerId": id})),
+            201,
+        )
+        .await;
     }
     for (path, context_user) in [("/simple", "py-let-me-in"), ("/policy", "policy-let-me-in")] {
-        let (status, _, body) = text(invoke(&t, &api, Method::GET, path).header("x-token", "let-me-in")).await;
+        let (status, _, body) =
+            text(invoke(&t, &api, Method::GET, path).header("x-token", "let-me-in")).await;
         assert_eq!(status, 200, "{path}: {body}");
         let e: Value = serde_json::from_str::<Value>(&body).expect("json")["event"].clone();
-        assert_eq!(e["requestContext"]["authorizer"]["lambda"]["user"], context_user, "{path}");
-        let (status, _, body) = text(invoke(&t, &api, Method::GET, path).header("x-token", "nope")).await;
-        assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#), "{path}");
+        assert_eq!(
+            e["requestContext"]["authorizer"]["lambda"]["user"], context_user,
+            "{path}"
+        );
+        let (status, _, body) =
+            text(invoke(&t, &api, Method::GET, path).header("x-token", "nope")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (403, r#"{"message":"Forbidden"}"#),
+            "{path}"
+        );
         let (status, _, body) = text(invoke(&t, &api, Method::GET, path)).await;
-        assert_eq!((status, body.as_str()), (401, r#"{"message":"Unauthorized"}"#), "{path} without identity");
+        assert_eq!(
+            (status, body.as_str()),
+            (401, r#"{"message":"Unauthorized"}"#),
+            "{path} without identity"
+        );
     }
-    let before = t.gw.function_stats("auth").map(|s| s.invocations).unwrap_or_default();
+    let before =
+        t.gw.function_stats("auth")
+            .map(|s| s.invocations)
+            .unwrap_or_default();
     for _ in 0..3 {
-        let (status, _, _) = text(invoke(&t, &api, Method::GET, "/simple").header("x-token", "let-me-in")).await;
+        let (status, _, _) =
+            text(invoke(&t, &api, Method::GET, "/simple").header("x-token", "let-me-in")).await;
         assert_eq!(status, 200);
     }
-    let after = t.gw.function_stats("auth").map(|s| s.invocations).unwrap_or_default();
+    let after =
+        t.gw.function_stats("auth")
+            .map(|s| s.invocations)
+            .unwrap_or_default();
     assert_eq!(after, before, "cached by identity source");
     t.gw.shutdown_functions().await;
     t.stop().await;

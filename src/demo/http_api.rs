@@ -79,7 +79,10 @@ fn install_function(gw: &Gateway) -> Result<(), AdminError> {
 }
 
 /// Seeds the HTTP demo when it was never seeded, or points an existing one at `backend`.
-pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option<String>, AdminError> {
+pub async fn seed_or_refresh(
+    gw: &Gateway,
+    backend: SocketAddr,
+) -> Result<Option<String>, AdminError> {
     let actor = Actor::new("demo");
     install_function(gw)?;
     let backend_value = backend.to_string();
@@ -92,14 +95,22 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
             if stage.stage_variables.get("backend") != Some(&backend_value) {
                 let mut vars = stage.stage_variables.clone();
                 vars.insert("backend".into(), backend_value.clone());
-                gw.update_http_stage(&actor, &api.api_id, &stage.stage_name, json!({"stageVariables": vars}))
-                    .await?;
+                gw.update_http_stage(
+                    &actor,
+                    &api.api_id,
+                    &stage.stage_name,
+                    json!({"stageVariables": vars}),
+                )
+                .await?;
             }
         }
         for a in gw.list_http_authorizers(&api.api_id)? {
             let wanted = issuer(backend);
             if a.authorizer_type == "JWT"
-                && a.jwt_configuration.as_ref().and_then(|j| j.issuer.as_deref()) != Some(wanted.as_str())
+                && a.jwt_configuration
+                    .as_ref()
+                    .and_then(|j| j.issuer.as_deref())
+                    != Some(wanted.as_str())
             {
                 gw.update_http_authorizer(
                     &actor,
@@ -138,12 +149,14 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
         )
         .await?;
     let api_id = api.api_id;
-    let integration = |integration_type: &str, uri: String, method: Option<&str>, version: &str| CreateIntegration {
-        integration_type: integration_type.into(),
-        integration_uri: Some(uri),
-        integration_method: method.map(str::to_string),
-        payload_format_version: Some(version.into()),
-        ..CreateIntegration::default()
+    let integration = |integration_type: &str, uri: String, method: Option<&str>, version: &str| {
+        CreateIntegration {
+            integration_type: integration_type.into(),
+            integration_uri: Some(uri),
+            integration_method: method.map(str::to_string),
+            payload_format_version: Some(version.into()),
+            ..CreateIntegration::default()
+        }
     };
     let lambda = gw
         .create_http_integration(
@@ -151,7 +164,11 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
             &api_id,
             integration(
                 "AWS_PROXY",
-                format!("arn:aws:lambda:{}:{}:function:{HELLO_FUNCTION}", crate::engine::REGION, crate::engine::ACCOUNT_ID),
+                format!(
+                    "arn:aws:lambda:{}:{}:function:{HELLO_FUNCTION}",
+                    crate::engine::REGION,
+                    crate::engine::ACCOUNT_ID
+                ),
                 None,
                 "2.0",
             ),
@@ -161,14 +178,24 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
         .create_http_integration(
             &actor,
             &api_id,
-            integration("HTTP_PROXY", "http://${stageVariables.backend}/pets/{proxy}".into(), Some("ANY"), "1.0"),
+            integration(
+                "HTTP_PROXY",
+                "http://${stageVariables.backend}/pets/{proxy}".into(),
+                Some("ANY"),
+                "1.0",
+            ),
         )
         .await?;
     let pets = gw
         .create_http_integration(
             &actor,
             &api_id,
-            integration("HTTP_PROXY", "http://${stageVariables.backend}/pets".into(), Some("GET"), "1.0"),
+            integration(
+                "HTTP_PROXY",
+                "http://${stageVariables.backend}/pets".into(),
+                Some("GET"),
+                "1.0",
+            ),
         )
         .await?;
     let authorizer = gw
@@ -187,10 +214,19 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
             },
         )
         .await?;
-    let target = |i: &crate::model::v2::Integration| Some(format!("integrations/{}", i.integration_id));
+    let target =
+        |i: &crate::model::v2::Integration| Some(format!("integrations/{}", i.integration_id));
     for route in [
-        CreateRoute { route_key: "GET /hello".into(), target: target(&lambda), ..CreateRoute::default() },
-        CreateRoute { route_key: "ANY /pets/{proxy+}".into(), target: target(&proxy), ..CreateRoute::default() },
+        CreateRoute {
+            route_key: "GET /hello".into(),
+            target: target(&lambda),
+            ..CreateRoute::default()
+        },
+        CreateRoute {
+            route_key: "ANY /pets/{proxy+}".into(),
+            target: target(&proxy),
+            ..CreateRoute::default()
+        },
         CreateRoute {
             route_key: "GET /secure/pets".into(),
             target: target(&pets),
@@ -217,7 +253,9 @@ pub async fn seed_or_refresh(gw: &Gateway, backend: SocketAddr) -> Result<Option
         )
         .await?;
     if stage.deployment_id.is_none() {
-        return Err(AdminError::Internal("the demo HTTP API did not deploy".into()));
+        return Err(AdminError::Internal(
+            "the demo HTTP API did not deploy".into(),
+        ));
     }
     std::fs::write(&marker, api_id.as_bytes())
         .map_err(|e| AdminError::Internal(format!("cannot write {}: {e}", marker.display())))?;

@@ -240,7 +240,13 @@ impl Gateway {
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
     /// its gateway response.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
-        let http_api = self.inner.routes.load().http_apis.get(&request.api_id).cloned();
+        let http_api = self
+            .inner
+            .routes
+            .load()
+            .http_apis
+            .get(&request.api_id)
+            .cloned();
         match http_api {
             Some(api) => http_api::run(self, api, &request).await,
             None => pipeline::run(self, &request).await,
@@ -250,7 +256,13 @@ impl Gateway {
     /// Answers a request the server refused before the pipeline could run (a body over
     /// 10 MB) the way its API's kind does.
     pub fn reject(&self, request: &InvokeRequest, err: GatewayError) -> InvokeResponse {
-        let http_api = self.inner.routes.load().http_apis.get(&request.api_id).cloned();
+        let http_api = self
+            .inner
+            .routes
+            .load()
+            .http_apis
+            .get(&request.api_id)
+            .cloned();
         match http_api {
             Some(api) => http_api::too_large(self, api, request),
             None => pipeline::reject(self, request, err),

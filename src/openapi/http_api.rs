@@ -9,7 +9,9 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
-use crate::model::v2::{Authorizer, Cors, DEFAULT, HttpApiDefinition, Integration, JwtConfiguration, Route};
+use crate::model::v2::{
+    Authorizer, Cors, DEFAULT, HttpApiDefinition, Integration, JwtConfiguration, Route,
+};
 
 const ANY: &str = "x-amazon-apigateway-any-method";
 const INTEGRATION: &str = "x-amazon-apigateway-integration";
@@ -74,7 +76,10 @@ pub fn export(
         if extensions && let Some(i) = r.integration_id().and_then(|id| def.integration(id)) {
             op.insert(INTEGRATION.into(), integration_json(i));
         }
-        paths.entry(path.to_string()).or_default().insert(key, Value::Object(op));
+        paths
+            .entry(path.to_string())
+            .or_default()
+            .insert(key, Value::Object(op));
     }
     let mut doc = json!({
         "openapi": "3.0.1",
@@ -88,7 +93,11 @@ pub fn export(
         doc["info"]["description"] = json!(d);
     }
     if let Some(s) = stage {
-        let base = if s == DEFAULT { String::new() } else { format!("/{s}") };
+        let base = if s == DEFAULT {
+            String::new()
+        } else {
+            format!("/{s}")
+        };
         doc["servers"] = json!([{
             "url": format!("https://{}.execute-api.{}.amazonaws.com/{{basePath}}", def.api.api_id, crate::engine::REGION),
             "variables": {"basePath": {"default": base}}
@@ -134,6 +143,10 @@ pub fn export(
     }
 }
 
+/// A route of an imported document: the route, its integration, and the security scheme it
+/// names with its scopes.
+pub type ImportedRoute = (Route, Option<Integration>, Option<(String, Vec<String>)>);
+
 /// What ImportApi reads from a document: name, description, CORS, and each operation as a
 /// route (key, integration, authorizer name and scopes) plus the authorizers.
 #[derive(Debug, Default)]
@@ -142,7 +155,7 @@ pub struct Imported {
     pub description: Option<String>,
     pub version: Option<String>,
     pub cors: Option<Cors>,
-    pub routes: Vec<(Route, Option<Integration>, Option<(String, Vec<String>)>)>,
+    pub routes: Vec<ImportedRoute>,
     pub authorizers: Vec<Authorizer>,
     pub warnings: Vec<String>,
 }
@@ -151,15 +164,30 @@ pub struct Imported {
 pub fn import(text: &str) -> Result<Imported, String> {
     let doc: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(_) => serde_saphyr::from_str(text).map_err(|e| format!("the document is neither JSON nor YAML: {e}"))?,
+        Err(_) => serde_saphyr::from_str(text)
+            .map_err(|e| format!("the document is neither JSON nor YAML: {e}"))?,
     };
-    if !doc.get("openapi").and_then(Value::as_str).is_some_and(|v| v.starts_with('3')) {
+    if !doc
+        .get("openapi")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with('3'))
+    {
         return Err("only OpenAPI 3.x documents can be imported into HTTP APIs".into());
     }
     let mut out = Imported {
-        name: doc.pointer("/info/title").and_then(Value::as_str).unwrap_or_default().to_string(),
-        description: doc.pointer("/info/description").and_then(Value::as_str).map(str::to_string),
-        version: doc.pointer("/info/version").and_then(Value::as_str).map(str::to_string),
+        name: doc
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        description: doc
+            .pointer("/info/description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        version: doc
+            .pointer("/info/version")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         ..Imported::default()
     };
     if out.name.is_empty() {
@@ -171,32 +199,53 @@ pub fn import(text: &str) -> Result<Imported, String> {
     if let Some(Value::Object(schemes)) = doc.pointer("/components/securitySchemes") {
         for (name, scheme) in schemes {
             let Some(ext) = scheme.get(AUTHORIZER) else {
-                out.warnings.push(format!("security scheme {name} has no {AUTHORIZER}; ignored"));
+                out.warnings.push(format!(
+                    "security scheme {name} has no {AUTHORIZER}; ignored"
+                ));
                 continue;
             };
-            let kind = ext.get("type").and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
+            let kind = ext
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_uppercase();
             out.authorizers.push(Authorizer {
                 name: name.clone(),
                 authorizer_type: kind,
                 identity_source: ext
                     .get("identitySource")
                     .and_then(Value::as_str)
-                    .map(|s| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                    .map(|s| {
+                        s.split(',')
+                            .map(|p| p.trim().to_string())
+                            .filter(|p| !p.is_empty())
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 jwt_configuration: ext.get("jwtConfiguration").map(|j| JwtConfiguration {
                     issuer: j.get("issuer").and_then(Value::as_str).map(str::to_string),
                     audience: j
                         .get("audience")
                         .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
                         .unwrap_or_default(),
                 }),
-                authorizer_uri: ext.get("authorizerUri").and_then(Value::as_str).map(str::to_string),
+                authorizer_uri: ext
+                    .get("authorizerUri")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 authorizer_payload_format_version: ext
                     .get("authorizerPayloadFormatVersion")
                     .and_then(Value::as_str)
                     .map(str::to_string),
-                authorizer_result_ttl_in_seconds: ext.get("authorizerResultTtlInSeconds").and_then(Value::as_i64),
+                authorizer_result_ttl_in_seconds: ext
+                    .get("authorizerResultTtlInSeconds")
+                    .and_then(Value::as_i64),
                 enable_simple_responses: ext.get("enableSimpleResponses").and_then(Value::as_bool),
                 ..Authorizer::default()
             });
@@ -210,7 +259,9 @@ pub fn import(text: &str) -> Result<Imported, String> {
         for (verb, op) in ops {
             let verb_upper = if verb == ANY {
                 "ANY".to_string()
-            } else if ["get", "post", "put", "delete", "patch", "head", "options"].contains(&verb.as_str()) {
+            } else if ["get", "post", "put", "delete", "patch", "head", "options"]
+                .contains(&verb.as_str())
+            {
                 verb.to_ascii_uppercase()
             } else {
                 continue;
@@ -223,13 +274,32 @@ pub fn import(text: &str) -> Result<Imported, String> {
             let integration = match op.get(INTEGRATION) {
                 None => None,
                 Some(x) => Some(Integration {
-                    integration_type: x.get("type").and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase(),
+                    integration_type: x
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_ascii_uppercase(),
                     integration_uri: x.get("uri").and_then(Value::as_str).map(str::to_string),
-                    integration_method: x.get("httpMethod").and_then(Value::as_str).map(str::to_string),
-                    payload_format_version: x.get("payloadFormatVersion").and_then(Value::as_str).map(str::to_string),
-                    connection_type: x.get("connectionType").and_then(Value::as_str).map(str::to_string),
-                    timeout_in_millis: x.get("timeoutInMillis").and_then(Value::as_i64).unwrap_or(0),
-                    integration_subtype: x.get("integrationSubtype").and_then(Value::as_str).map(str::to_string),
+                    integration_method: x
+                        .get("httpMethod")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    payload_format_version: x
+                        .get("payloadFormatVersion")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    connection_type: x
+                        .get("connectionType")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    timeout_in_millis: x
+                        .get("timeoutInMillis")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0),
+                    integration_subtype: x
+                        .get("integrationSubtype")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     request_parameters: x
                         .get("requestParameters")
                         .map(|v| serde_json::from_value(v.clone()))
@@ -256,7 +326,12 @@ pub fn import(text: &str) -> Result<Imported, String> {
                         name.clone(),
                         scopes
                             .as_array()
-                            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     )
                 });

@@ -14,11 +14,11 @@ pub mod compare;
 mod document;
 mod export;
 mod extensions;
+pub mod http_api;
 mod import;
 mod pointer;
 mod schema;
 mod security;
-pub mod http_api;
 
 use thiserror::Error;
 

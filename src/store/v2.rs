@@ -116,7 +116,9 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &V2Change) -> Result<(), Store
                 "DELETE FROM http_api_deployments WHERE api_id = ?1 AND id = ?2",
                 params![api_id, deployment_id],
             )?;
-            deleted(rows, || format!("v2/apis/{api_id}/deployments/{deployment_id}"))?;
+            deleted(rows, || {
+                format!("v2/apis/{api_id}/deployments/{deployment_id}")
+            })?;
         }
         V2Change::PutStage { api_id, stage } => {
             tx.execute(

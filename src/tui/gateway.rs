@@ -10,7 +10,8 @@ use super::backend::{BResult, Backend};
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
 use super::msg::{
-    ApiSummary, DataUpdate, HttpApiSummary, HttpRouteRow, HttpStageRow, KeyUsage, LogLine, UsageData,
+    ApiSummary, DataUpdate, HttpApiSummary, HttpRouteRow, HttpStageRow, KeyUsage, LogLine,
+    UsageData,
 };
 use super::sample::SampleRequest;
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
@@ -236,10 +237,7 @@ impl Backend for GatewayBackend {
                 .map(|r| http_route_row(&r, &integrations, &authorizers, &stages))
                 .collect();
             out.push(HttpApiSummary {
-                endpoint_url: format!(
-                    "http://{id}.execute-api.localhost:{}",
-                    self.listener.port()
-                ),
+                endpoint_url: format!("http://{id}.execute-api.localhost:{}", self.listener.port()),
                 api_id: id,
                 name: api.name,
                 description: api.description,

@@ -36,7 +36,9 @@ pub async fn v2(
         .request(method, format!("{}/v2{path}", t.base()))
         .header("x-gwtui-actor", "test");
     if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b.to_string());
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
     }
     let resp = req.send().await.expect("management call");
     let status = resp.status().as_u16();
@@ -55,17 +57,31 @@ pub async fn v2(
 }
 
 /// A v2 call that must answer `want`; its JSON.
-pub async fn v2_ok(t: &TestGateway, method: reqwest::Method, path: &str, body: Option<Value>, want: u16) -> Value {
+pub async fn v2_ok(
+    t: &TestGateway,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    want: u16,
+) -> Value {
     let (status, kind, json) = v2(t, method.clone(), path, body).await;
     assert_eq!(status, want, "{method} /v2{path}: {kind:?} {json}");
     json
 }
 
 /// A host-style invoke (`Host: {api}.execute-api.localhost`).
-pub fn invoke(t: &TestGateway, api: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+pub fn invoke(
+    t: &TestGateway,
+    api: &str,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
     t.client
         .request(method, format!("{}{path}", t.base()))
-        .header("host", format!("{api}.execute-api.localhost:{}", t.addr.port()))
+        .header(
+            "host",
+            format!("{api}.execute-api.localhost:{}", t.addr.port()),
+        )
 }
 
 pub async fn text(r: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
@@ -84,7 +100,9 @@ pub async fn issuer() -> String {
     let config = json!({"issuer": base, "jwks_uri": format!("{base}/jwks.json")}).to_string();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let (jwks, config) = (jwks.clone(), config.clone());
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<Incoming>| {
@@ -105,7 +123,10 @@ pub async fn issuer() -> String {
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
 }
 
 /// An RS256 token signed with the fixture key `key_file` under `kid`.
@@ -119,15 +140,23 @@ pub fn token(kid: &str, key_file: &str, claims: &Value) -> String {
 /// A backend answering `{"method","uri","headers","body"}` (headers: name → values joined by
 /// `|`; a body over 1 MB as `<N bytes>`).
 pub async fn echo_backend() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind backend");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
     let addr = listener.local_addr().expect("backend addr");
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let svc = service_fn(|req: Request<Incoming>| async move {
                     let (parts, body) = req.into_parts();
-                    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let body = body
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
                     let mut headers = serde_json::Map::new();
                     for name in parts.headers.keys() {
                         let values: Vec<String> = parts
@@ -148,11 +177,17 @@ pub async fn echo_backend() -> SocketAddr {
                             String::from_utf8_lossy(&body).into_owned()
                         },
                     });
-                    let status = if parts.uri.path().ends_with("/missing") { 404 } else { 200 };
+                    let status = if parts.uri.path().ends_with("/missing") {
+                        404
+                    } else {
+                        200
+                    };
                     let mut r = Response::new(Full::new(Bytes::from(answer.to_string())));
                     *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or_default();
-                    r.headers_mut()
-                        .insert("content-type", http::HeaderValue::from_static("application/json"));
+                    r.headers_mut().insert(
+                        "content-type",
+                        http::HeaderValue::from_static("application/json"),
+                    );
                     r.headers_mut()
                         .insert("x-backend", http::HeaderValue::from_static("echo"));
                     r.headers_mut().insert(

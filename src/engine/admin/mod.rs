@@ -42,10 +42,10 @@ use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
 use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
+use crate::engine::http_api::admin::HttpApiState;
 use crate::model::{
     AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
 };
-use crate::engine::http_api::admin::HttpApiState;
 use crate::store::{AuditRecord, Change, Store, StoreState};
 
 /// Who made a change, for the audit log: `console`, `cli`, `demo`, or an access key id.

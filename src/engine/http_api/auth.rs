@@ -32,18 +32,25 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<(), HttpErro
                 .authorizers
                 .get(&authorizer_id)
                 .cloned()
-                .ok_or_else(|| HttpError::Internal(format!("authorizer {authorizer_id} is missing")))?;
+                .ok_or_else(|| {
+                    HttpError::Internal(format!("authorizer {authorizer_id} is missing"))
+                })?;
             let source = a
                 .identity_source
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "$request.header.Authorization".into());
-            let parts = crate::model::v2::mapping::parse_value(&source, crate::model::v2::mapping::Side::Request)
-                .map_err(|e| HttpError::Internal(e.to_string()))?;
+            let parts = crate::model::v2::mapping::parse_value(
+                &source,
+                crate::model::v2::mapping::Side::Request,
+            )
+            .map_err(|e| HttpError::Internal(e.to_string()))?;
             let value = super::mapping::render(ctx, &parts, None);
             if value.trim().is_empty() {
                 ctx.authorizer_error = Some("Unauthorized".into());
-                return Err(HttpError::Unauthorized { www_authenticate: None });
+                return Err(HttpError::Unauthorized {
+                    www_authenticate: None,
+                });
             }
             let result = jwt::authorize(
                 &gw.inner.http_api.jwks,
@@ -71,7 +78,9 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<(), HttpErro
                 .authorizers
                 .get(&authorizer_id)
                 .cloned()
-                .ok_or_else(|| HttpError::Internal(format!("authorizer {authorizer_id} is missing")))?;
+                .ok_or_else(|| {
+                    HttpError::Internal(format!("authorizer {authorizer_id} is missing"))
+                })?;
             lambda_authorizer::authorize(gw, ctx, &a).await
         }
         RouteAuth::Iam => iam(gw, ctx),

@@ -46,14 +46,23 @@ pub fn preflight(ctx: &HttpContext<'_>) -> Option<InvokeResponse> {
     let requested = ctx.header("access-control-request-method")?;
     let mut headers = HeaderMap::new();
     if let Some(allowed) = allowed_origin(cors, origin) {
-        let method_ok = cors.allow_methods.iter().any(|m| m == "*" || m.eq_ignore_ascii_case(requested));
+        let method_ok = cors
+            .allow_methods
+            .iter()
+            .any(|m| m == "*" || m.eq_ignore_ascii_case(requested));
         set(&mut headers, "access-control-allow-origin", &allowed);
         if method_ok {
-            set(&mut headers, "access-control-allow-methods", &cors.allow_methods.join(","));
+            set(
+                &mut headers,
+                "access-control-allow-methods",
+                &cors.allow_methods.join(","),
+            );
         }
         if !cors.allow_headers.is_empty() {
             let value = if cors.allow_headers.iter().any(|h| h == "*") {
-                ctx.header("access-control-request-headers").unwrap_or("*").to_string()
+                ctx.header("access-control-request-headers")
+                    .unwrap_or("*")
+                    .to_string()
             } else {
                 cors.allow_headers.join(",")
             };
@@ -66,7 +75,11 @@ pub fn preflight(ctx: &HttpContext<'_>) -> Option<InvokeResponse> {
             set(&mut headers, "access-control-allow-credentials", "true");
         }
         if !cors.expose_headers.is_empty() {
-            set(&mut headers, "access-control-expose-headers", &cors.expose_headers.join(","));
+            set(
+                &mut headers,
+                "access-control-expose-headers",
+                &cors.expose_headers.join(","),
+            );
         }
     }
     Some(InvokeResponse {
@@ -82,7 +95,9 @@ pub fn decorate(ctx: &HttpContext<'_>, headers: &mut HeaderMap) {
     let Some(cors) = ctx.stage.compiled.cors.as_ref() else {
         return;
     };
-    if headers.contains_key("access-control-allow-methods") && ctx.req.method == http::Method::OPTIONS {
+    if headers.contains_key("access-control-allow-methods")
+        && ctx.req.method == http::Method::OPTIONS
+    {
         // The gateway's own preflight answer.
         return;
     }
@@ -100,7 +115,11 @@ pub fn decorate(ctx: &HttpContext<'_>, headers: &mut HeaderMap) {
         set(headers, "access-control-allow-credentials", "true");
     }
     if !cors.expose_headers.is_empty() {
-        set(headers, "access-control-expose-headers", &cors.expose_headers.join(","));
+        set(
+            headers,
+            "access-control-expose-headers",
+            &cors.expose_headers.join(","),
+        );
     }
     if allowed != "*" {
         headers.append(http::header::VARY, HeaderValue::from_static("Origin"));

@@ -15,7 +15,12 @@ pub fn body_is_text(content_type: Option<&str>, body: &[u8]) -> bool {
     let Some(ct) = content_type else {
         return std::str::from_utf8(body).is_ok();
     };
-    let mt = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mt = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let textual = mt.starts_with("text/")
         || mt.ends_with("/json")
         || mt.ends_with("+json")
@@ -95,7 +100,10 @@ fn query_v2(ctx: &HttpContext<'_>) -> Map<String, Value> {
 }
 
 fn string_map(pairs: impl IntoIterator<Item = (String, String)>) -> Map<String, Value> {
-    pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect()
 }
 
 /// `requestContext` of the 2.0 event (and of the 2.0 authorizer event).
@@ -158,7 +166,10 @@ pub fn event_v2(ctx: &HttpContext<'_>) -> Value {
         e.insert(
             "stageVariables".into(),
             Value::Object(string_map(
-                ctx.stage.variables.iter().map(|(k, v)| (k.clone(), v.clone())),
+                ctx.stage
+                    .variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
             )),
         );
     }
@@ -193,10 +204,20 @@ pub fn event_v1(ctx: &HttpContext<'_>) -> Value {
             }
         }
     }
-    let nullable = |m: Map<String, Value>| if m.is_empty() { Value::Null } else { Value::Object(m) };
+    let nullable = |m: Map<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    };
     let resource = ctx
         .route()
-        .map(|r| r.route_key.split_once(' ').map_or(r.route_key.to_string(), |(_, p)| p.to_string()))
+        .map(|r| {
+            r.route_key
+                .split_once(' ')
+                .map_or(r.route_key.to_string(), |(_, p)| p.to_string())
+        })
         .unwrap_or_default();
     let mut rc = json!({
         "accountId": crate::engine::ACCOUNT_ID,
@@ -231,7 +252,10 @@ pub fn event_v1(ctx: &HttpContext<'_>) -> Value {
     e.insert("headers".into(), nullable(headers));
     e.insert("multiValueHeaders".into(), nullable(multi));
     e.insert("queryStringParameters".into(), nullable(query));
-    e.insert("multiValueQueryStringParameters".into(), nullable(multi_query));
+    e.insert(
+        "multiValueQueryStringParameters".into(),
+        nullable(multi_query),
+    );
     e.insert("requestContext".into(), rc);
     e.insert(
         "pathParameters".into(),
@@ -239,7 +263,12 @@ pub fn event_v1(ctx: &HttpContext<'_>) -> Value {
     );
     e.insert(
         "stageVariables".into(),
-        nullable(string_map(ctx.stage.variables.iter().map(|(k, v)| (k.clone(), v.clone())))),
+        nullable(string_map(
+            ctx.stage
+                .variables
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        )),
     );
     e.insert("body".into(), Value::Null);
     body_fields(ctx, &mut e);
@@ -263,10 +292,14 @@ fn text(v: &Value) -> Option<String> {
 /// `set-cookie`, `body`, `isBase64Encoded`); any other valid JSON is the body of a 200
 /// `application/json` response (a JSON string becomes its text); anything else is a 500.
 pub fn parse_response_v2(payload: &[u8]) -> Result<(u16, HeaderMap, Bytes), HttpError> {
-    let value: Value = serde_json::from_slice(payload).map_err(|_| malformed("the payload is not JSON"))?;
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|_| malformed("the payload is not JSON"))?;
     let json_200 = |body: Bytes| {
         let mut h = HeaderMap::new();
-        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         Ok((200, h, body))
     };
     let map = match value {
@@ -287,7 +320,8 @@ pub fn parse_response_v2(payload: &[u8]) -> Result<(u16, HeaderMap, Bytes), Http
         Some(Value::Object(h)) => {
             for (name, value) in h {
                 let v = text(value).ok_or_else(|| malformed("header value"))?;
-                let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| malformed("header name"))?;
+                let n = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| malformed("header name"))?;
                 let v = HeaderValue::from_str(&v).map_err(|_| malformed("header value"))?;
                 headers.insert(n, v);
             }
@@ -305,7 +339,10 @@ pub fn parse_response_v2(payload: &[u8]) -> Result<(u16, HeaderMap, Bytes), Http
         }
         Some(_) => return Err(malformed("cookies is not a list")),
     }
-    let base64 = map.get("isBase64Encoded").and_then(Value::as_bool).unwrap_or(false);
+    let base64 = map
+        .get("isBase64Encoded")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let body = match map.get("body") {
         None | Some(Value::Null) => Bytes::new(),
         Some(Value::String(s)) if base64 => Bytes::from(
@@ -321,8 +358,12 @@ pub fn parse_response_v2(payload: &[u8]) -> Result<(u16, HeaderMap, Bytes), Http
 
 /// A 1.0 response: REST's proxy rules; anything malformed is a 500.
 pub fn parse_response_v1(payload: &[u8]) -> Result<(u16, HeaderMap, Bytes), HttpError> {
-    crate::engine::integrations::lambda::parse_proxy_response(payload, false)
-        .map_err(|e| HttpError::Internal(e.log_reason().unwrap_or_else(|| "Malformed Lambda proxy response".into())))
+    crate::engine::integrations::lambda::parse_proxy_response(payload, false).map_err(|e| {
+        HttpError::Internal(
+            e.log_reason()
+                .unwrap_or_else(|| "Malformed Lambda proxy response".into()),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -36,8 +36,12 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<InvokeRespon
         .and_then(|r| r.integration.clone())
         .ok_or_else(|| HttpError::Internal("The route has no integration".into()))?;
     let (status, mut headers, body) = match &integration.backend {
-        Backend::Lambda { uri, version_2 } => lambda(gw, ctx, &integration, uri, *version_2).await?,
-        Backend::Http { uri, method } => http_proxy(gw, ctx, &integration, uri, method.clone()).await?,
+        Backend::Lambda { uri, version_2 } => {
+            lambda(gw, ctx, &integration, uri, *version_2).await?
+        }
+        Backend::Http { uri, method } => {
+            http_proxy(gw, ctx, &integration, uri, method.clone()).await?
+        }
     };
     let status = mapping::apply_response(ctx, &integration.response, status, &mut headers, &body);
     for h in HOP_BY_HOP {
@@ -70,7 +74,9 @@ async fn lambda(
     let started = Instant::now();
     let outcome = tokio::time::timeout(
         integration.timeout,
-        gw.inner.functions.invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
+        gw.inner
+            .functions
+            .invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
     )
     .await;
     ctx.integration_latency = Some(started.elapsed());
@@ -81,10 +87,14 @@ async fn lambda(
             ));
         }
         Ok(Err(InvokeError::NotFound(n))) => {
-            return Err(HttpError::Internal(format!("Lambda function not found: {n}")));
+            return Err(HttpError::Internal(format!(
+                "Lambda function not found: {n}"
+            )));
         }
         Ok(Err(InvokeError::Failed(reason))) => {
-            return Err(HttpError::Internal(format!("Lambda invocation failed: {reason}")));
+            return Err(HttpError::Internal(format!(
+                "Lambda invocation failed: {reason}"
+            )));
         }
         Ok(Ok(inv)) => inv,
     };
@@ -163,8 +173,14 @@ fn split_url(url: &str) -> (&str, Option<&str>) {
 /// Replaces the path of `url` (scheme://authority/path).
 fn with_path(url: &str, path: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
-    let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+    let path_start = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
     format!("{}{path}", &url[..path_start])
 }
 

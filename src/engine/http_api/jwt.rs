@@ -38,12 +38,20 @@ impl Default for JwksCache {
 
 async fn fetch_text(http: &reqwest::Client, url: &str) -> Result<String, String> {
     let fut = async {
-        let mut r = http.get(url).send().await.map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let mut r = http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
         if !r.status().is_success() {
             return Err(format!("{url} answered {}", r.status()));
         }
         let mut buf = Vec::new();
-        while let Some(chunk) = r.chunk().await.map_err(|e| format!("cannot read {url}: {e}"))? {
+        while let Some(chunk) = r
+            .chunk()
+            .await
+            .map_err(|e| format!("cannot read {url}: {e}"))?
+        {
             if buf.len() + chunk.len() > MAX_JWKS_BYTES {
                 return Err(format!("{url} is larger than {MAX_JWKS_BYTES} bytes"));
             }
@@ -53,17 +61,30 @@ async fn fetch_text(http: &reqwest::Client, url: &str) -> Result<String, String>
     };
     tokio::time::timeout(FETCH_TIMEOUT, fut)
         .await
-        .map_err(|_| format!("fetching {url} took longer than {} ms", FETCH_TIMEOUT.as_millis()))?
+        .map_err(|_| {
+            format!(
+                "fetching {url} took longer than {} ms",
+                FETCH_TIMEOUT.as_millis()
+            )
+        })?
 }
 
 impl JwksCache {
-    async fn keys(&self, http: &reqwest::Client, issuer: &str, force: bool) -> Result<Arc<JwkSet>, String> {
+    async fn keys(
+        &self,
+        http: &reqwest::Client,
+        issuer: &str,
+        force: bool,
+    ) -> Result<Arc<JwkSet>, String> {
         if let Some((at, set)) = self.sets.get(issuer)
             && (!force || at.elapsed() < JWKS_REFRESH_MIN)
         {
             return Ok(set);
         }
-        let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        let discovery = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
         let config: Value = serde_json::from_str(&fetch_text(http, &discovery).await?)
             .map_err(|e| format!("malformed OpenID configuration: {e}"))?;
         let jwks_uri = config
@@ -73,7 +94,8 @@ impl JwksCache {
         let set: JwkSet = serde_json::from_str(&fetch_text(http, jwks_uri).await?)
             .map_err(|e| format!("malformed JWKS: {e}"))?;
         let set = Arc::new(set);
-        self.sets.insert(issuer.to_string(), (Instant::now(), set.clone()));
+        self.sets
+            .insert(issuer.to_string(), (Instant::now(), set.clone()));
         Ok(set)
     }
 }
@@ -103,7 +125,9 @@ fn now_secs() -> i64 {
 }
 
 fn number(claims: &Map<String, Value>, name: &str) -> Option<i64> {
-    claims.get(name).and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+    claims
+        .get(name)
+        .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
 }
 
 /// Verifies `token` for `authorizer` and the route's `scopes`; the `requestContext.authorizer`
@@ -117,11 +141,19 @@ pub async fn authorize(
 ) -> Result<Value, HttpError> {
     let config = authorizer.jwt_configuration.clone().unwrap_or_default();
     let issuer = config.issuer.as_deref().unwrap_or_default();
-    let header = jsonwebtoken::decode_header(token).map_err(|_| unauthorized("the token is not a valid JWT"))?;
-    if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) {
-        return Err(unauthorized("the token is not signed with an RSA algorithm"));
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| unauthorized("the token is not a valid JWT"))?;
+    if !matches!(
+        header.alg,
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
+    ) {
+        return Err(unauthorized(
+            "the token is not signed with an RSA algorithm",
+        ));
     }
-    let kid = header.kid.ok_or_else(|| unauthorized("the token has no kid"))?;
+    let kid = header
+        .kid
+        .ok_or_else(|| unauthorized("the token has no kid"))?;
     let mut set = cache
         .keys(http, issuer, false)
         .await
@@ -132,8 +164,11 @@ pub async fn authorize(
             .await
             .map_err(|_| unauthorized("unable to fetch the issuer's keys"))?;
     }
-    let jwk = set.find(&kid).ok_or_else(|| unauthorized("no key matches the token's kid"))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| unauthorized("the issuer's key is unusable"))?;
+    let jwk = set
+        .find(&kid)
+        .ok_or_else(|| unauthorized("no key matches the token's kid"))?;
+    let key =
+        DecodingKey::from_jwk(jwk).map_err(|_| unauthorized("the issuer's key is unusable"))?;
     let mut validation = Validation::new(header.alg);
     validation.validate_exp = false;
     validation.validate_nbf = false;
@@ -148,10 +183,19 @@ pub async fn authorize(
     let audiences: Vec<&str> = match claims.get("aud") {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => claims.get("client_id").and_then(Value::as_str).into_iter().collect(),
+        _ => claims
+            .get("client_id")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect(),
     };
-    if !audiences.iter().any(|a| config.audience.iter().any(|c| c == a)) {
-        return Err(unauthorized("the token does not have a valid audience or client_id"));
+    if !audiences
+        .iter()
+        .any(|a| config.audience.iter().any(|c| c == a))
+    {
+        return Err(unauthorized(
+            "the token does not have a valid audience or client_id",
+        ));
     }
     let now = now_secs();
     match number(&claims, "exp") {
@@ -167,7 +211,11 @@ pub async fn authorize(
     }
     let token_scopes: Vec<String> = match claims.get("scope").or_else(|| claims.get("scp")) {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     if !scopes.is_empty() && !scopes.iter().any(|s| token_scopes.contains(s)) {
@@ -184,7 +232,10 @@ pub async fn authorize(
                 Value::String(s) => Value::String(s),
                 Value::Array(a) => Value::String(format!(
                     "[{}]",
-                    a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect::<Vec<_>>().join(" ")
+                    a.iter()
+                        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 )),
                 other => Value::String(other.to_string()),
             };

@@ -65,7 +65,9 @@ fn identity_values(ctx: &HttpContext<'_>, authorizer: &Authorizer) -> Option<Vec
         .identity_source
         .iter()
         .map(|s| {
-            let parts = crate::model::v2::mapping::parse_value(s, crate::model::v2::mapping::Side::Request).ok()?;
+            let parts =
+                crate::model::v2::mapping::parse_value(s, crate::model::v2::mapping::Side::Request)
+                    .ok()?;
             Some(mapping::render(ctx, &parts, None)).filter(|v| !v.is_empty())
         })
         .collect()
@@ -101,7 +103,12 @@ fn event_for(ctx: &HttpContext<'_>, a: &Authorizer, identity: &[String], arn: &s
 }
 
 /// Reads the function's answer.
-fn decide(a: &Authorizer, payload: &[u8], arn: &str, ctx: &HttpContext<'_>) -> Result<(bool, Value), HttpError> {
+fn decide(
+    a: &Authorizer,
+    payload: &[u8],
+    arn: &str,
+    ctx: &HttpContext<'_>,
+) -> Result<(bool, Value), HttpError> {
     let simple = a.enable_simple_responses == Some(true)
         && a.authorizer_payload_format_version.as_deref() == Some("2.0");
     if simple {
@@ -110,16 +117,23 @@ fn decide(a: &Authorizer, payload: &[u8], arn: &str, ctx: &HttpContext<'_>) -> R
         let allowed = v
             .get("isAuthorized")
             .and_then(Value::as_bool)
-            .ok_or_else(|| HttpError::Internal("The authorizer's response has no boolean isAuthorized".into()))?;
+            .ok_or_else(|| {
+                HttpError::Internal("The authorizer's response has no boolean isAuthorized".into())
+            })?;
         let context = match v.get("context") {
             None | Some(Value::Null) => json!({}),
             Some(Value::Object(m)) => Value::Object(m.clone()),
-            Some(_) => return Err(HttpError::Internal("The authorizer's context is not an object".into())),
+            Some(_) => {
+                return Err(HttpError::Internal(
+                    "The authorizer's context is not an object".into(),
+                ));
+            }
         };
         return Ok((allowed, context));
     }
-    let out = parse_output(payload)
-        .ok_or_else(|| HttpError::Internal("The authorizer's response is not a valid IAM policy response".into()))?;
+    let out = parse_output(payload).ok_or_else(|| {
+        HttpError::Internal("The authorizer's response is not a valid IAM policy response".into())
+    })?;
     let decision = out.policy.evaluate(&PolicyRequest {
         method_arn: arn,
         source_ip: Some(ctx.req.source_ip),
@@ -137,14 +151,24 @@ fn decide(a: &Authorizer, payload: &[u8], arn: &str, ctx: &HttpContext<'_>) -> R
 }
 
 /// Runs (or reuses) the authorizer; on success sets `requestContext.authorizer.lambda`.
-pub async fn authorize(gw: &Gateway, ctx: &mut HttpContext<'_>, a: &Authorizer) -> Result<(), HttpError> {
+pub async fn authorize(
+    gw: &Gateway,
+    ctx: &mut HttpContext<'_>,
+    a: &Authorizer,
+) -> Result<(), HttpError> {
     let identity = if a.identity_source.is_empty() {
         Vec::new()
     } else {
-        identity_values(ctx, a).ok_or(HttpError::Unauthorized { www_authenticate: None })?
+        identity_values(ctx, a).ok_or(HttpError::Unauthorized {
+            www_authenticate: None,
+        })?
     };
     let arn = route_arn(ctx);
-    let ttl = Duration::from_secs(a.authorizer_result_ttl_in_seconds.unwrap_or(0).clamp(0, 3600) as u64);
+    let ttl = Duration::from_secs(
+        a.authorizer_result_ttl_in_seconds
+            .unwrap_or(0)
+            .clamp(0, 3600) as u64,
+    );
     let key = (!ttl.is_zero() && !identity.is_empty()).then(|| {
         format!(
             "{}\n{}\n{}\n{}\n{}",
@@ -170,7 +194,9 @@ pub async fn authorize(gw: &Gateway, ctx: &mut HttpContext<'_>, a: &Authorizer) 
                 .map_err(|e| HttpError::Internal(e.to_string()))?;
             let invocation = tokio::time::timeout(
                 AUTHORIZER_TIMEOUT,
-                gw.inner.functions.invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
+                gw.inner
+                    .functions
+                    .invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
             )
             .await
             .map_err(|_| HttpError::Internal("The authorizer timed out".into()))?

@@ -14,7 +14,9 @@ use crate::engine::traffic::Traffic;
 use crate::model::AdminError;
 use crate::model::v2::mapping::{self, MappingKey, Part, Side};
 use crate::model::v2::route_key::Segment;
-use crate::model::v2::{Authorizer, Cors, DEFAULT, HttpApiDefinition, RouteKey, RouteSettings, Stage};
+use crate::model::v2::{
+    Authorizer, Cors, DEFAULT, HttpApiDefinition, RouteKey, RouteSettings, Stage,
+};
 
 /// A parameter mapping, parsed.
 #[derive(Debug, Clone)]
@@ -29,7 +31,10 @@ pub enum Backend {
     Lambda { uri: String, version_2: bool },
     /// An HTTP_PROXY URL (may hold `{param}` and `${stageVariables.x}`), its method (`None`:
     /// the request's).
-    Http { uri: String, method: Option<http::Method> },
+    Http {
+        uri: String,
+        method: Option<http::Method>,
+    },
 }
 
 #[derive(Debug)]
@@ -85,7 +90,10 @@ fn mappings(map: &IndexMap<String, String>, side: Side) -> Result<Vec<Mapping>, 
 }
 
 impl CompiledHttpApi {
-    pub fn compile(deployment_id: &str, def: &HttpApiDefinition) -> Result<CompiledHttpApi, AdminError> {
+    pub fn compile(
+        deployment_id: &str,
+        def: &HttpApiDefinition,
+    ) -> Result<CompiledHttpApi, AdminError> {
         let mut integrations = HashMap::new();
         for i in &def.integrations {
             let backend = match i.integration_type.as_str() {
@@ -117,7 +125,9 @@ impl CompiledHttpApi {
                 Arc::new(CompiledIntegration {
                     integration_id: i.integration_id.clone(),
                     backend,
-                    timeout: std::time::Duration::from_millis(i.timeout_in_millis.clamp(50, 30_000) as u64),
+                    timeout: std::time::Duration::from_millis(
+                        i.timeout_in_millis.clamp(50, 30_000) as u64,
+                    ),
                     request: mappings(&i.request_parameters, Side::Request)?,
                     response,
                 }),
@@ -153,8 +163,12 @@ impl CompiledHttpApi {
                 })
             };
             let auth = match r.authorization_type.as_str() {
-                "JWT" => RouteAuth::Jwt { authorizer_id: authorizer()? },
-                "CUSTOM" => RouteAuth::Lambda { authorizer_id: authorizer()? },
+                "JWT" => RouteAuth::Jwt {
+                    authorizer_id: authorizer()?,
+                },
+                "CUSTOM" => RouteAuth::Lambda {
+                    authorizer_id: authorizer()?,
+                },
                 "AWS_IAM" => RouteAuth::Iam,
                 _ => RouteAuth::None,
             };
@@ -192,7 +206,11 @@ impl CompiledHttpApi {
     }
 
     /// The route a request takes, with its path parameters.
-    pub fn route(&self, method: &str, path: &str) -> Option<(&CompiledRoute, Vec<(String, String)>)> {
+    pub fn route(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Option<(&CompiledRoute, Vec<(String, String)>)> {
         let trimmed = path.strip_prefix('/').unwrap_or(path);
         let segs: Vec<&str> = if trimmed.is_empty() {
             Vec::new()
@@ -252,7 +270,11 @@ pub fn live_stage(
                 .and_then(limits)
                 .or_else(|| limits(&stage.default_route_settings))?;
             let reused = previous.and_then(|p| {
-                let i = p.compiled.routes.iter().position(|o| o.route_key == r.route_key)?;
+                let i = p
+                    .compiled
+                    .routes
+                    .iter()
+                    .position(|o| o.route_key == r.route_key)?;
                 p.buckets.get(i)?.clone().filter(|b| b.limits() == limit)
             });
             Some(reused.unwrap_or_else(|| Arc::new(TokenBucket::new(limit, now))))
@@ -277,7 +299,10 @@ pub fn live_stage(
 }
 
 /// `(function name, qualifier)` of a Lambda URI after stage-variable substitution.
-pub fn lambda_target(uri: &str, variables: &IndexMap<String, String>) -> Option<(String, Option<String>)> {
+pub fn lambda_target(
+    uri: &str,
+    variables: &IndexMap<String, String>,
+) -> Option<(String, Option<String>)> {
     let uri = crate::engine::params::substitute_stage_variables(uri, variables);
     parse_function_uri(&uri)
 }

@@ -68,7 +68,9 @@ pub fn context_value(ctx: &HttpContext<'_>, name: &str) -> Option<String> {
             let found = if let Some(claim) = rest.strip_prefix("claims.") {
                 a.pointer("/jwt/claims").and_then(|c| c.get(claim))
             } else {
-                a.get("lambda").and_then(|l| l.get(rest)).or_else(|| a.get(rest))
+                a.get("lambda")
+                    .and_then(|l| l.get(rest))
+                    .or_else(|| a.get(rest))
             }?;
             match found {
                 Value::String(s) => s.clone(),
@@ -78,7 +80,11 @@ pub fn context_value(ctx: &HttpContext<'_>, name: &str) -> Option<String> {
     })
 }
 
-fn variable(ctx: &HttpContext<'_>, name: &str, response: Option<&ResponseView<'_>>) -> Option<String> {
+fn variable(
+    ctx: &HttpContext<'_>,
+    name: &str,
+    response: Option<&ResponseView<'_>>,
+) -> Option<String> {
     if let Some(rest) = name.strip_prefix("request.") {
         if rest == "path" {
             return Some(ctx.path.clone());
@@ -125,7 +131,11 @@ fn variable(ctx: &HttpContext<'_>, name: &str, response: Option<&ResponseView<'_
 }
 
 /// A mapping value with its variables filled in (an unset variable is empty).
-pub fn render(ctx: &HttpContext<'_>, parts: &[Part], response: Option<&ResponseView<'_>>) -> String {
+pub fn render(
+    ctx: &HttpContext<'_>,
+    parts: &[Part],
+    response: Option<&ResponseView<'_>>,
+) -> String {
     let mut out = String::new();
     for p in parts {
         match p {
@@ -173,7 +183,11 @@ fn apply_header(headers: &mut HeaderMap, action: Action, name: &str, value: &str
 }
 
 /// Applies the integration's request mappings to what would be sent.
-pub fn apply_request(ctx: &HttpContext<'_>, mappings: &[Mapping], mut out: MappedRequest) -> MappedRequest {
+pub fn apply_request(
+    ctx: &HttpContext<'_>,
+    mappings: &[Mapping],
+    mut out: MappedRequest,
+) -> MappedRequest {
     for m in mappings {
         let value = render(ctx, &m.value, None);
         match &m.key.target {

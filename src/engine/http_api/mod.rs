@@ -119,9 +119,15 @@ impl HttpContext<'_> {
 
     pub fn domain_name(&self) -> String {
         self.header("host")
-            .map(|h| h.rsplit_once(':').map_or(h, |(name, port)| {
-                if port.bytes().all(|b| b.is_ascii_digit()) { name } else { h }
-            }))
+            .map(|h| {
+                h.rsplit_once(':').map_or(h, |(name, port)| {
+                    if port.bytes().all(|b| b.is_ascii_digit()) {
+                        name
+                    } else {
+                        h
+                    }
+                })
+            })
             .unwrap_or_default()
             .to_string()
     }
@@ -217,7 +223,11 @@ fn throttle(gw: &Gateway, ctx: &HttpContext<'_>, index: usize) -> Result<(), Htt
         Some(b) => crate::engine::throttle::take_all(&[b, &traffic.account], now),
         None => crate::engine::throttle::take_all(&[&traffic.account], now),
     };
-    if ok { Ok(()) } else { Err(HttpError::TooManyRequests) }
+    if ok {
+        Ok(())
+    } else {
+        Err(HttpError::TooManyRequests)
+    }
 }
 
 /// A body over 10 MB (refused by the server before the pipeline): 413 with AWS's plain-text

@@ -27,7 +27,9 @@ pub fn record(gw: &Gateway, ctx: &mut HttpContext<'_>, response: &InvokeResponse
     let log = ctx.stage.log.clone();
     let Some(format) = log.format.as_ref() else {
         if gw.inner.logs.subscribed() {
-            gw.inner.logs.submit_http(log.clone(), ctx, response, latency, Vec::new());
+            gw.inner
+                .logs
+                .submit_http(log.clone(), ctx, response, latency, Vec::new());
         }
         return;
     };
@@ -35,7 +37,9 @@ pub fn record(gw: &Gateway, ctx: &mut HttpContext<'_>, response: &InvokeResponse
         .other_names()
         .map(|name| access_value(ctx, response, latency, name))
         .collect();
-    gw.inner.logs.submit_http(log.clone(), ctx, response, latency, others);
+    gw.inner
+        .logs
+        .submit_http(log.clone(), ctx, response, latency, others);
 }
 
 /// `$context.X` as HTTP API access logs see it.

@@ -14,7 +14,9 @@ pub enum HttpError {
     /// No stage or route: 404.
     NotFound,
     /// 401 with a `www-authenticate` value for JWT failures.
-    Unauthorized { www_authenticate: Option<String> },
+    Unauthorized {
+        www_authenticate: Option<String>,
+    },
     /// Authorizer denied; or the execute-api endpoint is disabled.
     Forbidden,
     /// A JWT without one of the route's scopes: 403 with a `www-authenticate` value.
@@ -67,7 +69,10 @@ impl HttpError {
         } else {
             "application/json"
         };
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
         let www = match self {
             HttpError::Unauthorized {
                 www_authenticate: Some(w),

@@ -35,7 +35,9 @@ pub enum Side {
 }
 
 fn bad(key: &str, why: &str) -> AdminError {
-    AdminError::bad_request(format!("Invalid mapping expression specified: {key}: {why}"))
+    AdminError::bad_request(format!(
+        "Invalid mapping expression specified: {key}: {why}"
+    ))
 }
 
 impl MappingKey {

@@ -47,7 +47,11 @@ pub fn integration(
                         "PayloadFormatVersion is required for AWS_PROXY integrations on HTTP APIs",
                     ));
                 }
-                Some(v) => return Err(bad(format!("Invalid PayloadFormatVersion: {v}. Valid values are 1.0, 2.0"))),
+                Some(v) => {
+                    return Err(bad(format!(
+                        "Invalid PayloadFormatVersion: {v}. Valid values are 1.0, 2.0"
+                    )));
+                }
             }
             if i.integration_method.is_none() {
                 i.integration_method = Some("POST".into());
@@ -73,7 +77,9 @@ pub fn integration(
             }
             let method = i.integration_method.get_or_insert_with(|| "ANY".into());
             if !HTTP_METHODS.contains(&method.as_str()) {
-                return Err(bad(format!("Invalid IntegrationMethod specified: {method}")));
+                return Err(bad(format!(
+                    "Invalid IntegrationMethod specified: {method}"
+                )));
             }
         }
         "" => return Err(bad("IntegrationType is required")),
@@ -114,9 +120,14 @@ pub fn integration(
 }
 
 fn identity_source(source: &str) -> Result<(), AdminError> {
-    let ok = ["$request.header.", "$request.querystring.", "$context.", "$stageVariables."]
-        .iter()
-        .any(|p| source.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    let ok = [
+        "$request.header.",
+        "$request.querystring.",
+        "$context.",
+        "$stageVariables.",
+    ]
+    .iter()
+    .any(|p| source.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
     if ok {
         Ok(())
     } else {
@@ -140,7 +151,9 @@ pub fn authorizer(
                 .ok_or_else(|| bad("JwtConfiguration is required for JWT authorizers"))?;
             let issuer = jwt.issuer.as_deref().unwrap_or_default();
             if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
-                return Err(bad(format!("Invalid issuer specified: '{issuer}' is not a URL")));
+                return Err(bad(format!(
+                    "Invalid issuer specified: '{issuer}' is not a URL"
+                )));
             }
             if jwt.audience.len() > 50 {
                 return Err(bad("A JWT authorizer allows at most 50 audiences"));

@@ -45,10 +45,20 @@ fn http_apis_are_listed_with_a_type_column() {
     h.settle(e);
     let text = screen(&h.render(160, 48));
     assert!(text.contains("TYPE"), "{text}");
-    let rest = text.lines().skip(2).find(|l| l.contains("a1b2c3d4e5")).expect("REST row");
+    let rest = text
+        .lines()
+        .skip(2)
+        .find(|l| l.contains("a1b2c3d4e5"))
+        .expect("REST row");
     assert!(rest.contains("REST"), "{rest}");
-    let http = text.lines().find(|l| l.contains("h1t2t3p4a5")).expect("HTTP row");
-    assert!(http.contains("HTTP") && http.contains("orders-http") && http.contains("$default (auto)"), "{http}");
+    let http = text
+        .lines()
+        .find(|l| l.contains("h1t2t3p4a5"))
+        .expect("HTTP row");
+    assert!(
+        http.contains("HTTP") && http.contains("orders-http") && http.contains("$default (auto)"),
+        "{http}"
+    );
 }
 
 #[test]

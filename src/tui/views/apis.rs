@@ -26,7 +26,9 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let sel = app.cursor(ViewKind::Apis, 0).min(rows.len().saturating_sub(1));
+    let sel = app
+        .cursor(ViewKind::Apis, 0)
+        .min(rows.len().saturating_sub(1));
     let height = usize::from(area.height.saturating_sub(3));
     let offset = offset_for(sel, height, rows.len() + http.len());
     let wide = area.width >= 120;
@@ -82,7 +84,11 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             cells.push(Cell::from(a.description.clone().unwrap_or_default()));
         }
         cells.push(Cell::from(a.endpoint_url.clone()));
-        cells.push(Cell::from(if deployed.is_empty() { "never".into() } else { deployed }));
+        cells.push(Cell::from(if deployed.is_empty() {
+            "never".into()
+        } else {
+            deployed
+        }));
         table_rows.push(Row::new(cells));
     }
     let (widths, header) = if wide {
@@ -95,7 +101,14 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                 Constraint::Min(20),
                 Constraint::Length(23),
             ],
-            vec!["ID", "TYPE", "NAME", "DESCRIPTION", "ENDPOINT", "LAST DEPLOYMENT"],
+            vec![
+                "ID",
+                "TYPE",
+                "NAME",
+                "DESCRIPTION",
+                "ENDPOINT",
+                "LAST DEPLOYMENT",
+            ],
         )
     } else {
         (

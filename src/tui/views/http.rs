@@ -61,7 +61,8 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         ],
     )
     .header(
-        Row::new(vec!["ID", "TYPE", "NAME", "ENDPOINT", "ROUTES", ""]).style(t.get(Role::TableHeader)),
+        Row::new(vec!["ID", "TYPE", "NAME", "ENDPOINT", "ROUTES", ""])
+            .style(t.get(Role::TableHeader)),
     )
     .row_highlight_style(t.get(Role::TableSelected))
     .block(pane(t, format!(" HTTP APIs [{}] ", rows.len()), true));
@@ -98,7 +99,11 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         Row::new(vec!["ROUTE KEY", "→ INTEGRATION", "AUTH", "THROTTLING"])
             .style(t.get(Role::TableHeader)),
     )
-    .block(pane(t, format!(" routes of {} [{}] ", api.name, api.routes.len()), false));
+    .block(pane(
+        t,
+        format!(" routes of {} [{}] ", api.name, api.routes.len()),
+        false,
+    ));
     f.render_widget(routes, routes_area);
 
     let stage_rows: Vec<Row> = api
@@ -107,7 +112,11 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         .map(|s| {
             Row::new(vec![
                 Cell::from(s.stage_name.clone()),
-                Cell::from(if s.auto_deploy { "auto-deploy" } else { "manual" }),
+                Cell::from(if s.auto_deploy {
+                    "auto-deploy"
+                } else {
+                    "manual"
+                }),
                 Cell::from(s.deployment_id.clone().unwrap_or_else(|| "(none)".into())),
                 Cell::from(s.last_deployment_status.clone().unwrap_or_default()),
             ])
@@ -123,7 +132,8 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         ],
     )
     .header(
-        Row::new(vec!["STAGE", "DEPLOY", "DEPLOYMENT", "LAST STATUS"]).style(t.get(Role::TableHeader)),
+        Row::new(vec!["STAGE", "DEPLOY", "DEPLOYMENT", "LAST STATUS"])
+            .style(t.get(Role::TableHeader)),
     )
     .block(pane(t, format!(" stages [{}] ", api.stages.len()), false));
     f.render_widget(stages, stages_area);

@@ -83,7 +83,11 @@ fn quick_integration(target: &str) -> Result<Integration, AdminError> {
 }
 
 impl Gateway {
-    pub async fn create_http_api(&self, actor: &Actor, input: CreateApi) -> Result<Api, AdminError> {
+    pub async fn create_http_api(
+        &self,
+        actor: &Actor,
+        input: CreateApi,
+    ) -> Result<Api, AdminError> {
         match input.protocol_type.as_str() {
             "HTTP" => {}
             "WEBSOCKET" => {
@@ -206,7 +210,12 @@ impl Gateway {
     }
 
     pub fn list_http_apis(&self) -> Result<Vec<Api>, AdminError> {
-        self.read(|a| Ok(a.http_apis.values().map(|s| s.definition.api.clone()).collect()))
+        self.read(|a| {
+            Ok(a.http_apis
+                .values()
+                .map(|s| s.definition.api.clone())
+                .collect())
+        })
     }
 
     /// UpdateApi: the body's fields replace the API's.
@@ -217,19 +226,25 @@ impl Gateway {
         patch: serde_json::Value,
     ) -> Result<Api, AdminError> {
         let id = id.to_string();
-        self.admin_op(actor, "UpdateApi", format!("v2/apis/{id}"), Some(id.clone()), move |txn| {
-            let state = txn.http_api_mut(&id)?;
-            let api: Api = merge_update(&state.definition.api, &patch, UPDATABLE)?;
-            if let Some(c) = &api.cors_configuration {
-                check_cors(c)?;
-            }
-            if api.name.is_empty() {
-                return Err(AdminError::bad_request("Name must not be empty"));
-            }
-            state.definition.api = api.clone();
-            txn.commit_definition(&id)?;
-            Ok(api)
-        })
+        self.admin_op(
+            actor,
+            "UpdateApi",
+            format!("v2/apis/{id}"),
+            Some(id.clone()),
+            move |txn| {
+                let state = txn.http_api_mut(&id)?;
+                let api: Api = merge_update(&state.definition.api, &patch, UPDATABLE)?;
+                if let Some(c) = &api.cors_configuration {
+                    check_cors(c)?;
+                }
+                if api.name.is_empty() {
+                    return Err(AdminError::bad_request("Name must not be empty"));
+                }
+                state.definition.api = api.clone();
+                txn.commit_definition(&id)?;
+                Ok(api)
+            },
+        )
         .await
     }
 

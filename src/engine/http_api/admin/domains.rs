@@ -138,7 +138,11 @@ impl Gateway {
     }
 
     pub fn list_domain_names_v2(&self) -> Result<Vec<DomainNameV2>, AdminError> {
-        Ok(self.list_domain_names()?.into_iter().map(v2_domain).collect())
+        Ok(self
+            .list_domain_names()?
+            .into_iter()
+            .map(v2_domain)
+            .collect())
     }
 
     pub async fn create_api_mapping(
@@ -167,9 +171,9 @@ impl Gateway {
                 let known = match txn.http_apis().get(&mapping.rest_api_id) {
                     Some(api) => api.stages.contains_key(stage),
                     None => {
-                        let api = txn.api(&mapping.rest_api_id).map_err(|_| {
-                            super::not_found_api(&mapping.rest_api_id)
-                        })?;
+                        let api = txn
+                            .api(&mapping.rest_api_id)
+                            .map_err(|_| super::not_found_api(&mapping.rest_api_id))?;
                         api.stages.contains_key(stage)
                     }
                 };

@@ -36,7 +36,10 @@ impl Gateway {
             }
         };
         let def = self.read(|a| {
-            let api = a.http_apis.get(api_id).ok_or_else(|| not_found_api(api_id))?;
+            let api = a
+                .http_apis
+                .get(api_id)
+                .ok_or_else(|| not_found_api(api_id))?;
             match stage_name {
                 None => Ok(api.definition.clone()),
                 Some(s) => {
@@ -50,7 +53,9 @@ impl Gateway {
                         .and_then(|d| api.deployments.get(d))
                         .map(|d| (*d.snapshot).clone())
                         .ok_or_else(|| {
-                            AdminError::bad_request(format!("Stage {s} has no deployment to export"))
+                            AdminError::bad_request(format!(
+                                "Stage {s} has no deployment to export"
+                            ))
                         })
                 }
             }
@@ -101,12 +106,21 @@ impl Gateway {
                             route.route_key
                         ))
                     })?;
-                route.authorization_type = if a.authorizer_type == "JWT" { "JWT" } else { "CUSTOM" }.into();
+                route.authorization_type = if a.authorizer_type == "JWT" {
+                    "JWT"
+                } else {
+                    "CUSTOM"
+                }
+                .into();
                 route.authorizer_id = Some(a.authorizer_id.clone());
                 route.authorization_scopes = scopes;
             }
             route.route_id = fresh_id(7, |c| def.route(c).is_some());
-            if def.routes.iter().any(|r: &Route| r.route_key == route.route_key) {
+            if def
+                .routes
+                .iter()
+                .any(|r: &Route| r.route_key == route.route_key)
+            {
                 return Err(AdminError::bad_request(format!(
                     "Invalid OpenAPI input: route {} appears twice",
                     route.route_key
@@ -118,8 +132,12 @@ impl Gateway {
             super::apis::check_cors(c)?;
         }
         let warnings = imported.warnings;
-        let (name, description, version, cors) =
-            (imported.name, imported.description, imported.version, imported.cors);
+        let (name, description, version, cors) = (
+            imported.name,
+            imported.description,
+            imported.version,
+            imported.cors,
+        );
         let api = self
             .admin_op(actor, "ImportApi", "v2/apis".into(), None, move |txn| {
                 let apis = txn.http_apis_mut();

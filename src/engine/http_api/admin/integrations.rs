@@ -186,7 +186,9 @@ impl Gateway {
                         r.route_id, r.route_key
                     )));
                 }
-                api.definition.integrations.retain(|i| i.integration_id != id);
+                api.definition
+                    .integrations
+                    .retain(|i| i.integration_id != id);
                 txn.commit_definition(&api_id)
             },
         )

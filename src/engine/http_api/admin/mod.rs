@@ -59,11 +59,13 @@ pub(crate) fn from_stored(
         let id = api.definition.api.api_id.clone();
         let mut deployments = IndexMap::new();
         for (deployment, snapshot) in api.deployments {
-            let compiled = CompiledHttpApi::compile(&deployment.deployment_id, &snapshot)
-                .map_err(|e| OpenError::Compile {
-                    api_id: id.clone(),
-                    deployment_id: deployment.deployment_id.clone(),
-                    reason: e.message().to_string(),
+            let compiled =
+                CompiledHttpApi::compile(&deployment.deployment_id, &snapshot).map_err(|e| {
+                    OpenError::Compile {
+                        api_id: id.clone(),
+                        deployment_id: deployment.deployment_id.clone(),
+                        reason: e.message().to_string(),
+                    }
                 })?;
             deployments.insert(
                 deployment.deployment_id.clone(),
@@ -112,7 +114,13 @@ pub(crate) fn build_live(
             let prev = before.and_then(|b| b.stages.get(name)).map(|s| &**s);
             stages.insert(
                 name.clone(),
-                Arc::new(live_stage(id, stage, record.compiled.clone(), traffic, prev)),
+                Arc::new(live_stage(
+                    id,
+                    stage,
+                    record.compiled.clone(),
+                    traffic,
+                    prev,
+                )),
             );
         }
         out.insert(

@@ -87,11 +87,7 @@ fn check_stage(stage: &Stage) -> Result<(), AdminError> {
         check_settings(s)?;
     }
     for name in stage.stage_variables.keys() {
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(AdminError::bad_request(format!(
                 "Invalid stage variable name specified: '{name}'"
             )));
@@ -245,7 +241,8 @@ impl Gateway {
                     )));
                 }
                 stage.last_updated_date = Some(now_iso8601());
-                let deploy = stage.auto_deploy && !old.auto_deploy && !api.definition.routes.is_empty();
+                let deploy =
+                    stage.auto_deploy && !old.auto_deploy && !api.definition.routes.is_empty();
                 api.stages.insert(name.clone(), stage);
                 if deploy {
                     txn.deploy_http(&api_id, Some(&name), None, true)?;

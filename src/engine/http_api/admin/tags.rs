@@ -28,7 +28,9 @@ fn parse_arn(arn: &str) -> Result<(String, Option<String>), AdminError> {
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), AdminError> {
     for (k, v) in tags {
         if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
-            return Err(AdminError::bad_request(format!("Invalid tag specified: {k}")));
+            return Err(AdminError::bad_request(format!(
+                "Invalid tag specified: {k}"
+            )));
         }
     }
     Ok(())
@@ -38,7 +40,10 @@ impl Gateway {
     pub fn get_http_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AdminError> {
         let (api_id, stage) = parse_arn(arn)?;
         self.read(|a| {
-            let api = a.http_apis.get(&api_id).ok_or_else(|| not_found_api(&api_id))?;
+            let api = a
+                .http_apis
+                .get(&api_id)
+                .ok_or_else(|| not_found_api(&api_id))?;
             match &stage {
                 None => Ok(api.definition.api.tags.clone()),
                 Some(s) => api
@@ -60,41 +65,52 @@ impl Gateway {
     ) -> Result<(), AdminError> {
         check_tags(&add)?;
         let (api_id, stage) = parse_arn(arn)?;
-        let action = if remove.is_empty() { "TagResource" } else { "UntagResource" };
-        self.admin_op(actor, action, arn.to_string(), Some(api_id.clone()), move |txn| {
-            let api = txn.http_api_mut(&api_id)?;
-            let tags = match &stage {
-                None => &mut api.definition.api.tags,
-                Some(s) => {
-                    &mut api
-                        .stages
-                        .get_mut(s)
-                        .ok_or_else(|| not_found("Stage", &api_id, s))?
-                        .tags
+        let action = if remove.is_empty() {
+            "TagResource"
+        } else {
+            "UntagResource"
+        };
+        self.admin_op(
+            actor,
+            action,
+            arn.to_string(),
+            Some(api_id.clone()),
+            move |txn| {
+                let api = txn.http_api_mut(&api_id)?;
+                let tags = match &stage {
+                    None => &mut api.definition.api.tags,
+                    Some(s) => {
+                        &mut api
+                            .stages
+                            .get_mut(s)
+                            .ok_or_else(|| not_found("Stage", &api_id, s))?
+                            .tags
+                    }
+                };
+                tags.extend(add);
+                for k in &remove {
+                    tags.remove(k);
                 }
-            };
-            tags.extend(add);
-            for k in &remove {
-                tags.remove(k);
-            }
-            if tags.len() > 50 {
-                return Err(AdminError::bad_request("A resource allows at most 50 tags"));
-            }
-            match stage {
-                None => {
-                    let def = api.definition.clone();
-                    txn.changes.push(Change::V2(V2Change::PutApi(Box::new(def))));
+                if tags.len() > 50 {
+                    return Err(AdminError::bad_request("A resource allows at most 50 tags"));
                 }
-                Some(s) => {
-                    let stage = api.stages[&s].clone();
-                    txn.changes.push(Change::V2(V2Change::PutStage {
-                        api_id: api_id.clone(),
-                        stage: Box::new(stage),
-                    }));
+                match stage {
+                    None => {
+                        let def = api.definition.clone();
+                        txn.changes
+                            .push(Change::V2(V2Change::PutApi(Box::new(def))));
+                    }
+                    Some(s) => {
+                        let stage = api.stages[&s].clone();
+                        txn.changes.push(Change::V2(V2Change::PutStage {
+                            api_id: api_id.clone(),
+                            stage: Box::new(stage),
+                        }));
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .await
     }
 }

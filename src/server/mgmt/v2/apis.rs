@@ -13,7 +13,10 @@ use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 /// `apiEndpoint`: the host-style invoke URL on this listener.
 fn with_endpoint(call: &Call<'_>, mut api: Api) -> Api {
     let port = call.local.map(|a| a.port()).unwrap_or(4567);
-    api.api_endpoint = Some(format!("http://{}.execute-api.localhost:{port}", api.api_id));
+    api.api_endpoint = Some(format!(
+        "http://{}.execute-api.localhost:{port}",
+        api.api_id
+    ));
     api
 }
 
@@ -49,8 +52,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 .import_http_api(actor, &input.body, call.query_flag("failOnWarnings"))
                 .await?;
             api = with_endpoint(call, api);
-            let mut value = serde_json::to_value(&api)
-                .map_err(|e| AdminError::Internal(e.to_string()))?;
+            let mut value =
+                serde_json::to_value(&api).map_err(|e| AdminError::Internal(e.to_string()))?;
             if !warnings.is_empty() {
                 value["warnings"] = serde_json::json!(warnings);
             }
@@ -79,15 +82,23 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 spec,
                 output,
                 call.query("stageName"),
-                call.query("includeExtensions").is_none_or(|v| v.eq_ignore_ascii_case("true")),
+                call.query("includeExtensions")
+                    .is_none_or(|v| v.eq_ignore_ascii_case("true")),
             )?;
-            let ct = if output == "YAML" { "application/yaml" } else { "application/json" };
+            let ct = if output == "YAML" {
+                "application/yaml"
+            } else {
+                "application/json"
+            };
             text(doc, ct)
         }
         [id, "routes"] => match *m {
             Method::POST => {
                 let input: CreateRoute = call.json()?;
-                ok(StatusCode::CREATED, &gw.create_http_route(actor, id, input).await?)
+                ok(
+                    StatusCode::CREATED,
+                    &gw.create_http_route(actor, id, input).await?,
+                )
             }
             Method::GET => page(call, gw.list_http_routes(id)?),
             _ => Err(unknown(call)),
@@ -96,7 +107,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             Method::GET => ok(StatusCode::OK, &gw.get_http_route(id, rid)?),
             Method::PATCH => ok(
                 StatusCode::OK,
-                &gw.update_http_route(actor, id, rid, body_value(call)?).await?,
+                &gw.update_http_route(actor, id, rid, body_value(call)?)
+                    .await?,
             ),
             Method::DELETE => {
                 gw.delete_http_route(actor, id, rid).await?;
@@ -107,7 +119,10 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         [id, "integrations"] => match *m {
             Method::POST => {
                 let input: CreateIntegration = call.json()?;
-                ok(StatusCode::CREATED, &gw.create_http_integration(actor, id, input).await?)
+                ok(
+                    StatusCode::CREATED,
+                    &gw.create_http_integration(actor, id, input).await?,
+                )
             }
             Method::GET => page(call, gw.list_http_integrations(id)?),
             _ => Err(unknown(call)),
@@ -116,7 +131,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             Method::GET => ok(StatusCode::OK, &gw.get_http_integration(id, iid)?),
             Method::PATCH => ok(
                 StatusCode::OK,
-                &gw.update_http_integration(actor, id, iid, body_value(call)?).await?,
+                &gw.update_http_integration(actor, id, iid, body_value(call)?)
+                    .await?,
             ),
             Method::DELETE => {
                 gw.delete_http_integration(actor, id, iid).await?;
@@ -127,7 +143,10 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         [id, "authorizers"] => match *m {
             Method::POST => {
                 let input: CreateAuthorizer = call.json()?;
-                ok(StatusCode::CREATED, &gw.create_http_authorizer(actor, id, input).await?)
+                ok(
+                    StatusCode::CREATED,
+                    &gw.create_http_authorizer(actor, id, input).await?,
+                )
             }
             Method::GET => page(call, gw.list_http_authorizers(id)?),
             _ => Err(unknown(call)),
@@ -136,7 +155,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             Method::GET => ok(StatusCode::OK, &gw.get_http_authorizer(id, aid)?),
             Method::PATCH => ok(
                 StatusCode::OK,
-                &gw.update_http_authorizer(actor, id, aid, body_value(call)?).await?,
+                &gw.update_http_authorizer(actor, id, aid, body_value(call)?)
+                    .await?,
             ),
             Method::DELETE => {
                 gw.delete_http_authorizer(actor, id, aid).await?;
@@ -147,7 +167,10 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         [id, "stages"] => match *m {
             Method::POST => {
                 let input: CreateStage = call.json()?;
-                ok(StatusCode::CREATED, &gw.create_http_stage(actor, id, input).await?)
+                ok(
+                    StatusCode::CREATED,
+                    &gw.create_http_stage(actor, id, input).await?,
+                )
             }
             Method::GET => page(call, gw.list_http_stages(id)?),
             _ => Err(unknown(call)),
@@ -156,7 +179,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             Method::GET => ok(StatusCode::OK, &gw.get_http_stage(id, name)?),
             Method::PATCH => ok(
                 StatusCode::OK,
-                &gw.update_http_stage(actor, id, name, body_value(call)?).await?,
+                &gw.update_http_stage(actor, id, name, body_value(call)?)
+                    .await?,
             ),
             Method::DELETE => {
                 gw.delete_http_stage(actor, id, name).await?;
@@ -168,14 +192,20 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             gw.delete_http_stage_setting(actor, id, name, None).await?;
             empty(StatusCode::NO_CONTENT)
         }
-        [id, "stages", name, "routesettings", key @ ..] if m == Method::DELETE && !key.is_empty() => {
-            gw.delete_http_stage_setting(actor, id, name, Some(&key.join("/"))).await?;
+        [id, "stages", name, "routesettings", key @ ..]
+            if m == Method::DELETE && !key.is_empty() =>
+        {
+            gw.delete_http_stage_setting(actor, id, name, Some(&key.join("/")))
+                .await?;
             empty(StatusCode::NO_CONTENT)
         }
         [id, "deployments"] => match *m {
             Method::POST => {
                 let input: CreateDeployment = call.json()?;
-                ok(StatusCode::CREATED, &gw.create_http_deployment(actor, id, input).await?)
+                ok(
+                    StatusCode::CREATED,
+                    &gw.create_http_deployment(actor, id, input).await?,
+                )
             }
             Method::GET => page(call, gw.list_http_deployments(id)?),
             _ => Err(unknown(call)),
@@ -184,7 +214,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             Method::GET => ok(StatusCode::OK, &gw.get_http_deployment(id, did)?),
             Method::PATCH => ok(
                 StatusCode::OK,
-                &gw.update_http_deployment(actor, id, did, body_value(call)?).await?,
+                &gw.update_http_deployment(actor, id, did, body_value(call)?)
+                    .await?,
             ),
             Method::DELETE => {
                 gw.delete_http_deployment(actor, id, did).await?;

@@ -12,7 +12,10 @@ pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
     match rest {
         [] if m == Method::POST => {
             let input: CreateDomainNameV2 = call.json()?;
-            ok(StatusCode::CREATED, &gw.create_domain_name_v2(actor, input).await?)
+            ok(
+                StatusCode::CREATED,
+                &gw.create_domain_name_v2(actor, input).await?,
+            )
         }
         [] if m == Method::GET => page(call, gw.list_domain_names_v2()?),
         [name] if m == Method::GET => ok(StatusCode::OK, &gw.get_domain_name_v2(name)?),
@@ -22,7 +25,10 @@ pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
         }
         [name, "apimappings"] if m == Method::POST => {
             let input: CreateApiMapping = call.json()?;
-            ok(StatusCode::CREATED, &gw.create_api_mapping(actor, name, input).await?)
+            ok(
+                StatusCode::CREATED,
+                &gw.create_api_mapping(actor, name, input).await?,
+            )
         }
         [name, "apimappings"] if m == Method::GET => page(call, gw.list_api_mappings(name)?),
         [name, "apimappings", id] if m == Method::GET => {

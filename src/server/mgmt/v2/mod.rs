@@ -44,7 +44,9 @@ pub(super) fn page<T: Serialize>(call: &Call<'_>, list: Vec<T>) -> Reply {
             .parse::<usize>()
             .ok()
             .filter(|n| *n <= list.len())
-            .ok_or_else(|| AdminError::bad_request(format!("Invalid nextToken specified: '{t}'")))?,
+            .ok_or_else(|| {
+                AdminError::bad_request(format!("Invalid nextToken specified: '{t}'"))
+            })?,
     };
     let total = list.len();
     let end = (start + limit).min(total);
@@ -64,7 +66,10 @@ pub(super) fn body_value(call: &Call<'_>) -> Result<serde_json::Value, AdminErro
 async fn tags(call: &Call<'_>, arn: &str) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);
     match *m {
-        Method::GET => ok(StatusCode::OK, &serde_json::json!({ "tags": gw.get_http_tags(arn)? })),
+        Method::GET => ok(
+            StatusCode::OK,
+            &serde_json::json!({ "tags": gw.get_http_tags(arn)? }),
+        ),
         Method::POST => {
             #[derive(serde::Deserialize, Default)]
             #[serde(default)]
@@ -72,15 +77,21 @@ async fn tags(call: &Call<'_>, arn: &str) -> Reply {
                 tags: std::collections::BTreeMap<String, String>,
             }
             let body: Body = call.json()?;
-            gw.tag_http_resource(actor, arn, body.tags, Vec::new()).await?;
+            gw.tag_http_resource(actor, arn, body.tags, Vec::new())
+                .await?;
             empty(StatusCode::CREATED)
         }
         Method::DELETE => {
-            let keys: Vec<String> = call.query_all("tagKeys").iter().map(|s| s.to_string()).collect();
+            let keys: Vec<String> = call
+                .query_all("tagKeys")
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             if keys.is_empty() {
                 return Err(AdminError::bad_request("tagKeys is required"));
             }
-            gw.tag_http_resource(actor, arn, Default::default(), keys).await?;
+            gw.tag_http_resource(actor, arn, Default::default(), keys)
+                .await?;
             empty(StatusCode::NO_CONTENT)
         }
         _ => Err(unknown(call)),
@@ -89,5 +100,9 @@ async fn tags(call: &Call<'_>, arn: &str) -> Reply {
 
 /// A text answer (ExportApi).
 pub(super) fn text(body: String, content_type: &str) -> Reply {
-    Ok(with_body(StatusCode::OK, bytes::Bytes::from(body), content_type))
+    Ok(with_body(
+        StatusCode::OK,
+        bytes::Bytes::from(body),
+        content_type,
+    ))
 }
