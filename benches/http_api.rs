@@ -140,7 +140,12 @@ fn main() {
         Ok(d) => d,
         Err(e) => panic!("temp dir: {e}"),
     };
-    let gw = match Gateway::open(EngineConfig::new(dir.path())) {
+    // The account throttle (10,000 rps) would cut a long run short: lift it.
+    let gw = match Gateway::open(EngineConfig {
+        account_rate_limit: 1e9,
+        account_burst_limit: 1_000_000_000,
+        ..EngineConfig::new(dir.path())
+    }) {
         Ok(gw) => gw,
         Err(e) => panic!("gateway: {e}"),
     };

@@ -583,12 +583,27 @@ async fn payload_limit_throttling_logs_and_metrics() {
                "accessLogSettings": {"format": "$context.requestId $context.routeKey $context.status $context.httpMethod $context.path $context.integrationStatus"}}),
     )
     .await;
-    let big = vec![b'a'; 10 * 1024 * 1024 + 1];
-    let (status, _, body) = text(invoke(&t, &id, Method::POST, "/up").body(big)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (413, "HTTP content length exceeded 10485760 bytes.")
-    );
+    // 10 MB + 1 declared: answered before the body is read (over a raw socket, so that the
+    // client does not race the early answer with its body write).
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(t.addr)
+            .await
+            .expect("connect");
+        let head = format!(
+            "POST /up HTTP/1.1\r\nhost: {id}.execute-api.localhost\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            10 * 1024 * 1024 + 1
+        );
+        s.write_all(head.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(
+            answer.ends_with("HTTP content length exceeded 10485760 bytes."),
+            "{answer}"
+        );
+    }
     let exact = vec![b'a'; 10 * 1024 * 1024];
     let (status, _, body) = text(invoke(&t, &id, Method::POST, "/up").body(exact)).await;
     assert_eq!(status, 200, "exactly 10 MB passes");
@@ -657,7 +672,9 @@ async fn iam_routes_and_integration_timeouts() {
     }]);
     let backend = echo_backend().await;
     // A backend that accepts and never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let silent_addr = silent.local_addr().expect("addr");
     tokio::spawn(async move {
         let mut held = Vec::new();
@@ -667,16 +684,35 @@ async fn iam_routes_and_integration_timeouts() {
     });
     let id = api(&t, json!({"name": "iam", "protocolType": "HTTP"})).await;
     let i = http_integration(&t, &id, &format!("http://{backend}"), json!({})).await;
-    route(&t, &id, "GET /iam", &i, json!({"authorizationType": "AWS_IAM"})).await;
-    let slow = http_integration(&t, &id, &format!("http://{silent_addr}"), json!({"timeoutInMillis": 200})).await;
+    route(
+        &t,
+        &id,
+        "GET /iam",
+        &i,
+        json!({"authorizationType": "AWS_IAM"}),
+    )
+    .await;
+    let slow = http_integration(
+        &t,
+        &id,
+        &format!("http://{silent_addr}"),
+        json!({"timeoutInMillis": 200}),
+    )
+    .await;
     route(&t, &id, "GET /slow", &slow, json!({})).await;
     auto_stage(&t, &id, "$default", json!({})).await;
 
     let (status, _, body) = text(invoke(&t, &id, Method::GET, "/iam")).await;
-    assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#), "unsigned");
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"message":"Forbidden"}"#),
+        "unsigned"
+    );
     let host = format!("{id}.execute-api.localhost:{}", t.addr.port());
     let amz_date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
         .expect("date");
     let mut headers = http::HeaderMap::new();
     headers.insert("host", host.parse().expect("host"));
@@ -690,8 +726,15 @@ async fn iam_routes_and_integration_timeouts() {
         body: b"",
     };
     let sign = |secret: &str| {
-        gwtui::auth::sigv4::sign(&parts, "AKIDHTTP", secret, "us-east-1", "execute-api", &["host", "x-amz-date"])
-            .expect("sign")
+        gwtui::auth::sigv4::sign(
+            &parts,
+            "AKIDHTTP",
+            secret,
+            "us-east-1",
+            "execute-api",
+            &["host", "x-amz-date"],
+        )
+        .expect("sign")
     };
     let (status, _, body) = text(
         invoke(&t, &id, Method::GET, "/iam")
@@ -710,7 +753,10 @@ async fn iam_routes_and_integration_timeouts() {
 
     let started = std::time::Instant::now();
     let (status, _, body) = text(invoke(&t, &id, Method::GET, "/slow")).await;
-    assert_eq!((status, body.as_str()), (503, r#"{"message":"Service Unavailable"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (503, r#"{"message":"Service Unavailable"}"#)
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     t.stop().await;
 }
