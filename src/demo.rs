@@ -18,6 +18,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
+pub mod http_api;
+
 use crate::engine::{Actor, CreateDeployment, Gateway};
 use crate::model::{AdminError, PatchOperation};
 
@@ -42,7 +44,7 @@ pub async fn start_backend() -> std::io::Result<SocketAddr> {
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let next_id = next_id.clone();
-                    async move { Ok::<_, Infallible>(backend(req, &next_id).await) }
+                    async move { Ok::<_, Infallible>(backend(req, &next_id, addr).await) }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(stream), service)
@@ -55,7 +57,11 @@ pub async fn start_backend() -> std::io::Result<SocketAddr> {
 
 const PETS: &str = r#"[{"id":1,"type":"dog","price":249.99},{"id":2,"type":"cat","price":124.99},{"id":3,"type":"fish","price":0.99}]"#;
 
-async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<Bytes>> {
+async fn backend(
+    req: Request<Incoming>,
+    next_id: &AtomicU64,
+    addr: SocketAddr,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -73,6 +79,21 @@ async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<B
         r
     };
     match (parts.method.as_str(), path.as_str()) {
+        // The demo HTTP API's JWT issuer: discovery, key set, and a token to try it with.
+        ("GET", "/.well-known/openid-configuration") => {
+            json(StatusCode::OK, http_api::openid_configuration(addr))
+        }
+        ("GET", "/.well-known/jwks.json") => json(StatusCode::OK, http_api::DEMO_JWKS.into()),
+        ("GET", "/demo-token") => match http_api::demo_token(addr) {
+            Ok(token) => json(
+                StatusCode::OK,
+                serde_json::json!({ "token": token }).to_string(),
+            ),
+            Err(e) => json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "message": e }).to_string(),
+            ),
+        },
         ("GET", "/pets") => json(StatusCode::OK, PETS.to_string()),
         ("POST", "/pets") => {
             let id = next_id.fetch_add(1, Ordering::Relaxed);
@@ -127,9 +148,17 @@ async fn backend(req: Request<Incoming>, next_id: &AtomicU64) -> Response<Full<B
     }
 }
 
-/// Seeds the demo on an empty data dir, or points an existing demo's stages at `backend`.
-/// Returns the demo API id when there is one.
+/// Seeds the demo (the REST API and the HTTP API) when it was never seeded, or points the
+/// existing demo APIs at `backend`. Returns the REST demo API's id when there is one.
 pub async fn seed_or_refresh(
+    gw: &Gateway,
+    backend: SocketAddr,
+) -> Result<Option<String>, AdminError> {
+    http_api::seed_or_refresh(gw, backend).await?;
+    seed_or_refresh_rest(gw, backend).await
+}
+
+async fn seed_or_refresh_rest(
     gw: &Gateway,
     backend: SocketAddr,
 ) -> Result<Option<String>, AdminError> {

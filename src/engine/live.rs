@@ -58,6 +58,8 @@ pub struct Routes {
     pub api_keys: HashMap<String, LiveApiKey>,
     /// Custom domain names (lower case; wildcards as `*.example.com`) → their mappings.
     pub domains: HashMap<String, Vec<crate::model::BasePathMapping>>,
+    /// HTTP APIs (v2) by id.
+    pub http_apis: HashMap<String, Arc<super::http_api::live::LiveHttpApi>>,
 }
 
 /// An API key as the data plane checks it.

@@ -12,6 +12,8 @@
 pub mod rotation;
 mod writer;
 
+mod http_api;
+
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

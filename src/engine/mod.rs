@@ -9,6 +9,7 @@ pub mod clock;
 pub mod compiled;
 pub mod error;
 pub mod functions;
+pub mod http_api;
 pub mod integrations;
 pub mod live;
 pub mod logs;
@@ -156,6 +157,7 @@ pub(crate) struct Inner {
     pub(crate) security: security::Security,
     /// Where AWS service integrations send their calls, and the credentials they sign with.
     pub(crate) aws: ArcSwap<integrations::aws::AwsSettings>,
+    pub(crate) http_api: http_api::auth::Shared,
     /// The committed control-plane state. Readers load it without a lock; an admin
     /// operation replaces it after its commit (see `admin::admin_op`).
     admin: ArcSwap<Admin>,
@@ -197,6 +199,7 @@ impl Gateway {
                 ),
                 security: security::Security::new(config.authorizer_cache_bytes),
                 aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
+                http_api: http_api::auth::Shared::default(),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,
@@ -278,7 +281,33 @@ impl Gateway {
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
     /// its gateway response.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
-        pipeline::run(self, &request).await
+        let http_api = self
+            .inner
+            .routes
+            .load()
+            .http_apis
+            .get(&request.api_id)
+            .cloned();
+        match http_api {
+            Some(api) => http_api::run(self, api, &request).await,
+            None => pipeline::run(self, &request).await,
+        }
+    }
+
+    /// Answers a request the server refused before the pipeline could run (a body over
+    /// 10 MB) the way its API's kind does.
+    pub fn reject(&self, request: &InvokeRequest, err: GatewayError) -> InvokeResponse {
+        let http_api = self
+            .inner
+            .routes
+            .load()
+            .http_apis
+            .get(&request.api_id)
+            .cloned();
+        match http_api {
+            Some(api) => http_api::too_large(self, api, request),
+            None => pipeline::reject(self, request, err),
+        }
     }
 
     /// Change events, metric ticks and log batches. While anyone is subscribed, the log batches

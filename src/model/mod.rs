@@ -12,6 +12,7 @@ pub mod invoke;
 pub mod patch;
 pub mod plan;
 pub mod stage;
+pub mod v2;
 pub mod validate;
 
 pub use api::*;

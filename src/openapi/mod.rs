@@ -14,6 +14,7 @@ pub mod compare;
 mod document;
 mod export;
 mod extensions;
+pub mod http_api;
 mod import;
 mod pointer;
 mod schema;

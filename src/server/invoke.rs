@@ -144,11 +144,7 @@ pub fn too_large(
     target: InvokeTarget,
 ) -> Response<Body> {
     let request = to_request(parts, Bytes::new(), peer, target);
-    into_http(crate::engine::pipeline::reject(
-        gw,
-        &request,
-        GatewayError::RequestTooLarge,
-    ))
+    into_http(gw.reject(&request, GatewayError::RequestTooLarge))
 }
 
 fn into_http(r: InvokeResponse) -> Response<Body> {

@@ -69,6 +69,8 @@ pub enum Change {
     DeleteFunction(String),
     /// Replaces the account's settings (UpdateAccount).
     PutAccount(Box<AccountSettings>),
+    /// A change to an HTTP API (v2).
+    V2(super::v2::V2Change),
 }
 
 fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
@@ -251,6 +253,7 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
         Change::DeleteFunction(name) => {
             tx.execute("DELETE FROM functions WHERE name = ?1", params![name])?;
         }
+        Change::V2(change) => super::v2::apply(tx, change)?,
     }
     Ok(())
 }

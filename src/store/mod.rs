@@ -10,6 +10,7 @@ mod error;
 mod lock;
 mod reader;
 mod schema;
+mod v2;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use change::Change;
 pub use error::StoreError;
 pub use lock::LOCK_FILE;
 pub use reader::StoreReader;
+pub use v2::{StoredHttpApi, V2Change};
 
 use crate::model::{
     AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
@@ -98,6 +100,8 @@ pub struct StoreState {
     pub domains: Vec<StoredDomain>,
     /// The account's settings (UpdateAccount); default when never changed.
     pub account: AccountSettings,
+    /// HTTP APIs (v2), in creation order.
+    pub http_apis: Vec<StoredHttpApi>,
 }
 
 /// Runs inside [`Store::commit`] just before the transaction commits (the fsync): a test
@@ -224,6 +228,7 @@ impl Store {
             None => AccountSettings::default(),
         };
         Ok(StoreState {
+            http_apis: self.load_http_apis()?,
             account,
             domains,
             apis,

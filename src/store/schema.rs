@@ -114,7 +114,37 @@ CREATE TABLE account (
 ) STRICT;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// HTTP APIs (API Gateway v2): the API document (routes, integrations, authorizers),
+/// deployments with the definition each froze (immutable), and stages.
+const V6: &str = r#"
+CREATE TABLE http_apis (
+    id  TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE http_api_deployments (
+    api_id   TEXT NOT NULL REFERENCES http_apis(id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    doc      TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    PRIMARY KEY (api_id, id)
+) STRICT;
+
+CREATE TRIGGER http_api_snapshots_are_immutable
+BEFORE UPDATE OF api_id, id, snapshot ON http_api_deployments
+BEGIN
+    SELECT RAISE(ABORT, 'deployment snapshots are immutable');
+END;
+
+CREATE TABLE http_api_stages (
+    api_id TEXT NOT NULL REFERENCES http_apis(id) ON DELETE CASCADE,
+    name   TEXT NOT NULL,
+    doc    TEXT NOT NULL,
+    PRIMARY KEY (api_id, name)
+) STRICT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -58,7 +58,7 @@ fn put_stage(api_id: &str, name: &str, dep: &str) -> Change {
 fn round_trip_of_every_change_kind() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), 6);
     let mut a = api("abc");
     let plan = UsagePlan {
         id: "plan1".into(),

@@ -72,6 +72,7 @@ actions! {
     ViewDashboard => "dash", "dashboard", dangerous = false, mutates = false;
     ViewLogs => "logs", "logs", dangerous = false, mutates = false;
     ViewKeys => "keys", "usage plans & keys", dangerous = false, mutates = false;
+    ViewHttp => "http", "HTTP APIs (routes, stages)", dangerous = false, mutates = false;
     Import => "import", "import file", dangerous = false, mutates = true;
     Export => "export", "export to file", dangerous = false, mutates = false;
     EditIntegration => "edit-integration", "edit integration", dangerous = false, mutates = true;
@@ -136,6 +137,7 @@ impl Action {
             Action::ViewDashboard => ViewKind::Dashboard,
             Action::ViewLogs => ViewKind::Logs,
             Action::ViewKeys => ViewKind::Keys,
+            Action::ViewHttp => ViewKind::Http,
             _ => return None,
         })
     }

@@ -231,6 +231,8 @@ pub struct App {
     pub hits: RefCell<Vec<HitArea>>,
     // data
     pub apis: Vec<ApiSummary>,
+    /// HTTP APIs (v2), listed with the REST APIs and in the HTTP view.
+    pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
     pub api_id: Option<String>,
     pub stage: Option<String>,
     pub stages: Vec<Stage>,
@@ -286,6 +288,7 @@ impl App {
             focus: HashMap::new(),
             hits: RefCell::new(Vec::new()),
             apis: Vec::new(),
+            http_apis: Vec::new(),
             api_id: None,
             stage: None,
             stages: Vec::new(),
@@ -321,7 +324,7 @@ impl App {
 
     /// The effects to run at start-up.
     pub fn init(&self) -> Vec<Effect> {
-        vec![Effect::LoadApis, Effect::LoadUsage]
+        vec![Effect::LoadApis, Effect::LoadHttpApis, Effect::LoadUsage]
     }
 
     /// The single entry point: one message in, the effects it asks for out.
@@ -479,6 +482,7 @@ impl App {
                 }
             }
             ViewKind::Keys => out.push(Effect::LoadUsage),
+            ViewKind::Http | ViewKind::Apis => out.push(Effect::LoadHttpApis),
             _ => {}
         }
         if matches!(view, ViewKind::Canary)
@@ -503,7 +507,7 @@ impl App {
 
     /// Reloads what the console shows after a change.
     pub fn reload(&self) -> Vec<Effect> {
-        let mut out = vec![Effect::LoadApis];
+        let mut out = vec![Effect::LoadApis, Effect::LoadHttpApis];
         if let Some(api) = &self.api_id {
             out.push(Effect::LoadStages {
                 rest_api_id: api.clone(),

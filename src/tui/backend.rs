@@ -11,7 +11,7 @@ use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage, TestInvokeR
 
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
-use super::msg::{ApiSummary, DataUpdate, UsageData};
+use super::msg::{ApiSummary, DataUpdate, HttpApiSummary, UsageData};
 use super::sample::SampleRequest;
 
 pub type BResult<T> = Result<T, String>;
@@ -35,6 +35,8 @@ pub trait Backend: Clone + Send + Sync + 'static {
     fn subscribe(&self) -> mpsc::Receiver<DataUpdate>;
 
     fn list_apis(&self) -> impl Future<Output = BResult<Vec<ApiSummary>>> + Send;
+    /// The HTTP APIs (v2) with their routes and stages.
+    fn list_http_apis(&self) -> impl Future<Output = BResult<Vec<HttpApiSummary>>> + Send;
     fn stages(
         &self,
         rest_api_id: String,

@@ -41,6 +41,7 @@ impl TemplateTarget {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadApis,
+    LoadHttpApis,
     LoadStages {
         rest_api_id: String,
     },

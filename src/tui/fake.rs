@@ -35,6 +35,8 @@ pub struct FakeState {
     pub domains: Vec<(String, BasePathMapping)>,
     /// `list_apis` calls: the start-up load and one per reload.
     pub api_loads: u64,
+    /// HTTP APIs (v2) as `list_http_apis` returns them.
+    pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -383,6 +385,10 @@ impl Backend for FakeBackend {
             subs.push(tx);
         }
         rx
+    }
+
+    async fn list_http_apis(&self) -> BResult<Vec<crate::tui::msg::HttpApiSummary>> {
+        self.with(|s| Ok(s.http_apis.clone()))
     }
 
     async fn list_apis(&self) -> BResult<Vec<ApiSummary>> {

@@ -9,7 +9,10 @@ use tokio::sync::mpsc;
 use super::backend::{BResult, Backend};
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
-use super::msg::{ApiSummary, DataUpdate, KeyUsage, LogLine, UsageData};
+use super::msg::{
+    ApiSummary, DataUpdate, HttpApiSummary, HttpRouteRow, HttpStageRow, KeyUsage, LogLine,
+    UsageData,
+};
 use super::sample::SampleRequest;
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
 use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
@@ -56,6 +59,77 @@ pub fn sample_parts(
         TemplateTarget::Response { .. } => Some(sample.body),
     };
     (request, stage_variables, response_body)
+}
+
+/// A route as the console's routes table shows it: key → integration, auth, throttling.
+fn http_route_row(
+    r: &crate::model::v2::Route,
+    integrations: &[crate::model::v2::Integration],
+    authorizers: &[crate::model::v2::Authorizer],
+    stages: &[crate::model::v2::Stage],
+) -> HttpRouteRow {
+    let integration = r
+        .integration_id()
+        .and_then(|id| integrations.iter().find(|i| i.integration_id == id))
+        .map(|i| match i.integration_type.as_str() {
+            "AWS_PROXY" => format!(
+                "Lambda {} {}",
+                i.payload_format_version.as_deref().unwrap_or("?"),
+                i.integration_uri
+                    .as_deref()
+                    .and_then(crate::engine::functions::parse_function_uri)
+                    .map(|(name, _)| name)
+                    .unwrap_or_default()
+            ),
+            kind => format!(
+                "{kind} {} {}",
+                i.integration_method.as_deref().unwrap_or("ANY"),
+                i.integration_uri.as_deref().unwrap_or_default()
+            ),
+        })
+        .unwrap_or_else(|| "(no integration)".into());
+    let authorizer = r
+        .authorizer_id
+        .as_deref()
+        .and_then(|id| authorizers.iter().find(|a| a.authorizer_id == id))
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
+    let mut auth = r.authorization_type.clone();
+    if !authorizer.is_empty() {
+        auth = format!("{auth} {authorizer}");
+    }
+    if !r.authorization_scopes.is_empty() {
+        auth = format!("{auth} [{}]", r.authorization_scopes.join(" "));
+    }
+    let throttling: Vec<String> = stages
+        .iter()
+        .filter_map(|s| {
+            let t = s
+                .route_settings
+                .get(&r.route_key)
+                .filter(|t| t.throttling_rate_limit.is_some() || t.throttling_burst_limit.is_some())
+                .unwrap_or(&s.default_route_settings);
+            match (t.throttling_rate_limit, t.throttling_burst_limit) {
+                (None, None) => None,
+                (rate, burst) => Some(format!(
+                    "{} {}/s burst {}",
+                    s.stage_name,
+                    rate.map_or("-".into(), |r| r.to_string()),
+                    burst.map_or("-".into(), |b| b.to_string())
+                )),
+            }
+        })
+        .collect();
+    HttpRouteRow {
+        route_key: r.route_key.clone(),
+        integration,
+        auth,
+        throttling: if throttling.is_empty() {
+            "-".into()
+        } else {
+            throttling.join(", ")
+        },
+    }
 }
 
 fn actor() -> Actor {
@@ -156,6 +230,41 @@ impl Backend for GatewayBackend {
                     .collect(),
                 definition,
                 last_deployment,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn list_http_apis(&self) -> BResult<Vec<HttpApiSummary>> {
+        let mut out = Vec::new();
+        for api in self.gw.list_http_apis().map_err(msg)? {
+            let id = api.api_id.clone();
+            let integrations = self.gw.list_http_integrations(&id).map_err(msg)?;
+            let authorizers = self.gw.list_http_authorizers(&id).map_err(msg)?;
+            let stages = self.gw.list_http_stages(&id).map_err(msg)?;
+            let routes = self
+                .gw
+                .list_http_routes(&id)
+                .map_err(msg)?
+                .into_iter()
+                .map(|r| http_route_row(&r, &integrations, &authorizers, &stages))
+                .collect();
+            out.push(HttpApiSummary {
+                endpoint_url: format!("http://{id}.execute-api.localhost:{}", self.listener.port()),
+                api_id: id,
+                name: api.name,
+                description: api.description,
+                cors: api.cors_configuration.is_some(),
+                routes,
+                stages: stages
+                    .into_iter()
+                    .map(|s| HttpStageRow {
+                        stage_name: s.stage_name,
+                        auto_deploy: s.auto_deploy,
+                        deployment_id: s.deployment_id,
+                        last_deployment_status: s.last_deployment_status_message,
+                    })
+                    .collect(),
             });
         }
         Ok(out)

@@ -197,6 +197,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (G, "6", Action::ViewDashboard, false),
     (G, "7", Action::ViewLogs, false),
     (G, "8", Action::ViewKeys, false),
+    (G, "9", Action::ViewHttp, false),
     // APIs
     (v(ViewKind::Apis), "enter", Action::Select, true),
     (v(ViewKind::Apis), "i", Action::Import, true),
@@ -281,6 +282,7 @@ pub const COMMANDS: &[(&str, Action)] = &[
     ("dash", Action::ViewDashboard),
     ("logs", Action::ViewLogs),
     ("keys", Action::ViewKeys),
+    ("http", Action::ViewHttp),
     ("canary", Action::Canary),
     ("theme", Action::Theme),
     ("deploy", Action::Deploy),

@@ -24,6 +24,40 @@ pub enum Msg {
     Data(DataUpdate),
 }
 
+/// An HTTP API (API Gateway v2) with its routes and stages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpApiSummary {
+    pub api_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `http://{apiId}.execute-api.localhost:{port}`.
+    pub endpoint_url: String,
+    pub cors: bool,
+    pub routes: Vec<HttpRouteRow>,
+    pub stages: Vec<HttpStageRow>,
+}
+
+/// One route of an HTTP API as the console shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpRouteRow {
+    pub route_key: String,
+    /// e.g. `HTTP_PROXY ANY http://backend/{proxy}` or `Lambda 2.0 hello`.
+    pub integration: String,
+    /// e.g. `NONE`, `JWT oidc [pets:read]`, `CUSTOM auth`.
+    pub auth: String,
+    /// The throttle that applies on each stage: `prod 10/s burst 5`, or `-`.
+    pub throttling: String,
+}
+
+/// One stage of an HTTP API.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpStageRow {
+    pub stage_name: String,
+    pub auto_deploy: bool,
+    pub deployment_id: Option<String>,
+    pub last_deployment_status: Option<String>,
+}
+
 /// One API as the APIs view lists it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ApiSummary {
@@ -75,6 +109,8 @@ pub enum DataUpdate {
     /// The engine's `[aws]` settings (installed at start; they do not change while it runs).
     Aws(std::sync::Arc<crate::engine::integrations::aws::AwsSettings>),
     Apis(Vec<ApiSummary>),
+    /// The HTTP APIs (v2), listed with the REST APIs.
+    HttpApis(Vec<HttpApiSummary>),
     Stages {
         rest_api_id: String,
         stages: Vec<Stage>,

@@ -232,6 +232,10 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             Ok(a) => DataUpdate::Apis(a),
             Err(e) => return op("loading APIs", Err(e)),
         }),
+        Effect::LoadHttpApis => Some(match b.list_http_apis().await {
+            Ok(a) => DataUpdate::HttpApis(a),
+            Err(e) => return op("loading HTTP APIs", Err(e)),
+        }),
         Effect::LoadStages { rest_api_id } => match b.stages(rest_api_id.clone()).await {
             Ok((stages, deployments)) => Some(DataUpdate::Stages {
                 rest_api_id,

@@ -12,13 +12,15 @@ pub enum ViewKind {
     Dashboard,
     Logs,
     Keys,
+    /// HTTP APIs (v2): their routes (key → integration, auth, throttling) and stages.
+    Http,
     Editor,
     Diff,
     Invoke,
 }
 
 impl ViewKind {
-    pub const TOP_LEVEL: [ViewKind; 8] = [
+    pub const TOP_LEVEL: [ViewKind; 9] = [
         ViewKind::Apis,
         ViewKind::Resources,
         ViewKind::Stages,
@@ -27,6 +29,7 @@ impl ViewKind {
         ViewKind::Dashboard,
         ViewKind::Logs,
         ViewKind::Keys,
+        ViewKind::Http,
     ];
 
     pub fn title(self) -> &'static str {
@@ -39,6 +42,7 @@ impl ViewKind {
             ViewKind::Dashboard => "dash",
             ViewKind::Logs => "logs",
             ViewKind::Keys => "keys",
+            ViewKind::Http => "http",
             ViewKind::Editor => "template",
             ViewKind::Diff => "diff",
             ViewKind::Invoke => "test",

@@ -45,6 +45,7 @@ use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
 use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
+use crate::engine::http_api::admin::HttpApiState;
 use crate::model::{
     AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
 };
@@ -89,6 +90,8 @@ pub(crate) struct Admin {
     pub domains: IndexMap<String, StoredDomain>,
     /// UpdateAccount's settings.
     pub account: AccountSettings,
+    /// HTTP APIs (v2), by id.
+    pub http_apis: IndexMap<String, HttpApiState>,
 }
 
 impl Admin {
@@ -129,6 +132,7 @@ impl Admin {
             );
         }
         Ok(Admin {
+            http_apis: crate::engine::http_api::admin::from_stored(state.http_apis)?,
             apis,
             account: state.account,
             usage_plans: state
@@ -199,6 +203,8 @@ impl Admin {
             .map(|(name, d)| (name.clone(), d.mappings.clone()))
             .collect();
         build.finish();
+        routes.http_apis =
+            crate::engine::http_api::admin::build_live(&self.http_apis, traffic, previous);
         routes
     }
 }
@@ -290,6 +296,7 @@ impl Gateway {
                 usage: None,
                 domains: None,
                 account: None,
+                http_apis: None,
                 detail: serde_json::Value::Null,
             };
             let value = f(&mut txn)?;
@@ -301,6 +308,7 @@ impl Gateway {
                 domains,
                 account,
                 detail,
+                http_apis,
                 ..
             } = txn;
             commit(
@@ -320,6 +328,9 @@ impl Gateway {
             }
             if let Some(domains) = domains {
                 next.domains = domains;
+            }
+            if let Some(http_apis) = http_apis {
+                next.http_apis = http_apis;
             }
             if let Some(account) = account {
                 gw.apply_account_throttle(&account);
@@ -375,6 +386,7 @@ pub(crate) struct AdminTxn<'a> {
     usage: Option<UsageState>,
     domains: Option<IndexMap<String, StoredDomain>>,
     account: Option<AccountSettings>,
+    http_apis: Option<IndexMap<String, HttpApiState>>,
     pub detail: serde_json::Value,
 }
 
@@ -401,6 +413,17 @@ impl AdminTxn<'_> {
     /// Replaces the account's settings when the operation commits.
     pub fn set_account(&mut self, settings: AccountSettings) {
         self.account = Some(settings);
+    }
+
+    /// A mutable copy of the HTTP APIs (copied on first use).
+    pub(crate) fn http_apis_mut(&mut self) -> &mut IndexMap<String, HttpApiState> {
+        self.http_apis
+            .get_or_insert_with(|| self.admin.http_apis.clone())
+    }
+
+    /// The HTTP APIs as this operation sees them.
+    pub(crate) fn http_apis(&self) -> &IndexMap<String, HttpApiState> {
+        self.http_apis.as_ref().unwrap_or(&self.admin.http_apis)
     }
 
     /// A mutable copy of the custom domains (copied on first use).

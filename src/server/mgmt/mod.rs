@@ -19,6 +19,7 @@ mod restapis;
 mod stages;
 mod tags;
 mod usage;
+mod v2;
 
 use std::net::SocketAddr;
 
@@ -115,6 +116,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 .await?,
         ),
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
+        ["v2", rest @ ..] => v2::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,

@@ -16,6 +16,13 @@ impl App {
                 http_method,
                 result,
             } => self.on_test_invoked(rest_api_id, resource_id, http_method, result),
+            DataUpdate::HttpApis(apis) => {
+                self.http_apis = apis;
+                let len = self.list_len(ViewKind::Http, 0);
+                let cur = self.cursor(ViewKind::Http, 0);
+                self.cursors
+                    .insert((ViewKind::Http, 0), cur.min(len.saturating_sub(1)));
+            }
             DataUpdate::Apis(apis) => {
                 self.apis = apis;
                 let known = self

@@ -32,6 +32,20 @@ impl App {
             .collect()
     }
 
+    /// Indices into `http_apis` (filtered).
+    pub fn http_rows(&self) -> Vec<usize> {
+        (0..self.http_apis.len())
+            .filter(|&i| {
+                let a = &self.http_apis[i];
+                let routes: Vec<&str> = a.routes.iter().map(|r| r.route_key.as_str()).collect();
+                self.matches(
+                    ViewKind::Http,
+                    &format!("{} {} {}", a.api_id, a.name, routes.join(" ")),
+                )
+            })
+            .collect()
+    }
+
     /// Indices into `stages`.
     pub fn stage_rows(&self) -> Vec<usize> {
         (0..self.stages.len())
@@ -130,6 +144,7 @@ impl App {
     pub fn list_len(&self, view: ViewKind, pane: usize) -> usize {
         match (view, pane) {
             (ViewKind::Apis, _) => self.api_rows().len(),
+            (ViewKind::Http, _) => self.http_rows().len(),
             (ViewKind::Stages, 0) => self.stage_rows().len(),
             (ViewKind::Stages, 1) => self.variable_rows().len(),
             (ViewKind::Stages, _) => self.method_setting_rows().len(),

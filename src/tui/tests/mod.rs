@@ -3,6 +3,7 @@
 
 mod app_logic;
 mod dangerous;
+mod http_apis;
 mod reloads;
 mod render;
 mod robustness;

@@ -1,4 +1,5 @@
-//! APIs: id, name, description, endpoint URL, last deployment.
+//! APIs: id, type (REST or HTTP), name, description, endpoint URL, last deployment. REST APIs
+//! come first (the cursor selects among them); HTTP APIs follow and open in the HTTP view (9).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -12,8 +13,9 @@ use crate::tui::view::ViewKind;
 pub fn render(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let rows = app.api_rows();
-    let block = pane(t, format!(" APIs [{}] ", rows.len()), true);
-    if rows.is_empty() {
+    let http = app.http_rows();
+    let block = pane(t, format!(" APIs [{}] ", rows.len() + http.len()), true);
+    if rows.is_empty() && http.is_empty() {
         let inner = block.inner(area);
         f.render_widget(block, area);
         empty(
@@ -24,11 +26,13 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let sel = app.cursor(ViewKind::Apis, 0).min(rows.len() - 1);
+    let sel = app
+        .cursor(ViewKind::Apis, 0)
+        .min(rows.len().saturating_sub(1));
     let height = usize::from(area.height.saturating_sub(3));
-    let offset = offset_for(sel, height, rows.len());
+    let offset = offset_for(sel, height, rows.len() + http.len());
     let wide = area.width >= 120;
-    let table_rows: Vec<Row> = rows
+    let mut table_rows: Vec<Row> = rows
         .iter()
         .map(|&i| {
             let a = &app.apis[i];
@@ -45,6 +49,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             };
             let mut cells = vec![
                 Cell::from(format!("{marker}{}", r.id)),
+                Cell::from("REST"),
                 Cell::from(r.name.clone()),
             ];
             if wide {
@@ -55,26 +60,66 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             Row::new(cells)
         })
         .collect();
+    for &i in &http {
+        let a = &app.http_apis[i];
+        let deployed = a
+            .stages
+            .iter()
+            .filter(|s| s.deployment_id.is_some())
+            .map(|s| {
+                if s.auto_deploy {
+                    format!("{} (auto)", s.stage_name)
+                } else {
+                    s.stage_name.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cells = vec![
+            Cell::from(format!(" {}", a.api_id)),
+            Cell::from("HTTP"),
+            Cell::from(a.name.clone()),
+        ];
+        if wide {
+            cells.push(Cell::from(a.description.clone().unwrap_or_default()));
+        }
+        cells.push(Cell::from(a.endpoint_url.clone()));
+        cells.push(Cell::from(if deployed.is_empty() {
+            "never".into()
+        } else {
+            deployed
+        }));
+        table_rows.push(Row::new(cells));
+    }
     let (widths, header) = if wide {
         (
             vec![
                 Constraint::Length(12),
+                Constraint::Length(5),
                 Constraint::Length(18),
                 Constraint::Percentage(25),
                 Constraint::Min(20),
                 Constraint::Length(23),
             ],
-            vec!["ID", "NAME", "DESCRIPTION", "ENDPOINT", "LAST DEPLOYMENT"],
+            vec![
+                "ID",
+                "TYPE",
+                "NAME",
+                "DESCRIPTION",
+                "ENDPOINT",
+                "LAST DEPLOYMENT",
+            ],
         )
     } else {
         (
             vec![
                 Constraint::Length(12),
+                Constraint::Length(5),
                 Constraint::Length(14),
                 Constraint::Min(10),
                 Constraint::Length(23),
             ],
-            vec!["ID", "NAME", "ENDPOINT", "LAST DEPLOYMENT"],
+            vec!["ID", "TYPE", "NAME", "ENDPOINT", "LAST DEPLOYMENT"],
         )
     };
     let table = Table::new(table_rows, widths)
@@ -83,7 +128,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         .block(block);
     let mut state = TableState::default()
         .with_offset(offset)
-        .with_selected(Some(sel));
+        .with_selected((!rows.is_empty()).then_some(sel));
     f.render_stateful_widget(table, area, &mut state);
     hit(app, area, 0, 2, offset, false);
 }

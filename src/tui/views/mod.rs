@@ -9,6 +9,7 @@ mod deployments;
 mod diff;
 mod editor;
 mod frame;
+mod http;
 mod invoke;
 mod keys;
 mod logs;
@@ -101,6 +102,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         ViewKind::Dashboard => dashboard::render(f, app, l.body),
         ViewKind::Logs => logs::render(f, app, l.body),
         ViewKind::Keys => keys::render(f, app, l.body),
+        ViewKind::Http => http::render(f, app, l.body),
     }
     frame::status(f, app, l.status);
     frame::hints(f, app, l.hints);
