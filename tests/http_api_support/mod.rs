@@ -33,8 +33,7 @@ pub async fn v2(
 ) -> (u16, Option<String>, Value) {
     let mut req = t
         .client
-        .request(method, format!("{}/v2{path}", t.base()))
-        .header("x-gwtui-actor", "test");
+        .request(method, format!("{}/v2{path}", t.base()));
     if let Some(b) = body {
         req = req
             .header("content-type", "application/json")
