@@ -156,11 +156,14 @@ fn render(
 ) -> Result<crate::mapping::Rendered, GatewayError> {
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
-    render_request_template(template.template(), request, context, &stage_variables).map_err(|e| {
-        GatewayError::Configuration {
-            reason: format!("Unable to transform request: {e}"),
-        }
-    })
+    let mut rendered =
+        render_request_template(template.template(), request, context, &stage_variables).map_err(
+            |e| GatewayError::Configuration {
+                reason: format!("Unable to transform request: {e}"),
+            },
+        )?;
+    ctx.carried_overrides = rendered.carried.take();
+    Ok(rendered)
 }
 
 fn prepare_mock(
