@@ -25,6 +25,16 @@ pub struct ConfigFile {
     pub iam: IamSection,
     /// JWKS sources for COGNITO_USER_POOLS authorizers, by provider ARN or user-pool id.
     pub jwks: BTreeMap<String, crate::engine::security::JwksSource>,
+    /// Local targets of VPC links, by link id (`[vpc_links.ID] target = "127.0.0.1:8080"`): a
+    /// `VPC_LINK` integration through that link calls the target.
+    pub vpc_links: BTreeMap<String, VpcLinkSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VpcLinkSection {
+    /// `HOST:PORT` the link's integrations are sent to.
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -68,6 +68,8 @@ pub struct CompiledIntegration {
     pub cache_namespace: String,
     pub cache_key_parameters: Vec<String>,
     pub insecure_skip_verification: bool,
+    /// `connectionType: VPC_LINK`: the `connectionId` (may hold `${stageVariables.x}`).
+    pub vpc_link: Option<String>,
 }
 
 #[derive(Debug)]
@@ -199,6 +201,8 @@ fn compile_integration(
             .tls_config
             .as_ref()
             .is_some_and(|t| t.insecure_skip_verification),
+        vpc_link: (i.connection_type == crate::model::ConnectionType::VpcLink)
+            .then(|| i.connection_id.clone().unwrap_or_default()),
     })
 }
 

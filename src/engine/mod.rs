@@ -21,6 +21,7 @@ pub mod security;
 pub mod template;
 pub mod throttle;
 pub mod traffic;
+pub mod vpc_links;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -137,6 +138,7 @@ pub(crate) struct Inner {
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
+    pub(crate) vpc_links: vpc_links::VpcLinks,
     admin: Mutex<Admin>,
     config: EngineConfig,
 }
@@ -149,6 +151,7 @@ impl Gateway {
         let store = Store::open(&config.data_dir)?;
         let mut state = store.load()?;
         let stored_functions = std::mem::take(&mut state.functions);
+        let stored_vpc_links = std::mem::take(&mut state.vpc_links);
         let admin = Admin::from_state(store, state)?;
         let http =
             integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
@@ -169,6 +172,7 @@ impl Gateway {
                     http.clone(),
                 ),
                 security: security::Security::default(),
+                vpc_links: vpc_links::VpcLinks::new(stored_vpc_links),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,

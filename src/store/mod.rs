@@ -21,7 +21,7 @@ pub use error::StoreError;
 pub use lock::LOCK_FILE;
 
 use crate::model::{
-    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan, VpcLink,
 };
 
 /// The database file inside the data directory.
@@ -95,6 +95,8 @@ pub struct StoreState {
     pub domains: Vec<StoredDomain>,
     /// The account's settings (UpdateAccount); default when never changed.
     pub account: AccountSettings,
+    /// VPC links, in creation order.
+    pub vpc_links: Vec<VpcLink>,
 }
 
 /// The open store; holds the data directory's lock until dropped.
@@ -198,7 +200,13 @@ impl Store {
             Some((what, doc)) => parse(&what, &doc)?,
             None => AccountSettings::default(),
         };
+        let vpc_links = self
+            .rows("SELECT id, doc FROM vpc_links ORDER BY rowid", [])?
+            .into_iter()
+            .map(|(id, doc)| parse(&format!("vpclinks/{id}"), &doc))
+            .collect::<Result<_, _>>()?;
         Ok(StoreState {
+            vpc_links,
             account,
             domains,
             apis,
@@ -271,6 +279,22 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// UpdateUsage's grants for a plan (one key, or all): `(key_id, period_start, granted)`.
+    pub fn usage_grants(
+        &self,
+        usage_plan_id: &str,
+        key_id: Option<&str>,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key_id, period_start, granted FROM usage_grants
+             WHERE usage_plan_id = ?1 AND (?2 IS NULL OR key_id = ?2) ORDER BY period_start",
+        )?;
+        let rows = stmt.query_map(params![usage_plan_id, key_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Adds `n` requests to a key's counter for `day` (`YYYY-MM-DD`) under a usage plan.

@@ -80,7 +80,7 @@ fn check_api_stages(txn: &AdminTxn<'_>, stages: &[ApiStage]) -> Result<(), Admin
 }
 
 /// A key may be in many plans but in at most one plan per API stage (model.md §11).
-fn check_one_plan_per_stage(
+pub(super) fn check_one_plan_per_stage(
     txn: &AdminTxn<'_>,
     key_id: &str,
     plan: &UsagePlan,

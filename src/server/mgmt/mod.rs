@@ -19,6 +19,7 @@ mod restapis;
 mod stages;
 mod tags;
 mod usage;
+mod vpc_links;
 
 use std::net::SocketAddr;
 
@@ -105,6 +106,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 .await?,
         ),
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
+        ["vpclinks", rest @ ..] => vpc_links::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,

@@ -61,12 +61,31 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             };
             call.page(keys)
         }
+        ["usageplans", id, "keys", key, "usage"] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &gw.update_usage(actor, id, key, call.patch_ops()?).await?,
+        ),
         ["usageplans", id, "keys", key] if m == Method::GET => {
             ok(StatusCode::OK, &gw.get_usage_plan_key(id, key)?)
         }
         ["usageplans", id, "keys", key] if m == Method::DELETE => {
             gw.delete_usage_plan_key(actor, id, key).await?;
             empty(StatusCode::ACCEPTED)
+        }
+        ["apikeys"] if m == Method::POST && call.query("mode") == Some("import") => {
+            let file = std::str::from_utf8(call.body).map_err(|_| {
+                crate::model::AdminError::bad_request("Invalid API key file: the file is not UTF-8")
+            })?;
+            ok(
+                StatusCode::CREATED,
+                &gw.import_api_keys(
+                    actor,
+                    call.query("format"),
+                    file,
+                    call.query_flag("failonwarnings"),
+                )
+                .await?,
+            )
         }
         ["apikeys"] if m == Method::POST => {
             let input: CreateApiKey = call.json()?;
