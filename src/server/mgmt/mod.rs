@@ -11,11 +11,13 @@ mod definitions;
 mod deployments;
 mod documentation;
 mod domains;
+mod errors;
 mod functions;
 mod methods;
 mod metrics;
 mod resources;
 mod restapis;
+mod shapes;
 mod stages;
 mod tags;
 mod usage;
@@ -80,7 +82,7 @@ pub async fn handle(
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     match route(&call, &segs).await {
         Ok(response) => response,
-        Err(err) => error_response(&err),
+        Err(err) => error_response(&errors::for_route(err, &parts.method, &segs)),
     }
 }
 
@@ -230,9 +232,7 @@ impl Call<'_> {
         } else {
             self.body
         };
-        serde_json::from_slice(slice).map_err(|e| {
-            AdminError::bad_request(format!("Could not parse request body into json: {e}"))
-        })
+        serde_json::from_slice(slice).map_err(|e| body_error(&e))
     }
 
     /// The body of an Update* operation: `{"patchOperations": [...]}`.
@@ -242,7 +242,20 @@ impl Call<'_> {
         struct PatchBody {
             patch_operations: Vec<PatchOperation>,
         }
-        Ok(self.json::<PatchBody>()?.patch_operations)
+        let raw: serde_json::Value = self.json()?;
+        let segs: Vec<String> = self
+            .parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        errors::check_patch_ops(&raw, errors::update_input(&segs))?;
+        Ok(serde_json::from_value::<PatchBody>(raw)
+            .map_err(|e| body_error(&e))?
+            .patch_operations)
     }
 
     /// The body as UTF-8 text (OpenAPI documents).
@@ -315,8 +328,28 @@ pub(crate) fn with_body(status: StatusCode, body: Bytes, content_type: &str) -> 
     r
 }
 
+/// A body that does not fit the operation's input, in words that name no parser internals
+/// (a serde message never reaches a client).
+pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match e.classify() {
+        serde_json::error::Category::Data => AdminError::bad_request(format!(
+            "Invalid request body: a value does not have the type the operation expects ({at})"
+        )),
+        _ => AdminError::bad_request(format!(
+            "Could not parse request body into json: the body is not valid JSON ({at})"
+        )),
+    }
+}
+
 fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Response<Body> {
-    let body = serde_json::json!({ "message": message }).to_string();
+    // AWS's validation layer answers `{"Message": ...}`; the service's exceptions `message`.
+    let key = if error_type == "ValidationException" {
+        "Message"
+    } else {
+        "message"
+    };
+    let body = serde_json::json!({ key: message }).to_string();
     let mut r = with_body(status, Bytes::from(body), "application/json");
     r.headers_mut()
         .insert("x-amzn-errortype", HeaderValue::from_static(error_type));
