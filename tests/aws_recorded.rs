@@ -9,7 +9,9 @@
 //!
 //! Comparison, after normalising: `"<any>"` matches any present value, `"<date>"` any number
 //! (AWS's epoch seconds), `"<id:name>"` any string and binds it (later steps use `{name}` in
-//! paths, bodies and messages), `{account}` is gwtui's account id. Objects must have the same
+//! paths, bodies and messages), `{account}` is gwtui's account id; an object where gwtui
+//! answers a string (a model's `schema`) is compared with that string parsed, as the snapshots
+//! store it. Objects must have the same
 //! keys (a missing default or an extra field both fail); arrays are compared in order.
 //!
 //! A step marked `"setup": true` only prepares the next ones: it must succeed but is not
@@ -86,6 +88,11 @@ fn compare(
                 }
             }
         }
+        // The snapshots keep JSON-in-a-string members (a model's `schema`) parsed.
+        (Value::Object(_), Value::String(g)) => match serde_json::from_str::<Value>(g) {
+            Ok(parsed) => compare(want, &parsed, at, vars),
+            Err(_) => Err(format!("{at}: got {g:?}, AWS {want}")),
+        },
         (Value::Object(w), Value::Object(g)) => {
             let missing: Vec<&String> = w.keys().filter(|k| !g.contains_key(*k)).collect();
             let extra: Vec<&String> = g.keys().filter(|k| !w.contains_key(*k)).collect();

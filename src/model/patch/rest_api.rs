@@ -2,8 +2,8 @@
 
 use super::PatchOperation;
 use super::values::{
-    SET, apply_list_item, expect_ops, invalid_path, map_key, parse_bool, parse_enum, parse_int,
-    segments, set_optional, value,
+    SET, apply_list_item, expect_ops, invalid_path, map_key, parse_bool, parse_enum, segments,
+    set_optional, value,
 };
 use crate::model::{AdminError, ApiDefinition, RestApi};
 
@@ -69,16 +69,29 @@ fn apply_rest_api_op(api: &mut RestApi, op: &PatchOperation) -> Result<(), Admin
         ["binaryMediaTypes", rest @ ..] if !rest.is_empty() => {
             apply_list_item(&mut api.binary_media_types, op, Some(map_key(rest)))
         }
+        // AWS-recorded (`test_update_rest_api_behaviour`): the list itself is no path.
+        ["binaryMediaTypes"] => Err(AdminError::bad_request(
+            "Invalid patch path /binaryMediaTypes",
+        )),
+        // AWS-recorded (`test_update_rest_api_compression`): only `replace`; an empty value
+        // turns compression off; anything but an integer in range is the one message.
         ["minimumCompressionSize"] => {
             const MESSAGE: &str =
                 "Invalid minimum compression size, must be between 0 and 10485760";
+            if op.op != super::PatchOp::Replace {
+                return Err(AdminError::bad_request(
+                    "Invalid patch operation specified. Must be one of: [replace]",
+                ));
+            }
             api.minimum_compression_size = match op.value.as_deref() {
-                _ if op.op == super::PatchOp::Remove => None,
                 None | Some("") => None,
-                Some(_) => {
-                    expect_ops(op, SET)?;
-                    Some(parse_int(op, 0, MAX_MINIMUM_COMPRESSION_SIZE, MESSAGE)?)
-                }
+                Some(v) => Some(
+                    v.trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (0..=MAX_MINIMUM_COMPRESSION_SIZE).contains(n))
+                        .ok_or_else(|| AdminError::bad_request(MESSAGE))?,
+                ),
             };
             Ok(())
         }

@@ -40,7 +40,9 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         }
         ["restapis", id] if m == Method::PATCH => ok(
             StatusCode::OK,
-            &shapes::rest_api(&gw.update_rest_api(actor, id, call.patch_ops()?).await?),
+            &shapes::with_tags(shapes::rest_api(
+                &gw.update_rest_api(actor, id, call.patch_ops()?).await?,
+            )),
         ),
         ["restapis", id] if m == Method::DELETE => {
             gw.delete_rest_api(actor, id).await?;
