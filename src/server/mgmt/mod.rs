@@ -15,6 +15,7 @@ mod errors;
 mod functions;
 mod methods;
 mod metrics;
+mod position;
 mod resources;
 mod restapis;
 mod shapes;
@@ -266,7 +267,8 @@ impl Call<'_> {
     }
 
     /// One page of `list` in AWS's list shape: `{"item": [...], "position": "..."}`; `position`
-    /// is an opaque token (the offset of the next page) and `limit` defaults to 25, max 500.
+    /// is an opaque token (`position.rs`: the next page's offset, wrapped) and `limit` defaults
+    /// to 25, max 500.
     pub fn page<T: Serialize>(&self, list: Vec<T>) -> Reply {
         let limit = match self.query("limit") {
             None => DEFAULT_PAGE,
@@ -282,9 +284,7 @@ impl Call<'_> {
         };
         let start = match self.query("position") {
             None | Some("") => 0,
-            Some(p) => p
-                .parse::<usize>()
-                .ok()
+            Some(p) => position::decode(p)
                 .filter(|n| *n <= list.len())
                 .ok_or_else(|| {
                     AdminError::bad_request(format!("Invalid position specified: '{p}'"))
@@ -295,7 +295,7 @@ impl Call<'_> {
         let items: Vec<T> = list.into_iter().skip(start).take(limit).collect();
         let mut out = serde_json::json!({ "item": items });
         if end < total {
-            out["position"] = serde_json::Value::String(end.to_string());
+            out["position"] = serde_json::Value::String(position::encode(end));
         }
         ok(StatusCode::OK, &out)
     }
