@@ -13,6 +13,11 @@ pub const MAX_MINIMUM_COMPRESSION_SIZE: i64 = 10_485_760;
 pub const MAX_POLICY_LENGTH: usize = 8192;
 const ENDPOINT_TYPES: [&str; 3] = ["EDGE", "REGIONAL", "PRIVATE"];
 
+// AWS-recorded messages (localstack `test_update_rest_api_ip_address_type`).
+const INVALID_ENDPOINT_TYPES: &str =
+    "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE";
+const PRIVATE_NEEDS_DUALSTACK: &str = "Only dualstack ipAddressType is supported for Private APIs.";
+
 const REST_API_PATHS: &[&str] = &[
     "/name",
     "/description",
@@ -33,15 +38,13 @@ pub fn apply_rest_api_patch(api: &mut RestApi, ops: &[PatchOperation]) -> Result
     for op in ops {
         apply_rest_api_op(&mut next, op)?;
     }
-    if let Some(bad) = next
+    if next
         .endpoint_configuration
         .types
         .iter()
-        .find(|t| !ENDPOINT_TYPES.contains(&t.as_str()))
+        .any(|t| !ENDPOINT_TYPES.contains(&t.as_str()))
     {
-        return Err(AdminError::bad_request(format!(
-            "Invalid endpoint type specified: '{bad}'. Must be one of: [EDGE, REGIONAL, PRIVATE]"
-        )));
+        return Err(AdminError::bad_request(INVALID_ENDPOINT_TYPES));
     }
     *api = next;
     Ok(())
@@ -113,16 +116,67 @@ fn apply_rest_api_op(api: &mut RestApi, op: &PatchOperation) -> Result<(), Admin
             api.disable_execute_api_endpoint = parse_bool(op)?;
             Ok(())
         }
+        // `/endpointConfiguration/types/{index or type}`: the item is addressed by its index
+        // (`types/0`) or its name; a PRIVATE API only takes `dualstack`, so switching to PRIVATE
+        // makes it so (AWS-recorded, `test_update_rest_api_ip_address_type`).
         ["endpointConfiguration", "types", rest @ ..] if !rest.is_empty() => {
+            use super::PatchOp;
+            if !matches!(op.op, PatchOp::Add | PatchOp::Remove | PatchOp::Replace) {
+                return Err(AdminError::bad_request(
+                    "Invalid patch operation specified. Must be 'add'|'remove'|'replace'",
+                ));
+            }
+            let key = map_key(rest);
             let types = &mut api.endpoint_configuration.types;
-            apply_list_item(types, op, Some(map_key(rest)))?;
+            let slot = key
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < types.len())
+                .or_else(|| types.iter().position(|t| t.eq_ignore_ascii_case(&key)));
+            match (op.op, slot) {
+                (PatchOp::Replace, Some(i)) => {
+                    let v = value(op)?.to_ascii_uppercase();
+                    if !ENDPOINT_TYPES.contains(&v.as_str()) {
+                        return Err(AdminError::bad_request(INVALID_ENDPOINT_TYPES));
+                    }
+                    types[i] = v;
+                }
+                (PatchOp::Remove, Some(i)) => {
+                    types.remove(i);
+                }
+                _ => apply_list_item(types, op, Some(key.to_ascii_uppercase()))?,
+            }
             for t in types.iter_mut() {
                 t.make_ascii_uppercase();
+            }
+            if types.iter().any(|t| t == "PRIVATE") {
+                api.endpoint_configuration.ip_address_type = Some("dualstack".into());
             }
             Ok(())
         }
         ["endpointConfiguration", "ipAddressType"] => {
-            set_optional(op, &mut api.endpoint_configuration.ip_address_type)
+            if op.op != super::PatchOp::Replace {
+                return Err(AdminError::bad_request(
+                    "Invalid patch operation specified. Must be one of: [replace]",
+                ));
+            }
+            let v = value(op)?;
+            if !matches!(v, "ipv4" | "dualstack") {
+                return Err(AdminError::bad_request(
+                    "ipAddressType must be either ipv4 or dualstack.",
+                ));
+            }
+            if v == "ipv4"
+                && api
+                    .endpoint_configuration
+                    .types
+                    .iter()
+                    .any(|t| t == "PRIVATE")
+            {
+                return Err(AdminError::bad_request(PRIVATE_NEEDS_DUALSTACK));
+            }
+            api.endpoint_configuration.ip_address_type = Some(v.to_string());
+            Ok(())
         }
         ["endpointConfiguration", "vpcEndpointIds"] => {
             apply_list_item(&mut api.endpoint_configuration.vpc_endpoint_ids, op, None)
