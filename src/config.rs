@@ -29,6 +29,16 @@ pub struct ConfigFile {
     pub aws: crate::engine::integrations::aws::AwsConfig,
     /// Access-log files.
     pub logs: LogsSection,
+    /// Local targets of VPC links, by link id (`[vpc_links.ID] target = "127.0.0.1:8080"`): a
+    /// `VPC_LINK` integration through that link calls the target.
+    pub vpc_links: BTreeMap<String, VpcLinkSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VpcLinkSection {
+    /// `HOST:PORT` the link's integrations are sent to.
+    pub target: String,
 }
 
 /// `[logs]`: access-log rotation (`access_log_max_bytes`, default 64 MiB;

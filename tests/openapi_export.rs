@@ -248,3 +248,27 @@ fn yaml_export_keeps_multiline_templates_and_quotes_ambiguous_scalars() {
         "404"
     );
 }
+
+/// AWS omits the default `timeoutInMillis` (29000) from an export and keeps any other value
+/// (AWS-recorded: localstack `test_export_swagger_openapi`, `get-export-with-extensions`).
+#[test]
+fn the_default_integration_timeout_is_not_exported() {
+    let mut def = petstore();
+    let set_all = |def: &mut ApiDefinition, ms: u32| {
+        for r in def.resources.iter_mut() {
+            for m in r.resource_methods.values_mut() {
+                if let Some(i) = m.method_integration.as_mut() {
+                    i.timeout_in_millis = ms;
+                }
+            }
+        }
+    };
+    set_all(&mut def, 29_000);
+    let doc = export(&def, ExportFormat::Swagger2, Extensions::Integrations);
+    let text = doc.to_string();
+    assert!(text.contains("x-amazon-apigateway-integration"));
+    assert!(!text.contains("timeoutInMillis"), "{text}");
+    set_all(&mut def, 5_000);
+    let doc = export(&def, ExportFormat::Swagger2, Extensions::Integrations);
+    assert!(doc.to_string().contains("\"timeoutInMillis\":5000"));
+}

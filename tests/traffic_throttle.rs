@@ -442,7 +442,7 @@ async fn quotas_survive_a_restart_and_get_usage_reports_them() {
         .unwrap();
     assert_eq!(report["usagePlanId"], plan_id.as_str());
     assert_eq!(report["startDate"], today.as_str());
-    assert_eq!(report["items"][&key_id], serde_json::json!([[5, 0]]));
+    assert_eq!(report["values"][&key_id], serde_json::json!([[5, 0]]));
     let bad = t
         .client
         .get(format!(

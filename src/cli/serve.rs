@@ -50,6 +50,13 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     }
     gw.set_iam_credentials(s.config.iam.credentials.clone());
     gw.set_jwks_sources(s.config.resolved_jwks(&config_dir));
+    gw.set_vpc_link_targets(
+        s.config
+            .vpc_links
+            .iter()
+            .map(|(id, link)| (id.clone(), link.target.clone()))
+            .collect(),
+    );
     gw.set_aws_settings(
         s.config
             .resolved_aws()

@@ -75,6 +75,8 @@ pub struct CompiledIntegration {
     pub insecure_skip_verification: bool,
     /// The integration's IAM role ARN (AWS service integrations log it; no STS runs locally).
     pub credentials: Option<String>,
+    /// `connectionType: VPC_LINK`: the `connectionId` (may hold `${stageVariables.x}`).
+    pub vpc_link: Option<String>,
 }
 
 #[derive(Debug)]
@@ -210,6 +212,8 @@ fn compile_integration(
             .tls_config
             .as_ref()
             .is_some_and(|t| t.insecure_skip_verification),
+        vpc_link: (i.connection_type == crate::model::ConnectionType::VpcLink)
+            .then(|| i.connection_id.clone().unwrap_or_default()),
     })
 }
 

@@ -23,6 +23,7 @@ pub mod security;
 pub mod template;
 pub mod throttle;
 pub mod traffic;
+pub mod vpc_links;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -158,6 +159,7 @@ pub(crate) struct Inner {
     /// Where AWS service integrations send their calls, and the credentials they sign with.
     pub(crate) aws: ArcSwap<integrations::aws::AwsSettings>,
     pub(crate) http_api: http_api::auth::Shared,
+    pub(crate) vpc_links: vpc_links::VpcLinks,
     /// The committed control-plane state. Readers load it without a lock; an admin
     /// operation replaces it after its commit (see `admin::admin_op`).
     admin: ArcSwap<Admin>,
@@ -178,6 +180,7 @@ impl Gateway {
         let mut state = store.load()?;
         let stored_functions = std::mem::take(&mut state.functions);
         let reader = store.reader()?;
+        let stored_vpc_links = std::mem::take(&mut state.vpc_links);
         let admin = Admin::from_state(state)?;
         let http =
             integrations::http::build_client().map_err(|e| OpenError::Client(e.to_string()))?;
@@ -200,6 +203,7 @@ impl Gateway {
                 security: security::Security::new(config.authorizer_cache_bytes),
                 aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
                 http_api: http_api::auth::Shared::default(),
+                vpc_links: vpc_links::VpcLinks::new(stored_vpc_links),
                 http,
                 traffic: traffic::Traffic::new(&config),
                 metrics,

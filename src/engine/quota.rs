@@ -54,6 +54,8 @@ pub struct LoadedUsage {
     pub used_in_period: i64,
     /// Whether the key has usage before the current period (so this is not its initial one).
     pub used_before: bool,
+    /// Requests UpdateUsage gave back (or, negative, took) for the current period.
+    pub granted: i64,
 }
 
 #[derive(Debug)]
@@ -63,6 +65,8 @@ struct CounterState {
     period_start: Date,
     used_in_period: i64,
     initial_period: bool,
+    /// UpdateUsage's adjustment of the current period's limit.
+    granted: i64,
     /// Counts not yet in the store, per day, oldest first.
     pending: DayCounts,
 }
@@ -83,13 +87,14 @@ impl CounterState {
             }
             self.period_start = start;
             self.used_in_period = 0;
+            self.granted = 0;
         }
     }
 
     fn limit(&self) -> Option<i64> {
         self.quota
             .as_ref()
-            .map(|q| q.limit - if self.initial_period { q.offset } else { 0 })
+            .map(|q| q.limit - if self.initial_period { q.offset } else { 0 } + self.granted)
     }
 }
 
@@ -117,6 +122,7 @@ impl QuotaCounter {
                 period_start: period_start(period, now.date()),
                 used_in_period: loaded.used_in_period,
                 initial_period: !loaded.used_before,
+                granted: loaded.granted,
                 pending: Vec::new(),
             }),
         }
@@ -171,6 +177,7 @@ impl QuotaCounter {
             s.period_start = start;
             s.used_in_period = loaded.used_in_period + pending_in_period;
             s.initial_period = !loaded.used_before;
+            s.granted = loaded.granted;
         }
     }
 
@@ -179,6 +186,25 @@ impl QuotaCounter {
         let mut s = self.lock();
         s.roll(now.date());
         (s.used_in_period, s.limit())
+    }
+
+    /// UpdateUsage: the grant that leaves `remaining` requests in the current period, as
+    /// (period start, granted) for the store; `None` without a quota. Nothing changes until
+    /// [`QuotaCounter::set_granted`].
+    pub fn grant_for(&self, remaining: i64, now: OffsetDateTime) -> Option<(Date, i64)> {
+        let mut s = self.lock();
+        s.roll(now.date());
+        let base = s.limit()? - s.granted;
+        Some((s.period_start, remaining - (base - s.used_in_period)))
+    }
+
+    /// Applies a stored grant (ignored once its period is over).
+    pub fn set_granted(&self, period_start: Date, granted: i64, now: OffsetDateTime) {
+        let mut s = self.lock();
+        s.roll(now.date());
+        if s.period_start == period_start {
+            s.granted = granted;
+        }
     }
 
     /// Takes the counts not yet stored.
@@ -259,6 +285,14 @@ impl QuotaLedger {
         ));
         state.live.insert(k, counter.clone());
         counter
+    }
+
+    /// The counter of (plan, key), if the key is live in the plan.
+    pub fn get(&self, usage_plan_id: &str, key_id: &str) -> Option<Arc<QuotaCounter>> {
+        self.lock()
+            .live
+            .get(&(usage_plan_id.to_string(), key_id.to_string()))
+            .cloned()
     }
 
     /// Keeps the counters of the (plan, key) links in `links`; the others are dropped, or
@@ -366,6 +400,7 @@ mod tests {
             LoadedUsage {
                 used_in_period: 4,
                 used_before: true,
+                granted: 0,
             },
         );
         assert!(c.try_acquire(t0));
@@ -422,5 +457,35 @@ mod tests {
         assert!(Arc::ptr_eq(&c, &again));
         assert_eq!(ledger.len(), (1, 0));
         assert_eq!(again.used(t), (1, Some(10)));
+    }
+
+    #[test]
+    fn update_usage_sets_what_remains_in_the_period_only() {
+        let t0 = datetime!(2024-03-17 12:00:00 UTC);
+        let c = QuotaCounter::new(
+            "p",
+            "k",
+            quota(5, 0, QuotaPeriod::Day),
+            t0,
+            LoadedUsage {
+                used_in_period: 5,
+                used_before: true,
+                granted: 0,
+            },
+        );
+        assert!(!c.try_acquire(t0));
+        let (start, granted) = c.grant_for(2, t0).unwrap_or((t0.date(), -1));
+        assert_eq!((start, granted), (t0.date(), 2));
+        assert!(!c.try_acquire(t0), "nothing changes before set_granted");
+        c.set_granted(start, granted, t0);
+        assert!(c.try_acquire(t0) && c.try_acquire(t0));
+        assert!(!c.try_acquire(t0));
+        // Lowering it takes requests away; the next period starts from the plan's limit.
+        assert_eq!(c.grant_for(0, t0).map(|(_, g)| g), Some(2));
+        assert_eq!(c.grant_for(4, t0).map(|(_, g)| g), Some(6));
+        let t1 = datetime!(2024-03-18 00:00:01 UTC);
+        assert_eq!(c.used(t1), (0, Some(5)));
+        let unlimited = QuotaCounter::new("p", "k", None, t0, LoadedUsage::default());
+        assert_eq!(unlimited.grant_for(3, t0), None);
     }
 }

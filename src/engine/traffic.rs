@@ -432,7 +432,18 @@ fn load_usage(
                 .ok()
         })
         .is_some_and(|rows| rows.iter().any(|(_, _, n)| *n > 0));
+    let granted = store
+        .usage_grants(plan_id, Some(key_id))
+        .ok()
+        .and_then(|rows| {
+            let start = day_string(start);
+            rows.into_iter()
+                .find(|(_, period, _)| *period == start)
+                .map(|(_, _, g)| g)
+        })
+        .unwrap_or(0);
     LoadedUsage {
+        granted,
         used_in_period,
         used_before,
     }

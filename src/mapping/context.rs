@@ -31,10 +31,14 @@ pub(crate) enum OverrideKind {
     Response,
 }
 
-/// Build `$context` from the caller's JSON, adding the empty override object the template
-/// kind may write (`requestOverride` with `header/path/querystring`, or `responseOverride`
-/// with `header`) unless the caller supplied one.
-pub(crate) fn context_value(context: &serde_json::Value, kind: OverrideKind) -> Value {
+/// Build `$context` from the caller's JSON, adding the empty override objects a template may
+/// write unless the caller supplied them: `requestOverride` with `header/path/querystring`
+/// and `responseOverride` with `header`. Both exist in request and response templates alike:
+/// AWS keeps what a request template set in them for the response template to read, and
+/// applies a `responseOverride` set by the request template to the response
+/// (localstack's AWS-recorded `test_integration_mock_with_response_override_in_request_template`
+/// and `test_integration_mock_with_vtl_map_assignation`).
+pub(crate) fn context_value(context: &serde_json::Value, _kind: OverrideKind) -> Value {
     let v = match context {
         serde_json::Value::Object(_) => Value::from_json(context),
         _ => Value::new_map(Map::default()),
@@ -44,33 +48,39 @@ pub(crate) fn context_value(context: &serde_json::Value, kind: OverrideKind) -> 
     };
     let empty = || Value::new_map(Map::default());
     let mut m = m.borrow_mut();
-    match kind {
-        OverrideKind::Request => {
-            let ov = m
-                .entry(Arc::from("requestOverride"))
-                .or_insert_with(empty)
-                .clone();
-            if let Value::Map(ov) = ov {
-                let mut ov = ov.borrow_mut();
-                for k in ["header", "path", "querystring"] {
-                    ov.entry(Arc::from(k)).or_insert_with(empty);
-                }
-            }
-        }
-        OverrideKind::Response => {
-            let ov = m
-                .entry(Arc::from("responseOverride"))
-                .or_insert_with(empty)
-                .clone();
-            if let Value::Map(ov) = ov {
-                ov.borrow_mut()
-                    .entry(Arc::from("header"))
-                    .or_insert_with(empty);
+    for (object, members) in [
+        ("requestOverride", &["header", "path", "querystring"][..]),
+        ("responseOverride", &["header"][..]),
+    ] {
+        let ov = m.entry(Arc::from(object)).or_insert_with(empty).clone();
+        if let Value::Map(ov) = ov {
+            let mut ov = ov.borrow_mut();
+            for k in members {
+                ov.entry(Arc::from(*k)).or_insert_with(empty);
             }
         }
     }
     drop(m);
     v
+}
+
+/// The override objects after a render, as JSON (`{"requestOverride": …,
+/// "responseOverride": …}`), for the gateway to hand to the response template.
+pub(crate) fn carried_overrides(context: &Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for object in ["requestOverride", "responseOverride"] {
+        let v = get(context, object);
+        if !v.is_null() {
+            out.insert(object.to_string(), v.to_json(0));
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// The response overrides found in carried override objects (see [`carried_overrides`]):
+/// what a request template set in `$context.responseOverride`.
+pub fn carried_response_overrides(carried: &serde_json::Value) -> Overrides {
+    extract_overrides(&Value::from_json(carried), OverrideKind::Response)
 }
 
 /// `$stageVariables` as a map.

@@ -41,7 +41,7 @@ pub mod util;
 
 use indexmap::IndexMap;
 
-pub use context::Overrides;
+pub use context::{Overrides, carried_response_overrides};
 pub use gateway_response::{substitute_gateway_template, substitute_stage_variables};
 pub use param_expr::{IntegrationResponseData, ParamExpr, ParamExprError, ParamSources};
 
@@ -116,6 +116,9 @@ pub struct Rendered {
     pub body: String,
     /// What the template wrote into `$context.requestOverride` / `responseOverride`.
     pub overrides: Overrides,
+    /// Both override objects after the render, as JSON (`None` when the template never
+    /// mentions `$context`): a request template's are carried to the response template.
+    pub carried: Option<serde_json::Value>,
 }
 
 const INPUT: HostId = 1;
@@ -212,11 +215,18 @@ fn render(
     // Mapped output is usually about the size of the payload it maps (or more).
     let expected = body.len().saturating_mul(2);
     let body = template.render_sized(&mut scope, &host, &limits, expected)?;
-    let overrides = scope
-        .get("context")
-        .map(|c| context::extract_overrides(c, kind))
-        .unwrap_or_default();
-    Ok(Rendered { body, overrides })
+    let (overrides, carried) = match scope.get("context") {
+        Some(c) => (
+            context::extract_overrides(c, kind),
+            Some(context::carried_overrides(c)),
+        ),
+        None => (Overrides::default(), None),
+    };
+    Ok(Rendered {
+        body,
+        overrides,
+        carried,
+    })
 }
 
 /// Render an integration request template (`$input` = the method request).

@@ -12,6 +12,10 @@ pub enum AdminError {
     /// 400 `BadRequestException`.
     #[error("{0}")]
     BadRequest(String),
+    /// 400 `ValidationException`: the input breaks a constraint of AWS's service model (an
+    /// enum, a length); the message is AWS's `1 validation error detected: ...`.
+    #[error("{0}")]
+    Validation(String),
     /// 409 `ConflictException`.
     #[error("{0}")]
     Conflict(String),
@@ -30,7 +34,7 @@ impl AdminError {
     pub fn status(&self) -> u16 {
         match self {
             AdminError::NotFound(_) => 404,
-            AdminError::BadRequest(_) => 400,
+            AdminError::BadRequest(_) | AdminError::Validation(_) => 400,
             AdminError::Conflict(_) => 409,
             AdminError::LimitExceeded(_) | AdminError::TooManyRequests(_) => 429,
             AdminError::Internal(_) => 500,
@@ -42,6 +46,7 @@ impl AdminError {
         match self {
             AdminError::NotFound(_) => "NotFoundException",
             AdminError::BadRequest(_) => "BadRequestException",
+            AdminError::Validation(_) => "ValidationException",
             AdminError::Conflict(_) => "ConflictException",
             AdminError::LimitExceeded(_) => "LimitExceededException",
             AdminError::TooManyRequests(_) => "TooManyRequestsException",
@@ -53,6 +58,7 @@ impl AdminError {
         match self {
             AdminError::NotFound(m)
             | AdminError::BadRequest(m)
+            | AdminError::Validation(m)
             | AdminError::Conflict(m)
             | AdminError::LimitExceeded(m)
             | AdminError::TooManyRequests(m)
@@ -70,5 +76,24 @@ impl AdminError {
 
     pub fn conflict(m: impl Into<String>) -> Self {
         AdminError::Conflict(m.into())
+    }
+
+    /// AWS's message for a value outside an enum of the service model: `value` as AWS prints
+    /// it (`HTTPS_PROXY`, or `[wrong]` for a list), `at` the member path
+    /// (`putIntegrationInput.type`), `allowed` in AWS's order. A list member's constraint is
+    /// nested one level, as AWS prints it.
+    pub fn enum_violation(value: &str, at: &str, allowed: &[&str], list: bool) -> Self {
+        let set = format!(
+            "Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        );
+        let constraint = if list {
+            format!("Member must satisfy constraint: [{set}]")
+        } else {
+            set
+        };
+        AdminError::Validation(format!(
+            "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {constraint}"
+        ))
     }
 }

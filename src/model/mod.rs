@@ -2,6 +2,7 @@
 //! camelCase, so the same types serve the management API, persistence and OpenAPI extensions.
 
 pub mod api;
+pub mod api_key_import;
 pub mod auth;
 pub mod definition;
 pub mod documentation;
@@ -14,6 +15,7 @@ pub mod plan;
 pub mod stage;
 pub mod v2;
 pub mod validate;
+pub mod vpc_link;
 
 pub use api::*;
 pub use auth::*;
@@ -27,6 +29,7 @@ pub use invoke::{TestInvokeMethod, TestInvokeResult};
 pub use patch::{PatchOp, PatchOperation};
 pub use plan::*;
 pub use stage::*;
+pub use vpc_link::VpcLink;
 
 /// Seconds since the epoch, the control plane's timestamp form.
 pub fn now_epoch_seconds() -> i64 {

@@ -115,7 +115,7 @@ pub struct Stage {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub variables: IndexMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Always present, `{}` when empty (AWS-recorded, `test_get_stages_filters_by_deployment_id`).
     pub method_settings: BTreeMap<String, MethodSetting>,
     pub cache_cluster_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -210,10 +210,15 @@ fn integration_responses_validators_models() {
         ..Default::default()
     };
     validate_integration_response(&r, &m).unwrap();
+    // AWS takes a code without a MethodResponse; only the pattern `[1-5]\d\d` is checked.
     r.status_code = "404".into();
+    validate_integration_response(&r, &m).unwrap();
+    r.status_code = "wrong".into();
     assert_eq!(
-        bad(validate_integration_response(&r, &m)),
-        "Invalid Response status code specified"
+        validate_integration_response(&r, &m)
+            .err()
+            .map(|e| (e.error_type(), e.message().to_string())),
+        Some(("ValidationException", "1 validation error detected: Value 'wrong' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d".to_string()))
     );
 
     let mut v = RequestValidator::default();

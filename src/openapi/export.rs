@@ -445,7 +445,11 @@ fn export_integration(i: &Integration) -> Value {
     if let Some(c) = i.content_handling {
         out.insert("contentHandling".into(), json!(c));
     }
-    out.insert("timeoutInMillis".into(), json!(i.timeout_in_millis));
+    // The default (29000) is omitted, as AWS's export omits it (AWS-recorded, localstack
+    // `test_export_swagger_openapi`).
+    if i.timeout_in_millis != 29_000 {
+        out.insert("timeoutInMillis".into(), json!(i.timeout_in_millis));
+    }
     if let Some(v) = &i.cache_namespace {
         out.insert("cacheNamespace".into(), json!(v));
     }

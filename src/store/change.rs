@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::StoreError;
 use crate::model::{
-    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan, VpcLink,
 };
 
 /// One durable change. A batch of them is written in one transaction by `Store::commit`.
@@ -71,6 +71,17 @@ pub enum Change {
     PutAccount(Box<AccountSettings>),
     /// A change to an HTTP API (v2).
     V2(super::v2::V2Change),
+    /// Inserts or replaces a VPC link.
+    PutVpcLink(Box<VpcLink>),
+    DeleteVpcLink(String),
+    /// UpdateUsage: sets how many requests are given back to a key's quota for the period
+    /// starting `period_start` (`YYYY-MM-DD`).
+    PutUsageGrant {
+        usage_plan_id: String,
+        key_id: String,
+        period_start: String,
+        granted: i64,
+    },
 }
 
 fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
@@ -151,6 +162,32 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
                 params![doc],
             )?;
         }
+        Change::PutVpcLink(link) => {
+            let doc = to_json("vpc link", link)?;
+            tx.execute(
+                "INSERT INTO vpc_links (id, doc) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                params![link.id, doc],
+            )?;
+        }
+        Change::DeleteVpcLink(id) => {
+            let rows = tx.execute("DELETE FROM vpc_links WHERE id = ?1", params![id])?;
+            expect_deleted(rows, || format!("vpclinks/{id}"))?;
+        }
+        Change::PutUsageGrant {
+            usage_plan_id,
+            key_id,
+            period_start,
+            granted,
+        } => {
+            tx.execute(
+                "INSERT INTO usage_grants (usage_plan_id, key_id, period_start, granted)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(usage_plan_id, key_id, period_start)
+                 DO UPDATE SET granted = excluded.granted",
+                params![usage_plan_id, key_id, period_start, granted],
+            )?;
+        }
         Change::PutDomain(d) => {
             let doc = to_json("domain name", d)?;
             tx.execute(
@@ -205,6 +242,10 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
             let rows = tx.execute("DELETE FROM usage_plans WHERE id = ?1", params![id])?;
             expect_deleted(rows, || format!("usageplans/{id}"))?;
             tx.execute("DELETE FROM usage WHERE usage_plan_id = ?1", params![id])?;
+            tx.execute(
+                "DELETE FROM usage_grants WHERE usage_plan_id = ?1",
+                params![id],
+            )?;
         }
         Change::PutApiKey(key) => {
             let doc = to_json("api key", key)?;

@@ -26,7 +26,7 @@ pub use reader::StoreReader;
 pub use v2::{StoredHttpApi, V2Change};
 
 use crate::model::{
-    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan, VpcLink,
 };
 
 /// The database file inside the data directory.
@@ -102,6 +102,8 @@ pub struct StoreState {
     pub account: AccountSettings,
     /// HTTP APIs (v2), in creation order.
     pub http_apis: Vec<StoredHttpApi>,
+    /// VPC links, in creation order.
+    pub vpc_links: Vec<VpcLink>,
 }
 
 /// Runs inside [`Store::commit`] just before the transaction commits (the fsync): a test
@@ -227,8 +229,14 @@ impl Store {
             Some((what, doc)) => parse(&what, &doc)?,
             None => AccountSettings::default(),
         };
+        let vpc_links = self
+            .rows("SELECT id, doc FROM vpc_links ORDER BY rowid", [])?
+            .into_iter()
+            .map(|(id, doc)| parse(&format!("vpclinks/{id}"), &doc))
+            .collect::<Result<_, _>>()?;
         Ok(StoreState {
             http_apis: self.load_http_apis()?,
+            vpc_links,
             account,
             domains,
             apis,
@@ -277,6 +285,15 @@ impl Store {
         before_seq: Option<i64>,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         reader::audit(&self.conn, limit, before_seq)
+    }
+
+    /// UpdateUsage's grants for a plan (one key, or all): `(key_id, period_start, granted)`.
+    pub fn usage_grants(
+        &self,
+        usage_plan_id: &str,
+        key_id: Option<&str>,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        reader::usage_grants(&self.conn, usage_plan_id, key_id)
     }
 
     /// Adds `n` requests to a key's counter for `day` (`YYYY-MM-DD`) under a usage plan.

@@ -43,6 +43,30 @@ impl StoreReader {
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
         usage(&self.conn, usage_plan_id, key_id, start_day, end_day)
     }
+
+    /// UpdateUsage's grants for a plan (one key, or all): `(key_id, period_start, granted)`.
+    pub fn usage_grants(
+        &self,
+        usage_plan_id: &str,
+        key_id: Option<&str>,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        usage_grants(&self.conn, usage_plan_id, key_id)
+    }
+}
+
+pub(super) fn usage_grants(
+    conn: &Connection,
+    usage_plan_id: &str,
+    key_id: Option<&str>,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT key_id, period_start, granted FROM usage_grants
+         WHERE usage_plan_id = ?1 AND (?2 IS NULL OR key_id = ?2) ORDER BY period_start",
+    )?;
+    let rows = stmt.query_map(params![usage_plan_id, key_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(super) fn audit(

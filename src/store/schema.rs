@@ -144,7 +144,24 @@ CREATE TABLE http_api_stages (
 ) STRICT;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+/// VPC links (one document each), and UpdateUsage's quota extensions: per (plan, key) and
+/// quota period, how many requests are given back (`granted`), so `remaining` survives a
+/// restart.
+const V7: &str = r#"
+CREATE TABLE vpc_links (
+    id  TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+) STRICT;
+CREATE TABLE usage_grants (
+    usage_plan_id TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    period_start  TEXT NOT NULL,
+    granted       INTEGER NOT NULL,
+    PRIMARY KEY (usage_plan_id, key_id, period_start)
+) STRICT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

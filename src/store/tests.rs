@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use serde_json::json;
 
 use super::*;
-use crate::model::{RestApi, UsagePlan};
+use crate::model::{RestApi, UsagePlan, VpcLink};
 
 fn api(id: &str) -> ApiDefinition {
     ApiDefinition::new(RestApi {
@@ -97,6 +97,22 @@ fn round_trip_of_every_change_kind() {
                     throttle_rate_limit: Some(1.5),
                     ..AccountSettings::default()
                 })),
+                Change::PutVpcLink(Box::new(VpcLink {
+                    id: "vl1".into(),
+                    name: "one".into(),
+                    ..VpcLink::default()
+                })),
+                Change::PutVpcLink(Box::new(VpcLink {
+                    id: "vl2".into(),
+                    name: "two".into(),
+                    ..VpcLink::default()
+                })),
+                Change::PutUsageGrant {
+                    usage_plan_id: "plan1".into(),
+                    key_id: "key1".into(),
+                    period_start: "2026-12-01".into(),
+                    granted: 7,
+                },
             ],
             &audit("Create"),
         )
@@ -125,6 +141,13 @@ fn round_trip_of_every_change_kind() {
                 },
                 Change::DeleteApiKey("key2".into()),
                 Change::PutAccount(Box::new(account.clone())),
+                Change::DeleteVpcLink("vl1".into()),
+                Change::PutUsageGrant {
+                    usage_plan_id: "plan1".into(),
+                    key_id: "key1".into(),
+                    period_start: "2026-12-01".into(),
+                    granted: 9,
+                },
                 Change::UpdateDeployment {
                     api_id: "abc".into(),
                     deployment: Deployment {
@@ -141,6 +164,12 @@ fn round_trip_of_every_change_kind() {
     let mut store = Store::open(dir.path()).unwrap();
     let state = store.load().unwrap();
     assert_eq!(state.account, account);
+    let links: Vec<&str> = state.vpc_links.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(links, ["vl2"]);
+    assert_eq!(
+        store.usage_grants("plan1", Some("key1")).unwrap(),
+        vec![("key1".to_string(), "2026-12-01".to_string(), 9)]
+    );
     assert_eq!(state.apis.len(), 1);
     let stored = &state.apis[0];
     assert_eq!(stored.definition, a);

@@ -31,9 +31,7 @@ pub async fn v2(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Option<String>, Value) {
-    let mut req = t
-        .client
-        .request(method, format!("{}/v2{path}", t.base()));
+    let mut req = t.client.request(method, format!("{}/v2{path}", t.base()));
     if let Some(b) = body {
         req = req
             .header("content-type", "application/json")

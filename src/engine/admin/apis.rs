@@ -317,7 +317,7 @@ impl Gateway {
         api_id: &str,
         resource_id: &str,
         verb: &str,
-        mut response: IntegrationResponse,
+        response: IntegrationResponse,
     ) -> Result<IntegrationResponse, AdminError> {
         let verb = normalise_verb(verb)?;
         let rid = resource_id.to_string();
@@ -333,11 +333,7 @@ impl Gateway {
             target_path,
             move |def| {
                 let method = def.method_mut(&rid, &verb)?;
-                if !method.method_responses.contains_key(&response.status_code) {
-                    return Err(AdminError::bad_request(
-                        "Invalid Response status code specified",
-                    ));
-                }
+                crate::model::validate::validate_integration_response(&response, method)?;
                 if let Some(p) = response.selection_pattern.as_deref()
                     && !p.is_empty()
                     && regex::Regex::new(p).is_err()
@@ -346,13 +342,11 @@ impl Gateway {
                         "Invalid selection pattern specified: {p}"
                     )));
                 }
-                if response.selection_pattern.as_deref() == Some("") {
-                    response.selection_pattern = None;
-                }
-                let integration = method
-                    .method_integration
-                    .as_mut()
-                    .ok_or_else(|| AdminError::not_found("No integration defined for method"))?;
+                // An empty pattern is kept as sent: AWS echoes `selectionPattern: ""`
+                // (AWS-recorded, `test_lifecycle_integration_response`).
+                let integration = method.method_integration.as_mut().ok_or_else(|| {
+                    AdminError::not_found("Invalid Integration identifier specified")
+                })?;
                 integration
                     .integration_responses
                     .insert(response.status_code.clone(), response.clone());
@@ -413,9 +407,9 @@ pub fn normalise_verb(verb: &str) -> Result<String, AdminError> {
     if crate::model::HTTP_METHODS.contains(&upper.as_str()) {
         Ok(upper)
     } else {
-        Err(AdminError::bad_request(format!(
-            "Invalid HttpMethod specified: {verb}"
-        )))
+        Err(AdminError::bad_request(
+            "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+        ))
     }
 }
 

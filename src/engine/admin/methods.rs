@@ -16,7 +16,7 @@ use crate::model::{
     RestApi,
 };
 
-const NO_INTEGRATION: &str = "No integration defined for method";
+const NO_INTEGRATION: &str = "Invalid Integration identifier specified";
 const NO_METHOD_RESPONSE: &str = "Invalid Response status code specified";
 
 fn method_target(api_id: &str, resource_id: &str, verb: &str) -> String {

@@ -2,6 +2,7 @@
 //! (with its audit row), and only then installed and made live by swapping the route map.
 
 mod account;
+mod api_key_import;
 mod apis;
 mod authorizers;
 mod cache;
@@ -15,8 +16,10 @@ mod quota;
 mod responses;
 mod tags;
 mod test_invoke;
+mod update_usage;
 mod usage;
 mod validators;
+mod vpc_links;
 
 #[cfg(test)]
 mod pruning_tests;
@@ -26,6 +29,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+pub use api_key_import::ApiKeyIds;
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
 pub use cors::CorsOptions;

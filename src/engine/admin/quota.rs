@@ -21,7 +21,9 @@ pub struct UsageReport {
     pub start_date: String,
     pub end_date: String,
     /// Key id → one `[used, remaining]` per day from `startDate` to `endDate`. Without a quota
-    /// `remaining` is 0.
+    /// `remaining` is 0. On the wire this member is `values` (botocore's `Usage.items` has
+    /// `locationName: values`; SDKs read it as `items`).
+    #[serde(rename = "values")]
     pub items: IndexMap<String, Vec<[i64; 2]>>,
 }
 
@@ -110,6 +112,14 @@ impl Gateway {
             .lock_reader()
             .usage(usage_plan_id, key_id, "0000-01-01", &day_string(end))
             .map_err(|e| AdminError::Internal(e.to_string()))?;
+        // UpdateUsage's grants, by (key, period start).
+        let grants: HashMap<(String, String), i64> = self
+            .lock_reader()
+            .usage_grants(usage_plan_id, key_id)
+            .map_err(|e| AdminError::Internal(e.to_string()))?
+            .into_iter()
+            .map(|(k, period, g)| ((k, period), g))
+            .collect();
         let mut by_key: HashMap<&str, Vec<(time::Date, i64)>> = HashMap::new();
         for (k, day, used) in &rows {
             if let Some(d) = parse_day(day) {
@@ -136,7 +146,11 @@ impl Gateway {
                             .map(|(_, n)| n)
                             .sum();
                         let initial = first.is_some_and(|f| period_start(q.period, f) == from);
-                        let limit = q.limit - if initial { q.offset } else { 0 };
+                        let granted = grants
+                            .get(&(key.clone(), day_string(from)))
+                            .copied()
+                            .unwrap_or(0);
+                        let limit = q.limit - if initial { q.offset } else { 0 } + granted;
                         (limit - in_period).max(0)
                     }
                     None => 0,

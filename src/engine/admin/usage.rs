@@ -80,7 +80,7 @@ fn check_api_stages(txn: &AdminTxn<'_>, stages: &[ApiStage]) -> Result<(), Admin
 }
 
 /// A key may be in many plans but in at most one plan per API stage (model.md §11).
-fn check_one_plan_per_stage(
+pub(super) fn check_one_plan_per_stage(
     txn: &AdminTxn<'_>,
     key_id: &str,
     plan: &UsagePlan,
@@ -110,8 +110,20 @@ fn check_one_plan_per_stage(
     Ok(())
 }
 
+/// AWS's recorded messages for a value too short or too long
+/// (`test_create_api_key_with_invalid_value`); the character rule's wording is ours.
 fn validate_key_value(value: &str) -> Result<(), AdminError> {
-    if value.len() < 20 || value.len() > 128 || !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if value.len() < 20 {
+        return Err(AdminError::bad_request(
+            "API Key value should be at least 20 characters",
+        ));
+    }
+    if value.len() > 128 {
+        return Err(AdminError::bad_request(
+            "API Key value exceeds maximum size of 128 characters",
+        ));
+    }
+    if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(AdminError::bad_request(
             "API Key value should be at least 20 characters of a-zA-Z0-9 (at most 128)",
         ));
@@ -269,7 +281,7 @@ impl Gateway {
         };
         if key.name.chars().count() > 1024 {
             return Err(AdminError::bad_request(
-                "API Key name must be at most 1024 characters",
+                "Invalid API Key name, can be at most 1024 characters.",
             ));
         }
         let stage_keys = input.stage_keys;

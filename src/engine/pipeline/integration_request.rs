@@ -46,7 +46,7 @@ pub enum Prepared {
 pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
     let deployment = ctx.deployment.clone().ok_or_else(no_integration)?;
     let integration = integration_of(ctx, &deployment)?;
-    match integration.kind {
+    let mut prepared = match integration.kind {
         IntegrationType::Mock => prepare_mock(ctx, integration),
         IntegrationType::Http => prepare_http(ctx, integration, false),
         IntegrationType::HttpProxy => prepare_http(ctx, integration, true),
@@ -59,7 +59,66 @@ pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, Gatew
             prepare_aws(gw, ctx, integration)
         }
         IntegrationType::Aws | IntegrationType::AwsProxy => prepare_lambda(ctx, integration),
+    }?;
+    if let (Some(link), Prepared::Http { url, headers, .. }) =
+        (integration.vpc_link.as_deref(), &mut prepared)
+    {
+        through_vpc_link(gw, ctx, link, url, headers)?;
     }
+    Ok(prepared)
+}
+
+/// A `VPC_LINK` integration: the request goes to the link's local target (config
+/// `[vpc_links.ID] target`), with the URI's host as `Host`, as a load balancer behind the link
+/// would receive it. An unknown link or one without a target is a configuration error (500).
+fn through_vpc_link(
+    gw: &Gateway,
+    ctx: &mut RequestContext<'_>,
+    connection_id: &str,
+    url: &mut String,
+    headers: &mut HeaderMap,
+) -> Result<(), GatewayError> {
+    let id = substitute_stage_variables(connection_id, &ctx.stage_variables);
+    let target = gw.inner.vpc_links.target(&id).map_err(|miss| {
+        let reason = match miss {
+            crate::engine::vpc_links::VpcLinkMiss::UnknownLink => {
+                format!("Invalid VPC link identifier specified: '{id}'")
+            }
+            crate::engine::vpc_links::VpcLinkMiss::NoTarget => format!(
+                "VPC link {id} has no local target: add [vpc_links.{id}] target = \"HOST:PORT\" to the config file"
+            ),
+        };
+        GatewayError::Configuration { reason }
+    })?;
+    let mut parsed = reqwest::Url::parse(url).map_err(|_| GatewayError::Configuration {
+        reason: "Invalid endpoint address".into(),
+    })?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    let authority = match parsed.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    };
+    let (target_host, target_port) = target
+        .rsplit_once(':')
+        .and_then(|(h, p)| p.parse::<u16>().ok().map(|p| (h, p)))
+        .ok_or_else(|| GatewayError::Configuration {
+            reason: format!("VPC link {id}: target '{target}' is not HOST:PORT"),
+        })?;
+    let rewritten =
+        parsed.set_host(Some(target_host)).is_ok() && parsed.set_port(Some(target_port)).is_ok();
+    if !rewritten {
+        return Err(GatewayError::Configuration {
+            reason: format!("VPC link {id}: target '{target}' is not HOST:PORT"),
+        });
+    }
+    if let Ok(v) = HeaderValue::from_str(&authority) {
+        headers.insert(http::header::HOST, v);
+    }
+    ctx.log(crate::engine::logs::Level::Info, || {
+        format!("Sending request through VPC link {id} to {target}")
+    });
+    *url = parsed.to_string();
+    Ok(())
 }
 
 /// An AWS service (execution.md §9.4): the rendered template (or the converted passthrough
@@ -252,11 +311,14 @@ fn render(
 ) -> Result<crate::mapping::Rendered, GatewayError> {
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
-    render_request_template(template.template(), request, context, &stage_variables).map_err(|e| {
-        GatewayError::Configuration {
-            reason: format!("Unable to transform request: {e}"),
-        }
-    })
+    let mut rendered =
+        render_request_template(template.template(), request, context, &stage_variables).map_err(
+            |e| GatewayError::Configuration {
+                reason: format!("Unable to transform request: {e}"),
+            },
+        )?;
+    ctx.carried_overrides = rendered.carried.take();
+    Ok(rendered)
 }
 
 fn prepare_mock(

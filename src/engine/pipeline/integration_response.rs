@@ -10,7 +10,7 @@ use crate::engine::Gateway;
 use crate::engine::compiled::CompiledResponse;
 use crate::engine::error::GatewayError;
 use crate::engine::integrations::RawResponse;
-use crate::mapping::{IntegrationResponseData, ParamSources, render_response_template};
+use crate::mapping::{IntegrationResponseData, Overrides, ParamSources, render_response_template};
 
 pub fn run(
     _gw: &Gateway,
@@ -61,7 +61,16 @@ pub fn run(
     let handling = selected.content_handling;
 
     let context = if selected.reads_context {
-        super::respond::context_json(ctx)
+        let mut context = super::respond::context_json(ctx);
+        // What the request template set in the override objects stays readable.
+        if let (serde_json::Value::Object(map), Some(serde_json::Value::Object(carried))) =
+            (&mut context, &ctx.carried_overrides)
+        {
+            for (k, v) in carried {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        context
     } else {
         serde_json::Value::Null
     };
@@ -102,6 +111,13 @@ pub fn run(
         }
     }
 
+    // A `responseOverride` the request template set applies like the response template's own
+    // (which, rendered next, may override it again).
+    if let Some(carried) = &ctx.carried_overrides {
+        let overrides = crate::mapping::carried_response_overrides(carried);
+        apply_overrides(&overrides, &mut status, &mut headers);
+    }
+
     let body = match choose_response_template(accept.as_deref(), selected) {
         Some(template) => {
             let request = ctx.request_data();
@@ -115,21 +131,7 @@ pub fn run(
             .map_err(|e| GatewayError::Configuration {
                 reason: format!("Unable to transform response: {e}"),
             })?;
-            if let Some(s) = rendered
-                .overrides
-                .status
-                .and_then(|s| StatusCode::from_u16(s).ok())
-            {
-                status = s;
-            }
-            for (name, value) in &rendered.overrides.headers {
-                if let (Ok(n), Ok(v)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(value),
-                ) {
-                    headers.insert(n, v);
-                }
-            }
+            apply_overrides(&rendered.overrides, &mut status, &mut headers);
             binary::convert_response(Bytes::from(rendered.body), false, accept_binary, handling)?
         }
         None => {
@@ -147,6 +149,21 @@ pub fn run(
         headers,
         body,
     })
+}
+
+/// `$context.responseOverride.status` and `.header.X`, on top of the mapped headers.
+fn apply_overrides(overrides: &Overrides, status: &mut StatusCode, headers: &mut HeaderMap) {
+    if let Some(s) = overrides.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        *status = s;
+    }
+    for (name, value) in &overrides.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
 }
 
 /// The first media type of `Accept` (API Gateway honours only the first), lowercased.
@@ -180,34 +197,16 @@ fn choose_response_template<'r>(
         .map(|(_, t)| t)
 }
 
-/// HTTP_PROXY: backend status, headers (after the response rules of execution.md §9.5) and
-/// body.
+/// HTTP_PROXY and AWS_PROXY: backend status, headers (after the response rules of
+/// execution.md §9.5, `remapped_headers`) and body.
 fn proxy_response(raw: RawResponse) -> InvokeResponse {
     let status = raw
         .status
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::OK);
-    let mut headers = HeaderMap::new();
-    for (name, value) in &raw.headers {
-        match name.as_str() {
-            "connection" | "keep-alive" | "expect" | "host" | "proxy-authenticate" | "te"
-            | "trailer" | "upgrade" | "transfer-encoding" | "via" | "content-length" => {}
-            "authorization" | "content-md5" | "date" | "max-forwards" | "server" | "user-agent"
-            | "www-authenticate" => {
-                if let Ok(n) =
-                    HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes())
-                {
-                    headers.append(n, value.clone());
-                }
-            }
-            _ => {
-                headers.append(name.clone(), value.clone());
-            }
-        }
-    }
     InvokeResponse {
         status,
-        headers,
+        headers: super::remapped_headers::proxy_headers(&raw.headers),
         body: raw.body,
     }
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod integration_request;
 pub mod integration_response;
 pub mod record;
+pub mod remapped_headers;
 pub mod respond;
 pub mod route;
 pub mod throttle;
@@ -106,6 +107,10 @@ pub struct RequestContext<'a> {
     pub integration_selection: Option<String>,
     /// The method request as mapping templates and expressions see it (built on first use).
     pub mapping_request: Option<crate::mapping::RequestData>,
+    /// `$context.requestOverride` / `responseOverride` as the request template left them
+    /// (only when it mentions `$context`): the response template reads them, and a status or
+    /// header set in `responseOverride` applies to the response.
+    pub carried_overrides: Option<serde_json::Value>,
     /// Execution-log lines of this request, appended with [`RequestContext::log`] /
     /// [`RequestContext::log_data`] (see `engine::logs`); the stage's `loggingLevel` decides
     /// what is kept.

@@ -58,6 +58,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         authorizer: None,
         integration_selection: None,
         mapping_request: None,
+        carried_overrides: None,
         log: Default::default(),
     }
 }
@@ -289,8 +290,10 @@ fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<G
     Some(inherited)
 }
 
-/// Adds the headers API Gateway puts on every response.
+/// Adds the headers API Gateway puts on every response, and takes the framing headers back
+/// from whatever mapped them (`remapped_headers`): every response can be written.
 pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeResponse {
+    super::remapped_headers::secure_framing(&mut response.headers);
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         response.headers.insert("x-amzn-requestid", v);
     }

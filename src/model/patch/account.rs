@@ -15,6 +15,7 @@ use crate::model::{AccountSettings, AdminError};
 
 const ACCOUNT_PATHS: &[&str] = &[
     "/cloudwatchRoleArn",
+    "/features",
     "/throttleSettings/rateLimit",
     "/throttleSettings/burstLimit",
 ];
@@ -43,6 +44,24 @@ fn apply_account_op(s: &mut AccountSettings, op: &PatchOperation) -> Result<(), 
                 PatchOp::Remove => None,
                 _ => Some(role_arn(op)?),
             };
+            Ok(())
+        }
+        // AWS documents `add /features UsagePlans` (developer guide, "migrate to default usage
+        // plans") to turn usage plans on. They are always on here (GetAccount reports them), so
+        // adding them changes nothing, and turning them off is refused rather than ignored.
+        ["features"] => {
+            expect_ops(op, &[PatchOp::Add, PatchOp::Remove])?;
+            let v = value(op)?;
+            if v != "UsagePlans" {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid feature specified: '{v}'. Must be one of: [UsagePlans]"
+                )));
+            }
+            if op.op == PatchOp::Remove {
+                return Err(AdminError::bad_request(
+                    "The UsagePlans feature cannot be disabled",
+                ));
+            }
             Ok(())
         }
         ["throttleSettings", "rateLimit"] => {
@@ -138,6 +157,9 @@ mod tests {
                 Some("NaN"),
             ),
             op(PatchOp::Replace, "/cloudwatchRoleArn", Some("not-an-arn")),
+            op(PatchOp::Remove, "/features", Some("UsagePlans")),
+            op(PatchOp::Add, "/features", Some("Other")),
+            op(PatchOp::Replace, "/features", Some("UsagePlans")),
             op(
                 PatchOp::Replace,
                 "/cloudwatchRoleArn",
@@ -151,6 +173,10 @@ mod tests {
             assert_eq!(err.status(), 400, "{bad:?}");
             assert_eq!(s, before, "{bad:?} left a partial change");
         }
+
+        let before = s.clone();
+        apply_account_patch(&mut s, &[op(PatchOp::Add, "/features", Some("UsagePlans"))]).unwrap();
+        assert_eq!(s, before, "usage plans are already on");
 
         apply_account_patch(&mut s, &[op(PatchOp::Remove, "/cloudwatchRoleArn", None)]).unwrap();
         assert_eq!(s.cloudwatch_role_arn, None);

@@ -13,6 +13,7 @@ mod plan;
 mod rest_api;
 mod stage;
 mod values;
+mod vpc_link;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,7 @@ pub use plan::{
 };
 pub use rest_api::{ResourceUpdate, apply_resource_patch, apply_rest_api_patch, patch_resource};
 pub use stage::{apply_deployment_patch, apply_stage_patch, parse_method_setting_path};
+pub use vpc_link::apply_vpc_link_patch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

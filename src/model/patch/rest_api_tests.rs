@@ -94,8 +94,7 @@ fn rest_api_errors() {
                 Op::replace("/name", "ok"),
                 Op::replace("/endpointConfiguration/types/EDGE", "GLOBAL")
             ]
-        )
-        .starts_with("Invalid endpoint type specified")
+        ) == "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
     );
     assert!(
         failing(&mut a, &[Op::replace("/id", "x")])

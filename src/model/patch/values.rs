@@ -194,8 +194,9 @@ pub(super) fn apply_list_item(
             }
             dedup(list);
         }
+        // The item is the path's last segment, whatever the value says: AWS adds `-` for
+        // `add /binaryMediaTypes/-` (AWS-recorded, `test_update_rest_api_behaviour`).
         (_, Some(item)) => {
-            let item = op.value.clone().filter(|v| !v.is_empty()).unwrap_or(item);
             if !list.contains(&item) {
                 list.push(item);
             }

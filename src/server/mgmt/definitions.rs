@@ -73,21 +73,31 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, kind: &str, rest: &[&st
             gw.delete_model(actor, api_id, name).await?;
             empty(StatusCode::ACCEPTED)
         }
-        ("gatewayresponses", []) if get => call.page(gw.list_gateway_responses(api_id)?),
-        ("gatewayresponses", [kind]) if get => {
-            ok(StatusCode::OK, &gw.get_gateway_response(api_id, kind)?)
-        }
+        ("gatewayresponses", []) if get => call.page(
+            gw.list_gateway_responses(api_id)?
+                .iter()
+                .map(super::shapes::gateway_response)
+                .collect(),
+        ),
+        ("gatewayresponses", [kind]) if get => ok(
+            StatusCode::OK,
+            &super::shapes::gateway_response(&gw.get_gateway_response(api_id, kind)?),
+        ),
         ("gatewayresponses", [kind]) if m == Method::PUT => {
             let input: PutGatewayResponse = call.json()?;
             ok(
                 StatusCode::CREATED,
-                &gw.put_gateway_response(actor, api_id, kind, input).await?,
+                &super::shapes::gateway_response(
+                    &gw.put_gateway_response(actor, api_id, kind, input).await?,
+                ),
             )
         }
         ("gatewayresponses", [kind]) if patch => ok(
             StatusCode::OK,
-            &gw.update_gateway_response(actor, api_id, kind, call.patch_ops()?)
-                .await?,
+            &super::shapes::gateway_response(
+                &gw.update_gateway_response(actor, api_id, kind, call.patch_ops()?)
+                    .await?,
+            ),
         ),
         ("gatewayresponses", [kind]) if delete => {
             gw.delete_gateway_response(actor, api_id, kind).await?;

@@ -52,9 +52,7 @@ pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
                 )));
             }
             let config: FunctionConfig = serde_json::from_value(serde_json::Value::Object(raw))
-                .map_err(|e| {
-                    AdminError::bad_request(format!("Could not parse request body into json: {e}"))
-                })?;
+                .map_err(|e| super::body_error(&e))?;
             call.gw
                 .register_function(&call.actor, &name, config.clone())
                 .await?;

@@ -17,6 +17,18 @@ struct PutIntegrationBody {
     integration_http_method: Option<String>,
 }
 
+/// PutIntegration's `type` against the model's enum, as AWS reports it (AWS-recorded,
+/// `test_put_integration_wrong_type`).
+fn check_integration_type(raw: &serde_json::Value) -> Result<(), crate::model::AdminError> {
+    const TYPES: [&str; 5] = ["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"];
+    match raw.get("type") {
+        Some(serde_json::Value::String(t)) if !TYPES.contains(&t.as_str()) => Err(
+            crate::model::AdminError::enum_violation(t, "putIntegrationInput.type", &TYPES, false),
+        ),
+        _ => Ok(()),
+    }
+}
+
 pub(super) async fn route(
     call: &Call<'_>,
     api_id: &str,
@@ -25,6 +37,10 @@ pub(super) async fn route(
     tail: &[&str],
 ) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);
+    // AWS checks the API and resource before the verb (AWS-recorded `test_put_method_validation`).
+    if !crate::model::HTTP_METHODS.contains(&verb.to_ascii_uppercase().as_str()) {
+        gw.get_resource(api_id, rid)?;
+    }
     match tail {
         [] if m == Method::PUT => {
             let method: ApiMethod = call.json()?;
@@ -75,20 +91,27 @@ pub(super) async fn route(
             empty(StatusCode::NO_CONTENT)
         }
         ["integration"] if m == Method::PUT => {
-            let input: PutIntegrationBody = call.json()?;
+            let raw: serde_json::Value = call.json()?;
+            check_integration_type(&raw)?;
+            let input: PutIntegrationBody =
+                serde_json::from_value(raw).map_err(|e| super::body_error(&e))?;
             let mut integration = input.integration;
             if input.integration_http_method.is_some() {
                 integration.http_method = input.integration_http_method;
             }
             ok(
                 StatusCode::CREATED,
-                &gw.put_integration(actor, api_id, rid, verb, integration)
-                    .await?,
+                &super::shapes::integration(
+                    &gw.put_integration(actor, api_id, rid, verb, integration)
+                        .await?,
+                    rid,
+                ),
             )
         }
-        ["integration"] if m == Method::GET => {
-            ok(StatusCode::OK, &gw.get_integration(api_id, rid, verb)?)
-        }
+        ["integration"] if m == Method::GET => ok(
+            StatusCode::OK,
+            &super::shapes::integration(&gw.get_integration(api_id, rid, verb)?, rid),
+        ),
         ["integration"] if m == Method::PATCH => ok(
             StatusCode::OK,
             &gw.update_integration(actor, api_id, rid, verb, call.patch_ops()?)

@@ -11,15 +11,19 @@ mod definitions;
 mod deployments;
 mod documentation;
 mod domains;
+mod errors;
 mod functions;
 mod methods;
 mod metrics;
+mod position;
 mod resources;
 mod restapis;
+mod shapes;
 mod stages;
 mod tags;
 mod usage;
 mod v2;
+mod vpc_links;
 
 use std::net::SocketAddr;
 
@@ -90,7 +94,7 @@ pub async fn handle(
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     match route(&call, &segs).await {
         Ok(response) => response,
-        Err(err) => error_response(&err),
+        Err(err) => error_response(&errors::for_route(err, &parts.method, &segs)),
     }
 }
 
@@ -117,6 +121,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ),
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
         ["v2", rest @ ..] => v2::route(call, rest).await,
+        ["vpclinks", rest @ ..] => vpc_links::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,
@@ -269,9 +274,7 @@ impl Call<'_> {
         } else {
             self.body
         };
-        serde_json::from_slice(slice).map_err(|e| {
-            AdminError::bad_request(format!("Could not parse request body into json: {e}"))
-        })
+        serde_json::from_slice(slice).map_err(|e| body_error(&e))
     }
 
     /// The body of an Update* operation: `{"patchOperations": [...]}`.
@@ -281,7 +284,20 @@ impl Call<'_> {
         struct PatchBody {
             patch_operations: Vec<PatchOperation>,
         }
-        Ok(self.json::<PatchBody>()?.patch_operations)
+        let raw: serde_json::Value = self.json()?;
+        let segs: Vec<String> = self
+            .parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        errors::check_patch_ops(&raw, errors::update_input(&segs))?;
+        Ok(serde_json::from_value::<PatchBody>(raw)
+            .map_err(|e| body_error(&e))?
+            .patch_operations)
     }
 
     /// The body as UTF-8 text (OpenAPI documents).
@@ -292,7 +308,8 @@ impl Call<'_> {
     }
 
     /// One page of `list` in AWS's list shape: `{"item": [...], "position": "..."}`; `position`
-    /// is an opaque token (the offset of the next page) and `limit` defaults to 25, max 500.
+    /// is an opaque token (`position.rs`: the next page's offset, wrapped) and `limit` defaults
+    /// to 25, max 500.
     pub fn page<T: Serialize>(&self, list: Vec<T>) -> Reply {
         let limit = match self.query("limit") {
             None => DEFAULT_PAGE,
@@ -308,9 +325,7 @@ impl Call<'_> {
         };
         let start = match self.query("position") {
             None | Some("") => 0,
-            Some(p) => p
-                .parse::<usize>()
-                .ok()
+            Some(p) => position::decode(p)
                 .filter(|n| *n <= list.len())
                 .ok_or_else(|| {
                     AdminError::bad_request(format!("Invalid position specified: '{p}'"))
@@ -321,7 +336,7 @@ impl Call<'_> {
         let items: Vec<T> = list.into_iter().skip(start).take(limit).collect();
         let mut out = serde_json::json!({ "item": items });
         if end < total {
-            out["position"] = serde_json::Value::String(end.to_string());
+            out["position"] = serde_json::Value::String(position::encode(end));
         }
         ok(StatusCode::OK, &out)
     }
@@ -354,8 +369,28 @@ pub(crate) fn with_body(status: StatusCode, body: Bytes, content_type: &str) -> 
     r
 }
 
+/// A body that does not fit the operation's input, in words that name no parser internals
+/// (a serde message never reaches a client).
+pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match e.classify() {
+        serde_json::error::Category::Data => AdminError::bad_request(format!(
+            "Invalid request body: a value does not have the type the operation expects ({at})"
+        )),
+        _ => AdminError::bad_request(format!(
+            "Could not parse request body into json: the body is not valid JSON ({at})"
+        )),
+    }
+}
+
 fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Response<Body> {
-    let body = serde_json::json!({ "message": message }).to_string();
+    // AWS's validation layer answers `{"Message": ...}`; the service's exceptions `message`.
+    let key = if error_type == "ValidationException" {
+        "Message"
+    } else {
+        "message"
+    };
+    let body = serde_json::json!({ key: message }).to_string();
     let mut r = with_body(status, Bytes::from(body), "application/json");
     r.headers_mut()
         .insert("x-amzn-errortype", HeaderValue::from_static(error_type));

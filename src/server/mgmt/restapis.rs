@@ -3,7 +3,7 @@
 
 use http::{Method, StatusCode};
 
-use super::{Call, Reply, empty, ok, unknown};
+use super::{Call, Reply, empty, ok, shapes, unknown};
 use crate::engine::CreateRestApi;
 use crate::model::AdminError;
 use crate::openapi::{BasePathMode, ImportMode, ImportOptions};
@@ -11,31 +11,38 @@ use crate::openapi::{BasePathMode, ImportMode, ImportOptions};
 pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);
     match segs {
-        ["restapis"] if m == Method::GET => call.page(gw.list_rest_apis()),
+        ["restapis"] if m == Method::GET => call.page(shapes::rest_apis(gw.list_rest_apis())),
         ["restapis"] if m == Method::POST => {
             if call.query("mode") == Some("import") {
                 let api = gw
                     .import_rest_api(actor, call.text()?, import_options(call, true)?)
                     .await?;
-                return ok(StatusCode::CREATED, &api);
+                return ok(StatusCode::CREATED, &shapes::rest_api(&api));
             }
-            let input: CreateRestApi = call.json()?;
+            let raw: serde_json::Value = call.json()?;
+            check_create_rest_api(&raw)?;
+            let input: CreateRestApi =
+                serde_json::from_value(raw).map_err(|e| super::body_error(&e))?;
             ok(
                 StatusCode::CREATED,
-                &gw.create_rest_api(actor, input).await?,
+                &shapes::rest_api(&gw.create_rest_api(actor, input).await?),
             )
         }
-        ["restapis", id] if m == Method::GET => ok(StatusCode::OK, &gw.get_rest_api(id)?),
+        ["restapis", id] if m == Method::GET => {
+            ok(StatusCode::OK, &shapes::rest_api(&gw.get_rest_api(id)?))
+        }
         ["restapis", id] if m == Method::PUT => {
             let opts = import_options(call, false)?;
             ok(
                 StatusCode::OK,
-                &gw.put_rest_api(actor, id, call.text()?, opts).await?,
+                &shapes::rest_api(&gw.put_rest_api(actor, id, call.text()?, opts).await?),
             )
         }
         ["restapis", id] if m == Method::PATCH => ok(
             StatusCode::OK,
-            &gw.update_rest_api(actor, id, call.patch_ops()?).await?,
+            &shapes::with_tags(shapes::rest_api(
+                &gw.update_rest_api(actor, id, call.patch_ops()?).await?,
+            )),
         ),
         ["restapis", id] if m == Method::DELETE => {
             gw.delete_rest_api(actor, id).await?;
@@ -43,6 +50,45 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         }
         _ => Err(unknown(call)),
     }
+}
+
+/// CreateRestApi's checks on the raw body, in AWS's words (AWS-recorded,
+/// `test_create_rest_api_with_optional_params` and `test_create_rest_api_verify_defaults`):
+/// an empty description, a compression size that is not a number in range, endpoint types
+/// outside the model's enum (a ValidationException).
+fn check_create_rest_api(raw: &serde_json::Value) -> Result<(), AdminError> {
+    if raw.get("description").and_then(|d| d.as_str()) == Some("") {
+        return Err(AdminError::bad_request(
+            "Description cannot be an empty string",
+        ));
+    }
+    if let Some(size) = raw.get("minimumCompressionSize")
+        && !size.is_null()
+        && !size.as_i64().is_some_and(|n| (0..=10_485_760).contains(&n))
+    {
+        return Err(AdminError::bad_request(
+            "Invalid minimum compression size, must be between 0 and 10485760",
+        ));
+    }
+    if let Some(types) = raw
+        .pointer("/endpointConfiguration/types")
+        .and_then(|t| t.as_array())
+    {
+        const TYPES: [&str; 3] = ["PRIVATE", "EDGE", "REGIONAL"];
+        let values: Vec<String> = types
+            .iter()
+            .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
+            .collect();
+        if values.iter().any(|v| !TYPES.contains(&v.as_str())) {
+            return Err(AdminError::enum_violation(
+                &format!("[{}]", values.join(", ")),
+                "createRestApiInput.endpointConfiguration.types",
+                &TYPES,
+                true,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `mode`, `failonwarnings` and the `parameters` map (sent by the CLI as plain query

@@ -4,15 +4,15 @@
 
 use http::{Method, StatusCode};
 
-use super::{Call, Reply, empty, ok, unknown};
+use super::{Call, Reply, empty, ok, shapes, unknown};
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
 use crate::model::ApiKey;
 
-fn without_value(mut key: ApiKey, include: bool) -> ApiKey {
+fn without_value(mut key: ApiKey, include: bool) -> serde_json::Value {
     if !include {
         key.value = None;
     }
-    key
+    shapes::api_key(&key)
 }
 
 pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
@@ -22,14 +22,25 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             let input: CreateUsagePlan = call.json()?;
             ok(
                 StatusCode::CREATED,
-                &gw.create_usage_plan(actor, input).await?,
+                &shapes::usage_plan(&gw.create_usage_plan(actor, input).await?, false),
             )
         }
-        ["usageplans"] if m == Method::GET => call.page(gw.list_usage_plans(call.query("keyId"))),
-        ["usageplans", id] if m == Method::GET => ok(StatusCode::OK, &gw.get_usage_plan(id)?),
+        ["usageplans"] if m == Method::GET => call.page(
+            gw.list_usage_plans(call.query("keyId"))
+                .iter()
+                .map(|p| shapes::usage_plan(p, false))
+                .collect(),
+        ),
+        ["usageplans", id] if m == Method::GET => ok(
+            StatusCode::OK,
+            &shapes::usage_plan(&gw.get_usage_plan(id)?, true),
+        ),
         ["usageplans", id] if m == Method::PATCH => ok(
             StatusCode::OK,
-            &gw.update_usage_plan(actor, id, call.patch_ops()?).await?,
+            &shapes::usage_plan(
+                &gw.update_usage_plan(actor, id, call.patch_ops()?).await?,
+                true,
+            ),
         ),
         ["usageplans", id] if m == Method::DELETE => {
             gw.delete_usage_plan(actor, id).await?;
@@ -61,6 +72,10 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             };
             call.page(keys)
         }
+        ["usageplans", id, "keys", key, "usage"] if m == Method::PATCH => ok(
+            StatusCode::OK,
+            &gw.update_usage(actor, id, key, call.patch_ops()?).await?,
+        ),
         ["usageplans", id, "keys", key] if m == Method::GET => {
             ok(StatusCode::OK, &gw.get_usage_plan_key(id, key)?)
         }
@@ -68,15 +83,33 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             gw.delete_usage_plan_key(actor, id, key).await?;
             empty(StatusCode::ACCEPTED)
         }
+        ["apikeys"] if m == Method::POST && call.query("mode") == Some("import") => {
+            let file = std::str::from_utf8(call.body).map_err(|_| {
+                crate::model::AdminError::bad_request("Invalid API key file: the file is not UTF-8")
+            })?;
+            ok(
+                StatusCode::CREATED,
+                &gw.import_api_keys(
+                    actor,
+                    call.query("format"),
+                    file,
+                    call.query_flag("failonwarnings"),
+                )
+                .await?,
+            )
+        }
         ["apikeys"] if m == Method::POST => {
             let input: CreateApiKey = call.json()?;
-            ok(StatusCode::CREATED, &gw.create_api_key(actor, input).await?)
+            ok(
+                StatusCode::CREATED,
+                &shapes::api_key(&gw.create_api_key(actor, input).await?),
+            )
         }
         ["apikeys"] if m == Method::GET => {
             let include = call.query_flag("includeValues");
             let name = call.query("name");
             let customer = call.query("customerId");
-            let keys: Vec<ApiKey> = gw
+            let keys: Vec<serde_json::Value> = gw
                 .list_api_keys()
                 .into_iter()
                 .filter(|k| name.is_none_or(|n| k.name.starts_with(n)))
