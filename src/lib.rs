@@ -16,6 +16,7 @@ pub mod model;
 pub mod openapi;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod traffic;
 pub mod tui;
 pub mod vtl;

@@ -13,18 +13,23 @@ use crate::model::domain::{
 };
 use crate::model::{
     AdminError, BasePathMapping, DomainName, EndpointConfiguration, PatchOperation, StoredDomain,
-    ids,
+    UploadedCertificate, ids,
 };
 use crate::store::Change;
 
 const NO_DOMAIN: &str = "Invalid domain name identifier specified";
 const NO_MAPPING: &str = "Invalid base path mapping identifier specified";
 
-/// CreateDomainName's body (certificates are accepted and reported, not used).
+/// CreateDomainName's body. An uploaded certificate (`certificateBody` with
+/// `certificatePrivateKey`, optionally `certificateChain`) is checked here and served by SNI;
+/// without one, the local development CA issues the domain's certificate.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateDomainName {
     pub domain_name: String,
+    pub certificate_body: Option<String>,
+    pub certificate_private_key: Option<String>,
+    pub certificate_chain: Option<String>,
     pub certificate_name: Option<String>,
     pub certificate_arn: Option<String>,
     pub regional_certificate_name: Option<String>,
@@ -63,6 +68,43 @@ fn check_mapping(admin: &super::Admin, m: &BasePathMapping) -> Result<(), AdminE
     Ok(())
 }
 
+/// Checks an uploaded certificate: body and key together, parseable, the key the body's.
+fn uploaded_certificate(
+    body: Option<String>,
+    key: Option<String>,
+    chain: Option<String>,
+) -> Result<Option<UploadedCertificate>, AdminError> {
+    let (body, key) = match (body, key) {
+        (None, None) => {
+            if chain.is_some() {
+                return Err(AdminError::bad_request(
+                    "certificateChain requires certificateBody and certificatePrivateKey",
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(body), Some(key)) => (body, key),
+        (Some(_), None) => {
+            return Err(AdminError::bad_request(
+                "certificatePrivateKey is required with certificateBody",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(AdminError::bad_request(
+                "certificateBody is required with certificatePrivateKey",
+            ));
+        }
+    };
+    let uploaded = UploadedCertificate {
+        certificate_body: body,
+        certificate_private_key: key,
+        certificate_chain: chain,
+    };
+    crate::tls::certified_key(&uploaded.full_chain(), &uploaded.certificate_private_key)
+        .map_err(|e| AdminError::bad_request(format!("Invalid certificate: {e}")))?;
+    Ok(Some(uploaded))
+}
+
 impl Gateway {
     pub async fn create_domain_name(
         &self,
@@ -84,6 +126,17 @@ impl Gateway {
                 "Invalid endpoint type specified for a domain name: '{bad}'. Must be one of: [EDGE, REGIONAL]"
             )));
         }
+        let security_policy = input.security_policy.unwrap_or_else(|| "TLS_1_2".into());
+        if !matches!(security_policy.as_str(), "TLS_1_0" | "TLS_1_2") {
+            return Err(AdminError::bad_request(format!(
+                "Invalid security policy specified: '{security_policy}'. Must be one of: [TLS_1_0, TLS_1_2]"
+            )));
+        }
+        let certificate = uploaded_certificate(
+            input.certificate_body,
+            input.certificate_private_key,
+            input.certificate_chain,
+        )?;
         let regional = endpoint.types.iter().any(|t| t == "REGIONAL");
         let domain = DomainName {
             regional_domain_name: regional
@@ -93,11 +146,14 @@ impl Gateway {
             domain_name: name.clone(),
             certificate_name: input.certificate_name,
             certificate_arn: input.certificate_arn,
+            certificate_upload_date: certificate
+                .is_some()
+                .then(|| time::OffsetDateTime::now_utc().unix_timestamp()),
             regional_certificate_name: input.regional_certificate_name,
             regional_certificate_arn: input.regional_certificate_arn,
             endpoint_configuration: endpoint,
             domain_name_status: Some("AVAILABLE".into()),
-            security_policy: Some(input.security_policy.unwrap_or_else(|| "TLS_1_2".into())),
+            security_policy: Some(security_policy),
             tags: input.tags,
         };
         let out = domain.clone();
@@ -111,6 +167,7 @@ impl Gateway {
             let stored = StoredDomain {
                 domain,
                 mappings: Vec::new(),
+                certificate,
             };
             domains.insert(name, stored.clone());
             txn.changes.push(Change::PutDomain(Box::new(stored)));
@@ -127,6 +184,35 @@ impl Gateway {
                 .map(|d| d.domain.clone())
                 .ok_or_else(|| AdminError::not_found(NO_DOMAIN))
         })
+    }
+
+    /// The certificate to serve for a TLS server name: `None` when no custom domain has that
+    /// name (exactly, or by a `*.` wildcard of its parent), `Some(None)` for a domain without
+    /// an uploaded certificate (the local CA issues one for `name`, the second element).
+    #[allow(clippy::type_complexity)]
+    pub fn domain_certificate(
+        &self,
+        server_name: &str,
+    ) -> Option<(String, Option<UploadedCertificate>, String)> {
+        let name = server_name.trim_end_matches('.').to_ascii_lowercase();
+        self.read(|a| {
+            let found = a.domains.get(&name).or_else(|| {
+                let (_, parent) = name.split_once('.')?;
+                a.domains.get(&format!("*.{parent}"))
+            });
+            Ok(found.map(|d| {
+                (
+                    d.domain.domain_name.clone(),
+                    d.certificate.clone(),
+                    d.domain
+                        .security_policy
+                        .clone()
+                        .unwrap_or_else(|| "TLS_1_2".into()),
+                )
+            }))
+        })
+        .ok()
+        .flatten()
     }
 
     pub fn list_domain_names(&self) -> Result<Vec<DomainName>, AdminError> {

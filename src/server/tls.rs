@@ -1,0 +1,144 @@
+//! The HTTPS listener's certificates, chosen by SNI: `*.execute-api.localhost` (and clients
+//! without SNI, e.g. by IP) get the listener's certificate (configured files, else one the
+//! local development CA issues); a custom domain name gets its uploaded certificate, else one
+//! the CA issues for its name. Certificates are resolved per handshake (not per request) and
+//! cached; an uploaded certificate is re-read only when the domain's upload changes.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rustls::ServerConfig;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+
+use crate::engine::Gateway;
+use crate::tls::{DevCa, TlsError};
+
+/// Names the listener's own certificate covers when the dev CA issues it.
+pub const LISTENER_NAMES: &[&str] = &["*.execute-api.localhost", "localhost", "127.0.0.1", "::1"];
+
+/// Where the listener's certificate comes from.
+pub enum ListenerCertificate {
+    /// Certificate chain and key PEM files (`[server] tls_certificate`, `tls_private_key`).
+    Files {
+        certificate: std::path::PathBuf,
+        private_key: std::path::PathBuf,
+    },
+    /// Issued by the local development CA in the data dir.
+    DevCa,
+}
+
+/// Builds the HTTPS listener's rustls configuration (TLS 1.2 and 1.3, ALPN h2 and http/1.1).
+/// Everything is checked here: a bad file or a key that does not match fails before anything
+/// listens.
+pub fn server_config(
+    gw: &Gateway,
+    data_dir: &Path,
+    source: ListenerCertificate,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let ca = Arc::new(DevCa::load_or_create(data_dir)?);
+    let default = match source {
+        ListenerCertificate::Files {
+            certificate,
+            private_key,
+        } => {
+            let read = |p: &Path| {
+                std::fs::read_to_string(p).map_err(|source| TlsError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })
+            };
+            crate::tls::certified_key(&read(&certificate)?, &read(&private_key)?)
+                .map_err(|e| TlsError::Invalid(format!("{}: {e}", certificate.display())))?
+        }
+        ListenerCertificate::DevCa => {
+            let names: Vec<String> = LISTENER_NAMES.iter().map(|n| n.to_string()).collect();
+            let issued = ca.issue_server(&names)?;
+            crate::tls::certified_key(&issued.cert_pem, &issued.key_pem)?
+        }
+    };
+    let resolver = SniResolver {
+        gw: gw.clone(),
+        ca,
+        default,
+        domains: Mutex::new(HashMap::new()),
+    };
+    let mut config = ServerConfig::builder_with_provider(crate::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TlsError::Invalid(e.to_string()))?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A domain's served certificate and the fingerprint of the upload it came from (0: issued).
+type Cached = (u64, Arc<CertifiedKey>);
+
+struct SniResolver {
+    gw: Gateway,
+    ca: Arc<DevCa>,
+    default: Arc<CertifiedKey>,
+    /// Per custom domain name (as stored, wildcards included). Bounded by the domain count.
+    domains: Mutex<HashMap<String, Cached>>,
+}
+
+impl std::fmt::Debug for SniResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SniResolver").finish_non_exhaustive()
+    }
+}
+
+fn fingerprint(text: &str) -> u64 {
+    let mut h = foldhash::fast::FixedState::with_seed(22).build_hasher();
+    text.hash(&mut h);
+    h.finish() | 1
+}
+
+impl SniResolver {
+    fn for_domain(&self, server_name: &str) -> Option<Arc<CertifiedKey>> {
+        let (domain, uploaded, _policy) = self.gw.domain_certificate(server_name)?;
+        let print = uploaded
+            .as_ref()
+            .map_or(0, |u| fingerprint(&u.certificate_body));
+        let mut cache = self.domains.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((p, key)) = cache.get(&domain)
+            && *p == print
+        {
+            return Some(key.clone());
+        }
+        let key = match &uploaded {
+            // Checked at upload; a failure here would be a store edited by hand.
+            Some(u) => {
+                crate::tls::certified_key(&u.full_chain(), &u.certificate_private_key).ok()?
+            }
+            None => {
+                let issued = self.ca.issue_server(std::slice::from_ref(&domain)).ok()?;
+                crate::tls::certified_key(&issued.cert_pem, &issued.key_pem).ok()?
+            }
+        };
+        // Domains deleted since are dropped when the cache outgrows the live set.
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        cache.insert(domain, (print, key.clone()));
+        Some(key)
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let Some(name) = client_hello.server_name() else {
+            return Some(self.default.clone());
+        };
+        if name.ends_with(".execute-api.localhost") || name == "localhost" {
+            return Some(self.default.clone());
+        }
+        Some(
+            self.for_domain(name)
+                .unwrap_or_else(|| self.default.clone()),
+        )
+    }
+}
