@@ -140,6 +140,8 @@ pub(crate) struct Inner {
     pub(crate) routes: ArcSwap<Routes>,
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
+    /// Integration clients with a stage's client certificate or without verification.
+    pub(crate) outbound: integrations::outbound::Outbound,
     pub(crate) traffic: traffic::Traffic,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) logs: logs::Logs,
@@ -187,6 +189,7 @@ impl Gateway {
                 ),
                 security: security::Security::default(),
                 http,
+                outbound: Default::default(),
                 traffic: traffic::Traffic::new(&config),
                 metrics,
                 logs,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_certificate;
 pub mod definition;
 pub mod documentation;
 pub mod domain;
@@ -16,6 +17,7 @@ pub mod validate;
 
 pub use api::*;
 pub use auth::*;
+pub use client_certificate::{ClientCertificate, StoredClientCertificate};
 pub use definition::ApiDefinition;
 pub use documentation::{
     DocumentationPart, DocumentationPartLocation, DocumentationVersion, StoredDocumentationVersion,

@@ -24,7 +24,8 @@ pub use lock::LOCK_FILE;
 pub use reader::StoreReader;
 
 use crate::model::{
-    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
+    StoredDomain, UsagePlan,
 };
 
 /// The database file inside the data directory.
@@ -98,6 +99,8 @@ pub struct StoreState {
     pub domains: Vec<StoredDomain>,
     /// The account's settings (UpdateAccount); default when never changed.
     pub account: AccountSettings,
+    /// Client certificates with their keys, in creation order.
+    pub client_certificates: Vec<StoredClientCertificate>,
 }
 
 /// Runs inside [`Store::commit`] just before the transaction commits (the fsync): a test
@@ -223,7 +226,13 @@ impl Store {
             Some((what, doc)) => parse(&what, &doc)?,
             None => AccountSettings::default(),
         };
+        let client_certificates = self
+            .rows("SELECT id, doc FROM client_certificates ORDER BY rowid", [])?
+            .into_iter()
+            .map(|(id, doc)| parse(&format!("clientcertificates/{id}"), &doc))
+            .collect::<Result<_, _>>()?;
         Ok(StoreState {
+            client_certificates,
             account,
             domains,
             apis,

@@ -152,6 +152,30 @@ impl DevCa {
     }
 }
 
+/// A self-signed client certificate (GenerateClientCertificate): backends trust the
+/// certificate itself, as with API Gateway's. ECDSA P-256, valid for `days`.
+pub fn self_signed_client(common_name: &str, days: i64) -> Result<Issued, TlsError> {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    dn.push(DnType::OrganizationName, "gwtui");
+    params.distinguished_name = dn;
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let (not_before, not_after) = validity(days);
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(
+        uuid::Uuid::new_v4().as_bytes(),
+    ));
+    let key = KeyPair::generate().map_err(issue_error)?;
+    let cert = params.self_signed(&key).map_err(issue_error)?;
+    Ok(Issued {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
 fn validity(days: i64) -> (time::OffsetDateTime, time::OffsetDateTime) {
     let now = time::OffsetDateTime::now_utc();
     (

@@ -6,6 +6,7 @@ mod apis;
 mod authorizers;
 mod cache;
 mod canary;
+mod client_certificates;
 mod cors;
 mod deployments;
 mod documentation;
@@ -25,6 +26,7 @@ use indexmap::IndexMap;
 
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
+pub use client_certificates::GenerateClientCertificate;
 pub use cors::CorsOptions;
 pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use documentation::{
@@ -43,7 +45,8 @@ use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
 use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
 use crate::model::{
-    AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+    AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
+    StoredDomain, UsagePlan,
 };
 use crate::store::{AuditRecord, Change, Store, StoreState};
 
@@ -86,6 +89,8 @@ pub(crate) struct Admin {
     pub domains: IndexMap<String, StoredDomain>,
     /// UpdateAccount's settings.
     pub account: AccountSettings,
+    /// Client certificates with their keys, by id.
+    pub client_certificates: IndexMap<String, StoredClientCertificate>,
 }
 
 impl Admin {
@@ -128,6 +133,11 @@ impl Admin {
         Ok(Admin {
             apis,
             account: state.account,
+            client_certificates: state
+                .client_certificates
+                .into_iter()
+                .map(|c| (c.certificate.client_certificate_id.clone(), c))
+                .collect(),
             usage_plans: state
                 .usage_plans
                 .into_iter()
@@ -286,6 +296,7 @@ impl Gateway {
                 removed_apis: Vec::new(),
                 usage: None,
                 domains: None,
+                client_certificates: None,
                 account: None,
                 detail: serde_json::Value::Null,
             };
@@ -296,6 +307,7 @@ impl Gateway {
                 removed_apis,
                 usage,
                 domains,
+                client_certificates,
                 account,
                 detail,
                 ..
@@ -317,6 +329,9 @@ impl Gateway {
             }
             if let Some(domains) = domains {
                 next.domains = domains;
+            }
+            if let Some(certificates) = client_certificates {
+                next.client_certificates = certificates;
             }
             if let Some(account) = account {
                 gw.apply_account_throttle(&account);
@@ -371,6 +386,7 @@ pub(crate) struct AdminTxn<'a> {
     removed_apis: Vec<String>,
     usage: Option<UsageState>,
     domains: Option<IndexMap<String, StoredDomain>>,
+    client_certificates: Option<IndexMap<String, StoredClientCertificate>>,
     account: Option<AccountSettings>,
     pub detail: serde_json::Value,
 }
@@ -404,6 +420,12 @@ impl AdminTxn<'_> {
     pub fn domains_mut(&mut self) -> &mut IndexMap<String, StoredDomain> {
         self.domains
             .get_or_insert_with(|| self.admin.domains.clone())
+    }
+
+    /// A mutable copy of the client certificates (copied on first use).
+    pub fn client_certificates_mut(&mut self) -> &mut IndexMap<String, StoredClientCertificate> {
+        self.client_certificates
+            .get_or_insert_with(|| self.admin.client_certificates.clone())
     }
 
     /// A mutable copy of an API's state (copied on first use).

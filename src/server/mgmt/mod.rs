@@ -6,6 +6,7 @@
 //! status, or an [`AdminError`] that becomes AWS's error shape: status, `x-amzn-ErrorType`,
 //! `{"message": ...}`.
 
+mod client_certificates;
 mod cors;
 mod definitions;
 mod deployments;
@@ -115,6 +116,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 .await?,
         ),
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
+        ["clientcertificates", rest @ ..] => client_certificates::route(call, rest).await,
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,
