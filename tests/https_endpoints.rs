@@ -210,3 +210,112 @@ async fn bad_certificates_are_refused_at_create_domain_name_and_nothing_is_kept(
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_domains_require_a_client_certificate_from_their_truststore() {
+    let t = TestGateway::start().await;
+    let id = api(&t).await;
+    let (addr, ca) = tls_support::serve_https(&t).await;
+    let clients_dir = tempfile::tempdir().unwrap();
+    let client_ca = gwtui::tls::DevCa::load_or_create(clients_dir.path()).unwrap();
+    let truststore = clients_dir.path().join("truststore.pem");
+    std::fs::write(&truststore, client_ca.cert_pem()).unwrap();
+
+    // An unreadable truststore is refused at configuration time, and nothing is created.
+    let missing = clients_dir.path().join("missing.pem");
+    let err = call(
+        &t,
+        Method::POST,
+        "/domainnames",
+        json!({"domainName": "mtls.example.com", "endpointConfiguration": {"types": ["REGIONAL"]},
+               "mutualTlsAuthentication": {"truststoreUri": format!("file://{}", missing.display())}}),
+        400,
+    )
+    .await;
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unable to read truststore"),
+        "{err}"
+    );
+    std::fs::write(clients_dir.path().join("junk.pem"), "not a certificate").unwrap();
+    call(
+        &t,
+        Method::POST,
+        "/domainnames",
+        json!({"domainName": "mtls.example.com",
+               "mutualTlsAuthentication": {"truststoreUri": clients_dir.path().join("junk.pem").display().to_string()}}),
+        400,
+    )
+    .await;
+    call(
+        &t,
+        Method::GET,
+        "/domainnames/mtls.example.com",
+        json!(null),
+        404,
+    )
+    .await;
+
+    let created = call(
+        &t,
+        Method::POST,
+        "/domainnames",
+        json!({"domainName": "mtls.example.com", "endpointConfiguration": {"types": ["REGIONAL"]},
+               "mutualTlsAuthentication": {"truststoreUri": format!("file://{}", truststore.display())}}),
+        201,
+    )
+    .await;
+    assert_eq!(
+        created["mutualTlsAuthentication"]["truststoreUri"],
+        format!("file://{}", truststore.display())
+    );
+    call(
+        &t,
+        Method::POST,
+        "/domainnames/mtls.example.com/basepathmappings",
+        json!({"restApiId": id, "stage": "prod"}),
+        201,
+    )
+    .await;
+    let url = format!("https://mtls.example.com:{}/pets", addr.port());
+    let with_identity = |issued: &gwtui::tls::ca::Issued| {
+        let identity = reqwest::Identity::from_pem(
+            format!("{}{}", issued.cert_pem, issued.key_pem).as_bytes(),
+        )
+        .expect("identity");
+        reqwest::Client::builder()
+            .no_proxy()
+            .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).unwrap()])
+            .identity(identity)
+            .resolve("mtls.example.com", addr)
+            .build()
+            .unwrap()
+    };
+    let good = client_ca.issue_client("alice", 30).unwrap();
+    let resp = with_identity(&good)
+        .get(&url)
+        .send()
+        .await
+        .expect("mTLS accepted");
+    assert_eq!(resp.status(), 200);
+
+    // No client certificate: refused.
+    let anonymous = tls_support::client_trusting(&ca, addr, &["mtls.example.com"]);
+    assert!(anonymous.get(&url).send().await.is_err());
+    // A certificate from a CA the truststore does not hold: refused.
+    let stranger_dir = tempfile::tempdir().unwrap();
+    let stranger_ca = gwtui::tls::DevCa::load_or_create(stranger_dir.path()).unwrap();
+    let untrusted = stranger_ca.issue_client("mallory", 30).unwrap();
+    assert!(with_identity(&untrusted).get(&url).send().await.is_err());
+    // Other names on the listener do not ask for a client certificate.
+    let host = format!("{id}.execute-api.localhost");
+    let plain = tls_support::client_trusting(&ca, addr, &[&host]);
+    let resp = plain
+        .get(format!("https://{host}:{}/prod/pets", addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}

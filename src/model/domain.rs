@@ -39,8 +39,22 @@ pub struct DomainName {
     pub domain_name_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutual_tls_authentication: Option<MutualTlsAuthentication>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+}
+
+/// A domain's mutual TLS settings: clients must present a certificate that chains to the
+/// truststore (a PEM bundle; `truststoreUri` names a local file, `file:///…` or a path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MutualTlsAuthentication {
+    pub truststore_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore_version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub truststore_warnings: Vec<String>,
 }
 
 /// A base path mapping of a domain: `(domain, basePath)` → `(restApiId, stage)`.
@@ -65,6 +79,20 @@ pub struct StoredDomain {
     /// `certificateChain`), checked when it was uploaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<UploadedCertificate>,
+    /// The truststore's PEM as read when `mutualTlsAuthentication` was set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore: Option<String>,
+}
+
+/// What the HTTPS listener needs to know about a custom domain name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainTls {
+    /// As stored (wildcards as `*.example.com`).
+    pub domain_name: String,
+    pub certificate: Option<UploadedCertificate>,
+    pub security_policy: String,
+    /// PEM bundle client certificates must chain to (mutual TLS).
+    pub truststore: Option<String>,
 }
 
 /// A certificate and key uploaded with a domain name, PEM.

@@ -22,7 +22,10 @@ pub use definition::ApiDefinition;
 pub use documentation::{
     DocumentationPart, DocumentationPartLocation, DocumentationVersion, StoredDocumentationVersion,
 };
-pub use domain::{BasePathMapping, DomainName, StoredDomain, UploadedCertificate};
+pub use domain::{
+    BasePathMapping, DomainName, DomainTls, MutualTlsAuthentication, StoredDomain,
+    UploadedCertificate,
+};
 pub use error::AdminError;
 pub use invoke::{TestInvokeMethod, TestInvokeResult};
 pub use patch::{PatchOp, PatchOperation};

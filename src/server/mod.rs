@@ -78,11 +78,10 @@ pub async fn serve_tls_with(
     gw: Gateway,
     listener: TcpListener,
     options: ServerOptions,
-    config: std::sync::Arc<rustls::ServerConfig>,
+    configs: std::sync::Arc<tls::TlsConfigs>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    serve_loop(gw, listener, options, Some(acceptor), shutdown).await
+    serve_loop(gw, listener, options, Some(configs), shutdown).await
 }
 
 /// How long a client has to complete the TLS handshake.
@@ -92,7 +91,7 @@ async fn serve_loop(
     gw: Gateway,
     listener: TcpListener,
     options: ServerOptions,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<std::sync::Arc<tls::TlsConfigs>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let options = std::sync::Arc::new(options);
@@ -129,8 +128,21 @@ async fn serve_loop(
                             let _ = conn.await;
                         });
                     }
-                    Some(acceptor) => {
-                        let accept = acceptor.accept(stream);
+                    Some(configs) => {
+                        // The configuration follows the ClientHello's SNI (mutual TLS is per
+                        // custom domain).
+                        let configs = configs.clone();
+                        let accept = async move {
+                            let start = tokio_rustls::LazyConfigAcceptor::new(
+                                rustls::server::Acceptor::default(),
+                                stream,
+                            )
+                            .await?;
+                            let config = configs
+                                .for_server_name(start.client_hello().server_name())
+                                .ok_or_else(|| std::io::Error::other("no TLS configuration"))?;
+                            start.into_stream(config).await
+                        };
                         let watcher = graceful.watcher();
                         let builder = builder.clone();
                         tokio::spawn(async move {

@@ -3,6 +3,10 @@
 //! local development CA issues); a custom domain name gets its uploaded certificate, else one
 //! the CA issues for its name. Certificates are resolved per handshake (not per request) and
 //! cached; an uploaded certificate is re-read only when the domain's upload changes.
+//!
+//! A custom domain with `mutualTlsAuthentication` gets its own configuration (chosen from the
+//! ClientHello's SNI before the handshake): a client certificate chaining to its truststore
+//! is required, and a client without one, or with an untrusted one, is refused.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
@@ -30,14 +34,95 @@ pub enum ListenerCertificate {
     DevCa,
 }
 
-/// Builds the HTTPS listener's rustls configuration (TLS 1.2 and 1.3, ALPN h2 and http/1.1).
-/// Everything is checked here: a bad file or a key that does not match fails before anything
-/// listens.
+/// The HTTPS listener's rustls configurations: one for every name without mutual TLS, one per
+/// custom domain with it.
+pub struct TlsConfigs {
+    gw: Gateway,
+    resolver: Arc<SniResolver>,
+    default: Arc<ServerConfig>,
+    /// Per mutual-TLS domain: the truststore's fingerprint and its configuration.
+    mutual: Mutex<HashMap<String, Cached<ServerConfig>>>,
+}
+
+impl std::fmt::Debug for TlsConfigs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfigs").finish_non_exhaustive()
+    }
+}
+
+impl TlsConfigs {
+    /// The configuration for a ClientHello's server name. `None`: refuse the connection (a
+    /// mutual-TLS domain whose stored truststore no longer parses).
+    pub fn for_server_name(&self, server_name: Option<&str>) -> Option<Arc<ServerConfig>> {
+        let Some(name) = server_name else {
+            return Some(self.default.clone());
+        };
+        if name.ends_with(".execute-api.localhost") {
+            return Some(self.default.clone());
+        }
+        let Some(domain) = self.gw.domain_tls(name) else {
+            return Some(self.default.clone());
+        };
+        let Some(truststore) = domain.truststore else {
+            return Some(self.default.clone());
+        };
+        let print = fingerprint(&truststore);
+        let mut cache = self.mutual.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((p, config)) = cache.get(&domain.domain_name)
+            && *p == print
+        {
+            return Some(config.clone());
+        }
+        let config = mutual_config(&truststore, self.resolver.clone()).ok()?;
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        cache.insert(domain.domain_name, (print, config.clone()));
+        Some(config)
+    }
+}
+
+fn base_config(
+    verifier: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    resolver: Arc<SniResolver>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let mut config = ServerConfig::builder_with_provider(crate::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TlsError::Invalid(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(resolver);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A configuration requiring a client certificate that chains to `truststore` (PEM).
+fn mutual_config(
+    truststore: &str,
+    resolver: Arc<SniResolver>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in crate::tls::pem::certificates(truststore)? {
+        roots
+            .add(cert)
+            .map_err(|e| TlsError::Invalid(format!("truststore: {e}")))?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        crate::tls::provider(),
+    )
+    .build()
+    .map_err(|e| TlsError::Invalid(format!("truststore: {e}")))?;
+    base_config(verifier, resolver)
+}
+
+/// Builds the HTTPS listener's rustls configurations (TLS 1.2 and 1.3, ALPN h2 and
+/// http/1.1). Everything is checked here: a bad file or a key that does not match fails
+/// before anything listens.
 pub fn server_config(
     gw: &Gateway,
     data_dir: &Path,
     source: ListenerCertificate,
-) -> Result<Arc<ServerConfig>, TlsError> {
+) -> Result<Arc<TlsConfigs>, TlsError> {
     let ca = Arc::new(DevCa::load_or_create(data_dir)?);
     let default = match source {
         ListenerCertificate::Files {
@@ -59,30 +144,33 @@ pub fn server_config(
             crate::tls::certified_key(&issued.cert_pem, &issued.key_pem)?
         }
     };
-    let resolver = SniResolver {
+    let resolver = Arc::new(SniResolver {
         gw: gw.clone(),
         ca,
         default,
         domains: Mutex::new(HashMap::new()),
-    };
-    let mut config = ServerConfig::builder_with_provider(crate::tls::provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| TlsError::Invalid(e.to_string()))?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    });
+    let default = base_config(
+        rustls::server::WebPkiClientVerifier::no_client_auth(),
+        resolver.clone(),
+    )?;
+    Ok(Arc::new(TlsConfigs {
+        gw: gw.clone(),
+        resolver,
+        default,
+        mutual: Mutex::new(HashMap::new()),
+    }))
 }
 
-/// A domain's served certificate and the fingerprint of the upload it came from (0: issued).
-type Cached = (u64, Arc<CertifiedKey>);
+/// A fingerprint of what a cached value was built from, and the value.
+type Cached<T> = (u64, Arc<T>);
 
 struct SniResolver {
     gw: Gateway,
     ca: Arc<DevCa>,
     default: Arc<CertifiedKey>,
     /// Per custom domain name (as stored, wildcards included). Bounded by the domain count.
-    domains: Mutex<HashMap<String, Cached>>,
+    domains: Mutex<HashMap<String, Cached<CertifiedKey>>>,
 }
 
 impl std::fmt::Debug for SniResolver {
@@ -99,7 +187,8 @@ fn fingerprint(text: &str) -> u64 {
 
 impl SniResolver {
     fn for_domain(&self, server_name: &str) -> Option<Arc<CertifiedKey>> {
-        let (domain, uploaded, _policy) = self.gw.domain_certificate(server_name)?;
+        let tls = self.gw.domain_tls(server_name)?;
+        let (domain, uploaded) = (tls.domain_name, tls.certificate);
         let print = uploaded
             .as_ref()
             .map_or(0, |u| fingerprint(&u.certificate_body));

@@ -12,8 +12,8 @@ use crate::model::domain::{
     NO_BASE_PATH, apply_base_path_mapping_patch, normalise_base_path, validate_domain_name,
 };
 use crate::model::{
-    AdminError, BasePathMapping, DomainName, EndpointConfiguration, PatchOperation, StoredDomain,
-    UploadedCertificate, ids,
+    AdminError, BasePathMapping, DomainName, DomainTls, EndpointConfiguration,
+    MutualTlsAuthentication, PatchOperation, StoredDomain, UploadedCertificate, ids,
 };
 use crate::store::Change;
 
@@ -36,7 +36,35 @@ pub struct CreateDomainName {
     pub regional_certificate_arn: Option<String>,
     pub endpoint_configuration: Option<EndpointConfiguration>,
     pub security_policy: Option<String>,
+    pub mutual_tls_authentication: Option<MutualTlsAuthenticationInput>,
     pub tags: BTreeMap<String, String>,
+}
+
+/// CreateDomainName's `mutualTlsAuthentication`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MutualTlsAuthenticationInput {
+    pub truststore_uri: String,
+    pub truststore_version: Option<String>,
+}
+
+/// Reads and checks a truststore: a local file (`file:///path` or a path) of PEM certificates.
+fn read_truststore(uri: &str) -> Result<String, AdminError> {
+    let path = uri.strip_prefix("file://").unwrap_or(uri);
+    let bad =
+        |why: String| AdminError::bad_request(format!("Unable to read truststore {uri}: {why}"));
+    if path.is_empty() || uri.starts_with("s3://") {
+        return Err(bad(
+            "gwtui reads truststores from local files (file:///path/to/truststore.pem)".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let certs = crate::tls::pem::certificates(&text).map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        roots.add(cert).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(text)
 }
 
 /// CreateBasePathMapping's body.
@@ -137,6 +165,20 @@ impl Gateway {
             input.certificate_private_key,
             input.certificate_chain,
         )?;
+        let (mutual_tls_authentication, truststore) = match input.mutual_tls_authentication {
+            None => (None, None),
+            Some(m) => {
+                let pem = read_truststore(&m.truststore_uri)?;
+                (
+                    Some(MutualTlsAuthentication {
+                        truststore_uri: m.truststore_uri,
+                        truststore_version: m.truststore_version,
+                        truststore_warnings: Vec::new(),
+                    }),
+                    Some(pem),
+                )
+            }
+        };
         let regional = endpoint.types.iter().any(|t| t == "REGIONAL");
         let domain = DomainName {
             regional_domain_name: regional
@@ -154,6 +196,7 @@ impl Gateway {
             endpoint_configuration: endpoint,
             domain_name_status: Some("AVAILABLE".into()),
             security_policy: Some(security_policy),
+            mutual_tls_authentication,
             tags: input.tags,
         };
         let out = domain.clone();
@@ -168,6 +211,7 @@ impl Gateway {
                 domain,
                 mappings: Vec::new(),
                 certificate,
+                truststore,
             };
             domains.insert(name, stored.clone());
             txn.changes.push(Change::PutDomain(Box::new(stored)));
@@ -186,29 +230,24 @@ impl Gateway {
         })
     }
 
-    /// The certificate to serve for a TLS server name: `None` when no custom domain has that
-    /// name (exactly, or by a `*.` wildcard of its parent), `Some(None)` for a domain without
-    /// an uploaded certificate (the local CA issues one for `name`, the second element).
-    #[allow(clippy::type_complexity)]
-    pub fn domain_certificate(
-        &self,
-        server_name: &str,
-    ) -> Option<(String, Option<UploadedCertificate>, String)> {
+    /// The TLS settings of the custom domain a TLS server name names (exactly, or by a `*.`
+    /// wildcard of its parent); `None` when no custom domain has that name.
+    pub fn domain_tls(&self, server_name: &str) -> Option<DomainTls> {
         let name = server_name.trim_end_matches('.').to_ascii_lowercase();
         self.read(|a| {
             let found = a.domains.get(&name).or_else(|| {
                 let (_, parent) = name.split_once('.')?;
                 a.domains.get(&format!("*.{parent}"))
             });
-            Ok(found.map(|d| {
-                (
-                    d.domain.domain_name.clone(),
-                    d.certificate.clone(),
-                    d.domain
-                        .security_policy
-                        .clone()
-                        .unwrap_or_else(|| "TLS_1_2".into()),
-                )
+            Ok(found.map(|d| DomainTls {
+                domain_name: d.domain.domain_name.clone(),
+                certificate: d.certificate.clone(),
+                security_policy: d
+                    .domain
+                    .security_policy
+                    .clone()
+                    .unwrap_or_else(|| "TLS_1_2".into()),
+                truststore: d.truststore.clone(),
             }))
         })
         .ok()

@@ -32,7 +32,10 @@ pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use documentation::{
     CreateDocumentationPart, CreateDocumentationVersion, PartFilter, properties_text,
 };
-pub use domains::{CreateBasePathMapping, CreateDomainName, DomainMatch, match_base_path};
+pub use domains::{
+    CreateBasePathMapping, CreateDomainName, DomainMatch, MutualTlsAuthenticationInput,
+    match_base_path,
+};
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
