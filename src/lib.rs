@@ -14,6 +14,7 @@ pub mod engine;
 pub mod mapping;
 pub mod model;
 pub mod openapi;
+pub mod sdk;
 pub mod server;
 pub mod store;
 pub mod tls;

@@ -117,6 +117,15 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ),
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
         ["clientcertificates", rest @ ..] => client_certificates::route(call, rest).await,
+        ["sdktypes"] if m == Method::GET => call.page(crate::sdk::sdk_types()),
+        ["sdktypes", id] if m == Method::GET => {
+            match crate::sdk::sdk_types().into_iter().find(|t| t.id == *id) {
+                Some(t) => ok(StatusCode::OK, &t),
+                None => Err(AdminError::not_found(
+                    "Invalid SDK type identifier specified",
+                )),
+            }
+        }
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,
