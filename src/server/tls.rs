@@ -9,7 +9,7 @@
 //! is required, and a client without one, or with an untrusted one, is refused.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+use std::hash::BuildHasher as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -180,9 +180,7 @@ impl std::fmt::Debug for SniResolver {
 }
 
 fn fingerprint(text: &str) -> u64 {
-    let mut h = foldhash::fast::FixedState::with_seed(22).build_hasher();
-    text.hash(&mut h);
-    h.finish() | 1
+    foldhash::fast::FixedState::with_seed(22).hash_one(text) | 1
 }
 
 impl SniResolver {
