@@ -143,6 +143,13 @@ pub struct ServerSection {
     /// Web origins (`http://localhost:3000`) allowed to call the management API from a
     /// browser; every other `Origin` is refused, `null` and `*` cannot be listed.
     pub allowed_origins: Vec<crate::server::browser::AllowedOrigin>,
+    /// `ADDR:PORT` of the HTTPS listener (same invoke URLs and management API as `listen`);
+    /// unset: no HTTPS.
+    pub tls_listen: Option<String>,
+    /// PEM certificate chain (leaf first) for `tls_listen`, with `tls_private_key`. Unset: the
+    /// local development CA in the data dir issues one for `*.execute-api.localhost`.
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_private_key: Option<PathBuf>,
     /// The account throttle (requests per second, steady): AWS's 10,000 by default.
     /// UpdateAccount can change it at run time.
     pub account_rate_limit: Option<f64>,
@@ -151,6 +158,22 @@ pub struct ServerSection {
 }
 
 impl ServerSection {
+    /// The HTTPS listener's certificate source, with relative paths resolved against `base`
+    /// (the config file's directory). Both files or neither.
+    pub fn tls_certificate_source(
+        &self,
+        base: &Path,
+    ) -> Result<crate::server::tls::ListenerCertificate, String> {
+        match (&self.tls_certificate, &self.tls_private_key) {
+            (None, None) => Ok(crate::server::tls::ListenerCertificate::DevCa),
+            (Some(c), Some(k)) => Ok(crate::server::tls::ListenerCertificate::Files {
+                certificate: base.join(c),
+                private_key: base.join(k),
+            }),
+            _ => Err("server.tls_certificate and server.tls_private_key go together".into()),
+        }
+    }
+
     /// The account throttle `(rate, burst)`: configured, else AWS's defaults.
     pub fn account_limits(&self) -> Result<(f64, i64), String> {
         let defaults = crate::engine::EngineConfig::default();

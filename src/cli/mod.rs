@@ -305,6 +305,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
             println!("listen:      {}", s.listen);
+            if let Some(tls) = &s.config.server.tls_listen {
+                println!("tls listen:  {tls}");
+            }
+            println!(
+                "local CA:    {} (trust it for HTTPS invoke URLs; created on first HTTPS use)",
+                crate::tls::ca::ca_path(&s.paths.data_dir).display()
+            );
             println!(
                 "hosts:       loopback{}",
                 s.config

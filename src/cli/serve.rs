@@ -16,9 +16,15 @@ use crate::engine::Gateway;
 pub struct Running {
     pub gw: Gateway,
     pub addr: SocketAddr,
+    /// The HTTPS listener's address (`[server] tls_listen`).
+    pub tls_addr: Option<SocketAddr>,
     pub demo_api: Option<String>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    tls: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
     server_file: std::path::PathBuf,
 }
 
@@ -72,6 +78,27 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     } else {
         None
     };
+    let tls_listener = match &s.config.server.tls_listen {
+        None => None,
+        Some(tls_listen) => {
+            let tls_listen: SocketAddr = tls_listen.parse().with_context(|| {
+                format!("server.tls_listen {tls_listen:?} is not an IP:PORT address")
+            })?;
+            crate::server::check_bind(tls_listen, admin_credentials.is_some())
+                .map_err(anyhow::Error::msg)?;
+            let source = s
+                .config
+                .server
+                .tls_certificate_source(&config_dir)
+                .map_err(anyhow::Error::msg)?;
+            let config = crate::server::tls::server_config(&gw, &s.paths.data_dir, source)
+                .context("HTTPS listener")?;
+            let listener = TcpListener::bind(tls_listen)
+                .await
+                .with_context(|| format!("cannot listen on {tls_listen}"))?;
+            Some((listener, config))
+        }
+    };
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -87,6 +114,24 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         allowed_hosts: s.config.server.allowed_hosts.clone(),
         allowed_origins: s.config.server.allowed_origins.clone(),
     };
+    let mut tls_addr = None;
+    let tls = match tls_listener {
+        None => None,
+        Some((listener, config)) => {
+            tls_addr = Some(listener.local_addr()?);
+            let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(crate::server::serve_tls_with(
+                gw.clone(),
+                listener,
+                options.clone(),
+                config,
+                async {
+                    let _ = rx.await;
+                },
+            ));
+            Some((stop, task))
+        }
+    };
     let task = tokio::spawn(crate::server::serve_with(
         serving,
         listener,
@@ -98,6 +143,8 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     Ok(Running {
         gw,
         addr,
+        tls_addr,
+        tls,
         demo_api,
         shutdown,
         task,
@@ -108,6 +155,10 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
 impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
+        if let Some((stop, task)) = self.tls {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
         let _ = self.task.await;
         self.gw.shutdown_functions().await;
         let _ = std::fs::remove_file(&self.server_file);
@@ -132,6 +183,12 @@ async fn wait_for_signal() {
 pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
     println!("listening on http://{}", running.addr);
+    if let Some(tls) = running.tls_addr {
+        println!(
+            "listening on https://{tls} (CA: {})",
+            crate::tls::ca::ca_path(&s.paths.data_dir).display()
+        );
+    }
     if let Some(api) = &running.demo_api {
         println!(
             "demo API {api}: http://{}/restapis/{api}/dev/_user_request_/pets",

@@ -150,6 +150,8 @@ pub(crate) struct Inner {
     pub(crate) routes: ArcSwap<Routes>,
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
+    /// Integration clients with a stage's client certificate or without verification.
+    pub(crate) outbound: integrations::outbound::Outbound,
     pub(crate) traffic: traffic::Traffic,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) logs: logs::Logs,
@@ -205,6 +207,7 @@ impl Gateway {
                 http_api: http_api::auth::Shared::default(),
                 vpc_links: vpc_links::VpcLinks::new(stored_vpc_links),
                 http,
+                outbound: Default::default(),
                 traffic: traffic::Traffic::new(&config),
                 metrics,
                 logs,

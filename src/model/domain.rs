@@ -12,8 +12,9 @@ use super::{AdminError, EndpointConfiguration};
 /// How AWS writes the empty base path.
 pub const NO_BASE_PATH: &str = "(none)";
 
-/// A custom domain name (the fields gwtui keeps; certificates are accepted and reported but
-/// not used: the listener serves plain HTTP).
+/// A custom domain name. Its certificate is served by SNI on the HTTPS listener: the uploaded
+/// one (`certificateBody`…, kept in [`StoredDomain::certificate`], never returned), else one the
+/// local development CA issues for the name (`certificateArn` names it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DomainName {
@@ -30,13 +31,30 @@ pub struct DomainName {
     pub regional_domain_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distribution_domain_name: Option<String>,
+    /// When `certificateBody` was uploaded (epoch seconds, as AWS's JSON protocol sends it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_upload_date: Option<i64>,
     pub endpoint_configuration: EndpointConfiguration,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_name_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutual_tls_authentication: Option<MutualTlsAuthentication>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+}
+
+/// A domain's mutual TLS settings: clients must present a certificate that chains to the
+/// truststore (a PEM bundle; `truststoreUri` names a local file, `file:///…` or a path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MutualTlsAuthentication {
+    pub truststore_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore_version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub truststore_warnings: Vec<String>,
 }
 
 /// A base path mapping of a domain: `(domain, basePath)` → `(restApiId, stage)`.
@@ -57,6 +75,44 @@ pub struct BasePathMapping {
 pub struct StoredDomain {
     pub domain: DomainName,
     pub mappings: Vec<BasePathMapping>,
+    /// An uploaded certificate (CreateDomainName's `certificateBody`, `certificatePrivateKey`,
+    /// `certificateChain`), checked when it was uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<UploadedCertificate>,
+    /// The truststore's PEM as read when `mutualTlsAuthentication` was set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore: Option<String>,
+}
+
+/// What the HTTPS listener needs to know about a custom domain name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainTls {
+    /// As stored (wildcards as `*.example.com`).
+    pub domain_name: String,
+    pub certificate: Option<UploadedCertificate>,
+    pub security_policy: String,
+    /// PEM bundle client certificates must chain to (mutual TLS).
+    pub truststore: Option<String>,
+}
+
+/// A certificate and key uploaded with a domain name, PEM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UploadedCertificate {
+    pub certificate_body: String,
+    pub certificate_private_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_chain: Option<String>,
+}
+
+impl UploadedCertificate {
+    /// The leaf followed by its chain, as one PEM text.
+    pub fn full_chain(&self) -> String {
+        match &self.certificate_chain {
+            Some(chain) => format!("{}\n{chain}", self.certificate_body.trim_end()),
+            None => self.certificate_body.clone(),
+        }
+    }
 }
 
 /// Checks a domain name the way a DNS name must look: labels of letters, digits and `-`

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_key_import;
 pub mod auth;
+pub mod client_certificate;
 pub mod definition;
 pub mod documentation;
 pub mod domain;
@@ -19,11 +20,15 @@ pub mod vpc_link;
 
 pub use api::*;
 pub use auth::*;
+pub use client_certificate::{ClientCertificate, StoredClientCertificate};
 pub use definition::ApiDefinition;
 pub use documentation::{
     DocumentationPart, DocumentationPartLocation, DocumentationVersion, StoredDocumentationVersion,
 };
-pub use domain::{BasePathMapping, DomainName, StoredDomain};
+pub use domain::{
+    BasePathMapping, DomainName, DomainTls, MutualTlsAuthentication, StoredDomain,
+    UploadedCertificate,
+};
 pub use error::AdminError;
 pub use invoke::{TestInvokeMethod, TestInvokeResult};
 pub use patch::{PatchOp, PatchOperation};

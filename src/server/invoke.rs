@@ -107,7 +107,15 @@ fn split_stage(raw_path: &str) -> (String, String) {
     }
 }
 
-fn to_request(parts: Parts, body: Bytes, peer: SocketAddr, t: InvokeTarget) -> InvokeRequest {
+fn to_request(mut parts: Parts, body: Bytes, peer: SocketAddr, t: InvokeTarget) -> InvokeRequest {
+    // HTTP/2 clients send `:authority` instead of `Host`; API Gateway presents it as `Host`
+    // (`$context.domainName`, the event's headers) as it does for HTTP/1.1.
+    if !parts.headers.contains_key(http::header::HOST)
+        && let Some(authority) = parts.uri.authority()
+        && let Ok(host) = http::HeaderValue::from_str(authority.as_str())
+    {
+        parts.headers.insert(http::header::HOST, host);
+    }
     InvokeRequest {
         method: parts.method,
         api_id: t.api_id,

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod invoke;
 pub mod mgmt;
 pub mod prometheus;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -68,6 +69,31 @@ pub async fn serve_with(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_loop(gw, listener, options, None, shutdown).await
+}
+
+/// Serves HTTPS (see [`tls::server_config`]) until `shutdown` completes: the same invoke URLs
+/// and management API as [`serve_with`], behind TLS.
+pub async fn serve_tls_with(
+    gw: Gateway,
+    listener: TcpListener,
+    options: ServerOptions,
+    configs: std::sync::Arc<tls::TlsConfigs>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_loop(gw, listener, options, Some(configs), shutdown).await
+}
+
+/// How long a client has to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn serve_loop(
+    gw: Gateway,
+    listener: TcpListener,
+    options: ServerOptions,
+    tls: Option<std::sync::Arc<tls::TlsConfigs>>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let options = std::sync::Arc::new(options);
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -75,6 +101,7 @@ pub async fn serve_with(
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(std::time::Duration::from_secs(30));
+    let builder = std::sync::Arc::new(builder);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -93,11 +120,41 @@ pub async fn serve_with(
                     let options = options.clone();
                     async move { Ok::<_, Infallible>(handle(gw, req, peer, local, &options).await) }
                 });
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                match &tls {
+                    None => {
+                        let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                        let conn = graceful.watch(conn);
+                        tokio::spawn(async move {
+                            let _ = conn.await;
+                        });
+                    }
+                    Some(configs) => {
+                        // The configuration follows the ClientHello's SNI (mutual TLS is per
+                        // custom domain).
+                        let configs = configs.clone();
+                        let accept = async move {
+                            let start = tokio_rustls::LazyConfigAcceptor::new(
+                                rustls::server::Acceptor::default(),
+                                stream,
+                            )
+                            .await?;
+                            let config = configs
+                                .for_server_name(start.client_hello().server_name())
+                                .ok_or_else(|| std::io::Error::other("no TLS configuration"))?;
+                            start.into_stream(config).await
+                        };
+                        let watcher = graceful.watcher();
+                        let builder = builder.clone();
+                        tokio::spawn(async move {
+                            // A failed or stalled handshake only ends this connection.
+                            let Ok(Ok(stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, accept).await else {
+                                return;
+                            };
+                            let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                            let _ = watcher.watch(conn).await;
+                        });
+                    }
+                }
             }
             _ = &mut shutdown => break,
         }

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::StoreError;
 use crate::model::{
-    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan, VpcLink,
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
+    StoredDomain, UsagePlan, VpcLink,
 };
 
 /// One durable change. A batch of them is written in one transaction by `Store::commit`.
@@ -29,6 +30,9 @@ pub enum Change {
     /// Inserts or replaces a custom domain name with its base path mappings.
     PutDomain(Box<StoredDomain>),
     DeleteDomain(String),
+    /// Inserts or replaces a client certificate.
+    PutClientCertificate(Box<StoredClientCertificate>),
+    DeleteClientCertificate(String),
     /// Replaces a deployment's record (UpdateDeployment: its description); the frozen
     /// snapshot is never rewritten.
     UpdateDeployment {
@@ -195,6 +199,18 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreEr
                  ON CONFLICT(name) DO UPDATE SET doc = excluded.doc",
                 params![d.domain.domain_name, doc],
             )?;
+        }
+        Change::PutClientCertificate(c) => {
+            let doc = to_json("client certificate", c)?;
+            tx.execute(
+                "INSERT INTO client_certificates (id, doc) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                params![c.certificate.client_certificate_id, doc],
+            )?;
+        }
+        Change::DeleteClientCertificate(id) => {
+            let rows = tx.execute("DELETE FROM client_certificates WHERE id = ?1", params![id])?;
+            expect_deleted(rows, || format!("clientcertificates/{id}"))?;
         }
         Change::DeleteDomain(name) => {
             let rows = tx.execute("DELETE FROM domain_names WHERE name = ?1", params![name])?;

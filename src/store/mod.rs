@@ -26,7 +26,8 @@ pub use reader::StoreReader;
 pub use v2::{StoredHttpApi, V2Change};
 
 use crate::model::{
-    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan, VpcLink,
+    AccountSettings, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
+    StoredDomain, UsagePlan, VpcLink,
 };
 
 /// The database file inside the data directory.
@@ -104,6 +105,8 @@ pub struct StoreState {
     pub http_apis: Vec<StoredHttpApi>,
     /// VPC links, in creation order.
     pub vpc_links: Vec<VpcLink>,
+    /// Client certificates with their keys, in creation order.
+    pub client_certificates: Vec<StoredClientCertificate>,
 }
 
 /// Runs inside [`Store::commit`] just before the transaction commits (the fsync): a test
@@ -234,9 +237,15 @@ impl Store {
             .into_iter()
             .map(|(id, doc)| parse(&format!("vpclinks/{id}"), &doc))
             .collect::<Result<_, _>>()?;
+        let client_certificates = self
+            .rows("SELECT id, doc FROM client_certificates ORDER BY rowid", [])?
+            .into_iter()
+            .map(|(id, doc)| parse(&format!("clientcertificates/{id}"), &doc))
+            .collect::<Result<_, _>>()?;
         Ok(StoreState {
             http_apis: self.load_http_apis()?,
             vpc_links,
+            client_certificates,
             account,
             domains,
             apis,

@@ -161,7 +161,15 @@ CREATE TABLE usage_grants (
 ) STRICT;
 "#;
 
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+/// Client certificates (GenerateClientCertificate): `doc` holds the certificate and its key.
+const V8: &str = r#"
+CREATE TABLE client_certificates (
+    id  TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+) STRICT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// Brings the database to the newest schema, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -58,7 +58,10 @@ fn put_stage(api_id: &str, name: &str, dep: &str) -> Change {
 fn round_trip_of_every_change_kind() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        schema::MIGRATIONS.len() as i64
+    );
     let mut a = api("abc");
     let plan = UsagePlan {
         id: "plan1".into(),
@@ -617,5 +620,43 @@ fn registered_functions_survive_a_reopen_and_replacing_keeps_their_order() {
             ("a".to_string(), r#"{"runtime":"node"}"#.to_string()),
             ("c".to_string(), "{}".to_string()),
         ]
+    );
+}
+
+#[test]
+fn client_certificates_round_trip_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let stored = StoredClientCertificate {
+        certificate: crate::model::ClientCertificate {
+            client_certificate_id: "cc1".into(),
+            pem_encoded_certificate: "PEM".into(),
+            ..Default::default()
+        },
+        private_key: "KEY".into(),
+    };
+    store
+        .commit(
+            &[Change::PutClientCertificate(Box::new(stored.clone()))],
+            &audit("GenerateClientCertificate"),
+        )
+        .unwrap();
+    drop(store);
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.load().unwrap().client_certificates, vec![stored]);
+    store
+        .commit(
+            &[Change::DeleteClientCertificate("cc1".into())],
+            &audit("DeleteClientCertificate"),
+        )
+        .unwrap();
+    assert!(store.load().unwrap().client_certificates.is_empty());
+    assert!(
+        store
+            .commit(
+                &[Change::DeleteClientCertificate("cc1".into())],
+                &audit("DeleteClientCertificate"),
+            )
+            .is_err()
     );
 }

@@ -12,26 +12,59 @@ use crate::model::domain::{
     NO_BASE_PATH, apply_base_path_mapping_patch, normalise_base_path, validate_domain_name,
 };
 use crate::model::{
-    AdminError, BasePathMapping, DomainName, EndpointConfiguration, PatchOperation, StoredDomain,
-    ids,
+    AdminError, BasePathMapping, DomainName, DomainTls, EndpointConfiguration,
+    MutualTlsAuthentication, PatchOperation, StoredDomain, UploadedCertificate, ids,
 };
 use crate::store::Change;
 
 const NO_DOMAIN: &str = "Invalid domain name identifier specified";
 const NO_MAPPING: &str = "Invalid base path mapping identifier specified";
 
-/// CreateDomainName's body (certificates are accepted and reported, not used).
+/// CreateDomainName's body. An uploaded certificate (`certificateBody` with
+/// `certificatePrivateKey`, optionally `certificateChain`) is checked here and served by SNI;
+/// without one, the local development CA issues the domain's certificate.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateDomainName {
     pub domain_name: String,
+    pub certificate_body: Option<String>,
+    pub certificate_private_key: Option<String>,
+    pub certificate_chain: Option<String>,
     pub certificate_name: Option<String>,
     pub certificate_arn: Option<String>,
     pub regional_certificate_name: Option<String>,
     pub regional_certificate_arn: Option<String>,
     pub endpoint_configuration: Option<EndpointConfiguration>,
     pub security_policy: Option<String>,
+    pub mutual_tls_authentication: Option<MutualTlsAuthenticationInput>,
     pub tags: BTreeMap<String, String>,
+}
+
+/// CreateDomainName's `mutualTlsAuthentication`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MutualTlsAuthenticationInput {
+    pub truststore_uri: String,
+    pub truststore_version: Option<String>,
+}
+
+/// Reads and checks a truststore: a local file (`file:///path` or a path) of PEM certificates.
+fn read_truststore(uri: &str) -> Result<String, AdminError> {
+    let path = uri.strip_prefix("file://").unwrap_or(uri);
+    let bad =
+        |why: String| AdminError::bad_request(format!("Unable to read truststore {uri}: {why}"));
+    if path.is_empty() || uri.starts_with("s3://") {
+        return Err(bad(
+            "gwtui reads truststores from local files (file:///path/to/truststore.pem)".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let certs = crate::tls::pem::certificates(&text).map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        roots.add(cert).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(text)
 }
 
 /// CreateBasePathMapping's body.
@@ -63,6 +96,43 @@ fn check_mapping(admin: &super::Admin, m: &BasePathMapping) -> Result<(), AdminE
     Ok(())
 }
 
+/// Checks an uploaded certificate: body and key together, parseable, the key the body's.
+fn uploaded_certificate(
+    body: Option<String>,
+    key: Option<String>,
+    chain: Option<String>,
+) -> Result<Option<UploadedCertificate>, AdminError> {
+    let (body, key) = match (body, key) {
+        (None, None) => {
+            if chain.is_some() {
+                return Err(AdminError::bad_request(
+                    "certificateChain requires certificateBody and certificatePrivateKey",
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(body), Some(key)) => (body, key),
+        (Some(_), None) => {
+            return Err(AdminError::bad_request(
+                "certificatePrivateKey is required with certificateBody",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(AdminError::bad_request(
+                "certificateBody is required with certificatePrivateKey",
+            ));
+        }
+    };
+    let uploaded = UploadedCertificate {
+        certificate_body: body,
+        certificate_private_key: key,
+        certificate_chain: chain,
+    };
+    crate::tls::certified_key(&uploaded.full_chain(), &uploaded.certificate_private_key)
+        .map_err(|e| AdminError::bad_request(format!("Invalid certificate: {e}")))?;
+    Ok(Some(uploaded))
+}
+
 impl Gateway {
     pub async fn create_domain_name(
         &self,
@@ -84,6 +154,31 @@ impl Gateway {
                 "Invalid endpoint type specified for a domain name: '{bad}'. Must be one of: [EDGE, REGIONAL]"
             )));
         }
+        let security_policy = input.security_policy.unwrap_or_else(|| "TLS_1_2".into());
+        if !matches!(security_policy.as_str(), "TLS_1_0" | "TLS_1_2") {
+            return Err(AdminError::bad_request(format!(
+                "Invalid security policy specified: '{security_policy}'. Must be one of: [TLS_1_0, TLS_1_2]"
+            )));
+        }
+        let certificate = uploaded_certificate(
+            input.certificate_body,
+            input.certificate_private_key,
+            input.certificate_chain,
+        )?;
+        let (mutual_tls_authentication, truststore) = match input.mutual_tls_authentication {
+            None => (None, None),
+            Some(m) => {
+                let pem = read_truststore(&m.truststore_uri)?;
+                (
+                    Some(MutualTlsAuthentication {
+                        truststore_uri: m.truststore_uri,
+                        truststore_version: m.truststore_version,
+                        truststore_warnings: Vec::new(),
+                    }),
+                    Some(pem),
+                )
+            }
+        };
         let regional = endpoint.types.iter().any(|t| t == "REGIONAL");
         let domain = DomainName {
             regional_domain_name: regional
@@ -93,11 +188,15 @@ impl Gateway {
             domain_name: name.clone(),
             certificate_name: input.certificate_name,
             certificate_arn: input.certificate_arn,
+            certificate_upload_date: certificate
+                .is_some()
+                .then(|| time::OffsetDateTime::now_utc().unix_timestamp()),
             regional_certificate_name: input.regional_certificate_name,
             regional_certificate_arn: input.regional_certificate_arn,
             endpoint_configuration: endpoint,
             domain_name_status: Some("AVAILABLE".into()),
-            security_policy: Some(input.security_policy.unwrap_or_else(|| "TLS_1_2".into())),
+            security_policy: Some(security_policy),
+            mutual_tls_authentication,
             tags: input.tags,
         };
         let out = domain.clone();
@@ -111,6 +210,8 @@ impl Gateway {
             let stored = StoredDomain {
                 domain,
                 mappings: Vec::new(),
+                certificate,
+                truststore,
             };
             domains.insert(name, stored.clone());
             txn.changes.push(Change::PutDomain(Box::new(stored)));
@@ -127,6 +228,30 @@ impl Gateway {
                 .map(|d| d.domain.clone())
                 .ok_or_else(|| AdminError::not_found(NO_DOMAIN))
         })
+    }
+
+    /// The TLS settings of the custom domain a TLS server name names (exactly, or by a `*.`
+    /// wildcard of its parent); `None` when no custom domain has that name.
+    pub fn domain_tls(&self, server_name: &str) -> Option<DomainTls> {
+        let name = server_name.trim_end_matches('.').to_ascii_lowercase();
+        self.read(|a| {
+            let found = a.domains.get(&name).or_else(|| {
+                let (_, parent) = name.split_once('.')?;
+                a.domains.get(&format!("*.{parent}"))
+            });
+            Ok(found.map(|d| DomainTls {
+                domain_name: d.domain.domain_name.clone(),
+                certificate: d.certificate.clone(),
+                security_policy: d
+                    .domain
+                    .security_policy
+                    .clone()
+                    .unwrap_or_else(|| "TLS_1_2".into()),
+                truststore: d.truststore.clone(),
+            }))
+        })
+        .ok()
+        .flatten()
     }
 
     pub fn list_domain_names(&self) -> Result<Vec<DomainName>, AdminError> {

@@ -7,6 +7,7 @@ mod apis;
 mod authorizers;
 mod cache;
 mod canary;
+mod client_certificates;
 mod cors;
 mod deployments;
 mod documentation;
@@ -32,12 +33,16 @@ use indexmap::IndexMap;
 pub use api_key_import::ApiKeyIds;
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
+pub use client_certificates::GenerateClientCertificate;
 pub use cors::CorsOptions;
 pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use documentation::{
     CreateDocumentationPart, CreateDocumentationVersion, PartFilter, properties_text,
 };
-pub use domains::{CreateBasePathMapping, CreateDomainName, DomainMatch, match_base_path};
+pub use domains::{
+    CreateBasePathMapping, CreateDomainName, DomainMatch, MutualTlsAuthenticationInput,
+    match_base_path,
+};
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
@@ -51,7 +56,8 @@ use super::traffic::{Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
 use crate::engine::http_api::admin::HttpApiState;
 use crate::model::{
-    AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredDomain, UsagePlan,
+    AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
+    StoredDomain, UsagePlan,
 };
 use crate::store::{AuditRecord, Change, Store, StoreState};
 
@@ -96,6 +102,8 @@ pub(crate) struct Admin {
     pub account: AccountSettings,
     /// HTTP APIs (v2), by id.
     pub http_apis: IndexMap<String, HttpApiState>,
+    /// Client certificates with their keys, by id.
+    pub client_certificates: IndexMap<String, StoredClientCertificate>,
 }
 
 impl Admin {
@@ -139,6 +147,11 @@ impl Admin {
             http_apis: crate::engine::http_api::admin::from_stored(state.http_apis)?,
             apis,
             account: state.account,
+            client_certificates: state
+                .client_certificates
+                .into_iter()
+                .map(|c| (c.certificate.client_certificate_id.clone(), c))
+                .collect(),
             usage_plans: state
                 .usage_plans
                 .into_iter()
@@ -299,6 +312,7 @@ impl Gateway {
                 removed_apis: Vec::new(),
                 usage: None,
                 domains: None,
+                client_certificates: None,
                 account: None,
                 http_apis: None,
                 detail: serde_json::Value::Null,
@@ -310,6 +324,7 @@ impl Gateway {
                 removed_apis,
                 usage,
                 domains,
+                client_certificates,
                 account,
                 detail,
                 http_apis,
@@ -335,6 +350,9 @@ impl Gateway {
             }
             if let Some(http_apis) = http_apis {
                 next.http_apis = http_apis;
+            }
+            if let Some(certificates) = client_certificates {
+                next.client_certificates = certificates;
             }
             if let Some(account) = account {
                 gw.apply_account_throttle(&account);
@@ -389,6 +407,7 @@ pub(crate) struct AdminTxn<'a> {
     removed_apis: Vec<String>,
     usage: Option<UsageState>,
     domains: Option<IndexMap<String, StoredDomain>>,
+    client_certificates: Option<IndexMap<String, StoredClientCertificate>>,
     account: Option<AccountSettings>,
     http_apis: Option<IndexMap<String, HttpApiState>>,
     pub detail: serde_json::Value,
@@ -434,6 +453,12 @@ impl AdminTxn<'_> {
     pub fn domains_mut(&mut self) -> &mut IndexMap<String, StoredDomain> {
         self.domains
             .get_or_insert_with(|| self.admin.domains.clone())
+    }
+
+    /// A mutable copy of the client certificates (copied on first use).
+    pub fn client_certificates_mut(&mut self) -> &mut IndexMap<String, StoredClientCertificate> {
+        self.client_certificates
+            .get_or_insert_with(|| self.admin.client_certificates.clone())
     }
 
     /// A mutable copy of an API's state (copied on first use).

@@ -11,13 +11,17 @@ use crate::engine::pipeline::MAX_BODY_BYTES;
 /// Builds the shared client: no proxy from the environment, no redirects (API Gateway passes
 /// 3xx through), no decompression (bodies pass byte-exact), pooled keep-alive connections.
 pub fn build_client() -> Result<reqwest::Client, reqwest::Error> {
+    client_builder().build()
+}
+
+/// The shared client's settings, for the per-stage TLS clients of `outbound` too.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(64)
         .tcp_nodelay(true)
-        .build()
 }
 
 /// Sends one request. Timeout → INTEGRATION_TIMEOUT; connection or protocol failure →

@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod http;
 pub mod lambda;
+pub(crate) mod outbound;
 
 use std::time::Instant;
 
@@ -44,13 +45,20 @@ pub async fn call(
             body,
             proxy,
         } => {
-            let timeout = ctx
-                .method()
-                .and_then(|m| m.integration.as_ref())
+            let integration = ctx.method().and_then(|m| m.integration.as_ref());
+            let timeout = integration
                 .map(|i| i.timeout)
                 .unwrap_or(std::time::Duration::from_millis(29_000));
+            let chosen = outbound::select(
+                gw,
+                ctx.live
+                    .as_ref()
+                    .and_then(|l| l.stage.client_certificate_id.as_deref()),
+                integration.is_some_and(|i| i.insecure_skip_verification),
+            )?;
+            let client = chosen.as_ref().unwrap_or(&gw.inner.http);
             let started = Instant::now();
-            let result = http::send(&gw.inner.http, method, &url, headers, body, timeout).await;
+            let result = http::send(client, method, &url, headers, body, timeout).await;
             ctx.integration_latency = Some(started.elapsed());
             let (status, headers, body) = result?;
             ctx.integration_status = Some(status);

@@ -6,6 +6,7 @@
 //! status, or an [`AdminError`] that becomes AWS's error shape: status, `x-amzn-ErrorType`,
 //! `{"message": ...}`.
 
+mod client_certificates;
 mod cors;
 mod definitions;
 mod deployments;
@@ -122,6 +123,16 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["domainnames", rest @ ..] => domains::route(call, rest).await,
         ["v2", rest @ ..] => v2::route(call, rest).await,
         ["vpclinks", rest @ ..] => vpc_links::route(call, rest).await,
+        ["clientcertificates", rest @ ..] => client_certificates::route(call, rest).await,
+        ["sdktypes"] if m == Method::GET => call.page(crate::sdk::sdk_types()),
+        ["sdktypes", id] if m == Method::GET => {
+            match crate::sdk::sdk_types().into_iter().find(|t| t.id == *id) {
+                Some(t) => ok(StatusCode::OK, &t),
+                None => Err(AdminError::not_found(
+                    "Invalid SDK type identifier specified",
+                )),
+            }
+        }
         ["restapis"] | ["restapis", _] => restapis::route(call, segs).await,
         ["restapis", id, "resources", rest @ ..] => match rest {
             [] | [_] => resources::route(call, id, rest).await,

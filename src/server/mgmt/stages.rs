@@ -55,6 +55,7 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, rest: &[&str]) -> Reply
         [stage, "exports", export_type] if m == Method::GET => {
             export(call, api_id, stage, export_type)
         }
+        [stage, "sdks", sdk_type] if m == Method::GET => sdk(call, api_id, stage, sdk_type),
         _ => Err(unknown(call)),
     }
 }
@@ -124,6 +125,31 @@ fn export(call: &Call<'_>, api_id: &str, stage_name: &str, export_type: &str) ->
         "attachment; filename=\"{}-{stage_name}-{export_type}.{ext}\"",
         snapshot.rest_api.name.replace('"', "")
     );
+    if let Ok(v) = http::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// GetSdk: the stage's deployment as a client SDK zip (see `crate::sdk`).
+fn sdk(call: &Call<'_>, api_id: &str, stage_name: &str, sdk_type: &str) -> Reply {
+    let stage = call.gw.get_stage(api_id, stage_name)?;
+    let snapshot = call.gw.deployment_snapshot(api_id, &stage.deployment_id)?;
+    let invoke_url = match call.local {
+        Some(addr) => format!("http://{addr}/restapis/{api_id}/{stage_name}/_user_request_"),
+        None => format!("http://{api_id}.execute-api.localhost/{stage_name}"),
+    };
+    let zip =
+        crate::sdk::generate(sdk_type, &snapshot, stage_name, &invoke_url).map_err(
+            |e| match e {
+                crate::sdk::SdkError::UnknownType(_) => AdminError::bad_request(e.to_string()),
+                crate::sdk::SdkError::Zip(_) => AdminError::Internal(e.to_string()),
+            },
+        )?;
+    let mut response = with_body(StatusCode::OK, Bytes::from(zip), "application/octet-stream");
+    let disposition = format!("attachment; filename=\"{api_id}-{stage_name}-{sdk_type}.zip\"");
     if let Ok(v) = http::HeaderValue::from_str(&disposition) {
         response
             .headers_mut()
