@@ -284,7 +284,7 @@ http {{
         only = [x for x in os.environ.get("ROWS", "").split(",") if x]
         if only:
             # The ratio columns need the hyper and nginx proxy rows.
-            rows = [r for i, r in enumerate(rows) if i in (0, 2) or any(x in r[0] for x in only)]
+            rows = [r for r in rows if r[0].startswith(("bare hyper", "nginx proxy")) or any(x in r[0] for x in only)]
         for _, url, _ in rows:  # warm up each row (connections, caches, the cache entry)
             wrk(url, 1, 4, 1)
         results = {name: [] for name, _, _ in rows}
@@ -303,9 +303,11 @@ http {{
             vals = [x[key] for x in results[name] if x[key] is not None]
             return statistics.median(vals) if vals else float("nan")
 
-        hyper_rps = med(rows[0][0], "rps")
-        proxy_rps = med(rows[2][0], "rps")
-        proxy_cpu = med(rows[2][0], "cpu_us")
+        hyper_row = rows[0][0]
+        proxy_row = next(name for name, _, _ in rows if name.startswith("nginx proxy"))
+        hyper_rps = med(hyper_row, "rps")
+        proxy_rps = med(proxy_row, "rps")
+        proxy_cpu = med(proxy_row, "cpu_us")
         print(f"\nwrk -t{THREADS} -c{CONNS} -d{SECS}s, {ROUNDS} interleaved rounds, medians; "
               f"load average before: {open('/proc/loadavg').read().split()[0]}")
         print("| row | rps | vs hyper | vs nginx proxy | p50 ms | p99 ms | server CPU µs/req | CPU vs nginx proxy | ctx switches/req |")
