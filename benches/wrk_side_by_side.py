@@ -13,6 +13,11 @@ from /proc before and after, and prints one table: rps, p50/p99, server CPU µs 
 (both hops for the proxy rows), with ratios to bare hyper and to nginx proxy. Then an unloaded
 `wrk -t1 -c1` p50 for nginx direct, nginx proxy and gwtui HTTP_PROXY.
 
+Environment: ROUNDS, SECS, THREADS, CONNS; ROWS (comma-separated substrings: only the rows whose
+name contains one); GWTUI_BASELINE (another gwtui binary, e.g. a copy of the release build before a
+change: it is started the same way and its MOCK and HTTP_PROXY rows run interleaved with the
+others, for A/B in one run); GWTUI_RUNTIME is passed to both gwtui processes.
+
 Every loop is bounded (rounds × rows × seconds); nothing leaves 127.0.0.1.
 """
 
@@ -62,6 +67,25 @@ def cpu_ticks(pids):
             total += int(fields[11]) + int(fields[12])  # utime + stime
         except OSError:
             pass
+    return total
+
+
+def ctx_switches(pids):
+    """Voluntary + involuntary context switches of every thread of `pids` so far."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
     return total
 
 
@@ -193,32 +217,42 @@ http {{
         gw_conf = os.path.join(work, "gwtui.toml")
         with open(gw_conf, "w") as f:
             f.write("[server]\naccount_rate_limit = 1000000000.0\naccount_burst_limit = 1000000000\n[demo]\nenabled = false\n")
-        gw_p = spawn([gwtui, "--config", gw_conf, "--data-dir", os.path.join(work, "gwtui-data"),
-                      "serve", "--listen", f"127.0.0.1:{ports['gwtui']}"])
+        baseline = os.environ.get("GWTUI_BASELINE")
+        gws = {"gwtui": gwtui}
+        if baseline:
+            gws["baseline"] = baseline
+            ports["baseline"] = free_port()
+        gw_procs = {}
+        for name, binary in gws.items():
+            gw_procs[name] = spawn([binary, "--config", gw_conf, "--data-dir", os.path.join(work, f"{name}-data"),
+                                    "serve", "--listen", f"127.0.0.1:{ports[name]}"])
         for name, port in ports.items():
             wait_port(port, name)
+        gw_p = gw_procs["gwtui"]
 
-        base = f"http://127.0.0.1:{ports['gwtui']}"
-        api = mgmt(base, "POST", "/restapis?mode=import", bench_api(f"127.0.0.1:{ports['static']}"))
-        api_id = api["id"]
-        lifted = [
-            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1000000000"},
-            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1000000000"},
-        ]
-        mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "bench"})
-        mgmt(base, "PATCH", f"/restapis/{api_id}/stages/bench", {"patchOperations": lifted})
-        mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "cached", "cacheClusterEnabled": True})
-        access_json = ('{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", '
-                       '"requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod",'
-                       '"routeKey":"$context.routeKey", "status":"$context.status",'
-                       '"protocol":"$context.protocol", "responseLength":"$context.responseLength" }')
-        mgmt(base, "PATCH", f"/restapis/{api_id}/stages/cached", {"patchOperations": lifted + [
-            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
-            {"op": "replace", "path": "/accessLogSettings/format", "value": access_json},
-            {"op": "replace", "path": "/accessLogSettings/destinationArn",
-             "value": "arn:aws:logs:us-east-1:123456789012:log-group:wrk-bench"},
-        ]})
-        invoke = f"{base}/restapis/{api_id}/{{stage}}/_user_request_{{path}}"
+        def setup_gwtui(base):
+            api = mgmt(base, "POST", "/restapis?mode=import", bench_api(f"127.0.0.1:{ports['static']}"))
+            api_id = api["id"]
+            lifted = [
+                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1000000000"},
+                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1000000000"},
+            ]
+            mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "bench"})
+            mgmt(base, "PATCH", f"/restapis/{api_id}/stages/bench", {"patchOperations": lifted})
+            mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "cached", "cacheClusterEnabled": True})
+            access_json = ('{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", '
+                           '"requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod",'
+                           '"routeKey":"$context.routeKey", "status":"$context.status",'
+                           '"protocol":"$context.protocol", "responseLength":"$context.responseLength" }')
+            mgmt(base, "PATCH", f"/restapis/{api_id}/stages/cached", {"patchOperations": lifted + [
+                {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+                {"op": "replace", "path": "/accessLogSettings/format", "value": access_json},
+                {"op": "replace", "path": "/accessLogSettings/destinationArn",
+                 "value": "arn:aws:logs:us-east-1:123456789012:log-group:wrk-bench"},
+            ]})
+            return f"{base}/restapis/{api_id}/{{stage}}/_user_request_{{path}}"
+
+        invoke = setup_gwtui(f"http://127.0.0.1:{ports['gwtui']}")
 
         def pids(*ps):
             out = []
@@ -238,42 +272,62 @@ http {{
             ("gwtui HTTP_PROXY -> nginx static", invoke.format(stage="bench", path="/proxy"),
              lambda: pids(gw_p, static_p)),
         ]
+        if baseline:
+            binv = setup_gwtui(f"http://127.0.0.1:{ports['baseline']}")
+            base_p = gw_procs["baseline"]
+            rows += [
+                ("baseline: gwtui MOCK GET (metrics on)", binv.format(stage="bench", path="/mock"),
+                 lambda: pids(base_p)),
+                ("baseline: gwtui HTTP_PROXY -> nginx static", binv.format(stage="bench", path="/proxy"),
+                 lambda: pids(base_p, static_p)),
+            ]
+        only = [x for x in os.environ.get("ROWS", "").split(",") if x]
+        if only:
+            # The ratio columns need the hyper and nginx proxy rows.
+            rows = [r for r in rows if r[0].startswith(("bare hyper", "nginx proxy")) or any(x in r[0] for x in only)]
         for _, url, _ in rows:  # warm up each row (connections, caches, the cache entry)
             wrk(url, 1, 4, 1)
         results = {name: [] for name, _, _ in rows}
         for r in range(ROUNDS):
             for name, url, pid_fn in rows:
                 ps = pid_fn()
-                before = cpu_ticks(ps)
+                before, cs_before = cpu_ticks(ps), ctx_switches(ps)
                 res = wrk(url, THREADS, CONNS, SECS)
                 res["cpu_us"] = (cpu_ticks(ps) - before) / TICK * 1e6 / max(res["requests"], 1)
+                res["cs"] = (ctx_switches(ps) - cs_before) / max(res["requests"], 1)
                 results[name].append(res)
                 print(f"round {r + 1} {name}: {res['rps']:.0f} rps, cpu {res['cpu_us']:.1f} us/req"
-                      f"{', non-2xx ' + str(res['non2xx']) if res['non2xx'] else ''}", file=sys.stderr)
+                      f", {res['cs']:.2f} cs/req{', non-2xx ' + str(res['non2xx']) if res['non2xx'] else ''}", file=sys.stderr)
 
         def med(name, key):
             vals = [x[key] for x in results[name] if x[key] is not None]
             return statistics.median(vals) if vals else float("nan")
 
-        hyper_rps = med(rows[0][0], "rps")
-        proxy_rps = med(rows[2][0], "rps")
-        proxy_cpu = med(rows[2][0], "cpu_us")
+        hyper_row = rows[0][0]
+        proxy_row = next(name for name, _, _ in rows if name.startswith("nginx proxy"))
+        hyper_rps = med(hyper_row, "rps")
+        proxy_rps = med(proxy_row, "rps")
+        proxy_cpu = med(proxy_row, "cpu_us")
         print(f"\nwrk -t{THREADS} -c{CONNS} -d{SECS}s, {ROUNDS} interleaved rounds, medians; "
               f"load average before: {open('/proc/loadavg').read().split()[0]}")
-        print("| row | rps | vs hyper | vs nginx proxy | p50 ms | p99 ms | server CPU µs/req | CPU vs nginx proxy |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| row | rps | vs hyper | vs nginx proxy | p50 ms | p99 ms | server CPU µs/req | CPU vs nginx proxy | ctx switches/req |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for name, _, _ in rows:
             rps, cpu = med(name, "rps"), med(name, "cpu_us")
             bad = sum(x["non2xx"] for x in results[name])
             note = f" ({bad} non-2xx!)" if bad else ""
             print(f"| {name}{note} | {rps / 1000:.1f} k | {rps / hyper_rps:.0%} | {rps / proxy_rps:.0%} | "
-                  f"{med(name, 'p50'):.3f} | {med(name, 'p99'):.3f} | {cpu:.1f} | {cpu / proxy_cpu:.2f}× |")
+                  f"{med(name, 'p50'):.3f} | {med(name, 'p99'):.3f} | {cpu:.1f} | {cpu / proxy_cpu:.2f}× | "
+                  f"{med(name, 'cs'):.2f} |")
 
         print("\nUnloaded (wrk -t1 -c1), p50 over 3 runs of 5 s:")
         print("| row | p50 µs | p99 µs |")
         print("|---|---|---|")
-        for name, url in (("nginx direct", rows[1][1]), ("nginx proxy", rows[2][1]),
-                          ("gwtui HTTP_PROXY", rows[5][1]), ("gwtui MOCK", rows[3][1])):
+        unloaded = [(name, url) for name, url, _ in rows if name.startswith(("nginx", "gwtui", "baseline"))
+                    and "cache hit" not in name]
+        if os.environ.get("UNLOADED", "1") == "0":
+            unloaded = []
+        for name, url in unloaded:
             runs = [wrk(url, 1, 1, 5) for _ in range(3)]
             p50 = statistics.median(x["p50"] for x in runs) * 1000
             p99 = statistics.median(x["p99"] for x in runs) * 1000

@@ -254,3 +254,138 @@ async fn timeout_and_connection_failure_give_the_aws_errors() {
     );
     t.stop().await;
 }
+
+/// A backend that counts the connections it accepts and answers `ok` (5 bytes, in two
+/// chunks when the path is `/chunked`); with `close_after_response`, it closes every
+/// connection after its first response without announcing it (no `Connection: close`), as an
+/// upstream whose keep-alive timeout just expired does.
+async fn connection_counting_backend(
+    close_after_response: bool,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // Requests carry no body here: a request ends at the blank line.
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                        buf.drain(..end + 4);
+                        let reply: &[u8] = if head.starts_with("GET /chunked ") {
+                            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n3\r\n!!!\r\n0\r\n\r\n"
+                        } else {
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                        };
+                        if stream.write_all(reply).await.is_err() || close_after_response {
+                            return;
+                        }
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// `c` clients, each on its own keep-alive connection, send `per_client` requests each, all
+/// at once; returns the bodies.
+async fn from_clients(url: &str, c: usize, per_client: usize) -> Vec<String> {
+    let runs = (0..c).map(|_| {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(1)
+            .build()
+            .unwrap();
+        let url = url.to_string();
+        async move {
+            let mut bodies = Vec::new();
+            for _ in 0..per_client {
+                let resp = client.get(&url).send().await.unwrap();
+                assert_eq!(resp.status().as_u16(), 200);
+                bodies.push(resp.text().await.unwrap());
+            }
+            bodies
+        }
+    });
+    futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[tokio::test]
+async fn upstream_connections_are_reused_not_opened_per_request() {
+    use std::sync::atomic::Ordering;
+    init();
+    let t = TestGateway::start().await;
+    let (backend, accepted) = connection_counting_backend(false).await;
+    let api = setup(&t, &[("test", backend)]).await;
+    let url = t.url(&api, "test", "/items/x");
+
+    // One client connection, sequential requests: one upstream connection.
+    let bodies = from_clients(&url, 1, 20).await;
+    assert!(bodies.iter().all(|b| b == "ok"));
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+    // Four concurrent client connections: at most four upstream connections in all.
+    let bodies = from_clients(&url, 4, 25).await;
+    assert_eq!(bodies.len(), 100);
+    assert!(bodies.iter().all(|b| b == "ok"));
+    let n = accepted.load(Ordering::SeqCst);
+    assert!(n <= 4, "{n} upstream connections for 4 client connections");
+
+    // A chunked body comes back whole, and the connection is still reused afterwards.
+    let bodies = from_clients(&t.url(&api, "test", "/items/chunked"), 1, 3).await;
+    assert!(bodies.iter().all(|b| b == "ok!!!"), "{bodies:?}");
+    assert!(accepted.load(Ordering::SeqCst) <= 4);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_two_workers_idle_connections_are_found_on_either_worker() {
+    use std::sync::atomic::Ordering;
+    init();
+    let t = TestGateway::start().await;
+    let (backend, accepted) = connection_counting_backend(false).await;
+    let api = setup(&t, &[("test", backend)]).await;
+    let bodies = from_clients(&t.url(&api, "test", "/items/x"), 4, 50).await;
+    assert_eq!(bodies.len(), 200);
+    // A worker looks in the other worker's idle connections before it dials: about one
+    // upstream connection per request in flight. (Bounded by 8, not 4: a connection being
+    // checked back in on one worker while the other looks for one is missed.)
+    let n = accepted.load(Ordering::SeqCst);
+    assert!(n <= 8, "{n} upstream connections for 4 client connections");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_upstream_that_closed_an_idle_connection_gets_a_new_one() {
+    use std::sync::atomic::Ordering;
+    init();
+    let t = TestGateway::start().await;
+    let (backend, accepted) = connection_counting_backend(true).await;
+    let api = setup(&t, &[("test", backend)]).await;
+    let url = t.url(&api, "test", "/items/x");
+    for _ in 0..5 {
+        let bodies = from_clients(&url, 1, 1).await;
+        assert_eq!(bodies, ["ok"]);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    t.stop().await;
+}

@@ -196,10 +196,14 @@ pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings
 /// Runs the command line; the binary's `main` is a thin wrapper around this.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_builder(std::env::var("GWTUI_RUNTIME").ok().as_deref()) {
+        Ok(mut builder) => builder.enable_all().build(),
+        Err(e) => {
+            eprintln!("gwtui: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gwtui: cannot start the async runtime: {e}");
@@ -212,6 +216,25 @@ pub fn main() -> ExitCode {
             eprintln!("gwtui: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The async runtime, by `GWTUI_RUNTIME` (an experiment switch, docs/PERFORMANCE.md "Data
+/// plane under wrk"): unset or `multi_thread`, tokio's work-stealing runtime with a worker per
+/// core; `multi_thread_1`, the same with one worker; `current_thread`, everything on the main
+/// thread.
+fn runtime_builder(flavour: Option<&str>) -> Result<tokio::runtime::Builder, String> {
+    match flavour {
+        None | Some("" | "multi_thread") => Ok(tokio::runtime::Builder::new_multi_thread()),
+        Some("multi_thread_1") => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(1);
+            Ok(builder)
+        }
+        Some("current_thread") => Ok(tokio::runtime::Builder::new_current_thread()),
+        Some(other) => Err(format!(
+            "GWTUI_RUNTIME={other:?} is not one of multi_thread, multi_thread_1, current_thread"
+        )),
     }
 }
 
@@ -476,5 +499,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runtime_builder;
+    use tokio::runtime::RuntimeFlavor;
+
+    #[test]
+    fn gwtui_runtime_picks_the_flavour_and_refuses_unknown_names() {
+        let build = |name| runtime_builder(name).unwrap().enable_all().build().unwrap();
+        for (name, flavour, workers) in [
+            (None, RuntimeFlavor::MultiThread, None),
+            (Some("multi_thread"), RuntimeFlavor::MultiThread, None),
+            (Some("multi_thread_1"), RuntimeFlavor::MultiThread, Some(1)),
+            (
+                Some("current_thread"),
+                RuntimeFlavor::CurrentThread,
+                Some(1),
+            ),
+        ] {
+            let rt = build(name);
+            assert_eq!(rt.handle().runtime_flavor(), flavour, "{name:?}");
+            if let Some(n) = workers {
+                assert_eq!(rt.metrics().num_workers(), n, "{name:?}");
+            }
+        }
+        let err = runtime_builder(Some("steal")).err().unwrap();
+        assert!(err.contains("\"steal\""), "{err}");
     }
 }

@@ -1,4 +1,9 @@
-//! HTTP and HTTP_PROXY integrations over the gateway's one pooled `reqwest` client.
+//! HTTP and HTTP_PROXY integrations: the one outbound entry point, [`send`]. `http://`
+//! upstreams are spoken to directly over HTTP/1.1 on the request's own task with a per-thread
+//! connection pool ([`pool`]); `https://` (TLS, HTTP/2 by ALPN) goes through the gateway's one
+//! pooled `reqwest` client.
+
+mod pool;
 
 use std::time::Duration;
 
@@ -25,7 +30,8 @@ pub(crate) fn client_builder() -> reqwest::ClientBuilder {
 }
 
 /// Sends one request. Timeout → INTEGRATION_TIMEOUT; connection or protocol failure →
-/// INTEGRATION_FAILURE.
+/// INTEGRATION_FAILURE. One `timeout` bounds the whole exchange: connecting, sending and
+/// reading the body (a peer that trickles bytes forever included).
 pub async fn send(
     client: &reqwest::Client,
     method: Method,
@@ -34,6 +40,17 @@ pub async fn send(
     body: Bytes,
     timeout: Duration,
 ) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
+    if method != Method::CONNECT
+        && let Some(target) = pool::Target::parse(url)
+    {
+        return match tokio::time::timeout(timeout, pool::send(&target, method, headers, body)).await
+        {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(pool::Failure::Network)) => Err(GatewayError::IntegrationFailure),
+            Ok(Err(pool::Failure::TooLarge)) => Err(too_large()),
+            Err(_) => Err(GatewayError::IntegrationTimeout),
+        };
+    }
     let request = client
         .request(method, url)
         .headers(headers)
@@ -43,22 +60,43 @@ pub async fn send(
         let mut response = request.send().await.map_err(map_error)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
-        let mut buf = Vec::new();
+        // A body that arrives in one chunk is returned as it came, without a copy.
+        let mut first: Option<Bytes> = None;
+        let mut more: Option<Vec<u8>> = None;
+        let mut held = 0;
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
-            if buf.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(GatewayError::Configuration {
-                    reason: "Integration response body exceeds 10485760 bytes".into(),
-                });
+            held += chunk.len();
+            if held > MAX_BODY_BYTES {
+                return Err(too_large());
             }
-            buf.extend_from_slice(&chunk);
+            if let Some(buf) = more.as_mut() {
+                buf.extend_from_slice(&chunk);
+            } else if let Some(head) = first.take() {
+                let mut buf = Vec::with_capacity(held);
+                buf.extend_from_slice(&head);
+                buf.extend_from_slice(&chunk);
+                more = Some(buf);
+            } else {
+                first = Some(chunk);
+            }
         }
-        Ok((status, headers, Bytes::from(buf)))
+        Ok((
+            status,
+            headers,
+            more.map_or_else(|| first.unwrap_or_default(), Bytes::from),
+        ))
     };
     // The request-level timeout covers the body too; this outer bound also catches a peer
     // that trickles bytes forever.
     match tokio::time::timeout(timeout, fut).await {
         Ok(result) => result,
         Err(_) => Err(GatewayError::IntegrationTimeout),
+    }
+}
+
+fn too_large() -> GatewayError {
+    GatewayError::Configuration {
+        reason: "Integration response body exceeds 10485760 bytes".into(),
     }
 }
 

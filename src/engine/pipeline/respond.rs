@@ -17,22 +17,22 @@ use crate::model::GatewayResponse;
 
 pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
     let now = OffsetDateTime::now_utc();
+    // A v4 id from the thread's ChaCha generator: `Uuid::new_v4` without uuid's `fast-rng`
+    // makes a getrandom syscall per request.
     let request_id = req
         .headers
         .get("x-amzn-requestid")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .unwrap_or_else(uuid::Uuid::new_v4)
+        .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid())
         .to_string();
     let mut ext = [0u8; 11];
     rand::fill(&mut ext);
-    let format =
-        format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
     RequestContext {
         req,
         request_id,
         extended_request_id: base64::engine::general_purpose::STANDARD.encode(ext),
-        request_time: now.format(format).unwrap_or_default(),
+        request_time: request_time(now),
         request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
         started: Instant::now(),
         identity: Identity {
@@ -61,6 +61,25 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         carried_overrides: None,
         log: Default::default(),
     }
+}
+
+/// `$context.requestTime` (`07/Dec/2026:11:24:01 +0000`), formatted once per second per thread.
+fn request_time(now: OffsetDateTime) -> String {
+    thread_local! {
+        static CACHED: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = now.unix_timestamp();
+    CACHED.with_borrow_mut(|(at, text)| {
+        if *at != second {
+            let format = format_description!(
+                "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+            );
+            *text = now.format(format).unwrap_or_default();
+            *at = second;
+        }
+        text.clone()
+    })
 }
 
 /// The `$context` variables templates and expressions can read, by their dotted names.
@@ -307,4 +326,64 @@ pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeR
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_time_is_formatted_for_each_second_not_reused_across_seconds() {
+        let at = |s: i64, ns: i64| {
+            OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(s) * 1_000_000_000 + i128::from(ns),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            request_time(at(1_767_225_600, 0)),
+            "01/Jan/2026:00:00:00 +0000"
+        );
+        assert_eq!(
+            request_time(at(1_767_225_600, 999_999_999)),
+            "01/Jan/2026:00:00:00 +0000"
+        );
+        assert_eq!(
+            request_time(at(1_767_225_601, 1)),
+            "01/Jan/2026:00:00:01 +0000"
+        );
+        assert_eq!(
+            request_time(at(1_765_106_641, 0)),
+            "07/Dec/2025:11:24:01 +0000"
+        );
+        assert_eq!(
+            request_time(at(1_767_225_600, 5)),
+            "01/Jan/2026:00:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn generated_request_ids_are_distinct_v4_uuids() {
+        let req = InvokeRequest {
+            method: http::Method::GET,
+            api_id: "a".into(),
+            stage: "s".into(),
+            path: "/".into(),
+            query: None,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            source_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            protocol: "HTTP/1.1",
+            context_path: "/s/".into(),
+            base_path_matched: None,
+        };
+        let a = new_context(&req).request_id;
+        let b = new_context(&req).request_id;
+        assert_ne!(a, b);
+        for id in [a, b] {
+            let parsed = uuid::Uuid::parse_str(&id).unwrap();
+            assert_eq!(parsed.get_version_num(), 4);
+            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+        }
+    }
 }
