@@ -456,7 +456,7 @@ async fn malformed_management_input_is_refused_and_nothing_is_stored() {
         body["message"]
             .as_str()
             .expect("message")
-            .starts_with("Could not parse request body")
+            .starts_with("Invalid request body")
     );
     let id = api(&t, json!({"name": "bad", "protocolType": "HTTP"})).await;
     let base = format!("/apis/{id}");

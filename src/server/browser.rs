@@ -375,7 +375,8 @@ pub fn check_content_type(parts: &Parts, body_len: usize) -> Result<(), Refusal>
 
 /// The operations whose body is an AWS blob payload, which botocore sends without a
 /// `Content-Type`: ImportRestApi (`POST /restapis?mode=import`), PutRestApi
-/// (`PUT /restapis/{id}`) and ImportDocumentationParts (`PUT /restapis/{id}/documentation/parts`).
+/// (`PUT /restapis/{id}`), ImportDocumentationParts (`PUT /restapis/{id}/documentation/parts`)
+/// and ImportApiKeys (`POST /apikeys?mode=import`).
 fn is_blob_upload(parts: &Parts) -> bool {
     let segs: Vec<&str> = parts
         .uri
@@ -388,7 +389,7 @@ fn is_blob_upload(parts: &Parts) -> bool {
         .query()
         .is_some_and(|q| q.split('&').any(|p| p == "mode=import"));
     match (&parts.method, segs.as_slice()) {
-        (&Method::POST, ["restapis"]) => importing,
+        (&Method::POST, ["restapis"] | ["apikeys"]) => importing,
         (&Method::PUT, ["restapis", _])
         | (&Method::PUT, ["restapis", _, "documentation", "parts"]) => true,
         _ => false,

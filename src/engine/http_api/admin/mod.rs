@@ -183,8 +183,12 @@ fn merge_update<T: Serialize + DeserializeOwned>(
             obj.insert(k.clone(), v.clone());
         }
     }
-    serde_json::from_value(value).map_err(|e| {
-        AdminError::bad_request(format!("Could not parse request body into json: {e}"))
+    // The body parsed as JSON already: what fails here is a value of the wrong type (serde's
+    // own text never reaches a client).
+    serde_json::from_value(value).map_err(|_| {
+        AdminError::bad_request(
+            "Invalid request body: a value does not have the type the operation expects",
+        )
     })
 }
 
