@@ -760,3 +760,68 @@ async fn iam_routes_and_integration_timeouts() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reimport_replaces_routes_and_keeps_stages() {
+    init();
+    let t = TestGateway::start().await;
+    let backend = echo_backend().await;
+    let id = api(&t, json!({"name": "before", "protocolType": "HTTP"})).await;
+    let i = http_integration(&t, &id, &format!("http://{backend}/old"), json!({})).await;
+    route(&t, &id, "GET /old", &i, json!({})).await;
+    auto_stage(&t, &id, "$default", json!({"stageVariables": {"v": "1"}})).await;
+    let doc = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "after", "version": "2"},
+        "paths": {"/new": {"get": {
+            "responses": {"default": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "GET",
+                "uri": format!("http://{backend}/new"), "payloadFormatVersion": "1.0"}}}}
+    })
+    .to_string();
+    let bad = json!({"openapi": "3.0.1", "info": {"title": "x"}, "paths": {"/a": {"get": {
+        "x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "ftp://nope"}}}}})
+    .to_string();
+    let (status, kind, _) = v2(
+        &t,
+        Method::PUT,
+        &format!("/apis/{id}"),
+        Some(json!({"body": bad})),
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (400, Some("BadRequestException"))
+    );
+    let (status, _, body) = text(invoke(&t, &id, Method::GET, "/old")).await;
+    assert_eq!(status, 200, "unchanged after a refused reimport: {body}");
+    let api = v2_ok(
+        &t,
+        Method::PUT,
+        &format!("/apis/{id}"),
+        Some(json!({"body": doc})),
+        201,
+    )
+    .await;
+    assert_eq!(
+        (api["apiId"].as_str(), api["name"].as_str()),
+        (Some(id.as_str()), Some("after"))
+    );
+    let routes = v2_ok(&t, Method::GET, &format!("/apis/{id}/routes"), None, 200).await;
+    assert_eq!(routes["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(routes["items"][0]["routeKey"], "GET /new");
+    let (status, _, _) = text(invoke(&t, &id, Method::GET, "/old")).await;
+    assert_eq!(status, 404);
+    let (status, _, body) = text(invoke(&t, &id, Method::GET, "/new")).await;
+    assert_eq!(status, 200, "auto-deployed: {body}");
+    let stage = v2_ok(
+        &t,
+        Method::GET,
+        &format!("/apis/{id}/stages/$default"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(stage["stageVariables"]["v"], "1");
+    t.stop().await;
+}
