@@ -646,10 +646,20 @@ async fn payload_limit_throttling_logs_and_metrics() {
             .text()
             .await
             .expect("text");
-        if text
+        let route_series = text
             .lines()
-            .any(|l| l.contains(&id) && l.contains("/slow") && l.contains("GET"))
-        {
+            .any(|l| l.contains(&id) && l.contains("/slow") && l.contains("GET"));
+        // DataProcessed: the 10 MB upload's bytes are counted on its route.
+        let data_processed = text.lines().any(|l| {
+            l.starts_with("gwtui_data_processed_bytes")
+                && l.contains(&id)
+                && l.contains("/up")
+                && l.rsplit(' ')
+                    .next()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .is_some_and(|v| v >= 10_485_760.0)
+        });
+        if route_series && data_processed {
             break;
         }
         assert!(
