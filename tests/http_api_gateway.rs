@@ -6,7 +6,9 @@ mod common;
 mod http_api_support;
 
 use common::{TestGateway, init};
-use http_api_support::{echo_backend, invoke, issuer, now, text, token, v2, v2_ok};
+use http_api_support::{
+    echo_backend, invoke, issuer, issuer_counting, now, text, token, v2, v2_ok,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -833,5 +835,52 @@ async fn reimport_replaces_routes_and_keeps_stages() {
     )
     .await;
     assert_eq!(stage["stageVariables"]["v"], "1");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_requests_fetch_the_key_set_once() {
+    init();
+    let t = TestGateway::start().await;
+    let backend = echo_backend().await;
+    let (iss, fetches) = issuer_counting().await;
+    let id = api(&t, json!({"name": "flight", "protocolType": "HTTP"})).await;
+    let authorizer = v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{id}/authorizers"),
+        Some(json!({"name": "oidc", "authorizerType": "JWT", "identitySource": ["$request.header.Authorization"],
+                    "jwtConfiguration": {"issuer": iss, "audience": ["a"]}})),
+        201,
+    )
+    .await["authorizerId"]
+        .as_str()
+        .expect("authorizerId")
+        .to_string();
+    let i = http_integration(&t, &id, &format!("http://{backend}"), json!({})).await;
+    route(
+        &t,
+        &id,
+        "GET /x",
+        &i,
+        json!({"authorizationType": "JWT", "authorizerId": authorizer}),
+    )
+    .await;
+    auto_stage(&t, &id, "$default", json!({})).await;
+    let tok = token(
+        "rsa-1",
+        "rsa_private_pkcs1.der",
+        &json!({"iss": iss, "aud": "a", "exp": now() + 60}),
+    );
+    let calls = (0..16)
+        .map(|_| text(invoke(&t, &id, Method::GET, "/x").header("authorization", tok.clone())));
+    for (status, _, body) in futures_util::future::join_all(calls).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(
+        fetches.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one key-set fetch"
+    );
     t.stop().await;
 }
