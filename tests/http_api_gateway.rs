@@ -6,7 +6,9 @@ mod common;
 mod http_api_support;
 
 use common::{TestGateway, init};
-use http_api_support::{echo_backend, invoke, issuer, now, text, token, v2, v2_ok};
+use http_api_support::{
+    echo_backend, invoke, issuer, issuer_counting, now, text, token, v2, v2_ok,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -646,10 +648,20 @@ async fn payload_limit_throttling_logs_and_metrics() {
             .text()
             .await
             .expect("text");
-        if text
+        let route_series = text
             .lines()
-            .any(|l| l.contains(&id) && l.contains("/slow") && l.contains("GET"))
-        {
+            .any(|l| l.contains(&id) && l.contains("/slow") && l.contains("GET"));
+        // DataProcessed: the 10 MB upload's bytes are counted on its route.
+        let data_processed = text.lines().any(|l| {
+            l.starts_with("gwtui_data_processed_bytes")
+                && l.contains(&id)
+                && l.contains("/up")
+                && l.rsplit(' ')
+                    .next()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .is_some_and(|v| v >= 10_485_760.0)
+        });
+        if route_series && data_processed {
             break;
         }
         assert!(
@@ -759,5 +771,117 @@ async fn iam_routes_and_integration_timeouts() {
         (503, r#"{"message":"Service Unavailable"}"#)
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reimport_replaces_routes_and_keeps_stages() {
+    init();
+    let t = TestGateway::start().await;
+    let backend = echo_backend().await;
+    let id = api(&t, json!({"name": "before", "protocolType": "HTTP"})).await;
+    let i = http_integration(&t, &id, &format!("http://{backend}/old"), json!({})).await;
+    route(&t, &id, "GET /old", &i, json!({})).await;
+    auto_stage(&t, &id, "$default", json!({"stageVariables": {"v": "1"}})).await;
+    let doc = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "after", "version": "2"},
+        "paths": {"/new": {"get": {
+            "responses": {"default": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "GET",
+                "uri": format!("http://{backend}/new"), "payloadFormatVersion": "1.0"}}}}
+    })
+    .to_string();
+    let bad = json!({"openapi": "3.0.1", "info": {"title": "x"}, "paths": {"/a": {"get": {
+        "x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "ftp://nope"}}}}})
+    .to_string();
+    let (status, kind, _) = v2(
+        &t,
+        Method::PUT,
+        &format!("/apis/{id}"),
+        Some(json!({"body": bad})),
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (400, Some("BadRequestException"))
+    );
+    let (status, _, body) = text(invoke(&t, &id, Method::GET, "/old")).await;
+    assert_eq!(status, 200, "unchanged after a refused reimport: {body}");
+    let api = v2_ok(
+        &t,
+        Method::PUT,
+        &format!("/apis/{id}"),
+        Some(json!({"body": doc})),
+        201,
+    )
+    .await;
+    assert_eq!(
+        (api["apiId"].as_str(), api["name"].as_str()),
+        (Some(id.as_str()), Some("after"))
+    );
+    let routes = v2_ok(&t, Method::GET, &format!("/apis/{id}/routes"), None, 200).await;
+    assert_eq!(routes["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(routes["items"][0]["routeKey"], "GET /new");
+    let (status, _, _) = text(invoke(&t, &id, Method::GET, "/old")).await;
+    assert_eq!(status, 404);
+    let (status, _, body) = text(invoke(&t, &id, Method::GET, "/new")).await;
+    assert_eq!(status, 200, "auto-deployed: {body}");
+    let stage = v2_ok(
+        &t,
+        Method::GET,
+        &format!("/apis/{id}/stages/$default"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(stage["stageVariables"]["v"], "1");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_requests_fetch_the_key_set_once() {
+    init();
+    let t = TestGateway::start().await;
+    let backend = echo_backend().await;
+    let (iss, fetches) = issuer_counting().await;
+    let id = api(&t, json!({"name": "flight", "protocolType": "HTTP"})).await;
+    let authorizer = v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{id}/authorizers"),
+        Some(json!({"name": "oidc", "authorizerType": "JWT", "identitySource": ["$request.header.Authorization"],
+                    "jwtConfiguration": {"issuer": iss, "audience": ["a"]}})),
+        201,
+    )
+    .await["authorizerId"]
+        .as_str()
+        .expect("authorizerId")
+        .to_string();
+    let i = http_integration(&t, &id, &format!("http://{backend}"), json!({})).await;
+    route(
+        &t,
+        &id,
+        "GET /x",
+        &i,
+        json!({"authorizationType": "JWT", "authorizerId": authorizer}),
+    )
+    .await;
+    auto_stage(&t, &id, "$default", json!({})).await;
+    let tok = token(
+        "rsa-1",
+        "rsa_private_pkcs1.der",
+        &json!({"iss": iss, "aud": "a", "exp": now() + 60}),
+    );
+    let calls = (0..16)
+        .map(|_| text(invoke(&t, &id, Method::GET, "/x").header("authorization", tok.clone())));
+    for (status, _, body) in futures_util::future::join_all(calls).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(
+        fetches.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one key-set fetch"
+    );
     t.stop().await;
 }

@@ -206,6 +206,8 @@ pub struct SeriesTotals {
     pub error_5xx: u64,
     pub cache_hits: u64,
     pub cache_misses: u64,
+    /// Request plus response body bytes (DataProcessed).
+    pub data_processed: u64,
     pub latency: FixedHistogram,
     pub integration_latency: FixedHistogram,
 }
@@ -233,6 +235,8 @@ pub struct Observation<'a> {
     pub integration_latency: Option<Duration>,
     /// `None` when caching is off for the method.
     pub cache_hit: Option<bool>,
+    /// Request plus response body bytes (DataProcessed).
+    pub data_processed: u64,
 }
 
 fn variant_name<S: serde::Serializer>(v: &Variant, s: S) -> Result<S::Ok, S::Error> {
@@ -369,6 +373,7 @@ struct Series {
     error_5xx: AtomicU64,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
+    data_processed: AtomicU64,
     latency: PromHistogram,
     integration: PromHistogram,
 }
@@ -384,6 +389,7 @@ impl Series {
             error_5xx: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
+            data_processed: AtomicU64::new(0),
             latency: PromHistogram::new(),
             integration: PromHistogram::new(),
         }
@@ -416,6 +422,8 @@ impl Series {
             }
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        self.data_processed
+            .fetch_add(o.data_processed, Ordering::Relaxed);
         if is_4xx {
             self.error_4xx.fetch_add(1, Ordering::Relaxed);
         }
@@ -455,6 +463,7 @@ impl Series {
             error_5xx: self.error_5xx.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
             cache_misses: self.cache_misses.load(Ordering::Relaxed),
+            data_processed: self.data_processed.load(Ordering::Relaxed),
             latency: self.latency.read(),
             integration_latency: self.integration.read(),
         }
@@ -1000,6 +1009,7 @@ mod tests {
             latency: Duration::from_millis(ms),
             integration_latency: (ms > 1).then(|| Duration::from_millis(ms - 1)),
             cache_hit: None,
+            data_processed: 0,
         }
     }
 

@@ -50,7 +50,7 @@ struct GatewayCollector {
 type CounterOf = fn(&SeriesTotals) -> u64;
 type HistogramOf = fn(&SeriesTotals) -> &FixedHistogram;
 
-const COUNTERS: [(&str, &str, CounterOf); 5] = [
+const COUNTERS: [(&str, &str, CounterOf); 6] = [
     ("gwtui_requests", "Requests received (Count).", |t| {
         t.requests
     }),
@@ -73,6 +73,11 @@ const COUNTERS: [(&str, &str, CounterOf); 5] = [
         "gwtui_cache_misses",
         "Responses served by the backend with caching on (CacheMissCount).",
         |t| t.cache_misses,
+    ),
+    (
+        "gwtui_data_processed_bytes",
+        "Request plus response body bytes (DataProcessed).",
+        |t| t.data_processed,
     ),
 ];
 

@@ -90,22 +90,30 @@ pub async fn text(r: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMa
 
 /// An OpenID issuer on loopback serving the fixtures' JWKS: `(issuer URL)`.
 pub async fn issuer() -> String {
+    issuer_counting().await.0
+}
+
+/// An issuer as [`issuer`], with the number of key-set fetches it served.
+pub async fn issuer_counting() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind issuer");
     let addr = listener.local_addr().expect("issuer addr");
     let base = format!("http://{addr}");
     let jwks = std::fs::read_to_string(fixtures().join("jwt/jwks.json")).expect("jwks fixture");
     let config = json!({"issuer": base, "jwks_uri": format!("{base}/jwks.json")}).to_string();
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = fetches.clone();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let (jwks, config) = (jwks.clone(), config.clone());
+            let (jwks, config, counter) = (jwks.clone(), config.clone(), counter.clone());
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<Incoming>| {
                     let body = if req.uri().path().ends_with("openid-configuration") {
                         config.clone()
                     } else {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         jwks.clone()
                     };
                     async move { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body)))) }
@@ -116,7 +124,7 @@ pub async fn issuer() -> String {
             });
         }
     });
-    base
+    (base, fetches)
 }
 
 pub fn now() -> u64 {

@@ -20,9 +20,12 @@ pub const JWKS_REFRESH_MIN: Duration = Duration::from_secs(30);
 pub const FETCH_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const MAX_JWKS_BYTES: usize = 150_000;
 
-/// Key sets by issuer (what was fetched, and when).
+/// Key sets by issuer (what was fetched, and when). A miss fetches once per issuer:
+/// concurrent requests wait for that fetch (single flight) instead of each fetching.
 pub struct JwksCache {
     sets: moka::sync::Cache<String, (Instant, Arc<JwkSet>)>,
+    /// One fetch lock per issuer, taken only on a miss (never on the hit path).
+    fetching: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Default for JwksCache {
@@ -32,6 +35,7 @@ impl Default for JwksCache {
                 .max_capacity(256)
                 .time_to_live(JWKS_TTL)
                 .build(),
+            fetching: std::sync::Mutex::default(),
         }
     }
 }
@@ -76,9 +80,26 @@ impl JwksCache {
         issuer: &str,
         force: bool,
     ) -> Result<Arc<JwkSet>, String> {
-        if let Some((at, set)) = self.sets.get(issuer)
-            && (!force || at.elapsed() < JWKS_REFRESH_MIN)
-        {
+        let fresh = |cache: &Self| {
+            cache
+                .sets
+                .get(issuer)
+                .filter(|(at, _)| !force || at.elapsed() < JWKS_REFRESH_MIN)
+                .map(|(_, set)| set)
+        };
+        if let Some(set) = fresh(self) {
+            return Ok(set);
+        }
+        let lock = self
+            .fetching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(issuer.to_string())
+            .or_default()
+            .clone();
+        let _flight = lock.lock().await;
+        // Someone else's fetch may have landed while this request waited.
+        if let Some(set) = fresh(self) {
             return Ok(set);
         }
         let discovery = format!(

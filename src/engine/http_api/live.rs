@@ -205,12 +205,8 @@ impl CompiledHttpApi {
         })
     }
 
-    /// The route a request takes, with its path parameters.
-    pub fn route(
-        &self,
-        method: &str,
-        path: &str,
-    ) -> Option<(&CompiledRoute, Vec<(String, String)>)> {
+    /// The route a request takes (its index in `routes`), with its path parameters.
+    pub fn route(&self, method: &str, path: &str) -> Option<(usize, Vec<(String, String)>)> {
         let trimmed = path.strip_prefix('/').unwrap_or(path);
         let segs: Vec<&str> = if trimmed.is_empty() {
             Vec::new()
@@ -219,7 +215,8 @@ impl CompiledHttpApi {
         };
         self.routes
             .iter()
-            .find_map(|r| r.key.matches(method, &segs).map(|p| (r, p)))
+            .enumerate()
+            .find_map(|(i, r)| r.key.matches(method, &segs).map(|p| (i, p)))
     }
 }
 

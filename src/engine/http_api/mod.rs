@@ -195,18 +195,11 @@ async fn phases(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<InvokeRespons
     if let Some(preflight) = cors::preflight(ctx) {
         return Ok(preflight);
     }
-    let (index, params) = {
-        let compiled = &ctx.stage.compiled;
-        let (route, params) = compiled
-            .route(ctx.req.method.as_str(), &ctx.path)
-            .ok_or(HttpError::NotFound)?;
-        let index = compiled
-            .routes
-            .iter()
-            .position(|r| std::ptr::eq(r, route))
-            .unwrap_or(0);
-        (index, params)
-    };
+    let (index, params) = ctx
+        .stage
+        .compiled
+        .route(ctx.req.method.as_str(), &ctx.path)
+        .ok_or(HttpError::NotFound)?;
     ctx.route = Some((index, params));
     auth::run(gw, ctx).await?;
     throttle(gw, ctx, index)?;

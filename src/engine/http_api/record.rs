@@ -23,6 +23,7 @@ pub fn record(gw: &Gateway, ctx: &mut HttpContext<'_>, response: &InvokeResponse
         latency,
         integration_latency: ctx.integration_latency,
         cache_hit: None,
+        data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
     let log = ctx.stage.log.clone();
     let Some(format) = log.format.as_ref() else {

@@ -23,6 +23,7 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         latency,
         integration_latency: ctx.integration_latency,
         cache_hit: ctx.cache_hit,
+        data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
     gw.inner.logs.submit(ctx, response, latency);
 }

@@ -64,80 +64,14 @@ impl Gateway {
             .map_err(|e| AdminError::Internal(format!("cannot write the document: {e}")))
     }
 
-    /// ImportApi: a new HTTP API from an OpenAPI 3 document. Every route, integration and
-    /// authorizer is checked as its Create operation would; nothing is stored on an error.
+    /// ImportApi: a new HTTP API from an OpenAPI 3 document; nothing is stored on an error.
     pub async fn import_http_api(
         &self,
         actor: &Actor,
         text: &str,
         fail_on_warnings: bool,
     ) -> Result<(Api, Vec<String>), AdminError> {
-        let imported = http_api::import(text)
-            .map_err(|e| AdminError::bad_request(format!("Invalid OpenAPI input: {e}")))?;
-        if fail_on_warnings && !imported.warnings.is_empty() {
-            return Err(AdminError::bad_request(format!(
-                "Warnings found during import: {}",
-                imported.warnings.join("; ")
-            )));
-        }
-        let is_function = |u: &str| parse_function_uri(u).is_some();
-        let mut def = HttpApiDefinition::default();
-        for mut a in imported.authorizers {
-            a.authorizer_id = fresh_id(6, |c| def.authorizer(c).is_some());
-            validate::authorizer(&mut a, &is_function)?;
-            def.authorizers.push(a);
-        }
-        for (mut route, integration, security) in imported.routes {
-            RouteKey::parse(&route.route_key)?;
-            if let Some(mut i) = integration {
-                i.integration_id = fresh_id(7, |c| def.integration(c).is_some());
-                validate::integration(&mut i, &is_function)?;
-                route.target = Some(format!("integrations/{}", i.integration_id));
-                def.integrations.push(i);
-            }
-            if let Some((name, scopes)) = security {
-                let a = def
-                    .authorizers
-                    .iter()
-                    .find(|a| a.name == name)
-                    .ok_or_else(|| {
-                        AdminError::bad_request(format!(
-                            "Invalid OpenAPI input: route {} names the unknown security scheme {name}",
-                            route.route_key
-                        ))
-                    })?;
-                route.authorization_type = if a.authorizer_type == "JWT" {
-                    "JWT"
-                } else {
-                    "CUSTOM"
-                }
-                .into();
-                route.authorizer_id = Some(a.authorizer_id.clone());
-                route.authorization_scopes = scopes;
-            }
-            route.route_id = fresh_id(7, |c| def.route(c).is_some());
-            if def
-                .routes
-                .iter()
-                .any(|r: &Route| r.route_key == route.route_key)
-            {
-                return Err(AdminError::bad_request(format!(
-                    "Invalid OpenAPI input: route {} appears twice",
-                    route.route_key
-                )));
-            }
-            def.routes.push(route);
-        }
-        if let Some(c) = &imported.cors {
-            super::apis::check_cors(c)?;
-        }
-        let warnings = imported.warnings;
-        let (name, description, version, cors) = (
-            imported.name,
-            imported.description,
-            imported.version,
-            imported.cors,
-        );
+        let (mut def, warnings) = parse_document(text, fail_on_warnings)?;
         let api = self
             .admin_op(actor, "ImportApi", "v2/apis".into(), None, move |txn| {
                 let apis = txn.http_apis_mut();
@@ -145,14 +79,10 @@ impl Gateway {
                 def.api = Api {
                     api_id: id.clone(),
                     api_key_selection_expression: Some("$request.header.x-api-key".into()),
-                    cors_configuration: cors,
                     created_date: Some(now_iso8601()),
-                    description,
-                    name,
                     protocol_type: "HTTP".into(),
                     route_selection_expression: Some("$request.method $request.path".into()),
-                    version,
-                    ..Api::default()
+                    ..def.api
                 };
                 let api = def.api.clone();
                 apis.insert(
@@ -169,4 +99,122 @@ impl Gateway {
             .await?;
         Ok((api, warnings))
     }
+}
+
+impl Gateway {
+    /// ReimportApi: the document replaces the API's routes, integrations, authorizers, name,
+    /// description, version and CORS; its id, tags and stages stay (auto-deploy stages are
+    /// deployed). Nothing is stored on an error.
+    pub async fn reimport_http_api(
+        &self,
+        actor: &Actor,
+        api_id: &str,
+        text: &str,
+        fail_on_warnings: bool,
+    ) -> Result<(Api, Vec<String>), AdminError> {
+        let (parsed, warnings) = parse_document(text, fail_on_warnings)?;
+        let api_id = api_id.to_string();
+        let api = self
+            .admin_op(
+                actor,
+                "ReimportApi",
+                format!("v2/apis/{api_id}"),
+                Some(api_id.clone()),
+                move |txn| {
+                    let state = txn.http_api_mut(&api_id)?;
+                    let old = state.definition.api.clone();
+                    state.definition = HttpApiDefinition {
+                        api: Api {
+                            name: parsed.api.name,
+                            description: parsed.api.description,
+                            version: parsed.api.version,
+                            cors_configuration: parsed.api.cors_configuration,
+                            ..old
+                        },
+                        ..parsed
+                    };
+                    let api = state.definition.api.clone();
+                    txn.commit_definition(&api_id)?;
+                    Ok(api)
+                },
+            )
+            .await?;
+        Ok((api, warnings))
+    }
+}
+
+/// The definition an OpenAPI 3 document describes (its `api` holds the name, description,
+/// version and CORS), with the import's warnings. Every route, integration and authorizer is
+/// checked as its Create operation would.
+fn parse_document(
+    text: &str,
+    fail_on_warnings: bool,
+) -> Result<(HttpApiDefinition, Vec<String>), AdminError> {
+    let imported = http_api::import(text)
+        .map_err(|e| AdminError::bad_request(format!("Invalid OpenAPI input: {e}")))?;
+    if fail_on_warnings && !imported.warnings.is_empty() {
+        return Err(AdminError::bad_request(format!(
+            "Warnings found during import: {}",
+            imported.warnings.join("; ")
+        )));
+    }
+    let is_function = |u: &str| parse_function_uri(u).is_some();
+    let mut def = HttpApiDefinition::default();
+    for mut a in imported.authorizers {
+        a.authorizer_id = fresh_id(6, |c| def.authorizer(c).is_some());
+        validate::authorizer(&mut a, &is_function)?;
+        def.authorizers.push(a);
+    }
+    for (mut route, integration, security) in imported.routes {
+        RouteKey::parse(&route.route_key)?;
+        if let Some(mut i) = integration {
+            i.integration_id = fresh_id(7, |c| def.integration(c).is_some());
+            validate::integration(&mut i, &is_function)?;
+            route.target = Some(format!("integrations/{}", i.integration_id));
+            def.integrations.push(i);
+        }
+        if let Some((name, scopes)) = security {
+            let a = def
+                .authorizers
+                .iter()
+                .find(|a| a.name == name)
+                .ok_or_else(|| {
+                    AdminError::bad_request(format!(
+                        "Invalid OpenAPI input: route {} names the unknown security scheme {name}",
+                        route.route_key
+                    ))
+                })?;
+            route.authorization_type = if a.authorizer_type == "JWT" {
+                "JWT"
+            } else {
+                "CUSTOM"
+            }
+            .into();
+            route.authorizer_id = Some(a.authorizer_id.clone());
+            route.authorization_scopes = scopes;
+        }
+        route.route_id = fresh_id(7, |c| def.route(c).is_some());
+        if def
+            .routes
+            .iter()
+            .any(|r: &Route| r.route_key == route.route_key)
+        {
+            return Err(AdminError::bad_request(format!(
+                "Invalid OpenAPI input: route {} appears twice",
+                route.route_key
+            )));
+        }
+        def.routes.push(route);
+    }
+    if let Some(c) = &imported.cors {
+        super::apis::check_cors(c)?;
+    }
+    def.api = Api {
+        name: imported.name,
+        description: imported.description,
+        version: imported.version,
+        cors_configuration: imported.cors,
+        ..Api::default()
+    };
+    Ok((def, imported.warnings))
 }

@@ -59,6 +59,28 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             }
             ok(StatusCode::CREATED, &value)
         }
+        [id] if m == Method::PUT => {
+            #[derive(serde::Deserialize, Default)]
+            #[serde(default)]
+            struct Body {
+                body: String,
+            }
+            let input: Body = call.json()?;
+            if call.query("basepath").is_some() {
+                return Err(AdminError::bad_request(
+                    "basepath is not supported for HTTP API imports by gwtui",
+                ));
+            }
+            let (api, warnings) = gw
+                .reimport_http_api(actor, id, &input.body, call.query_flag("failOnWarnings"))
+                .await?;
+            let mut value = serde_json::to_value(with_endpoint(call, api))
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+            if !warnings.is_empty() {
+                value["warnings"] = serde_json::json!(warnings);
+            }
+            ok(StatusCode::CREATED, &value)
+        }
         [id] => match *m {
             Method::GET => ok(StatusCode::OK, &with_endpoint(call, gw.get_http_api(id)?)),
             Method::PATCH => {
