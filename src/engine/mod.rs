@@ -285,6 +285,12 @@ impl Gateway {
         self.inner.aws.load_full()
     }
 
+    /// The function a Lambda integration URI names (an invocation ARN, a function ARN or
+    /// `name[:qualifier]`), for consoles that show where a route goes.
+    pub fn lambda_function_name(uri: &str) -> Option<String> {
+        functions::parse_function_uri(uri).map(|(name, _)| name)
+    }
+
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
     /// its gateway response.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {

@@ -77,8 +77,7 @@ fn http_route_row(
                 i.payload_format_version.as_deref().unwrap_or("?"),
                 i.integration_uri
                     .as_deref()
-                    .and_then(crate::engine::functions::parse_function_uri)
-                    .map(|(name, _)| name)
+                    .and_then(Gateway::lambda_function_name)
                     .unwrap_or_default()
             ),
             kind => format!(
