@@ -39,6 +39,31 @@ pub use logs::{Level, LogKind, LogLine};
 pub use metrics::{MetricsSnapshot, MetricsTick};
 pub use pipeline::{InvokeRequest, InvokeResponse};
 
+// The handle's public types: everything src/server and src/tui may name of the engine
+// (tests/engine_boundary.rs fails when they reach into an engine module instead).
+pub use admin::{
+    CorsOptions, CreateApiKey, CreateAuthorizer, CreateBasePathMapping, CreateModel,
+    CreateRequestValidator, PutGatewayResponse, CreateDocumentationPart,
+    CreateDocumentationVersion, CreateDomainName, CreateUsagePlan, CreateUsagePlanKey,
+    DeploymentCanarySettings, GenerateClientCertificate, PartFilter, PreviewError,
+    TemplateSample,
+};
+pub use functions::FunctionConfig;
+pub use integrations::aws::public_view::{AwsDestination, AwsPublicSettings};
+pub use integrations::aws::{AwsConfig, AwsSettings};
+pub use logs::EXECUTION_LOG_CAPACITY;
+pub use metrics::{FixedHistogram, MAX_WINDOW, Percentiles, SeriesTotals};
+pub use pipeline::MAX_BODY_BYTES;
+
+/// The HTTP API (v2) admin request types, whose names repeat v1's.
+pub mod v2 {
+    pub use super::http_api::admin::domains::CreateDomainNameV2;
+    pub use super::http_api::admin::{
+        CreateApi, CreateApiMapping, CreateAuthorizer, CreateDeployment, CreateIntegration,
+        CreateRoute, CreateStage,
+    };
+}
+
 use crate::store::{Store, StoreError, StoreReader};
 use admin::Admin;
 use live::{Draw, Routes};

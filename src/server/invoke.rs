@@ -10,7 +10,7 @@ use http::{Response, Version};
 use http_body_util::Full;
 
 use super::Body;
-use crate::engine::error::GatewayError;
+use crate::engine::GatewayError;
 use crate::engine::{Gateway, InvokeRequest, InvokeResponse};
 
 /// Where an invoke request goes.

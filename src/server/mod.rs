@@ -22,7 +22,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::engine::Gateway;
-use crate::engine::pipeline::MAX_BODY_BYTES;
+use crate::engine::MAX_BODY_BYTES;
 
 pub type Body = Full<Bytes>;
 

@@ -14,7 +14,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use super::Body;
 use crate::engine::Gateway;
-use crate::engine::metrics::{FixedHistogram, SeriesTotals};
+use crate::engine::{FixedHistogram, SeriesTotals};
 
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -219,7 +219,10 @@ pub struct App {
     pub stack: Vec<ViewKind>,
     pub listener: String,
     /// Where AWS service integrations send their calls.
-    pub aws: std::sync::Arc<crate::engine::integrations::aws::AwsSettings>,
+    pub aws: std::sync::Arc<crate::engine::AwsSettings>,
+    /// Attached to a server whose event stream is down (the header says so while the
+    /// console retries).
+    pub disconnected: bool,
     pub flash: Option<Flash>,
     pub prompt: Option<Prompt>,
     pub confirm: Option<Pending>,
@@ -278,6 +281,7 @@ impl App {
             stack: vec![ViewKind::Apis],
             listener: String::new(),
             aws: std::sync::Arc::default(),
+            disconnected: false,
             flash: None,
             prompt: None,
             confirm: None,

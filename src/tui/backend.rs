@@ -22,7 +22,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
 
     /// Where AWS service integrations send their calls (the `[aws]` settings the engine runs
     /// with), for the execution path of AWS methods.
-    fn aws_settings(&self) -> std::sync::Arc<crate::engine::integrations::aws::AwsSettings> {
+    fn aws_settings(&self) -> std::sync::Arc<crate::engine::AwsSettings> {
         std::sync::Arc::default()
     }
 
@@ -122,6 +122,12 @@ pub trait Backend: Clone + Send + Sync + 'static {
         target: TemplateTarget,
         template: String,
         sample: SampleRequest,
+    ) -> impl Future<Output = BResult<String>> + Send;
+    /// GetModelTemplate: a mapping template generated from the API's model `model_name`.
+    fn model_template(
+        &self,
+        rest_api_id: String,
+        model_name: String,
     ) -> impl Future<Output = BResult<String>> + Send;
     /// TestInvokeMethod: runs the method as defined now with `sample` (its path values and
     /// query make the request path) and returns the status, headers, body, latency and

@@ -114,6 +114,14 @@ pub enum Effect {
         sample: SampleRequest,
         seq: u64,
     },
+    /// GetModelTemplate: a template generated from `model_name`, for the open editor.
+    GenerateTemplate {
+        rest_api_id: String,
+        resource_id: String,
+        http_method: String,
+        target: TemplateTarget,
+        model_name: String,
+    },
     /// TestInvokeMethod: run a method as defined now with a sample request.
     TestInvoke {
         rest_api_id: String,

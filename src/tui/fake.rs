@@ -773,20 +773,25 @@ impl Backend for FakeBackend {
                 .map(|r| r.path.clone())
                 .unwrap_or_else(|| "/".into()))
         })?;
-        let context = crate::engine::template::sample_context(
+        crate::engine::Gateway::render_template_sample(
             &rest_api_id,
             &resource_id,
             &http_method,
             &resource_path,
-        );
-        let (request, vars, response_body) = super::gateway::sample_parts(sample, &target);
-        crate::engine::template::render_sample(
             &template,
-            response_body.as_deref(),
-            &request,
-            &context,
-            &vars,
+            sample.into_template_sample(&target),
         )
+    }
+
+    async fn model_template(&self, rest_api_id: String, model_name: String) -> BResult<String> {
+        let definition = self.with(|s| {
+            s.apis
+                .iter()
+                .find(|d| d.rest_api.id == rest_api_id)
+                .cloned()
+                .ok_or_else(|| "Invalid API identifier specified".to_string())
+        })?;
+        crate::engine::Gateway::model_template(&definition, &model_name).map_err(|e| e.to_string())
     }
 
     async fn import(&self, path: String) -> BResult<String> {

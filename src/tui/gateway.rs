@@ -14,12 +14,12 @@ use super::msg::{
     UsageData,
 };
 use super::sample::SampleRequest;
-use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
-use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
-use crate::mapping::RequestData;
+use crate::engine::{
+    Actor, CreateApiKey, CreateDeployment, CreateUsagePlan, DeploymentCanarySettings, Gateway,
+    GatewayEvent,
+};
 use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage, TestInvokeResult};
 use crate::traffic::Traffic;
-use indexmap::IndexMap;
 
 #[derive(Clone)]
 pub struct GatewayBackend {
@@ -36,29 +36,6 @@ impl GatewayBackend {
             traffic,
         }
     }
-}
-
-/// A console sample as the mapping layer takes it: the method request, the stage
-/// variables, and for a response template the integration response body.
-pub fn sample_parts(
-    sample: SampleRequest,
-    target: &TemplateTarget,
-) -> (RequestData, IndexMap<String, String>, Option<String>) {
-    let stage_variables: IndexMap<String, String> = sample.stage_variables.into_iter().collect();
-    let mut request = RequestData {
-        body: String::new(),
-        path: sample.path,
-        querystring: sample.querystring,
-        headers: sample.headers,
-    };
-    let response_body = match target {
-        TemplateTarget::Request { .. } => {
-            request.body = sample.body;
-            None
-        }
-        TemplateTarget::Response { .. } => Some(sample.body),
-    };
-    (request, stage_variables, response_body)
 }
 
 /// A route as the console's routes table shows it: key → integration, auth, throttling.
@@ -144,7 +121,7 @@ impl Backend for GatewayBackend {
         self.listener.to_string()
     }
 
-    fn aws_settings(&self) -> Arc<crate::engine::integrations::aws::AwsSettings> {
+    fn aws_settings(&self) -> Arc<crate::engine::AwsSettings> {
         self.gw.aws_settings()
     }
 
@@ -302,22 +279,12 @@ impl Backend for GatewayBackend {
         let mut usage = Vec::new();
         for plan in &plans {
             // Usage in the quota's current period (today when the plan has no quota).
-            let today = time::OffsetDateTime::now_utc().date();
-            let start = plan
-                .quota
-                .as_ref()
-                .map(|q| crate::engine::quota::period_start(q.period, today))
-                .unwrap_or(today);
+            let (start, end) = Gateway::usage_period(plan.quota.as_ref());
             for key in self.gw.list_usage_plan_keys(&plan.id).map_err(msg)? {
                 plan_keys.push((plan.id.clone(), key.id.clone()));
                 let report = self
                     .gw
-                    .get_usage(
-                        &plan.id,
-                        Some(&key.id),
-                        &crate::engine::quota::day_string(start),
-                        &crate::engine::quota::day_string(today),
-                    )
+                    .get_usage(&plan.id, Some(&key.id), &start, &end)
                     .await
                     .map_err(msg)?;
                 let used = report
@@ -440,7 +407,7 @@ impl Backend for GatewayBackend {
         target: TemplateTarget,
         template: String,
     ) -> BResult<()> {
-        crate::engine::template::CompiledTemplate::compile(&template).map_err(msg)?;
+        Gateway::check_template(&template)?;
         let escaped = crate::model::patch::escape_segment(target.content_type());
         match target {
             TemplateTarget::Request { .. } => {
@@ -508,26 +475,20 @@ impl Backend for GatewayBackend {
         template: String,
         sample: SampleRequest,
     ) -> BResult<String> {
-        let resource_path = self
-            .gw
-            .get_definition(&rest_api_id)
-            .ok()
-            .and_then(|d| d.resource(&resource_id).map(|r| r.path.clone()))
-            .unwrap_or_else(|| "/".into());
-        let context = crate::engine::template::sample_context(
-            &rest_api_id,
-            &resource_id,
-            &http_method,
-            &resource_path,
-        );
-        let (request, stage_variables, response_body) = sample_parts(sample, &target);
-        crate::engine::template::render_sample(
-            &template,
-            response_body.as_deref(),
-            &request,
-            &context,
-            &stage_variables,
-        )
+        self.gw
+            .render_template_preview(
+                &rest_api_id,
+                &resource_id,
+                &http_method,
+                &template,
+                sample.into_template_sample(&target),
+            )
+            .map_err(msg)
+    }
+
+    async fn model_template(&self, rest_api_id: String, model_name: String) -> BResult<String> {
+        let definition = self.gw.get_definition(&rest_api_id).map_err(msg)?;
+        Gateway::model_template(&definition, &model_name).map_err(msg)
     }
 
     async fn test_invoke(
@@ -566,19 +527,15 @@ impl Backend for GatewayBackend {
     }
 
     async fn export(&self, rest_api_id: String, path: String) -> BResult<()> {
-        let def = self.gw.get_definition(&rest_api_id).map_err(msg)?;
         let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-        let opts = crate::openapi::ExportOptions {
-            format: crate::openapi::ExportFormat::Oas30,
-            extensions: crate::openapi::Extensions::Apigateway,
-            yaml,
-            stage_name: "working".into(),
-            host: format!(
-                "{rest_api_id}.execute-api.localhost:{}",
-                self.listener.port()
-            ),
-        };
-        let text = crate::openapi::export(&def, &opts).map_err(msg)?;
+        let host = format!(
+            "{rest_api_id}.execute-api.localhost:{}",
+            self.listener.port()
+        );
+        let text = self
+            .gw
+            .export_working_definition(&rest_api_id, yaml, &host)
+            .map_err(msg)?;
         tokio::fs::write(&path, text)
             .await
             .map_err(|e| format!("cannot write {path}: {e}"))
@@ -648,7 +605,7 @@ impl Backend for GatewayBackend {
 fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
     use super::metrics::{Bucket, MetricSeries, Percentiles, SeriesKey, Variant};
     let step = snap.step_seconds.max(1) as usize;
-    let percentiles = |p: crate::engine::metrics::Percentiles| Percentiles {
+    let percentiles = |p: crate::engine::Percentiles| Percentiles {
         p50: p.p50,
         p90: p.p90,
         p99: p.p99,

@@ -89,6 +89,17 @@ pub struct UsageData {
     pub plan_keys: Vec<(String, String)>,
 }
 
+/// GetModelTemplate's answer for the editor that asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedTemplate {
+    pub rest_api_id: String,
+    pub resource_id: String,
+    pub http_method: String,
+    pub target: super::effect::TemplateTarget,
+    pub model_name: String,
+    pub result: Result<String, String>,
+}
+
 /// One execution/access log line.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogLine {
@@ -107,7 +118,7 @@ pub enum DataUpdate {
     /// The listener address shown in the header, e.g. `127.0.0.1:4566`.
     Listener(String),
     /// The engine's `[aws]` settings (installed at start; they do not change while it runs).
-    Aws(std::sync::Arc<crate::engine::integrations::aws::AwsSettings>),
+    Aws(std::sync::Arc<crate::engine::AwsSettings>),
     Apis(Vec<ApiSummary>),
     /// The HTTP APIs (v2), listed with the REST APIs.
     HttpApis(Vec<HttpApiSummary>),
@@ -137,6 +148,11 @@ pub enum DataUpdate {
         http_method: String,
         result: Result<TestInvokeResult, String>,
     },
+    /// A template generated from a model (the editor's `ctrl-g`).
+    TemplateGenerated(Box<GeneratedTemplate>),
+    /// The attached server's event stream went down (`false`: the console retries) or came
+    /// back (`true`). An in-process console never sends it.
+    Connection(bool),
     /// The debounce timer of edit `seq` fired.
     RenderDue(u64),
     /// The outcome of an effect: `what` names the operation ("deploy prod").

@@ -382,6 +382,24 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
                 )
                 .await,
         }),
+        Effect::GenerateTemplate {
+            rest_api_id,
+            resource_id,
+            http_method,
+            target,
+            model_name,
+        } => Some(DataUpdate::TemplateGenerated(Box::new(
+            crate::tui::msg::GeneratedTemplate {
+                result: b
+                    .model_template(rest_api_id.clone(), model_name.clone())
+                    .await,
+                rest_api_id,
+                resource_id,
+                http_method,
+                target,
+                model_name,
+            },
+        ))),
         Effect::TestInvoke {
             rest_api_id,
             resource_id,

@@ -93,7 +93,6 @@ impl SampleRequest {
     /// value keeps its `/`s), then the sample's query string. A placeholder the sample does
     /// not fill is left as written, so the engine's refusal names it.
     pub fn path_with_query(&self, resource_path: &str) -> String {
-        use crate::engine::params::query_encode;
         let mut out = String::new();
         for part in resource_path.split('/').filter(|p| !p.is_empty()) {
             out.push('/');
@@ -161,8 +160,26 @@ impl SampleRequest {
             return Err(mismatch());
         }
         self.path = values;
-        self.querystring = crate::engine::params::parse_query(query);
+        self.querystring = parse_query(query);
         Ok(())
+    }
+
+    /// The sample as the engine's template preview takes it: a request template reads
+    /// `body` as the method request's; a response template reads it as the integration
+    /// response body.
+    pub fn into_template_sample(self, target: &TemplateTarget) -> crate::engine::TemplateSample {
+        let (body, integration_response_body) = match target {
+            TemplateTarget::Request { .. } => (self.body, None),
+            TemplateTarget::Response { .. } => (String::new(), Some(self.body)),
+        };
+        crate::engine::TemplateSample {
+            body,
+            headers: self.headers,
+            querystring: self.querystring,
+            path: self.path,
+            stage_variables: self.stage_variables,
+            integration_response_body,
+        }
     }
 
     /// The sample as the JSON document [`SampleRequest::parse`] reads (a body that is JSON
@@ -333,6 +350,33 @@ fn spaced(json: &str) -> String {
     out
 }
 
+/// Percent-encodes a query key or value (RFC 3986 unreserved characters stay as they are).
+fn query_encode(s: &str) -> String {
+    const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, QUERY).to_string()
+}
+
+/// A query string's `name=value` pairs in order, `+` and percent escapes decoded.
+fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    raw.unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,3 +533,4 @@ mod tests {
         assert_eq!(s.body, r#"{"name":"Rex","price":25}"#);
     }
 }
+

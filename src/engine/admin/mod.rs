@@ -16,6 +16,7 @@ mod methods;
 mod quota;
 mod responses;
 mod tags;
+mod template_preview;
 mod test_invoke;
 mod update_usage;
 mod usage;
@@ -46,6 +47,7 @@ pub use domains::{
 pub use quota::UsageReport;
 pub use responses::PutGatewayResponse;
 pub use tags::TaggedResource;
+pub use template_preview::{PreviewError, TemplateSample};
 pub use test_invoke::TEST_STAGE;
 pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
 pub use validators::{CreateModel, CreateRequestValidator};

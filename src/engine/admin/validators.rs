@@ -225,19 +225,7 @@ impl Gateway {
     ) -> Result<serde_json::Value, AdminError> {
         self.read(|a| {
             let def = &a.api(api_id)?.definition;
-            let parse = |m: &Model| -> Option<serde_json::Value> {
-                serde_json::from_str(m.schema.as_deref()?).ok()
-            };
-            let model = def
-                .model_by_name(name)
-                .ok_or_else(|| model_not_found(name))?;
-            let schema = parse(model).ok_or_else(|| {
-                AdminError::bad_request(format!("Model {name} has no valid JSON schema"))
-            })?;
-            let resolve = |other: &str| def.model_by_name(other).and_then(parse);
-            Ok(serde_json::json!({
-                "value": crate::mapping::model_template::generate(&schema, &resolve)
-            }))
+            Ok(serde_json::json!({ "value": Gateway::model_template(def, name)? }))
         })
     }
 

@@ -6,7 +6,7 @@
 use http::StatusCode;
 
 use super::{Call, Reply, ok};
-use crate::engine::admin::CorsOptions;
+use crate::engine::CorsOptions;
 
 pub(super) async fn enable(call: &Call<'_>, api_id: &str, resource_id: &str) -> Reply {
     let options: CorsOptions = call.json()?;

@@ -4,7 +4,7 @@
 use http::{Method, StatusCode};
 
 use super::{Call, Reply, empty, ok, unknown};
-use crate::engine::admin::{
+use crate::engine::{
     CreateAuthorizer, CreateModel, CreateRequestValidator, PutGatewayResponse,
 };
 

@@ -6,7 +6,7 @@
 use http::{Method, StatusCode};
 
 use super::{Call, Reply, empty, ok, unknown};
-use crate::engine::admin::{CreateDocumentationPart, CreateDocumentationVersion, PartFilter};
+use crate::engine::{CreateDocumentationPart, CreateDocumentationVersion, PartFilter};
 
 pub(super) async fn route(call: &Call<'_>, api_id: &str, rest: &[&str]) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);

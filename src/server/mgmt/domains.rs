@@ -5,7 +5,7 @@
 use http::{Method, StatusCode};
 
 use super::{Call, Reply, empty, ok, unknown};
-use crate::engine::admin::{CreateBasePathMapping, CreateDomainName};
+use crate::engine::{CreateBasePathMapping, CreateDomainName};
 
 pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);

@@ -11,7 +11,7 @@
 use http::{Method, StatusCode};
 
 use super::{Call, Reply, access_denied, empty, ok, unknown};
-use crate::engine::functions::FunctionConfig;
+use crate::engine::FunctionConfig;
 use crate::model::AdminError;
 
 fn describe(call: &Call<'_>, name: &str, config: &FunctionConfig) -> serde_json::Value {

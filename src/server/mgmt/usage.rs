@@ -5,7 +5,7 @@
 use http::{Method, StatusCode};
 
 use super::{Call, Reply, empty, ok, shapes, unknown};
-use crate::engine::admin::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
+use crate::engine::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
 use crate::model::ApiKey;
 
 fn without_value(mut key: ApiKey, include: bool) -> serde_json::Value {

@@ -10,6 +10,10 @@ impl App {
         match d {
             DataUpdate::Listener(l) => self.listener = l,
             DataUpdate::Aws(settings) => self.aws = settings,
+            DataUpdate::TemplateGenerated(generated) => {
+                return self.on_template_generated(*generated);
+            }
+            DataUpdate::Connection(up) => self.disconnected = !up,
             DataUpdate::TestInvoked {
                 rest_api_id,
                 resource_id,

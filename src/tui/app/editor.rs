@@ -417,12 +417,12 @@ impl App {
         }
     }
 
-    /// `ctrl-g`: replaces the template with one generated from the model the method declares
-    /// for the template's content type (its request model, or the response model of the
-    /// status the template belongs to). The replacement is two edits (clear, insert), so two
-    /// undos restore the old template; nothing is saved until `ctrl-s`.
+    /// `ctrl-g`: asks the backend (GetModelTemplate) for a template generated from the model
+    /// the method declares for the template's content type (its request model, or the
+    /// response model of the status the template belongs to); [`App::on_template_generated`]
+    /// puts it in the editor.
     pub(super) fn editor_generate(&mut self) -> Vec<Effect> {
-        let generated = (|| {
+        let wanted = (|| {
             let ed = self.editor.as_ref().ok_or("no template open")?;
             let def = self.definition().ok_or("no API selected")?;
             let method = def
@@ -444,29 +444,47 @@ impl App {
             let name = models.and_then(|m| m.get(content_type)).ok_or_else(|| {
                 format!("the {place} has no {content_type} model to generate from")
             })?;
-            let parse = |m: &crate::model::Model| -> Option<serde_json::Value> {
-                serde_json::from_str(m.schema.as_deref()?).ok()
-            };
-            let model = def
-                .model_by_name(name)
-                .ok_or_else(|| format!("model {name} does not exist"))?;
-            let schema =
-                parse(model).ok_or_else(|| format!("model {name} has no valid JSON schema"))?;
-            let resolve = |other: &str| def.model_by_name(other).and_then(parse);
-            Ok::<_, String>((
-                name.clone(),
-                crate::mapping::model_template::generate(&schema, &resolve),
-            ))
+            Ok::<_, String>(Effect::GenerateTemplate {
+                rest_api_id: ed.rest_api_id.clone(),
+                resource_id: ed.resource_id.clone(),
+                http_method: ed.http_method.clone(),
+                target: ed.target.clone(),
+                model_name: name.clone(),
+            })
         })();
-        let (name, template) = match generated {
-            Ok(g) => g,
+        match wanted {
+            Ok(effect) => vec![effect],
             Err(e) => {
                 self.flash(Level::Warn, e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A generated template arrived: it replaces the open template if that is still the one
+    /// it was asked for. The replacement is two edits (clear, insert), so two undos restore
+    /// the old template; nothing is saved until `ctrl-s`.
+    pub(super) fn on_template_generated(
+        &mut self,
+        generated: crate::tui::msg::GeneratedTemplate,
+    ) -> Vec<Effect> {
+        let template = match generated.result {
+            Ok(t) => t,
+            Err(e) => {
+                self.flash(
+                    Level::Warn,
+                    format!("generating from model {}: {e}", generated.model_name),
+                );
                 return Vec::new();
             }
         };
         let check = self.parse_check;
-        let Some(ed) = self.editor.as_mut() else {
+        let Some(ed) = self.editor.as_mut().filter(|ed| {
+            ed.rest_api_id == generated.rest_api_id
+                && ed.resource_id == generated.resource_id
+                && ed.http_method == generated.http_method
+                && ed.target == generated.target
+        }) else {
             return Vec::new();
         };
         ed.textarea.select_all();
@@ -476,7 +494,10 @@ impl App {
         self.focus.insert(ViewKind::Editor, PANE_TEMPLATE);
         self.flash(
             Level::Info,
-            format!("generated from model {name} (ctrl-z twice undoes, ctrl-s saves)"),
+            format!(
+                "generated from model {} (ctrl-z twice undoes, ctrl-s saves)",
+                generated.model_name
+            ),
         );
         vec![effect]
     }

@@ -40,6 +40,12 @@ pub fn header(f: &mut Frame, app: &App, area: Rect) {
     if app.readonly {
         spans.push(Span::styled("  [read-only]", t.get(Role::FlashWarn)));
     }
+    if app.disconnected {
+        spans.push(Span::styled(
+            "  [disconnected, retrying]",
+            t.get(Role::FlashError),
+        ));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

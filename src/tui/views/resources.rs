@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_tree_widget::Tree;
 
 use super::{empty, hit, pane};
-use crate::engine::integrations::aws::{self as aws_integration, AwsSettings, Kind};
+use crate::engine::AwsSettings;
 use crate::model::{Integration, IntegrationType, Method, Resource};
 use crate::tui::app::App;
 use crate::tui::theme::{Role, Theme};
@@ -122,37 +122,18 @@ fn stage_title<'a>(t: &Theme, title: &str) -> Line<'a> {
 /// An AWS service integration: the service, what it calls, where the call goes and with
 /// which credentials (the integration's role is recorded; no STS runs locally).
 fn aws_lines<'a>(t: &Theme, i: &Integration, aws: &AwsSettings) -> Vec<Line<'a>> {
-    let Some(uri) = i.uri.as_deref().filter(|u| !aws_integration::is_lambda(u)) else {
+    let Some(d) = i.uri.as_deref().and_then(|u| aws.describe_integration(u)) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    match aws_integration::parse_uri(uri) {
-        Ok(target) => {
-            let call = match target.kind {
-                Kind::Action { action, .. } => format!("action {action}"),
-                Kind::Path(p) => format!("path /{p}"),
-            };
-            out.push(item(
-                t,
-                "service",
-                format!("{} in {} · {call}", target.service, target.region),
-            ));
-            out.push(item(
-                t,
-                "sends to",
-                aws.describe(target.service, target.region),
-            ));
-        }
+    match d.service {
+        Ok(service) => out.push(item(t, "service", service)),
         Err(e) => out.push(item(t, "service", e)),
     }
-    let credentials = match &aws.credentials {
-        Some(c) => format!(
-            "signed with {} ({})",
-            c.access_key_id, aws.credentials_source
-        ),
-        None => "none: set [aws] credentials or AWS_ACCESS_KEY_ID".to_string(),
-    };
-    out.push(item(t, "credentials", credentials));
+    if let Some(sends_to) = d.sends_to {
+        out.push(item(t, "sends to", sends_to));
+    }
+    out.push(item(t, "credentials", d.credentials));
     if let Some(role) = &i.credentials {
         out.push(item(
             t,
@@ -287,7 +268,7 @@ pub fn method_lines<'a>(t: &Theme, path: &str, m: &Method, aws: &AwsSettings) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::integrations::aws::AwsConfig;
+    use crate::engine::AwsConfig;
 
     fn text(lines: &[Line<'_>]) -> String {
         lines

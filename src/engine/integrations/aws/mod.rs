@@ -9,6 +9,7 @@
 //! REST services such as S3) and signs; the request then goes through the same pooled client,
 //! timeout, execution log and integration-response processing as an HTTP integration.
 
+pub mod public_view;
 pub mod services;
 pub mod settings;
 
