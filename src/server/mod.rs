@@ -2,6 +2,7 @@
 //! It translates HTTP to [`Gateway`] calls and back; no gateway logic lives here.
 
 pub mod browser;
+pub mod events;
 pub mod invoke;
 pub mod mgmt;
 pub mod prometheus;
@@ -25,6 +26,9 @@ use crate::engine::Gateway;
 use crate::engine::MAX_BODY_BYTES;
 
 pub type Body = Full<Bytes>;
+
+/// What the listener answers with: a full body, or an event stream (`GET /gwtui/events`).
+pub type ServeBody = http_body_util::Either<Body, events::EventBody>;
 
 /// How the server treats management requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,6 +100,9 @@ async fn serve_loop(
 ) -> std::io::Result<()> {
     let options = std::sync::Arc::new(options);
     let graceful = GracefulShutdown::new();
+    // Event streams never end on their own: they end when this turns true.
+    let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
+    let boot: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -115,10 +122,14 @@ async fn serve_loop(
                 let gw = gw.clone();
                 let options = options.clone();
                 let local = listener.local_addr().ok();
+                let streams = Streams { boot: boot.clone(), stop: streams_stop.clone() };
                 let service = service_fn(move |req| {
                     let gw = gw.clone();
                     let options = options.clone();
-                    async move { Ok::<_, Infallible>(handle(gw, req, peer, local, &options).await) }
+                    let streams = streams.clone();
+                    async move {
+                        Ok::<_, Infallible>(dispatch(gw, req, peer, local, &options, &streams).await)
+                    }
                 });
                 match &tls {
                     None => {
@@ -159,11 +170,55 @@ async fn serve_loop(
             _ = &mut shutdown => break,
         }
     }
+    let _ = stop_streams.send(true);
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
     }
     Ok(())
+}
+
+/// What event streams share on one listener: the boot id (a client that reconnects after a
+/// restart sees a new one) and the shutdown signal.
+#[derive(Clone)]
+struct Streams {
+    boot: std::sync::Arc<str>,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+/// `GET /gwtui/events` on the management plane becomes an event stream (after the same
+/// browser and credential checks as every management request); everything else [`handle`]
+/// answers.
+async fn dispatch(
+    gw: Gateway,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    options: &ServerOptions,
+    streams: &Streams,
+) -> Response<ServeBody> {
+    use http_body_util::Either;
+    let is_stream = req.method() == http::Method::GET && req.uri().path() == events::PATH;
+    if !is_stream {
+        return handle(gw, req, peer, local, options).await.map(Either::Left);
+    }
+    let (parts, body) = req.into_parts();
+    if !matches!(invoke::classify(&gw, &parts), invoke::Target::Management) {
+        let req = Request::from_parts(parts, body);
+        return handle(gw, req, peer, local, options).await.map(Either::Left);
+    }
+    let cors = match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
+        Ok(cors) => cors,
+        Err(refusal) => return mgmt::access_denied(&refusal.0).map(Either::Left),
+    };
+    if let Err(refused) = mgmt::authorize(&parts, options) {
+        return with_cors(refused, cors.as_ref()).map(Either::Left);
+    }
+    let mut response = events::respond(&gw, &parts, &streams.boot, streams.stop.clone());
+    if let Some(origin) = &cors {
+        browser::add_cors_headers(response.headers_mut(), origin);
+    }
+    response.map(Either::Right)
 }
 
 /// Routes one HTTP request to the data plane, `/metrics` or the management API.

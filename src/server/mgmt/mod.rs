@@ -7,6 +7,7 @@
 //! `{"message": ...}`.
 
 mod client_certificates;
+mod console;
 mod cors;
 mod definitions;
 mod deployments;
@@ -112,6 +113,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["gwtui", "metrics"] if m == Method::GET => metrics::metrics(call).await,
         ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
+        ["gwtui", rest @ ..] => console::route(call, rest).await,
         ["account"] if m == Method::GET => ok(StatusCode::OK, &call.gw.account()),
         ["account"] if m == Method::PATCH => ok(
             StatusCode::OK,
@@ -161,6 +163,18 @@ pub(crate) fn unknown(call: &Call<'_>) -> AdminError {
         call.parts.method,
         call.parts.uri.path()
     ))
+}
+
+/// What every management request must pass before it is served, for a request answered
+/// outside [`handle`] (the event stream): SigV4 with the admin credentials when they are
+/// configured, and no unsigned `x-gwtui-actor`.
+pub(crate) fn authorize(parts: &Parts, options: &ServerOptions) -> Result<(), Response<Body>> {
+    if let Some(credentials) = &options.admin_credentials {
+        authenticate(parts, &Bytes::new(), credentials).map_err(|e| auth_error_response(&e))?;
+    }
+    actor_of(parts, options.admin_credentials.is_some())
+        .map(|_| ())
+        .map_err(|m| access_denied(&m))
 }
 
 /// Verifies the SigV4 signature against the configured admin credentials, scoped to

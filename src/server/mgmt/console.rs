@@ -1,0 +1,82 @@
+//! gwtui's endpoints for an attached console (`gwtui attach`), for what AWS's control plane
+//! has no operation for:
+//! - `GET /gwtui/restapis/{id}/definition` — the working definition (the API with its
+//!   resource tree, models, authorizers, validators and gateway responses) in one answer;
+//! - `GET /gwtui/restapis/{id}/deployments/{deploymentId}/definition` — what a deployment froze;
+//! - `GET /gwtui/restapis/{id}/export?yaml=true|false` — the working definition as OpenAPI 3
+//!   with the API Gateway extensions (GetExport exports a stage's deployment);
+//! - `POST /gwtui/restapis/{id}/resources/{rid}/methods/{verb}/render` —
+//!   `{"template": ..., "sample": {...}}` → `{"output": ...}`: a template rendered against a
+//!   sample request, nothing saved;
+//! - `POST /gwtui/templates/check` — `{"template": ...}`: 200 when it parses, else a 400 naming
+//!   line and column;
+//! - `GET /gwtui/aws` — the `[aws]` settings without the secret.
+//!
+//! The event stream (`GET /gwtui/events`) is `server/events.rs`.
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::{Call, Reply, ok, unknown, with_body};
+use crate::engine::{Gateway, PreviewError, TemplateSample};
+use crate::model::AdminError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RenderInput {
+    template: String,
+    #[serde(default)]
+    sample: TemplateSample,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckInput {
+    template: String,
+}
+
+pub async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
+    let m = &call.parts.method;
+    match segs {
+        ["aws"] if m == Method::GET => ok(StatusCode::OK, &call.gw.aws_settings().public_view()),
+        ["templates", "check"] if m == Method::POST => {
+            let input: CheckInput = call.json()?;
+            Gateway::check_template(&input.template).map_err(AdminError::bad_request)?;
+            ok(StatusCode::OK, &serde_json::json!({}))
+        }
+        ["restapis", id, "definition"] if m == Method::GET => {
+            ok(StatusCode::OK, &call.gw.get_definition(id)?)
+        }
+        ["restapis", id, "deployments", deployment_id, "definition"] if m == Method::GET => ok(
+            StatusCode::OK,
+            &*call.gw.deployment_snapshot(id, deployment_id)?,
+        ),
+        ["restapis", id, "export"] if m == Method::GET => {
+            let yaml = call.query_flag("yaml");
+            let host = match call.local {
+                Some(addr) => format!("{id}.execute-api.localhost:{}", addr.port()),
+                None => format!("{id}.execute-api.localhost"),
+            };
+            let text = call.gw.export_working_definition(id, yaml, &host)?;
+            let content_type = if yaml {
+                "application/yaml"
+            } else {
+                "application/json"
+            };
+            Ok(with_body(StatusCode::OK, Bytes::from(text), content_type))
+        }
+        ["restapis", id, "resources", rid, "methods", verb, "render"] if m == Method::POST => {
+            let input: RenderInput = call.json()?;
+            let output = call
+                .gw
+                .render_template_preview(id, rid, verb, &input.template, input.sample)
+                .map_err(|e| match e {
+                    PreviewError::Admin(e) => e,
+                    PreviewError::Template(message) => AdminError::bad_request(message),
+                })?;
+            ok(StatusCode::OK, &serde_json::json!({ "output": output }))
+        }
+        _ => Err(unknown(call)),
+    }
+}
