@@ -39,7 +39,7 @@ impl GatewayBackend {
 }
 
 /// A route as the console's routes table shows it: key → integration, auth, throttling.
-fn http_route_row(
+pub(crate) fn http_route_row(
     r: &crate::model::v2::Route,
     integrations: &[crate::model::v2::Integration],
     authorizers: &[crate::model::v2::Authorizer],

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod keymap;
 pub mod metrics;
 pub mod msg;
+pub mod remote;
 pub mod runner;
 pub mod sample;
 pub mod theme;
