@@ -2,6 +2,7 @@
 //! the engine headless; the admin commands work on the data dir directly, or through the
 //! gwtui process that is serving it.
 
+mod attach;
 mod client;
 mod serve;
 
@@ -65,6 +66,12 @@ pub enum Command {
     Serve {
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+    },
+    /// Run the console against a running gwtui (`gwtui serve` elsewhere), through its
+    /// management API; `--admin-credentials` signs the calls when the server requires them.
+    Attach {
+        /// The server's URL, `http://HOST:PORT`.
+        url: String,
     },
     /// Import an OpenAPI 3 / Swagger 2 file (JSON or YAML); prints the restApiId.
     Import {
@@ -317,6 +324,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => {
             let s = settings(&cli, None)?;
             serve::console(s, cli.theme.clone(), cli.readonly, vtl_parse_check).await
+        }
+        Some(Command::Attach { url }) => {
+            let s = settings(&cli, None)?;
+            attach::attach(s, url, cli.theme.clone(), cli.readonly, vtl_parse_check).await
         }
         Some(Command::Serve { listen }) => {
             let s = settings(&cli, listen.as_deref())?;

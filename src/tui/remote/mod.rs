@@ -88,6 +88,21 @@ fn parse_base(url: &str) -> Result<(String, String), RemoteError> {
     Ok((format!("http://{authority}"), authority))
 }
 
+/// An error with its causes (`error sending request: ...: Connection refused`).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// The `message` (or `Message`) of an AWS-shaped error body, else the body.
 fn error_message(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
@@ -154,7 +169,7 @@ impl RemoteBackend {
         let url = self.inner.base.clone();
         let unreachable = |e: reqwest::Error| RemoteError::Unreachable {
             url: url.clone(),
-            reason: e.to_string(),
+            reason: error_chain(&e),
         };
         let health = self
             .inner
@@ -171,7 +186,13 @@ impl RemoteBackend {
                 .ok()
                 .is_some_and(|v| v.get("service").and_then(|s| s.as_str()) == Some("gwtui"));
         if !is_gwtui {
-            let text: String = String::from_utf8_lossy(&body).chars().take(80).collect();
+            let text: String = String::from_utf8_lossy(&body)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(60)
+                .collect();
             return Err(RemoteError::NotGwtui {
                 url,
                 answer: format!("{status} {text}").trim().to_string(),
