@@ -42,11 +42,10 @@ pub use pipeline::{InvokeRequest, InvokeResponse};
 // The handle's public types: everything src/server and src/tui may name of the engine
 // (tests/engine_boundary.rs fails when they reach into an engine module instead).
 pub use admin::{
-    CorsOptions, CreateApiKey, CreateAuthorizer, CreateBasePathMapping, CreateModel,
-    CreateRequestValidator, PutGatewayResponse, CreateDocumentationPart,
-    CreateDocumentationVersion, CreateDomainName, CreateUsagePlan, CreateUsagePlanKey,
-    DeploymentCanarySettings, GenerateClientCertificate, PartFilter, PreviewError,
-    TemplateSample,
+    CorsOptions, CreateApiKey, CreateAuthorizer, CreateBasePathMapping, CreateDocumentationPart,
+    CreateDocumentationVersion, CreateDomainName, CreateModel, CreateRequestValidator,
+    CreateUsagePlan, CreateUsagePlanKey, DeploymentCanarySettings, GenerateClientCertificate,
+    PartFilter, PreviewError, PutGatewayResponse, TemplateSample,
 };
 pub use functions::FunctionConfig;
 pub use integrations::aws::public_view::{AwsDestination, AwsPublicSettings};

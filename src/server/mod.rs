@@ -200,17 +200,22 @@ async fn dispatch(
     use http_body_util::Either;
     let is_stream = req.method() == http::Method::GET && req.uri().path() == events::PATH;
     if !is_stream {
-        return handle(gw, req, peer, local, options).await.map(Either::Left);
+        return handle(gw, req, peer, local, options)
+            .await
+            .map(Either::Left);
     }
     let (parts, body) = req.into_parts();
     if !matches!(invoke::classify(&gw, &parts), invoke::Target::Management) {
         let req = Request::from_parts(parts, body);
-        return handle(gw, req, peer, local, options).await.map(Either::Left);
+        return handle(gw, req, peer, local, options)
+            .await
+            .map(Either::Left);
     }
-    let cors = match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
-        Ok(cors) => cors,
-        Err(refusal) => return mgmt::access_denied(&refusal.0).map(Either::Left),
-    };
+    let cors =
+        match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
+            Ok(cors) => cors,
+            Err(refusal) => return mgmt::access_denied(&refusal.0).map(Either::Left),
+        };
     if let Err(refused) = mgmt::authorize(&parts, options) {
         return with_cors(refused, cors.as_ref()).map(Either::Left);
     }

@@ -533,4 +533,3 @@ mod tests {
         assert_eq!(s.body, r#"{"name":"Rex","price":25}"#);
     }
 }
-

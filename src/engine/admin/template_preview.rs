@@ -77,12 +77,8 @@ impl Gateway {
         template: &str,
         sample: TemplateSample,
     ) -> Result<String, String> {
-        let context = super::super::template::sample_context(
-            api_id,
-            resource_id,
-            http_method,
-            resource_path,
-        );
+        let context =
+            super::super::template::sample_context(api_id, resource_id, http_method, resource_path);
         let stage_variables: IndexMap<String, String> =
             sample.stage_variables.into_iter().collect();
         let request = RequestData {

@@ -4,9 +4,7 @@
 use http::{Method, StatusCode};
 
 use super::{Call, Reply, empty, ok, unknown};
-use crate::engine::{
-    CreateAuthorizer, CreateModel, CreateRequestValidator, PutGatewayResponse,
-};
+use crate::engine::{CreateAuthorizer, CreateModel, CreateRequestValidator, PutGatewayResponse};
 
 pub(super) async fn route(call: &Call<'_>, api_id: &str, kind: &str, rest: &[&str]) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);

@@ -11,8 +11,8 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{Call, Reply, ok};
-use crate::engine::{EXECUTION_LOG_CAPACITY, LogLine};
 use crate::engine::MAX_WINDOW;
+use crate::engine::{EXECUTION_LOG_CAPACITY, LogLine};
 use crate::model::AdminError;
 
 /// `30s`, `5m`, `1h`, `24h` or plain seconds → a window of 1 s .. 24 h.

@@ -448,8 +448,14 @@ mod tests {
 
     #[test]
     fn error_bodies_give_their_message() {
-        assert_eq!(error_message(br#"{"message":"Invalid stage"}"#), "Invalid stage");
-        assert_eq!(error_message(br#"{"Message":"1 validation error"}"#), "1 validation error");
+        assert_eq!(
+            error_message(br#"{"message":"Invalid stage"}"#),
+            "Invalid stage"
+        );
+        assert_eq!(
+            error_message(br#"{"Message":"1 validation error"}"#),
+            "1 validation error"
+        );
         assert_eq!(error_message(b"<html>"), "<html>");
     }
 }

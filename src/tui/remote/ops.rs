@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use super::{RemoteBackend, encode};
 use crate::engine::{AwsSettings, Gateway};
 use crate::model::{
-    ApiDefinition, ApiKey, BasePathMapping, Deployment, DomainName, PatchOperation, RestApi,
-    Stage, TestInvokeResult, UsagePlan,
+    ApiDefinition, ApiKey, BasePathMapping, Deployment, DomainName, PatchOperation, RestApi, Stage,
+    TestInvokeResult, UsagePlan,
 };
 use crate::tui::backend::{BResult, Backend};
 use crate::tui::effect::TemplateTarget;
@@ -68,7 +68,11 @@ impl RemoteBackend {
         .map(|_| ())
     }
 
-    async fn create_deployment(&self, rest_api_id: &str, body: serde_json::Value) -> BResult<String> {
+    async fn create_deployment(
+        &self,
+        rest_api_id: &str,
+        body: serde_json::Value,
+    ) -> BResult<String> {
         let d: Deployment = self
             .call_json(
                 Method::POST,
@@ -105,11 +109,24 @@ impl Backend for RemoteBackend {
         let mut out = Vec::new();
         for api in self.list::<RestApi>("/restapis").await? {
             let definition = self.definition(&api.id).await?;
-            let last_deployment = self
+            let last = self
                 .list::<Deployment>(&format!("{}/deployments", api_path(&api.id)))
                 .await?
                 .into_iter()
                 .max_by_key(|d| d.created_date);
+            // GetDeployments leaves out `apiSummary`; GetDeployment embeds it when asked.
+            let last_deployment = match last {
+                Some(d) => Some(
+                    self.call_json(
+                        Method::GET,
+                        &format!("{}/deployments/{}", api_path(&api.id), encode(&d.id)),
+                        "embed=apisummary",
+                        NONE,
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
             out.push(ApiSummary {
                 endpoint_url: format!(
                     "{}/restapis/{}/{{stage}}/_user_request_",
@@ -238,15 +255,9 @@ impl Backend for RemoteBackend {
         for plan in &plans {
             let (start, end) = Gateway::usage_period(plan.quota.as_ref());
             let plan_path = format!("/usageplans/{}", encode(&plan.id));
-            for key in self
-                .list::<PlanKey>(&format!("{plan_path}/keys"))
-                .await?
-            {
+            for key in self.list::<PlanKey>(&format!("{plan_path}/keys")).await? {
                 plan_keys.push((plan.id.clone(), key.id.clone()));
-                let query = format!(
-                    "keyId={}&startDate={start}&endDate={end}",
-                    encode(&key.id)
-                );
+                let query = format!("keyId={}&startDate={start}&endDate={end}", encode(&key.id));
                 let report: Usage = self
                     .call_json(Method::GET, &format!("{plan_path}/usage"), &query, NONE)
                     .await?;
@@ -432,9 +443,7 @@ impl Backend for RemoteBackend {
             "template": template,
             "sample": sample.into_template_sample(&target),
         });
-        let r: Rendered = self
-            .call_json(Method::POST, &path, "", Some(&body))
-            .await?;
+        let r: Rendered = self.call_json(Method::POST, &path, "", Some(&body)).await?;
         Ok(r.output)
     }
 
@@ -536,7 +545,12 @@ impl Backend for RemoteBackend {
 
     async fn create_usage_plan(&self, name: String) -> BResult<String> {
         let plan: UsagePlan = self
-            .call_json(Method::POST, "/usageplans", "", Some(&json!({ "name": name })))
+            .call_json(
+                Method::POST,
+                "/usageplans",
+                "",
+                Some(&json!({ "name": name })),
+            )
             .await?;
         Ok(plan.id)
     }

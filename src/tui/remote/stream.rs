@@ -85,7 +85,10 @@ impl Parser {
 
 /// The end of the first event block: (where its text ends, where the next block starts).
 fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, i + 2));
+    let lf = buf
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| (i, i + 2));
     let crlf = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -210,7 +213,9 @@ async fn run(b: RemoteBackend, tx: mpsc::Sender<DataUpdate>) {
                     chunk = tokio::time::timeout(STALL, response.chunk()) => chunk,
                 };
                 let Ok(Ok(Some(bytes))) = chunk else { break };
-                let Ok(events) = parser.push(&bytes) else { break };
+                let Ok(events) = parser.push(&bytes) else {
+                    break;
+                };
                 for event in events {
                     let sent = match interpret(&event, &mut boot) {
                         Outcome::Update(u) => tx.send(u).await.map_err(|_| ()),
@@ -252,7 +257,10 @@ mod tests {
             .push(b"retry: 1000\n\nevent: hello\nid: b1\ndata: {\"boot\":\"b1\"")
             .expect("parse");
         assert!(events.is_empty());
-        events.extend(p.push(b",\"resync\":true}\n\n: keepalive\n\nevent: changed\r\ndata: {}\r\n\r\n").expect("parse"));
+        events.extend(
+            p.push(b",\"resync\":true}\n\n: keepalive\n\nevent: changed\r\ndata: {}\r\n\r\n")
+                .expect("parse"),
+        );
         assert_eq!(
             events,
             vec![

@@ -2,6 +2,7 @@
 //! ratatui's `TestBackend`, driven headlessly against the in-memory fake backend.
 
 mod app_logic;
+mod backends;
 mod dangerous;
 mod http_apis;
 mod reloads;
@@ -21,6 +22,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 use super::app::{App, AppConfig};
+use super::backend::Backend;
 use super::effect::Effect;
 use super::fake::FakeBackend;
 use super::keymap::Key;
@@ -28,15 +30,16 @@ use super::msg::Msg;
 use super::runner;
 use super::views;
 
-/// A headless console: the app, the fake engine, and a runtime to perform effects.
-pub struct Harness {
+/// A headless console: the app, a backend (the in-memory fake unless a test gives the
+/// in-process engine or a remote server), and a runtime to perform effects.
+pub struct Harness<B: Backend = FakeBackend> {
     pub app: App,
-    pub backend: FakeBackend,
+    pub backend: B,
     rt: tokio::runtime::Runtime,
     pub start: Instant,
 }
 
-impl Harness {
+impl Harness<FakeBackend> {
     pub fn new() -> Harness {
         Harness::with(AppConfig::default())
     }
@@ -53,20 +56,46 @@ impl Harness {
             .enable_all()
             .build()
             .expect("runtime");
+        Harness::on(cfg, FakeBackend::sample(), rt)
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.backend
+            .state
+            .lock()
+            .map(|s| s.calls.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl<B: Backend> Harness<B> {
+    /// A console on `backend`, whose effects run on `rt`.
+    pub fn on(cfg: AppConfig, backend: B, rt: tokio::runtime::Runtime) -> Harness<B> {
         let mut h = Harness {
             app: App::new(cfg),
-            backend: FakeBackend::sample(),
+            backend,
             rt,
             start: Instant::now(),
         };
         h.app.now = h.start;
         h.app.update(Msg::Resize(120, 40));
-        h.app.update(Msg::Data(super::msg::DataUpdate::Listener(
-            "127.0.0.1:4566".into(),
-        )));
+        let listener = h.backend.listener();
+        h.app
+            .update(Msg::Data(super::msg::DataUpdate::Listener(listener)));
         let init = h.app.init();
         h.settle(init);
         h
+    }
+
+    /// The backend's subscription, its task on the harness's runtime.
+    pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<super::msg::DataUpdate> {
+        let _runtime = self.rt.enter();
+        self.backend.subscribe()
+    }
+
+    /// Runs a future on the harness's runtime (where the backend's calls run).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
     }
 
     /// Performs effects with the fake engine and feeds results back until quiet.
@@ -144,14 +173,6 @@ impl Harness {
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         term.draw(|f| views::draw(f, &self.app)).expect("draw");
         term.backend().buffer().clone()
-    }
-
-    pub fn calls(&self) -> Vec<String> {
-        self.backend
-            .state
-            .lock()
-            .map(|s| s.calls.clone())
-            .unwrap_or_default()
     }
 }
 

@@ -94,7 +94,10 @@ impl AwsSettings {
             Err(e) => (Err(e), None),
         };
         let credentials = match &self.credentials {
-            Some(c) => format!("signed with {} ({})", c.access_key_id, self.credentials_source),
+            Some(c) => format!(
+                "signed with {} ({})",
+                c.access_key_id, self.credentials_source
+            ),
             None => "none: set [aws] credentials or AWS_ACCESS_KEY_ID".to_string(),
         };
         Some(AwsDestination {
@@ -130,10 +133,15 @@ mod tests {
             settings.describe_integration(uri)
         );
         let d = back.describe_integration(uri).expect("aws");
-        assert_eq!(d.sends_to.as_deref(), Some("http://127.0.0.1:9324 ([aws.endpoints] sqs)"));
+        assert_eq!(
+            d.sends_to.as_deref(),
+            Some("http://127.0.0.1:9324 ([aws.endpoints] sqs)")
+        );
         assert!(
-            back.describe_integration("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations")
-                .is_none()
+            back.describe_integration(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations"
+            )
+            .is_none()
         );
     }
 }
