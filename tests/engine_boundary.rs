@@ -101,7 +101,11 @@ fn the_console_and_the_server_use_only_the_engines_handle() {
         assert!(!files.is_empty(), "no sources under {dir}");
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
-            let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+            let shown = file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
             for (n, line) in text.lines().enumerate() {
                 for v in violations(line) {
                     problems.push(format!("{shown}:{}: {v}", n + 1));

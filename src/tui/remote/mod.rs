@@ -135,6 +135,9 @@ impl RemoteBackend {
                 url: base.clone(),
                 reason: "the host name does not resolve".into(),
             })?;
+        // reqwest is built without a default TLS provider: the process's is ring (a no-op
+        // when the binary installed it already).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(CONNECT_TIMEOUT)
