@@ -37,10 +37,10 @@ fn violations(line: &str) -> Vec<String> {
         while let Some(at) = rest.find(prefix) {
             let after = &rest[at + prefix.len()..];
             rest = after;
-            if after.starts_with('{') {
+            if let Some(group) = after.strip_prefix('{') {
                 // A group: every item must be a root item (no `module::`, no lowercase
                 // module name).
-                let group = after[1..].split('}').next().unwrap_or("");
+                let group = group.split('}').next().unwrap_or("");
                 for item in group.split(',').map(str::trim).filter(|i| !i.is_empty()) {
                     if !is_public_item(item) {
                         found.push(format!("{prefix}{{{item}}}"));

@@ -244,7 +244,7 @@ mod tests {
         }
         // Let the pump drain the broadcast into the (full) queue.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while events_tx.len() > 0 && tokio::time::Instant::now() < deadline {
+        while !events_tx.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::task::yield_now().await;
         }
         tokio::task::yield_now().await;

@@ -216,7 +216,7 @@ async fn dispatch(
             Ok(cors) => cors,
             Err(refusal) => return mgmt::access_denied(&refusal.0).map(Either::Left),
         };
-    if let Err(refused) = mgmt::authorize(&parts, options) {
+    if let Some(refused) = mgmt::refusal(&parts, options) {
         return with_cors(refused, cors.as_ref()).map(Either::Left);
     }
     let mut response = events::respond(&gw, &parts, &streams.boot, streams.stop.clone());

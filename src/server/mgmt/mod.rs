@@ -167,14 +167,16 @@ pub(crate) fn unknown(call: &Call<'_>) -> AdminError {
 
 /// What every management request must pass before it is served, for a request answered
 /// outside [`handle`] (the event stream): SigV4 with the admin credentials when they are
-/// configured, and no unsigned `x-gwtui-actor`.
-pub(crate) fn authorize(parts: &Parts, options: &ServerOptions) -> Result<(), Response<Body>> {
-    if let Some(credentials) = &options.admin_credentials {
-        authenticate(parts, &Bytes::new(), credentials).map_err(|e| auth_error_response(&e))?;
+/// configured, and no unsigned `x-gwtui-actor`. `Some` is the refusal to send.
+pub(crate) fn refusal(parts: &Parts, options: &ServerOptions) -> Option<Response<Body>> {
+    if let Some(credentials) = &options.admin_credentials
+        && let Err(e) = authenticate(parts, &Bytes::new(), credentials)
+    {
+        return Some(auth_error_response(&e));
     }
     actor_of(parts, options.admin_credentials.is_some())
-        .map(|_| ())
-        .map_err(|m| access_denied(&m))
+        .err()
+        .map(|m| access_denied(&m))
 }
 
 /// Verifies the SigV4 signature against the configured admin credentials, scoped to
