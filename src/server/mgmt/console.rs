@@ -68,13 +68,22 @@ pub async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         }
         ["restapis", id, "resources", rid, "methods", verb, "render"] if m == Method::POST => {
             let input: RenderInput = call.json()?;
-            let output = call
-                .gw
-                .render_template_preview(id, rid, verb, &input.template, input.sample)
-                .map_err(|e| match e {
-                    PreviewError::Admin(e) => e,
-                    PreviewError::Template(message) => AdminError::bad_request(message),
-                })?;
+            // Rendering is CPU work on a client's template: off the async workers.
+            let (gw, id, rid, verb) = (
+                call.gw.clone(),
+                id.to_string(),
+                rid.to_string(),
+                verb.to_string(),
+            );
+            let output = tokio::task::spawn_blocking(move || {
+                gw.render_template_preview(&id, &rid, &verb, &input.template, input.sample)
+            })
+            .await
+            .map_err(|e| AdminError::Internal(format!("the render did not finish: {e}")))?
+            .map_err(|e| match e {
+                PreviewError::Admin(e) => e,
+                PreviewError::Template(message) => AdminError::bad_request(message),
+            })?;
             ok(StatusCode::OK, &serde_json::json!({ "output": output }))
         }
         _ => Err(unknown(call)),
