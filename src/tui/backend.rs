@@ -1,7 +1,9 @@
-//! The console's view of the engine. The coordinator implements [`Backend`] for
-//! `engine::Gateway`; [`FakeBackend`](super::fake::FakeBackend) implements it in memory
-//! for tests and demos. Every method is async and reports failure as a message the
-//! console shows in its flash line.
+//! The console's one interface to a gateway: everything it reads, changes, renders and
+//! subscribes to. [`GatewayBackend`](super::gateway::GatewayBackend) implements it in process
+//! over `engine::Gateway`; [`RemoteBackend`](super::remote::RemoteBackend) over a running
+//! gwtui's management API and event stream (`gwtui attach`);
+//! [`FakeBackend`](super::fake::FakeBackend) in memory for tests and demos. Every method is
+//! async and reports failure as a message the console shows in its flash line.
 
 use std::future::Future;
 
