@@ -11,13 +11,16 @@
 //! - `dropped` — `{"dropped": N}`: N events were dropped because this subscriber did not
 //!   read fast enough (the server never waits for a slow reader); reload to be sure.
 //!
-//! Each subscriber has a queue of [`SUBSCRIBER_QUEUE`] events; a comment line every
+//! At most [`MAX_STREAMS`] streams at once (past them: 429). Each subscriber has a queue of
+//! [`SUBSCRIBER_QUEUE`] events; a comment line every
 //! [`KEEPALIVE`] lets either side notice a dead connection. The stream needs what every
 //! management request needs (the browser checks and, with admin credentials, SigV4) and
 //! ends when the server shuts down.
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -33,6 +36,8 @@ use crate::engine::{Gateway, GatewayEvent, LogLine};
 pub const SUBSCRIBER_QUEUE: usize = 256;
 /// How often an idle stream carries a comment line.
 pub const KEEPALIVE: Duration = Duration::from_secs(10);
+/// Streams one listener serves at once; past it a new one is refused with 429.
+pub const MAX_STREAMS: usize = 64;
 /// The path of the stream.
 pub const PATH: &str = "/gwtui/events";
 
@@ -137,17 +142,44 @@ fn encode(event: &GatewayEvent) -> Bytes {
 
 /// The stream's answer: `text/event-stream`, fed by a task that ends when the client goes,
 /// or `stop` turns true (server shutdown).
+/// Counts the streams a listener serves; a slot is given back when its stream's task ends.
+#[derive(Clone, Default)]
+pub struct StreamSlots(Arc<AtomicUsize>);
+
+/// One taken slot.
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl StreamSlots {
+    /// A slot, or `None` when [`MAX_STREAMS`] are taken.
+    pub fn take(&self) -> Option<Slot> {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_STREAMS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(self.0.clone()))
+    }
+}
+
 pub fn respond(
     gw: &Gateway,
     parts: &Parts,
     boot: &str,
     stop: watch::Receiver<bool>,
+    slot: Slot,
 ) -> Response<EventBody> {
     let last = parts
         .headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok());
     let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
+    let gw_events = gw.subscribe();
     let hello = frame(
         "hello",
         Some(boot),
@@ -156,7 +188,10 @@ pub fn respond(
     // A fresh channel has room: the hello always goes first.
     let _ = tx.try_send(Bytes::from_static(b"retry: 1000\n\n"));
     let _ = tx.try_send(hello);
-    tokio::spawn(pump(gw.subscribe(), tx, stop));
+    tokio::spawn(async move {
+        pump(gw_events, tx, stop).await;
+        drop(slot);
+    });
     let mut response = Response::new(EventBody { rx });
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
@@ -226,6 +261,16 @@ async fn pump(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streams_are_counted_and_their_slots_come_back() {
+        let slots = StreamSlots::default();
+        let taken: Vec<Slot> = (0..MAX_STREAMS).filter_map(|_| slots.take()).collect();
+        assert_eq!(taken.len(), MAX_STREAMS);
+        assert!(slots.take().is_none(), "one stream too many");
+        drop(taken);
+        assert!(slots.take().is_some());
+    }
 
     /// A subscriber that stops reading holds at most `SUBSCRIBER_QUEUE` events; what did not
     /// fit is announced as `dropped N` when it reads again.

@@ -103,6 +103,7 @@ async fn serve_loop(
     // Event streams never end on their own: they end when this turns true.
     let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
     let boot: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
+    let slots = events::StreamSlots::default();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -122,7 +123,11 @@ async fn serve_loop(
                 let gw = gw.clone();
                 let options = options.clone();
                 let local = listener.local_addr().ok();
-                let streams = Streams { boot: boot.clone(), stop: streams_stop.clone() };
+                let streams = Streams {
+                    boot: boot.clone(),
+                    stop: streams_stop.clone(),
+                    slots: slots.clone(),
+                };
                 let service = service_fn(move |req| {
                     let gw = gw.clone();
                     let options = options.clone();
@@ -184,6 +189,7 @@ async fn serve_loop(
 struct Streams {
     boot: std::sync::Arc<str>,
     stop: tokio::sync::watch::Receiver<bool>,
+    slots: events::StreamSlots,
 }
 
 /// `GET /gwtui/events` on the management plane becomes an event stream (after the same
@@ -219,7 +225,14 @@ async fn dispatch(
     if let Some(refused) = mgmt::refusal(&parts, options) {
         return with_cors(refused, cors.as_ref()).map(Either::Left);
     }
-    let mut response = events::respond(&gw, &parts, &streams.boot, streams.stop.clone());
+    let Some(slot) = streams.slots.take() else {
+        let refused = mgmt::error_response(&crate::model::AdminError::TooManyRequests(format!(
+            "Too many event streams: this server serves at most {} at once",
+            events::MAX_STREAMS
+        )));
+        return with_cors(refused, cors.as_ref()).map(Either::Left);
+    };
+    let mut response = events::respond(&gw, &parts, &streams.boot, streams.stop.clone(), slot);
     if let Some(origin) = &cors {
         browser::add_cors_headers(response.headers_mut(), origin);
     }
