@@ -13,6 +13,10 @@ Measured on the second console:
 
     cargo build --release
     benches/console_attach.py [BIN] [SECONDS] [VIEW_KEY] [RATE] [PRESSES]
+
+With MODE=in-process the measured console is `gwtui` itself (engine + console in one
+process, the demo generator at RATE req/s), measured the same way, for comparison (its CPU then
+includes the gateway and the generator).
 """
 import os
 import socket
@@ -28,6 +32,7 @@ VIEW = sys.argv[3] if len(sys.argv) > 3 else "7"
 RATE = sys.argv[4] if len(sys.argv) > 4 else "1000"
 PRESSES = int(sys.argv[5]) if len(sys.argv) > 5 else 50
 CREDS = "AKIDBENCHATTACH:bench-secret"
+MODE = os.environ.get("MODE", "attached")
 SOCK = f"gwtui-attach-bench-{os.getpid()}"
 
 
@@ -81,15 +86,27 @@ def main():
                   "--admin-credentials", CREDS]
         tmux("-f", "/dev/null", "new-session", "-d", "-s", "load", "-x", "160", "-y", "48",
              *attach)
-        tmux("new-session", "-d", "-s", "measured", "-x", "160", "-y", "48", *attach)
-        for target in ("load", "measured"):
-            wait_for(target, lambda s: "PetStore demo" in s, f"{target}: the demo")
-        tmux("send-keys", "-t", "load", "Enter", "3")
-        wait_for("load", lambda s: "stage dev" in s, "load: stage dev")
-        tmux("send-keys", "-t", "load", ":")
-        tmux("send-keys", "-t", "load", "-l", f"traffic {RATE}")
-        tmux("send-keys", "-t", "load", "Enter")
-        wait_for("load", lambda s: f"traffic {RATE}/s to dev: done" in s, "load: traffic on")
+        if MODE == "in-process":
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port2 = s.getsockname()[1]
+            config2 = os.path.join(work, "inprocess.toml")
+            with open(config2, "w") as f:
+                f.write(f"[demo]\ntraffic = {RATE}\n")
+            tmux("new-session", "-d", "-s", "measured", "-x", "160", "-y", "48", BIN,
+                 "--data-dir", os.path.join(work, "data2"), "--config", config2,
+                 "--listen", f"127.0.0.1:{port2}")
+            wait_for("measured", lambda s: "PetStore demo" in s, "measured: the demo")
+        else:
+            tmux("new-session", "-d", "-s", "measured", "-x", "160", "-y", "48", *attach)
+            for target in ("load", "measured"):
+                wait_for(target, lambda s: "PetStore demo" in s, f"{target}: the demo")
+            tmux("send-keys", "-t", "load", "Enter", "3")
+            wait_for("load", lambda s: "stage dev" in s, "load: stage dev")
+            tmux("send-keys", "-t", "load", ":")
+            tmux("send-keys", "-t", "load", "-l", f"traffic {RATE}")
+            tmux("send-keys", "-t", "load", "Enter")
+            wait_for("load", lambda s: f"traffic {RATE}/s to dev: done" in s, "load: traffic on")
         tmux("send-keys", "-t", "measured", "Enter", VIEW)
         time.sleep(3)  # the first loads, and the traffic reaching its rate
         pid = int(tmux("display-message", "-p", "-t", "measured", "#{pane_pid}").stdout.strip())
@@ -98,7 +115,7 @@ def main():
         time.sleep(SECONDS)
         t1, w1 = ticks(pid), time.monotonic()
         cpu = (t1 - t0) / hz
-        print(f"attached console CPU: {cpu:.3f} s over {w1 - w0:.1f} s = "
+        print(f"{MODE} console CPU: {cpu:.3f} s over {w1 - w0:.1f} s = "
               f"{100 * cpu / (w1 - w0):.2f}% of one core (view {VIEW}, {RATE} req/s)")
         served = subprocess.run(
             ["curl", "-s", f"http://127.0.0.1:{port}/metrics"], capture_output=True, text=True,
