@@ -42,6 +42,9 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<InvokeRespon
         Backend::Http { uri, method } => {
             http_proxy(gw, ctx, &integration, uri, method.clone()).await?
         }
+        Backend::Service { subtype, params } => {
+            super::integration_subtype::call(gw, ctx, &integration, subtype, params).await?
+        }
     };
     let status = mapping::apply_response(ctx, &integration.response, status, &mut headers, &body);
     for h in HOP_BY_HOP {

@@ -1,6 +1,6 @@
 //! CreateIntegration, GetIntegration(s), UpdateIntegration, DeleteIntegration. HTTP APIs take
-//! AWS_PROXY (Lambda, payload format 1.0 or 2.0) and HTTP_PROXY; `integrationSubtype` (AWS
-//! service integrations) is refused until gwtui has them.
+//! AWS_PROXY (Lambda, payload format 1.0 or 2.0; or an AWS service action named by
+//! `integrationSubtype`, checked by `model::v2::integration_subtype`) and HTTP_PROXY.
 
 use indexmap::IndexMap;
 use serde::Deserialize;
