@@ -178,6 +178,7 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
                         error_5xx: u64::from(i % 41 == 0 && variant == Variant::Canary),
                         cache_hit: count / 2,
                         cache_miss: count - count / 2,
+                        data_processed: count * 512,
                         latency_ms: Percentiles {
                             p50: lat,
                             p90: lat * 1.8,
@@ -207,6 +208,7 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
         rest_api_id: rest_api_id.into(),
         end_epoch_second: end,
         series,
+        http_api: false,
     }
 }
 
@@ -451,12 +453,11 @@ impl Backend for FakeBackend {
     }
 
     async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
-        let now = self.with(|s| Ok(s.now))?;
-        Ok(sample_metrics(
-            &rest_api_id,
-            now,
-            window_seconds.clamp(1, 86_400) as usize,
-        ))
+        let (now, http_api) =
+            self.with(|s| Ok((s.now, s.http_apis.iter().any(|a| a.api_id == rest_api_id))))?;
+        let mut snap = sample_metrics(&rest_api_id, now, window_seconds.clamp(1, 86_400) as usize);
+        snap.http_api = http_api;
+        Ok(snap)
     }
 
     async fn usage(&self) -> BResult<UsageData> {
@@ -637,6 +638,9 @@ impl Backend for FakeBackend {
                 target.label()
             ),
             |s| {
+                if let TemplateTarget::HttpMappings { integration_id } = &target {
+                    return fake_save_mappings(s, &rest_api_id, integration_id, &template);
+                }
                 let def = s
                     .apis
                     .iter_mut()
@@ -650,6 +654,7 @@ impl Backend for FakeBackend {
                     .as_mut()
                     .ok_or("No integration defined for method")?;
                 match target {
+                    TemplateTarget::HttpMappings { .. } => {}
                     TemplateTarget::Request { content_type } => {
                         i.request_templates.insert(content_type, template);
                     }
@@ -789,6 +794,37 @@ impl Backend for FakeBackend {
         )
     }
 
+    async fn test_invoke_http(
+        &self,
+        api_id: String,
+        stage: String,
+        method: String,
+        path: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        self.with(|s| {
+            if !s.http_apis.iter().any(|a| a.api_id == api_id) {
+                return Err(format!("Invalid API identifier specified {api_id}"));
+            }
+            s.calls
+                .push(format!("test-invoke-http {api_id} {stage} {method} {path}"));
+            Ok(())
+        })?;
+        let body = serde_json::json!({"path": path, "body": sample.body}).to_string();
+        Ok(TestInvokeResult {
+            status: 200,
+            body,
+            headers: [("content-type".to_string(), "application/json".to_string())].into(),
+            multi_value_headers: [(
+                "content-type".to_string(),
+                vec!["application/json".to_string()],
+            )]
+            .into(),
+            log: "Execution log for request fake-http-1".into(),
+            latency: 3,
+        })
+    }
+
     async fn import(&self, path: String) -> BResult<String> {
         let src = tokio::fs::read_to_string(&path)
             .await
@@ -884,4 +920,31 @@ impl Backend for FakeBackend {
             }
         })
     }
+}
+
+/// The fake's UpdateIntegration of an HTTP API integration's mappings (the routes that
+/// target it show them).
+fn fake_save_mappings(
+    s: &mut FakeState,
+    api_id: &str,
+    integration_id: &str,
+    text: &str,
+) -> BResult<()> {
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let api = s
+        .http_apis
+        .iter_mut()
+        .find(|a| a.api_id == api_id)
+        .ok_or("Invalid API identifier specified")?;
+    let request = serde_json::from_value(doc["requestParameters"].clone()).unwrap_or_default();
+    let response = serde_json::from_value(doc["responseParameters"].clone()).unwrap_or_default();
+    for r in api
+        .routes
+        .iter_mut()
+        .filter(|r| r.integration_id.as_deref() == Some(integration_id))
+    {
+        r.request_parameters.clone_from(&request);
+        r.response_parameters.clone_from(&response);
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod effect;
 pub mod fake;
 pub mod filter;
 pub mod gateway;
+mod gateway_http;
 pub mod keymap;
 pub mod metrics;
 pub mod msg;

@@ -250,7 +250,9 @@ impl SampleRequest {
         }
         let body = if target.content_type().contains("json") {
             match target {
-                TemplateTarget::Request { .. } => serde_json::json!({"name": "Rex", "price": 25}),
+                TemplateTarget::Request { .. } | TemplateTarget::HttpMappings { .. } => {
+                    serde_json::json!({"name": "Rex", "price": 25})
+                }
                 TemplateTarget::Response { .. } => {
                     serde_json::json!({"id": 1, "name": "Rex", "price": 25})
                 }

@@ -209,9 +209,9 @@ fn list(form: &mut Form, prefix: &str, value: &str) {
 
 fn attributes(form: &mut Form, prefix: &str, key: &str, value: &str) -> Result<(), HttpError> {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(value) else {
+        let shown: String = value.chars().take(200).collect();
         return Err(HttpError::Internal(format!(
-            "{key} must be a JSON object of attributes, got {}",
-            &value[..value.len().min(200)]
+            "{key} must be a JSON object of attributes, got {shown}"
         )));
     };
     for (n, (name, attr)) in map.iter().enumerate() {
@@ -273,6 +273,9 @@ mod tests {
         assert_eq!(get("AttributeName.1"), Some("All"));
         assert_eq!(get("MessageAttributeName.2"), Some("other"));
         assert!(query_body(&[("MessageAttributes", "not json")]).is_err());
+        // A long non-ASCII value is cut on a character, never inside one.
+        let long = "é".repeat(300);
+        assert!(query_body(&[("MessageAttributes", long.as_str())]).is_err());
     }
 
     #[test]

@@ -1,0 +1,244 @@
+//! The HTTP API (v2) side of the console's [`Backend`](super::backend::Backend) for the real
+//! engine: route rows, a route's test request run through [`Gateway::invoke`] as a client
+//! would send it to the stage, and an integration's parameter mappings checked and saved
+//! with the apigatewayv2 operations.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::backend::BResult;
+use super::gateway::{GatewayBackend, actor, msg};
+use super::msg::HttpRouteRow;
+use super::sample::SampleRequest;
+use crate::engine::Gateway;
+use crate::engine::pipeline::InvokeRequest;
+use crate::model::TestInvokeResult;
+use crate::model::v2::{DEFAULT, validate};
+
+/// The editor's document for an integration's parameter mappings.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Mappings {
+    #[serde(default)]
+    request_parameters: IndexMap<String, String>,
+    #[serde(default)]
+    response_parameters: IndexMap<String, IndexMap<String, String>>,
+}
+
+fn parse_mappings(text: &str) -> BResult<Mappings> {
+    serde_json::from_str(text).map_err(|e| {
+        format!(
+            "line {}, column {}: the mappings are a JSON object {{\"requestParameters\": {{…}}, \"responseParameters\": {{\"200\": {{…}}}}}} of strings",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+impl GatewayBackend {
+    /// Checks mappings against the integration as it is now (what saving would store) and
+    /// lists them; the error is the BadRequest message saving would get.
+    pub(super) fn check_http_mappings(
+        &self,
+        api_id: &str,
+        integration_id: &str,
+        text: &str,
+    ) -> BResult<String> {
+        let m = parse_mappings(text)?;
+        let mut integration = self
+            .gw
+            .get_http_integration(api_id, integration_id)
+            .map_err(msg)?;
+        integration.request_parameters = m.request_parameters;
+        integration.response_parameters = m.response_parameters;
+        validate::integration(&mut integration, &|u| {
+            Gateway::lambda_function_name(u).is_some()
+        })
+        .map_err(msg)?;
+        let mut out = String::from("valid\nrequest:\n");
+        for (k, v) in &integration.request_parameters {
+            out.push_str(&format!("  {k} ← {v}\n"));
+        }
+        for (status, list) in &integration.response_parameters {
+            out.push_str(&format!("response {status}:\n"));
+            for (k, v) in list {
+                out.push_str(&format!("  {k} ← {v}\n"));
+            }
+        }
+        Ok(out)
+    }
+
+    /// UpdateIntegration with the editor's mappings.
+    pub(super) async fn save_http_mappings(
+        &self,
+        api_id: &str,
+        integration_id: &str,
+        text: &str,
+    ) -> BResult<()> {
+        let m = parse_mappings(text)?;
+        let patch = serde_json::json!({
+            "requestParameters": m.request_parameters,
+            "responseParameters": m.response_parameters,
+        });
+        self.gw
+            .update_http_integration(&actor(), api_id, integration_id, patch)
+            .await
+            .map(|_| ())
+            .map_err(msg)
+    }
+
+    /// Runs `method path` on the API's `stage` through the engine, host-style.
+    pub(super) async fn invoke_http(
+        &self,
+        api_id: String,
+        stage: String,
+        method: String,
+        path: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| format!("invalid method {method}"))?;
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (path, None),
+        };
+        let mut headers = HeaderMap::new();
+        for (k, v) in &sample.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("invalid header name {k}"))?;
+            let value =
+                HeaderValue::from_str(v).map_err(|_| format!("invalid value for header {k}"))?;
+            headers.append(name, value);
+        }
+        let host = format!("{api_id}.execute-api.localhost:{}", self.listener.port());
+        if let Ok(v) = HeaderValue::from_str(&host) {
+            headers.insert(http::header::HOST, v);
+        }
+        let context_path = if stage == DEFAULT {
+            path.clone()
+        } else {
+            format!("/{stage}{path}")
+        };
+        let request = InvokeRequest {
+            method,
+            api_id,
+            stage,
+            path,
+            query,
+            headers,
+            body: Bytes::from(sample.body),
+            source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            protocol: "HTTP/1.1",
+            context_path,
+            base_path_matched: None,
+        };
+        let started = Instant::now();
+        let response = self.gw.invoke(request).await;
+        let latency = started.elapsed().as_millis() as i64;
+        let mut single = std::collections::BTreeMap::new();
+        let mut multi: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (name, value) in &response.headers {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            single.insert(name.to_string(), v.clone());
+            multi.entry(name.to_string()).or_default().push(v);
+        }
+        let request_id = single.get("apigw-requestid").cloned().unwrap_or_default();
+        Ok(TestInvokeResult {
+            status: response.status.as_u16(),
+            body: String::from_utf8_lossy(&response.body).into_owned(),
+            headers: single,
+            multi_value_headers: multi,
+            log: format!(
+                "Execution log for request {request_id}\nHTTP APIs keep no execution log: see the access log and the logs view (7)"
+            ),
+            latency,
+        })
+    }
+}
+
+/// A route as the console's routes table shows it: key → integration, auth, throttling.
+pub(super) fn http_route_row(
+    r: &crate::model::v2::Route,
+    integrations: &[crate::model::v2::Integration],
+    authorizers: &[crate::model::v2::Authorizer],
+    stages: &[crate::model::v2::Stage],
+) -> HttpRouteRow {
+    let integration = r
+        .integration_id()
+        .and_then(|id| integrations.iter().find(|i| i.integration_id == id))
+        .map(
+            |i| match (i.integration_type.as_str(), &i.integration_subtype) {
+                (_, Some(subtype)) => format!("AWS {subtype}"),
+                ("AWS_PROXY", None) => format!(
+                    "Lambda {} {}",
+                    i.payload_format_version.as_deref().unwrap_or("?"),
+                    i.integration_uri
+                        .as_deref()
+                        .and_then(Gateway::lambda_function_name)
+                        .unwrap_or_default()
+                ),
+                (kind, None) => format!(
+                    "{kind} {} {}",
+                    i.integration_method.as_deref().unwrap_or("ANY"),
+                    i.integration_uri.as_deref().unwrap_or_default()
+                ),
+            },
+        )
+        .unwrap_or_else(|| "(no integration)".into());
+    let authorizer = r
+        .authorizer_id
+        .as_deref()
+        .and_then(|id| authorizers.iter().find(|a| a.authorizer_id == id))
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
+    let mut auth = r.authorization_type.clone();
+    if !authorizer.is_empty() {
+        auth = format!("{auth} {authorizer}");
+    }
+    if !r.authorization_scopes.is_empty() {
+        auth = format!("{auth} [{}]", r.authorization_scopes.join(" "));
+    }
+    let throttling: Vec<String> = stages
+        .iter()
+        .filter_map(|s| {
+            let t = s
+                .route_settings
+                .get(&r.route_key)
+                .filter(|t| t.throttling_rate_limit.is_some() || t.throttling_burst_limit.is_some())
+                .unwrap_or(&s.default_route_settings);
+            match (t.throttling_rate_limit, t.throttling_burst_limit) {
+                (None, None) => None,
+                (rate, burst) => Some(format!(
+                    "{} {}/s burst {}",
+                    s.stage_name,
+                    rate.map_or("-".into(), |r| r.to_string()),
+                    burst.map_or("-".into(), |b| b.to_string())
+                )),
+            }
+        })
+        .collect();
+    let target = r
+        .integration_id()
+        .and_then(|id| integrations.iter().find(|i| i.integration_id == id));
+    HttpRouteRow {
+        integration_id: target.map(|i| i.integration_id.clone()),
+        request_parameters: target
+            .map(|i| i.request_parameters.clone())
+            .unwrap_or_default(),
+        response_parameters: target
+            .map(|i| i.response_parameters.clone())
+            .unwrap_or_default(),
+        route_key: r.route_key.clone(),
+        integration,
+        auth,
+        throttling: if throttling.is_empty() {
+            "-".into()
+        } else {
+            throttling.join(", ")
+        },
+    }
+}
