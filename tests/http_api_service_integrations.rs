@@ -213,6 +213,55 @@ async fn sqs_subtypes_send_receive_delete_and_purge_through_the_invoke_url() {
     assert_eq!(status, 200, "{purged}");
     assert_eq!(queue_depth(moto, &url).await, 0);
 
+    // Export carries the subtype, its parameters and the role (no URI); an import of the
+    // export makes the same integration.
+    let (status, _, exported) = v2(
+        &t,
+        Method::GET,
+        &format!("/apis/{api}/exports/OAS30?outputType=JSON"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{exported}");
+    let doc = match exported {
+        Value::String(s) => serde_json::from_str::<Value>(&s).expect("export JSON"),
+        v => v,
+    };
+    let x = &doc["paths"]["/send"]["post"]["x-amazon-apigateway-integration"];
+    assert_eq!(x["integrationSubtype"], "SQS-SendMessage", "{x}");
+    assert_eq!(x["credentials"], ROLE);
+    assert_eq!(x["requestParameters"]["QueueUrl"], "$stageVariables.queue");
+    assert!(x.get("uri").is_none(), "{x}");
+    let imported = v2_ok(
+        &t,
+        Method::PUT,
+        "/apis",
+        Some(json!({"body": doc.to_string()})),
+        201,
+    )
+    .await;
+    let copy = imported["apiId"].as_str().expect("apiId");
+    let list = v2_ok(
+        &t,
+        Method::GET,
+        &format!("/apis/{copy}/integrations"),
+        None,
+        200,
+    )
+    .await;
+    let send = list["items"]
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|i| i["integrationSubtype"] == "SQS-SendMessage")
+        })
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(send["credentialsArn"], ROLE);
+    assert_eq!(
+        send["requestParameters"]["MessageBody"],
+        "$request.body.message"
+    );
+
     // A service error is the service's status and answer.
     let (status, missing) = post(
         &t,
