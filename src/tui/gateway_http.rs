@@ -242,3 +242,147 @@ pub(super) fn http_route_row(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::engine::http_api::admin::CreateApi;
+    use crate::tui::backend::Backend;
+    use crate::tui::effect::TemplateTarget;
+
+    /// A backend answering 200 with the request head it received as the body.
+    async fn echo_head() -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        head.len()
+                    );
+                    let _ = s.write_all(answer.as_bytes()).await;
+                    let _ = s.write_all(&head).await;
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_route_test_runs_through_the_engine_and_saved_mappings_apply() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let gw = Gateway::open(crate::engine::EngineConfig::new(dir.path())).expect("open");
+        let backend = GatewayBackend::new(
+            gw.clone(),
+            "127.0.0.1:4566".parse().expect("addr"),
+            Arc::new(crate::traffic::Traffic::default()),
+        );
+        let upstream = echo_head().await;
+        // Quick create: an HTTP_PROXY integration, the `$default` route and auto-deploy stage.
+        let api = gw
+            .create_http_api(
+                &actor(),
+                CreateApi {
+                    name: "console".into(),
+                    protocol_type: "HTTP".into(),
+                    target: Some(format!("http://{upstream}")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("create api");
+        let api_id = api.api_id;
+        let listed = backend.list_http_apis().await.expect("list");
+        let route = &listed[0].routes[0];
+        assert_eq!(route.route_key, "$default");
+        let integration = route.integration_id.clone().expect("integration id");
+
+        let sample = SampleRequest {
+            headers: vec![("x-probe".into(), "1".into())],
+            ..Default::default()
+        };
+        let run = |sample: SampleRequest| {
+            backend.test_invoke_http(
+                api_id.clone(),
+                DEFAULT.into(),
+                "GET".into(),
+                "/items/7?q=1".into(),
+                sample,
+            )
+        };
+        let r = run(sample.clone()).await.expect("invoke");
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body.starts_with("GET /items/7?q=1 HTTP/1.1"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("x-probe: 1"), "{}", r.body);
+        assert!(!r.body.contains("x-from-console"), "{}", r.body);
+        assert!(r.headers.contains_key("apigw-requestid"), "{:?}", r.headers);
+        assert!(r.log.starts_with("Execution log for request "), "{}", r.log);
+
+        // The editor's check: valid mappings are listed, bad ones get UpdateIntegration's error.
+        let text =
+            r#"{"requestParameters": {"overwrite:header.x-from-console": "$context.routeKey"}}"#;
+        let checked = backend
+            .check_http_mappings(&api_id, &integration, text)
+            .expect("valid");
+        assert!(
+            checked.contains("overwrite:header.x-from-console ← $context.routeKey"),
+            "{checked}"
+        );
+        let bad = backend
+            .check_http_mappings(
+                &api_id,
+                &integration,
+                r#"{"requestParameters": {"move:header.x": "y"}}"#,
+            )
+            .expect_err("bad key");
+        assert!(bad.contains("Invalid mapping expression"), "{bad}");
+        let not_json = backend
+            .check_http_mappings(&api_id, &integration, "{\n  oops")
+            .expect_err("not JSON");
+        assert!(not_json.starts_with("line 2"), "{not_json}");
+
+        // Saved: stored on the integration, live on the auto-deploy stage.
+        backend
+            .save_template(
+                api_id.clone(),
+                "$default".into(),
+                "GET".into(),
+                TemplateTarget::HttpMappings {
+                    integration_id: integration.clone(),
+                },
+                text.into(),
+            )
+            .await
+            .expect("save");
+        let stored = gw
+            .get_http_integration(&api_id, &integration)
+            .expect("integration");
+        assert_eq!(
+            stored
+                .request_parameters
+                .get("overwrite:header.x-from-console"),
+            Some(&"$context.routeKey".to_string())
+        );
+        let r = run(sample).await.expect("invoke");
+        assert!(r.body.contains("x-from-console: $default"), "{}", r.body);
+    }
+}
