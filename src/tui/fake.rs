@@ -639,7 +639,12 @@ impl Backend for FakeBackend {
             ),
             |s| {
                 if let TemplateTarget::HttpMappings { integration_id } = &target {
-                    return fake_save_mappings(s, &rest_api_id, integration_id, &template);
+                    return super::fake_http::save_mappings(
+                        s,
+                        &rest_api_id,
+                        integration_id,
+                        &template,
+                    );
                 }
                 let def = s
                     .apis
@@ -803,25 +808,7 @@ impl Backend for FakeBackend {
         sample: SampleRequest,
     ) -> BResult<TestInvokeResult> {
         self.with(|s| {
-            if !s.http_apis.iter().any(|a| a.api_id == api_id) {
-                return Err(format!("Invalid API identifier specified {api_id}"));
-            }
-            s.calls
-                .push(format!("test-invoke-http {api_id} {stage} {method} {path}"));
-            Ok(())
-        })?;
-        let body = serde_json::json!({"path": path, "body": sample.body}).to_string();
-        Ok(TestInvokeResult {
-            status: 200,
-            body,
-            headers: [("content-type".to_string(), "application/json".to_string())].into(),
-            multi_value_headers: [(
-                "content-type".to_string(),
-                vec!["application/json".to_string()],
-            )]
-            .into(),
-            log: "Execution log for request fake-http-1".into(),
-            latency: 3,
+            super::fake_http::test_invoke_http(s, &api_id, &stage, &method, &path, sample)
         })
     }
 
@@ -920,31 +907,4 @@ impl Backend for FakeBackend {
             }
         })
     }
-}
-
-/// The fake's UpdateIntegration of an HTTP API integration's mappings (the routes that
-/// target it show them).
-fn fake_save_mappings(
-    s: &mut FakeState,
-    api_id: &str,
-    integration_id: &str,
-    text: &str,
-) -> BResult<()> {
-    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let api = s
-        .http_apis
-        .iter_mut()
-        .find(|a| a.api_id == api_id)
-        .ok_or("Invalid API identifier specified")?;
-    let request = serde_json::from_value(doc["requestParameters"].clone()).unwrap_or_default();
-    let response = serde_json::from_value(doc["responseParameters"].clone()).unwrap_or_default();
-    for r in api
-        .routes
-        .iter_mut()
-        .filter(|r| r.integration_id.as_deref() == Some(integration_id))
-    {
-        r.request_parameters.clone_from(&request);
-        r.response_parameters.clone_from(&response);
-    }
-    Ok(())
 }

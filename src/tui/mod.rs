@@ -10,6 +10,7 @@ pub mod backend;
 pub mod diff;
 pub mod effect;
 pub mod fake;
+mod fake_http;
 pub mod filter;
 pub mod gateway;
 mod gateway_http;

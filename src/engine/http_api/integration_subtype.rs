@@ -5,19 +5,17 @@
 //! (`integrations::aws`: endpoint from `[aws]`, SigV4 with the configured credentials) and
 //! the shared HTTP client. The service's response is the route's response.
 
-use std::time::Instant;
-
 use bytes::Bytes;
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use super::HttpContext;
+use super::integration::{Outbound, send};
 use super::live::CompiledIntegration;
 use super::mapping;
 use super::respond::HttpError;
 use crate::auth::sigv4::uri_encode;
 use crate::engine::Gateway;
-use crate::engine::error::GatewayError;
 use crate::engine::integrations::aws::{self, Kind, Target};
 use crate::model::v2::integration_subtype::Subtype;
 use crate::model::v2::mapping::Part;
@@ -74,33 +72,14 @@ pub async fn call(
         time::OffsetDateTime::now_utc(),
     )
     .map_err(|e| HttpError::Internal(e.log_reason().unwrap_or_else(|| format!("{e:?}"))))?;
-    let started = Instant::now();
-    let result = crate::engine::integrations::http::send(
-        &gw.inner.http,
-        request.method,
-        &request.url,
-        request.headers,
-        request.body,
-        integration.timeout,
-    )
-    .await;
-    ctx.integration_latency = Some(started.elapsed());
-    match result {
-        Ok((status, headers, body)) => {
-            ctx.integration_status = Some(status);
-            Ok((status, headers, body))
-        }
-        Err(GatewayError::IntegrationTimeout) => Err(HttpError::ServiceUnavailable(format!(
-            "Integration timed out calling {} {}",
-            subtype.service, subtype.action
-        ))),
-        Err(e) => Err(HttpError::Internal(format!(
-            "Calling {} {} failed: {}",
-            subtype.service,
-            subtype.action,
-            e.log_reason().unwrap_or_else(|| "network error".into())
-        ))),
-    }
+    let what = format!("{} {}", subtype.service, subtype.action);
+    let outbound = Outbound {
+        method: request.method,
+        url: &request.url,
+        headers: request.headers,
+        body: request.body,
+    };
+    send(gw, ctx, integration, outbound, &what).await
 }
 
 fn lower_first(name: &str) -> String {
