@@ -588,5 +588,61 @@ async fn malformed_subtype_integrations_are_refused_and_nothing_is_stored() {
     );
     let stored = v2_ok(&t, Method::GET, &format!("{path}/{id}"), None, 200).await;
     assert_eq!(stored["requestParameters"], base["requestParameters"]);
+
+    // An integration or authorizer a route needs cannot be deleted (ConflictException).
+    let authorizer = v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/authorizers"),
+        Some(json!({"name": "jwt", "authorizerType": "JWT",
+            "identitySource": ["$request.header.Authorization"],
+            "jwtConfiguration": {"issuer": "https://issuer.example", "audience": ["a"]}})),
+        201,
+    )
+    .await;
+    let auth_id = authorizer["authorizerId"].as_str().expect("authorizerId");
+    let route = v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/routes"),
+        Some(
+            json!({"routeKey": "POST /send", "target": format!("integrations/{id}"),
+            "authorizationType": "JWT", "authorizerId": auth_id}),
+        ),
+        201,
+    )
+    .await;
+    let route_id = route["routeId"].as_str().expect("routeId");
+    for (what, url, says) in [
+        (
+            "integration",
+            format!("{path}/{id}"),
+            format!("Cannot delete integration {id}: route {route_id} (POST /send) targets it"),
+        ),
+        (
+            "authorizer",
+            format!("/apis/{api}/authorizers/{auth_id}"),
+            format!("Cannot delete authorizer {auth_id}: route {route_id} (POST /send) uses it"),
+        ),
+    ] {
+        let (status, kind, answer) = v2(&t, Method::DELETE, &url, None).await;
+        assert_eq!(
+            (status, kind.as_deref()),
+            (409, Some("ConflictException")),
+            "{what}"
+        );
+        assert_eq!(answer["message"], says.as_str(), "{what}");
+    }
+    v2_ok(
+        &t,
+        Method::DELETE,
+        &format!("/apis/{api}/routes/{route_id}"),
+        None,
+        204,
+    )
+    .await;
+    v2_ok(&t, Method::DELETE, &format!("{path}/{id}"), None, 204).await;
+    let listed = v2_ok(&t, Method::GET, &path, None, 200).await;
+    assert_eq!(listed["items"], json!([]), "{listed}");
     t.stop().await;
 }

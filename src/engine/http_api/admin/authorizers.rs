@@ -106,16 +106,6 @@ impl Gateway {
         api_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        self.delete_child::<Authorizer>(actor, api_id, id, |def, id| {
-            let r = def
-                .routes
-                .iter()
-                .find(|r| r.authorizer_id.as_deref() == Some(id))?;
-            Some(AdminError::conflict(format!(
-                "Cannot delete authorizer {id}: route {} ({}) uses it",
-                r.route_id, r.route_key
-            )))
-        })
-        .await
+        self.delete_child::<Authorizer>(actor, api_id, id).await
     }
 }

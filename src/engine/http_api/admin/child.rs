@@ -26,6 +26,11 @@ pub(super) trait Child: Clone + Serialize + DeserializeOwned + Send + 'static {
     fn id(&self) -> &str;
     fn list(def: &HttpApiDefinition) -> &Vec<Self>;
     fn list_mut(def: &mut HttpApiDefinition) -> &mut Vec<Self>;
+    /// A route that still needs child `id` (so Delete is refused), with what it does with
+    /// it (`targets`, `uses`).
+    fn used_by<'d>(_def: &'d HttpApiDefinition, _id: &str) -> Option<(&'d Route, &'static str)> {
+        None
+    }
 }
 
 impl Child for Route {
@@ -58,6 +63,10 @@ impl Child for Integration {
     fn list_mut(def: &mut HttpApiDefinition) -> &mut Vec<Self> {
         &mut def.integrations
     }
+    fn used_by<'d>(def: &'d HttpApiDefinition, id: &str) -> Option<(&'d Route, &'static str)> {
+        let r = def.routes.iter().find(|r| r.integration_id() == Some(id))?;
+        Some((r, "targets"))
+    }
 }
 
 impl Child for Authorizer {
@@ -73,6 +82,13 @@ impl Child for Authorizer {
     }
     fn list_mut(def: &mut HttpApiDefinition) -> &mut Vec<Self> {
         &mut def.authorizers
+    }
+    fn used_by<'d>(def: &'d HttpApiDefinition, id: &str) -> Option<(&'d Route, &'static str)> {
+        let r = def
+            .routes
+            .iter()
+            .find(|r| r.authorizer_id.as_deref() == Some(id))?;
+        Some((r, "uses"))
     }
 }
 
@@ -168,13 +184,12 @@ impl Gateway {
         .await
     }
 
-    /// Delete{Kind}; `in_use` names why it cannot go (AWS's ConflictException).
+    /// Delete{Kind}; refused with a ConflictException while a route needs it.
     pub(super) async fn delete_child<T: Child>(
         &self,
         actor: &Actor,
         api_id: &str,
         id: &str,
-        in_use: impl FnOnce(&HttpApiDefinition, &str) -> Option<AdminError> + Send + 'static,
     ) -> Result<(), AdminError> {
         let (api_id, id) = (api_id.to_string(), id.to_string());
         self.admin_op(
@@ -187,8 +202,13 @@ impl Gateway {
                 if !T::list(&api.definition).iter().any(|x| x.id() == id) {
                     return Err(not_found(T::KIND, &api_id, &id));
                 }
-                if let Some(conflict) = in_use(&api.definition, &id) {
-                    return Err(conflict);
+                if let Some((r, verb)) = T::used_by(&api.definition, &id) {
+                    return Err(AdminError::conflict(format!(
+                        "Cannot delete {} {id}: route {} ({}) {verb} it",
+                        T::KIND.to_ascii_lowercase(),
+                        r.route_id,
+                        r.route_key
+                    )));
                 }
                 T::list_mut(&mut api.definition).retain(|x| x.id() != id);
                 txn.commit_definition(&api_id)

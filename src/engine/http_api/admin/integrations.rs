@@ -118,13 +118,6 @@ impl Gateway {
         api_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        self.delete_child::<Integration>(actor, api_id, id, |def, id| {
-            let r = def.routes.iter().find(|r| r.integration_id() == Some(id))?;
-            Some(AdminError::conflict(format!(
-                "Cannot delete integration {id}: route {} ({}) targets it",
-                r.route_id, r.route_key
-            )))
-        })
-        .await
+        self.delete_child::<Integration>(actor, api_id, id).await
     }
 }

@@ -166,7 +166,6 @@ impl Gateway {
         api_id: &str,
         route_id: &str,
     ) -> Result<(), AdminError> {
-        self.delete_child::<Route>(actor, api_id, route_id, |_, _| None)
-            .await
+        self.delete_child::<Route>(actor, api_id, route_id).await
     }
 }
