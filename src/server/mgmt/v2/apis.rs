@@ -4,9 +4,9 @@ use http::{Method, StatusCode};
 
 use super::children;
 use super::{body_value, page, text};
-use crate::engine::http_api::admin::{CreateApi, CreateDeployment, CreateStage};
+use crate::engine::http_api::admin::CreateApi;
 use crate::model::AdminError;
-use crate::model::v2::{Api, Authorizer, Integration, Route};
+use crate::model::v2::{Api, Authorizer, Deployment, Integration, Route, Stage};
 use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 
 /// `apiEndpoint`: the host-style invoke URL on this listener.
@@ -119,30 +119,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         [id, "integrations", iid] => children::item::<Integration>(call, id, iid).await,
         [id, "authorizers"] => children::collection::<Authorizer>(call, id).await,
         [id, "authorizers", aid] => children::item::<Authorizer>(call, id, aid).await,
-        [id, "stages"] => match *m {
-            Method::POST => {
-                let input: CreateStage = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_stage(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_stages(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "stages", name] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_stage(id, name)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_stage(actor, id, name, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_stage(actor, id, name).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
+        [id, "stages"] => children::collection::<Stage>(call, id).await,
+        [id, "stages", name] => children::item::<Stage>(call, id, name).await,
         [id, "stages", name, "accesslogsettings"] if m == Method::DELETE => {
             gw.delete_http_stage_setting(actor, id, name, None).await?;
             empty(StatusCode::NO_CONTENT)
@@ -154,30 +132,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 .await?;
             empty(StatusCode::NO_CONTENT)
         }
-        [id, "deployments"] => match *m {
-            Method::POST => {
-                let input: CreateDeployment = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_deployment(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_deployments(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "deployments", did] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_deployment(id, did)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_deployment(actor, id, did, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_deployment(actor, id, did).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
+        [id, "deployments"] => children::collection::<Deployment>(call, id).await,
+        [id, "deployments", did] => children::item::<Deployment>(call, id, did).await,
         _ => Err(unknown(call)),
     }
 }

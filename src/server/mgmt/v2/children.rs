@@ -1,6 +1,6 @@
-//! `/v2/apis/{apiId}/routes|integrations|authorizers[/{id}]`: Create and List on the
-//! collection, Get, Update and Delete on one item. The three collections share this shape;
-//! [`Child`] names the engine's operations for each.
+//! `/v2/apis/{apiId}/routes|integrations|authorizers|stages|deployments[/{id}]`: Create and
+//! List on the collection, Get, Update and Delete on one item. The collections share this
+//! shape; [`Child`] names the engine's operations for each.
 
 use std::future::Future;
 
@@ -9,10 +9,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{body_value, page};
-use crate::engine::http_api::admin::{CreateAuthorizer, CreateIntegration, CreateRoute};
+use crate::engine::http_api::admin::{
+    CreateAuthorizer, CreateDeployment, CreateIntegration, CreateRoute, CreateStage,
+};
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
-use crate::model::v2::{Authorizer, Integration, Route};
+use crate::model::v2::{Authorizer, Deployment, Integration, Route, Stage};
 use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 
 /// One child collection of an HTTP API, by the engine's operations on it.
@@ -107,6 +109,25 @@ child!(
     get_http_authorizer,
     update_http_authorizer,
     delete_http_authorizer
+);
+
+child!(
+    Stage,
+    CreateStage,
+    create_http_stage,
+    list_http_stages,
+    get_http_stage,
+    update_http_stage,
+    delete_http_stage
+);
+child!(
+    Deployment,
+    CreateDeployment,
+    create_http_deployment,
+    list_http_deployments,
+    get_http_deployment,
+    update_http_deployment,
+    delete_http_deployment
 );
 
 /// `POST` (Create, 201) and `GET` (List, paginated) on `/v2/apis/{api}/{children}`.
