@@ -266,6 +266,23 @@ fn console_changes_a_stage_through_the_real_binary_and_restores_the_terminal() {
     tmux.send(&["Escape"]);
     tmux.wait_text("execution path");
 
+    // HTTP APIs (view 9): the demo's HTTP API; Tab selects its routes and `i` tests the first
+    // (GET /hello, a Python handler with payload 2.0) through the engine; Enter opens the
+    // API's dashboard (DataProcessed instead of the cache) and the logs view has the request.
+    tmux.send(&["9"]);
+    tmux.wait_text("<http>");
+    tmux.wait_text("GET /hello");
+    tmux.send(&["Tab", "i"]);
+    tmux.wait_for("the route's test", |s| {
+        s.contains("request  GET /hello") && s.contains("response  200")
+    });
+    tmux.send(&["9", "Enter"]);
+    tmux.wait_text("DataProcessed");
+    tmux.send(&["7"]);
+    tmux.wait_for("the route's request in the logs", |s| {
+        s.lines().any(|l| l.contains("/hello") && l.contains("200"))
+    });
+
     // Quit: the shell prints the exit status on the restored main screen.
     tmux.send(&["q"]);
     // (the command line itself says `EXITED:$?`: wait for the line the shell prints)

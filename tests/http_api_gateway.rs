@@ -529,7 +529,7 @@ async fn malformed_management_input_is_refused_and_nothing_is_stored() {
         answer["message"]
             .as_str()
             .expect("message")
-            .contains("not supported yet"),
+            .contains("Missing required request parameter QueueUrl"),
         "{answer}"
     );
     for kind in [

@@ -81,6 +81,9 @@ pub struct Bucket {
     /// `IntegrationLatency`: the backend call alone (zero when no backend was called).
     #[serde(rename = "IntegrationLatency")]
     pub integration_latency_ms: Percentiles,
+    /// `DataProcessed` (HTTP APIs): request plus response body bytes.
+    #[serde(rename = "DataProcessed")]
+    pub data_processed: u64,
 }
 
 /// Identifies a series within one API.
@@ -119,6 +122,8 @@ pub struct Totals {
     pub cache_hit: u64,
     #[serde(rename = "CacheMissCount")]
     pub cache_miss: u64,
+    #[serde(rename = "DataProcessed")]
+    pub data_processed: u64,
 }
 
 impl Totals {
@@ -128,6 +133,7 @@ impl Totals {
         self.error_5xx += b.error_5xx;
         self.cache_hit += b.cache_hit;
         self.cache_miss += b.cache_miss;
+        self.data_processed += b.data_processed;
     }
 }
 
@@ -303,6 +309,7 @@ struct Current {
     error_5xx: u64,
     cache_hit: u64,
     cache_miss: u64,
+    data_processed: u64,
     latency: Histogram<u32>,
     integration: Histogram<u32>,
 }
@@ -315,6 +322,7 @@ impl Current {
             error_5xx: 0,
             cache_hit: 0,
             cache_miss: 0,
+            data_processed: 0,
             latency: new_histogram(),
             integration: new_histogram(),
         }
@@ -411,6 +419,7 @@ impl Series {
             c.count += 1;
             c.error_4xx += u64::from(is_4xx);
             c.error_5xx += u64::from(is_5xx);
+            c.data_processed += o.data_processed;
             match o.cache_hit {
                 Some(true) => c.cache_hit += 1,
                 Some(false) => c.cache_miss += 1,
@@ -504,6 +513,7 @@ struct Stored {
     error_5xx: u32,
     cache_hit: u32,
     cache_miss: u32,
+    data_processed: u64,
     latency_us: [u32; 4],
     integration_us: [u32; 4],
 }
@@ -529,6 +539,7 @@ impl Stored {
             error_5xx: u64::from(self.error_5xx),
             cache_hit: u64::from(self.cache_hit),
             cache_miss: u64::from(self.cache_miss),
+            data_processed: self.data_processed,
             latency_ms: ms4(self.latency_us),
             integration_latency_ms: ms4(self.integration_us),
         }
@@ -542,6 +553,7 @@ struct Interval {
     error_5xx: u64,
     cache_hit: u64,
     cache_miss: u64,
+    data_processed: u64,
     latency: Histogram<u32>,
     integration: Histogram<u32>,
 }
@@ -554,6 +566,7 @@ impl Interval {
             error_5xx: 0,
             cache_hit: 0,
             cache_miss: 0,
+            data_processed: 0,
             latency: new_histogram(),
             integration: new_histogram(),
         }
@@ -566,6 +579,7 @@ impl Interval {
             error_5xx: c.error_5xx,
             cache_hit: c.cache_hit,
             cache_miss: c.cache_miss,
+            data_processed: c.data_processed,
             latency: c.latency,
             integration: c.integration,
         }
@@ -577,6 +591,7 @@ impl Interval {
         self.error_5xx += o.error_5xx;
         self.cache_hit += o.cache_hit;
         self.cache_miss += o.cache_miss;
+        self.data_processed += o.data_processed;
         // Both auto-resize, so adding cannot run out of range.
         let _ = self.latency.add(&o.latency);
         let _ = self.integration.add(&o.integration);
@@ -589,6 +604,7 @@ impl Interval {
             error_5xx: self.error_5xx,
             cache_hit: self.cache_hit,
             cache_miss: self.cache_miss,
+            data_processed: self.data_processed,
             latency_ms: percentiles(&self.latency),
             integration_latency_ms: percentiles(&self.integration),
         }
@@ -604,6 +620,7 @@ impl Interval {
             error_5xx: c(b.error_5xx),
             cache_hit: c(b.cache_hit),
             cache_miss: c(b.cache_miss),
+            data_processed: b.data_processed,
             latency_us: us4(b.latency_ms),
             integration_us: us4(b.integration_latency_ms),
         }
@@ -641,6 +658,7 @@ impl Track {
                 last.error_5xx += s.error_5xx;
                 last.cache_hit += s.cache_hit;
                 last.cache_miss += s.cache_miss;
+                last.data_processed += s.data_processed;
                 for i in 0..4 {
                     last.latency_us[i] = last.latency_us[i].max(s.latency_us[i]);
                     last.integration_us[i] = last.integration_us[i].max(s.integration_us[i]);

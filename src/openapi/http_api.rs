@@ -2,7 +2,8 @@
 //! operation (`x-amazon-apigateway-any-method` for `ANY`, the path `$default` for the
 //! default route) with its `x-amazon-apigateway-integration` in the v2 form
 //! (`type: aws_proxy|http_proxy`, `payloadFormatVersion`, `uri`, `httpMethod`,
-//! `connectionType`, `timeoutInMillis`, `requestParameters`, `responseParameters`);
+//! `integrationSubtype`, `credentials`, `connectionType`, `timeoutInMillis`,
+//! `requestParameters`, `responseParameters`);
 //! JWT authorizers are security schemes with `x-amazon-apigateway-authorizer`;
 //! `x-amazon-apigateway-cors` holds the CORS configuration.
 
@@ -21,12 +22,21 @@ const CORS: &str = "x-amazon-apigateway-cors";
 fn integration_json(i: &Integration) -> Value {
     let mut v = json!({
         "type": i.integration_type.to_ascii_lowercase(),
-        "uri": i.integration_uri,
-        "httpMethod": i.integration_method.clone().unwrap_or_else(|| "ANY".into()),
         "payloadFormatVersion": i.payload_format_version,
         "connectionType": i.connection_type.clone().unwrap_or_else(|| "INTERNET".into()),
         "timeoutInMillis": i.timeout_in_millis,
     });
+    // An AWS service integration names its action by subtype: it has no URI or method.
+    match &i.integration_subtype {
+        Some(subtype) => v["integrationSubtype"] = json!(subtype),
+        None => {
+            v["uri"] = json!(i.integration_uri);
+            v["httpMethod"] = json!(i.integration_method.clone().unwrap_or_else(|| "ANY".into()));
+        }
+    }
+    if let Some(role) = &i.credentials_arn {
+        v["credentials"] = json!(role);
+    }
     if !i.request_parameters.is_empty() {
         v["requestParameters"] = json!(i.request_parameters);
     }
@@ -296,6 +306,10 @@ pub fn import(text: &str) -> Result<Imported, String> {
                         .get("timeoutInMillis")
                         .and_then(Value::as_i64)
                         .unwrap_or(0),
+                    credentials_arn: x
+                        .get("credentials")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     integration_subtype: x
                         .get("integrationSubtype")
                         .and_then(Value::as_str)

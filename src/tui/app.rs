@@ -5,6 +5,7 @@
 mod commands;
 mod data;
 mod editor;
+mod http;
 mod input;
 mod invoke;
 mod lists;

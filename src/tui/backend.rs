@@ -141,6 +141,17 @@ pub trait Backend: Clone + Send + Sync + 'static {
         http_method: String,
         sample: SampleRequest,
     ) -> impl Future<Output = BResult<TestInvokeResult>> + Send;
+    /// Sends a request to an HTTP API (v2) stage through the engine, as a client would
+    /// reach it (`path` with its query; `sample` gives headers and body): the console's test
+    /// of a route. The result's log names the request id.
+    fn test_invoke_http(
+        &self,
+        api_id: String,
+        stage: String,
+        method: String,
+        path: String,
+        sample: SampleRequest,
+    ) -> impl Future<Output = BResult<TestInvokeResult>> + Send;
     /// Imports an OpenAPI/Swagger file; returns the API id.
     fn import(&self, path: String) -> impl Future<Output = BResult<String>> + Send;
     fn export(&self, rest_api_id: String, path: String)

@@ -17,6 +17,9 @@ pub enum TemplateTarget {
         status_code: String,
         content_type: String,
     },
+    /// An HTTP API integration's `requestParameters` and `responseParameters`, as one JSON
+    /// document.
+    HttpMappings { integration_id: String },
 }
 
 impl TemplateTarget {
@@ -24,6 +27,7 @@ impl TemplateTarget {
         match self {
             TemplateTarget::Request { content_type }
             | TemplateTarget::Response { content_type, .. } => content_type,
+            TemplateTarget::HttpMappings { .. } => "application/json",
         }
     }
 
@@ -34,6 +38,9 @@ impl TemplateTarget {
                 status_code,
                 content_type,
             } => format!("response {status_code} {content_type}"),
+            TemplateTarget::HttpMappings { integration_id } => {
+                format!("parameter mappings of integration {integration_id}")
+            }
         }
     }
 }
@@ -127,6 +134,16 @@ pub enum Effect {
         rest_api_id: String,
         resource_id: String,
         http_method: String,
+        sample: SampleRequest,
+    },
+    /// A request to an HTTP API route run through the engine on `stage` (`path` with its
+    /// query); answered as `TestInvoked` with `route_key` as the resource.
+    TestInvokeHttp {
+        api_id: String,
+        stage: String,
+        route_key: String,
+        method: String,
+        path: String,
         sample: SampleRequest,
     },
     /// Wake the app after `delay` with `DataUpdate::RenderDue(seq)` (the test panel's

@@ -178,6 +178,7 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
                         error_5xx: u64::from(i % 41 == 0 && variant == Variant::Canary),
                         cache_hit: count / 2,
                         cache_miss: count - count / 2,
+                        data_processed: count * 512,
                         latency_ms: Percentiles {
                             p50: lat,
                             p90: lat * 1.8,
@@ -207,6 +208,7 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
         rest_api_id: rest_api_id.into(),
         end_epoch_second: end,
         series,
+        http_api: false,
     }
 }
 
@@ -451,12 +453,11 @@ impl Backend for FakeBackend {
     }
 
     async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
-        let now = self.with(|s| Ok(s.now))?;
-        Ok(sample_metrics(
-            &rest_api_id,
-            now,
-            window_seconds.clamp(1, 86_400) as usize,
-        ))
+        let (now, http_api) =
+            self.with(|s| Ok((s.now, s.http_apis.iter().any(|a| a.api_id == rest_api_id))))?;
+        let mut snap = sample_metrics(&rest_api_id, now, window_seconds.clamp(1, 86_400) as usize);
+        snap.http_api = http_api;
+        Ok(snap)
     }
 
     async fn usage(&self) -> BResult<UsageData> {
@@ -637,6 +638,14 @@ impl Backend for FakeBackend {
                 target.label()
             ),
             |s| {
+                if let TemplateTarget::HttpMappings { integration_id } = &target {
+                    return super::fake_http::save_mappings(
+                        s,
+                        &rest_api_id,
+                        integration_id,
+                        &template,
+                    );
+                }
                 let def = s
                     .apis
                     .iter_mut()
@@ -650,6 +659,7 @@ impl Backend for FakeBackend {
                     .as_mut()
                     .ok_or("No integration defined for method")?;
                 match target {
+                    TemplateTarget::HttpMappings { .. } => {}
                     TemplateTarget::Request { content_type } => {
                         i.request_templates.insert(content_type, template);
                     }
@@ -792,6 +802,19 @@ impl Backend for FakeBackend {
                 .ok_or_else(|| "Invalid API identifier specified".to_string())
         })?;
         crate::engine::Gateway::model_template(&definition, &model_name).map_err(|e| e.to_string())
+    }
+
+    async fn test_invoke_http(
+        &self,
+        api_id: String,
+        stage: String,
+        method: String,
+        path: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        self.with(|s| {
+            super::fake_http::test_invoke_http(s, &api_id, &stage, &method, &path, sample)
+        })
     }
 
     async fn import(&self, path: String) -> BResult<String> {

@@ -10,8 +10,7 @@ use super::backend::{BResult, Backend};
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
 use super::msg::{
-    ApiSummary, DataUpdate, HttpApiSummary, HttpRouteRow, HttpStageRow, KeyUsage, LogLine,
-    UsageData,
+    ApiSummary, DataUpdate, HttpApiSummary, HttpStageRow, KeyUsage, LogLine, UsageData,
 };
 use super::sample::SampleRequest;
 use crate::engine::{
@@ -23,8 +22,8 @@ use crate::traffic::Traffic;
 
 #[derive(Clone)]
 pub struct GatewayBackend {
-    gw: Gateway,
-    listener: SocketAddr,
+    pub(super) gw: Gateway,
+    pub(super) listener: SocketAddr,
     traffic: Arc<Traffic>,
 }
 
@@ -38,81 +37,11 @@ impl GatewayBackend {
     }
 }
 
-/// A route as the console's routes table shows it: key → integration, auth, throttling.
-pub(crate) fn http_route_row(
-    r: &crate::model::v2::Route,
-    integrations: &[crate::model::v2::Integration],
-    authorizers: &[crate::model::v2::Authorizer],
-    stages: &[crate::model::v2::Stage],
-) -> HttpRouteRow {
-    let integration = r
-        .integration_id()
-        .and_then(|id| integrations.iter().find(|i| i.integration_id == id))
-        .map(|i| match i.integration_type.as_str() {
-            "AWS_PROXY" => format!(
-                "Lambda {} {}",
-                i.payload_format_version.as_deref().unwrap_or("?"),
-                i.integration_uri
-                    .as_deref()
-                    .and_then(Gateway::lambda_function_name)
-                    .unwrap_or_default()
-            ),
-            kind => format!(
-                "{kind} {} {}",
-                i.integration_method.as_deref().unwrap_or("ANY"),
-                i.integration_uri.as_deref().unwrap_or_default()
-            ),
-        })
-        .unwrap_or_else(|| "(no integration)".into());
-    let authorizer = r
-        .authorizer_id
-        .as_deref()
-        .and_then(|id| authorizers.iter().find(|a| a.authorizer_id == id))
-        .map(|a| a.name.clone())
-        .unwrap_or_default();
-    let mut auth = r.authorization_type.clone();
-    if !authorizer.is_empty() {
-        auth = format!("{auth} {authorizer}");
-    }
-    if !r.authorization_scopes.is_empty() {
-        auth = format!("{auth} [{}]", r.authorization_scopes.join(" "));
-    }
-    let throttling: Vec<String> = stages
-        .iter()
-        .filter_map(|s| {
-            let t = s
-                .route_settings
-                .get(&r.route_key)
-                .filter(|t| t.throttling_rate_limit.is_some() || t.throttling_burst_limit.is_some())
-                .unwrap_or(&s.default_route_settings);
-            match (t.throttling_rate_limit, t.throttling_burst_limit) {
-                (None, None) => None,
-                (rate, burst) => Some(format!(
-                    "{} {}/s burst {}",
-                    s.stage_name,
-                    rate.map_or("-".into(), |r| r.to_string()),
-                    burst.map_or("-".into(), |b| b.to_string())
-                )),
-            }
-        })
-        .collect();
-    HttpRouteRow {
-        route_key: r.route_key.clone(),
-        integration,
-        auth,
-        throttling: if throttling.is_empty() {
-            "-".into()
-        } else {
-            throttling.join(", ")
-        },
-    }
-}
-
-fn actor() -> Actor {
+pub(super) fn actor() -> Actor {
     Actor::new("console")
 }
 
-fn msg<E: std::fmt::Display>(e: E) -> String {
+pub(super) fn msg<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -223,7 +152,9 @@ impl Backend for GatewayBackend {
                 .list_http_routes(&id)
                 .map_err(msg)?
                 .into_iter()
-                .map(|r| http_route_row(&r, &integrations, &authorizers, &stages))
+                .map(|r| {
+                    super::gateway_http::http_route_row(&r, &integrations, &authorizers, &stages)
+                })
                 .collect();
             out.push(HttpApiSummary {
                 endpoint_url: format!("http://{id}.execute-api.localhost:{}", self.listener.port()),
@@ -267,9 +198,9 @@ impl Backend for GatewayBackend {
 
     async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
         let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
-        Ok(console_snapshot(
-            self.gw.metrics_snapshot(&rest_api_id, window),
-        ))
+        let mut snap = console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window));
+        snap.http_api = self.gw.get_http_api(&rest_api_id).is_ok();
+        Ok(snap)
     }
 
     async fn usage(&self) -> BResult<UsageData> {
@@ -407,9 +338,15 @@ impl Backend for GatewayBackend {
         target: TemplateTarget,
         template: String,
     ) -> BResult<()> {
-        Gateway::check_template(&template)?;
+        if !matches!(target, TemplateTarget::HttpMappings { .. }) {
+            Gateway::check_template(&template)?;
+        }
         let escaped = crate::model::patch::escape_segment(target.content_type());
         match target {
+            TemplateTarget::HttpMappings { integration_id } => {
+                self.save_http_mappings(&rest_api_id, &integration_id, &template)
+                    .await
+            }
             TemplateTarget::Request { .. } => {
                 let op = PatchOperation {
                     op: PatchOp::Add,
@@ -475,6 +412,9 @@ impl Backend for GatewayBackend {
         template: String,
         sample: SampleRequest,
     ) -> BResult<String> {
+        if let TemplateTarget::HttpMappings { integration_id } = &target {
+            return self.check_http_mappings(&rest_api_id, integration_id, &template);
+        }
         self.gw
             .render_template_preview(
                 &rest_api_id,
@@ -512,6 +452,17 @@ impl Backend for GatewayBackend {
             )
             .await
             .map_err(msg)
+    }
+
+    async fn test_invoke_http(
+        &self,
+        api_id: String,
+        stage: String,
+        method: String,
+        path: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        self.invoke_http(api_id, stage, method, path, sample).await
     }
 
     async fn import(&self, path: String) -> BResult<String> {
@@ -622,6 +573,7 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
                     error_5xx: b.error_5xx,
                     cache_hit: b.cache_hit,
                     cache_miss: b.cache_miss,
+                    data_processed: b.data_processed,
                     latency_ms: percentiles(b.latency_ms),
                     integration_latency_ms: percentiles(b.integration_latency_ms),
                 };
@@ -645,6 +597,7 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
         rest_api_id: snap.rest_api_id,
         end_epoch_second: snap.end_epoch_second,
         series,
+        http_api: false,
     }
 }
 

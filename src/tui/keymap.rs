@@ -207,6 +207,10 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Resources), "e", Action::EditIntegration, true),
     (v(ViewKind::Resources), "D", Action::Deploy, true),
     (v(ViewKind::Resources), "i", Action::TestInvoke, true),
+    // HTTP APIs
+    (v(ViewKind::Http), "enter", Action::Select, true),
+    (v(ViewKind::Http), "i", Action::TestInvoke, true),
+    (v(ViewKind::Http), "e", Action::EditIntegration, true),
     // template editor (other keys are text)
     (v(ViewKind::Editor), "ctrl-s", Action::Save, true),
     (v(ViewKind::Editor), "ctrl-z", Action::Undo, true),

@@ -38,6 +38,8 @@ pub struct Bucket {
     pub latency_ms: Percentiles,
     /// `IntegrationLatency`: the backend call alone.
     pub integration_latency_ms: Percentiles,
+    /// `DataProcessed` (HTTP APIs): request plus response body bytes.
+    pub data_processed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -63,6 +65,8 @@ pub struct MetricsSnapshot {
     /// The newest complete second in the snapshot (the right edge of every chart).
     pub end_epoch_second: i64,
     pub series: Vec<MetricSeries>,
+    /// An HTTP API's (v2): the dashboard charts DataProcessed instead of the cache.
+    pub http_api: bool,
 }
 
 /// Which series to aggregate.
@@ -81,6 +85,7 @@ pub struct Totals {
     pub error_5xx: u64,
     pub cache_hit: u64,
     pub cache_miss: u64,
+    pub data_processed: u64,
     pub latency_ms: Percentiles,
     pub integration_latency_ms: Percentiles,
 }
@@ -170,6 +175,7 @@ impl MetricsSnapshot {
                     error_5xx: t.error_5xx,
                     cache_hit: t.cache_hit,
                     cache_miss: t.cache_miss,
+                    data_processed: t.data_processed,
                     latency_ms: t.latency_ms,
                     integration_latency_ms: t.integration_latency_ms,
                 }
@@ -191,6 +197,7 @@ impl Acc {
         self.b.error_5xx += b.error_5xx;
         self.b.cache_hit += b.cache_hit;
         self.b.cache_miss += b.cache_miss;
+        self.b.data_processed += b.data_processed;
         let w = b.count as f64;
         let l = b.latency_ms;
         let il = b.integration_latency_ms;
@@ -260,6 +267,7 @@ mod tests {
                 series("prod", Variant::Base, 1000, 100),
                 series("prod", Variant::Canary, 1000, 100),
             ],
+            http_api: false,
         };
         let f = snap.fold(&Selection::default(), Variant::Base, 60, 30);
         assert_eq!(f.step, 2);

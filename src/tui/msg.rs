@@ -47,6 +47,10 @@ pub struct HttpRouteRow {
     pub auth: String,
     /// The throttle that applies on each stage: `prod 10/s burst 5`, or `-`.
     pub throttling: String,
+    /// The integration the route targets, and its parameter mappings.
+    pub integration_id: Option<String>,
+    pub request_parameters: indexmap::IndexMap<String, String>,
+    pub response_parameters: indexmap::IndexMap<String, indexmap::IndexMap<String, String>>,
 }
 
 /// One stage of an HTTP API.

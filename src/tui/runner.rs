@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::app::{App, AppConfig, ParseCheck};
 use super::backend::Backend;
-use super::effect::Effect;
+use super::effect::{Effect, TemplateTarget};
 use super::keymap::Keymap;
 use super::msg::{DataUpdate, Msg};
 use super::theme::Theme;
@@ -340,7 +340,10 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             target,
             template,
         } => {
-            let label = format!("save {} template", target.label());
+            let label = match &target {
+                TemplateTarget::HttpMappings { .. } => format!("save {}", target.label()),
+                _ => format!("save {} template", target.label()),
+            };
             op(
                 label,
                 done(
@@ -417,6 +420,21 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             rest_api_id,
             resource_id,
             http_method,
+        }),
+        Effect::TestInvokeHttp {
+            api_id,
+            stage,
+            route_key,
+            method,
+            path,
+            sample,
+        } => Some(DataUpdate::TestInvoked {
+            result: b
+                .test_invoke_http(api_id.clone(), stage, method.clone(), path, sample)
+                .await,
+            rest_api_id: api_id,
+            resource_id: route_key,
+            http_method: method,
         }),
         Effect::RenderAfter { delay, seq } => {
             tokio::time::sleep(delay).await;

@@ -171,6 +171,7 @@ impl SampleRequest {
         let (body, integration_response_body) = match target {
             TemplateTarget::Request { .. } => (self.body, None),
             TemplateTarget::Response { .. } => (String::new(), Some(self.body)),
+            TemplateTarget::HttpMappings { .. } => (self.body, None),
         };
         crate::engine::TemplateSample {
             body,
@@ -267,7 +268,9 @@ impl SampleRequest {
         }
         let body = if target.content_type().contains("json") {
             match target {
-                TemplateTarget::Request { .. } => serde_json::json!({"name": "Rex", "price": 25}),
+                TemplateTarget::Request { .. } | TemplateTarget::HttpMappings { .. } => {
+                    serde_json::json!({"name": "Rex", "price": 25})
+                }
                 TemplateTarget::Response { .. } => {
                     serde_json::json!({"id": 1, "name": "Rex", "price": 25})
                 }

@@ -75,6 +75,7 @@ pub fn template_id(t: &TemplateTarget) -> String {
             status_code,
             content_type,
         } => format!("s:{status_code}:{content_type}"),
+        TemplateTarget::HttpMappings { integration_id } => format!("m:{integration_id}"),
     }
 }
 

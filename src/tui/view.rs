@@ -52,7 +52,7 @@ impl ViewKind {
     /// How many focusable panes the view has (`Tab` cycles them).
     pub fn panes(self) -> usize {
         match self {
-            ViewKind::Resources | ViewKind::Keys => 2,
+            ViewKind::Resources | ViewKind::Keys | ViewKind::Http => 2,
             ViewKind::Stages | ViewKind::Editor => 3,
             ViewKind::Dashboard => 6,
             _ => 1,

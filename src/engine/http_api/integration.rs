@@ -42,6 +42,9 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<InvokeRespon
         Backend::Http { uri, method } => {
             http_proxy(gw, ctx, &integration, uri, method.clone()).await?
         }
+        Backend::Service { subtype, params } => {
+            super::integration_subtype::call(gw, ctx, &integration, subtype, params).await?
+        }
     };
     let status = mapping::apply_response(ctx, &integration.response, status, &mut headers, &body);
     for h in HOP_BY_HOP {
@@ -257,13 +260,40 @@ async fn http_proxy(
             .collect();
         target.push_str(&q.join("&"));
     }
+    let request = Outbound {
+        method: method.unwrap_or_else(|| ctx.req.method.clone()),
+        url: &target,
+        headers: mapped.headers,
+        body: ctx.req.body.clone(),
+    };
+    send(gw, ctx, integration, request, &target).await
+}
+
+/// A request to a backend (HTTP proxy, or an AWS service action).
+pub struct Outbound<'u> {
+    pub method: http::Method,
+    pub url: &'u str,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Sends `request` with the integration's timeout through the shared client and records the
+/// integration latency and status; a timeout is 503, any other failure 500 (`what` names
+/// the backend in the reason).
+pub async fn send(
+    gw: &Gateway,
+    ctx: &mut HttpContext<'_>,
+    integration: &CompiledIntegration,
+    request: Outbound<'_>,
+    what: &str,
+) -> Result<(u16, HeaderMap, Bytes), HttpError> {
     let started = Instant::now();
     let result = crate::engine::integrations::http::send(
         &gw.inner.http,
-        method.unwrap_or_else(|| ctx.req.method.clone()),
-        &target,
-        mapped.headers,
-        ctx.req.body.clone(),
+        request.method,
+        request.url,
+        request.headers,
+        request.body,
         integration.timeout,
     )
     .await;
@@ -274,10 +304,10 @@ async fn http_proxy(
             Ok((status, headers, body))
         }
         Err(GatewayError::IntegrationTimeout) => Err(HttpError::ServiceUnavailable(format!(
-            "Integration timed out calling {target}"
+            "Integration timed out calling {what}"
         ))),
         Err(e) => Err(HttpError::Internal(format!(
-            "Calling {target} failed: {}",
+            "Calling {what} failed: {}",
             e.log_reason().unwrap_or_else(|| "network error".into())
         ))),
     }

@@ -12,6 +12,7 @@ use crate::engine::logs::{AccessFormat, StageLog};
 use crate::engine::throttle::{Limits, TokenBucket};
 use crate::engine::traffic::Traffic;
 use crate::model::AdminError;
+use crate::model::v2::integration_subtype::{self, Subtype};
 use crate::model::v2::mapping::{self, MappingKey, Part, Side};
 use crate::model::v2::route_key::Segment;
 use crate::model::v2::{
@@ -34,6 +35,11 @@ pub enum Backend {
     Http {
         uri: String,
         method: Option<http::Method>,
+    },
+    /// An AWS service action (`integrationSubtype`): its request parameters by name, parsed.
+    Service {
+        subtype: &'static Subtype,
+        params: Vec<(String, Vec<Part>)>,
     },
 }
 
@@ -96,8 +102,20 @@ impl CompiledHttpApi {
     ) -> Result<CompiledHttpApi, AdminError> {
         let mut integrations = HashMap::new();
         for i in &def.integrations {
-            let backend = match i.integration_type.as_str() {
-                "AWS_PROXY" => {
+            let backend = match (i.integration_type.as_str(), &i.integration_subtype) {
+                (_, Some(name)) => Backend::Service {
+                    subtype: integration_subtype::lookup(name).ok_or_else(|| {
+                        AdminError::bad_request(format!(
+                            "Invalid integration subtype specified: {name}"
+                        ))
+                    })?,
+                    params: i
+                        .request_parameters
+                        .iter()
+                        .map(|(k, v)| Ok((k.clone(), mapping::parse_value(v, Side::Request)?)))
+                        .collect::<Result<_, AdminError>>()?,
+                },
+                ("AWS_PROXY", None) => {
                     let uri = i.integration_uri.clone().unwrap_or_default();
                     Backend::Lambda {
                         uri,
@@ -128,7 +146,11 @@ impl CompiledHttpApi {
                     timeout: std::time::Duration::from_millis(
                         i.timeout_in_millis.clamp(50, 30_000) as u64,
                     ),
-                    request: mappings(&i.request_parameters, Side::Request)?,
+                    request: if i.integration_subtype.is_some() {
+                        Vec::new()
+                    } else {
+                        mappings(&i.request_parameters, Side::Request)?
+                    },
                     response,
                 }),
             );

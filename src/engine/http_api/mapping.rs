@@ -102,8 +102,12 @@ fn variable(
                 .find(|(k, _)| k == p)
                 .map(|(_, v)| v.clone());
         }
-        if let Some(b) = rest.strip_prefix("body") {
-            return json_path(&ctx.req.body, b.trim_start_matches('.'));
+        if rest == "body" {
+            // The whole body, as the client sent it.
+            return Some(String::from_utf8_lossy(&ctx.req.body).into_owned());
+        }
+        if let Some(b) = rest.strip_prefix("body.") {
+            return json_path(&ctx.req.body, b);
         }
         return None;
     }

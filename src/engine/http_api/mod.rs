@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cors;
 pub mod event;
 pub mod integration;
+pub mod integration_subtype;
 pub mod jwt;
 pub mod lambda_authorizer;
 pub mod live;

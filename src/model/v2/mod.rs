@@ -2,6 +2,7 @@
 //! service model (`2018-11-29`), camelCase as it names them, serving the management API and
 //! the store alike. Pure data plus validation (`route_key`, `validate`); no I/O.
 
+pub mod integration_subtype;
 pub mod mapping;
 pub mod route_key;
 pub mod validate;

@@ -24,11 +24,16 @@ pub fn integration(
     i: &mut Integration,
     is_function: &dyn Fn(&str) -> bool,
 ) -> Result<(), AdminError> {
-    if let Some(subtype) = &i.integration_subtype {
-        return Err(bad(format!(
-            "integrationSubtype {subtype} (AWS service integrations) is not supported yet by gwtui; use AWS_PROXY with a Lambda function or HTTP_PROXY"
-        )));
+    if let Some(subtype) = i.integration_subtype.clone() {
+        super::integration_subtype::validate(i, &subtype)?;
+    } else {
+        kind(i, is_function)?;
     }
+    common(i)
+}
+
+/// The checks of Lambda (`AWS_PROXY`) and `HTTP_PROXY` integrations.
+fn kind(i: &mut Integration, is_function: &dyn Fn(&str) -> bool) -> Result<(), AdminError> {
     match i.integration_type.as_str() {
         "AWS_PROXY" => {
             let uri = i
@@ -89,6 +94,11 @@ pub fn integration(
             )));
         }
     }
+    Ok(())
+}
+
+/// Timeout and parameter-mapping checks every integration gets.
+fn common(i: &mut Integration) -> Result<(), AdminError> {
     if i.timeout_in_millis == 0 {
         i.timeout_in_millis = DEFAULT_TIMEOUT_MILLIS;
     }
@@ -98,9 +108,13 @@ pub fn integration(
             i.timeout_in_millis
         )));
     }
-    for (key, value) in &i.request_parameters {
-        MappingKey::parse(key, Side::Request)?;
-        mapping::parse_value(value, Side::Request)?;
+    // A subtype's request parameters are keyed by the action's parameter names (checked
+    // by `integration_subtype::validate`).
+    if i.integration_subtype.is_none() {
+        for (key, value) in &i.request_parameters {
+            MappingKey::parse(key, Side::Request)?;
+            mapping::parse_value(value, Side::Request)?;
+        }
     }
     for (status, params) in &i.response_parameters {
         if !status
@@ -279,8 +293,15 @@ mod tests {
         assert!(integration_ok(&mut lambda(None)).is_err());
         let mut sqs = lambda(Some("1.0"));
         sqs.integration_subtype = Some("SQS-SendMessage".into());
-        let err = integration_ok(&mut sqs).expect_err("unsupported");
-        assert!(err.message().contains("not supported yet"), "{err}");
+        let err = integration_ok(&mut sqs).expect_err("a subtype takes no Lambda URI");
+        assert!(err.message().contains("IntegrationUri"), "{err}");
+        sqs.integration_uri = None;
+        sqs.request_parameters
+            .insert("QueueUrl".into(), "$request.header.queue".into());
+        sqs.request_parameters
+            .insert("MessageBody".into(), "$request.body".into());
+        integration_ok(&mut sqs).expect("an SQS-SendMessage integration");
+        assert_eq!(sqs.timeout_in_millis, 30_000);
         let mut mock = lambda(None);
         mock.integration_type = "MOCK".into();
         assert!(integration_ok(&mut mock).is_err());

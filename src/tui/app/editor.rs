@@ -195,6 +195,7 @@ impl App {
                 .integration_responses
                 .get(status_code)
                 .and_then(|r| r.response_templates.get(content_type).cloned()),
+            TemplateTarget::HttpMappings { .. } => None,
         }
         .unwrap_or_default();
         let resource_path = def
@@ -209,6 +210,30 @@ impl App {
                 .unwrap_or_default();
             SampleRequest::prefill(method, &resource_path, &target, &vars)
         });
+        self.open_text_editor(
+            api_id,
+            resource_id,
+            resource_path,
+            verb,
+            target,
+            text,
+            sample_text,
+        )
+    }
+
+    /// Opens the editor on `text` (a template, or an HTTP API route's parameter mappings)
+    /// with a sample request.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn open_text_editor(
+        &mut self,
+        api_id: String,
+        resource_id: String,
+        resource_path: String,
+        verb: String,
+        target: TemplateTarget,
+        text: String,
+        sample_text: String,
+    ) -> Vec<Effect> {
         let mut textarea = TextArea::new(text_lines(&text));
         textarea.set_max_histories(200);
         let mut sample = TextArea::new(text_lines(&sample_text));
@@ -355,7 +380,15 @@ impl App {
                         r.response_templates.insert(content_type.clone(), template);
                     }
                 }
+                TemplateTarget::HttpMappings { .. } => {}
             }
+        }
+        if matches!(target, TemplateTarget::HttpMappings { .. }) {
+            self.flash(
+                Level::Info,
+                "mappings saved: live on auto-deploy stages, others at the next deployment".into(),
+            );
+            return vec![effect];
         }
         match problem {
             Some((l, c, m)) => self.flash(
@@ -431,6 +464,9 @@ impl App {
             let (models, place) = match &ed.target {
                 TemplateTarget::Request { .. } => {
                     (Some(&method.request_models), "method request".to_string())
+                }
+                TemplateTarget::HttpMappings { .. } => {
+                    return Err("parameter mappings have no model to generate from".to_string());
                 }
                 TemplateTarget::Response { status_code, .. } => (
                     method

@@ -18,6 +18,9 @@ pub struct InvokeUi {
     pub sample: SampleRequest,
     /// `None` while the test runs.
     pub result: Option<Result<TestInvokeResult, String>>,
+    /// For an HTTP API route's test (`rest_api_id` the API, `resource_id` the route key,
+    /// `resource_path` its path): the stage it is sent to.
+    pub http_stage: Option<String>,
 }
 
 /// What a line of the Invoke view is, for its style.
@@ -101,6 +104,12 @@ impl App {
 
     /// `i`: tests the selected method (in the Invoke view: runs the same test again).
     pub(super) fn test_invoke(&mut self) -> Vec<Effect> {
+        if self.view() == ViewKind::Http {
+            return self.http_test_invoke();
+        }
+        if self.view() == ViewKind::Invoke && self.invoke_is_http() {
+            return self.http_rerun();
+        }
         match self.invoke_target() {
             Some((resource_id, verb)) => self.test_invoke_method(resource_id, verb),
             None => {
@@ -114,6 +123,17 @@ impl App {
     /// (`/pets/7?type=dog`); a whole sample in JSON (`{"body": …, "headers": …}`) replaces
     /// the sample instead. Enter sends it.
     pub(super) fn edit_test_request(&mut self) {
+        if self.view() == ViewKind::Invoke
+            && let Some(ui) = self.invoke.as_ref().filter(|u| u.http_stage.is_some())
+        {
+            let line = ui.sample.path_with_query(&ui.resource_path);
+            let purpose = InputPurpose::TestRequest {
+                resource_id: ui.resource_id.clone(),
+                http_method: ui.http_method.clone(),
+            };
+            self.open_prompt(PromptKind::Input(purpose), line);
+            return;
+        }
         let Some((resource_id, http_method)) = self.invoke_target() else {
             self.flash(Level::Warn, "select a method first".into());
             return;
@@ -197,6 +217,7 @@ impl App {
             resource_path,
             sample: sample.clone(),
             result: None,
+            http_stage: None,
         });
         if self.view() != ViewKind::Invoke {
             self.stack.push(ViewKind::Invoke);

@@ -121,7 +121,10 @@ impl App {
                 let l = &self.logs.lines[i];
                 self.matches(
                     ViewKind::Logs,
-                    &format!("{} {} {} {}", l.level, l.stage, l.request_id, l.message),
+                    &format!(
+                        "{} {} {} {} {}",
+                        l.level, l.rest_api_id, l.stage, l.request_id, l.message
+                    ),
                 )
             })
             .collect()
@@ -144,7 +147,8 @@ impl App {
     pub fn list_len(&self, view: ViewKind, pane: usize) -> usize {
         match (view, pane) {
             (ViewKind::Apis, _) => self.api_rows().len(),
-            (ViewKind::Http, _) => self.http_rows().len(),
+            (ViewKind::Http, 0) => self.http_rows().len(),
+            (ViewKind::Http, _) => self.selected_http_api().map_or(0, |a| a.routes.len()),
             (ViewKind::Stages, 0) => self.stage_rows().len(),
             (ViewKind::Stages, 1) => self.variable_rows().len(),
             (ViewKind::Stages, _) => self.method_setting_rows().len(),

@@ -149,6 +149,7 @@ impl App {
                     }
                 }
             }
+            Action::EditIntegration if view == ViewKind::Http => return self.http_edit_mappings(),
             Action::EditIntegration => {
                 let Some(node) = self.tree_selection() else {
                     self.flash(Level::Warn, "select a method first".into());
@@ -418,6 +419,7 @@ impl App {
                 }
                 Vec::new()
             }
+            ViewKind::Http => self.http_select(),
             ViewKind::Stages => {
                 let n = ViewKind::Stages.panes();
                 let cur = self.focus_of(ViewKind::Stages);
@@ -785,6 +787,7 @@ impl App {
                     ops,
                 }]
             }
+            InputPurpose::TestRequest { .. } if self.invoke_is_http() => self.http_retest(text)?,
             InputPurpose::TestRequest {
                 resource_id,
                 http_method,

@@ -7,6 +7,7 @@
 //! name the audit actor `console` (signed, as the server requires), and carry the
 //! `Content-Type` and `Host` the server's browser checks expect.
 
+mod http_api;
 mod ops;
 pub mod stream;
 mod wire;
@@ -23,6 +24,9 @@ use serde::de::DeserializeOwned;
 use crate::auth::credentials::Credentials;
 use crate::engine::{AwsPublicSettings, AwsSettings};
 use crate::traffic::Traffic;
+
+/// No request body.
+const NONE: Option<&()> = None;
 
 /// How long one management call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);

@@ -18,7 +18,7 @@ use crate::tui::metrics::MetricsSnapshot;
 use crate::tui::msg::{ApiSummary, DataUpdate, HttpApiSummary, HttpStageRow, KeyUsage, UsageData};
 use crate::tui::sample::SampleRequest;
 
-const NONE: Option<&()> = None;
+use super::NONE;
 
 fn api_path(rest_api_id: &str) -> String {
     format!("/restapis/{}", encode(rest_api_id))
@@ -159,7 +159,12 @@ impl Backend for RemoteBackend {
                 .await?
                 .into_iter()
                 .map(|r| {
-                    crate::tui::gateway::http_route_row(&r, &integrations, &authorizers, &stages)
+                    crate::tui::gateway_http::http_route_row(
+                        &r,
+                        &integrations,
+                        &authorizers,
+                        &stages,
+                    )
                 })
                 .collect();
             out.push(HttpApiSummary {
@@ -235,7 +240,28 @@ impl Backend for RemoteBackend {
         let wire: super::wire::Snapshot = self
             .call_json(Method::GET, "/gwtui/metrics", &query, NONE)
             .await?;
-        Ok(wire.into_console())
+        let mut snapshot = wire.into_console();
+        snapshot.http_api = self
+            .call(
+                Method::GET,
+                &format!("/v2/apis/{}", encode(&rest_api_id)),
+                "",
+                NONE,
+            )
+            .await
+            .is_ok();
+        Ok(snapshot)
+    }
+
+    async fn test_invoke_http(
+        &self,
+        api_id: String,
+        stage: String,
+        method: String,
+        path: String,
+        sample: SampleRequest,
+    ) -> BResult<TestInvokeResult> {
+        self.invoke_http(api_id, stage, method, path, sample).await
     }
 
     async fn usage(&self) -> BResult<UsageData> {
@@ -381,6 +407,11 @@ impl Backend for RemoteBackend {
         target: TemplateTarget,
         template: String,
     ) -> BResult<()> {
+        if let TemplateTarget::HttpMappings { integration_id } = &target {
+            return self
+                .save_http_mappings(&rest_api_id, integration_id, &template)
+                .await;
+        }
         self.call(
             Method::POST,
             "/gwtui/templates/check",
@@ -399,6 +430,8 @@ impl Backend for RemoteBackend {
                 format!("{base}/integration/responses/{}", encode(status_code)),
                 format!("/responseTemplates/{escaped}"),
             ),
+            // Saved with UpdateIntegration above.
+            TemplateTarget::HttpMappings { .. } => return Ok(()),
         };
         let ops = [PatchOperation::add(op_path, template)];
         self.call(Method::PATCH, &path, "", Some(&patch(&ops)))
@@ -431,6 +464,11 @@ impl Backend for RemoteBackend {
         template: String,
         sample: SampleRequest,
     ) -> BResult<String> {
+        if let TemplateTarget::HttpMappings { integration_id } = &target {
+            return self
+                .check_http_mappings(&rest_api_id, integration_id, &template)
+                .await;
+        }
         #[derive(serde::Deserialize)]
         struct Rendered {
             output: String,

@@ -30,6 +30,8 @@ struct WireBucket {
     latency_ms: WirePercentiles,
     #[serde(rename = "IntegrationLatency")]
     integration_latency_ms: WirePercentiles,
+    #[serde(rename = "DataProcessed")]
+    data_processed: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -79,6 +81,7 @@ impl Snapshot {
                         cache_miss: b.cache_miss,
                         latency_ms: percentiles(b.latency_ms),
                         integration_latency_ms: percentiles(b.integration_latency_ms),
+                        data_processed: b.data_processed,
                     };
                 }
                 MetricSeries {
@@ -101,6 +104,8 @@ impl Snapshot {
             rest_api_id: self.rest_api_id,
             end_epoch_second: self.end_epoch_second,
             series,
+            // Set by the caller, which asks the server whether the id is an HTTP API.
+            http_api: false,
         }
     }
 }

@@ -499,6 +499,92 @@ fn reads_agree() {
     );
 }
 
+/// An HTTP API route's test request, its dashboard kind and its parameter-mapping check
+/// give the same answers in process and attached.
+#[test]
+fn http_api_operations_agree() {
+    let s = Served::start();
+    let local = s.in_process();
+    let remote = s.attached();
+    let apis = local
+        .block_on(local.backend.list_http_apis())
+        .expect("http apis");
+    let api = apis.first().expect("the demo has an HTTP API");
+    let stage = api.stages.first().expect("a stage").stage_name.clone();
+    let route = api
+        .routes
+        .iter()
+        .find(|r| r.route_key.starts_with("GET /") && !r.route_key.contains('{'))
+        .expect("a GET route without path parameters");
+    let path = route.route_key["GET ".len()..].to_string();
+    let invoke = |h: &dyn Fn() -> Result<crate::model::TestInvokeResult, String>| h();
+    // The server's runtime first: a local function's worker lives on the runtime that
+    // started it, and the in-process harness's runtime only runs inside its block_on.
+    let b = invoke(&|| {
+        remote.block_on(remote.backend.test_invoke_http(
+            api.api_id.clone(),
+            stage.clone(),
+            "GET".into(),
+            path.clone(),
+            SampleRequest::default(),
+        ))
+    })
+    .expect("remote route test");
+    let a = invoke(&|| {
+        local.block_on(local.backend.test_invoke_http(
+            api.api_id.clone(),
+            stage.clone(),
+            "GET".into(),
+            path.clone(),
+            SampleRequest::default(),
+        ))
+    })
+    .expect("local route test");
+    assert_eq!(a.status, b.status, "{} vs {}", a.body, b.body);
+    assert_eq!(a.headers.get("content-type"), b.headers.get("content-type"));
+    let metrics_kind = |http: bool| {
+        if http {
+            local
+                .block_on(local.backend.metrics(api.api_id.clone(), 60))
+                .expect("metrics")
+                .http_api
+        } else {
+            remote
+                .block_on(remote.backend.metrics(api.api_id.clone(), 60))
+                .expect("remote metrics")
+                .http_api
+        }
+    };
+    assert!(metrics_kind(true));
+    assert!(metrics_kind(false));
+    if let Some(integration_id) = route.integration_id.clone() {
+        let target = TemplateTarget::HttpMappings { integration_id };
+        for text in [
+            r#"{"requestParameters": {"append:header.x-from": "console"}}"#,
+            r#"{"requestParameters": {"bogus": "x"}}"#,
+            "not json",
+        ] {
+            let a = local.block_on(local.backend.render_template(
+                api.api_id.clone(),
+                String::new(),
+                String::new(),
+                target.clone(),
+                text.into(),
+                SampleRequest::default(),
+            ));
+            let b = remote.block_on(remote.backend.render_template(
+                api.api_id.clone(),
+                String::new(),
+                String::new(),
+                target.clone(),
+                text.into(),
+                SampleRequest::default(),
+            ));
+            assert_eq!(a, b, "{text}");
+        }
+    }
+}
+
 /// The attached console's stream goes down with the server and comes back with it: the
 /// header says "disconnected, retrying" meanwhile, and a reload follows the reconnect.
 #[test]

@@ -2,7 +2,9 @@
 //! with their routes (key → integration, auth, throttling) and stages (auto-deploy).
 
 use super::{Harness, screen};
+use crate::tui::effect::{Effect, TemplateTarget};
 use crate::tui::msg::{HttpApiSummary, HttpRouteRow, HttpStageRow};
+use crate::tui::view::ViewKind;
 
 fn seed(h: &mut Harness) {
     if let Ok(mut s) = h.backend.state.lock() {
@@ -18,12 +20,29 @@ fn seed(h: &mut Harness) {
                     integration: "Lambda 2.0 orders".into(),
                     auth: "JWT oidc [orders:read]".into(),
                     throttling: "$default 10/s burst 5".into(),
+                    integration_id: Some("lmbd123".into()),
+                    ..HttpRouteRow::default()
                 },
                 HttpRouteRow {
                     route_key: "$default".into(),
                     integration: "HTTP_PROXY ANY http://backend".into(),
                     auth: "NONE".into(),
                     throttling: "-".into(),
+                    integration_id: Some("prx4567".into()),
+                    request_parameters: [(
+                        "overwrite:header.x-user".to_string(),
+                        "$context.identity.sourceIp".to_string(),
+                    )]
+                    .into_iter()
+                    .collect(),
+                    response_parameters: [(
+                        "404".to_string(),
+                        [("overwrite:statuscode".to_string(), "410".to_string())]
+                            .into_iter()
+                            .collect(),
+                    )]
+                    .into_iter()
+                    .collect(),
                 },
             ],
             stages: vec![HttpStageRow {
@@ -94,4 +113,176 @@ fn http_view_without_apis_says_how_to_make_one() {
     h.settle(e);
     let text = screen(&h.render(120, 30));
     assert!(text.contains("No HTTP APIs"), "{text}");
+}
+
+#[test]
+fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view() {
+    let mut h = Harness::new();
+    seed(&mut h);
+    let e = h.press("9 tab");
+    h.settle(e);
+    let e = h.press("i");
+    assert!(
+        e.iter()
+            .any(|x| matches!(x, Effect::TestInvokeHttp { stage, path, .. }
+            if stage == "$default" && path == "/orders/1")),
+        "{e:?}"
+    );
+    h.settle(e);
+    assert_eq!(h.app.view(), ViewKind::Invoke);
+    assert!(
+        h.calls()
+            .contains(&"test-invoke-http h1t2t3p4a5 $default GET /orders/1".to_string()),
+        "{:?}",
+        h.calls()
+    );
+    let text = screen(&h.render(120, 40));
+    assert!(text.contains("request  GET /orders/1"), "{text}");
+    assert!(text.contains("response  200"), "{text}");
+    assert!(h.flash().contains("→ 200"), "{}", h.flash());
+    // `e` edits the path and query; `i` sends the same request again.
+    let e = h.press("e");
+    h.settle(e);
+    let e = h.press("ctrl-u");
+    h.settle(e);
+    let mut e = h.type_text("/orders/7?full=yes");
+    e.extend(h.press("enter"));
+    h.settle(e);
+    let e = h.press("i");
+    h.settle(e);
+    let calls = h.calls();
+    let sent: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("test-invoke-http"))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            "test-invoke-http h1t2t3p4a5 $default GET /orders/1",
+            "test-invoke-http h1t2t3p4a5 $default GET /orders/7?full=yes",
+            "test-invoke-http h1t2t3p4a5 $default GET /orders/7?full=yes",
+        ],
+        "{calls:?}"
+    );
+    // The `$default` route is tested at `/` (the routes pane keeps the focus).
+    let e = h.press("9");
+    h.settle(e);
+    let e = h.press("j i");
+    h.settle(e);
+    assert!(
+        h.calls()
+            .contains(&"test-invoke-http h1t2t3p4a5 $default GET /".to_string()),
+        "{:?}",
+        h.calls()
+    );
+}
+
+#[test]
+fn a_route_without_a_stage_cannot_be_tested_and_says_why() {
+    let mut h = Harness::new();
+    seed(&mut h);
+    if let Ok(mut s) = h.backend.state.lock() {
+        s.http_apis[0].stages.clear();
+    }
+    h.settle(vec![Effect::LoadHttpApis]);
+    let e = h.press("9");
+    h.settle(e);
+    let e = h.press("i");
+    assert!(e.is_empty(), "{e:?}");
+    assert!(h.flash().contains("has no stage"), "{}", h.flash());
+    assert_eq!(h.app.view(), ViewKind::Http);
+}
+
+#[test]
+fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
+    let mut h = Harness::new();
+    seed(&mut h);
+    let e = h.press("9 tab j");
+    h.settle(e);
+    let text = screen(&h.render(160, 48));
+    assert!(text.contains("1 req · 1 resp"), "{text}");
+    assert!(
+        text.contains("request: overwrite:header.x-user=$context.identity.sourceIp"),
+        "{text}"
+    );
+    assert!(
+        text.contains("response 404: overwrite:statuscode=410"),
+        "{text}"
+    );
+    let e = h.press("e");
+    h.settle(e);
+    assert_eq!(h.app.view(), ViewKind::Editor);
+    let ed = h.app.editor.as_mut().expect("editor");
+    assert_eq!(
+        ed.target,
+        TemplateTarget::HttpMappings {
+            integration_id: "prx4567".into()
+        }
+    );
+    let doc: serde_json::Value = serde_json::from_str(&ed.text()).expect("json");
+    assert_eq!(
+        doc["requestParameters"]["overwrite:header.x-user"],
+        "$context.identity.sourceIp"
+    );
+    ed.textarea.select_all();
+    ed.textarea.insert_str(
+        r#"{"requestParameters": {"append:querystring.v": "$stageVariables.version"}, "responseParameters": {}}"#,
+    );
+    let e = h.press("ctrl-s");
+    assert!(
+        e.iter().any(|x| matches!(x, Effect::SaveTemplate { rest_api_id, target: TemplateTarget::HttpMappings { integration_id }, .. }
+            if rest_api_id == "h1t2t3p4a5" && integration_id == "prx4567")),
+        "{e:?}"
+    );
+    assert!(h.flash().contains("mappings saved"), "{}", h.flash());
+    h.settle(e);
+    assert!(
+        h.flash()
+            .contains("save parameter mappings of integration prx4567: done"),
+        "{}",
+        h.flash()
+    );
+    let e = h.press("esc");
+    h.settle(e);
+    let text = screen(&h.render(160, 48));
+    assert!(
+        text.contains("request: append:querystring.v=$stageVariables.version"),
+        "{text}"
+    );
+    assert!(!text.contains("statuscode"), "{text}");
+    // A route without an integration has nothing to map.
+    if let Ok(mut s) = h.backend.state.lock() {
+        s.http_apis[0].routes[0].integration_id = None;
+    }
+    h.settle(vec![Effect::LoadHttpApis]);
+    let e = h.press("k e");
+    assert!(e.is_empty());
+    assert!(h.flash().contains("no integration"), "{}", h.flash());
+}
+
+#[test]
+fn enter_on_an_http_api_opens_its_dashboard() {
+    let mut h = Harness::new();
+    seed(&mut h);
+    let e = h.press("9 enter");
+    assert!(
+        e.iter().any(
+            |x| matches!(x, Effect::LoadMetrics { rest_api_id, .. } if rest_api_id == "h1t2t3p4a5")
+        ),
+        "{e:?}"
+    );
+    h.settle(e);
+    assert_eq!(h.app.view(), ViewKind::Dashboard);
+    assert_eq!(h.app.api_id.as_deref(), Some("h1t2t3p4a5"));
+    assert!(h.flash().contains("orders-http"), "{}", h.flash());
+    // HTTP APIs chart DataProcessed where REST APIs chart the cache.
+    let text = screen(&h.render(160, 48));
+    assert!(text.contains("DataProcessed"), "{text}");
+    assert!(!text.contains("Cache hit/miss"), "{text}");
+    let e = h.press("1");
+    h.settle(e);
+    let e = h.press("enter 6");
+    h.settle(e);
+    let text = screen(&h.render(160, 48));
+    assert!(text.contains("Cache hit/miss"), "{text}");
 }

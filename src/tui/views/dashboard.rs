@@ -24,6 +24,15 @@ pub const CHARTS: [&str; 6] = [
     "Cache hit/miss",
 ];
 
+/// The title of chart `idx`: HTTP APIs chart DataProcessed where REST APIs chart the cache.
+fn chart_name(idx: usize, http_api: bool) -> &'static str {
+    if http_api && idx >= 5 {
+        "DataProcessed"
+    } else {
+        CHARTS[idx.min(5)]
+    }
+}
+
 /// `5m`, `1h`, `24h`.
 pub fn window_label(secs: i64) -> String {
     if secs < 3600 {
@@ -139,6 +148,7 @@ pub fn render_dashboard(
             &base,
             &canary,
             has_canary,
+            snap.http_api,
             window,
             idx == focus,
             rect,
@@ -163,6 +173,7 @@ fn chart(
     base: &Folded,
     canary: &Folded,
     has_canary: bool,
+    http_api: bool,
     window: i64,
     focused: bool,
     area: Rect,
@@ -262,6 +273,13 @@ fn chart(
                 },
             ]
         }
+        // HTTP APIs have no cache; AWS reports DataProcessed for them.
+        _ if http_api => vec![Series {
+            name: "bytes",
+            style: t.get(Role::ChartBase),
+            points: points(base, window, |b| b.data_processed as f64),
+            total: base.totals.data_processed.to_string(),
+        }],
         _ => vec![
             Series {
                 name: "hit",
@@ -293,9 +311,9 @@ fn chart(
             .iter()
             .map(|s| format!("{} {}", s.name, s.total))
             .collect();
-        format!(" {} · {} ", CHARTS[idx.min(5)], totals.join(" · "))
+        format!(" {} · {} ", chart_name(idx, http_api), totals.join(" · "))
     } else {
-        format!(" {} ", CHARTS[idx.min(5)])
+        format!(" {} ", chart_name(idx, http_api))
     };
     let block = pane(t, title, focused);
     let inner = block.inner(area);

@@ -255,7 +255,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
 
     // the sample request
     let sample_title = match ed.target {
-        TemplateTarget::Request { .. } => " sample request ",
+        TemplateTarget::Request { .. } | TemplateTarget::HttpMappings { .. } => " sample request ",
         TemplateTarget::Response { .. } => " sample · body = integration response ",
     };
     let block = pane(t, sample_title, focus == PANE_SAMPLE);

@@ -1,5 +1,7 @@
 //! HTTP APIs (v2): the APIs, then the selected one's routes (route key → integration, auth,
-//! throttling per stage) and stages (auto-deploy, deployment, last deployment status).
+//! throttling per stage, parameter mappings; `Tab` selects a route, `i` tests it, `e` edits
+//! its mappings), the selected route's mappings, and the stages (auto-deploy, deployment,
+//! last deployment status). Enter opens the API's dashboard.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -26,12 +28,14 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let list_height = (rows.len() as u16 + 3).min(area.height / 3).max(4);
-    let [top, routes_area, stages_area] = Layout::vertical([
+    let [top, routes_area, mapping_area, stages_area] = Layout::vertical([
         Constraint::Length(list_height),
         Constraint::Min(4),
+        Constraint::Length(4),
         Constraint::Length(6),
     ])
     .areas(area);
+    let focus = app.focus_of(ViewKind::Http);
     let sel = app.cursor(ViewKind::Http, 0).min(rows.len() - 1);
     let height = usize::from(top.height.saturating_sub(3));
     let offset = offset_for(sel, height, rows.len());
@@ -65,7 +69,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             .style(t.get(Role::TableHeader)),
     )
     .row_highlight_style(t.get(Role::TableSelected))
-    .block(pane(t, format!(" HTTP APIs [{}] ", rows.len()), true));
+    .block(pane(t, format!(" HTTP APIs [{}] ", rows.len()), focus == 0));
     let mut state = TableState::default()
         .with_offset(offset)
         .with_selected(Some(sel));
@@ -83,28 +87,63 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                 Cell::from(clip(&r.integration, width / 3)),
                 Cell::from(r.auth.clone()),
                 Cell::from(r.throttling.clone()),
+                Cell::from(mapping_summary(r)),
             ])
         })
         .collect();
     let routes = Table::new(
         route_rows,
         [
-            Constraint::Percentage(25),
-            Constraint::Percentage(40),
-            Constraint::Percentage(20),
-            Constraint::Percentage(15),
+            Constraint::Percentage(22),
+            Constraint::Percentage(34),
+            Constraint::Percentage(18),
+            Constraint::Percentage(14),
+            Constraint::Percentage(12),
         ],
     )
     .header(
-        Row::new(vec!["ROUTE KEY", "→ INTEGRATION", "AUTH", "THROTTLING"])
-            .style(t.get(Role::TableHeader)),
+        Row::new(vec![
+            "ROUTE KEY",
+            "→ INTEGRATION",
+            "AUTH",
+            "THROTTLING",
+            "MAPPING",
+        ])
+        .style(t.get(Role::TableHeader)),
     )
     .block(pane(
         t,
         format!(" routes of {} [{}] ", api.name, api.routes.len()),
-        false,
+        focus == 1,
     ));
-    f.render_widget(routes, routes_area);
+    let route_sel = app
+        .cursor(ViewKind::Http, 1)
+        .min(api.routes.len().saturating_sub(1));
+    if focus == 1 && !api.routes.is_empty() {
+        let routes = routes.row_highlight_style(t.get(Role::TableSelected));
+        let height = usize::from(routes_area.height.saturating_sub(3));
+        let mut state = TableState::default()
+            .with_offset(offset_for(route_sel, height, api.routes.len()))
+            .with_selected(Some(route_sel));
+        f.render_stateful_widget(routes, routes_area, &mut state);
+    } else {
+        f.render_widget(routes, routes_area);
+    }
+
+    let route = api.routes.get(route_sel);
+    let lines: Vec<String> = route.map(mapping_lines).unwrap_or_default();
+    let title = match route {
+        Some(r) => format!(" mappings of {} (e edits) ", r.route_key),
+        None => " mappings ".to_string(),
+    };
+    let block = pane(t, title, false);
+    let inner = block.inner(mapping_area);
+    f.render_widget(block, mapping_area);
+    let text: Vec<ratatui::text::Line> = lines
+        .into_iter()
+        .map(|l| ratatui::text::Line::from(clip(&l, usize::from(inner.width))))
+        .collect();
+    f.render_widget(ratatui::widgets::Paragraph::new(text), inner);
 
     let stage_rows: Vec<Row> = api
         .stages
@@ -137,4 +176,37 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     )
     .block(pane(t, format!(" stages [{}] ", api.stages.len()), false));
     f.render_widget(stages, stages_area);
+}
+
+/// `2 req · 1 resp`, or `-`.
+fn mapping_summary(r: &crate::tui::msg::HttpRouteRow) -> String {
+    let req = r.request_parameters.len();
+    let resp: usize = r.response_parameters.values().map(|m| m.len()).sum();
+    match (req, resp) {
+        (0, 0) => "-".into(),
+        (q, 0) => format!("{q} req"),
+        (0, p) => format!("{p} resp"),
+        (q, p) => format!("{q} req · {p} resp"),
+    }
+}
+
+/// The selected route's mappings, one line per side.
+fn mapping_lines(r: &crate::tui::msg::HttpRouteRow) -> Vec<String> {
+    if r.request_parameters.is_empty() && r.response_parameters.is_empty() {
+        return vec!["no parameter mappings".into()];
+    }
+    let mut out = Vec::new();
+    if !r.request_parameters.is_empty() {
+        let list: Vec<String> = r
+            .request_parameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        out.push(format!("request: {}", list.join("  ")));
+    }
+    for (status, m) in &r.response_parameters {
+        let list: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push(format!("response {status}: {}", list.join("  ")));
+    }
+    out
 }

@@ -4,7 +4,6 @@
 
 use serde::Deserialize;
 
-use super::{fresh_id, merge_update, not_found, not_found_api};
 use crate::engine::functions::parse_function_uri;
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
@@ -67,49 +66,19 @@ impl Gateway {
             name: input.name,
         };
         check(&mut authorizer)?;
-        let api_id = api_id.to_string();
-        self.admin_op(
-            actor,
-            "CreateAuthorizer",
-            format!("v2/apis/{api_id}/authorizers"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                if api.definition.authorizers.len() >= 10 {
-                    return Err(AdminError::LimitExceeded(
-                        "An HTTP API allows at most 10 authorizers".into(),
-                    ));
-                }
-                authorizer.authorizer_id = fresh_id(6, |c| api.definition.authorizer(c).is_some());
-                api.definition.authorizers.push(authorizer.clone());
-                txn.commit_definition(&api_id)?;
-                Ok(authorizer)
-            },
-        )
+        self.create_child(actor, api_id, move |_, id| {
+            authorizer.authorizer_id = id;
+            Ok(authorizer)
+        })
         .await
     }
 
     pub fn get_http_authorizer(&self, api_id: &str, id: &str) -> Result<Authorizer, AdminError> {
-        self.read(|a| {
-            a.http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?
-                .definition
-                .authorizer(id)
-                .cloned()
-                .ok_or_else(|| not_found("Authorizer", api_id, id))
-        })
+        self.get_child(api_id, id)
     }
 
     pub fn list_http_authorizers(&self, api_id: &str) -> Result<Vec<Authorizer>, AdminError> {
-        self.read(|a| {
-            Ok(a.http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?
-                .definition
-                .authorizers
-                .clone())
-        })
+        self.list_children(api_id)
     }
 
     pub async fn update_http_authorizer(
@@ -119,27 +88,13 @@ impl Gateway {
         id: &str,
         patch: serde_json::Value,
     ) -> Result<Authorizer, AdminError> {
-        let (api_id, id) = (api_id.to_string(), id.to_string());
-        self.admin_op(
+        self.update_child(
             actor,
-            "UpdateAuthorizer",
-            format!("v2/apis/{api_id}/authorizers/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let index = api
-                    .definition
-                    .authorizers
-                    .iter()
-                    .position(|a| a.authorizer_id == id)
-                    .ok_or_else(|| not_found("Authorizer", &api_id, &id))?;
-                let mut authorizer: Authorizer =
-                    merge_update(&api.definition.authorizers[index], &patch, UPDATABLE)?;
-                check(&mut authorizer)?;
-                api.definition.authorizers[index] = authorizer.clone();
-                txn.commit_definition(&api_id)?;
-                Ok(authorizer)
-            },
+            api_id,
+            id,
+            patch,
+            UPDATABLE,
+            |_, a: &mut Authorizer| check(a),
         )
         .await
     }
@@ -151,32 +106,6 @@ impl Gateway {
         api_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        let (api_id, id) = (api_id.to_string(), id.to_string());
-        self.admin_op(
-            actor,
-            "DeleteAuthorizer",
-            format!("v2/apis/{api_id}/authorizers/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                if api.definition.authorizer(&id).is_none() {
-                    return Err(not_found("Authorizer", &api_id, &id));
-                }
-                if let Some(r) = api
-                    .definition
-                    .routes
-                    .iter()
-                    .find(|r| r.authorizer_id.as_deref() == Some(id.as_str()))
-                {
-                    return Err(AdminError::conflict(format!(
-                        "Cannot delete authorizer {id}: route {} ({}) uses it",
-                        r.route_id, r.route_key
-                    )));
-                }
-                api.definition.authorizers.retain(|a| a.authorizer_id != id);
-                txn.commit_definition(&api_id)
-            },
-        )
-        .await
+        self.delete_child::<Authorizer>(actor, api_id, id).await
     }
 }

@@ -1,11 +1,10 @@
 //! CreateIntegration, GetIntegration(s), UpdateIntegration, DeleteIntegration. HTTP APIs take
-//! AWS_PROXY (Lambda, payload format 1.0 or 2.0) and HTTP_PROXY; `integrationSubtype` (AWS
-//! service integrations) is refused until gwtui has them.
+//! AWS_PROXY (Lambda, payload format 1.0 or 2.0; or an AWS service action named by
+//! `integrationSubtype`, checked by `model::v2::integration_subtype`) and HTTP_PROXY.
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use super::{fresh_id, merge_update, not_found, not_found_api};
 use crate::engine::functions::parse_function_uri;
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
@@ -79,50 +78,19 @@ impl Gateway {
             integration.timeout_in_millis = -1;
         }
         check(&mut integration)?;
-        let api_id = api_id.to_string();
-        self.admin_op(
-            actor,
-            "CreateIntegration",
-            format!("v2/apis/{api_id}/integrations"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                if api.definition.integrations.len() >= 300 {
-                    return Err(AdminError::LimitExceeded(
-                        "An HTTP API allows at most 300 integrations".into(),
-                    ));
-                }
-                integration.integration_id =
-                    fresh_id(7, |c| api.definition.integration(c).is_some());
-                api.definition.integrations.push(integration.clone());
-                txn.commit_definition(&api_id)?;
-                Ok(integration)
-            },
-        )
+        self.create_child(actor, api_id, move |_, id| {
+            integration.integration_id = id;
+            Ok(integration)
+        })
         .await
     }
 
     pub fn get_http_integration(&self, api_id: &str, id: &str) -> Result<Integration, AdminError> {
-        self.read(|a| {
-            a.http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?
-                .definition
-                .integration(id)
-                .cloned()
-                .ok_or_else(|| not_found("Integration", api_id, id))
-        })
+        self.get_child(api_id, id)
     }
 
     pub fn list_http_integrations(&self, api_id: &str) -> Result<Vec<Integration>, AdminError> {
-        self.read(|a| {
-            Ok(a.http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?
-                .definition
-                .integrations
-                .clone())
-        })
+        self.list_children(api_id)
     }
 
     pub async fn update_http_integration(
@@ -132,27 +100,13 @@ impl Gateway {
         id: &str,
         patch: serde_json::Value,
     ) -> Result<Integration, AdminError> {
-        let (api_id, id) = (api_id.to_string(), id.to_string());
-        self.admin_op(
+        self.update_child(
             actor,
-            "UpdateIntegration",
-            format!("v2/apis/{api_id}/integrations/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let index = api
-                    .definition
-                    .integrations
-                    .iter()
-                    .position(|i| i.integration_id == id)
-                    .ok_or_else(|| not_found("Integration", &api_id, &id))?;
-                let mut integration: Integration =
-                    merge_update(&api.definition.integrations[index], &patch, UPDATABLE)?;
-                check(&mut integration)?;
-                api.definition.integrations[index] = integration.clone();
-                txn.commit_definition(&api_id)?;
-                Ok(integration)
-            },
+            api_id,
+            id,
+            patch,
+            UPDATABLE,
+            |_, i: &mut Integration| check(i),
         )
         .await
     }
@@ -164,34 +118,6 @@ impl Gateway {
         api_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        let (api_id, id) = (api_id.to_string(), id.to_string());
-        self.admin_op(
-            actor,
-            "DeleteIntegration",
-            format!("v2/apis/{api_id}/integrations/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                if api.definition.integration(&id).is_none() {
-                    return Err(not_found("Integration", &api_id, &id));
-                }
-                if let Some(r) = api
-                    .definition
-                    .routes
-                    .iter()
-                    .find(|r| r.integration_id() == Some(id.as_str()))
-                {
-                    return Err(AdminError::conflict(format!(
-                        "Cannot delete integration {id}: route {} ({}) targets it",
-                        r.route_id, r.route_key
-                    )));
-                }
-                api.definition
-                    .integrations
-                    .retain(|i| i.integration_id != id);
-                txn.commit_definition(&api_id)
-            },
-        )
-        .await
+        self.delete_child::<Integration>(actor, api_id, id).await
     }
 }

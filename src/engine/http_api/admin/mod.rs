@@ -4,6 +4,7 @@
 
 mod apis;
 mod authorizers;
+mod child;
 pub mod domains;
 mod export;
 mod integrations;

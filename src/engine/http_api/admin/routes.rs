@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{HttpApiState, fresh_id, merge_update, not_found, not_found_api};
+use super::HttpApiState;
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
 use crate::model::v2::{Route, RouteKey, validate};
@@ -111,60 +111,30 @@ impl Gateway {
         api_id: &str,
         input: CreateRoute,
     ) -> Result<Route, AdminError> {
-        let api_id = api_id.to_string();
-        self.admin_op(
-            actor,
-            "CreateRoute",
-            format!("v2/apis/{api_id}/routes"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                if api.definition.routes.len() >= 300 {
-                    return Err(AdminError::LimitExceeded(
-                        "An HTTP API allows at most 300 routes".into(),
-                    ));
-                }
-                let route = Route {
-                    api_gateway_managed: false,
-                    api_key_required: input.api_key_required,
-                    authorization_scopes: input.authorization_scopes,
-                    authorization_type: input.authorization_type.unwrap_or_else(|| "NONE".into()),
-                    authorizer_id: input.authorizer_id,
-                    operation_name: input.operation_name,
-                    route_id: fresh_id(7, |c| api.definition.route(c).is_some()),
-                    route_key: input.route_key,
-                    target: input.target,
-                };
-                check(api, &route)?;
-                api.definition.routes.push(route.clone());
-                txn.commit_definition(&api_id)?;
-                Ok(route)
-            },
-        )
+        self.create_child(actor, api_id, move |api, route_id| {
+            let route = Route {
+                api_gateway_managed: false,
+                api_key_required: input.api_key_required,
+                authorization_scopes: input.authorization_scopes,
+                authorization_type: input.authorization_type.unwrap_or_else(|| "NONE".into()),
+                authorizer_id: input.authorizer_id,
+                operation_name: input.operation_name,
+                route_id,
+                route_key: input.route_key,
+                target: input.target,
+            };
+            check(api, &route)?;
+            Ok(route)
+        })
         .await
     }
 
     pub fn get_http_route(&self, api_id: &str, route_id: &str) -> Result<Route, AdminError> {
-        self.read(|a| {
-            a.http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?
-                .definition
-                .route(route_id)
-                .cloned()
-                .ok_or_else(|| not_found("Route", api_id, route_id))
-        })
+        self.get_child(api_id, route_id)
     }
 
     pub fn list_http_routes(&self, api_id: &str) -> Result<Vec<Route>, AdminError> {
-        self.read(|a| {
-            Ok(a.http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?
-                .definition
-                .routes
-                .clone())
-        })
+        self.list_children(api_id)
     }
 
     pub async fn update_http_route(
@@ -174,29 +144,17 @@ impl Gateway {
         route_id: &str,
         patch: serde_json::Value,
     ) -> Result<Route, AdminError> {
-        let (api_id, route_id) = (api_id.to_string(), route_id.to_string());
-        self.admin_op(
+        self.update_child(
             actor,
-            "UpdateRoute",
-            format!("v2/apis/{api_id}/routes/{route_id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let index = api
-                    .definition
-                    .routes
-                    .iter()
-                    .position(|r| r.route_id == route_id)
-                    .ok_or_else(|| not_found("Route", &api_id, &route_id))?;
-                let mut route: Route =
-                    merge_update(&api.definition.routes[index], &patch, UPDATABLE)?;
+            api_id,
+            route_id,
+            patch,
+            UPDATABLE,
+            |api, route: &mut Route| {
                 if !matches!(route.authorization_type.as_str(), "JWT" | "CUSTOM") {
                     route.authorizer_id = None;
                 }
-                check(api, &route)?;
-                api.definition.routes[index] = route.clone();
-                txn.commit_definition(&api_id)?;
-                Ok(route)
+                check(api, route)
             },
         )
         .await
@@ -208,22 +166,6 @@ impl Gateway {
         api_id: &str,
         route_id: &str,
     ) -> Result<(), AdminError> {
-        let (api_id, route_id) = (api_id.to_string(), route_id.to_string());
-        self.admin_op(
-            actor,
-            "DeleteRoute",
-            format!("v2/apis/{api_id}/routes/{route_id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let before = api.definition.routes.len();
-                api.definition.routes.retain(|r| r.route_id != route_id);
-                if api.definition.routes.len() == before {
-                    return Err(not_found("Route", &api_id, &route_id));
-                }
-                txn.commit_definition(&api_id)
-            },
-        )
-        .await
+        self.delete_child::<Route>(actor, api_id, route_id).await
     }
 }

@@ -160,7 +160,13 @@ pub fn build(
             (endpoint.origin.clone(), path)
         }
         Route::Real => {
-            let host = settings::real_host(target.service, target.region);
+            let mut host = settings::real_host(target.service, target.region);
+            // Step Functions serves StartSyncExecution on its `sync-` endpoint only.
+            if let ("states", Kind::Action { action, .. }) = (target.service, &target.kind)
+                && *action == "StartSyncExecution"
+            {
+                host = format!("sync-{host}");
+            }
             let host = match target.subdomain {
                 Some(sub) => format!("{sub}.{host}"),
                 None => host,

@@ -265,6 +265,19 @@ fn real_aws_uses_the_regional_https_endpoint_and_missing_settings_are_named() {
     )
     .unwrap();
     assert_eq!(req.url, "https://media.s3.eu-central-1.amazonaws.com/k");
+    let req = build_for(
+        &real,
+        "arn:aws:apigateway:eu-central-1:states:action/StartSyncExecution",
+        "POST",
+        &[],
+        "{}",
+    )
+    .unwrap();
+    assert_eq!(req.url, "https://sync-states.eu-central-1.amazonaws.com/");
+    assert_eq!(
+        req.headers["host"],
+        "sync-states.eu-central-1.amazonaws.com"
+    );
 
     let err = build_for(
         &AwsSettings::default(),

@@ -2,12 +2,11 @@
 
 use http::{Method, StatusCode};
 
+use super::children;
 use super::{body_value, page, text};
-use crate::engine::v2::{
-    CreateApi, CreateAuthorizer, CreateDeployment, CreateIntegration, CreateRoute, CreateStage,
-};
+use crate::engine::v2::CreateApi;
 use crate::model::AdminError;
-use crate::model::v2::Api;
+use crate::model::v2::{Api, Authorizer, Deployment, Integration, Route, Stage};
 use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 
 /// `apiEndpoint`: the host-style invoke URL on this listener.
@@ -114,102 +113,14 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             };
             text(doc, ct)
         }
-        [id, "routes"] => match *m {
-            Method::POST => {
-                let input: CreateRoute = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_route(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_routes(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "routes", rid] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_route(id, rid)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_route(actor, id, rid, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_route(actor, id, rid).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
-        [id, "integrations"] => match *m {
-            Method::POST => {
-                let input: CreateIntegration = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_integration(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_integrations(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "integrations", iid] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_integration(id, iid)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_integration(actor, id, iid, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_integration(actor, id, iid).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
-        [id, "authorizers"] => match *m {
-            Method::POST => {
-                let input: CreateAuthorizer = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_authorizer(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_authorizers(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "authorizers", aid] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_authorizer(id, aid)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_authorizer(actor, id, aid, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_authorizer(actor, id, aid).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
-        [id, "stages"] => match *m {
-            Method::POST => {
-                let input: CreateStage = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_stage(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_stages(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "stages", name] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_stage(id, name)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_stage(actor, id, name, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_stage(actor, id, name).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
+        [id, "routes"] => children::collection::<Route>(call, id).await,
+        [id, "routes", rid] => children::item::<Route>(call, id, rid).await,
+        [id, "integrations"] => children::collection::<Integration>(call, id).await,
+        [id, "integrations", iid] => children::item::<Integration>(call, id, iid).await,
+        [id, "authorizers"] => children::collection::<Authorizer>(call, id).await,
+        [id, "authorizers", aid] => children::item::<Authorizer>(call, id, aid).await,
+        [id, "stages"] => children::collection::<Stage>(call, id).await,
+        [id, "stages", name] => children::item::<Stage>(call, id, name).await,
         [id, "stages", name, "accesslogsettings"] if m == Method::DELETE => {
             gw.delete_http_stage_setting(actor, id, name, None).await?;
             empty(StatusCode::NO_CONTENT)
@@ -221,30 +132,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 .await?;
             empty(StatusCode::NO_CONTENT)
         }
-        [id, "deployments"] => match *m {
-            Method::POST => {
-                let input: CreateDeployment = call.json()?;
-                ok(
-                    StatusCode::CREATED,
-                    &gw.create_http_deployment(actor, id, input).await?,
-                )
-            }
-            Method::GET => page(call, gw.list_http_deployments(id)?),
-            _ => Err(unknown(call)),
-        },
-        [id, "deployments", did] => match *m {
-            Method::GET => ok(StatusCode::OK, &gw.get_http_deployment(id, did)?),
-            Method::PATCH => ok(
-                StatusCode::OK,
-                &gw.update_http_deployment(actor, id, did, body_value(call)?)
-                    .await?,
-            ),
-            Method::DELETE => {
-                gw.delete_http_deployment(actor, id, did).await?;
-                empty(StatusCode::NO_CONTENT)
-            }
-            _ => Err(unknown(call)),
-        },
+        [id, "deployments"] => children::collection::<Deployment>(call, id).await,
+        [id, "deployments", did] => children::item::<Deployment>(call, id, did).await,
         _ => Err(unknown(call)),
     }
 }

@@ -4,6 +4,7 @@
 //! opaque offset). Update operations take the changed fields in the body (PATCH).
 
 mod apis;
+mod children;
 mod domains;
 
 use http::{Method, StatusCode};
