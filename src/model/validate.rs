@@ -226,7 +226,7 @@ const PARAMETER_LOCATIONS: [&str; 3] = ["path", "querystring", "header"];
 /// Authorizer, validator, models and request parameters of a method (model.md §4).
 pub fn validate_method(method: &Method, api: &ApiDefinition) -> Result<(), AdminError> {
     let needs_authorizer = matches!(
-        method.authorization_type,
+        method.authorization_type.kind(),
         AuthorizationType::Custom | AuthorizationType::CognitoUserPools
     );
     if needs_authorizer {

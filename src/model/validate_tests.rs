@@ -162,15 +162,15 @@ fn methods() {
     let auth_msg = "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.";
     let mut m = Method {
         http_method: "GET".into(),
-        authorization_type: AuthorizationType::Custom,
+        authorization_type: AuthorizationType::Custom.into(),
         ..Method::default()
     };
     assert_eq!(bad(validate_method(&m, &d)), auth_msg);
     m.authorizer_id = Some("tok".into());
     validate_method(&m, &d).unwrap();
-    m.authorization_type = AuthorizationType::CognitoUserPools;
+    m.authorization_type = AuthorizationType::CognitoUserPools.into();
     assert_eq!(bad(validate_method(&m, &d)), auth_msg);
-    m.authorization_type = AuthorizationType::None;
+    m.authorization_type = AuthorizationType::None.into();
     m.request_validator_id = Some("nope".into());
     assert_eq!(
         bad(validate_method(&m, &d)),

@@ -476,7 +476,8 @@ fn import_operation(
                     "unknown auth type '{other}'; expected NONE or AWS_IAM"
                 )));
             }
-        };
+        }
+        .into();
     }
     method.request_validator_id =
         match op.get("x-amazon-apigateway-request-validator") {

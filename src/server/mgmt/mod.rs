@@ -12,6 +12,7 @@ mod definitions;
 mod deployments;
 mod documentation;
 mod domains;
+mod enums;
 mod errors;
 mod functions;
 mod methods;
@@ -278,14 +279,34 @@ impl Call<'_> {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
-    /// The JSON body as `T` (an empty body is `{}`); a malformed body names the problem.
+    /// The JSON body as `T` (an empty body is `{}`); a malformed body names the problem, and
+    /// a member the model types as an enum is checked first (`enums.rs`), as AWS's validation
+    /// layer does before its service reads the input.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AdminError> {
         let slice: &[u8] = if self.body.is_empty() {
             b"{}"
         } else {
             self.body
         };
+        let raw: serde_json::Value = serde_json::from_slice(slice).map_err(|e| body_error(&e))?;
+        let segs = self.segments();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        if let Some(e) = enums::error(enums::violations(&self.parts.method, &segs, &raw)) {
+            return Err(e);
+        }
+        // Read again from the text, so that a type error names its line and column.
         serde_json::from_slice(slice).map_err(|e| body_error(&e))
+    }
+
+    /// The request path's decoded segments.
+    fn segments(&self) -> Vec<String> {
+        self.parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect()
     }
 
     /// The body of an Update* operation: `{"patchOperations": [...]}`.
@@ -296,14 +317,7 @@ impl Call<'_> {
             patch_operations: Vec<PatchOperation>,
         }
         let raw: serde_json::Value = self.json()?;
-        let segs: Vec<String> = self
-            .parts
-            .uri
-            .path()
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(decode)
-            .collect();
+        let segs = self.segments();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         errors::check_patch_ops(&raw, errors::update_input(&segs))?;
         Ok(serde_json::from_value::<PatchBody>(raw)
@@ -383,7 +397,12 @@ pub(crate) fn with_body(status: StatusCode, body: Bytes, content_type: &str) -> 
 /// A body that does not fit the operation's input, in words that name no parser internals
 /// (a serde message never reaches a client).
 pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
-    let at = format!("line {}, column {}", e.line(), e.column());
+    // A value read from an already-parsed document has no position (line 0).
+    let at = if e.line() == 0 {
+        "at a member of the body".to_string()
+    } else {
+        format!("line {}, column {}", e.line(), e.column())
+    };
     match e.classify() {
         serde_json::error::Category::Data => AdminError::bad_request(format!(
             "Invalid request body: a value does not have the type the operation expects ({at})"
