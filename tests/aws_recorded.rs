@@ -14,7 +14,8 @@
 //! store it. Objects must have the same
 //! keys (a missing default or an extra field both fail); arrays are compared in order.
 //!
-//! A step may send `"headers"` (e.g. `accept`) and check `"response_headers"` (exact values,
+//! A step may name a member to sort the answer's `item` list by (`"sort"`), for lists the
+//! recording test sorted before storing them. A step may send `"headers"` (e.g. `accept`) and check `"response_headers"` (exact values,
 //! header names in lower case; `GetExport`'s `content-type` and `content-disposition`).
 //!
 //! A step marked `"setup": true` only prepares the next ones: it must succeed but is not
@@ -188,7 +189,14 @@ async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
             }
             continue;
         }
-        let (status, kind, body, headers) = call(&t.client, &base, step, &vars).await;
+        let (status, kind, mut body, headers) = call(&t.client, &base, step, &vars).await;
+        // Lists a test sorted before recording (`"sort": "member"`) are compared sorted.
+        if let (Some(key), Some(items)) = (
+            step["sort"].as_str(),
+            body.get_mut("item").and_then(Value::as_array_mut),
+        ) {
+            items.sort_by(|a, b| a[key].to_string().cmp(&b[key].to_string()));
+        }
         let mut result = Ok(());
         let want_status = step["status"].as_u64().unwrap_or(200) as u16;
         if status != want_status {

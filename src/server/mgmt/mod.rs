@@ -320,6 +320,18 @@ impl Call<'_> {
         let segs = self.segments();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         errors::check_patch_ops(&raw, errors::update_input(&segs))?;
+        // An operation without a path is refused naming it as Java prints a missing value
+        // (AWS-recorded for UpdateGatewayResponse, localstack `test_update_gateway_response`).
+        let no_path = raw
+            .get("patchOperations")
+            .and_then(|v| v.as_array())
+            .is_some_and(|ops| {
+                ops.iter()
+                    .any(|op| op.get("path").is_none_or(|p| p.is_null()))
+            });
+        if no_path {
+            return Err(AdminError::bad_request("Invalid patch path null"));
+        }
         Ok(serde_json::from_value::<PatchBody>(raw)
             .map_err(|e| body_error(&e))?
             .patch_operations)
