@@ -325,7 +325,10 @@ pub struct Integration {
     pub http_method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
-    pub connection_type: ConnectionType,
+    /// As set; AWS answers it only when it was (AWS-recorded, localstack
+    /// `test_lifecycle_method_response`: a MOCK integration has no `connectionType`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_type: Option<ConnectionType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -354,7 +357,7 @@ impl Default for Integration {
             integration_type: IntegrationType::Mock,
             http_method: None,
             uri: None,
-            connection_type: ConnectionType::Internet,
+            connection_type: None,
             connection_id: None,
             credentials: None,
             request_parameters: IndexMap::new(),

@@ -420,7 +420,7 @@ fn export_integration(i: &Integration) -> Value {
     if let Some(v) = &i.credentials {
         out.insert("credentials".into(), json!(v));
     }
-    if i.connection_type == ConnectionType::VpcLink {
+    if i.connection_type == Some(ConnectionType::VpcLink) {
         out.insert("connectionType".into(), json!("VPC_LINK"));
     }
     if let Some(v) = &i.connection_id {

@@ -51,14 +51,23 @@ pub(super) async fn route(
                 serde_json::from_value(raw).map_err(|e| super::body_error(&e))?;
             ok(
                 StatusCode::CREATED,
-                &gw.put_method(actor, api_id, rid, verb, method).await?,
+                &super::shapes::method(
+                    &gw.put_method(actor, api_id, rid, verb, method).await?,
+                    rid,
+                ),
             )
         }
-        [] if m == Method::GET => ok(StatusCode::OK, &gw.get_method(api_id, rid, verb)?),
+        [] if m == Method::GET => ok(
+            StatusCode::OK,
+            &super::shapes::method(&gw.get_method(api_id, rid, verb)?, rid),
+        ),
         [] if m == Method::PATCH => ok(
             StatusCode::OK,
-            &gw.update_method(actor, api_id, rid, verb, call.patch_ops()?)
-                .await?,
+            &super::shapes::method(
+                &gw.update_method(actor, api_id, rid, verb, call.patch_ops()?)
+                    .await?,
+                rid,
+            ),
         ),
         [] if m == Method::DELETE => {
             gw.delete_method(actor, api_id, rid, verb).await?;
