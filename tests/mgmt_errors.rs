@@ -408,11 +408,11 @@ async fn bad_input_gets_aws_errors_and_changes_nothing() {
         ),
         case(
             Method::GET,
-            "/restapis?limit=0".into(),
+            "/restapis?limit=ten".into(),
             None,
             400,
             "BadRequestException",
-            "Invalid limit specified: '0'",
+            "Invalid limit specified: 'ten'",
         ),
         case(
             Method::PUT,

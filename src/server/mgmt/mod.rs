@@ -348,17 +348,21 @@ impl Call<'_> {
     /// is an opaque token (`position.rs`: the next page's offset, wrapped) and `limit` defaults
     /// to 25, max 500.
     pub fn page<T: Serialize>(&self, list: Vec<T>) -> Reply {
+        // AWS answers `limit=-1` with a page (AWS-recorded, localstack
+        // `test_negative_get_usage_plan_api_keys`): a limit below 1 is the default, one above
+        // the documented maximum (500) is the maximum (unverified). Only a value that is not
+        // an integer (botocore never sends one) is refused.
         let limit = match self.query("limit") {
             None => DEFAULT_PAGE,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| {
-                    AdminError::bad_request(format!(
-                        "Invalid limit specified: '{v}'. Must be between 1 and {MAX_PAGE}"
-                    ))
-                })?,
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if n < 1 => DEFAULT_PAGE,
+                Ok(n) => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
+                Err(_) => {
+                    return Err(AdminError::bad_request(format!(
+                        "Invalid limit specified: '{v}'. Must be an integer"
+                    )));
+                }
+            },
         };
         let start = match self.query("position") {
             None | Some("") => 0,
