@@ -318,9 +318,7 @@ async fn bad_input_gets_aws_errors_and_changes_nothing() {
         case(
             Method::POST,
             format!("/restapis/{id}/models"),
-            Some(
-                r#"{"name":"Bad","contentType":"application/json","schema":"{\"type\":\"object\"}"}"#,
-            ),
+            Some(r#"{"name":"Bad","contentType":"application/json","schema":""}"#),
             400,
             "BadRequestException",
             "Model schema must have at least 1 property or array items defined",

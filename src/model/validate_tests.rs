@@ -238,11 +238,20 @@ fn integration_responses_validators_models() {
     validate_model(&model).unwrap();
     model.schema = Some(r#"{"type":"array","items":{"type":"string"}}"#.into());
     validate_model(&model).unwrap();
-    model.schema = Some(r#"{"type":"object"}"#.into());
-    assert_eq!(
-        bad(validate_model(&model)),
-        "Model schema must have at least 1 property or array items defined"
-    );
+    // A schema without properties is accepted; a missing or empty one is refused with
+    // AWS's "at least 1 property" wording (AWS-recorded, `test_model_validation`).
+    model.schema = Some(r#"{"title":"MySchema","type":"object"}"#.into());
+    validate_model(&model).unwrap();
+    for empty in [None, Some(String::new())] {
+        model.schema = empty;
+        assert_eq!(
+            bad(validate_model(&model)),
+            "Model schema must have at least 1 property or array items defined"
+        );
+    }
+    model.name = String::new();
+    assert_eq!(bad(validate_model(&model)), "Model name must be non-empty");
+    model.name = "Pet".into();
     model.schema = Some("{not json".into());
     assert!(bad(validate_model(&model)).contains("Invalid model schema specified"));
     model.name = "Pet-1".into();

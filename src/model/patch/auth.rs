@@ -121,19 +121,35 @@ pub fn apply_model_patch(model: &mut Model, ops: &[PatchOperation]) -> Result<()
     let mut next = model.clone();
     let mut schema_changed = false;
     for op in ops {
+        // AWS's wordings, two spaces included (AWS-recorded, localstack `test_update_model`).
+        if op.op != crate::model::PatchOp::Replace {
+            return Err(AdminError::bad_request(format!(
+                "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+                op.path, op.op
+            )));
+        }
         let segs = segments(op)?;
         match segs.as_slice() {
             ["description"] => set_optional(op, &mut next.description)?,
             ["schema"] => {
-                expect_ops(op, SET)?;
                 next.schema = Some(value(op)?.to_string());
                 schema_changed = true;
             }
-            _ => return Err(invalid_path(op, MODEL_PATHS)),
+            _ => {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid patch path  '{}' specified for op '{}'. Must be one of: [{}]",
+                    op.path,
+                    op.op,
+                    MODEL_PATHS.join(", ")
+                )));
+            }
         }
     }
     if schema_changed {
         validate_model(&next)?;
+    }
+    if next.description.as_deref() == Some("") {
+        next.description = None;
     }
     *model = next;
     Ok(())
