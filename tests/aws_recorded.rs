@@ -14,6 +14,10 @@
 //! store it. Objects must have the same
 //! keys (a missing default or an extra field both fail); arrays are compared in order.
 //!
+//! A step may name a member to sort the answer's `item` list by (`"sort"`), for lists the
+//! recording test sorted before storing them. A step may send `"headers"` (e.g. `accept`) and check `"response_headers"` (exact values,
+//! header names in lower case; `GetExport`'s `content-type` and `content-disposition`).
+//!
 //! A step marked `"setup": true` only prepares the next ones: it must succeed but is not
 //! counted. Known differences are listed in `known-failures.txt` (`case#step: reason`); a
 //! failure not listed fails this target, and so does a listed step that passes. Like
@@ -123,12 +127,15 @@ async fn call(
     base: &str,
     step: &Value,
     vars: &HashMap<String, String>,
-) -> (u16, Option<String>, Value) {
+) -> (u16, Option<String>, Value, reqwest::header::HeaderMap) {
     let request = step["request"].as_array().cloned().unwrap_or_default();
     let method = request.first().and_then(Value::as_str).unwrap_or("GET");
     let path = fill(request.get(1).and_then(Value::as_str).unwrap_or("/"), vars);
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut req = client.request(method, format!("{base}{path}"));
+    for (name, value) in step["headers"].as_object().into_iter().flatten() {
+        req = req.header(name.as_str(), value.as_str().unwrap_or_default());
+    }
     match request.get(2) {
         Some(Value::String(raw)) => req = req.body(fill(raw, vars)),
         Some(body) => {
@@ -139,8 +146,9 @@ async fn call(
         None => {}
     }
     let Ok(resp) = req.send().await else {
-        return (0, None, Value::Null);
+        return (0, None, Value::Null, reqwest::header::HeaderMap::new());
     };
+    let headers = resp.headers().clone();
     let status = resp.status().as_u16();
     let kind = resp
         .headers()
@@ -153,7 +161,7 @@ async fn call(
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    (status, kind, body)
+    (status, kind, body, headers)
 }
 
 async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
@@ -181,7 +189,14 @@ async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
             }
             continue;
         }
-        let (status, kind, body) = call(&t.client, &base, step, &vars).await;
+        let (status, kind, mut body, headers) = call(&t.client, &base, step, &vars).await;
+        // Lists a test sorted before recording (`"sort": "member"`) are compared sorted.
+        if let (Some(key), Some(items)) = (
+            step["sort"].as_str(),
+            body.get_mut("item").and_then(Value::as_array_mut),
+        ) {
+            items.sort_by(|a, b| a[key].to_string().cmp(&b[key].to_string()));
+        }
         let mut result = Ok(());
         let want_status = step["status"].as_u64().unwrap_or(200) as u16;
         if status != want_status {
@@ -201,6 +216,12 @@ async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
         } else if let Some(want) = step.get("body") {
             let want = fill_value(want, &vars);
             result = compare(&want, &body, "", &mut vars);
+        }
+        for (name, want) in step["response_headers"].as_object().into_iter().flatten() {
+            let got = headers.get(name.as_str()).and_then(|v| v.to_str().ok());
+            if result.is_ok() && got != want.as_str() {
+                result = Err(format!("header {name}: {got:?}, AWS {want}"));
+            }
         }
         if let Some(save) = step["save"].as_object() {
             for (var, pointer) in save {

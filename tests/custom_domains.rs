@@ -111,11 +111,26 @@ async fn requests_on_a_custom_domain_follow_its_base_path_mappings() {
         none,
         json!({"basePath": "(none)", "restApiId": id, "stage": "prod"})
     );
-    call(
+    // A multi-level base path is an apigatewayv2 API mapping; AWS's v1 refuses it with this
+    // message (quoted from real AWS answers in terraform-provider-aws#21986 and
+    // aws/chalice#1897).
+    let refused = call(
         &t,
         Method::POST,
         maps,
         json!({"basePath": "v1/beta", "restApiId": id, "stage": "beta"}),
+        400,
+    )
+    .await;
+    assert_eq!(
+        refused["message"],
+        "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2."
+    );
+    call(
+        &t,
+        Method::POST,
+        "/v2/domainnames/api.example.com/apimappings",
+        json!({"apiMappingKey": "v1/beta", "apiId": id, "stage": "beta"}),
         201,
     )
     .await;

@@ -238,7 +238,7 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         "{\"mock\": true}"
     );
 
-    // A custom domain with a base path mapping; botocore percent-encodes the base path.
+    // A custom domain with a base path mapping.
     let domain = cli
         .ok(&[
             "create-domain-name",
@@ -249,12 +249,34 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         ])
         .await;
     assert_eq!(domain["domainName"], "api.example.com");
+    // A multi-level base path is refused on v1 with AWS's message (it is an apigatewayv2 API
+    // mapping there).
+    let multi = cli
+        .run(&[
+            "create-base-path-mapping",
+            "--domain-name",
+            "api.example.com",
+            "--base-path",
+            "v1/shop",
+            "--rest-api-id",
+            &api_id,
+        ])
+        .await;
+    assert!(!multi.status.success());
+    let stderr = String::from_utf8_lossy(&multi.stderr);
+    assert!(
+        stderr.contains("BadRequestException")
+            && stderr.contains(
+                "API Gateway V1 doesn't support the slash character (/) in base path mappings"
+            ),
+        "{stderr}"
+    );
     cli.ok(&[
         "create-base-path-mapping",
         "--domain-name",
         "api.example.com",
         "--base-path",
-        "v1/shop",
+        "shop",
         "--rest-api-id",
         &api_id,
     ])
@@ -265,14 +287,14 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
             "--domain-name",
             "api.example.com",
             "--base-path",
-            "v1/shop",
+            "shop",
         ])
         .await;
     assert_eq!(mapping["restApiId"], api_id.as_str());
     let mappings = cli
         .ok(&["get-base-path-mappings", "--domain-name", "api.example.com"])
         .await;
-    assert_eq!(mappings["items"][0]["basePath"], "v1/shop");
+    assert_eq!(mappings["items"][0]["basePath"], "shop");
 
     let part = cli
         .ok(&[
@@ -519,7 +541,7 @@ async fn aws_cli_builds_deploys_updates_exports_and_deletes_an_api() {
         "--domain-name",
         "api.example.com",
         "--base-path",
-        "v1/shop",
+        "shop",
     ])
     .await;
 

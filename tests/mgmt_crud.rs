@@ -261,7 +261,9 @@ async fn definitions_usage_plans_keys_and_tags_round_trip() {
     .await;
     assert_eq!(gr["defaultResponse"], false);
     let gr = call(&t, Method::PATCH, &r("/gatewayresponses/THROTTLED"), Some(&patch(r#"[{"op":"add","path":"/responseTemplates/application~1json","value":"{\"slow\":true}"}]"#)), 200).await;
-    assert_eq!(gr["statusCode"], "429");
+    // THROTTLED was a default taking the customised DEFAULT_4XX's status (AWS-recorded,
+    // `gateway_response_put#get-gateway-responses`); the patch starts from that.
+    assert_eq!(gr["statusCode"], "418");
     call(
         &t,
         Method::DELETE,
@@ -608,5 +610,131 @@ async fn get_model_template_generates_a_template_from_the_schema() {
         404,
     )
     .await;
+    t.stop().await;
+}
+
+/// PutMethod's `authorizationType` is a plain string in botocore's model: AWS accepts `none`
+/// (localstack's AWS-validated `test_http_integration_status_code_selection` and
+/// `test_integration_request_parameters_mapping` put it and invoke without credentials) and
+/// echoes it as sent (issue 21). The engine acts on it case-insensitively; a value that is none
+/// of AWS's names is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_type_is_echoed_as_sent_and_acted_on_case_insensitively() {
+    common::init();
+    let t = TestGateway::start().await;
+    let api = call(
+        &t,
+        Method::POST,
+        "/restapis",
+        Some(r#"{"name":"auth"}"#),
+        201,
+    )
+    .await;
+    let id = api["id"].as_str().expect("id");
+    let root = api["rootResourceId"].as_str().expect("root");
+    let m = format!("/restapis/{id}/resources/{root}/methods/GET");
+    let put = call(
+        &t,
+        Method::PUT,
+        &m,
+        Some(r#"{"authorizationType":"none"}"#),
+        201,
+    )
+    .await;
+    assert_eq!(put["authorizationType"], "none");
+    assert_eq!(
+        call(&t, Method::GET, &m, None, 200).await["authorizationType"],
+        "none"
+    );
+    call(
+        &t,
+        Method::PUT,
+        &format!("{m}/integration"),
+        Some(r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\":200}"}}"#),
+        201,
+    )
+    .await;
+    call(
+        &t,
+        Method::PUT,
+        &format!("{m}/responses/200"),
+        Some("{}"),
+        201,
+    )
+    .await;
+    call(
+        &t,
+        Method::PUT,
+        &format!("{m}/integration/responses/200"),
+        Some(r#"{"responseTemplates":{"application/json":"{\"ok\":true}"}}"#),
+        201,
+    )
+    .await;
+    let deploy = format!("/restapis/{id}/deployments");
+    call(&t, Method::POST, &deploy, Some(r#"{"stageName":"s"}"#), 201).await;
+    let url = t.url(id, "s", "/");
+    let open = t.client.get(&url).send().await.expect("invoke");
+    assert_eq!(open.status().as_u16(), 200, "`none` is no authorization");
+
+    let updated = call(
+        &t,
+        Method::PATCH,
+        &m,
+        Some(&patch(
+            r#"[{"op":"replace","path":"/authorizationType","value":"aws_iam"}]"#,
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(updated["authorizationType"], "aws_iam");
+    call(&t, Method::POST, &deploy, Some(r#"{"stageName":"s"}"#), 201).await;
+    let closed = t.client.get(&url).send().await.expect("invoke");
+    assert_eq!(
+        closed.status().as_u16(),
+        403,
+        "`aws_iam` asks for a signature"
+    );
+
+    for (body, message) in [
+        (
+            r#"{"authorizationType":"OPEN"}"#,
+            "Invalid authorization type specified: 'OPEN'. Must be one of: [NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS]",
+        ),
+        (
+            r#"{"authorizationType":"NONE","x":1,"apiKeyRequired":"yes"}"#,
+            "Invalid request body: a value does not have the type the operation expects (at a member of the body)",
+        ),
+    ] {
+        let (status, kind, json) = mgmt(&t.client, &t.base(), Method::PUT, &m, Some(body)).await;
+        assert_eq!(
+            (status, kind.as_deref(), json["message"].as_str()),
+            (400, Some("BadRequestException"), Some(message))
+        );
+    }
+    let (status, kind, json) = mgmt(
+        &t.client,
+        &t.base(),
+        Method::PATCH,
+        &m,
+        Some(&patch(
+            r#"[{"op":"replace","path":"/authorizationType","value":"open"}]"#,
+        )),
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref(), json["message"].as_str()),
+        (
+            400,
+            Some("BadRequestException"),
+            Some(
+                "Invalid authorization type specified: 'open'. Must be one of: [NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS]"
+            )
+        )
+    );
+    assert_eq!(
+        call(&t, Method::GET, &m, None, 200).await["authorizationType"],
+        "aws_iam",
+        "refusals changed nothing"
+    );
     t.stop().await;
 }

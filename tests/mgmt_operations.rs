@@ -711,3 +711,90 @@ async fn the_aws_cli_reaches_the_new_operations() {
     cli(args(&["delete-vpc-link", "--vpc-link-id", &id])).await;
     t.stop().await;
 }
+
+/// Pagination tokens are opaque strings on both control planes (botocore types `position` and
+/// `nextToken` as strings); a token gwtui did not make is refused, and out-of-range limits are
+/// taken as AWS takes `limit=-1` (AWS-recorded, localstack
+/// `test_negative_get_usage_plan_api_keys`: a page, not an error).
+#[tokio::test]
+async fn pagination_tokens_are_opaque_and_limits_lenient() {
+    init();
+    let t = TestGateway::start().await;
+    let (c, base) = (&t.client, t.base());
+    for i in 0..3 {
+        expect(
+            c,
+            &base,
+            Method::POST,
+            "/restapis",
+            &json!({"name": format!("page-{i}")}),
+            201,
+        )
+        .await;
+        expect(
+            c,
+            &base,
+            Method::POST,
+            "/v2/apis",
+            &json!({"name": format!("http-{i}"), "protocolType": "HTTP"}),
+            201,
+        )
+        .await;
+    }
+    for (list, size, token, items) in [
+        ("/restapis", "limit", "position", "item"),
+        ("/v2/apis", "maxResults", "nextToken", "items"),
+    ] {
+        let first = expect(
+            c,
+            &base,
+            Method::GET,
+            &format!("{list}?{size}=2"),
+            &Value::Null,
+            200,
+        )
+        .await;
+        assert_eq!(first[items].as_array().map(Vec::len), Some(2), "{list}");
+        let next = first[token].as_str().expect("a token").to_string();
+        assert!(next.parse::<u64>().is_err(), "{list}: {next} is opaque");
+        let rest = expect(
+            c,
+            &base,
+            Method::GET,
+            &format!("{list}?{size}=2&{token}={next}"),
+            &Value::Null,
+            200,
+        )
+        .await;
+        assert_eq!(rest[items].as_array().map(Vec::len), Some(1), "{list}");
+        assert!(rest.get(token).is_none(), "{list}: last page");
+        let (status, kind, body) =
+            mgmt(c, &base, Method::GET, &format!("{list}?{token}=2"), None).await;
+        assert_eq!(
+            (status, kind.as_deref()),
+            (400, Some("BadRequestException")),
+            "{list}: {body}"
+        );
+    }
+    let all = expect(
+        c,
+        &base,
+        Method::GET,
+        "/restapis?limit=-1",
+        &Value::Null,
+        200,
+    )
+    .await;
+    assert_eq!(all["item"].as_array().map(Vec::len), Some(3));
+    let all = expect(
+        c,
+        &base,
+        Method::GET,
+        "/restapis?limit=100000",
+        &Value::Null,
+        200,
+    )
+    .await;
+    assert_eq!(all["item"].as_array().map(Vec::len), Some(3));
+    t.stop().await;
+}

@@ -34,7 +34,7 @@ fn oas30_export_has_servers_any_methods_and_component_refs() {
     assert_eq!(doc["info"]["title"], "PetStore");
     assert_eq!(
         doc["servers"][0]["url"],
-        "http://abc123.execute-api.localhost:4567/{basePath}"
+        "https://abc123.execute-api.localhost:4567/{basePath}"
     );
     assert_eq!(
         doc["servers"][0]["variables"]["basePath"]["default"],
@@ -195,7 +195,7 @@ fn a_hand_built_api_round_trips() {
     let leaf = def.ensure_path("/empty-leaf").unwrap();
     let method = gwtui::model::Method {
         http_method: "GET".into(),
-        authorization_type: AuthorizationType::AwsIam,
+        authorization_type: AuthorizationType::AwsIam.into(),
         request_parameters: [("method.request.path.thingId".to_string(), true)]
             .into_iter()
             .collect(),

@@ -610,9 +610,10 @@ fn overwrite_makes_the_api_exactly_the_document() {
             && over.gateway_responses.is_empty()
     );
     assert!(over.rest_api.binary_media_types.is_empty() && over.rest_api.policy.is_none());
-    let mut model_names: Vec<_> = over.models.iter().map(|m| m.name.as_str()).collect();
-    model_names.sort();
-    assert_eq!(model_names, ["Empty", "Error"]);
+    // Only the document's models (it has none), as an import creates (AWS-recorded, localstack
+    // `test_import_and_validate_rest_api[swagger-mock-cors.json]`).
+    let model_names: Vec<_> = over.models.iter().map(|m| m.name.as_str()).collect();
+    assert!(model_names.is_empty(), "{model_names:?}");
 }
 
 fn base_path_tree(src: &str, basepath: BasePathMode) -> Vec<String> {

@@ -212,7 +212,7 @@ fn compile_integration(
             .tls_config
             .as_ref()
             .is_some_and(|t| t.insecure_skip_verification),
-        vpc_link: (i.connection_type == crate::model::ConnectionType::VpcLink)
+        vpc_link: (i.connection_type == Some(crate::model::ConnectionType::VpcLink))
             .then(|| i.connection_id.clone().unwrap_or_default()),
     })
 }

@@ -77,6 +77,9 @@ pub enum AuthorizationType {
 }
 
 impl AuthorizationType {
+    /// AWS's names, in the order gwtui's messages list them.
+    pub const NAMES: [&'static str; 4] = ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthorizationType::None => "NONE",
@@ -85,13 +88,98 @@ impl AuthorizationType {
             AuthorizationType::CognitoUserPools => "COGNITO_USER_POOLS",
         }
     }
+
+    /// AWS's names, case-insensitively.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "NONE" => Some(AuthorizationType::None),
+            "AWS_IAM" => Some(AuthorizationType::AwsIam),
+            "CUSTOM" => Some(AuthorizationType::Custom),
+            "COGNITO_USER_POOLS" => Some(AuthorizationType::CognitoUserPools),
+            _ => None,
+        }
+    }
+}
+
+/// A method's `authorizationType` as the client wrote it, with the kind the engine acts on.
+///
+/// botocore's model types PutMethod's `authorizationType` as a plain string, not an enum:
+/// AWS accepts `none` (localstack's AWS-validated tests `test_integration_request_parameters_mapping`
+/// and `test_http_integration_status_code_selection` put methods with `authorizationType="none"`
+/// and invoke them without credentials) and, per issue 21, echoes the value as sent. So the
+/// spelling is kept and answered; the engine reads the kind, matched case-insensitively. That
+/// AWS also treats `aws_iam`, `custom` and `cognito_user_pools` case-insensitively is unverified
+/// (no recording here); gwtui does, so a method is never stored with a type it ignores. A value
+/// that is none of the four names is refused (`AuthorizationTypeValue::parse`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthorizationTypeValue {
+    kind: AuthorizationType,
+    /// The value as sent, when it is not `kind`'s canonical name.
+    spelling: Option<Box<str>>,
+}
+
+impl AuthorizationTypeValue {
+    /// A value the client sent: one of AWS's four names in any letter case.
+    pub fn parse(s: &str) -> Option<Self> {
+        let kind = AuthorizationType::parse(s)?;
+        let spelling = (s != kind.as_str()).then(|| Box::from(s));
+        Some(AuthorizationTypeValue { kind, spelling })
+    }
+
+    /// What the engine does with the method.
+    pub fn kind(&self) -> AuthorizationType {
+        self.kind
+    }
+
+    /// The value as stored and answered.
+    pub fn as_str(&self) -> &str {
+        self.spelling.as_deref().unwrap_or(self.kind.as_str())
+    }
+
+    /// The message for a value that is none of AWS's names (gwtui's wording; AWS's is not
+    /// recorded here).
+    pub fn invalid(value: &str) -> String {
+        format!(
+            "Invalid authorization type specified: '{value}'. Must be one of: [{}]",
+            AuthorizationType::NAMES.join(", ")
+        )
+    }
+}
+
+impl From<AuthorizationType> for AuthorizationTypeValue {
+    fn from(kind: AuthorizationType) -> Self {
+        AuthorizationTypeValue {
+            kind,
+            spelling: None,
+        }
+    }
+}
+
+impl PartialEq<AuthorizationType> for AuthorizationTypeValue {
+    fn eq(&self, other: &AuthorizationType) -> bool {
+        self.kind == *other
+    }
+}
+
+impl Serialize for AuthorizationTypeValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthorizationTypeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        AuthorizationTypeValue::parse(&raw)
+            .ok_or_else(|| serde::de::Error::custom(AuthorizationTypeValue::invalid(&raw)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Method {
     pub http_method: String,
-    pub authorization_type: AuthorizationType,
+    pub authorization_type: AuthorizationTypeValue,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorizer_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -237,7 +325,10 @@ pub struct Integration {
     pub http_method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
-    pub connection_type: ConnectionType,
+    /// As set; AWS answers it only when it was (AWS-recorded, localstack
+    /// `test_lifecycle_method_response`: a MOCK integration has no `connectionType`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_type: Option<ConnectionType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -266,7 +357,7 @@ impl Default for Integration {
             integration_type: IntegrationType::Mock,
             http_method: None,
             uri: None,
-            connection_type: ConnectionType::Internet,
+            connection_type: None,
             connection_id: None,
             credentials: None,
             request_parameters: IndexMap::new(),

@@ -303,12 +303,31 @@ impl ApiDefinition {
     }
 
     /// The effective gateway response of a type: the customised one, else the default.
+    /// The effective response of a type: its customisation, else its default, which takes the
+    /// status (when set), parameters and templates of a customised DEFAULT_4XX/DEFAULT_5XX of
+    /// its family, still as a default response (AWS-recorded, localstack
+    /// `test_gateway_response_put`; the invocation path does the same, `pipeline/respond.rs`).
     pub fn gateway_response(&self, response_type: &str) -> Option<GatewayResponse> {
-        self.gateway_responses
-            .iter()
-            .find(|g| g.response_type == response_type)
-            .cloned()
-            .or_else(|| GatewayResponse::default_for(response_type))
+        let find = |t: &str| self.gateway_responses.iter().find(|g| g.response_type == t);
+        if let Some(own) = find(response_type) {
+            return Some(own.clone());
+        }
+        let mut default = GatewayResponse::default_for(response_type)?;
+        let family = match default.status_code.as_deref() {
+            None => return Some(default),
+            Some(s) if s.starts_with('5') => "DEFAULT_5XX",
+            Some(_) => "DEFAULT_4XX",
+        };
+        if response_type != "REQUEST_TOO_LARGE"
+            && let Some(f) = find(family)
+        {
+            if f.status_code.is_some() {
+                default.status_code = f.status_code.clone();
+            }
+            default.response_parameters = f.response_parameters.clone();
+            default.response_templates = f.response_templates.clone();
+        }
+        Some(default)
     }
 }
 

@@ -161,6 +161,20 @@ pub fn normalise_base_path(given: Option<&str>) -> Result<String, AdminError> {
     }
 }
 
+/// A base path of a v1 (REST API) base path mapping: one segment. AWS refuses a multi-level
+/// path here and takes it only as an apigatewayv2 API mapping key; its message is quoted from
+/// real AWS answers in terraform-provider-aws#21986, aws/chalice#1897 and
+/// serverless-domain-manager#425 (400 `BadRequestException`).
+pub fn normalise_v1_base_path(given: Option<&str>) -> Result<String, AdminError> {
+    let path = normalise_base_path(given)?;
+    if path.contains('/') {
+        return Err(AdminError::bad_request(
+            "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2.",
+        ));
+    }
+    Ok(path)
+}
+
 /// Applies UpdateBasePathMapping patch operations (`replace` of `/basePath`, `/restapiId`,
 /// `/stage`); the whole batch or nothing. Whether the API and stage exist is the caller's
 /// check.
@@ -179,7 +193,7 @@ pub fn apply_base_path_mapping_patch(
         }
         let value = op.value.as_deref().unwrap_or("");
         match op.path.as_str() {
-            "/basePath" => next.base_path = normalise_base_path(Some(value))?,
+            "/basePath" => next.base_path = normalise_v1_base_path(Some(value))?,
             "/restapiId" | "/restApiId" => {
                 if value.is_empty() {
                     return Err(AdminError::bad_request("restApiId must not be empty"));
@@ -235,6 +249,21 @@ mod tests {
         for bad in ["v1//x", "v 1", "v1?x", "ü"] {
             assert!(normalise_base_path(Some(bad)).is_err(), "{bad}");
         }
+        // v1 mappings take one segment only; the slashes around it are trimmed.
+        assert_eq!(normalise_v1_base_path(Some("/v1/")).unwrap(), "v1");
+        let multi = normalise_v1_base_path(Some("v1/orders")).unwrap_err();
+        assert_eq!(
+            (multi.status(), multi.message()),
+            (
+                400,
+                "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2."
+            )
+        );
+        let mut m = BasePathMapping::default();
+        assert!(
+            apply_base_path_mapping_patch(&mut m, &[PatchOperation::replace("/basePath", "a/b")])
+                .is_err()
+        );
     }
 
     #[test]

@@ -162,15 +162,15 @@ fn methods() {
     let auth_msg = "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.";
     let mut m = Method {
         http_method: "GET".into(),
-        authorization_type: AuthorizationType::Custom,
+        authorization_type: AuthorizationType::Custom.into(),
         ..Method::default()
     };
     assert_eq!(bad(validate_method(&m, &d)), auth_msg);
     m.authorizer_id = Some("tok".into());
     validate_method(&m, &d).unwrap();
-    m.authorization_type = AuthorizationType::CognitoUserPools;
+    m.authorization_type = AuthorizationType::CognitoUserPools.into();
     assert_eq!(bad(validate_method(&m, &d)), auth_msg);
-    m.authorization_type = AuthorizationType::None;
+    m.authorization_type = AuthorizationType::None.into();
     m.request_validator_id = Some("nope".into());
     assert_eq!(
         bad(validate_method(&m, &d)),
@@ -238,11 +238,20 @@ fn integration_responses_validators_models() {
     validate_model(&model).unwrap();
     model.schema = Some(r#"{"type":"array","items":{"type":"string"}}"#.into());
     validate_model(&model).unwrap();
-    model.schema = Some(r#"{"type":"object"}"#.into());
-    assert_eq!(
-        bad(validate_model(&model)),
-        "Model schema must have at least 1 property or array items defined"
-    );
+    // A schema without properties is accepted; a missing or empty one is refused with
+    // AWS's "at least 1 property" wording (AWS-recorded, `test_model_validation`).
+    model.schema = Some(r#"{"title":"MySchema","type":"object"}"#.into());
+    validate_model(&model).unwrap();
+    for empty in [None, Some(String::new())] {
+        model.schema = empty;
+        assert_eq!(
+            bad(validate_model(&model)),
+            "Model schema must have at least 1 property or array items defined"
+        );
+    }
+    model.name = String::new();
+    assert_eq!(bad(validate_model(&model)), "Model name must be non-empty");
+    model.name = "Pet".into();
     model.schema = Some("{not json".into());
     assert!(bad(validate_model(&model)).contains("Invalid model schema specified"));
     model.name = "Pet-1".into();

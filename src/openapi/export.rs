@@ -58,9 +58,8 @@ fn build(def: &ApiDefinition, opts: &ExportOptions) -> Result<Value, ExportError
         if !schemes.is_empty() {
             components.insert("securitySchemes".into(), Value::Object(schemes));
         }
-        if !components.is_empty() {
-            root.insert("components".into(), Value::Object(components));
-        }
+        // Present even when empty (AWS-recorded, `test_export_oas30_openapi`).
+        root.insert("components".into(), Value::Object(components));
     } else {
         if !schemes.is_empty() {
             root.insert("securityDefinitions".into(), Value::Object(schemes));
@@ -83,11 +82,7 @@ impl Writer<'_> {
             info.insert("description".into(), json!(d));
         }
         info.insert("title".into(), json!(api.name));
-        let version = api
-            .version
-            .clone()
-            .unwrap_or_else(|| timestamp(api.created_date));
-        info.insert("version".into(), json!(version));
+        info.insert("version".into(), json!(info_version(api)));
         Value::Object(info)
     }
 
@@ -102,9 +97,10 @@ impl Writer<'_> {
         } else {
             self.opts.host.clone()
         };
-        let local =
-            host.contains("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
-        let scheme = if local { "http" } else { "https" };
+        // AWS always exports `https` (AWS-recorded, localstack `test_export_swagger_openapi`
+        // and `test_export_oas30_openapi`), whatever the host; gwtui does the same, with its
+        // own host (its `tls_listen` serves that scheme; the plain listener is `http`).
+        let scheme = "https";
         let stage = self.opts.stage_name.trim_matches('/');
         let endpoint = self.endpoint_configuration();
         if self.oas3 {
@@ -297,16 +293,14 @@ impl Writer<'_> {
                 r.insert("headers".into(), Value::Object(headers));
             }
             if self.oas3 {
-                if !mr.response_models.is_empty() {
-                    let content: Map<String, Value> = mr
-                        .response_models
-                        .iter()
-                        .map(|(mime, model)| {
-                            (mime.clone(), json!({"schema": self.model_ref(model)}))
-                        })
-                        .collect();
-                    r.insert("content".into(), Value::Object(content));
-                }
+                // `content: {}` when the response has no model (AWS-recorded,
+                // `test_export_oas30_openapi`).
+                let content: Map<String, Value> = mr
+                    .response_models
+                    .iter()
+                    .map(|(mime, model)| (mime.clone(), json!({"schema": self.model_ref(model)})))
+                    .collect();
+                r.insert("content".into(), Value::Object(content));
             } else if let Some(model) = mr.response_models.values().next() {
                 r.insert("schema".into(), self.model_ref(model));
             }
@@ -376,11 +370,11 @@ impl Writer<'_> {
             }
             root.insert(GATEWAY_RESPONSES.into(), Value::Object(responses));
         }
-        let source = match api.api_key_source {
-            ApiKeySource::Header => "HEADER",
-            ApiKeySource::Authorizer => "AUTHORIZER",
-        };
-        root.insert(API_KEY_SOURCE.into(), json!(source));
+        // The default source (HEADER) is not exported (AWS-recorded, localstack
+        // `test_export_swagger_openapi` with `extensions=apigateway`); AUTHORIZER is.
+        if api.api_key_source == ApiKeySource::Authorizer {
+            root.insert(API_KEY_SOURCE.into(), json!("AUTHORIZER"));
+        }
         if !api.binary_media_types.is_empty() {
             root.insert(BINARY_MEDIA_TYPES.into(), json!(api.binary_media_types));
         }
@@ -426,7 +420,7 @@ fn export_integration(i: &Integration) -> Value {
     if let Some(v) = &i.credentials {
         out.insert("credentials".into(), json!(v));
     }
-    if i.connection_type == ConnectionType::VpcLink {
+    if i.connection_type == Some(ConnectionType::VpcLink) {
         out.insert("connectionType".into(), json!("VPC_LINK"));
     }
     if let Some(v) = &i.connection_id {
@@ -486,6 +480,13 @@ fn export_integration(i: &Integration) -> Value {
         out.insert("responses".into(), Value::Object(responses));
     }
     Value::Object(out)
+}
+
+/// The export's `info.version`: the API's version, or its creation time when it has none.
+pub(crate) fn info_version(api: &crate::model::RestApi) -> String {
+    api.version
+        .clone()
+        .unwrap_or_else(|| timestamp(api.created_date))
 }
 
 /// Epoch seconds as RFC 3339 (`info.version` when the API has none, like AWS exports).

@@ -312,7 +312,7 @@ pub(crate) fn import_integration(
         integration.timeout_in_millis = t as u32;
     }
     if let Some(n) = node.get("connectionType") {
-        integration.connection_type = match n.str()?.to_ascii_uppercase().as_str() {
+        integration.connection_type = Some(match n.str()?.to_ascii_uppercase().as_str() {
             "INTERNET" => ConnectionType::Internet,
             "VPC_LINK" => ConnectionType::VpcLink,
             other => {
@@ -320,7 +320,7 @@ pub(crate) fn import_integration(
                     "invalid connectionType '{other}'; expected INTERNET or VPC_LINK"
                 )));
             }
-        };
+        });
     }
     if let Some(tls) = node.get("tlsConfig") {
         tls.object()?;

@@ -197,3 +197,8 @@ pub enum ExportError {
 pub fn export(def: &ApiDefinition, opts: &ExportOptions) -> Result<String, ExportError> {
     export::run(def, opts)
 }
+
+/// The `info.version` an export of `api` carries (GetExport names its file after it).
+pub fn export_version(api: &crate::model::RestApi) -> String {
+    export::info_version(api)
+}

@@ -107,6 +107,7 @@ pub(crate) fn model_for_schema(
         return resolve_model_ref(ctx, &reference).map(Some);
     }
     if map.is_empty() {
+        ensure_empty(ctx);
         return Ok(Some("Empty".into()));
     }
     let mut name = sanitize_name(stem);
@@ -127,7 +128,19 @@ pub(crate) fn model_for_schema(
 }
 
 /// A `$ref` to a named schema → the model's name (the document's or the existing API's).
-fn resolve_model_ref(ctx: &Ctx, reference: &Node) -> Result<String, ImportError> {
+/// An imported API has only the document's models (AWS-recorded, localstack
+/// `test_import_and_validate_rest_api[swagger-mock-cors.json]`: no models after the import), so
+/// the `Empty` model a `{}` schema or an undefined `Empty` reference names is added when used.
+fn ensure_empty(ctx: &mut Ctx) {
+    if ctx.def.model_by_name("Empty").is_none() {
+        let id = ctx.reuse_id(|p| p.model_by_name("Empty").map(|m| m.id.clone()));
+        let mut defaults = Model::defaults(|| id.clone());
+        defaults.truncate(1);
+        ctx.def.models.extend(defaults);
+    }
+}
+
+fn resolve_model_ref(ctx: &mut Ctx, reference: &Node) -> Result<String, ImportError> {
     let target = reference.str()?;
     let unknown = || reference.err(format!("reference to unknown model '{target}'"));
     let name = target
@@ -139,6 +152,10 @@ fn resolve_model_ref(ctx: &Ctx, reference: &Node) -> Result<String, ImportError>
         return Ok(model.clone());
     }
     if ctx.def.model_by_name(&name).is_some() {
+        return Ok(name);
+    }
+    if name == "Empty" {
+        ensure_empty(ctx);
         return Ok(name);
     }
     Err(unknown())
@@ -163,7 +180,11 @@ fn convert_schema(ctx: &mut Ctx, node: &Node, model: &str) -> Result<Value, Impo
     Ok(value)
 }
 
-fn convert_value(ctx: &Ctx, node: &Node, dropped: &mut Vec<String>) -> Result<Value, ImportError> {
+fn convert_value(
+    ctx: &mut Ctx,
+    node: &Node,
+    dropped: &mut Vec<String>,
+) -> Result<Value, ImportError> {
     let Some(map) = node.v.as_object() else {
         // `additionalProperties: false`, `items: true` ...
         return Ok(node.v.clone());

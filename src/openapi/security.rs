@@ -170,7 +170,8 @@ pub(crate) fn apply_operation(
                         AuthorizationType::CognitoUserPools
                     } else {
                         AuthorizationType::Custom
-                    };
+                    }
+                    .into();
                     method.authorizer_id = Some(id);
                     let list: Vec<String> = match scopes.v {
                         Value::Array(_) => scopes
@@ -191,7 +192,7 @@ pub(crate) fn apply_operation(
                         }
                     }
                 }
-                SchemeUse::Iam => method.authorization_type = AuthorizationType::AwsIam,
+                SchemeUse::Iam => method.authorization_type = AuthorizationType::AwsIam.into(),
                 SchemeUse::ApiKey => method.api_key_required = true,
                 SchemeUse::Unsupported => {}
             }
@@ -292,7 +293,7 @@ pub(crate) fn export_operation_security(
 ) -> Vec<Value> {
     let mut out = Vec::new();
     if with_authorizers {
-        match method.authorization_type {
+        match method.authorization_type.kind() {
             AuthorizationType::AwsIam => out.push(json!({SIGV4_SCHEME: []})),
             AuthorizationType::Custom | AuthorizationType::CognitoUserPools => {
                 if let Some(a) = method

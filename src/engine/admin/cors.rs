@@ -178,7 +178,7 @@ fn options_method(headers: &[(&'static str, String)]) -> Method {
     method_responses.insert("200".to_string(), method_response);
     Method {
         http_method: "OPTIONS".into(),
-        authorization_type: AuthorizationType::None,
+        authorization_type: AuthorizationType::None.into(),
         api_key_required: false,
         method_responses,
         method_integration: Some(Integration {

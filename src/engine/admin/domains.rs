@@ -9,7 +9,8 @@ use serde::Deserialize;
 use super::Actor;
 use crate::engine::{Gateway, REGION};
 use crate::model::domain::{
-    NO_BASE_PATH, apply_base_path_mapping_patch, normalise_base_path, validate_domain_name,
+    NO_BASE_PATH, apply_base_path_mapping_patch, normalise_base_path, normalise_v1_base_path,
+    validate_domain_name,
 };
 use crate::model::{
     AdminError, BasePathMapping, DomainName, DomainTls, EndpointConfiguration,
@@ -279,7 +280,7 @@ impl Gateway {
     ) -> Result<BasePathMapping, AdminError> {
         let name = domain.to_ascii_lowercase();
         let mapping = BasePathMapping {
-            base_path: normalise_base_path(input.base_path.as_deref())?,
+            base_path: normalise_v1_base_path(input.base_path.as_deref())?,
             rest_api_id: input.rest_api_id,
             // AWS: "(none)" (or nothing) lets callers name the stage after the base path.
             stage: input.stage.filter(|s| !s.is_empty() && s != NO_BASE_PATH),

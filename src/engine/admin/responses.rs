@@ -80,11 +80,18 @@ impl Gateway {
         input: PutGatewayResponse,
     ) -> Result<GatewayResponse, AdminError> {
         customisable(response_type)?;
+        // What the input leaves out is the type's default: its status and the default
+        // template (AWS-recorded, localstack `test_gateway_response_put`).
+        let default = GatewayResponse::default_for(response_type).unwrap_or_default();
         let response = GatewayResponse {
             response_type: response_type.to_string(),
-            status_code: input.status_code,
+            status_code: input.status_code.or(default.status_code),
             response_parameters: input.response_parameters,
-            response_templates: input.response_templates,
+            response_templates: if input.response_templates.is_empty() {
+                default.response_templates
+            } else {
+                input.response_templates
+            },
             default_response: false,
         };
         validate_gateway_response(&response)?;
@@ -149,9 +156,10 @@ impl Gateway {
                 let before = def.gateway_responses.len();
                 def.gateway_responses.retain(|g| g.response_type != kind);
                 if def.gateway_responses.len() == before {
-                    return Err(AdminError::not_found(format!(
-                        "Gateway response type not defined on api: {kind}"
-                    )));
+                    // AWS-recorded wording (`test_gateway_response_validation`).
+                    return Err(AdminError::not_found(
+                        "Gateway response type not defined on api",
+                    ));
                 }
                 Ok(())
             },

@@ -19,7 +19,7 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
     let Some(method) = ctx.method() else {
         return Err(GatewayError::MissingAuthenticationToken);
     };
-    let auth_type = method.method.authorization_type;
+    let auth_type = method.method.authorization_type.kind();
     let authorizer_id = method.method.authorizer_id.clone();
     let scopes = method.method.authorization_scopes.clone();
     let policy = gw.inner.security.resource_policy(ctx);

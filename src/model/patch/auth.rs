@@ -121,29 +121,39 @@ pub fn apply_model_patch(model: &mut Model, ops: &[PatchOperation]) -> Result<()
     let mut next = model.clone();
     let mut schema_changed = false;
     for op in ops {
+        // AWS's wordings, two spaces included (AWS-recorded, localstack `test_update_model`).
+        if op.op != crate::model::PatchOp::Replace {
+            return Err(AdminError::bad_request(format!(
+                "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+                op.path, op.op
+            )));
+        }
         let segs = segments(op)?;
         match segs.as_slice() {
             ["description"] => set_optional(op, &mut next.description)?,
             ["schema"] => {
-                expect_ops(op, SET)?;
                 next.schema = Some(value(op)?.to_string());
                 schema_changed = true;
             }
-            _ => return Err(invalid_path(op, MODEL_PATHS)),
+            _ => {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid patch path  '{}' specified for op '{}'. Must be one of: [{}]",
+                    op.path,
+                    op.op,
+                    MODEL_PATHS.join(", ")
+                )));
+            }
         }
     }
     if schema_changed {
         validate_model(&next)?;
     }
+    if next.description.as_deref() == Some("") {
+        next.description = None;
+    }
     *model = next;
     Ok(())
 }
-
-const GATEWAY_RESPONSE_PATHS: &[&str] = &[
-    "/statusCode",
-    "/responseParameters/{key}",
-    "/responseTemplates/{contentType}",
-];
 
 /// Applies UpdateGatewayResponse patch operations to the effective response (the default one
 /// when it was not customised); the result is customised (`defaultResponse: false`).
@@ -153,8 +163,35 @@ pub fn apply_gateway_response_patch(
 ) -> Result<(), AdminError> {
     let mut next = response.clone();
     for op in ops {
-        let segs = segments(op)?;
+        // AWS's rules, recorded (localstack `test_update_gateway_response`): `/statusCode` is
+        // replaced only; a replace needs a value; a replaced parameter must exist; any other
+        // path is refused naming it.
+        let invalid = || AdminError::bad_request(format!("Invalid patch path {}", op.path));
+        let segs = segments(op).map_err(|_| invalid())?;
+        if op.op == crate::model::PatchOp::Replace && op.value.is_none() {
+            match segs.first() {
+                Some(&"responseParameters") => {
+                    return Err(AdminError::bad_request(
+                        "Invalid null or empty value in responseParameters",
+                    ));
+                }
+                Some(&"responseTemplates") => {
+                    return Err(AdminError::bad_request(
+                        "Invalid null or empty value in responseTemplates",
+                    ));
+                }
+                _ => {}
+            }
+        }
         match segs.as_slice() {
+            ["statusCode"] if op.op != crate::model::PatchOp::Replace => return Err(invalid()),
+            ["responseParameters", rest @ ..]
+                if op.op == crate::model::PatchOp::Replace
+                    && !rest.is_empty()
+                    && !next.response_parameters.contains_key(&map_key(rest)) =>
+            {
+                return Err(AdminError::not_found("Invalid parameter name specified"));
+            }
             ["statusCode"] => {
                 set_optional(op, &mut next.status_code)?;
                 if let Some(code) = next.status_code.as_deref() {
@@ -173,7 +210,7 @@ pub fn apply_gateway_response_patch(
                 map_key(rest),
                 string_value,
             )?,
-            _ => return Err(invalid_path(op, GATEWAY_RESPONSE_PATHS)),
+            _ => return Err(invalid()),
         }
     }
     crate::model::validate::validate_gateway_response(&next)?;

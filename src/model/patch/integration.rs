@@ -56,8 +56,11 @@ fn apply_integration_op(
         ["credentials"] => set_optional(op, &mut integration.credentials),
         ["connectionType"] => {
             expect_ops(op, SET)?;
-            integration.connection_type =
-                parse_enum(op, &["INTERNET", "VPC_LINK"], "connection type")?;
+            integration.connection_type = Some(parse_enum(
+                op,
+                &["INTERNET", "VPC_LINK"],
+                "connection type",
+            )?);
             Ok(())
         }
         ["connectionId"] => set_optional(op, &mut integration.connection_id),

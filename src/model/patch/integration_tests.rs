@@ -49,7 +49,7 @@ fn integration_paths() {
     )
     .unwrap();
     assert_eq!(i.http_method.as_deref(), Some("POST"));
-    assert_eq!(i.connection_type, ConnectionType::VpcLink);
+    assert_eq!(i.connection_type, Some(ConnectionType::VpcLink));
     assert_eq!(i.passthrough_behavior, PassthroughBehavior::Never);
     assert_eq!(i.content_handling, Some(ContentHandling::ConvertToText));
     assert_eq!(i.timeout_in_millis, 50);

@@ -3,10 +3,10 @@
 use super::PatchOperation;
 use super::values::{
     SET, apply_list_item, apply_map_entry, expect_ops, flag_value, invalid_path, map_key,
-    parse_bool, parse_enum, segments, set_optional, string_value,
+    parse_bool, segments, set_optional, string_value,
 };
 use crate::model::validate::validate_request_parameters;
-use crate::model::{AdminError, Method, MethodResponse};
+use crate::model::{AdminError, AuthorizationTypeValue, Method, MethodResponse};
 
 const METHOD_PATHS: &[&str] = &[
     "/authorizationType",
@@ -37,11 +37,9 @@ fn apply_method_op(method: &mut Method, op: &PatchOperation) -> Result<(), Admin
     match segs.as_slice() {
         ["authorizationType"] => {
             expect_ops(op, SET)?;
-            method.authorization_type = parse_enum(
-                op,
-                &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"],
-                "authorization type",
-            )?;
+            let v = string_value(op)?;
+            method.authorization_type = AuthorizationTypeValue::parse(&v)
+                .ok_or_else(|| AdminError::bad_request(AuthorizationTypeValue::invalid(&v)))?;
             Ok(())
         }
         ["authorizerId"] => set_optional(op, &mut method.authorizer_id),

@@ -118,6 +118,22 @@ fn apply_one(stage: &mut Stage, op: &PatchOperation) -> Result<(), AdminError> {
             stage.access_log_settings = None;
             Ok(())
         }
+        // AWS reads `remove` under /accessLogSettings as the removal of a method setting, and
+        // refuses empty values (AWS-recorded, localstack
+        // `test_stage_access_log_settings_validation`; the trailing space is AWS's).
+        ["accessLogSettings", rest @ ..] if op.op == PatchOp::Remove => {
+            Err(AdminError::bad_request(format!(
+                "Cannot remove method setting accessLogSettings/{} because there is no method setting for this method ",
+                rest.join("/")
+            )))
+        }
+        ["accessLogSettings", "format" | "destinationArn"]
+            if op.value.as_deref().is_some_and(str::is_empty) =>
+        {
+            Err(AdminError::bad_request(
+                "Access Log value must not be empty",
+            ))
+        }
         ["accessLogSettings", field @ ("format" | "destinationArn")] => {
             let settings = stage
                 .access_log_settings

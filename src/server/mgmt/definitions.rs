@@ -11,9 +11,21 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, kind: &str, rest: &[&st
     let get = m == Method::GET;
     let patch = m == Method::PATCH;
     let delete = m == Method::DELETE;
+    if let ("gatewayresponses", [response_type]) = (kind, rest) {
+        super::enums::check_response_type(response_type)?;
+    }
     match (kind, rest) {
         ("authorizers", []) if m == Method::POST => {
-            let input: CreateAuthorizer = call.json()?;
+            let raw: serde_json::Value = call.json()?;
+            // The model's AuthorizerType enum includes JWT, which is an HTTP API authorizer:
+            // a REST API has no use for it (gwtui's wording; AWS's answer is not recorded).
+            if raw.get("type").and_then(|t| t.as_str()) == Some("JWT") {
+                return Err(crate::model::AdminError::bad_request(
+                    "Invalid authorizer type specified: JWT authorizers are for HTTP APIs; a REST API's authorizer type is TOKEN, REQUEST or COGNITO_USER_POOLS",
+                ));
+            }
+            let input: CreateAuthorizer =
+                serde_json::from_value(raw).map_err(|e| super::body_error(&e))?;
             ok(
                 StatusCode::CREATED,
                 &gw.create_authorizer(actor, api_id, input).await?,

@@ -31,9 +31,14 @@ pub(super) async fn route(call: &Call<'_>, api_id: &str, rest: &[&str]) -> Reply
                 None | Some("merge") => false,
                 Some("overwrite") => true,
                 Some(other) => {
-                    return Err(crate::model::AdminError::bad_request(format!(
-                        "Invalid mode specified: '{other}'. Must be one of: [merge, overwrite]"
-                    )));
+                    // `mode` is the model's PutMode enum: a validation error naming the
+                    // query member (value order unverified).
+                    return Err(crate::model::AdminError::enum_violation(
+                        other,
+                        "mode",
+                        &["merge", "overwrite"],
+                        false,
+                    ));
                 }
             };
             let fail = call

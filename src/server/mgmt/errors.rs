@@ -32,6 +32,9 @@ pub(super) fn for_route(err: AdminError, method: &Method, segs: &[&str]) -> Admi
         ["documentation", "parts", _] if method != Method::DELETE => {
             AdminError::not_found("Invalid Documentation part identifier specified")
         }
+        // A model's own operations name the model (AWS-recorded, localstack
+        // `test_model_validation`, `test_update_model`).
+        ["models", name] => AdminError::not_found(format!("Invalid model name specified: {name}")),
         ["authorizers"] if method == Method::POST => AdminError::conflict(
             "Unable to complete operation due to concurrent modification. Please try again later.",
         ),

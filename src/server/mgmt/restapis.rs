@@ -54,8 +54,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
 
 /// CreateRestApi's checks on the raw body, in AWS's words (AWS-recorded,
 /// `test_create_rest_api_with_optional_params` and `test_create_rest_api_verify_defaults`):
-/// an empty description, a compression size that is not a number in range, endpoint types
-/// outside the model's enum (a ValidationException).
+/// an empty description, a compression size that is not a number in range (the model's enums,
+/// such as endpoint types, are checked before, by `Call::json`).
 fn check_create_rest_api(raw: &serde_json::Value) -> Result<(), AdminError> {
     if raw.get("description").and_then(|d| d.as_str()) == Some("") {
         return Err(AdminError::bad_request(
@@ -70,24 +70,6 @@ fn check_create_rest_api(raw: &serde_json::Value) -> Result<(), AdminError> {
             "Invalid minimum compression size, must be between 0 and 10485760",
         ));
     }
-    if let Some(types) = raw
-        .pointer("/endpointConfiguration/types")
-        .and_then(|t| t.as_array())
-    {
-        const TYPES: [&str; 3] = ["PRIVATE", "EDGE", "REGIONAL"];
-        let values: Vec<String> = types
-            .iter()
-            .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
-            .collect();
-        if values.iter().any(|v| !TYPES.contains(&v.as_str())) {
-            return Err(AdminError::enum_violation(
-                &format!("[{}]", values.join(", ")),
-                "createRestApiInput.endpointConfiguration.types",
-                &TYPES,
-                true,
-            ));
-        }
-    }
     Ok(())
 }
 
@@ -98,10 +80,14 @@ fn import_options(call: &Call<'_>, importing: bool) -> Result<ImportOptions, Adm
         Some("import") if importing => ImportMode::Merge,
         None | Some("merge") => ImportMode::Merge,
         Some("overwrite") => ImportMode::Overwrite,
+        // PutRestApi's `mode` is the model's PutMode enum (value order unverified).
         Some(other) => {
-            return Err(AdminError::bad_request(format!(
-                "Invalid mode: {other}. Must be one of [merge, overwrite]"
-            )));
+            return Err(AdminError::enum_violation(
+                other,
+                "mode",
+                &["merge", "overwrite"],
+                false,
+            ));
         }
     };
     let basepath = match call

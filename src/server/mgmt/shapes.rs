@@ -57,6 +57,16 @@ pub(super) fn integration(i: &Integration, resource_id: &str) -> Value {
     Value::Object(m)
 }
 
+/// A method with its integration shaped as GetIntegration answers it (AWS-recorded, localstack
+/// `test_lifecycle_method_response`: GetMethod's `methodIntegration` has `cacheNamespace`).
+pub(super) fn method(m: &crate::model::Method, resource_id: &str) -> Value {
+    let mut out = object(m);
+    if let Some(i) = &m.method_integration {
+        out.insert("methodIntegration".into(), integration(i, resource_id));
+    }
+    Value::Object(out)
+}
+
 /// `responseParameters: {}` and `responseTemplates: {}` when empty.
 pub(super) fn gateway_response(r: &GatewayResponse) -> Value {
     let mut m = object(r);

@@ -76,10 +76,14 @@ fn export(call: &Call<'_>, api_id: &str, stage_name: &str, export_type: &str) ->
         .headers
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+        .unwrap_or_default();
+    // The answer's content type: what `accepts` asked for, or, when it names no format (absent,
+    // as boto3 sends it, or `*/*`), JSON labelled `application/octet-stream` as AWS labels it
+    // (AWS-recorded, localstack `test_export_swagger_openapi`/`test_export_oas30_openapi`).
+    let unrendered = accept.trim().is_empty() || accept.contains("*/*");
     let yaml = if accept.contains("yaml") {
         true
-    } else if accept.contains("json") || accept.contains("*/*") || accept.trim().is_empty() {
+    } else if accept.contains("json") || unrendered {
         false
     } else {
         return Err(AdminError::bad_request(format!(
@@ -117,13 +121,16 @@ fn export(call: &Call<'_>, api_id: &str, stage_name: &str, export_type: &str) ->
         .map_err(|e| AdminError::bad_request(e.to_string()))?;
     let (content_type, ext) = if yaml {
         ("application/yaml", "yaml")
+    } else if unrendered && !accept.contains("json") {
+        ("application/octet-stream", "json")
     } else {
         ("application/json", "json")
     };
     let mut response = with_body(StatusCode::OK, Bytes::from(text), content_type);
+    // `{exportType}_{info.version}.{ext}` (AWS-recorded: `swagger_1.0.0.json`).
     let disposition = format!(
-        "attachment; filename=\"{}-{stage_name}-{export_type}.{ext}\"",
-        snapshot.rest_api.name.replace('"', "")
+        "attachment; filename=\"{export_type}_{}.{ext}\"",
+        crate::openapi::export_version(&snapshot.rest_api).replace('"', "")
     );
     if let Ok(v) = http::HeaderValue::from_str(&disposition) {
         response

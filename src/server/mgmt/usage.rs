@@ -6,7 +6,7 @@ use http::{Method, StatusCode};
 
 use super::{Call, Reply, empty, ok, shapes, unknown};
 use crate::engine::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
-use crate::model::ApiKey;
+use crate::model::{AdminError, ApiKey};
 
 fn without_value(mut key: ApiKey, include: bool) -> serde_json::Value {
     if !include {
@@ -62,7 +62,12 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             )
         }
         ["usageplans", id, "keys"] if m == Method::GET => {
-            let keys = gw.list_usage_plan_keys(id)?;
+            // An unknown plan has no keys: AWS answers an empty list, not 404 (AWS-recorded,
+            // localstack `test_get_usage_plan_api_keys`, `get-up-keys-bad-usage-plan`).
+            let keys = match gw.list_usage_plan_keys(id) {
+                Err(AdminError::NotFound(_)) => Vec::new(),
+                other => other?,
+            };
             let keys: Vec<_> = match call.query("name") {
                 Some(prefix) => keys
                     .into_iter()
@@ -124,10 +129,11 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ),
         ["apikeys", id] if m == Method::PATCH => ok(
             StatusCode::OK,
-            &without_value(
+            // With `tags: {}` (AWS-recorded, `test_negative_get_usage_plan_api_keys`).
+            &shapes::with_tags(without_value(
                 gw.update_api_key(actor, id, call.patch_ops()?).await?,
                 false,
-            ),
+            )),
         ),
         ["apikeys", id] if m == Method::DELETE => {
             gw.delete_api_key(actor, id).await?;

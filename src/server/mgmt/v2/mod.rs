@@ -1,7 +1,7 @@
 //! `/v2/...`: the apigatewayv2 control plane for HTTP APIs (paths, verbs, status codes and
 //! JSON keys from botocore's `apigatewayv2/2018-11-29/service-2.json`). Lists answer
-//! `{"items": [...], "nextToken": "..."}` (`maxResults` 1..=500, default 25; the token is an
-//! opaque offset). Update operations take the changed fields in the body (PATCH).
+//! `{"items": [...], "nextToken": "..."}` (`maxResults` default 25, at most 500; the token is
+//! opaque, as botocore's model types it: a string, `position.rs`'s encoding). Update operations take the changed fields in the body (PATCH).
 
 mod apis;
 mod children;
@@ -27,23 +27,25 @@ const MAX_PAGE: usize = 500;
 
 /// One page in the v2 list shape.
 pub(super) fn page<T: Serialize>(call: &Call<'_>, list: Vec<T>) -> Reply {
+    // botocore's apigatewayv2 model types `maxResults` as a string; a value that is not a
+    // positive integer is refused (AWS's wording unverified), one above 500 is 500, as for v1.
     let limit = match call.query("maxResults") {
         None => DEFAULT_PAGE,
         Some(v) => v
+            .trim()
             .parse::<usize>()
             .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .filter(|n| *n >= 1)
+            .map(|n| n.min(MAX_PAGE))
             .ok_or_else(|| {
                 AdminError::bad_request(format!(
-                    "Invalid maxResults specified: '{v}'. Must be between 1 and {MAX_PAGE}"
+                    "Invalid maxResults specified: '{v}'. Must be a positive integer"
                 ))
             })?,
     };
     let start = match call.query("nextToken") {
         None | Some("") => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
+        Some(t) => super::position::decode(t)
             .filter(|n| *n <= list.len())
             .ok_or_else(|| {
                 AdminError::bad_request(format!("Invalid nextToken specified: '{t}'"))
@@ -54,7 +56,7 @@ pub(super) fn page<T: Serialize>(call: &Call<'_>, list: Vec<T>) -> Reply {
     let items: Vec<T> = list.into_iter().skip(start).take(limit).collect();
     let mut out = serde_json::json!({ "items": items });
     if end < total {
-        out["nextToken"] = serde_json::Value::String(end.to_string());
+        out["nextToken"] = serde_json::Value::String(super::position::encode(end));
     }
     ok(StatusCode::OK, &out)
 }
