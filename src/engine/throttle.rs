@@ -178,7 +178,8 @@ impl TokenBucket {
             interval: limits.interval(),
             burst: limits.whole_burst(),
         };
-        self.rate_bits.store(limits.rate.to_bits(), Ordering::Release);
+        self.rate_bits
+            .store(limits.rate.to_bits(), Ordering::Release);
         self.burst_bits
             .store(limits.burst.to_bits(), Ordering::Release);
         self.interval.store(new.interval, Ordering::Release);
