@@ -16,7 +16,8 @@ from /proc before and after, and prints one table: rps, p50/p99, server CPU µs 
 Environment: ROUNDS, SECS, THREADS, CONNS; ROWS (comma-separated substrings: only the rows whose
 name contains one); GWTUI_BASELINE (another gwtui binary, e.g. a copy of the release build before a
 change: it is started the same way and its MOCK and HTTP_PROXY rows run interleaved with the
-others, for A/B in one run); GWTUI_RUNTIME is passed to both gwtui processes.
+others, for A/B in one run); GWTUI_BIN (the gwtui binary to measure, default the release build in
+the target dir); GWTUI_RUNTIME and the other GWTUI_* switches are passed to both gwtui processes.
 
 Every loop is bounded (rounds × rows × seconds); nothing leaves 127.0.0.1.
 """
@@ -168,7 +169,7 @@ def bench_api(backend):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-    gwtui = os.path.join(target, "release", "gwtui")
+    gwtui = os.environ.get("GWTUI_BIN") or os.path.join(target, "release", "gwtui")
     hello = os.path.join(target, "release", "examples", "hyper_hello")
     for b in (gwtui, hello):
         if not os.path.exists(b):

@@ -203,7 +203,9 @@ pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings
 /// Runs the command line; the binary's `main` is a thin wrapper around this.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match runtime_builder(std::env::var("GWTUI_RUNTIME").ok().as_deref()) {
+    let runtime = match runtime_builder(std::env::var("GWTUI_RUNTIME").ok().as_deref())
+        .and_then(|b| runtime_knobs(b, |name| std::env::var(name).ok()))
+    {
         Ok(mut builder) => builder.enable_all().build(),
         Err(e) => {
             eprintln!("gwtui: {e}");
@@ -243,6 +245,31 @@ fn runtime_builder(flavour: Option<&str>) -> Result<tokio::runtime::Builder, Str
             "GWTUI_RUNTIME={other:?} is not one of multi_thread, multi_thread_1, current_thread"
         )),
     }
+}
+
+/// Scheduler knobs of the multi-thread runtime, for the same A/B experiments:
+/// `GWTUI_EVENT_INTERVAL` (ticks between I/O-driver polls, tokio's default 61) and
+/// `GWTUI_GLOBAL_QUEUE_INTERVAL` (ticks between global-queue checks, tokio's default 31).
+fn runtime_knobs(
+    mut builder: tokio::runtime::Builder,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<tokio::runtime::Builder, String> {
+    let knob = |name: &str| -> Result<Option<u32>, String> {
+        match var(name).as_deref() {
+            None | Some("") => Ok(None),
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(format!("{name}={v:?} is not a positive whole number")),
+            },
+        }
+    };
+    if let Some(n) = knob("GWTUI_EVENT_INTERVAL")? {
+        builder.event_interval(n);
+    }
+    if let Some(n) = knob("GWTUI_GLOBAL_QUEUE_INTERVAL")? {
+        builder.global_queue_interval(n);
+    }
+    Ok(builder)
 }
 
 fn pairs(list: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -515,8 +542,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::runtime_builder;
+    use super::{runtime_builder, runtime_knobs};
     use tokio::runtime::RuntimeFlavor;
+
+    #[test]
+    fn runtime_knobs_take_positive_numbers_and_refuse_the_rest() {
+        let with = |name: &'static str, value: &'static str| {
+            runtime_knobs(tokio::runtime::Builder::new_multi_thread(), move |n| {
+                (n == name).then(|| value.to_string())
+            })
+        };
+        for name in ["GWTUI_EVENT_INTERVAL", "GWTUI_GLOBAL_QUEUE_INTERVAL"] {
+            let rt =
+                with(name, "7").and_then(|mut b| b.enable_all().build().map_err(|e| e.to_string()));
+            assert!(rt.is_ok(), "{name}");
+            assert!(with(name, "").is_ok(), "{name}: unset");
+            for bad in ["0", "-1", "many"] {
+                let err = with(name, bad).err().unwrap_or_default();
+                assert!(
+                    err.contains(name) && err.contains(bad),
+                    "{name}={bad}: {err}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn gwtui_runtime_picks_the_flavour_and_refuses_unknown_names() {

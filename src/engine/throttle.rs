@@ -1,34 +1,41 @@
 //! Token buckets (ops.md §2): capacity = burst limit, refilled at the rate limit in tokens per
-//! second (fractional rates allowed), one token per request, full when created. Each bucket
-//! has its own small lock; nothing on the request path takes a lock shared by all buckets.
+//! second (fractional rates allowed), one token per request, full when created. A bucket takes
+//! no lock: its level is one atomic word updated by compare-and-swap (see [`TokenBucket`]), so
+//! the account bucket every request passes through is not a lock both workers queue on.
 //!
 //! Buckets are looked up by a stable key (`api/stage/method`, `plan/key`, ...) in a
 //! [`BucketRegistry`] only while the route map is rebuilt, so a bucket survives every admin
 //! change that leaves its scope in place; only its limits are updated.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-#[derive(Debug)]
-struct BucketState {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Duration,
-}
-
-impl BucketState {
-    fn refill(&mut self, now: Duration) {
-        let elapsed = now.saturating_sub(self.last);
-        self.last = self.last.max(now);
-        self.tokens = (self.tokens + self.rate * elapsed.as_secs_f64()).min(self.burst);
-    }
-}
-
+/// A token bucket kept as a "theoretical arrival time" (the generic cell rate algorithm, which
+/// admits exactly what a token bucket admits): with `T` = 1 s / rate in nanoseconds and `B` the
+/// burst, the bucket holds `B − max(0, tat − now) / T` tokens. Taking a token moves `tat` to
+/// `max(tat, now) + T` when that leaves at least 0 tokens; giving one back moves it by `−T`.
+/// Each is one compare-and-swap on `tat`, so no request waits for another.
+///
+/// Rate 0 (never refilled) keeps the clock at 0 and `T` at 1: `tat` counts the tokens taken.
+///
+/// `T` is rounded to the nanosecond: the rate is off by at most rate / 2e9 of itself (exact for
+/// every rate that divides 1e9, such as AWS's 10,000). A take that runs while an admin
+/// change replaces the limits may be judged by the new limits against the level before the
+/// change (one request's accuracy at the moment of the change).
 #[derive(Debug)]
 pub struct TokenBucket {
-    state: Mutex<BucketState>,
+    tat: AtomicU64,
+    /// `T` in nanoseconds; 0 = rate 0.
+    interval: AtomicU64,
+    /// `B`, whole tokens.
+    burst: AtomicU64,
+    /// The limits as given, for [`TokenBucket::limits`].
+    rate_bits: AtomicU64,
+    burst_bits: AtomicU64,
+    /// Serialises limit changes (admin operations only; the request path never takes it).
+    change: Mutex<()>,
 }
 
 /// The limits of one scope: `rate` tokens per second, `burst` tokens at most.
@@ -45,67 +52,154 @@ impl Limits {
             burst: burst.max(0) as f64,
         }
     }
+
+    /// `T` in nanoseconds (at least 1), or 0 for a rate that never refills.
+    fn interval(self) -> u64 {
+        if self.rate > 0.0 && self.rate.is_finite() {
+            // An `as` cast saturates: a rate below 1e-10/s gives u64::MAX, never refilling in
+            // practice.
+            ((1e9 / self.rate).round() as u64).max(1)
+        } else if self.rate > 0.0 {
+            1
+        } else {
+            0
+        }
+    }
+
+    fn whole_burst(self) -> u64 {
+        // Saturating and NaN → 0.
+        self.burst.floor() as u64
+    }
+}
+
+fn nanos(now: Duration) -> u64 {
+    u64::try_from(now.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One bucket's parameters as read by a take.
+#[derive(Clone, Copy)]
+struct Params {
+    interval: u64,
+    burst: u64,
+}
+
+impl Params {
+    /// (the clock, `T`) on the scale `tat` uses.
+    fn scale(self, now: Duration) -> (u64, u64) {
+        if self.interval == 0 {
+            (0, 1)
+        } else {
+            (nanos(now), self.interval)
+        }
+    }
+
+    /// The `tat` that leaves one more token than `tat` does, or `None` when none can be taken.
+    fn take(self, tat: u64, now: Duration) -> Option<u64> {
+        let (now, t) = self.scale(now);
+        let base = tat.max(now);
+        // At least one token: B − (base − now)/T ≥ 1, i.e. base − now ≤ (B − 1)·T.
+        let allowance = u128::from(self.burst.checked_sub(1)?) * u128::from(t);
+        (u128::from(base - now) <= allowance).then(|| base.saturating_add(t))
+    }
+
+    /// Tokens available at `now` (fractional while refilling).
+    fn tokens(self, tat: u64, now: Duration) -> f64 {
+        let (now, t) = self.scale(now);
+        let owed = tat.saturating_sub(now) as f64 / t as f64;
+        (self.burst as f64 - owed).max(0.0)
+    }
+
+    /// The `tat` holding `tokens` at `now` (capped at the burst; rate 0 keeps whole tokens).
+    fn tat_for(self, tokens: f64, now: Duration) -> u64 {
+        let (now, t) = self.scale(now);
+        let missing = (self.burst as f64 - tokens.min(self.burst as f64)).max(0.0);
+        let owed = if self.interval == 0 {
+            missing.ceil()
+        } else {
+            (missing * t as f64).round()
+        };
+        now.saturating_add(owed as u64)
+    }
 }
 
 impl TokenBucket {
     /// A full bucket.
     pub fn new(limits: Limits, now: Duration) -> TokenBucket {
+        let params = Params {
+            interval: limits.interval(),
+            burst: limits.whole_burst(),
+        };
         TokenBucket {
-            state: Mutex::new(BucketState {
-                rate: limits.rate,
-                burst: limits.burst,
-                tokens: limits.burst,
-                last: now,
-            }),
+            tat: AtomicU64::new(params.scale(now).0),
+            interval: AtomicU64::new(params.interval),
+            burst: AtomicU64::new(params.burst),
+            rate_bits: AtomicU64::new(limits.rate.to_bits()),
+            burst_bits: AtomicU64::new(limits.burst.to_bits()),
+            change: Mutex::new(()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BucketState> {
-        // The state is two numbers updated together; a panic cannot leave it inconsistent.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn params(&self) -> Params {
+        Params {
+            interval: self.interval.load(Ordering::Acquire),
+            burst: self.burst.load(Ordering::Acquire),
+        }
     }
 
     /// Takes one token if there is one.
     pub fn try_take(&self, now: Duration) -> bool {
-        let mut s = self.lock();
-        s.refill(now);
-        if s.tokens >= 1.0 {
-            s.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        let params = self.params();
+        self.tat
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |tat| {
+                params.take(tat, now)
+            })
+            .is_ok()
     }
 
     /// Gives back a token taken by a request that a later scope rejected.
     pub fn refund(&self) {
-        let mut s = self.lock();
-        s.tokens = (s.tokens + 1.0).min(s.burst);
+        let t = self.params().interval.max(1);
+        // Below `now` the bucket is full whatever `tat` says, so the cap at the burst holds.
+        let _ = self
+            .tat
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |tat| {
+                Some(tat.saturating_sub(t))
+            });
     }
 
     /// New limits; the tokens already there are kept (capped at the new burst).
     pub fn set_limits(&self, limits: Limits, now: Duration) {
-        let mut s = self.lock();
-        s.refill(now);
-        if s.rate != limits.rate || s.burst != limits.burst {
-            s.rate = limits.rate;
-            s.burst = limits.burst;
-            s.tokens = s.tokens.min(limits.burst);
+        let _change = self.change.lock().unwrap_or_else(|p| p.into_inner());
+        if self.limits() == limits {
+            return;
         }
+        let old = self.params();
+        let new = Params {
+            interval: limits.interval(),
+            burst: limits.whole_burst(),
+        };
+        self.rate_bits
+            .store(limits.rate.to_bits(), Ordering::Release);
+        self.burst_bits
+            .store(limits.burst.to_bits(), Ordering::Release);
+        self.interval.store(new.interval, Ordering::Release);
+        self.burst.store(new.burst, Ordering::Release);
+        let _ = self
+            .tat
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |tat| {
+                Some(new.tat_for(old.tokens(tat, now), now))
+            });
     }
 
     /// Tokens available at `now` (the console shows bucket levels).
     pub fn tokens(&self, now: Duration) -> f64 {
-        let mut s = self.lock();
-        s.refill(now);
-        s.tokens
+        self.params().tokens(self.tat.load(Ordering::Acquire), now)
     }
 
     pub fn limits(&self) -> Limits {
-        let s = self.lock();
         Limits {
-            rate: s.rate,
-            burst: s.burst,
+            rate: f64::from_bits(self.rate_bits.load(Ordering::Acquire)),
+            burst: f64::from_bits(self.burst_bits.load(Ordering::Acquire)),
         }
     }
 }
@@ -233,5 +327,76 @@ mod tests {
         assert!((again.tokens(Duration::ZERO) - 1.0).abs() < 1e-9);
         reg.retain(&HashSet::new());
         assert!(reg.is_empty());
+    }
+
+    #[test]
+    fn concurrent_takes_admit_exactly_the_burst() {
+        // A frozen clock: nothing refills, so exactly `burst` of the 8 × 2,000 attempts win.
+        let b = Arc::new(TokenBucket::new(Limits::new(1.0, 5_000), secs(1.0)));
+        let won: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let b = &b;
+                    s.spawn(move || (0..2_000).filter(|_| b.try_take(secs(1.0))).count())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+        });
+        assert_eq!(won, 5_000);
+        assert!(b.tokens(secs(1.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn accuracy_at_the_account_default() {
+        // 10,000 rps with a burst of 5,000, offered 20,000 rps for 3 s: burst + rate × 3 s.
+        let b = TokenBucket::new(Limits::new(10_000.0, 5_000), Duration::ZERO);
+        let ok = (0..60_000u64)
+            .filter(|i| b.try_take(Duration::from_micros(i * 50)))
+            .count();
+        assert!((34_999..=35_001).contains(&ok), "{ok}");
+    }
+
+    #[test]
+    fn rate_zero_gives_the_burst_once_and_refunds_return() {
+        let b = TokenBucket::new(Limits::new(0.0, 2), Duration::ZERO);
+        assert!(b.try_take(secs(1.0)));
+        b.refund();
+        assert!(b.try_take(secs(2.0)));
+        assert!(b.try_take(secs(3.0)));
+        assert!(!b.try_take(secs(1_000_000.0)));
+        b.refund();
+        b.refund();
+        b.refund();
+        // Never above the burst.
+        assert!((b.tokens(secs(5.0)) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn refund_never_lifts_a_full_bucket_over_the_burst() {
+        let b = TokenBucket::new(Limits::new(10.0, 2), secs(10.0));
+        b.refund();
+        b.refund();
+        assert!(b.try_take(secs(10.0)));
+        assert!(b.try_take(secs(10.0)));
+        assert!(!b.try_take(secs(10.0)));
+    }
+
+    #[test]
+    fn new_limits_keep_the_tokens_across_rate_zero_and_back() {
+        let b = TokenBucket::new(Limits::new(10.0, 10), Duration::ZERO);
+        for _ in 0..4 {
+            assert!(b.try_take(Duration::ZERO));
+        }
+        // 6 left; a smaller burst caps them.
+        b.set_limits(Limits::new(10.0, 5), Duration::ZERO);
+        assert!((b.tokens(Duration::ZERO) - 5.0).abs() < 1e-6);
+        assert_eq!(b.limits(), Limits::new(10.0, 5));
+        // Half a second refills 5 (capped at 5); rate 0 keeps whole tokens.
+        assert!(b.try_take(secs(0.45)));
+        b.set_limits(Limits::new(0.0, 8), secs(0.45));
+        assert!((b.tokens(secs(100.0)) - 4.0).abs() < 1e-6);
+        // Back to a rate: refills from the 4 that were there.
+        b.set_limits(Limits::new(1.0, 8), secs(100.0));
+        assert!((b.tokens(secs(102.0)) - 6.0).abs() < 1e-6);
     }
 }

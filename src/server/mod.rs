@@ -109,6 +109,11 @@ async fn serve_loop(
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(std::time::Duration::from_secs(30));
+    // An A/B experiment switch (docs/PERFORMANCE.md "Data plane under wrk"): `0` makes hyper
+    // copy each response into one buffer and `write` it instead of `writev`-ing head and body.
+    if std::env::var("GWTUI_HTTP1_WRITEV").is_ok_and(|v| v == "0") {
+        builder.http1().writev(false);
+    }
     let builder = std::sync::Arc::new(builder);
     tokio::pin!(shutdown);
     loop {

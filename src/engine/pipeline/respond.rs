@@ -36,7 +36,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
         started: Instant::now(),
         identity: Identity {
-            source_ip: req.source_ip.to_string(),
+            source_ip: ip_text(req.source_ip),
             user_agent: req
                 .headers
                 .get(http::header::USER_AGENT)
@@ -61,6 +61,15 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         carried_overrides: None,
         log: Default::default(),
     }
+}
+
+/// An address as text in one allocation (`to_string` grows the string as it writes: 2–3).
+fn ip_text(ip: std::net::IpAddr) -> String {
+    use std::fmt::Write as _;
+    // The longest IPv6 text (eight groups of four hex digits and seven colons).
+    let mut text = String::with_capacity(39);
+    let _ = write!(text, "{ip}");
+    text
 }
 
 /// `$context.requestTime` (`07/Dec/2026:11:24:01 +0000`), formatted once per second per thread.
@@ -313,11 +322,16 @@ fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<G
 /// from whatever mapped them (`remapped_headers`): every response can be written.
 pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeResponse {
     super::remapped_headers::secure_framing(&mut response.headers);
+    // Static names: a `&str` name is parsed and copied into a new allocation per insert.
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        response.headers.insert("x-amzn-requestid", v);
+        response
+            .headers
+            .insert(HeaderName::from_static("x-amzn-requestid"), v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-        response.headers.insert("x-amz-apigw-id", v);
+        response
+            .headers
+            .insert(HeaderName::from_static("x-amz-apigw-id"), v);
     }
     if !response.headers.contains_key(http::header::CONTENT_TYPE) {
         response.headers.insert(
@@ -331,6 +345,22 @@ pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_is_the_addresses_display_text() {
+        for ip in [
+            "127.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::ffff:192.0.2.1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let text = ip_text(ip);
+            assert_eq!(text, ip.to_string());
+            assert!(text.capacity() >= text.len());
+        }
+    }
 
     #[test]
     fn request_time_is_formatted_for_each_second_not_reused_across_seconds() {
