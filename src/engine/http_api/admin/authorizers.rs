@@ -38,8 +38,12 @@ const UPDATABLE: &[&str] = &[
     "name",
 ];
 
-fn check(a: &mut Authorizer) -> Result<(), AdminError> {
-    validate::authorizer(a, &|u| parse_function_uri(u).is_some())
+fn check(a: &mut Authorizer, websocket: bool) -> Result<(), AdminError> {
+    if websocket {
+        crate::model::v2::websocket::authorizer(a, &|u| parse_function_uri(u).is_some())
+    } else {
+        validate::authorizer(a, &|u| parse_function_uri(u).is_some())
+    }
 }
 
 impl Gateway {
@@ -66,7 +70,6 @@ impl Gateway {
             jwt_configuration: input.jwt_configuration,
             name: input.name,
         };
-        check(&mut authorizer)?;
         let api_id = api_id.to_string();
         self.admin_op(
             actor,
@@ -75,6 +78,7 @@ impl Gateway {
             Some(api_id.clone()),
             move |txn| {
                 let api = txn.http_api_mut(&api_id)?;
+                check(&mut authorizer, api.definition.is_websocket())?;
                 if api.definition.authorizers.len() >= 10 {
                     return Err(AdminError::LimitExceeded(
                         "An HTTP API allows at most 10 authorizers".into(),
@@ -135,7 +139,7 @@ impl Gateway {
                     .ok_or_else(|| not_found("Authorizer", &api_id, &id))?;
                 let mut authorizer: Authorizer =
                     merge_update(&api.definition.authorizers[index], &patch, UPDATABLE)?;
-                check(&mut authorizer)?;
+                check(&mut authorizer, api.definition.is_websocket())?;
                 api.definition.authorizers[index] = authorizer.clone();
                 txn.commit_definition(&api_id)?;
                 Ok(authorizer)

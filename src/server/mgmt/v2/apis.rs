@@ -245,6 +245,9 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             }
             _ => Err(unknown(call)),
         },
+        [_, "routes", _, "routeresponses", ..]
+        | [_, "integrations", _, "integrationresponses", ..]
+        | [_, "models", ..] => super::websocket::route(call, segs).await,
         _ => Err(unknown(call)),
     }
 }

@@ -5,6 +5,7 @@
 
 mod apis;
 mod domains;
+mod websocket;
 
 use http::{Method, StatusCode};
 use serde::Serialize;
