@@ -133,7 +133,12 @@ fn response_body(
     else {
         return Ok(None);
     };
-    let json: Option<Value> = serde_json::from_str(backend_body).ok();
+    // `$request.body…` still reads the client's message.
+    let json: Option<Value> = if input.binary {
+        None
+    } else {
+        serde_json::from_slice(input.body).ok()
+    };
     match pick(&r.templates, r.template_selection.as_ref(), json.as_ref(), context) {
         Some(t) => crate::mapping::render_response_template(
             t,

@@ -27,7 +27,7 @@ pub struct Selection {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
+    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '[' || c == ']'
 }
 
 fn segments(path: &str) -> Vec<Segment> {
@@ -176,6 +176,10 @@ mod tests {
         );
         assert_eq!(
             eval("$request.body.action-$request.body.missing", json!({"action": "join"})),
+            "join-"
+        );
+        assert_eq!(
+            eval("${request.body.action}-${request.body.missing}", json!({"action": "join"})),
             "join-"
         );
     }
