@@ -313,3 +313,33 @@ async fn a_client_that_never_reads_is_disconnected_and_the_server_stays_responsi
     assert!(parse(&next_text(&mut other).await)["id"].is_string());
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_websockets_client_is_routed_and_closed_with_1009() {
+    init();
+    let Some(python) = common::require_tool("websockets") else {
+        return;
+    };
+    let t = TestGateway::start().await;
+    let api = selection_api(&t).await;
+    let url = format!("ws://{}/restapis/{api}/prod/_user_request_", t.addr);
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts/websocket_client.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(url)
+        .output()
+        .await
+        .expect("run the Python client");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(parse)
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["reply"]["route"], "join");
+    assert_eq!(lines[0]["reply"]["domainName"], "127.0.0.1");
+    assert_eq!(lines[1]["reply"]["route"], "$default");
+    assert_eq!(lines[2]["closed"], 1009);
+    t.stop().await;
+}
