@@ -343,3 +343,74 @@ async fn the_python_websockets_client_is_routed_and_closed_with_1009() {
     assert_eq!(lines[2]["closed"], 1009);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn request_models_validate_messages() {
+    init();
+    let t = TestGateway::start().await;
+    let api = ws_api(&t, "$request.body.action").await;
+    http_api_support::v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/models"),
+        Some(json!({"name": "Post", "schema": "{\"type\": \"object\", \"required\": [\"text\"], \"properties\": {\"text\": {\"type\": \"string\"}}}"})),
+        201,
+    )
+    .await;
+    let i = mock(&t, &api, r#"{"ok": true}"#).await;
+    let r = route(&t, &api, "post", &i, true).await;
+    http_api_support::v2_ok(
+        &t,
+        Method::PATCH,
+        &format!("/apis/{api}/routes/{r}"),
+        Some(json!({"requestModels": {"$default": "Post"}, "modelSelectionExpression": "$request.body.kind"})),
+        200,
+    )
+    .await;
+    stage(&t, &api, "prod").await;
+    let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
+    send_text(&mut ws, r#"{"action": "post", "text": "hello"}"#).await;
+    assert_eq!(parse(&next_text(&mut ws).await), json!({"ok": true}));
+    send_text(&mut ws, r#"{"action": "post", "text": 5}"#).await;
+    let error = parse(&next_text(&mut ws).await);
+    assert_eq!(error["message"], "Invalid request body", "{error}");
+    assert!(error["connectionId"].is_string());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn binary_frames_convert_to_text_and_back() {
+    init();
+    let t = TestGateway::start().await;
+    let api = ws_api(&t, "$request.body.action").await;
+    let i = integration(
+        &t,
+        &api,
+        json!({"integrationType": "MOCK", "contentHandlingStrategy": "CONVERT_TO_TEXT",
+               "requestTemplates": {"$default": "{\"statusCode\": 200, \"b64\": \"$input.body\"}"},
+               "templateSelectionExpression": "\\$default"}),
+    )
+    .await;
+    http_api_support::v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/integrations/{i}/integrationresponses"),
+        Some(json!({"integrationResponseKey": "$default", "contentHandlingStrategy": "CONVERT_TO_BINARY",
+                    "responseTemplates": {"$default": "$input.path('$.b64')"},
+                    "templateSelectionExpression": "\\$default"})),
+        201,
+    )
+    .await;
+    route(&t, &api, "$default", &i, true).await;
+    stage(&t, &api, "prod").await;
+    let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
+    let bytes = vec![0u8, 1, 2, 254, 255];
+    ws.send(Message::Binary(bytes.clone().into())).await.expect("send");
+    let got = tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(&mut ws))
+        .await
+        .expect("reply")
+        .expect("open")
+        .expect("message");
+    assert_eq!(got, Message::Binary(bytes.into()));
+    t.stop().await;
+}

@@ -58,6 +58,9 @@ fn identity_value(source: &str, req: &ConnectRequest<'_>, context: &Value) -> Op
     v.filter(|s| !s.is_empty())
 }
 
+/// A decision: allowed with its `requestContext.authorizer`, or denied; until when.
+pub type ResultCache = moka::sync::Cache<String, std::sync::Arc<(Option<Value>, std::time::Instant)>>;
+
 pub fn method_arn(info: &ConnectionInfo) -> String {
     format!(
         "arn:aws:execute-api:{}:{}:{}/{}/$connect",
@@ -77,11 +80,47 @@ pub async fn lambda(
     req: &ConnectRequest<'_>,
 ) -> Result<Value, Refusal> {
     let context = request_context(info, meta);
+    let mut identity = Vec::with_capacity(a.identity_source.len());
     for s in &a.identity_source {
-        if identity_value(s, req, &context).is_none() {
-            return Err(Refusal::Unauthorized);
+        identity.push(identity_value(s, req, &context).ok_or(Refusal::Unauthorized)?);
+    }
+    let ttl = std::time::Duration::from_secs(
+        a.authorizer_result_ttl_in_seconds.unwrap_or(0).clamp(0, 3600) as u64,
+    );
+    let key = (!ttl.is_zero() && !identity.is_empty()).then(|| {
+        format!(
+            "{}\n{}\n{}\n{}",
+            info.api_id,
+            info.stage,
+            a.authorizer_id,
+            identity.join("\n")
+        )
+    });
+    let cache = &gw.inner.websocket.authorizer_results;
+    if let Some(k) = &key
+        && let Some(hit) = cache.get(k)
+        && hit.1 > std::time::Instant::now()
+    {
+        return hit.0.clone().ok_or(Refusal::Forbidden);
+    }
+    let decided = invoke_lambda(gw, a, info, meta, req).await;
+    if let Some(k) = key {
+        match &decided {
+            Ok(v) => cache.insert(k, std::sync::Arc::new((Some(v.clone()), std::time::Instant::now() + ttl))),
+            Err(Refusal::Forbidden) => cache.insert(k, std::sync::Arc::new((None, std::time::Instant::now() + ttl))),
+            Err(_) => {}
         }
     }
+    decided
+}
+
+async fn invoke_lambda(
+    gw: &Gateway,
+    a: &Authorizer,
+    info: &ConnectionInfo,
+    meta: &RequestMeta,
+    req: &ConnectRequest<'_>,
+) -> Result<Value, Refusal> {
     let arn = method_arn(info);
     let event = super::event::lambda_event(info, meta, None, false, Some((req.headers, req.query)));
     let mut event = match event {

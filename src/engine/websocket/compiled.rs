@@ -9,6 +9,7 @@ use super::selection::Selection;
 use crate::model::AdminError;
 use crate::model::v2::websocket::{CONNECT, DEFAULT, DISCONNECT};
 use crate::model::v2::{Authorizer, HttpApiDefinition};
+use crate::engine::schema::ModelValidator;
 use crate::vtl::Template;
 
 #[derive(Debug)]
@@ -31,8 +32,26 @@ pub enum Passthrough {
     WhenNoTemplates,
 }
 
+/// `contentHandlingStrategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentHandling {
+    /// Base64 text → binary.
+    ConvertToBinary,
+    /// Binary → base64 text.
+    ConvertToText,
+}
+
+pub fn content_handling(c: Option<&str>) -> Option<ContentHandling> {
+    match c {
+        Some("CONVERT_TO_BINARY") => Some(ContentHandling::ConvertToBinary),
+        Some("CONVERT_TO_TEXT") => Some(ContentHandling::ConvertToText),
+        _ => None,
+    }
+}
+
 #[derive(Debug)]
 pub struct CompiledIntegrationResponse {
+    pub content_handling: Option<ContentHandling>,
     /// `None`: `$default`.
     pub pattern: Option<regex::Regex>,
     pub template_selection: Option<Selection>,
@@ -47,6 +66,7 @@ pub struct CompiledIntegration {
     pub template_selection: Option<Selection>,
     pub request_templates: Vec<(String, Arc<Template>)>,
     pub passthrough: Passthrough,
+    pub content_handling: Option<ContentHandling>,
     pub response_selection: Option<Selection>,
     /// Regex keys in creation order, `$default` last.
     pub responses: Vec<CompiledIntegrationResponse>,
@@ -69,6 +89,26 @@ pub struct CompiledRoute {
     /// integration's output goes back to the client.
     pub two_way: bool,
     pub integration: Option<Arc<CompiledIntegration>>,
+    /// `requestModels` by selection key, compiled; chosen by `model_selection`.
+    pub models: Vec<(String, Arc<ModelValidator>)>,
+    pub model_selection: Option<Selection>,
+}
+
+impl CompiledRoute {
+    /// The request model a message must satisfy: the selection's key, else `$default`.
+    pub fn model(&self, body: Option<&serde_json::Value>) -> Option<&ModelValidator> {
+        if self.models.is_empty() {
+            return None;
+        }
+        let key = self
+            .model_selection
+            .as_ref()
+            .map(|s| s.eval(body, &serde_json::Value::Null));
+        key.as_deref()
+            .and_then(|k| self.models.iter().find(|(m, _)| m == k))
+            .or_else(|| self.models.iter().find(|(m, _)| m == DEFAULT))
+            .map(|(_, v)| &**v)
+    }
 }
 
 #[derive(Debug)]
@@ -131,6 +171,7 @@ impl CompiledWebSocket {
                     })?)
                 };
                 let compiled = CompiledIntegrationResponse {
+                    content_handling: content_handling(r.content_handling_strategy.as_deref()),
                     pattern,
                     template_selection: r.template_selection_expression.as_deref().map(Selection::parse),
                     templates: templates(&r.response_templates)?,
@@ -158,6 +199,7 @@ impl CompiledWebSocket {
                         Some("WHEN_NO_TEMPLATES") => Passthrough::WhenNoTemplates,
                         _ => Passthrough::WhenNoMatch,
                     },
+                    content_handling: content_handling(i.content_handling_strategy.as_deref()),
                     response_selection: i
                         .integration_response_selection_expression
                         .as_deref()
@@ -171,6 +213,20 @@ impl CompiledWebSocket {
             .iter()
             .map(|a| (a.authorizer_id.as_str(), Arc::new(a.clone())))
             .collect();
+        let mut validators: HashMap<&str, Arc<ModelValidator>> = HashMap::new();
+        for m in &def.models {
+            let schema: serde_json::Value =
+                serde_json::from_str(m.schema.as_deref().unwrap_or("{}")).map_err(|_| {
+                    AdminError::bad_request(format!("Model {} has a schema that is not JSON", m.name))
+                })?;
+            let v = ModelValidator::build(&m.name, &schema).ok_or_else(|| {
+                AdminError::bad_request(format!(
+                    "Model {} has a schema that is not a valid JSON schema (draft 4)",
+                    m.name
+                ))
+            })?;
+            validators.insert(m.name.as_str(), Arc::new(v));
+        }
         let mut routes = HashMap::new();
         for r in &def.routes {
             let auth = match r.authorization_type.as_str() {
@@ -209,6 +265,17 @@ impl CompiledWebSocket {
                     api_key_required: r.api_key_required,
                     two_way,
                     integration,
+                    models: r
+                        .request_models
+                        .iter()
+                        .filter_map(|(k, name)| {
+                            Some((k.clone(), validators.get(name.as_str())?.clone()))
+                        })
+                        .collect(),
+                    model_selection: r
+                        .model_selection_expression
+                        .as_deref()
+                        .map(Selection::parse),
                 }),
             );
         }

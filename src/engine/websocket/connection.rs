@@ -225,6 +225,16 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
         return;
     };
     let meta = RequestMeta::new(&route.route_key, EventType::Message);
+    if let Some(model) = route.model(json.as_ref())
+        && model.check(body).is_err()
+    {
+        let _ = connection.send(Outbound::Text(error_frame(
+            "Invalid request body",
+            &connection.connection_id,
+            &meta.request_id,
+        )));
+        return;
+    }
     let Some(i) = &route.integration else {
         let _ = connection.send(Outbound::Text(error_frame(
             "Internal server error",
@@ -246,7 +256,16 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
             if route.two_way
                 && let Some(body) = out.body
             {
-                let _ = connection.send(Outbound::Text(body));
+                let message = if out.binary {
+                    use base64::Engine as _;
+                    match base64::engine::general_purpose::STANDARD.decode(body.trim()) {
+                        Ok(bytes) => Outbound::Binary(bytes.into()),
+                        Err(_) => Outbound::Text(body),
+                    }
+                } else {
+                    Outbound::Text(body)
+                };
+                let _ = connection.send(message);
             }
         }
         Err(_) => {

@@ -10,7 +10,9 @@ use http::HeaderMap;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::compiled::{Backend, CompiledIntegration, Passthrough};
+use base64::Engine as _;
+
+use super::compiled::{Backend, CompiledIntegration, ContentHandling, Passthrough};
 use super::event::{ConnectionInfo, RequestMeta, lambda_event, request_context};
 use crate::engine::Gateway;
 use crate::mapping::RequestData;
@@ -34,6 +36,9 @@ pub struct Output {
     pub status: u16,
     /// What a two-way route sends back (`None`: nothing to send).
     pub body: Option<String>,
+    /// The matched integration response converts to binary: `body` is base64, sent as a
+    /// binary frame.
+    pub binary: bool,
     /// `$connect` through AWS_PROXY: the function's headers (`Sec-WebSocket-Protocol`).
     pub headers: Vec<(String, String)>,
 }
@@ -115,23 +120,32 @@ fn request_body(
 
 /// Integration responses: the first whose regex matches `key` (the status code, or a Lambda
 /// error message), else `$default`; its template renders the backend's body. Without
-/// integration responses the body goes back as it is.
+/// integration responses the body goes back as it is. The flag: send as binary (the body is
+/// base64).
 fn response_body(
     i: &CompiledIntegration,
     input: &Input<'_>,
     key: &str,
     backend_body: &str,
     context: &Value,
-) -> Result<Option<String>, IntegrationError> {
+) -> Result<(Option<String>, bool), IntegrationError> {
     if i.responses.is_empty() {
-        return Ok(Some(backend_body.to_string()));
+        return Ok((Some(backend_body.to_string()), false));
     }
     let Some(r) = i
         .responses
         .iter()
         .find(|r| r.pattern.as_ref().is_none_or(|p| p.is_match(key)))
     else {
-        return Ok(None);
+        return Ok((None, false));
+    };
+    let binary = r.content_handling == Some(ContentHandling::ConvertToBinary);
+    let text = |body: String| -> String {
+        if r.content_handling == Some(ContentHandling::ConvertToText) {
+            base64::engine::general_purpose::STANDARD.encode(body)
+        } else {
+            body
+        }
     };
     // `$request.body…` still reads the client's message.
     let json: Option<Value> = if input.binary {
@@ -147,9 +161,9 @@ fn response_body(
             context,
             input.stage_variables,
         )
-        .map(|r| Some(r.body))
+        .map(|r| (Some(text(r.body)), binary))
         .map_err(|e| IntegrationError::Configuration(format!("Unable to transform response: {e}"))),
-        None => Ok(Some(backend_body.to_string())),
+        None => Ok((Some(text(backend_body.to_string())), binary)),
     }
 }
 
@@ -158,6 +172,31 @@ pub async fn run(
     i: &CompiledIntegration,
     input: &Input<'_>,
 ) -> Result<Output, IntegrationError> {
+    // contentHandlingStrategy on the way in: binary → base64 text, or base64 text → binary.
+    let converted: Vec<u8>;
+    let (body, binary) = match (i.content_handling, input.binary) {
+        (Some(ContentHandling::ConvertToText), true) => {
+            converted = base64::engine::general_purpose::STANDARD
+                .encode(input.body)
+                .into_bytes();
+            (&converted[..], false)
+        }
+        (Some(ContentHandling::ConvertToBinary), false) => {
+            match base64::engine::general_purpose::STANDARD.decode(input.body) {
+                Ok(b) => {
+                    converted = b;
+                    (&converted[..], true)
+                }
+                Err(_) => (input.body, false),
+            }
+        }
+        _ => (input.body, input.binary),
+    };
+    let input = &Input {
+        body,
+        binary,
+        ..*input
+    };
     let context = request_context(input.info, input.meta);
     let json: Option<Value> = if input.binary {
         None
@@ -171,12 +210,14 @@ pub async fn run(
                 .ok()
                 .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
                 .map_or(200, |s| s as u16);
-            let body = response_body(i, input, &status.to_string(), &rendered, &context)?;
+            let (body, binary) =
+                response_body(i, input, &status.to_string(), &rendered, &context)?;
             // A MOCK without integration responses has no output to send back.
             let body = if i.responses.is_empty() { None } else { body };
             Ok(Output {
                 status,
                 body,
+                binary,
                 headers: Vec::new(),
             })
         }
@@ -240,6 +281,7 @@ pub async fn run(
             Ok(Output {
                 status,
                 body,
+                binary: false,
                 headers,
             })
         }
@@ -269,14 +311,15 @@ pub async fn run(
                 other => IntegrationError::Failed(format!("{other:?}")),
             })?;
             let text = String::from_utf8_lossy(&response).into_owned();
-            let body = if *proxy {
-                Some(text)
+            let (body, binary) = if *proxy {
+                (Some(text), false)
             } else {
                 response_body(i, input, &status.to_string(), &text, &context)?
             };
             Ok(Output {
                 status,
                 body,
+                binary,
                 headers: Vec::new(),
             })
         }

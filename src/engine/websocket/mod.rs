@@ -30,10 +30,25 @@ pub use registry::Connection;
 use crate::engine::Gateway;
 
 /// The engine's WebSocket state: open connections and the limits.
-#[derive(Default)]
 pub struct Shared {
     pub registry: registry::Registry,
     limits: ArcSwap<WebSocketLimits>,
+    /// Lambda authorizer decisions by (API, stage, authorizer, identity values), for
+    /// `authorizerResultTtlInSeconds`.
+    pub(crate) authorizer_results: authorize::ResultCache,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            registry: registry::Registry::default(),
+            limits: ArcSwap::default(),
+            authorizer_results: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(3600))
+                .build(),
+        }
+    }
 }
 
 impl Shared {

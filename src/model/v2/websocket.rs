@@ -118,6 +118,11 @@ pub fn route(r: &Route) -> Result<(), AdminError> {
             "AuthorizationScopes are only supported with JWT authorization",
         ));
     }
+    if r.api_key_required {
+        return Err(bad(
+            "ApiKeyRequired is not supported for WebSocket APIs by gwtui yet (API keys and usage plans are REST-only here)",
+        ));
+    }
     if let Some(e) = &r.route_response_selection_expression
         && e != DEFAULT
     {
