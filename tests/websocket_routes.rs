@@ -66,6 +66,30 @@ async fn messages_are_routed_by_the_selection_expression() {
         assert_eq!(reply["route"], "$default", "{body}");
         assert_eq!(reply["connectionId"], id);
     }
+    // Each route's messages are counted in /metrics (method = the event type).
+    let metrics = t
+        .client
+        .get(format!("{}/metrics", t.base()))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let line = |resource: &str, method: &str| {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("gwtui_requests_total")
+                    && l.contains(&format!("resource=\"{resource}\""))
+                    && l.contains(&format!("method=\"{method}\""))
+            })
+            .unwrap_or_else(|| panic!("no {resource} {method} series in:\n{metrics}"))
+            .to_string()
+    };
+    assert!(line("join", "MESSAGE").ends_with(" 1"), "{}", line("join", "MESSAGE"));
+    assert!(line("$default", "MESSAGE").ends_with(" 3"));
+    assert!(line("$connect", "CONNECT").ends_with(" 1"));
     t.stop().await;
 }
 

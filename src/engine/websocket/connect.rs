@@ -101,7 +101,23 @@ impl Gateway {
                 "LimitExceededException",
             ));
         }
-        match self.run_connect(req, stage, compiled, limits.send_queue).await {
+        let started = std::time::Instant::now();
+        let (api_id, stage_name) = (req.api_id.clone(), req.stage.clone());
+        let outcome = self.run_connect(req, stage, compiled, limits.send_queue).await;
+        super::record::record(
+            self,
+            &super::record::Outcome {
+                api_id: &api_id,
+                stage: &stage_name,
+                route_key: CONNECT,
+                event_type: EventType::Connect,
+                status: outcome.as_ref().map_or_else(|r| r.status.as_u16(), |_| 200),
+                latency: started.elapsed(),
+                integration_latency: None,
+                bytes: 0,
+            },
+        );
+        match outcome {
             Ok(accepted) => {
                 self.inner
                     .websocket

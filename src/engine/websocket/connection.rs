@@ -168,6 +168,7 @@ pub(crate) async fn finish(gw: &Gateway, accepted: &Accepted, code: u16, reason:
         .websocket
         .registry
         .remove(&accepted.connection.connection_id);
+    let started = std::time::Instant::now();
     let Some(route) = accepted.compiled.disconnect() else {
         return;
     };
@@ -184,7 +185,23 @@ pub(crate) async fn finish(gw: &Gateway, accepted: &Accepted, code: u16, reason:
         connect: None,
         stage_variables: &accepted.stage.variables,
     };
-    let _ = integration::run(gw, i, &input).await;
+    let status = match integration::run(gw, i, &input).await {
+        Ok(out) => out.status,
+        Err(_) => 500,
+    };
+    super::record::record(
+        gw,
+        &super::record::Outcome {
+            api_id: &accepted.info.api_id,
+            stage: &accepted.info.stage,
+            route_key: DISCONNECT,
+            event_type: EventType::Disconnect,
+            status,
+            latency: started.elapsed(),
+            integration_latency: Some(started.elapsed()),
+            bytes: 0,
+        },
+    );
 }
 
 /// AWS's error frame: `{"message": …, "connectionId": …, "requestId": …}`.
@@ -193,8 +210,35 @@ fn error_frame(message: &str, connection_id: &str, request_id: &str) -> String {
         .to_string()
 }
 
-/// Routes one message and runs its integration; a two-way route's output goes back.
+/// Routes one message and runs its integration; a two-way route's output goes back. Counted
+/// in the route's metric series.
 async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool) {
+    let started = std::time::Instant::now();
+    let (route_key, status, integration_latency) =
+        route_message(gw, accepted, body, binary).await;
+    super::record::record(
+        gw,
+        &super::record::Outcome {
+            api_id: &accepted.info.api_id,
+            stage: &accepted.info.stage,
+            route_key: &route_key,
+            event_type: EventType::Message,
+            status,
+            latency: started.elapsed(),
+            integration_latency,
+            bytes: body.len() as u64,
+        },
+    );
+}
+
+/// The route key, a status (200, 403 no route, 400 invalid body, 500 integration error) and
+/// the integration's latency.
+async fn route_message(
+    gw: &Gateway,
+    accepted: &Accepted,
+    body: &[u8],
+    binary: bool,
+) -> (std::sync::Arc<str>, u16, Option<std::time::Duration>) {
     let connection = &accepted.connection;
     connection.messages_in.fetch_add(1, Ordering::Relaxed);
     connection.touch();
@@ -222,7 +266,7 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
             &connection.connection_id,
             &request_id,
         )));
-        return;
+        return ("-".into(), 403, None);
     };
     let meta = RequestMeta::new(&route.route_key, EventType::Message);
     if let Some(model) = route.model(json.as_ref())
@@ -233,7 +277,7 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
             &connection.connection_id,
             &meta.request_id,
         )));
-        return;
+        return (route.route_key.clone(), 400, None);
     }
     let Some(i) = &route.integration else {
         let _ = connection.send(Outbound::Text(error_frame(
@@ -241,7 +285,7 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
             &connection.connection_id,
             &meta.request_id,
         )));
-        return;
+        return (route.route_key.clone(), 500, None);
     };
     let input = Input {
         info: &accepted.info,
@@ -251,8 +295,12 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
         connect: None,
         stage_variables: &accepted.stage.variables,
     };
-    match integration::run(gw, i, &input).await {
+    let called = std::time::Instant::now();
+    let result = integration::run(gw, i, &input).await;
+    let integration_latency = Some(called.elapsed());
+    match result {
         Ok(out) => {
+            let status = out.status;
             if route.two_way
                 && let Some(body) = out.body
             {
@@ -267,6 +315,7 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
                 };
                 let _ = connection.send(message);
             }
+            (route.route_key.clone(), status, integration_latency)
         }
         Err(_) => {
             let _ = connection.send(Outbound::Text(error_frame(
@@ -274,6 +323,7 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
                 &connection.connection_id,
                 &meta.request_id,
             )));
+            (route.route_key.clone(), 500, integration_latency)
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod connections_api;
 pub mod event;
 pub mod integration;
 pub mod limits;
+pub mod record;
 pub mod registry;
 pub mod selection;
 
