@@ -49,7 +49,10 @@ impl Cli<'_> {
     async fn fails(&self, args: &[&str], error: &str) {
         let out = self.run("apigatewayv2", args).await;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "aws apigatewayv2 {args:?} should fail");
+        assert!(
+            !out.status.success(),
+            "aws apigatewayv2 {args:?} should fail"
+        );
         assert!(stderr.contains(error), "{args:?}: {stderr}");
     }
 }
@@ -98,7 +101,10 @@ async fn aws_cli_drives_a_websocket_api_flow() {
     let id = s(&api, "ApiId");
     assert_eq!(api["ProtocolType"], "WEBSOCKET");
     assert_eq!(api["RouteSelectionExpression"], "$request.body.action");
-    assert_eq!(api["ApiKeySelectionExpression"], "$request.header.x-api-key");
+    assert_eq!(
+        api["ApiKeySelectionExpression"],
+        "$request.header.x-api-key"
+    );
 
     cli.fails(
         &["create-integration", "--api-id", &id, "--integration-type", "AWS",
@@ -140,7 +146,13 @@ async fn aws_cli_drives_a_websocket_api_flow() {
         .await;
     let irid = s(&ir, "IntegrationResponseId");
     let listed = cli
-        .ok(&["get-integration-responses", "--api-id", &id, "--integration-id", &iid])
+        .ok(&[
+            "get-integration-responses",
+            "--api-id",
+            &id,
+            "--integration-id",
+            &iid,
+        ])
         .await;
     assert_eq!(listed["Items"].as_array().map(Vec::len), Some(1));
 
@@ -160,10 +172,21 @@ async fn aws_cli_drives_a_websocket_api_flow() {
     let template = cli
         .ok(&["get-model-template", "--api-id", &id, "--model-id", &mid])
         .await;
-    assert!(s(&template, "Value").contains("$inputRoot.text"), "{template}");
+    assert!(
+        s(&template, "Value").contains("$inputRoot.text"),
+        "{template}"
+    );
 
     cli.fails(
-        &["create-route", "--api-id", &id, "--route-key", "say", "--authorization-type", "AWS_IAM"],
+        &[
+            "create-route",
+            "--api-id",
+            &id,
+            "--route-key",
+            "say",
+            "--authorization-type",
+            "AWS_IAM",
+        ],
         "BadRequestException",
     )
     .await;
@@ -200,7 +223,15 @@ async fn aws_cli_drives_a_websocket_api_flow() {
         .await;
     let rrid = s(&rr, "RouteResponseId");
     let got = cli
-        .ok(&["get-route-response", "--api-id", &id, "--route-id", &rid, "--route-response-id", &rrid])
+        .ok(&[
+            "get-route-response",
+            "--api-id",
+            &id,
+            "--route-id",
+            &rid,
+            "--route-response-id",
+            &rrid,
+        ])
         .await;
     assert_eq!(got["RouteResponseKey"], "$default");
     cli.fails(
@@ -210,7 +241,14 @@ async fn aws_cli_drives_a_websocket_api_flow() {
     .await;
 
     let stage = cli
-        .ok(&["create-stage", "--api-id", &id, "--stage-name", "prod", "--auto-deploy"])
+        .ok(&[
+            "create-stage",
+            "--api-id",
+            &id,
+            "--stage-name",
+            "prod",
+            "--auto-deploy",
+        ])
         .await;
     assert_eq!(stage["StageName"], "prod");
     let deployments = cli.ok(&["get-deployments", "--api-id", &id]).await;
@@ -237,7 +275,10 @@ async fn aws_cli_drives_a_websocket_api_flow() {
     .await;
     let mut ws2 = connect(&t, &id, "prod", &[]).await.expect("connected");
     send_text(&mut ws2, r#"{"action": "say", "text": "hi"}"#).await;
-    assert_eq!(serde_json::from_str::<Value>(&next_text(&mut ws2).await).expect("json"), json!({"said": "HI"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&next_text(&mut ws2).await).expect("json"),
+        json!({"said": "HI"})
+    );
 
     // The management API of the connections, through the CLI.
     let endpoint = format!("{}/restapis/{id}/prod/_user_request_", t.base());
@@ -256,7 +297,11 @@ async fn aws_cli_drives_a_websocket_api_flow() {
         ]);
         cmd.output().await.expect("run aws")
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(next_text(&mut ws).await, "pushed");
     let out = {
         let mut cmd = tokio::process::Command::new(&exe);
@@ -273,14 +318,28 @@ async fn aws_cli_drives_a_websocket_api_flow() {
         ]);
         cmd.output().await.expect("run aws")
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let info: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(info["Identity"]["SourceIp"], "127.0.0.1");
 
-    cli.ok(&["delete-route-response", "--api-id", &id, "--route-id", &rid, "--route-response-id", &rrid])
+    cli.ok(&[
+        "delete-route-response",
+        "--api-id",
+        &id,
+        "--route-id",
+        &rid,
+        "--route-response-id",
+        &rrid,
+    ])
+    .await;
+    cli.ok(&["delete-route", "--api-id", &id, "--route-id", &rid])
         .await;
-    cli.ok(&["delete-route", "--api-id", &id, "--route-id", &rid]).await;
-    cli.ok(&["delete-model", "--api-id", &id, "--model-id", &mid]).await;
+    cli.ok(&["delete-model", "--api-id", &id, "--model-id", &mid])
+        .await;
     cli.ok(&["delete-api", "--api-id", &id]).await;
     t.stop().await;
 }

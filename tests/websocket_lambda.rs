@@ -25,7 +25,8 @@ fn parse(text: &str) -> Value {
 }
 
 async fn register(t: &TestGateway, name: &str, handler: &str, env: &[(&str, String)]) {
-    let mut config = lambda_support::local(Runtime::Python3, "python", &format!("websocket.{handler}"));
+    let mut config =
+        lambda_support::local(Runtime::Python3, "python", &format!("websocket.{handler}"));
     for (k, v) in env {
         config.environment.insert(k.to_string(), v.clone());
     }
@@ -51,14 +52,26 @@ async fn lambda_api(t: &TestGateway) -> String {
         .as_str()
         .expect("authorizer")
         .to_string();
-    let record = integration(t, &api, json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-record")})).await;
-    let echo = integration(t, &api, json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-echo")})).await;
+    let record = integration(
+        t,
+        &api,
+        json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-record")}),
+    )
+    .await;
+    let echo = integration(
+        t,
+        &api,
+        json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-echo")}),
+    )
+    .await;
     v2_ok(
         t,
         Method::POST,
         &format!("/apis/{api}/routes"),
-        Some(json!({"routeKey": "$connect", "authorizationType": "CUSTOM", "authorizerId": auth,
-                    "target": format!("integrations/{record}")})),
+        Some(
+            json!({"routeKey": "$connect", "authorizationType": "CUSTOM", "authorizerId": auth,
+                    "target": format!("integrations/{record}")}),
+        ),
         201,
     )
     .await;
@@ -79,8 +92,16 @@ fn check_context(c: &Value, api: &str, route: &str, event_type: &str) {
     assert_eq!(c["connectionId"].as_str().map(str::len), Some(16));
     assert_eq!(c["requestId"], c["extendedRequestId"]);
     assert!(c["connectedAt"].as_i64().expect("connectedAt") > 1_600_000_000_000);
-    assert!(c["requestTimeEpoch"].as_i64().expect("requestTimeEpoch") >= c["connectedAt"].as_i64().unwrap_or(0));
-    assert!(c["requestTime"].as_str().expect("requestTime").ends_with(" +0000"));
+    assert!(
+        c["requestTimeEpoch"].as_i64().expect("requestTimeEpoch")
+            >= c["connectedAt"].as_i64().unwrap_or(0)
+    );
+    assert!(
+        c["requestTime"]
+            .as_str()
+            .expect("requestTime")
+            .ends_with(" +0000")
+    );
     assert_eq!(c["authorizer"]["principalId"], "user-allow");
     assert_eq!(c["authorizer"]["tier"], "gold");
 }
@@ -94,7 +115,11 @@ async fn authorizer_and_lambda_events_for_connect_message_disconnect() {
     let t = TestGateway::start().await;
     let (backend, mut events) = recorder().await;
     let url = format!("http://{backend}/events");
-    for (name, handler) in [("ws-auth", "authorize"), ("ws-record", "record"), ("ws-echo", "echo")] {
+    for (name, handler) in [
+        ("ws-auth", "authorize"),
+        ("ws-record", "record"),
+        ("ws-echo", "echo"),
+    ] {
         register(&t, name, handler, &[("RECORD_URL", url.clone())]).await;
     }
     let api = lambda_api(&t).await;
@@ -111,8 +136,12 @@ async fn authorizer_and_lambda_events_for_connect_message_disconnect() {
         async move {
             use tokio_tungstenite::tungstenite::client::IntoClientRequest;
             let mut request = url.into_client_request().expect("request");
-            request.headers_mut().insert("host", host.parse().expect("host"));
-            request.headers_mut().insert("x-custom", "one".parse().expect("value"));
+            request
+                .headers_mut()
+                .insert("host", host.parse().expect("host"));
+            request
+                .headers_mut()
+                .insert("x-custom", "one".parse().expect("value"));
             let stream = tokio::net::TcpStream::connect(addr).await.expect("tcp");
             tokio_tungstenite::client_async(request, stream).await
         }
@@ -123,7 +152,10 @@ async fn authorizer_and_lambda_events_for_connect_message_disconnect() {
     }
     match open("token=allow&reject=yes").await {
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 403),
-        other => panic!("expected the $connect integration's 403, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "expected the $connect integration's 403, got {:?}",
+            other.map(|_| ())
+        ),
     }
     let rejected_connect = parse(&recorded(&mut events).await);
     assert_eq!(rejected_connect["requestContext"]["eventType"], "CONNECT");
@@ -144,14 +176,22 @@ async fn authorizer_and_lambda_events_for_connect_message_disconnect() {
     let connection_id = e["requestContext"]["connectionId"].clone();
 
     // MESSAGE: the body, a message id, no headers; the two-way reply is the function's body.
-    ws.send(tokio_tungstenite::tungstenite::Message::Text("{\"action\":\"anything\"}".into()))
-        .await
-        .expect("send");
-    assert_eq!(parse(&next_text(&mut ws).await), json!({"echo": "{\"action\":\"anything\"}"}));
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        "{\"action\":\"anything\"}".into(),
+    ))
+    .await
+    .expect("send");
+    assert_eq!(
+        parse(&next_text(&mut ws).await),
+        json!({"echo": "{\"action\":\"anything\"}"})
+    );
     let e = parse(&recorded(&mut events).await);
     check_context(&e["requestContext"], &api, "$default", "MESSAGE");
     assert_eq!(e["requestContext"]["connectionId"], connection_id);
-    assert_eq!(e["requestContext"]["messageId"].as_str().map(str::len), Some(16));
+    assert_eq!(
+        e["requestContext"]["messageId"].as_str().map(str::len),
+        Some(16)
+    );
     assert_eq!(e["body"], "{\"action\":\"anything\"}");
     assert_eq!(e["isBase64Encoded"], false);
     assert!(e.get("headers").is_none() && e.get("queryStringParameters").is_none());
@@ -208,7 +248,12 @@ async fn a_boto3_handler_broadcasts_through_connections() {
     let api = ws_api(&t, "$request.body.action").await;
     let who = mock(&t, &api, r#"{"id": "$context.connectionId"}"#).await;
     route(&t, &api, "whoami", &who, true).await;
-    let send = integration(&t, &api, json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-broadcast")})).await;
+    let send = integration(
+        &t,
+        &api,
+        json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-broadcast")}),
+    )
+    .await;
     route(&t, &api, "sendmessage", &send, true).await;
     stage(&t, &api, "prod").await;
 
@@ -217,11 +262,17 @@ async fn a_boto3_handler_broadcasts_through_connections() {
     for _ in 0..3 {
         let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
         send_text(&mut ws, r#"{"action": "whoami"}"#).await;
-        ids.push(parse(&next_text(&mut ws).await)["id"].as_str().expect("id").to_string());
+        ids.push(
+            parse(&next_text(&mut ws).await)["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
         clients.push(ws);
     }
     let gone = "AAAAAAAAAAAAAA==";
-    let message = json!({"action": "sendmessage", "to": [ids[1], ids[2], gone], "text": "hello, room"});
+    let message =
+        json!({"action": "sendmessage", "to": [ids[1], ids[2], gone], "text": "hello, room"});
     send_text(&mut clients[0], &message.to_string()).await;
     assert_eq!(next_text(&mut clients[1]).await, "hello, room");
     assert_eq!(next_text(&mut clients[2]).await, "hello, room");

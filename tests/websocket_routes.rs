@@ -60,7 +60,11 @@ async fn messages_are_routed_by_the_selection_expression() {
     assert!(reply["connectedAt"].as_i64().expect("connectedAt") > 1_600_000_000_000);
 
     // A key no route has, a JSON body without the key, and a non-JSON body: `$default`.
-    for body in [r#"{"action": "leave"}"#, r#"{"other": 1}"#, "plain text, not JSON"] {
+    for body in [
+        r#"{"action": "leave"}"#,
+        r#"{"other": 1}"#,
+        "plain text, not JSON",
+    ] {
         send_text(&mut ws, body).await;
         let reply = parse(&next_text(&mut ws).await);
         assert_eq!(reply["route"], "$default", "{body}");
@@ -87,7 +91,11 @@ async fn messages_are_routed_by_the_selection_expression() {
             .unwrap_or_else(|| panic!("no {resource} {method} series in:\n{metrics}"))
             .to_string()
     };
-    assert!(line("join", "MESSAGE").ends_with(" 1"), "{}", line("join", "MESSAGE"));
+    assert!(
+        line("join", "MESSAGE").ends_with(" 1"),
+        "{}",
+        line("join", "MESSAGE")
+    );
     assert!(line("$default", "MESSAGE").ends_with(" 3"));
     assert!(line("$connect", "CONNECT").ends_with(" 1"));
     t.stop().await;
@@ -152,10 +160,16 @@ async fn mock_templates_select_by_expression_and_read_the_message() {
     .await;
     route(&t, &api, "say", &i, true).await;
     stage(&t, &api, "dev").await;
-    let mut ws = connect_path_style(&t, &api, "dev").await.expect("path-style connect");
+    let mut ws = connect_path_style(&t, &api, "dev")
+        .await
+        .expect("path-style connect");
     send_text(&mut ws, r#"{"action": "say", "text": "hello"}"#).await;
     assert_eq!(parse(&next_text(&mut ws).await), json!({"said": "hello"}));
-    send_text(&mut ws, r#"{"action": "say", "text": "hello", "format": "upper"}"#).await;
+    send_text(
+        &mut ws,
+        r#"{"action": "say", "text": "hello", "format": "upper"}"#,
+    )
+    .await;
     assert_eq!(parse(&next_text(&mut ws).await), json!({"said": "HELLO"}));
     t.stop().await;
 }
@@ -178,7 +192,9 @@ async fn connections_api_gets_posts_deletes_and_answers_410_after() {
     .await;
     route(&t, &api, "$disconnect", &d, false).await;
 
-    let mut ws = connect(&t, &api, "prod", &[("user-agent", "ws-test/1.0")]).await.expect("connected");
+    let mut ws = connect(&t, &api, "prod", &[("user-agent", "ws-test/1.0")])
+        .await
+        .expect("connected");
     send_text(&mut ws, r#"{"action": "join"}"#).await;
     let id = parse(&next_text(&mut ws).await)["connectionId"]
         .as_str()
@@ -191,10 +207,16 @@ async fn connections_api_gets_posts_deletes_and_answers_410_after() {
     let info = parse(&body);
     assert_eq!(info["identity"]["sourceIp"], "127.0.0.1");
     assert_eq!(info["identity"]["userAgent"], "ws-test/1.0");
-    assert!(info["connectedAt"].as_str().expect("connectedAt").ends_with('Z'));
+    assert!(
+        info["connectedAt"]
+            .as_str()
+            .expect("connectedAt")
+            .ends_with('Z')
+    );
     assert!(info["lastActiveAt"].is_string());
 
-    let (status, _, _) = connections(&t, Method::POST, &url, b"pushed by the server", Some(&host)).await;
+    let (status, _, _) =
+        connections(&t, Method::POST, &url, b"pushed by the server", Some(&host)).await;
     assert_eq!(status, 200);
     assert_eq!(next_text(&mut ws).await, "pushed by the server");
 
@@ -210,7 +232,10 @@ async fn connections_api_gets_posts_deletes_and_answers_410_after() {
 
     let big = vec![b'x'; 128 * 1024 + 1];
     let (status, kind, _) = connections(&t, Method::POST, &url, &big, Some(&host)).await;
-    assert_eq!((status, kind.as_deref()), (413, Some("PayloadTooLargeException")));
+    assert_eq!(
+        (status, kind.as_deref()),
+        (413, Some("PayloadTooLargeException"))
+    );
 
     // Unsigned: refused.
     let resp = t
@@ -227,11 +252,18 @@ async fn connections_api_gets_posts_deletes_and_answers_410_after() {
     assert_eq!(status, 204);
     assert_eq!(close_code(&mut ws).await, 1000);
     let event = parse(&recorded(&mut disconnects).await);
-    assert_eq!(event, json!({"event": "DISCONNECT", "id": id, "route": "$disconnect"}));
+    assert_eq!(
+        event,
+        json!({"event": "DISCONNECT", "id": id, "route": "$disconnect"})
+    );
 
     for method in [Method::GET, Method::POST, Method::DELETE] {
         let (status, kind, _) = connections(&t, method.clone(), &url, b"late", Some(&host)).await;
-        assert_eq!((status, kind.as_deref()), (410, Some("GoneException")), "{method}");
+        assert_eq!(
+            (status, kind.as_deref()),
+            (410, Some("GoneException")),
+            "{method}"
+        );
     }
     t.stop().await;
 }
@@ -255,7 +287,10 @@ async fn disconnect_runs_on_client_close_and_idle_timeout() {
 
     let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
     ws.close(None).await.expect("close");
-    assert_eq!(parse(&recorded(&mut calls).await), json!({"event": "DISCONNECT", "code": 1005}));
+    assert_eq!(
+        parse(&recorded(&mut calls).await),
+        json!({"event": "DISCONNECT", "code": 1005})
+    );
 
     t.gw.set_websocket_limits(WebSocketLimits {
         idle_timeout: Duration::from_millis(300),
@@ -264,8 +299,15 @@ async fn disconnect_runs_on_client_close_and_idle_timeout() {
     let mut idle = connect(&t, &api, "prod", &[]).await.expect("connected");
     let started = std::time::Instant::now();
     assert_eq!(close_code(&mut idle).await, 1001);
-    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
-    assert_eq!(parse(&recorded(&mut calls).await), json!({"event": "DISCONNECT", "code": 1001}));
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        parse(&recorded(&mut calls).await),
+        json!({"event": "DISCONNECT", "code": 1001})
+    );
     t.stop().await;
 }
 
@@ -279,7 +321,9 @@ async fn an_oversize_frame_closes_with_1009() {
     ws.send(Message::Text(big.into())).await.expect("send");
     assert_eq!(close_code(&mut ws).await, 1009);
     // The gateway is fine: a new connection is served.
-    let mut again = connect(&t, &api, "prod", &[]).await.expect("connected again");
+    let mut again = connect(&t, &api, "prod", &[])
+        .await
+        .expect("connected again");
     send_text(&mut again, r#"{"action": "join"}"#).await;
     assert_eq!(parse(&next_text(&mut again).await)["route"], "join");
     t.stop().await;
@@ -290,7 +334,9 @@ async fn unknown_stage_and_api_refuse_the_upgrade() {
     init();
     let t = TestGateway::start().await;
     let api = selection_api(&t).await;
-    let refused = connect(&t, &api, "nostage", &[]).await.expect_err("refused");
+    let refused = connect(&t, &api, "nostage", &[])
+        .await
+        .expect_err("refused");
     assert_eq!(refused.status, 403, "{}", refused.body);
     t.stop().await;
 }
@@ -306,7 +352,12 @@ async fn a_client_that_never_reads_is_disconnected_and_the_server_stays_responsi
     let api = ws_api(&t, "$request.body.action").await;
     // Each reply is ~4 KB, so 10,000 of them exceed what socket buffers absorb.
     let padding = "p".repeat(4000);
-    let i = mock(&t, &api, &format!("{{\"pad\": \"{padding}\", \"id\": \"$context.messageId\"}}")).await;
+    let i = mock(
+        &t,
+        &api,
+        &format!("{{\"pad\": \"{padding}\", \"id\": \"$context.messageId\"}}"),
+    )
+    .await;
     route(&t, &api, "$default", &i, true).await;
     stage(&t, &api, "prod").await;
 
@@ -314,7 +365,11 @@ async fn a_client_that_never_reads_is_disconnected_and_the_server_stays_responsi
     assert_eq!(t.gw.websocket_connection_count(), 1);
     let flood = tokio::spawn(async move {
         for n in 0..10_000 {
-            if slow.send(Message::Text(format!("message {n}").into())).await.is_err() {
+            if slow
+                .send(Message::Text(format!("message {n}").into()))
+                .await
+                .is_err()
+            {
                 return (n, slow);
             }
         }
@@ -325,12 +380,19 @@ async fn a_client_that_never_reads_is_disconnected_and_the_server_stays_responsi
     send_text(&mut other, "hi").await;
     let started = std::time::Instant::now();
     assert!(parse(&next_text(&mut other).await)["id"].is_string());
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     let (_sent, _slow) = flood.await.expect("flood task");
     // The slow client is dropped (its queue filled), the other one stays.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while t.gw.websocket_connection_count() > 1 {
-        assert!(std::time::Instant::now() < deadline, "the slow client was never disconnected");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow client was never disconnected"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     send_text(&mut other, "still there").await;
@@ -355,7 +417,11 @@ async fn the_python_websockets_client_is_routed_and_closed_with_1009() {
         .output()
         .await
         .expect("run the Python client");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(parse)
@@ -429,12 +495,17 @@ async fn binary_frames_convert_to_text_and_back() {
     stage(&t, &api, "prod").await;
     let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
     let bytes = vec![0u8, 1, 2, 254, 255];
-    ws.send(Message::Binary(bytes.clone().into())).await.expect("send");
-    let got = tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(&mut ws))
+    ws.send(Message::Binary(bytes.clone().into()))
         .await
-        .expect("reply")
-        .expect("open")
-        .expect("message");
+        .expect("send");
+    let got = tokio::time::timeout(
+        Duration::from_secs(5),
+        futures_util::StreamExt::next(&mut ws),
+    )
+    .await
+    .expect("reply")
+    .expect("open")
+    .expect("message");
     assert_eq!(got, Message::Binary(bytes.into()));
     t.stop().await;
 }

@@ -10,7 +10,6 @@ pub mod compiled;
 pub mod error;
 pub mod functions;
 pub mod http_api;
-pub mod websocket;
 pub mod integrations;
 pub mod live;
 pub mod logs;
@@ -25,6 +24,7 @@ pub mod template;
 pub mod throttle;
 pub mod traffic;
 pub mod vpc_links;
+pub mod websocket;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

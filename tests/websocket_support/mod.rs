@@ -56,21 +56,39 @@ pub async fn ws_api(t: &TestGateway, expression: &str) -> String {
 
 /// An integration (body as CreateIntegration takes it); its id.
 pub async fn integration(t: &TestGateway, api: &str, body: Value) -> String {
-    v2_ok(t, Method::POST, &format!("/apis/{api}/integrations"), Some(body), 201).await
-        ["integrationId"]
+    v2_ok(
+        t,
+        Method::POST,
+        &format!("/apis/{api}/integrations"),
+        Some(body),
+        201,
+    )
+    .await["integrationId"]
         .as_str()
         .expect("integration id")
         .to_string()
 }
 
 /// A route `key` → `integration`; two-way (with a `$default` route response) when asked.
-pub async fn route(t: &TestGateway, api: &str, key: &str, integration: &str, two_way: bool) -> String {
+pub async fn route(
+    t: &TestGateway,
+    api: &str,
+    key: &str,
+    integration: &str,
+    two_way: bool,
+) -> String {
     let mut body = json!({"routeKey": key, "target": format!("integrations/{integration}")});
     if two_way {
         body["routeResponseSelectionExpression"] = json!("$default");
     }
-    let id = v2_ok(t, Method::POST, &format!("/apis/{api}/routes"), Some(body), 201).await
-        ["routeId"]
+    let id = v2_ok(
+        t,
+        Method::POST,
+        &format!("/apis/{api}/routes"),
+        Some(body),
+        201,
+    )
+    .await["routeId"]
         .as_str()
         .expect("route id")
         .to_string();
@@ -129,7 +147,12 @@ pub struct Refused {
     pub body: String,
 }
 
-async fn open(t: &TestGateway, url: &str, host: Option<String>, headers: &[(&str, &str)]) -> Result<Ws, Refused> {
+async fn open(
+    t: &TestGateway,
+    url: &str,
+    host: Option<String>,
+    headers: &[(&str, &str)],
+) -> Result<Ws, Refused> {
     let mut request = url.into_client_request().expect("request");
     if let Some(h) = host {
         request
@@ -158,9 +181,20 @@ async fn open(t: &TestGateway, url: &str, host: Option<String>, headers: &[(&str
 }
 
 /// Host style: `ws://{api}.execute-api.localhost:PORT/{stage}`.
-pub async fn connect(t: &TestGateway, api: &str, stage: &str, headers: &[(&str, &str)]) -> Result<Ws, Refused> {
+pub async fn connect(
+    t: &TestGateway,
+    api: &str,
+    stage: &str,
+    headers: &[(&str, &str)],
+) -> Result<Ws, Refused> {
     let url = format!("ws://{}/{stage}", t.addr);
-    open(t, &url, Some(format!("{api}.execute-api.localhost:{}", t.addr.port())), headers).await
+    open(
+        t,
+        &url,
+        Some(format!("{api}.execute-api.localhost:{}", t.addr.port())),
+        headers,
+    )
+    .await
 }
 
 /// Path style: `ws://127.0.0.1:PORT/restapis/{api}/{stage}/_user_request_`.
@@ -190,7 +224,10 @@ pub async fn next_text(ws: &mut Ws) -> String {
 pub async fn close_code(ws: &mut Ws) -> u16 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        match tokio::time::timeout_at(deadline, ws.next()).await.expect("closed within 5 s") {
+        match tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("closed within 5 s")
+        {
             None | Some(Err(_)) => return 1006,
             Some(Ok(Message::Close(Some(f)))) => return u16::from(f.code),
             Some(Ok(Message::Close(None))) => return 1005,
@@ -213,7 +250,11 @@ pub async fn connections(
 ) -> (u16, Option<String>, String) {
     let parsed = reqwest::Url::parse(url).expect("url");
     let authority = host.map(str::to_string).unwrap_or_else(|| {
-        format!("{}:{}", parsed.host_str().expect("host"), parsed.port().unwrap_or(80))
+        format!(
+            "{}:{}",
+            parsed.host_str().expect("host"),
+            parsed.port().unwrap_or(80)
+        )
     });
     let amz_date = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
@@ -261,7 +302,8 @@ pub async fn connections(
 
 /// Host-style `@connections` URL and its Host.
 pub fn connections_url(t: &TestGateway, api: &str, stage: &str, id: &str) -> (String, String) {
-    let encoded: String = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
     (
         format!("http://{}/{stage}/@connections/{encoded}", t.addr),
         format!("{api}.execute-api.localhost:{}", t.addr.port()),
@@ -290,9 +332,9 @@ pub async fn recorder() -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
                         let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
-                        Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(
-                            b"{\"ok\":true}",
-                        ))))
+                        Ok::<_, std::convert::Infallible>(Response::new(Full::new(
+                            Bytes::from_static(b"{\"ok\":true}"),
+                        )))
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()

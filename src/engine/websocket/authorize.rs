@@ -42,7 +42,10 @@ fn identity_value(source: &str, req: &ConnectRequest<'_>, context: &Value) -> Op
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     } else if let Some(q) = source.strip_prefix("route.request.querystring.") {
-        req.query.iter().find(|(k, _)| k == q).map(|(_, v)| v.clone())
+        req.query
+            .iter()
+            .find(|(k, _)| k == q)
+            .map(|(_, v)| v.clone())
     } else if let Some(s) = source.strip_prefix("stageVariables.") {
         req.stage_variables.get(s).cloned()
     } else if let Some(c) = source.strip_prefix("context.") {
@@ -59,7 +62,8 @@ fn identity_value(source: &str, req: &ConnectRequest<'_>, context: &Value) -> Op
 }
 
 /// A decision: allowed with its `requestContext.authorizer`, or denied; until when.
-pub type ResultCache = moka::sync::Cache<String, std::sync::Arc<(Option<Value>, std::time::Instant)>>;
+pub type ResultCache =
+    moka::sync::Cache<String, std::sync::Arc<(Option<Value>, std::time::Instant)>>;
 
 pub fn method_arn(info: &ConnectionInfo) -> String {
     format!(
@@ -85,7 +89,9 @@ pub async fn lambda(
         identity.push(identity_value(s, req, &context).ok_or(Refusal::Unauthorized)?);
     }
     let ttl = std::time::Duration::from_secs(
-        a.authorizer_result_ttl_in_seconds.unwrap_or(0).clamp(0, 3600) as u64,
+        a.authorizer_result_ttl_in_seconds
+            .unwrap_or(0)
+            .clamp(0, 3600) as u64,
     );
     let key = (!ttl.is_zero() && !identity.is_empty()).then(|| {
         format!(
@@ -106,8 +112,14 @@ pub async fn lambda(
     let decided = invoke_lambda(gw, a, info, meta, req).await;
     if let Some(k) = key {
         match &decided {
-            Ok(v) => cache.insert(k, std::sync::Arc::new((Some(v.clone()), std::time::Instant::now() + ttl))),
-            Err(Refusal::Forbidden) => cache.insert(k, std::sync::Arc::new((None, std::time::Instant::now() + ttl))),
+            Ok(v) => cache.insert(
+                k,
+                std::sync::Arc::new((Some(v.clone()), std::time::Instant::now() + ttl)),
+            ),
+            Err(Refusal::Forbidden) => cache.insert(
+                k,
+                std::sync::Arc::new((None, std::time::Instant::now() + ttl)),
+            ),
             Err(_) => {}
         }
     }
@@ -134,8 +146,8 @@ async fn invoke_lambda(
     let uri = a.authorizer_uri.as_deref().unwrap_or_default();
     let (name, qualifier) = crate::engine::http_api::live::lambda_target(uri, req.stage_variables)
         .ok_or_else(|| Refusal::Failed(format!("Invalid authorizer URI {uri}")))?;
-    let payload = serde_json::to_vec(&Value::Object(event))
-        .map_err(|e| Refusal::Failed(e.to_string()))?;
+    let payload =
+        serde_json::to_vec(&Value::Object(event)).map_err(|e| Refusal::Failed(e.to_string()))?;
     let invocation = tokio::time::timeout(
         crate::engine::http_api::lambda_authorizer::AUTHORIZER_TIMEOUT,
         gw.inner

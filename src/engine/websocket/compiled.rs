@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::selection::Selection;
+use crate::engine::schema::ModelValidator;
 use crate::model::AdminError;
 use crate::model::v2::websocket::{CONNECT, DEFAULT, DISCONNECT};
 use crate::model::v2::{Authorizer, HttpApiDefinition};
-use crate::engine::schema::ModelValidator;
 use crate::vtl::Template;
 
 #[derive(Debug)]
 pub enum Backend {
     Mock,
     /// A Lambda function URI (may hold `${stageVariables.x}`).
-    Lambda { uri: String },
+    Lambda {
+        uri: String,
+    },
     /// HTTP (`proxy: false`, templates apply) or HTTP_PROXY.
     Http {
         uri: String,
@@ -118,12 +120,16 @@ pub struct CompiledWebSocket {
     pub routes: HashMap<String, Arc<CompiledRoute>>,
 }
 
-fn templates(map: &indexmap::IndexMap<String, String>) -> Result<Vec<(String, Arc<Template>)>, AdminError> {
+fn templates(
+    map: &indexmap::IndexMap<String, String>,
+) -> Result<Vec<(String, Arc<Template>)>, AdminError> {
     map.iter()
         .map(|(k, t)| {
             Template::parse(t)
                 .map(|t| (k.clone(), Arc::new(t)))
-                .map_err(|e| AdminError::bad_request(format!("Invalid mapping expression specified: {e}")))
+                .map_err(|e| {
+                    AdminError::bad_request(format!("Invalid mapping expression specified: {e}"))
+                })
         })
         .collect()
 }
@@ -173,7 +179,10 @@ impl CompiledWebSocket {
                 let compiled = CompiledIntegrationResponse {
                     content_handling: content_handling(r.content_handling_strategy.as_deref()),
                     pattern,
-                    template_selection: r.template_selection_expression.as_deref().map(Selection::parse),
+                    template_selection: r
+                        .template_selection_expression
+                        .as_deref()
+                        .map(Selection::parse),
                     templates: templates(&r.response_templates)?,
                 };
                 if compiled.pattern.is_none() {
@@ -217,7 +226,10 @@ impl CompiledWebSocket {
         for m in &def.models {
             let schema: serde_json::Value =
                 serde_json::from_str(m.schema.as_deref().unwrap_or("{}")).map_err(|_| {
-                    AdminError::bad_request(format!("Model {} has a schema that is not JSON", m.name))
+                    AdminError::bad_request(format!(
+                        "Model {} has a schema that is not JSON",
+                        m.name
+                    ))
                 })?;
             let v = ModelValidator::build(&m.name, &schema).ok_or_else(|| {
                 AdminError::bad_request(format!(
@@ -281,7 +293,10 @@ impl CompiledWebSocket {
         }
         Ok(CompiledWebSocket {
             route_selection: Selection::parse(
-                def.api.route_selection_expression.as_deref().unwrap_or_default(),
+                def.api
+                    .route_selection_expression
+                    .as_deref()
+                    .unwrap_or_default(),
             ),
             routes,
         })

@@ -84,17 +84,34 @@ impl Gateway {
     pub async fn websocket_connect(&self, req: UpgradeRequest) -> Result<Accepted, InvokeResponse> {
         let routes = self.inner.routes.load();
         let Some(api) = routes.http_apis.get(&req.api_id).cloned() else {
-            return Err(refusal(StatusCode::FORBIDDEN, "Forbidden", "ForbiddenException"));
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "ForbiddenException",
+            ));
         };
         drop(routes);
         let Some(stage) = api.stages.get(&req.stage).cloned() else {
-            return Err(refusal(StatusCode::FORBIDDEN, "Forbidden", "ForbiddenException"));
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "ForbiddenException",
+            ));
         };
         let Some(compiled) = stage.compiled.websocket.clone() else {
-            return Err(refusal(StatusCode::FORBIDDEN, "Forbidden", "ForbiddenException"));
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "ForbiddenException",
+            ));
         };
         let limits = self.inner.websocket.limits();
-        if !self.inner.websocket.registry.reserve(limits.max_connections) {
+        if !self
+            .inner
+            .websocket
+            .registry
+            .reserve(limits.max_connections)
+        {
             return Err(refusal(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too Many Requests",
@@ -103,7 +120,9 @@ impl Gateway {
         }
         let started = std::time::Instant::now();
         let (api_id, stage_name) = (req.api_id.clone(), req.stage.clone());
-        let outcome = self.run_connect(req, stage, compiled, limits.send_queue).await;
+        let outcome = self
+            .run_connect(req, stage, compiled, limits.send_queue)
+            .await;
         super::record::record(
             self,
             &super::record::Outcome {

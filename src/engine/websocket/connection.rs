@@ -206,16 +206,14 @@ pub(crate) async fn finish(gw: &Gateway, accepted: &Accepted, code: u16, reason:
 
 /// AWS's error frame: `{"message": …, "connectionId": …, "requestId": …}`.
 fn error_frame(message: &str, connection_id: &str, request_id: &str) -> String {
-    json!({"message": message, "connectionId": connection_id, "requestId": request_id})
-        .to_string()
+    json!({"message": message, "connectionId": connection_id, "requestId": request_id}).to_string()
 }
 
 /// Routes one message and runs its integration; a two-way route's output goes back. Counted
 /// in the route's metric series.
 async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool) {
     let started = std::time::Instant::now();
-    let (route_key, status, integration_latency) =
-        route_message(gw, accepted, body, binary).await;
+    let (route_key, status, integration_latency) = route_message(gw, accepted, body, binary).await;
     super::record::record(
         gw,
         &super::record::Outcome {

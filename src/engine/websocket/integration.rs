@@ -64,7 +64,12 @@ fn request_data(input: &Input<'_>) -> RequestData {
     if let Some((headers, query)) = input.connect {
         data.headers = headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         data.querystring = query.to_vec();
     }
@@ -93,7 +98,12 @@ fn request_body(
     json: Option<&Value>,
     context: &Value,
 ) -> Result<String, IntegrationError> {
-    let template = pick(&i.request_templates, i.template_selection.as_ref(), json, context);
+    let template = pick(
+        &i.request_templates,
+        i.template_selection.as_ref(),
+        json,
+        context,
+    );
     match template {
         Some(t) => crate::mapping::render_request_template(
             t,
@@ -153,7 +163,12 @@ fn response_body(
     } else {
         serde_json::from_slice(input.body).ok()
     };
-    match pick(&r.templates, r.template_selection.as_ref(), json.as_ref(), context) {
+    match pick(
+        &r.templates,
+        r.template_selection.as_ref(),
+        json.as_ref(),
+        context,
+    ) {
         Some(t) => crate::mapping::render_response_template(
             t,
             backend_body,
@@ -210,8 +225,7 @@ pub async fn run(
                 .ok()
                 .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
                 .map_or(200, |s| s as u16);
-            let (body, binary) =
-                response_body(i, input, &status.to_string(), &rendered, &context)?;
+            let (body, binary) = response_body(i, input, &status.to_string(), &rendered, &context)?;
             // A MOCK without integration responses has no output to send back.
             let body = if i.responses.is_empty() { None } else { body };
             Ok(Output {
@@ -227,7 +241,13 @@ pub async fn run(
                     .ok_or_else(|| {
                         IntegrationError::Configuration(format!("Invalid function URI {uri}"))
                     })?;
-            let event = lambda_event(input.info, input.meta, Some(input.body), input.binary, input.connect);
+            let event = lambda_event(
+                input.info,
+                input.meta,
+                Some(input.body),
+                input.binary,
+                input.connect,
+            );
             let event = if input.meta.event_type == super::event::EventType::Message {
                 event
             } else {
@@ -238,8 +258,8 @@ pub async fn run(
                 }
                 e
             };
-            let payload = serde_json::to_vec(&event)
-                .map_err(|e| IntegrationError::Failed(e.to_string()))?;
+            let payload =
+                serde_json::to_vec(&event).map_err(|e| IntegrationError::Failed(e.to_string()))?;
             let invocation = tokio::time::timeout(
                 i.timeout,
                 gw.inner

@@ -97,8 +97,11 @@ impl Connection {
     }
 }
 
+/// One shard: connection id → connection.
+type Shard = Mutex<HashMap<String, Arc<Connection>>>;
+
 pub struct Registry {
-    shards: Box<[Mutex<HashMap<String, Arc<Connection>>>]>,
+    shards: Box<[Shard]>,
     count: AtomicUsize,
 }
 

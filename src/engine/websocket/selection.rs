@@ -163,8 +163,14 @@ mod tests {
 
     #[test]
     fn dollar_and_braces_forms() {
-        assert_eq!(eval("$request.body.action", json!({"action": "join"})), "join");
-        assert_eq!(eval("${request.body.action}", json!({"action": "join"})), "join");
+        assert_eq!(
+            eval("$request.body.action", json!({"action": "join"})),
+            "join"
+        );
+        assert_eq!(
+            eval("${request.body.action}", json!({"action": "join"})),
+            "join"
+        );
     }
 
     #[test]
@@ -175,11 +181,17 @@ mod tests {
             "chat/join"
         );
         assert_eq!(
-            eval("$request.body.action-$request.body.missing", json!({"action": "join"})),
+            eval(
+                "$request.body.action-$request.body.missing",
+                json!({"action": "join"})
+            ),
             "join-"
         );
         assert_eq!(
-            eval("${request.body.action}-${request.body.missing}", json!({"action": "join"})),
+            eval(
+                "${request.body.action}-${request.body.missing}",
+                json!({"action": "join"})
+            ),
             "join-"
         );
     }

@@ -92,7 +92,9 @@ pub fn route_selection_expression(expr: &str) -> Result<(), AdminError> {
 pub fn route(r: &Route) -> Result<(), AdminError> {
     let key = r.route_key.as_str();
     if key.is_empty() || key.len() > 128 {
-        return Err(bad("RouteKey is required and must be at most 128 characters"));
+        return Err(bad(
+            "RouteKey is required and must be at most 128 characters",
+        ));
     }
     if key.starts_with('$') && ![CONNECT, DISCONNECT, DEFAULT].contains(&key) {
         return Err(bad(format!(
@@ -130,7 +132,10 @@ pub fn route(r: &Route) -> Result<(), AdminError> {
             "Invalid route response selection expression specified: {e}. Only $default is supported"
         )));
     }
-    if !r.request_models.is_empty() && r.model_selection_expression.is_none() && r.request_models.len() > 1 {
+    if !r.request_models.is_empty()
+        && r.model_selection_expression.is_none()
+        && r.request_models.len() > 1
+    {
         return Err(bad(
             "ModelSelectionExpression is required when a route has more than one request model",
         ));
@@ -176,8 +181,10 @@ pub fn integration(
                 )));
             }
             let method = i.integration_method.get_or_insert_with(|| "POST".into());
-            if !["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"]
-                .contains(&method.as_str())
+            if ![
+                "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
+            ]
+            .contains(&method.as_str())
             {
                 return Err(bad(format!(
                     "Invalid IntegrationMethod specified: {method}"
@@ -220,8 +227,7 @@ pub fn integration(
     if i.timeout_in_millis == 0 {
         i.timeout_in_millis = DEFAULT_TIMEOUT_MILLIS;
     }
-    if !(super::validate::MIN_TIMEOUT_MILLIS..=MAX_TIMEOUT_MILLIS).contains(&i.timeout_in_millis)
-    {
+    if !(super::validate::MIN_TIMEOUT_MILLIS..=MAX_TIMEOUT_MILLIS).contains(&i.timeout_in_millis) {
         return Err(bad(format!(
             "Invalid timeoutInMillis specified: {}. Must be between {} and {MAX_TIMEOUT_MILLIS}",
             i.timeout_in_millis,

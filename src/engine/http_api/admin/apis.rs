@@ -93,11 +93,17 @@ impl Gateway {
             "HTTP" => {}
             "WEBSOCKET" => {
                 crate::model::v2::websocket::route_selection_expression(
-                    input.route_selection_expression.as_deref().unwrap_or_default(),
+                    input
+                        .route_selection_expression
+                        .as_deref()
+                        .unwrap_or_default(),
                 )?;
                 if let Some(e) = &input.api_key_selection_expression
-                    && !["$request.header.x-api-key", "$context.authorizer.usageIdentifierKey"]
-                        .contains(&e.as_str())
+                    && ![
+                        "$request.header.x-api-key",
+                        "$context.authorizer.usageIdentifierKey",
+                    ]
+                    .contains(&e.as_str())
                 {
                     return Err(AdminError::bad_request(format!(
                         "Invalid API key selection expression specified: {e}. Valid values are $request.header.x-api-key, $context.authorizer.usageIdentifierKey"
@@ -256,7 +262,9 @@ impl Gateway {
                 }
                 if api.protocol_type == "WEBSOCKET" {
                     crate::model::v2::websocket::route_selection_expression(
-                        api.route_selection_expression.as_deref().unwrap_or_default(),
+                        api.route_selection_expression
+                            .as_deref()
+                            .unwrap_or_default(),
                     )?;
                     if api.cors_configuration.is_some() {
                         return Err(AdminError::bad_request(

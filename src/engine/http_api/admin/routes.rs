@@ -161,8 +161,7 @@ impl Gateway {
                     operation_name: input.operation_name,
                     model_selection_expression: input.model_selection_expression,
                     request_models: input.request_models,
-                    route_response_selection_expression: input
-                        .route_response_selection_expression,
+                    route_response_selection_expression: input.route_response_selection_expression,
                     route_id: fresh_id(7, |c| api.definition.route(c).is_some()),
                     route_key: input.route_key,
                     target: input.target,

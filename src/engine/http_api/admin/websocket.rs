@@ -85,9 +85,7 @@ fn check_route_response(api: &HttpApiState, r: &RouteResponse) -> Result<(), Adm
 }
 
 fn check_model(api: &HttpApiState, m: &Model) -> Result<(), AdminError> {
-    if m.name.is_empty()
-        || m.name.len() > 128
-        || !m.name.chars().all(|c| c.is_ascii_alphanumeric())
+    if m.name.is_empty() || m.name.len() > 128 || !m.name.chars().all(|c| c.is_ascii_alphanumeric())
     {
         return Err(AdminError::bad_request(
             "Model name must be non-empty and alphanumeric",
@@ -181,7 +179,10 @@ impl Gateway {
         route_id: &str,
     ) -> Result<Vec<RouteResponse>, AdminError> {
         self.read(|a| {
-            let api = a.http_apis.get(api_id).ok_or_else(|| not_found_api(api_id))?;
+            let api = a
+                .http_apis
+                .get(api_id)
+                .ok_or_else(|| not_found_api(api_id))?;
             if api.definition.route(route_id).is_none() {
                 return Err(not_found("Route", api_id, route_id));
             }
@@ -341,7 +342,10 @@ impl Gateway {
         integration_id: &str,
     ) -> Result<Vec<IntegrationResponse>, AdminError> {
         self.read(|a| {
-            let api = a.http_apis.get(api_id).ok_or_else(|| not_found_api(api_id))?;
+            let api = a
+                .http_apis
+                .get(api_id)
+                .ok_or_else(|| not_found_api(api_id))?;
             if api.definition.integration(integration_id).is_none() {
                 return Err(not_found("Integration", api_id, integration_id));
             }
@@ -374,8 +378,11 @@ impl Gateway {
         id: &str,
         patch: serde_json::Value,
     ) -> Result<IntegrationResponse, AdminError> {
-        let (api_id, integration_id, id) =
-            (api_id.to_string(), integration_id.to_string(), id.to_string());
+        let (api_id, integration_id, id) = (
+            api_id.to_string(),
+            integration_id.to_string(),
+            id.to_string(),
+        );
         self.admin_op(
             actor,
             "UpdateIntegrationResponse",
@@ -407,8 +414,11 @@ impl Gateway {
         integration_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        let (api_id, integration_id, id) =
-            (api_id.to_string(), integration_id.to_string(), id.to_string());
+        let (api_id, integration_id, id) = (
+            api_id.to_string(),
+            integration_id.to_string(),
+            id.to_string(),
+        );
         self.admin_op(
             actor,
             "DeleteIntegrationResponse",
@@ -427,7 +437,9 @@ impl Gateway {
                     return Err(not_found("IntegrationResponse", &api_id, &id));
                 }
                 if list.is_empty() {
-                    api.definition.integration_responses.shift_remove(&integration_id);
+                    api.definition
+                        .integration_responses
+                        .shift_remove(&integration_id);
                 }
                 txn.commit_definition(&api_id)
             },
@@ -457,7 +469,9 @@ impl Gateway {
                             .unwrap_or_else(|| "application/json".into()),
                     ),
                     description: input.description,
-                    model_id: fresh_id(6, |c| api.definition.models.iter().any(|m| m.model_id == c)),
+                    model_id: fresh_id(6, |c| {
+                        api.definition.models.iter().any(|m| m.model_id == c)
+                    }),
                     name: input.name,
                     schema: input.schema,
                 };
@@ -520,7 +534,8 @@ impl Gateway {
                     .iter()
                     .position(|m| m.model_id == id)
                     .ok_or_else(|| not_found("Model", &api_id, &id))?;
-                let m: Model = merge_update(&api.definition.models[index], &patch, MODEL_UPDATABLE)?;
+                let m: Model =
+                    merge_update(&api.definition.models[index], &patch, MODEL_UPDATABLE)?;
                 check_model(api, &m)?;
                 api.definition.models[index] = m.clone();
                 txn.commit_definition(&api_id)?;

@@ -5,9 +5,7 @@
 use http::{Method, StatusCode};
 
 use super::{body_value, page};
-use crate::engine::http_api::admin::{
-    CreateIntegrationResponse, CreateModel, CreateRouteResponse,
-};
+use crate::engine::http_api::admin::{CreateIntegrationResponse, CreateModel, CreateRouteResponse};
 use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 
 pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
@@ -42,7 +40,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 let input: CreateIntegrationResponse = call.json()?;
                 ok(
                     StatusCode::CREATED,
-                    &gw.create_v2_integration_response(actor, id, iid, input).await?,
+                    &gw.create_v2_integration_response(actor, id, iid, input)
+                        .await?,
                 )
             }
             Method::GET => page(call, gw.list_v2_integration_responses(id, iid)?),
@@ -59,7 +58,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                     .await?,
             ),
             Method::DELETE => {
-                gw.delete_v2_integration_response(actor, id, iid, irid).await?;
+                gw.delete_v2_integration_response(actor, id, iid, irid)
+                    .await?;
                 empty(StatusCode::NO_CONTENT)
             }
             _ => Err(unknown(call)),
@@ -67,7 +67,10 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         [id, "models"] => match *m {
             Method::POST => {
                 let input: CreateModel = call.json()?;
-                ok(StatusCode::CREATED, &gw.create_v2_model(actor, id, input).await?)
+                ok(
+                    StatusCode::CREATED,
+                    &gw.create_v2_model(actor, id, input).await?,
+                )
             }
             Method::GET => page(call, gw.list_v2_models(id)?),
             _ => Err(unknown(call)),
@@ -76,7 +79,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             Method::GET => ok(StatusCode::OK, &gw.get_v2_model(id, mid)?),
             Method::PATCH => ok(
                 StatusCode::OK,
-                &gw.update_v2_model(actor, id, mid, body_value(call)?).await?,
+                &gw.update_v2_model(actor, id, mid, body_value(call)?)
+                    .await?,
             ),
             Method::DELETE => {
                 gw.delete_v2_model(actor, id, mid).await?;
