@@ -353,3 +353,47 @@ pub async fn recorded(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
         .expect("a backend call within 5 s")
         .expect("recorder open")
 }
+
+/// An `@connections` request signed for `execute-api`, built but not sent.
+pub fn signed_connections_request(
+    t: &TestGateway,
+    method: Method,
+    url: &str,
+    body: &[u8],
+    host: &str,
+) -> reqwest::Request {
+    let parsed = reqwest::Url::parse(url).expect("url");
+    let amz_date = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .expect("date");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("host", host.parse().expect("host"));
+    headers.insert("x-amz-date", amz_date.parse().expect("date"));
+    let parts = gwtui::auth::sigv4::RequestParts {
+        method: method.as_str(),
+        path: parsed.path(),
+        query: parsed.query(),
+        headers: &headers,
+        authority: Some(host),
+        body,
+    };
+    let authorization = gwtui::auth::sigv4::sign(
+        &parts,
+        IAM_KEY,
+        IAM_SECRET,
+        gwtui::engine::REGION,
+        "execute-api",
+        &["host", "x-amz-date"],
+    )
+    .expect("sign");
+    t.client
+        .request(method, url)
+        .header("host", host)
+        .header("x-amz-date", amz_date)
+        .header("authorization", authorization)
+        .body(body.to_vec())
+        .build()
+        .expect("request")
+}
