@@ -44,11 +44,18 @@ async fn hold_connections() {
     let mut held = Vec::with_capacity(n);
     for _ in 0..n {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{addr}/prod").into_client_request().expect("request");
-        request
-            .headers_mut()
-            .insert("host", format!("{api}.execute-api.localhost").parse().expect("host"));
-        let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        let mut request = format!("ws://{addr}/prod")
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "host",
+            format!("{api}.execute-api.localhost")
+                .parse()
+                .expect("host"),
+        );
+        let stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
         let (ws, _) = tokio_tungstenite::client_async(request, stream)
             .await
             .expect("handshake");
@@ -106,7 +113,11 @@ async fn websocket_performance() {
     let started = Instant::now();
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     loop {
-        let line = lines.next_line().await.expect("read").expect("child output");
+        let line = lines
+            .next_line()
+            .await
+            .expect("read")
+            .expect("child output");
         if line.contains("READY") {
             break;
         }
@@ -158,12 +169,11 @@ async fn websocket_performance() {
     for _ in 0..1000 {
         clients.push(connect(&t, &api, "prod", &[]).await.expect("connected"));
     }
-    let ids: Vec<String> = t
-        .gw
-        .websocket_connections(&api, Some("prod"))
-        .into_iter()
-        .map(|c| c.connection_id)
-        .collect();
+    let ids: Vec<String> =
+        t.gw.websocket_connections(&api, Some("prod"))
+            .into_iter()
+            .map(|c| c.connection_id)
+            .collect();
     assert_eq!(ids.len(), 1000);
     let host = format!("{api}.execute-api.localhost:{}", t.addr.port());
     let requests: Vec<reqwest::Request> = ids

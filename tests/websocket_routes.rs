@@ -509,3 +509,56 @@ async fn binary_frames_convert_to_text_and_back() {
     assert_eq!(got, Message::Binary(bytes.into()));
     t.stop().await;
 }
+
+const PING_TOO_LONG: [u8; 208] = {
+    let mut f = [0u8; 208];
+    f[0] = 0x89;
+    f[1] = 0xfe;
+    f[2] = 0x00;
+    f[3] = 0xc8;
+    f
+};
+
+#[tokio::test]
+async fn malformed_frames_drop_the_socket_and_nothing_else() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    init();
+    let t = TestGateway::start().await;
+    let api = selection_api(&t).await;
+    for garbage in [
+        // An unmasked text frame (clients must mask).
+        &b"\x81\x05hello"[..],
+        // A reserved opcode.
+        &b"\x83\x80\x00\x00\x00\x00"[..],
+        // A control frame longer than 125 bytes (with its 200 bytes).
+        &PING_TOO_LONG[..],
+        // Garbage: reserved bits and opcode, an absurd length.
+        &[0xffu8; 16][..],
+    ] {
+        let mut s = tokio::net::TcpStream::connect(t.addr).await.expect("tcp");
+        let request = format!(
+            "GET /prod HTTP/1.1\r\nHost: {api}.execute-api.localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        s.write_all(request.as_bytes()).await.expect("write");
+        let mut head = vec![0u8; 1024];
+        let n = s.read(&mut head).await.expect("read");
+        assert!(String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 101"));
+        s.write_all(garbage).await.expect("write garbage");
+        // The server ends the connection (it may send a close frame first).
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "the socket stayed open after {garbage:?}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while t.gw.websocket_connection_count() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connections left behind"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
+    send_text(&mut ws, r#"{"action": "join"}"#).await;
+    assert_eq!(parse(&next_text(&mut ws).await)["route"], "join");
+    t.stop().await;
+}
