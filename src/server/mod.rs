@@ -235,8 +235,9 @@ pub async fn handle(
     };
     match target {
         invoke::Target::Invoke(t) => {
-            if gw.is_websocket_api(&t.api_id)
-                && let Some(id) = websocket::connections_id(&t.path)
+            // The path test first: REST and HTTP API requests skip the route-map lookup.
+            if let Some(id) = websocket::connections_id(&t.path)
+                && gw.is_websocket_api(&t.api_id)
             {
                 return websocket::connections(&gw, parts, body, peer, t, id).await;
             }
