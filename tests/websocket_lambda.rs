@@ -281,3 +281,89 @@ async fn a_boto3_handler_broadcasts_through_connections() {
     t.gw.shutdown_functions().await;
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorizer_results_are_cached_for_their_ttl() {
+    init();
+    if common::require_tool("python3").is_none() {
+        return;
+    }
+    let t = TestGateway::start().await;
+    let (backend, mut calls) = recorder().await;
+    register(
+        &t,
+        "ws-auth-counted",
+        "authorize",
+        &[
+            ("RECORD_URL", format!("http://{backend}/auth")),
+            ("RECORD_AUTHORIZER", "1".into()),
+        ],
+    )
+    .await;
+    let api = ws_api(&t, "$request.body.action").await;
+    let auth = v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/authorizers"),
+        Some(json!({"name": "cached", "authorizerType": "REQUEST",
+                    "authorizerUri": lambda_support::lambda_uri("ws-auth-counted"),
+                    "identitySource": ["route.request.querystring.token"],
+                    "authorizerResultTtlInSeconds": 300})),
+        201,
+    )
+    .await["authorizerId"]
+        .as_str()
+        .expect("authorizer")
+        .to_string();
+    let who = mock(&t, &api, r#"{"p": "$context.authorizer.principalId"}"#).await;
+    v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/routes"),
+        Some(json!({"routeKey": "$connect", "authorizationType": "CUSTOM", "authorizerId": auth})),
+        201,
+    )
+    .await;
+    route(&t, &api, "$default", &who, true).await;
+    stage(&t, &api, "prod").await;
+    let host = format!("{api}.execute-api.localhost:{}", t.addr.port());
+    let open = |q: &str| {
+        let (url, host, addr) = (format!("ws://{}/prod?{q}", t.addr), host.clone(), t.addr);
+        async move {
+            use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+            let mut request = url.into_client_request().expect("request");
+            request
+                .headers_mut()
+                .insert("host", host.parse().expect("host"));
+            let stream = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+            tokio_tungstenite::client_async(request, stream)
+                .await
+                .map(|(ws, _)| ws)
+        }
+    };
+    for _ in 0..3 {
+        let mut ws = open("token=allow").await.expect("allowed");
+        send_text(&mut ws, "hi").await;
+        assert_eq!(parse(&next_text(&mut ws).await)["p"], "user-allow");
+    }
+    for _ in 0..2 {
+        assert!(open("token=deny").await.is_err());
+    }
+    // One call for "allow", one for "deny": the rest came from the cache.
+    assert_eq!(
+        parse(&recorded(&mut calls).await)["queryStringParameters"]["token"],
+        "allow"
+    );
+    assert_eq!(
+        parse(&recorded(&mut calls).await)["queryStringParameters"]["token"],
+        "deny"
+    );
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(500), calls.recv())
+            .await
+            .is_err(),
+        "the authorizer ran again within its TTL"
+    );
+    t.gw.shutdown_functions().await;
+    t.stop().await;
+}
