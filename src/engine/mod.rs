@@ -24,6 +24,7 @@ pub mod template;
 pub mod throttle;
 pub mod traffic;
 pub mod vpc_links;
+pub mod websocket;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -185,6 +186,7 @@ pub(crate) struct Inner {
     /// Where AWS service integrations send their calls, and the credentials they sign with.
     pub(crate) aws: ArcSwap<integrations::aws::AwsSettings>,
     pub(crate) http_api: http_api::auth::Shared,
+    pub(crate) websocket: websocket::Shared,
     pub(crate) vpc_links: vpc_links::VpcLinks,
     /// The committed control-plane state. Readers load it without a lock; an admin
     /// operation replaces it after its commit (see `admin::admin_op`).
@@ -229,6 +231,7 @@ impl Gateway {
                 security: security::Security::new(config.authorizer_cache_bytes),
                 aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
                 http_api: http_api::auth::Shared::default(),
+                websocket: websocket::Shared::default(),
                 vpc_links: vpc_links::VpcLinks::new(stored_vpc_links),
                 http,
                 outbound: Default::default(),

@@ -53,6 +53,15 @@ impl std::fmt::Debug for ModelValidator {
 }
 
 impl ModelValidator {
+    /// Compiles one self-contained schema (draft 4); `None` when it does not compile.
+    pub fn build(model_name: &str, schema: &Value) -> Option<ModelValidator> {
+        let validator = jsonschema::draft4::options().build(schema).ok()?;
+        Some(ModelValidator {
+            model_name: model_name.to_string(),
+            validator,
+        })
+    }
+
     /// Validates a request body. An empty body is validated as `{}`; a body that is not JSON
     /// fails. The error is `$context.error.validationErrorString`: the reasons in brackets.
     pub fn check(&self, body: &[u8]) -> Result<(), String> {

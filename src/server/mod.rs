@@ -7,6 +7,7 @@ pub mod invoke;
 pub mod mgmt;
 pub mod prometheus;
 pub mod tls;
+pub mod websocket;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -143,7 +144,7 @@ async fn serve_loop(
                 });
                 match &tls {
                     None => {
-                        let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                         let conn = graceful.watch(conn);
                         tokio::spawn(async move {
                             let _ = conn.await;
@@ -171,7 +172,7 @@ async fn serve_loop(
                             let Ok(Ok(stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, accept).await else {
                                 return;
                             };
-                            let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                             let _ = watcher.watch(conn).await;
                         });
                     }
@@ -264,6 +265,15 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let target = invoke::classify(&gw, &parts);
+    // A WebSocket API's upgrade runs `$connect` and is answered before any body is read.
+    let target = match target {
+        invoke::Target::Invoke(t)
+            if websocket::is_upgrade(&parts) && gw.is_websocket_api(&t.api_id) =>
+        {
+            return websocket::upgrade(&gw, Request::from_parts(parts, body), peer, t).await;
+        }
+        other => other,
+    };
     let management = matches!(target, invoke::Target::Management);
     let cors = if management {
         match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
@@ -302,7 +312,15 @@ pub async fn handle(
         }
     };
     match target {
-        invoke::Target::Invoke(t) => invoke::run(&gw, parts, body, peer, t).await,
+        invoke::Target::Invoke(t) => {
+            // The path test first: REST and HTTP API requests skip the route-map lookup.
+            if let Some(id) = websocket::connections_id(&t.path)
+                && gw.is_websocket_api(&t.api_id)
+            {
+                return websocket::connections(&gw, parts, body, peer, t, id).await;
+            }
+            invoke::run(&gw, parts, body, peer, t).await
+        }
         invoke::Target::UnmappedDomain => forbidden(),
         invoke::Target::Management => {
             let response = match browser::check_content_type(&parts, body.len()) {

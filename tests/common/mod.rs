@@ -127,7 +127,8 @@ pub fn in_ci() -> bool {
 /// returns early, after a `SKIPPED:` line saying how to provide it); with `CI` set, a panic
 /// naming the tool, so that a CI run never passes without running the test.
 ///
-/// Tools: `aws` (`GWTUI_AWS_CLI`, else `aws` on PATH), `boto3` (a Python that imports boto3:
+/// Tools: `aws` (`GWTUI_AWS_CLI`, else `aws` on PATH), `websockets` (a Python that imports
+/// the `websockets` package, found like boto3's), `boto3` (a Python that imports boto3:
 /// `GWTUI_AWS_PYTHON`, else the `python` next to the AWS CLI, else `python3` on PATH),
 /// `python3` and `node` (`GWTUI_PYTHON` / `GWTUI_NODE` as the engine reads them, else on
 /// PATH), and any other program on PATH that answers `NAME -V` or `NAME --version` (`tmux`).
@@ -137,6 +138,10 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
         "boto3" => (
             boto3_python(),
             "set GWTUI_AWS_PYTHON to a Python with boto3, or GWTUI_AWS_CLI to a venv's `aws`",
+        ),
+        "websockets" => (
+            python_with("websockets"),
+            "pip install websockets into the Python of GWTUI_AWS_PYTHON (.ci/run does)",
         ),
         "python3" => (
             runtime("GWTUI_PYTHON", "python3"),
@@ -201,6 +206,11 @@ fn aws_cli() -> Option<PathBuf> {
 /// `GWTUI_AWS_PYTHON`, else the `python` next to the CLI (a venv), else `python3` on PATH —
 /// whichever can import boto3.
 fn boto3_python() -> Option<PathBuf> {
+    python_with("boto3")
+}
+
+/// A Python that imports `module`: `GWTUI_AWS_PYTHON`, the AWS CLI venv's, else `python3`.
+fn python_with(module: &str) -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(p) = std::env::var_os("GWTUI_AWS_PYTHON") {
         candidates.push(PathBuf::from(p));
@@ -213,7 +223,7 @@ fn boto3_python() -> Option<PathBuf> {
     candidates.extend(on_path("python3"));
     candidates
         .into_iter()
-        .find(|p| p.is_file() && runs(p, &["-c", "import boto3"]))
+        .find(|p| p.is_file() && runs(p, &["-c", &format!("import {module}")]))
 }
 
 /// The admin credentials the signed management tests configure and sign with.

@@ -82,6 +82,8 @@ pub struct CompiledHttpApi {
     pub routes: Vec<CompiledRoute>,
     pub authorizers: HashMap<String, Arc<Authorizer>>,
     pub cors: Option<Cors>,
+    /// A WebSocket API's deployment (its routes are not HTTP routes).
+    pub websocket: Option<Arc<crate::engine::websocket::compiled::CompiledWebSocket>>,
 }
 
 fn mappings(map: &IndexMap<String, String>, side: Side) -> Result<Vec<Mapping>, AdminError> {
@@ -100,6 +102,17 @@ impl CompiledHttpApi {
         deployment_id: &str,
         def: &HttpApiDefinition,
     ) -> Result<CompiledHttpApi, AdminError> {
+        if def.is_websocket() {
+            return Ok(CompiledHttpApi {
+                deployment_id: deployment_id.to_string(),
+                routes: Vec::new(),
+                authorizers: HashMap::new(),
+                cors: None,
+                websocket: Some(Arc::new(
+                    crate::engine::websocket::compiled::CompiledWebSocket::compile(def)?,
+                )),
+            });
+        }
         let mut integrations = HashMap::new();
         for i in &def.integrations {
             let backend = match (i.integration_type.as_str(), &i.integration_subtype) {
@@ -224,6 +237,7 @@ impl CompiledHttpApi {
                 .map(|a| (a.authorizer_id.clone(), Arc::new(a.clone())))
                 .collect(),
             cors: def.api.cors_configuration.clone(),
+            websocket: None,
         })
     }
 
@@ -258,6 +272,8 @@ pub struct LiveHttpStage {
 pub struct LiveHttpApi {
     pub api_id: String,
     pub disable_execute_api_endpoint: bool,
+    /// `protocolType: WEBSOCKET`.
+    pub websocket: bool,
     pub stages: HashMap<String, Arc<LiveHttpStage>>,
 }
 

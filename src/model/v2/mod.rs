@@ -6,6 +6,7 @@ pub mod integration_subtype;
 pub mod mapping;
 pub mod route_key;
 pub mod validate;
+pub mod websocket;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use route_key::RouteKey;
+pub use websocket::{IntegrationResponse, Model, RouteResponse};
 
 /// `$default`: the stage served at the URL root, and the catch-all route.
 pub const DEFAULT: &str = "$default";
@@ -73,10 +75,20 @@ pub struct Route {
     pub authorization_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorizer_id: Option<String>,
+    /// WebSocket APIs: how a request model is chosen (`requestModels`' keys).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_selection_expression: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_name: Option<String>,
+    /// WebSocket APIs: model names by selection key.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub request_models: IndexMap<String, String>,
     pub route_id: String,
     pub route_key: String,
+    /// WebSocket APIs: `$default` makes the route two-way (the integration's output is
+    /// sent back on the socket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_response_selection_expression: Option<String>,
     /// `integrations/{integrationId}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
@@ -96,6 +108,9 @@ pub struct Integration {
     pub api_gateway_managed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_type: Option<String>,
+    /// WebSocket APIs: `CONVERT_TO_BINARY` or `CONVERT_TO_TEXT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling_strategy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,12 +118,18 @@ pub struct Integration {
     pub integration_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integration_method: Option<String>,
+    /// WebSocket APIs: selects an integration response by the backend's status or error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration_response_selection_expression: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integration_subtype: Option<String>,
     /// `AWS_PROXY` or `HTTP_PROXY` (HTTP APIs have no other kinds).
     pub integration_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integration_uri: Option<String>,
+    /// WebSocket APIs: `WHEN_NO_MATCH`, `NEVER` or `WHEN_NO_TEMPLATES`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passthrough_behavior: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_format_version: Option<String>,
     /// `append|overwrite|remove:header.{name}`, `…:querystring.{name}`, `overwrite:path`.
@@ -117,6 +138,11 @@ pub struct Integration {
     /// Keyed by the backend's status code (`"200"`, `"404"`).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub response_parameters: IndexMap<String, IndexMap<String, String>>,
+    /// WebSocket APIs: VTL request templates by template selection key.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub request_templates: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_selection_expression: Option<String>,
     pub timeout_in_millis: i64,
 }
 
@@ -236,9 +262,22 @@ pub struct HttpApiDefinition {
     pub routes: Vec<Route>,
     pub integrations: Vec<Integration>,
     pub authorizers: Vec<Authorizer>,
+    /// WebSocket APIs: route responses by route id.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub route_responses: IndexMap<String, Vec<RouteResponse>>,
+    /// WebSocket APIs: integration responses by integration id.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub integration_responses: IndexMap<String, Vec<IntegrationResponse>>,
+    /// Models (WebSocket APIs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<Model>,
 }
 
 impl HttpApiDefinition {
+    /// `protocolType: WEBSOCKET`.
+    pub fn is_websocket(&self) -> bool {
+        self.api.protocol_type == "WEBSOCKET"
+    }
     pub fn route(&self, id: &str) -> Option<&Route> {
         self.routes.iter().find(|r| r.route_id == id)
     }

@@ -88,12 +88,32 @@ impl Gateway {
         actor: &Actor,
         input: CreateApi,
     ) -> Result<Api, AdminError> {
+        let websocket = input.protocol_type == "WEBSOCKET";
         match input.protocol_type.as_str() {
             "HTTP" => {}
             "WEBSOCKET" => {
-                return Err(AdminError::bad_request(
-                    "WebSocket APIs are not supported by gwtui yet (protocolType HTTP is)",
-                ));
+                crate::model::v2::websocket::route_selection_expression(
+                    input
+                        .route_selection_expression
+                        .as_deref()
+                        .unwrap_or_default(),
+                )?;
+                if let Some(e) = &input.api_key_selection_expression
+                    && ![
+                        "$request.header.x-api-key",
+                        "$context.authorizer.usageIdentifierKey",
+                    ]
+                    .contains(&e.as_str())
+                {
+                    return Err(AdminError::bad_request(format!(
+                        "Invalid API key selection expression specified: {e}. Valid values are $request.header.x-api-key, $context.authorizer.usageIdentifierKey"
+                    )));
+                }
+                if input.cors_configuration.is_some() || input.target.is_some() {
+                    return Err(AdminError::bad_request(
+                        "CorsConfiguration, Target and RouteKey are only supported for HTTP APIs",
+                    ));
+                }
             }
             other => {
                 return Err(AdminError::bad_request(format!(
@@ -137,7 +157,7 @@ impl Gateway {
                 description: input.description,
                 disable_execute_api_endpoint: input.disable_execute_api_endpoint,
                 name: input.name,
-                protocol_type: "HTTP".into(),
+                protocol_type: if websocket { "WEBSOCKET" } else { "HTTP" }.into(),
                 route_selection_expression: Some(
                     input
                         .route_selection_expression
@@ -239,6 +259,18 @@ impl Gateway {
                 }
                 if api.name.is_empty() {
                     return Err(AdminError::bad_request("Name must not be empty"));
+                }
+                if api.protocol_type == "WEBSOCKET" {
+                    crate::model::v2::websocket::route_selection_expression(
+                        api.route_selection_expression
+                            .as_deref()
+                            .unwrap_or_default(),
+                    )?;
+                    if api.cors_configuration.is_some() {
+                        return Err(AdminError::bad_request(
+                            "CorsConfiguration is only supported for HTTP APIs",
+                        ));
+                    }
                 }
                 state.definition.api = api.clone();
                 txn.commit_definition(&id)?;

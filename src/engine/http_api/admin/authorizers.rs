@@ -37,8 +37,12 @@ const UPDATABLE: &[&str] = &[
     "name",
 ];
 
-fn check(a: &mut Authorizer) -> Result<(), AdminError> {
-    validate::authorizer(a, &|u| parse_function_uri(u).is_some())
+fn check(a: &mut Authorizer, websocket: bool) -> Result<(), AdminError> {
+    if websocket {
+        crate::model::v2::websocket::authorizer(a, &|u| parse_function_uri(u).is_some())
+    } else {
+        validate::authorizer(a, &|u| parse_function_uri(u).is_some())
+    }
 }
 
 impl Gateway {
@@ -65,8 +69,8 @@ impl Gateway {
             jwt_configuration: input.jwt_configuration,
             name: input.name,
         };
-        check(&mut authorizer)?;
-        self.create_child(actor, api_id, move |_, id| {
+        self.create_child(actor, api_id, move |api, id| {
+            check(&mut authorizer, api.definition.is_websocket())?;
             authorizer.authorizer_id = id;
             Ok(authorizer)
         })
@@ -94,7 +98,7 @@ impl Gateway {
             id,
             patch,
             UPDATABLE,
-            |_, a: &mut Authorizer| check(a),
+            |api, a: &mut Authorizer| check(a, api.definition.is_websocket()),
         )
         .await
     }

@@ -31,6 +31,8 @@ pub(super) trait Child: Clone + Serialize + DeserializeOwned + Send + 'static {
     fn used_by<'d>(_def: &'d HttpApiDefinition, _id: &str) -> Option<(&'d Route, &'static str)> {
         None
     }
+    /// What goes with child `id` when it is deleted (its route or integration responses).
+    fn on_delete(_def: &mut HttpApiDefinition, _id: &str) {}
 }
 
 impl Child for Route {
@@ -46,6 +48,9 @@ impl Child for Route {
     }
     fn list_mut(def: &mut HttpApiDefinition) -> &mut Vec<Self> {
         &mut def.routes
+    }
+    fn on_delete(def: &mut HttpApiDefinition, id: &str) {
+        def.route_responses.shift_remove(id);
     }
 }
 
@@ -66,6 +71,9 @@ impl Child for Integration {
     fn used_by<'d>(def: &'d HttpApiDefinition, id: &str) -> Option<(&'d Route, &'static str)> {
         let r = def.routes.iter().find(|r| r.integration_id() == Some(id))?;
         Some((r, "targets"))
+    }
+    fn on_delete(def: &mut HttpApiDefinition, id: &str) {
+        def.integration_responses.shift_remove(id);
     }
 }
 
@@ -211,6 +219,7 @@ impl Gateway {
                     )));
                 }
                 T::list_mut(&mut api.definition).retain(|x| x.id() != id);
+                T::on_delete(&mut api.definition, &id);
                 txn.commit_definition(&api_id)
             },
         )

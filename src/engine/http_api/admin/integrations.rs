@@ -15,20 +15,30 @@ use crate::model::v2::{Integration, validate};
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateIntegration {
     pub connection_type: Option<String>,
+    pub content_handling_strategy: Option<String>,
     pub credentials_arn: Option<String>,
     pub description: Option<String>,
     pub integration_method: Option<String>,
+    pub integration_response_selection_expression: Option<String>,
     pub integration_subtype: Option<String>,
     pub integration_type: String,
     pub integration_uri: Option<String>,
+    pub passthrough_behavior: Option<String>,
     pub payload_format_version: Option<String>,
     pub request_parameters: IndexMap<String, String>,
+    pub request_templates: IndexMap<String, String>,
     pub response_parameters: IndexMap<String, IndexMap<String, String>>,
+    pub template_selection_expression: Option<String>,
     pub timeout_in_millis: Option<i64>,
 }
 
 const UPDATABLE: &[&str] = &[
     "connectionType",
+    "contentHandlingStrategy",
+    "integrationResponseSelectionExpression",
+    "passthroughBehavior",
+    "requestTemplates",
+    "templateSelectionExpression",
     "credentialsArn",
     "description",
     "integrationMethod",
@@ -41,7 +51,27 @@ const UPDATABLE: &[&str] = &[
     "timeoutInMillis",
 ];
 
-fn check(i: &mut Integration) -> Result<(), AdminError> {
+fn check(i: &mut Integration, websocket: bool) -> Result<(), AdminError> {
+    if websocket {
+        if let Some(c) = &i.connection_type
+            && c != "INTERNET"
+        {
+            return Err(AdminError::bad_request(format!(
+                "Invalid connection type specified: '{c}'. gwtui supports INTERNET (no VPC links)"
+            )));
+        }
+        return crate::model::v2::websocket::integration(i, &|u| parse_function_uri(u).is_some());
+    }
+    if i.integration_response_selection_expression.is_some()
+        || i.template_selection_expression.is_some()
+        || !i.request_templates.is_empty()
+        || i.passthrough_behavior.is_some()
+        || i.content_handling_strategy.is_some()
+    {
+        return Err(AdminError::bad_request(
+            "Templates, template and integration response selection, passthrough behavior and content handling are only supported for WebSocket APIs",
+        ));
+    }
     if let Some(c) = &i.connection_type
         && c != "INTERNET"
     {
@@ -62,6 +92,12 @@ impl Gateway {
         let mut integration = Integration {
             api_gateway_managed: false,
             connection_type: Some(input.connection_type.unwrap_or_else(|| "INTERNET".into())),
+            content_handling_strategy: input.content_handling_strategy,
+            integration_response_selection_expression: input
+                .integration_response_selection_expression,
+            passthrough_behavior: input.passthrough_behavior,
+            request_templates: input.request_templates,
+            template_selection_expression: input.template_selection_expression,
             credentials_arn: input.credentials_arn,
             description: input.description,
             integration_id: String::new(),
@@ -77,8 +113,8 @@ impl Gateway {
         if input.timeout_in_millis == Some(0) {
             integration.timeout_in_millis = -1;
         }
-        check(&mut integration)?;
-        self.create_child(actor, api_id, move |_, id| {
+        self.create_child(actor, api_id, move |api, id| {
+            check(&mut integration, api.definition.is_websocket())?;
             integration.integration_id = id;
             Ok(integration)
         })
@@ -106,7 +142,7 @@ impl Gateway {
             id,
             patch,
             UPDATABLE,
-            |_, i: &mut Integration| check(i),
+            |api, i: &mut Integration| check(i, api.definition.is_websocket()),
         )
         .await
     }

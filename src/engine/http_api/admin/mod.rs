@@ -11,6 +11,7 @@ mod integrations;
 mod routes;
 mod stages;
 mod tags;
+mod websocket;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use domains::CreateApiMapping;
 pub use integrations::CreateIntegration;
 pub use routes::CreateRoute;
 pub use stages::{CreateDeployment, CreateStage};
+pub use websocket::{CreateIntegrationResponse, CreateModel, CreateRouteResponse};
 
 use super::live::{CompiledHttpApi, LiveHttpApi, live_stage};
 use crate::engine::OpenError;
@@ -129,6 +131,7 @@ pub(crate) fn build_live(
             Arc::new(LiveHttpApi {
                 api_id: id.clone(),
                 disable_execute_api_endpoint: api.definition.api.disable_execute_api_endpoint,
+                websocket: api.definition.is_websocket(),
                 stages,
             }),
         );

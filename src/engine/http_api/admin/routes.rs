@@ -17,8 +17,11 @@ pub struct CreateRoute {
     pub authorization_scopes: Vec<String>,
     pub authorization_type: Option<String>,
     pub authorizer_id: Option<String>,
+    pub model_selection_expression: Option<String>,
     pub operation_name: Option<String>,
+    pub request_models: indexmap::IndexMap<String, String>,
     pub route_key: String,
+    pub route_response_selection_expression: Option<String>,
     pub target: Option<String>,
 }
 
@@ -28,13 +31,36 @@ const UPDATABLE: &[&str] = &[
     "authorizationType",
     "authorizerId",
     "operationName",
+    "modelSelectionExpression",
+    "requestModels",
+    "routeResponseSelectionExpression",
     "routeKey",
     "target",
 ];
 
 /// Checks a route against the API it belongs to.
 fn check(api: &HttpApiState, route: &Route) -> Result<(), AdminError> {
-    RouteKey::parse(&route.route_key)?;
+    let websocket = api.definition.is_websocket();
+    if websocket {
+        crate::model::v2::websocket::route(route)?;
+        for model in route.request_models.values() {
+            if !api.definition.models.iter().any(|m| &m.name == model) {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid model specified: {model} does not exist"
+                )));
+            }
+        }
+    } else {
+        RouteKey::parse(&route.route_key)?;
+        if route.route_response_selection_expression.is_some()
+            || route.model_selection_expression.is_some()
+            || !route.request_models.is_empty()
+        {
+            return Err(AdminError::bad_request(
+                "Route responses and request models are only supported for WebSocket APIs",
+            ));
+        }
+    }
     if api
         .definition
         .routes
@@ -58,7 +84,9 @@ fn check(api: &HttpApiState, route: &Route) -> Result<(), AdminError> {
             )));
         }
     }
-    validate::authorization_type(&route.authorization_type)?;
+    if !websocket {
+        validate::authorization_type(&route.authorization_type)?;
+    }
     if route.authorization_scopes.len() > 10 {
         return Err(AdminError::bad_request(
             "A route allows at most 10 authorization scopes",
@@ -119,6 +147,9 @@ impl Gateway {
                 authorization_type: input.authorization_type.unwrap_or_else(|| "NONE".into()),
                 authorizer_id: input.authorizer_id,
                 operation_name: input.operation_name,
+                model_selection_expression: input.model_selection_expression,
+                request_models: input.request_models,
+                route_response_selection_expression: input.route_response_selection_expression,
                 route_id,
                 route_key: input.route_key,
                 target: input.target,

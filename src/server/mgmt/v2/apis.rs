@@ -134,6 +134,9 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         }
         [id, "deployments"] => children::collection::<Deployment>(call, id).await,
         [id, "deployments", did] => children::item::<Deployment>(call, id, did).await,
+        [_, "routes", _, "routeresponses", ..]
+        | [_, "integrations", _, "integrationresponses", ..]
+        | [_, "models", ..] => super::websocket::route(call, segs).await,
         _ => Err(unknown(call)),
     }
 }

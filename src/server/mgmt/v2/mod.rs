@@ -6,6 +6,7 @@
 mod apis;
 mod children;
 mod domains;
+mod websocket;
 
 use http::{Method, StatusCode};
 use serde::Serialize;

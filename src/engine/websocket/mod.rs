@@ -1,0 +1,125 @@
+//! WebSocket APIs (API Gateway v2, `protocolType: WEBSOCKET`), the data plane: the upgrade
+//! on the invoke URLs with `$connect` (authorization, then its integration, before the
+//! upgrade completes; [`connect`]), one task per socket with a bounded send queue
+//! ([`connection`]), route selection by expression ([`selection`], [`compiled`]), the
+//! integrations ([`integration`], with the Lambda event of [`event`]), the connection
+//! registry ([`registry`]), the `@connections` API ([`connections_api`]) and the limits
+//! ([`limits`]). The control plane is the HTTP APIs' (`engine/http_api/admin`); a WebSocket
+//! deployment's compiled form hangs off its `CompiledHttpApi`.
+
+pub mod authorize;
+pub mod compiled;
+pub mod connect;
+pub mod connection;
+pub mod connections_api;
+pub mod event;
+pub mod integration;
+pub mod limits;
+pub mod record;
+pub mod registry;
+pub mod selection;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+pub use connect::{Accepted, UpgradeRequest};
+pub use connections_api::ConnectionsRequest;
+pub use limits::WebSocketLimits;
+pub use registry::Connection;
+
+use crate::engine::Gateway;
+
+/// The engine's WebSocket state: open connections and the limits.
+pub struct Shared {
+    pub registry: registry::Registry,
+    limits: ArcSwap<WebSocketLimits>,
+    /// Lambda authorizer decisions by (API, stage, authorizer, identity values), for
+    /// `authorizerResultTtlInSeconds`.
+    pub(crate) authorizer_results: authorize::ResultCache,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            registry: registry::Registry::default(),
+            limits: ArcSwap::default(),
+            authorizer_results: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(3600))
+                .build(),
+        }
+    }
+}
+
+impl Shared {
+    pub fn limits(&self) -> WebSocketLimits {
+        **self.limits.load()
+    }
+}
+
+pub(crate) fn epoch_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A connection as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSummary {
+    pub connection_id: String,
+    pub stage: String,
+    pub source_ip: String,
+    pub user_agent: Option<String>,
+    /// Epoch milliseconds.
+    pub connected_at: i64,
+    pub last_active_at: i64,
+    pub messages_in: u64,
+    pub messages_out: u64,
+}
+
+impl Gateway {
+    /// Sets the idle timeout, maximum duration, send queue and connection cap (new
+    /// connections use them).
+    pub fn set_websocket_limits(&self, limits: WebSocketLimits) {
+        self.inner.websocket.limits.store(Arc::new(limits));
+    }
+
+    /// Is `api_id` a deployed-or-not WebSocket API?
+    pub fn is_websocket_api(&self, api_id: &str) -> bool {
+        self.inner
+            .routes
+            .load()
+            .http_apis
+            .get(api_id)
+            .is_some_and(|a| a.websocket)
+    }
+
+    /// How many connections are open (every API).
+    pub fn websocket_connection_count(&self) -> usize {
+        self.inner.websocket.registry.len()
+    }
+
+    /// The open connections of an API (one stage or all).
+    pub fn websocket_connections(
+        &self,
+        api_id: &str,
+        stage: Option<&str>,
+    ) -> Vec<ConnectionSummary> {
+        use std::sync::atomic::Ordering;
+        self.inner
+            .websocket
+            .registry
+            .list(api_id, stage)
+            .into_iter()
+            .map(|c| ConnectionSummary {
+                connection_id: c.connection_id.clone(),
+                stage: c.stage.clone(),
+                source_ip: c.source_ip.to_string(),
+                user_agent: c.user_agent.clone(),
+                connected_at: c.connected_at,
+                last_active_at: c.last_active_at.load(Ordering::Relaxed),
+                messages_in: c.messages_in.load(Ordering::Relaxed),
+                messages_out: c.messages_out.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+}
