@@ -3,10 +3,12 @@
 //! [`Gateway::subscribe`] (change events, request records and log lines for consoles).
 
 pub mod admin;
+pub mod binary;
 pub mod cache;
 pub mod cache_key;
 pub mod clock;
 pub mod compiled;
+pub mod context;
 pub mod error;
 pub mod functions;
 pub mod http_api;
@@ -17,12 +19,14 @@ pub mod metrics;
 pub mod params;
 pub mod pipeline;
 pub mod quota;
+pub mod resource_policy;
 pub mod router;
 pub mod schema;
 pub mod security;
 pub mod template;
 pub mod throttle;
 pub mod traffic;
+pub mod types;
 pub mod vpc_links;
 
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 use http::{Method, StatusCode};
 
 use super::{body_value, page, text};
-use crate::engine::http_api::admin::{
+use crate::engine::admin::http_api::{
     CreateApi, CreateAuthorizer, CreateDeployment, CreateIntegration, CreateRoute, CreateStage,
 };
 use crate::model::AdminError;

@@ -3,8 +3,8 @@
 use http::{Method, StatusCode};
 
 use super::page;
-use crate::engine::http_api::admin::CreateApiMapping;
-use crate::engine::http_api::admin::domains::CreateDomainNameV2;
+use crate::engine::admin::http_api::CreateApiMapping;
+use crate::engine::admin::http_api::domains::CreateDomainNameV2;
 use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 
 pub(super) async fn route(call: &Call<'_>, rest: &[&str]) -> Reply {
