@@ -18,6 +18,6 @@ pub mod sdk;
 pub mod server;
 pub mod store;
 pub mod tls;
-pub mod traffic;
+pub mod loadgen;
 pub mod tui;
 pub mod vtl;

@@ -18,7 +18,7 @@ use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettin
 use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
 use crate::mapping::RequestData;
 use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage, TestInvokeResult};
-use crate::traffic::Traffic;
+use crate::loadgen::Traffic;
 use indexmap::IndexMap;
 
 #[derive(Clone)]
@@ -595,7 +595,7 @@ impl Backend for GatewayBackend {
             &rest_api_id,
             &stage_name,
             rate,
-            crate::traffic::default_mix(&def),
+            crate::loadgen::default_mix(&def),
         )
     }
 
