@@ -9,6 +9,7 @@ mod input;
 mod invoke;
 mod lists;
 mod ops;
+mod prompts;
 
 pub use ops::format_log_line as ops_format_log_line;
 

@@ -16,9 +16,9 @@ use super::msg::{
 use super::sample::SampleRequest;
 use crate::engine::admin::{CreateApiKey, CreateUsagePlan, DeploymentCanarySettings};
 use crate::engine::{Actor, CreateDeployment, Gateway, GatewayEvent};
+use crate::loadgen::Traffic;
 use crate::mapping::RequestData;
 use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage, TestInvokeResult};
-use crate::loadgen::Traffic;
 use indexmap::IndexMap;
 
 #[derive(Clone)]

@@ -4,6 +4,7 @@
 mod app_logic;
 mod dangerous;
 mod http_apis;
+mod interaction;
 mod reloads;
 mod render;
 mod robustness;
