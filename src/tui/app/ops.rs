@@ -68,6 +68,7 @@ impl App {
             }
             Action::Back => self.back(),
             Action::Help => self.help = !self.help,
+            Action::Messages => self.messages_open = !self.messages_open,
             Action::Command => self.open_prompt(PromptKind::Command, String::new()),
             Action::Filter if view.filterable() => {
                 let text = self
@@ -132,10 +133,10 @@ impl App {
                 };
                 match args.first() {
                     Some(path) => {
-                        return vec![Effect::Export {
+                        return self.confirm_export(Effect::Export {
                             rest_api_id: api,
                             path: path.clone(),
-                        }];
+                        });
                     }
                     None => {
                         let name = self
@@ -199,11 +200,11 @@ impl App {
                     );
                 } else {
                     let description = (args.len() > 1).then(|| args[1..].join(" "));
-                    return vec![Effect::Deploy {
+                    return self.confirm_deploy(Effect::Deploy {
                         rest_api_id: api,
                         stage_name: stage,
                         description,
-                    }];
+                    });
                 }
             }
             Action::VarAdd if self.need_stage(None).is_some() => {

@@ -34,6 +34,7 @@ impl App {
             InputPurpose::ImportPath => vec![Effect::Import {
                 path: nonempty("a file path")?,
             }],
+            // Both are confirmed before they run (`App::confirm_first`).
             InputPurpose::ExportPath => vec![Effect::Export {
                 rest_api_id: api()?,
                 path: nonempty("a file path")?,

@@ -214,7 +214,7 @@ fn resources_tree_navigates_and_shows_methods() {
     );
 }
 
-fn open_post_template(h: &mut Harness) {
+pub(super) fn open_post_template(h: &mut Harness) {
     h.press("2 l l j j"); // /pets -> GET -> POST
     assert_eq!(
         h.app.tree_selection(),
@@ -481,7 +481,8 @@ fn stages_method_settings_and_deploy() {
     assert!(h.flash().contains("unknown setting"));
     h.press("esc D");
     h.type_text("release 2");
-    let e = h.press("enter");
+    assert!(h.press("enter").is_empty(), "a deploy is confirmed first");
+    let e = h.press("y");
     assert_eq!(
         e,
         vec![Effect::Deploy {
@@ -500,8 +501,9 @@ fn stages_method_settings_and_deploy() {
         h.app.current_stage().map(|s| s.deployment_id.clone()),
         Some("dep003".into())
     );
+    assert!(h.command("deploy dev").is_empty());
     assert_eq!(
-        h.command("deploy dev"),
+        h.press("y"),
         vec![Effect::Deploy {
             rest_api_id: api(),
             stage_name: "dev".into(),
@@ -649,9 +651,16 @@ fn dashboard_zoom_freeze_maximise_and_selection() {
     h.press("s");
     assert_eq!((h.app.dash.stage, h.app.dash.method), (1, 0));
     assert_eq!(h.app.dash_stage().as_deref(), Some("prod"));
-    h.press("1");
+    h.press("2");
     assert!(
         h.tick(Duration::from_secs(3)).is_empty(),
         "no polling off the dashboard"
+    );
+    // The APIs view polls only its live columns (console_ux tests them).
+    h.press("1");
+    assert!(
+        h.tick(Duration::from_secs(4))
+            .iter()
+            .all(|e| matches!(e, Effect::LoadPulse { .. }))
     );
 }

@@ -171,7 +171,8 @@ fn operation_failures_flash_and_reload() {
     if let Ok(mut s) = h.backend.state.lock() {
         s.fail_next = Some("Too Many Requests".into());
     }
-    let e = h.command("deploy prod");
+    assert!(h.command("deploy prod").is_empty(), "confirmed first");
+    let e = h.press("y");
     h.settle(e);
     assert!(
         h.flash().contains("deploy prod failed: Too Many Requests"),

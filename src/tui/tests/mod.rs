@@ -2,6 +2,7 @@
 //! ratatui's `TestBackend`, driven headlessly against the in-memory fake backend.
 
 mod app_logic;
+mod console_ux;
 mod dangerous;
 mod http_apis;
 mod interaction;
