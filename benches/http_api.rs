@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use gwtui::engine::admin::http_api::{CreateApi, CreateIntegration, CreateRoute, CreateStage};
 use gwtui::engine::functions::{FunctionConfig, Runtime};
-use gwtui::engine::http_api::admin::{CreateApi, CreateIntegration, CreateRoute, CreateStage};
 use gwtui::engine::{Actor, CreateDeployment, EngineConfig, Gateway, InvokeRequest};
 use http_body_util::Full;
 use hyper::service::service_fn;

@@ -770,7 +770,7 @@ async fn the_demo_orders_method_queues_the_order_or_says_what_is_missing() {
     // The traffic generator leaves it alone.
     let def = t.gw.get_definition(&api).unwrap();
     assert!(
-        gwtui::traffic::default_mix(&def)
+        gwtui::loadgen::default_mix(&def)
             .iter()
             .all(|target| target.path != "/orders")
     );

@@ -292,7 +292,7 @@ async fn wildcard_domains_and_bad_input() {
         let backend = gwtui::tui::gateway::GatewayBackend::new(
             t.gw.clone(),
             t.addr,
-            std::sync::Arc::new(gwtui::traffic::Traffic::default()),
+            std::sync::Arc::new(gwtui::loadgen::Traffic::default()),
         );
         let apis = backend.list_apis().await.expect("list apis");
         let summary = apis

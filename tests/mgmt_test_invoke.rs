@@ -360,7 +360,7 @@ async fn the_console_backend_tests_a_method_with_its_sample_request() {
     let backend = gwtui::tui::gateway::GatewayBackend::new(
         t.gw.clone(),
         t.addr,
-        std::sync::Arc::new(gwtui::traffic::Traffic::default()),
+        std::sync::Arc::new(gwtui::loadgen::Traffic::default()),
     );
     let sample = SampleRequest::parse(
         r#"{"body": {}, "headers": {"x-h": "from-console"}, "querystring": {"q": "a b"},

@@ -27,7 +27,7 @@ pub async fn attach(
         .map(Credentials::parse)
         .transpose()
         .context("--admin-credentials must be ACCESS_KEY:SECRET[:SESSION_TOKEN]")?;
-    let traffic = Arc::new(crate::traffic::Traffic::default());
+    let traffic = Arc::new(crate::loadgen::Traffic::default());
     let backend = RemoteBackend::connect(url, credentials, traffic.clone())
         .await
         .context("cannot attach")?;

@@ -208,7 +208,7 @@ pub async fn console(
     parse_check: fn(&str) -> Option<(usize, usize, String)>,
 ) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
-    let traffic = std::sync::Arc::new(crate::traffic::Traffic::default());
+    let traffic = std::sync::Arc::new(crate::loadgen::Traffic::default());
     let backend =
         crate::tui::gateway::GatewayBackend::new(running.gw.clone(), running.addr, traffic.clone());
     if let Some(api) = &running.demo_api

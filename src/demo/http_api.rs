@@ -10,10 +10,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
 use super::DEMO_TAG;
-use crate::engine::functions::{FunctionConfig, Runtime};
-use crate::engine::http_api::admin::{
+use crate::engine::admin::http_api::{
     CreateApi, CreateAuthorizer, CreateIntegration, CreateRoute, CreateStage,
 };
+use crate::engine::functions::{FunctionConfig, Runtime};
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
 use crate::model::v2::{Cors, DEFAULT, JwtConfiguration};

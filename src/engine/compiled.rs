@@ -13,8 +13,8 @@ use crate::model::{
     PassthroughBehavior,
 };
 
+use super::resource_policy::Policy;
 use super::router::Router;
-use super::security::policy::Policy;
 use super::template::CompiledTemplate;
 use crate::mapping::ParamExpr;
 

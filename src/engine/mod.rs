@@ -3,10 +3,12 @@
 //! [`Gateway::subscribe`] (change events, request records and log lines for consoles).
 
 pub mod admin;
+pub mod binary;
 pub mod cache;
 pub mod cache_key;
 pub mod clock;
 pub mod compiled;
+pub mod context;
 pub mod error;
 pub mod functions;
 pub mod http_api;
@@ -17,12 +19,14 @@ pub mod metrics;
 pub mod params;
 pub mod pipeline;
 pub mod quota;
+pub mod resource_policy;
 pub mod router;
 pub mod schema;
 pub mod security;
 pub mod template;
 pub mod throttle;
 pub mod traffic;
+pub mod types;
 pub mod vpc_links;
 pub mod websocket;
 
@@ -54,13 +58,14 @@ pub use integrations::aws::{AwsConfig, AwsSettings};
 pub use logs::EXECUTION_LOG_CAPACITY;
 pub use metrics::{FixedHistogram, MAX_WINDOW, Percentiles, SeriesTotals};
 pub use pipeline::MAX_BODY_BYTES;
+pub use websocket::{ConnectionsRequest, UpgradeRequest};
 
 /// The HTTP API (v2) admin request types, whose names repeat v1's.
 pub mod v2 {
-    pub use super::http_api::admin::domains::CreateDomainNameV2;
-    pub use super::http_api::admin::{
+    pub use super::admin::http_api::domains::CreateDomainNameV2;
+    pub use super::admin::http_api::{
         CreateApi, CreateApiMapping, CreateAuthorizer, CreateDeployment, CreateIntegration,
-        CreateRoute, CreateStage,
+        CreateIntegrationResponse, CreateModel, CreateRoute, CreateRouteResponse, CreateStage,
     };
 }
 

@@ -14,10 +14,10 @@ use time::OffsetDateTime;
 use super::cache::StageCache;
 use super::clock::Clock;
 use super::compiled::{CompiledDeployment, CompiledMethod};
-use super::live::{CanaryLive, LiveStage, Routes, Variant};
 use super::quota::{DayCounts, LoadedUsage, QuotaCounter, QuotaLedger, day_string};
 use super::schema::DeploymentSchemas;
 use super::throttle::{BucketRegistry, Limits, TokenBucket};
+use super::types::Variant;
 use super::{EngineConfig, Inner};
 use crate::model::{
     MethodSetting, QuotaPeriod, Stage, ThrottleSettings, UnauthorizedCacheControlHeaderStrategy,
@@ -164,21 +164,11 @@ impl Traffic {
         }
     }
 
-    /// Starts a route-map rebuild that reuses what `previous` holds.
-    pub fn build<'a>(&'a self, previous: &'a Routes) -> TrafficBuild<'a> {
-        let mut schemas = HashMap::new();
-        for live in previous.apis.values().flat_map(|s| s.values()) {
-            schemas.insert(
-                Arc::as_ptr(&live.deployment) as usize,
-                live.traffic.base.schemas.clone(),
-            );
-            if let (Some(c), Some(t)) = (&live.canary, &live.traffic.canary) {
-                schemas.insert(Arc::as_ptr(&c.deployment) as usize, t.schemas.clone());
-            }
-        }
+    /// Starts a route-map rebuild that reuses `schemas`, the compiled models of the
+    /// deployments the previous map served (`Routes::schemas_by_deployment`).
+    pub fn build(&self, schemas: HashMap<usize, Arc<DeploymentSchemas>>) -> TrafficBuild<'_> {
         TrafficBuild {
             traffic: self,
-            previous,
             used: HashSet::new(),
             links: HashSet::new(),
             schemas,
@@ -228,7 +218,6 @@ impl Traffic {
 /// One route-map rebuild.
 pub struct TrafficBuild<'a> {
     traffic: &'a Traffic,
-    previous: &'a Routes,
     used: HashSet<String>,
     /// The (usage plan, API key) links served: the quota ledger keeps only their counters.
     links: HashSet<(String, String)>,
@@ -289,25 +278,21 @@ impl TrafficBuild<'_> {
         }
     }
 
-    /// The traffic view of a stage: its caches are the previous ones while the cluster size
-    /// and switch are unchanged.
+    /// The traffic view of a stage: its caches are the `previous` ones while the cluster
+    /// size and switch are unchanged. `canary`: the canary's deployment and whether it uses
+    /// the stage's cache.
     pub fn stage(
         &mut self,
         api_id: &str,
         stage: &Stage,
         deployment: &Arc<CompiledDeployment>,
-        canary: Option<&CanaryLive>,
+        canary: Option<(&Arc<CompiledDeployment>, bool)>,
+        previous: Option<&StageTraffic>,
     ) -> StageTraffic {
-        let previous: Option<&LiveStage> = self
-            .previous
-            .apis
-            .get(api_id)
-            .and_then(|s| s.get(&stage.stage_name))
-            .map(|l| &**l);
         let size = stage.cache_cluster_size.as_deref().unwrap_or("0.5");
         let reuse = |c: Option<&Arc<StageCache>>| c.filter(|c| c.size == size).cloned();
         let base_cache = stage.cache_cluster_enabled.then(|| {
-            reuse(previous.and_then(|p| p.traffic.base.cache.as_ref())).unwrap_or_else(|| {
+            reuse(previous.and_then(|p| p.base.cache.as_ref())).unwrap_or_else(|| {
                 Arc::new(StageCache::new(
                     Some(size),
                     self.traffic.cache_bytes_per_gb,
@@ -315,17 +300,17 @@ impl TrafficBuild<'_> {
                 ))
             })
         });
-        let canary = canary.map(|c| {
+        let canary = canary.map(|(canary_deployment, use_stage_cache)| {
             let cache = match &base_cache {
                 None => None,
-                Some(base) if c.use_stage_cache => Some(base.clone()),
+                Some(base) if use_stage_cache => Some(base.clone()),
                 Some(_) => {
                     let own = previous
-                        .and_then(|p| p.traffic.canary.as_ref())
+                        .and_then(|p| p.canary.as_ref())
                         .and_then(|t| t.cache.as_ref())
                         .filter(|pc| {
                             previous
-                                .and_then(|p| p.traffic.base.cache.as_ref())
+                                .and_then(|p| p.base.cache.as_ref())
                                 .is_none_or(|pb| !Arc::ptr_eq(pb, pc))
                         });
                     Some(reuse(own).unwrap_or_else(|| {
@@ -337,7 +322,7 @@ impl TrafficBuild<'_> {
                     }))
                 }
             };
-            self.variant(api_id, stage, &c.deployment, cache)
+            self.variant(api_id, stage, canary_deployment, cache)
         });
         StageTraffic {
             base: self.variant(api_id, stage, deployment, base_cache),

@@ -17,8 +17,8 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use super::Body;
 use super::invoke::InvokeTarget;
 use crate::engine::Gateway;
-use crate::engine::pipeline::InvokeResponse;
-use crate::engine::websocket::{ConnectionsRequest, UpgradeRequest};
+use crate::engine::InvokeResponse;
+use crate::engine::{ConnectionsRequest, UpgradeRequest};
 
 /// A WebSocket opening handshake (`Upgrade: websocket`).
 pub fn is_upgrade(parts: &Parts) -> bool {

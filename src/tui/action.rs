@@ -48,6 +48,7 @@ actions! {
     Quit => "q", "quit", dangerous = false, mutates = false;
     Back => "back", "back", dangerous = false, mutates = false;
     Help => "help", "help", dangerous = false, mutates = false;
+    Messages => "messages", "message history", dangerous = false, mutates = false;
     Command => "command", "command", dangerous = false, mutates = false;
     Filter => "filter", "filter", dangerous = false, mutates = false;
     NextPane => "next-pane", "next pane", dangerous = false, mutates = false;

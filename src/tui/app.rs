@@ -5,16 +5,19 @@
 mod commands;
 mod data;
 mod editor;
+mod feedback;
 mod http;
 mod input;
 mod invoke;
 mod lists;
 mod ops;
+mod prompts;
 
+pub use feedback::{BUSY_LIMIT, Busy, MESSAGE_HISTORY, long_operation};
 pub use ops::format_log_line as ops_format_log_line;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -60,6 +63,13 @@ pub const CANARY_STEPS: [f64; 3] = [0.1, 1.0, 10.0];
 
 /// Log lines kept in memory.
 pub const LOG_CAPACITY: usize = 10_000;
+
+/// The APIs view's live columns cover the last minute (polled each second there).
+pub const PULSE_WINDOW: i64 = 60;
+/// Requests per second are averaged over the newest seconds of that minute.
+pub const PULSE_RATE_SECONDS: i64 = 10;
+/// APIs polled for the live columns at most (the first ones listed).
+pub const PULSE_APIS: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -170,6 +180,8 @@ pub struct LogsUi {
     pub held: Vec<LogLine>,
     pub paused: bool,
     pub follow: bool,
+    /// Lines the subscription dropped because the console fell behind (shown in the title).
+    pub dropped: u64,
 }
 
 /// A screen region the last render recorded, so mouse clicks can find list rows.
@@ -225,6 +237,12 @@ pub struct App {
     /// console retries).
     pub disconnected: bool,
     pub flash: Option<Flash>,
+    /// Every flashed message, oldest first (`:messages`), at most [`MESSAGE_HISTORY`].
+    pub messages: VecDeque<Flash>,
+    /// The message history is open over the view.
+    pub messages_open: bool,
+    /// Long operations waiting for their result.
+    pub busy: Vec<Busy>,
     pub prompt: Option<Prompt>,
     pub confirm: Option<Pending>,
     pub help: bool,
@@ -252,6 +270,8 @@ pub struct App {
     pub canary: CanaryUi,
     pub dash: DashUi,
     pub metrics: MetricsSnapshot,
+    /// The last minute of each listed REST API's metrics (the APIs view's live columns).
+    pub pulse: HashMap<String, MetricsSnapshot>,
     pub logs: LogsUi,
     pub usage: UsageData,
     /// Traffic generators this console started: (API id, stage) → requests per second.
@@ -284,6 +304,9 @@ impl App {
             aws: std::sync::Arc::default(),
             disconnected: false,
             flash: None,
+            messages: VecDeque::new(),
+            messages_open: false,
+            busy: Vec::new(),
             prompt: None,
             confirm: None,
             help: false,
@@ -316,6 +339,7 @@ impl App {
                 stage: 0,
             },
             metrics: MetricsSnapshot::default(),
+            pulse: HashMap::new(),
             logs: LogsUi {
                 follow: true,
                 ..Default::default()
@@ -334,6 +358,12 @@ impl App {
 
     /// The single entry point: one message in, the effects it asks for out.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = self.dispatch(msg);
+        self.track_busy(&effects);
+        effects
+    }
+
+    fn dispatch(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Mouse(m) => self.on_mouse(m),
@@ -354,8 +384,13 @@ impl App {
     /// a tick redraws only when it expires the flash line (the runner checks that).
     pub fn shows(&self, msg: &Msg) -> bool {
         match msg {
-            Msg::Data(DataUpdate::Logs(_)) => self.view() == ViewKind::Logs,
-            Msg::Data(DataUpdate::Changed) | Msg::Tick(_) => false,
+            Msg::Data(DataUpdate::Logs(_) | DataUpdate::LogsDropped(_)) => {
+                self.view() == ViewKind::Logs
+            }
+            Msg::Data(DataUpdate::Pulse(_)) => self.view() == ViewKind::Apis,
+            // While an operation is in progress its elapsed time counts up.
+            Msg::Tick(_) => !self.busy.is_empty(),
+            Msg::Data(DataUpdate::Changed) => false,
             _ => true,
         }
     }
@@ -410,11 +445,13 @@ impl App {
     }
 
     pub fn flash(&mut self, level: Level, text: String) {
-        self.flash = Some(Flash {
+        let flash = Flash {
             level,
             text,
             at: self.now,
-        });
+        };
+        self.remember(flash.clone());
+        self.flash = Some(flash);
     }
 
     fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
@@ -427,6 +464,9 @@ impl App {
             self.flash = None;
         }
         let mut out = Vec::new();
+        if self.view() == ViewKind::Apis {
+            out.extend(self.pulse_effects());
+        }
         if matches!(self.view(), ViewKind::Dashboard | ViewKind::Canary)
             && !self.dash.frozen
             && let Some(api) = &self.api_id
@@ -487,7 +527,11 @@ impl App {
                 }
             }
             ViewKind::Keys => out.push(Effect::LoadUsage),
-            ViewKind::Http | ViewKind::Apis => out.push(Effect::LoadHttpApis),
+            ViewKind::Apis => {
+                out.push(Effect::LoadHttpApis);
+                out.extend(self.pulse_effects());
+            }
+            ViewKind::Http => out.push(Effect::LoadHttpApis),
             _ => {}
         }
         if matches!(view, ViewKind::Canary)
@@ -499,6 +543,17 @@ impl App {
             });
         }
         out
+    }
+
+    /// The polls for the APIs view's live columns: the last minute of each listed REST API.
+    pub fn pulse_effects(&self) -> Vec<Effect> {
+        self.apis
+            .iter()
+            .take(PULSE_APIS)
+            .map(|a| Effect::LoadPulse {
+                rest_api_id: a.definition.rest_api.id.clone(),
+            })
+            .collect()
     }
 
     /// The reload a burst of changes asked for, once: empty unless one is pending.

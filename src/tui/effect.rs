@@ -60,6 +60,10 @@ pub enum Effect {
         rest_api_id: String,
         window_seconds: i64,
     },
+    /// The last minute of an API's metrics, for the live columns of the APIs view.
+    LoadPulse {
+        rest_api_id: String,
+    },
     LoadUsage,
     Deploy {
         rest_api_id: String,

@@ -17,8 +17,8 @@ use crate::engine::{
     Actor, CreateApiKey, CreateDeployment, CreateUsagePlan, DeploymentCanarySettings, Gateway,
     GatewayEvent,
 };
+use crate::loadgen::Traffic;
 use crate::model::{ApiDefinition, Deployment, PatchOp, PatchOperation, Stage, TestInvokeResult};
-use crate::traffic::Traffic;
 
 #[derive(Clone)]
 pub struct GatewayBackend {
@@ -58,8 +58,25 @@ impl Backend for GatewayBackend {
         let (tx, rx) = mpsc::channel(crate::tui::backend::EVENT_QUEUE);
         let mut events = self.gw.subscribe();
         tokio::spawn(async move {
+            // Log lines dropped since the last report: sent as one count as soon as the
+            // console has room again, so the operator sees that lines are missing.
+            let mut dropped: u64 = 0;
             loop {
-                let update = match events.recv().await {
+                let event = if dropped > 0 {
+                    tokio::select! {
+                        permit = tx.reserve() => match permit {
+                            Ok(p) => {
+                                p.send(DataUpdate::LogsDropped(std::mem::take(&mut dropped)));
+                                continue;
+                            }
+                            Err(_) => break,
+                        },
+                        e = events.recv() => e,
+                    }
+                } else {
+                    events.recv().await
+                };
+                let update = match event {
                     Ok(GatewayEvent::Changed { .. }) => DataUpdate::Changed,
                     Ok(GatewayEvent::Logs(batch)) => DataUpdate::Logs(
                         batch
@@ -94,10 +111,17 @@ impl Backend for GatewayBackend {
                 };
                 let sent = match update {
                     // A console that falls behind loses log lines, never the engine's time.
-                    DataUpdate::Logs(_) => match tx.try_send(update) {
-                        Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
-                        _ => Ok(()),
-                    },
+                    DataUpdate::Logs(lines) => {
+                        let n = lines.len() as u64;
+                        match tx.try_send(DataUpdate::Logs(lines)) {
+                            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+                            Err(mpsc::error::TrySendError::Full(_)) => {
+                                dropped = dropped.saturating_add(n);
+                                Ok(())
+                            }
+                            Ok(()) => Ok(()),
+                        }
+                    }
                     other => tx.send(other).await.map_err(|_| ()),
                 };
                 if sent.is_err() {
@@ -503,7 +527,7 @@ impl Backend for GatewayBackend {
             &rest_api_id,
             &stage_name,
             rate,
-            crate::traffic::default_mix(&def),
+            crate::loadgen::default_mix(&def),
         )
     }
 
@@ -630,16 +654,24 @@ mod relay_tests {
             target: "t".into(),
         });
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        let (mut logs, mut changed) = (0, false);
-        while !changed {
+        let (mut logs, mut lines, mut dropped, mut changed) = (0, 0u64, 0u64, false);
+        let total = 3 * crate::tui::backend::EVENT_QUEUE as u64;
+        while !changed || lines + dropped < total {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(DataUpdate::Logs(_))) => logs += 1,
+                Ok(Some(DataUpdate::Logs(batch))) => {
+                    logs += 1;
+                    lines += batch.len() as u64;
+                }
+                Ok(Some(DataUpdate::LogsDropped(n))) => dropped += n,
                 Ok(Some(DataUpdate::Changed)) => changed = true,
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
         assert!(changed, "the change after the flood was lost");
+        // Every line either arrived or was counted as dropped, and the console was told.
+        assert!(dropped > 0, "nothing was reported dropped");
+        assert_eq!(lines + dropped, total, "{lines} shown + {dropped} dropped");
         assert!(
             logs <= crate::tui::backend::EVENT_QUEUE,
             "{logs} log batches were queued for a console that was not reading"

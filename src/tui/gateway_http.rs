@@ -303,7 +303,7 @@ mod tests {
         let backend = GatewayBackend::new(
             gw.clone(),
             "127.0.0.1:4566".parse().expect("addr"),
-            Arc::new(crate::traffic::Traffic::default()),
+            Arc::new(crate::loadgen::Traffic::default()),
         );
         let upstream = echo_head().await;
         // Quick create: an HTTP_PROXY integration, the `$default` route and auto-deploy stage.

@@ -14,6 +14,9 @@ use super::view::ViewKind;
 pub enum Scope {
     Global,
     View(ViewKind),
+    /// The template editor's output pane (focused with f6): scrolling keys, which are text
+    /// in the other panes.
+    EditorOutput,
 }
 
 /// A key with its modifiers, normalised so that `G` and `shift-g` are the same key.
@@ -166,6 +169,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (G, ":", Action::Command, true),
     (G, "/", Action::Filter, true),
     (G, "?", Action::Help, true),
+    (G, "M", Action::Messages, false),
     (G, "esc", Action::Back, true),
     (G, "q", Action::Quit, true),
     (G, "ctrl-c", Action::Quit, false),
@@ -231,6 +235,18 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Editor), "shift-f6", Action::PrevPane, false),
     (v(ViewKind::Editor), "esc", Action::Back, true),
     (v(ViewKind::Editor), "ctrl-c", Action::Quit, false),
+    // the editor's output pane (scrolls the rendered output or test result)
+    (Scope::EditorOutput, "j", Action::Down, false),
+    (Scope::EditorOutput, "down", Action::Down, false),
+    (Scope::EditorOutput, "k", Action::Up, false),
+    (Scope::EditorOutput, "up", Action::Up, false),
+    (Scope::EditorOutput, "pgdn", Action::PageDown, false),
+    (Scope::EditorOutput, "space", Action::PageDown, false),
+    (Scope::EditorOutput, "pgup", Action::PageUp, false),
+    (Scope::EditorOutput, "g", Action::Top, false),
+    (Scope::EditorOutput, "home", Action::Top, false),
+    (Scope::EditorOutput, "G", Action::Bottom, false),
+    (Scope::EditorOutput, "end", Action::Bottom, false),
     // stages
     (v(ViewKind::Stages), "D", Action::Deploy, true),
     (v(ViewKind::Stages), "a", Action::VarAdd, true),
@@ -298,6 +314,7 @@ pub const COMMANDS: &[(&str, Action)] = &[
     ("export", Action::Export),
     ("test-invoke", Action::TestInvoke),
     ("help", Action::Help),
+    ("messages", Action::Messages),
     ("q", Action::Quit),
     ("quit", Action::Quit),
 ];
@@ -403,6 +420,14 @@ impl Keymap {
             .map(|b| b.action)
     }
 
+    /// The action a key performs in the editor's output pane (only its own bindings).
+    pub fn lookup_in(&self, scope: Scope, key: Key) -> Option<Action> {
+        self.bindings
+            .iter()
+            .find(|b| b.scope == scope && b.key == key)
+            .map(|b| b.action)
+    }
+
     /// The first key bound to an action in a view (or globally).
     pub fn key_for(&self, view: ViewKind, action: Action) -> Option<Key> {
         self.bindings
@@ -465,6 +490,8 @@ impl Keymap {
         let mut sections = vec![(view.title().to_string(), collect(Scope::View(view)))];
         if view != ViewKind::Editor {
             sections.push(("general".to_string(), collect(Scope::Global)));
+        } else {
+            sections.push(("output pane".to_string(), collect(Scope::EditorOutput)));
         }
         let cmds: Vec<(String, &'static str, bool)> = COMMANDS
             .iter()

@@ -100,6 +100,38 @@ impl Totals {
     }
 }
 
+/// One stage's recent traffic, both variants together: the APIs view's live columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StagePulse {
+    pub stage: String,
+    /// Requests per second over the newest `rate_seconds` of the window.
+    pub requests_per_second: f64,
+    /// 4xx and 5xx responses over the window, in percent of its requests.
+    pub error_percent: f64,
+    /// Latency p99 over the window (per-second p99s weighted by their requests), in ms.
+    pub p99_ms: f64,
+    /// Requests per column of the window, oldest first (the sparkline).
+    pub trend: Vec<u64>,
+}
+
+/// `values` as a one-line bar chart, one character each, scaled to the largest (a column
+/// with no requests is blank; one with any shows at least the lowest bar).
+pub fn sparkline(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0);
+    values
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                ' '
+            } else {
+                let i = ((v as f64 / max as f64) * (BARS.len() - 1) as f64).round() as usize;
+                BARS[i.min(BARS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
 /// A window of one variant, folded into `columns` points for a chart.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Folded {
@@ -116,6 +148,54 @@ impl MetricsSnapshot {
         s.sort();
         s.dedup();
         s
+    }
+
+    /// Each stage's last `window` seconds (base and canary together), sorted by stage.
+    pub fn pulse(&self, window: i64, rate_seconds: i64, columns: usize) -> Vec<StagePulse> {
+        let window = window.max(1);
+        let columns = columns.clamp(1, window as usize);
+        let step = (window as usize).div_ceil(columns);
+        self.stages()
+            .into_iter()
+            .map(|stage| {
+                let sel = Selection {
+                    stage: Some(stage.clone()),
+                    method: None,
+                };
+                let base = self.fold(&sel, Variant::Base, window, window as usize);
+                let canary = self.fold(&sel, Variant::Canary, window, window as usize);
+                let per_second: Vec<u64> = base
+                    .columns
+                    .iter()
+                    .zip(canary.columns.iter())
+                    .map(|(b, c)| b.count + c.count)
+                    .collect();
+                let recent: u64 = per_second
+                    .iter()
+                    .rev()
+                    .take(rate_seconds.max(1) as usize)
+                    .sum();
+                let (b, c) = (base.totals, canary.totals);
+                let count = b.count + c.count;
+                let errors = b.error_4xx + b.error_5xx + c.error_4xx + c.error_5xx;
+                let (error_percent, p99_ms) = if count == 0 {
+                    (0.0, 0.0)
+                } else {
+                    (
+                        errors as f64 * 100.0 / count as f64,
+                        (b.latency_ms.p99 * b.count as f64 + c.latency_ms.p99 * c.count as f64)
+                            / count as f64,
+                    )
+                };
+                StagePulse {
+                    stage,
+                    requests_per_second: recent as f64 / rate_seconds.max(1) as f64,
+                    error_percent,
+                    p99_ms,
+                    trend: per_second.chunks(step).map(|c| c.iter().sum()).collect(),
+                }
+            })
+            .collect()
     }
 
     /// The distinct `(resource_path, http_method)` pairs of a stage, sorted.

@@ -9,7 +9,11 @@ pub mod app;
 pub mod backend;
 pub mod diff;
 pub mod effect;
+/// The in-memory second gateway the console's tests and benches drive: not in the release
+/// binary (`cargo bench --features console-fake --bench console`).
+#[cfg(any(test, feature = "console-fake"))]
 pub mod fake;
+#[cfg(any(test, feature = "console-fake"))]
 mod fake_http;
 pub mod filter;
 pub mod gateway;

@@ -138,7 +138,11 @@ pub enum DataUpdate {
         definition: Box<ApiDefinition>,
     },
     Metrics(MetricsSnapshot),
+    /// The last minute of one API's metrics (the APIs view's live columns).
+    Pulse(MetricsSnapshot),
     Logs(Vec<LogLine>),
+    /// Log lines the subscription dropped because the console fell behind.
+    LogsDropped(u64),
     Usage(UsageData),
     /// The test panel of the template editor: the render numbered `seq`.
     TestRender {

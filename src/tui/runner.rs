@@ -267,6 +267,12 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             Ok(m) => Some(DataUpdate::Metrics(m)),
             Err(e) => op("loading metrics", Err(e)),
         },
+        // A failed poll is not worth a flash every second: the columns keep their last values.
+        Effect::LoadPulse { rest_api_id } => b
+            .metrics(rest_api_id, crate::tui::app::PULSE_WINDOW)
+            .await
+            .ok()
+            .map(DataUpdate::Pulse),
         Effect::LoadUsage => match b.usage().await {
             Ok(u) => Some(DataUpdate::Usage(u)),
             Err(e) => op("loading usage plans", Err(e)),

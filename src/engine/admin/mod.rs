@@ -12,6 +12,7 @@ mod cors;
 mod deployments;
 mod documentation;
 mod domains;
+pub mod http_api;
 mod methods;
 mod quota;
 mod responses;
@@ -54,14 +55,14 @@ pub use validators::{CreateModel, CreateRequestValidator};
 
 use super::compiled::CompiledDeployment;
 use super::live::{CanaryLive, LiveApiKey, LiveStage, Routes};
-use super::traffic::{Traffic, TrafficBuild};
+use super::traffic::{StageTraffic, Traffic, TrafficBuild};
 use super::{Gateway, GatewayEvent, OpenError};
-use crate::engine::http_api::admin::HttpApiState;
 use crate::model::{
     AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
     StoredDomain, UsagePlan,
 };
 use crate::store::{AuditRecord, Change, Store, StoreState};
+use http_api::HttpApiState;
 
 /// Who made a change, for the audit log: `console`, `cli`, `demo`, or an access key id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +147,7 @@ impl Admin {
             );
         }
         Ok(Admin {
-            http_apis: crate::engine::http_api::admin::from_stored(state.http_apis)?,
+            http_apis: http_api::from_stored(state.http_apis)?,
             apis,
             account: state.account,
             client_certificates: state
@@ -185,12 +186,13 @@ impl Admin {
     /// New quota counters start from the `store`'s usage: call it with the writers' lock held,
     /// on a blocking thread.
     pub fn build_routes(&self, traffic: &Traffic, previous: &Routes, store: &Store) -> Routes {
-        let mut build = traffic.build(previous);
+        let mut build = traffic.build(previous.schemas_by_deployment());
         let mut routes = Routes::default();
         for (api_id, api) in &self.apis {
             let mut stages = HashMap::new();
             for (name, stage) in &api.stages {
-                if let Some(live) = live_stage(api, stage, &mut build) {
+                let before = previous.stage(api_id, name).ok().map(|l| &l.traffic);
+                if let Some(live) = live_stage(api, stage, before, &mut build) {
                     stages.insert(name.clone(), Arc::new(live));
                 }
             }
@@ -222,13 +224,17 @@ impl Admin {
             .map(|(name, d)| (name.clone(), d.mappings.clone()))
             .collect();
         build.finish();
-        routes.http_apis =
-            crate::engine::http_api::admin::build_live(&self.http_apis, traffic, previous);
+        routes.http_apis = http_api::build_live(&self.http_apis, traffic, previous);
         routes
     }
 }
 
-fn live_stage(api: &ApiState, stage: &Stage, build: &mut TrafficBuild<'_>) -> Option<LiveStage> {
+fn live_stage(
+    api: &ApiState,
+    stage: &Stage,
+    previous: Option<&StageTraffic>,
+    build: &mut TrafficBuild<'_>,
+) -> Option<LiveStage> {
     let deployment = api.deployments.get(&stage.deployment_id)?.compiled.clone();
     let variables = Arc::new(stage.variables.clone());
     let canary = stage.canary_settings.as_ref().and_then(|c| {
@@ -249,7 +255,8 @@ fn live_stage(api: &ApiState, stage: &Stage, build: &mut TrafficBuild<'_>) -> Op
         &api.definition.rest_api.id,
         stage,
         &deployment,
-        canary.as_ref(),
+        canary.as_ref().map(|c| (&c.deployment, c.use_stage_cache)),
+        previous,
     );
     Some(LiveStage {
         log: Arc::new(crate::engine::logs::StageLog::new(

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::engine::security::policy::Policy;
+use crate::engine::resource_policy::Policy;
 use crate::engine::{Actor, CreateDeployment, EngineConfig, Gateway};
 
 const API: &str = r#"{"openapi": "3.0.1", "info": {"title": "p", "version": "1"},

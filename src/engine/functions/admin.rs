@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::{FunctionConfig, Invocation, InvokeError, PoolStats};
-use crate::engine::security::{IamCredential, JwksSource};
+use crate::engine::types::{IamCredential, JwksSource};
 use crate::engine::{Actor, Gateway};
 use crate::model::AdminError;
 use crate::store::Change;

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::HttpContext;
-use crate::engine::pipeline::InvokeResponse;
+use crate::engine::context::InvokeResponse;
 use crate::model::v2::Cors;
 
 const CORS_HEADERS: &[&str] = &[

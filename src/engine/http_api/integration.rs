@@ -14,9 +14,9 @@ use super::live::{Backend, CompiledIntegration, lambda_target};
 use super::mapping::{self, MappedRequest};
 use super::respond::HttpError;
 use crate::engine::Gateway;
+use crate::engine::context::InvokeResponse;
 use crate::engine::error::GatewayError;
 use crate::engine::functions::InvokeError;
-use crate::engine::pipeline::InvokeResponse;
 use crate::model::v2::RouteKey;
 
 const HOP_BY_HOP: &[&str] = &[

@@ -15,8 +15,8 @@ use super::event;
 use super::mapping;
 use super::respond::HttpError;
 use crate::engine::Gateway;
+use crate::engine::resource_policy::{Decision, PolicyRequest};
 use crate::engine::security::lambda_authorizer::parse_output;
-use crate::engine::security::policy::{Decision, PolicyRequest};
 use crate::model::v2::Authorizer;
 
 /// Authorizer functions get 10 s.

@@ -5,7 +5,6 @@
 //! log). It shares `integrations::http`, the function registry, token buckets, metrics and
 //! logs with the REST pipeline and never calls into it (DESIGN.md "Growing").
 
-pub mod admin;
 pub mod auth;
 pub mod cors;
 pub mod event;
@@ -13,7 +12,8 @@ pub mod integration;
 pub mod integration_subtype;
 pub mod jwt;
 pub mod lambda_authorizer;
-pub mod live;
+/// The HTTP APIs' live state lives with the rest of the data plane's (`engine::live`).
+pub use crate::engine::live::http_api as live;
 pub mod mapping;
 pub mod record;
 pub mod respond;
@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::engine::Gateway;
-use crate::engine::pipeline::{InvokeRequest, InvokeResponse};
+use crate::engine::context::{InvokeRequest, InvokeResponse};
 use live::{CompiledRoute, LiveHttpApi, LiveHttpStage};
 use respond::HttpError;
 

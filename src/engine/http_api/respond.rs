@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::HttpContext;
-use crate::engine::pipeline::InvokeResponse;
+use crate::engine::context::InvokeResponse;
 
 /// How an HTTP API request can fail (http-websocket.md §1).
 #[derive(Debug, Clone, PartialEq, Eq)]

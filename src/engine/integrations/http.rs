@@ -10,8 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 
+use crate::engine::context::MAX_BODY_BYTES;
 use crate::engine::error::GatewayError;
-use crate::engine::pipeline::MAX_BODY_BYTES;
 
 /// Builds the shared client: no proxy from the environment, no redirects (API Gateway passes
 /// 3xx through), no decompression (bodies pass byte-exact), pooled keep-alive connections.

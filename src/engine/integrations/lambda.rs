@@ -16,12 +16,12 @@ use serde_json::{Map, Value};
 
 use super::RawResponse;
 use crate::engine::Gateway;
+use crate::engine::binary::is_binary;
+use crate::engine::context::RequestContext;
+use crate::engine::context::title_case;
 use crate::engine::error::GatewayError;
 use crate::engine::functions::{InvokeError, parse_function_uri};
 use crate::engine::params::substitute_stage_variables;
-use crate::engine::pipeline::RequestContext;
-use crate::engine::pipeline::binary::is_binary;
-use crate::engine::pipeline::title_case;
 
 /// The function a Lambda integration (or authorizer) URI names, after stage-variable
 /// substitution. An unusable target is API Gateway's 500 `Internal server error`.

@@ -8,13 +8,34 @@ pub(crate) mod outbound;
 
 use std::time::Instant;
 
-use ::http::HeaderMap;
+use ::http::{HeaderMap, Method};
 use bytes::Bytes;
 
 use super::Gateway;
+use super::context::RequestContext;
 use super::error::GatewayError;
-use super::pipeline::RequestContext;
-use super::pipeline::integration_request::Prepared;
+
+/// What the integration phase will execute (prepared by the integration-request phase).
+#[derive(Debug)]
+pub enum Prepared {
+    /// MOCK: the status code the request template chose (`None`: use the default response).
+    Mock { status: Option<u16> },
+    /// HTTP or HTTP_PROXY.
+    Http {
+        method: Method,
+        url: String,
+        headers: HeaderMap,
+        body: Bytes,
+        proxy: bool,
+    },
+    /// AWS or AWS_PROXY with a Lambda target: the function, its qualifier and the event.
+    Lambda {
+        function: String,
+        qualifier: Option<String>,
+        payload: Bytes,
+        proxy: bool,
+    },
+}
 
 /// What came back from the integration, before integration-response processing.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::engine::live::Variant;
+use crate::engine::types::Variant;
 
 /// Default size at which an access-log file is rotated: 64 MiB.
 pub const DEFAULT_ACCESS_LOG_MAX_BYTES: u64 = 64 * 1024 * 1024;

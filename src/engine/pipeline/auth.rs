@@ -11,7 +11,7 @@
 use super::RequestContext;
 use crate::engine::Gateway;
 use crate::engine::error::GatewayError;
-use crate::engine::security::policy::{Decision, PolicyRequest};
+use crate::engine::resource_policy::{Decision, PolicyRequest};
 use crate::engine::security::{self, iam, jwt, lambda_authorizer};
 use crate::model::{ApiKeySource, AuthorizationType, AuthorizerType};
 

@@ -11,6 +11,7 @@ use super::{RequestContext, binary};
 use crate::engine::Gateway;
 use crate::engine::compiled::{CompiledDeployment, CompiledIntegration, ParamLocation};
 use crate::engine::error::GatewayError;
+pub use crate::engine::integrations::Prepared;
 use crate::engine::integrations::aws;
 use crate::engine::logs::Level;
 use crate::engine::params::{fill_path_placeholders, query_encode, substitute_stage_variables};
@@ -20,28 +21,6 @@ use crate::model::{AuthorizationType, IntegrationType, PassthroughBehavior};
 
 /// An evaluated `integration.request.{location}.{name}` mapping: (location, name, value).
 type MappedParameter = (ParamLocation, String, String);
-
-/// What the integration phase will execute.
-#[derive(Debug)]
-pub enum Prepared {
-    /// MOCK: the status code the request template chose (`None`: use the default response).
-    Mock { status: Option<u16> },
-    /// HTTP or HTTP_PROXY.
-    Http {
-        method: Method,
-        url: String,
-        headers: HeaderMap,
-        body: Bytes,
-        proxy: bool,
-    },
-    /// AWS or AWS_PROXY with a Lambda target: the function, its qualifier and the event.
-    Lambda {
-        function: String,
-        qualifier: Option<String>,
-        payload: Bytes,
-        proxy: bool,
-    },
-}
 
 pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<Prepared, GatewayError> {
     let deployment = ctx.deployment.clone().ok_or_else(no_integration)?;

@@ -2,15 +2,19 @@
 //! and queues its access-log values and execution-log lines for the log thread. Nothing here
 //! blocks or does I/O (DESIGN.md hot-path rules).
 
-use super::{InvokeResponse, RequestContext};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{InvokeResponse, RequestContext, respond};
 use crate::engine::Gateway;
+use crate::engine::logs::{AccessFormat, AccessValues, RequestLog, StageLog, Summary};
 use crate::engine::metrics::{Observation, UNMATCHED};
 
 pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeResponse) {
     // Unknown API or stage: there is no stage to count or log the request at.
-    if ctx.live.is_none() {
+    let Some(target) = ctx.live.as_ref().map(|l| l.log.clone()) else {
         return;
-    }
+    };
     let latency = ctx.started.elapsed();
     let method = ctx.method();
     gw.inner.metrics.record(&Observation {
@@ -25,5 +29,172 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         cache_hit: ctx.cache_hit,
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
-    gw.inner.logs.submit(ctx, response, latency);
+    let subscribed = gw.inner.logs.subscribed();
+    if target.format.is_none() && ctx.log.lines.is_empty() && !subscribed {
+        return;
+    }
+    let record = request_log(target, ctx, response, latency, subscribed);
+    gw.inner.logs.submit(record);
+}
+
+/// What the record phase queues for `ctx` (moving out what only it still needs).
+fn request_log(
+    target: Arc<StageLog>,
+    ctx: &mut RequestContext<'_>,
+    response: &InvokeResponse,
+    latency: Duration,
+    subscribed: bool,
+) -> RequestLog {
+    let access = target
+        .format
+        .as_ref()
+        .map(|f| capture(f, ctx, response, latency));
+    RequestLog {
+        variant: ctx.variant,
+        // The record phase is the last to read the context: move, don't copy.
+        request_id: std::mem::take(&mut ctx.request_id),
+        extended_request_id: std::mem::take(&mut ctx.extended_request_id),
+        request_time: std::mem::take(&mut ctx.request_time),
+        source_ip: std::mem::take(&mut ctx.identity.source_ip),
+        epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
+        access,
+        execution: std::mem::take(&mut ctx.log.lines),
+        summary: subscribed.then(|| Summary {
+            http_method: ctx.req.method.clone(),
+            path: ctx.req.path.clone(),
+            status: response.status.as_u16(),
+            latency,
+            resource_path: ctx.method().map(|m| m.resource_path.clone()),
+            error: ctx.error.as_ref().and_then(|e| e.log_reason()),
+        }),
+        target,
+    }
+}
+
+/// The access-log values of `ctx` the stage's format needs (numbers and the method raw, the
+/// resource path shared, the variables without a fast path as text).
+fn capture(
+    format: &AccessFormat,
+    ctx: &mut RequestContext<'_>,
+    response: &InvokeResponse,
+    latency: Duration,
+) -> AccessValues {
+    let others = format
+        .other_names()
+        .map(|name| access_value(ctx, response, latency, name))
+        .collect();
+    AccessValues {
+        status: response.status.as_u16(),
+        response_length: response.body.len() as u64,
+        latency_ms: latency.as_millis() as u64,
+        method: ctx.req.method.clone(),
+        resource_path: if format.uses_resource_path() {
+            ctx.method().map(|m| m.resource_path.clone())
+        } else {
+            None
+        },
+        // The record phase is the last to read the context: move, don't copy.
+        caller: ctx.identity.caller.take(),
+        user: ctx.identity.user.take(),
+        others,
+    }
+}
+
+/// `$context.X` as access logs see it: the log-only variables (mapping.md §2), then
+/// everything [`respond::context_value`] knows.
+pub fn access_value(
+    ctx: &RequestContext<'_>,
+    response: &InvokeResponse,
+    latency: Duration,
+    name: &str,
+) -> Option<String> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    match name {
+        "status" => Some(response.status.as_u16().to_string()),
+        "responseLength" => Some(response.body.len().to_string()),
+        "responseLatency" => Some(ms(latency)),
+        "integrationLatency" | "integration.latency" => ctx.integration_latency.map(ms),
+        "integrationStatus" | "integration.integrationStatus" | "integration.status" => {
+            ctx.integration_status.map(|s| s.to_string())
+        }
+        "integration.error" | "integrationErrorMessage" => ctx
+            .error
+            .as_ref()
+            .filter(|e| e.status() >= 500)
+            .and_then(|e| e.message()),
+        _ => respond::context_value(ctx, name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::logs::{ACCESS_LOG_CLF, ACCESS_LOG_CSV, ACCESS_LOG_JSON, ACCESS_LOG_XML};
+
+    /// The pre-resolved renderer (captured values, formatted on the log thread) writes exactly
+    /// what evaluating each variable by name with `access_value` and `render` did, for the
+    /// presets and for any other `$context` variable, known or not.
+    #[test]
+    fn pre_resolved_formats_render_what_evaluating_by_name_renders() {
+        use super::super::InvokeRequest;
+        let mut headers = http::HeaderMap::new();
+        headers.insert("user-agent", http::HeaderValue::from_static("test/1.0"));
+        let req = InvokeRequest {
+            method: http::Method::POST,
+            api_id: "abc123".into(),
+            stage: "prod".into(),
+            path: "/pets/1".into(),
+            query: Some("a=1&b=two".into()),
+            headers,
+            body: bytes::Bytes::from_static(b"{}"),
+            source_ip: std::net::IpAddr::from([10, 1, 2, 3]),
+            protocol: "HTTP/1.1",
+            context_path: "/prod/pets/1".into(),
+            base_path_matched: None,
+        };
+        let response = InvokeResponse {
+            status: http::StatusCode::CREATED,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::from_static(b"hello world"),
+        };
+        let latency = Duration::from_millis(1042);
+        let custom = "$context.stage|$context.apiId|$context.path|$context.identity.userAgent|\
+            $context.no.such.variable|$context.responseLatency|$context.integrationLatency|\
+            $context.identity.caller|$context.identity.user|$context.httpMethod|\
+            $context.resourcePath|$context.protocol|$context.status.|$context.requestTimeEpoch|\
+            $context.domainName|$context.accountId|$context.deploymentId|$context.";
+        let formats = [
+            ACCESS_LOG_CLF,
+            ACCESS_LOG_JSON,
+            ACCESS_LOG_XML,
+            ACCESS_LOG_CSV,
+            custom,
+        ];
+        for identity in [false, true] {
+            for source in formats {
+                let mut ctx = respond::new_context(&req);
+                if identity {
+                    ctx.identity.caller = Some("AIDAEXAMPLE:caller".into());
+                    ctx.identity.user = Some(String::new());
+                }
+                let format = AccessFormat::parse(source);
+                let by_name: Vec<Option<String>> = format
+                    .variables()
+                    .map(|name| access_value(&ctx, &response, latency, name))
+                    .collect();
+                let expected = format.render(&by_name);
+                let target = Arc::new(StageLog {
+                    api_id: "abc123".into(),
+                    stage: "prod".into(),
+                    format: Some(format),
+                });
+                let record = request_log(target, &mut ctx, &response, latency, false);
+                let mut line = String::from("left over");
+                line.clear();
+                record.render_access(&mut line);
+                assert_eq!(line, expected, "{source}");
+                assert!(!line.contains("$context.requestId"), "{line}");
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::RequestContext;
 use crate::engine::Gateway;
-use crate::engine::live::Variant;
+use crate::engine::types::Variant;
 
 pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) {
     let Some(live) = ctx.live.clone() else { return };

@@ -8,8 +8,8 @@
 use super::IamCredential;
 use crate::auth::sigv4::{self, KeyMaterial, SigV4Error};
 use crate::engine::Gateway;
+use crate::engine::context::RequestContext;
 use crate::engine::error::GatewayError;
-use crate::engine::pipeline::RequestContext;
 
 fn to_gateway_error(e: SigV4Error) -> GatewayError {
     match e {

@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 use super::jwks::pool_id;
 use super::{AuthorizerContext, JwksSource};
 use crate::engine::Gateway;
+use crate::engine::context::RequestContext;
 use crate::engine::error::GatewayError;
-use crate::engine::pipeline::RequestContext;
 use crate::model::Authorizer;
 
 fn default_issuer(arn: &str) -> Option<String> {

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use super::policy::{Decision, Policy, PolicyRequest};
 use super::{AuthCacheKey, AuthorizerContext, CachedAuthorization};
 use crate::engine::Gateway;
+use crate::engine::context::RequestContext;
 use crate::engine::error::GatewayError;
 use crate::engine::functions::parse_function_uri;
 use crate::engine::params::substitute_stage_variables;
-use crate::engine::pipeline::RequestContext;
+use crate::engine::resource_policy::{Decision, Policy, PolicyRequest};
 use crate::model::{Authorizer, AuthorizerType};
 
 /// Default and maximum `authorizerResultTtlInSeconds`.
@@ -63,7 +63,7 @@ fn source_value(ctx: &RequestContext<'_>, source: &str) -> Option<String> {
         return ctx.stage_variables.get(v).cloned();
     }
     if let Some(c) = source.strip_prefix("context.") {
-        return crate::engine::pipeline::respond::context_value(ctx, c);
+        return crate::engine::context::context_value(ctx, c);
     }
     None
 }

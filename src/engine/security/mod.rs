@@ -10,149 +10,17 @@ pub mod iam;
 pub mod jwks;
 pub mod jwt;
 pub mod lambda_authorizer;
-pub mod policy;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use super::pipeline::RequestContext;
-use policy::Policy;
-
-/// `$context.authorizer.*` and `requestContext.authorizer`.
-#[derive(Debug, Clone, Default)]
-pub struct AuthorizerContext {
-    pub principal_id: Option<String>,
-    /// Lambda authorizer `context`, values stringified.
-    pub context: Vec<(String, String)>,
-    /// JWT claims (Cognito-style authorizers).
-    pub claims: Option<Map<String, Value>>,
-    pub scopes: Option<Vec<String>>,
-    /// Milliseconds the authorizer function took (0 for a cache hit).
-    pub integration_latency_ms: Option<u64>,
-}
-
-fn scalar_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl AuthorizerContext {
-    /// `$context.authorizer.{name}` (name after `authorizer.`).
-    pub fn get(&self, name: &str) -> Option<String> {
-        if name == "principalId" {
-            return self.principal_id.clone();
-        }
-        if name == "integrationLatency" {
-            return self.integration_latency_ms.map(|l| l.to_string());
-        }
-        if let Some(claim) = name.strip_prefix("claims.").or_else(|| {
-            name.strip_prefix("claims[")
-                .and_then(|r| r.strip_suffix(']'))
-                .map(|r| r.trim_matches(|c| c == '\'' || c == '"'))
-        }) {
-            return self.claims.as_ref()?.get(claim).map(scalar_text);
-        }
-        self.context
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-
-    /// `$context.authorizer` for templates: every value a string (claims under `claims`).
-    pub fn to_context_value(&self) -> Value {
-        let mut map = Map::new();
-        if let Some(p) = &self.principal_id {
-            map.insert("principalId".into(), Value::String(p.clone()));
-        }
-        for (k, v) in &self.context {
-            map.insert(k.clone(), Value::String(v.clone()));
-        }
-        if let Some(claims) = &self.claims {
-            map.insert(
-                "claims".into(),
-                Value::Object(
-                    claims
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
-                        .collect(),
-                ),
-            );
-        }
-        Value::Object(map)
-    }
-
-    /// `requestContext.authorizer` of the proxy event.
-    pub fn to_event_value(&self) -> Value {
-        let mut map = Map::new();
-        if let Some(claims) = &self.claims {
-            map.insert(
-                "claims".into(),
-                Value::Object(
-                    claims
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
-                        .collect(),
-                ),
-            );
-            map.insert(
-                "scopes".into(),
-                self.scopes
-                    .as_ref()
-                    .map(|s| Value::Array(s.iter().map(|x| Value::String(x.clone())).collect()))
-                    .unwrap_or(Value::Null),
-            );
-            return Value::Object(map);
-        }
-        if let Some(p) = &self.principal_id {
-            map.insert("principalId".into(), Value::String(p.clone()));
-        }
-        map.insert(
-            "integrationLatency".into(),
-            Value::from(self.integration_latency_ms.unwrap_or(0)),
-        );
-        for (k, v) in &self.context {
-            map.insert(k.clone(), Value::String(v.clone()));
-        }
-        Value::Object(map)
-    }
-}
-
-/// One IAM credential the data plane accepts for AWS_IAM methods (`[iam] credentials`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IamCredential {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    /// IAM user name for `$context.identity.userArn` (default: the access key id).
-    #[serde(default)]
-    pub user: Option<String>,
-    /// The session token of temporary credentials: requests must then carry it in
-    /// `X-Amz-Security-Token` (and, without one, must carry none).
-    #[serde(default)]
-    pub session_token: Option<String>,
-}
-
-/// Where a user pool's (or any issuer's) signing keys come from (`[jwks."providerARN"]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct JwksSource {
-    /// A JWKS JSON file.
-    pub file: Option<std::path::PathBuf>,
-    /// A JWKS URL (fetched, cached for 10 minutes, refetched for an unknown `kid`).
-    pub url: Option<String>,
-    /// The expected `iss` (default for a Cognito pool ARN:
-    /// `https://cognito-idp.{region}.amazonaws.com/{poolId}`).
-    pub issuer: Option<String>,
-    /// Accepted `aud` (ID tokens) / `client_id` (access tokens); empty accepts any.
-    pub audience: Vec<String>,
-}
+pub use super::context::AuthorizerContext;
+use super::context::RequestContext;
+use super::resource_policy::Policy;
+pub use super::types::{IamCredential, JwksSource};
 
 /// Key of one cached authorizer result.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

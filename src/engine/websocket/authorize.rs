@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 use super::event::{ConnectionInfo, RequestMeta, request_context};
 use crate::auth::sigv4;
 use crate::engine::Gateway;
+use crate::engine::resource_policy::{Decision, PolicyRequest};
 use crate::engine::security::lambda_authorizer::parse_output;
-use crate::engine::security::policy::{Decision, PolicyRequest};
 use crate::model::v2::Authorizer;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -48,7 +48,7 @@ impl App {
                 Vec::new()
             }
             PromptKind::Input(purpose) => match self.commit(&purpose, text.trim()) {
-                Ok(effects) => effects,
+                Ok(effects) => self.confirm_first(effects),
                 Err(e) => {
                     self.flash(Level::Error, e);
                     self.open_prompt(PromptKind::Input(purpose), text);

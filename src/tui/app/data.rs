@@ -92,6 +92,17 @@ impl App {
                     self.snapshots.insert(deployment_id, *definition);
                 }
             }
+            DataUpdate::Pulse(m) => {
+                // Only for listed APIs, so the map stays as small as the list.
+                if self
+                    .apis
+                    .iter()
+                    .any(|a| a.definition.rest_api.id == m.rest_api_id)
+                {
+                    self.pulse.insert(m.rest_api_id.clone(), m);
+                }
+            }
+            DataUpdate::LogsDropped(n) => self.logs.dropped = self.logs.dropped.saturating_add(n),
             DataUpdate::Metrics(m) => {
                 if !self.dash.frozen && self.api_id.as_deref() == Some(m.rest_api_id.as_str()) {
                     self.metrics = m;
@@ -122,6 +133,7 @@ impl App {
             }
             DataUpdate::RenderDue(seq) => return self.editor_render_due(seq),
             DataUpdate::OpResult { what, result } => {
+                self.finish_busy(&what);
                 match result {
                     Ok(detail) if detail.is_empty() => {
                         self.flash(Level::Info, format!("{what}: done"))

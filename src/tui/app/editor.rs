@@ -9,11 +9,13 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use tui_textarea::TextArea;
 
 use super::{App, Level, ParseCheck, PromptKind};
+use crate::tui::action::Action;
 use crate::tui::effect::{Effect, TemplateTarget};
+use crate::tui::keymap::{Key, Scope};
 use crate::tui::sample::{SampleError, SampleRequest};
 use crate::tui::tree::NodeRef;
 use crate::tui::view::ViewKind;
@@ -272,6 +274,9 @@ impl App {
         let height = usize::from(self.size.1.saturating_sub(12));
         let check = self.parse_check;
         let focus = self.focus_of(ViewKind::Editor);
+        let scroll = self
+            .keymap
+            .lookup_in(Scope::EditorOutput, Key::from_event(&key));
         let Some(ed) = self.editor.as_mut() else {
             return Vec::new();
         };
@@ -284,13 +289,14 @@ impl App {
             }
             PANE_OUTPUT => {
                 let page = height.max(1);
-                ed.output_scroll = match key.code {
-                    KeyCode::Char('j') | KeyCode::Down => ed.output_scroll + 1,
-                    KeyCode::Char('k') | KeyCode::Up => ed.output_scroll.saturating_sub(1),
-                    KeyCode::PageDown | KeyCode::Char(' ') => ed.output_scroll + page,
-                    KeyCode::PageUp => ed.output_scroll.saturating_sub(page),
-                    KeyCode::Char('g') | KeyCode::Home => 0,
-                    KeyCode::Char('G') | KeyCode::End => usize::MAX / 2,
+                // The keys come from the keymap's output-pane scope (`?` lists them).
+                ed.output_scroll = match scroll {
+                    Some(Action::Down) => ed.output_scroll + 1,
+                    Some(Action::Up) => ed.output_scroll.saturating_sub(1),
+                    Some(Action::PageDown) => ed.output_scroll + page,
+                    Some(Action::PageUp) => ed.output_scroll.saturating_sub(page),
+                    Some(Action::Top) => 0,
+                    Some(Action::Bottom) => usize::MAX / 2,
                     _ => ed.output_scroll,
                 };
                 let lines = match &ed.test_output {

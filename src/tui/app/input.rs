@@ -32,6 +32,17 @@ impl App {
             return self.on_prompt_key(key);
         }
         let k = Key::from_event(&key);
+        if self.messages_open {
+            let action = self.keymap.lookup(self.view(), k);
+            if matches!(
+                action,
+                Some(Action::Messages | Action::Back | Action::Quit | Action::Help)
+            ) || key.code == KeyCode::Esc
+            {
+                self.messages_open = false;
+            }
+            return Vec::new();
+        }
         if self.help {
             let action = self.keymap.lookup(self.view(), k);
             if matches!(action, Some(Action::Help | Action::Back | Action::Quit))

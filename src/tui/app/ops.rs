@@ -2,7 +2,7 @@
 //! safe ones, `plan_dangerous` for those that confirm first, `commit` for prompt answers.
 
 use super::{App, CANARY_STEPS, DEFAULT_WINDOW, InputPurpose, Level, PromptKind, WINDOWS};
-use crate::model::{IntegrationType, PatchOperation};
+use crate::model::PatchOperation;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::tree::NodeRef;
@@ -68,6 +68,7 @@ impl App {
             }
             Action::Back => self.back(),
             Action::Help => self.help = !self.help,
+            Action::Messages => self.messages_open = !self.messages_open,
             Action::Command => self.open_prompt(PromptKind::Command, String::new()),
             Action::Filter if view.filterable() => {
                 let text = self
@@ -132,10 +133,10 @@ impl App {
                 };
                 match args.first() {
                     Some(path) => {
-                        return vec![Effect::Export {
+                        return self.confirm_export(Effect::Export {
                             rest_api_id: api,
                             path: path.clone(),
-                        }];
+                        });
                     }
                     None => {
                         let name = self
@@ -200,11 +201,11 @@ impl App {
                     );
                 } else {
                     let description = (args.len() > 1).then(|| args[1..].join(" "));
-                    return vec![Effect::Deploy {
+                    return self.confirm_deploy(Effect::Deploy {
                         rest_api_id: api,
                         stage_name: stage,
                         description,
-                    }];
+                    });
                 }
             }
             Action::VarAdd if self.need_stage(None).is_some() => {
@@ -631,195 +632,6 @@ impl App {
             }
             other => Err(format!("'{}' cannot run here", other.description())),
         }
-    }
-
-    /// A prompt was answered: validate, then the effects.
-    pub(super) fn commit(
-        &mut self,
-        purpose: &InputPurpose,
-        text: &str,
-    ) -> Result<Vec<Effect>, String> {
-        let api = || {
-            self.api_id
-                .clone()
-                .ok_or_else(|| "no API selected".to_string())
-        };
-        let stage = || {
-            self.stage
-                .clone()
-                .ok_or_else(|| "no stage selected".to_string())
-        };
-        let nonempty = |what: &str| {
-            if text.is_empty() {
-                Err(format!("{what} is required"))
-            } else {
-                Ok(text.to_string())
-            }
-        };
-        Ok(match purpose {
-            InputPurpose::ImportPath => vec![Effect::Import {
-                path: nonempty("a file path")?,
-            }],
-            InputPurpose::ExportPath => vec![Effect::Export {
-                rest_api_id: api()?,
-                path: nonempty("a file path")?,
-            }],
-            InputPurpose::DeployDescription { stage } => vec![Effect::Deploy {
-                rest_api_id: api()?,
-                stage_name: stage.clone(),
-                description: (!text.is_empty()).then(|| text.to_string()),
-            }],
-            InputPurpose::VarAdd | InputPurpose::VarEdit { .. } => {
-                let (name, value) = validate::stage_variable(text)?;
-                let mut ops = Vec::new();
-                if let InputPurpose::VarEdit { name: old } = purpose
-                    && *old != name
-                {
-                    ops.push(PatchOperation::remove(format!(
-                        "/variables/{}",
-                        validate::escape_segment(old)
-                    )));
-                }
-                ops.push(PatchOperation::replace(
-                    format!("/variables/{}", validate::escape_segment(&name)),
-                    value,
-                ));
-                vec![Effect::PatchStage {
-                    rest_api_id: api()?,
-                    stage_name: stage()?,
-                    ops,
-                }]
-            }
-            InputPurpose::CanaryOverride => {
-                let (name, value) = validate::stage_variable(text)?;
-                vec![Effect::PatchStage {
-                    rest_api_id: api()?,
-                    stage_name: stage()?,
-                    ops: vec![PatchOperation::replace(
-                        format!(
-                            "/canarySettings/stageVariableOverrides/{}",
-                            validate::escape_segment(&name)
-                        ),
-                        value,
-                    )],
-                }]
-            }
-            InputPurpose::MethodSetting => {
-                let words: Vec<&str> = text.split_whitespace().collect();
-                let [path, verb, setting, value] = words.as_slice() else {
-                    return Err(
-                        "expected PATH VERB SETTING VALUE, e.g. /pets GET caching/ttlInSeconds 60"
-                            .into(),
-                    );
-                };
-                const SETTINGS: [&str; 9] = [
-                    "throttling/rateLimit",
-                    "throttling/burstLimit",
-                    "caching/enabled",
-                    "caching/ttlInSeconds",
-                    "caching/dataEncrypted",
-                    "metrics/enabled",
-                    "logging/loglevel",
-                    "logging/dataTrace",
-                    "caching/requireAuthorizationForCacheControl",
-                ];
-                if !SETTINGS.contains(setting) {
-                    return Err(format!(
-                        "unknown setting '{setting}' (one of {})",
-                        SETTINGS.join(", ")
-                    ));
-                }
-                let res = if *path == "*" {
-                    "*".to_string()
-                } else {
-                    validate::escape_segment(path)
-                };
-                let verb = if *verb == "*" {
-                    "*".to_string()
-                } else {
-                    verb.to_ascii_uppercase()
-                };
-                let escaped = format!("{res}/{verb}");
-                vec![Effect::PatchStage {
-                    rest_api_id: api()?,
-                    stage_name: stage()?,
-                    ops: vec![PatchOperation::replace(
-                        format!("/{escaped}/{setting}"),
-                        value.to_string(),
-                    )],
-                }]
-            }
-            InputPurpose::Integration => {
-                let node = self.tree_selection().ok_or("select a method first")?;
-                let verb = node
-                    .http_method()
-                    .ok_or("select a method first")?
-                    .to_string();
-                let mut ops = Vec::new();
-                for word in text.split_whitespace() {
-                    let (k, v) = word
-                        .split_once('=')
-                        .ok_or_else(|| format!("'{word}': expected key=value"))?;
-                    match k {
-                        "type" => {
-                            let t = IntegrationType::parse(v)
-                                .ok_or_else(|| format!("unknown integration type '{v}'"))?;
-                            ops.push(PatchOperation::replace("/type", t.as_str()));
-                        }
-                        "uri" if v.is_empty() => ops.push(PatchOperation::remove("/uri")),
-                        "uri" => ops.push(PatchOperation::replace("/uri", v)),
-                        "timeout" => {
-                            let ms = validate::timeout_millis(v)?;
-                            ops.push(PatchOperation::replace("/timeoutInMillis", ms.to_string()));
-                        }
-                        other => {
-                            return Err(format!("unknown field '{other}' (type, uri, timeout)"));
-                        }
-                    }
-                }
-                if ops.is_empty() {
-                    return Err("nothing to change".into());
-                }
-                vec![Effect::UpdateIntegration {
-                    rest_api_id: api()?,
-                    resource_id: node.resource_id().to_string(),
-                    http_method: verb,
-                    ops,
-                }]
-            }
-            InputPurpose::TestRequest { .. } if self.invoke_is_http() => self.http_retest(text)?,
-            InputPurpose::TestRequest {
-                resource_id,
-                http_method,
-            } => {
-                let api_id = api()?;
-                let sample = self.edited_sample(resource_id, http_method, text)?;
-                self.samples.insert(
-                    (api_id, resource_id.clone(), http_method.clone()),
-                    sample.to_json_text(),
-                );
-                self.test_invoke_method(resource_id.clone(), http_method.clone())
-            }
-            InputPurpose::KeyCreate => vec![Effect::CreateApiKey {
-                name: nonempty("a name")?,
-            }],
-            InputPurpose::PlanCreate => vec![Effect::CreateUsagePlan {
-                name: nonempty("a name")?,
-            }],
-            InputPurpose::SaveLogs => {
-                let path = nonempty("a file path")?;
-                let contents: String = self
-                    .log_rows()
-                    .iter()
-                    .map(|&i| format_log_line(&self.logs.lines[i]))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                vec![Effect::WriteFile {
-                    path,
-                    contents: contents + "\n",
-                }]
-            }
-        })
     }
 }
 

@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::credentials::Credentials;
 use crate::engine::{AwsPublicSettings, AwsSettings};
-use crate::traffic::Traffic;
+use crate::loadgen::Traffic;
 
 /// No request body.
 const NONE: Option<&()> = None;

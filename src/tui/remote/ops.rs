@@ -565,7 +565,7 @@ impl Backend for RemoteBackend {
             &rest_api_id,
             &stage_name,
             rate,
-            crate::traffic::default_mix(&def),
+            crate::loadgen::default_mix(&def),
         )
     }
 

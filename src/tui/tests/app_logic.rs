@@ -7,7 +7,7 @@ use crate::model::{PatchOp, PatchOperation};
 use crate::tui::app::{PromptKind, WINDOWS};
 use crate::tui::effect::{Effect, TemplateTarget};
 use crate::tui::fake::SAMPLE_API;
-use crate::tui::msg::{DataUpdate, LogLine, Msg};
+use crate::tui::msg::{DataUpdate, Msg};
 use crate::tui::tree::NodeRef;
 use crate::tui::view::ViewKind;
 
@@ -214,7 +214,7 @@ fn resources_tree_navigates_and_shows_methods() {
     );
 }
 
-fn open_post_template(h: &mut Harness) {
+pub(super) fn open_post_template(h: &mut Harness) {
     h.press("2 l l j j"); // /pets -> GET -> POST
     assert_eq!(
         h.app.tree_selection(),
@@ -481,7 +481,8 @@ fn stages_method_settings_and_deploy() {
     assert!(h.flash().contains("unknown setting"));
     h.press("esc D");
     h.type_text("release 2");
-    let e = h.press("enter");
+    assert!(h.press("enter").is_empty(), "a deploy is confirmed first");
+    let e = h.press("y");
     assert_eq!(
         e,
         vec![Effect::Deploy {
@@ -500,8 +501,9 @@ fn stages_method_settings_and_deploy() {
         h.app.current_stage().map(|s| s.deployment_id.clone()),
         Some("dep003".into())
     );
+    assert!(h.command("deploy dev").is_empty());
     assert_eq!(
-        h.command("deploy dev"),
+        h.press("y"),
         vec![Effect::Deploy {
             rest_api_id: api(),
             stage_name: "dev".into(),
@@ -649,219 +651,16 @@ fn dashboard_zoom_freeze_maximise_and_selection() {
     h.press("s");
     assert_eq!((h.app.dash.stage, h.app.dash.method), (1, 0));
     assert_eq!(h.app.dash_stage().as_deref(), Some("prod"));
-    h.press("1");
+    h.press("2");
     assert!(
         h.tick(Duration::from_secs(3)).is_empty(),
         "no polling off the dashboard"
     );
-}
-
-fn log(i: i64, level: &str, msg: &str) -> LogLine {
-    LogLine {
-        epoch_millis: 1_767_225_600_000 + i,
-        level: level.into(),
-        rest_api_id: SAMPLE_API.into(),
-        stage: "prod".into(),
-        request_id: format!("req-{i}"),
-        message: msg.into(),
-    }
-}
-
-#[test]
-fn logs_tail_pause_scroll_filter_and_save() {
-    let mut h = Harness::new();
-    h.press("7");
-    h.app.update(Msg::Data(DataUpdate::Logs(
-        (0..50).map(|i| log(i, "INFO", "GET /pets 200")).collect(),
-    )));
-    assert!(h.app.logs.follow);
-    h.press("k k");
-    assert!(!h.app.logs.follow);
-    assert_eq!(h.app.cursor(ViewKind::Logs, 0), 47);
-    h.press("G");
-    assert!(h.app.logs.follow);
-    h.press("p");
-    h.app
-        .update(Msg::Data(DataUpdate::Logs(vec![log(99, "ERROR", "boom")])));
-    assert_eq!(h.app.logs.lines.len(), 50);
-    assert_eq!(h.app.logs.held.len(), 1);
-    h.press("p");
-    assert_eq!(h.app.logs.lines.len(), 51);
-    h.press("/");
-    h.type_text("boom");
-    h.press("enter");
-    assert_eq!(h.app.log_rows().len(), 1);
-    h.press("s ctrl-u");
-    h.type_text("/tmp/out.log");
-    let e = h.press("enter");
-    let [Effect::WriteFile { path, contents }] = e.as_slice() else {
-        panic!("{e:?}")
-    };
-    assert_eq!(path, "/tmp/out.log");
-    assert_eq!(contents.lines().count(), 1);
+    // The APIs view polls only its live columns (console_ux tests them).
+    h.press("1");
     assert!(
-        contents.contains("00:00:00.099 ERROR  prod req-99 boom"),
-        "{contents}"
-    );
-    h.press("c");
-    assert!(h.app.logs.lines.is_empty());
-}
-
-#[test]
-fn logs_are_capped() {
-    let mut h = Harness::new();
-    let lines: Vec<LogLine> = (0..(crate::tui::app::LOG_CAPACITY as i64 + 10))
-        .map(|i| log(i, "INFO", "x"))
-        .collect();
-    h.app.update(Msg::Data(DataUpdate::Logs(lines)));
-    assert_eq!(h.app.logs.lines.len(), crate::tui::app::LOG_CAPACITY);
-}
-
-#[test]
-fn keys_create_toggle_and_plans() {
-    let mut h = Harness::new();
-    h.press("8 c");
-    h.type_text("carol");
-    let e = h.press("enter");
-    assert_eq!(
-        e,
-        vec![Effect::CreateApiKey {
-            name: "carol".into()
-        }]
-    );
-    h.settle(e);
-    assert_eq!(h.app.usage.keys.len(), 3);
-    h.press("C");
-    assert!(h.press("enter").is_empty(), "a name is required");
-    h.type_text("gold");
-    assert_eq!(
-        h.press("enter"),
-        vec![Effect::CreateUsagePlan {
-            name: "gold".into()
-        }]
-    );
-    h.press("tab");
-    let e = h.press("e");
-    assert_eq!(
-        e,
-        vec![Effect::UpdateApiKey {
-            api_key_id: "key001".into(),
-            ops: vec![PatchOperation::replace("/enabled", "false")]
-        }]
-    );
-    h.settle(e);
-    assert!(!h.app.usage.keys[0].enabled);
-}
-
-#[test]
-fn apis_import_and_export_prompts() {
-    let mut h = Harness::new();
-    h.press("i");
-    h.type_text("/tmp/api.yaml");
-    assert_eq!(
-        h.press("enter"),
-        vec![Effect::Import {
-            path: "/tmp/api.yaml".into()
-        }]
-    );
-    h.press("E");
-    assert_eq!(
-        h.app.prompt.as_ref().map(|p| p.text.as_str()),
-        Some("./PetStore.json")
-    );
-    assert_eq!(
-        h.press("enter"),
-        vec![Effect::Export {
-            rest_api_id: api(),
-            path: "./PetStore.json".into()
-        }]
-    );
-    assert_eq!(
-        h.command("import x.json"),
-        vec![Effect::Import {
-            path: "x.json".into()
-        }]
-    );
-}
-
-#[test]
-fn theme_cycles_and_bad_theme_flashes() {
-    let mut h = Harness::new();
-    assert_eq!(h.app.theme.name, "default-dark");
-    h.press("t");
-    assert_eq!(h.app.theme.name, "default-light");
-    h.press("t t t");
-    assert_eq!(h.app.theme.name, "default-dark");
-    h.command("theme nope");
-    assert!(h.flash().contains("no such built-in theme"));
-}
-
-#[test]
-fn flash_expires_after_six_seconds() {
-    let mut h = Harness::new();
-    h.command("nonsense");
-    assert!(h.app.flash.is_some());
-    h.tick(Duration::from_secs(3));
-    assert!(h.app.flash.is_some());
-    h.tick(Duration::from_secs(7));
-    assert!(h.app.flash.is_none());
-}
-
-#[test]
-fn operation_failures_flash_and_reload() {
-    let mut h = Harness::new();
-    if let Ok(mut s) = h.backend.state.lock() {
-        s.fail_next = Some("Too Many Requests".into());
-    }
-    let e = h.command("deploy prod");
-    h.settle(e);
-    assert!(
-        h.flash().contains("deploy prod failed: Too Many Requests"),
-        "{}",
-        h.flash()
-    );
-}
-
-#[test]
-fn mouse_clicks_select_rows_and_wheel_scrolls() {
-    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-    let mut h = Harness::new();
-    h.press("3");
-    let _ = h.render(120, 40);
-    let buf = h.render(120, 40);
-    let (x, y) = super::find(&buf, "prod").expect("prod on screen");
-    h.app.update(Msg::Mouse(MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: x,
-        row: y,
-        modifiers: KeyModifiers::NONE,
-    }));
-    assert_eq!(h.app.stage.as_deref(), Some("prod"));
-    h.app.update(Msg::Mouse(MouseEvent {
-        kind: MouseEventKind::ScrollUp,
-        column: x,
-        row: y,
-        modifiers: KeyModifiers::NONE,
-    }));
-    assert_eq!(h.app.stage.as_deref(), Some("dev"));
-}
-
-#[test]
-fn keymap_overrides_drive_keys_hints_and_help() {
-    let table: toml::Table = toml::from_str("flush = \"ctrl-x\"").unwrap_or_default();
-    let keymap = crate::tui::keymap::Keymap::with_overrides(&table).unwrap_or_default();
-    let mut h = Harness::with(crate::tui::app::AppConfig {
-        keymap,
-        ..Default::default()
-    });
-    h.press("3 F");
-    assert!(h.app.confirm.is_none());
-    h.press("ctrl-x");
-    assert!(h.app.confirm.is_some());
-    let hints = h.app.keymap.hints(ViewKind::Stages);
-    assert!(
-        hints
+        h.tick(Duration::from_secs(4))
             .iter()
-            .any(|(k, d)| k == "ctrl-x" && *d == "flush cache")
+            .all(|e| matches!(e, Effect::LoadPulse { .. }))
     );
 }

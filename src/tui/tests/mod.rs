@@ -3,8 +3,10 @@
 
 mod app_logic;
 mod backends;
+mod console_ux;
 mod dangerous;
 mod http_apis;
+mod interaction;
 mod reloads;
 mod render;
 mod robustness;

@@ -41,6 +41,9 @@ fn loop_draws_performs_effects_and_quits() {
             KeyCode::Enter,
             KeyModifiers::NONE,
         ))));
+        // A deploy is confirmed first.
+        pause().await;
+        let _ = tx.send(Ok(key('y')));
         let _ = tx.send(Ok(Event::Resize(100, 30)));
         pause().await;
         pause().await;
@@ -213,10 +216,13 @@ fn log_lines_redraw_only_the_logs_view() {
             message: "GET /pets 200".into(),
             ..Default::default()
         };
-        // let start-up loads land and draw
+        // let start-up loads land and draw; then the resources view (the APIs view redraws
+        // each second with its live columns)
         tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = tx.send(Ok(key('2')));
+        tokio::time::sleep(Duration::from_millis(100)).await;
         let before = counts.load(Ordering::SeqCst);
-        // 50 lines over ~0.5 s while the APIs view shows: no frame
+        // 50 lines over ~0.5 s while the resources view shows: no frame
         for _ in 0..50 {
             flood.emit(crate::tui::msg::DataUpdate::Logs(vec![line()]));
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -1,16 +1,95 @@
 //! APIs: id, type (REST or HTTP), name, description, endpoint URL, last deployment. REST APIs
 //! come first (the cursor selects among them); HTTP APIs follow and open in the HTTP view (9).
+//! Below them, the live pane: per REST API and stage, requests per second, error rate, p99
+//! and a sparkline of the last minute (polled each second while this view shows).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use super::{empty, hit, offset_for, pane};
-use crate::tui::app::App;
+use crate::tui::app::{App, PULSE_APIS, PULSE_RATE_SECONDS, PULSE_WINDOW};
+use crate::tui::metrics::sparkline;
 use crate::tui::theme::Role;
 use crate::tui::view::ViewKind;
 
+/// Columns of the live pane's sparkline (2 s each over the minute).
+const TREND_COLUMNS: usize = 30;
+
 pub fn render(f: &mut Frame, app: &App, area: Rect) {
+    if app.apis.is_empty() || area.height < 12 {
+        return render_table(f, app, area);
+    }
+    let live = live_rows(app);
+    let height = (live.len().max(1) as u16 + 3).min(area.height / 2);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(height)]).areas(area);
+    render_table(f, app, top);
+    render_live(f, app, bottom, live);
+}
+
+/// One live row: API name, stage, req/s, error %, p99 ms, sparkline.
+type LiveRow = (String, String, f64, f64, f64, String);
+
+fn live_rows(app: &App) -> Vec<LiveRow> {
+    let mut out = Vec::new();
+    for a in app.apis.iter().take(PULSE_APIS) {
+        let r = &a.definition.rest_api;
+        let Some(snapshot) = app.pulse.get(&r.id) else {
+            continue;
+        };
+        for s in snapshot.pulse(PULSE_WINDOW, PULSE_RATE_SECONDS, TREND_COLUMNS) {
+            out.push((
+                format!("{} ({})", r.name, r.id),
+                s.stage,
+                s.requests_per_second,
+                s.error_percent,
+                s.p99_ms,
+                sparkline(&s.trend),
+            ));
+        }
+    }
+    out
+}
+
+fn render_live(f: &mut Frame, app: &App, area: Rect, live: Vec<LiveRow>) {
+    let t = &app.theme;
+    let block = pane(t, " live: last minute ", false);
+    if live.is_empty() {
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        empty(f, t, inner, "No requests in the last minute.");
+        return;
+    }
+    let rows: Vec<Row> = live
+        .into_iter()
+        .map(|(api, stage, rps, err, p99, trend)| {
+            Row::new(vec![
+                Cell::from(api),
+                Cell::from(stage),
+                Cell::from(format!("{rps:>7.1}")),
+                Cell::from(format!("{err:>5.1}")),
+                Cell::from(format!("{p99:>7.1}")),
+                Cell::from(trend),
+            ])
+        })
+        .collect();
+    let widths = vec![
+        Constraint::Max(34),
+        Constraint::Length(12),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(7),
+        Constraint::Min(TREND_COLUMNS as u16),
+    ];
+    let header = Row::new(vec![
+        "API", "STAGE", "  REQ/S", "ERR %", "P99 ms", "REQUESTS",
+    ])
+    .style(t.get(Role::TableHeader));
+    f.render_widget(Table::new(rows, widths).header(header).block(block), area);
+}
+
+fn render_table(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let rows = app.api_rows();
     let http = app.http_rows();

@@ -46,6 +46,14 @@ pub fn header(f: &mut Frame, app: &App, area: Rect) {
             t.get(Role::FlashError),
         ));
     }
+    // Long operations in progress, with how long they have been running.
+    for b in &app.busy {
+        let secs = app.now.saturating_duration_since(b.since).as_secs();
+        spans.push(Span::styled(
+            format!("  ⟳ {}… {secs}s", b.what),
+            t.get(Role::FlashWarn),
+        ));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -180,6 +188,37 @@ pub fn confirm(f: &mut Frame, app: &App, area: Rect) {
         Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
         r,
     );
+}
+
+/// The message history (`:messages`, `M`): every flashed message, newest at the bottom.
+pub fn messages(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    f.render_widget(Clear, area);
+    let block = super::pane(
+        t,
+        format!(" messages [{}] (esc closes) ", app.messages.len()),
+        true,
+    );
+    let height = usize::from(block.inner(area).height);
+    let first = app.messages.len().saturating_sub(height);
+    let lines: Vec<Line> = app
+        .messages
+        .iter()
+        .skip(first)
+        .map(|m| {
+            let (role, tag) = match m.level {
+                Level::Info => (Role::FlashInfo, "info "),
+                Level::Warn => (Role::FlashWarn, "warn "),
+                Level::Error => (Role::FlashError, "error"),
+            };
+            let ago = app.now.saturating_duration_since(m.at).as_secs();
+            Line::from(vec![
+                Span::styled(format!("{ago:>5}s ago {tag} "), t.get(Role::HintDesc)),
+                Span::styled(m.text.clone(), t.get(role)),
+            ])
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 pub fn help(f: &mut Frame, app: &App, area: Rect) {

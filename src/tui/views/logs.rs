@@ -20,6 +20,10 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     } else if app.logs.follow {
         title.push_str("following ");
     }
+    if app.logs.dropped > 0 {
+        // The subscription dropped lines because the console fell behind: say so.
+        title.push_str(&format!("⚠ {} dropped ", app.logs.dropped));
+    }
     let block = pane(t, title, true);
     let inner = block.inner(area);
     f.render_widget(block, area);

@@ -109,6 +109,9 @@ pub fn draw(f: &mut Frame, app: &App) {
     if app.help {
         frame::help(f, app, l.body);
     }
+    if app.messages_open {
+        frame::messages(f, app, l.body);
+    }
     if app.confirm.is_some() {
         frame::confirm(f, app, area);
     }

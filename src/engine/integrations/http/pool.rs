@@ -34,7 +34,7 @@ use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::engine::pipeline::MAX_BODY_BYTES;
+use crate::engine::context::MAX_BODY_BYTES;
 
 /// An idle connection older than this is closed instead of reused (the `reqwest` client's
 /// `pool_idle_timeout`).

@@ -5,7 +5,7 @@
 use http::{Method, StatusCode};
 
 use super::{body_value, page};
-use crate::engine::http_api::admin::{CreateIntegrationResponse, CreateModel, CreateRouteResponse};
+use crate::engine::v2::{CreateIntegrationResponse, CreateModel, CreateRouteResponse};
 use crate::server::mgmt::{Call, Reply, empty, ok, unknown};
 
 pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {

@@ -10,23 +10,11 @@ use indexmap::IndexMap;
 use crate::model::Stage;
 
 use super::compiled::CompiledDeployment;
+use super::schema::DeploymentSchemas;
 use super::traffic::{KeyPlan, StageTraffic};
+pub use super::types::Variant;
 
-/// Which deployment served a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Variant {
-    Base,
-    Canary,
-}
-
-impl Variant {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Variant::Base => "base",
-            Variant::Canary => "canary",
-        }
-    }
-}
+pub mod http_api;
 
 #[derive(Debug)]
 pub struct CanaryLive {
@@ -59,7 +47,7 @@ pub struct Routes {
     /// Custom domain names (lower case; wildcards as `*.example.com`) → their mappings.
     pub domains: HashMap<String, Vec<crate::model::BasePathMapping>>,
     /// HTTP APIs (v2) by id.
-    pub http_apis: HashMap<String, Arc<super::http_api::live::LiveHttpApi>>,
+    pub http_apis: HashMap<String, Arc<http_api::LiveHttpApi>>,
 }
 
 /// An API key as the data plane checks it.
@@ -75,6 +63,22 @@ impl Routes {
     pub fn stage(&self, api_id: &str, stage: &str) -> Result<&Arc<LiveStage>, StageLookup> {
         let api = self.apis.get(api_id).ok_or(StageLookup::UnknownApi)?;
         api.get(stage).ok_or(StageLookup::UnknownStage)
+    }
+
+    /// The compiled request models of every deployment this map serves, by deployment
+    /// (pointer identity: a deployment is compiled once), for a rebuild to reuse.
+    pub fn schemas_by_deployment(&self) -> HashMap<usize, Arc<DeploymentSchemas>> {
+        let mut schemas = HashMap::new();
+        for live in self.apis.values().flat_map(|s| s.values()) {
+            schemas.insert(
+                Arc::as_ptr(&live.deployment) as usize,
+                live.traffic.base.schemas.clone(),
+            );
+            if let (Some(c), Some(t)) = (&live.canary, &live.traffic.canary) {
+                schemas.insert(Arc::as_ptr(&c.deployment) as usize, t.schemas.clone());
+            }
+        }
+        schemas
     }
 }
 

@@ -28,10 +28,10 @@ pub use routes::CreateRoute;
 pub use stages::{CreateDeployment, CreateStage};
 pub use websocket::{CreateIntegrationResponse, CreateModel, CreateRouteResponse};
 
-use super::live::{CompiledHttpApi, LiveHttpApi, live_stage};
 use crate::engine::OpenError;
 use crate::engine::admin::AdminTxn;
 use crate::engine::live::Routes;
+use crate::engine::live::http_api::{CompiledHttpApi, LiveHttpApi, live_stage};
 use crate::engine::traffic::Traffic;
 use crate::model::AdminError;
 use crate::model::v2::{Deployment, HttpApiDefinition, Stage, now_iso8601};
