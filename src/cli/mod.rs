@@ -158,6 +158,7 @@ impl Settings {
             data_dir: self.paths.data_dir.clone(),
             canary_seed: None,
             access_log_rotation: self.config.logs.rotation(),
+            tracing: self.config.tracing.clone(),
             account_rate_limit,
             account_burst_limit,
             ..EngineConfig::default()

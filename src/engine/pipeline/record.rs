@@ -25,5 +25,7 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         cache_hit: ctx.cache_hit,
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
+    // Before the log record moves the request id out of the context.
+    gw.inner.xray.submit(ctx, response.status.as_u16());
     gw.inner.logs.submit(ctx, response, latency);
 }

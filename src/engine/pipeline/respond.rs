@@ -13,7 +13,7 @@ use time::macros::format_description;
 use super::{Identity, InvokeRequest, InvokeResponse, RequestContext};
 use crate::engine::error::GatewayError;
 use crate::engine::live::Variant;
-use crate::model::GatewayResponse;
+use crate::model::{GatewayResponse, IntegrationType};
 
 pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
     let now = OffsetDateTime::now_utc();
@@ -60,6 +60,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         mapping_request: None,
         carried_overrides: None,
         log: Default::default(),
+        xray: None,
     }
 }
 
@@ -110,6 +111,7 @@ const CONTEXT_FIELDS: &[&str] = &[
     "identity.caller",
     "identity.user",
     "identity.userArn",
+    "xrayTraceId",
     "error.message",
     "error.messageString",
     "error.responseType",
@@ -186,6 +188,7 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
         "identity.caller" => ctx.identity.caller.clone()?,
         "identity.user" => ctx.identity.user.clone()?,
         "identity.userArn" => ctx.identity.user_arn.clone()?,
+        "xrayTraceId" => ctx.xray.as_deref()?.root.clone(),
         auth if auth.starts_with("authorizer.") => {
             ctx.authorizer.as_ref()?.get(&auth["authorizer.".len()..])?
         }
@@ -324,6 +327,17 @@ pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeR
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+    }
+    // Returned on responses of integrations other than MOCK and HTTP_PROXY (execution.md §12).
+    if let Some(header) = ctx.trace_header()
+        && let Some(kind) = ctx
+            .method()
+            .and_then(|m| m.integration.as_ref())
+            .map(|i| i.kind)
+        && !matches!(kind, IntegrationType::Mock | IntegrationType::HttpProxy)
+        && ctx.error.is_none()
+    {
+        response.headers.insert("x-amzn-trace-id", header.clone());
     }
     response
 }
