@@ -78,11 +78,10 @@ async fn setup(tracing: TracingConfig) -> (TestGateway, String) {
     };
     let t = TestGateway::start_with(dir, config).await;
     let backend = http_api_support::echo_backend().await;
-    let api = t
-        .gw
-        .import_rest_api(&actor(), &api_doc(backend), Default::default())
-        .await
-        .expect("import");
+    let api =
+        t.gw.import_rest_api(&actor(), &api_doc(backend), Default::default())
+            .await
+            .expect("import");
     for (stage, tracing) in [("traced", true), ("plain", false)] {
         t.gw.create_deployment(
             &actor(),
@@ -137,7 +136,9 @@ fn parts(header: &str) -> (String, String, String) {
 }
 
 fn backend_trace(body: &Value) -> Option<String> {
-    body["headers"]["x-amzn-trace-id"].as_str().map(str::to_string)
+    body["headers"]["x-amzn-trace-id"]
+        .as_str()
+        .map(str::to_string)
 }
 
 #[tokio::test]
@@ -157,7 +158,10 @@ async fn traced_stages_give_every_request_an_aws_trace_id_passed_to_http_backend
         Some(sent.as_str())
     );
     // The console's trace of that request has the same ids and the phases in order.
-    let request_id = headers["x-amzn-requestid"].to_str().expect("id").to_string();
+    let request_id = headers["x-amzn-requestid"]
+        .to_str()
+        .expect("id")
+        .to_string();
     let trace = wait_for_trace(&t, &request_id).await;
     assert_eq!(trace.header(), sent);
     let names: Vec<&str> = trace.phases.iter().map(|p| p.phase.as_str()).collect();
@@ -173,7 +177,10 @@ async fn traced_stages_give_every_request_an_aws_trace_id_passed_to_http_backend
     let (_, headers, body) = get(&t, &api, "traced", "/proxy", Some(client)).await;
     let sent = backend_trace(&body).expect("proxy backend saw a trace header");
     let (root, _, sampled) = parts(&sent);
-    assert_eq!((root.as_str(), sampled.as_str()), ("1-5759e988-bd862e3fe1be46a994272793", "1"));
+    assert_eq!(
+        (root.as_str(), sampled.as_str()),
+        ("1-5759e988-bd862e3fe1be46a994272793", "1")
+    );
     assert!(headers.get("x-amzn-trace-id").is_none());
 
     // MOCK: `$context.xrayTraceId` is the root; no header on a MOCK response.
@@ -218,9 +225,15 @@ async fn a_client_trace_header_is_continued_and_its_sampling_decision_honoured()
         let sent = backend_trace(&body).expect("trace header");
         let (r, parent, sampled) = parts(&sent);
         assert_eq!(r, root, "the root is kept");
-        assert_ne!(parent, "53995c3f42cd8ad8", "the gateway's segment is the new parent");
+        assert_ne!(
+            parent, "53995c3f42cd8ad8",
+            "the gateway's segment is the new parent"
+        );
         assert_eq!(sampled, expect, "Sampled={decision} (rule samples nothing)");
-        let id = headers["x-amzn-requestid"].to_str().expect("id").to_string();
+        let id = headers["x-amzn-requestid"]
+            .to_str()
+            .expect("id")
+            .to_string();
         let trace = wait_for_trace(&t, &id).await;
         assert_eq!(trace.parent.as_deref(), Some("53995c3f42cd8ad8"));
         assert_eq!(trace.segment_id, parent);
@@ -281,10 +294,16 @@ async fn a_python_lambda_reads_the_trace_id_from_its_environment() {
     .await
     .expect("register");
     let mut seen = Vec::new();
-    for client in [None, Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")] {
+    for client in [
+        None,
+        Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
+    ] {
         let (status, _, body) = get(&t, &api, "traced", "/py", client).await;
         assert_eq!(status, 200, "{body}");
-        let env = body["env"].as_str().expect("_X_AMZN_TRACE_ID set").to_string();
+        let env = body["env"]
+            .as_str()
+            .expect("_X_AMZN_TRACE_ID set")
+            .to_string();
         assert_eq!(body["header"].as_str(), Some(env.as_str()), "{body}");
         let (root, _, sampled) = parts(&env);
         if client.is_some() {
@@ -450,13 +469,25 @@ async fn sampled_traces_are_exported_over_otlp_with_one_span_per_phase() {
     phases.sort();
     assert_eq!(
         phases,
-        ["Authorizer", "Integration", "Integration response", "Method request"]
+        [
+            "Authorizer",
+            "Integration",
+            "Integration response",
+            "Method request"
+        ]
     );
     for s in &spans {
         assert!(s.end_time_unix_nano >= s.start_time_unix_nano, "{s:?}");
-        assert!(s.start_time_unix_nano >= request.start_time_unix_nano, "{s:?}");
+        assert!(
+            s.start_time_unix_nano >= request.start_time_unix_nano,
+            "{s:?}"
+        );
     }
-    assert_eq!(spans.len(), 5, "nothing else (the unsampled request) is exported");
+    assert_eq!(
+        spans.len(),
+        5,
+        "nothing else (the unsampled request) is exported"
+    );
     // Nothing more arrives for the unsampled request.
     assert!(
         tokio::time::timeout(Duration::from_millis(1200), spans_rx.recv())

@@ -9,6 +9,7 @@ mod input;
 mod invoke;
 mod lists;
 mod ops;
+mod trace;
 
 pub use ops::format_log_line as ops_format_log_line;
 
@@ -33,6 +34,7 @@ use super::view::ViewKind;
 
 pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
 pub use invoke::{InvokeLine, InvokeLineKind, InvokeUi};
+pub use trace::{TraceUi, WaterfallRow, waterfall};
 
 /// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.
 pub type ParseCheck = fn(&str) -> Option<(usize, usize, String)>;
@@ -254,6 +256,8 @@ pub struct App {
     pub traffic: HashMap<(String, String), f64>,
     /// The last test invocation (the Invoke view).
     pub invoke: Option<InvokeUi>,
+    /// The request whose trace the Trace view shows.
+    pub trace: Option<TraceUi>,
     /// A change was reported (`Changed`, an operation's result) and the data is stale: the
     /// runner reloads once for a whole burst of them ([`App::take_reload`]).
     pub reload_pending: bool,
@@ -318,6 +322,7 @@ impl App {
             usage: UsageData::default(),
             traffic: HashMap::new(),
             invoke: None,
+            trace: None,
             reload_pending: false,
         }
     }

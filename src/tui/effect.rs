@@ -54,6 +54,10 @@ pub enum Effect {
         window_seconds: i64,
     },
     LoadUsage,
+    /// The trace of one request, for the Trace view.
+    LoadTrace {
+        request_id: String,
+    },
     Deploy {
         rest_api_id: String,
         stage_name: String,

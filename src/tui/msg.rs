@@ -137,6 +137,11 @@ pub enum DataUpdate {
         http_method: String,
         result: Result<TestInvokeResult, String>,
     },
+    /// The trace of one request (`Backend::request_trace`).
+    Trace {
+        request_id: String,
+        result: Result<Option<crate::engine::xray::RequestTrace>, String>,
+    },
     /// The debounce timer of edit `seq` fired.
     RenderDue(u64),
     /// The outcome of an effect: `what` names the operation ("deploy prod").

@@ -382,6 +382,10 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
                 )
                 .await,
         }),
+        Effect::LoadTrace { request_id } => Some(DataUpdate::Trace {
+            result: b.request_trace(request_id.clone()).await,
+            request_id,
+        }),
         Effect::TestInvoke {
             rest_api_id,
             resource_id,

@@ -321,9 +321,9 @@ async fn execute(
     }
     resolved?;
     let authorizes = ctx.xray.is_some()
-        && ctx.method().is_some_and(|m| {
-            m.method.authorization_type != crate::model::AuthorizationType::None
-        });
+        && ctx
+            .method()
+            .is_some_and(|m| m.method.authorization_type != crate::model::AuthorizationType::None);
     if authorizes {
         ctx.xray_auth_start();
     }

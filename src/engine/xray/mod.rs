@@ -234,11 +234,7 @@ impl XRay {
         let epoch_seconds = (epoch_millis / 1000).max(0) as u64;
         let incoming = incoming.and_then(trace_header::parse);
         let (root, parent, decided) = match incoming {
-            Some(t) => (
-                t.root.to_string(),
-                t.parent.map(str::to_string),
-                t.sampled,
-            ),
+            Some(t) => (t.root.to_string(), t.parent.map(str::to_string), t.sampled),
             None => (trace_header::new_root(epoch_seconds), None, None),
         };
         let sampled = decided.unwrap_or_else(|| self.sampler.sample(epoch_seconds));

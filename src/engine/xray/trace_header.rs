@@ -121,9 +121,15 @@ mod tests {
         assert!(root.starts_with("1-5759e988-"), "{root}");
         assert!(is_root(&root), "{root}");
         let header = format(&root, 0x53995c3f42cd8ad8, true);
-        assert_eq!(header, format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1"));
+        assert_eq!(
+            header,
+            format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1")
+        );
         let again = format(&root, 1, false);
-        assert!(again.ends_with(";Parent=0000000000000001;Sampled=0"), "{again}");
+        assert!(
+            again.ends_with(";Parent=0000000000000001;Sampled=0"),
+            "{again}"
+        );
         assert_ne!(new_root(1), new_root(1));
     }
 
