@@ -895,6 +895,7 @@ mod tests {
             protocol: "HTTP/1.1",
             context_path: "/prod/pets/1".into(),
             base_path_matched: None,
+            client_cert: None,
         };
         let response = InvokeResponse {
             status: http::StatusCode::CREATED,

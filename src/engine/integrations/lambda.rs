@@ -176,6 +176,10 @@ pub fn request_context(ctx: &RequestContext<'_>) -> Value {
         identity.insert("apiKeyId".into(), opt(&id.api_key_id));
     }
     identity.insert("caller".into(), opt(&id.caller));
+    // Only on a custom domain with mutual TLS (execution.md §10.1).
+    if let Some(cert) = &ctx.req.client_cert {
+        identity.insert("clientCert".into(), cert.to_json());
+    }
     identity.insert("cognitoAuthenticationProvider".into(), Value::Null);
     identity.insert("cognitoAuthenticationType".into(), Value::Null);
     identity.insert("cognitoIdentityId".into(), Value::Null);

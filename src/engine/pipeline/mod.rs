@@ -54,6 +54,9 @@ pub struct InvokeRequest {
     /// On a custom domain, the base path the request matched
     /// (`$context.customDomain.basePathMatched`).
     pub base_path_matched: Option<String>,
+    /// The certificate the client presented on a custom domain with mutual TLS
+    /// (`$context.identity.clientCert`), read once per connection.
+    pub client_cert: Option<Arc<crate::tls::ClientCert>>,
 }
 
 #[derive(Debug, Clone)]

@@ -111,6 +111,12 @@ const CONTEXT_FIELDS: &[&str] = &[
     "identity.caller",
     "identity.user",
     "identity.userArn",
+    "identity.clientCert.clientCertPem",
+    "identity.clientCert.subjectDN",
+    "identity.clientCert.issuerDN",
+    "identity.clientCert.serialNumber",
+    "identity.clientCert.validity.notBefore",
+    "identity.clientCert.validity.notAfter",
     "xrayTraceId",
     "error.message",
     "error.messageString",
@@ -189,6 +195,12 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
         "identity.user" => ctx.identity.user.clone()?,
         "identity.userArn" => ctx.identity.user_arn.clone()?,
         "xrayTraceId" => ctx.xray.as_deref()?.root.clone(),
+        cert if cert.starts_with("identity.clientCert.") => ctx
+            .req
+            .client_cert
+            .as_deref()?
+            .field(&cert["identity.clientCert.".len()..])?
+            .to_string(),
         auth if auth.starts_with("authorizer.") => {
             ctx.authorizer.as_ref()?.get(&auth["authorizer.".len()..])?
         }
@@ -390,6 +402,7 @@ mod tests {
             protocol: "HTTP/1.1",
             context_path: "/s/".into(),
             base_path_matched: None,
+            client_cert: None,
         };
         let a = new_context(&req).request_id;
         let b = new_context(&req).request_id;
