@@ -315,7 +315,7 @@ pub fn files(
             fields.join("; ")
         )));
     }
-    let _ = write!(src, "const INVOKE_URL = {};\n", lit(invoke_url));
+    let _ = writeln!(src, "const INVOKE_URL = {};", lit(invoke_url));
     src.push_str(RUNTIME);
     src.push_str("  return {\n");
     for op in &ops {

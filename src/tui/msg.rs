@@ -140,7 +140,7 @@ pub enum DataUpdate {
     /// The trace of one request (`Backend::request_trace`).
     Trace {
         request_id: String,
-        result: Result<Option<crate::engine::xray::RequestTrace>, String>,
+        result: Result<Option<Box<crate::engine::xray::RequestTrace>>, String>,
     },
     /// The debounce timer of edit `seq` fired.
     RenderDue(u64),

@@ -383,7 +383,10 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
                 .await,
         }),
         Effect::LoadTrace { request_id } => Some(DataUpdate::Trace {
-            result: b.request_trace(request_id.clone()).await,
+            result: b
+                .request_trace(request_id.clone())
+                .await
+                .map(|t| t.map(Box::new)),
             request_id,
         }),
         Effect::TestInvoke {

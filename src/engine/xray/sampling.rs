@@ -29,24 +29,25 @@ impl Sampler {
     fn sample_with(&self, epoch_seconds: u64, draw: impl FnOnce() -> f64) -> bool {
         let second = epoch_seconds & 0xffff_ffff;
         let mut current = self.window.load(Ordering::Relaxed);
-        while self.reservoir_size > 0 {
-            let (at, used) = (current >> 32, current & 0xffff_ffff);
-            let next = if at != second {
-                // A new second (a request of an older second racing in also restarts it).
-                (second << 32) | 1
-            } else if used < u64::from(self.reservoir_size) {
-                current + 1
-            } else {
-                break;
-            };
-            match self.window.compare_exchange_weak(
-                current,
-                next,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(seen) => current = seen,
+        if self.reservoir_size > 0 {
+            loop {
+                let (at, used) = (current >> 32, current & 0xffff_ffff);
+                let next = if second > at {
+                    (second << 32) | 1
+                } else if second == at && used < u64::from(self.reservoir_size) {
+                    current + 1
+                } else {
+                    break;
+                };
+                match self.window.compare_exchange_weak(
+                    current,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return true,
+                    Err(seen) => current = seen,
+                }
             }
         }
         self.fixed_rate > 0.0 && draw() < self.fixed_rate

@@ -10,7 +10,7 @@ use crate::tui::view::ViewKind;
 pub struct TraceUi {
     pub request_id: String,
     /// `None` while loading; `Ok(None)` when the engine keeps no trace for the request.
-    pub result: Option<Result<Option<RequestTrace>, String>>,
+    pub result: Option<Result<Option<Box<RequestTrace>>, String>>,
 }
 
 /// One row of the waterfall: a phase, where it starts and how long it takes, in the
@@ -58,7 +58,7 @@ impl App {
     pub(super) fn on_trace(
         &mut self,
         request_id: String,
-        result: Result<Option<RequestTrace>, String>,
+        result: Result<Option<Box<RequestTrace>>, String>,
     ) {
         if let Some(ui) = self.trace.as_mut()
             && ui.request_id == request_id

@@ -83,12 +83,12 @@ fn x_on_a_log_line_shows_its_requests_phases_as_a_waterfall() {
     // A late answer for another request is ignored.
     h.app.update(Msg::Data(DataUpdate::Trace {
         request_id: "req-2".into(),
-        result: Ok(Some(trace("req-2"))),
+        result: Ok(Some(Box::new(trace("req-2")))),
     }));
     assert!(screen(&h.render(100, 30)).contains("Loading"));
     h.app.update(Msg::Data(DataUpdate::Trace {
         request_id: "req-1".into(),
-        result: Ok(Some(trace("req-1"))),
+        result: Ok(Some(Box::new(trace("req-1")))),
     }));
     let text = screen(&h.render(100, 30));
     for want in [
