@@ -380,6 +380,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "account throttle: {rate} requests/s, burst {burst} (configured; UpdateAccount overrides are stored in the data dir)"
             );
+            let tracing = &s.config.tracing;
+            tracing.validate()?;
+            println!(
+                "tracing:     stages with tracingEnabled; sampled {} request(s)/s + {}% of the rest; OTLP export: {}",
+                tracing.reservoir_size,
+                tracing.fixed_rate * 100.0,
+                tracing.otlp_endpoint.as_deref().unwrap_or("off")
+            );
             let theme_dir = s.paths.config_dir.join("themes");
             let requested = cli
                 .theme
