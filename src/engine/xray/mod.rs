@@ -115,8 +115,8 @@ pub struct PhaseSpan {
     pub phase: Phase,
     pub offset: Duration,
     pub duration: Duration,
-    /// The OTLP span id (16 hex).
-    pub span_id: String,
+    /// The OTLP span id.
+    pub span_id: u64,
 }
 
 /// A finished traced request, as consoles show it and the exporter sends it.
@@ -254,6 +254,7 @@ impl XRay {
     }
 
     /// The record phase's part: queue the finished trace. Never blocks.
+    /// Runs before the access log captures its values (`$context.xrayTraceId` among them).
     pub(crate) fn submit(&self, ctx: &RequestContext<'_>, status: u16) {
         let Some(x) = ctx.xray.as_deref() else {
             return;
@@ -266,7 +267,7 @@ impl XRay {
             .saturating_sub(elapsed)
             .as_nanos() as u64;
         let offset = |t: Instant| t.saturating_duration_since(ctx.started);
-        let span_id = || format!("{:016x}", trace_header::new_segment_id());
+        let span_id = trace_header::new_segment_id;
         let mut phases = Vec::with_capacity(4);
         let method_end = x.integration_start.unwrap_or(end);
         phases.push(PhaseSpan {
@@ -305,8 +306,8 @@ impl XRay {
             request_id: ctx.request_id.clone(),
             rest_api_id: ctx.req.api_id.clone(),
             stage: ctx.req.stage.clone(),
-            root: x.root.clone(),
             segment_id: format!("{:016x}", x.segment_id),
+            root: x.root.clone(),
             parent: x.parent.clone(),
             sampled: x.sampled,
             http_method: ctx.req.method.to_string(),

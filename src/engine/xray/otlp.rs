@@ -119,9 +119,7 @@ impl Exporter {
             .start_with_context(&self.tracer, &parent_cx);
         let cx = Context::new().with_span(request_span);
         for phase in &trace.phases {
-            let Some(id) = span_id(&phase.span_id) else {
-                continue;
-            };
+            let id = SpanId::from_bytes(phase.span_id.to_be_bytes());
             self.ids.set(trace_id, id);
             let span = self
                 .tracer

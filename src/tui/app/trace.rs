@@ -103,7 +103,7 @@ mod tests {
             phase,
             offset: Duration::from_micros(offset_us),
             duration: Duration::from_micros(duration_us),
-            span_id: "0000000000000001".into(),
+            span_id: 1,
         }
     }
 

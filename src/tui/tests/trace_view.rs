@@ -25,7 +25,7 @@ fn trace(request_id: &str) -> RequestTrace {
         phase,
         offset: Duration::from_micros(offset_us),
         duration: Duration::from_micros(duration_us),
-        span_id: "00000000000000aa".into(),
+        span_id: 0xaa,
     };
     RequestTrace {
         request_id: request_id.into(),
