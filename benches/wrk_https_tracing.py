@@ -13,7 +13,8 @@ after (the figures mean little on a loaded box).
 
   cargo build --release --bin gwtui && ROUNDS=3 SECS=5 python3 benches/wrk_https_tracing.py
 
-Environment: ROUNDS, SECS, THREADS, CONNS, CARGO_TARGET_DIR. Loopback only; every loop bounded.
+Environment: ROUNDS, SECS, THREADS, CONNS, CARGO_TARGET_DIR, GWTUI_BIN (another binary).
+Loopback only; every loop bounded.
 """
 import json
 import os
@@ -88,7 +89,7 @@ def wrk(url):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-    gwtui = os.path.join(target, "release", "gwtui")
+    gwtui = os.environ.get("GWTUI_BIN") or os.path.join(target, "release", "gwtui")
     if not os.path.exists(gwtui):
         sys.exit(f"missing {gwtui}: cargo build --release --bin gwtui")
     work = tempfile.mkdtemp(prefix="gwtui-https-")
