@@ -27,6 +27,8 @@ use super::pipeline::RequestContext;
 pub const RECENT_TRACES: usize = 1024;
 /// Traces waiting for the xray thread; beyond this they are dropped and counted.
 pub const TRACE_QUEUE_CAPACITY: usize = 4096;
+/// How often the xray thread drains the queue.
+const DRAIN: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// `[tracing]` in the config file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -181,7 +183,7 @@ impl RequestXRay {
 pub(crate) struct XRay {
     sampler: sampling::Sampler,
     queue: crossbeam_channel::Sender<Box<RequestTrace>>,
-    recent: Arc<Mutex<VecDeque<Arc<RequestTrace>>>>,
+    recent: Arc<Mutex<VecDeque<Box<RequestTrace>>>>,
     dropped: AtomicU64,
 }
 
@@ -189,7 +191,7 @@ impl XRay {
     /// Starts the xray thread (and, with an OTLP endpoint, the exporter on it).
     pub(crate) fn start(config: &TracingConfig) -> std::io::Result<XRay> {
         let (queue, rx) = crossbeam_channel::bounded::<Box<RequestTrace>>(TRACE_QUEUE_CAPACITY);
-        let recent: Arc<Mutex<VecDeque<Arc<RequestTrace>>>> = Arc::default();
+        let recent: Arc<Mutex<VecDeque<Box<RequestTrace>>>> = Arc::default();
         let ring = recent.clone();
         let endpoint = config.otlp_endpoint.clone();
         std::thread::Builder::new()
@@ -203,18 +205,35 @@ impl XRay {
                         None
                     }
                 });
-                for trace in rx {
-                    let trace: Arc<RequestTrace> = Arc::from(trace);
-                    if trace.sampled
-                        && let Some(x) = &exporter
-                    {
-                        x.export(&trace);
+                // Drained every DRAIN rather than woken per trace: a blocking receive made every
+                // traced request pay a futex wake-up and a context switch.
+                loop {
+                    std::thread::sleep(DRAIN);
+                    let mut batch = Vec::new();
+                    let closed = loop {
+                        match rx.try_recv() {
+                            Ok(trace) => batch.push(trace),
+                            Err(crossbeam_channel::TryRecvError::Empty) => break false,
+                            Err(crossbeam_channel::TryRecvError::Disconnected) => break true,
+                        }
+                    };
+                    if let Some(x) = &exporter {
+                        for trace in batch.iter().filter(|t| t.sampled) {
+                            x.export(trace);
+                        }
                     }
-                    let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
-                    if ring.len() == RECENT_TRACES {
-                        ring.pop_front();
+                    if !batch.is_empty() {
+                        let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
+                        for trace in batch {
+                            if ring.len() == RECENT_TRACES {
+                                ring.pop_front();
+                            }
+                            ring.push_back(trace);
+                        }
                     }
-                    ring.push_back(trace);
+                    if closed {
+                        break;
+                    }
                 }
                 if let Some(x) = exporter {
                     x.shutdown();
