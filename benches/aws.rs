@@ -105,6 +105,7 @@ fn request(api: &str, path: &str) -> InvokeRequest {
         protocol: "HTTP/1.1",
         context_path: format!("/prod{path}"),
         base_path_matched: None,
+        client_cert: None,
     }
 }
 

@@ -51,6 +51,7 @@ fn request(api_id: &str, path: &str) -> InvokeRequest {
         protocol: "HTTP/1.1",
         context_path: format!("/bench{path}"),
         base_path_matched: None,
+        client_cert: None,
     }
 }
 

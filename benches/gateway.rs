@@ -318,6 +318,7 @@ fn invoke_request(api: &str) -> InvokeRequest {
         protocol: "HTTP/1.1",
         context_path: "/prod/pets".into(),
         base_path_matched: None,
+        client_cert: None,
     }
 }
 

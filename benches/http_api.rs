@@ -56,6 +56,7 @@ fn request(api: &str, stage: &str, path: &str) -> InvokeRequest {
         protocol: "HTTP/1.1",
         context_path: format!("/{stage}{path}"),
         base_path_matched: None,
+        client_cert: None,
     }
 }
 

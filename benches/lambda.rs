@@ -71,6 +71,7 @@ fn request(api: &str, path: &str, token: Option<&str>) -> Box<InvokeRequest> {
         protocol: "HTTP/1.1",
         context_path: format!("/bench{path}"),
         base_path_matched: None,
+        client_cert: None,
     })
 }
 

@@ -111,6 +111,7 @@ fn main() {
             protocol: "HTTP/1.1",
             context_path: "/prod/pets".into(),
             base_path_matched: None,
+            client_cert: None,
         };
         let started = std::time::Instant::now();
         for i in 1..=n {

@@ -32,6 +32,9 @@ pub struct ConfigFile {
     /// Local targets of VPC links, by link id (`[vpc_links.ID] target = "127.0.0.1:8080"`): a
     /// `VPC_LINK` integration through that link calls the target.
     pub vpc_links: BTreeMap<String, VpcLinkSection>,
+    /// X-Ray sampling (`reservoir_size`, `fixed_rate`) and OTLP export (`otlp_endpoint`) for
+    /// stages with `tracingEnabled`.
+    pub tracing: crate::engine::xray::TracingConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -615,6 +615,7 @@ fn invoke_request(api: &str, stage: &str, path: &str, id: Option<&str>) -> Invok
         protocol: "HTTP/1.1",
         context_path: format!("/{stage}{path}"),
         base_path_matched: None,
+        client_cert: None,
     }
 }
 

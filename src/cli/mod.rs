@@ -165,6 +165,7 @@ impl Settings {
             data_dir: self.paths.data_dir.clone(),
             canary_seed: None,
             access_log_rotation: self.config.logs.rotation(),
+            tracing: self.config.tracing.clone(),
             account_rate_limit,
             account_burst_limit,
             ..EngineConfig::default()
@@ -416,6 +417,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(anyhow::Error::msg)?;
             println!(
                 "account throttle: {rate} requests/s, burst {burst} (configured; UpdateAccount overrides are stored in the data dir)"
+            );
+            let tracing = &s.config.tracing;
+            tracing.validate()?;
+            println!(
+                "tracing:     stages with tracingEnabled; sampled {} request(s)/s + {}% of the rest; OTLP export: {}",
+                tracing.reservoir_size,
+                tracing.fixed_rate * 100.0,
+                tracing.otlp_endpoint.as_deref().unwrap_or("off")
             );
             let theme_dir = s.paths.config_dir.join("themes");
             let requested = cli

@@ -29,6 +29,7 @@ pub mod traffic;
 pub mod types;
 pub mod vpc_links;
 pub mod websocket;
+pub mod xray;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -59,6 +60,7 @@ pub use logs::EXECUTION_LOG_CAPACITY;
 pub use metrics::{FixedHistogram, MAX_WINDOW, Percentiles, SeriesTotals};
 pub use pipeline::MAX_BODY_BYTES;
 pub use websocket::{ConnectionsRequest, UpgradeRequest};
+pub use xray::{Phase, PhaseSpan, RequestTrace};
 
 /// The HTTP API (v2) admin request types, whose names repeat v1's.
 pub mod v2 {
@@ -106,6 +108,8 @@ pub struct EngineConfig {
     pub access_log_rotation: logs::rotation::Rotation,
     /// The Lambda authorizer result cache's byte bound (default 16 MiB).
     pub authorizer_cache_bytes: u64,
+    /// `[tracing]`: X-Ray sampling and the OTLP endpoint (stages opt in with `tracingEnabled`).
+    pub tracing: xray::TracingConfig,
 }
 
 impl EngineConfig {
@@ -129,6 +133,7 @@ impl Default for EngineConfig {
             clock: Arc::new(clock::SystemClock::default()),
             access_log_rotation: logs::rotation::Rotation::default(),
             authorizer_cache_bytes: security::AUTHORIZER_CACHE_BYTES,
+            tracing: xray::TracingConfig::default(),
         }
     }
 }
@@ -149,6 +154,8 @@ pub enum OpenError {
     Background(std::io::Error),
     #[error("stored function {name} can no longer be registered: {reason}")]
     Function { name: String, reason: String },
+    #[error(transparent)]
+    Tracing(#[from] xray::TracingConfigError),
 }
 
 /// What consoles receive from [`Gateway::subscribe`].
@@ -185,6 +192,8 @@ pub(crate) struct Inner {
     pub(crate) traffic: traffic::Traffic,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) logs: logs::Logs,
+    /// X-Ray tracing: sampling, the xray thread's queue and the newest traces.
+    pub(crate) xray: xray::XRay,
     events: broadcast::Sender<GatewayEvent>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
@@ -224,6 +233,8 @@ impl Gateway {
             let _ = log_events.send(GatewayEvent::Logs(batch));
         })
         .map_err(OpenError::Background)?;
+        config.tracing.validate()?;
+        let xray = xray::XRay::start(&config.tracing).map_err(OpenError::Background)?;
         let gw = Gateway {
             inner: Arc::new(Inner {
                 routes: ArcSwap::from_pointee(Routes::default()),
@@ -243,6 +254,7 @@ impl Gateway {
                 traffic: traffic::Traffic::new(&config),
                 metrics,
                 logs,
+                xray,
                 events,
                 admin: ArcSwap::from_pointee(admin),
                 store: Mutex::new(store),
@@ -321,6 +333,17 @@ impl Gateway {
     /// `name[:qualifier]`), for consoles that show where a route goes.
     pub fn lambda_function_name(uri: &str) -> Option<String> {
         functions::parse_function_uri(uri).map(|(name, _)| name)
+    }
+
+    /// The phases of a traced request (a stage with `tracingEnabled`), while it is among the
+    /// newest [`xray::RECENT_TRACES`]: for the console's trace view.
+    pub fn request_trace(&self, request_id: &str) -> Option<xray::RequestTrace> {
+        self.inner.xray.find(request_id)
+    }
+
+    /// Traces the xray thread could not keep up with (dropped, not exported).
+    pub fn traces_dropped(&self) -> u64 {
+        self.inner.xray.dropped()
     }
 
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes

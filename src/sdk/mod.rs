@@ -1,8 +1,11 @@
 //! GetSdkTypes and GetSdk: client SDKs generated from a stage's deployment snapshot, zipped as
-//! API Gateway delivers them (`apiGateway-js-sdk/…`). Only `javascript` is generated; AWS's
-//! `android`, `objectivec`, `swift` and `ruby` are listed nowhere and refused.
+//! API Gateway delivers them (`apiGateway-js-sdk/…`). `javascript` (AWS's own type) and
+//! `typescript` (gwtui's: a typed client from the OpenAPI export) are generated; AWS's
+//! `android`, `java`, `objectivec`, `swift` and `ruby` are listed nowhere and refused.
 
 pub mod javascript;
+pub mod sigv4;
+pub mod typescript;
 
 use std::io::Write as _;
 
@@ -22,18 +25,28 @@ pub struct SdkType {
 
 /// The SDK types gwtui generates.
 pub fn sdk_types() -> Vec<SdkType> {
-    vec![SdkType {
-        id: "javascript",
-        friendly_name: "JavaScript",
-        description: "A JavaScript client (Node 18+ and browsers, fetch-based): one method per resource and verb, path/query/header parameters, API keys",
-        configuration_properties: Vec::new(),
-    }]
+    vec![
+        SdkType {
+            id: "javascript",
+            friendly_name: "JavaScript",
+            description: "A JavaScript client (Node 20+ and browsers, fetch-based): one method per resource and verb, path/query/header parameters, API keys, optional SigV4 signing",
+            configuration_properties: Vec::new(),
+        },
+        SdkType {
+            id: "typescript",
+            friendly_name: "TypeScript",
+            description: "A typed TypeScript client generated from the OpenAPI export (models as types), with its JavaScript module form; API keys, optional SigV4 signing",
+            configuration_properties: Vec::new(),
+        },
+    ]
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SdkError {
-    #[error("Invalid SDK type specified: '{0}'. Must be one of: [javascript]")]
+    #[error("Invalid SDK type specified: '{0}'. Must be one of: [javascript, typescript]")]
     UnknownType(String),
+    #[error("cannot export the API for the SDK: {0}")]
+    Export(String),
     #[error("cannot write the SDK zip: {0}")]
     Zip(String),
 }
@@ -48,6 +61,7 @@ pub fn generate(
 ) -> Result<Vec<u8>, SdkError> {
     let files = match sdk_type {
         "javascript" => javascript::files(def, stage, invoke_url),
+        "typescript" => typescript::files(def, stage, invoke_url)?,
         other => return Err(SdkError::UnknownType(other.to_string())),
     };
     zip_files(&files)

@@ -132,6 +132,10 @@ fn to_request(mut parts: Parts, body: Bytes, peer: SocketAddr, t: InvokeTarget) 
         },
         context_path: t.context_path,
         base_path_matched: t.base_path,
+        client_cert: parts
+            .extensions
+            .get::<std::sync::Arc<crate::tls::ClientCert>>()
+            .cloned(),
     }
 }
 

@@ -134,17 +134,23 @@ async fn serve_loop(
                     stop: streams_stop.clone(),
                     slots: slots.clone(),
                 };
-                let service = service_fn(move |req| {
-                    let gw = gw.clone();
-                    let options = options.clone();
-                    let streams = streams.clone();
-                    async move {
-                        Ok::<_, Infallible>(dispatch(gw, req, peer, local, &options, &streams).await)
-                    }
-                });
+                // A mutual-TLS client's certificate rides on each of its requests.
+                let service = move |cert: Option<std::sync::Arc<crate::tls::ClientCert>>| {
+                    service_fn(move |mut req: Request<Incoming>| {
+                        let gw = gw.clone();
+                        let options = options.clone();
+                        let streams = streams.clone();
+                        if let Some(cert) = &cert {
+                            req.extensions_mut().insert(cert.clone());
+                        }
+                        async move {
+                            Ok::<_, Infallible>(dispatch(gw, req, peer, local, &options, &streams).await)
+                        }
+                    })
+                };
                 match &tls {
                     None => {
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service(None)).into_owned();
                         let conn = graceful.watch(conn);
                         tokio::spawn(async move {
                             let _ = conn.await;
@@ -172,7 +178,14 @@ async fn serve_loop(
                             let Ok(Ok(stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, accept).await else {
                                 return;
                             };
-                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                            let cert = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .and_then(|der| crate::tls::ClientCert::from_der(der).ok())
+                                .map(std::sync::Arc::new);
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service(cert)).into_owned();
                             let _ = watcher.watch(conn).await;
                         });
                     }

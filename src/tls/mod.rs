@@ -3,9 +3,11 @@
 //! The server's TLS listener (`server::tls`) and custom domain names (engine) build on both.
 
 pub mod ca;
+pub mod client_cert;
 pub mod pem;
 
 pub use ca::DevCa;
+pub use client_cert::ClientCert;
 pub use pem::{CertificateInfo, certified_key};
 
 use std::path::PathBuf;

@@ -79,6 +79,7 @@ actions! {
     EditIntegration => "edit-integration", "edit integration", dangerous = false, mutates = true;
     TestInvoke => "test-invoke", "test invoke", dangerous = false, mutates = false;
     EditTestRequest => "edit-request", "edit request", dangerous = false, mutates = false;
+    ViewTrace => "trace", "request trace", dangerous = false, mutates = false;
     Save => "save", "save template", dangerous = false, mutates = true;
     Undo => "undo", "undo", dangerous = false, mutates = false;
     Redo => "redo", "redo", dangerous = false, mutates = false;

@@ -12,6 +12,7 @@ mod invoke;
 mod lists;
 mod ops;
 mod prompts;
+mod trace;
 
 pub use feedback::{BUSY_LIMIT, Busy, MESSAGE_HISTORY, long_operation};
 pub use ops::format_log_line as ops_format_log_line;
@@ -37,6 +38,7 @@ use super::view::ViewKind;
 
 pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
 pub use invoke::{InvokeLine, InvokeLineKind, InvokeUi};
+pub use trace::{TraceUi, WaterfallRow, waterfall};
 
 /// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.
 pub type ParseCheck = fn(&str) -> Option<(usize, usize, String)>;
@@ -278,6 +280,8 @@ pub struct App {
     pub traffic: HashMap<(String, String), f64>,
     /// The last test invocation (the Invoke view).
     pub invoke: Option<InvokeUi>,
+    /// The request whose trace the Trace view shows.
+    pub trace: Option<TraceUi>,
     /// A change was reported (`Changed`, an operation's result) and the data is stale: the
     /// runner reloads once for a whole burst of them ([`App::take_reload`]).
     pub reload_pending: bool,
@@ -347,6 +351,7 @@ impl App {
             usage: UsageData::default(),
             traffic: HashMap::new(),
             invoke: None,
+            trace: None,
             reload_pending: false,
         }
     }

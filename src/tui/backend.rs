@@ -170,6 +170,11 @@ pub trait Backend: Clone + Send + Sync + 'static {
         ops: Vec<PatchOperation>,
     ) -> impl Future<Output = BResult<()>> + Send;
     fn delete_api_key(&self, api_key_id: String) -> impl Future<Output = BResult<()>> + Send;
+    /// The trace of a request on a stage with `tracingEnabled` (`None` when none is kept).
+    fn request_trace(
+        &self,
+        request_id: String,
+    ) -> impl Future<Output = BResult<Option<crate::engine::RequestTrace>>> + Send;
 }
 
 /// Updates a console subscription holds at most before log batches are dropped.

@@ -65,6 +65,10 @@ pub enum Effect {
         rest_api_id: String,
     },
     LoadUsage,
+    /// The trace of one request, for the Trace view.
+    LoadTrace {
+        request_id: String,
+    },
     Deploy {
         rest_api_id: String,
         stage_name: String,

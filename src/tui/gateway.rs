@@ -572,6 +572,13 @@ impl Backend for GatewayBackend {
             .await
             .map_err(msg)
     }
+
+    async fn request_trace(
+        &self,
+        request_id: String,
+    ) -> BResult<Option<crate::engine::RequestTrace>> {
+        Ok(self.gw.request_trace(&request_id))
+    }
 }
 
 /// The engine's snapshot in the console's shape. Minute buckets (windows over an hour) sit at

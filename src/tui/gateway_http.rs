@@ -148,6 +148,7 @@ impl GatewayBackend {
             protocol: "HTTP/1.1",
             context_path,
             base_path_matched: None,
+            client_cert: None,
         };
         let started = Instant::now();
         let response = self.gw.invoke(request).await;

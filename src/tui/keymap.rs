@@ -279,6 +279,8 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Logs), "p", Action::Pause, true),
     (v(ViewKind::Logs), "s", Action::SaveLogs, true),
     (v(ViewKind::Logs), "c", Action::ClearLogs, true),
+    (v(ViewKind::Logs), "x", Action::ViewTrace, true),
+    (v(ViewKind::Trace), "esc", Action::Back, true),
     (v(ViewKind::Logs), "G", Action::Bottom, true),
     // usage plans and keys
     (v(ViewKind::Keys), "c", Action::KeyCreate, true),

@@ -161,6 +161,11 @@ pub enum DataUpdate {
     /// The attached server's event stream went down (`false`: the console retries) or came
     /// back (`true`). An in-process console never sends it.
     Connection(bool),
+    /// The trace of one request (`Backend::request_trace`).
+    Trace {
+        request_id: String,
+        result: Result<Option<Box<crate::engine::RequestTrace>>, String>,
+    },
     /// The debounce timer of edit `seq` fired.
     RenderDue(u64),
     /// The outcome of an effect: `what` names the operation ("deploy prod").

@@ -409,6 +409,13 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
                 model_name,
             },
         ))),
+        Effect::LoadTrace { request_id } => Some(DataUpdate::Trace {
+            result: b
+                .request_trace(request_id.clone())
+                .await
+                .map(|t| t.map(Box::new)),
+            request_id,
+        }),
         Effect::TestInvoke {
             rest_api_id,
             resource_id,

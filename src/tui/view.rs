@@ -17,6 +17,8 @@ pub enum ViewKind {
     Editor,
     Diff,
     Invoke,
+    /// One request's trace (X-Ray ids, phases as a waterfall), from a log line.
+    Trace,
 }
 
 impl ViewKind {
@@ -46,6 +48,7 @@ impl ViewKind {
             ViewKind::Editor => "template",
             ViewKind::Diff => "diff",
             ViewKind::Invoke => "test",
+            ViewKind::Trace => "trace",
         }
     }
 

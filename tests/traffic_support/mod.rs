@@ -105,6 +105,7 @@ pub async fn invoke(
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         protocol: "HTTP/1.1",
         base_path_matched: None,
+        client_cert: None,
     };
     gw.invoke(request).await
 }

@@ -101,6 +101,7 @@ impl Gateway {
             source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             protocol: "HTTP/1.1",
             base_path_matched: None,
+            client_cert: None,
         };
         let run = pipeline::run_test(self, &request, live).await;
         let mut headers = BTreeMap::new();

@@ -49,6 +49,9 @@ pub struct InvokeRequest {
     /// On a custom domain, the base path the request matched
     /// (`$context.customDomain.basePathMatched`).
     pub base_path_matched: Option<String>,
+    /// The certificate the client presented on a custom domain with mutual TLS
+    /// (`$context.identity.clientCert`), read once per connection.
+    pub client_cert: Option<std::sync::Arc<crate::tls::ClientCert>>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +113,8 @@ pub struct RequestContext<'a> {
     /// [`RequestContext::log_data`] (see `engine::logs`); the stage's `loggingLevel` decides
     /// what is kept.
     pub log: ExecutionLog,
+    /// X-Ray trace state, only on a stage with `tracingEnabled` (see `engine::xray`).
+    pub xray: Option<Box<crate::engine::xray::RequestXRay>>,
 }
 
 impl<'a> RequestContext<'a> {

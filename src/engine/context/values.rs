@@ -31,6 +31,13 @@ const CONTEXT_FIELDS: &[&str] = &[
     "identity.caller",
     "identity.user",
     "identity.userArn",
+    "identity.clientCert.clientCertPem",
+    "identity.clientCert.subjectDN",
+    "identity.clientCert.issuerDN",
+    "identity.clientCert.serialNumber",
+    "identity.clientCert.validity.notBefore",
+    "identity.clientCert.validity.notAfter",
+    "xrayTraceId",
     "error.message",
     "error.messageString",
     "error.responseType",
@@ -107,6 +114,13 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
         "identity.caller" => ctx.identity.caller.clone()?,
         "identity.user" => ctx.identity.user.clone()?,
         "identity.userArn" => ctx.identity.user_arn.clone()?,
+        "xrayTraceId" => ctx.xray.as_deref()?.root.clone(),
+        cert if cert.starts_with("identity.clientCert.") => ctx
+            .req
+            .client_cert
+            .as_deref()?
+            .field(&cert["identity.clientCert.".len()..])?
+            .to_string(),
         auth if auth.starts_with("authorizer.") => {
             ctx.authorizer.as_ref()?.get(&auth["authorizer.".len()..])?
         }

@@ -105,7 +105,7 @@ impl Gateway {
             Some((n, q)) => (n, Some(q)),
             None => (name, None),
         };
-        self.inner.functions.invoke(n, q, payload).await
+        self.inner.functions.invoke(n, q, payload, None).await
     }
 
     /// Stops every function worker and waits until the processes are reaped.

@@ -338,19 +338,23 @@ impl Functions {
         Err(not_found())
     }
 
-    /// Invokes a function synchronously (`RequestResponse`).
+    /// Invokes a function synchronously (`RequestResponse`). `trace_id` is the caller's
+    /// `X-Amzn-Trace-Id` (active tracing): a local worker gets it as
+    /// `Lambda-Runtime-Trace-Id` (its bootstrap sets `_X_AMZN_TRACE_ID`), a remote endpoint as
+    /// `X-Amzn-Trace-Id`.
     pub async fn invoke(
         &self,
         name: &str,
         qualifier: Option<&str>,
         payload: Bytes,
+        trace_id: Option<&str>,
     ) -> Result<Invocation, InvokeError> {
         let (entry, remote_qualifier) = self.resolve(name, qualifier)?;
         match &entry.kind {
-            Kind::Local(pool) => pool.invoke(payload).await,
+            Kind::Local(pool) => pool.invoke(payload, trace_id.map(Box::from)).await,
             Kind::Remote(remote) => {
                 remote
-                    .invoke(&self.http, remote_qualifier.as_deref(), payload)
+                    .invoke(&self.http, remote_qualifier.as_deref(), payload, trace_id)
                     .await
             }
             Kind::Aliases => Err(InvokeError::NotFound(name.to_string())),

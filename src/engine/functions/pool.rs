@@ -42,6 +42,8 @@ pub struct LaunchSpec {
 pub(crate) struct Job {
     pub request_id: String,
     pub payload: Bytes,
+    /// The caller's `X-Amzn-Trace-Id` (active tracing), else one made up for the invocation.
+    pub trace_id: Option<Box<str>>,
     pub reply: oneshot::Sender<Invocation>,
 }
 
@@ -261,7 +263,11 @@ impl Pool {
 
     /// Queues one invocation and waits for its result. Past `concurrency + queue` outstanding
     /// invocations it is throttled at once.
-    pub async fn invoke(self: &Arc<Self>, payload: Bytes) -> Result<Invocation, InvokeError> {
+    pub async fn invoke(
+        self: &Arc<Self>,
+        payload: Bytes,
+        trace_id: Option<Box<str>>,
+    ) -> Result<Invocation, InvokeError> {
         {
             let mut st = self.state();
             if st.closed {
@@ -284,6 +290,7 @@ impl Pool {
             .send(Job {
                 request_id,
                 payload,
+                trace_id,
                 reply,
             })
             .is_err()

@@ -22,6 +22,7 @@ impl Remote {
         client: &reqwest::Client,
         qualifier: Option<&str>,
         payload: Bytes,
+        trace_id: Option<&str>,
     ) -> Result<Invocation, InvokeError> {
         let base = self.endpoint.trim_end_matches('/');
         let name = sigv4::uri_encode(&self.function_name, false);
@@ -42,6 +43,9 @@ impl Remote {
             "x-amz-invocation-type",
             HeaderValue::from_static("RequestResponse"),
         );
+        if let Some(v) = trace_id.and_then(|t| HeaderValue::from_str(t).ok()) {
+            headers.insert("x-amzn-trace-id", v);
+        }
         if let Some(sign) = &self.sign {
             let host = match parsed.port() {
                 Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),

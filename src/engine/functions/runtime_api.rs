@@ -230,6 +230,7 @@ async fn next(
     };
     let request_id = job.request_id.clone();
     let payload = job.payload.clone();
+    let trace_id = job.trace_id.clone();
     let deadline = pool.start_invocation(&worker, job);
     let mut r = Response::new(Full::new(payload));
     r.headers_mut().insert(
@@ -245,11 +246,14 @@ async fn next(
         ),
         (
             "lambda-runtime-trace-id",
-            format!(
-                "Root=1-{:08x}-{};Sampled=0",
-                deadline / 1000,
-                &request_id.replace('-', "")[..24]
-            ),
+            match trace_id {
+                Some(t) => t.into(),
+                None => format!(
+                    "Root=1-{:08x}-{};Sampled=0",
+                    deadline / 1000,
+                    &request_id.replace('-', "")[..24]
+                ),
+            },
         ),
     ];
     for (name, value) in headers {

@@ -79,7 +79,7 @@ async fn lambda(
         integration.timeout,
         gw.inner
             .functions
-            .invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
+            .invoke(&name, qualifier.as_deref(), Bytes::from(payload), None),
     )
     .await;
     ctx.integration_latency = Some(started.elapsed());

@@ -196,7 +196,7 @@ pub async fn authorize(
                 AUTHORIZER_TIMEOUT,
                 gw.inner
                     .functions
-                    .invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
+                    .invoke(&name, qualifier.as_deref(), Bytes::from(payload), None),
             )
             .await
             .map_err(|_| HttpError::Internal("The authorizer timed out".into()))?

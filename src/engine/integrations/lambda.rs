@@ -60,6 +60,12 @@ pub fn proxy_event(ctx: &RequestContext<'_>) -> Value {
         }
         multi_headers.insert(key, Value::Array(values));
     }
+    // Active tracing: the function sees the request's segment as its parent.
+    if let Some(trace) = ctx.xray.as_deref() {
+        let value = Value::String(trace.header_str().to_string());
+        headers.insert("X-Amzn-Trace-Id".into(), value.clone());
+        multi_headers.insert("X-Amzn-Trace-Id".into(), Value::Array(vec![value]));
+    }
     let (query, multi_query) = if ctx.query.is_empty() {
         (Value::Null, Value::Null)
     } else {
@@ -170,6 +176,10 @@ pub fn request_context(ctx: &RequestContext<'_>) -> Value {
         identity.insert("apiKeyId".into(), opt(&id.api_key_id));
     }
     identity.insert("caller".into(), opt(&id.caller));
+    // Only on a custom domain with mutual TLS (execution.md §10.1).
+    if let Some(cert) = &ctx.req.client_cert {
+        identity.insert("clientCert".into(), cert.to_json());
+    }
     identity.insert("cognitoAuthenticationProvider".into(), Value::Null);
     identity.insert("cognitoAuthenticationType".into(), Value::Null);
     identity.insert("cognitoIdentityId".into(), Value::Null);
@@ -253,7 +263,12 @@ pub async fn call(
     let started = Instant::now();
     let outcome = tokio::time::timeout(
         timeout,
-        gw.inner.functions.invoke(function, qualifier, payload),
+        gw.inner.functions.invoke(
+            function,
+            qualifier,
+            payload,
+            ctx.xray.as_deref().map(|x| x.header_str()),
+        ),
     )
     .await;
     ctx.integration_latency = Some(started.elapsed());

@@ -467,6 +467,10 @@ fn prepare_http(
         }
         headers.insert(n, v);
     }
+    // Active tracing: the backend sees the request's segment as its parent (ops.md §7).
+    if let Some(trace) = ctx.trace_header() {
+        headers.insert("x-amzn-trace-id", trace.clone());
+    }
     Ok(Prepared::Http {
         method,
         url,

@@ -114,6 +114,13 @@ async fn execute(
     route::run(gw, ctx)?;
     if let Some(live) = &ctx.live {
         ctx.log.settings = LogSettings::of(&live.stage, None);
+        if live.stage.tracing_enabled {
+            ctx.xray = Some(
+                gw.inner
+                    .xray
+                    .begin(ctx.header("x-amzn-trace-id"), ctx.request_time_epoch),
+            );
+        }
     }
     variant::run(gw, ctx);
     let resolved = route::resolve_method(ctx);
@@ -125,7 +132,17 @@ async fn execute(
         ctx.log(Level::Info, || line);
     }
     resolved?;
+    let authorizes = ctx.xray.is_some()
+        && ctx
+            .method()
+            .is_some_and(|m| m.method.authorization_type != crate::model::AuthorizationType::None);
+    if authorizes {
+        ctx.xray_auth_start();
+    }
     auth::run(gw, ctx).await?;
+    if authorizes {
+        ctx.xray_auth_end();
+    }
     api_key::run(gw, ctx)?;
     throttle::run(gw, ctx)?;
     log_method_request(ctx);
@@ -142,6 +159,7 @@ async fn integrate(
     if let Some(hit) = cache::lookup(gw, ctx)? {
         return Ok(hit);
     }
+    ctx.xray_integration_start();
     let prepared = integration_request::run(gw, ctx)?;
     if let integration_request::Prepared::Http {
         url, headers, body, ..
@@ -158,6 +176,7 @@ async fn integrate(
         ctx.log(Level::Info, || format!("Sending request to {url}"));
     }
     let raw = super::integrations::call(gw, ctx, prepared).await?;
+    ctx.xray_integration_end();
     if let Some(status) = ctx.integration_status {
         let ms = ctx.integration_latency.unwrap_or_default().as_millis();
         ctx.log(Level::Info, || {

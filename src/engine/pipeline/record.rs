@@ -29,6 +29,8 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         cache_hit: ctx.cache_hit,
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
+    // Before the log record moves the request id out of the context.
+    gw.inner.xray.submit(ctx, response.status.as_u16());
     let subscribed = gw.inner.logs.subscribed();
     if target.format.is_none() && ctx.log.lines.is_empty() && !subscribed {
         return;
@@ -151,6 +153,7 @@ mod tests {
             protocol: "HTTP/1.1",
             context_path: "/prod/pets/1".into(),
             base_path_matched: None,
+            client_cert: None,
         };
         let response = InvokeResponse {
             status: http::StatusCode::CREATED,

@@ -14,7 +14,7 @@ pub use super::super::context::{context_json, context_value};
 use super::{Identity, InvokeRequest, InvokeResponse, RequestContext};
 use crate::engine::error::GatewayError;
 use crate::engine::types::Variant;
-use crate::model::GatewayResponse;
+use crate::model::{GatewayResponse, IntegrationType};
 
 pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
     let now = OffsetDateTime::now_utc();
@@ -61,6 +61,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         mapping_request: None,
         carried_overrides: None,
         log: Default::default(),
+        xray: None,
     }
 }
 
@@ -225,6 +226,17 @@ pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeR
             HeaderValue::from_static("application/json"),
         );
     }
+    // Returned on responses of integrations other than MOCK and HTTP_PROXY (execution.md §12).
+    if let Some(header) = ctx.trace_header()
+        && let Some(kind) = ctx
+            .method()
+            .and_then(|m| m.integration.as_ref())
+            .map(|i| i.kind)
+        && !matches!(kind, IntegrationType::Mock | IntegrationType::HttpProxy)
+        && ctx.error.is_none()
+    {
+        response.headers.insert("x-amzn-trace-id", header.clone());
+    }
     response
 }
 
@@ -292,6 +304,7 @@ mod tests {
             protocol: "HTTP/1.1",
             context_path: "/s/".into(),
             base_path_matched: None,
+            client_cert: None,
         };
         let a = new_context(&req).request_id;
         let b = new_context(&req).request_id;

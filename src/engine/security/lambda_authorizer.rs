@@ -229,6 +229,7 @@ async fn invoke(
         &function,
         qualifier.as_deref(),
         Bytes::from(input.to_string()),
+        ctx.xray.as_deref().map(|x| x.header_str()),
     );
     let invocation = match tokio::time::timeout(AUTHORIZER_TIMEOUT, call).await {
         Ok(Ok(inv)) => inv,

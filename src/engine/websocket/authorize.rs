@@ -152,7 +152,7 @@ async fn invoke_lambda(
         crate::engine::http_api::lambda_authorizer::AUTHORIZER_TIMEOUT,
         gw.inner
             .functions
-            .invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
+            .invoke(&name, qualifier.as_deref(), Bytes::from(payload), None),
     )
     .await
     .map_err(|_| Refusal::Failed("The authorizer timed out".into()))?

@@ -264,7 +264,7 @@ pub async fn run(
                 i.timeout,
                 gw.inner
                     .functions
-                    .invoke(&name, qualifier.as_deref(), Bytes::from(payload)),
+                    .invoke(&name, qualifier.as_deref(), Bytes::from(payload), None),
             )
             .await
             .map_err(|_| IntegrationError::Timeout)?

@@ -10,7 +10,8 @@
 //!   sample request, nothing saved;
 //! - `POST /gwtui/templates/check` — `{"template": ...}`: 200 when it parses, else a 400 naming
 //!   line and column;
-//! - `GET /gwtui/aws` — the `[aws]` settings without the secret.
+//! - `GET /gwtui/aws` — the `[aws]` settings without the secret;
+//! - `GET /gwtui/traces/{requestId}` — one traced request (the console's trace view), or null.
 //!
 //! The event stream (`GET /gwtui/events`) is `server/events.rs`.
 
@@ -40,6 +41,10 @@ pub async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
     let m = &call.parts.method;
     match segs {
         ["aws"] if m == Method::GET => ok(StatusCode::OK, &call.gw.aws_settings().public_view()),
+        // One traced request (null when the engine keeps no trace of it).
+        ["traces", request_id] if m == Method::GET => {
+            ok(StatusCode::OK, &call.gw.request_trace(request_id))
+        }
         ["templates", "check"] if m == Method::POST => {
             let input: CheckInput = call.json()?;
             Gateway::check_template(&input.template).map_err(AdminError::bad_request)?;

@@ -151,7 +151,9 @@ fn sdk(call: &Call<'_>, api_id: &str, stage_name: &str, sdk_type: &str) -> Reply
     let zip =
         crate::sdk::generate(sdk_type, &snapshot, stage_name, &invoke_url).map_err(
             |e| match e {
-                crate::sdk::SdkError::UnknownType(_) => AdminError::bad_request(e.to_string()),
+                crate::sdk::SdkError::UnknownType(_) | crate::sdk::SdkError::Export(_) => {
+                    AdminError::bad_request(e.to_string())
+                }
                 crate::sdk::SdkError::Zip(_) => AdminError::Internal(e.to_string()),
             },
         )?;

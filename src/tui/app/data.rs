@@ -20,6 +20,7 @@ impl App {
                 http_method,
                 result,
             } => self.on_test_invoked(rest_api_id, resource_id, http_method, result),
+            DataUpdate::Trace { request_id, result } => self.on_trace(request_id, result),
             DataUpdate::HttpApis(apis) => {
                 self.http_apis = apis;
                 let len = self.list_len(ViewKind::Http, 0);

@@ -241,6 +241,7 @@ impl App {
             }
             Action::Diff => return self.open_diff(),
             Action::TestInvoke => return self.test_invoke(),
+            Action::ViewTrace => return self.open_trace(),
             Action::EditTestRequest => self.edit_test_request(),
             Action::CanaryInc | Action::CanaryDec => {
                 let current = self

@@ -748,4 +748,12 @@ impl Backend for FakeBackend {
             }
         })
     }
+
+    /// The fake engine serves no requests, so it keeps no traces.
+    async fn request_trace(
+        &self,
+        _request_id: String,
+    ) -> BResult<Option<crate::engine::RequestTrace>> {
+        Ok(None)
+    }
 }

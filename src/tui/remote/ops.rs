@@ -253,6 +253,19 @@ impl Backend for RemoteBackend {
         Ok(snapshot)
     }
 
+    async fn request_trace(
+        &self,
+        request_id: String,
+    ) -> BResult<Option<crate::engine::RequestTrace>> {
+        self.call_json(
+            Method::GET,
+            &format!("/gwtui/traces/{}", encode(&request_id)),
+            "",
+            NONE,
+        )
+        .await
+    }
+
     async fn test_invoke_http(
         &self,
         api_id: String,

@@ -15,6 +15,7 @@ mod screens;
 pub(crate) mod snapshots;
 mod test_invoke;
 mod test_panel;
+mod trace_view;
 
 use std::time::{Duration, Instant};
 

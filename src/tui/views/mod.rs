@@ -15,6 +15,7 @@ mod keys;
 mod logs;
 mod resources;
 mod stages;
+mod trace;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -103,6 +104,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         ViewKind::Logs => logs::render(f, app, l.body),
         ViewKind::Keys => keys::render(f, app, l.body),
         ViewKind::Http => http::render(f, app, l.body),
+        ViewKind::Trace => trace::render(f, app, l.body),
     }
     frame::status(f, app, l.status);
     frame::hints(f, app, l.hints);

@@ -1,0 +1,422 @@
+//! X-Ray active tracing (ops.md §7): with a stage's `tracingEnabled`, every request gets an
+//! `X-Amzn-Trace-Id` (new, or continued from the client's), sampled by X-Ray's default rule
+//! (`[tracing] reservoir_size` / `fixed_rate`), passed to HTTP integrations and Lambda, and
+//! timed per pipeline phase (method request, authorizer, integration, integration response).
+//!
+//! Cost: a request on a stage without tracing carries `None` and reads no clock. A traced
+//! request keeps four `Instant`s, and the record phase queues one [`RequestTrace`] for the
+//! `gwtui-xray` thread (dropped and counted when the queue is full). That thread keeps the
+//! newest [`RECENT_TRACES`] for consoles ([`super::Gateway::request_trace`]) and, when
+//! `[tracing] otlp_endpoint` is set, exports the sampled ones as OTLP spans ([`otlp`]).
+
+mod otlp;
+pub mod sampling;
+pub mod trace_header;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::HeaderValue;
+use serde::{Deserialize, Serialize};
+
+use super::pipeline::RequestContext;
+
+/// Traced requests kept for consoles.
+pub const RECENT_TRACES: usize = 1024;
+/// Traces waiting for the xray thread; beyond this they are dropped and counted.
+pub const TRACE_QUEUE_CAPACITY: usize = 4096;
+/// How often the xray thread drains the queue.
+const DRAIN: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// `[tracing]` in the config file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracingConfig {
+    /// Requests sampled each second before `fixed_rate` applies (X-Ray's `ReservoirSize`).
+    pub reservoir_size: u32,
+    /// The share of the remaining requests sampled, 0.0–1.0 (X-Ray's `FixedRate`).
+    pub fixed_rate: f64,
+    /// Where sampled traces are exported as OTLP/HTTP protobuf, including the path
+    /// (`http://127.0.0.1:4318/v1/traces`). Unset: nothing is exported.
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        TracingConfig {
+            reservoir_size: 1,
+            fixed_rate: 0.05,
+            otlp_endpoint: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TracingConfigError {
+    #[error("[tracing] fixed_rate must be between 0 and 1, got {0}")]
+    FixedRate(f64),
+    #[error("[tracing] otlp_endpoint {endpoint:?} is not an http(s) URL: {reason}")]
+    Endpoint { endpoint: String, reason: String },
+}
+
+impl TracingConfig {
+    pub fn validate(&self) -> Result<(), TracingConfigError> {
+        if !(0.0..=1.0).contains(&self.fixed_rate) {
+            return Err(TracingConfigError::FixedRate(self.fixed_rate));
+        }
+        if let Some(endpoint) = &self.otlp_endpoint {
+            let bad = |reason: String| TracingConfigError::Endpoint {
+                endpoint: endpoint.clone(),
+                reason,
+            };
+            let url = reqwest::Url::parse(endpoint).map_err(|e| bad(e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(bad("expected http:// or https:// and a host".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A phase of the pipeline as traces show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// From arrival to the integration request: route, authorization, API key, throttling,
+    /// validation, cache lookup.
+    #[serde(rename = "Method request")]
+    MethodRequest,
+    /// The authorizer (IAM, Lambda, Cognito), inside the method request.
+    #[serde(rename = "Authorizer")]
+    Authorizer,
+    /// The integration request mapping and the backend call.
+    #[serde(rename = "Integration")]
+    Integration,
+    /// Integration response mapping, the method response and the cache store.
+    #[serde(rename = "Integration response")]
+    IntegrationResponse,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::MethodRequest => "Method request",
+            Phase::Authorizer => "Authorizer",
+            Phase::Integration => "Integration",
+            Phase::IntegrationResponse => "Integration response",
+        }
+    }
+}
+
+/// One phase of a traced request: when it started (after the request arrived) and how long
+/// it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseSpan {
+    pub phase: Phase,
+    pub offset: Duration,
+    pub duration: Duration,
+    /// The OTLP span id.
+    pub span_id: u64,
+}
+
+/// A finished traced request, as consoles show it and the exporter sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestTrace {
+    pub request_id: String,
+    pub rest_api_id: String,
+    pub stage: String,
+    /// `1-{8 hex}-{24 hex}`.
+    pub root: String,
+    /// The request's segment (the `Parent` passed on), 16 hex.
+    pub segment_id: String,
+    /// The client's `Parent`, when it sent one.
+    pub parent: Option<String>,
+    pub sampled: bool,
+    pub http_method: String,
+    pub path: String,
+    pub status: u16,
+    /// Nanoseconds since the Unix epoch when the request arrived.
+    pub start_unix_nanos: u64,
+    pub duration: Duration,
+    /// In the order they started.
+    pub phases: Vec<PhaseSpan>,
+}
+
+impl RequestTrace {
+    /// The `X-Amzn-Trace-Id` the request was given.
+    pub fn header(&self) -> String {
+        format!(
+            "Root={};Parent={};Sampled={}",
+            self.root,
+            self.segment_id,
+            u8::from(self.sampled)
+        )
+    }
+}
+
+/// The trace state of one request on a traced stage (`RequestContext::xray`).
+#[derive(Debug)]
+pub struct RequestXRay {
+    pub root: String,
+    pub parent: Option<String>,
+    pub segment_id: u64,
+    pub sampled: bool,
+    /// `Root=…;Parent={segment_id};Sampled=…`, as integrations and the client receive it.
+    pub header: HeaderValue,
+    auth: Option<(Instant, Option<Instant>)>,
+    integration_start: Option<Instant>,
+    integration_end: Option<Instant>,
+}
+
+impl RequestXRay {
+    /// The trace header value without a copy of the root (`Root=…;Parent=…;Sampled=…`).
+    pub fn header_str(&self) -> &str {
+        self.header.to_str().unwrap_or_default()
+    }
+}
+
+/// The gateway's tracing side: the sampling rule, the queue to the xray thread and the
+/// newest traces.
+pub(crate) struct XRay {
+    sampler: sampling::Sampler,
+    queue: crossbeam_channel::Sender<Box<RequestTrace>>,
+    recent: Arc<Mutex<VecDeque<Box<RequestTrace>>>>,
+    dropped: AtomicU64,
+}
+
+impl XRay {
+    /// Starts the xray thread (and, with an OTLP endpoint, the exporter on it).
+    pub(crate) fn start(config: &TracingConfig) -> std::io::Result<XRay> {
+        let (queue, rx) = crossbeam_channel::bounded::<Box<RequestTrace>>(TRACE_QUEUE_CAPACITY);
+        let recent: Arc<Mutex<VecDeque<Box<RequestTrace>>>> = Arc::default();
+        let ring = recent.clone();
+        let endpoint = config.otlp_endpoint.clone();
+        std::thread::Builder::new()
+            .name("gwtui-xray".into())
+            .spawn(move || {
+                // Built here, outside any async runtime (reqwest's blocking client needs that).
+                let exporter = endpoint.and_then(|e| match otlp::Exporter::new(&e) {
+                    Ok(x) => Some(x),
+                    Err(err) => {
+                        eprintln!("gwtui: OTLP export to {e} disabled: {err}");
+                        None
+                    }
+                });
+                // Drained every DRAIN rather than woken per trace: a blocking receive made every
+                // traced request pay a futex wake-up and a context switch.
+                loop {
+                    std::thread::sleep(DRAIN);
+                    let mut batch = Vec::new();
+                    let closed = loop {
+                        match rx.try_recv() {
+                            Ok(trace) => batch.push(trace),
+                            Err(crossbeam_channel::TryRecvError::Empty) => break false,
+                            Err(crossbeam_channel::TryRecvError::Disconnected) => break true,
+                        }
+                    };
+                    if let Some(x) = &exporter {
+                        for trace in batch.iter().filter(|t| t.sampled) {
+                            x.export(trace);
+                        }
+                    }
+                    if !batch.is_empty() {
+                        let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
+                        for trace in batch {
+                            if ring.len() == RECENT_TRACES {
+                                ring.pop_front();
+                            }
+                            ring.push_back(trace);
+                        }
+                    }
+                    if closed {
+                        break;
+                    }
+                }
+                if let Some(x) = exporter {
+                    x.shutdown();
+                }
+            })?;
+        Ok(XRay {
+            sampler: sampling::Sampler::new(config.reservoir_size, config.fixed_rate),
+            queue,
+            recent,
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// A traced request's state: the client's header continued (its root kept, its sampling
+    /// decision honoured) or a new trace, sampled by the rule.
+    pub(crate) fn begin(&self, incoming: Option<&str>, epoch_millis: i64) -> Box<RequestXRay> {
+        let epoch_seconds = (epoch_millis / 1000).max(0) as u64;
+        let incoming = incoming.and_then(trace_header::parse);
+        let (root, parent, decided) = match incoming {
+            Some(t) => (t.root.to_string(), t.parent.map(str::to_string), t.sampled),
+            None => (trace_header::new_root(epoch_seconds), None, None),
+        };
+        let sampled = decided.unwrap_or_else(|| self.sampler.sample(epoch_seconds));
+        let segment_id = trace_header::new_segment_id();
+        let header = HeaderValue::from_str(&trace_header::format(&root, segment_id, sampled))
+            .unwrap_or_else(|_| HeaderValue::from_static(""));
+        Box::new(RequestXRay {
+            root,
+            parent,
+            segment_id,
+            sampled,
+            header,
+            auth: None,
+            integration_start: None,
+            integration_end: None,
+        })
+    }
+
+    /// The record phase's part: queue the finished trace. Never blocks.
+    /// Runs before the access log captures its values (`$context.xrayTraceId` among them).
+    pub(crate) fn submit(&self, ctx: &RequestContext<'_>, status: u16) {
+        let Some(x) = ctx.xray.as_deref() else {
+            return;
+        };
+        let end = Instant::now();
+        let elapsed = end.saturating_duration_since(ctx.started);
+        let start_unix_nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(elapsed)
+            .as_nanos() as u64;
+        let offset = |t: Instant| t.saturating_duration_since(ctx.started);
+        let span_id = trace_header::new_segment_id;
+        let mut phases = Vec::with_capacity(4);
+        let method_end = x.integration_start.unwrap_or(end);
+        phases.push(PhaseSpan {
+            phase: Phase::MethodRequest,
+            offset: Duration::ZERO,
+            duration: offset(method_end),
+            span_id: span_id(),
+        });
+        if let Some((from, to)) = x.auth {
+            let to = to.unwrap_or(method_end);
+            phases.push(PhaseSpan {
+                phase: Phase::Authorizer,
+                offset: offset(from),
+                duration: to.saturating_duration_since(from),
+                span_id: span_id(),
+            });
+        }
+        if let Some(from) = x.integration_start {
+            let to = x.integration_end.unwrap_or(end);
+            phases.push(PhaseSpan {
+                phase: Phase::Integration,
+                offset: offset(from),
+                duration: to.saturating_duration_since(from),
+                span_id: span_id(),
+            });
+            if x.integration_end.is_some() {
+                phases.push(PhaseSpan {
+                    phase: Phase::IntegrationResponse,
+                    offset: offset(to),
+                    duration: end.saturating_duration_since(to),
+                    span_id: span_id(),
+                });
+            }
+        }
+        let trace = Box::new(RequestTrace {
+            request_id: ctx.request_id.clone(),
+            rest_api_id: ctx.req.api_id.clone(),
+            stage: ctx.req.stage.clone(),
+            segment_id: format!("{:016x}", x.segment_id),
+            root: x.root.clone(),
+            parent: x.parent.clone(),
+            sampled: x.sampled,
+            http_method: ctx.req.method.to_string(),
+            path: ctx.req.path.clone(),
+            status,
+            start_unix_nanos,
+            duration: elapsed,
+            phases,
+        });
+        if self.queue.try_send(trace).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Traces dropped because the xray thread fell behind.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The newest trace of a request id, if it is still kept.
+    pub(crate) fn find(&self, request_id: &str) -> Option<RequestTrace> {
+        let ring = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        ring.iter()
+            .rev()
+            .find(|t| t.request_id == request_id)
+            .map(|t| RequestTrace::clone(t))
+    }
+}
+
+/// Phase marks, called by the pipeline. Each is a no-op (no clock read) without tracing.
+impl RequestContext<'_> {
+    pub(crate) fn xray_auth_start(&mut self) {
+        if let Some(x) = self.xray.as_deref_mut() {
+            x.auth = Some((Instant::now(), None));
+        }
+    }
+
+    pub(crate) fn xray_auth_end(&mut self) {
+        if let Some(x) = self.xray.as_deref_mut()
+            && let Some((_, end)) = x.auth.as_mut()
+        {
+            *end = Some(Instant::now());
+        }
+    }
+
+    pub(crate) fn xray_integration_start(&mut self) {
+        if let Some(x) = self.xray.as_deref_mut() {
+            x.integration_start = Some(Instant::now());
+        }
+    }
+
+    pub(crate) fn xray_integration_end(&mut self) {
+        if let Some(x) = self.xray.as_deref_mut() {
+            x.integration_end = Some(Instant::now());
+        }
+    }
+
+    /// The request's `X-Amzn-Trace-Id` on a traced stage.
+    pub fn trace_header(&self) -> Option<&HeaderValue> {
+        self.xray.as_deref().map(|x| &x.header)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_is_checked_when_the_gateway_opens() {
+        assert_eq!(TracingConfig::default().validate(), Ok(()));
+        let bad_rate = TracingConfig {
+            fixed_rate: 1.5,
+            ..TracingConfig::default()
+        };
+        assert_eq!(bad_rate.validate(), Err(TracingConfigError::FixedRate(1.5)));
+        for endpoint in ["localhost:4318", "ftp://x/v1/traces", "not a url"] {
+            let c = TracingConfig {
+                otlp_endpoint: Some(endpoint.into()),
+                ..TracingConfig::default()
+            };
+            assert!(
+                matches!(c.validate(), Err(TracingConfigError::Endpoint { .. })),
+                "{endpoint}"
+            );
+        }
+        let parsed: TracingConfig =
+            toml::from_str("reservoir_size = 3\nfixed_rate = 0.25\notlp_endpoint = \"http://127.0.0.1:4318/v1/traces\"")
+                .expect("toml");
+        assert_eq!(parsed.reservoir_size, 3);
+        assert_eq!(parsed.validate(), Ok(()));
+        assert!(toml::from_str::<TracingConfig>("sampling = 1").is_err());
+    }
+}
