@@ -5,6 +5,7 @@
 
 mod authorizer;
 mod values;
+mod xray_marks;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -83,7 +83,7 @@ pub struct CompiledHttpApi {
     pub authorizers: HashMap<String, Arc<Authorizer>>,
     pub cors: Option<Cors>,
     /// A WebSocket API's deployment (its routes are not HTTP routes).
-    pub websocket: Option<Arc<crate::engine::websocket::compiled::CompiledWebSocket>>,
+    pub websocket: Option<Arc<super::websocket::CompiledWebSocket>>,
 }
 
 fn mappings(map: &IndexMap<String, String>, side: Side) -> Result<Vec<Mapping>, AdminError> {
@@ -108,9 +108,7 @@ impl CompiledHttpApi {
                 routes: Vec::new(),
                 authorizers: HashMap::new(),
                 cors: None,
-                websocket: Some(Arc::new(
-                    crate::engine::websocket::compiled::CompiledWebSocket::compile(def)?,
-                )),
+                websocket: Some(Arc::new(super::websocket::CompiledWebSocket::compile(def)?)),
             });
         }
         let mut integrations = HashMap::new();

@@ -15,6 +15,7 @@ use super::traffic::{KeyPlan, StageTraffic};
 pub use super::types::Variant;
 
 pub mod http_api;
+pub mod websocket;
 
 #[derive(Debug)]
 pub struct CanaryLive {

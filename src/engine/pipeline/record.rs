@@ -30,7 +30,18 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
     // Before the log record moves the request id out of the context.
-    gw.inner.xray.submit(ctx, response.status.as_u16());
+    if let Some(xray) = ctx.xray.as_deref() {
+        gw.inner.xray.submit(crate::engine::xray::Finished {
+            xray,
+            started: ctx.started,
+            request_id: &ctx.request_id,
+            rest_api_id: &ctx.req.api_id,
+            stage: &ctx.req.stage,
+            http_method: ctx.req.method.as_str(),
+            path: &ctx.req.path,
+            status: response.status.as_u16(),
+        });
+    }
     let subscribed = gw.inner.logs.subscribed();
     if target.format.is_none() && ctx.log.lines.is_empty() && !subscribed {
         return;

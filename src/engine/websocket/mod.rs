@@ -8,7 +8,6 @@
 //! deployment's compiled form hangs off its `CompiledHttpApi`.
 
 pub mod authorize;
-pub mod compiled;
 pub mod connect;
 pub mod connection;
 pub mod connections_api;
@@ -17,12 +16,14 @@ pub mod integration;
 pub mod limits;
 pub mod record;
 pub mod registry;
-pub mod selection;
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+// The compiled form lives with the rest of the live state (live/ never calls back here).
+pub use crate::engine::live::websocket as compiled;
+pub use crate::engine::live::websocket::selection;
 pub use connect::{Accepted, UpgradeRequest};
 pub use connections_api::ConnectionsRequest;
 pub use limits::WebSocketLimits;

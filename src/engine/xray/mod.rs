@@ -21,8 +21,6 @@ use std::time::{Duration, Instant, SystemTime};
 use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 
-use super::pipeline::RequestContext;
-
 /// Traced requests kept for consoles.
 pub const RECENT_TRACES: usize = 1024;
 /// Traces waiting for the xray thread; beyond this they are dropped and counted.
@@ -157,6 +155,19 @@ impl RequestTrace {
     }
 }
 
+/// What the record phase hands [`submit`](XRay::submit) of a finished traced request.
+pub(crate) struct Finished<'a> {
+    pub xray: &'a RequestXRay,
+    /// When the request arrived.
+    pub started: Instant,
+    pub request_id: &'a str,
+    pub rest_api_id: &'a str,
+    pub stage: &'a str,
+    pub http_method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+}
+
 /// The trace state of one request on a traced stage (`RequestContext::xray`).
 #[derive(Debug)]
 pub struct RequestXRay {
@@ -166,9 +177,10 @@ pub struct RequestXRay {
     pub sampled: bool,
     /// `Root=…;Parent={segment_id};Sampled=…`, as integrations and the client receive it.
     pub header: HeaderValue,
-    auth: Option<(Instant, Option<Instant>)>,
-    integration_start: Option<Instant>,
-    integration_end: Option<Instant>,
+    /// Phase marks, set by the pipeline (engine/context/xray_marks.rs).
+    pub(crate) auth: Option<(Instant, Option<Instant>)>,
+    pub(crate) integration_start: Option<Instant>,
+    pub(crate) integration_end: Option<Instant>,
 }
 
 impl RequestXRay {
@@ -274,18 +286,25 @@ impl XRay {
 
     /// The record phase's part: queue the finished trace. Never blocks.
     /// Runs before the access log captures its values (`$context.xrayTraceId` among them).
-    pub(crate) fn submit(&self, ctx: &RequestContext<'_>, status: u16) {
-        let Some(x) = ctx.xray.as_deref() else {
-            return;
-        };
+    pub(crate) fn submit(&self, done: Finished<'_>) {
+        let Finished {
+            xray: x,
+            started,
+            request_id,
+            rest_api_id,
+            stage,
+            http_method,
+            path,
+            status,
+        } = done;
         let end = Instant::now();
-        let elapsed = end.saturating_duration_since(ctx.started);
+        let elapsed = end.saturating_duration_since(started);
         let start_unix_nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .saturating_sub(elapsed)
             .as_nanos() as u64;
-        let offset = |t: Instant| t.saturating_duration_since(ctx.started);
+        let offset = |t: Instant| t.saturating_duration_since(started);
         let span_id = trace_header::new_segment_id;
         let mut phases = Vec::with_capacity(4);
         let method_end = x.integration_start.unwrap_or(end);
@@ -322,15 +341,15 @@ impl XRay {
             }
         }
         let trace = Box::new(RequestTrace {
-            request_id: ctx.request_id.clone(),
-            rest_api_id: ctx.req.api_id.clone(),
-            stage: ctx.req.stage.clone(),
+            request_id: request_id.to_string(),
+            rest_api_id: rest_api_id.to_string(),
+            stage: stage.to_string(),
             segment_id: format!("{:016x}", x.segment_id),
             root: x.root.clone(),
             parent: x.parent.clone(),
             sampled: x.sampled,
-            http_method: ctx.req.method.to_string(),
-            path: ctx.req.path.clone(),
+            http_method: http_method.to_string(),
+            path: path.to_string(),
             status,
             start_unix_nanos,
             duration: elapsed,
@@ -353,40 +372,6 @@ impl XRay {
             .rev()
             .find(|t| t.request_id == request_id)
             .map(|t| RequestTrace::clone(t))
-    }
-}
-
-/// Phase marks, called by the pipeline. Each is a no-op (no clock read) without tracing.
-impl RequestContext<'_> {
-    pub(crate) fn xray_auth_start(&mut self) {
-        if let Some(x) = self.xray.as_deref_mut() {
-            x.auth = Some((Instant::now(), None));
-        }
-    }
-
-    pub(crate) fn xray_auth_end(&mut self) {
-        if let Some(x) = self.xray.as_deref_mut()
-            && let Some((_, end)) = x.auth.as_mut()
-        {
-            *end = Some(Instant::now());
-        }
-    }
-
-    pub(crate) fn xray_integration_start(&mut self) {
-        if let Some(x) = self.xray.as_deref_mut() {
-            x.integration_start = Some(Instant::now());
-        }
-    }
-
-    pub(crate) fn xray_integration_end(&mut self) {
-        if let Some(x) = self.xray.as_deref_mut() {
-            x.integration_end = Some(Instant::now());
-        }
-    }
-
-    /// The request's `X-Amzn-Trace-Id` on a traced stage.
-    pub fn trace_header(&self) -> Option<&HeaderValue> {
-        self.xray.as_deref().map(|x| &x.header)
     }
 }
 

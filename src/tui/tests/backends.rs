@@ -189,8 +189,7 @@ fn stage_variable<B: Backend>(h: &mut Harness<B>, s: &Served) {
 fn deploy<B: Backend>(h: &mut Harness<B>, s: &Served) {
     let stage = selected_stage(h);
     let before = s.stage(&stage).deployment_id;
-    let effects = h.command(&format!("deploy {stage} from the console"));
-    h.settle(effects);
+    confirmed(h, &format!("deploy {stage} from the console"));
     assert!(h.flash().contains("deployment"), "{}", h.flash());
     let after = s.stage(&stage).deployment_id;
     assert_ne!(before, after);
@@ -226,8 +225,7 @@ fn flush_and_rollback<B: Backend>(h: &mut Harness<B>, s: &Served) {
         "{audit:?}"
     );
     let first = s.stage(&stage).deployment_id;
-    let effects = h.command(&format!("deploy {stage}  second"));
-    h.settle(effects);
+    confirmed(h, &format!("deploy {stage}  second"));
     assert_ne!(s.stage(&stage).deployment_id, first);
     confirmed(h, &format!("rollback {first}"));
     assert_eq!(s.stage(&stage).deployment_id, first);

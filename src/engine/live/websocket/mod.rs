@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::selection::Selection;
+pub mod selection;
+
+use self::selection::Selection;
 use crate::engine::schema::ModelValidator;
 use crate::model::AdminError;
 use crate::model::v2::websocket::{CONNECT, DEFAULT, DISCONNECT};
