@@ -242,17 +242,16 @@ impl Backend for GatewayBackend {
                     .get_usage(&plan.id, Some(&key.id), &start, &end)
                     .await
                     .map_err(msg)?;
-                let used = report
-                    .items
-                    .get(&key.id)
-                    .map(|days| days.iter().map(|d| d[0].max(0) as u64).sum())
-                    .unwrap_or(0);
-                usage.push(KeyUsage {
-                    usage_plan_id: plan.id.clone(),
-                    key_id: key.id.clone(),
-                    used,
-                    limit: plan.quota.as_ref().map(|q| q.limit.max(0) as u64),
-                });
+                usage.push(KeyUsage::from_days(
+                    plan,
+                    key.id.clone(),
+                    report
+                        .items
+                        .get(&key.id)
+                        .into_iter()
+                        .flatten()
+                        .map(|d| d[0]),
+                ));
             }
         }
         Ok(UsageData {

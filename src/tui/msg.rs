@@ -84,6 +84,22 @@ pub struct KeyUsage {
     pub limit: Option<u64>,
 }
 
+impl KeyUsage {
+    /// A key's usage from GetUsage's calls used per day, against `plan`'s quota.
+    pub fn from_days(
+        plan: &crate::model::UsagePlan,
+        key_id: String,
+        used_per_day: impl IntoIterator<Item = i64>,
+    ) -> KeyUsage {
+        KeyUsage {
+            usage_plan_id: plan.id.clone(),
+            key_id,
+            used: used_per_day.into_iter().map(|n| n.max(0) as u64).sum(),
+            limit: plan.quota.as_ref().map(|q| q.limit.max(0) as u64),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsageData {
     pub plans: Vec<UsagePlan>,

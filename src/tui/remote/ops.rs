@@ -300,21 +300,16 @@ impl Backend for RemoteBackend {
                 let report: Usage = self
                     .call_json(Method::GET, &format!("{plan_path}/usage"), &query, NONE)
                     .await?;
-                let used = report
-                    .values
-                    .get(&key.id)
-                    .map(|days| {
-                        days.iter()
-                            .map(|d| d.first().copied().unwrap_or(0).max(0) as u64)
-                            .sum()
-                    })
-                    .unwrap_or(0);
-                usage.push(KeyUsage {
-                    usage_plan_id: plan.id.clone(),
-                    key_id: key.id,
-                    used,
-                    limit: plan.quota.as_ref().map(|q| q.limit.max(0) as u64),
-                });
+                usage.push(KeyUsage::from_days(
+                    plan,
+                    key.id.clone(),
+                    report
+                        .values
+                        .get(&key.id)
+                        .into_iter()
+                        .flatten()
+                        .map(|d| d.first().copied().unwrap_or(0)),
+                ));
             }
         }
         Ok(UsageData {
