@@ -9,86 +9,15 @@
 //! (`common::require_tool`); `.ci/run` installs it.
 
 mod common;
+#[path = "console_support/tmux.rs"]
+mod tmux;
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use tmux::{Tmux, WAIT, free_port, shell_quote};
+
 const BIN: &str = env!("CARGO_BIN_EXE_gwtui");
-/// How long any one expected screen or API state may take to appear.
-const WAIT: Duration = Duration::from_secs(30);
-
-/// A private tmux server (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("tmux {args:?}: {e}"))
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        let out = self.run(&args);
-        assert!(out.status.success(), "send-keys {keys:?}: {out:?}");
-    }
-
-    /// Literal text (no key-name lookup).
-    fn type_text(&self, text: &str) {
-        self.send(&["-l", text]);
-    }
-
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
-    }
-
-    fn format(&self, fmt: &str) -> String {
-        String::from_utf8_lossy(
-            &self
-                .run(&["display-message", "-p", "-t", "e2e", fmt])
-                .stdout,
-        )
-        .trim()
-        .to_string()
-    }
-
-    /// Polls the pane until `pred` holds (bounded by [`WAIT`]).
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if pred(&screen) {
-                return screen;
-            }
-            if start.elapsed() > WAIT {
-                panic!("timed out waiting for {what}; the pane shows:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_text(&self, needle: &str) -> String {
-        self.wait_for(&format!("{needle:?}"), |s| s.contains(needle))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
-}
 
 fn http() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -126,10 +55,6 @@ fn wait_api(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! A private tmux server for console end-to-end tests (a copy of `console_e2e.rs`'s, shared
-//! by the attach test): send keys, capture the pane, poll until a screen appears.
+//! A private tmux server for the console end-to-end tests (`console_e2e.rs`,
+//! `console_attach.rs`): send keys, capture the pane, poll until a screen appears.
 #![allow(dead_code)]
 
 use std::process::{Command, Output};
