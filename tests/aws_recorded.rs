@@ -9,10 +9,10 @@
 //!
 //! Comparison, after normalising: `"<any>"` matches any present value, `"<date>"` any number
 //! (AWS's epoch seconds), `"<id:name>"` any string and binds it (later steps use `{name}` in
-//! paths, bodies and messages), `{account}` is gwtui's account id; an object where gwtui
-//! answers a string (a model's `schema`) is compared with that string parsed, as the snapshots
-//! store it. Objects must have the same
-//! keys (a missing default or an extra field both fail); arrays are compared in order.
+//! paths, bodies and messages; `{name:upper}` in capitals), `{account}` is gwtui's account id;
+//! an object where gwtui answers a string (a model's `schema`) is compared with that string
+//! parsed, as the snapshots store it. Objects must have the same keys (a missing default or an
+//! extra field both fail); arrays are compared in order.
 //!
 //! A step may name a member to sort the answer's `item` list by (`"sort"`), for lists the
 //! recording test sorted before storing them. A step may send `"headers"` (e.g. `accept`) and check `"response_headers"` (exact values,
@@ -50,11 +50,14 @@ fn known_failures() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Replaces `{name}` with bound values in text.
+/// Replaces `{name}` with bound values in text, and `{name:upper}` with the value upper-cased
+/// (a recorded test that sends an id in capitals).
 fn fill(text: &str, vars: &HashMap<String, String>) -> String {
     let mut out = text.to_string();
     for (k, v) in vars {
-        out = out.replace(&format!("{{{k}}}"), v);
+        out = out
+            .replace(&format!("{{{k}}}"), v)
+            .replace(&format!("{{{k}:upper}}"), &v.to_uppercase());
     }
     out
 }

@@ -201,14 +201,59 @@ pub struct Method {
     pub method_integration: Option<Integration>,
 }
 
+/// A method response. AWS keeps a map sent empty apart from one never sent: PutMethodResponse
+/// with `responseParameters: {}` answers (and GetMethodResponse keeps answering) `{}`, one
+/// without it omits the member (AWS-recorded, `test_lifecycle_method_response`), and a patch
+/// that removes the last entry omits it again (`test_update_method_response`). The two
+/// `*_sent_empty` flags carry that through the wire shape (and so through the store).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(from = "MethodResponseWire", into = "MethodResponseWire")]
 pub struct MethodResponse {
     pub status_code: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub response_parameters: IndexMap<String, bool>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub response_models: IndexMap<String, String>,
+    /// `responseParameters` was sent as `{}` (and no patch has touched it since).
+    pub parameters_sent_empty: bool,
+    /// `responseModels` was sent as `{}` (and no patch has touched it since).
+    pub models_sent_empty: bool,
+}
+
+/// MethodResponse as AWS's JSON: a member present (even `{}`) or absent.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct MethodResponseWire {
+    status_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_parameters: Option<IndexMap<String, bool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_models: Option<IndexMap<String, String>>,
+}
+
+impl From<MethodResponseWire> for MethodResponse {
+    fn from(w: MethodResponseWire) -> Self {
+        let parameters_sent_empty = w.response_parameters.as_ref().is_some_and(IndexMap::is_empty);
+        let models_sent_empty = w.response_models.as_ref().is_some_and(IndexMap::is_empty);
+        MethodResponse {
+            status_code: w.status_code,
+            response_parameters: w.response_parameters.unwrap_or_default(),
+            response_models: w.response_models.unwrap_or_default(),
+            parameters_sent_empty,
+            models_sent_empty,
+        }
+    }
+}
+
+impl From<MethodResponse> for MethodResponseWire {
+    fn from(r: MethodResponse) -> Self {
+        let keep = |empty: bool, sent_empty: bool| !empty || sent_empty;
+        MethodResponseWire {
+            status_code: r.status_code,
+            response_parameters: keep(r.response_parameters.is_empty(), r.parameters_sent_empty)
+                .then_some(r.response_parameters),
+            response_models: keep(r.response_models.is_empty(), r.models_sent_empty)
+                .then_some(r.response_models),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]

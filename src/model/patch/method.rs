@@ -86,9 +86,11 @@ pub fn apply_method_response_patch(
                         "Invalid response parameter specified: {key}. Must be method.response.header.{{name}}"
                     )));
                 }
+                next.parameters_sent_empty = false;
                 apply_map_entry(&mut next.response_parameters, op, key, flag_value)?
             }
             ["responseModels", rest @ ..] if !rest.is_empty() => {
+                next.models_sent_empty = false;
                 apply_map_entry(&mut next.response_models, op, map_key(rest), string_value)?
             }
             _ => return Err(invalid_path(op, METHOD_RESPONSE_PATHS)),
