@@ -47,6 +47,7 @@ fn aws_integrations_round_trip_through_export() {
                 yaml,
                 stage_name: "prod".into(),
                 host: "abc123.execute-api.localhost:4567".into(),
+                documentation: None,
             },
         )
         .unwrap();

@@ -3,9 +3,11 @@
 //! `tests/fixtures/aws_recorded/*.json` hold cases: a sequence of management calls, each with
 //! the status, error type, message and body AWS answered. Every case names its provenance
 //! (`source`): localstack's `tests/aws/services/apigateway/*.snapshot.json`, recorded on real
-//! AWS (`@markers.aws.validated`), or AWS's documentation. The requests are the ones those
-//! tests made (from their `.py`); the bodies are the snapshots' with botocore's renames undone
-//! (`items` → the wire's `item`, `ResponseMetadata`/`Error` dropped).
+//! AWS (`@markers.aws.validated`), AWS's documentation, or (for apigatewayv2, which has no
+//! public AWS-validated snapshots) real AWS answers quoted in public issue threads. The
+//! requests are the ones those tests made (from their `.py`); the bodies are the snapshots'
+//! with botocore's renames undone (`items` → the wire's `item`, `ResponseMetadata`/`Error`
+//! dropped).
 //!
 //! Comparison, after normalising: `"<any>"` matches any present value, `"<date>"` any number
 //! (AWS's epoch seconds), `"<id:name>"` any string and binds it (later steps use `{name}` in

@@ -102,7 +102,7 @@ async fn definitions_usage_plans_keys_and_tags_round_trip() {
         201,
     )
     .await;
-    let msg = call(&t, Method::DELETE, &r("/models/Pet"), None, 400).await;
+    let msg = call(&t, Method::DELETE, &r("/models/Pet"), None, 409).await;
     assert_eq!(
         msg["message"],
         "Cannot delete model 'Pet', is referenced in method request: /pets/POST"

@@ -22,6 +22,7 @@ fn export(def: &ApiDefinition, format: ExportFormat, extensions: Extensions) -> 
         yaml: false,
         stage_name: "prod".into(),
         host: "abc123.execute-api.localhost:4567".into(),
+        documentation: None,
     };
     serde_json::from_str(&openapi::export(def, &opts).unwrap()).unwrap()
 }

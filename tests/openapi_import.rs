@@ -855,6 +855,7 @@ fn round_trip(def: &ApiDefinition, format: ExportFormat, yaml: bool) {
         yaml,
         stage_name: "prod".into(),
         host: format!("{}.execute-api.localhost:4567", def.rest_api.id),
+        documentation: None,
     };
     let text = openapi::export(def, &opts).unwrap();
     let again = match openapi::import(&text, &ImportOptions::default(), None) {

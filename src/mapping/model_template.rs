@@ -16,6 +16,15 @@ pub const MAX_DEPTH: usize = 8;
 /// Generates the template for `schema`; `resolve` returns a referenced model's schema by
 /// name.
 pub fn generate(schema: &Value, resolve: &dyn Fn(&str) -> Option<Value>) -> String {
+    // An object without properties (the `Empty` model) is AWS's `{ }`, without a final line
+    // break (AWS's documentation: awscli's `get-model-template` example).
+    let no_properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_none_or(serde_json::Map::is_empty);
+    if schema.get("$ref").is_none() && kind(schema) == "object" && no_properties {
+        return String::from("#set($inputRoot = $input.path('$'))\n{ }");
+    }
     let mut g = Generator {
         resolve,
         out: String::from("#set($inputRoot = $input.path('$'))\n"),
@@ -229,7 +238,7 @@ mod tests {
             &serde_json::json!({"type": "object", "properties": {}}),
             &resolve,
         );
-        assert!(t.ends_with("{}\n"), "{t}");
+        assert_eq!(t, "#set($inputRoot = $input.path('$'))\n{ }");
         let t = generate(&serde_json::json!({}), &resolve);
         assert!(t.ends_with("\"$inputRoot\"\n"), "{t}");
     }

@@ -231,7 +231,10 @@ struct MethodResponseWire {
 
 impl From<MethodResponseWire> for MethodResponse {
     fn from(w: MethodResponseWire) -> Self {
-        let parameters_sent_empty = w.response_parameters.as_ref().is_some_and(IndexMap::is_empty);
+        let parameters_sent_empty = w
+            .response_parameters
+            .as_ref()
+            .is_some_and(IndexMap::is_empty);
         let models_sent_empty = w.response_models.as_ref().is_some_and(IndexMap::is_empty);
         MethodResponse {
             status_code: w.status_code,

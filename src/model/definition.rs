@@ -199,9 +199,12 @@ impl ApiDefinition {
     ) -> Result<(), AdminError> {
         let res = self.require_resource(id)?;
         if res.parent_id.is_none() {
-            return Err(AdminError::bad_request(
-                "Root resource cannot update its pathPart.",
-            ));
+            // AWS names the member asked for (AWS-recorded, `test_update_resource_on_root`).
+            return Err(AdminError::bad_request(if new_path_part.is_some() {
+                "Root resource cannot update its pathPart."
+            } else {
+                "Root resource cannot update its parentId."
+            }));
         }
         let path_part = new_path_part
             .map(str::to_string)

@@ -173,9 +173,17 @@ pub fn apply_documentation_part_patch(
                 validate_properties(&value)?;
                 next.properties = value;
             }
+            // AWS's words, two spaces included (AWS-recorded,
+            // `test_invalid_update_documentation_part`).
+            (PatchOp::Replace, _) => {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid patch path  '{}' specified for op 'replace'. Must be one of: [/properties]",
+                    op.path
+                )));
+            }
             _ => {
                 return Err(AdminError::bad_request(format!(
-                    "Invalid patch path '{}' specified for op '{}'. Must be one of: [/properties]",
+                    "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
                     op.path, op.op
                 )));
             }
@@ -194,9 +202,17 @@ pub fn apply_documentation_version_patch(
     for op in ops {
         match (op.op, op.path.as_str()) {
             (PatchOp::Replace, "/description") => next.description = op.value.clone(),
+            // AWS's words, two spaces included (AWS-recorded,
+            // `test_invalid_update_documentation_part`).
+            (PatchOp::Replace, _) => {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid patch path  '{}' specified for op 'replace'. Must be one of: [/description]",
+                    op.path
+                )));
+            }
             _ => {
                 return Err(AdminError::bad_request(format!(
-                    "Invalid patch path '{}' specified for op '{}'. Must be one of: [/description]",
+                    "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
                     op.path, op.op
                 )));
             }

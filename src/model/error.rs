@@ -16,6 +16,10 @@ pub enum AdminError {
     /// enum, a length); the message is AWS's `1 validation error detected: ...`.
     #[error("{0}")]
     Validation(String),
+    /// 400 `SerializationException`: AWS's protocol layer could not read a member as its type
+    /// (a number where the model has a string).
+    #[error("{0}")]
+    Serialization(String),
     /// 409 `ConflictException`.
     #[error("{0}")]
     Conflict(String),
@@ -34,7 +38,9 @@ impl AdminError {
     pub fn status(&self) -> u16 {
         match self {
             AdminError::NotFound(_) => 404,
-            AdminError::BadRequest(_) | AdminError::Validation(_) => 400,
+            AdminError::BadRequest(_)
+            | AdminError::Validation(_)
+            | AdminError::Serialization(_) => 400,
             AdminError::Conflict(_) => 409,
             AdminError::LimitExceeded(_) | AdminError::TooManyRequests(_) => 429,
             AdminError::Internal(_) => 500,
@@ -47,6 +53,7 @@ impl AdminError {
             AdminError::NotFound(_) => "NotFoundException",
             AdminError::BadRequest(_) => "BadRequestException",
             AdminError::Validation(_) => "ValidationException",
+            AdminError::Serialization(_) => "SerializationException",
             AdminError::Conflict(_) => "ConflictException",
             AdminError::LimitExceeded(_) => "LimitExceededException",
             AdminError::TooManyRequests(_) => "TooManyRequestsException",
@@ -59,6 +66,7 @@ impl AdminError {
             AdminError::NotFound(m)
             | AdminError::BadRequest(m)
             | AdminError::Validation(m)
+            | AdminError::Serialization(m)
             | AdminError::Conflict(m)
             | AdminError::LimitExceeded(m)
             | AdminError::TooManyRequests(m)

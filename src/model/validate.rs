@@ -269,6 +269,13 @@ pub fn validate_method(method: &Method, api: &ApiDefinition) -> Result<(), Admin
 pub fn validate_request_parameters(params: &IndexMap<String, bool>) -> Result<(), AdminError> {
     let mut names = std::collections::HashSet::new();
     for key in params.keys() {
+        // A key that is not a method request parameter at all is AWS's mapping-expression
+        // refusal (AWS-recorded, `test_put_integration_request_parameter_bool_type`).
+        if !key.starts_with("method.request.") {
+            return Err(AdminError::bad_request(format!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {key}]"
+            )));
+        }
         let (_, name) = key
             .strip_prefix("method.request.")
             .and_then(|rest| rest.split_once('.'))
@@ -302,6 +309,17 @@ pub fn validate_integration_response(
     response: &IntegrationResponse,
     _method: &Method,
 ) -> Result<(), AdminError> {
+    // A template's key must be a content type (AWS-recorded,
+    // `test_integration_response_invalid_responsetemplates`).
+    if let Some(bad) = response
+        .response_templates
+        .keys()
+        .find(|k| !k.contains('/'))
+    {
+        return Err(AdminError::bad_request(format!(
+            "Validation Result: warnings : [], errors : [Invalid content type specified: {bad}]"
+        )));
+    }
     let code = response.status_code.as_bytes();
     let valid = code.len() == 3
         && (b'1'..=b'5').contains(&code[0])

@@ -181,18 +181,38 @@ impl Writer<'_> {
             op.insert("operationId".into(), json!(id));
         }
         if !self.oas3 {
-            if !m.request_models.is_empty() {
-                op.insert(
-                    "consumes".into(),
-                    json!(m.request_models.keys().collect::<Vec<_>>()),
-                );
+            // `consumes`: the request models' and the integration's request templates'
+            // content types; `produces`: the method responses' models' and the integration
+            // responses' templates' (AWS-recorded, localstack
+            // `test_export_swagger_openapi[TEST_IMPORT_PETSTORE_SWAGGER]`: a MOCK `GET /`
+            // with an `application/json` request template and a `text/html` response
+            // template exports both, in every export).
+            let integration = m.method_integration.as_ref();
+            let mut consumes: Vec<&String> = m.request_models.keys().collect();
+            for mime in integration
+                .into_iter()
+                .flat_map(|i| i.request_templates.keys())
+            {
+                if !consumes.contains(&mime) {
+                    consumes.push(mime);
+                }
+            }
+            if !consumes.is_empty() {
+                op.insert("consumes".into(), json!(consumes));
             }
             let mut produces: Vec<&String> = Vec::new();
-            for mr in m.method_responses.values() {
-                for mime in mr.response_models.keys() {
-                    if !produces.contains(&mime) {
-                        produces.push(mime);
-                    }
+            let response_templates = integration
+                .into_iter()
+                .flat_map(|i| i.integration_responses.values())
+                .flat_map(|r| r.response_templates.keys());
+            for mime in m
+                .method_responses
+                .values()
+                .flat_map(|mr| mr.response_models.keys())
+                .chain(response_templates)
+            {
+                if !produces.contains(&mime) {
+                    produces.push(mime);
                 }
             }
             if !produces.is_empty() {
@@ -267,7 +287,12 @@ impl Writer<'_> {
             let mut p = Map::new();
             p.insert("name".into(), json!(name));
             p.insert("in".into(), json!(location));
-            p.insert("required".into(), json!(*required || location == "path"));
+            // OAS 3 leaves out `required: false` (AWS-recorded, localstack
+            // `test_export_oas30_openapi[TEST_IMPORT_PETSTORE_SWAGGER]`); Swagger 2 writes it.
+            let required = *required || location == "path";
+            if required || !self.oas3 {
+                p.insert("required".into(), json!(required));
+            }
             out.push(self.string_schema(p));
         }
         out
@@ -381,11 +406,9 @@ impl Writer<'_> {
         if let Some(size) = api.minimum_compression_size {
             root.insert(MINIMUM_COMPRESSION_SIZE.into(), json!(size));
         }
-        if !def.documentation_parts.is_empty() {
-            // Parts only: which documentation version a stage shows is the stage's setting,
-            // not part of the document (an import creates a version only when asked to).
-            let parts: Vec<Value> = def
-                .documentation_parts
+        if let Some(doc) = &self.opts.documentation {
+            let parts: Vec<Value> = doc
+                .parts
                 .iter()
                 .map(|p| {
                     let properties: Value =
@@ -393,7 +416,11 @@ impl Writer<'_> {
                     json!({"location": p.location, "properties": properties})
                 })
                 .collect();
-            root.insert(DOCUMENTATION.into(), json!({ "documentationParts": parts }));
+            let mut value = json!({ "documentationParts": parts });
+            if let Some(version) = &doc.version {
+                value["version"] = json!(version);
+            }
+            root.insert(DOCUMENTATION.into(), value);
         }
         if let Some(policy) = &api.policy {
             let shorthand = policy.replace(&execute_api_arn_prefix(&api.id), "execute-api:/");

@@ -100,6 +100,10 @@ pub fn import(
     import::run(&doc, opts, existing)
 }
 
+/// ImportDocumentationParts' answer to a body that is neither JSON nor YAML, in AWS's words
+/// (AWS-recorded, localstack `test_import_documentation_parts_bad_file`).
+pub const UNREADABLE_DOCUMENTATION: &str = "Unable to build importer with provided input.";
+
 /// ImportDocumentationParts: the `x-amazon-apigateway-documentation` parts of an OpenAPI or
 /// Swagger document, merged into `existing` (`overwrite`: replacing it). Returns the ids of
 /// the imported parts and the warnings (a document without the extension imports nothing).
@@ -108,7 +112,8 @@ pub fn import_documentation_parts(
     existing: &mut Vec<crate::model::DocumentationPart>,
     overwrite: bool,
 ) -> Result<(Vec<String>, Vec<String>), ImportError> {
-    let doc = document::Document::parse(source)?;
+    let doc = document::Document::parse(source)
+        .map_err(|_| ImportError::new("", UNREADABLE_DOCUMENTATION))?;
     let Some(node) = doc.node().get(extensions::DOCUMENTATION) else {
         return Ok((
             Vec::new(),
@@ -176,6 +181,20 @@ pub struct ExportOptions {
     pub stage_name: String,
     /// The invoke host, e.g. `abc123.execute-api.localhost:4567`.
     pub host: String,
+    /// The documentation the stage publishes (its `documentationVersion` and the parts that
+    /// version froze), exported as `x-amazon-apigateway-documentation` with the API Gateway
+    /// extensions. `None`, for a stage without a documentation version, exports none
+    /// (AWS-recorded, localstack `test_export_swagger_openapi[TEST_IMPORT_PETSTORE_SWAGGER]`: an
+    /// imported API's parts are not in its export).
+    pub documentation: Option<ExportedDocumentation>,
+}
+
+/// A documentation version and its parts, as an export publishes them (`version` is `None` for
+/// the console's export of the working parts).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExportedDocumentation {
+    pub version: Option<String>,
+    pub parts: Vec<crate::model::DocumentationPart>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

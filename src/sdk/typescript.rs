@@ -269,6 +269,7 @@ pub fn files(
             yaml: false,
             stage_name: stage.to_string(),
             host: "localhost".into(),
+            documentation: None,
         },
     )
     .map_err(|e| SdkError::Export(e.to_string()))?;

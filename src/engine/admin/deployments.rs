@@ -56,6 +56,9 @@ pub struct CreateStage {
     pub canary_settings: Option<CanarySettings>,
     pub tracing_enabled: bool,
     pub tags: BTreeMap<String, String>,
+    /// The documentation version the stage publishes (AWS-recorded, localstack
+    /// `TestStages::test_create_update_stages`: it is answered back).
+    pub documentation_version: Option<String>,
 }
 
 fn stage_target(api_id: &str, stage: &str) -> String {
@@ -143,6 +146,29 @@ impl Gateway {
         let id = api_id.to_string();
         let target = format!("restapis/{api_id}/deployments");
         self.admin_op(actor, "CreateDeployment", target, Some(id.clone()), move |txn| {
+            // A canary deployment needs an existing stage, in AWS's words (AWS-recorded,
+            // localstack `test_create_canary_deployment_validation`).
+            if input.canary_settings.is_some() {
+                const INVALID: &str = "Invalid deployment content specified.";
+                match input.stage_name.as_deref() {
+                    None => {
+                        return Err(AdminError::bad_request(format!(
+                            "{INVALID}Non null and non empty stageName must be provided for canary deployment. Provided value is null"
+                        )));
+                    }
+                    Some("") => {
+                        return Err(AdminError::bad_request(format!(
+                            "{INVALID}Non null and non empty stageName must be provided for canary deployment. Provided value is "
+                        )));
+                    }
+                    Some(name) if !txn.api_mut(&id)?.stages.contains_key(name) => {
+                        return Err(AdminError::bad_request(format!(
+                            "{INVALID}Stage {name} must already be created before making a canary release deployment"
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
             if let Some(name) = &input.stage_name {
                 validate_stage_name(name)?;
             }
@@ -389,15 +415,15 @@ impl Gateway {
             stage.cache_cluster_size = input.cache_cluster_size;
             stage.tracing_enabled = input.tracing_enabled;
             stage.tags = input.tags;
+            stage.documentation_version = input.documentation_version.filter(|v| !v.is_empty());
             if let Some(mut canary) = input.canary_settings {
                 check_percent(canary.percent_traffic)?;
                 let dep = canary
                     .deployment_id
                     .get_or_insert_with(|| input.deployment_id.clone());
+                // AWS-recorded, localstack `test_create_canary_deployment`.
                 if !api.deployments.contains_key(dep.as_str()) {
-                    return Err(AdminError::not_found(
-                        "Invalid Deployment identifier specified for canary",
-                    ));
+                    return Err(AdminError::bad_request("Deployment id does not exist"));
                 }
                 stage.canary_settings = Some(canary);
             }

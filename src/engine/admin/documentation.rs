@@ -177,7 +177,7 @@ impl Gateway {
 
     /// ImportDocumentationParts: the parts of an OpenAPI document's
     /// `x-amazon-apigateway-documentation`, merged into the API's (`overwrite`: replacing
-    /// them). With `fail_on_warnings`, a warning refuses the import. Returns `{ids, warnings}`.
+    /// them). With `fail_on_warnings`, a warning refuses the import. Returns `{ids[, warnings]}`.
     pub async fn import_documentation_parts(
         &self,
         actor: &Actor,
@@ -193,11 +193,19 @@ impl Gateway {
                 &mut def.documentation_parts,
                 overwrite,
             )
-            .map_err(|e| AdminError::bad_request(e.to_string()))?;
+            .map_err(|e| match e.message.as_str() {
+                crate::openapi::UNREADABLE_DOCUMENTATION => AdminError::bad_request(e.message),
+                _ => AdminError::bad_request(e.to_string()),
+            })?;
             if fail_on_warnings && !warnings.is_empty() {
                 return Err(AdminError::bad_request(warnings.join("; ")));
             }
-            Ok(serde_json::json!({ "ids": ids, "warnings": warnings }))
+            // `warnings` only when there are some (AWS-recorded, `test_import_documentation_parts`).
+            let mut out = serde_json::json!({ "ids": ids });
+            if !warnings.is_empty() {
+                out["warnings"] = serde_json::json!(warnings);
+            }
+            Ok(out)
         })
         .await
     }
@@ -276,6 +284,24 @@ impl Gateway {
                 .iter()
                 .map(|v| v.version.clone())
                 .collect())
+        })
+    }
+
+    /// The parts a documentation version froze (what an export of a stage publishing that
+    /// version carries).
+    pub fn documentation_version_parts(
+        &self,
+        api_id: &str,
+        version: &str,
+    ) -> Result<Vec<DocumentationPart>, AdminError> {
+        self.read(|a| {
+            a.api(api_id)?
+                .definition
+                .documentation_versions
+                .iter()
+                .find(|v| v.version.version == version)
+                .map(|v| v.parts.clone())
+                .ok_or_else(|| AdminError::not_found(NO_VERSION))
         })
     }
 

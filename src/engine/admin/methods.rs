@@ -360,7 +360,15 @@ impl Gateway {
             api_id,
             target,
             move |def| {
-                def.method_mut(&rid, &verb)?
+                // A missing method is worded as a missing integration here (AWS-recorded,
+                // `test_delete_integration_response_errors`).
+                def.method_mut(&rid, &verb)
+                    .map_err(|e| match e.message() {
+                        "Invalid Method identifier specified" => {
+                            AdminError::not_found(NO_INTEGRATION)
+                        }
+                        _ => e,
+                    })?
                     .method_integration
                     .as_mut()
                     .ok_or_else(|| AdminError::not_found(NO_INTEGRATION))?

@@ -128,6 +128,13 @@ impl Gateway {
             yaml,
             stage_name: "working".into(),
             host: host.to_string(),
+            // The working parts, unversioned (a stage's export carries its version's).
+            documentation: (!definition.documentation_parts.is_empty()).then(|| {
+                crate::openapi::ExportedDocumentation {
+                    version: None,
+                    parts: definition.documentation_parts.clone(),
+                }
+            }),
         };
         crate::openapi::export(&definition, &options)
             .map_err(|e| AdminError::bad_request(e.to_string()))

@@ -284,6 +284,7 @@ impl Gateway {
                 "Invalid API Key name, can be at most 1024 characters.",
             ));
         }
+        crate::model::patch::check_api_key_description(key.description.as_deref())?;
         let stage_keys = input.stage_keys;
         self.admin_op(
             actor,

@@ -34,10 +34,11 @@ fn model_not_found(name: &str) -> AdminError {
     AdminError::not_found(format!("Invalid model name specified: {name}"))
 }
 
-/// The first method (request or response) that references the model, in AWS's
-/// `Cannot delete model` wording.
+/// A method (request or response) that references the model, in AWS's `Cannot delete model`
+/// wording: the last in resource order, as AWS names the sub-resource's method while the root's
+/// also references it (AWS-recorded, localstack `test_put_method_model`).
 fn model_user(def: &ApiDefinition, name: &str) -> Option<String> {
-    def.resources.iter().find_map(|r| {
+    def.resources.iter().rev().find_map(|r| {
         r.resource_methods.iter().find_map(|(verb, m)| {
             let path = if r.path == "/" {
                 "/".to_string()
@@ -262,8 +263,9 @@ impl Gateway {
         self.edit_definition(actor, "DeleteModel", api_id, t, move |def| {
             def.model_by_name(&name)
                 .ok_or_else(|| model_not_found(&name))?;
+            // 409 (AWS-recorded, localstack `test_put_method_model`).
             if let Some(user) = model_user(def, &name) {
-                return Err(AdminError::bad_request(format!(
+                return Err(AdminError::conflict(format!(
                     "Cannot delete model '{name}', {user}"
                 )));
             }

@@ -78,10 +78,11 @@ pub fn apply_authorizer_patch(
     Ok(())
 }
 
+/// AWS's order (AWS-recorded, `test_invalid_update_request_validator_operations`).
 const VALIDATOR_PATHS: &[&str] = &[
     "/name",
-    "/validateRequestBody",
     "/validateRequestParameters",
+    "/validateRequestBody",
 ];
 
 /// Applies UpdateRequestValidator patch operations; all or nothing.
@@ -91,20 +92,14 @@ pub fn apply_request_validator_patch(
 ) -> Result<(), AdminError> {
     let mut next = validator.clone();
     for op in ops {
+        // Only `replace`, and a missing name is a blank one (AWS-recorded,
+        // `test_invalid_update_request_validator_operations`).
+        expect_ops(op, &[crate::model::PatchOp::Replace])?;
         let segs = segments(op)?;
         match segs.as_slice() {
-            ["name"] => {
-                expect_ops(op, SET)?;
-                next.name = value(op)?.to_string();
-            }
-            ["validateRequestBody"] => {
-                expect_ops(op, SET)?;
-                next.validate_request_body = parse_bool(op)?;
-            }
-            ["validateRequestParameters"] => {
-                expect_ops(op, SET)?;
-                next.validate_request_parameters = parse_bool(op)?;
-            }
+            ["name"] => next.name = op.value.clone().unwrap_or_default(),
+            ["validateRequestBody"] => next.validate_request_body = parse_bool(op)?,
+            ["validateRequestParameters"] => next.validate_request_parameters = parse_bool(op)?,
             _ => return Err(invalid_path(op, VALIDATOR_PATHS)),
         }
     }

@@ -105,7 +105,7 @@ fn integration_errors() {
         .starts_with("Invalid mapping expression specified")
     );
     assert!(
-        failing(&mut i, &[Op::replace("/type", "MOCK")]).starts_with("Invalid patch path '/type'")
+        failing(&mut i, &[Op::replace("/type", "MOCK")]).starts_with("Invalid patch path  '/type'")
     );
     assert!(
         failing(
@@ -163,6 +163,6 @@ fn integration_response_paths() {
         apply_integration_response_patch(&mut r, &[Op::replace("/statusCode", "500")]).unwrap_err();
     assert!(
         err.message()
-            .starts_with("Invalid patch path '/statusCode' specified for op 'replace'")
+            .starts_with("Invalid patch path  '/statusCode' specified for op 'replace'")
     );
 }

@@ -103,17 +103,40 @@ fn method_errors() {
     let msg = fails(&mut m, |m| {
         apply_method_patch(m, &[Op::replace("/httpMethod", "PUT")])
     });
-    assert!(msg.starts_with("Invalid patch path '/httpMethod' specified for op 'replace'"));
+    assert!(msg == "Invalid patch path /httpMethod");
+    // AWS reads anything but `true` as false, and takes only `replace` on a scalar.
+    apply_method_patch(&mut m, &[Op::replace("/apiKeyRequired", "1")]).unwrap();
+    assert!(!m.api_key_required);
     let msg = fails(&mut m, |m| {
-        apply_method_patch(
-            m,
-            &[
-                Op::replace("/apiKeyRequired", "true"),
-                Op::replace("/apiKeyRequired", "1"),
-            ],
-        )
+        apply_method_patch(m, &[Op::add("/operationName", "op")])
     });
-    assert!(msg.contains("Must be true or false"));
+    assert_eq!(
+        msg,
+        "Invalid patch operation specified. Must be one of: [replace]"
+    );
+    let msg = fails(&mut m, |m| {
+        apply_method_patch(m, &[Op::add("/requestModels/application/json", "Empty")])
+    });
+    assert_eq!(msg, "Invalid patch path /requestModels/application/json");
+}
+
+#[test]
+fn an_authorizer_id_on_a_method_without_an_authorizer_is_dropped() {
+    let mut m = Method {
+        http_method: "GET".into(),
+        ..Method::default()
+    };
+    apply_method_patch(&mut m, &[Op::replace("/authorizerId", "abc123")]).unwrap();
+    assert_eq!(m.authorizer_id, None);
+    apply_method_patch(
+        &mut m,
+        &[
+            Op::replace("/authorizationType", "CUSTOM"),
+            Op::replace("/authorizerId", "abc123"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(m.authorizer_id.as_deref(), Some("abc123"));
 }
 
 #[test]
@@ -139,8 +162,29 @@ fn method_response_paths() {
         apply_method_response_patch(r, &[Op::add("/responseParameters/header.X", "true")])
     });
     assert!(msg.starts_with("Invalid response parameter specified"));
+    // Replacing or removing what is not there is AWS's 404.
+    let err = apply_method_response_patch(
+        &mut r,
+        &[Op::remove(
+            "/responseParameters/method.response.header.Nope",
+        )],
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.status(), err.message()),
+        (404, "Invalid parameter name specified")
+    );
+    let err = apply_method_response_patch(
+        &mut r,
+        &[Op::replace("/responseModels/text~1plain", "Empty")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.status(), err.message()),
+        (404, "Content-Type specified was not found")
+    );
     let msg = fails(&mut r, |r| {
         apply_method_response_patch(r, &[Op::replace("/statusCode", "201")])
     });
-    assert!(msg.starts_with("Invalid patch path '/statusCode'"));
+    assert!(msg == "Invalid patch path /statusCode");
 }

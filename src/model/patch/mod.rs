@@ -25,7 +25,8 @@ pub use auth::{
 pub use integration::{apply_integration_patch, apply_integration_response_patch};
 pub use method::{apply_method_patch, apply_method_response_patch};
 pub use plan::{
-    MAX_METHOD_THROTTLES, apply_api_key_patch, apply_usage_plan_patch, validate_usage_plan,
+    MAX_METHOD_THROTTLES, apply_api_key_patch, apply_usage_plan_patch, check_api_key_description,
+    validate_usage_plan,
 };
 pub use rest_api::{ResourceUpdate, apply_resource_patch, apply_rest_api_patch, patch_resource};
 pub use stage::{apply_deployment_patch, apply_stage_patch, parse_method_setting_path};

@@ -1,7 +1,7 @@
 //! UpdateUsagePlan and UpdateApiKey patch operations (model.md §11).
 
 use super::values::{
-    SET, SET_OR_REMOVE, apply_list_item, expect_ops, invalid_path, parse_bool, parse_enum,
+    SET, SET_OR_REMOVE, apply_list_item, expect_ops, invalid_path, parse_bool_lenient, parse_enum,
     parse_f64, parse_int, segments, set_optional, value,
 };
 use super::{PatchOp, PatchOperation, unescape_segment};
@@ -285,13 +285,23 @@ fn api_stage_value(op: &PatchOperation) -> Result<(String, String), AdminError> 
     })
 }
 
-const API_KEY_PATHS: &[&str] = &[
-    "/name",
-    "/description",
-    "/enabled",
-    "/customerId",
-    "/stages",
-];
+/// The paths AWS lists, in its order (AWS-recorded, `test_update_api_key_immutable_field`);
+/// `add`/`remove /stages` are taken too.
+const API_KEY_PATHS: &[&str] = &["/description", "/enabled", "/name", "/customerId"];
+
+/// The longest API key description AWS takes (AWS-recorded,
+/// `test_update_api_key_invalid_description_length`: 125,001 characters are refused).
+const API_KEY_DESCRIPTION_MAX: usize = 125_000;
+
+/// CreateApiKey's and UpdateApiKey's description check, in AWS's words.
+pub fn check_api_key_description(description: Option<&str>) -> Result<(), AdminError> {
+    match description {
+        Some(d) if d.chars().count() > API_KEY_DESCRIPTION_MAX => Err(AdminError::bad_request(
+            "Invalid API Key description specified.",
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Applies UpdateApiKey patch operations; all or nothing.
 pub fn apply_api_key_patch(key: &mut ApiKey, ops: &[PatchOperation]) -> Result<(), AdminError> {
@@ -305,14 +315,16 @@ pub fn apply_api_key_patch(key: &mut ApiKey, ops: &[PatchOperation]) -> Result<(
             }
             ["description"] => set_optional(op, &mut next.description)?,
             ["customerId"] => set_optional(op, &mut next.customer_id)?,
+            // Anything but `true` is false (AWS-recorded, `test_update_api_key_invalid_enabled_type`).
             ["enabled"] => {
                 expect_ops(op, SET)?;
-                next.enabled = parse_bool(op)?;
+                next.enabled = parse_bool_lenient(op);
             }
             ["stages"] => apply_list_item(&mut next.stage_keys, op, None)?,
             _ => return Err(invalid_path(op, API_KEY_PATHS)),
         }
     }
+    check_api_key_description(next.description.as_deref())?;
     *key = next;
     Ok(())
 }
@@ -346,7 +358,7 @@ mod tests {
         assert_eq!(t["/pets/{id}/PUT"].burst_limit, Some(2));
         let err = apply_usage_plan_patch(&mut plan, &[PatchOperation::replace("/bogus", "1")])
             .unwrap_err();
-        assert!(err.message().starts_with("Invalid patch path '/bogus'"));
+        assert!(err.message().starts_with("Invalid patch path  '/bogus'"));
         apply_usage_plan_patch(
             &mut plan,
             &[PatchOperation::remove(

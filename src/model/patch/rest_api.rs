@@ -201,7 +201,7 @@ pub fn apply_resource_patch(ops: &[PatchOperation]) -> Result<ResourceUpdate, Ad
         let slot = match segs.as_slice() {
             ["pathPart"] => &mut update.path_part,
             ["parentId"] => &mut update.parent_id,
-            _ => return Err(invalid_path(op, &["/pathPart", "/parentId"])),
+            _ => return Err(invalid_path(op, &["/parentId", "/pathPart"])),
         };
         expect_ops(op, &[super::PatchOp::Replace])?;
         *slot = Some(value(op)?.to_string());

@@ -58,14 +58,14 @@ fn scalar_errors() {
     );
     assert_eq!(
         message(&mut s, &[Op::remove("/deploymentId")]),
-        "Invalid patch operation 'remove' specified for path '/deploymentId'. Must be one of: [replace, add]"
+        "Invalid patch path  '/deploymentId' specified for op 'remove'. Please choose supported operations"
     );
     let mut no_value = Op::replace("/cacheClusterEnabled", "");
     no_value.value = None;
     assert!(message(&mut s, &[no_value]).contains("a value is required"));
     let unknown = message(&mut s, &[Op::replace("/nope", "x")]);
     assert!(
-        unknown.starts_with("Invalid patch path '/nope' specified for op 'replace'"),
+        unknown.starts_with("Invalid method setting path: /nope. Must be one of: [/deploymentId, "),
         "{unknown}"
     );
     assert!(message(&mut s, &[Op::replace("nope", "x")]).contains("must start with '/'"));
@@ -338,13 +338,16 @@ fn method_settings_errors_and_removal() {
             &mut s,
             &[Op::replace("/pets/FETCH/metrics/enabled", "true")]
         )
-        .starts_with("Invalid patch path")
+        .starts_with("Invalid method setting path: /pets/FETCH/metrics/enabled.")
     );
     assert!(
         message(&mut s, &[Op::replace("/pets/*/metrics/enabled", "true")])
-            .starts_with("Invalid patch path")
+            .starts_with("Invalid method setting path: /pets/*/metrics/enabled.")
     );
-    assert!(message(&mut s, &[Op::replace("/~1pets/GET", "x")]).starts_with("Invalid patch path"));
+    assert!(
+        message(&mut s, &[Op::replace("/~1pets/GET", "x")])
+            .starts_with("Invalid method setting path: /~1pets/GET.")
+    );
     assert_eq!(
         message(&mut s, &[Op::remove("/~1pets/GET")]),
         "Cannot remove method setting pets/GET because there is no method setting for this method "

@@ -26,27 +26,39 @@ pub(super) fn map_key(rest: &[&str]) -> String {
         .join("/")
 }
 
-/// The error for a path the entity does not have.
+/// The error for a path the entity does not have, in AWS's words (two spaces included;
+/// AWS-recorded for resources, request validators, documentation parts, models and API keys:
+/// localstack `test_update_resource_behaviour`, `test_invalid_update_request_validator_operations`,
+/// `test_invalid_update_documentation_part`, `test_update_model`,
+/// `test_update_api_key_immutable_field`).
 pub(super) fn invalid_path(op: &PatchOperation, valid: &[&str]) -> AdminError {
     AdminError::bad_request(format!(
-        "Invalid patch path '{}' specified for op '{}'. Must be one of: [{}]",
+        "Invalid patch path  '{}' specified for op '{}'. Must be one of: [{}]",
         op.path,
         op.op,
         valid.join(", ")
     ))
 }
 
-/// Fails unless `op.op` is one of `allowed`.
+/// The shorter form AWS uses for methods, method responses, REST APIs and gateway responses
+/// (AWS-recorded, `test_update_method_validation`, `test_update_gateway_response`).
+pub(crate) fn invalid_path_short(path: &str) -> AdminError {
+    AdminError::bad_request(format!("Invalid patch path {path}"))
+}
+
+/// An op the path does not take, in the short form of `invalid_path_short`.
+pub(crate) fn only_replace_short() -> AdminError {
+    AdminError::bad_request("Invalid patch operation specified. Must be one of: [replace]")
+}
+
+/// Fails unless `op.op` is one of `allowed`, in AWS's words (AWS-recorded, as `invalid_path`).
 pub(super) fn expect_ops(op: &PatchOperation, allowed: &[PatchOp]) -> Result<(), AdminError> {
     if allowed.contains(&op.op) {
         return Ok(());
     }
-    let names: Vec<&str> = allowed.iter().map(|o| o.as_str()).collect();
     Err(AdminError::bad_request(format!(
-        "Invalid patch operation '{}' specified for path '{}'. Must be one of: [{}]",
-        op.op,
-        op.path,
-        names.join(", ")
+        "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+        op.path, op.op
     )))
 }
 
@@ -91,6 +103,15 @@ pub(super) fn parse_bool(op: &PatchOperation) -> Result<bool, AdminError> {
             op.path
         )))
     }
+}
+
+/// Reads a boolean as AWS does for some members (Java's `Boolean.parseBoolean`): `true`
+/// (any case) is true, anything else false (AWS-recorded, `test_update_method_validation`
+/// `wrong-value-type`, `test_update_api_key_invalid_enabled_type`).
+pub(super) fn parse_bool_lenient(op: &PatchOperation) -> bool {
+    op.value
+        .as_deref()
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// Parses an integer in `min..=max`; `message` is the out-of-range (and unparsable) error.
@@ -181,17 +202,18 @@ pub(super) fn apply_list_item(
             Some(v) => list.retain(|x| x != v),
             None => list.clear(),
         },
+        // AWS drops the old item and appends the new one (AWS-recorded,
+        // `test_update_rest_api_operation_add_remove`: [png, jpeg] → [jpeg, gif]).
         (PatchOp::Replace, Some(old)) => {
             let new = value(op)?.to_string();
-            match list.iter_mut().find(|x| **x == old) {
-                Some(slot) => *slot = new,
-                None => {
-                    return Err(AdminError::bad_request(format!(
-                        "Invalid patch path '{}' specified for op 'replace': '{old}' is not in the list",
-                        op.path
-                    )));
-                }
+            if !list.contains(&old) {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid patch path '{}' specified for op 'replace': '{old}' is not in the list",
+                    op.path
+                )));
             }
+            list.retain(|x| *x != old);
+            list.push(new);
             dedup(list);
         }
         // The item is the path's last segment, whatever the value says: AWS adds `-` for

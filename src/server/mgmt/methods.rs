@@ -39,9 +39,31 @@ pub(super) async fn route(
     tail: &[&str],
 ) -> Reply {
     let (gw, actor, m) = (call.gw, &call.actor, &call.parts.method);
-    // AWS checks the API and resource before the verb (AWS-recorded `test_put_method_validation`).
+    // A method or integration response's status code is checked by AWS's validation layer,
+    // before anything exists or not (AWS-recorded, `test_integration_response_invalid_statuscode`,
+    // `test_update_method_response_negative_tests`); UpdateMethodResponse/UpdateIntegrationResponse
+    // report it after the patch ops' violations (`Call::patch_ops`).
+    if let ["responses", code] | ["integration", "responses", code] = tail
+        && m != Method::PATCH
+        && let Some(violation) = super::errors::status_code_violation(code)
+    {
+        return Err(AdminError::Validation(format!(
+            "1 validation error detected: {violation}"
+        )));
+    }
+    // AWS checks the API and resource before the verb (AWS-recorded `test_put_method_validation`);
+    // an integration response under a verb that is none is a missing method, or a missing
+    // integration for DeleteIntegrationResponse (AWS-recorded, `test_integration_response_wrong_method`,
+    // `test_delete_integration_response_errors`).
     if !crate::model::HTTP_METHODS.contains(&verb.to_ascii_uppercase().as_str()) {
         gw.get_resource(api_id, rid)?;
+        if let ["integration", "responses", _] = tail {
+            return Err(AdminError::not_found(if m == Method::DELETE {
+                "Invalid Integration identifier specified"
+            } else {
+                "Invalid Method identifier specified"
+            }));
+        }
     }
     match tail {
         [] if m == Method::PUT => {

@@ -335,7 +335,15 @@ impl Call<'_> {
         let raw: serde_json::Value = self.json()?;
         let segs = self.segments();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        errors::check_patch_ops(&raw, errors::update_input(&segs))?;
+        // A method or integration response's status code in the path (`.../responses/{code}`).
+        let status = match segs.as_slice() {
+            [.., "methods", _, "responses", code]
+            | [.., "methods", _, "integration", "responses", code] => {
+                errors::status_code_violation(code)
+            }
+            _ => None,
+        };
+        errors::check_patch_ops(&raw, errors::update_input(&segs), status)?;
         // An operation without a path is refused naming it as Java prints a missing value
         // (AWS-recorded for UpdateGatewayResponse, localstack `test_update_gateway_response`).
         let no_path = raw
@@ -435,6 +443,26 @@ pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
     } else {
         format!("line {}, column {}", e.line(), e.column())
     };
+    // A number or a boolean where the model has a string is refused by AWS's protocol layer in
+    // its own words (AWS-recorded, `test_integration_response_invalid_responsetemplates`,
+    // `test_put_integration_request_parameter_bool_type`).
+    let text = e.to_string();
+    if text.contains("expected a string") {
+        let class = if text.contains("invalid type: integer")
+            || text.contains("invalid type: floating point")
+        {
+            Some("com.amazon.coral.value.json.numbers.TruncatingBigNumber")
+        } else if text.contains("invalid type: boolean") {
+            Some("java.lang.Boolean")
+        } else {
+            None
+        };
+        if let Some(class) = class {
+            return AdminError::Serialization(format!(
+                "class {class} can not be converted to an String"
+            ));
+        }
+    }
     match e.classify() {
         serde_json::error::Category::Data => AdminError::bad_request(format!(
             "Invalid request body: a value does not have the type the operation expects ({at})"
@@ -447,7 +475,7 @@ pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
 
 fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Response<Body> {
     // AWS's validation layer answers `{"Message": ...}`; the service's exceptions `message`.
-    let key = if error_type == "ValidationException" {
+    let key = if error_type == "ValidationException" || error_type == "SerializationException" {
         "Message"
     } else {
         "message"

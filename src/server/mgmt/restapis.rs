@@ -54,8 +54,8 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
 
 /// CreateRestApi's checks on the raw body, in AWS's words (AWS-recorded,
 /// `test_create_rest_api_with_optional_params` and `test_create_rest_api_verify_defaults`):
-/// an empty description, a compression size that is not a number in range (the model's enums,
-/// such as endpoint types, are checked before, by `Call::json`).
+/// an empty description, a compression size that is not a number in range, the endpoint types
+/// (the model's enums, such as endpoint types, are checked before, by `Call::json`).
 fn check_create_rest_api(raw: &serde_json::Value) -> Result<(), AdminError> {
     if raw.get("description").and_then(|d| d.as_str()) == Some("") {
         return Err(AdminError::bad_request(
@@ -69,6 +69,33 @@ fn check_create_rest_api(raw: &serde_json::Value) -> Result<(), AdminError> {
         return Err(AdminError::bad_request(
             "Invalid minimum compression size, must be between 0 and 10485760",
         ));
+    }
+    // Endpoint types: exactly one, and a PRIVATE API is dualstack (AWS-recorded,
+    // `test_create_rest_api_with_endpoint_configuration`, `test_create_rest_api_private_type`).
+    if let Some(types) = raw
+        .pointer("/endpointConfiguration/types")
+        .and_then(|t| t.as_array())
+    {
+        match types.as_slice() {
+            [] => {
+                return Err(AdminError::bad_request(
+                    "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
+                ));
+            }
+            [one] => {
+                let ip = raw.pointer("/endpointConfiguration/ipAddressType");
+                if one.as_str() == Some("PRIVATE") && ip.and_then(|v| v.as_str()) == Some("ipv4") {
+                    return Err(AdminError::bad_request(
+                        "Only dualstack ipAddressType is supported for Private APIs.",
+                    ));
+                }
+            }
+            _ => {
+                return Err(AdminError::bad_request(
+                    "Cannot create an api with multiple Endpoint Types.",
+                ));
+            }
+        }
     }
     Ok(())
 }

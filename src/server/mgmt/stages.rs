@@ -110,12 +110,21 @@ fn export(call: &Call<'_>, api_id: &str, stage_name: &str, export_type: &str) ->
         Some(addr) => format!("{api_id}.execute-api.localhost:{}", addr.port()),
         None => format!("{api_id}.execute-api.localhost"),
     };
+    // A version the stage names but the API no longer has exports no documentation.
+    let documentation = stage.documentation_version.as_ref().and_then(|version| {
+        let parts = call.gw.documentation_version_parts(api_id, version).ok()?;
+        Some(crate::openapi::ExportedDocumentation {
+            version: Some(version.clone()),
+            parts,
+        })
+    });
     let opts = ExportOptions {
         format,
         extensions,
         yaml,
         stage_name: stage_name.to_string(),
         host,
+        documentation,
     };
     let text = crate::openapi::export(&snapshot, &opts)
         .map_err(|e| AdminError::bad_request(e.to_string()))?;

@@ -67,8 +67,9 @@ fn check(api: &HttpApiState, route: &Route) -> Result<(), AdminError> {
         .iter()
         .any(|r| r.route_key == route.route_key && r.route_id != route.route_id)
     {
+        // AWS's words (a real answer quoted in anomalyco/sst#5031).
         return Err(AdminError::conflict(format!(
-            "Unable to create route. Route key {} already exists for this API",
+            "Route with key {} already exists for this API",
             route.route_key
         )));
     }

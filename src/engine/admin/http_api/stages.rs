@@ -54,6 +54,24 @@ fn not_found_stage(api_id: &str, name: &str) -> AdminError {
     not_found("Stage", api_id, name)
 }
 
+/// Every `routeSettings` key must be a route of the API, in AWS's words (a real CreateStage
+/// answer quoted in terraform-aws-modules/terraform-aws-apigateway-v2#80).
+fn check_route_settings_keys(
+    routes: &[crate::model::v2::Route],
+    stage: &Stage,
+) -> Result<(), AdminError> {
+    match stage
+        .route_settings
+        .keys()
+        .find(|k| !routes.iter().any(|r| r.route_key == **k))
+    {
+        Some(key) => Err(AdminError::not_found(format!(
+            "Unable to find Route by key {key} within the provided RouteSettings"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn check_settings(s: &RouteSettings) -> Result<(), AdminError> {
     if let Some(r) = s.throttling_rate_limit
         && !(r >= 0.0 && r.is_finite())
@@ -162,6 +180,7 @@ impl Gateway {
                         crate::engine::ACCOUNT_ID
                     )));
                 }
+                check_route_settings_keys(&api.definition.routes, &stage)?;
                 let name = stage.stage_name.clone();
                 api.stages.insert(name.clone(), stage);
                 let auto = api.stages[&name].auto_deploy && !api.definition.routes.is_empty();
@@ -227,6 +246,9 @@ impl Gateway {
                     .ok_or_else(|| not_found_stage(&api_id, &name))?;
                 let mut stage: Stage = merge_update(&old, &patch, UPDATABLE)?;
                 check_stage(&stage)?;
+                if patch.get("routeSettings").is_some() {
+                    check_route_settings_keys(&api.definition.routes, &stage)?;
+                }
                 if stage.auto_deploy && patch.get("deploymentId").is_some() {
                     return Err(AdminError::bad_request(
                         "DeploymentId cannot be set on a stage with autoDeploy enabled",
