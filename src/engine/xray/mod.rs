@@ -171,8 +171,8 @@ pub(crate) struct Finished<'a> {
 /// The trace state of one request on a traced stage (`RequestContext::xray`).
 #[derive(Debug)]
 pub struct RequestXRay {
-    pub root: String,
-    pub parent: Option<String>,
+    /// The client's `Parent`, when it sent one.
+    pub parent: Option<u64>,
     pub segment_id: u64,
     pub sampled: bool,
     /// `Root=…;Parent={segment_id};Sampled=…`, as integrations and the client receive it.
@@ -187,6 +187,13 @@ impl RequestXRay {
     /// The trace header value without a copy of the root (`Root=…;Parent=…;Sampled=…`).
     pub fn header_str(&self) -> &str {
         self.header.to_str().unwrap_or_default()
+    }
+
+    /// `1-{8 hex}-{24 hex}`, read from the header (which always starts `Root={root};`).
+    pub fn root(&self) -> &str {
+        self.header_str()
+            .get(5..5 + trace_header::ROOT_LEN)
+            .unwrap_or_default()
     }
 }
 
@@ -265,15 +272,19 @@ impl XRay {
         let epoch_seconds = (epoch_millis / 1000).max(0) as u64;
         let incoming = incoming.and_then(trace_header::parse);
         let (root, parent, decided) = match incoming {
-            Some(t) => (t.root.to_string(), t.parent.map(str::to_string), t.sampled),
-            None => (trace_header::new_root(epoch_seconds), None, None),
+            Some(t) => (
+                Some(t.root),
+                t.parent.and_then(trace_header::parse_span_id),
+                t.sampled,
+            ),
+            None => (None, None, None),
         };
         let sampled = decided.unwrap_or_else(|| self.sampler.sample(epoch_seconds));
         let segment_id = trace_header::new_segment_id();
-        let header = HeaderValue::from_str(&trace_header::format(&root, segment_id, sampled))
-            .unwrap_or_else(|_| HeaderValue::from_static(""));
+        let bytes = trace_header::header(root, epoch_seconds, segment_id, sampled);
+        let header =
+            HeaderValue::from_bytes(&bytes).unwrap_or_else(|_| HeaderValue::from_static(""));
         Box::new(RequestXRay {
-            root,
             parent,
             segment_id,
             sampled,
@@ -345,8 +356,8 @@ impl XRay {
             rest_api_id: rest_api_id.to_string(),
             stage: stage.to_string(),
             segment_id: format!("{:016x}", x.segment_id),
-            root: x.root.clone(),
-            parent: x.parent.clone(),
+            root: x.root().to_string(),
+            parent: x.parent.map(|p| format!("{p:016x}")),
             sampled: x.sampled,
             http_method: http_method.to_string(),
             path: path.to_string(),
