@@ -4,9 +4,11 @@
 //! signed with and without a session token, refused unsigned or with a wrong secret), the
 //! JavaScript SDK signing the same way, and `aws apigateway get-sdk --sdk-type typescript`.
 //!
-//! No TypeScript compiler is installed here (and Node is older than 22.6, so
-//! `--experimental-strip-types` is not available): the `.ts` is checked by its structure, and
-//! the `.mjs` — the same generated source with its type annotations erased — is what runs.
+//! The `.ts` is compiled by the real TypeScript compiler (`tsc --strict`, installed by
+//! `.ci/run` into `~/.cache/gwtui/node`) together with a caller that must type-check — and a
+//! wrongly typed call that must not — and the compiled JavaScript then calls the stage in
+//! Node. The `.mjs` (the same source with its types erased, for runtimes without a compiler)
+//! runs too.
 
 mod common;
 mod mgmt_support;
@@ -281,6 +283,133 @@ console.log(JSON.stringify({{ pet: {{ status: pet.status, data: pet.data }}, cre
     assert_eq!(v["created"], json!({"created": true}));
     assert_eq!(v["invalid"]["status"], 400, "{v}");
     assert_iam_outcomes(&v["iam"]);
+    t.stop().await;
+}
+
+/// A caller of the typed client: well-typed calls that must compile under `--strict`, calls
+/// that must not (`@ts-expect-error` fails the compile when the line it covers is accepted),
+/// and the results printed as JSON once run.
+const TYPED_CALLER: &str = r#"import { newClient, type Pet, type PetsPetIdGetParams, type ApiResponse } from './apigClient.js';
+
+const client = newClient({});
+const params: PetsPetIdGetParams = { petId: 'a/b 7', type: 'dog', 'x-trace': 't-1' };
+const pet: ApiResponse<unknown> = await client.petsPetIdGet(params);
+const rex: Pet = { name: 'Rex', tags: ['good'] };
+const created: ApiResponse<Pet> = await client.petsPost({}, rex);
+const signed = await newClient({ accessKey: 'AKIDSDKTEST', secretKey: 'sdk-test-secret' }).iamGet({ q: 'typed' });
+
+// Each line below is a type error the compiler must report.
+// @ts-expect-error -- petId is required
+const missingPathParameter = () => client.petsPetIdGet({ type: 'dog' });
+// @ts-expect-error -- Pet.name is required
+const petWithoutName: Pet = { age: 3 };
+// @ts-expect-error -- Pet.age is a number
+const petWithTextAge: Pet = { name: 'x', age: 'three' };
+// @ts-expect-error -- the body of POST /pets is a Pet
+const wrongBody = () => client.petsPost({}, { nom: 'Rex' });
+// @ts-expect-error -- no such operation
+const noSuchOperation = () => client.petsDelete({});
+// @ts-expect-error -- ClientConfig has no such option
+const badConfig = newClient({ secret: 'x' });
+void [missingPathParameter, petWithoutName, petWithTextAge, wrongBody, noSuchOperation, badConfig];
+
+console.log(JSON.stringify({
+  pet: { status: pet.status, data: pet.data },
+  created: created.data,
+  signed: { status: signed.status, data: signed.data },
+}));
+"#;
+
+/// Runs `tsc` in `dir` with `args`; its combined output when it fails.
+async fn tsc(tsc: &std::path::Path, dir: &std::path::Path, args: &[&str]) -> Result<(), String> {
+    let out = tokio::process::Command::new(tsc)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .await
+        .expect("tsc runs");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+const TSC_ARGS: [&str; 10] = [
+    "--strict",
+    "--target",
+    "es2022",
+    "--module",
+    "nodenext",
+    "--lib",
+    "es2022,dom",
+    "--outDir",
+    "out",
+    "main.ts",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_sdk_type_checks_with_tsc_and_its_compiled_client_calls_the_stage() {
+    common::init();
+    let Some(tsc_path) = common::require_tool("tsc") else {
+        return;
+    };
+    let (t, api) = setup().await;
+    let files = sdk_zip(&t, &api, "typescript").await;
+    let ts = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("apigClient.ts"))
+        .expect("apigClient.ts")
+        .1;
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("apigClient.ts"), ts).expect("write");
+    // ES modules for tsc's nodenext resolution and for Node running the output.
+    std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).expect("write");
+    std::fs::write(dir.path().join("main.ts"), TYPED_CALLER).expect("write");
+    if let Err(errors) = tsc(&tsc_path, dir.path(), &TSC_ARGS).await {
+        panic!("tsc --strict rejected the generated client or its caller:\n{errors}");
+    }
+
+    // The same caller with one ill-typed call left unmarked must not compile: the compiler
+    // really checks the generated types.
+    let broken = TYPED_CALLER.replacen("// @ts-expect-error -- petId is required\n", "", 1);
+    std::fs::write(dir.path().join("main.ts"), broken).expect("write");
+    let errors = tsc(&tsc_path, dir.path(), &TSC_ARGS)
+        .await
+        .expect_err("an ill-typed call compiled");
+    assert!(
+        errors.contains("petId") && errors.contains("main.ts"),
+        "{errors}"
+    );
+
+    let Some(node) = common::require_tool("node") else {
+        return;
+    };
+    let out = tokio::process::Command::new(node)
+        .arg("out/main.js")
+        .current_dir(dir.path())
+        .output()
+        .await
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json from node");
+    assert_eq!(
+        v["pet"],
+        json!({"status": 200, "data": {"petId": "a%2Fb%207", "type": "dog", "trace": "t-1"}})
+    );
+    assert_eq!(v["created"], json!({"created": true}));
+    assert_eq!(
+        v["signed"],
+        json!({"status": 200, "data": {"key": ACCESS_KEY, "q": "typed"}})
+    );
     t.stop().await;
 }
 

@@ -1,6 +1,6 @@
 //! X-Ray active tracing over loopback (ops.md §7): the `X-Amzn-Trace-Id` format, its
-//! propagation to an HTTP backend and to a Python Lambda (whose handler reads
-//! `_X_AMZN_TRACE_ID`), continuation of a client's header, the default sampling rule over
+//! propagation to an HTTP backend, to an AWS service integration and to a Python Lambda (whose
+//! handler reads `_X_AMZN_TRACE_ID`), continuation of a client's header, the default sampling rule over
 //! 1,000 requests, and OTLP export to an in-test collector (one span per phase).
 
 mod common;
@@ -55,6 +55,11 @@ fn api_doc(backend: SocketAddr) -> String {
                 "type": "http_proxy", "httpMethod": "GET", "uri": format!("http://{backend}/proxy")
             }))},
             "/mock": {"get": op(json!([]), mock("{\"trace\": \"$context.xrayTraceId\"}"))},
+            "/sqs": {"get": op(json!([]), json!({
+                "type": "aws", "httpMethod": "POST",
+                "uri": "arn:aws:apigateway:us-east-1:sqs:action/SendMessage&MessageBody=traced",
+                "responses": {"default": {"statusCode": "200"}}
+            }))},
             "/iam": {"get": op(json!([{"sigv4": []}]), json!({
                 "type": "http", "httpMethod": "GET", "uri": format!("http://{backend}/iam"),
                 "responses": {"default": {"statusCode": "200"}}
@@ -207,6 +212,63 @@ async fn wait_for_trace(t: &TestGateway, request_id: &str) -> gwtui::engine::xra
         assert!(Instant::now() < deadline, "no trace for {request_id}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test]
+async fn aws_service_integrations_receive_the_trace_header_outside_the_signature() {
+    let (t, api) = setup(TracingConfig::default()).await;
+    // `[aws]` points every service at a backend that echoes what it receives.
+    let service = http_api_support::echo_backend().await;
+    t.gw.set_aws_settings(
+        gwtui::engine::integrations::aws::AwsSettings::resolve(
+            &gwtui::engine::integrations::aws::AwsConfig {
+                endpoint_url: Some(format!("http://{service}")),
+                access_key_id: Some(ACCESS_KEY.into()),
+                secret_access_key: Some(SECRET.into()),
+                ..Default::default()
+            },
+            |_| None,
+            None,
+        )
+        .expect("aws settings"),
+    );
+
+    let (status, headers, body) = get(&t, &api, "traced", "/sqs", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["uri"]
+            .as_str()
+            .is_some_and(|u| u.contains("Action=SendMessage")),
+        "{body}"
+    );
+    let sent = backend_trace(&body).expect("the service saw a trace header");
+    let (root, parent, _) = parts(&sent);
+    assert_eq!(
+        headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()),
+        Some(sent.as_str())
+    );
+    // Signed with SigV4, the trace header left out of the signed headers as the AWS SDKs do.
+    let authorization = body["headers"]["authorization"].as_str().expect("signed");
+    assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTRACETEST/"));
+    assert!(
+        !authorization.contains("x-amzn-trace-id"),
+        "{authorization}"
+    );
+
+    // A client's trace is continued into the service call, under the gateway's segment.
+    let client = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let (_, _, body) = get(&t, &api, "traced", "/sqs", Some(client)).await;
+    let (continued, continued_parent, sampled) = parts(&backend_trace(&body).expect("continued"));
+    assert_eq!(continued, "1-5759e988-bd862e3fe1be46a994272793");
+    assert_eq!(sampled, "1");
+    assert_ne!(continued_parent, "53995c3f42cd8ad8");
+    assert_ne!((continued, continued_parent), (root, parent));
+
+    // A stage without tracing sends none, even when the client sends one.
+    let (status, _, body) = get(&t, &api, "plain", "/sqs", Some(client)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(backend_trace(&body), None, "{body}");
+    t.stop().await;
 }
 
 #[tokio::test]

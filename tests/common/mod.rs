@@ -131,7 +131,9 @@ pub fn in_ci() -> bool {
 /// the `websockets` package, found like boto3's), `boto3` (a Python that imports boto3:
 /// `GWTUI_AWS_PYTHON`, else the `python` next to the AWS CLI, else `python3` on PATH),
 /// `python3` and `node` (`GWTUI_PYTHON` / `GWTUI_NODE` as the engine reads them, else on
-/// PATH), and any other program on PATH that answers `NAME -V` or `NAME --version` (`tmux`).
+/// PATH), `tsc` (`GWTUI_TSC`, else the TypeScript compiler `.ci/run` installs into
+/// `~/.cache/gwtui/node`, else `tsc` on PATH), and any other program on PATH that answers
+/// `NAME -V` or `NAME --version` (`tmux`).
 pub fn require_tool(tool: &str) -> Option<PathBuf> {
     let (found, hint) = match tool {
         "aws" => (aws_cli(), "set GWTUI_AWS_CLI or put `aws` on PATH"),
@@ -150,6 +152,10 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
         "node" => (
             runtime("GWTUI_NODE", "node"),
             "install node or set GWTUI_NODE",
+        ),
+        "tsc" => (
+            typescript_compiler(),
+            "set GWTUI_TSC, or `npm install --prefix ~/.cache/gwtui/node typescript@5` (.ci/run does)",
         ),
         other => (program(other), "install it (.ci/run does)"),
     };
@@ -193,6 +199,22 @@ fn runtime(env_var: &str, name: &str) -> Option<PathBuf> {
         on_path(&chosen)
     };
     exe.filter(|p| runs(p, &["--version"]))
+}
+
+/// `GWTUI_TSC`, else `~/.cache/gwtui/node/node_modules/.bin/tsc` (where `.ci/run` installs
+/// it), else `tsc` on PATH — whichever answers `--version`.
+fn typescript_compiler() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("GWTUI_TSC") {
+        candidates.push(PathBuf::from(p));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(Path::new(&home).join(".cache/gwtui/node/node_modules/.bin/tsc"));
+    }
+    candidates.extend(on_path("tsc"));
+    candidates
+        .into_iter()
+        .find(|p| p.is_file() && runs(p, &["--version"]))
 }
 
 /// `GWTUI_AWS_CLI`, else `aws` on PATH.

@@ -114,7 +114,7 @@ pub fn context_value(ctx: &RequestContext<'_>, name: &str) -> Option<String> {
         "identity.caller" => ctx.identity.caller.clone()?,
         "identity.user" => ctx.identity.user.clone()?,
         "identity.userArn" => ctx.identity.user_arn.clone()?,
-        "xrayTraceId" => ctx.xray.as_deref()?.root.clone(),
+        "xrayTraceId" => ctx.xray.as_deref()?.root().to_string(),
         cert if cert.starts_with("identity.clientCert.") => ctx
             .req
             .client_cert

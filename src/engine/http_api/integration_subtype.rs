@@ -68,6 +68,8 @@ pub async fn call(
             params: &[],
             client_content_type: None,
             body: Bytes::from(body),
+            // HTTP APIs have no X-Ray tracing (http-websocket.md: "features absent in v2").
+            trace: None,
         },
         time::OffsetDateTime::now_utc(),
     )

@@ -130,6 +130,7 @@ fn prepare_aws(
             params: &params,
             client_content_type: ctx.req.headers.get(http::header::CONTENT_TYPE),
             body,
+            trace: ctx.trace_header(),
         },
         time::OffsetDateTime::now_utc(),
     )?;

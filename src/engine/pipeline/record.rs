@@ -29,25 +29,29 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         cache_hit: ctx.cache_hit,
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
-    // Before the log record moves the request id out of the context.
-    if let Some(xray) = ctx.xray.as_deref() {
+    let subscribed = gw.inner.logs.subscribed();
+    let logged = target.format.is_some() || !ctx.log.lines.is_empty() || subscribed;
+    // The log record first: its access-log values may read `$context.xrayTraceId`.
+    let record = logged.then(|| request_log(target.clone(), ctx, response, latency, subscribed));
+    if let Some(xray) = ctx.xray.take() {
+        let request_id = match &record {
+            Some(r) => r.request_id.clone(),
+            None => std::mem::take(&mut ctx.request_id),
+        };
         gw.inner.xray.submit(crate::engine::xray::Finished {
             xray,
             started: ctx.started,
-            request_id: &ctx.request_id,
-            rest_api_id: &ctx.req.api_id,
-            stage: &ctx.req.stage,
-            http_method: ctx.req.method.as_str(),
-            path: &ctx.req.path,
+            ended: ctx.started + latency,
+            stage: target,
+            request_id,
+            http_method: ctx.req.method.clone(),
+            path: ctx.req.path.clone(),
             status: response.status.as_u16(),
         });
     }
-    let subscribed = gw.inner.logs.subscribed();
-    if target.format.is_none() && ctx.log.lines.is_empty() && !subscribed {
-        return;
+    if let Some(record) = record {
+        gw.inner.logs.submit(record);
     }
-    let record = request_log(target, ctx, response, latency, subscribed);
-    gw.inner.logs.submit(record);
 }
 
 /// What the record phase queues for `ctx` (moving out what only it still needs).

@@ -4,10 +4,12 @@
 //! timed per pipeline phase (method request, authorizer, integration, integration response).
 //!
 //! Cost: a request on a stage without tracing carries `None` and reads no clock. A traced
-//! request keeps four `Instant`s, and the record phase queues one [`RequestTrace`] for the
-//! `gwtui-xray` thread (dropped and counted when the queue is full). That thread keeps the
-//! newest [`RECENT_TRACES`] for consoles ([`super::Gateway::request_trace`]) and, when
-//! `[tracing] otlp_endpoint` is set, exports the sampled ones as OTLP spans ([`otlp`]).
+//! request writes its header into a fixed buffer, keeps up to four `Instant`s, and the record
+//! phase moves what it has ([`Finished`]: the trace state, the request id, the path) into the
+//! `gwtui-xray` thread's queue (dropped and counted when the queue is full). That thread keeps
+//! the newest [`RECENT_TRACES`] for consoles ([`super::Gateway::request_trace`], which builds
+//! the [`RequestTrace`] on lookup) and, when `[tracing] otlp_endpoint` is set, builds and
+//! exports the sampled ones as OTLP spans ([`otlp`]).
 
 mod otlp;
 pub mod sampling;
@@ -20,6 +22,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderValue;
 use serde::{Deserialize, Serialize};
+
+use super::logs::StageLog;
 
 /// Traced requests kept for consoles.
 pub const RECENT_TRACES: usize = 1024;
@@ -155,24 +159,103 @@ impl RequestTrace {
     }
 }
 
-/// What the record phase hands [`submit`](XRay::submit) of a finished traced request.
-pub(crate) struct Finished<'a> {
-    pub xray: &'a RequestXRay,
-    /// When the request arrived.
+/// What the record phase hands [`submit`](XRay::submit) of a finished traced request: owned
+/// parts moved out of the context (the trace state, the request id) or shared (the stage's
+/// ids), so that queuing it allocates nothing more.
+pub(crate) struct Finished {
+    pub xray: Box<RequestXRay>,
+    /// When the request arrived, and when the record phase took it.
     pub started: Instant,
-    pub request_id: &'a str,
-    pub rest_api_id: &'a str,
-    pub stage: &'a str,
-    pub http_method: &'a str,
-    pub path: &'a str,
+    pub ended: Instant,
+    /// The API id and stage name.
+    pub stage: Arc<StageLog>,
+    pub request_id: String,
+    pub http_method: http::Method,
+    pub path: String,
     pub status: u16,
+}
+
+impl Finished {
+    /// The trace as consoles and the exporter see it, built on the xray thread (only for a
+    /// console's lookup or a sampled request's export). `wall` is the system time at `at`.
+    fn to_trace(&self, wall: SystemTime, at: Instant) -> RequestTrace {
+        let x = &self.xray;
+        let started = self.started;
+        let end = self.ended;
+        let start_unix_nanos = wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(at.saturating_duration_since(started))
+            .as_nanos() as u64;
+        let offset = |t: Instant| t.saturating_duration_since(started);
+        let span_id = |phase: Phase| phase_span_id(x.segment_id, phase);
+        let mut phases = Vec::with_capacity(4);
+        let method_end = x.integration_start.unwrap_or(end);
+        phases.push(PhaseSpan {
+            phase: Phase::MethodRequest,
+            offset: Duration::ZERO,
+            duration: offset(method_end),
+            span_id: span_id(Phase::MethodRequest),
+        });
+        if let Some((from, to)) = x.auth {
+            let to = to.unwrap_or(method_end);
+            phases.push(PhaseSpan {
+                phase: Phase::Authorizer,
+                offset: offset(from),
+                duration: to.saturating_duration_since(from),
+                span_id: span_id(Phase::Authorizer),
+            });
+        }
+        if let Some(from) = x.integration_start {
+            let to = x.integration_end.unwrap_or(end);
+            phases.push(PhaseSpan {
+                phase: Phase::Integration,
+                offset: offset(from),
+                duration: to.saturating_duration_since(from),
+                span_id: span_id(Phase::Integration),
+            });
+            if x.integration_end.is_some() {
+                phases.push(PhaseSpan {
+                    phase: Phase::IntegrationResponse,
+                    offset: offset(to),
+                    duration: end.saturating_duration_since(to),
+                    span_id: span_id(Phase::IntegrationResponse),
+                });
+            }
+        }
+        RequestTrace {
+            request_id: self.request_id.clone(),
+            rest_api_id: self.stage.api_id.clone(),
+            stage: self.stage.stage.clone(),
+            segment_id: format!("{:016x}", x.segment_id),
+            root: x.root().to_string(),
+            parent: x.parent.map(|p| format!("{p:016x}")),
+            sampled: x.sampled,
+            http_method: self.http_method.to_string(),
+            path: self.path.clone(),
+            status: self.status,
+            start_unix_nanos,
+            duration: end.saturating_duration_since(started),
+            phases,
+        }
+    }
+}
+
+/// A phase's span id, derived from the request's segment id (splitmix64 of the pair): stable,
+/// so a console's lookup and the export agree, and free of a random draw per phase.
+fn phase_span_id(segment_id: u64, phase: Phase) -> u64 {
+    let mut z = segment_id ^ (phase as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    if z == 0 || z == segment_id { !z } else { z }
 }
 
 /// The trace state of one request on a traced stage (`RequestContext::xray`).
 #[derive(Debug)]
 pub struct RequestXRay {
-    pub root: String,
-    pub parent: Option<String>,
+    /// The client's `Parent`, when it sent one.
+    pub parent: Option<u64>,
     pub segment_id: u64,
     pub sampled: bool,
     /// `Root=…;Parent={segment_id};Sampled=…`, as integrations and the client receive it.
@@ -188,22 +271,30 @@ impl RequestXRay {
     pub fn header_str(&self) -> &str {
         self.header.to_str().unwrap_or_default()
     }
+
+    /// `1-{8 hex}-{24 hex}`, read from the header (which always starts `Root={root};`).
+    pub fn root(&self) -> &str {
+        self.header_str()
+            .get(5..5 + trace_header::ROOT_LEN)
+            .unwrap_or_default()
+    }
 }
 
 /// The gateway's tracing side: the sampling rule, the queue to the xray thread and the
 /// newest traces.
 pub(crate) struct XRay {
     sampler: sampling::Sampler,
-    queue: crossbeam_channel::Sender<Box<RequestTrace>>,
-    recent: Arc<Mutex<VecDeque<Box<RequestTrace>>>>,
+    queue: crossbeam_channel::Sender<Finished>,
+    recent: Arc<Mutex<VecDeque<Finished>>>,
     dropped: AtomicU64,
 }
 
 impl XRay {
     /// Starts the xray thread (and, with an OTLP endpoint, the exporter on it).
     pub(crate) fn start(config: &TracingConfig) -> std::io::Result<XRay> {
-        let (queue, rx) = crossbeam_channel::bounded::<Box<RequestTrace>>(TRACE_QUEUE_CAPACITY);
-        let recent: Arc<Mutex<VecDeque<Box<RequestTrace>>>> = Arc::default();
+        let (queue, rx) = crossbeam_channel::bounded::<Finished>(TRACE_QUEUE_CAPACITY);
+        let recent: Arc<Mutex<VecDeque<Finished>>> =
+            Arc::new(Mutex::new(VecDeque::with_capacity(RECENT_TRACES)));
         let ring = recent.clone();
         let endpoint = config.otlp_endpoint.clone();
         std::thread::Builder::new()
@@ -219,9 +310,9 @@ impl XRay {
                 });
                 // Drained every DRAIN rather than woken per trace: a blocking receive made every
                 // traced request pay a futex wake-up and a context switch.
+                let mut batch = Vec::new();
                 loop {
                     std::thread::sleep(DRAIN);
-                    let mut batch = Vec::new();
                     let closed = loop {
                         match rx.try_recv() {
                             Ok(trace) => batch.push(trace),
@@ -230,13 +321,14 @@ impl XRay {
                         }
                     };
                     if let Some(x) = &exporter {
-                        for trace in batch.iter().filter(|t| t.sampled) {
-                            x.export(trace);
+                        let (wall, at) = (SystemTime::now(), Instant::now());
+                        for done in batch.iter().filter(|t| t.xray.sampled) {
+                            x.export(&done.to_trace(wall, at));
                         }
                     }
                     if !batch.is_empty() {
                         let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
-                        for trace in batch {
+                        for trace in batch.drain(..) {
                             if ring.len() == RECENT_TRACES {
                                 ring.pop_front();
                             }
@@ -265,15 +357,19 @@ impl XRay {
         let epoch_seconds = (epoch_millis / 1000).max(0) as u64;
         let incoming = incoming.and_then(trace_header::parse);
         let (root, parent, decided) = match incoming {
-            Some(t) => (t.root.to_string(), t.parent.map(str::to_string), t.sampled),
-            None => (trace_header::new_root(epoch_seconds), None, None),
+            Some(t) => (
+                Some(t.root),
+                t.parent.and_then(trace_header::parse_span_id),
+                t.sampled,
+            ),
+            None => (None, None, None),
         };
         let sampled = decided.unwrap_or_else(|| self.sampler.sample(epoch_seconds));
         let segment_id = trace_header::new_segment_id();
-        let header = HeaderValue::from_str(&trace_header::format(&root, segment_id, sampled))
-            .unwrap_or_else(|_| HeaderValue::from_static(""));
+        let bytes = trace_header::header(root, epoch_seconds, segment_id, sampled);
+        let header =
+            HeaderValue::from_bytes(&bytes).unwrap_or_else(|_| HeaderValue::from_static(""));
         Box::new(RequestXRay {
-            root,
             parent,
             segment_id,
             sampled,
@@ -284,78 +380,10 @@ impl XRay {
         })
     }
 
-    /// The record phase's part: queue the finished trace. Never blocks.
-    /// Runs before the access log captures its values (`$context.xrayTraceId` among them).
-    pub(crate) fn submit(&self, done: Finished<'_>) {
-        let Finished {
-            xray: x,
-            started,
-            request_id,
-            rest_api_id,
-            stage,
-            http_method,
-            path,
-            status,
-        } = done;
-        let end = Instant::now();
-        let elapsed = end.saturating_duration_since(started);
-        let start_unix_nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .saturating_sub(elapsed)
-            .as_nanos() as u64;
-        let offset = |t: Instant| t.saturating_duration_since(started);
-        let span_id = trace_header::new_segment_id;
-        let mut phases = Vec::with_capacity(4);
-        let method_end = x.integration_start.unwrap_or(end);
-        phases.push(PhaseSpan {
-            phase: Phase::MethodRequest,
-            offset: Duration::ZERO,
-            duration: offset(method_end),
-            span_id: span_id(),
-        });
-        if let Some((from, to)) = x.auth {
-            let to = to.unwrap_or(method_end);
-            phases.push(PhaseSpan {
-                phase: Phase::Authorizer,
-                offset: offset(from),
-                duration: to.saturating_duration_since(from),
-                span_id: span_id(),
-            });
-        }
-        if let Some(from) = x.integration_start {
-            let to = x.integration_end.unwrap_or(end);
-            phases.push(PhaseSpan {
-                phase: Phase::Integration,
-                offset: offset(from),
-                duration: to.saturating_duration_since(from),
-                span_id: span_id(),
-            });
-            if x.integration_end.is_some() {
-                phases.push(PhaseSpan {
-                    phase: Phase::IntegrationResponse,
-                    offset: offset(to),
-                    duration: end.saturating_duration_since(to),
-                    span_id: span_id(),
-                });
-            }
-        }
-        let trace = Box::new(RequestTrace {
-            request_id: request_id.to_string(),
-            rest_api_id: rest_api_id.to_string(),
-            stage: stage.to_string(),
-            segment_id: format!("{:016x}", x.segment_id),
-            root: x.root.clone(),
-            parent: x.parent.clone(),
-            sampled: x.sampled,
-            http_method: http_method.to_string(),
-            path: path.to_string(),
-            status,
-            start_unix_nanos,
-            duration: elapsed,
-            phases,
-        });
-        if self.queue.try_send(trace).is_err() {
+    /// The record phase's part: queue the finished request (moved, not copied; the trace
+    /// itself is built only when a console asks for it or it is exported). Never blocks.
+    pub(crate) fn submit(&self, done: Finished) {
+        if self.queue.try_send(done).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -367,17 +395,110 @@ impl XRay {
 
     /// The newest trace of a request id, if it is still kept.
     pub(crate) fn find(&self, request_id: &str) -> Option<RequestTrace> {
+        let (wall, at) = (SystemTime::now(), Instant::now());
         let ring = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         ring.iter()
             .rev()
             .find(|t| t.request_id == request_id)
-            .map(|t| RequestTrace::clone(t))
+            .map(|t| t.to_trace(wall, at))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phase_span_ids_are_stable_distinct_and_never_the_segment() {
+        for segment in [0u64, 1, 0x53995c3f42cd8ad8, u64::MAX] {
+            let ids: Vec<u64> = [
+                Phase::MethodRequest,
+                Phase::Authorizer,
+                Phase::Integration,
+                Phase::IntegrationResponse,
+            ]
+            .into_iter()
+            .map(|p| phase_span_id(segment, p))
+            .collect();
+            for (i, id) in ids.iter().enumerate() {
+                assert_ne!(*id, 0);
+                assert_ne!(*id, segment);
+                assert!(!ids[..i].contains(id), "{ids:x?}");
+            }
+            assert_eq!(ids[2], phase_span_id(segment, Phase::Integration));
+        }
+    }
+
+    #[test]
+    fn a_finished_request_becomes_its_trace_on_lookup() {
+        let x = XRay::start(&TracingConfig::default()).expect("xray");
+        let xray = x.begin(
+            Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+            0,
+        );
+        let segment = xray.segment_id;
+        let started = Instant::now();
+        let mut xray = xray;
+        xray.integration_start = Some(started + Duration::from_millis(2));
+        xray.integration_end = Some(started + Duration::from_millis(5));
+        let stage = Arc::new(StageLog {
+            api_id: "a1b2c3".into(),
+            stage: "prod".into(),
+            format: None,
+        });
+        x.submit(Finished {
+            xray,
+            started,
+            ended: started + Duration::from_millis(6),
+            stage,
+            request_id: "req-1".into(),
+            http_method: http::Method::GET,
+            path: "/pets".into(),
+            status: 200,
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let trace = loop {
+            if let Some(t) = x.find("req-1") {
+                break t;
+            }
+            assert!(Instant::now() < deadline, "the xray thread kept nothing");
+            std::thread::sleep(DRAIN);
+        };
+        assert_eq!(trace.root, "1-5759e988-bd862e3fe1be46a994272793");
+        assert_eq!(trace.parent.as_deref(), Some("53995c3f42cd8ad8"));
+        assert_eq!(trace.segment_id, format!("{segment:016x}"));
+        assert_eq!(
+            trace.header(),
+            format!("Root=1-5759e988-bd862e3fe1be46a994272793;Parent={segment:016x};Sampled=1")
+        );
+        assert_eq!(
+            (
+                trace.rest_api_id.as_str(),
+                trace.stage.as_str(),
+                trace.http_method.as_str()
+            ),
+            ("a1b2c3", "prod", "GET")
+        );
+        assert_eq!(trace.duration, Duration::from_millis(6));
+        let phases: Vec<(Phase, Duration, Duration)> = trace
+            .phases
+            .iter()
+            .map(|p| (p.phase, p.offset, p.duration))
+            .collect();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            phases,
+            [
+                (Phase::MethodRequest, ms(0), ms(2)),
+                (Phase::Integration, ms(2), ms(3)),
+                (Phase::IntegrationResponse, ms(5), ms(1)),
+            ]
+        );
+        // The same span ids on every lookup.
+        let again = x.find("req-1").expect("kept");
+        assert_eq!(again.phases, trace.phases);
+        assert_eq!(x.find("req-2"), None);
+    }
 
     #[test]
     fn config_is_checked_when_the_gateway_opens() {

@@ -5,8 +5,6 @@
 //! request's segment, and a `Sampled=0|1` decision is honoured (`Sampled=?` or none leaves the
 //! decision to the gateway's sampling rule).
 
-use std::fmt::Write as _;
-
 /// The parts of a trace header the gateway reads from a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncomingTrace<'a> {
@@ -63,12 +61,39 @@ pub fn is_root(s: &str) -> bool {
         && is_hex(&s[11..], 24)
 }
 
-/// A new trace root for a request that arrived at `epoch_seconds`: `1-{8 hex}-{24 random hex}`.
-pub fn new_root(epoch_seconds: u64) -> String {
-    let random: [u8; 12] = rand::random();
-    let mut out = String::with_capacity(35);
-    let _ = write!(out, "1-{:08x}-", epoch_seconds as u32);
-    push_hex(&mut out, &random);
+/// The length of the header the gateway passes on:
+/// `Root=` + 35 + `;Parent=` + 16 + `;Sampled=` + 1.
+pub const HEADER_LEN: usize = 5 + ROOT_LEN + 8 + 16 + 9 + 1;
+/// `1-{8 hex}-{24 hex}`.
+pub const ROOT_LEN: usize = 35;
+
+/// The header value the gateway passes on, `Root=…;Parent={segment};Sampled=0|1`, written
+/// into a fixed buffer (no formatting machinery, no allocation): `root` continues a client's
+/// (validated) root; `None` starts a new one, `1-{8 hex epoch_seconds}-{24 random hex}`.
+pub fn header(
+    root: Option<&str>,
+    epoch_seconds: u64,
+    segment_id: u64,
+    sampled: bool,
+) -> [u8; HEADER_LEN] {
+    let mut out = [0u8; HEADER_LEN];
+    out[..5].copy_from_slice(b"Root=");
+    let r = &mut out[5..5 + ROOT_LEN];
+    match root {
+        Some(root) if root.len() == ROOT_LEN => r.copy_from_slice(root.as_bytes()),
+        _ => {
+            r[..2].copy_from_slice(b"1-");
+            hex_into(&mut r[2..10], &(epoch_seconds as u32).to_be_bytes());
+            r[10] = b'-';
+            let random: [u8; 12] = rand::random();
+            hex_into(&mut r[11..], &random);
+        }
+    }
+    let rest = &mut out[5 + ROOT_LEN..];
+    rest[..8].copy_from_slice(b";Parent=");
+    hex_into(&mut rest[8..24], &segment_id.to_be_bytes());
+    rest[24..33].copy_from_slice(b";Sampled=");
+    rest[33] = if sampled { b'1' } else { b'0' };
     out
 }
 
@@ -82,15 +107,9 @@ pub fn new_segment_id() -> u64 {
     }
 }
 
-/// The header value the gateway passes on: `Root=…;Parent={segment};Sampled=0|1`.
-pub fn format(root: &str, segment_id: u64, sampled: bool) -> String {
-    let mut out = String::with_capacity(76);
-    let _ = write!(
-        out,
-        "Root={root};Parent={segment_id:016x};Sampled={}",
-        u8::from(sampled)
-    );
-    out
+/// A 16-hex-digit span id (`Parent=` of an incoming header), validated by [`parse`].
+pub fn parse_span_id(hex16: &str) -> Option<u64> {
+    u64::from_str_radix(hex16, 16).ok()
 }
 
 /// The 16-byte W3C/OTLP trace id of an X-Ray root (`1-5759e988-bd862e3fe1be46a994272793` →
@@ -105,11 +124,12 @@ pub fn otlp_trace_id(root: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Lower-case hex of `bytes` into `out` (twice as long).
+fn hex_into(out: &mut [u8], bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
     }
 }
 
@@ -117,22 +137,37 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 mod tests {
     use super::*;
 
+    fn text(h: &[u8; HEADER_LEN]) -> &str {
+        std::str::from_utf8(h).expect("ascii")
+    }
+
     #[test]
     fn new_headers_have_aws_format() {
-        let root = new_root(0x5759_e988);
-        assert!(root.starts_with("1-5759e988-"), "{root}");
-        assert!(is_root(&root), "{root}");
-        let header = format(&root, 0x53995c3f42cd8ad8, true);
-        assert_eq!(
-            header,
-            format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1")
-        );
-        let again = format(&root, 1, false);
+        let h = header(None, 0x5759_e988, 0x53995c3f42cd8ad8, true);
+        let h = text(&h);
+        let root = &h[5..5 + ROOT_LEN];
+        assert!(root.starts_with("1-5759e988-"), "{h}");
+        assert!(is_root(root), "{h}");
+        assert_eq!(h, format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1"));
+        let a = header(None, 1, 1, false);
+        let b = header(None, 1, 1, false);
         assert!(
-            again.ends_with(";Parent=0000000000000001;Sampled=0"),
-            "{again}"
+            text(&a).ends_with(";Parent=0000000000000001;Sampled=0"),
+            "{}",
+            text(&a)
         );
-        assert_ne!(new_root(1), new_root(1));
+        assert_ne!(a, b, "the root's 96 bits are random");
+        let continued = header(
+            Some("1-5759e988-bd862e3fe1be46a994272793"),
+            7,
+            u64::MAX,
+            true,
+        );
+        assert_eq!(
+            text(&continued),
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=ffffffffffffffff;Sampled=1"
+        );
+        assert_eq!(parse_span_id("53995c3f42cd8ad8"), Some(0x53995c3f42cd8ad8));
     }
 
     #[test]

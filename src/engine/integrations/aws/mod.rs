@@ -122,13 +122,16 @@ pub struct ServiceRequest {
     pub body: Bytes,
 }
 
-/// The inputs of [`build`]: the integration's verb, its evaluated parameter mappings and the
-/// transformed body.
+/// The inputs of [`build`]: the integration's verb, its evaluated parameter mappings, the
+/// transformed body and, on a traced stage, the request's `X-Amzn-Trace-Id`.
 pub struct Parts<'a> {
     pub verb: &'a str,
     pub params: &'a [(ParamLocation, String, String)],
     pub client_content_type: Option<&'a HeaderValue>,
     pub body: Bytes,
+    /// Sent as `X-Amzn-Trace-Id` (active tracing, ops.md §7): the service continues the
+    /// request's trace with the gateway's segment as its parent.
+    pub trace: Option<&'a HeaderValue>,
 }
 
 fn configuration(reason: String) -> GatewayError {
@@ -310,6 +313,11 @@ pub fn build(
     };
     sign::sign(&outbound, &mut headers, credentials, &scope, now)
         .map_err(|e| configuration(format!("Cannot sign the AWS request: {e}")))?;
+    // After signing, as the AWS SDKs do (botocore leaves `x-amzn-trace-id` out of the signed
+    // headers): a hop that rewrites the trace header does not break the signature.
+    if let Some(trace) = parts.trace {
+        headers.insert("x-amzn-trace-id", trace.clone());
+    }
     Ok(ServiceRequest {
         method,
         url: parsed.into(),

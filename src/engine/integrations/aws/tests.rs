@@ -31,6 +31,7 @@ fn build_for(
             params,
             client_content_type: Some(&HeaderValue::from_static("image/png")),
             body: Bytes::from_static(body.as_bytes()),
+            trace: None,
         },
         OffsetDateTime::now_utc(),
     )
@@ -305,4 +306,46 @@ fn real_aws_uses_the_regional_https_endpoint_and_missing_settings_are_named() {
         panic!("{err:?}")
     };
     assert!(reason.starts_with("No AWS credentials"), "{reason}");
+}
+
+#[test]
+fn a_traced_request_carries_its_trace_header_unsigned() {
+    let s = settings(Some("http://127.0.0.1:5000"));
+    let target = parse_uri("arn:aws:apigateway:us-east-1:sqs:action/SendMessage").unwrap();
+    let trace = HeaderValue::from_static(
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    );
+    let req = build(
+        &s,
+        &target,
+        Parts {
+            verb: "POST",
+            params: &[],
+            client_content_type: None,
+            body: Bytes::from_static(b"MessageBody=x"),
+            trace: Some(&trace),
+        },
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    assert_eq!(req.headers["x-amzn-trace-id"], trace);
+    // Left out of the signature, as the AWS SDKs leave it, and the request still verifies.
+    let authorization = req.headers["authorization"].to_str().unwrap();
+    let signed = authorization
+        .split("SignedHeaders=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap();
+    assert!(!signed.contains("x-amzn-trace-id"), "{authorization}");
+    assert_verifies(&req, "sqs");
+    // Untraced: no header.
+    let req = build_for(
+        &s,
+        "arn:aws:apigateway:us-east-1:sqs:action/SendMessage",
+        "POST",
+        &[],
+        "",
+    )
+    .unwrap();
+    assert!(!req.headers.contains_key("x-amzn-trace-id"));
 }
