@@ -186,6 +186,7 @@ impl Backend for GatewayBackend {
                 name: api.name,
                 description: api.description,
                 cors: api.cors_configuration.is_some(),
+                websocket: api.protocol_type == "WEBSOCKET",
                 routes,
                 stages: stages
                     .into_iter()
@@ -577,6 +578,53 @@ impl Backend for GatewayBackend {
         request_id: String,
     ) -> BResult<Option<crate::engine::RequestTrace>> {
         Ok(self.gw.request_trace(&request_id))
+    }
+
+    async fn websocket_connections(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<super::msg::ConnectionsPage> {
+        self.ws_connections(&api_id, &stage)
+    }
+
+    async fn post_to_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    ) -> BResult<()> {
+        self.ws_op(
+            http::Method::POST,
+            &api_id,
+            &stage,
+            &connection_id,
+            bytes::Bytes::from(data),
+        )
+    }
+
+    async fn delete_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    ) -> BResult<()> {
+        self.ws_op(
+            http::Method::DELETE,
+            &api_id,
+            &stage,
+            &connection_id,
+            bytes::Bytes::new(),
+        )
+    }
+
+    async fn wscat_open(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<super::wscat::WscatSession> {
+        self.ws_wscat(&api_id, &stage).await
     }
 }
 

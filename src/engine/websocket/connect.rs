@@ -272,6 +272,7 @@ impl Gateway {
             source_ip: req.source_ip,
             user_agent,
             messages_in: AtomicU64::new(0),
+            last_route: std::sync::Mutex::new(None),
             messages_out: AtomicU64::new(0),
             sender,
             close: Notify::new(),

@@ -214,6 +214,7 @@ fn error_frame(message: &str, connection_id: &str, request_id: &str) -> String {
 async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool) {
     let started = std::time::Instant::now();
     let (route_key, status, integration_latency) = route_message(gw, accepted, body, binary).await;
+    accepted.connection.set_last_route(&route_key);
     super::record::record(
         gw,
         &super::record::Outcome {

@@ -59,12 +59,14 @@ impl Shared {
     }
 }
 
-pub(crate) fn epoch_millis() -> i64 {
+pub fn epoch_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// A connection as the console lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A connection as the console lists it (and `GET /gwtui/websocket/{api}/{stage}/connections`
+/// answers it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConnectionSummary {
     pub connection_id: String,
     pub stage: String,
@@ -75,6 +77,9 @@ pub struct ConnectionSummary {
     pub last_active_at: i64,
     pub messages_in: u64,
     pub messages_out: u64,
+    /// The route key of the last message (`-`: no route matched), `None` before the first.
+    #[serde(default)]
+    pub last_route: Option<String>,
 }
 
 impl Gateway {
@@ -120,6 +125,7 @@ impl Gateway {
                 last_active_at: c.last_active_at.load(Ordering::Relaxed),
                 messages_in: c.messages_in.load(Ordering::Relaxed),
                 messages_out: c.messages_out.load(Ordering::Relaxed),
+                last_route: c.last_route().map(|r| r.to_string()),
             })
             .collect()
     }

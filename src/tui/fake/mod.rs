@@ -12,6 +12,9 @@ use crate::model::{
 };
 
 mod sample_world;
+mod websocket;
+
+pub use websocket::{CHAT_API, CHAT_STAGE};
 
 pub use sample_world::{SAMPLE_API, SAMPLE_NOW, sample_definition, sample_metrics};
 
@@ -40,6 +43,11 @@ pub struct FakeState {
     pub api_loads: u64,
     /// HTTP APIs (v2) as `list_http_apis` returns them.
     pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
+    /// Open WebSocket connections: `(api id, connection)`.
+    pub connections: Vec<(String, crate::engine::websocket::ConnectionSummary)>,
+    /// `:wscat` clients by connection id: where a post to them arrives.
+    pub wscat_clients:
+        std::collections::HashMap<String, mpsc::Sender<crate::tui::wscat::WscatFrame>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -755,5 +763,39 @@ impl Backend for FakeBackend {
         _request_id: String,
     ) -> BResult<Option<crate::engine::RequestTrace>> {
         Ok(None)
+    }
+    async fn websocket_connections(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<crate::tui::msg::ConnectionsPage> {
+        self.ws_connections(&api_id, &stage)
+    }
+
+    async fn post_to_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    ) -> BResult<()> {
+        self.ws_post(&api_id, &stage, &connection_id, data)
+    }
+
+    async fn delete_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    ) -> BResult<()> {
+        self.ws_delete(&api_id, &stage, &connection_id)
+    }
+
+    async fn wscat_open(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<crate::tui::wscat::WscatSession> {
+        self.ws_wscat(&api_id, &stage)
     }
 }
