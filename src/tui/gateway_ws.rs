@@ -10,7 +10,7 @@ use super::backend::BResult;
 use super::gateway::GatewayBackend;
 use super::msg::{CONNECTIONS_SHOWN, ConnectionsPage};
 use super::wscat::{self, WscatSession};
-use crate::engine::pipeline::InvokeResponse;
+use crate::engine::InvokeResponse;
 
 /// `Ok` for a 2xx answer of `@connections`, else its error type and message.
 pub(super) fn connection_answer(r: &InvokeResponse) -> BResult<()> {
@@ -47,7 +47,7 @@ impl GatewayBackend {
         let total = rows.len();
         rows.truncate(CONNECTIONS_SHOWN);
         Ok(ConnectionsPage {
-            now: crate::engine::websocket::epoch_millis(),
+            now: crate::tui::msg::epoch_millis(),
             rows,
             total,
         })

@@ -215,10 +215,15 @@ pub struct ConnectionsPage {
     /// Epoch milliseconds when listed (ages are shown against it).
     pub now: i64,
     /// Oldest first, at most [`CONNECTIONS_SHOWN`].
-    pub rows: Vec<crate::engine::websocket::ConnectionSummary>,
+    pub rows: Vec<crate::engine::ConnectionSummary>,
     /// How many are open (may exceed `rows.len()`).
     pub total: usize,
 }
 
 /// Connections the console lists at most per stage.
 pub const CONNECTIONS_SHOWN: usize = 2000;
+
+/// The wall clock in epoch milliseconds (connection ages are shown against it).
+pub fn epoch_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}

@@ -59,7 +59,7 @@ impl Shared {
     }
 }
 
-pub fn epoch_millis() -> i64 {
+pub(crate) fn epoch_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 

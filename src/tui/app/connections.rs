@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 
 use super::{App, InputPurpose, Level, PromptKind};
-use crate::engine::websocket::ConnectionSummary;
+use crate::engine::ConnectionSummary;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::msg::ConnectionsPage;

@@ -44,7 +44,7 @@ pub struct FakeState {
     /// HTTP APIs (v2) as `list_http_apis` returns them.
     pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
     /// Open WebSocket connections: `(api id, connection)`.
-    pub connections: Vec<(String, crate::engine::websocket::ConnectionSummary)>,
+    pub connections: Vec<(String, crate::engine::ConnectionSummary)>,
     /// `:wscat` clients by connection id: where a post to them arrives.
     pub wscat_clients:
         std::collections::HashMap<String, mpsc::Sender<crate::tui::wscat::WscatFrame>>,

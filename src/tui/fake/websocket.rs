@@ -4,7 +4,7 @@
 //! `@connections` would (an unknown one is gone); `:wscat` is an in-memory client that joins
 //! the list and whose lines come back as the `$default` route's echo.
 
-use crate::engine::websocket::ConnectionSummary;
+use crate::engine::ConnectionSummary;
 use crate::tui::backend::BResult;
 use crate::tui::msg::{
     CONNECTIONS_SHOWN, ConnectionsPage, HttpApiSummary, HttpRouteRow, HttpStageRow,

@@ -7,7 +7,7 @@
 use http::Method;
 
 use super::{RemoteBackend, encode};
-use crate::engine::websocket::ConnectionSummary;
+use crate::engine::ConnectionSummary;
 use crate::tui::backend::BResult;
 use crate::tui::msg::{CONNECTIONS_SHOWN, ConnectionsPage};
 use crate::tui::wscat::{self, WscatSession};
