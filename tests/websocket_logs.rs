@@ -2,7 +2,8 @@
 //! `accessLogSettings.format` with the WebSocket `$context` variables (one line per connect,
 //! message and disconnect, with the connection id, event type, route key and message id), and
 //! execution-log lines when `defaultRouteSettings.loggingLevel` is INFO (ERROR keeps only
-//! failures).
+//! failures); and `/metrics` under CloudWatch's WebSocket names (ConnectCount, MessageCount,
+//! ClientError, IntegrationError, ExecutionError).
 
 mod common;
 mod http_api_support;
@@ -121,4 +122,67 @@ async fn error_level_keeps_only_failures_and_unrouted_messages_log_403() {
     let exec = t.gw.execution_log(&api, "prod", 100);
     assert_eq!(exec.len(), 1, "only the failure at ERROR: {exec:?}");
     assert!(exec[0].message.ends_with("failed with status 403: No route for the message and no $default route"), "{}", exec[0].message);
+}
+
+#[tokio::test]
+async fn metrics_carry_cloudwatch_websocket_names() {
+    let t = TestGateway::start().await;
+    let api = ws_api(&t, "$request.body.action").await;
+    let ok = mock(&t, &api, "{}").await;
+    route(&t, &api, "ok", &ok, false).await;
+    // An HTTP integration nobody listens to: IntegrationError.
+    let unreachable = integration(
+        &t,
+        &api,
+        json!({"integrationType": "HTTP_PROXY", "integrationMethod": "POST",
+               "integrationUri": "http://127.0.0.1:9/nothing"}),
+    )
+    .await;
+    route(&t, &api, "boom", &unreachable, false).await;
+    // A route without an integration: ExecutionError.
+    v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/routes"),
+        Some(json!({"routeKey": "broken"})),
+        201,
+    )
+    .await;
+    stage(&t, &api, "prod").await;
+    let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
+    for action in ["ok", "ok", "boom", "broken", "unknown"] {
+        send_text(&mut ws, &json!({"action": action}).to_string()).await;
+    }
+    // Every reply but the two-way-less successes is an error frame: wait for the three.
+    for _ in 0..3 {
+        next_text(&mut ws).await;
+    }
+    // The error frame goes out just before its event is counted: scrape until it is.
+    let scrape = || async {
+        reqwest::get(format!("http://{}/metrics", t.addr))
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("body")
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut text = scrape().await;
+    while !text.contains("route=\"-\"} 1") && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        text = scrape().await;
+    }
+    let value = |family: &str, route: &str| -> Option<u64> {
+        let prefix = format!("{family}_total{{api_id=\"{api}\",stage=\"prod\",route=\"{route}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    assert_eq!(value("gwtui_websocket_connect_count", "$connect"), Some(1), "{text}");
+    assert_eq!(value("gwtui_websocket_message_count", "ok"), Some(2));
+    assert_eq!(value("gwtui_websocket_integration_errors", "boom"), Some(1));
+    assert_eq!(value("gwtui_websocket_integration_errors", "ok"), Some(0));
+    assert_eq!(value("gwtui_websocket_execution_errors", "broken"), Some(1));
+    assert_eq!(value("gwtui_websocket_client_errors", "-"), Some(1));
+    assert_eq!(value("gwtui_websocket_message_count", "-"), Some(1));
 }

@@ -59,7 +59,10 @@ pub use integrations::aws::{AwsConfig, AwsSettings};
 pub use logs::EXECUTION_LOG_CAPACITY;
 pub use metrics::{FixedHistogram, MAX_WINDOW, Percentiles, SeriesTotals};
 pub use pipeline::MAX_BODY_BYTES;
-pub use websocket::{ConnectionSummary, ConnectionsRequest, UpgradeRequest};
+pub use websocket::{
+    ConnectionSummary, ConnectionsRequest, ErrorCounts as WebSocketErrorCounts,
+    RouteErrors as WebSocketRouteErrors, UpgradeRequest,
+};
 pub use xray::{Phase, PhaseSpan, RequestTrace};
 
 /// The HTTP API (v2) admin request types, whose names repeat v1's.

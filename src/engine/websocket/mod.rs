@@ -38,6 +38,27 @@ pub struct Shared {
     /// Lambda authorizer decisions by (API, stage, authorizer, identity values), for
     /// `authorizerResultTtlInSeconds`.
     pub(crate) authorizer_results: authorize::ResultCache,
+    /// IntegrationError and ExecutionError counts by (API, stage, route key): touched only
+    /// when an event fails; as many keys as the deployed routes (plus `-` for no route).
+    pub(crate) errors: std::sync::Mutex<std::collections::HashMap<(String, String, String), ErrorCounts>>,
+}
+
+/// A route's 5xx outcomes split as CloudWatch splits them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErrorCounts {
+    /// The integration was called and failed or answered an error (IntegrationError).
+    pub integration: u64,
+    /// The event failed before or without an integration call (ExecutionError).
+    pub execution: u64,
+}
+
+/// One route's [`ErrorCounts`] (`/metrics`' `gwtui_websocket_*_errors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteErrors {
+    pub api_id: String,
+    pub stage: String,
+    pub route_key: String,
+    pub counts: ErrorCounts,
 }
 
 impl Default for Shared {
@@ -49,6 +70,7 @@ impl Default for Shared {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(3600))
                 .build(),
+            errors: std::sync::Mutex::default(),
         }
     }
 }
@@ -97,6 +119,26 @@ impl Gateway {
             .http_apis
             .get(api_id)
             .is_some_and(|a| a.websocket)
+    }
+
+    /// IntegrationError / ExecutionError counts of every WebSocket route that failed.
+    pub fn websocket_route_errors(&self) -> Vec<RouteErrors> {
+        let Ok(map) = self.inner.websocket.errors.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<RouteErrors> = map
+            .iter()
+            .map(|((api_id, stage, route_key), counts)| RouteErrors {
+                api_id: api_id.clone(),
+                stage: stage.clone(),
+                route_key: route_key.clone(),
+                counts: *counts,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.api_id, &a.stage, &a.route_key).cmp(&(&b.api_id, &b.stage, &b.route_key))
+        });
+        out
     }
 
     /// How many connections are open (every API).

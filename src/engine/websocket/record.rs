@@ -61,6 +61,18 @@ pub fn record(gw: &Gateway, o: &Outcome<'_>, facts: Option<&LogFacts<'_>>) {
         cache_hit: None,
         data_processed: o.bytes,
     });
+    if o.status >= 500
+        && let Ok(mut errors) = gw.inner.websocket.errors.lock()
+    {
+        let counts = errors
+            .entry((o.api_id.to_string(), o.stage.to_string(), o.route_key.to_string()))
+            .or_default();
+        if o.integration_latency.is_some() {
+            counts.integration += 1;
+        } else {
+            counts.execution += 1;
+        }
+    }
     let Some(f) = facts else {
         return;
     };
