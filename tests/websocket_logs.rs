@@ -43,8 +43,8 @@ async fn access_lines(t: &TestGateway, api: &str, n: usize) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         t.gw.flush_logs().await;
-        let text =
-            std::fs::read_to_string(t.gw.access_log_path(api, "prod", Variant::Base)).unwrap_or_default();
+        let text = std::fs::read_to_string(t.gw.access_log_path(api, "prod", Variant::Base))
+            .unwrap_or_default();
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         if lines.len() >= n || tokio::time::Instant::now() > deadline {
             return lines;
@@ -67,12 +67,31 @@ async fn connect_message_and_disconnect_are_access_and_execution_logged() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     let fields: Vec<Vec<&str>> = lines.iter().map(|l| l.split(' ').collect()).collect();
     // connect, message, disconnect: each its own request id, the same connection.
-    assert_eq!(&fields[0][1..], [id.as_str(), "CONNECT", "$connect", "-", "200", "127.0.0.1", "prod"]);
+    assert_eq!(
+        &fields[0][1..],
+        [
+            id.as_str(),
+            "CONNECT",
+            "$connect",
+            "-",
+            "200",
+            "127.0.0.1",
+            "prod"
+        ]
+    );
     assert_eq!(&fields[1][1..3], [id.as_str(), "MESSAGE"]);
     assert_eq!(fields[1][3], "$default");
-    assert_eq!(fields[1][4].len(), 16, "a message id in AWS's format: {}", lines[1]);
+    assert_eq!(
+        fields[1][4].len(),
+        16,
+        "a message id in AWS's format: {}",
+        lines[1]
+    );
     assert_eq!(fields[1][5], "200");
-    assert_eq!(&fields[2][1..6], [id.as_str(), "DISCONNECT", "$disconnect", "-", "200"]);
+    assert_eq!(
+        &fields[2][1..6],
+        [id.as_str(), "DISCONNECT", "$disconnect", "-", "200"]
+    );
     let request_ids: std::collections::HashSet<&str> = fields.iter().map(|f| f[0]).collect();
     assert_eq!(request_ids.len(), 3);
 
@@ -84,13 +103,26 @@ async fn connect_message_and_disconnect_are_access_and_execution_logged() {
         .map(|l| l.message.clone())
         .collect();
     assert!(
-        message[0].starts_with(&format!("Received message {} from connection {id}, route selected: $default", fields[1][4])),
+        message[0].starts_with(&format!(
+            "Received message {} from connection {id}, route selected: $default",
+            fields[1][4]
+        )),
         "{message:?}"
     );
-    assert!(message.iter().any(|m| m.starts_with("Received integration response. Integration latency: ")));
-    assert_eq!(message.last().map(String::as_str), Some("Completed with status: 200"));
+    assert!(
+        message
+            .iter()
+            .any(|m| m.starts_with("Received integration response. Integration latency: "))
+    );
+    assert_eq!(
+        message.last().map(String::as_str),
+        Some("Completed with status: 200")
+    );
     assert!(exec.iter().all(|l| matches!(l.kind, LogKind::Execution(_))));
-    assert!(exec.iter().any(|l| l.message == format!("Connecting {id} from 127.0.0.1, route: $connect")));
+    assert!(
+        exec.iter()
+            .any(|l| l.message == format!("Connecting {id} from 127.0.0.1, route: $connect"))
+    );
 }
 
 #[tokio::test]
@@ -115,13 +147,22 @@ async fn error_level_keeps_only_failures_and_unrouted_messages_log_403() {
     let reply = next_text(&mut ws).await;
     assert!(reply.contains("\"message\":\"Forbidden\""), "{reply}");
     let lines = access_lines(&t, &api, 2).await;
-    let message = lines.iter().find(|l| l.contains(" MESSAGE ")).expect("message line");
+    let message = lines
+        .iter()
+        .find(|l| l.contains(" MESSAGE "))
+        .expect("message line");
     assert!(message.contains(" MESSAGE - "), "no route: {message}");
     assert!(message.contains(" 403 "), "{message}");
     t.gw.flush_logs().await;
     let exec = t.gw.execution_log(&api, "prod", 100);
     assert_eq!(exec.len(), 1, "only the failure at ERROR: {exec:?}");
-    assert!(exec[0].message.ends_with("failed with status 403: No route for the message and no $default route"), "{}", exec[0].message);
+    assert!(
+        exec[0]
+            .message
+            .ends_with("failed with status 403: No route for the message and no $default route"),
+        "{}",
+        exec[0].message
+    );
 }
 
 #[tokio::test]
@@ -173,12 +214,17 @@ async fn metrics_carry_cloudwatch_websocket_names() {
         text = scrape().await;
     }
     let value = |family: &str, route: &str| -> Option<u64> {
-        let prefix = format!("{family}_total{{api_id=\"{api}\",stage=\"prod\",route=\"{route}\"}} ");
+        let prefix =
+            format!("{family}_total{{api_id=\"{api}\",stage=\"prod\",route=\"{route}\"}} ");
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix))
             .and_then(|v| v.trim().parse().ok())
     };
-    assert_eq!(value("gwtui_websocket_connect_count", "$connect"), Some(1), "{text}");
+    assert_eq!(
+        value("gwtui_websocket_connect_count", "$connect"),
+        Some(1),
+        "{text}"
+    );
     assert_eq!(value("gwtui_websocket_message_count", "ok"), Some(2));
     assert_eq!(value("gwtui_websocket_integration_errors", "boom"), Some(1));
     assert_eq!(value("gwtui_websocket_integration_errors", "ok"), Some(0));

@@ -37,9 +37,9 @@ use super::msg::{ApiSummary, DataUpdate, LogLine, Msg, UsageData};
 use super::theme::Theme;
 use super::view::ViewKind;
 
+pub use connections::{ConnectionsUi, WscatUi, frame_text as connections_frame_text};
 pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
 pub use invoke::{InvokeLine, InvokeLineKind, InvokeUi};
-pub use connections::{ConnectionsUi, WscatUi, frame_text as connections_frame_text};
 pub use trace::{TraceUi, WaterfallRow, waterfall};
 
 /// The hook that checks a template while it is edited: `(line, column, message)`, 1-based.

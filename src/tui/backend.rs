@@ -14,8 +14,8 @@ use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage, TestInvokeR
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
 use super::msg::{ApiSummary, ConnectionsPage, DataUpdate, HttpApiSummary, UsageData};
-use super::wscat::WscatSession;
 use super::sample::SampleRequest;
+use super::wscat::WscatSession;
 
 pub type BResult<T> = Result<T, String>;
 

@@ -225,6 +225,7 @@ impl Backend for GatewayBackend {
         let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
         let mut snap = console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window));
         snap.http_api = self.gw.get_http_api(&rest_api_id).is_ok();
+        snap.websocket = self.gw.is_websocket_api(&rest_api_id);
         Ok(snap)
     }
 
@@ -676,6 +677,7 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
         end_epoch_second: snap.end_epoch_second,
         series,
         http_api: false,
+        websocket: false,
     }
 }
 

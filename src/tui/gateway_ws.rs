@@ -30,7 +30,11 @@ pub(super) fn connection_answer(r: &InvokeResponse) -> BResult<()> {
 pub(crate) fn gone_or(error_type: &str, body: &[u8]) -> String {
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string));
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        });
     match (error_type, message) {
         ("GoneException", _) => "GoneException: the connection is closed".to_string(),
         (t, Some(m)) => format!("{t}: {m}"),

@@ -40,7 +40,8 @@ pub struct Shared {
     pub(crate) authorizer_results: authorize::ResultCache,
     /// IntegrationError and ExecutionError counts by (API, stage, route key): touched only
     /// when an event fails; as many keys as the deployed routes (plus `-` for no route).
-    pub(crate) errors: std::sync::Mutex<std::collections::HashMap<(String, String, String), ErrorCounts>>,
+    pub(crate) errors:
+        std::sync::Mutex<std::collections::HashMap<(String, String, String), ErrorCounts>>,
 }
 
 /// A route's 5xx outcomes split as CloudWatch splits them.

@@ -16,7 +16,9 @@ use std::time::Duration;
 use super::event::EventType;
 use crate::engine::Gateway;
 use crate::engine::live::Variant;
-use crate::engine::logs::{AccessValues, Level, LogSettings, PendingLine, RequestLog, StageLog, Summary};
+use crate::engine::logs::{
+    AccessValues, Level, LogSettings, PendingLine, RequestLog, StageLog, Summary,
+};
 use crate::engine::metrics::Observation;
 
 /// One request's outcome.
@@ -65,7 +67,11 @@ pub fn record(gw: &Gateway, o: &Outcome<'_>, facts: Option<&LogFacts<'_>>) {
         && let Ok(mut errors) = gw.inner.websocket.errors.lock()
     {
         let counts = errors
-            .entry((o.api_id.to_string(), o.stage.to_string(), o.route_key.to_string()))
+            .entry((
+                o.api_id.to_string(),
+                o.stage.to_string(),
+                o.route_key.to_string(),
+            ))
             .or_default();
         if o.integration_latency.is_some() {
             counts.integration += 1;
@@ -139,10 +145,9 @@ fn access_value(o: &Outcome<'_>, f: &LogFacts<'_>, name: &str) -> Option<String>
         "responseLatency" => o.latency.as_millis().to_string(),
         "error.message" | "integrationErrorMessage" => f.error?.to_string(),
         "identity.userAgent" => f.user_agent?.to_string(),
-        "requestTimeEpoch" => {
-            ((time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64)
-                .to_string()
-        }
+        "requestTimeEpoch" => ((time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+            as i64)
+            .to_string(),
         _ => return None,
     })
 }

@@ -28,7 +28,9 @@ pub async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
             let total = list.len();
             let mut page = call.page_value(list)?;
             page["total"] = total.into();
-            page["now"] = ((time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64).into();
+            page["now"] = ((time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                as i64)
+                .into();
             ok(http::StatusCode::OK, &page)
         }
         [api_id, stage, "connections", id]

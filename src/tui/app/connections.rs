@@ -254,7 +254,11 @@ impl App {
     }
 
     /// The send prompt's answer: `@connections` POST, then a fresh listing.
-    pub(super) fn conn_send(&mut self, connection_id: &str, text: &str) -> Result<Vec<Effect>, String> {
+    pub(super) fn conn_send(
+        &mut self,
+        connection_id: &str,
+        text: &str,
+    ) -> Result<Vec<Effect>, String> {
         let c = self
             .connections
             .as_ref()
@@ -272,9 +276,7 @@ impl App {
 
     /// `d`: disconnecting is confirmed first (`$disconnect` runs, the client is gone).
     pub(super) fn plan_disconnect(&mut self) -> Result<(String, Vec<Effect>), String> {
-        let (api_id, stage, c) = self
-            .need_connection()
-            .ok_or("no connection selected")?;
+        let (api_id, stage, c) = self.need_connection().ok_or("no connection selected")?;
         Ok((
             format!(
                 "Disconnect {} ({}) from {stage}? Its $disconnect route runs.",
@@ -320,7 +322,11 @@ impl App {
     }
 
     pub(super) fn on_wscat_opened(&mut self, result: Result<WscatSession, String>) -> Vec<Effect> {
-        let Some(ui) = self.wscat.as_mut().filter(|w| w.session.is_none() && !w.closed) else {
+        let Some(ui) = self
+            .wscat
+            .as_mut()
+            .filter(|w| w.session.is_none() && !w.closed)
+        else {
             // The view was left (or replaced) while connecting.
             return match result {
                 Ok(session) => vec![Effect::WscatClose { session }],

@@ -70,11 +70,25 @@ impl FakeBackend {
             s.connections = vec![
                 (
                     CHAT_API.into(),
-                    connection("Yq3bRdQFoAMCJ-w=", "10.0.0.7", now - 600_000, 12, 30, "sendmessage"),
+                    connection(
+                        "Yq3bRdQFoAMCJ-w=",
+                        "10.0.0.7",
+                        now - 600_000,
+                        12,
+                        30,
+                        "sendmessage",
+                    ),
                 ),
                 (
                     CHAT_API.into(),
-                    connection("Yq3cPeYZoAMCKAQ=", "10.0.0.9", now - 120_000, 3, 8, "$default"),
+                    connection(
+                        "Yq3cPeYZoAMCKAQ=",
+                        "10.0.0.9",
+                        now - 120_000,
+                        3,
+                        8,
+                        "$default",
+                    ),
                 ),
             ];
         }
@@ -83,7 +97,11 @@ impl FakeBackend {
 
     pub(super) fn ws_connections(&self, api_id: &str, stage: &str) -> BResult<ConnectionsPage> {
         self.with(|s| {
-            if !s.http_apis.iter().any(|a| a.api_id == api_id && a.websocket) {
+            if !s
+                .http_apis
+                .iter()
+                .any(|a| a.api_id == api_id && a.websocket)
+            {
                 return Err(format!("{api_id} is not a WebSocket API"));
             }
             let rows: Vec<ConnectionSummary> = s
@@ -123,7 +141,8 @@ impl FakeBackend {
     pub(super) fn ws_delete(&self, api_id: &str, stage: &str, connection_id: &str) -> BResult<()> {
         let client = self.mutate(format!("disconnect {connection_id}"), |s| {
             find(s, api_id, stage, connection_id).ok_or_else(gone)?;
-            s.connections.retain(|(_, c)| c.connection_id != connection_id);
+            s.connections
+                .retain(|(_, c)| c.connection_id != connection_id);
             Ok(s.wscat_clients.remove(connection_id))
         })?;
         if let Some(tx) = client {
@@ -139,7 +158,11 @@ impl FakeBackend {
         let (session, mut commands, frames) = WscatSession::channel(url.clone());
         let connection_id = format!("fakeWscat{:04}=", session.id);
         self.mutate(format!("wscat {api_id} {stage}"), |s| {
-            if !s.http_apis.iter().any(|a| a.api_id == api_id && a.websocket) {
+            if !s
+                .http_apis
+                .iter()
+                .any(|a| a.api_id == api_id && a.websocket)
+            {
                 return Err(format!("{api_id} is not a WebSocket API"));
             }
             let now = s.now * 1000;
@@ -153,7 +176,9 @@ impl FakeBackend {
         })?;
         let state = self.state.clone();
         tokio::spawn(async move {
-            let _ = frames.send(WscatFrame::Info(format!("connected to {url}"))).await;
+            let _ = frames
+                .send(WscatFrame::Info(format!("connected to {url}")))
+                .await;
             while let Some(command) = commands.recv().await {
                 match command {
                     WscatCommand::Send(text) => {
@@ -169,7 +194,11 @@ impl FakeBackend {
                                 .is_some()
                         });
                         if !known {
-                            let _ = frames.send(WscatFrame::Info("send failed: the connection is closed".into())).await;
+                            let _ = frames
+                                .send(WscatFrame::Info(
+                                    "send failed: the connection is closed".into(),
+                                ))
+                                .await;
                             break;
                         }
                         let _ = frames.send(WscatFrame::Sent(text.clone())).await;
@@ -177,10 +206,13 @@ impl FakeBackend {
                     }
                     WscatCommand::Close => {
                         if let Ok(mut s) = state.lock() {
-                            s.connections.retain(|(_, c)| c.connection_id != connection_id);
+                            s.connections
+                                .retain(|(_, c)| c.connection_id != connection_id);
                             s.wscat_clients.remove(&connection_id);
                         }
-                        let _ = frames.send(WscatFrame::Info("closed by the console".into())).await;
+                        let _ = frames
+                            .send(WscatFrame::Info("closed by the console".into()))
+                            .await;
                         break;
                     }
                 }

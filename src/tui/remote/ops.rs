@@ -242,15 +242,17 @@ impl Backend for RemoteBackend {
             .call_json(Method::GET, "/gwtui/metrics", &query, NONE)
             .await?;
         let mut snapshot = wire.into_console();
-        snapshot.http_api = self
-            .call(
+        let v2: Option<crate::model::v2::Api> = self
+            .call_json(
                 Method::GET,
                 &format!("/v2/apis/{}", encode(&rest_api_id)),
                 "",
                 NONE,
             )
             .await
-            .is_ok();
+            .ok();
+        snapshot.http_api = v2.is_some();
+        snapshot.websocket = v2.is_some_and(|a| a.protocol_type == "WEBSOCKET");
         Ok(snapshot)
     }
 

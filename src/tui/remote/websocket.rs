@@ -52,9 +52,7 @@ impl RemoteBackend {
             out.total = page.total;
             out.rows.extend(page.item);
             match page.position {
-                Some(p) if !p.is_empty() => {
-                    query = format!("limit={PAGE}&position={}", encode(&p))
-                }
+                Some(p) if !p.is_empty() => query = format!("limit={PAGE}&position={}", encode(&p)),
                 _ => break,
             }
         }

@@ -101,7 +101,12 @@ fn the_view_lists_a_stages_connections_and_polls_while_shown() {
     h.press("/");
     h.type_text("10.0.0.9");
     h.press("enter");
-    assert_eq!(h.app.selected_connection().map(|c| c.connection_id.as_str()), Some(SECOND));
+    assert_eq!(
+        h.app
+            .selected_connection()
+            .map(|c| c.connection_id.as_str()),
+        Some(SECOND)
+    );
 }
 
 #[test]
@@ -124,7 +129,11 @@ fn s_sends_a_message_to_the_selected_connection() {
     assert!(h.calls().contains(&format!("post {SECOND} hello there")));
     assert_eq!(h.flash(), format!("send to {SECOND}: done"));
     // The reload that follows shows the message counted.
-    let out = h.app.connections.as_ref().map(|c| c.page.rows[1].messages_out);
+    let out = h
+        .app
+        .connections
+        .as_ref()
+        .map(|c| c.page.rows[1].messages_out);
     assert_eq!(out, Some(9));
 }
 
@@ -136,9 +145,7 @@ fn d_disconnects_only_after_confirmation() {
     let question = h.app.confirm.as_ref().map(|c| c.question.clone());
     assert_eq!(
         question.as_deref(),
-        Some(
-            "Disconnect Yq3bRdQFoAMCJ-w= (10.0.0.7) from production? Its $disconnect route runs."
-        )
+        Some("Disconnect Yq3bRdQFoAMCJ-w= (10.0.0.7) from production? Its $disconnect route runs.")
     );
     assert!(screen(&h.render(120, 30)).contains("Disconnect Yq3bRdQFoAMCJ-w="));
     h.press("n");
@@ -149,12 +156,7 @@ fn d_disconnects_only_after_confirmation() {
     assert!(h.calls().contains(&format!("disconnect {FIRST}")));
     assert_eq!(connection_ids(&h), vec![SECOND]);
     // Sending to a connection that is gone meanwhile says so.
-    h.backend
-        .state
-        .lock()
-        .expect("state")
-        .connections
-        .clear();
+    h.backend.state.lock().expect("state").connections.clear();
     h.press("s");
     h.type_text("anyone?");
     let effects = h.press("enter");
@@ -198,7 +200,10 @@ fn connections_of_an_http_api_are_refused_with_a_reason() {
     h.settle(effects);
     assert!(h.press("c").is_empty());
     assert_eq!(h.app.view(), ViewKind::Http);
-    assert_eq!(h.flash(), "chat is an HTTP API: connections are WebSocket APIs'");
+    assert_eq!(
+        h.flash(),
+        "chat is an HTTP API: connections are WebSocket APIs'"
+    );
 }
 
 #[test]
@@ -230,7 +235,10 @@ fn wscat_sends_lines_shows_frames_and_closes_with_its_view() {
     h.type_text("ping");
     let effects = h.press("enter");
     h.settle(effects);
-    assert!(h.app.prompt.is_some(), "the line stays open for the next one");
+    assert!(
+        h.app.prompt.is_some(),
+        "the line stays open for the next one"
+    );
     for _ in 0..3 {
         h.pump_wscat();
         if h.app.wscat.as_ref().is_some_and(|w| w.frames.len() >= 3) {
@@ -280,9 +288,8 @@ fn wscat_sends_lines_shows_frames_and_closes_with_its_view() {
 fn websocket_api(s: &Served) -> String {
     let actor = Actor::new("test");
     s.rt.block_on(async {
-        let api = s
-            .gw
-            .create_http_api(
+        let api =
+            s.gw.create_http_api(
                 &actor,
                 serde_json::from_value(json!({"name": "sockets", "protocolType": "WEBSOCKET",
                     "routeSelectionExpression": "$request.body.action"}))
@@ -291,9 +298,8 @@ fn websocket_api(s: &Served) -> String {
             .await
             .expect("api");
         let id = api.api_id;
-        let integration = s
-            .gw
-            .create_http_integration(
+        let integration =
+            s.gw.create_http_integration(
                 &actor,
                 &id,
                 serde_json::from_value(json!({"integrationType": "MOCK",
@@ -342,7 +348,11 @@ fn until<B: Backend>(h: &mut Harness<B>, what: &str, done: impl Fn(&Harness<B>) 
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut second = 1;
     while !done(h) {
-        assert!(std::time::Instant::now() < deadline, "{what}: {}", h.flash());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {}",
+            h.flash()
+        );
         let effects = h.tick(Duration::from_secs(second));
         h.settle(effects);
         second += 1;
@@ -388,9 +398,9 @@ fn a_real_client_shows_in_both_backends_which_send_to_it_and_disconnect_it() {
     s.rt.block_on(ws.send(Message::text("{\"action\": \"nothing\"}")))
         .expect("send");
     until(&mut local, "the message is counted", |h| {
-        h.app.selected_connection().is_some_and(|c| {
-            c.messages_in == 1 && c.last_route.as_deref() == Some("$default")
-        })
+        h.app
+            .selected_connection()
+            .is_some_and(|c| c.messages_in == 1 && c.last_route.as_deref() == Some("$default"))
     });
     until(&mut attached, "the message is counted (attached)", |h| {
         h.app
@@ -454,15 +464,20 @@ fn wscat_in_process_is_a_real_connection_of_the_stage() {
     h.settle(effects);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while s.gw.websocket_connections(&api, Some("live"))[0].messages_in == 0 {
-        assert!(std::time::Instant::now() < deadline, "the line never arrived");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the line never arrived"
+        );
         h.block_on(async { tokio::time::sleep(Duration::from_millis(10)).await });
     }
     // ... and a post to its connection comes back as a frame.
     let id = listed[0].connection_id.clone();
-    let posted = h.block_on(
-        h.backend
-            .post_to_connection(api.clone(), "live".into(), id.clone(), "pong".into()),
-    );
+    let posted = h.block_on(h.backend.post_to_connection(
+        api.clone(),
+        "live".into(),
+        id.clone(),
+        "pong".into(),
+    ));
     assert_eq!(posted, Ok(()));
     for _ in 0..5 {
         h.pump_wscat();
@@ -486,6 +501,55 @@ fn wscat_in_process_is_a_real_connection_of_the_stage() {
         h.block_on(async { tokio::time::sleep(Duration::from_millis(10)).await });
     }
     // A post to it now is gone.
-    let gone = h.block_on(h.backend.post_to_connection(api, "live".into(), id, "late".into()));
+    let gone = h.block_on(
+        h.backend
+            .post_to_connection(api, "live".into(), id, "late".into()),
+    );
     assert_eq!(gone, Err("GoneException: the connection is closed".into()));
+}
+
+#[test]
+fn the_dashboard_of_a_websocket_api_uses_cloudwatch_names() {
+    let s = Served::start();
+    let api = websocket_api(&s);
+    let mut ws = client(&s, &api);
+    s.rt.block_on(ws.send(Message::text("hello")))
+        .expect("send");
+    let mut h = s.in_process();
+    let effects = h.press("9");
+    h.settle(effects);
+    let row = h
+        .app
+        .http_rows()
+        .iter()
+        .position(|&i| h.app.http_apis[i].api_id == api)
+        .expect("listed");
+    h.app.set_cursor(ViewKind::Http, 0, row);
+    let effects = h.press("enter");
+    h.settle(effects);
+    assert_eq!(h.app.view(), ViewKind::Dashboard);
+    // The second of the events completes, then the dashboard's poll shows them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(6);
+    let mut second = 1;
+    loop {
+        let text = screen(&h.render(160, 48));
+        if text.contains("Conn  1 ") && text.contains("Msg   1 ") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not charted:\n{text}");
+        let effects = h.tick(Duration::from_secs(second));
+        h.settle(effects);
+        second += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = screen(&h.render(160, 48));
+    for title in [
+        "ConnectCount · MessageCount",
+        "ClientError",
+        "Integration/ExecutionError",
+        "IntegrationLatency",
+    ] {
+        assert!(text.contains(title), "{title} missing:\n{text}");
+    }
+    assert!(!text.contains("Cache hit/miss"));
 }

@@ -55,7 +55,10 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         format!("{}/{}", rows.len(), c.page.total)
     };
     let title = match &c.error {
-        Some(e) => format!(" connections of {} {} [{shown}] — {e} ", c.api_name, c.stage),
+        Some(e) => format!(
+            " connections of {} {} [{shown}] — {e} ",
+            c.api_name, c.stage
+        ),
         None => format!(" connections of {} {} [{shown}] ", c.api_name, c.stage),
     };
     let block = pane(t, title, true);
@@ -141,7 +144,12 @@ pub fn render_wscat(f: &mut Frame, app: &App, area: Rect) {
         let block = pane(t, " wscat ", true);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        empty(f, t, inner, "No client open: :wscat [STAGE] on a WebSocket API.");
+        empty(
+            f,
+            t,
+            inner,
+            "No client open: :wscat [STAGE] on a WebSocket API.",
+        );
         return;
     };
     let state = match (&w.session, w.closed) {
@@ -176,6 +184,9 @@ pub fn render_wscat(f: &mut Frame, app: &App, area: Rect) {
         } else {
             style_of(frame)
         };
-        Line::from(Span::styled(clip(&connections_frame_text(frame), width), style))
+        Line::from(Span::styled(
+            clip(&connections_frame_text(frame), width),
+            style,
+        ))
     });
 }
