@@ -23,6 +23,7 @@ fn dashboard(c: &mut Criterion) {
     let prod_get = Selection {
         stage: Some("prod".into()),
         method: Some(("/pets".into(), "GET".into())),
+        event: None,
     };
     c.bench_function("dashboard 200x60, 1h of 1s buckets, all methods", |b| {
         b.iter(|| {

@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 pub mod http_api;
+pub mod websocket;
 
 use crate::engine::{Actor, CreateDeployment, Gateway};
 use crate::model::{AdminError, PatchOperation};
@@ -148,13 +149,14 @@ async fn backend(
     }
 }
 
-/// Seeds the demo (the REST API and the HTTP API) when it was never seeded, or points the
+/// Seeds the demo (the REST API, the HTTP API and the WebSocket chat) when it was never seeded, or points the
 /// existing demo APIs at `backend`. Returns the REST demo API's id when there is one.
 pub async fn seed_or_refresh(
     gw: &Gateway,
     backend: SocketAddr,
 ) -> Result<Option<String>, AdminError> {
     http_api::seed_or_refresh(gw, backend).await?;
+    websocket::seed_or_refresh(gw).await?;
     seed_or_refresh_rest(gw, backend).await
 }
 

@@ -283,6 +283,62 @@ async fn a_boto3_handler_broadcasts_through_connections() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_get_an_accepted_credential_and_the_endpoint_without_configuration() {
+    init();
+    let Some(python) = common::require_tool("boto3") else {
+        return;
+    };
+    // No [iam] credentials and nothing in the function's environment.
+    let t = TestGateway::start().await;
+    let bootstrap = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/runtimes/python3/bootstrap.py");
+    let config = FunctionConfig {
+        runtime: Some(Runtime::Custom),
+        handler: Some("websocket.echo_back".into()),
+        command: Some(vec![
+            python.to_string_lossy().into_owned(),
+            "-u".into(),
+            bootstrap.to_string_lossy().into_owned(),
+        ]),
+        code: Some(lambda_support::fixture("python")),
+        timeout: Some(20),
+        ..Default::default()
+    };
+    t.gw.register_function(&actor(), "ws-echo-back", config)
+        .await
+        .expect("register");
+    let api = ws_api(&t, "$request.body.action").await;
+    let echo = integration(
+        &t,
+        &api,
+        json!({"integrationType": "AWS_PROXY", "integrationUri": arn("ws-echo-back")}),
+    )
+    .await;
+    route(&t, &api, "$default", &echo, false).await;
+    stage(&t, &api, "prod").await;
+    let mut ws = connect(&t, &api, "prod", &[]).await.expect("connected");
+    send_text(&mut ws, "hi").await;
+    // The handler's boto3 client signed with the workers' credential; a stranger's is refused.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let reply = loop {
+        match tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut ws)).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => break t.to_string(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no echo: {other:?}"),
+        }
+    };
+    assert_eq!(reply, "echo: hi");
+    let id = t.gw.websocket_connections(&api, Some("prod"))[0]
+        .connection_id
+        .clone();
+    let (url, host) = connections_url(&t, &api, "prod", &id);
+    let (status, _, _) = connections(&t, Method::GET, &url, b"", Some(&host)).await;
+    assert_eq!(status, 403, "IAM_KEY is not configured here");
+    t.gw.shutdown_functions().await;
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorizer_results_are_cached_for_their_ttl() {
     init();
     if common::require_tool("python3").is_none() {

@@ -59,7 +59,10 @@ pub use integrations::aws::{AwsConfig, AwsSettings};
 pub use logs::EXECUTION_LOG_CAPACITY;
 pub use metrics::{FixedHistogram, MAX_WINDOW, Percentiles, SeriesTotals};
 pub use pipeline::MAX_BODY_BYTES;
-pub use websocket::{ConnectionsRequest, UpgradeRequest};
+pub use websocket::{
+    ConnectionSummary, ConnectionsRequest, ErrorCounts as WebSocketErrorCounts,
+    RouteErrors as WebSocketRouteErrors, UpgradeRequest,
+};
 pub use xray::{Phase, PhaseSpan, RequestTrace};
 
 /// The HTTP API (v2) admin request types, whose names repeat v1's.
@@ -184,6 +187,8 @@ pub struct Gateway {
 }
 
 pub(crate) struct Inner {
+    /// The plain-HTTP listener (`Gateway::set_listen_address`).
+    pub(crate) listen: std::sync::OnceLock<std::net::SocketAddr>,
     pub(crate) routes: ArcSwap<Routes>,
     pub(crate) draw: Draw,
     pub(crate) http: reqwest::Client,
@@ -237,6 +242,7 @@ impl Gateway {
         let xray = xray::XRay::start(&config.tracing).map_err(OpenError::Background)?;
         let gw = Gateway {
             inner: Arc::new(Inner {
+                listen: std::sync::OnceLock::new(),
                 routes: ArcSwap::from_pointee(Routes::default()),
                 draw: Draw::new(config.canary_seed),
                 functions: functions::Functions::new(
@@ -262,6 +268,13 @@ impl Gateway {
                 config,
             }),
         };
+        let worker = gw.inner.security.worker_credential().clone();
+        gw.inner
+            .functions
+            .set_default_env("AWS_ACCESS_KEY_ID", worker.access_key_id);
+        gw.inner
+            .functions
+            .set_default_env("AWS_SECRET_ACCESS_KEY", worker.secret_access_key);
         for (name, doc) in stored_functions {
             let config: functions::FunctionConfig = serde_json::from_str(&doc)
                 .map_err(|e| StoreError::corrupt(format!("functions/{name}"), e))?;
@@ -293,6 +306,17 @@ impl Gateway {
 
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Tells local Lambda workers started from now on where this gateway listens
+    /// (`GWTUI_ENDPOINT=http://{addr}`, the base of `@connections` and the management API).
+    /// The server calls it when it starts listening; the first listener wins.
+    pub fn set_listen_address(&self, addr: std::net::SocketAddr) {
+        if self.inner.listen.set(addr).is_ok() {
+            self.inner
+                .functions
+                .set_default_env("GWTUI_ENDPOINT", format!("http://{addr}"));
+        }
     }
 
     /// The custom domain a request's `Host` names, if any (`None`): then the mapping its path

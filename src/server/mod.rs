@@ -99,6 +99,11 @@ async fn serve_loop(
     tls: Option<std::sync::Arc<tls::TlsConfigs>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    if tls.is_none()
+        && let Ok(addr) = listener.local_addr()
+    {
+        gw.set_listen_address(addr);
+    }
     let options = std::sync::Arc::new(options);
     let graceful = GracefulShutdown::new();
     // Event streams never end on their own: they end when this turns true.

@@ -41,10 +41,100 @@ impl SeriesLabels {
     }
 }
 
+/// The labels of the WebSocket families (CloudWatch's `ApiId`, `Stage`, `Route`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub api_id: String,
+    pub stage: String,
+    pub route: String,
+}
+
+/// A WebSocket route's counts under CloudWatch's names.
+#[derive(Debug, Clone, Copy, Default)]
+struct WebSocketCounts {
+    connect: u64,
+    message: u64,
+    client_error: u64,
+    integration_error: u64,
+    execution_error: u64,
+}
+
 #[derive(Debug)]
 struct GatewayCollector {
     series: Vec<(SeriesLabels, SeriesTotals)>,
+    websocket: Vec<(RouteLabels, WebSocketCounts)>,
     log_records_dropped: u64,
+}
+
+type WebSocketCounterOf = fn(&WebSocketCounts) -> u64;
+
+/// WebSocket APIs' metrics under CloudWatch's names (each connect, message and disconnect is
+/// also a request of the generic families, method `CONNECT` / `MESSAGE` / `DISCONNECT`, whose
+/// `gwtui_integration_latency` is IntegrationLatency).
+const WEBSOCKET_COUNTERS: [(&str, &str, WebSocketCounterOf); 5] = [
+    (
+        "gwtui_websocket_connect_count",
+        "Messages sent to the $connect route (ConnectCount).",
+        |c| c.connect,
+    ),
+    (
+        "gwtui_websocket_message_count",
+        "Messages received and routed (MessageCount).",
+        |c| c.message,
+    ),
+    (
+        "gwtui_websocket_client_errors",
+        "Events answered 4xx before the integration: no route, invalid body, refused connect (ClientError).",
+        |c| c.client_error,
+    ),
+    (
+        "gwtui_websocket_integration_errors",
+        "Events whose integration failed or answered an error (IntegrationError).",
+        |c| c.integration_error,
+    ),
+    (
+        "gwtui_websocket_execution_errors",
+        "Events that failed without an integration call (ExecutionError).",
+        |c| c.execution_error,
+    ),
+];
+
+/// The WebSocket families' values from the generic series and the engine's error counts.
+fn websocket_counts(gw: &Gateway, series: &[SeriesTotals]) -> Vec<(RouteLabels, WebSocketCounts)> {
+    let mut out = std::collections::BTreeMap::<RouteLabels, WebSocketCounts>::new();
+    for t in series {
+        let method = t.key.http_method.as_str();
+        if !matches!(method, "CONNECT" | "MESSAGE" | "DISCONNECT")
+            || !gw.is_websocket_api(&t.rest_api_id)
+        {
+            continue;
+        }
+        let c = out
+            .entry(RouteLabels {
+                api_id: t.rest_api_id.clone(),
+                stage: t.key.stage.clone(),
+                route: t.key.resource_path.clone(),
+            })
+            .or_default();
+        match method {
+            "CONNECT" => c.connect += t.requests,
+            "MESSAGE" => c.message += t.requests,
+            _ => {}
+        }
+        c.client_error += t.error_4xx;
+    }
+    for e in gw.websocket_route_errors() {
+        let c = out
+            .entry(RouteLabels {
+                api_id: e.api_id,
+                stage: e.stage,
+                route: e.route_key,
+            })
+            .or_default();
+        c.integration_error += e.counts.integration;
+        c.execution_error += e.counts.execution;
+    }
+    out.into_iter().collect()
 }
 
 type CounterOf = fn(&SeriesTotals) -> u64;
@@ -136,6 +226,16 @@ impl Collector for GatewayCollector {
                 encode_histogram(&mut family, value(totals))?;
             }
         }
+        for (name, help, value) in WEBSOCKET_COUNTERS {
+            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (labels, counts) in &self.websocket {
+                let family = metric.encode_family(labels)?;
+                prometheus_client::encoding::EncodeMetric::encode(
+                    &ConstCounter::new(value(counts)),
+                    family,
+                )?;
+            }
+        }
         let metric = encoder.encode_descriptor(
             "gwtui_log_records_dropped",
             "Log records dropped because the log queue was full.",
@@ -151,14 +251,16 @@ impl Collector for GatewayCollector {
 
 /// The exposition text for the gateway's current totals.
 pub fn render(gw: &Gateway) -> Result<String, std::fmt::Error> {
-    let series = gw
-        .metrics_totals()
+    let totals = gw.metrics_totals();
+    let websocket = websocket_counts(gw, &totals);
+    let series = totals
         .into_iter()
         .map(|t| (SeriesLabels::of(&t), t))
         .collect();
     let mut registry = Registry::default();
     registry.register_collector(Box::new(GatewayCollector {
         series,
+        websocket,
         log_records_dropped: gw.log_records_dropped(),
     }));
     let mut text = String::new();

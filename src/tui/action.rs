@@ -121,6 +121,11 @@ actions! {
     PlanCreate => "plan-create", "create plan", dangerous = false, mutates = true;
     KeyToggle => "key-toggle", "enable/disable key", dangerous = false, mutates = true;
     KeyDelete => "key-delete", "delete key", dangerous = true, mutates = true;
+    ViewConnections => "connections", "WebSocket connections [STAGE]", dangerous = false, mutates = false;
+    Wscat => "wscat", "WebSocket client [STAGE]", dangerous = false, mutates = false;
+    ConnSend => "conn-send", "send to connection", dangerous = false, mutates = true;
+    ConnDisconnect => "disconnect", "disconnect", dangerous = true, mutates = true;
+    WscatSend => "wscat-send", "send a line", dangerous = false, mutates = false;
 }
 
 impl Action {

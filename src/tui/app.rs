@@ -3,6 +3,7 @@
 //! engine, so every behaviour is testable by feeding messages.
 
 mod commands;
+mod connections;
 mod data;
 mod editor;
 mod feedback;
@@ -36,6 +37,7 @@ use super::msg::{ApiSummary, DataUpdate, LogLine, Msg, UsageData};
 use super::theme::Theme;
 use super::view::ViewKind;
 
+pub use connections::{ConnectionsUi, WscatUi, frame_text as connections_frame_text};
 pub use editor::{EditorState, PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
 pub use invoke::{InvokeLine, InvokeLineKind, InvokeUi};
 pub use trace::{TraceUi, WaterfallRow, waterfall};
@@ -105,6 +107,12 @@ pub enum InputPurpose {
     KeyCreate,
     PlanCreate,
     SaveLogs,
+    /// A message for a WebSocket connection (sent as `@connections` POST).
+    ConnSend {
+        connection_id: String,
+    },
+    /// A line for the `:wscat` client to send.
+    WscatLine,
     /// The sample request a test invocation of this method sends (one-line JSON).
     TestRequest {
         resource_id: String,
@@ -126,6 +134,8 @@ impl InputPurpose {
             InputPurpose::KeyCreate => "new API key name".into(),
             InputPurpose::PlanCreate => "new usage plan name".into(),
             InputPurpose::SaveLogs => "save logs to".into(),
+            InputPurpose::ConnSend { connection_id } => format!("send to {connection_id}"),
+            InputPurpose::WscatLine => "send".into(),
             InputPurpose::TestRequest { http_method, .. } => {
                 format!("test {http_method} /path?query, or a whole sample {{\"body\": …}}")
             }
@@ -285,6 +295,10 @@ pub struct App {
     /// A change was reported (`Changed`, an operation's result) and the data is stale: the
     /// runner reloads once for a whole burst of them ([`App::take_reload`]).
     pub reload_pending: bool,
+    /// The Connections view's stage and what it last listed.
+    pub connections: Option<ConnectionsUi>,
+    /// The `:wscat` client, while its view is open.
+    pub wscat: Option<WscatUi>,
 }
 
 impl App {
@@ -353,6 +367,8 @@ impl App {
             invoke: None,
             trace: None,
             reload_pending: false,
+            connections: None,
+            wscat: None,
         }
     }
 
@@ -468,7 +484,7 @@ impl App {
         {
             self.flash = None;
         }
-        let mut out = Vec::new();
+        let mut out = self.connections_poll();
         if self.view() == ViewKind::Apis {
             out.extend(self.pulse_effects());
         }
@@ -514,7 +530,8 @@ impl App {
     pub fn open_view(&mut self, view: ViewKind) -> Vec<Effect> {
         self.stack = vec![view];
         self.help = false;
-        let mut out = Vec::new();
+        // A `:wscat` client lives as long as its view.
+        let mut out = self.close_wscat();
         match view {
             ViewKind::Stages | ViewKind::Deployments | ViewKind::Canary => {
                 if let Some(api) = &self.api_id {
@@ -579,6 +596,7 @@ impl App {
             });
         }
         out.push(Effect::LoadUsage);
+        out.extend(self.connections_poll());
         out
     }
 

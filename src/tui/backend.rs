@@ -13,8 +13,9 @@ use crate::model::{ApiDefinition, Deployment, PatchOperation, Stage, TestInvokeR
 
 use super::effect::TemplateTarget;
 use super::metrics::MetricsSnapshot;
-use super::msg::{ApiSummary, DataUpdate, HttpApiSummary, UsageData};
+use super::msg::{ApiSummary, ConnectionsPage, DataUpdate, HttpApiSummary, UsageData};
 use super::sample::SampleRequest;
+use super::wscat::WscatSession;
 
 pub type BResult<T> = Result<T, String>;
 
@@ -175,6 +176,34 @@ pub trait Backend: Clone + Send + Sync + 'static {
         &self,
         request_id: String,
     ) -> impl Future<Output = BResult<Option<crate::engine::RequestTrace>>> + Send;
+    /// The open connections of a WebSocket API stage, oldest first (at most
+    /// [`CONNECTIONS_SHOWN`](super::msg::CONNECTIONS_SHOWN) rows).
+    fn websocket_connections(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> impl Future<Output = BResult<ConnectionsPage>> + Send;
+    /// Sends `data` to a connection, as `@connections` POST does (a closed one is "gone").
+    fn post_to_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    /// Disconnects a connection, as `@connections` DELETE does (`$disconnect` runs).
+    fn delete_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    ) -> impl Future<Output = BResult<()>> + Send;
+    /// `:wscat`: a client connected to the stage (its `$connect` ran).
+    fn wscat_open(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> impl Future<Output = BResult<WscatSession>> + Send;
 }
 
 /// Updates a console subscription holds at most before log batches are dropped.

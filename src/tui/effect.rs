@@ -186,6 +186,42 @@ pub enum Effect {
     DeleteApiKey {
         api_key_id: String,
     },
+    /// The open connections of a WebSocket API stage.
+    LoadConnections {
+        api_id: String,
+        stage: String,
+    },
+    /// `@connections` POST: `data` to one connection.
+    PostToConnection {
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    },
+    /// `@connections` DELETE: disconnect one connection (`$disconnect` runs).
+    DeleteConnection {
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    },
+    /// `:wscat`: connect a client to a stage.
+    WscatOpen {
+        api_id: String,
+        stage: String,
+    },
+    /// Send a line on a `:wscat` session.
+    WscatSend {
+        session: crate::tui::wscat::WscatSession,
+        text: String,
+    },
+    /// Wait for a `:wscat` session's next frames (answered as `WscatFrames`).
+    WscatRecv {
+        session: crate::tui::wscat::WscatSession,
+    },
+    /// Close a `:wscat` session.
+    WscatClose {
+        session: crate::tui::wscat::WscatSession,
+    },
     /// Write a file (saved logs).
     WriteFile {
         path: String,

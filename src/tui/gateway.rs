@@ -186,6 +186,7 @@ impl Backend for GatewayBackend {
                 name: api.name,
                 description: api.description,
                 cors: api.cors_configuration.is_some(),
+                websocket: api.protocol_type == "WEBSOCKET",
                 routes,
                 stages: stages
                     .into_iter()
@@ -224,6 +225,7 @@ impl Backend for GatewayBackend {
         let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
         let mut snap = console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window));
         snap.http_api = self.gw.get_http_api(&rest_api_id).is_ok();
+        snap.websocket = self.gw.is_websocket_api(&rest_api_id);
         Ok(snap)
     }
 
@@ -578,6 +580,53 @@ impl Backend for GatewayBackend {
     ) -> BResult<Option<crate::engine::RequestTrace>> {
         Ok(self.gw.request_trace(&request_id))
     }
+
+    async fn websocket_connections(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<super::msg::ConnectionsPage> {
+        self.ws_connections(&api_id, &stage)
+    }
+
+    async fn post_to_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    ) -> BResult<()> {
+        self.ws_op(
+            http::Method::POST,
+            &api_id,
+            &stage,
+            &connection_id,
+            bytes::Bytes::from(data),
+        )
+    }
+
+    async fn delete_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    ) -> BResult<()> {
+        self.ws_op(
+            http::Method::DELETE,
+            &api_id,
+            &stage,
+            &connection_id,
+            bytes::Bytes::new(),
+        )
+    }
+
+    async fn wscat_open(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<super::wscat::WscatSession> {
+        self.ws_wscat(&api_id, &stage).await
+    }
 }
 
 /// The engine's snapshot in the console's shape. Minute buckets (windows over an hour) sit at
@@ -628,6 +677,7 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
         end_epoch_second: snap.end_epoch_second,
         series,
         http_api: false,
+        websocket: false,
     }
 }
 

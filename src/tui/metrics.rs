@@ -67,6 +67,9 @@ pub struct MetricsSnapshot {
     pub series: Vec<MetricSeries>,
     /// An HTTP API's (v2): the dashboard charts DataProcessed instead of the cache.
     pub http_api: bool,
+    /// A WebSocket API's: the dashboard uses CloudWatch's WebSocket names (ConnectCount,
+    /// MessageCount, ClientError, Integration/ExecutionError).
+    pub websocket: bool,
 }
 
 /// Which series to aggregate.
@@ -75,6 +78,8 @@ pub struct Selection {
     pub stage: Option<String>,
     /// `(resource_path, http_method)`; `None` means every method.
     pub method: Option<(String, String)>,
+    /// Only the series of this method (a WebSocket event type: `CONNECT`, `MESSAGE`).
+    pub event: Option<String>,
 }
 
 /// Totals over a window, for the numbers beside the charts and the canary comparison.
@@ -161,6 +166,7 @@ impl MetricsSnapshot {
                 let sel = Selection {
                     stage: Some(stage.clone()),
                     method: None,
+                    event: None,
                 };
                 let base = self.fold(&sel, Variant::Base, window, window as usize);
                 let canary = self.fold(&sel, Variant::Canary, window, window as usize);
@@ -229,6 +235,7 @@ impl MetricsSnapshot {
                     .method
                     .as_ref()
                     .is_some_and(|(p, m)| &s.key.resource_path != p || &s.key.http_method != m)
+                || sel.event.as_ref().is_some_and(|e| &s.key.http_method != e)
             {
                 continue;
             }
@@ -348,6 +355,7 @@ mod tests {
                 series("prod", Variant::Canary, 1000, 100),
             ],
             http_api: false,
+            websocket: false,
         };
         let f = snap.fold(&Selection::default(), Variant::Base, 60, 30);
         assert_eq!(f.step, 2);
@@ -360,6 +368,7 @@ mod tests {
             &Selection {
                 stage: Some("dev".into()),
                 method: None,
+                event: None,
             },
             Variant::Base,
             60,

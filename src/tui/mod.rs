@@ -18,6 +18,7 @@ mod fake_http;
 pub mod filter;
 pub mod gateway;
 mod gateway_http;
+mod gateway_ws;
 pub mod keymap;
 pub mod metrics;
 pub mod msg;
@@ -30,6 +31,7 @@ pub mod validate;
 pub mod view;
 pub mod views;
 pub mod widgets;
+pub mod wscat;
 
 #[cfg(test)]
 mod tests;

@@ -33,6 +33,8 @@ pub struct HttpApiSummary {
     /// `http://{apiId}.execute-api.localhost:{port}`.
     pub endpoint_url: String,
     pub cors: bool,
+    /// `protocolType: WEBSOCKET` (its Connections view and `:wscat` apply).
+    pub websocket: bool,
     pub routes: Vec<HttpRouteRow>,
     pub stages: Vec<HttpStageRow>,
 }
@@ -191,4 +193,37 @@ pub enum DataUpdate {
     },
     /// Something changed in the engine; reload what is shown.
     Changed,
+    /// The open connections of a WebSocket API stage (the Connections view).
+    Connections {
+        api_id: String,
+        stage: String,
+        result: Result<ConnectionsPage, String>,
+    },
+    /// `:wscat` connected (or could not).
+    WscatOpened(Result<crate::tui::wscat::WscatSession, String>),
+    /// Frames of a `:wscat` session; `closed` once its socket is gone.
+    WscatFrames {
+        session: u64,
+        frames: Vec<crate::tui::wscat::WscatFrame>,
+        closed: bool,
+    },
+}
+
+/// Open connections of a WebSocket API stage, as the Connections view shows them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectionsPage {
+    /// Epoch milliseconds when listed (ages are shown against it).
+    pub now: i64,
+    /// Oldest first, at most [`CONNECTIONS_SHOWN`].
+    pub rows: Vec<crate::engine::ConnectionSummary>,
+    /// How many are open (may exceed `rows.len()`).
+    pub total: usize,
+}
+
+/// Connections the console lists at most per stage.
+pub const CONNECTIONS_SHOWN: usize = 2000;
+
+/// The wall clock in epoch milliseconds (connection ages are shown against it).
+pub fn epoch_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -485,6 +485,53 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             format!("delete key {api_key_id}"),
             done(b.delete_api_key(api_key_id.clone()).await),
         ),
+        Effect::LoadConnections { api_id, stage } => Some(DataUpdate::Connections {
+            result: b.websocket_connections(api_id.clone(), stage.clone()).await,
+            api_id,
+            stage,
+        }),
+        Effect::PostToConnection {
+            api_id,
+            stage,
+            connection_id,
+            data,
+        } => op(
+            format!("send to {connection_id}"),
+            done(
+                b.post_to_connection(api_id, stage, connection_id.clone(), data)
+                    .await,
+            ),
+        ),
+        Effect::DeleteConnection {
+            api_id,
+            stage,
+            connection_id,
+        } => op(
+            format!("disconnect {connection_id}"),
+            done(
+                b.delete_connection(api_id, stage, connection_id.clone())
+                    .await,
+            ),
+        ),
+        Effect::WscatOpen { api_id, stage } => {
+            Some(DataUpdate::WscatOpened(b.wscat_open(api_id, stage).await))
+        }
+        Effect::WscatSend { session, text } => match session.send(text) {
+            Ok(()) => None,
+            Err(e) => op("wscat send", Err(e)),
+        },
+        Effect::WscatRecv { session } => {
+            let (frames, closed) = session.next_frames().await;
+            Some(DataUpdate::WscatFrames {
+                session: session.id,
+                frames,
+                closed,
+            })
+        }
+        Effect::WscatClose { session } => {
+            session.close();
+            None
+        }
         Effect::WriteFile { path, contents } => {
             let r = tokio::fs::write(&path, contents)
                 .await

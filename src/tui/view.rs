@@ -19,6 +19,10 @@ pub enum ViewKind {
     Invoke,
     /// One request's trace (X-Ray ids, phases as a waterfall), from a log line.
     Trace,
+    /// The live connections of a WebSocket API stage (send, disconnect).
+    Connections,
+    /// `:wscat`: an interactive client on a WebSocket API stage.
+    Wscat,
 }
 
 impl ViewKind {
@@ -49,6 +53,8 @@ impl ViewKind {
             ViewKind::Diff => "diff",
             ViewKind::Invoke => "test",
             ViewKind::Trace => "trace",
+            ViewKind::Connections => "connections",
+            ViewKind::Wscat => "wscat",
         }
     }
 

@@ -73,6 +73,9 @@ pub struct Functions {
     events: broadcast::Sender<GatewayEvent>,
     runtimes_dir: PathBuf,
     http: reqwest::Client,
+    /// Environment every worker starts with before its function's own `environment` (which
+    /// wins): the workers' AWS credential and `GWTUI_ENDPOINT`.
+    defaults: pool::SharedEnv,
 }
 
 impl Functions {
@@ -86,7 +89,15 @@ impl Functions {
             events,
             runtimes_dir: data_dir.join("runtimes"),
             http,
+            defaults: pool::SharedEnv::default(),
         }
+    }
+
+    /// Sets (or replaces) one variable of the workers' default environment.
+    pub(crate) fn set_default_env(&self, name: &str, value: String) {
+        let mut d = self.defaults.write().unwrap_or_else(|p| p.into_inner());
+        d.retain(|(k, _)| k != name);
+        d.push((name.to_string(), value));
     }
 
     /// Writes the shipped bootstraps under the data dir (only when they changed).
@@ -256,6 +267,7 @@ impl Functions {
             args,
             env,
             cwd: code,
+            defaults: self.defaults.clone(),
         };
         Ok(Pool::new(
             name.to_string(),

@@ -36,7 +36,13 @@ pub struct LaunchSpec {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
+    /// Set before `env` when a worker starts (read then, so a later change reaches new
+    /// workers): the workers' AWS credential and `GWTUI_ENDPOINT`.
+    pub defaults: SharedEnv,
 }
+
+/// Environment variables shared by every function's workers.
+pub type SharedEnv = std::sync::Arc<std::sync::RwLock<Vec<(String, String)>>>;
 
 /// One queued invocation.
 pub(crate) struct Job {
@@ -407,6 +413,15 @@ impl Pool {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        for (k, v) in self
+            .spec
+            .defaults
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            cmd.env(k, v);
+        }
         for (k, v) in &self.spec.env {
             cmd.env(k, v);
         }

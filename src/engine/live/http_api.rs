@@ -263,6 +263,8 @@ pub struct LiveHttpStage {
     /// Per compiled route (same index): its throttle bucket when the stage limits it.
     pub buckets: Vec<Option<Arc<TokenBucket>>>,
     pub log: Arc<StageLog>,
+    /// `defaultRouteSettings.loggingLevel` / `dataTraceEnabled` (WebSocket execution logs).
+    pub logging: crate::engine::logs::LogSettings,
 }
 
 /// An HTTP API as requests see it.
@@ -318,6 +320,14 @@ pub fn live_stage(
         compiled,
         variables: Arc::new(stage.stage_variables.clone()),
         buckets,
+        logging: crate::engine::logs::LogSettings {
+            level: match stage.default_route_settings.logging_level.as_deref() {
+                Some("INFO") => Some(crate::engine::logs::Level::Info),
+                Some("ERROR") => Some(crate::engine::logs::Level::Error),
+                _ => None,
+            },
+            data_trace: stage.default_route_settings.data_trace_enabled == Some(true),
+        },
         log: Arc::new(StageLog {
             api_id: api_id.to_string(),
             stage: stage.stage_name.clone(),

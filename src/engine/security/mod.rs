@@ -86,6 +86,10 @@ pub struct Security {
     pub(crate) authorizer_cache: moka::sync::Cache<AuthCacheKey, Arc<CachedAuthorization>>,
     authorizer_cache_capacity: u64,
     iam: arc_swap::ArcSwap<HashMap<String, IamCredential>>,
+    /// The credential local Lambda workers get in their environment (generated per process,
+    /// always accepted besides the configured `[iam]` ones), so that a handler's unchanged
+    /// boto3 client can sign `@connections` calls.
+    worker: IamCredential,
     pub(crate) jwks: jwks::JwksRegistry,
     regexes: RwLock<HashMap<String, Option<Arc<Regex>>>>,
 }
@@ -99,6 +103,7 @@ impl Default for Security {
 impl Security {
     /// With an authorizer result cache bounded at `authorizer_cache_bytes`.
     pub fn new(authorizer_cache_bytes: u64) -> Security {
+        let worker = worker_credential();
         Security {
             authorizer_cache_capacity: authorizer_cache_bytes,
             authorizer_cache: moka::sync::Cache::builder()
@@ -109,20 +114,31 @@ impl Security {
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
-            iam: arc_swap::ArcSwap::from_pointee(HashMap::new()),
+            iam: arc_swap::ArcSwap::from_pointee(HashMap::from([(
+                worker.access_key_id.clone(),
+                worker.clone(),
+            )])),
+            worker,
             jwks: jwks::JwksRegistry::default(),
             regexes: RwLock::new(HashMap::new()),
         }
     }
 
     pub fn set_iam_credentials(&self, credentials: Vec<IamCredential>) {
-        let map = credentials
+        let mut map: HashMap<String, IamCredential> = credentials
             .into_iter()
             .map(|c| (c.access_key_id.clone(), c))
             .collect();
+        map.insert(self.worker.access_key_id.clone(), self.worker.clone());
         self.iam.store(Arc::new(map));
     }
 
+    /// The local Lambda workers' credential.
+    pub fn worker_credential(&self) -> &IamCredential {
+        &self.worker
+    }
+
+    /// The credentials SigV4 checks accept: the configured `[iam]` ones and the workers'.
     pub fn iam_credentials(&self) -> Arc<HashMap<String, IamCredential>> {
         self.iam.load_full()
     }
@@ -232,5 +248,25 @@ mod tests {
         assert!(stats.weighted_bytes <= AUTHORIZER_CACHE_BYTES, "{stats:?}");
         assert!(stats.entries <= 256, "{stats:?}");
         assert!(stats.entries > 50, "{stats:?}");
+    }
+}
+
+/// A fresh credential for local Lambda workers: `ASIAGWTUI` + 11 random characters, a
+/// 40-character secret, user `gwtui-lambda`.
+fn worker_credential() -> IamCredential {
+    use rand::Rng as _;
+    const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    const ANY: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut rng = rand::rng();
+    let mut pick = |set: &[u8], n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(set[rng.random_range(0..set.len())]))
+            .collect()
+    };
+    IamCredential {
+        access_key_id: format!("ASIAGWTUI{}", pick(UPPER, 11)),
+        secret_access_key: pick(ANY, 40),
+        user: Some("gwtui-lambda".into()),
+        session_token: None,
     }
 }

@@ -120,9 +120,22 @@ impl Gateway {
         }
         let started = std::time::Instant::now();
         let (api_id, stage_name) = (req.api_id.clone(), req.stage.clone());
+        let (log, logging, source_ip) = (stage.log.clone(), stage.logging, req.source_ip);
+        let user_agent = req
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let outcome = self
             .run_connect(req, stage, compiled, limits.send_queue)
             .await;
+        let request_id = super::event::new_id();
+        let error = outcome.as_ref().err().map(|r| {
+            String::from_utf8_lossy(&r.body)
+                .chars()
+                .take(200)
+                .collect::<String>()
+        });
         super::record::record(
             self,
             &super::record::Outcome {
@@ -135,6 +148,19 @@ impl Gateway {
                 integration_latency: None,
                 bytes: 0,
             },
+            Some(&super::record::LogFacts {
+                log: &log,
+                logging,
+                request_id: &request_id,
+                message_id: None,
+                connection_id: outcome
+                    .as_ref()
+                    .map_or("-", |a| a.connection.connection_id.as_str()),
+                connected_at: outcome.as_ref().map_or(0, |a| a.info.connected_at),
+                source_ip: source_ip.to_string(),
+                user_agent: user_agent.as_deref(),
+                error: error.as_deref(),
+            }),
         );
         match outcome {
             Ok(accepted) => {
@@ -272,6 +298,7 @@ impl Gateway {
             source_ip: req.source_ip,
             user_agent,
             messages_in: AtomicU64::new(0),
+            last_route: std::sync::Mutex::new(None),
             messages_out: AtomicU64::new(0),
             sender,
             close: Notify::new(),

@@ -169,25 +169,29 @@ pub(crate) async fn finish(gw: &Gateway, accepted: &Accepted, code: u16, reason:
         .registry
         .remove(&accepted.connection.connection_id);
     let started = std::time::Instant::now();
-    let Some(route) = accepted.compiled.disconnect() else {
-        return;
-    };
-    let Some(i) = &route.integration else {
-        return;
-    };
     let mut meta = RequestMeta::new(DISCONNECT, EventType::Disconnect);
     meta.disconnect = Some((code, reason.to_string()));
-    let input = Input {
-        info: &accepted.info,
-        meta: &meta,
-        body: &[],
-        binary: false,
-        connect: None,
-        stage_variables: &accepted.stage.variables,
-    };
-    let status = match integration::run(gw, i, &input).await {
-        Ok(out) => out.status,
-        Err(_) => 500,
+    // Logged (and counted) whether or not a `$disconnect` route runs.
+    let integration = accepted
+        .compiled
+        .disconnect()
+        .and_then(|route| route.integration.as_ref());
+    let (status, error, integration_latency) = match integration {
+        Some(i) => {
+            let input = Input {
+                info: &accepted.info,
+                meta: &meta,
+                body: &[],
+                binary: false,
+                connect: None,
+                stage_variables: &accepted.stage.variables,
+            };
+            match integration::run(gw, i, &input).await {
+                Ok(out) => (out.status, None, Some(started.elapsed())),
+                Err(e) => (500, Some(e.to_string()), Some(started.elapsed())),
+            }
+        }
+        None => (200, None, None),
     };
     super::record::record(
         gw,
@@ -198,9 +202,10 @@ pub(crate) async fn finish(gw: &Gateway, accepted: &Accepted, code: u16, reason:
             event_type: EventType::Disconnect,
             status,
             latency: started.elapsed(),
-            integration_latency: Some(started.elapsed()),
+            integration_latency,
             bytes: 0,
         },
+        Some(&facts(accepted, &meta, error.as_deref())),
     );
 }
 
@@ -213,7 +218,16 @@ fn error_frame(message: &str, connection_id: &str, request_id: &str) -> String {
 /// in the route's metric series.
 async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool) {
     let started = std::time::Instant::now();
-    let (route_key, status, integration_latency) = route_message(gw, accepted, body, binary).await;
+    let meta = RequestMeta::new("", EventType::Message);
+    let (route_key, status, integration_latency) =
+        route_message(gw, accepted, body, binary, &meta).await;
+    accepted.connection.set_last_route(&route_key);
+    let error = match status {
+        403 => Some("No route for the message and no $default route"),
+        400 => Some("Invalid request body"),
+        500.. => Some("Internal server error"),
+        _ => None,
+    };
     super::record::record(
         gw,
         &super::record::Outcome {
@@ -226,7 +240,27 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
             integration_latency,
             bytes: body.len() as u64,
         },
+        Some(&facts(accepted, &meta, error)),
     );
+}
+
+/// What the logs of an event on an open connection name.
+fn facts<'a>(
+    accepted: &'a Accepted,
+    meta: &'a RequestMeta,
+    error: Option<&'a str>,
+) -> super::record::LogFacts<'a> {
+    super::record::LogFacts {
+        log: &accepted.stage.log,
+        logging: accepted.stage.logging,
+        request_id: &meta.request_id,
+        message_id: meta.message_id.as_deref(),
+        connection_id: &accepted.connection.connection_id,
+        connected_at: accepted.info.connected_at,
+        source_ip: accepted.info.source_ip.to_string(),
+        user_agent: accepted.info.user_agent.as_deref(),
+        error,
+    }
 }
 
 /// The route key, a status (200, 403 no route, 400 invalid body, 500 integration error) and
@@ -236,6 +270,7 @@ async fn route_message(
     accepted: &Accepted,
     body: &[u8],
     binary: bool,
+    event: &RequestMeta,
 ) -> (std::sync::Arc<str>, u16, Option<std::time::Duration>) {
     let connection = &accepted.connection;
     connection.messages_in.fetch_add(1, Ordering::Relaxed);
@@ -258,15 +293,17 @@ async fn route_message(
         None => compiled.default_route(),
     };
     let Some(route) = route else {
-        let request_id = super::event::new_id();
         let _ = connection.send(Outbound::Text(error_frame(
             "Forbidden",
             &connection.connection_id,
-            &request_id,
+            &event.request_id,
         )));
         return ("-".into(), 403, None);
     };
-    let meta = RequestMeta::new(&route.route_key, EventType::Message);
+    // The same ids as the logs of this message.
+    let mut meta = RequestMeta::new(&route.route_key, EventType::Message);
+    meta.request_id.clone_from(&event.request_id);
+    meta.message_id.clone_from(&event.message_id);
     if let Some(model) = route.model(json.as_ref())
         && model.check(body).is_err()
     {

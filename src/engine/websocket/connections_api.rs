@@ -83,10 +83,31 @@ impl Gateway {
                 json!({"message": "Forbidden"}),
             );
         }
+        self.websocket_connection_op(
+            &req.method,
+            &req.api_id,
+            &req.stage,
+            &req.connection_id,
+            &req.body,
+        )
+    }
+
+    /// One `@connections` operation (`POST` sends `body`, `GET` describes, `DELETE`
+    /// disconnects) without the SigV4 check: for callers the management API has already
+    /// authenticated (the console's `/gwtui/websocket/…` endpoints) and the in-process console.
+    /// Answers exactly as `@connections` does (410 `GoneException`, 413, …).
+    pub fn websocket_connection_op(
+        &self,
+        method: &Method,
+        api_id: &str,
+        stage: &str,
+        connection_id: &str,
+        body: &Bytes,
+    ) -> InvokeResponse {
         let registry = &self.inner.websocket.registry;
         let connection = registry
-            .get(&req.connection_id)
-            .filter(|c| c.api_id == req.api_id && c.stage == req.stage)
+            .get(connection_id)
+            .filter(|c| c.api_id == api_id && c.stage == stage)
             .filter(|c| !c.closed.load(Ordering::Acquire));
         let Some(connection) = connection else {
             return answer(
@@ -95,18 +116,18 @@ impl Gateway {
                 json!({"message": null}),
             );
         };
-        match req.method {
+        match *method {
             Method::POST => {
-                if req.body.len() > MAX_MESSAGE_BYTES {
+                if body.len() > MAX_MESSAGE_BYTES {
                     return answer(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         Some("PayloadTooLargeException"),
                         json!({"message": "Message too long"}),
                     );
                 }
-                let out = match std::str::from_utf8(&req.body) {
+                let out = match std::str::from_utf8(body) {
                     Ok(t) => Outbound::Text(t.to_string()),
-                    Err(_) => Outbound::Binary(req.body.clone()),
+                    Err(_) => Outbound::Binary(body.clone()),
                 };
                 match connection.send(out) {
                     Ok(()) => answer(StatusCode::OK, None, json!({})),

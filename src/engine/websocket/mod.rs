@@ -38,6 +38,28 @@ pub struct Shared {
     /// Lambda authorizer decisions by (API, stage, authorizer, identity values), for
     /// `authorizerResultTtlInSeconds`.
     pub(crate) authorizer_results: authorize::ResultCache,
+    /// IntegrationError and ExecutionError counts by (API, stage, route key): touched only
+    /// when an event fails; as many keys as the deployed routes (plus `-` for no route).
+    pub(crate) errors:
+        std::sync::Mutex<std::collections::HashMap<(String, String, String), ErrorCounts>>,
+}
+
+/// A route's 5xx outcomes split as CloudWatch splits them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErrorCounts {
+    /// The integration was called and failed or answered an error (IntegrationError).
+    pub integration: u64,
+    /// The event failed before or without an integration call (ExecutionError).
+    pub execution: u64,
+}
+
+/// One route's [`ErrorCounts`] (`/metrics`' `gwtui_websocket_*_errors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteErrors {
+    pub api_id: String,
+    pub stage: String,
+    pub route_key: String,
+    pub counts: ErrorCounts,
 }
 
 impl Default for Shared {
@@ -49,6 +71,7 @@ impl Default for Shared {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(3600))
                 .build(),
+            errors: std::sync::Mutex::default(),
         }
     }
 }
@@ -63,8 +86,10 @@ pub(crate) fn epoch_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// A connection as the console lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A connection as the console lists it (and `GET /gwtui/websocket/{api}/{stage}/connections`
+/// answers it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConnectionSummary {
     pub connection_id: String,
     pub stage: String,
@@ -75,6 +100,9 @@ pub struct ConnectionSummary {
     pub last_active_at: i64,
     pub messages_in: u64,
     pub messages_out: u64,
+    /// The route key of the last message (`-`: no route matched), `None` before the first.
+    #[serde(default)]
+    pub last_route: Option<String>,
 }
 
 impl Gateway {
@@ -92,6 +120,26 @@ impl Gateway {
             .http_apis
             .get(api_id)
             .is_some_and(|a| a.websocket)
+    }
+
+    /// IntegrationError / ExecutionError counts of every WebSocket route that failed.
+    pub fn websocket_route_errors(&self) -> Vec<RouteErrors> {
+        let Ok(map) = self.inner.websocket.errors.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<RouteErrors> = map
+            .iter()
+            .map(|((api_id, stage, route_key), counts)| RouteErrors {
+                api_id: api_id.clone(),
+                stage: stage.clone(),
+                route_key: route_key.clone(),
+                counts: *counts,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.api_id, &a.stage, &a.route_key).cmp(&(&b.api_id, &b.stage, &b.route_key))
+        });
+        out
     }
 
     /// How many connections are open (every API).
@@ -120,6 +168,7 @@ impl Gateway {
                 last_active_at: c.last_active_at.load(Ordering::Relaxed),
                 messages_in: c.messages_in.load(Ordering::Relaxed),
                 messages_out: c.messages_out.load(Ordering::Relaxed),
+                last_route: c.last_route().map(|r| r.to_string()),
             })
             .collect()
     }

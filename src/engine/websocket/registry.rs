@@ -42,6 +42,8 @@ pub struct Connection {
     pub user_agent: Option<String>,
     pub messages_in: AtomicU64,
     pub messages_out: AtomicU64,
+    /// The route key of the last message routed (`None` before the first).
+    pub(crate) last_route: Mutex<Option<Arc<str>>>,
     pub(crate) sender: mpsc::Sender<Outbound>,
     pub(crate) close: Notify,
     pub(crate) close_reason: Mutex<Option<CloseReason>>,
@@ -90,6 +92,17 @@ impl Connection {
         }
         self.closed.store(true, Ordering::Release);
         self.close.notify_one();
+    }
+
+    /// Records the route the last message took (the console's LAST ROUTE column).
+    pub(crate) fn set_last_route(&self, route_key: &Arc<str>) {
+        if let Ok(mut r) = self.last_route.lock() {
+            *r = Some(route_key.clone());
+        }
+    }
+
+    pub fn last_route(&self) -> Option<Arc<str>> {
+        self.last_route.lock().ok().and_then(|r| r.clone())
     }
 
     pub(crate) fn close_reason(&self) -> Option<CloseReason> {

@@ -27,6 +27,7 @@ mod tags;
 mod usage;
 mod v2;
 mod vpc_links;
+mod websocket_connections;
 
 use std::net::SocketAddr;
 
@@ -114,6 +115,7 @@ async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         ["gwtui", "metrics"] if m == Method::GET => metrics::metrics(call).await,
         ["gwtui", "executionlog"] if m == Method::GET => metrics::execution_log(call).await,
         ["gwtui", "functions", rest @ ..] => functions::route(call, rest).await,
+        ["gwtui", "websocket", rest @ ..] => websocket_connections::route(call, rest).await,
         ["gwtui", rest @ ..] => console::route(call, rest).await,
         ["account"] if m == Method::GET => ok(StatusCode::OK, &call.gw.account()),
         ["account"] if m == Method::PATCH => ok(
@@ -372,6 +374,11 @@ impl Call<'_> {
     /// is an opaque token (`position.rs`: the next page's offset, wrapped) and `limit` defaults
     /// to 25, max 500.
     pub fn page<T: Serialize>(&self, list: Vec<T>) -> Reply {
+        ok(StatusCode::OK, &self.page_value(list)?)
+    }
+
+    /// [`Call::page`]'s answer as JSON, for endpoints that add members to it.
+    pub fn page_value<T: Serialize>(&self, list: Vec<T>) -> Result<serde_json::Value, AdminError> {
         // AWS answers `limit=-1` with a page (AWS-recorded, localstack
         // `test_negative_get_usage_plan_api_keys`): a limit below 1 is the default, one above
         // the documented maximum (500) is the maximum (unverified). Only a value that is not
@@ -403,7 +410,7 @@ impl Call<'_> {
         if end < total {
             out["position"] = serde_json::Value::String(position::encode(end));
         }
-        ok(StatusCode::OK, &out)
+        Ok(out)
     }
 }
 

@@ -146,6 +146,17 @@ impl App {
             }
             // Coalesced: the runner reloads once per burst (`take_reload`).
             DataUpdate::Changed => self.reload_pending = true,
+            DataUpdate::Connections {
+                api_id,
+                stage,
+                result,
+            } => self.on_connections(api_id, stage, result),
+            DataUpdate::WscatOpened(result) => return self.on_wscat_opened(result),
+            DataUpdate::WscatFrames {
+                session,
+                frames,
+                closed,
+            } => return self.on_wscat_frames(session, frames, closed),
         }
         Vec::new()
     }

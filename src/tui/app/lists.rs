@@ -159,6 +159,8 @@ impl App {
             (ViewKind::Diff, _) => self.diff_lines().map(|d| d.len()).unwrap_or(0),
             (ViewKind::Invoke, _) => self.invoke_lines().len(),
             (ViewKind::Canary, _) => self.variable_rows().len(),
+            (ViewKind::Connections, _) => self.connection_rows().len(),
+            (ViewKind::Wscat, _) => self.wscat_rows().len(),
             _ => 0,
         }
     }

@@ -66,7 +66,17 @@ impl App {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
+            Action::Back
+                if view == ViewKind::Wscat && !self.help && self.filter(view).is_none() =>
+            {
+                let out = self.close_wscat();
+                self.back();
+                return out;
+            }
             Action::Back => self.back(),
+            Action::ViewConnections | Action::Wscat | Action::ConnSend | Action::WscatSend => {
+                return self.run_websocket(action, &args);
+            }
             Action::Help => self.help = !self.help,
             Action::Messages => self.messages_open = !self.messages_open,
             Action::Command => self.open_prompt(PromptKind::Command, String::new()),
@@ -499,6 +509,9 @@ impl App {
         action: Action,
         args: &[String],
     ) -> Result<(String, Vec<Effect>), String> {
+        if action == Action::ConnDisconnect {
+            return self.plan_disconnect();
+        }
         let api = self
             .api_id
             .clone()

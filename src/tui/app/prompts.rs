@@ -175,6 +175,8 @@ impl App {
                 );
                 self.test_invoke_method(resource_id.clone(), http_method.clone())
             }
+            InputPurpose::ConnSend { connection_id } => self.conn_send(connection_id, text)?,
+            InputPurpose::WscatLine => self.wscat_send(text)?,
             InputPurpose::KeyCreate => vec![Effect::CreateApiKey {
                 name: nonempty("a name")?,
             }],

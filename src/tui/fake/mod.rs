@@ -12,6 +12,9 @@ use crate::model::{
 };
 
 mod sample_world;
+mod websocket;
+
+pub use websocket::{CHAT_API, CHAT_STAGE};
 
 pub use sample_world::{SAMPLE_API, SAMPLE_NOW, sample_definition, sample_metrics};
 
@@ -40,6 +43,11 @@ pub struct FakeState {
     pub api_loads: u64,
     /// HTTP APIs (v2) as `list_http_apis` returns them.
     pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
+    /// Open WebSocket connections: `(api id, connection)`.
+    pub connections: Vec<(String, crate::engine::ConnectionSummary)>,
+    /// `:wscat` clients by connection id: where a post to them arrives.
+    pub wscat_clients:
+        std::collections::HashMap<String, mpsc::Sender<crate::tui::wscat::WscatFrame>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -289,10 +297,13 @@ impl Backend for FakeBackend {
     }
 
     async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
-        let (now, http_api) =
-            self.with(|s| Ok((s.now, s.http_apis.iter().any(|a| a.api_id == rest_api_id))))?;
+        let (now, http_api, websocket) = self.with(|s| {
+            let api = s.http_apis.iter().find(|a| a.api_id == rest_api_id);
+            Ok((s.now, api.is_some(), api.is_some_and(|a| a.websocket)))
+        })?;
         let mut snap = sample_metrics(&rest_api_id, now, window_seconds.clamp(1, 86_400) as usize);
         snap.http_api = http_api;
+        snap.websocket = websocket;
         Ok(snap)
     }
 
@@ -755,5 +766,39 @@ impl Backend for FakeBackend {
         _request_id: String,
     ) -> BResult<Option<crate::engine::RequestTrace>> {
         Ok(None)
+    }
+    async fn websocket_connections(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<crate::tui::msg::ConnectionsPage> {
+        self.ws_connections(&api_id, &stage)
+    }
+
+    async fn post_to_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    ) -> BResult<()> {
+        self.ws_post(&api_id, &stage, &connection_id, data)
+    }
+
+    async fn delete_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    ) -> BResult<()> {
+        self.ws_delete(&api_id, &stage, &connection_id)
+    }
+
+    async fn wscat_open(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<crate::tui::wscat::WscatSession> {
+        self.ws_wscat(&api_id, &stage)
     }
 }

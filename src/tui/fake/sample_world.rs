@@ -172,5 +172,6 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
         end_epoch_second: end,
         series,
         http_api: false,
+        websocket: false,
     }
 }

@@ -10,6 +10,7 @@
 mod http_api;
 mod ops;
 pub mod stream;
+mod websocket;
 mod wire;
 
 use std::net::SocketAddr;

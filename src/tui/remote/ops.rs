@@ -177,6 +177,7 @@ impl Backend for RemoteBackend {
                 name: api.name,
                 description: api.description,
                 cors: api.cors_configuration.is_some(),
+                websocket: api.protocol_type == "WEBSOCKET",
                 routes,
                 stages: stages
                     .into_iter()
@@ -241,15 +242,17 @@ impl Backend for RemoteBackend {
             .call_json(Method::GET, "/gwtui/metrics", &query, NONE)
             .await?;
         let mut snapshot = wire.into_console();
-        snapshot.http_api = self
-            .call(
+        let v2: Option<crate::model::v2::Api> = self
+            .call_json(
                 Method::GET,
                 &format!("/v2/apis/{}", encode(&rest_api_id)),
                 "",
                 NONE,
             )
             .await
-            .is_ok();
+            .ok();
+        snapshot.http_api = v2.is_some();
+        snapshot.websocket = v2.is_some_and(|a| a.protocol_type == "WEBSOCKET");
         Ok(snapshot)
     }
 
@@ -621,5 +624,47 @@ impl Backend for RemoteBackend {
         )
         .await
         .map(|_| ())
+    }
+    async fn websocket_connections(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<crate::tui::msg::ConnectionsPage> {
+        self.ws_connections(&api_id, &stage).await
+    }
+
+    async fn post_to_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+        data: String,
+    ) -> BResult<()> {
+        self.ws_op(
+            Method::POST,
+            &api_id,
+            &stage,
+            &connection_id,
+            data.into_bytes(),
+        )
+        .await
+    }
+
+    async fn delete_connection(
+        &self,
+        api_id: String,
+        stage: String,
+        connection_id: String,
+    ) -> BResult<()> {
+        self.ws_op(Method::DELETE, &api_id, &stage, &connection_id, Vec::new())
+            .await
+    }
+
+    async fn wscat_open(
+        &self,
+        api_id: String,
+        stage: String,
+    ) -> BResult<crate::tui::wscat::WscatSession> {
+        self.ws_wscat(&api_id, &stage).await
     }
 }

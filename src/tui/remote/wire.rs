@@ -106,6 +106,7 @@ impl Snapshot {
             series,
             // Set by the caller, which asks the server whether the id is an HTTP API.
             http_api: false,
+            websocket: false,
         }
     }
 }

@@ -14,6 +14,7 @@ fn seed(h: &mut Harness) {
             description: None,
             endpoint_url: "http://h1t2t3p4a5.execute-api.localhost:4566".into(),
             cors: true,
+            websocket: false,
             routes: vec![
                 HttpRouteRow {
                     route_key: "GET /orders/{id}".into(),

@@ -3,6 +3,7 @@
 
 mod app_logic;
 mod backends;
+mod connections;
 mod console_ux;
 mod dangerous;
 mod http_apis;
@@ -40,6 +41,9 @@ pub struct Harness<B: Backend = FakeBackend> {
     pub backend: B,
     rt: tokio::runtime::Runtime,
     pub start: Instant,
+    /// `:wscat` waits for frames held back from `settle` (they wait for the socket):
+    /// [`Harness::pump_wscat`] performs them.
+    wscat_waits: Vec<Effect>,
 }
 
 impl Harness<FakeBackend> {
@@ -79,6 +83,7 @@ impl<B: Backend> Harness<B> {
             backend,
             rt,
             start: Instant::now(),
+            wscat_waits: Vec::new(),
         };
         h.app.now = h.start;
         h.app.update(Msg::Resize(120, 40));
@@ -115,6 +120,10 @@ impl<B: Backend> Harness<B> {
             for e in effects {
                 // Debounce timers fire at once here (in order, so only the last edit's
                 // timer still renders); the runner's real sleep is covered in runner_loop.
+                if matches!(e, Effect::WscatRecv { .. }) {
+                    self.wscat_waits.push(e);
+                    continue;
+                }
                 if let Effect::RenderAfter { seq, .. } = e {
                     next.extend(
                         self.app
@@ -127,6 +136,23 @@ impl<B: Backend> Harness<B> {
                 }
             }
             effects = next;
+        }
+    }
+
+    /// Waits (up to 10 s) for the `:wscat` client's next frames and feeds them to the app.
+    pub fn pump_wscat(&mut self) {
+        let waits = std::mem::take(&mut self.wscat_waits);
+        for e in waits {
+            let d = self.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), runner::perform(&self.backend, e))
+                    .await
+                    .ok()
+                    .flatten()
+            });
+            if let Some(d) = d {
+                let next = self.app.update(Msg::Data(d));
+                self.settle(next);
+            }
         }
     }
 

@@ -156,7 +156,7 @@ fn render_table(f: &mut Frame, app: &App, area: Rect) {
             .join(" ");
         let mut cells = vec![
             Cell::from(format!(" {}", a.api_id)),
-            Cell::from("HTTP"),
+            Cell::from(if a.websocket { "WS" } else { "HTTP" }),
             Cell::from(a.name.clone()),
         ];
         if wide {

@@ -46,6 +46,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     let sel = Selection {
         stage: Some(stage.stage_name.clone()),
         method: None,
+        event: None,
     };
     let window = WINDOWS[app.dash.window];
     let width = usize::from(compare.width / 2).max(2);

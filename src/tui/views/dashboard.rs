@@ -24,9 +24,21 @@ pub const CHARTS: [&str; 6] = [
     "Cache hit/miss",
 ];
 
+/// WebSocket APIs' charts under CloudWatch's names.
+const WEBSOCKET_CHARTS: [&str; 6] = [
+    "ConnectCount · MessageCount",
+    "Latency",
+    "IntegrationLatency",
+    "ClientError",
+    "Integration/ExecutionError",
+    "DataProcessed",
+];
+
 /// The title of chart `idx`: HTTP APIs chart DataProcessed where REST APIs chart the cache.
-fn chart_name(idx: usize, http_api: bool) -> &'static str {
-    if http_api && idx >= 5 {
+fn chart_name(idx: usize, http_api: bool, websocket: bool) -> &'static str {
+    if websocket {
+        WEBSOCKET_CHARTS[idx.min(5)]
+    } else if http_api && idx >= 5 {
         "DataProcessed"
     } else {
         CHARTS[idx.min(5)]
@@ -49,7 +61,11 @@ pub fn selection(app: &App) -> Selection {
         0 => None,
         i => app.metrics.methods(stage.as_deref()).get(i - 1).cloned(),
     };
-    Selection { stage, method }
+    Selection {
+        stage,
+        method,
+        event: None,
+    }
 }
 
 pub fn render(f: &mut Frame, app: &App, area: Rect) {
@@ -140,6 +156,17 @@ pub fn render_dashboard(
     let base = snap.fold(sel, Variant::Base, window, columns);
     let canary = snap.fold(sel, Variant::Canary, window, columns);
     let has_canary = canary.totals.count > 0;
+    // WebSocket APIs: connects and messages as their own series (ConnectCount, MessageCount).
+    let events = snap.websocket.then(|| {
+        let of = |event: &str| {
+            let sel = Selection {
+                event: Some(event.to_string()),
+                ..sel.clone()
+            };
+            snap.fold(&sel, Variant::Base, window, columns)
+        };
+        (of("CONNECT"), of("MESSAGE"))
+    });
     for (idx, rect) in cells {
         chart(
             f,
@@ -149,6 +176,7 @@ pub fn render_dashboard(
             &canary,
             has_canary,
             snap.http_api,
+            events.as_ref(),
             window,
             idx == focus,
             rect,
@@ -174,132 +202,149 @@ fn chart(
     canary: &Folded,
     has_canary: bool,
     http_api: bool,
+    events: Option<&(Folded, Folded)>,
     window: i64,
     focused: bool,
     area: Rect,
 ) {
     let per_sec = |step: i64| move |b: &Bucket| b.count as f64 / step.max(1) as f64;
     let rate = |n: u64| format!("{:.1}/s", n as f64 / window.max(1) as f64);
-    let mut series: Vec<Series> = match idx {
-        0 => vec![
+    let mut series: Vec<Series> = match (idx, events) {
+        (0, Some((connect, message))) => vec![
             Series {
-                name: "base",
+                name: "Conn",
                 style: t.get(Role::ChartBase),
-                points: points(base, window, per_sec(base.step)),
-                total: format!("{} {}", base.totals.count, rate(base.totals.count)),
+                points: points(connect, window, per_sec(connect.step)),
+                total: format!("{} {}", connect.totals.count, rate(connect.totals.count)),
             },
             Series {
-                name: "canary",
+                name: "Msg",
                 style: t.get(Role::ChartCanary),
-                points: points(canary, window, per_sec(canary.step)),
-                total: format!("{} {}", canary.totals.count, rate(canary.totals.count)),
+                points: points(message, window, per_sec(message.step)),
+                total: format!("{} {}", message.totals.count, rate(message.totals.count)),
             },
         ],
-        1 | 2 => {
-            let pick = move |b: &Bucket| {
-                if idx == 1 {
-                    b.latency_ms
-                } else {
-                    b.integration_latency_ms
-                }
-            };
-            let bt = if idx == 1 {
-                base.totals.latency_ms
-            } else {
-                base.totals.integration_latency_ms
-            };
-            let ct = if idx == 1 {
-                canary.totals.latency_ms
-            } else {
-                canary.totals.integration_latency_ms
-            };
-            vec![
-                Series {
-                    name: "p50",
-                    style: t.get(Role::ChartP50),
-                    points: points(base, window, move |b| pick(b).p50),
-                    total: format!("{:.0}ms", bt.p50),
-                },
-                Series {
-                    name: "p90",
-                    style: t.get(Role::ChartP90),
-                    points: points(base, window, move |b| pick(b).p90),
-                    total: format!("{:.0}ms", bt.p90),
-                },
-                Series {
-                    name: "p99",
-                    style: t.get(Role::ChartP99),
-                    points: points(base, window, move |b| pick(b).p99),
-                    total: format!("{:.0}ms", bt.p99),
-                },
-                Series {
-                    name: "c p99",
-                    style: t.get(Role::ChartCanary),
-                    points: points(canary, window, move |b| pick(b).p99),
-                    total: format!("{:.0}ms", ct.p99),
-                },
-            ]
-        }
-        3 | 4 => {
-            let pick = move |b: &Bucket| {
-                if idx == 3 {
-                    b.error_4xx as f64
-                } else {
-                    b.error_5xx as f64
-                }
-            };
-            let tb = if idx == 3 {
-                base.totals.error_4xx
-            } else {
-                base.totals.error_5xx
-            };
-            let tc = if idx == 3 {
-                canary.totals.error_4xx
-            } else {
-                canary.totals.error_5xx
-            };
-            vec![
+        (idx, _) => match idx {
+            0 => vec![
                 Series {
                     name: "base",
                     style: t.get(Role::ChartBase),
-                    points: points(base, window, pick),
-                    total: tb.to_string(),
+                    points: points(base, window, per_sec(base.step)),
+                    total: format!("{} {}", base.totals.count, rate(base.totals.count)),
                 },
                 Series {
                     name: "canary",
                     style: t.get(Role::ChartCanary),
-                    points: points(canary, window, pick),
-                    total: tc.to_string(),
+                    points: points(canary, window, per_sec(canary.step)),
+                    total: format!("{} {}", canary.totals.count, rate(canary.totals.count)),
                 },
-            ]
-        }
-        // HTTP APIs have no cache; AWS reports DataProcessed for them.
-        _ if http_api => vec![Series {
-            name: "bytes",
-            style: t.get(Role::ChartBase),
-            points: points(base, window, |b| b.data_processed as f64),
-            total: base.totals.data_processed.to_string(),
-        }],
-        _ => vec![
-            Series {
-                name: "hit",
+            ],
+            1 | 2 => {
+                let pick = move |b: &Bucket| {
+                    if idx == 1 {
+                        b.latency_ms
+                    } else {
+                        b.integration_latency_ms
+                    }
+                };
+                let bt = if idx == 1 {
+                    base.totals.latency_ms
+                } else {
+                    base.totals.integration_latency_ms
+                };
+                let ct = if idx == 1 {
+                    canary.totals.latency_ms
+                } else {
+                    canary.totals.integration_latency_ms
+                };
+                vec![
+                    Series {
+                        name: "p50",
+                        style: t.get(Role::ChartP50),
+                        points: points(base, window, move |b| pick(b).p50),
+                        total: format!("{:.0}ms", bt.p50),
+                    },
+                    Series {
+                        name: "p90",
+                        style: t.get(Role::ChartP90),
+                        points: points(base, window, move |b| pick(b).p90),
+                        total: format!("{:.0}ms", bt.p90),
+                    },
+                    Series {
+                        name: "p99",
+                        style: t.get(Role::ChartP99),
+                        points: points(base, window, move |b| pick(b).p99),
+                        total: format!("{:.0}ms", bt.p99),
+                    },
+                    Series {
+                        name: "c p99",
+                        style: t.get(Role::ChartCanary),
+                        points: points(canary, window, move |b| pick(b).p99),
+                        total: format!("{:.0}ms", ct.p99),
+                    },
+                ]
+            }
+            3 | 4 => {
+                let pick = move |b: &Bucket| {
+                    if idx == 3 {
+                        b.error_4xx as f64
+                    } else {
+                        b.error_5xx as f64
+                    }
+                };
+                let tb = if idx == 3 {
+                    base.totals.error_4xx
+                } else {
+                    base.totals.error_5xx
+                };
+                let tc = if idx == 3 {
+                    canary.totals.error_4xx
+                } else {
+                    canary.totals.error_5xx
+                };
+                vec![
+                    Series {
+                        name: "base",
+                        style: t.get(Role::ChartBase),
+                        points: points(base, window, pick),
+                        total: tb.to_string(),
+                    },
+                    Series {
+                        name: "canary",
+                        style: t.get(Role::ChartCanary),
+                        points: points(canary, window, pick),
+                        total: tc.to_string(),
+                    },
+                ]
+            }
+            // HTTP APIs have no cache; AWS reports DataProcessed for them.
+            _ if http_api => vec![Series {
+                name: "bytes",
                 style: t.get(Role::ChartBase),
-                points: points(base, window, |b| b.cache_hit as f64),
-                total: base.totals.cache_hit.to_string(),
-            },
-            Series {
-                name: "miss",
-                style: t.get(Role::ChartError),
-                points: points(base, window, |b| b.cache_miss as f64),
-                total: base.totals.cache_miss.to_string(),
-            },
-            Series {
-                name: "c hit",
-                style: t.get(Role::ChartCanary),
-                points: points(canary, window, |b| b.cache_hit as f64),
-                total: canary.totals.cache_hit.to_string(),
-            },
-        ],
+                points: points(base, window, |b| b.data_processed as f64),
+                total: base.totals.data_processed.to_string(),
+            }],
+            _ => vec![
+                Series {
+                    name: "hit",
+                    style: t.get(Role::ChartBase),
+                    points: points(base, window, |b| b.cache_hit as f64),
+                    total: base.totals.cache_hit.to_string(),
+                },
+                Series {
+                    name: "miss",
+                    style: t.get(Role::ChartError),
+                    points: points(base, window, |b| b.cache_miss as f64),
+                    total: base.totals.cache_miss.to_string(),
+                },
+                Series {
+                    name: "c hit",
+                    style: t.get(Role::ChartCanary),
+                    points: points(canary, window, |b| b.cache_hit as f64),
+                    total: canary.totals.cache_hit.to_string(),
+                },
+            ],
+        },
     };
     if !has_canary {
         series.retain(|s| !s.name.starts_with('c'));
@@ -311,9 +356,13 @@ fn chart(
             .iter()
             .map(|s| format!("{} {}", s.name, s.total))
             .collect();
-        format!(" {} · {} ", chart_name(idx, http_api), totals.join(" · "))
+        format!(
+            " {} · {} ",
+            chart_name(idx, http_api, events.is_some()),
+            totals.join(" · ")
+        )
     } else {
-        format!(" {} ", chart_name(idx, http_api))
+        format!(" {} ", chart_name(idx, http_api, events.is_some()))
     };
     let block = pane(t, title, focused);
     let inner = block.inner(area);

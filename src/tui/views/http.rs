@@ -45,7 +45,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             let a = &app.http_apis[i];
             Row::new(vec![
                 Cell::from(a.api_id.clone()),
-                Cell::from("HTTP"),
+                Cell::from(if a.websocket { "WS" } else { "HTTP" }),
                 Cell::from(a.name.clone()),
                 Cell::from(a.endpoint_url.clone()),
                 Cell::from(format!("{} routes", a.routes.len())),

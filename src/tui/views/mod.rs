@@ -4,6 +4,7 @@
 
 mod apis;
 mod canary;
+mod connections;
 mod dashboard;
 mod deployments;
 mod diff;
@@ -105,6 +106,8 @@ pub fn draw(f: &mut Frame, app: &App) {
         ViewKind::Keys => keys::render(f, app, l.body),
         ViewKind::Http => http::render(f, app, l.body),
         ViewKind::Trace => trace::render(f, app, l.body),
+        ViewKind::Connections => connections::render(f, app, l.body),
+        ViewKind::Wscat => connections::render_wscat(f, app, l.body),
     }
     frame::status(f, app, l.status);
     frame::hints(f, app, l.hints);
