@@ -12,6 +12,7 @@ mod render;
 mod robustness;
 mod runner_loop;
 mod screens;
+pub(crate) mod served;
 pub(crate) mod snapshots;
 mod test_invoke;
 mod test_panel;
