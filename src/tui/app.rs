@@ -285,6 +285,8 @@ pub struct App {
     /// A change was reported (`Changed`, an operation's result) and the data is stale: the
     /// runner reloads once for a whole burst of them ([`App::take_reload`]).
     pub reload_pending: bool,
+    /// Full re-syncs the backend asked for (events were missed), for the record.
+    pub resyncs: u64,
 }
 
 impl App {
@@ -353,6 +355,7 @@ impl App {
             invoke: None,
             trace: None,
             reload_pending: false,
+            resyncs: 0,
         }
     }
 
@@ -395,7 +398,7 @@ impl App {
             Msg::Data(DataUpdate::Pulse(_)) => self.view() == ViewKind::Apis,
             // While an operation is in progress its elapsed time counts up.
             Msg::Tick(_) => !self.busy.is_empty(),
-            Msg::Data(DataUpdate::Changed) => false,
+            Msg::Data(DataUpdate::Changed | DataUpdate::Resync) => false,
             _ => true,
         }
     }

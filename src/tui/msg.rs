@@ -191,4 +191,7 @@ pub enum DataUpdate {
     },
     /// Something changed in the engine; reload what is shown.
     Changed,
+    /// Changes may have been missed (the console fell behind, or an attached console
+    /// reconnected past what the server keeps for it): reload everything.
+    Resync,
 }

@@ -146,6 +146,10 @@ impl App {
             }
             // Coalesced: the runner reloads once per burst (`take_reload`).
             DataUpdate::Changed => self.reload_pending = true,
+            DataUpdate::Resync => {
+                self.resyncs += 1;
+                self.reload_pending = true;
+            }
         }
         Vec::new()
     }

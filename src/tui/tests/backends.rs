@@ -507,8 +507,8 @@ fn an_attached_console_survives_a_server_restart() {
         .update(crate::tui::msg::Msg::Data(DataUpdate::Connection(true)));
     assert!(!super::screen(&h.render(160, 48)).contains("disconnected"));
     assert!(
-        next(&h, &mut rx, &|u| matches!(u, DataUpdate::Changed)).is_some(),
-        "no re-sync after the reconnect"
+        next(&h, &mut rx, &|u| matches!(u, DataUpdate::Resync)).is_some(),
+        "no re-sync after the reconnect to a restarted server"
     );
     let effects = h.app.reload();
     h.settle(effects);

@@ -9,6 +9,7 @@ mod http_apis;
 mod interaction;
 mod reloads;
 mod render;
+mod resume;
 mod robustness;
 mod runner_loop;
 mod screens;
