@@ -2,6 +2,7 @@
 //! ratatui's `TestBackend`, driven headlessly against the in-memory fake backend.
 
 mod app_logic;
+mod attach_https;
 mod backends;
 mod console_ux;
 mod dangerous;
