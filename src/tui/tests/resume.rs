@@ -148,7 +148,7 @@ fn change(s: &Served, n: usize) {
         &Actor::new("test"),
         &s.api,
         "dev",
-        vec![PatchOperation::replace(&format!("/variables/v{n}"), "1")],
+        vec![PatchOperation::replace(format!("/variables/v{n}"), "1")],
     ))
     .expect("update stage");
 }
@@ -167,7 +167,7 @@ fn a_dropped_stream_resumes_without_losing_a_change_or_reloading_everything() {
         let api = s.api.clone();
         s.rt.spawn(async move {
             for n in 0..total {
-                let op = PatchOperation::replace(&format!("/variables/w{n}"), "1");
+                let op = PatchOperation::replace(format!("/variables/w{n}"), "1");
                 gw.update_stage(&Actor::new("test"), &api, "dev", vec![op])
                     .await
                     .expect("update stage");
