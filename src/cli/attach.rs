@@ -1,5 +1,6 @@
-//! `gwtui attach http://HOST:PORT`: the console against a running gwtui (`gwtui serve`, or
-//! another console's engine), through its management API and event stream.
+//! `gwtui attach http://HOST:PORT` (or `https://HOST:PORT [--ca-cert FILE]`): the console
+//! against a running gwtui (`gwtui serve`, or another console's engine), through its
+//! management API and event stream.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::tui::remote::RemoteBackend;
 pub async fn attach(
     s: Settings,
     url: &str,
+    ca_cert: Option<&std::path::Path>,
     theme: Option<String>,
     readonly: bool,
     parse_check: fn(&str) -> Option<(usize, usize, String)>,
@@ -28,7 +30,11 @@ pub async fn attach(
         .transpose()
         .context("--admin-credentials must be ACCESS_KEY:SECRET[:SESSION_TOKEN]")?;
     let traffic = Arc::new(crate::loadgen::Traffic::default());
-    let backend = RemoteBackend::connect(url, credentials, traffic.clone())
+    let ca = ca_cert
+        .map(crate::tui::remote::ca_certificates)
+        .transpose()
+        .context("cannot attach")?;
+    let backend = RemoteBackend::connect_with(url, credentials, traffic.clone(), ca)
         .await
         .context("cannot attach")?;
     let opts = crate::tui::ConsoleOptions {

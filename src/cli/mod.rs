@@ -70,8 +70,13 @@ pub enum Command {
     /// Run the console against a running gwtui (`gwtui serve` elsewhere), through its
     /// management API; `--admin-credentials` signs the calls when the server requires them.
     Attach {
-        /// The server's URL, `http://HOST:PORT`.
+        /// The server's URL, `http://HOST:PORT` or `https://HOST:PORT` (its `tls_listen`).
         url: String,
+        /// For https://: the CA certificate (PEM) to trust for the server's certificate,
+        /// instead of the system's roots (a gwtui server's local CA: `gwtui info` on the
+        /// server prints its path).
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
     },
     /// Import an OpenAPI 3 / Swagger 2 file (JSON or YAML); prints the restApiId.
     Import {
@@ -353,9 +358,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = settings(&cli, None)?;
             serve::console(s, cli.theme.clone(), cli.readonly, vtl_parse_check).await
         }
-        Some(Command::Attach { url }) => {
+        Some(Command::Attach { url, ca_cert }) => {
             let s = settings(&cli, None)?;
-            attach::attach(s, url, cli.theme.clone(), cli.readonly, vtl_parse_check).await
+            attach::attach(
+                s,
+                url,
+                ca_cert.as_deref(),
+                cli.theme.clone(),
+                cli.readonly,
+                vtl_parse_check,
+            )
+            .await
         }
         Some(Command::Serve { listen }) => {
             let s = settings(&cli, listen.as_deref())?;

@@ -113,6 +113,7 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         admin_credentials,
         allowed_hosts: s.config.server.allowed_hosts.clone(),
         allowed_origins: s.config.server.allowed_origins.clone(),
+        event_replay: None,
     };
     let mut tls_addr = None;
     let tls = match tls_listener {

@@ -1,10 +1,13 @@
 //! `GET /gwtui/events`: the engine's events as Server-Sent Events, for attached consoles.
 //!
 //! Events (each `data:` is one JSON line):
-//! - `hello` — first on every stream: `{"boot": ..., "resync": bool}`, with the boot id as the
-//!   event id. A client that reconnects sends it back as `Last-Event-ID`; the server cannot
-//!   replay what the client missed, so it answers `"resync": true`: reload everything;
-//! - `changed` — `{"apiId", "action", "target"}` after each committed admin change;
+//! - `hello` — first on every stream: `{"boot": ..., "resync": bool, "replayed": N}`, its id
+//!   the last change numbered so far (`{seq}@{boot}`). A client that reconnects sends the
+//!   last id it saw as `Last-Event-ID`: the changes it missed follow the hello (`replayed`
+//!   of them, from the ring of `server/event_replay.rs`), or, when they are no longer kept
+//!   or the server restarted, `"resync": true` says to reload everything;
+//! - `changed` — `{"apiId", "action", "target"}` after each committed admin change, with its
+//!   id `{seq}@{boot}` (numbers without holes: a client can tell it missed one);
 //! - `logs` — `[{"epochMillis", "level", "restApiId", "stage", "requestId", "message"}]`,
 //!   access and execution lines, and local functions' output (`level` `FUNCTION`);
 //! - `tick` — the metrics tick of the second that just closed;
@@ -30,6 +33,7 @@ use hyper::body::Frame;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::event_replay::{Numbered, Replay};
 use crate::engine::{Gateway, GatewayEvent, LogLine};
 
 /// Events one subscriber may have waiting before the server drops new ones for it.
@@ -103,8 +107,8 @@ fn frame(name: &str, id: Option<&str>, data: &impl Serialize) -> Bytes {
     Bytes::from(out)
 }
 
-/// An engine event as an SSE frame.
-fn encode(event: &GatewayEvent) -> Bytes {
+/// An engine event as an SSE frame with an event id.
+pub(crate) fn encode_with_id(event: &GatewayEvent, id: Option<&str>) -> Bytes {
     match event {
         GatewayEvent::Changed {
             api_id,
@@ -112,7 +116,7 @@ fn encode(event: &GatewayEvent) -> Bytes {
             target,
         } => frame(
             "changed",
-            None,
+            id,
             &serde_json::json!({ "apiId": api_id, "action": action, "target": target }),
         ),
         GatewayEvent::Logs(batch) => {
@@ -170,7 +174,7 @@ impl StreamSlots {
 pub fn respond(
     gw: &Gateway,
     parts: &Parts,
-    boot: &str,
+    replay: &Replay,
     stop: watch::Receiver<bool>,
     slot: Slot,
 ) -> Response<EventBody> {
@@ -178,18 +182,29 @@ pub fn respond(
         .headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok());
-    let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
     let gw_events = gw.subscribe();
+    let start = replay.start(last);
+    let boot = replay.boot();
+    // Room for the backlog (at most the ring) on top of the live queue.
+    let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE + 2 + start.backlog.len());
     let hello = frame(
         "hello",
-        Some(boot),
-        &serde_json::json!({ "boot": boot, "resync": last.is_some() }),
+        Some(&start.hello_id),
+        &serde_json::json!({
+            "boot": boot,
+            "resync": start.resync,
+            "replayed": start.backlog.len(),
+        }),
     );
-    // A fresh channel has room: the hello always goes first.
+    // A fresh channel has room: the hello always goes first, then what was missed.
     let _ = tx.try_send(Bytes::from_static(b"retry: 1000\n\n"));
     let _ = tx.try_send(hello);
+    for missed in start.backlog {
+        let _ = tx.try_send(missed);
+    }
+    let live = start.live;
     tokio::spawn(async move {
-        pump(gw_events, tx, stop).await;
+        pump(gw_events, live, tx, stop).await;
         drop(slot);
     });
     let mut response = Response::new(EventBody { rx });
@@ -206,11 +221,12 @@ pub fn respond(
     response
 }
 
-/// Copies engine events into one subscriber's queue without ever waiting for it: an event
-/// that finds the queue full is counted, and the count goes out as `dropped` once there is
-/// room again.
+/// Copies engine events (logs and ticks from the engine, numbered changes from the replay
+/// ring) into one subscriber's queue without ever waiting for it: an event that finds the
+/// queue full is counted, and the count goes out as `dropped` once there is room again.
 async fn pump(
     mut events: broadcast::Receiver<GatewayEvent>,
+    mut changes: broadcast::Receiver<Numbered>,
     tx: mpsc::Sender<Bytes>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -227,8 +243,22 @@ async fn pump(
                 continue;
             }
             _ = keepalive.tick() => Bytes::from_static(b": keepalive\n\n"),
+            change = changes.recv() => match change {
+                Ok(Numbered::Frame(frame)) => frame,
+                Ok(Numbered::Gap) => {
+                    dropped += 1;
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    dropped += n;
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
             event = events.recv() => match event {
-                Ok(event) => encode(&event),
+                // Numbered by the replay ring (above).
+                Ok(GatewayEvent::Changed { .. }) => continue,
+                Ok(event) => encode_with_id(&event, None),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     dropped += n;
                     continue;
@@ -279,7 +309,9 @@ mod tests {
         let (events_tx, events_rx) = broadcast::channel(4096);
         let (tx, mut rx) = mpsc::channel(SUBSCRIBER_QUEUE);
         let (_stop_tx, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(pump(events_rx, tx, stop_rx));
+        let replay = Replay::new("b".into(), 8);
+        let changes = replay.start(None).live;
+        let task = tokio::spawn(pump(events_rx, changes, tx, stop_rx));
         let total = 3 * SUBSCRIBER_QUEUE;
         for i in 0..total {
             let _ = events_tx.send(GatewayEvent::FunctionLog {
@@ -301,7 +333,7 @@ mod tests {
         }
         assert_eq!(seen, SUBSCRIBER_QUEUE);
         // One more event: the count of what was dropped goes first.
-        let _ = events_tx.send(GatewayEvent::Changed {
+        replay.record(&GatewayEvent::Changed {
             api_id: None,
             action: "Test".into(),
             target: "t".into(),

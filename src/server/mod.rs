@@ -2,6 +2,7 @@
 //! It translates HTTP to [`Gateway`] calls and back; no gateway logic lives here.
 
 pub mod browser;
+pub mod event_replay;
 pub mod events;
 pub mod invoke;
 pub mod mgmt;
@@ -45,6 +46,9 @@ pub struct ServerOptions {
     /// Web origins whose requests (with an `Origin` header) the management API accepts, and
     /// answers with CORS headers; every other `Origin` is refused.
     pub allowed_origins: Vec<browser::AllowedOrigin>,
+    /// Change events kept for event-stream clients that reconnect (`Last-Event-ID`);
+    /// `None`: [`event_replay::REPLAY_RING`].
+    pub event_replay: Option<usize>,
 }
 
 /// Refuses to serve the management API on a non-loopback address without admin credentials.
@@ -110,6 +114,11 @@ async fn serve_loop(
     let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
     let boot: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
     let slots = events::StreamSlots::default();
+    let replay = event_replay::Replay::new(
+        boot,
+        options.event_replay.unwrap_or(event_replay::REPLAY_RING),
+    );
+    replay.spawn_recorder(&gw, streams_stop.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -135,7 +144,7 @@ async fn serve_loop(
                 let options = options.clone();
                 let local = listener.local_addr().ok();
                 let streams = Streams {
-                    boot: boot.clone(),
+                    replay: replay.clone(),
                     stop: streams_stop.clone(),
                     slots: slots.clone(),
                 };
@@ -207,11 +216,11 @@ async fn serve_loop(
     Ok(())
 }
 
-/// What event streams share on one listener: the boot id (a client that reconnects after a
-/// restart sees a new one) and the shutdown signal.
+/// What event streams share on one listener: the numbered changes (with the boot id: a client
+/// that reconnects after a restart sees a new one) and the shutdown signal.
 #[derive(Clone)]
 struct Streams {
-    boot: std::sync::Arc<str>,
+    replay: event_replay::Replay,
     stop: tokio::sync::watch::Receiver<bool>,
     slots: events::StreamSlots,
 }
@@ -256,7 +265,7 @@ async fn dispatch(
         )));
         return with_cors(refused, cors.as_ref()).map(Either::Left);
     };
-    let mut response = events::respond(&gw, &parts, &streams.boot, streams.stop.clone(), slot);
+    let mut response = events::respond(&gw, &parts, &streams.replay, streams.stop.clone(), slot);
     if let Some(origin) = &cors {
         browser::add_cors_headers(response.headers_mut(), origin);
     }

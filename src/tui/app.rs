@@ -299,6 +299,8 @@ pub struct App {
     pub connections: Option<ConnectionsUi>,
     /// The `:wscat` client, while its view is open.
     pub wscat: Option<WscatUi>,
+    /// Full re-syncs the backend asked for (events were missed), for the record.
+    pub resyncs: u64,
 }
 
 impl App {
@@ -369,6 +371,7 @@ impl App {
             reload_pending: false,
             connections: None,
             wscat: None,
+            resyncs: 0,
         }
     }
 
@@ -411,7 +414,7 @@ impl App {
             Msg::Data(DataUpdate::Pulse(_)) => self.view() == ViewKind::Apis,
             // While an operation is in progress its elapsed time counts up.
             Msg::Tick(_) => !self.busy.is_empty(),
-            Msg::Data(DataUpdate::Changed) => false,
+            Msg::Data(DataUpdate::Changed | DataUpdate::Resync) => false,
             _ => true,
         }
     }

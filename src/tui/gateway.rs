@@ -106,7 +106,7 @@ impl Backend for GatewayBackend {
                         }])
                     }
                     // Events were missed, changes perhaps among them: reload to be sure.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => DataUpdate::Changed,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => DataUpdate::Resync,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
                 let sent = match update {

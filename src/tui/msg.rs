@@ -193,6 +193,9 @@ pub enum DataUpdate {
     },
     /// Something changed in the engine; reload what is shown.
     Changed,
+    /// Changes may have been missed (the console fell behind, or an attached console
+    /// reconnected past what the server keeps for it): reload everything.
+    Resync,
     /// The open connections of a WebSocket API stage (the Connections view).
     Connections {
         api_id: String,

@@ -157,6 +157,10 @@ impl App {
                 frames,
                 closed,
             } => return self.on_wscat_frames(session, frames, closed),
+            DataUpdate::Resync => {
+                self.resyncs += 1;
+                self.reload_pending = true;
+            }
         }
         Vec::new()
     }

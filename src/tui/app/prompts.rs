@@ -139,7 +139,20 @@ impl App {
                         "type" => {
                             let t = IntegrationType::parse(v)
                                 .ok_or_else(|| format!("unknown integration type '{v}'"))?;
-                            ops.push(PatchOperation::replace("/type", t.as_str()));
+                            let current = self
+                                .definition()
+                                .and_then(|d| d.method(node.resource_id(), &verb).ok())
+                                .and_then(|m| m.method_integration.as_ref())
+                                .map(|i| i.integration_type);
+                            // UpdateIntegration has no `/type` path (AWS's, and so the
+                            // engine's): the type stays what PutIntegration made it.
+                            if current != Some(t) {
+                                return Err(format!(
+                                    "the integration type cannot be changed in place ({} to {}): UpdateIntegration has no /type; re-create the integration",
+                                    current.map_or("none", |c| c.as_str()),
+                                    t.as_str()
+                                ));
+                            }
                         }
                         "uri" if v.is_empty() => ops.push(PatchOperation::remove("/uri")),
                         "uri" => ops.push(PatchOperation::replace("/uri", v)),

@@ -6,9 +6,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use crate::model::{
-    ApiDefinition, ApiKey, BasePathMapping, CanarySettings, Deployment, Integration,
-    IntegrationType, PatchOp, PatchOperation, QuotaPeriod, QuotaSettings, Stage, TestInvokeResult,
-    UsagePlan,
+    ApiDefinition, ApiKey, BasePathMapping, CanarySettings, Deployment, Integration, PatchOp,
+    PatchOperation, QuotaPeriod, QuotaSettings, Stage, TestInvokeResult, UsagePlan,
 };
 
 mod sample_world;
@@ -318,6 +317,11 @@ impl Backend for FakeBackend {
         description: Option<String>,
     ) -> BResult<String> {
         self.mutate(format!("deploy {rest_api_id} {stage_name}"), |s| {
+            // As the engine does: a stage with a canary is not moved to another deployment.
+            if stage_mut(s, &rest_api_id, &stage_name).is_ok_and(|st| st.canary_settings.is_some())
+            {
+                return Err("Stage has an active canary: promote or delete the canary before pointing the stage at another deployment".into());
+            }
             let id = new_deployment(s, &rest_api_id, description)?;
             match stage_mut(s, &rest_api_id, &stage_name) {
                 Ok(st) => st.deployment_id = id.clone(),
@@ -493,6 +497,8 @@ impl Backend for FakeBackend {
                         &template,
                     );
                 }
+                // As the engine does: a template that does not parse is not saved.
+                crate::engine::Gateway::check_template(&template)?;
                 let def = s
                     .apis
                     .iter_mut()
@@ -547,21 +553,9 @@ impl Backend for FakeBackend {
                 let i = m
                     .method_integration
                     .get_or_insert_with(Integration::default);
-                for op in ops {
-                    let v = op.value.unwrap_or_default();
-                    match op.path.as_str() {
-                        "/type" => {
-                            i.integration_type =
-                                IntegrationType::parse(&v).ok_or("Invalid integration type")?
-                        }
-                        "/uri" if op.op == PatchOp::Remove => i.uri = None,
-                        "/uri" => i.uri = Some(v),
-                        "/timeoutInMillis" => {
-                            i.timeout_in_millis = v.parse().map_err(|_| "Invalid timeout")?
-                        }
-                        other => return Err(format!("Invalid patch path {other}")),
-                    }
-                }
+                // The model's own patch rules, as the engine applies them.
+                crate::model::patch::apply_integration_patch(i, &ops)
+                    .map_err(|e| e.message().to_string())?;
                 Ok(())
             },
         )

@@ -17,7 +17,8 @@ fn integration(kind: IntegrationType, uri: Option<&str>, template: Option<&str>)
         uri: uri.map(str::to_string),
         ..Default::default()
     };
-    if kind == IntegrationType::Http {
+    // AWS (and the engine) require the backend's method of HTTP and HTTP_PROXY integrations.
+    if matches!(kind, IntegrationType::Http | IntegrationType::HttpProxy) {
         i.http_method = Some("GET".into());
     }
     if let Some(t) = template {

@@ -41,8 +41,16 @@ const ACTOR_HEADER: &str = "x-gwtui-actor";
 /// Why attaching (or one call) failed, in words for the person attaching.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RemoteError {
-    #[error("{0} is not a URL gwtui can attach to: give http://HOST:PORT")]
+    #[error("{0} is not a URL gwtui can attach to: give http://HOST:PORT or https://HOST:PORT")]
     BadUrl(String),
+    #[error("--ca-cert is for https:// URLs ({0} is plain HTTP)")]
+    CaCertWithoutHttps(String),
+    #[error("--ca-cert {path}: {reason}")]
+    BadCaCert { path: String, reason: String },
+    #[error(
+        "the server at {url} presented a certificate this console does not trust ({reason}); give the CA certificate that signed it with --ca-cert FILE (a gwtui server's local CA: `gwtui info` on the server prints its path)"
+    )]
+    Untrusted { url: String, reason: String },
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("{url} is not a gwtui server (GET /gwtui/health answered {answer})")]
@@ -62,7 +70,7 @@ pub struct RemoteBackend {
 }
 
 struct Inner {
-    /// `http://host:port` (no trailing `/`).
+    /// `http://host:port` or `https://host:port` (no trailing `/`).
     base: String,
     /// `host:port`, what `Host` carries and SigV4 signs.
     authority: String,
@@ -74,11 +82,12 @@ struct Inner {
     traffic: Arc<Traffic>,
 }
 
-/// The authority of `http://host:port[/]`.
+/// The base and authority of `http[s]://host:port[/]`.
 fn parse_base(url: &str) -> Result<(String, String), RemoteError> {
     let bad = || RemoteError::BadUrl(url.to_string());
     let parsed = reqwest::Url::parse(url).map_err(|_| bad())?;
-    if parsed.scheme() != "http"
+    let scheme = parsed.scheme();
+    if !matches!(scheme, "http" | "https")
         || parsed.query().is_some()
         || !matches!(parsed.path(), "" | "/")
         || !parsed.username().is_empty()
@@ -90,7 +99,29 @@ fn parse_base(url: &str) -> Result<(String, String), RemoteError> {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
     };
-    Ok((format!("http://{authority}"), authority))
+    Ok((format!("{scheme}://{authority}"), authority))
+}
+
+/// The CA certificates of a PEM file given with `--ca-cert`, as the only roots to trust.
+pub fn ca_certificates(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, RemoteError> {
+    let bad = |reason: String| RemoteError::BadCaCert {
+        path: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let text = String::from_utf8(pem).map_err(|_| bad("not a PEM file".into()))?;
+    let ders = crate::tls::pem::certificates(&text).map_err(|e| bad(e.to_string()))?;
+    if ders.is_empty() {
+        return Err(bad("no certificate in the file".into()));
+    }
+    ders.iter()
+        .map(|der| reqwest::Certificate::from_der(der).map_err(|e| bad(e.to_string())))
+        .collect()
+}
+
+/// Whether a connection failure is the server's certificate not being trusted.
+fn is_untrusted(reason: &str) -> bool {
+    reason.contains("invalid peer certificate") || reason.contains("UnknownIssuer")
 }
 
 /// An error with its causes (`error sending request: ...: Connection refused`).
@@ -131,8 +162,27 @@ impl RemoteBackend {
         credentials: Option<Credentials>,
         traffic: Arc<Traffic>,
     ) -> Result<RemoteBackend, RemoteError> {
+        RemoteBackend::connect_with(url, credentials, traffic, None).await
+    }
+
+    /// [`connect`](Self::connect), trusting only `ca` (from [`ca_certificates`]) for an
+    /// `https://` server's certificate when given (the system's roots otherwise).
+    pub async fn connect_with(
+        url: &str,
+        credentials: Option<Credentials>,
+        traffic: Arc<Traffic>,
+        ca: Option<Vec<reqwest::Certificate>>,
+    ) -> Result<RemoteBackend, RemoteError> {
         let (base, authority) = parse_base(url)?;
-        let addr = tokio::net::lookup_host(&authority)
+        let https = base.starts_with("https://");
+        if ca.is_some() && !https {
+            return Err(RemoteError::CaCertWithoutHttps(base));
+        }
+        let lookup = match authority.contains(':') && !authority.ends_with(']') {
+            true => authority.clone(),
+            false => format!("{authority}:{}", if https { 443 } else { 80 }),
+        };
+        let addr = tokio::net::lookup_host(&lookup)
             .await
             .ok()
             .and_then(|mut a| a.next())
@@ -143,14 +193,16 @@ impl RemoteBackend {
         // reqwest is built without a default TLS provider: the process's is ring (a no-op
         // when the binary installed it already).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .no_proxy()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| RemoteError::Unreachable {
-                url: base.clone(),
-                reason: e.to_string(),
-            })?;
+            .connect_timeout(CONNECT_TIMEOUT);
+        if let Some(ca) = ca {
+            builder = builder.tls_certs_only(ca);
+        }
+        let http = builder.build().map_err(|e| RemoteError::Unreachable {
+            url: base.clone(),
+            reason: e.to_string(),
+        })?;
         let mut backend = RemoteBackend {
             inner: Arc::new(Inner {
                 base,
@@ -175,9 +227,19 @@ impl RemoteBackend {
 
     async fn probe(&self) -> Result<(), RemoteError> {
         let url = self.inner.base.clone();
-        let unreachable = |e: reqwest::Error| RemoteError::Unreachable {
-            url: url.clone(),
-            reason: error_chain(&e),
+        let unreachable = |e: reqwest::Error| {
+            let reason = error_chain(&e);
+            if is_untrusted(&reason) {
+                RemoteError::Untrusted {
+                    url: url.clone(),
+                    reason: reason.rsplit(": ").next().unwrap_or(&reason).to_string(),
+                }
+            } else {
+                RemoteError::Unreachable {
+                    url: url.clone(),
+                    reason,
+                }
+            }
         };
         let health = self
             .inner
@@ -223,7 +285,7 @@ impl RemoteBackend {
         self.inner.aws.clone()
     }
 
-    /// `http://host:port` of the server.
+    /// `http[s]://host:port` of the server.
     pub fn base_url(&self) -> &str {
         &self.inner.base
     }
@@ -434,10 +496,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_plain_http_base_urls_are_accepted() {
+    fn only_http_and_https_base_urls_are_accepted() {
         assert_eq!(
             parse_base("http://127.0.0.1:4566/"),
             Ok(("http://127.0.0.1:4566".into(), "127.0.0.1:4566".into()))
+        );
+        assert_eq!(
+            parse_base("https://127.0.0.1:4567"),
+            Ok(("https://127.0.0.1:4567".into(), "127.0.0.1:4567".into()))
         );
         assert_eq!(
             parse_base("http://localhost"),

@@ -169,7 +169,12 @@ impl Backend for RemoteBackend {
                 .collect();
             out.push(HttpApiSummary {
                 endpoint_url: format!(
-                    "http://{}.execute-api.localhost:{}",
+                    "{}://{}.execute-api.localhost:{}",
+                    if self.inner.base.starts_with("https://") {
+                        "https"
+                    } else {
+                        "http"
+                    },
                     api.api_id,
                     self.inner.addr.port()
                 ),
@@ -560,6 +565,12 @@ impl Backend for RemoteBackend {
     }
 
     async fn set_traffic(&self, rest_api_id: String, stage_name: String, rate: f64) -> BResult<()> {
+        if self.inner.base.starts_with("https://") && rate > 0.0 {
+            return Err(
+                "the load generator speaks plain HTTP: attach over the server's http:// listener to run :traffic"
+                    .into(),
+            );
+        }
         let stage: Stage = self
             .call_json(
                 Method::GET,

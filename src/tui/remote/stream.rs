@@ -133,12 +133,14 @@ fn interpret(event: &Event, boot: &mut Option<String>) -> Outcome {
             let restarted = boot.as_ref().is_some_and(|b| *b != hello.boot);
             *boot = Some(hello.boot);
             if hello.resync || restarted {
-                Outcome::Update(DataUpdate::Changed)
+                Outcome::Update(DataUpdate::Resync)
             } else {
                 Outcome::Nothing
             }
         }
-        "changed" | "dropped" => Outcome::Update(DataUpdate::Changed),
+        "changed" => Outcome::Update(DataUpdate::Changed),
+        // The server could not queue everything for this console.
+        "dropped" => Outcome::Update(DataUpdate::Resync),
         "logs" => {
             let lines: Vec<WireLog> = serde_json::from_str(&event.data).unwrap_or_default();
             Outcome::Logs(
@@ -195,10 +197,12 @@ async fn connect(b: &RemoteBackend, last_id: Option<&str>) -> Result<reqwest::Re
 
 async fn run(b: RemoteBackend, tx: mpsc::Sender<DataUpdate>) {
     let mut boot: Option<String> = None;
+    // The id of the last event that had one: where a reconnect resumes.
+    let mut last_id: Option<String> = None;
     let mut backoff = MIN_BACKOFF;
     let mut down = false;
     loop {
-        if let Ok(mut response) = connect(&b, boot.as_deref()).await {
+        if let Ok(mut response) = connect(&b, last_id.as_deref()).await {
             backoff = MIN_BACKOFF;
             if down {
                 down = false;
@@ -217,6 +221,9 @@ async fn run(b: RemoteBackend, tx: mpsc::Sender<DataUpdate>) {
                     break;
                 };
                 for event in events {
+                    if let Some(id) = &event.id {
+                        last_id = Some(id.clone());
+                    }
                     let sent = match interpret(&event, &mut boot) {
                         Outcome::Update(u) => tx.send(u).await.map_err(|_| ()),
                         // A console that falls behind loses log lines, never the server's time.
@@ -279,6 +286,10 @@ mod tests {
         let mut boot = None;
         assert!(matches!(
             interpret(&events[0], &mut boot),
+            Outcome::Update(DataUpdate::Resync)
+        ));
+        assert!(matches!(
+            interpret(&events[1], &mut boot),
             Outcome::Update(DataUpdate::Changed)
         ));
         assert_eq!(boot.as_deref(), Some("b1"));
@@ -290,7 +301,7 @@ mod tests {
         };
         assert!(matches!(
             interpret(&restarted, &mut boot),
-            Outcome::Update(DataUpdate::Changed)
+            Outcome::Update(DataUpdate::Resync)
         ));
     }
 

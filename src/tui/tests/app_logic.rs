@@ -1,35 +1,35 @@
-//! Key sequences in, state and effects out, for every view.
+//! Key sequences in, state and effects out, for every view; on the fake, in process and
+//! attached (the effects are performed by the backend, and what it then reads back is
+//! checked).
 
 use std::time::Duration;
 
 use super::Harness;
+use super::served::{Rigs, World, on_every_backend, rig};
 use crate::model::{PatchOp, PatchOperation};
 use crate::tui::app::{PromptKind, WINDOWS};
+use crate::tui::backend::Backend;
 use crate::tui::effect::{Effect, TemplateTarget};
 use crate::tui::fake::SAMPLE_API;
 use crate::tui::msg::{DataUpdate, Msg};
 use crate::tui::tree::NodeRef;
 use crate::tui::view::ViewKind;
 
-fn api() -> String {
-    SAMPLE_API.to_string()
-}
-
-#[test]
-fn startup_loads_apis_stages_and_usage() {
-    let h = Harness::new();
-    assert_eq!(h.app.api_id.as_deref(), Some(SAMPLE_API));
+fn startup_loads_apis_stages_and_usage<R: Rigs>() {
+    let h = rig::<R>();
+    let api = h.w.api.clone();
+    assert_eq!(h.app.api_id.as_deref(), Some(api.as_str()));
     assert_eq!(h.app.stage.as_deref(), Some("dev"));
     assert_eq!(h.app.stages.len(), 2);
-    assert_eq!(h.app.deployments[0].id, "dep002", "newest first");
+    assert_eq!(h.app.deployments[0].id, h.w.second, "newest first");
     assert_eq!(h.app.usage.keys.len(), 2);
-    assert_eq!(h.app.listener, "127.0.0.1:4566");
+    assert_eq!(h.app.listener, h.backend.listener());
     assert_eq!(h.app.view(), ViewKind::Apis);
 }
 
-#[test]
-fn digits_and_commands_open_every_view() {
-    let mut h = Harness::new();
+fn digits_and_commands_open_every_view<R: Rigs>() {
+    let mut h = rig::<R>();
+    let api = h.w.api.clone();
     let cases = [
         ("1", ViewKind::Apis, "apis"),
         ("2", ViewKind::Resources, "resources"),
@@ -50,18 +50,19 @@ fn digits_and_commands_open_every_view() {
     }
     assert_eq!(
         h.press("3"),
-        vec![Effect::LoadStages { rest_api_id: api() }]
+        vec![Effect::LoadStages {
+            rest_api_id: api.clone()
+        }]
     );
     assert!(h.press("6").contains(&Effect::LoadMetrics {
-        rest_api_id: api(),
+        rest_api_id: api.clone(),
         window_seconds: WINDOWS[1]
     }));
     assert_eq!(h.press("8"), vec![Effect::LoadUsage]);
 }
 
-#[test]
-fn command_prompt_completes_with_tab_and_reports_unknown_commands() {
-    let mut h = Harness::new();
+fn command_prompt_completes_with_tab_and_reports_unknown_commands<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press(":");
     h.type_text("da");
     h.press("tab");
@@ -111,9 +112,8 @@ fn command_prompt_completes_with_tab_and_reports_unknown_commands() {
     assert!(h.flash().contains("unknown command ':nonsense'"));
 }
 
-#[test]
-fn filter_narrows_lists_inverts_and_esc_clears() {
-    let mut h = Harness::new();
+fn filter_narrows_lists_inverts_and_esc_clears<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("/");
     h.type_text("pet");
     assert_eq!(h.app.api_rows().len(), 1);
@@ -145,9 +145,8 @@ fn filter_narrows_lists_inverts_and_esc_clears() {
     );
 }
 
-#[test]
-fn enter_drills_down_esc_goes_back_and_q_quits() {
-    let mut h = Harness::new();
+fn enter_drills_down_esc_goes_back_and_q_quits<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("enter");
     assert_eq!(h.app.stack, vec![ViewKind::Apis, ViewKind::Resources]);
     h.press("esc");
@@ -158,9 +157,8 @@ fn enter_drills_down_esc_goes_back_and_q_quits() {
     assert!(h.app.quit);
 }
 
-#[test]
-fn help_toggles_and_swallows_keys() {
-    let mut h = Harness::new();
+fn help_toggles_and_swallows_keys<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("?");
     assert!(h.app.help);
     assert!(h.press("3").is_empty());
@@ -169,9 +167,8 @@ fn help_toggles_and_swallows_keys() {
     assert!(!h.app.help);
 }
 
-#[test]
-fn resources_tree_navigates_and_shows_methods() {
-    let mut h = Harness::new();
+fn resources_tree_navigates_and_shows_methods<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("2");
     assert!(matches!(
         h.app.tree_selection(),
@@ -183,7 +180,7 @@ fn resources_tree_navigates_and_shows_methods() {
     assert_eq!(
         h.app.tree_selection(),
         Some(NodeRef::Method {
-            resource_id: "pets01".into(),
+            resource_id: h.w.pets.clone(),
             http_method: "GET".into()
         })
     );
@@ -191,7 +188,7 @@ fn resources_tree_navigates_and_shows_methods() {
     assert_eq!(
         h.app.tree_selection(),
         Some(NodeRef::Resource {
-            resource_id: "pets01".into()
+            resource_id: h.w.pets.clone()
         })
     );
     h.press("h"); // close /pets
@@ -199,7 +196,7 @@ fn resources_tree_navigates_and_shows_methods() {
     assert_eq!(
         h.app.tree_selection(),
         Some(NodeRef::Resource {
-            resource_id: "pets01".into()
+            resource_id: h.w.pets.clone()
         })
     );
     h.press("/");
@@ -209,17 +206,27 @@ fn resources_tree_navigates_and_shows_methods() {
     assert_eq!(
         h.app.tree_selection(),
         Some(NodeRef::Resource {
-            resource_id: "pet001".into()
+            resource_id: h.w.pet.clone()
         })
     );
 }
 
-pub(super) fn open_post_template(h: &mut Harness) {
+/// The request template of `POST /pets` in the sample world.
+fn sample_post_template() -> String {
+    crate::tui::fake::sample_definition()
+        .method("pets01", "POST")
+        .ok()
+        .and_then(|m| m.method_integration.clone())
+        .map(|i| i.request_templates["application/json"].clone())
+        .unwrap_or_default()
+}
+
+pub(super) fn open_post_template<B: Backend>(h: &mut Harness<B>, w: &World) {
     h.press("2 l l j j"); // /pets -> GET -> POST
     assert_eq!(
         h.app.tree_selection(),
         Some(NodeRef::Method {
-            resource_id: "pets01".into(),
+            resource_id: w.pets.clone(),
             http_method: "POST".into()
         })
     );
@@ -232,10 +239,11 @@ pub(super) fn open_post_template(h: &mut Harness) {
     assert_eq!(h.app.view(), ViewKind::Editor);
 }
 
-#[test]
-fn template_editor_edits_undoes_searches_and_saves_into_the_working_definition() {
-    let mut h = Harness::new();
-    open_post_template(&mut h);
+fn template_editor_edits_undoes_searches_and_saves_into_the_working_definition<R: Rigs>() {
+    let mut h = rig::<R>();
+    let api = h.w.api.clone();
+    let w = h.w.clone();
+    open_post_template(&mut h, &w);
     let ed = h.app.editor.as_ref().expect("editor open");
     assert_eq!(
         ed.target,
@@ -281,6 +289,7 @@ fn template_editor_edits_undoes_searches_and_saves_into_the_working_definition()
     );
     h.press("ctrl-z");
     let effects = h.press("ctrl-s");
+    let saved_effects = effects.clone();
     let [
         Effect::SaveTemplate {
             rest_api_id,
@@ -289,7 +298,7 @@ fn template_editor_edits_undoes_searches_and_saves_into_the_working_definition()
             template,
             ..
         },
-    ] = effects.as_slice()
+    ] = saved_effects.as_slice()
     else {
         panic!("{effects:?}")
     };
@@ -299,24 +308,38 @@ fn template_editor_edits_undoes_searches_and_saves_into_the_working_definition()
             resource_id.as_str(),
             http_method.as_str()
         ),
-        (SAMPLE_API, "pets01", "POST")
+        (api.as_str(), w.pets.as_str(), "POST")
     );
     assert!(h.flash().contains("not live until deployed"));
     let working = h
         .app
         .definition()
-        .and_then(|d| d.method("pets01", "POST").ok())
+        .and_then(|d| d.method(&w.pets, "POST").ok())
         .and_then(|m| m.method_integration.clone());
     assert_eq!(
         working.map(|i| i.request_templates["application/json"].clone()),
         Some(template.clone())
     );
+    // A template that does not parse is refused by the backend (the engine compiles it as
+    // a deployment would), which keeps the one it had.
+    let original = sample_post_template();
+    let backend_template = |h: &Harness<R::B>| {
+        h.block_on(h.backend.list_apis())
+            .expect("apis")
+            .into_iter()
+            .find(|a| a.definition.rest_api.id == api)
+            .and_then(|a| a.definition.method(&w.pets, "POST").ok().cloned())
+            .and_then(|m| m.method_integration)
+            .map(|i| i.request_templates["application/json"].clone())
+    };
     h.settle(effects);
     assert!(
-        h.calls()
-            .iter()
-            .any(|c| c.starts_with("save-template pets01 POST"))
+        h.flash()
+            .contains("save request application/json template failed: line 4, column 1"),
+        "{}",
+        h.flash()
     );
+    assert_eq!(backend_template(&h), Some(original));
     let test = h.press("ctrl-t");
     assert!(matches!(test.as_slice(), [Effect::RenderTemplate { .. }]));
     h.settle(test);
@@ -327,14 +350,32 @@ fn template_editor_edits_undoes_searches_and_saves_into_the_working_definition()
         matches!(&out, Some(Err(e)) if e.starts_with("line 4, column ")),
         "{out:?}"
     );
+    // Undone to a template that parses, it is saved.
+    for _ in 0..20 {
+        if h.app.editor.as_ref().is_some_and(|e| e.problem.is_none()) {
+            break;
+        }
+        h.press("ctrl-z");
+    }
+    h.type_text("## checked");
+    let text = h
+        .app
+        .editor
+        .as_ref()
+        .map(|e| e.textarea.lines().join("\n"))
+        .unwrap_or_default();
+    let effects = h.press("ctrl-s");
+    h.settle(effects);
+    assert!(!h.flash().contains("failed"), "{}", h.flash());
+    assert_eq!(backend_template(&h), Some(text));
     h.press("esc");
     assert_eq!(h.app.view(), ViewKind::Resources);
 }
 
-#[test]
-fn editor_esc_with_unsaved_changes_asks_twice() {
-    let mut h = Harness::new();
-    open_post_template(&mut h);
+fn editor_esc_with_unsaved_changes_asks_twice<R: Rigs>() {
+    let mut h = rig::<R>();
+    let w = h.w.clone();
+    open_post_template(&mut h, &w);
     h.type_text("x");
     h.press("esc");
     assert_eq!(h.app.view(), ViewKind::Editor);
@@ -344,9 +385,8 @@ fn editor_esc_with_unsaved_changes_asks_twice() {
     assert!(h.app.editor.is_none());
 }
 
-#[test]
-fn proxy_methods_have_no_templates() {
-    let mut h = Harness::new();
+fn proxy_methods_have_no_templates<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("2 /");
     h.type_text("petId");
     h.press("enter g l j enter");
@@ -354,9 +394,9 @@ fn proxy_methods_have_no_templates() {
     assert!(h.flash().contains("proxy"));
 }
 
-#[test]
-fn edit_integration_validates_and_emits_patch_operations() {
-    let mut h = Harness::new();
+fn edit_integration_validates_and_emits_patch_operations<R: Rigs>() {
+    let mut h = rig::<R>();
+    let api = h.w.api.clone();
     h.press("2 l l j e");
     let text = h
         .app
@@ -369,41 +409,51 @@ fn edit_integration_validates_and_emits_patch_operations() {
         "type=HTTP uri=http://petstore.example/pets timeout=29000"
     );
     h.press("ctrl-u");
-    h.type_text("type=HTTP_PROXY timeout=10");
+    h.type_text("type=HTTP timeout=10");
     assert!(h.press("enter").is_empty());
     assert!(h.flash().contains("between 50 ms and 29000 ms"));
     assert!(
         h.app.prompt.is_some(),
         "the prompt stays open to fix the input"
     );
+    // UpdateIntegration cannot change the type (no `/type` path on AWS or the engine).
     h.press("ctrl-u");
     h.type_text("type=http_proxy uri=http://new.example timeout=5000");
+    assert!(h.press("enter").is_empty());
+    assert!(
+        h.flash()
+            .contains("integration type cannot be changed in place (HTTP to HTTP_PROXY)"),
+        "{}",
+        h.flash()
+    );
+    h.press("ctrl-u");
+    h.type_text("type=http uri=http://new.example timeout=5000");
     let e = h.press("enter");
     assert_eq!(
         e,
         vec![Effect::UpdateIntegration {
-            rest_api_id: api(),
-            resource_id: "pets01".into(),
+            rest_api_id: api.clone(),
+            resource_id: h.w.pets.clone(),
             http_method: "GET".into(),
             ops: vec![
-                PatchOperation::replace("/type", "HTTP_PROXY"),
                 PatchOperation::replace("/uri", "http://new.example"),
                 PatchOperation::replace("/timeoutInMillis", "5000"),
             ],
         }]
     );
     h.settle(e);
+    assert!(!h.flash().contains("failed"), "{}", h.flash());
     let i = h
         .app
         .definition()
-        .and_then(|d| d.method("pets01", "GET").ok())
+        .and_then(|d| d.method(&h.w.pets, "GET").ok())
         .and_then(|m| m.method_integration.clone());
     assert_eq!(i.map(|i| i.timeout_in_millis), Some(5000));
 }
 
-#[test]
-fn stages_variables_are_validated_as_aws_does() {
-    let mut h = Harness::new();
+fn stages_variables_are_validated_as_aws_does<R: Rigs>() {
+    let mut h = rig::<R>();
+    let api = h.w.api.clone();
     h.press("3 j"); // prod
     assert_eq!(h.app.stage.as_deref(), Some("prod"));
     h.press("a");
@@ -423,7 +473,7 @@ fn stages_variables_are_validated_as_aws_does() {
     assert_eq!(
         e,
         vec![Effect::PatchStage {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             ops: vec![PatchOperation::replace("/variables/region", "eu-west-1")],
         }]
@@ -449,16 +499,16 @@ fn stages_variables_are_validated_as_aws_does() {
     assert_eq!(ops[1].op, PatchOp::Replace);
 }
 
-#[test]
-fn stages_method_settings_and_deploy() {
-    let mut h = Harness::new();
+fn stages_method_settings_and_deploy<R: Rigs>() {
+    let mut h = rig::<R>();
+    let api = h.w.api.clone();
     h.press("3 j m ctrl-u");
     h.type_text("/pets get caching/ttlInSeconds 60");
     let e = h.press("enter");
     assert_eq!(
         e,
         vec![Effect::PatchStage {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             ops: vec![PatchOperation::replace(
                 "/~1pets/GET/caching/ttlInSeconds",
@@ -486,42 +536,60 @@ fn stages_method_settings_and_deploy() {
     assert_eq!(
         e,
         vec![Effect::Deploy {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             description: Some("release 2".into())
         }]
     );
+    // prod has a canary: the stage is not moved (promote or delete the canary first).
     h.settle(e);
     assert!(
-        h.flash().contains("deploy prod: deployment dep003"),
+        h.flash()
+            .contains("deploy prod failed: Stage has an active canary"),
         "{}",
         h.flash()
     );
     assert_eq!(
         h.app.current_stage().map(|s| s.deployment_id.clone()),
-        Some("dep003".into())
+        Some(h.w.first.clone())
     );
     assert!(h.command("deploy dev").is_empty());
+    let e = h.press("y");
     assert_eq!(
-        h.press("y"),
+        e,
         vec![Effect::Deploy {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "dev".into(),
             description: None
         }]
+    );
+    h.settle(e);
+    let deployed = h
+        .app
+        .stages
+        .iter()
+        .find(|s| s.stage_name == "dev")
+        .map(|s| s.deployment_id.clone())
+        .unwrap_or_default();
+    assert!(
+        ![h.w.first.as_str(), h.w.second.as_str()].contains(&deployed.as_str()),
+        "dev runs a new deployment: {}",
+        h.flash()
+    );
+    assert!(
+        h.flash()
+            .contains(&format!("deploy dev: deployment {deployed}")),
+        "{}",
+        h.flash()
     );
     assert!(h.command("deploy nowhere").is_empty());
     assert!(h.flash().contains("no stage 'nowhere'"));
 }
 
-#[test]
-fn deployments_diff_two_marked_snapshots() {
-    let mut h = Harness::new();
+fn deployments_diff_two_marked_snapshots<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("4 space j space");
-    assert_eq!(
-        h.app.marked,
-        vec!["dep002".to_string(), "dep001".to_string()]
-    );
+    assert_eq!(h.app.marked, vec![h.w.second.clone(), h.w.first.clone()]);
     let e = h.press("d");
     assert_eq!(h.app.view(), ViewKind::Diff);
     assert_eq!(e.len(), 2);
@@ -536,7 +604,7 @@ fn deployments_diff_two_marked_snapshots() {
     );
     assert_eq!(
         h.app.diff_pair,
-        Some(("dep001".into(), "dep002".into())),
+        Some((h.w.first.clone(), h.w.second.clone())),
         "older first"
     );
     h.press("esc");
@@ -545,9 +613,9 @@ fn deployments_diff_two_marked_snapshots() {
     assert!(h.press("d").is_empty() || h.app.view() == ViewKind::Diff);
 }
 
-#[test]
-fn canary_weight_steps_and_traffic_command() {
-    let mut h = Harness::new();
+fn canary_weight_steps_and_traffic_command<R: Rigs>() {
+    let mut h = rig::<R>();
+    let api = h.w.api.clone();
     h.press("3 j 5");
     assert_eq!(h.app.stage.as_deref(), Some("prod"));
     h.press("+ +");
@@ -564,7 +632,7 @@ fn canary_weight_steps_and_traffic_command() {
     assert_eq!(
         e,
         vec![Effect::PatchStage {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             ops: vec![PatchOperation::replace(
                 "/canarySettings/stageVariableOverrides/mode",
@@ -575,7 +643,7 @@ fn canary_weight_steps_and_traffic_command() {
     assert_eq!(
         h.command("traffic 50"),
         vec![Effect::SetTraffic {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             rate: 50.0
         }]
@@ -583,7 +651,7 @@ fn canary_weight_steps_and_traffic_command() {
     assert_eq!(
         h.command("traffic 5 dev"),
         vec![Effect::SetTraffic {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "dev".into(),
             rate: 5.0
         }]
@@ -595,7 +663,7 @@ fn canary_weight_steps_and_traffic_command() {
     assert_eq!(
         h.press("T"),
         vec![Effect::SetTraffic {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             rate: 0.0
         }]
@@ -603,16 +671,18 @@ fn canary_weight_steps_and_traffic_command() {
     assert_eq!(
         h.press("T"),
         vec![Effect::SetTraffic {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             stage_name: "prod".into(),
             rate: 20.0
         }]
     );
 }
 
+/// On the fake only: its synthetic metrics have the stages and methods the keys select.
 #[test]
 fn dashboard_zoom_freeze_maximise_and_selection() {
     let mut h = Harness::new();
+    let api = SAMPLE_API.to_string();
     let e = h.press("6");
     h.settle(e);
     assert!(!h.app.metrics.series.is_empty());
@@ -627,7 +697,7 @@ fn dashboard_zoom_freeze_maximise_and_selection() {
     assert_eq!(
         h.tick(Duration::from_secs(1)),
         vec![Effect::LoadMetrics {
-            rest_api_id: api(),
+            rest_api_id: api.clone(),
             window_seconds: 300
         }]
     );
@@ -664,3 +734,21 @@ fn dashboard_zoom_freeze_maximise_and_selection() {
             .all(|e| matches!(e, Effect::LoadPulse { .. }))
     );
 }
+
+on_every_backend!(
+    startup_loads_apis_stages_and_usage,
+    digits_and_commands_open_every_view,
+    command_prompt_completes_with_tab_and_reports_unknown_commands,
+    filter_narrows_lists_inverts_and_esc_clears,
+    enter_drills_down_esc_goes_back_and_q_quits,
+    help_toggles_and_swallows_keys,
+    resources_tree_navigates_and_shows_methods,
+    template_editor_edits_undoes_searches_and_saves_into_the_working_definition,
+    editor_esc_with_unsaved_changes_asks_twice,
+    proxy_methods_have_no_templates,
+    edit_integration_validates_and_emits_patch_operations,
+    stages_variables_are_validated_as_aws_does,
+    stages_method_settings_and_deploy,
+    deployments_diff_two_marked_snapshots,
+    canary_weight_steps_and_traffic_command,
+);

@@ -4,152 +4,18 @@
 //! the keys, so both backends must do the same thing; `reads_agree` compares what the two
 //! backends read.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use super::Harness;
-use crate::auth::credentials::Credentials;
-use crate::engine::{Actor, EngineConfig, Gateway};
-use crate::loadgen::Traffic;
+use super::served::Served;
+use crate::engine::{Actor, Gateway};
 use crate::model::PatchOperation;
-use crate::server::ServerOptions;
-use crate::tui::app::AppConfig;
 use crate::tui::backend::Backend;
 use crate::tui::effect::TemplateTarget;
 use crate::tui::gateway::GatewayBackend;
 use crate::tui::msg::DataUpdate;
 use crate::tui::remote::RemoteBackend;
 use crate::tui::sample::SampleRequest;
-
-fn credentials() -> Credentials {
-    Credentials::parse("AKIDATTACHTEST:attach-secret").expect("credentials")
-}
-
-/// An engine with the demo API, served on loopback with admin credentials.
-pub struct Served {
-    pub rt: tokio::runtime::Runtime,
-    pub gw: Gateway,
-    pub addr: SocketAddr,
-    pub api: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Served {
-    pub fn start() -> Served {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (gw, api, addr) = rt.block_on(async {
-            let gw = Gateway::open(EngineConfig::new(dir.path())).expect("engine");
-            let backend = crate::demo::start_backend().await.expect("demo backend");
-            let api = crate::demo::seed_or_refresh(&gw, backend)
-                .await
-                .expect("demo")
-                .expect("demo API");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            drop(listener);
-            (gw, api, addr)
-        });
-        let mut served = Served {
-            rt,
-            gw,
-            addr,
-            api,
-            stop: None,
-            server: None,
-            _dir: dir,
-        };
-        served.serve();
-        served
-    }
-
-    /// (Re)starts the server on the same address.
-    pub fn serve(&mut self) {
-        let (tx, rx) = oneshot::channel::<()>();
-        let gw = self.gw.clone();
-        let addr = self.addr;
-        let listener = self.rt.block_on(async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            loop {
-                match tokio::net::TcpListener::bind(addr).await {
-                    Ok(l) => return l,
-                    Err(e) if tokio::time::Instant::now() > deadline => panic!("bind {addr}: {e}"),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        });
-        let options = ServerOptions {
-            admin_credentials: Some(credentials()),
-            ..ServerOptions::default()
-        };
-        self.server = Some(self.rt.spawn(crate::server::serve_with(
-            gw,
-            listener,
-            options,
-            async move {
-                let _ = rx.await;
-            },
-        )));
-        self.stop = Some(tx);
-    }
-
-    /// Stops the server (the engine stays).
-    pub fn stop_server(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = self
-                .rt
-                .block_on(async { tokio::time::timeout(Duration::from_secs(10), server).await });
-        }
-    }
-
-    pub fn in_process(&self) -> Harness<GatewayBackend> {
-        let backend = GatewayBackend::new(self.gw.clone(), self.addr, Arc::new(Traffic::default()));
-        Harness::on(AppConfig::default(), backend, current_thread())
-    }
-
-    pub fn attached(&self) -> Harness<RemoteBackend> {
-        let rt = current_thread();
-        let backend = rt
-            .block_on(RemoteBackend::connect(
-                &format!("http://{}", self.addr),
-                Some(credentials()),
-                Arc::new(Traffic::default()),
-            ))
-            .expect("attach");
-        Harness::on(AppConfig::default(), backend, rt)
-    }
-
-    fn stage(&self, name: &str) -> crate::model::Stage {
-        self.gw.get_stage(&self.api, name).expect("stage")
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.stop_server();
-    }
-}
-
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 /// Keys, then `y` for the confirmation, then the effects performed.
 fn confirmed<B: Backend>(h: &mut Harness<B>, command: &str) {
@@ -233,7 +99,7 @@ fn flush_and_rollback<B: Backend>(h: &mut Harness<B>, s: &Served) {
 
 /// Pokes the engine with stage changes until one reaches `rx` as `Changed` (a stream that
 /// is still connecting misses the first ones).
-fn events_reach<B: Backend>(
+pub(super) fn events_reach<B: Backend>(
     h: &Harness<B>,
     rx: &mut tokio::sync::mpsc::Receiver<DataUpdate>,
     gw: &Gateway,
@@ -644,8 +510,8 @@ fn an_attached_console_survives_a_server_restart() {
         .update(crate::tui::msg::Msg::Data(DataUpdate::Connection(true)));
     assert!(!super::screen(&h.render(160, 48)).contains("disconnected"));
     assert!(
-        next(&h, &mut rx, &|u| matches!(u, DataUpdate::Changed)).is_some(),
-        "no re-sync after the reconnect"
+        next(&h, &mut rx, &|u| matches!(u, DataUpdate::Resync)).is_some(),
+        "no re-sync after the reconnect to a restarted server"
     );
     let effects = h.app.reload();
     h.settle(effects);

@@ -248,7 +248,7 @@ fn the_editor_output_pane_scrolls_with_keymap_keys_listed_in_help() {
 
     // In the editor: f6 twice reaches the output pane; j scrolls it, G goes to the end.
     let mut h = Harness::new();
-    super::app_logic::open_post_template(&mut h);
+    super::app_logic::open_post_template(&mut h, &super::served::World::fake());
     let out = (0..50)
         .map(|i| format!("line {i}"))
         .collect::<Vec<_>>()

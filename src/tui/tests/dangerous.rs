@@ -1,10 +1,12 @@
-//! Every dangerous action: declined, confirmed, and refused under `--readonly`.
+//! Every dangerous action: declined, confirmed, and refused under `--readonly`; on the
+//! fake, in process and attached (each confirmed action is performed by the backend).
 
 use super::Harness;
+use super::served::{Rigs, World, on_every_backend, readonly, rig};
 use crate::model::PatchOperation;
 use crate::tui::action::Action;
+use crate::tui::backend::Backend;
 use crate::tui::effect::Effect;
-use crate::tui::fake::SAMPLE_API;
 use crate::tui::msg::Msg;
 
 struct Case {
@@ -12,22 +14,18 @@ struct Case {
     /// Keys that reach the state where the action applies.
     setup: &'static str,
     /// Keys (or `:command`) that trigger it.
-    trigger: &'static str,
-    expect: fn() -> Effect,
+    trigger: String,
+    expect: fn(&World) -> Effect,
 }
 
-fn api() -> String {
-    SAMPLE_API.into()
-}
-
-fn cases() -> Vec<Case> {
+fn cases(w: &World) -> Vec<Case> {
     vec![
         Case {
             name: "delete stage variable",
             setup: "3 j tab",
-            trigger: "x",
-            expect: || Effect::PatchStage {
-                rest_api_id: api(),
+            trigger: "x".into(),
+            expect: |w| Effect::PatchStage {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
                 ops: vec![PatchOperation::remove("/variables/backend")],
             },
@@ -35,47 +33,47 @@ fn cases() -> Vec<Case> {
         Case {
             name: "flush cache (key)",
             setup: "3 j",
-            trigger: "F",
-            expect: || Effect::FlushCache {
-                rest_api_id: api(),
+            trigger: "F".into(),
+            expect: |w| Effect::FlushCache {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
             },
         },
         Case {
             name: "flush cache (command)",
             setup: "3 j",
-            trigger: ":flush",
-            expect: || Effect::FlushCache {
-                rest_api_id: api(),
+            trigger: ":flush".into(),
+            expect: |w| Effect::FlushCache {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
             },
         },
         Case {
             name: "rollback (key)",
             setup: "3 j 4",
-            trigger: "r",
-            expect: || Effect::Rollback {
-                rest_api_id: api(),
+            trigger: "r".into(),
+            expect: |w| Effect::Rollback {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
-                deployment_id: "dep002".into(),
+                deployment_id: w.second.clone(),
             },
         },
         Case {
             name: "rollback (command)",
             setup: "3 j",
-            trigger: ":rollback dep002",
-            expect: || Effect::Rollback {
-                rest_api_id: api(),
+            trigger: format!(":rollback {}", w.second),
+            expect: |w| Effect::Rollback {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
-                deployment_id: "dep002".into(),
+                deployment_id: w.second.clone(),
             },
         },
         Case {
             name: "canary weight (apply)",
             setup: "3 j 5 + +",
-            trigger: "enter",
-            expect: || Effect::PatchStage {
-                rest_api_id: api(),
+            trigger: "enter".into(),
+            expect: |w| Effect::PatchStage {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
                 ops: vec![PatchOperation::replace(
                     "/canarySettings/percentTraffic",
@@ -86,9 +84,9 @@ fn cases() -> Vec<Case> {
         Case {
             name: "canary weight (command)",
             setup: "3 j",
-            trigger: ":canary 25",
-            expect: || Effect::PatchStage {
-                rest_api_id: api(),
+            trigger: ":canary 25".into(),
+            expect: |w| Effect::PatchStage {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
                 ops: vec![PatchOperation::replace(
                     "/canarySettings/percentTraffic",
@@ -99,9 +97,9 @@ fn cases() -> Vec<Case> {
         Case {
             name: "create canary on a stage without one",
             setup: "3",
-            trigger: ":canary 5",
-            expect: || Effect::CreateCanary {
-                rest_api_id: api(),
+            trigger: ":canary 5".into(),
+            expect: |w| Effect::CreateCanary {
+                rest_api_id: w.api.clone(),
                 stage_name: "dev".into(),
                 percent_traffic: 5.0,
             },
@@ -109,55 +107,56 @@ fn cases() -> Vec<Case> {
         Case {
             name: "promote (key)",
             setup: "3 j 5",
-            trigger: "P",
-            expect: || Effect::PromoteCanary {
-                rest_api_id: api(),
+            trigger: "P".into(),
+            expect: |w| Effect::PromoteCanary {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
             },
         },
         Case {
             name: "promote (command)",
             setup: "3 j",
-            trigger: ":promote",
-            expect: || Effect::PromoteCanary {
-                rest_api_id: api(),
+            trigger: ":promote".into(),
+            expect: |w| Effect::PromoteCanary {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
             },
         },
         Case {
             name: "delete canary",
             setup: "3 j 5",
-            trigger: "X",
-            expect: || Effect::DeleteCanary {
-                rest_api_id: api(),
+            trigger: "X".into(),
+            expect: |w| Effect::DeleteCanary {
+                rest_api_id: w.api.clone(),
                 stage_name: "prod".into(),
             },
         },
         Case {
             name: "delete API key",
             setup: "8 tab",
-            trigger: "x",
-            expect: || Effect::DeleteApiKey {
-                api_key_id: "key001".into(),
+            trigger: "x".into(),
+            expect: |w| Effect::DeleteApiKey {
+                api_key_id: w.alice.clone(),
             },
         },
     ]
 }
 
-fn trigger(h: &mut Harness, t: &str) -> Vec<Effect> {
+fn trigger<B: Backend>(h: &mut Harness<B>, t: &str) -> Vec<Effect> {
     match t.strip_prefix(':') {
         Some(cmd) => h.command(cmd),
         None => h.press(t),
     }
 }
 
-#[test]
-fn dangerous_actions_do_nothing_until_confirmed() {
-    for c in cases() {
-        let mut h = Harness::new();
+fn dangerous_actions_do_nothing_until_confirmed<R: Rigs>() {
+    for i in 0..cases(&World::fake()).len() {
+        // A fresh world per case: the cases undo each other (promote, delete canary).
+        let mut h = rig::<R>();
+        let c = cases(&h.w).swap_remove(i);
         h.press(c.setup);
         assert!(
-            trigger(&mut h, c.trigger).is_empty(),
+            trigger(&mut h, &c.trigger).is_empty(),
             "{}: nothing before confirmation",
             c.name
         );
@@ -174,23 +173,23 @@ fn dangerous_actions_do_nothing_until_confirmed() {
         assert!(h.app.confirm.is_none(), "{}", c.name);
         assert_eq!(h.flash(), "cancelled");
         // again, Esc declines too
-        trigger(&mut h, c.trigger);
+        trigger(&mut h, &c.trigger);
         assert!(h.press("esc").is_empty(), "{}", c.name);
         // and y confirms
-        trigger(&mut h, c.trigger);
+        trigger(&mut h, &c.trigger);
         let effects = h.press("y");
-        assert_eq!(effects, vec![(c.expect)()], "{}", c.name);
+        assert_eq!(effects, vec![(c.expect)(&h.w)], "{}", c.name);
         h.settle(effects);
         assert!(!h.flash().contains("failed"), "{}: {}", c.name, h.flash());
     }
 }
 
-#[test]
-fn readonly_refuses_dangerous_actions_in_one_place() {
-    for c in cases() {
-        let mut h = Harness::readonly();
+fn readonly_refuses_dangerous_actions_in_one_place<R: Rigs>() {
+    for i in 0..cases(&World::fake()).len() {
+        let mut h = readonly::<R>();
+        let c = cases(&h.w).swap_remove(i);
         h.press(c.setup);
-        assert!(trigger(&mut h, c.trigger).is_empty(), "{}", c.name);
+        assert!(trigger(&mut h, &c.trigger).is_empty(), "{}", c.name);
         assert!(
             h.app.confirm.is_none(),
             "{}: no confirmation under readonly",
@@ -206,9 +205,8 @@ fn readonly_refuses_dangerous_actions_in_one_place() {
     }
 }
 
-#[test]
-fn readonly_refuses_every_mutating_action_however_it_arrives() {
-    let mut h = Harness::readonly();
+fn readonly_refuses_every_mutating_action_however_it_arrives<R: Rigs>() {
+    let mut h = readonly::<R>();
     h.press("3 j");
     for a in Action::ALL.iter().filter(|a| a.mutates()) {
         let effects = h.app.update(Msg::Action(*a, vec!["1".into()]));
@@ -221,9 +219,8 @@ fn readonly_refuses_every_mutating_action_however_it_arrives() {
     assert_eq!(h.command("export /tmp/x.json").len(), 1);
 }
 
-#[test]
-fn dangerous_actions_without_a_target_warn_instead_of_asking() {
-    let mut h = Harness::new();
+fn dangerous_actions_without_a_target_warn_instead_of_asking<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("3 tab");
     h.app.stages.iter_mut().for_each(|s| s.variables.clear());
     h.press("x");
@@ -232,9 +229,11 @@ fn dangerous_actions_without_a_target_warn_instead_of_asking() {
     h.press("3");
     h.command("rollback dep999");
     assert!(h.flash().contains("no deployment 'dep999'"));
-    h.command("rollback dep002");
+    let second = h.w.second.clone();
+    h.command(&format!("rollback {second}"));
     assert!(
-        h.flash().contains("already runs deployment dep002"),
+        h.flash()
+            .contains(&format!("already runs deployment {second}")),
         "{}",
         h.flash()
     );
@@ -247,9 +246,18 @@ fn dangerous_actions_without_a_target_warn_instead_of_asking() {
     assert!(h.app.confirm.is_none());
 }
 
-#[test]
-fn confirmed_canary_weight_clears_the_pending_value() {
-    let mut h = Harness::new();
-    h.press("3 j 5 + enter y");
+fn confirmed_canary_weight_clears_the_pending_value<R: Rigs>() {
+    let mut h = rig::<R>();
+    let effects = h.press("3 j 5 + enter y");
     assert_eq!(h.app.canary.pending, None);
+    h.settle(effects);
+    assert!(!h.flash().contains("failed"), "{}", h.flash());
 }
+
+on_every_backend!(
+    dangerous_actions_do_nothing_until_confirmed,
+    readonly_refuses_dangerous_actions_in_one_place,
+    readonly_refuses_every_mutating_action_however_it_arrives,
+    dangerous_actions_without_a_target_warn_instead_of_asking,
+    confirmed_canary_weight_clears_the_pending_value,
+);

@@ -2,6 +2,7 @@
 //! ratatui's `TestBackend`, driven headlessly against the in-memory fake backend.
 
 mod app_logic;
+mod attach_https;
 mod backends;
 mod connections;
 mod console_ux;
@@ -10,9 +11,11 @@ mod http_apis;
 mod interaction;
 mod reloads;
 mod render;
+mod resume;
 mod robustness;
 mod runner_loop;
 mod screens;
+pub(crate) mod served;
 pub(crate) mod snapshots;
 mod test_invoke;
 mod test_panel;

@@ -34,7 +34,8 @@ fn loop_draws_performs_effects_and_quits() {
         pause().await;
         let _ = tx.send(Ok(key('3')));
         pause().await;
-        for c in ":deploy prod".chars() {
+        // dev: prod has a canary, which a deploy does not move past.
+        for c in ":deploy dev".chars() {
             let _ = tx.send(Ok(key(c)));
         }
         let _ = tx.send(Ok(Event::Key(KeyEvent::new(
@@ -65,9 +66,9 @@ fn loop_draws_performs_effects_and_quits() {
         .lock()
         .map(|s| s.calls.clone())
         .unwrap_or_default();
-    assert_eq!(calls, vec![format!("deploy {SAMPLE_API} prod")]);
+    assert_eq!(calls, vec![format!("deploy {SAMPLE_API} dev")]);
     assert!(
-        text.contains("deploy prod: deployment dep003"),
+        text.contains("deploy dev: deployment dep003"),
         "the result came back as a flash\n{text}"
     );
 }
