@@ -49,7 +49,6 @@ fn a_change_through_one_node_is_served_by_the_others_and_concurrent_writes_are_a
 
     // Deploy a MOCK API through A; C serves it within a second of the acknowledgement.
     let api = mock_api(&client, &a.url, "hello", "hello from the cluster");
-    let acked = Instant::now();
     let took = eventually(Duration::from_secs(5), || {
         invoke(&client, &c.url, &api) == (200, "hello from the cluster".to_string())
     });
@@ -60,7 +59,7 @@ fn a_change_through_one_node_is_served_by_the_others_and_concurrent_writes_are_a
         )
     });
     assert!(
-        acked.elapsed() < Duration::from_secs(1) || took < Duration::from_secs(1),
+        took < Duration::from_secs(1),
         "C served the deployment {took:?} after A acknowledged it"
     );
     println!("propagation A -> C: {took:?}");
@@ -503,8 +502,8 @@ fn conflicts() -> Vec<Change> {
     ]
 }
 
-fn run(store: &mut Store) -> (StoreState, Vec<String>) {
-    for (i, batch) in batches().iter().enumerate() {
+fn run(store: &mut Store, batches: &[Vec<Change>]) -> (StoreState, Vec<String>) {
+    for (i, batch) in batches.iter().enumerate() {
         store
             .commit(batch, &audit(&format!("batch{i}")))
             .unwrap_or_else(|e| panic!("batch {i}: {e}"));
@@ -537,8 +536,10 @@ fn the_postgres_store_matches_sqlite_change_for_change() {
         pgs.schema_version().unwrap(),
         lite.schema_version().unwrap()
     );
-    let (lite_state, lite_outcomes) = run(&mut lite);
-    let (pg_state, pg_outcomes) = run(&mut pgs);
+    // The same batches (ids inside definitions are random) on both.
+    let batches = batches();
+    let (lite_state, lite_outcomes) = run(&mut lite, &batches);
+    let (pg_state, pg_outcomes) = run(&mut pgs, &batches);
     assert!(
         lite_outcomes.iter().all(|o| o == "conflict"),
         "{lite_outcomes:?}"

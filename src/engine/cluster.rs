@@ -40,6 +40,19 @@ pub struct ClusterNode {
     pub this_node: bool,
 }
 
+/// `GET /gwtui/cluster`: who answered, where the definitions are, and the nodes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterView {
+    /// The answering node's id (`None` on SQLite: no cluster).
+    pub node_id: Option<String>,
+    /// `sqlite <path>` or `postgres <host:port/db>`.
+    pub store: String,
+    /// Whether the answering node's change listener is connected.
+    pub listening: bool,
+    pub nodes: Vec<ClusterNode>,
+}
+
 /// The health a heartbeat's age gives.
 pub fn health(age_ms: i64) -> &'static str {
     if age_ms < STALE_AFTER_MS {
@@ -163,6 +176,16 @@ impl Gateway {
                 }
             })
             .collect())
+    }
+
+    /// [`ClusterView`] of this node (a PostgreSQL read: blocking threads only).
+    pub fn cluster_view(&self) -> Result<ClusterView, AdminError> {
+        Ok(ClusterView {
+            node_id: self.node_id().map(str::to_string),
+            store: self.store_description(),
+            listening: self.cluster_listening(),
+            nodes: self.cluster_nodes()?,
+        })
     }
 
     /// Whether this node's change listener is connected to PostgreSQL (always `true` on
