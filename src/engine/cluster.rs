@@ -41,7 +41,7 @@ pub struct ClusterNode {
 }
 
 /// `GET /gwtui/cluster`: who answered, where the definitions are, and the nodes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterView {
     /// The answering node's id (`None` on SQLite: no cluster).

@@ -276,6 +276,8 @@ pub struct App {
     pub pulse: HashMap<String, MetricsSnapshot>,
     pub logs: LogsUi,
     pub usage: UsageData,
+    /// The cluster's nodes, once the Nodes view loaded them.
+    pub nodes: Option<crate::engine::ClusterView>,
     /// Traffic generators this console started: (API id, stage) → requests per second.
     pub traffic: HashMap<(String, String), f64>,
     /// The last test invocation (the Invoke view).
@@ -349,6 +351,7 @@ impl App {
                 ..Default::default()
             },
             usage: UsageData::default(),
+            nodes: None,
             traffic: HashMap::new(),
             invoke: None,
             trace: None,
@@ -532,6 +535,7 @@ impl App {
                 }
             }
             ViewKind::Keys => out.push(Effect::LoadUsage),
+            ViewKind::Nodes => out.push(Effect::LoadNodes),
             ViewKind::Apis => {
                 out.push(Effect::LoadHttpApis);
                 out.extend(self.pulse_effects());
@@ -579,6 +583,9 @@ impl App {
             });
         }
         out.push(Effect::LoadUsage);
+        if self.view() == ViewKind::Nodes {
+            out.push(Effect::LoadNodes);
+        }
         out
     }
 

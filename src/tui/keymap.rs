@@ -202,6 +202,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (G, "7", Action::ViewLogs, false),
     (G, "8", Action::ViewKeys, false),
     (G, "9", Action::ViewHttp, false),
+    (G, "0", Action::ViewNodes, false),
     // APIs
     (v(ViewKind::Apis), "enter", Action::Select, true),
     (v(ViewKind::Apis), "i", Action::Import, true),
@@ -305,6 +306,7 @@ pub const COMMANDS: &[(&str, Action)] = &[
     ("logs", Action::ViewLogs),
     ("keys", Action::ViewKeys),
     ("http", Action::ViewHttp),
+    ("nodes", Action::ViewNodes),
     ("canary", Action::Canary),
     ("theme", Action::Theme),
     ("deploy", Action::Deploy),

@@ -19,6 +19,8 @@ pub enum ViewKind {
     Invoke,
     /// One request's trace (X-Ray ids, phases as a waterfall), from a log line.
     Trace,
+    /// Cluster mode: the nodes sharing the definitions store, with their health (`:nodes`).
+    Nodes,
 }
 
 impl ViewKind {
@@ -49,6 +51,7 @@ impl ViewKind {
             ViewKind::Diff => "diff",
             ViewKind::Invoke => "test",
             ViewKind::Trace => "trace",
+            ViewKind::Nodes => "nodes",
         }
     }
 

@@ -40,6 +40,8 @@ pub struct FakeState {
     pub api_loads: u64,
     /// HTTP APIs (v2) as `list_http_apis` returns them.
     pub http_apis: Vec<crate::tui::msg::HttpApiSummary>,
+    /// What `cluster` returns (default: a single node, no cluster).
+    pub cluster: crate::engine::ClusterView,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -294,6 +296,10 @@ impl Backend for FakeBackend {
         let mut snap = sample_metrics(&rest_api_id, now, window_seconds.clamp(1, 86_400) as usize);
         snap.http_api = http_api;
         Ok(snap)
+    }
+
+    async fn cluster(&self) -> BResult<crate::engine::ClusterView> {
+        self.with(|s| Ok(s.cluster.clone()))
     }
 
     async fn usage(&self) -> BResult<UsageData> {

@@ -13,6 +13,7 @@ mod http;
 mod invoke;
 mod keys;
 mod logs;
+mod nodes;
 mod resources;
 mod stages;
 mod trace;
@@ -105,6 +106,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         ViewKind::Keys => keys::render(f, app, l.body),
         ViewKind::Http => http::render(f, app, l.body),
         ViewKind::Trace => trace::render(f, app, l.body),
+        ViewKind::Nodes => nodes::render(f, app, l.body),
     }
     frame::status(f, app, l.status);
     frame::hints(f, app, l.hints);
