@@ -35,6 +35,28 @@ pub struct ConfigFile {
     /// X-Ray sampling (`reservoir_size`, `fixed_rate`) and OTLP export (`otlp_endpoint`) for
     /// stages with `tracingEnabled`.
     pub tracing: crate::engine::xray::TracingConfig,
+    /// Where the definitions live (`[store] url`): SQLite in the data dir when unset.
+    pub store: StoreSection,
+    /// Cluster mode (docs/CLUSTER.md): this node's id.
+    pub cluster: ClusterSection,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// `postgres://user[:password]@host[:port]/db`: definitions in PostgreSQL, shared by the
+    /// nodes of a cluster. Unset: the SQLite file in the data directory.
+    pub url: Option<String>,
+}
+
+/// `[cluster]` (the definitions-store part; docs/CLUSTER.md).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSection {
+    /// This node's id in `cluster_nodes`, change notices and the `node` metrics label;
+    /// generated at each start when unset.
+    pub node_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -35,6 +35,10 @@ pub struct Cli {
     /// Address to serve invoke URLs and the management API on.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Keep the definitions in PostgreSQL (`postgres://…`, cluster mode; docs/CLUSTER.md)
+    /// instead of the data dir's SQLite file; overrides the config file's `[store] url`.
+    #[arg(long, global = true, value_name = "URL", env = "GWTUI_STORE")]
+    pub store: Option<String>,
     /// Console refuses every change (deploy, template and stage edits, flush, rollback, canary,
     /// deletes); browsing, dashboards, logs and test invokes stay available.
     #[arg(long)]
@@ -166,7 +170,10 @@ impl Settings {
             .server
             .account_limits()
             .map_err(anyhow::Error::msg)?;
+        let store = crate::store::StoreLocation::parse(self.config.store.url.as_deref())?;
         Ok(EngineConfig {
+            store,
+            node_id: self.config.cluster.node_id.clone(),
             data_dir: self.paths.data_dir.clone(),
             canary_seed: None,
             access_log_rotation: self.config.logs.rotation(),
@@ -183,6 +190,9 @@ pub fn settings(cli: &Cli, listen_flag: Option<&str>) -> anyhow::Result<Settings
     let mut config = config::load(&paths.config_file, cli.config.is_some())?;
     if let Some(credentials) = &cli.admin_credentials {
         config.server.admin_credentials = Some(credentials.clone());
+    }
+    if let Some(url) = &cli.store {
+        config.store.url = Some(url.clone());
     }
     for host in &cli.allowed_hosts {
         let host = crate::server::browser::AllowedHost::parse(host)
@@ -379,6 +389,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config file: {}", s.paths.config_file.display());
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
+            let store = crate::store::StoreLocation::parse(s.config.store.url.as_deref())?;
+            println!("store:       {}", store.describe(&s.paths.data_dir));
+            if let crate::store::StoreLocation::Postgres(_) = store {
+                println!(
+                    "node id:     {}",
+                    s.config
+                        .cluster
+                        .node_id
+                        .as_deref()
+                        .unwrap_or("generated at each start (set [cluster] node_id to fix it)")
+                );
+            }
             println!("listen:      {}", s.listen);
             if let Some(tls) = &s.config.server.tls_listen {
                 println!("tls listen:  {tls}");

@@ -103,6 +103,7 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    gw.set_advertised_url(&format!("http://{addr}"));
     let server_file = s.paths.data_dir.join(SERVER_FILE);
     let info = serde_json::json!({ "pid": std::process::id(), "listen": addr.to_string() });
     std::fs::write(&server_file, info.to_string())
@@ -183,6 +184,12 @@ async fn wait_for_signal() {
 
 pub async fn serve(s: Settings) -> anyhow::Result<ExitCode> {
     let running = start(&s).await?;
+    if let Some(node) = running.gw.node_id() {
+        println!(
+            "cluster node {node} (store: {})",
+            running.gw.store_description()
+        );
+    }
     println!("listening on http://{}", running.addr);
     if let Some(tls) = running.tls_addr {
         println!(

@@ -7,6 +7,7 @@ pub mod binary;
 pub mod cache;
 pub mod cache_key;
 pub mod clock;
+pub mod cluster;
 pub mod compiled;
 pub mod context;
 pub mod error;
@@ -39,6 +40,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
+pub use cluster::{ClusterNode, ClusterView};
 pub use error::GatewayError;
 pub use live::Variant;
 pub use logs::{Level, LogKind, LogLine};
@@ -113,6 +115,11 @@ pub struct EngineConfig {
     pub authorizer_cache_bytes: u64,
     /// `[tracing]`: X-Ray sampling and the OTLP endpoint (stages opt in with `tracingEnabled`).
     pub tracing: xray::TracingConfig,
+    /// Where the definitions live (`[store] url`, `--store`): SQLite in the data dir by
+    /// default, or PostgreSQL shared by a cluster's nodes.
+    pub store: crate::store::StoreLocation,
+    /// This node's id in cluster mode (`[cluster] node_id`); generated when `None`.
+    pub node_id: Option<String>,
 }
 
 impl EngineConfig {
@@ -137,6 +144,8 @@ impl Default for EngineConfig {
             access_log_rotation: logs::rotation::Rotation::default(),
             authorizer_cache_bytes: security::AUTHORIZER_CACHE_BYTES,
             tracing: xray::TracingConfig::default(),
+            store: crate::store::StoreLocation::Sqlite,
+            node_id: None,
         }
     }
 }
@@ -215,6 +224,8 @@ pub(crate) struct Inner {
     store: Mutex<Store>,
     /// A second connection for audit and usage reads, which must not wait for a commit.
     reader: Mutex<StoreReader>,
+    /// Cluster mode (PostgreSQL store): this node and what it has applied.
+    pub(crate) cluster: Option<cluster::Cluster>,
     config: EngineConfig,
 }
 
@@ -223,9 +234,22 @@ impl Gateway {
     /// and stage, compiles the deployments and makes the stages live.
     pub fn open(config: EngineConfig) -> Result<Gateway, OpenError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let store = Store::open(&config.data_dir)?;
-        let mut state = store.load()?;
+        let node_id = config
+            .node_id
+            .clone()
+            .unwrap_or_else(cluster::generate_node_id);
+        let store = Store::open_at(&config.data_dir, &config.store, &node_id)?;
+        let (mut state, head) = store.load_with_head()?;
         let stored_functions = std::mem::take(&mut state.functions);
+        let cluster = match &config.store {
+            crate::store::StoreLocation::Postgres(target) => Some(cluster::Cluster::new(
+                node_id,
+                target.clone(),
+                head,
+                &stored_functions,
+            )),
+            crate::store::StoreLocation::Sqlite => None,
+        };
         let reader = store.reader()?;
         let stored_vpc_links = std::mem::take(&mut state.vpc_links);
         let admin = Admin::from_state(state)?;
@@ -265,6 +289,7 @@ impl Gateway {
                 admin: ArcSwap::from_pointee(admin),
                 store: Mutex::new(store),
                 reader: Mutex::new(reader),
+                cluster,
                 config,
             }),
         };
@@ -289,6 +314,7 @@ impl Gateway {
             admin.build_routes(&gw.inner.traffic, &Routes::default(), &gw.lock_store())
         };
         gw.inner.routes.store(Arc::new(routes));
+        cluster::start_listener(&gw.inner).map_err(OpenError::Background)?;
         traffic::start_usage_flusher(
             Arc::downgrade(&gw.inner),
             gw.inner.config.usage_flush_interval,

@@ -32,6 +32,10 @@ pub enum AdminError {
     /// 500: the store failed; nothing was applied.
     #[error("{0}")]
     Internal(String),
+    /// 503 `ServiceUnavailableException`: the definitions store (PostgreSQL, cluster mode)
+    /// cannot be reached; nothing was applied.
+    #[error("{0}")]
+    ServiceUnavailable(String),
 }
 
 impl AdminError {
@@ -44,6 +48,7 @@ impl AdminError {
             AdminError::Conflict(_) => 409,
             AdminError::LimitExceeded(_) | AdminError::TooManyRequests(_) => 429,
             AdminError::Internal(_) => 500,
+            AdminError::ServiceUnavailable(_) => 503,
         }
     }
 
@@ -58,6 +63,7 @@ impl AdminError {
             AdminError::LimitExceeded(_) => "LimitExceededException",
             AdminError::TooManyRequests(_) => "TooManyRequestsException",
             AdminError::Internal(_) => "InternalFailure",
+            AdminError::ServiceUnavailable(_) => "ServiceUnavailableException",
         }
     }
 
@@ -70,7 +76,8 @@ impl AdminError {
             | AdminError::Conflict(m)
             | AdminError::LimitExceeded(m)
             | AdminError::TooManyRequests(m)
-            | AdminError::Internal(m) => m,
+            | AdminError::Internal(m)
+            | AdminError::ServiceUnavailable(m) => m,
         }
     }
 

@@ -257,7 +257,14 @@ pub fn render(gw: &Gateway) -> Result<String, std::fmt::Error> {
         .into_iter()
         .map(|t| (SeriesLabels::of(&t), t))
         .collect();
-    let mut registry = Registry::default();
+    // Cluster mode: every series carries the node that counted it.
+    let mut registry = match gw.node_id() {
+        Some(node) => Registry::with_labels(std::iter::once((
+            std::borrow::Cow::Borrowed("node"),
+            std::borrow::Cow::Owned(node.to_string()),
+        ))),
+        None => Registry::default(),
+    };
     registry.register_collector(Box::new(GatewayCollector {
         series,
         websocket,

@@ -24,6 +24,15 @@ pub enum StoreError {
     /// A stored row (or the schema) can no longer be read by this build.
     #[error("stored {what} cannot be read: {reason}")]
     Corrupt { what: String, reason: String },
+    /// The PostgreSQL store cannot be reached (cluster mode): nothing was written.
+    #[error("The definitions store (PostgreSQL at {endpoint}) is unreachable: {reason}")]
+    Unavailable { endpoint: String, reason: String },
+    /// PostgreSQL refused a statement.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(String),
+    /// The store's configuration (its URL) is invalid.
+    #[error("{0}")]
+    Config(String),
     /// The change contradicts what is stored (duplicate deployment id, missing parent, ...).
     #[error("{0}")]
     Conflict(String),

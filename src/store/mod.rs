@@ -4,24 +4,30 @@
 //!
 //! `Connection` is not `Sync`: the engine owns the `Store` on one thread (or behind
 //! `spawn_blocking`) and is its only writer. `commit` returns once the transaction is durable.
+//!
+//! Cluster mode keeps the same tables in PostgreSQL instead ([`postgres`], selected by
+//! [`StoreLocation`]); `Store` is the one interface to both.
 
 mod change;
 mod error;
 mod lock;
+pub mod postgres;
 mod reader;
 mod schema;
+mod sqlite;
 mod v2;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use change::Change;
 pub use error::StoreError;
 pub use lock::LOCK_FILE;
+pub use postgres::{PgStore, PgTarget};
 pub use reader::StoreReader;
 pub use v2::{StoredHttpApi, V2Change};
 
@@ -113,9 +119,48 @@ pub struct StoreState {
 /// hook that simulates a slow disk (see [`Store::set_commit_hook`]).
 pub type CommitHook = Arc<dyn Fn() + Send + Sync>;
 
-/// The open store; holds the data directory's lock until dropped.
+/// Where the definitions are kept: the embedded SQLite file in the data directory (the
+/// default), or a PostgreSQL database shared by the nodes of a cluster.
+#[derive(Debug, Clone, Default)]
+pub enum StoreLocation {
+    #[default]
+    Sqlite,
+    Postgres(PgTarget),
+}
+
+impl StoreLocation {
+    /// `None`/empty: SQLite; `postgres://…` or `postgresql://…`: PostgreSQL.
+    pub fn parse(url: Option<&str>) -> Result<StoreLocation, StoreError> {
+        match url.map(str::trim) {
+            None | Some("") => Ok(StoreLocation::Sqlite),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(StoreLocation::Postgres(PgTarget::parse(u)?))
+            }
+            Some(_) => Err(StoreError::Config(
+                "the store URL must start with postgres:// or postgresql://".into(),
+            )),
+        }
+    }
+
+    /// For `gwtui info`: the SQLite file, or PostgreSQL's host, port and database (never the
+    /// password).
+    pub fn describe(&self, data_dir: &Path) -> String {
+        match self {
+            StoreLocation::Sqlite => format!("sqlite {}", data_dir.join(DB_FILE).display()),
+            StoreLocation::Postgres(t) => format!("postgres {}", t.label),
+        }
+    }
+}
+
+enum Backend {
+    Sqlite(Connection),
+    Postgres(Box<PgStore>),
+}
+
+/// The open store; holds the data directory's lock until dropped (the data directory keeps
+/// logs and function code, local to each node, whichever backend holds the definitions).
 pub struct Store {
-    conn: Connection,
+    backend: Backend,
     data_dir: PathBuf,
     commit_hook: Option<CommitHook>,
     _lock: lock::DirLock,
@@ -131,27 +176,30 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`, taking its exclusive lock first.
+    /// Opens (creating if needed) the SQLite store in `data_dir`, taking its exclusive lock
+    /// first.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_at(data_dir, &StoreLocation::Sqlite, "local")
+    }
+
+    /// Opens the store at `location`, taking `data_dir`'s lock first; `node_id` signs the
+    /// change notices a PostgreSQL store sends.
+    pub fn open_at(
+        data_dir: &Path,
+        location: &StoreLocation,
+        node_id: &str,
+    ) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::io(format!("cannot create {}", data_dir.display()), e))?;
         let lock = lock::DirLock::acquire(data_dir)?;
-        let mut conn = Connection::open(data_dir.join(DB_FILE))?;
-        // Not `Connection::busy_timeout`: rusqlite implements it with sqlite3_set_clientdata,
-        // which the system libsqlite3 (3.40) lacks, so the pragma keeps us linkable.
-        conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT_MILLIS)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::corrupt(
-                "database",
-                format!("cannot switch to WAL journal mode (got {mode})"),
-            ));
-        }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate(&mut conn)?;
+        let backend = match location {
+            StoreLocation::Sqlite => Backend::Sqlite(sqlite::open(data_dir)?),
+            StoreLocation::Postgres(target) => {
+                Backend::Postgres(Box::new(PgStore::open(target.clone(), node_id)?))
+            }
+        };
         Ok(Store {
-            conn,
+            backend,
             data_dir: data_dir.to_path_buf(),
             commit_hook: None,
             _lock: lock,
@@ -160,6 +208,14 @@ impl Store {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The PostgreSQL backend, in cluster mode.
+    pub fn postgres(&self) -> Option<&PgStore> {
+        match &self.backend {
+            Backend::Postgres(pg) => Some(pg),
+            Backend::Sqlite(_) => None,
+        }
     }
 
     /// Installs (or with `None` removes) a hook that every [`Store::commit`] runs just before
@@ -172,119 +228,49 @@ impl Store {
 
     /// Reads everything for boot. A row that no longer deserialises is `Corrupt`, naming it.
     pub fn load(&self) -> Result<StoreState, StoreError> {
-        let mut apis = Vec::new();
-        for (id, doc) in self.rows("SELECT id, doc FROM rest_apis ORDER BY rowid", [])? {
-            let definition: ApiDefinition = parse(&format!("restapis/{id}"), &doc)?;
-            let mut deployments = Vec::new();
-            let mut stmt = self.conn.prepare(
-                "SELECT id, doc, snapshot FROM deployments WHERE api_id = ?1 ORDER BY rowid",
-            )?;
-            let rows = stmt.query_map(params![id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (dep_id, doc, snapshot) = row?;
-                let what = format!("restapis/{id}/deployments/{dep_id}");
-                deployments.push(StoredDeployment {
-                    deployment: parse(&what, &doc)?,
-                    snapshot: parse(&format!("{what} snapshot"), &snapshot)?,
-                });
-            }
-            let mut stages = Vec::new();
-            let sql = "SELECT name, doc FROM stages WHERE api_id = ?1 ORDER BY rowid";
-            for (name, doc) in self.rows(sql, params![id])? {
-                stages.push(parse(&format!("restapis/{id}/stages/{name}"), &doc)?);
-            }
-            apis.push(StoredApi {
-                definition,
-                deployments,
-                stages,
-            });
-        }
-        let usage_plans = self
-            .rows("SELECT id, doc FROM usage_plans ORDER BY rowid", [])?
-            .into_iter()
-            .map(|(id, doc)| parse(&format!("usageplans/{id}"), &doc))
-            .collect::<Result<_, _>>()?;
-        let api_keys = self
-            .rows("SELECT id, doc FROM api_keys ORDER BY rowid", [])?
-            .into_iter()
-            .map(|(id, doc)| parse(&format!("apikeys/{id}"), &doc))
-            .collect::<Result<_, _>>()?;
-        let usage_plan_keys = self.rows(
-            "SELECT usage_plan_id, key_id FROM usage_plan_keys ORDER BY rowid",
-            [],
-        )?;
-        let functions = self.rows("SELECT name, doc FROM functions ORDER BY rowid", [])?;
-        let domains = self
-            .rows("SELECT name, doc FROM domain_names ORDER BY rowid", [])?
-            .into_iter()
-            .map(|(name, doc)| parse(&format!("domainnames/{name}"), &doc))
-            .collect::<Result<_, _>>()?;
-        let account = match self
-            .rows("SELECT 'account', doc FROM account WHERE id = 1", [])?
-            .pop()
-        {
-            Some((what, doc)) => parse(&what, &doc)?,
-            None => AccountSettings::default(),
-        };
-        let vpc_links = self
-            .rows("SELECT id, doc FROM vpc_links ORDER BY rowid", [])?
-            .into_iter()
-            .map(|(id, doc)| parse(&format!("vpclinks/{id}"), &doc))
-            .collect::<Result<_, _>>()?;
-        let client_certificates = self
-            .rows("SELECT id, doc FROM client_certificates ORDER BY rowid", [])?
-            .into_iter()
-            .map(|(id, doc)| parse(&format!("clientcertificates/{id}"), &doc))
-            .collect::<Result<_, _>>()?;
-        Ok(StoreState {
-            http_apis: self.load_http_apis()?,
-            vpc_links,
-            client_certificates,
-            account,
-            domains,
-            apis,
-            usage_plans,
-            api_keys,
-            usage_plan_keys,
-            functions,
-        })
+        self.load_with_head().map(|(state, _)| state)
     }
 
-    fn rows(
-        &self,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// [`Store::load`], with the newest audit sequence number the state includes (what a
+    /// cluster node has applied).
+    pub fn load_with_head(&self) -> Result<(StoreState, i64), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let head: i64 =
+                    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
+                Ok((sqlite::load(conn)?, head))
+            }
+            Backend::Postgres(pg) => pg.load(),
+        }
+    }
+
+    /// Starts a write: on PostgreSQL, opens the transaction and takes the cluster's writers'
+    /// lock, returning the newest committed sequence number (a node behind it reloads before
+    /// computing its change). SQLite has one writer, the engine: `None`.
+    pub fn begin_write(&self) -> Result<Option<i64>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(pg) => pg.begin_write().map(Some),
+        }
+    }
+
+    /// Ends a write [`Store::begin_write`] started and [`Store::commit`] did not finish (the
+    /// operation failed): rolls it back.
+    pub fn end_write(&self) {
+        if let Backend::Postgres(pg) = &self.backend {
+            pg.end_write();
+        }
     }
 
     /// Writes `changes` and one audit row in a single transaction and returns the audit
     /// row's `seq` once it is durable. On error nothing is written.
     pub fn commit(&mut self, changes: &[Change], audit: &AuditRecord) -> Result<i64, StoreError> {
-        let detail = serde_json::to_string(&audit.detail)
-            .map_err(|e| StoreError::corrupt("audit detail", e))?;
-        let tx = self.conn.transaction()?;
-        for change in changes {
-            change::apply(&tx, change)?;
+        match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                sqlite::commit(conn, changes, audit, self.commit_hook.as_ref())
+            }
+            Backend::Postgres(pg) => pg.commit(changes, audit, self.commit_hook.as_ref()),
         }
-        tx.execute(
-            "INSERT INTO audit (at_millis, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![audit.at_millis, audit.actor, audit.action, audit.target, detail],
-        )?;
-        let seq = tx.last_insert_rowid();
-        if let Some(hook) = &self.commit_hook {
-            hook();
-        }
-        tx.commit()?;
-        Ok(seq)
     }
 
     /// Up to `limit` audit records, newest first, older than `before_seq` when given.
@@ -293,7 +279,10 @@ impl Store {
         limit: usize,
         before_seq: Option<i64>,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        reader::audit(&self.conn, limit, before_seq)
+        match &self.backend {
+            Backend::Sqlite(conn) => reader::audit(conn, limit, before_seq),
+            Backend::Postgres(pg) => pg.audit(limit, before_seq),
+        }
     }
 
     /// UpdateUsage's grants for a plan (one key, or all): `(key_id, period_start, granted)`.
@@ -302,7 +291,10 @@ impl Store {
         usage_plan_id: &str,
         key_id: Option<&str>,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        reader::usage_grants(&self.conn, usage_plan_id, key_id)
+        match &self.backend {
+            Backend::Sqlite(conn) => reader::usage_grants(conn, usage_plan_id, key_id),
+            Backend::Postgres(pg) => pg.usage_grants(usage_plan_id, key_id),
+        }
     }
 
     /// Adds `n` requests to a key's counter for `day` (`YYYY-MM-DD`) under a usage plan.
@@ -313,29 +305,27 @@ impl Store {
         day: &str,
         n: i64,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO usage (usage_plan_id, key_id, day, used) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(usage_plan_id, key_id, day) DO UPDATE SET used = used + excluded.used",
-            params![usage_plan_id, key_id, day, n],
-        )?;
-        Ok(())
+        match &mut self.backend {
+            Backend::Sqlite(conn) => sqlite::add_usage(conn, usage_plan_id, key_id, day, n),
+            Backend::Postgres(pg) => pg.add_usage_batch(&[(
+                usage_plan_id.to_string(),
+                key_id.to_string(),
+                day.to_string(),
+                n,
+            )]),
+        }
     }
 
-    /// Adds many `(usage_plan_id, key_id, day, n)` counts in one durable transaction.
+    /// Adds many `(usage_plan_id, key_id, day, n)` counts in one durable transaction. On
+    /// PostgreSQL the upsert adds to what other nodes stored.
     pub fn add_usage_batch(
         &mut self,
         rows: &[(String, String, String, i64)],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for (plan, key, day, n) in rows {
-            tx.execute(
-                "INSERT INTO usage (usage_plan_id, key_id, day, used) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(usage_plan_id, key_id, day) DO UPDATE SET used = used + excluded.used",
-                params![plan, key, day, n],
-            )?;
+        match &mut self.backend {
+            Backend::Sqlite(conn) => sqlite::add_usage_batch(conn, rows),
+            Backend::Postgres(pg) => pg.add_usage_batch(rows),
         }
-        tx.commit()?;
-        Ok(())
     }
 
     /// `(key_id, day, used)` for days in `start_day..=end_day` (inclusive, `YYYY-MM-DD`),
@@ -347,22 +337,37 @@ impl Store {
         start_day: &str,
         end_day: &str,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        reader::usage(&self.conn, usage_plan_id, key_id, start_day, end_day)
+        match &self.backend {
+            Backend::Sqlite(conn) => reader::usage(conn, usage_plan_id, key_id, start_day, end_day),
+            Backend::Postgres(pg) => pg.usage(usage_plan_id, key_id, start_day, end_day),
+        }
     }
 
-    /// A second, read-only connection to the same database for the audit log and usage
-    /// reads. In WAL mode its reads do not wait for a commit (or its fsync) in progress.
+    /// A second connection to the same database for the audit log and usage reads. In WAL
+    /// mode its reads do not wait for a commit (or its fsync) in progress.
     pub fn reader(&self) -> Result<StoreReader, StoreError> {
-        StoreReader::open(&self.data_dir.join(DB_FILE))
+        match &self.backend {
+            Backend::Sqlite(_) => StoreReader::open(&self.data_dir.join(DB_FILE)),
+            Backend::Postgres(pg) => Ok(StoreReader::postgres(pg.reader()?)),
+        }
     }
 
-    /// The schema version (`PRAGMA user_version`).
+    /// The schema version (`PRAGMA user_version`; PostgreSQL: the newest row of
+    /// `schema_version`). Both backends number their migrations alike.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0))
+        match &self.backend {
+            Backend::Sqlite(conn) => sqlite::schema_version(conn),
+            Backend::Postgres(pg) => pg.schema_version(),
+        }
+    }
+
+    /// The SQLite connection (tests poke at the schema directly).
+    #[cfg(test)]
+    pub(crate) fn sqlite(&self) -> &Connection {
+        match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Postgres(_) => panic!("not a SQLite store"),
+        }
     }
 }
 

@@ -7,13 +7,21 @@ use std::path::Path;
 
 use rusqlite::{Connection, params};
 
+use super::postgres::PgReader;
+use super::postgres::listen::NodeRow;
 use super::{AuditRecord, BUSY_TIMEOUT_MILLIS, StoreError, parse};
 
 /// A read-only connection; opened by [`super::Store::reader`] after the store (so the schema
-/// exists and the database is already in WAL mode).
+/// exists and the database is already in WAL mode). On PostgreSQL, a second connection.
 #[derive(Debug)]
 pub struct StoreReader {
-    pub(super) conn: Connection,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Sqlite(Connection),
+    Postgres(PgReader),
 }
 
 impl StoreReader {
@@ -21,7 +29,32 @@ impl StoreReader {
         let conn = Connection::open(db)?;
         conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT_MILLIS)?;
         conn.pragma_update(None, "query_only", "ON")?;
-        Ok(StoreReader { conn })
+        Ok(StoreReader {
+            kind: Kind::Sqlite(conn),
+        })
+    }
+
+    pub(super) fn postgres(reader: PgReader) -> StoreReader {
+        StoreReader {
+            kind: Kind::Postgres(reader),
+        }
+    }
+
+    /// The SQLite connection (tests check it cannot write).
+    #[cfg(test)]
+    pub(crate) fn sqlite(&self) -> &Connection {
+        match &self.kind {
+            Kind::Sqlite(conn) => conn,
+            Kind::Postgres(_) => panic!("not a SQLite reader"),
+        }
+    }
+
+    /// The cluster's nodes (`cluster_nodes`); empty on SQLite (no cluster).
+    pub fn nodes(&self) -> Result<Vec<NodeRow>, StoreError> {
+        match &self.kind {
+            Kind::Sqlite(_) => Ok(Vec::new()),
+            Kind::Postgres(pg) => pg.nodes(),
+        }
     }
 
     /// Up to `limit` audit records, newest first, older than `before_seq` when given.
@@ -30,7 +63,10 @@ impl StoreReader {
         limit: usize,
         before_seq: Option<i64>,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        audit(&self.conn, limit, before_seq)
+        match &self.kind {
+            Kind::Sqlite(conn) => audit(conn, limit, before_seq),
+            Kind::Postgres(pg) => pg.audit(limit, before_seq),
+        }
     }
 
     /// `(key_id, day, used)` for days in `start_day..=end_day`; see [`super::Store::usage`].
@@ -41,7 +77,10 @@ impl StoreReader {
         start_day: &str,
         end_day: &str,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        usage(&self.conn, usage_plan_id, key_id, start_day, end_day)
+        match &self.kind {
+            Kind::Sqlite(conn) => usage(conn, usage_plan_id, key_id, start_day, end_day),
+            Kind::Postgres(pg) => pg.usage(usage_plan_id, key_id, start_day, end_day),
+        }
     }
 
     /// UpdateUsage's grants for a plan (one key, or all): `(key_id, period_start, granted)`.
@@ -50,7 +89,10 @@ impl StoreReader {
         usage_plan_id: &str,
         key_id: Option<&str>,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        usage_grants(&self.conn, usage_plan_id, key_id)
+        match &self.kind {
+            Kind::Sqlite(conn) => usage_grants(conn, usage_plan_id, key_id),
+            Kind::Postgres(pg) => pg.usage_grants(usage_plan_id, key_id),
+        }
     }
 }
 

@@ -247,15 +247,15 @@ fn deleting_an_api_cascades_and_deployments_are_immutable() {
         "UPDATE deployments SET id = 'd2'",
         "UPDATE deployments SET api_id = 'other'",
     ] {
-        assert!(store.conn.execute(sql, []).is_err(), "{sql}");
+        assert!(store.sqlite().execute(sql, []).is_err(), "{sql}");
     }
     assert!(
         store
-            .conn
+            .sqlite()
             .execute("UPDATE deployments SET doc = doc", [])
             .is_ok()
     );
-    assert!(store.conn.execute("DELETE FROM audit", []).is_err());
+    assert!(store.sqlite().execute("DELETE FROM audit", []).is_err());
 
     store
         .commit(&[Change::DeleteApi("abc".into())], &audit("Delete"))
@@ -264,12 +264,12 @@ fn deleting_an_api_cascades_and_deployments_are_immutable() {
     assert_eq!(state.apis.len(), 1);
     assert_eq!(state.apis[0].definition.id(), "other");
     let count: i64 = store
-        .conn
+        .sqlite()
         .query_row("SELECT count(*) FROM deployments", [], |r| r.get(0))
         .unwrap();
     assert_eq!(count, 0);
     let stages: i64 = store
-        .conn
+        .sqlite()
         .query_row(
             "SELECT count(*) FROM stages WHERE api_id = 'abc'",
             [],
@@ -385,7 +385,7 @@ fn the_reader_sees_the_last_commit_and_does_not_wait_for_one_in_progress() {
     let err = reader
         .lock()
         .unwrap()
-        .conn
+        .sqlite()
         .execute("DELETE FROM audit", [])
         .map(|_| ())
         .map_err(|e| e.to_string());
@@ -453,7 +453,7 @@ fn an_unreadable_row_is_corrupt_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store
-        .conn
+        .sqlite()
         .execute(
             "INSERT INTO rest_apis (id, doc) VALUES ('bad', '{\"restApi\": 5}')",
             [],
@@ -469,7 +469,10 @@ fn an_unreadable_row_is_corrupt_not_a_panic() {
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    store.conn.pragma_update(None, "user_version", 99).unwrap();
+    store
+        .sqlite()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     drop(store);
     match Store::open(dir.path()).unwrap_err() {
         StoreError::Corrupt { what, reason } => {
@@ -566,7 +569,7 @@ fn durability_pragmas_are_set() {
     let store = Store::open(dir.path()).unwrap();
     let get = |pragma: &str| -> String {
         store
-            .conn
+            .sqlite()
             .query_row(&format!("PRAGMA {pragma}"), [], |r| {
                 r.get::<_, rusqlite::types::Value>(0)
             })

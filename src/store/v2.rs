@@ -4,7 +4,9 @@
 
 use rusqlite::{Transaction, params};
 
-use super::{Store, StoreError, parse};
+use rusqlite::Connection;
+
+use super::{StoreError, parse};
 use crate::model::v2::{Deployment, HttpApiDefinition, Stage};
 
 /// One durable change to an HTTP API.
@@ -138,14 +140,16 @@ pub(super) fn apply(tx: &Transaction<'_>, change: &V2Change) -> Result<(), Store
     Ok(())
 }
 
-impl Store {
-    /// Every HTTP API with its deployments and stages.
-    pub(super) fn load_http_apis(&self) -> Result<Vec<StoredHttpApi>, StoreError> {
+/// Every HTTP API with its deployments and stages.
+pub(super) fn load_http_apis(conn: &Connection) -> Result<Vec<StoredHttpApi>, StoreError> {
+    {
         let mut out = Vec::new();
-        for (id, doc) in self.rows("SELECT id, doc FROM http_apis ORDER BY rowid", [])? {
+        for (id, doc) in
+            super::sqlite::rows(conn, "SELECT id, doc FROM http_apis ORDER BY rowid", [])?
+        {
             let definition: HttpApiDefinition = parse(&format!("v2/apis/{id}"), &doc)?;
             let mut deployments = Vec::new();
-            let mut stmt = self.conn.prepare(
+            let mut stmt = conn.prepare(
                 "SELECT id, doc, snapshot FROM http_api_deployments WHERE api_id = ?1 ORDER BY rowid",
             )?;
             let rows = stmt.query_map(params![id], |r| {
@@ -164,7 +168,8 @@ impl Store {
                 ));
             }
             let mut stages = Vec::new();
-            for (name, doc) in self.rows(
+            for (name, doc) in super::sqlite::rows(
+                conn,
                 "SELECT name, doc FROM http_api_stages WHERE api_id = ?1 ORDER BY rowid",
                 params![id],
             )? {
@@ -184,7 +189,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::v2::{Api, Route};
-    use crate::store::{AuditRecord, Change};
+    use crate::store::{AuditRecord, Change, Store};
 
     #[test]
     fn http_apis_survive_a_reopen_and_snapshots_stay_frozen() {
@@ -247,7 +252,7 @@ mod tests {
                 &audit,
             );
             assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
-            let updated = store.conn.execute(
+            let updated = store.sqlite().execute(
                 "UPDATE http_api_deployments SET snapshot = '{}' WHERE id = 'd1'",
                 [],
             );

@@ -74,6 +74,7 @@ actions! {
     ViewLogs => "logs", "logs", dangerous = false, mutates = false;
     ViewKeys => "keys", "usage plans & keys", dangerous = false, mutates = false;
     ViewHttp => "http", "HTTP APIs (routes, stages)", dangerous = false, mutates = false;
+    ViewNodes => "nodes", "cluster nodes", dangerous = false, mutates = false;
     Import => "import", "import file", dangerous = false, mutates = true;
     Export => "export", "export to file", dangerous = false, mutates = false;
     EditIntegration => "edit-integration", "edit integration", dangerous = false, mutates = true;
@@ -145,6 +146,7 @@ impl Action {
             Action::ViewLogs => ViewKind::Logs,
             Action::ViewKeys => ViewKind::Keys,
             Action::ViewHttp => ViewKind::Http,
+            Action::ViewNodes => ViewKind::Nodes,
             _ => return None,
         })
     }

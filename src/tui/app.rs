@@ -286,6 +286,8 @@ pub struct App {
     pub pulse: HashMap<String, MetricsSnapshot>,
     pub logs: LogsUi,
     pub usage: UsageData,
+    /// The cluster's nodes, once the Nodes view loaded them.
+    pub nodes: Option<crate::engine::ClusterView>,
     /// Traffic generators this console started: (API id, stage) → requests per second.
     pub traffic: HashMap<(String, String), f64>,
     /// The last test invocation (the Invoke view).
@@ -365,6 +367,7 @@ impl App {
                 ..Default::default()
             },
             usage: UsageData::default(),
+            nodes: None,
             traffic: HashMap::new(),
             invoke: None,
             trace: None,
@@ -552,6 +555,7 @@ impl App {
                 }
             }
             ViewKind::Keys => out.push(Effect::LoadUsage),
+            ViewKind::Nodes => out.push(Effect::LoadNodes),
             ViewKind::Apis => {
                 out.push(Effect::LoadHttpApis);
                 out.extend(self.pulse_effects());
@@ -600,6 +604,9 @@ impl App {
         }
         out.push(Effect::LoadUsage);
         out.extend(self.connections_poll());
+        if self.view() == ViewKind::Nodes {
+            out.push(Effect::LoadNodes);
+        }
         out
     }
 

@@ -57,6 +57,9 @@ pub trait Backend: Clone + Send + Sync + 'static {
         window_seconds: i64,
     ) -> impl Future<Output = BResult<MetricsSnapshot>> + Send;
     fn usage(&self) -> impl Future<Output = BResult<UsageData>> + Send;
+    /// Cluster mode: this node, the store and every node with its health (`nodes` is empty
+    /// on a single SQLite node).
+    fn cluster(&self) -> impl Future<Output = BResult<crate::engine::ClusterView>> + Send;
 
     /// Returns the new deployment's id.
     fn deploy(

@@ -65,6 +65,8 @@ pub enum Effect {
         rest_api_id: String,
     },
     LoadUsage,
+    /// The cluster's nodes (the Nodes view).
+    LoadNodes,
     /// The trace of one request, for the Trace view.
     LoadTrace {
         request_id: String,

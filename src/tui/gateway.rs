@@ -229,6 +229,15 @@ impl Backend for GatewayBackend {
         Ok(snap)
     }
 
+    async fn cluster(&self) -> BResult<crate::engine::ClusterView> {
+        // A PostgreSQL read in cluster mode: off the async workers.
+        let gw = self.gw.clone();
+        tokio::task::spawn_blocking(move || gw.cluster_view())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+
     async fn usage(&self) -> BResult<UsageData> {
         let plans = self.gw.list_usage_plans(None);
         let keys = self.gw.list_api_keys();

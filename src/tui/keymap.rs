@@ -202,6 +202,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (G, "7", Action::ViewLogs, false),
     (G, "8", Action::ViewKeys, false),
     (G, "9", Action::ViewHttp, false),
+    (G, "0", Action::ViewNodes, false),
     // APIs
     (v(ViewKind::Apis), "enter", Action::Select, true),
     (v(ViewKind::Apis), "i", Action::Import, true),
@@ -317,6 +318,7 @@ pub const COMMANDS: &[(&str, Action)] = &[
     ("http", Action::ViewHttp),
     ("connections", Action::ViewConnections),
     ("wscat", Action::Wscat),
+    ("nodes", Action::ViewNodes),
     ("canary", Action::Canary),
     ("theme", Action::Theme),
     ("deploy", Action::Deploy),

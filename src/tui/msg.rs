@@ -162,6 +162,8 @@ pub enum DataUpdate {
     /// Log lines the subscription dropped because the console fell behind.
     LogsDropped(u64),
     Usage(UsageData),
+    /// The cluster's nodes (`GET /gwtui/cluster`).
+    Nodes(crate::engine::ClusterView),
     /// The test panel of the template editor: the render numbered `seq`.
     TestRender {
         seq: u64,

@@ -277,6 +277,10 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
             Ok(u) => Some(DataUpdate::Usage(u)),
             Err(e) => op("loading usage plans", Err(e)),
         },
+        Effect::LoadNodes => match b.cluster().await {
+            Ok(view) => Some(DataUpdate::Nodes(view)),
+            Err(e) => op("loading the cluster's nodes", Err(e)),
+        },
         Effect::Deploy {
             rest_api_id,
             stage_name,

@@ -23,6 +23,8 @@ pub enum ViewKind {
     Connections,
     /// `:wscat`: an interactive client on a WebSocket API stage.
     Wscat,
+    /// Cluster mode: the nodes sharing the definitions store, with their health (`:nodes`).
+    Nodes,
 }
 
 impl ViewKind {
@@ -55,6 +57,7 @@ impl ViewKind {
             ViewKind::Trace => "trace",
             ViewKind::Connections => "connections",
             ViewKind::Wscat => "wscat",
+            ViewKind::Nodes => "nodes",
         }
     }
 

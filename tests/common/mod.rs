@@ -132,8 +132,9 @@ pub fn in_ci() -> bool {
 /// `GWTUI_AWS_PYTHON`, else the `python` next to the AWS CLI, else `python3` on PATH),
 /// `python3` and `node` (`GWTUI_PYTHON` / `GWTUI_NODE` as the engine reads them, else on
 /// PATH), `tsc` (`GWTUI_TSC`, else the TypeScript compiler `.ci/run` installs into
-/// `~/.cache/gwtui/node`, else `tsc` on PATH), and any other program on PATH that answers
-/// `NAME -V` or `NAME --version` (`tmux`).
+/// `~/.cache/gwtui/node`, else `tsc` on PATH), `postgres` (the directory of PostgreSQL's
+/// server programs), and any other program on PATH that answers `NAME -V` or
+/// `NAME --version` (`tmux`).
 pub fn require_tool(tool: &str) -> Option<PathBuf> {
     let (found, hint) = match tool {
         "aws" => (aws_cli(), "set GWTUI_AWS_CLI or put `aws` on PATH"),
@@ -157,6 +158,10 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
             typescript_compiler(),
             "set GWTUI_TSC, or `npm install --prefix ~/.cache/gwtui/node typescript@5` (.ci/run does)",
         ),
+        "postgres" => (
+            postgres_bin(),
+            "install PostgreSQL (apt-get install postgresql; .ci/run does), or set GWTUI_PG_BIN to its bin directory",
+        ),
         other => (program(other), "install it (.ci/run does)"),
     };
     if found.is_none() {
@@ -169,6 +174,31 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
         println!("SKIPPED: {message}");
     }
     found
+}
+
+/// PostgreSQL's server programs (`initdb`, `postgres`, `pg_ctl`): `GWTUI_PG_BIN`, else the
+/// newest `/usr/lib/postgresql/*/bin` (Debian's layout), else `initdb` on PATH.
+fn postgres_bin() -> Option<PathBuf> {
+    let has_all = |d: &Path| {
+        ["initdb", "postgres", "pg_ctl"]
+            .iter()
+            .all(|p| d.join(p).is_file())
+    };
+    if let Some(dir) = std::env::var_os("GWTUI_PG_BIN") {
+        return Some(PathBuf::from(dir)).filter(|d| has_all(d));
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|d| has_all(d))
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .or_else(|| on_path("initdb").and_then(|p| p.parent().map(Path::to_path_buf)))
+        .filter(|d| has_all(d))
 }
 
 fn on_path(name: &str) -> Option<PathBuf> {

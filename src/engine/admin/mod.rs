@@ -279,12 +279,11 @@ fn commit(
     target: &str,
     detail: serde_json::Value,
     changes: &[Change],
-) -> Result<(), AdminError> {
+) -> Result<i64, AdminError> {
     let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
     store
         .commit(changes, &audit)
-        .map(|_| ())
-        .map_err(|e| AdminError::Internal(format!("the change could not be stored: {e}")))
+        .map_err(super::cluster::admin_error)
 }
 
 impl Gateway {
@@ -311,6 +310,50 @@ impl Gateway {
         let target_owned = target.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut store = gw.lock_store();
+            // Cluster mode: take the cluster's writers' lock; a node behind the store's newest
+            // change reloads first, so the change is computed from the latest state.
+            if let Some(head) = store.begin_write().map_err(super::cluster::admin_error)?
+                && gw
+                    .inner
+                    .cluster
+                    .as_ref()
+                    .is_some_and(|c| head > c.applied())
+                && let Err(e) = gw.reload_locked(&store)
+            {
+                store.end_write();
+                return Err(e);
+            }
+            let result = run_locked(&gw, &mut store, f, actor, action_owned, target_owned);
+            store.end_write();
+            result
+        })
+        .await
+        .map_err(|e| AdminError::Internal(format!("admin operation failed: {e}")))?;
+        if result.is_ok() {
+            self.publish(GatewayEvent::Changed {
+                api_id,
+                action: action.to_string(),
+                target,
+            });
+        }
+        result
+    }
+}
+
+/// The part of [`Gateway::admin_op`] under the writers' lock.
+fn run_locked<T, F>(
+    gw: &Gateway,
+    store: &mut Store,
+    f: F,
+    actor: Actor,
+    action_owned: String,
+    target_owned: String,
+) -> Result<T, AdminError>
+where
+    F: FnOnce(&mut AdminTxn<'_>) -> Result<T, AdminError>,
+{
+    {
+        {
             // Only holders of the writers' lock replace the snapshot, so this one stays the
             // latest until we publish ours.
             let admin = gw.snapshot();
@@ -339,14 +382,17 @@ impl Gateway {
                 http_apis,
                 ..
             } = txn;
-            commit(
-                &mut store,
+            let seq = commit(
+                store,
                 &actor,
                 &action_owned,
                 &target_owned,
                 detail,
                 &changes,
             )?;
+            if let Some(cluster) = &gw.inner.cluster {
+                cluster.set_applied(seq);
+            }
             let mut next = Admin::clone(&admin);
             for (id, state) in apis {
                 next.apis.insert(id, Arc::new(state));
@@ -372,23 +418,15 @@ impl Gateway {
                 next.api_keys = usage.api_keys;
                 next.usage_plan_keys = usage.usage_plan_keys;
             }
-            let routes = next.build_routes(&gw.inner.traffic, &gw.inner.routes.load(), &store);
+            let routes = next.build_routes(&gw.inner.traffic, &gw.inner.routes.load(), store);
             gw.inner.routes.store(Arc::new(routes));
             gw.inner.admin.store(Arc::new(next));
             Ok(value)
-        })
-        .await
-        .map_err(|e| AdminError::Internal(format!("admin operation failed: {e}")))?;
-        if result.is_ok() {
-            self.publish(GatewayEvent::Changed {
-                api_id,
-                action: action.to_string(),
-                target,
-            });
         }
-        result
     }
+}
 
+impl Gateway {
     /// Reads the committed control-plane state (a snapshot: never waits for a write).
     pub(crate) fn read<T>(
         &self,

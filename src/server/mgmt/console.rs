@@ -12,6 +12,8 @@
 //!   line and column;
 //! - `GET /gwtui/aws` — the `[aws]` settings without the secret;
 //! - `GET /gwtui/traces/{requestId}` — one traced request (the console's trace view), or null.
+//! - `GET /gwtui/cluster` — cluster mode: this node's id, the store, and every node with its
+//!   health (`up`/`stale`/`down` by its last heartbeat's age); `nodes` is empty on SQLite.
 //!
 //! The event stream (`GET /gwtui/events`) is `server/events.rs`.
 
@@ -44,6 +46,14 @@ pub async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
         // One traced request (null when the engine keeps no trace of it).
         ["traces", request_id] if m == Method::GET => {
             ok(StatusCode::OK, &call.gw.request_trace(request_id))
+        }
+        ["cluster"] if m == Method::GET => {
+            // A small PostgreSQL read: off the async workers.
+            let gw = call.gw.clone();
+            let view = tokio::task::spawn_blocking(move || gw.cluster_view())
+                .await
+                .map_err(|e| AdminError::Internal(format!("the cluster read failed: {e}")))??;
+            ok(StatusCode::OK, &view)
         }
         ["templates", "check"] if m == Method::POST => {
             let input: CheckInput = call.json()?;

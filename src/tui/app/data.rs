@@ -118,6 +118,7 @@ impl App {
                     self.push_logs(lines);
                 }
             }
+            DataUpdate::Nodes(view) => self.nodes = Some(view),
             DataUpdate::Usage(u) => {
                 self.usage = u;
                 for pane in [0, 1] {

@@ -47,6 +47,8 @@ pub struct FakeState {
     /// `:wscat` clients by connection id: where a post to them arrives.
     pub wscat_clients:
         std::collections::HashMap<String, mpsc::Sender<crate::tui::wscat::WscatFrame>>,
+    /// What `cluster` returns (default: a single node, no cluster).
+    pub cluster: crate::engine::ClusterView,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -304,6 +306,10 @@ impl Backend for FakeBackend {
         snap.http_api = http_api;
         snap.websocket = websocket;
         Ok(snap)
+    }
+
+    async fn cluster(&self) -> BResult<crate::engine::ClusterView> {
+        self.with(|s| Ok(s.cluster.clone()))
     }
 
     async fn usage(&self) -> BResult<UsageData> {

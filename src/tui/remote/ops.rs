@@ -285,6 +285,11 @@ impl Backend for RemoteBackend {
         self.invoke_http(api_id, stage, method, path, sample).await
     }
 
+    async fn cluster(&self) -> BResult<crate::engine::ClusterView> {
+        self.call_json(Method::GET, "/gwtui/cluster", "", NONE)
+            .await
+    }
+
     async fn usage(&self) -> BResult<UsageData> {
         #[derive(serde::Deserialize)]
         struct PlanKey {

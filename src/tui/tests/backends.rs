@@ -187,6 +187,16 @@ fn reads_agree() {
         assert!(!a.is_empty());
         assert_eq!(a, b);
     });
+    // The cluster view: a single SQLite node has no cluster; both backends say so alike
+    // (the attached one through a signed `GET /gwtui/cluster`).
+    both(&|l, r| {
+        let a = l.block_on(l.backend.cluster()).expect("local cluster");
+        let b = r.block_on(r.backend.cluster()).expect("remote cluster");
+        assert_eq!(a.node_id, None);
+        assert!(a.nodes.is_empty());
+        assert!(a.store.starts_with("sqlite "), "{}", a.store);
+        assert_eq!(a, b);
+    });
     let (stages, deployments) = local
         .block_on(local.backend.stages(api.clone()))
         .expect("stages");

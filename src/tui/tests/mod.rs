@@ -9,6 +9,7 @@ mod console_ux;
 mod dangerous;
 mod http_apis;
 mod interaction;
+mod nodes_view;
 mod reloads;
 mod render;
 mod resume;

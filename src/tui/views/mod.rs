@@ -14,6 +14,7 @@ mod http;
 mod invoke;
 mod keys;
 mod logs;
+mod nodes;
 mod resources;
 mod stages;
 mod trace;
@@ -108,6 +109,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         ViewKind::Trace => trace::render(f, app, l.body),
         ViewKind::Connections => connections::render(f, app, l.body),
         ViewKind::Wscat => connections::render_wscat(f, app, l.body),
+        ViewKind::Nodes => nodes::render(f, app, l.body),
     }
     frame::status(f, app, l.status);
     frame::hints(f, app, l.hints);

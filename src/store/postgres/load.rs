@@ -1,0 +1,195 @@
+//! Reading the definitions back (boot, reload) and the audit and usage reads, in the same
+//! shapes and orders as SQLite's (`ord` stands for SQLite's `rowid`).
+
+use std::collections::HashMap;
+
+use postgres::Client;
+
+use crate::model::AccountSettings;
+use crate::store::{
+    AuditRecord, StoreError, StoreState, StoredApi, StoredDeployment, StoredHttpApi, parse,
+};
+
+type Rows<T> = Result<T, postgres::Error>;
+
+fn pairs(c: &mut Client, sql: &str) -> Rows<Vec<(String, String)>> {
+    Ok(c.query(sql, &[])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// `(api_id, id, doc, snapshot)` rows grouped by API, in creation order.
+fn deployments(
+    c: &mut Client,
+    table: &str,
+) -> Rows<HashMap<String, Vec<(String, String, String)>>> {
+    let sql = format!("SELECT api_id, id, doc, snapshot FROM {table} ORDER BY ord");
+    let mut out: HashMap<String, Vec<_>> = HashMap::new();
+    for r in c.query(sql.as_str(), &[])? {
+        out.entry(r.get(0))
+            .or_default()
+            .push((r.get(1), r.get(2), r.get(3)));
+    }
+    Ok(out)
+}
+
+/// `(api_id, name, doc)` rows grouped by API, in creation order.
+fn stages(c: &mut Client, table: &str) -> Rows<HashMap<String, Vec<(String, String)>>> {
+    let sql = format!("SELECT api_id, name, doc FROM {table} ORDER BY ord");
+    let mut out: HashMap<String, Vec<_>> = HashMap::new();
+    for r in c.query(sql.as_str(), &[])? {
+        out.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
+    }
+    Ok(out)
+}
+
+fn docs<T: serde::de::DeserializeOwned>(
+    rows: Vec<(String, String)>,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    rows.into_iter()
+        .map(|(id, doc)| parse(&format!("{prefix}/{id}"), &doc))
+        .collect()
+}
+
+/// Everything for boot; the outer error is the client's, the inner a row that no longer reads.
+pub(super) fn load(c: &mut Client) -> Rows<Result<StoreState, StoreError>> {
+    let apis = pairs(c, "SELECT id, doc FROM rest_apis ORDER BY ord")?;
+    let mut deps = deployments(c, "deployments")?;
+    let mut stgs = stages(c, "stages")?;
+    let http = pairs(c, "SELECT id, doc FROM http_apis ORDER BY ord")?;
+    let mut http_deps = deployments(c, "http_api_deployments")?;
+    let mut http_stgs = stages(c, "http_api_stages")?;
+    let usage_plans = pairs(c, "SELECT id, doc FROM usage_plans ORDER BY ord")?;
+    let api_keys = pairs(c, "SELECT id, doc FROM api_keys ORDER BY ord")?;
+    let usage_plan_keys = pairs(
+        c,
+        "SELECT usage_plan_id, key_id FROM usage_plan_keys ORDER BY ord",
+    )?;
+    let functions = pairs(c, "SELECT name, doc FROM functions ORDER BY ord")?;
+    let domains = pairs(c, "SELECT name, doc FROM domain_names ORDER BY ord")?;
+    let account = pairs(c, "SELECT 'account', doc FROM account WHERE id = 1")?;
+    let vpc_links = pairs(c, "SELECT id, doc FROM vpc_links ORDER BY ord")?;
+    let certificates = pairs(c, "SELECT id, doc FROM client_certificates ORDER BY ord")?;
+    Ok((|| {
+        let mut out_apis = Vec::new();
+        for (id, doc) in apis {
+            let mut deployments = Vec::new();
+            for (dep_id, doc, snapshot) in deps.remove(&id).unwrap_or_default() {
+                let what = format!("restapis/{id}/deployments/{dep_id}");
+                deployments.push(StoredDeployment {
+                    deployment: parse(&what, &doc)?,
+                    snapshot: parse(&format!("{what} snapshot"), &snapshot)?,
+                });
+            }
+            let stages = docs(
+                stgs.remove(&id).unwrap_or_default(),
+                &format!("restapis/{id}/stages"),
+            )?;
+            out_apis.push(StoredApi {
+                definition: parse(&format!("restapis/{id}"), &doc)?,
+                deployments,
+                stages,
+            });
+        }
+        let mut http_apis = Vec::new();
+        for (id, doc) in http {
+            let mut deployments = Vec::new();
+            for (dep, doc, snapshot) in http_deps.remove(&id).unwrap_or_default() {
+                let what = format!("v2/apis/{id}/deployments/{dep}");
+                deployments.push((
+                    parse(&what, &doc)?,
+                    parse(&format!("{what} snapshot"), &snapshot)?,
+                ));
+            }
+            let stages = docs(
+                http_stgs.remove(&id).unwrap_or_default(),
+                &format!("v2/apis/{id}/stages"),
+            )?;
+            http_apis.push(StoredHttpApi {
+                definition: parse(&format!("v2/apis/{id}"), &doc)?,
+                deployments,
+                stages,
+            });
+        }
+        let account = match account.into_iter().next() {
+            Some((what, doc)) => parse(&what, &doc)?,
+            None => AccountSettings::default(),
+        };
+        Ok(StoreState {
+            apis: out_apis,
+            usage_plans: docs(usage_plans, "usageplans")?,
+            api_keys: docs(api_keys, "apikeys")?,
+            usage_plan_keys,
+            functions,
+            domains: docs(domains, "domainnames")?,
+            account,
+            http_apis,
+            vpc_links: docs(vpc_links, "vpclinks")?,
+            client_certificates: docs(certificates, "clientcertificates")?,
+        })
+    })())
+}
+
+pub(super) fn audit(
+    c: &mut Client,
+    limit: usize,
+    before_seq: Option<i64>,
+) -> Rows<Result<Vec<AuditRecord>, StoreError>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = c.query(
+        "SELECT seq, at_millis, actor, action, target, detail FROM audit
+         WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+        &[&before_seq.unwrap_or(i64::MAX), &limit],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let seq: i64 = r.get(0);
+            let detail: String = r.get(5);
+            Ok(AuditRecord {
+                seq,
+                at_millis: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: parse(&format!("audit record {seq}"), &detail)?,
+            })
+        })
+        .collect())
+}
+
+pub(super) fn usage_grants(
+    c: &mut Client,
+    plan: &str,
+    key: Option<&str>,
+) -> Rows<Vec<(String, String, i64)>> {
+    Ok(c.query(
+        "SELECT key_id, period_start, granted FROM usage_grants
+         WHERE usage_plan_id = $1 AND ($2::TEXT IS NULL OR key_id = $2::TEXT) ORDER BY period_start",
+        &[&plan, &key],
+    )?
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect())
+}
+
+pub(super) fn usage(
+    c: &mut Client,
+    plan: &str,
+    key: Option<&str>,
+    start_day: &str,
+    end_day: &str,
+) -> Rows<Vec<(String, String, i64)>> {
+    Ok(c.query(
+        r#"SELECT key_id, day, used FROM usage
+         WHERE usage_plan_id = $1 AND ($2::TEXT IS NULL OR key_id = $2::TEXT)
+           AND day BETWEEN $3 AND $4
+         ORDER BY key_id COLLATE "C", day"#,
+        &[&plan, &key, &start_day, &end_day],
+    )?
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect())
+}
