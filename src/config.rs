@@ -35,6 +35,9 @@ pub struct ConfigFile {
     /// X-Ray sampling (`reservoir_size`, `fixed_rate`) and OTLP export (`otlp_endpoint`) for
     /// stages with `tracingEnabled`.
     pub tracing: crate::engine::xray::TracingConfig,
+    /// Cluster mode's shared traffic state: `redis = "redis://…"`, `redis_failure`
+    /// (`open`/`closed`), `redis_timeout_ms`, the breaker and the lease window.
+    pub cluster: crate::engine::cluster::RedisSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

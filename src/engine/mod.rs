@@ -7,6 +7,7 @@ pub mod binary;
 pub mod cache;
 pub mod cache_key;
 pub mod clock;
+pub mod cluster;
 pub mod compiled;
 pub mod context;
 pub mod error;
@@ -110,6 +111,8 @@ pub struct EngineConfig {
     pub authorizer_cache_bytes: u64,
     /// `[tracing]`: X-Ray sampling and the OTLP endpoint (stages opt in with `tracingEnabled`).
     pub tracing: xray::TracingConfig,
+    /// Cluster mode's shared traffic state (`[cluster] redis`); `None`: single node.
+    pub cluster: Option<Arc<cluster::Cluster>>,
 }
 
 impl EngineConfig {
@@ -134,6 +137,7 @@ impl Default for EngineConfig {
             access_log_rotation: logs::rotation::Rotation::default(),
             authorizer_cache_bytes: security::AUTHORIZER_CACHE_BYTES,
             tracing: xray::TracingConfig::default(),
+            cluster: None,
         }
     }
 }
