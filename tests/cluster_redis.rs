@@ -32,11 +32,21 @@ fn doc() -> String {
         })
     };
     let ok = json!({"200": {"description": "ok"}});
+    let authorizer_uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:authz/invocations";
     json!({
         "openapi": "3.0.1",
         "info": {"title": "cluster", "version": "1"},
-        "components": {"securitySchemes": {"api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}},
+        "components": {"securitySchemes": {
+            "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+            "tok": {"type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": authorizer_uri,
+                    "identitySource": "method.request.header.Authorization",
+                    "authorizerResultTtlInSeconds": 300}}
+        }},
         "paths": {
+            "/a": {"get": {"responses": ok, "security": [{"tok": []}],
+                "x-amazon-apigateway-integration": mock("$context.authorizer.nonce")}},
             "/t": {"get": {"responses": ok, "x-amazon-apigateway-integration": mock("t")}},
             "/c": {"get": {"responses": ok,
                 "x-amazon-apigateway-integration": mock("$context.requestId")}},
@@ -394,4 +404,65 @@ async fn redis_stopped_gives_the_configured_mode_without_a_hang_then_recovers() 
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A TOKEN authorizer whose every answer carries a fresh nonce in its context: a cached result
+/// shows the nonce of the call that cached it.
+const AUTHORIZER: &str = r#"
+import uuid
+
+def handler(event, context):
+    return {
+        "principalId": "user",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}]},
+        "context": {"nonce": str(uuid.uuid4())},
+    }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_authorizer_results_are_shared_and_flushed_on_every_node() {
+    if common::require_tool("python3").is_none() {
+        return;
+    }
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let code = tempfile::tempdir().unwrap();
+    std::fs::write(code.path().join("authorizer.py"), AUTHORIZER).unwrap();
+    let function = format!(
+        "[functions.authz]\nruntime = \"python3\"\nhandler = \"authorizer.handler\"\ncode = {:?}\n",
+        code.path().display().to_string()
+    );
+    // `[functions]` comes after `[cluster]`'s keys (a table ends the previous one).
+    let f = cluster(&redis, None, 1_000_000, &[&function, &function]).await;
+    let http = reqwest::Client::new();
+    let [a, b] = &f.nodes[..] else {
+        panic!("two nodes")
+    };
+    let call = |node: &Node| {
+        http.get(node.url(&f.api, "prod", "/a"))
+            .header("authorization", "token-one")
+            .send()
+    };
+    let first = call(a).await.unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let first = first.text().await.unwrap();
+    assert!(!first.is_empty());
+    // B authorizes with A's cached result (A's nonce): its function is not called.
+    assert_eq!(call(b).await.unwrap().text().await.unwrap(), first);
+    // FlushStageAuthorizersCache through B empties the stage on A too.
+    let r = http
+        .delete(format!(
+            "{}/restapis/{}/stages/prod/cache/authorizers",
+            b.base, f.api
+        ))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "flush: {}", r.status());
+    let again = call(a).await.unwrap().text().await.unwrap();
+    assert_ne!(again, first);
+    assert_eq!(call(b).await.unwrap().text().await.unwrap(), again);
 }
