@@ -187,7 +187,16 @@ async fn a_stage_throttle_of_100_rps_holds_across_three_nodes() {
         return;
     };
     let burst = 10u32;
-    let f = cluster(&redis, Some((100, burst)), 1_000_000, &["", "", ""]).await;
+    // A generous call timeout: on a loaded machine a 50 ms call may time out, and a fail-open
+    // admission would not measure the shared bucket (checked below: none happened).
+    let slow_ok = "redis_timeout_ms = 2000";
+    let f = cluster(
+        &redis,
+        Some((100, burst)),
+        1_000_000,
+        &[slow_ok, slow_ok, slow_ok],
+    )
+    .await;
     let http = reqwest::Client::new();
     let urls: Vec<String> = f
         .nodes
@@ -231,6 +240,9 @@ async fn a_stage_throttle_of_100_rps_holds_across_three_nodes() {
         throttled > ok,
         "offered load too low: {ok} ok, {throttled} throttled"
     );
+    for node in &f.nodes {
+        assert_eq!(metric(&http, node, "gwtui_redis_fail_open_total").await, 0);
+    }
     let tolerance = 0.02 * 100.0 * elapsed;
     assert!(
         (ok as f64 - expected).abs() <= tolerance,

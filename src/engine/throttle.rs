@@ -213,8 +213,12 @@ impl TokenBucket {
             });
     }
 
-    /// Tokens available at `now` (the console shows bucket levels).
+    /// Tokens available at `now` (the console shows bucket levels). In cluster mode: the
+    /// tokens this node holds on lease (the shared level is Redis's).
     pub fn tokens(&self, now: Duration) -> f64 {
+        if let Some(lease) = &self.lease {
+            return lease.held().max(0) as f64;
+        }
         self.params().tokens(self.tat.load(Ordering::Acquire), now)
     }
 

@@ -181,6 +181,12 @@ impl Traffic {
         }
     }
 
+    /// A bucket outside the registry (an HTTP API route's), shared under `scope` in cluster
+    /// mode.
+    pub fn standalone_bucket(&self, scope: &str, limits: Limits, now: Duration) -> TokenBucket {
+        self.buckets.standalone(scope, limits, now)
+    }
+
     /// Starts a route-map rebuild that reuses `schemas`, the compiled models of the
     /// deployments the previous map served (`Routes::schemas_by_deployment`).
     pub fn build(&self, schemas: HashMap<usize, Arc<DeploymentSchemas>>) -> TrafficBuild<'_> {
