@@ -256,7 +256,10 @@ async fn quota_and_cache_are_shared_across_three_nodes() {
         return;
     };
     let quota = 30;
-    let f = cluster(&redis, None, quota, &["", "", ""]).await;
+    // Exact while Redis answers: a call that times out after Redis counted would be admitted
+    // again by open mode's fallback. A generous timeout, and a check that none failed.
+    let slow_ok = "redis_timeout_ms = 2000";
+    let f = cluster(&redis, None, quota, &[slow_ok, slow_ok, slow_ok]).await;
     let http = reqwest::Client::new();
     let [a, b, c] = &f.nodes[..] else {
         panic!("three nodes")
@@ -277,6 +280,9 @@ async fn quota_and_cache_are_shared_across_three_nodes() {
         }
     }
     assert_eq!((admitted, exceeded), (quota, quota));
+    for node in &f.nodes {
+        assert_eq!(metric(&http, node, "gwtui_redis_failures_total").await, 0);
+    }
 
     // Cache: a miss on A is a hit on B and C (the body is the request id of A's miss).
     let (status, first) = get(&http, &a.url(&f.api, "prod", "/c"), false).await;
