@@ -6,8 +6,6 @@
 //! the stage on all, and Redis stopped mid-test gives the configured failure mode without a
 //! hang, then recovers when Redis returns.
 
-#[path = "common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "cluster_support/nodes.rs"]
 mod nodes;
