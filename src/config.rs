@@ -345,6 +345,30 @@ mod tests {
     }
 
     #[test]
+    fn cluster_redis_settings_default_to_single_node_and_refuse_unknown_modes() {
+        use crate::engine::cluster::FailureMode;
+        let none = parse("", Path::new("c.toml")).unwrap();
+        assert_eq!(none.cluster.redis, None);
+        assert_eq!(none.cluster.redis_failure, FailureMode::Open);
+        assert_eq!(none.cluster.redis_timeout_ms, 50);
+        let set = parse(
+            "[cluster]\nredis = \"redis://127.0.0.1:6390\"\nredis_failure = \"closed\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(set.cluster.redis.as_deref(), Some("redis://127.0.0.1:6390"));
+        assert_eq!(set.cluster.redis_failure, FailureMode::Closed);
+        assert!(
+            parse(
+                "[cluster]\nredis_failure = \"maybe\"\n",
+                Path::new("c.toml")
+            )
+            .is_err()
+        );
+        assert!(parse("[cluster]\nbogus = 1\n", Path::new("c.toml")).is_err());
+    }
+
+    #[test]
     fn parses_sections_and_names_the_bad_line() {
         let ok = parse(
             "[server]\nlisten = \"127.0.0.1:9000\"\n[keys]\nflush_cache = \"F\"\n",
