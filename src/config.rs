@@ -37,8 +37,10 @@ pub struct ConfigFile {
     pub tracing: crate::engine::xray::TracingConfig,
     /// Where the definitions live (`[store] url`): SQLite in the data dir when unset.
     pub store: StoreSection,
-    /// Cluster mode (docs/CLUSTER.md): this node's id.
-    pub cluster: ClusterSection,
+    /// Cluster mode (docs/CLUSTER.md): this node's id (`node_id`) and the shared traffic
+    /// state: `redis = "redis://…"`, `redis_failure` (`open`/`closed`), `redis_timeout_ms`,
+    /// the breaker and the lease window.
+    pub cluster: crate::engine::cluster::RedisSettings,
 }
 
 /// `[store]`.
@@ -48,15 +50,6 @@ pub struct StoreSection {
     /// `postgres://user[:password]@host[:port]/db`: definitions in PostgreSQL, shared by the
     /// nodes of a cluster. Unset: the SQLite file in the data directory.
     pub url: Option<String>,
-}
-
-/// `[cluster]` (the definitions-store part; docs/CLUSTER.md).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClusterSection {
-    /// This node's id in `cluster_nodes`, change notices and the `node` metrics label;
-    /// generated at each start when unset.
-    pub node_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -361,6 +354,30 @@ mod tests {
         ] {
             assert!(bad.account_limits().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn cluster_redis_settings_default_to_single_node_and_refuse_unknown_modes() {
+        use crate::engine::cluster::FailureMode;
+        let none = parse("", Path::new("c.toml")).unwrap();
+        assert_eq!(none.cluster.redis, None);
+        assert_eq!(none.cluster.redis_failure, FailureMode::Open);
+        assert_eq!(none.cluster.redis_timeout_ms, 50);
+        let set = parse(
+            "[cluster]\nredis = \"redis://127.0.0.1:6390\"\nredis_failure = \"closed\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(set.cluster.redis.as_deref(), Some("redis://127.0.0.1:6390"));
+        assert_eq!(set.cluster.redis_failure, FailureMode::Closed);
+        assert!(
+            parse(
+                "[cluster]\nredis_failure = \"maybe\"\n",
+                Path::new("c.toml")
+            )
+            .is_err()
+        );
+        assert!(parse("[cluster]\nbogus = 1\n", Path::new("c.toml")).is_err());
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub enum Command {
     Serve {
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Cluster mode: share throttles, quotas and caches through this Redis
+        /// (`redis://host:port`; the config file's `[cluster] redis`).
+        #[arg(long, value_name = "URL")]
+        redis: Option<String>,
     },
     /// Run the console against a running gwtui (`gwtui serve` elsewhere), through its
     /// management API; `--admin-credentials` signs the calls when the server requires them.
@@ -180,6 +184,7 @@ impl Settings {
             tracing: self.config.tracing.clone(),
             account_rate_limit,
             account_burst_limit,
+            cluster: crate::engine::cluster::Cluster::new(self.config.cluster.clone())?,
             ..EngineConfig::default()
         })
     }
@@ -380,8 +385,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
         }
-        Some(Command::Serve { listen }) => {
-            let s = settings(&cli, listen.as_deref())?;
+        Some(Command::Serve { listen, redis }) => {
+            let mut s = settings(&cli, listen.as_deref())?;
+            if let Some(url) = redis {
+                s.config.cluster.redis = Some(url.clone());
+            }
             serve::serve(s).await
         }
         Some(Command::Info) => {
@@ -478,10 +486,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rotation.max_bytes,
                 rotation.max_files
             );
-            match client::running_server(&s.paths.data_dir) {
+            let running = client::running_server(&s.paths.data_dir);
+            match &running {
                 Some(url) => println!("server:      serving this data dir at {url}"),
                 None => println!("server:      none serving this data dir"),
             }
+            crate::engine::cluster::info::print(&s.config.cluster, running.as_deref()).await;
             let aws = s
                 .config
                 .resolved_aws()

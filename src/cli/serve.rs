@@ -43,6 +43,21 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         .context("server.admin_credentials")?;
     crate::server::check_bind(listen, admin_credentials.is_some()).map_err(anyhow::Error::msg)?;
     let gw = Gateway::open(s.engine_config()?)?;
+    if let Some(cluster) = gw.cluster() {
+        // Connected before the first request, so it finds the leases' connection made; a
+        // Redis that is down now is the configured failure mode until it answers.
+        match cluster.connect().await {
+            Ok(()) => eprintln!(
+                "cluster: traffic state shared in redis {}",
+                cluster.display_url
+            ),
+            Err(e) => eprintln!(
+                "gwtui: redis {} not reachable at start ({e}); serving in {:?} mode until it is",
+                cluster.display_url,
+                cluster.failure_mode()
+            ),
+        }
+    }
     let config_dir = s.paths.config_dir.clone();
     for (name, function) in s.config.resolved_functions(&config_dir) {
         gw.install_function(&name, function)

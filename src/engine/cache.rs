@@ -159,6 +159,49 @@ fn encode(key: &str, response: &CachedResponse) -> (Vec<u8>, usize) {
     (blob, body_start)
 }
 
+/// Bytes before the entry buffer in a shared (Redis) value: status, key length, body start.
+const SHARED_HEADER: usize = 10;
+
+/// A response as a shared cache value: [`SHARED_HEADER`] then the entry buffer; `None` when
+/// it is not stored (over [`MAX_CACHEABLE_BYTES`], zero TTL).
+pub fn encode_shared(key: &str, response: &CachedResponse<'_>) -> Option<Vec<u8>> {
+    if response.body.len() > MAX_CACHEABLE_BYTES || response.ttl.is_zero() {
+        return None;
+    }
+    let (blob, body_start) = encode(key, response);
+    let key_len = u32::try_from(key.len()).ok()?;
+    let body_start = u32::try_from(body_start).ok()?;
+    let mut out = Vec::with_capacity(SHARED_HEADER + blob.len());
+    out.extend_from_slice(&response.status.as_u16().to_le_bytes());
+    out.extend_from_slice(&key_len.to_le_bytes());
+    out.extend_from_slice(&body_start.to_le_bytes());
+    out.extend_from_slice(&blob);
+    Some(out)
+}
+
+/// The hit a shared cache value holds for `key`; `None` unless it is a well-formed value
+/// stored for exactly that key.
+pub fn decode_shared(key: &str, value: Vec<u8>) -> Option<CacheHit> {
+    let head = value.get(..SHARED_HEADER)?;
+    let status = StatusCode::from_u16(u16::from_le_bytes([head[0], head[1]])).ok()?;
+    let key_len = u32::from_le_bytes([head[2], head[3], head[4], head[5]]) as usize;
+    let body_start = u32::from_le_bytes([head[6], head[7], head[8], head[9]]) as usize;
+    let blob = Bytes::from(value).slice(SHARED_HEADER..);
+    if key_len != key.len()
+        || blob.get(..key_len) != Some(key.as_bytes())
+        || body_start < key_len
+        || body_start > blob.len()
+    {
+        return None;
+    }
+    Some(CacheHit {
+        status,
+        blob,
+        key_len,
+        body_start,
+    })
+}
+
 /// What an entry costs beyond its buffer: the slot in the shard's table and its control
 /// byte, its place in the insertion order and the allocator's header (rounded up).
 const ENTRY_OVERHEAD: u64 = 128;
@@ -231,6 +274,8 @@ impl Shard {
 pub struct StageCache {
     /// The `cacheClusterSize` it was built for.
     pub size: String,
+    /// Cluster mode: the entries live in Redis (`engine::cluster::cache`), not in the shards.
+    pub shared: Option<super::cluster::cache::SharedCache>,
     pub capacity_bytes: u64,
     /// foldhash, randomly seeded per cache: cheaper than SipHash on every cached request.
     hasher: foldhash::fast::RandomState,
@@ -266,12 +311,19 @@ impl StageCache {
     pub fn new(size: Option<&str>, bytes_per_gb: u64, clock: Arc<dyn Clock>) -> StageCache {
         StageCache {
             size: size.unwrap_or("0.5").to_string(),
+            shared: None,
             capacity_bytes: capacity_bytes(size, bytes_per_gb),
             hasher: foldhash::fast::RandomState::default(),
             clock,
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             weighted: AtomicU64::new(0),
         }
+    }
+
+    /// The same cache kept in Redis under `shared` (cluster mode).
+    pub fn with_shared(mut self, shared: Option<super::cluster::cache::SharedCache>) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// The key's hash and shard (the top bits; the shard's table uses the low ones).
@@ -412,6 +464,27 @@ impl StageCache {
 mod tests {
     use super::*;
     use crate::engine::clock::{ManualClock, SystemClock};
+
+    #[test]
+    fn shared_values_round_trip_and_refuse_other_keys() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("text/plain"));
+        let r = CachedResponse {
+            status: StatusCode::CREATED,
+            headers: &headers,
+            body: b"hello",
+            ttl: Duration::from_secs(5),
+        };
+        let v = encode_shared("k1", &r).unwrap();
+        assert!(decode_shared("k2", v.clone()).is_none());
+        assert!(decode_shared("k1", v[..8].to_vec()).is_none());
+        let hit = decode_shared("k1", v).unwrap();
+        assert_eq!(hit.status, StatusCode::CREATED);
+        assert_eq!(&hit.body()[..], b"hello");
+        assert_eq!(hit.headers()["content-type"], "text/plain");
+        let big = vec![0u8; MAX_CACHEABLE_BYTES + 1];
+        assert!(encode_shared("k", &CachedResponse { body: &big, ..r }).is_none());
+    }
 
     fn system() -> Arc<dyn Clock> {
         Arc::new(SystemClock::default())

@@ -120,6 +120,8 @@ pub struct EngineConfig {
     pub store: crate::store::StoreLocation,
     /// This node's id in cluster mode (`[cluster] node_id`); generated when `None`.
     pub node_id: Option<String>,
+    /// Cluster mode's shared traffic state (`[cluster] redis`); `None`: single node.
+    pub cluster: Option<Arc<cluster::Cluster>>,
 }
 
 impl EngineConfig {
@@ -146,6 +148,7 @@ impl Default for EngineConfig {
             tracing: xray::TracingConfig::default(),
             store: crate::store::StoreLocation::Sqlite,
             node_id: None,
+            cluster: None,
         }
     }
 }

@@ -150,6 +150,27 @@ impl QuotaCounter {
         true
     }
 
+    /// Cluster mode: (period start, period kind, limit, count so far) when a quota applies.
+    pub fn quota_state(&self, now: OffsetDateTime) -> Option<(Date, QuotaPeriod, i64, i64)> {
+        let mut s = self.lock();
+        s.roll(now.date());
+        let limit = s.limit()?;
+        Some((s.period_start, s.period(), limit, s.used_in_period))
+    }
+
+    /// Counts one request the shared counter admitted (cluster mode): the count is this
+    /// node's to store, the check was Redis's.
+    pub fn record(&self, now: OffsetDateTime) {
+        let today = now.date();
+        let mut s = self.lock();
+        s.roll(today);
+        s.used_in_period += 1;
+        match s.pending.last_mut() {
+            Some((day, n)) if *day == today => *n += 1,
+            _ => s.pending.push((today, 1)),
+        }
+    }
+
     /// A plan change: new quota settings (the count of the current period is kept when the
     /// period kind stays the same).
     pub fn set_quota(

@@ -12,6 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use redis::Script;
+
+use super::cluster::Cluster;
+use super::cluster::lease::{LEASE_SCRIPT, Lease};
+
 /// A token bucket kept as a "theoretical arrival time" (the generic cell rate algorithm, which
 /// admits exactly what a token bucket admits): with `T` = 1 s / rate in nanoseconds and `B` the
 /// burst, the bucket holds `B − max(0, tat − now) / T` tokens. Taking a token moves `tat` to
@@ -36,6 +41,9 @@ pub struct TokenBucket {
     burst_bits: AtomicU64,
     /// Serialises limit changes (admin operations only; the request path never takes it).
     change: Mutex<()>,
+    /// Cluster mode: the lease on the bucket shared in Redis (`engine::cluster::lease`); the
+    /// local level above is then only the fallback of a failed Redis call in open mode.
+    lease: Option<Arc<Lease>>,
 }
 
 /// The limits of one scope: `rate` tokens per second, `burst` tokens at most.
@@ -136,7 +144,21 @@ impl TokenBucket {
             rate_bits: AtomicU64::new(limits.rate.to_bits()),
             burst_bits: AtomicU64::new(limits.burst.to_bits()),
             change: Mutex::new(()),
+            lease: None,
         }
+    }
+
+    /// A full local bucket with the lease on its shared copy (cluster mode).
+    pub fn with_lease(limits: Limits, now: Duration, lease: Arc<Lease>) -> TokenBucket {
+        TokenBucket {
+            lease: Some(lease),
+            ..TokenBucket::new(limits, now)
+        }
+    }
+
+    /// The lease on the shared bucket, in cluster mode.
+    pub fn lease(&self) -> Option<&Arc<Lease>> {
+        self.lease.as_ref()
     }
 
     fn params(&self) -> Params {
@@ -191,8 +213,12 @@ impl TokenBucket {
             });
     }
 
-    /// Tokens available at `now` (the console shows bucket levels).
+    /// Tokens available at `now` (the console shows bucket levels). In cluster mode: the
+    /// tokens this node holds on lease (the shared level is Redis's).
     pub fn tokens(&self, now: Duration) -> f64 {
+        if let Some(lease) = &self.lease {
+            return lease.held().max(0) as f64;
+        }
         self.params().tokens(self.tat.load(Ordering::Acquire), now)
     }
 
@@ -222,9 +248,31 @@ pub fn take_all(buckets: &[&TokenBucket], now: Duration) -> bool {
 #[derive(Debug, Default)]
 pub struct BucketRegistry {
     buckets: Mutex<HashMap<String, Arc<TokenBucket>>>,
+    /// Cluster mode: every bucket gets a lease on its shared copy under its scope key.
+    shared: Option<(Arc<Cluster>, Arc<Script>)>,
 }
 
 impl BucketRegistry {
+    /// A registry whose buckets are shared through `cluster` (none: node-local buckets).
+    pub fn new(cluster: Option<Arc<Cluster>>) -> BucketRegistry {
+        BucketRegistry {
+            buckets: Mutex::default(),
+            shared: cluster.map(|c| (c, Arc::new(Script::new(LEASE_SCRIPT)))),
+        }
+    }
+
+    /// A bucket outside the registry (the account's), shared like the registry's.
+    pub fn standalone(&self, key: &str, limits: Limits, now: Duration) -> TokenBucket {
+        match &self.shared {
+            Some((cluster, script)) => TokenBucket::with_lease(
+                limits,
+                now,
+                Arc::new(Lease::new(cluster.clone(), key, script.clone())),
+            ),
+            None => TokenBucket::new(limits, now),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<TokenBucket>>> {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -241,7 +289,14 @@ impl BucketRegistry {
         let mut map = self.lock();
         let bucket = map
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(TokenBucket::new(limits, now)))
+            .or_insert_with(|| match &self.shared {
+                Some((cluster, script)) => Arc::new(TokenBucket::with_lease(
+                    limits,
+                    now,
+                    Arc::new(Lease::new(cluster.clone(), &key, script.clone())),
+                )),
+                None => Arc::new(TokenBucket::new(limits, now)),
+            })
             .clone();
         bucket.set_limits(limits, now);
         used.insert(key);

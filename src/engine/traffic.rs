@@ -13,6 +13,8 @@ use time::OffsetDateTime;
 
 use super::cache::StageCache;
 use super::clock::Clock;
+use super::cluster::Cluster;
+use super::cluster::cache::SharedCache;
 use super::compiled::{CompiledDeployment, CompiledMethod};
 use super::quota::{DayCounts, LoadedUsage, QuotaCounter, QuotaLedger, day_string};
 use super::schema::DeploymentSchemas;
@@ -36,6 +38,8 @@ pub struct Traffic {
     buckets: BucketRegistry,
     pub quotas: QuotaLedger,
     cache_bytes_per_gb: u64,
+    /// Cluster mode (`[cluster] redis`): buckets, quotas and caches shared through Redis.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 /// A method's cache settings when caching applies to it.
@@ -79,14 +83,25 @@ impl StageTraffic {
         }
     }
 
-    /// Empties the stage's cache and the canary's own cache, if any.
-    pub fn flush_caches(&self) {
-        if let Some(c) = &self.base.cache {
+    /// Empties the stage's cache and the canary's own cache, if any (in cluster mode, on
+    /// every node: the error when Redis could not be told).
+    pub async fn flush_caches(&self) -> Result<(), super::cluster::ClusterError> {
+        let mut result = Ok(());
+        for c in [
+            self.base.cache.as_ref(),
+            self.canary.as_ref().and_then(|c| c.cache.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        {
             c.flush();
+            if let Some(shared) = &c.shared
+                && let Err(e) = shared.flush().await
+            {
+                result = Err(e);
+            }
         }
-        if let Some(c) = self.canary.as_ref().and_then(|c| c.cache.as_ref()) {
-            c.flush();
-        }
+        result
     }
 }
 
@@ -153,15 +168,23 @@ impl Traffic {
     pub fn new(config: &EngineConfig) -> Traffic {
         let clock = config.clock.clone();
         let account_limits = Limits::new(config.account_rate_limit, config.account_burst_limit);
-        let account = Arc::new(TokenBucket::new(account_limits, clock.now()));
+        let buckets = BucketRegistry::new(config.cluster.clone());
+        let account = Arc::new(buckets.standalone("account", account_limits, clock.now()));
         Traffic {
             clock,
             account,
             account_limits,
-            buckets: BucketRegistry::default(),
+            buckets,
+            cluster: config.cluster.clone(),
             quotas: QuotaLedger::default(),
             cache_bytes_per_gb: config.cache_bytes_per_gb,
         }
+    }
+
+    /// A bucket outside the registry (an HTTP API route's), shared under `scope` in cluster
+    /// mode.
+    pub fn standalone_bucket(&self, scope: &str, limits: Limits, now: Duration) -> TokenBucket {
+        self.buckets.standalone(scope, limits, now)
     }
 
     /// Starts a route-map rebuild that reuses `schemas`, the compiled models of the
@@ -291,13 +314,21 @@ impl TrafficBuild<'_> {
     ) -> StageTraffic {
         let size = stage.cache_cluster_size.as_deref().unwrap_or("0.5");
         let reuse = |c: Option<&Arc<StageCache>>| c.filter(|c| c.size == size).cloned();
+        let shared = |suffix: &str| {
+            self.traffic.cluster.as_ref().map(|c| {
+                SharedCache::new(c.clone(), &format!("{api_id}/{}{suffix}", stage.stage_name))
+            })
+        };
         let base_cache = stage.cache_cluster_enabled.then(|| {
             reuse(previous.and_then(|p| p.base.cache.as_ref())).unwrap_or_else(|| {
-                Arc::new(StageCache::new(
-                    Some(size),
-                    self.traffic.cache_bytes_per_gb,
-                    self.traffic.clock.clone(),
-                ))
+                Arc::new(
+                    StageCache::new(
+                        Some(size),
+                        self.traffic.cache_bytes_per_gb,
+                        self.traffic.clock.clone(),
+                    )
+                    .with_shared(shared("")),
+                )
             })
         });
         let canary = canary.map(|(canary_deployment, use_stage_cache)| {
@@ -314,11 +345,14 @@ impl TrafficBuild<'_> {
                                 .is_none_or(|pb| !Arc::ptr_eq(pb, pc))
                         });
                     Some(reuse(own).unwrap_or_else(|| {
-                        Arc::new(StageCache::new(
-                            Some(size),
-                            self.traffic.cache_bytes_per_gb,
-                            self.traffic.clock.clone(),
-                        ))
+                        Arc::new(
+                            StageCache::new(
+                                Some(size),
+                                self.traffic.cache_bytes_per_gb,
+                                self.traffic.clock.clone(),
+                            )
+                            .with_shared(shared("/canary")),
+                        )
                     }))
                 }
             };

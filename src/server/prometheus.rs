@@ -10,10 +10,12 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::Body;
 use crate::engine::Gateway;
+use crate::engine::cluster::ClusterCounts;
 use crate::engine::{FixedHistogram, SeriesTotals};
 
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -64,6 +66,8 @@ struct GatewayCollector {
     series: Vec<(SeriesLabels, SeriesTotals)>,
     websocket: Vec<(RouteLabels, WebSocketCounts)>,
     log_records_dropped: u64,
+    /// Cluster mode's Redis counters.
+    cluster: Option<ClusterCounts>,
 }
 
 type WebSocketCounterOf = fn(&WebSocketCounts) -> u64;
@@ -136,6 +140,56 @@ fn websocket_counts(gw: &Gateway, series: &[SeriesTotals]) -> Vec<(RouteLabels, 
     }
     out.into_iter().collect()
 }
+
+type ClusterCounterOf = fn(&ClusterCounts) -> u64;
+
+const CLUSTER_COUNTERS: [(&str, &str, ClusterCounterOf); 9] = [
+    (
+        "gwtui_redis_calls",
+        "Calls made to Redis (cluster mode).",
+        |c| c.calls,
+    ),
+    (
+        "gwtui_redis_failures",
+        "Redis calls that failed or timed out.",
+        |c| c.failures,
+    ),
+    (
+        "gwtui_redis_refused",
+        "Redis calls not made because the circuit breaker was open.",
+        |c| c.refused,
+    ),
+    (
+        "gwtui_redis_fail_open",
+        "Requests served without the shared check ([cluster] redis_failure = open).",
+        |c| c.fail_open,
+    ),
+    (
+        "gwtui_redis_fail_closed",
+        "Requests refused because the shared check failed ([cluster] redis_failure = closed).",
+        |c| c.fail_closed,
+    ),
+    (
+        "gwtui_redis_lease_refills",
+        "Token leases taken from the shared buckets.",
+        |c| c.lease_refills,
+    ),
+    (
+        "gwtui_redis_breaker_opened",
+        "Times the Redis circuit breaker opened.",
+        |c| c.breaker_opened,
+    ),
+    (
+        "gwtui_redis_cache_hits",
+        "Shared response cache lookups that hit.",
+        |c| c.cache_hits,
+    ),
+    (
+        "gwtui_redis_cache_misses",
+        "Shared response cache lookups that missed (or could not ask Redis).",
+        |c| c.cache_misses,
+    ),
+];
 
 type CounterOf = fn(&SeriesTotals) -> u64;
 type HistogramOf = fn(&SeriesTotals) -> &FixedHistogram;
@@ -245,7 +299,27 @@ impl Collector for GatewayCollector {
         prometheus_client::encoding::EncodeMetric::encode(
             &ConstCounter::new(self.log_records_dropped),
             metric,
-        )
+        )?;
+        if let Some(c) = &self.cluster {
+            for (name, help, value) in CLUSTER_COUNTERS {
+                let metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+                prometheus_client::encoding::EncodeMetric::encode(
+                    &ConstCounter::new(value(c)),
+                    metric,
+                )?;
+            }
+            let metric = encoder.encode_descriptor(
+                "gwtui_redis_breaker_open",
+                "1 while the Redis circuit breaker is open.",
+                None,
+                MetricType::Gauge,
+            )?;
+            prometheus_client::encoding::EncodeMetric::encode(
+                &ConstGauge::new(i64::from(c.breaker_open)),
+                metric,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -269,6 +343,7 @@ pub fn render(gw: &Gateway) -> Result<String, std::fmt::Error> {
         series,
         websocket,
         log_records_dropped: gw.log_records_dropped(),
+        cluster: gw.cluster().map(|c| c.counts()),
     }));
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry)?;

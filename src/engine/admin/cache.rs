@@ -23,8 +23,19 @@ impl Gateway {
     ) -> Result<(), AdminError> {
         self.flush(actor, FLUSH_STAGE_CACHE, api_id, stage_name)
             .await?;
-        if let Ok(live) = self.inner.routes.load().stage(api_id, stage_name) {
-            live.traffic.flush_caches();
+        let live = self
+            .inner
+            .routes
+            .load()
+            .stage(api_id, stage_name)
+            .ok()
+            .cloned();
+        if let Some(live) = live
+            && let Err(e) = live.traffic.flush_caches().await
+        {
+            return Err(AdminError::Internal(format!(
+                "The stage cache was flushed on this node but not in the cluster's shared cache ({e}); retry the flush"
+            )));
         }
         Ok(())
     }
@@ -63,6 +74,14 @@ impl Gateway {
         self.flush(actor, FLUSH_STAGE_AUTHORIZERS_CACHE, api_id, stage_name)
             .await?;
         self.inner.security.flush_stage(api_id, stage_name);
+        if let Some(cluster) = self.cluster()
+            && let Err(e) =
+                crate::engine::cluster::authorizer::flush(cluster, api_id, stage_name).await
+        {
+            return Err(AdminError::Internal(format!(
+                "The authorizer cache was flushed on this node but not in the cluster's shared cache ({e}); retry the flush"
+            )));
+        }
         Ok(())
     }
 

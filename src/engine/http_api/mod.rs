@@ -203,19 +203,30 @@ async fn phases(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<InvokeRespons
         .ok_or(HttpError::NotFound)?;
     ctx.route = Some((index, params));
     auth::run(gw, ctx).await?;
-    throttle(gw, ctx, index)?;
+    throttle(gw, ctx, index).await?;
     integration::run(gw, ctx).await
 }
 
 /// The route's bucket (route settings, else the stage's defaults), then the account's; a
 /// rejection gives back what was taken.
-fn throttle(gw: &Gateway, ctx: &HttpContext<'_>, index: usize) -> Result<(), HttpError> {
+async fn throttle(gw: &Gateway, ctx: &HttpContext<'_>, index: usize) -> Result<(), HttpError> {
     let traffic = &gw.inner.traffic;
     let now = traffic.clock.now();
     let route_bucket = ctx.stage.buckets.get(index).and_then(|b| b.as_deref());
-    let ok = match route_bucket {
-        Some(b) => crate::engine::throttle::take_all(&[b, &traffic.account], now),
-        None => crate::engine::throttle::take_all(&[&traffic.account], now),
+    let one = [&*traffic.account];
+    let two;
+    let buckets: &[&crate::engine::throttle::TokenBucket] = match route_bucket {
+        Some(b) => {
+            two = [b, &*traffic.account];
+            &two
+        }
+        None => &one,
+    };
+    let ok = match &traffic.cluster {
+        None => crate::engine::throttle::take_all(buckets, now),
+        Some(cluster) => crate::engine::cluster::lease::take_all_shared(cluster, buckets, now)
+            .await
+            .is_some(),
     };
     if ok {
         Ok(())

@@ -312,7 +312,13 @@ pub fn live_stage(
                     .position(|o| o.route_key == r.route_key)?;
                 p.buckets.get(i)?.clone().filter(|b| b.limits() == limit)
             });
-            Some(reused.unwrap_or_else(|| Arc::new(TokenBucket::new(limit, now))))
+            Some(reused.unwrap_or_else(|| {
+                Arc::new(traffic.standalone_bucket(
+                    &format!("http/{api_id}/{}/{}", stage.stage_name, r.route_key),
+                    limit,
+                    now,
+                ))
+            }))
         })
         .collect();
     LiveHttpStage {

@@ -196,7 +196,7 @@ fn warn(response: &mut InvokeResponse) {
 
 /// A cached response for the request, if caching applies and the entry is there. Sets
 /// `ctx.cache_hit` whenever caching applies to the method.
-pub fn lookup(
+pub async fn lookup(
     _gw: &Gateway,
     ctx: &mut RequestContext<'_>,
 ) -> Result<Option<InvokeResponse>, GatewayError> {
@@ -212,7 +212,11 @@ pub fn lookup(
         Invalidation::None => false,
     };
     let key = cache_key(ctx);
-    let hit = key.as_deref().and_then(|k| cache.get(k));
+    let hit = match (&key, &cache.shared) {
+        (Some(k), Some(shared)) => shared.get(k).await,
+        (Some(k), None) => cache.get(k),
+        (None, _) => None,
+    };
     ctx.cache_hit = Some(hit.is_some());
     if hit.is_none() {
         // Kept for `store`.
@@ -231,8 +235,10 @@ pub fn lookup(
     }))
 }
 
-/// Stores the integration's response after a miss (bodies over 1 MiB are not stored).
-pub fn store(_gw: &Gateway, ctx: &mut RequestContext<'_>, response: &mut InvokeResponse) {
+/// Stores the integration's response after a miss (bodies over 1 MiB are not stored). In
+/// cluster mode the response waits for the store (one bounded Redis call, misses only), so
+/// the next request on any node finds it.
+pub async fn store(_gw: &Gateway, ctx: &mut RequestContext<'_>, response: &mut InvokeResponse) {
     if ctx.cache_hit != Some(false) {
         return;
     }
@@ -241,7 +247,19 @@ pub fn store(_gw: &Gateway, ctx: &mut RequestContext<'_>, response: &mut InvokeR
     let Some((cache, caching)) = method_cache(ctx) else {
         return;
     };
-    if let Some(key) = key {
+    if let (Some(key), Some(shared)) = (&key, &cache.shared) {
+        shared
+            .put(
+                key,
+                &CachedResponse {
+                    status: response.status,
+                    headers: &response.headers,
+                    body: &response.body,
+                    ttl: caching.ttl,
+                },
+            )
+            .await;
+    } else if let Some(key) = key {
         cache.insert(
             &key,
             CachedResponse {

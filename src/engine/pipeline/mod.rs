@@ -144,7 +144,7 @@ async fn execute(
         ctx.xray_auth_end();
     }
     api_key::run(gw, ctx)?;
-    throttle::run(gw, ctx)?;
+    throttle::run(gw, ctx).await?;
     log_method_request(ctx);
     integrate(gw, ctx).await
 }
@@ -156,7 +156,7 @@ async fn integrate(
     ctx: &mut RequestContext<'_>,
 ) -> Result<InvokeResponse, GatewayError> {
     validation::run(gw, ctx)?;
-    if let Some(hit) = cache::lookup(gw, ctx)? {
+    if let Some(hit) = cache::lookup(gw, ctx).await? {
         return Ok(hit);
     }
     ctx.xray_integration_start();
@@ -208,7 +208,7 @@ async fn integrate(
             headers_for_log(&response.headers)
         )
     });
-    cache::store(gw, ctx, &mut response);
+    cache::store(gw, ctx, &mut response).await;
     Ok(response)
 }
 

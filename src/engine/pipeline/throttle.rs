@@ -6,10 +6,12 @@
 
 use super::RequestContext;
 use crate::engine::Gateway;
+use crate::engine::cluster::lease::{refund_all, take_all_shared};
+use crate::engine::cluster::quota as shared_quota;
 use crate::engine::error::GatewayError;
 use crate::engine::throttle::{TokenBucket, take_all};
 
-pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
+pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {
     let (Some(live), Some(route), Some(method)) =
         (ctx.live.as_ref(), ctx.route.as_ref(), ctx.method())
     else {
@@ -50,15 +52,27 @@ pub fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayErro
         n += 1;
     }
     let buckets = &buckets[..n];
-    if !take_all(buckets, traffic.clock.now()) {
-        return Err(GatewayError::Throttled);
-    }
-    if let Some(plan) = plan
-        && !plan.counter.try_acquire(traffic.clock.utc())
-    {
-        for b in buckets {
-            b.refund();
+    let Some(cluster) = &traffic.cluster else {
+        if !take_all(buckets, traffic.clock.now()) {
+            return Err(GatewayError::Throttled);
         }
+        if let Some(plan) = plan
+            && !plan.counter.try_acquire(traffic.clock.utc())
+        {
+            for b in buckets {
+                b.refund();
+            }
+            return Err(GatewayError::QuotaExceeded);
+        }
+        return Ok(());
+    };
+    let Some(leased) = take_all_shared(cluster, buckets, traffic.clock.now()).await else {
+        return Err(GatewayError::Throttled);
+    };
+    if let Some(plan) = plan
+        && !shared_quota::acquire(cluster, &plan.counter, traffic.clock.utc()).await
+    {
+        refund_all(buckets, leased);
         return Err(GatewayError::QuotaExceeded);
     }
     Ok(())

@@ -138,27 +138,42 @@ pub async fn authorize(
         authorizer_id: authorizer.id.clone(),
         identity,
     };
-    let cached = if ttl.is_zero() {
-        None
-    } else {
-        gw.inner.security.authorizer_cache.get(&key)
+    let cluster = gw.inner.traffic.cluster.as_ref();
+    let cached = match (ttl.is_zero(), cluster) {
+        (true, _) => None,
+        (false, None) => gw.inner.security.authorizer_cache.get(&key),
+        // Cluster mode: the shared cache only (a flush on any node must reach every node).
+        (false, Some(cluster)) => crate::engine::cluster::authorizer::get(cluster, &key)
+            .await
+            .and_then(|answer| {
+                let output = Arc::new(parse_output(&answer)?);
+                Some(Arc::new(CachedAuthorization {
+                    output,
+                    ttl,
+                    output_bytes: answer.len(),
+                }))
+            }),
     };
     let (output, latency_ms) = match cached {
         Some(hit) => (hit.output.clone(), 0),
         None => {
             let started = Instant::now();
-            let (output, output_bytes) = invoke(gw, ctx, authorizer, input).await?;
+            let (output, answer) = invoke(gw, ctx, authorizer, input).await?;
             let output = Arc::new(output);
             let latency = started.elapsed().as_millis() as u64;
-            if !ttl.is_zero() {
-                gw.inner.security.authorizer_cache.insert(
+            match (ttl.is_zero(), cluster) {
+                (true, _) => {}
+                (false, None) => gw.inner.security.authorizer_cache.insert(
                     key,
                     Arc::new(CachedAuthorization {
                         output: output.clone(),
                         ttl,
-                        output_bytes,
+                        output_bytes: answer.len(),
                     }),
-                );
+                ),
+                (false, Some(cluster)) => {
+                    crate::engine::cluster::authorizer::put(cluster, &key, &answer, ttl).await
+                }
             }
             (output, latency)
         }
@@ -217,7 +232,7 @@ async fn invoke(
     ctx: &RequestContext<'_>,
     authorizer: &Authorizer,
     input: Value,
-) -> Result<(AuthorizerOutput, usize), GatewayError> {
+) -> Result<(AuthorizerOutput, Bytes), GatewayError> {
     let uri = authorizer
         .authorizer_uri
         .as_deref()
@@ -244,7 +259,7 @@ async fn invoke(
         });
     }
     parse_output(&invocation.payload)
-        .map(|output| (output, invocation.payload.len()))
+        .map(|output| (output, invocation.payload))
         .ok_or(GatewayError::AuthorizerConfiguration)
 }
 
