@@ -17,6 +17,7 @@ pub mod integrations;
 pub mod live;
 pub mod logs;
 pub mod metrics;
+pub mod nodes;
 pub mod params;
 pub mod pipeline;
 pub mod quota;
@@ -40,11 +41,11 @@ use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
-pub use cluster::{ClusterNode, ClusterView};
 pub use error::GatewayError;
 pub use live::Variant;
 pub use logs::{Level, LogKind, LogLine};
 pub use metrics::{MetricsSnapshot, MetricsTick};
+pub use nodes::{ClusterNode, ClusterView};
 pub use pipeline::{InvokeRequest, InvokeResponse};
 
 // The handle's public types: everything src/server and src/tui may name of the engine
@@ -228,7 +229,7 @@ pub(crate) struct Inner {
     /// A second connection for audit and usage reads, which must not wait for a commit.
     reader: Mutex<StoreReader>,
     /// Cluster mode (PostgreSQL store): this node and what it has applied.
-    pub(crate) cluster: Option<cluster::Cluster>,
+    pub(crate) nodes: Option<nodes::Nodes>,
     config: EngineConfig,
 }
 
@@ -240,12 +241,12 @@ impl Gateway {
         let node_id = config
             .node_id
             .clone()
-            .unwrap_or_else(cluster::generate_node_id);
+            .unwrap_or_else(nodes::generate_node_id);
         let store = Store::open_at(&config.data_dir, &config.store, &node_id)?;
         let (mut state, head) = store.load_with_head()?;
         let stored_functions = std::mem::take(&mut state.functions);
-        let cluster = match &config.store {
-            crate::store::StoreLocation::Postgres(target) => Some(cluster::Cluster::new(
+        let nodes = match &config.store {
+            crate::store::StoreLocation::Postgres(target) => Some(nodes::Nodes::new(
                 node_id,
                 target.clone(),
                 head,
@@ -292,7 +293,7 @@ impl Gateway {
                 admin: ArcSwap::from_pointee(admin),
                 store: Mutex::new(store),
                 reader: Mutex::new(reader),
-                cluster,
+                nodes,
                 config,
             }),
         };
@@ -317,7 +318,7 @@ impl Gateway {
             admin.build_routes(&gw.inner.traffic, &Routes::default(), &gw.lock_store())
         };
         gw.inner.routes.store(Arc::new(routes));
-        cluster::start_listener(&gw.inner).map_err(OpenError::Background)?;
+        nodes::start_listener(&gw.inner).map_err(OpenError::Background)?;
         traffic::start_usage_flusher(
             Arc::downgrade(&gw.inner),
             gw.inner.config.usage_flush_interval,

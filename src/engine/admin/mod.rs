@@ -283,7 +283,7 @@ fn commit(
     let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
     store
         .commit(changes, &audit)
-        .map_err(super::cluster::admin_error)
+        .map_err(super::nodes::admin_error)
 }
 
 impl Gateway {
@@ -312,12 +312,8 @@ impl Gateway {
             let mut store = gw.lock_store();
             // Cluster mode: take the cluster's writers' lock; a node behind the store's newest
             // change reloads first, so the change is computed from the latest state.
-            if let Some(head) = store.begin_write().map_err(super::cluster::admin_error)?
-                && gw
-                    .inner
-                    .cluster
-                    .as_ref()
-                    .is_some_and(|c| head > c.applied())
+            if let Some(head) = store.begin_write().map_err(super::nodes::admin_error)?
+                && gw.inner.nodes.as_ref().is_some_and(|c| head > c.applied())
                 && let Err(e) = gw.reload_locked(&store)
             {
                 store.end_write();
@@ -390,8 +386,8 @@ where
                 detail,
                 &changes,
             )?;
-            if let Some(cluster) = &gw.inner.cluster {
-                cluster.set_applied(seq);
+            if let Some(nodes) = &gw.inner.nodes {
+                nodes.set_applied(seq);
             }
             let mut next = Admin::clone(&admin);
             for (id, state) in apis {

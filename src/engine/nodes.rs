@@ -76,7 +76,7 @@ pub fn generate_node_id() -> String {
     format!("node-{:08x}", rand::random::<u32>())
 }
 
-pub(crate) struct Cluster {
+pub(crate) struct Nodes {
     pub(crate) node_id: String,
     target: PgTarget,
     /// The newest audit sequence number whose state this node has installed.
@@ -89,13 +89,13 @@ pub(crate) struct Cluster {
     listening: AtomicBool,
 }
 
-impl Cluster {
+impl Nodes {
     pub(crate) fn new(
         node_id: String,
         target: PgTarget,
         applied: i64,
         functions: &[(String, String)],
-    ) -> Cluster {
+    ) -> Nodes {
         let me = NodeRow {
             node_id: node_id.clone(),
             url: String::new(),
@@ -103,7 +103,7 @@ impl Cluster {
             started_ms: now_ms(),
             seen_ms: 0,
         };
-        Cluster {
+        Nodes {
             node_id,
             target,
             applied: AtomicI64::new(applied),
@@ -134,7 +134,7 @@ pub(crate) fn admin_error(e: StoreError) -> AdminError {
 impl Gateway {
     /// This node's id in cluster mode (`None` with the SQLite store).
     pub fn node_id(&self) -> Option<&str> {
-        self.inner.cluster.as_ref().map(|c| c.node_id.as_str())
+        self.inner.nodes.as_ref().map(|c| c.node_id.as_str())
     }
 
     /// Where the definitions are: `sqlite <path>` or `postgres <host:port/db>`.
@@ -147,7 +147,7 @@ impl Gateway {
 
     /// Sets the management URL this node advertises in `cluster_nodes` (once bound).
     pub fn set_advertised_url(&self, url: &str) {
-        if let Some(cluster) = &self.inner.cluster {
+        if let Some(cluster) = &self.inner.nodes {
             cluster.me.lock().unwrap_or_else(|p| p.into_inner()).url = url.to_string();
         }
     }
@@ -155,7 +155,7 @@ impl Gateway {
     /// The cluster's nodes with their health (empty with the SQLite store). A small read on a
     /// connection of its own: call it from a blocking thread.
     pub fn cluster_nodes(&self) -> Result<Vec<ClusterNode>, AdminError> {
-        let Some(cluster) = &self.inner.cluster else {
+        let Some(cluster) = &self.inner.nodes else {
             return Ok(Vec::new());
         };
         let rows = self.lock_reader().nodes().map_err(admin_error)?;
@@ -192,7 +192,7 @@ impl Gateway {
     /// SQLite).
     pub fn cluster_listening(&self) -> bool {
         self.inner
-            .cluster
+            .nodes
             .as_ref()
             .is_none_or(|c| c.listening.load(Ordering::Acquire))
     }
@@ -217,7 +217,7 @@ impl Gateway {
         let routes = admin.build_routes(&self.inner.traffic, &self.inner.routes.load(), store);
         self.inner.routes.store(Arc::new(routes));
         self.inner.admin.store(Arc::new(admin));
-        if let Some(cluster) = &self.inner.cluster {
+        if let Some(cluster) = &self.inner.nodes {
             cluster.set_applied(head);
         }
         self.publish(GatewayEvent::Changed {
@@ -231,7 +231,7 @@ impl Gateway {
     /// Registers the stored functions whose configuration changed and removes those another
     /// node deleted (functions from the config file have no row and are left alone).
     fn install_functions(&self, functions: &[(String, String)]) {
-        let Some(cluster) = &self.inner.cluster else {
+        let Some(cluster) = &self.inner.nodes else {
             return;
         };
         let current: std::collections::HashMap<_, _> =
@@ -262,7 +262,7 @@ impl Gateway {
 
 /// Starts the listener thread of a cluster node; it ends when the gateway is dropped.
 pub(crate) fn start_listener(inner: &Arc<Inner>) -> std::io::Result<()> {
-    let Some(cluster) = &inner.cluster else {
+    let Some(cluster) = &inner.nodes else {
         return Ok(());
     };
     let weak: Weak<Inner> = Arc::downgrade(inner);
@@ -273,7 +273,7 @@ pub(crate) fn start_listener(inner: &Arc<Inner>) -> std::io::Result<()> {
             return false;
         };
         let gw = Gateway { inner };
-        let Some(cluster) = &gw.inner.cluster else {
+        let Some(cluster) = &gw.inner.nodes else {
             return false;
         };
         let _entered = runtime.as_ref().map(|h| h.enter());
@@ -302,7 +302,7 @@ impl Gateway {
     /// Reloads unless a write in the meantime already brought this node to `seq`.
     fn catch_up(&self, seq: Option<i64>) {
         let store = self.lock_store();
-        if let (Some(seq), Some(cluster)) = (seq, &self.inner.cluster)
+        if let (Some(seq), Some(cluster)) = (seq, &self.inner.nodes)
             && cluster.applied() >= seq
         {
             return;
