@@ -22,19 +22,22 @@ async fn three_clients_chat_through_the_demo() {
     gwtui::demo::seed_or_refresh(&t.gw, backend)
         .await
         .expect("seed");
-    let chat = t
-        .gw
-        .list_http_apis()
-        .expect("list")
-        .into_iter()
-        .find(|a| a.name == gwtui::demo::websocket::CHAT_NAME)
-        .expect("the chat is seeded");
+    let chat =
+        t.gw.list_http_apis()
+            .expect("list")
+            .into_iter()
+            .find(|a| a.name == gwtui::demo::websocket::CHAT_NAME)
+            .expect("the chat is seeded");
     assert_eq!(chat.protocol_type, "WEBSOCKET");
     let api = chat.api_id;
     let stage = gwtui::demo::websocket::CHAT_STAGE;
     let mut clients = Vec::new();
     for _ in 0..3 {
-        clients.push(connect_path_style(&t, &api, stage).await.expect("connected"));
+        clients.push(
+            connect_path_style(&t, &api, stage)
+                .await
+                .expect("connected"),
+        );
     }
     send_text(
         &mut clients[0],
@@ -46,15 +49,24 @@ async fn three_clients_chat_through_the_demo() {
     }
     // One leaves; the next message reaches the two left, and the chat forgets the third.
     let mut gone = clients.pop().expect("third");
-    futures_util::SinkExt::close(&mut gone).await.expect("close");
+    futures_util::SinkExt::close(&mut gone)
+        .await
+        .expect("close");
     close_code(&mut gone).await;
-    send_text(&mut clients[1], r#"{"action": "sendmessage", "data": "still here?"}"#).await;
+    send_text(
+        &mut clients[1],
+        r#"{"action": "sendmessage", "data": "still here?"}"#,
+    )
+    .await;
     for c in clients.iter_mut() {
         assert_eq!(next_text(c).await, "still here?");
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while t.gw.websocket_connections(&api, Some(stage)).len() != 2 {
-        assert!(std::time::Instant::now() < deadline, "the third is still listed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the third is still listed"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 
@@ -62,13 +74,12 @@ async fn three_clients_chat_through_the_demo() {
     gwtui::demo::seed_or_refresh(&t.gw, backend)
         .await
         .expect("refresh");
-    let chats = t
-        .gw
-        .list_http_apis()
-        .expect("list")
-        .into_iter()
-        .filter(|a| a.name == gwtui::demo::websocket::CHAT_NAME)
-        .count();
+    let chats =
+        t.gw.list_http_apis()
+            .expect("list")
+            .into_iter()
+            .filter(|a| a.name == gwtui::demo::websocket::CHAT_NAME)
+            .count();
     assert_eq!(chats, 1);
     t.gw.shutdown_functions().await;
     t.stop().await;

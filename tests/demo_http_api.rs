@@ -22,13 +22,12 @@ async fn first_run_shows_a_rest_and_an_http_api() {
         .await
         .expect("seed");
     assert!(rest.is_some(), "the REST demo");
-    let http: Vec<_> = t
-        .gw
-        .list_http_apis()
-        .expect("list")
-        .into_iter()
-        .filter(|a| a.protocol_type == "HTTP")
-        .collect();
+    let http: Vec<_> =
+        t.gw.list_http_apis()
+            .expect("list")
+            .into_iter()
+            .filter(|a| a.protocol_type == "HTTP")
+            .collect();
     assert_eq!(http.len(), 1);
     let id = http[0].api_id.clone();
     assert_eq!(t.gw.list_http_routes(&id).expect("routes").len(), 3);
