@@ -158,3 +158,109 @@ async fn route_and_integration_responses_answer_like_aws() {
         "Integration responses are only supported for WebSocket APIs"
     );
 }
+
+/// A v1 management call (API keys, usage plans) that must answer `want`; its JSON.
+async fn v1_ok(
+    t: &TestGateway,
+    method: Method,
+    path: &str,
+    body: serde_json::Value,
+    want: u16,
+) -> serde_json::Value {
+    let resp = t
+        .client
+        .request(method.clone(), format!("{}{path}", t.base()))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("management call");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(status, want, "{method} {path}: {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn api_key_required_on_connect_needs_a_key_of_a_plan_of_the_stage() {
+    let t = TestGateway::start().await;
+    let api = ws_api(&t, "$request.body.action").await;
+    let i = mock(&t, &api, "{}").await;
+    // Only $connect takes apiKeyRequired.
+    let (status, _, body) = v2(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/routes"),
+        Some(json!({"routeKey": "join", "apiKeyRequired": true, "target": format!("integrations/{i}")})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "ApiKeyRequired is supported only on the $connect route of a WebSocket API"
+    );
+    v2_ok(
+        &t,
+        Method::POST,
+        &format!("/apis/{api}/routes"),
+        Some(json!({"routeKey": "$connect", "apiKeyRequired": true, "target": format!("integrations/{i}")})),
+        201,
+    )
+    .await;
+    stage(&t, &api, "prod").await;
+    let key = v1_ok(
+        &t,
+        Method::POST,
+        "/apikeys",
+        json!({"name": "chat-key", "enabled": true, "value": "chatKey1234567890abcdefghij"}),
+        201,
+    )
+    .await;
+    let other = v1_ok(
+        &t,
+        Method::POST,
+        "/apikeys",
+        json!({"name": "other", "enabled": true, "value": "otherKey0987654321zyxwvuts"}),
+        201,
+    )
+    .await;
+    let plan = v1_ok(
+        &t,
+        Method::POST,
+        "/usageplans",
+        json!({"name": "chat", "apiStages": [{"apiId": api, "stage": "prod"}]}),
+        201,
+    )
+    .await;
+    let plan_id = plan["id"].as_str().expect("plan id");
+    v1_ok(
+        &t,
+        Method::POST,
+        &format!("/usageplans/{plan_id}/keys"),
+        json!({"keyId": key["id"], "keyType": "API_KEY"}),
+        201,
+    )
+    .await;
+    // No key, a key in no plan of this stage: 403 before the upgrade; the plan's key connects.
+    let refused = connect(&t, &api, "prod", &[]).await.expect_err("no key");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("Forbidden"), "{}", refused.body);
+    let wrong = connect(
+        &t,
+        &api,
+        "prod",
+        &[("x-api-key", other["value"].as_str().expect("value"))],
+    )
+    .await
+    .expect_err("a key of no plan");
+    assert_eq!(wrong.status, 403);
+    let ws = connect(
+        &t,
+        &api,
+        "prod",
+        &[("x-api-key", "chatKey1234567890abcdefghij")],
+    )
+    .await;
+    assert!(ws.is_ok(), "the plan's key connects");
+    assert_eq!(t.gw.websocket_connections(&api, Some("prod")).len(), 1);
+}
