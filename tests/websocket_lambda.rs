@@ -213,19 +213,13 @@ async fn authorizer_and_lambda_events_for_connect_message_disconnect() {
     t.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_boto3_handler_broadcasts_through_connections() {
-    init();
-    let Some(python) = common::require_tool("boto3") else {
-        return;
-    };
-    let t = TestGateway::start().await;
-    allow_iam(&t);
+/// A fixture handler run by the Python that has boto3 (through the shipped bootstrap).
+fn boto3_function(python: &std::path::Path, handler: &str) -> FunctionConfig {
     let bootstrap = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("assets/runtimes/python3/bootstrap.py");
-    let mut config = FunctionConfig {
+    FunctionConfig {
         runtime: Some(Runtime::Custom),
-        handler: Some("websocket.broadcast".into()),
+        handler: Some(handler.into()),
         command: Some(vec![
             python.to_string_lossy().into_owned(),
             "-u".into(),
@@ -234,7 +228,18 @@ async fn a_boto3_handler_broadcasts_through_connections() {
         code: Some(lambda_support::fixture("python")),
         timeout: Some(20),
         ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boto3_handler_broadcasts_through_connections() {
+    init();
+    let Some(python) = common::require_tool("boto3") else {
+        return;
     };
+    let t = TestGateway::start().await;
+    allow_iam(&t);
+    let mut config = boto3_function(&python, "websocket.broadcast");
     for (k, v) in [
         ("GATEWAY", t.base()),
         ("AWS_ACCESS_KEY_ID", IAM_KEY.to_string()),
@@ -290,20 +295,7 @@ async fn workers_get_an_accepted_credential_and_the_endpoint_without_configurati
     };
     // No [iam] credentials and nothing in the function's environment.
     let t = TestGateway::start().await;
-    let bootstrap = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("assets/runtimes/python3/bootstrap.py");
-    let config = FunctionConfig {
-        runtime: Some(Runtime::Custom),
-        handler: Some("websocket.echo_back".into()),
-        command: Some(vec![
-            python.to_string_lossy().into_owned(),
-            "-u".into(),
-            bootstrap.to_string_lossy().into_owned(),
-        ]),
-        code: Some(lambda_support::fixture("python")),
-        timeout: Some(20),
-        ..Default::default()
-    };
+    let config = boto3_function(&python, "websocket.echo_back");
     t.gw.register_function(&actor(), "ws-echo-back", config)
         .await
         .expect("register");

@@ -492,6 +492,13 @@ impl AdminTxn<'_> {
         self.http_apis.as_ref().unwrap_or(&self.admin.http_apis)
     }
 
+    /// Whether `api_id` is a WebSocket API with a stage `stage` (a usage plan may name it).
+    pub(crate) fn websocket_stage_exists(&self, api_id: &str, stage: &str) -> bool {
+        self.http_apis()
+            .get(api_id)
+            .is_some_and(|a| a.definition.is_websocket() && a.stages.contains_key(stage))
+    }
+
     /// A mutable copy of the custom domains (copied on first use).
     pub fn domains_mut(&mut self) -> &mut IndexMap<String, StoredDomain> {
         self.domains

@@ -66,9 +66,11 @@ pub struct CreateUsagePlanKey {
 /// Fails unless every API stage of the plan names an existing API and stage.
 fn check_api_stages(txn: &AdminTxn<'_>, stages: &[ApiStage]) -> Result<(), AdminError> {
     for s in stages {
+        // A REST API's stage, or a WebSocket API's (HTTP APIs have no usage plans).
         let exists = txn
             .api(&s.api_id)
-            .is_ok_and(|api| api.stages.contains_key(&s.stage));
+            .is_ok_and(|api| api.stages.contains_key(&s.stage))
+            || txn.websocket_stage_exists(&s.api_id, &s.stage);
         if !exists {
             return Err(AdminError::bad_request(format!(
                 "Invalid API Stage {{api: {}, stage: {}}} specified for usageplan",

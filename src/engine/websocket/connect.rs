@@ -251,6 +251,19 @@ impl Gateway {
                     ));
                 }
             }
+            // `apiKeyRequired`: an enabled key (`x-api-key`, the API's
+            // apiKeySelectionExpression) in a usage plan of this stage, else 403.
+            if route.api_key_required {
+                let key = req.headers.get("x-api-key").and_then(|v| v.to_str().ok());
+                let known = key.and_then(|k| self.api_key_for_stage(&req.api_id, &req.stage, k));
+                if known.is_none() {
+                    return Err(refusal(
+                        StatusCode::FORBIDDEN,
+                        "Forbidden",
+                        "ForbiddenException",
+                    ));
+                }
+            }
             if let Some(i) = &route.integration {
                 let input = Input {
                     info: &info,

@@ -120,9 +120,9 @@ pub fn route(r: &Route) -> Result<(), AdminError> {
             "AuthorizationScopes are only supported with JWT authorization",
         ));
     }
-    if r.api_key_required {
+    if r.api_key_required && r.route_key != CONNECT {
         return Err(bad(
-            "ApiKeyRequired is not supported for WebSocket APIs by gwtui yet (API keys and usage plans are REST-only here)",
+            "ApiKeyRequired is supported only on the $connect route of a WebSocket API",
         ));
     }
     if let Some(e) = &r.route_response_selection_expression

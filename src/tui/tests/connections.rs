@@ -33,8 +33,8 @@ fn chat() -> Harness {
     )
 }
 
-/// `9`, then `c` on the chat API.
-fn open_connections<B: Backend>(h: &mut Harness<B>, api_id: &str) {
+/// `9`, and the cursor on `api_id`.
+fn select_api<B: Backend>(h: &mut Harness<B>, api_id: &str) {
     let effects = h.press("9");
     h.settle(effects);
     let row = h
@@ -44,6 +44,11 @@ fn open_connections<B: Backend>(h: &mut Harness<B>, api_id: &str) {
         .position(|&i| h.app.http_apis[i].api_id == api_id)
         .expect("the WebSocket API is listed");
     h.app.set_cursor(ViewKind::Http, 0, row);
+}
+
+/// `c` on the API in the HTTP view.
+fn open_connections<B: Backend>(h: &mut Harness<B>, api_id: &str) {
+    select_api(h, api_id);
     let effects = h.press("c");
     h.settle(effects);
     assert_eq!(h.app.view(), ViewKind::Connections, "{}", h.flash());
@@ -443,15 +448,7 @@ fn wscat_in_process_is_a_real_connection_of_the_stage() {
     let s = Served::start();
     let api = websocket_api(&s);
     let mut h = s.in_process();
-    let effects = h.press("9");
-    h.settle(effects);
-    let row = h
-        .app
-        .http_rows()
-        .iter()
-        .position(|&i| h.app.http_apis[i].api_id == api)
-        .expect("listed");
-    h.app.set_cursor(ViewKind::Http, 0, row);
+    select_api(&mut h, &api);
     let effects = h.press("w");
     h.settle(effects);
     assert_eq!(h.app.view(), ViewKind::Wscat, "{}", h.flash());
@@ -516,15 +513,7 @@ fn the_dashboard_of_a_websocket_api_uses_cloudwatch_names() {
     s.rt.block_on(ws.send(Message::text("hello")))
         .expect("send");
     let mut h = s.in_process();
-    let effects = h.press("9");
-    h.settle(effects);
-    let row = h
-        .app
-        .http_rows()
-        .iter()
-        .position(|&i| h.app.http_apis[i].api_id == api)
-        .expect("listed");
-    h.app.set_cursor(ViewKind::Http, 0, row);
+    select_api(&mut h, &api);
     let effects = h.press("enter");
     h.settle(effects);
     assert_eq!(h.app.view(), ViewKind::Dashboard);

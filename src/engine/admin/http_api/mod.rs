@@ -7,6 +7,7 @@ mod authorizers;
 mod child;
 pub mod domains;
 mod export;
+mod grandchild;
 mod integrations;
 mod routes;
 mod stages;

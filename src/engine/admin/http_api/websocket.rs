@@ -1,6 +1,7 @@
 //! WebSocket APIs' own resources: route responses (CreateRouteResponse, Get…, Update…,
-//! Delete…), integration responses and models, through the same admin path as every v2
-//! change (validated on copies, committed with an audit row, auto-deployed).
+//! Delete…) and integration responses through `grandchild.rs` (the operations on what a route
+//! or an integration owns), and models, through the same admin path as every v2 change
+//! (validated on copies, committed with an audit row, auto-deployed).
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -42,19 +43,6 @@ pub struct CreateModel {
     pub schema: Option<String>,
 }
 
-const ROUTE_RESPONSE_UPDATABLE: &[&str] = &[
-    "modelSelectionExpression",
-    "responseModels",
-    "responseParameters",
-    "routeResponseKey",
-];
-const INTEGRATION_RESPONSE_UPDATABLE: &[&str] = &[
-    "contentHandlingStrategy",
-    "integrationResponseKey",
-    "responseParameters",
-    "responseTemplates",
-    "templateSelectionExpression",
-];
 const MODEL_UPDATABLE: &[&str] = &["contentType", "description", "name", "schema"];
 
 fn websocket_only(api: &HttpApiState, what: &str) -> Result<(), AdminError> {
@@ -67,7 +55,10 @@ fn websocket_only(api: &HttpApiState, what: &str) -> Result<(), AdminError> {
     }
 }
 
-fn check_route_response(api: &HttpApiState, r: &RouteResponse) -> Result<(), AdminError> {
+pub(super) fn check_route_response(
+    api: &HttpApiState,
+    r: &RouteResponse,
+) -> Result<(), AdminError> {
     if r.route_response_key != websocket::DEFAULT {
         return Err(AdminError::bad_request(format!(
             "Invalid route response key specified: {}. Only $default is supported",
@@ -124,52 +115,13 @@ impl Gateway {
         route_id: &str,
         input: CreateRouteResponse,
     ) -> Result<RouteResponse, AdminError> {
-        let (api_id, route_id) = (api_id.to_string(), route_id.to_string());
-        self.admin_op(
-            actor,
-            "CreateRouteResponse",
-            format!("v2/apis/{api_id}/routes/{route_id}/routeresponses"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                websocket_only(api, "Route responses")?;
-                if api.definition.route(&route_id).is_none() {
-                    return Err(not_found("Route", &api_id, &route_id));
-                }
-                let taken = api
-                    .definition
-                    .route_responses
-                    .get(&route_id)
-                    .cloned()
-                    .unwrap_or_default();
-                let r = RouteResponse {
-                    model_selection_expression: input.model_selection_expression,
-                    response_models: input.response_models,
-                    response_parameters: input.response_parameters,
-                    route_response_id: fresh_id(6, |c| {
-                        taken.iter().any(|t| t.route_response_id == c)
-                    }),
-                    route_response_key: input.route_response_key,
-                };
-                check_route_response(api, &r)?;
-                if taken
-                    .iter()
-                    .any(|t| t.route_response_key == r.route_response_key)
-                {
-                    return Err(AdminError::conflict(format!(
-                        "Unable to create route response. Route response key {} already exists for this route",
-                        r.route_response_key
-                    )));
-                }
-                api.definition
-                    .route_responses
-                    .entry(route_id)
-                    .or_default()
-                    .push(r.clone());
-                txn.commit_definition(&api_id)?;
-                Ok(r)
-            },
-        )
+        self.create_grandchild(actor, api_id, route_id, move |id| RouteResponse {
+            model_selection_expression: input.model_selection_expression,
+            response_models: input.response_models,
+            response_parameters: input.response_parameters,
+            route_response_id: id,
+            route_response_key: input.route_response_key,
+        })
         .await
     }
 
@@ -178,21 +130,7 @@ impl Gateway {
         api_id: &str,
         route_id: &str,
     ) -> Result<Vec<RouteResponse>, AdminError> {
-        self.read(|a| {
-            let api = a
-                .http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?;
-            if api.definition.route(route_id).is_none() {
-                return Err(not_found("Route", api_id, route_id));
-            }
-            Ok(api
-                .definition
-                .route_responses
-                .get(route_id)
-                .cloned()
-                .unwrap_or_default())
-        })
+        self.list_grandchildren(api_id, route_id)
     }
 
     pub fn get_v2_route_response(
@@ -201,10 +139,7 @@ impl Gateway {
         route_id: &str,
         id: &str,
     ) -> Result<RouteResponse, AdminError> {
-        self.list_v2_route_responses(api_id, route_id)?
-            .into_iter()
-            .find(|r| r.route_response_id == id)
-            .ok_or_else(|| not_found("RouteResponse", api_id, id))
+        self.get_grandchild(api_id, route_id, id)
     }
 
     pub async fn update_v2_route_response(
@@ -215,34 +150,8 @@ impl Gateway {
         id: &str,
         patch: serde_json::Value,
     ) -> Result<RouteResponse, AdminError> {
-        let (api_id, route_id, id) = (api_id.to_string(), route_id.to_string(), id.to_string());
-        self.admin_op(
-            actor,
-            "UpdateRouteResponse",
-            format!("v2/apis/{api_id}/routes/{route_id}/routeresponses/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let list = api.definition.route_responses.get(&route_id);
-                let index = list
-                    .and_then(|l| l.iter().position(|r| r.route_response_id == id))
-                    .ok_or_else(|| not_found("RouteResponse", &api_id, &id))?;
-                let existing = list.and_then(|l| l.get(index)).cloned().unwrap_or_default();
-                let r: RouteResponse = merge_update(&existing, &patch, ROUTE_RESPONSE_UPDATABLE)?;
-                check_route_response(api, &r)?;
-                if let Some(slot) = api
-                    .definition
-                    .route_responses
-                    .get_mut(&route_id)
-                    .and_then(|l| l.get_mut(index))
-                {
-                    *slot = r.clone();
-                }
-                txn.commit_definition(&api_id)?;
-                Ok(r)
-            },
-        )
-        .await
+        self.update_grandchild(actor, api_id, route_id, id, patch)
+            .await
     }
 
     pub async fn delete_v2_route_response(
@@ -252,31 +161,8 @@ impl Gateway {
         route_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        let (api_id, route_id, id) = (api_id.to_string(), route_id.to_string(), id.to_string());
-        self.admin_op(
-            actor,
-            "DeleteRouteResponse",
-            format!("v2/apis/{api_id}/routes/{route_id}/routeresponses/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let list = api
-                    .definition
-                    .route_responses
-                    .get_mut(&route_id)
-                    .ok_or_else(|| not_found("RouteResponse", &api_id, &id))?;
-                let before = list.len();
-                list.retain(|r| r.route_response_id != id);
-                if list.len() == before {
-                    return Err(not_found("RouteResponse", &api_id, &id));
-                }
-                if list.is_empty() {
-                    api.definition.route_responses.shift_remove(&route_id);
-                }
-                txn.commit_definition(&api_id)
-            },
-        )
-        .await
+        self.delete_grandchild::<RouteResponse>(actor, api_id, route_id, id)
+            .await
     }
 
     pub async fn create_v2_integration_response(
@@ -286,53 +172,16 @@ impl Gateway {
         integration_id: &str,
         input: CreateIntegrationResponse,
     ) -> Result<IntegrationResponse, AdminError> {
-        let (api_id, integration_id) = (api_id.to_string(), integration_id.to_string());
-        self.admin_op(
-            actor,
-            "CreateIntegrationResponse",
-            format!("v2/apis/{api_id}/integrations/{integration_id}/integrationresponses"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                websocket_only(api, "Integration responses")?;
-                if api.definition.integration(&integration_id).is_none() {
-                    return Err(not_found("Integration", &api_id, &integration_id));
-                }
-                let taken = api
-                    .definition
-                    .integration_responses
-                    .get(&integration_id)
-                    .cloned()
-                    .unwrap_or_default();
-                let r = IntegrationResponse {
-                    content_handling_strategy: input.content_handling_strategy,
-                    integration_response_id: fresh_id(6, |c| {
-                        taken.iter().any(|t| t.integration_response_id == c)
-                    }),
-                    integration_response_key: input.integration_response_key,
-                    response_parameters: input.response_parameters,
-                    response_templates: input.response_templates,
-                    template_selection_expression: input.template_selection_expression,
-                };
-                websocket::integration_response(&r)?;
-                if taken
-                    .iter()
-                    .any(|t| t.integration_response_key == r.integration_response_key)
-                {
-                    return Err(AdminError::conflict(format!(
-                        "Unable to create integration response. Integration response key {} already exists for this integration",
-                        r.integration_response_key
-                    )));
-                }
-                api.definition
-                    .integration_responses
-                    .entry(integration_id)
-                    .or_default()
-                    .push(r.clone());
-                txn.commit_definition(&api_id)?;
-                Ok(r)
-            },
-        )
+        self.create_grandchild(actor, api_id, integration_id, move |id| {
+            IntegrationResponse {
+                content_handling_strategy: input.content_handling_strategy,
+                integration_response_id: id,
+                integration_response_key: input.integration_response_key,
+                response_parameters: input.response_parameters,
+                response_templates: input.response_templates,
+                template_selection_expression: input.template_selection_expression,
+            }
+        })
         .await
     }
 
@@ -341,21 +190,7 @@ impl Gateway {
         api_id: &str,
         integration_id: &str,
     ) -> Result<Vec<IntegrationResponse>, AdminError> {
-        self.read(|a| {
-            let api = a
-                .http_apis
-                .get(api_id)
-                .ok_or_else(|| not_found_api(api_id))?;
-            if api.definition.integration(integration_id).is_none() {
-                return Err(not_found("Integration", api_id, integration_id));
-            }
-            Ok(api
-                .definition
-                .integration_responses
-                .get(integration_id)
-                .cloned()
-                .unwrap_or_default())
-        })
+        self.list_grandchildren(api_id, integration_id)
     }
 
     pub fn get_v2_integration_response(
@@ -364,10 +199,7 @@ impl Gateway {
         integration_id: &str,
         id: &str,
     ) -> Result<IntegrationResponse, AdminError> {
-        self.list_v2_integration_responses(api_id, integration_id)?
-            .into_iter()
-            .find(|r| r.integration_response_id == id)
-            .ok_or_else(|| not_found("IntegrationResponse", api_id, id))
+        self.get_grandchild(api_id, integration_id, id)
     }
 
     pub async fn update_v2_integration_response(
@@ -378,33 +210,8 @@ impl Gateway {
         id: &str,
         patch: serde_json::Value,
     ) -> Result<IntegrationResponse, AdminError> {
-        let (api_id, integration_id, id) = (
-            api_id.to_string(),
-            integration_id.to_string(),
-            id.to_string(),
-        );
-        self.admin_op(
-            actor,
-            "UpdateIntegrationResponse",
-            format!("v2/apis/{api_id}/integrations/{integration_id}/integrationresponses/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let slot = api
-                    .definition
-                    .integration_responses
-                    .get_mut(&integration_id)
-                    .and_then(|l| l.iter_mut().find(|r| r.integration_response_id == id))
-                    .ok_or_else(|| not_found("IntegrationResponse", &api_id, &id))?;
-                let r: IntegrationResponse =
-                    merge_update(&*slot, &patch, INTEGRATION_RESPONSE_UPDATABLE)?;
-                websocket::integration_response(&r)?;
-                *slot = r.clone();
-                txn.commit_definition(&api_id)?;
-                Ok(r)
-            },
-        )
-        .await
+        self.update_grandchild(actor, api_id, integration_id, id, patch)
+            .await
     }
 
     pub async fn delete_v2_integration_response(
@@ -414,37 +221,8 @@ impl Gateway {
         integration_id: &str,
         id: &str,
     ) -> Result<(), AdminError> {
-        let (api_id, integration_id, id) = (
-            api_id.to_string(),
-            integration_id.to_string(),
-            id.to_string(),
-        );
-        self.admin_op(
-            actor,
-            "DeleteIntegrationResponse",
-            format!("v2/apis/{api_id}/integrations/{integration_id}/integrationresponses/{id}"),
-            Some(api_id.clone()),
-            move |txn| {
-                let api = txn.http_api_mut(&api_id)?;
-                let list = api
-                    .definition
-                    .integration_responses
-                    .get_mut(&integration_id)
-                    .ok_or_else(|| not_found("IntegrationResponse", &api_id, &id))?;
-                let before = list.len();
-                list.retain(|r| r.integration_response_id != id);
-                if list.len() == before {
-                    return Err(not_found("IntegrationResponse", &api_id, &id));
-                }
-                if list.is_empty() {
-                    api.definition
-                        .integration_responses
-                        .shift_remove(&integration_id);
-                }
-                txn.commit_definition(&api_id)
-            },
-        )
-        .await
+        self.delete_grandchild::<IntegrationResponse>(actor, api_id, integration_id, id)
+            .await
     }
 
     pub async fn create_v2_model(
