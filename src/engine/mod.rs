@@ -239,7 +239,7 @@ impl Gateway {
         let cluster = match &config.store {
             crate::store::StoreLocation::Postgres(target) => Some(cluster::Cluster::new(
                 node_id,
-                target.clone(),
+                (**target).clone(),
                 head,
                 &stored_functions,
             )),
