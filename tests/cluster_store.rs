@@ -167,10 +167,34 @@ fn a_node_killed_during_admin_changes_loses_no_acknowledged_change() {
     writer.join().unwrap();
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 20);
+    // Durable: every acknowledged create is in PostgreSQL...
+    let stored: BTreeSet<String> = pg
+        .client()
+        .query("SELECT doc FROM rest_apis", &[])
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            let doc: String = r.get(0);
+            serde_json::from_str::<serde_json::Value>(&doc).ok()?["restApi"]["name"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let missing: Vec<_> = acked.iter().filter(|n| !stored.contains(*n)).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not stored: {missing:?}"
+    );
+    // ...and the surviving node serves them all once its listener has caught up.
     let client = http();
-    let on_b = api_names(&client, &b.url);
-    let missing: Vec<_> = acked.iter().filter(|n| !on_b.contains(*n)).collect();
-    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    assert!(
+        eventually(Duration::from_secs(2), || {
+            let on_b = api_names(&client, &b.url);
+            acked.iter().all(|n| on_b.contains(n))
+        })
+        .is_some(),
+        "node B never showed every acknowledged change"
+    );
     // And a node started afterwards loads them all.
     let c = Node::start(&pg.url(), "node-c");
     let on_c = api_names(&client, &c.url);
@@ -260,8 +284,18 @@ fn cluster_endpoint_lists_the_nodes_with_their_health() {
         assert_eq!(s, 200, "{body}");
         body
     };
+    // Each node's first heartbeat with its URL comes within a second of it listening.
+    assert!(
+        eventually(Duration::from_secs(3), || nodes(&a.url)["nodes"]
+            .as_array()
+            .is_some_and(|n| n.len() == 2))
+        .is_some(),
+        "both nodes listed: {}",
+        nodes(&a.url)
+    );
     let body = nodes(&a.url);
     assert_eq!(body["nodeId"], "node-a");
+    assert_eq!(body["listening"], true);
     let listed: Vec<_> = body["nodes"]
         .as_array()
         .unwrap()

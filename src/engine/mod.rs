@@ -248,7 +248,7 @@ impl Gateway {
         let nodes = match &config.store {
             crate::store::StoreLocation::Postgres(target) => Some(nodes::Nodes::new(
                 node_id,
-                target.clone(),
+                (**target).clone(),
                 head,
                 &stored_functions,
             )),

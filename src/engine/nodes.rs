@@ -205,10 +205,11 @@ impl Gateway {
         let (mut state, head) = store.load_with_head().map_err(admin_error)?;
         let functions = std::mem::take(&mut state.functions);
         let vpc_links = std::mem::take(&mut state.vpc_links);
-        let admin = Admin::from_state(state).map_err(|e| match e {
-            OpenError::Store(e) => admin_error(e),
-            e => AdminError::Internal(format!("the stored state no longer loads: {e}")),
-        })?;
+        let admin =
+            Admin::from_state_reusing(state, Some(&self.snapshot())).map_err(|e| match e {
+                OpenError::Store(e) => admin_error(e),
+                e => AdminError::Internal(format!("the stored state no longer loads: {e}")),
+            })?;
         self.install_functions(&functions);
         *self.inner.vpc_links.lock_links() =
             vpc_links.into_iter().map(|l| (l.id.clone(), l)).collect();

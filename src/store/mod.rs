@@ -125,7 +125,7 @@ pub type CommitHook = Arc<dyn Fn() + Send + Sync>;
 pub enum StoreLocation {
     #[default]
     Sqlite,
-    Postgres(PgTarget),
+    Postgres(Box<PgTarget>),
 }
 
 impl StoreLocation {
@@ -134,7 +134,7 @@ impl StoreLocation {
         match url.map(str::trim) {
             None | Some("") => Ok(StoreLocation::Sqlite),
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Ok(StoreLocation::Postgres(PgTarget::parse(u)?))
+                Ok(StoreLocation::Postgres(Box::new(PgTarget::parse(u)?)))
             }
             Some(_) => Err(StoreError::Config(
                 "the store URL must start with postgres:// or postgresql://".into(),
@@ -195,7 +195,7 @@ impl Store {
         let backend = match location {
             StoreLocation::Sqlite => Backend::Sqlite(sqlite::open(data_dir)?),
             StoreLocation::Postgres(target) => {
-                Backend::Postgres(Box::new(PgStore::open(target.clone(), node_id)?))
+                Backend::Postgres(Box::new(PgStore::open((**target).clone(), node_id)?))
             }
         };
         Ok(Store {

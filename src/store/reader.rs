@@ -21,7 +21,7 @@ pub struct StoreReader {
 #[derive(Debug)]
 enum Kind {
     Sqlite(Connection),
-    Postgres(PgReader),
+    Postgres(Box<PgReader>),
 }
 
 impl StoreReader {
@@ -36,7 +36,7 @@ impl StoreReader {
 
     pub(super) fn postgres(reader: PgReader) -> StoreReader {
         StoreReader {
-            kind: Kind::Postgres(reader),
+            kind: Kind::Postgres(Box::new(reader)),
         }
     }
 

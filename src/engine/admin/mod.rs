@@ -111,24 +111,45 @@ pub(crate) struct Admin {
 
 impl Admin {
     pub fn from_state(state: StoreState) -> Result<Admin, OpenError> {
+        Admin::from_state_reusing(state, None)
+    }
+
+    /// [`Admin::from_state`], taking each deployment's compiled form from `previous` when it
+    /// holds the same deployment with the same snapshot (snapshots never change), so that a
+    /// cluster node's reload compiles only what is new.
+    pub(crate) fn from_state_reusing(
+        state: StoreState,
+        previous: Option<&Admin>,
+    ) -> Result<Admin, OpenError> {
         let mut apis: IndexMap<String, Arc<ApiState>> = IndexMap::new();
         for stored in state.apis {
             let api_id = stored.definition.rest_api.id.clone();
+            let before = previous.and_then(|p| p.apis.get(&api_id));
             let mut deployments = IndexMap::new();
             for d in stored.deployments {
-                let snapshot = Arc::new(d.snapshot);
-                let compiled = CompiledDeployment::compile(&d.deployment.id, snapshot.clone())
-                    .map_err(|e| OpenError::Compile {
-                        api_id: api_id.clone(),
-                        deployment_id: d.deployment.id.clone(),
-                        reason: e.0,
-                    })?;
+                let reused = before
+                    .and_then(|a| a.deployments.get(&d.deployment.id))
+                    .filter(|r| *r.snapshot == d.snapshot);
+                let (snapshot, compiled) = match reused {
+                    Some(r) => (r.snapshot.clone(), r.compiled.clone()),
+                    None => {
+                        let snapshot = Arc::new(d.snapshot);
+                        let compiled =
+                            CompiledDeployment::compile(&d.deployment.id, snapshot.clone())
+                                .map_err(|e| OpenError::Compile {
+                                    api_id: api_id.clone(),
+                                    deployment_id: d.deployment.id.clone(),
+                                    reason: e.0,
+                                })?;
+                        (snapshot, Arc::new(compiled))
+                    }
+                };
                 deployments.insert(
                     d.deployment.id.clone(),
                     DeploymentRecord {
                         deployment: d.deployment,
                         snapshot,
-                        compiled: Arc::new(compiled),
+                        compiled,
                     },
                 );
             }

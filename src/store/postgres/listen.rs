@@ -50,8 +50,21 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Nodes not seen for this long are dropped from `cluster_nodes` (ids generated at each start
+/// would otherwise pile up).
+const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
+
+/// Refreshes this node's row, once it has a URL to advertise (a command-line process that
+/// opens the store to make one change never appears), and forgets long-gone nodes.
 fn beat(client: &mut Client, me: &Mutex<NodeRow>) -> Result<(), postgres::Error> {
     let me = me.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if me.url.is_empty() {
+        return Ok(());
+    }
+    client.execute(
+        "DELETE FROM cluster_nodes WHERE seen_ms < $1",
+        &[&(now_ms() - FORGET_AFTER_MS)],
+    )?;
     client.execute(
         "INSERT INTO cluster_nodes (node_id, url, version, started_ms, seen_ms)
          VALUES ($1, $2, $3, $4, $5)

@@ -19,11 +19,11 @@ fn pairs(c: &mut Client, sql: &str) -> Rows<Vec<(String, String)>> {
         .collect())
 }
 
+/// `(id, doc, snapshot)` rows of one API's deployments.
+type DeploymentRows = Vec<(String, String, String)>;
+
 /// `(api_id, id, doc, snapshot)` rows grouped by API, in creation order.
-fn deployments(
-    c: &mut Client,
-    table: &str,
-) -> Rows<HashMap<String, Vec<(String, String, String)>>> {
+fn deployments(c: &mut Client, table: &str) -> Rows<HashMap<String, DeploymentRows>> {
     let sql = format!("SELECT api_id, id, doc, snapshot FROM {table} ORDER BY ord");
     let mut out: HashMap<String, Vec<_>> = HashMap::new();
     for r in c.query(sql.as_str(), &[])? {

@@ -27,7 +27,7 @@ pub use schema::MIGRATIONS;
 /// The channel every commit notifies and every node listens on.
 pub const CHANNEL: &str = "gwtui_changes";
 /// The advisory lock key writers take (`pg_advisory_xact_lock`): "gwtui" in ASCII.
-pub(crate) const WRITE_LOCK: i64 = 0x6777_7475_69;
+pub(crate) const WRITE_LOCK: i64 = 0x0067_7774_7569;
 /// How long connecting may take before the server counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The longest a statement (including waiting for the writers' lock) may run.
@@ -419,7 +419,7 @@ impl PgStore {
         &self,
         rows: &[(String, String, String, i64)],
     ) -> Result<(), StoreError> {
-        let result = self.with(|c| {
+        self.with(|c| {
             let mut tx = c.transaction()?;
             for (plan, key, day, n) in rows {
                 tx.execute(
@@ -429,8 +429,7 @@ impl PgStore {
                 )?;
             }
             tx.commit()
-        });
-        result
+        })
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {

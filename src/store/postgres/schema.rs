@@ -176,7 +176,7 @@ CREATE TABLE client_certificates (
 pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The advisory lock migrations take, so nodes starting together migrate one at a time.
-const MIGRATE_LOCK: i64 = 0x6777_7475_6d;
+const MIGRATE_LOCK: i64 = 0x0067_7774_756d;
 
 const BOOKKEEPING: &str = r#"
 CREATE TABLE IF NOT EXISTS schema_version (
