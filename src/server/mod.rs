@@ -5,6 +5,7 @@ pub mod browser;
 pub mod events;
 pub mod invoke;
 pub mod mgmt;
+pub mod per_core;
 pub mod prometheus;
 pub mod tls;
 pub mod websocket;
