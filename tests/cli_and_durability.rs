@@ -34,8 +34,14 @@ fn gwtui(dir: &Path, args: &[&str]) -> (bool, String, String) {
 
 /// Starts `gwtui serve` on port 0 and returns the child and its base URL.
 fn serve(dir: &Path) -> (Child, String) {
+    serve_with_env(dir, &[])
+}
+
+/// [`serve`] with extra environment variables.
+fn serve_with_env(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
     std::fs::write(dir.join("config.toml"), "[demo]\nenabled = false\n").unwrap();
     let mut child = Command::new(BIN)
+        .envs(env.iter().copied())
         .arg("--data-dir")
         .arg(dir)
         .arg("--config")
@@ -150,6 +156,76 @@ fn admin_commands_work_locally_and_through_the_serving_process() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// `GWTUI_SERVE_THREADS=2`: the listener is served by two threads of their own (named
+/// `gwtui-serve-N`), each connection on one of them; invokes, the management API and a clean
+/// stop on SIGTERM all work as on the default runtime.
+#[test]
+fn serve_threads_switch_serves_on_its_own_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[demo]\nenabled = false\n").unwrap();
+    let doc = dir.path().join("api.json");
+    std::fs::write(&doc, DOC.replace("VERSION", "one")).unwrap();
+    let (ok, api, err) = gwtui(dir.path(), &["import", doc.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let api = api.trim().to_string();
+    let (ok, _, err) = gwtui(dir.path(), &["deploy", &api, "prod"]);
+    assert!(ok, "{err}");
+
+    let (mut child, url) = serve_with_env(dir.path(), &[("GWTUI_SERVE_THREADS", "2")]);
+    let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .map(|c| c.trim().to_string())
+                .filter(|c| c.starts_with("gwtui-serve-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if cfg!(target_os = "linux") {
+        let mut sorted = threads.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["gwtui-serve-0", "gwtui-serve-1"], "{threads:?}");
+    }
+    // New connections each time (the kernel spreads them over the two sockets).
+    for _ in 0..16 {
+        let body = http()
+            .get(format!("{url}/restapis/{api}/prod/_user_request_/v"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert_eq!(body, "one");
+    }
+    // The management API and the admin commands that go through the serving process.
+    let listed: serde_json::Value = http()
+        .get(format!("{url}/restapis"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(listed["item"][0]["id"], api.as_str(), "{listed}");
+    let (ok, stages, err) = gwtui(dir.path(), &["stages", &api]);
+    assert!(ok && stages.contains("prod"), "{err}");
+
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]

@@ -114,10 +114,19 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
             Some((listener, config))
         }
     };
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
+    let (addr, listener) = match serve_threads()? {
+        None => {
+            let listener = TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            (listener.local_addr()?, Listener::Runtime(listener))
+        }
+        Some(n) => {
+            let (addr, listeners) = crate::server::per_core::bind(listen, n)
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            (addr, Listener::PerCore(listeners))
+        }
+    };
     gw.set_advertised_url(&format!("http://{addr}"));
     let server_file = s.paths.data_dir.join(SERVER_FILE);
     let info = serde_json::json!({ "pid": std::process::id(), "listen": addr.to_string() });
@@ -149,14 +158,19 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
             Some((stop, task))
         }
     };
-    let task = tokio::spawn(crate::server::serve_with(
-        serving,
-        listener,
-        options,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let stop = async {
+        let _ = rx.await;
+    };
+    let task = match listener {
+        Listener::Runtime(listener) => {
+            tokio::spawn(crate::server::serve_with(serving, listener, options, stop))
+        }
+        Listener::PerCore(listeners) => {
+            let threads = crate::server::per_core::start(&serving, listeners, &options)
+                .context("cannot start the serving threads")?;
+            tokio::spawn(threads.run_until(stop))
+        }
+    };
     Ok(Running {
         gw,
         addr,
@@ -167,6 +181,31 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         task,
         server_file,
     })
+}
+
+/// Where the HTTP listener is served.
+enum Listener {
+    /// On the runtime `gwtui` runs on (the default).
+    Runtime(TcpListener),
+    /// On N threads with a runtime each (`GWTUI_SERVE_THREADS`, [`crate::server::per_core`]).
+    PerCore(Vec<std::net::TcpListener>),
+}
+
+/// `GWTUI_SERVE_THREADS=N` (1 to 64): the HTTP listener is served by N threads with a
+/// current-thread runtime and a `SO_REUSEPORT` socket each, instead of on the work-stealing
+/// runtime (docs/PERFORMANCE.md, "Data plane under wrk, round 3").
+fn serve_threads() -> anyhow::Result<Option<usize>> {
+    parse_serve_threads(std::env::var("GWTUI_SERVE_THREADS").ok().as_deref())
+}
+
+fn parse_serve_threads(value: Option<&str>) -> anyhow::Result<Option<usize>> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n @ 1..=64) => Ok(Some(n)),
+            _ => anyhow::bail!("GWTUI_SERVE_THREADS={v:?} is not a number of threads from 1 to 64"),
+        },
+    }
 }
 
 impl Running {
@@ -254,4 +293,19 @@ pub async fn console(
     traffic.stop_all();
     running.stop().await;
     result.map(|_| ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_serve_threads;
+
+    #[test]
+    fn serve_threads_switch() {
+        assert_eq!(parse_serve_threads(None).unwrap(), None);
+        assert_eq!(parse_serve_threads(Some("")).unwrap(), None);
+        assert_eq!(parse_serve_threads(Some("2")).unwrap(), Some(2));
+        assert!(parse_serve_threads(Some("0")).is_err());
+        assert!(parse_serve_threads(Some("65")).is_err());
+        assert!(parse_serve_threads(Some("two")).is_err());
+    }
 }

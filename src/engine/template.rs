@@ -6,18 +6,29 @@ use crate::vtl::Template;
 #[derive(Debug)]
 pub struct CompiledTemplate {
     template: Template,
+    /// The output, when the template is literal text only (a fixed MOCK template): rendering
+    /// it needs no request data, scope or evaluator, and the response shares these bytes.
+    literal: Option<bytes::Bytes>,
 }
 
 impl CompiledTemplate {
     /// Parses `source`; the error names the line and column.
     pub fn compile(source: &str) -> Result<CompiledTemplate, String> {
         Template::parse(source)
-            .map(|template| CompiledTemplate { template })
+            .map(|template| CompiledTemplate {
+                literal: crate::mapping::literal_text(&template).map(bytes::Bytes::from),
+                template,
+            })
             .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
     }
 
     pub fn template(&self) -> &Template {
         &self.template
+    }
+
+    /// What every render outputs, when the template is literal text only.
+    pub fn literal(&self) -> Option<&bytes::Bytes> {
+        self.literal.as_ref()
     }
 
     /// Whether rendering needs `$context` built.

@@ -193,6 +193,15 @@ fn render(
     stage_variables: &IndexMap<String, String>,
     kind: OverrideKind,
 ) -> Result<Rendered, RenderError> {
+    // A template that is only text (`{"statusCode": 200}`, a fixed MOCK response) renders to
+    // that text: no scope, no evaluator, one allocation for the output.
+    if let Some(body) = literal_text(template) {
+        return Ok(Rendered {
+            body,
+            overrides: Overrides::default(),
+            carried: None,
+        });
+    }
     let limits = limits();
     let host = GatewayHost {
         input: Input::new(body, request),
@@ -227,6 +236,34 @@ fn render(
         overrides,
         carried,
     })
+}
+
+/// The output of a template made of literal text only (it reads nothing and sets nothing).
+pub fn literal_text(template: &Template) -> Option<String> {
+    let nodes = template.nodes();
+    if !nodes
+        .iter()
+        .all(|n| matches!(n, crate::vtl::ast::Node::Text(_)))
+    {
+        return None;
+    }
+    let len: usize = nodes
+        .iter()
+        .map(|n| match n {
+            crate::vtl::ast::Node::Text(t) => t.len(),
+            _ => 0,
+        })
+        .sum();
+    if len > limits().max_output {
+        return None; // the evaluator reports it
+    }
+    let mut body = String::with_capacity(len);
+    for node in nodes {
+        if let crate::vtl::ast::Node::Text(t) = node {
+            body.push_str(t);
+        }
+    }
+    Some(body)
 }
 
 /// Render an integration request template (`$input` = the method request).

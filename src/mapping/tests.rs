@@ -188,3 +188,42 @@ fn escaped_e() -> String {
         .unwrap()
         .body
 }
+
+#[test]
+fn literal_templates_render_their_text_as_the_evaluator_does() {
+    for src in [
+        "{\"statusCode\": 200}",
+        "{\"pets\":[1,2,3]}\n  \n",
+        "",
+        "plain text with # and $ alone",
+        "## a comment\n{\"a\": 1}",
+        "#* block *#{\"b\": 2}",
+        "\\$notavar and \\#if",
+        "line1\n#if(true)x#end\nline3",
+    ] {
+        let t = Template::parse(src).unwrap();
+        let mut scope = t.new_scope();
+        let empty = req("");
+        let host = GatewayHost {
+            input: Input::new("", &empty),
+            max_string: limits().max_output,
+        };
+        let evaluated = t.render(&mut scope, &host, &limits());
+        let r = render_request_template(&t, &req(""), &serde_json::json!({}), &IndexMap::new());
+        match (evaluated, r) {
+            (Ok(expected), Ok(r)) => {
+                assert_eq!(r.body, expected, "{src:?}");
+                assert!(r.carried.is_none());
+                assert_eq!(r.overrides.status, None);
+            }
+            (Err(_), Err(_)) => {}
+            (e, r) => panic!("{src:?}: evaluator {e:?}, render {:?}", r.map(|r| r.body)),
+        }
+        let literal = t
+            .nodes()
+            .iter()
+            .all(|n| matches!(n, crate::vtl::ast::Node::Text(_)));
+        assert_eq!(literal_text(&t).is_some(), literal, "{src:?}");
+    }
+    assert!(literal_text(&Template::parse("{\"statusCode\": 200}").unwrap()).is_some());
+}

@@ -151,10 +151,19 @@ impl Stage {
 /// Builds the methodSettings key for a resource path and verb: `/pets/{id}` + `GET` →
 /// `pets/{id}/GET`; the root `/` gives `/GET`.
 pub fn method_setting_key(resource_path: &str, verb: &str) -> String {
+    let mut key = String::with_capacity(resource_path.len() + verb.len() + 1);
+    write_method_setting_key(&mut key, resource_path, verb);
+    key
+}
+
+/// Appends [`method_setting_key`]`(resource_path, verb)` to `out`.
+pub fn write_method_setting_key(out: &mut String, resource_path: &str, verb: &str) {
     let trimmed = resource_path.strip_prefix('/').unwrap_or(resource_path);
     if trimmed.is_empty() {
-        format!("/{verb}")
+        out.push('/');
     } else {
-        format!("{trimmed}/{verb}")
+        out.push_str(trimmed);
+        out.push('/');
     }
+    out.push_str(verb);
 }

@@ -6,6 +6,7 @@ pub mod event_replay;
 pub mod events;
 pub mod invoke;
 pub mod mgmt;
+pub mod per_core;
 pub mod prometheus;
 pub mod tls;
 pub mod websocket;

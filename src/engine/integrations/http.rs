@@ -41,7 +41,7 @@ pub async fn send(
     timeout: Duration,
 ) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
     if method != Method::CONNECT
-        && let Some(target) = pool::Target::parse(url)
+        && let Some(target) = pool::Target::cached(url)
     {
         return match tokio::time::timeout(timeout, pool::send(&target, method, headers, body)).await
         {

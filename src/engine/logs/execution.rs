@@ -43,10 +43,18 @@ impl LogSettings {
         if settings.is_empty() {
             return LogSettings::default();
         }
+        // The `{path}/{VERB}` key is built in a per-thread buffer (no allocation per request).
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
         let exact = method.and_then(|(path, verb)| {
-            settings.get_key_value(&crate::model::method_setting_key(path, verb))
+            KEY.with_borrow_mut(|key| {
+                key.clear();
+                crate::model::write_method_setting_key(key, path, verb);
+                settings.get(key.as_str())
+            })
         });
-        let Some((_, s)) = exact.or_else(|| settings.get_key_value("*/*")) else {
+        let Some(s) = exact.or_else(|| settings.get("*/*")) else {
             return LogSettings::default();
         };
         let level = match s.logging_level.as_deref() {

@@ -237,12 +237,23 @@ pub fn integration_of<'d>(
 
 /// The request's MIME type for template lookup: `Content-Type` without parameters, lowercased;
 /// missing means `application/json` (model.md §5.3).
-pub fn request_mime(ctx: &RequestContext<'_>) -> String {
-    ctx.header("content-type")
+/// Borrowed unless the header has upper-case letters (no allocation per request).
+pub fn request_mime<'r>(ctx: &RequestContext<'r>) -> std::borrow::Cow<'r, str> {
+    let req: &'r super::InvokeRequest = ctx.req;
+    let mime = req
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| "application/json".to_string())
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    match mime {
+        None => std::borrow::Cow::Borrowed("application/json"),
+        Some(m) if m.bytes().any(|b| b.is_ascii_uppercase()) => {
+            std::borrow::Cow::Owned(m.to_ascii_lowercase())
+        }
+        Some(m) => std::borrow::Cow::Borrowed(m),
+    }
 }
 
 /// Template choice under the passthrough behaviour. `Ok(Some(t))`: transform with `t`;
@@ -289,6 +300,15 @@ fn render(
     template: &CompiledTemplate,
     context: &serde_json::Value,
 ) -> Result<crate::mapping::Rendered, GatewayError> {
+    if let Some(text) = template.literal() {
+        // Literal text: what the evaluator would write, without building the request data.
+        ctx.carried_overrides = None;
+        return Ok(crate::mapping::Rendered {
+            body: String::from_utf8_lossy(text).into_owned(),
+            overrides: Overrides::default(),
+            carried: None,
+        });
+    }
     let stage_variables = ctx.stage_variables.clone();
     let request = ctx.request_data();
     let mut rendered =
@@ -320,13 +340,13 @@ fn prepare_mock(
 
 /// Reads `statusCode` from a rendered MOCK request template (an integer, or a string holding
 /// one).
+///
+/// The template must be one valid JSON object; its other members are checked and skipped
+/// without being built ([`super::mock_status`]: no allocation for `{"statusCode": 200}`).
 pub fn parse_mock_status(rendered: &str) -> Option<u16> {
-    let value: serde_json::Value = serde_json::from_str(rendered).ok()?;
-    match value.get("statusCode")? {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    serde_json::from_str::<super::mock_status::MockStatus>(rendered)
+        .ok()?
+        .0
 }
 
 /// Evaluates the integration's parameter mappings into (location, name, value) triples.
@@ -412,7 +432,7 @@ fn prepare_http(
     };
     let method = Method::from_bytes(verb.as_bytes()).map_err(|_| invalid())?;
 
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::with_capacity(ctx.req.headers.len() + 4);
     if proxy {
         // A SigV4 `Authorization` (or any, on an AWS_IAM method) is not forwarded.
         let iam = ctx
@@ -426,21 +446,24 @@ fn prepare_http(
             }
         }
         let client_ip = ctx.identity.source_ip.as_str();
-        let xff = match ctx.header("x-forwarded-for") {
-            Some(prev) => format!("{prev}, {client_ip}"),
-            None => client_ip.to_string(),
-        };
-        if let Ok(v) = HeaderValue::from_str(&xff) {
-            headers.insert("x-forwarded-for", v);
+        // Built at its exact length, so the bytes become the value without a copy.
+        let prev = ctx.header("x-forwarded-for");
+        let mut xff = String::with_capacity(prev.map_or(0, |p| p.len() + 2) + client_ip.len());
+        if let Some(prev) = prev {
+            xff.push_str(prev);
+            xff.push_str(", ");
         }
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-        if let Some(port) = ctx
+        xff.push_str(client_ip);
+        if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(xff)) {
+            headers.insert(X_FORWARDED_FOR, v);
+        }
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+        if let Some(v) = ctx
             .header("host")
             .and_then(|h| h.rsplit_once(':'))
-            .map(|(_, p)| p.to_string())
-            && let Ok(v) = HeaderValue::from_str(&port)
+            .and_then(|(_, port)| forwarded_port(port))
         {
-            headers.insert("x-forwarded-port", v);
+            headers.insert(X_FORWARDED_PORT, v);
         }
     } else {
         if let Some(ct) = ctx.req.headers.get(http::header::CONTENT_TYPE) {
@@ -470,7 +493,7 @@ fn prepare_http(
     }
     // Active tracing: the backend sees the request's segment as its parent (ops.md §7).
     if let Some(trace) = ctx.trace_header() {
-        headers.insert("x-amzn-trace-id", trace.clone());
+        headers.insert(X_AMZN_TRACE_ID, trace.clone());
     }
     Ok(Prepared::Http {
         method,
@@ -478,6 +501,29 @@ fn prepare_http(
         headers,
         body,
         proxy,
+    })
+}
+
+// Static names: inserting under a `&str` name that is not a standard header copies it into a
+// new allocation each time.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+
+/// `X-Forwarded-Port`'s value for the port of the request's `Host`. A listener's requests all
+/// carry the same port: the last one is kept per thread and its value shared (no allocation).
+fn forwarded_port(port: &str) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<HeaderValue>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some(v) = last.as_ref().filter(|v| v.as_bytes() == port.as_bytes()) {
+            return Some(v.clone());
+        }
+        let v = HeaderValue::from_str(port).ok()?;
+        *last = Some(v.clone());
+        Some(v)
     })
 }
 

@@ -119,6 +119,11 @@ pub fn run(
     }
 
     let body = match choose_response_template(accept.as_deref(), selected) {
+        // Literal text: what the evaluator would write, shared, without the request data.
+        Some(template) if template.literal().is_some() => {
+            let text = template.literal().cloned().unwrap_or_default();
+            binary::convert_response(text, false, accept_binary, handling)?
+        }
         Some(template) => {
             let request = ctx.request_data();
             let rendered = render_response_template(

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod integration_request;
 pub mod integration_response;
+mod mock_status;
 pub mod record;
 pub mod remapped_headers;
 pub mod respond;

@@ -49,7 +49,25 @@ fn framing_rule(name: &HeaderName) -> Rule {
 }
 
 /// `x-amzn-remapped-{name}` (header names are case-insensitive; hyper writes them lowercase).
+/// The names [`proxy_rule`] and [`framing_rule`] remap are static (no allocation: every
+/// HTTP_PROXY response carries `Date`, `Server`, `Content-Length` and often `Connection`).
 pub fn remapped_name(name: &HeaderName) -> Option<HeaderName> {
+    let known = match name.as_str() {
+        "authorization" => "x-amzn-remapped-authorization",
+        "connection" => "x-amzn-remapped-connection",
+        "content-length" => "x-amzn-remapped-content-length",
+        "content-md5" => "x-amzn-remapped-content-md5",
+        "date" => "x-amzn-remapped-date",
+        "max-forwards" => "x-amzn-remapped-max-forwards",
+        "server" => "x-amzn-remapped-server",
+        "user-agent" => "x-amzn-remapped-user-agent",
+        "www-authenticate" => "x-amzn-remapped-www-authenticate",
+        "x-amzn-requestid" => "x-amzn-remapped-x-amzn-requestid",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return Some(HeaderName::from_static(known));
+    }
     let mut text = String::with_capacity(16 + name.as_str().len());
     text.push_str("x-amzn-remapped-");
     text.push_str(name.as_str());
@@ -126,6 +144,27 @@ mod tests {
         assert_eq!(h["x-other"], "kept");
         assert!(!h.contains_key("transfer-encoding"));
         assert!(!h.contains_key("keep-alive"));
+    }
+
+    #[test]
+    fn static_remapped_names_match_the_built_ones() {
+        for name in [
+            "authorization",
+            "connection",
+            "content-length",
+            "content-md5",
+            "date",
+            "max-forwards",
+            "server",
+            "user-agent",
+            "www-authenticate",
+            "x-amzn-requestid",
+            "x-custom",
+        ] {
+            let name = HeaderName::from_static(name);
+            let expected = format!("x-amzn-remapped-{name}");
+            assert_eq!(remapped_name(&name).unwrap().as_str(), expected);
+        }
     }
 
     #[test]

@@ -28,10 +28,11 @@ pub fn resolve_method(ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> 
     let Some(deployment) = ctx.deployment.clone() else {
         return Err(unmatched(ctx));
     };
-    let verb = ctx
-        .header("x-http-method-override")
-        .map(str::to_ascii_uppercase)
-        .unwrap_or_else(|| ctx.req.method.as_str().to_string());
+    let req = ctx.req;
+    let verb: std::borrow::Cow<'_, str> = match ctx.header("x-http-method-override") {
+        Some(v) => v.to_ascii_uppercase().into(),
+        None => req.method.as_str().into(),
+    };
     match deployment.router.resolve(&verb, &ctx.req.path) {
         Some(m) => {
             ctx.route = Some(m);

@@ -96,6 +96,32 @@ impl Target {
     }
 }
 
+/// Parsed targets kept per thread, by URL (a bounded cache: cleared when full). An
+/// integration's URL is usually the same string request after request; parsing it is a `Url`
+/// parse and four allocations.
+const TARGETS_PER_THREAD: usize = 64;
+
+impl Target {
+    /// [`Target::parse`], from this thread's cache when `url` was parsed before.
+    pub(super) fn cached(url: &str) -> Option<Arc<Target>> {
+        thread_local! {
+            static TARGETS: std::cell::RefCell<HashMap<Box<str>, Option<Arc<Target>>>> =
+                std::cell::RefCell::new(HashMap::new());
+        }
+        TARGETS.with_borrow_mut(|targets| {
+            if let Some(found) = targets.get(url) {
+                return found.clone();
+            }
+            let parsed = Target::parse(url).map(Arc::new);
+            if targets.len() >= TARGETS_PER_THREAD {
+                targets.clear();
+            }
+            targets.insert(url.into(), parsed.clone());
+            parsed
+        })
+    }
+}
+
 /// Why an exchange failed (a timeout is the caller's bound, not reported here).
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Failure {
@@ -459,6 +485,22 @@ mod tests {
         assert!(Target::parse("https://example.com/").is_none());
         assert!(Target::parse("not a url").is_none());
         assert!(Target::parse("http://user:pw@example.com/").is_none());
+    }
+
+    #[test]
+    fn cached_targets_are_the_parsed_ones_and_the_cache_is_bounded() {
+        let a = Target::cached("http://127.0.0.1:8080/a?x=1").unwrap();
+        assert_eq!(a.origin, "/a?x=1");
+        let again = Target::cached("http://127.0.0.1:8080/a?x=1").unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        assert!(Target::cached("https://example.com/").is_none());
+        assert!(Target::cached("https://example.com/").is_none());
+        for i in 0..3 * TARGETS_PER_THREAD {
+            let t = Target::cached(&format!("http://127.0.0.1:{}/", 1000 + i)).unwrap();
+            assert_eq!(t.port, 1000 + i as u16);
+        }
+        let b = Target::cached("http://127.0.0.1:8080/a?x=1").unwrap();
+        assert_eq!(b.origin, "/a?x=1");
     }
 
     #[test]
