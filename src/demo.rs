@@ -213,3 +213,39 @@ async fn seed_or_refresh_rest(
         .map_err(|e| AdminError::Internal(format!("cannot write {}: {e}", marker.display())))?;
     Ok(Some(api.id))
 }
+
+/// OpenAPI documents for tests that build a known API in an engine (the console's key
+/// scripts seed the fake's sample world with them): the console's tests may not name
+/// `crate::openapi` (tests/engine_boundary.rs), the demo may.
+#[cfg(test)]
+pub(crate) mod documents {
+    use crate::engine::{Actor, Gateway};
+    use crate::model::{AdminError, ApiDefinition, RestApi};
+    use crate::openapi::{ExportOptions, Extensions, ImportMode, ImportOptions};
+
+    /// `def` as OpenAPI 3 with every API Gateway extension.
+    pub(crate) fn document(def: &ApiDefinition) -> String {
+        crate::openapi::export(
+            def,
+            &ExportOptions {
+                extensions: Extensions::Apigateway,
+                ..ExportOptions::default()
+            },
+        )
+        .unwrap_or_default()
+    }
+
+    /// PutRestApi in overwrite mode: the API becomes exactly `source`.
+    pub(crate) async fn overwrite(
+        gw: &Gateway,
+        actor: &Actor,
+        api_id: &str,
+        source: &str,
+    ) -> Result<RestApi, AdminError> {
+        let opts = ImportOptions {
+            mode: ImportMode::Overwrite,
+            ..ImportOptions::default()
+        };
+        gw.put_rest_api(actor, api_id, source, opts).await
+    }
+}

@@ -18,7 +18,6 @@ use crate::engine::{
 };
 use crate::loadgen::Traffic;
 use crate::model::{CanarySettings, QuotaPeriod, QuotaSettings};
-use crate::openapi::{ExportOptions, Extensions, ImportMode, ImportOptions};
 use crate::server::ServerOptions;
 use crate::tui::app::AppConfig;
 use crate::tui::backend::Backend;
@@ -252,18 +251,9 @@ async fn seed_sample(gw: &Gateway) -> World {
     if let Some(r) = old.resource_mut("pets01") {
         r.resource_methods.remove("POST");
     }
-    let doc = |d: &crate::model::ApiDefinition| {
-        crate::openapi::export(
-            d,
-            &ExportOptions {
-                extensions: Extensions::Apigateway,
-                ..ExportOptions::default()
-            },
-        )
-        .expect("export")
-    };
+    let doc = crate::demo::documents::document;
     let api = gw
-        .import_rest_api(&actor, &doc(&old), ImportOptions::default())
+        .import_rest_api(&actor, &doc(&old), Default::default())
         .await
         .expect("import");
     let deploy = |description: &str| CreateDeployment {
@@ -282,17 +272,9 @@ async fn seed_sample(gw: &Gateway) -> World {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    gw.put_rest_api(
-        &actor,
-        &api.id,
-        &doc(&full),
-        ImportOptions {
-            mode: ImportMode::Overwrite,
-            ..ImportOptions::default()
-        },
-    )
-    .await
-    .expect("put");
+    crate::demo::documents::overwrite(gw, &actor, &api.id, &doc(&full))
+        .await
+        .expect("put");
     let second = gw
         .create_deployment(&actor, &api.id, deploy("add POST"))
         .await
