@@ -9,7 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::backends::Served;
+use super::served::Served;
 use super::{Harness, screen};
 use crate::engine::Actor;
 use crate::tui::backend::Backend;
