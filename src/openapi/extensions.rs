@@ -61,7 +61,19 @@ pub(crate) fn import_root(ctx: &mut Ctx, fresh: bool) -> Result<(), ImportError>
         };
     }
     if root.get(BINARY_MEDIA_TYPES).is_some() {
-        ctx.def.rest_api.binary_media_types = root.opt_string_list(BINARY_MEDIA_TYPES)?;
+        let types = root.opt_string_list(BINARY_MEDIA_TYPES)?;
+        // A merge adds the document's types after the API's; overwrite and import take the
+        // document's (AWS-recorded, localstack `test_put_rest_api_mode_binary_media_types`).
+        if ctx.merge {
+            let list = &mut ctx.def.rest_api.binary_media_types;
+            for t in types {
+                if !list.contains(&t) {
+                    list.push(t);
+                }
+            }
+        } else {
+            ctx.def.rest_api.binary_media_types = types;
+        }
     }
     if let Some(n) = root.get(MINIMUM_COMPRESSION_SIZE) {
         let size = n.int()?;

@@ -77,6 +77,34 @@ impl ImportError {
             message: message.into(),
         }
     }
+
+    /// The body is neither JSON nor YAML (not a document at all).
+    pub fn is_unreadable(&self) -> bool {
+        self.pointer.is_empty() && self.message.starts_with("not valid JSON")
+    }
+
+    /// What the management API answers: AWS's `Invalid OpenAPI input.` for a body that is not
+    /// JSON or YAML (AWS-recorded, localstack `test_import_api_bad_file`, ImportRestApi and
+    /// PutRestApi), gwtui's located message otherwise.
+    pub fn client_message(&self) -> String {
+        if self.is_unreadable() {
+            UNREADABLE_OPENAPI.to_string()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+/// ImportRestApi's and PutRestApi's answer to a body that is neither JSON nor YAML.
+pub const UNREADABLE_OPENAPI: &str = "Invalid OpenAPI input.";
+
+/// Whether `source` parses as a document at all (PutRestApi checks this before it looks the
+/// API up, as AWS does: AWS-recorded, localstack `test_import_api_bad_file`).
+pub fn check_readable(source: &str) -> Result<(), ImportError> {
+    match document::Document::parse(source) {
+        Err(e) if e.is_unreadable() => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Largest document import accepts (model.md §16).
@@ -112,8 +140,13 @@ pub fn import_documentation_parts(
     existing: &mut Vec<crate::model::DocumentationPart>,
     overwrite: bool,
 ) -> Result<(Vec<String>, Vec<String>), ImportError> {
-    let doc = document::Document::parse(source)
-        .map_err(|_| ImportError::new("", UNREADABLE_DOCUMENTATION))?;
+    let doc = document::Document::parse(source).map_err(|e| {
+        if e.is_unreadable() {
+            ImportError::new("", UNREADABLE_DOCUMENTATION)
+        } else {
+            e
+        }
+    })?;
     let Some(node) = doc.node().get(extensions::DOCUMENTATION) else {
         return Ok((
             Vec::new(),

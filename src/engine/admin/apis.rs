@@ -422,7 +422,7 @@ impl Gateway {
         opts: crate::openapi::ImportOptions,
     ) -> Result<RestApi, AdminError> {
         let outcome = crate::openapi::import(source, &opts, None)
-            .map_err(|e| AdminError::bad_request(e.to_string()))?;
+            .map_err(|e| AdminError::bad_request(e.client_message()))?;
         self.install_new_api(actor, "ImportRestApi", outcome.definition)
             .await
     }
@@ -436,6 +436,8 @@ impl Gateway {
         source: &str,
         opts: crate::openapi::ImportOptions,
     ) -> Result<RestApi, AdminError> {
+        crate::openapi::check_readable(source)
+            .map_err(|e| AdminError::bad_request(e.client_message()))?;
         let source = source.to_string();
         self.edit_definition(
             actor,
@@ -444,7 +446,7 @@ impl Gateway {
             format!("restapis/{api_id}"),
             move |def| {
                 let outcome = crate::openapi::import(&source, &opts, Some(def))
-                    .map_err(|e| AdminError::bad_request(e.to_string()))?;
+                    .map_err(|e| AdminError::bad_request(e.client_message()))?;
                 *def = outcome.definition;
                 Ok(def.rest_api.clone())
             },

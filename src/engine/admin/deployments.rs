@@ -482,8 +482,9 @@ impl Gateway {
             }
             if let Some(c) = stage.canary_settings.as_mut() {
                 let dep = c.deployment_id.get_or_insert_with(|| stage.deployment_id.clone());
+                // AWS-recorded, localstack `test_update_stage_canary_deployment_validation`.
                 if !api.deployments.contains_key(dep.as_str()) {
-                    return Err(AdminError::not_found("Invalid Deployment identifier specified for canary"));
+                    return Err(AdminError::bad_request("Deployment id does not exist"));
                 }
             }
             validate_stage_variables(&stage.variables)?;

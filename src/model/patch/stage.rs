@@ -135,6 +135,7 @@ fn apply_one(stage: &mut Stage, op: &PatchOperation) -> Result<(), AdminError> {
             stage.canary_settings = None;
             Ok(())
         }
+        ["canarySettings"] => Err(invalid_stage_path(op)),
         ["canarySettings", rest @ ..] => apply_canary(stage, op, rest),
         _ => apply_method_setting(stage, op),
     }
@@ -149,7 +150,23 @@ fn canary(stage: &mut Stage) -> &mut CanarySettings {
     })
 }
 
+/// AWS's words for canary paths (AWS-recorded, localstack
+/// `test_update_stage_canary_deployment_validation`): `remove` of a member that is not a
+/// variable override is "Cannot remove method setting ...", `add` of the deployment is refused,
+/// an unknown path is UpdateStage's own `Invalid method setting path`.
 fn apply_canary(stage: &mut Stage, op: &PatchOperation, rest: &[&str]) -> Result<(), AdminError> {
+    if op.op == PatchOp::Remove && !matches!(rest, ["stageVariableOverrides", _]) {
+        return Err(AdminError::bad_request(format!(
+            "Cannot remove method setting canarySettings/{} because there is no method setting for this method ",
+            rest.join("/")
+        )));
+    }
+    if op.op == PatchOp::Add && rest == ["deploymentId"] {
+        return Err(AdminError::bad_request(format!(
+            "Invalid add operation with path: {}",
+            op.path
+        )));
+    }
     match rest {
         ["percentTraffic"] => {
             expect_ops(op, SET)?;

@@ -312,8 +312,13 @@ impl Call<'_> {
         if let Some(e) = enums::error(enums::violations(&self.parts.method, &segs, &raw)) {
             return Err(e);
         }
-        // Read again from the text, so that a type error names its line and column.
-        serde_json::from_slice(slice).map_err(|e| body_error(&e))
+        // Read again from the text, so that a type error names its line and column. The
+        // SerializationException wording is apigateway's (recorded); apigatewayv2's is not, so
+        // there a wrong type stays gwtui's BadRequestException.
+        serde_json::from_slice(slice).map_err(|e| match body_error(&e) {
+            AdminError::Serialization(_) if segs.first() == Some(&"v2") => type_error(&e),
+            other => other,
+        })
     }
 
     /// The request path's decoded segments.
@@ -444,12 +449,6 @@ pub(crate) fn with_body(status: StatusCode, body: Bytes, content_type: &str) -> 
 /// A body that does not fit the operation's input, in words that name no parser internals
 /// (a serde message never reaches a client).
 pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
-    // A value read from an already-parsed document has no position (line 0).
-    let at = if e.line() == 0 {
-        "at a member of the body".to_string()
-    } else {
-        format!("line {}, column {}", e.line(), e.column())
-    };
     // A number or a boolean where the model has a string is refused by AWS's protocol layer in
     // its own words (AWS-recorded, `test_integration_response_invalid_responsetemplates`,
     // `test_put_integration_request_parameter_bool_type`).
@@ -471,13 +470,30 @@ pub(crate) fn body_error(e: &serde_json::Error) -> AdminError {
         }
     }
     match e.classify() {
-        serde_json::error::Category::Data => AdminError::bad_request(format!(
-            "Invalid request body: a value does not have the type the operation expects ({at})"
-        )),
+        serde_json::error::Category::Data => type_error(e),
         _ => AdminError::bad_request(format!(
-            "Could not parse request body into json: the body is not valid JSON ({at})"
+            "Could not parse request body into json: the body is not valid JSON ({})",
+            position(e)
         )),
     }
+}
+
+/// Where in the body a parse error is.
+fn position(e: &serde_json::Error) -> String {
+    // A value read from an already-parsed document has no position (line 0).
+    if e.line() == 0 {
+        "at a member of the body".to_string()
+    } else {
+        format!("line {}, column {}", e.line(), e.column())
+    }
+}
+
+/// gwtui's message for a value of the wrong type.
+fn type_error(e: &serde_json::Error) -> AdminError {
+    AdminError::bad_request(format!(
+        "Invalid request body: a value does not have the type the operation expects ({})",
+        position(e)
+    ))
 }
 
 fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Response<Body> {

@@ -28,14 +28,20 @@ pub(super) async fn route(call: &Call<'_>, segs: &[&str]) -> Reply {
                 &shapes::rest_api(&gw.create_rest_api(actor, input).await?),
             )
         }
-        ["restapis", id] if m == Method::GET => {
-            ok(StatusCode::OK, &shapes::rest_api(&gw.get_rest_api(id)?))
-        }
+        // GetRestApi and PutRestApi answer `tags: {}` when there are none, as UpdateRestApi
+        // does; CreateRestApi and GetRestApis do not (AWS-recorded, localstack
+        // `test_put_rest_api_mode_binary_media_types`).
+        ["restapis", id] if m == Method::GET => ok(
+            StatusCode::OK,
+            &shapes::with_tags(shapes::rest_api(&gw.get_rest_api(id)?)),
+        ),
         ["restapis", id] if m == Method::PUT => {
             let opts = import_options(call, false)?;
             ok(
                 StatusCode::OK,
-                &shapes::rest_api(&gw.put_rest_api(actor, id, call.text()?, opts).await?),
+                &shapes::with_tags(shapes::rest_api(
+                    &gw.put_rest_api(actor, id, call.text()?, opts).await?,
+                )),
             )
         }
         ["restapis", id] if m == Method::PATCH => ok(
