@@ -213,6 +213,26 @@ pub fn masked_arn(arn: &str) -> String {
     arn.replacen(&format!(":{account}:"), &format!(":{masked}:"), 1)
 }
 
+/// A fresh credential for local Lambda workers: `ASIAGWTUI` + 11 random characters, a
+/// 40-character secret, user `gwtui-lambda`.
+fn worker_credential() -> IamCredential {
+    use rand::Rng as _;
+    const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    const ANY: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut rng = rand::rng();
+    let mut pick = |set: &[u8], n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(set[rng.random_range(0..set.len())]))
+            .collect()
+    };
+    IamCredential {
+        access_key_id: format!("ASIAGWTUI{}", pick(UPPER, 11)),
+        secret_access_key: pick(ANY, 40),
+        user: Some("gwtui-lambda".into()),
+        session_token: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,25 +268,5 @@ mod tests {
         assert!(stats.weighted_bytes <= AUTHORIZER_CACHE_BYTES, "{stats:?}");
         assert!(stats.entries <= 256, "{stats:?}");
         assert!(stats.entries > 50, "{stats:?}");
-    }
-}
-
-/// A fresh credential for local Lambda workers: `ASIAGWTUI` + 11 random characters, a
-/// 40-character secret, user `gwtui-lambda`.
-fn worker_credential() -> IamCredential {
-    use rand::Rng as _;
-    const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    const ANY: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut rng = rand::rng();
-    let mut pick = |set: &[u8], n: usize| -> String {
-        (0..n)
-            .map(|_| char::from(set[rng.random_range(0..set.len())]))
-            .collect()
-    };
-    IamCredential {
-        access_key_id: format!("ASIAGWTUI{}", pick(UPPER, 11)),
-        secret_access_key: pick(ANY, 40),
-        user: Some("gwtui-lambda".into()),
-        session_token: None,
     }
 }
