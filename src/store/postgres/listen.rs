@@ -164,21 +164,23 @@ fn session(
 
 /// Every node that ever sent a heartbeat, oldest start first.
 pub fn nodes(client: &mut Client) -> Result<Vec<NodeRow>, postgres::Error> {
-    Ok(client
+    client
         .query(
             "SELECT node_id, url, version, started_ms, seen_ms FROM cluster_nodes
              ORDER BY started_ms, node_id",
             &[],
         )?
         .iter()
-        .map(|r| NodeRow {
-            node_id: r.get(0),
-            url: r.get(1),
-            version: r.get(2),
-            started_ms: r.get(3),
-            seen_ms: r.get(4),
+        .map(|r| {
+            Ok(NodeRow {
+                node_id: r.try_get(0)?,
+                url: r.try_get(1)?,
+                version: r.try_get(2)?,
+                started_ms: r.try_get(3)?,
+                seen_ms: r.try_get(4)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 impl super::PgReader {

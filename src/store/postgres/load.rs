@@ -13,10 +13,10 @@ use crate::store::{
 type Rows<T> = Result<T, postgres::Error>;
 
 fn pairs(c: &mut Client, sql: &str) -> Rows<Vec<(String, String)>> {
-    Ok(c.query(sql, &[])?
+    c.query(sql, &[])?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// `(id, doc, snapshot)` rows of one API's deployments.
@@ -27,9 +27,9 @@ fn deployments(c: &mut Client, table: &str) -> Rows<HashMap<String, DeploymentRo
     let sql = format!("SELECT api_id, id, doc, snapshot FROM {table} ORDER BY ord");
     let mut out: HashMap<String, Vec<_>> = HashMap::new();
     for r in c.query(sql.as_str(), &[])? {
-        out.entry(r.get(0))
+        out.entry(r.try_get(0)?)
             .or_default()
-            .push((r.get(1), r.get(2), r.get(3)));
+            .push((r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
     }
     Ok(out)
 }
@@ -39,7 +39,9 @@ fn stages(c: &mut Client, table: &str) -> Rows<HashMap<String, Vec<(String, Stri
     let sql = format!("SELECT api_id, name, doc FROM {table} ORDER BY ord");
     let mut out: HashMap<String, Vec<_>> = HashMap::new();
     for r in c.query(sql.as_str(), &[])? {
-        out.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
+        out.entry(r.try_get(0)?)
+            .or_default()
+            .push((r.try_get(1)?, r.try_get(2)?));
     }
     Ok(out)
 }
@@ -143,21 +145,24 @@ pub(super) fn audit(
          WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
         &[&before_seq.unwrap_or(i64::MAX), &limit],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let seq: i64 = r.get(0);
-            let detail: String = r.get(5);
-            Ok(AuditRecord {
-                seq,
-                at_millis: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                target: r.get(4),
-                detail: parse(&format!("audit record {seq}"), &detail)?,
-            })
-        })
-        .collect())
+    let mut out = Vec::new();
+    for r in &rows {
+        let seq: i64 = r.try_get(0)?;
+        let detail: String = r.try_get(5)?;
+        let detail = match parse(&format!("audit record {seq}"), &detail) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        out.push(AuditRecord {
+            seq,
+            at_millis: r.try_get(1)?,
+            actor: r.try_get(2)?,
+            action: r.try_get(3)?,
+            target: r.try_get(4)?,
+            detail,
+        });
+    }
+    Ok(Ok(out))
 }
 
 pub(super) fn usage_grants(
@@ -165,14 +170,14 @@ pub(super) fn usage_grants(
     plan: &str,
     key: Option<&str>,
 ) -> Rows<Vec<(String, String, i64)>> {
-    Ok(c.query(
+    c.query(
         "SELECT key_id, period_start, granted FROM usage_grants
          WHERE usage_plan_id = $1 AND ($2::TEXT IS NULL OR key_id = $2::TEXT) ORDER BY period_start",
         &[&plan, &key],
     )?
     .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2)))
-    .collect())
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    .collect()
 }
 
 pub(super) fn usage(
@@ -182,7 +187,7 @@ pub(super) fn usage(
     start_day: &str,
     end_day: &str,
 ) -> Rows<Vec<(String, String, i64)>> {
-    Ok(c.query(
+    c.query(
         r#"SELECT key_id, day, used FROM usage
          WHERE usage_plan_id = $1 AND ($2::TEXT IS NULL OR key_id = $2::TEXT)
            AND day BETWEEN $3 AND $4
@@ -190,6 +195,6 @@ pub(super) fn usage(
         &[&plan, &key, &start_day, &end_day],
     )?
     .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2)))
-    .collect())
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    .collect()
 }

@@ -269,7 +269,7 @@ impl PgStore {
             c.batch_execute("BEGIN")?;
             c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
             let row = c.query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM audit", &[])?;
-            Ok(row.get::<_, i64>(0))
+            row.try_get::<_, i64>(0)
         });
         match head {
             Ok(h) => {
@@ -303,7 +303,7 @@ impl PgStore {
     fn head(&self) -> Result<i64, StoreError> {
         self.with(|c| {
             let row = c.query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM audit", &[])?;
-            Ok(row.get::<_, i64>(0))
+            row.try_get::<_, i64>(0)
         })
     }
 
@@ -339,7 +339,7 @@ impl PgStore {
                         &detail,
                     ],
                 )?;
-                let seq: i64 = row.get(0);
+                let seq: i64 = row.try_get(0)?;
                 c.execute(
                     "SELECT pg_notify($1, $2)",
                     &[&CHANNEL, &format!("{node}:{seq}")],
@@ -377,7 +377,7 @@ impl PgStore {
             c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
             let head: i64 = c
                 .query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM audit", &[])?
-                .get(0);
+                .try_get(0)?;
             let state = load::load(c)?;
             c.batch_execute("COMMIT")?;
             Ok((state, head))
@@ -434,11 +434,11 @@ impl PgStore {
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         self.with(|c| {
-            Ok(c.query_one(
+            c.query_one(
                 "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_version",
                 &[],
             )?
-            .get(0))
+            .try_get(0)
         })
     }
 

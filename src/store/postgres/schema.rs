@@ -206,7 +206,8 @@ pub fn migrate(client: &mut Client) -> Result<(), StoreError> {
             &[],
         )
         .map_err(pg)?
-        .get(0);
+        .try_get(0)
+        .map_err(pg)?;
     let newest = MIGRATIONS.len() as i64;
     if current > newest {
         return Err(StoreError::corrupt(
