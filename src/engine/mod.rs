@@ -41,6 +41,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
+pub use cluster::ClusterCounts;
 pub use error::GatewayError;
 pub use live::Variant;
 pub use logs::{Level, LogKind, LogLine};

@@ -12,11 +12,11 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use super::admin::Admin;
+use super::admin::{Admin, admin_error};
 use super::{Gateway, GatewayEvent, Inner, OpenError};
 use crate::model::AdminError;
 use crate::store::postgres::listen::{self, NodeRow, Notice};
-use crate::store::{PgTarget, Store, StoreError};
+use crate::store::{PgTarget, Store};
 
 /// A node is `up` while its heartbeat is younger than this, `stale` up to [`DOWN_AFTER_MS`].
 pub const STALE_AFTER_MS: i64 = 3_000;
@@ -119,15 +119,6 @@ impl Nodes {
 
     pub(crate) fn set_applied(&self, seq: i64) {
         self.applied.fetch_max(seq, Ordering::AcqRel);
-    }
-}
-
-/// How an admin operation's store error reaches the client: an unreachable PostgreSQL is a
-/// 503 that says so; anything else a 500.
-pub(crate) fn admin_error(e: StoreError) -> AdminError {
-    match e {
-        StoreError::Unavailable { .. } => AdminError::ServiceUnavailable(e.to_string()),
-        e => AdminError::Internal(format!("the change could not be stored: {e}")),
     }
 }
 

@@ -12,9 +12,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::cache::StageCache;
+use super::cache::shared::SharedCache;
 use super::clock::Clock;
 use super::cluster::Cluster;
-use super::cluster::cache::SharedCache;
 use super::compiled::{CompiledDeployment, CompiledMethod};
 use super::quota::{DayCounts, LoadedUsage, QuotaCounter, QuotaLedger, day_string};
 use super::schema::DeploymentSchemas;

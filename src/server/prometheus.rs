@@ -14,8 +14,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::Body;
+use crate::engine::ClusterCounts;
 use crate::engine::Gateway;
-use crate::engine::cluster::ClusterCounts;
 use crate::engine::{FixedHistogram, SeriesTotals};
 
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

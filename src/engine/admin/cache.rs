@@ -76,7 +76,7 @@ impl Gateway {
         self.inner.security.flush_stage(api_id, stage_name);
         if let Some(cluster) = self.cluster()
             && let Err(e) =
-                crate::engine::cluster::authorizer::flush(cluster, api_id, stage_name).await
+                crate::engine::security::shared_cache::flush(cluster, api_id, stage_name).await
         {
             return Err(AdminError::Internal(format!(
                 "The authorizer cache was flushed on this node but not in the cluster's shared cache ({e}); retry the flush"

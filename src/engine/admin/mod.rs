@@ -61,7 +61,7 @@ use crate::model::{
     AccountSettings, AdminError, ApiDefinition, ApiKey, Deployment, Stage, StoredClientCertificate,
     StoredDomain, UsagePlan,
 };
-use crate::store::{AuditRecord, Change, Store, StoreState};
+use crate::store::{AuditRecord, Change, Store, StoreError, StoreState};
 use http_api::HttpApiState;
 
 /// Who made a change, for the audit log: `console`, `cli`, `demo`, or an access key id.
@@ -302,9 +302,16 @@ fn commit(
     changes: &[Change],
 ) -> Result<i64, AdminError> {
     let audit = AuditRecord::new(actor.0.clone(), action, target, detail);
-    store
-        .commit(changes, &audit)
-        .map_err(super::nodes::admin_error)
+    store.commit(changes, &audit).map_err(admin_error)
+}
+
+/// How an admin operation's store error reaches the client: an unreachable PostgreSQL is a
+/// 503 that says so; anything else a 500.
+pub(crate) fn admin_error(e: StoreError) -> AdminError {
+    match e {
+        StoreError::Unavailable { .. } => AdminError::ServiceUnavailable(e.to_string()),
+        e => AdminError::Internal(format!("the change could not be stored: {e}")),
+    }
 }
 
 impl Gateway {
@@ -333,7 +340,7 @@ impl Gateway {
             let mut store = gw.lock_store();
             // Cluster mode: take the cluster's writers' lock; a node behind the store's newest
             // change reloads first, so the change is computed from the latest state.
-            if let Some(head) = store.begin_write().map_err(super::nodes::admin_error)?
+            if let Some(head) = store.begin_write().map_err(admin_error)?
                 && gw.inner.nodes.as_ref().is_some_and(|c| head > c.applied())
                 && let Err(e) = gw.reload_locked(&store)
             {

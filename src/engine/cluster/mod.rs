@@ -10,11 +10,8 @@
 //! throttles and quotas (caches still simply miss). Without `[cluster] redis` nothing here
 //! exists and the request path is the single-node one.
 
-pub mod authorizer;
 pub mod breaker;
-pub mod cache;
 pub mod info;
-pub mod lease;
 pub mod quota;
 
 use std::future::Future;

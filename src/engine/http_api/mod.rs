@@ -224,7 +224,7 @@ async fn throttle(gw: &Gateway, ctx: &HttpContext<'_>, index: usize) -> Result<(
     };
     let ok = match &traffic.cluster {
         None => crate::engine::throttle::take_all(buckets, now),
-        Some(cluster) => crate::engine::cluster::lease::take_all_shared(cluster, buckets, now)
+        Some(cluster) => crate::engine::throttle::lease::take_all_shared(cluster, buckets, now)
             .await
             .is_some(),
     };

@@ -6,9 +6,9 @@
 
 use super::RequestContext;
 use crate::engine::Gateway;
-use crate::engine::cluster::lease::{refund_all, take_all_shared};
 use crate::engine::cluster::quota as shared_quota;
 use crate::engine::error::GatewayError;
+use crate::engine::throttle::lease::{refund_all, take_all_shared};
 use crate::engine::throttle::{TokenBucket, take_all};
 
 pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> {

@@ -143,7 +143,7 @@ pub async fn authorize(
         (true, _) => None,
         (false, None) => gw.inner.security.authorizer_cache.get(&key),
         // Cluster mode: the shared cache only (a flush on any node must reach every node).
-        (false, Some(cluster)) => crate::engine::cluster::authorizer::get(cluster, &key)
+        (false, Some(cluster)) => crate::engine::security::shared_cache::get(cluster, &key)
             .await
             .and_then(|answer| {
                 let output = Arc::new(parse_output(&answer)?);
@@ -172,7 +172,7 @@ pub async fn authorize(
                     }),
                 ),
                 (false, Some(cluster)) => {
-                    crate::engine::cluster::authorizer::put(cluster, &key, &answer, ttl).await
+                    crate::engine::security::shared_cache::put(cluster, &key, &answer, ttl).await
                 }
             }
             (output, latency)

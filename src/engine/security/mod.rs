@@ -10,6 +10,7 @@ pub mod iam;
 pub mod jwks;
 pub mod jwt;
 pub mod lambda_authorizer;
+pub mod shared_cache;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use redis::Script;
 
-use super::{Cluster, ClusterError};
-use crate::engine::throttle::{Limits, TokenBucket};
+use super::{Limits, TokenBucket};
+use crate::engine::cluster::{Cluster, ClusterError};
 
 /// KEYS[1] = the bucket; ARGV = T in microseconds (0 = rate 0: the value counts the tokens
 /// taken), burst, tokens wanted. Returns {granted, µs until the next token (0 when granted,
@@ -305,7 +305,7 @@ mod tests {
     }
 
     fn lease() -> Arc<Lease> {
-        let c = Cluster::new(super::super::RedisSettings {
+        let c = Cluster::new(crate::engine::cluster::RedisSettings {
             redis: Some("redis://127.0.0.1:1".into()),
             ..Default::default()
         })

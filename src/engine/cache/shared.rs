@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::Cluster;
-use crate::engine::cache::{CacheHit, CachedResponse, decode_shared, encode_shared};
+use super::{CacheHit, CachedResponse, decode_shared, encode_shared};
+use crate::engine::cluster::Cluster;
 
 /// KEYS[1] = the stage's generation key; ARGV[1] = the cache key. The entry or nil.
 const GET_SCRIPT: &str = r#"
@@ -108,7 +108,7 @@ impl SharedCache {
 
     /// Empties the stage on every node (a new generation); the error when Redis cannot be
     /// reached.
-    pub async fn flush(&self) -> Result<(), super::ClusterError> {
+    pub async fn flush(&self) -> Result<(), crate::engine::cluster::ClusterError> {
         let gen_key = &*self.generation_key;
         self.cluster
             .run(|mut m| async move {

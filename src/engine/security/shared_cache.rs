@@ -9,9 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Cluster;
-use super::cache::SharedCache;
-use crate::engine::security::AuthCacheKey;
+use super::AuthCacheKey;
+use crate::engine::cache::shared::SharedCache;
+use crate::engine::cluster::Cluster;
 
 /// Authorizer answers larger than this are not stored in Redis.
 pub const MAX_SHARED_ANSWER_BYTES: usize = 64 * 1024;
@@ -52,7 +52,7 @@ pub async fn flush(
     cluster: &Arc<Cluster>,
     api_id: &str,
     stage: &str,
-) -> Result<(), super::ClusterError> {
+) -> Result<(), crate::engine::cluster::ClusterError> {
     SharedCache::of_kind(cluster.clone(), "az", &format!("{api_id}/{stage}"))
         .flush()
         .await

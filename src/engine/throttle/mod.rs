@@ -7,6 +7,8 @@
 //! [`BucketRegistry`] only while the route map is rebuilt, so a bucket survives every admin
 //! change that leaves its scope in place; only its limits are updated.
 
+pub mod lease;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,7 +17,7 @@ use std::time::Duration;
 use redis::Script;
 
 use super::cluster::Cluster;
-use super::cluster::lease::{LEASE_SCRIPT, Lease};
+use lease::{LEASE_SCRIPT, Lease};
 
 /// A token bucket kept as a "theoretical arrival time" (the generic cell rate algorithm, which
 /// admits exactly what a token bucket admits): with `T` = 1 s / rate in nanoseconds and `B` the
@@ -41,7 +43,7 @@ pub struct TokenBucket {
     burst_bits: AtomicU64,
     /// Serialises limit changes (admin operations only; the request path never takes it).
     change: Mutex<()>,
-    /// Cluster mode: the lease on the bucket shared in Redis (`engine::cluster::lease`); the
+    /// Cluster mode: the lease on the bucket shared in Redis (`engine::throttle::lease`); the
     /// local level above is then only the fallback of a failed Redis call in open mode.
     lease: Option<Arc<Lease>>,
 }

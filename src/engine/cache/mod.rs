@@ -20,6 +20,8 @@
 //! a hit shares that buffer (the body and header values are slices of it, nothing is copied). This replaced a moka cache whose lookup and insert, with their
 //! bookkeeping, cost ~8 k instructions per missed request (now ~1.3 k).
 
+pub mod shared;
+
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -274,8 +276,8 @@ impl Shard {
 pub struct StageCache {
     /// The `cacheClusterSize` it was built for.
     pub size: String,
-    /// Cluster mode: the entries live in Redis (`engine::cluster::cache`), not in the shards.
-    pub shared: Option<super::cluster::cache::SharedCache>,
+    /// Cluster mode: the entries live in Redis (`engine::cache::shared`), not in the shards.
+    pub shared: Option<shared::SharedCache>,
     pub capacity_bytes: u64,
     /// foldhash, randomly seeded per cache: cheaper than SipHash on every cached request.
     hasher: foldhash::fast::RandomState,
@@ -321,7 +323,7 @@ impl StageCache {
     }
 
     /// The same cache kept in Redis under `shared` (cluster mode).
-    pub fn with_shared(mut self, shared: Option<super::cluster::cache::SharedCache>) -> Self {
+    pub fn with_shared(mut self, shared: Option<shared::SharedCache>) -> Self {
         self.shared = shared;
         self
     }
