@@ -19,8 +19,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-use gwtui::engine::integrations::aws::{AwsConfig, AwsSettings};
 use gwtui::engine::{Actor, CreateDeployment, EngineConfig, Gateway, InvokeRequest};
+use gwtui::engine::{AwsConfig, AwsSettings};
 
 const SEND_MESSAGE_RESPONSE: &[u8] = b"<SendMessageResponse><SendMessageResult><MessageId>5fea7756-0ea4-451a-a703-a558b933e274</MessageId></SendMessageResult></SendMessageResponse>";
 

@@ -25,7 +25,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 
-use gwtui::engine::logs::ACCESS_LOG_JSON;
+use gwtui::engine::ACCESS_LOG_JSON;
 use gwtui::engine::{Actor, CreateDeployment, EngineConfig, Gateway, InvokeRequest};
 use gwtui::model::PatchOperation;
 

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use gwtui::engine::admin::http_api::{CreateApi, CreateIntegration, CreateRoute, CreateStage};
-use gwtui::engine::functions::{FunctionConfig, Runtime};
+use gwtui::engine::v2::{CreateApi, CreateIntegration, CreateRoute, CreateStage};
 use gwtui::engine::{Actor, CreateDeployment, EngineConfig, Gateway, InvokeRequest};
+use gwtui::engine::{FunctionConfig, Runtime};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
-use gwtui::engine::functions::{FunctionConfig, Runtime};
 use gwtui::engine::{Actor, CreateDeployment, EngineConfig, Gateway, InvokeRequest};
+use gwtui::engine::{FunctionConfig, Runtime};
 use serde_json::json;
 
 fn lambda_uri(function: &str) -> String {

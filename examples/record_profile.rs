@@ -9,7 +9,7 @@
 //! out): `valgrind --tool=callgrind --separate-threads=yes target/release/examples/record_profile hit 10000`.
 
 use bytes::Bytes;
-use gwtui::engine::logs::ACCESS_LOG_JSON;
+use gwtui::engine::ACCESS_LOG_JSON;
 use gwtui::engine::{Actor, CreateDeployment, EngineConfig, Gateway, InvokeRequest};
 use gwtui::model::PatchOperation;
 

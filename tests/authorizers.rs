@@ -11,8 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::{TestGateway, actor, init};
 use gwtui::engine::CreateDeployment;
-use gwtui::engine::functions::{FunctionConfig, Runtime};
-use gwtui::engine::security::{IamCredential, JwksSource};
+use gwtui::engine::{FunctionConfig, Runtime};
+use gwtui::engine::{IamCredential, JwksSource};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 

@@ -672,7 +672,7 @@ async fn no_endpoint_is_a_500_naming_the_setting_and_a_silent_endpoint_a_504() {
             let _ = held_tx.send(stream);
         }
     });
-    let mut config = gwtui::engine::integrations::aws::AwsConfig {
+    let mut config = gwtui::engine::AwsConfig {
         access_key_id: Some("AKID".into()),
         secret_access_key: Some("SECRET".into()),
         ..Default::default()
@@ -680,9 +680,7 @@ async fn no_endpoint_is_a_500_naming_the_setting_and_a_silent_endpoint_a_504() {
     config
         .endpoints
         .insert("sqs".into(), format!("http://{addr}"));
-    t.gw.set_aws_settings(
-        gwtui::engine::integrations::aws::AwsSettings::resolve(&config, |_| None, None).unwrap(),
-    );
+    t.gw.set_aws_settings(gwtui::engine::AwsSettings::resolve(&config, |_| None, None).unwrap());
     let started = std::time::Instant::now();
     let resp = t
         .client

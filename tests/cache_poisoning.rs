@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 
 use common::{TestGateway, actor, init};
 use gwtui::engine::CreateDeployment;
-use gwtui::engine::functions::{FunctionConfig, Runtime};
+use gwtui::engine::{FunctionConfig, Runtime};
 use gwtui::model::PatchOperation;
 use serde_json::{Value, json};
 use traffic_support::counting_backend;

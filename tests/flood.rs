@@ -22,8 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use common::{TestGateway, actor, init};
-use gwtui::engine::functions::{FunctionConfig, Runtime};
 use gwtui::engine::{CreateDeployment, EngineConfig};
+use gwtui::engine::{FunctionConfig, Runtime};
 use gwtui::model::PatchOperation;
 use serde_json::{Value, json};
 

@@ -677,7 +677,7 @@ async fn payload_limit_throttling_logs_and_metrics() {
 async fn iam_routes_and_integration_timeouts() {
     init();
     let t = TestGateway::start().await;
-    t.gw.set_iam_credentials(vec![gwtui::engine::security::IamCredential {
+    t.gw.set_iam_credentials(vec![gwtui::engine::IamCredential {
         access_key_id: "AKIDHTTP".into(),
         secret_access_key: "secret-http".into(),
         user: Some("alice".into()),

@@ -9,7 +9,7 @@ mod http_api_support;
 use std::path::PathBuf;
 
 use common::{TestGateway, actor, init};
-use gwtui::engine::functions::{FunctionConfig, Runtime};
+use gwtui::engine::{FunctionConfig, Runtime};
 use http_api_support::{invoke, text, v2_ok};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -444,8 +444,8 @@ async fn start_sync_execution_sends_the_signed_action_to_the_states_endpoint() {
     init();
     let backend = echo_backend().await;
     let t = TestGateway::start().await;
-    let settings = gwtui::engine::integrations::aws::AwsSettings::resolve(
-        &gwtui::engine::integrations::aws::AwsConfig {
+    let settings = gwtui::engine::AwsSettings::resolve(
+        &gwtui::engine::AwsConfig {
             endpoints: [("states".to_string(), format!("http://{backend}"))].into(),
             access_key_id: Some("AKIDEXAMPLE".into()),
             secret_access_key: Some("secret".into()),

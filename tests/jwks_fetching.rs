@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use common::{TestGateway, actor, init};
 use gwtui::engine::CreateDeployment;
-use gwtui::engine::security::JwksSource;
+use gwtui::engine::JwksSource;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{TestGateway, actor, init};
-use gwtui::engine::functions::output::{MAX_LINE_BYTES, TRUNCATED_MARKER};
-use gwtui::engine::functions::{FunctionConfig, Runtime};
 use gwtui::engine::{CreateDeployment, GatewayEvent};
+use gwtui::engine::{FunctionConfig, Runtime};
+use gwtui::engine::{MAX_LINE_BYTES, TRUNCATED_MARKER};
 use lambda_support::{custom, lambda_uri, local};
 use serde_json::{Value, json};
 
@@ -70,7 +70,7 @@ async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn payload_of(inv: &gwtui::engine::functions::Invocation) -> Value {
+fn payload_of(inv: &gwtui::engine::Invocation) -> Value {
     serde_json::from_slice(&inv.payload).unwrap_or(Value::Null)
 }
 
@@ -432,7 +432,7 @@ async fn the_runtime_api_allows_one_poll_and_a_few_connections_per_worker() {
     let mut config = custom(&["python3", "-u", &script.to_string_lossy()], 10);
     config.environment.insert(
         "CONNECTION_LIMIT".into(),
-        gwtui::engine::functions::runtime_api::MAX_CONNECTIONS.to_string(),
+        gwtui::engine::MAX_CONNECTIONS.to_string(),
     );
     t.gw.register_function(&actor(), "greedy", config)
         .await

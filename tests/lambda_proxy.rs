@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{TestGateway, actor, init};
 use gwtui::engine::CreateDeployment;
-use gwtui::engine::functions::{FunctionConfig, Runtime};
+use gwtui::engine::{FunctionConfig, Runtime};
 use lambda_support::{fixture, lambda_uri, local};
 use serde_json::{Value, json};
 
@@ -691,7 +691,7 @@ async fn remote_invoke_api_functions_are_called_signed() {
     let config = FunctionConfig {
         endpoint: Some(format!("http://{endpoint}")),
         function_name: Some("orders-prod".into()),
-        sign: Some(gwtui::engine::functions::SignConfig {
+        sign: Some(gwtui::engine::SignConfig {
             access_key_id: "AKIDLAMBDA".into(),
             secret_access_key: "lambda-secret".into(),
             session_token: None,

@@ -7,11 +7,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestGateway, actor, init};
-use gwtui::engine::logs::{
+use gwtui::engine::UNMATCHED;
+use gwtui::engine::{
     ACCESS_LOG_CLF, ACCESS_LOG_CSV, ACCESS_LOG_JSON, ACCESS_LOG_XML, EXECUTION_LOG_CAPACITY,
     LogKind,
 };
-use gwtui::engine::metrics::UNMATCHED;
 use gwtui::engine::{CreateDeployment, Gateway, InvokeRequest, Variant};
 use gwtui::model::{
     Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, PassthroughBehavior,
@@ -113,7 +113,7 @@ async fn add_canary(gw: &Gateway, api: &str, stage: &str) {
     let def = gw.get_definition(api).unwrap();
     let pets = def.resource_by_path("/pets").unwrap().id.clone();
     set_body(gw, api, &pets, "canary").await;
-    let canary = gwtui::engine::admin::DeploymentCanarySettings {
+    let canary = gwtui::engine::DeploymentCanarySettings {
         percent_traffic: 50.0,
         ..Default::default()
     };
@@ -802,7 +802,7 @@ async fn access_logs_rotate_at_their_size_limit_keeping_max_files() {
     let dir = tempfile::tempdir().unwrap();
     let config = gwtui::engine::EngineConfig {
         data_dir: dir.path().to_path_buf(),
-        access_log_rotation: gwtui::engine::logs::rotation::Rotation::new(LINE * 50, 3),
+        access_log_rotation: gwtui::engine::Rotation::new(LINE * 50, 3),
         ..Default::default()
     };
     let t = TestGateway::start_with(dir, config).await;
@@ -830,7 +830,7 @@ async fn access_logs_rotate_at_their_size_limit_keeping_max_files() {
     let (logs_dir, rotation) = t.gw.access_log_settings();
     assert_eq!(path.parent(), Some(logs_dir.as_path()));
     assert_eq!((rotation.max_bytes, rotation.max_files), (LINE * 50, 3));
-    let rotated = |n: u32| gwtui::engine::logs::rotation::rotated_path(&path, n);
+    let rotated = |n: u32| gwtui::engine::rotated_path(&path, n);
     let mut files = Vec::new();
     for n in 0..3 {
         let text = std::fs::read_to_string(rotated(n)).unwrap();

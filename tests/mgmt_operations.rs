@@ -534,7 +534,7 @@ async fn update_usage_extends_the_remaining_quota() {
         200,
     )
     .await;
-    let today = gwtui::engine::quota::day_string(time::OffsetDateTime::now_utc().date());
+    let today = gwtui::engine::day_string(time::OffsetDateTime::now_utc().date());
     assert_eq!(
         report,
         json!({"usagePlanId": plan, "startDate": today, "endDate": today, "values": {key.as_str(): [[2, 1]]}})

@@ -9,7 +9,7 @@ mod tls_support;
 
 use common::{TestGateway, actor};
 use gwtui::engine::CreateDeployment;
-use gwtui::engine::functions::Runtime;
+use gwtui::engine::Runtime;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -17,7 +17,7 @@ use std::io::Read as _;
 
 use common::{TestGateway, actor};
 use gwtui::engine::CreateDeployment;
-use gwtui::engine::security::IamCredential;
+use gwtui::engine::IamCredential;
 use serde_json::{Value, json};
 
 const ACCESS_KEY: &str = "AKIDSDKTEST";

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use common::{TestGateway, actor, init};
 use gwtui::auth::sigv4::{self, HOST_NOT_SIGNED};
-use gwtui::engine::security::IamCredential;
+use gwtui::engine::IamCredential;
 use gwtui::engine::{CreateDeployment, EngineConfig, Gateway};
 use serde_json::{Value, json};
 

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{TestGateway, actor, init};
-use gwtui::engine::clock::ManualClock;
+use gwtui::engine::ManualClock;
 use gwtui::engine::{CreateDeployment, EngineConfig};
 use gwtui::model::PatchOperation;
 use traffic_support::{cache_counts, counting_backend};
@@ -338,7 +338,7 @@ async fn canary_keeps_its_own_cache_unless_use_stage_cache() {
     let (_, base_n, ..) = call(&t, &api, "GET", "/items?type=a", &[]).await;
 
     // A canary taking every request, on a new deployment, with its own cache.
-    let canary = gwtui::engine::admin::DeploymentCanarySettings {
+    let canary = gwtui::engine::DeploymentCanarySettings {
         percent_traffic: 100.0,
         ..Default::default()
     };

@@ -6,7 +6,7 @@ mod common;
 mod traffic_support;
 
 use common::{TestGateway, actor, init};
-use gwtui::engine::admin::DeploymentCanarySettings;
+use gwtui::engine::DeploymentCanarySettings;
 use gwtui::engine::{CreateDeployment, Variant};
 use indexmap::IndexMap;
 use traffic_support::{counting_backend, variant_requests};

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{TestGateway, actor, init};
-use gwtui::engine::admin::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
-use gwtui::engine::clock::ManualClock;
+use gwtui::engine::ManualClock;
+use gwtui::engine::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
 use gwtui::engine::{CreateDeployment, EngineConfig, Gateway};
 use gwtui::model::{ApiStage, PatchOperation, QuotaPeriod, QuotaSettings, ThrottleSettings};
 use indexmap::IndexMap;
@@ -426,7 +426,7 @@ async fn quotas_survive_a_restart_and_get_usage_reports_them() {
         r#"{"message":"Limit Exceeded"}"#
     );
 
-    let today = gwtui::engine::quota::day_string(time::OffsetDateTime::now_utc().date());
+    let today = gwtui::engine::day_string(time::OffsetDateTime::now_utc().date());
     let url = format!(
         "{}/usageplans/{plan_id}/usage?startDate={today}&endDate={today}&keyId={key_id}",
         t.base()

@@ -194,7 +194,7 @@ async fn parameters_then_body_against_draft4_models() {
         &actor(),
         &api,
         "BAD_REQUEST_BODY",
-        gwtui::engine::admin::PutGatewayResponse {
+        gwtui::engine::PutGatewayResponse {
             response_templates: templates,
             ..Default::default()
         },

@@ -71,7 +71,7 @@ async fn aws_cli_drives_a_websocket_api_flow() {
         return;
     };
     let t = TestGateway::start().await;
-    t.gw.set_iam_credentials(vec![gwtui::engine::security::IamCredential {
+    t.gw.set_iam_credentials(vec![gwtui::engine::IamCredential {
         access_key_id: mgmt_support::ACCESS_KEY.into(),
         secret_access_key: mgmt_support::SECRET_KEY.into(),
         session_token: None,

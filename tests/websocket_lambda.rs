@@ -10,7 +10,7 @@ mod websocket_support;
 
 use common::{TestGateway, actor, init};
 use futures_util::SinkExt;
-use gwtui::engine::functions::{FunctionConfig, Runtime};
+use gwtui::engine::{FunctionConfig, Runtime};
 use http_api_support::v2_ok;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{TestGateway, init};
 use futures_util::SinkExt;
-use gwtui::engine::websocket::WebSocketLimits;
+use gwtui::engine::WebSocketLimits;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;

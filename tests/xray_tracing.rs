@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{TestGateway, actor, init};
-use gwtui::engine::functions::Runtime;
-use gwtui::engine::xray::TracingConfig;
+use gwtui::engine::Runtime;
+use gwtui::engine::TracingConfig;
 use gwtui::engine::{CreateDeployment, EngineConfig};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
@@ -203,7 +203,7 @@ async fn traced_stages_give_every_request_an_aws_trace_id_passed_to_http_backend
     t.stop().await;
 }
 
-async fn wait_for_trace(t: &TestGateway, request_id: &str) -> gwtui::engine::xray::RequestTrace {
+async fn wait_for_trace(t: &TestGateway, request_id: &str) -> gwtui::engine::RequestTrace {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(trace) = t.gw.request_trace(request_id) {
@@ -220,8 +220,8 @@ async fn aws_service_integrations_receive_the_trace_header_outside_the_signature
     // `[aws]` points every service at a backend that echoes what it receives.
     let service = http_api_support::echo_backend().await;
     t.gw.set_aws_settings(
-        gwtui::engine::integrations::aws::AwsSettings::resolve(
-            &gwtui::engine::integrations::aws::AwsConfig {
+        gwtui::engine::AwsSettings::resolve(
+            &gwtui::engine::AwsConfig {
                 endpoint_url: Some(format!("http://{service}")),
                 access_key_id: Some(ACCESS_KEY.into()),
                 secret_access_key: Some(SECRET.into()),
@@ -483,7 +483,7 @@ async fn sampled_traces_are_exported_over_otlp_with_one_span_per_phase() {
         otlp_endpoint: Some(endpoint),
     })
     .await;
-    t.gw.set_iam_credentials(vec![gwtui::engine::security::IamCredential {
+    t.gw.set_iam_credentials(vec![gwtui::engine::IamCredential {
         access_key_id: ACCESS_KEY.into(),
         secret_access_key: SECRET.into(),
         user: None,

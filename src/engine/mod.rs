@@ -2,36 +2,36 @@
 //! (validated, persisted, then applied), [`Gateway::invoke`] (the data plane) and
 //! [`Gateway::subscribe`] (change events, request records and log lines for consoles).
 
-pub mod admin;
-pub mod binary;
-pub mod cache;
-pub mod cache_key;
-pub mod clock;
-pub mod cluster;
-pub mod compiled;
-pub mod context;
-pub mod error;
-pub mod functions;
-pub mod http_api;
-pub mod integrations;
-pub mod live;
-pub mod logs;
-pub mod metrics;
-pub mod nodes;
-pub mod params;
-pub mod pipeline;
-pub mod quota;
-pub mod resource_policy;
-pub mod router;
-pub mod schema;
-pub mod security;
-pub mod template;
-pub mod throttle;
-pub mod traffic;
-pub mod types;
-pub mod vpc_links;
-pub mod websocket;
-pub mod xray;
+pub(crate) mod admin;
+pub(crate) mod binary;
+pub(crate) mod cache;
+pub(crate) mod cache_key;
+pub(crate) mod clock;
+pub(crate) mod cluster;
+pub(crate) mod compiled;
+pub(crate) mod context;
+pub(crate) mod error;
+pub(crate) mod functions;
+pub(crate) mod http_api;
+pub(crate) mod integrations;
+pub(crate) mod live;
+pub(crate) mod logs;
+pub(crate) mod metrics;
+pub(crate) mod nodes;
+pub(crate) mod params;
+pub(crate) mod pipeline;
+pub(crate) mod quota;
+pub(crate) mod resource_policy;
+pub(crate) mod router;
+pub(crate) mod schema;
+pub(crate) mod security;
+pub(crate) mod template;
+pub(crate) mod throttle;
+pub(crate) mod traffic;
+pub(crate) mod types;
+pub(crate) mod vpc_links;
+pub(crate) mod websocket;
+pub(crate) mod xray;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -68,6 +68,23 @@ pub use websocket::{
     RouteErrors as WebSocketRouteErrors, UpgradeRequest,
 };
 pub use xray::{Phase, PhaseSpan, RequestTrace};
+
+// The engine's modules are `pub(crate)`: with the list above, these are everything callers
+// outside the crate (tests, benches, examples) may name of the engine: configuration types
+// the handle's methods take, and the constants and helpers tests check the engine against.
+pub use clock::{Clock, ManualClock};
+pub use functions::output::{MAX_LINE_BYTES, TRUNCATED_MARKER};
+pub use functions::runtime_api::MAX_CONNECTIONS;
+pub use functions::{Invocation, Runtime, SignConfig};
+pub use logs::rotation::{Rotation, rotated_path};
+pub use logs::{
+    ACCESS_LOG_CLF, ACCESS_LOG_CSV, ACCESS_LOG_JSON, ACCESS_LOG_PRESETS, ACCESS_LOG_XML,
+};
+pub use metrics::UNMATCHED;
+pub use quota::day_string;
+pub use types::{IamCredential, JwksSource};
+pub use websocket::WebSocketLimits;
+pub use xray::TracingConfig;
 
 /// The HTTP API (v2) admin request types, whose names repeat v1's.
 pub mod v2 {

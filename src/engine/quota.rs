@@ -202,6 +202,7 @@ impl QuotaCounter {
         }
     }
 
+    #[cfg(test)]
     /// (used in the current period, its limit) — the limit is `None` without a quota.
     pub fn used(&self, now: OffsetDateTime) -> (i64, Option<i64>) {
         let mut s = self.lock();
@@ -350,10 +351,6 @@ impl QuotaLedger {
     pub fn len(&self) -> (usize, usize) {
         let state = self.lock();
         (state.live.len(), state.retired.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == (0, 0)
     }
 }
 

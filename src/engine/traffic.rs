@@ -109,7 +109,6 @@ impl StageTraffic {
 /// plan-wide bucket and its quota counter.
 #[derive(Debug)]
 pub struct KeyPlan {
-    pub usage_plan_id: String,
     pub stages: Vec<KeyPlanStage>,
     pub key_bucket: Option<Arc<TokenBucket>>,
     pub counter: Arc<QuotaCounter>,
@@ -411,7 +410,6 @@ impl TrafficBuild<'_> {
             |_period: QuotaPeriod, start| load_usage(store, &plan.id, key_id, start, today),
         );
         KeyPlan {
-            usage_plan_id: plan.id.clone(),
             stages,
             key_bucket,
             counter,

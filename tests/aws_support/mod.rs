@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use gwtui::engine::integrations::aws::{AwsConfig, AwsSettings};
+use gwtui::engine::{AwsConfig, AwsSettings};
 
 pub struct Moto {
     pub endpoint: String,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use gwtui::engine::functions::{FunctionConfig, Runtime};
+use gwtui::engine::{FunctionConfig, Runtime};
 
 pub fn fixture(dir: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

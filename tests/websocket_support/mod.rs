@@ -31,7 +31,7 @@ pub const IAM_SECRET: &str = "websocket-secret-for-tests";
 
 /// Lets `IAM_KEY`/`IAM_SECRET` sign `@connections` calls.
 pub fn allow_iam(t: &TestGateway) {
-    t.gw.set_iam_credentials(vec![gwtui::engine::security::IamCredential {
+    t.gw.set_iam_credentials(vec![gwtui::engine::IamCredential {
         access_key_id: IAM_KEY.into(),
         secret_access_key: IAM_SECRET.into(),
         session_token: None,

@@ -32,7 +32,6 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-pub use api_key_import::ApiKeyIds;
 pub use apis::CreateRestApi;
 pub use authorizers::CreateAuthorizer;
 pub use client_certificates::GenerateClientCertificate;
@@ -41,16 +40,10 @@ pub use deployments::{CreateDeployment, CreateStage, DeploymentCanarySettings};
 pub use documentation::{
     CreateDocumentationPart, CreateDocumentationVersion, PartFilter, properties_text,
 };
-pub use domains::{
-    CreateBasePathMapping, CreateDomainName, DomainMatch, MutualTlsAuthenticationInput,
-    match_base_path,
-};
-pub use quota::UsageReport;
+pub use domains::{CreateBasePathMapping, CreateDomainName, DomainMatch, match_base_path};
 pub use responses::PutGatewayResponse;
-pub use tags::TaggedResource;
 pub use template_preview::{PreviewError, TemplateSample};
-pub use test_invoke::TEST_STAGE;
-pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey, StageKey};
+pub use usage::{CreateApiKey, CreateUsagePlan, CreateUsagePlanKey};
 pub use validators::{CreateModel, CreateRequestValidator};
 
 use super::compiled::CompiledDeployment;

@@ -31,9 +31,6 @@ use crate::engine::context::{InvokeRequest, InvokeResponse};
 use live::{CompiledRoute, LiveHttpApi, LiveHttpStage};
 use respond::HttpError;
 
-/// Largest request body HTTP APIs accept.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-
 /// What a request accumulates on its way through the phases.
 pub struct HttpContext<'a> {
     pub req: &'a InvokeRequest,

@@ -45,7 +45,6 @@ pub enum Backend {
 
 #[derive(Debug)]
 pub struct CompiledIntegration {
-    pub integration_id: String,
     pub backend: Backend,
     pub timeout: std::time::Duration,
     pub request: Vec<Mapping>,
@@ -63,7 +62,6 @@ pub enum RouteAuth {
 
 #[derive(Debug)]
 pub struct CompiledRoute {
-    pub route_id: String,
     pub route_key: Arc<str>,
     pub key: RouteKey,
     /// For metrics: the path (`$default` for the default route) and the verb (`ANY`).
@@ -77,7 +75,6 @@ pub struct CompiledRoute {
 /// One frozen, compiled HTTP API deployment.
 #[derive(Debug)]
 pub struct CompiledHttpApi {
-    pub deployment_id: String,
     /// Sorted so that the first route that matches is the one AWS picks.
     pub routes: Vec<CompiledRoute>,
     pub authorizers: HashMap<String, Arc<Authorizer>>,
@@ -98,13 +95,9 @@ fn mappings(map: &IndexMap<String, String>, side: Side) -> Result<Vec<Mapping>, 
 }
 
 impl CompiledHttpApi {
-    pub fn compile(
-        deployment_id: &str,
-        def: &HttpApiDefinition,
-    ) -> Result<CompiledHttpApi, AdminError> {
+    pub fn compile(def: &HttpApiDefinition) -> Result<CompiledHttpApi, AdminError> {
         if def.is_websocket() {
             return Ok(CompiledHttpApi {
-                deployment_id: deployment_id.to_string(),
                 routes: Vec::new(),
                 authorizers: HashMap::new(),
                 cors: None,
@@ -152,7 +145,6 @@ impl CompiledHttpApi {
             integrations.insert(
                 i.integration_id.clone(),
                 Arc::new(CompiledIntegration {
-                    integration_id: i.integration_id.clone(),
                     backend,
                     timeout: std::time::Duration::from_millis(
                         i.timeout_in_millis.clamp(50, 30_000) as u64,
@@ -215,7 +207,6 @@ impl CompiledHttpApi {
                 None => None,
             };
             routes.push(CompiledRoute {
-                route_id: r.route_id.clone(),
                 route_key: r.route_key.as_str().into(),
                 key,
                 metric_path: metric_path.into(),
@@ -227,7 +218,6 @@ impl CompiledHttpApi {
         }
         routes.sort_by(|a, b| a.key.precedence(&b.key));
         Ok(CompiledHttpApi {
-            deployment_id: deployment_id.to_string(),
             routes,
             authorizers: def
                 .authorizers
@@ -270,7 +260,6 @@ pub struct LiveHttpStage {
 /// An HTTP API as requests see it.
 #[derive(Debug)]
 pub struct LiveHttpApi {
-    pub api_id: String,
     pub disable_execute_api_endpoint: bool,
     /// `protocolType: WEBSOCKET`.
     pub websocket: bool,

@@ -150,6 +150,7 @@ impl AccessFormat {
         self.uses_resource_path
     }
 
+    #[cfg(test)]
     /// The variable names, in order (each evaluated once per request).
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
@@ -158,6 +159,7 @@ impl AccessFormat {
         })
     }
 
+    #[cfg(test)]
     /// The line for `values` (one per variable; unset → `-`).
     pub fn render(&self, values: &[Option<String>]) -> String {
         let mut out = String::with_capacity(self.source.len() + 64);

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Gateway;
-pub use super::binary;
+pub(crate) use super::binary;
 pub use super::context::{
     Identity, InvokeRequest, InvokeResponse, MAX_BODY_BYTES, RequestContext, title_case,
 };

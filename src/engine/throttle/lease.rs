@@ -151,7 +151,8 @@ impl Lease {
         self.tokens.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Tokens held (the console's level in cluster mode).
+    /// Tokens held on lease (what [`super::TokenBucket::tokens`] reports in cluster mode).
+    #[cfg(test)]
     pub fn held(&self) -> i64 {
         self.tokens.load(Ordering::Acquire)
     }

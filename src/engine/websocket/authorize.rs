@@ -29,9 +29,6 @@ pub enum Refusal {
 pub struct ConnectRequest<'a> {
     pub headers: &'a HeaderMap,
     pub query: &'a [(String, String)],
-    pub raw_query: Option<&'a str>,
-    /// The path as the client sent it (what a SigV4 signature covers).
-    pub raw_path: &'a str,
     pub stage_variables: &'a IndexMap<String, String>,
 }
 

@@ -208,8 +208,6 @@ impl Gateway {
             let creq = ConnectRequest {
                 headers: &req.headers,
                 query: &query,
-                raw_query: req.query.as_deref(),
-                raw_path: &req.raw_path,
                 stage_variables: &stage.variables,
             };
             let authorized = match &route.auth {

@@ -24,10 +24,9 @@ use arc_swap::ArcSwap;
 // The compiled form lives with the rest of the live state (live/ never calls back here).
 pub use crate::engine::live::websocket as compiled;
 pub use crate::engine::live::websocket::selection;
-pub use connect::{Accepted, UpgradeRequest};
+pub use connect::UpgradeRequest;
 pub use connections_api::ConnectionsRequest;
 pub use limits::WebSocketLimits;
-pub use registry::Connection;
 
 use crate::engine::Gateway;
 

@@ -182,10 +182,6 @@ impl Registry {
         self.count.load(Ordering::Acquire)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Every open connection of an API's stage (for the console; takes each shard briefly).
     pub fn list(&self, api_id: &str, stage: Option<&str>) -> Vec<Arc<Connection>> {
         let mut out = Vec::new();

@@ -63,14 +63,11 @@ pub(crate) fn from_stored(
         let id = api.definition.api.api_id.clone();
         let mut deployments = IndexMap::new();
         for (deployment, snapshot) in api.deployments {
-            let compiled =
-                CompiledHttpApi::compile(&deployment.deployment_id, &snapshot).map_err(|e| {
-                    OpenError::Compile {
-                        api_id: id.clone(),
-                        deployment_id: deployment.deployment_id.clone(),
-                        reason: e.message().to_string(),
-                    }
-                })?;
+            let compiled = CompiledHttpApi::compile(&snapshot).map_err(|e| OpenError::Compile {
+                api_id: id.clone(),
+                deployment_id: deployment.deployment_id.clone(),
+                reason: e.message().to_string(),
+            })?;
             deployments.insert(
                 deployment.deployment_id.clone(),
                 HttpDeploymentRecord {
@@ -130,7 +127,6 @@ pub(crate) fn build_live(
         out.insert(
             id.clone(),
             Arc::new(LiveHttpApi {
-                api_id: id.clone(),
                 disable_execute_api_endpoint: api.definition.api.disable_execute_api_endpoint,
                 websocket: api.definition.is_websocket(),
                 stages,
@@ -228,7 +224,7 @@ impl AdminTxn<'_> {
             ));
         }
         let deployment_id = fresh_id(6, |c| api.deployments.contains_key(c));
-        let compiled = CompiledHttpApi::compile(&deployment_id, &api.definition)?;
+        let compiled = CompiledHttpApi::compile(&api.definition)?;
         let deployment = Deployment {
             auto_deployed: auto,
             created_date: Some(now_iso8601()),

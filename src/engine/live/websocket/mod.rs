@@ -64,14 +64,12 @@ pub struct CompiledIntegrationResponse {
 
 #[derive(Debug)]
 pub struct CompiledIntegration {
-    pub integration_id: String,
     pub backend: Backend,
     pub timeout: Duration,
     pub template_selection: Option<Selection>,
     pub request_templates: Vec<(String, Arc<Template>)>,
     pub passthrough: Passthrough,
     pub content_handling: Option<ContentHandling>,
-    pub response_selection: Option<Selection>,
     /// Regex keys in creation order, `$default` last.
     pub responses: Vec<CompiledIntegrationResponse>,
 }
@@ -85,7 +83,6 @@ pub enum Auth {
 
 #[derive(Debug)]
 pub struct CompiledRoute {
-    pub route_id: String,
     pub route_key: Arc<str>,
     pub auth: Auth,
     pub api_key_required: bool,
@@ -197,7 +194,6 @@ impl CompiledWebSocket {
             integrations.insert(
                 i.integration_id.clone(),
                 Arc::new(CompiledIntegration {
-                    integration_id: i.integration_id.clone(),
                     backend,
                     timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 29_000) as u64),
                     template_selection: i
@@ -211,10 +207,6 @@ impl CompiledWebSocket {
                         _ => Passthrough::WhenNoMatch,
                     },
                     content_handling: content_handling(i.content_handling_strategy.as_deref()),
-                    response_selection: i
-                        .integration_response_selection_expression
-                        .as_deref()
-                        .map(Selection::parse),
                     responses,
                 }),
             );
@@ -273,7 +265,6 @@ impl CompiledWebSocket {
             routes.insert(
                 r.route_key.clone(),
                 Arc::new(CompiledRoute {
-                    route_id: r.route_id.clone(),
                     route_key: r.route_key.as_str().into(),
                     auth,
                     api_key_required: r.api_key_required,
