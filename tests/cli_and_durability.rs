@@ -174,15 +174,25 @@ fn serve_threads_switch_serves_on_its_own_threads() {
     assert!(ok, "{err}");
 
     let (mut child, url) = serve_with_env(dir.path(), &[("GWTUI_SERVE_THREADS", "2")]);
-    let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
-        .map(|tasks| {
-            tasks
-                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-                .map(|c| c.trim().to_string())
-                .filter(|c| c.starts_with("gwtui-serve-"))
-                .collect()
-        })
-        .unwrap_or_default();
+    let serving_threads = || -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{}/task", child.id()))
+            .map(|tasks| {
+                tasks
+                    .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| c.starts_with("gwtui-serve-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // A thread names itself once it runs, which on a loaded machine can be after the server
+    // printed its address: poll (bounded) until both have.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut threads = serving_threads();
+    while threads.len() < 2 && cfg!(target_os = "linux") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        threads = serving_threads();
+    }
     if cfg!(target_os = "linux") {
         let mut sorted = threads.clone();
         sorted.sort();

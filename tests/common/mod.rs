@@ -90,8 +90,26 @@ impl TestGateway {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        let TestGateway { gw, dir, .. } = self;
+        let TestGateway {
+            gw, dir, client, ..
+        } = self;
+        drop(client);
         drop(gw);
+        // The server's connection tasks for the client's keep-alive connections hold the
+        // gateway (and with it the data directory's lock) until they see the connections
+        // close: wait, bounded, until the lock is free so a reopen in this process finds it so.
+        let lock = dir.path().join(gwtui::store::LOCK_FILE);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let free = std::fs::File::open(&lock).is_ok_and(|f| match f.try_lock() {
+                Ok(()) => f.unlock().is_ok(),
+                Err(_) => false,
+            });
+            if free {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         dir
     }
 
