@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use crate::model::{
     ApiDefinition, ApiKey, BasePathMapping, CanarySettings, Deployment, Integration, PatchOp,
-    PatchOperation, QuotaPeriod, QuotaSettings, Stage, TestInvokeResult, UsagePlan,
+    PatchOperation, Stage, TestInvokeResult, UsagePlan,
 };
 
 mod sample_world;
@@ -20,7 +20,7 @@ pub use sample_world::{SAMPLE_API, SAMPLE_NOW, sample_definition, sample_metrics
 use crate::tui::backend::{BResult, Backend};
 use crate::tui::effect::TemplateTarget;
 use crate::tui::metrics::MetricsSnapshot;
-use crate::tui::msg::{ApiSummary, DataUpdate, KeyUsage, UsageData};
+use crate::tui::msg::{ApiSummary, DataUpdate, UsageData};
 use crate::tui::sample::SampleRequest;
 
 #[derive(Debug, Default)]
@@ -61,95 +61,8 @@ impl FakeBackend {
     /// The sample world: PetStore with `dev` and `prod` (prod has a 10 % canary), two
     /// deployments, one usage plan with two keys.
     pub fn sample() -> FakeBackend {
-        let def = sample_definition();
-        let mut old = def.clone();
-        if let Some(r) = old.resource_mut("pets01") {
-            r.resource_methods.remove("POST");
-        }
-        let d1 = Deployment {
-            id: "dep001".into(),
-            description: Some("first".into()),
-            created_date: SAMPLE_NOW - 7200,
-            ..Default::default()
-        };
-        let d2 = Deployment {
-            id: "dep002".into(),
-            description: Some("add POST".into()),
-            created_date: SAMPLE_NOW - 3600,
-            ..Default::default()
-        };
-        let mut prod = Stage {
-            stage_name: "prod".into(),
-            deployment_id: "dep001".into(),
-            ..Default::default()
-        };
-        prod.variables
-            .insert("backend".into(), "petstore.example".into());
-        prod.variables.insert("mode".into(), "live".into());
-        prod.canary_settings = Some(CanarySettings {
-            percent_traffic: 10.0,
-            deployment_id: Some("dep002".into()),
-            ..Default::default()
-        });
-        let dev = Stage {
-            stage_name: "dev".into(),
-            deployment_id: "dep002".into(),
-            ..Default::default()
-        };
-        let plan = UsagePlan {
-            id: "plan01".into(),
-            name: "basic".into(),
-            quota: Some(QuotaSettings {
-                limit: 1000,
-                offset: 0,
-                period: QuotaPeriod::Day,
-            }),
-            ..Default::default()
-        };
-        let keys = vec![
-            ApiKey {
-                id: "key001".into(),
-                name: "alice".into(),
-                enabled: true,
-                ..Default::default()
-            },
-            ApiKey {
-                id: "key002".into(),
-                name: "bob".into(),
-                enabled: false,
-                ..Default::default()
-            },
-        ];
-        let usage = UsageData {
-            plans: vec![plan],
-            keys,
-            usage: vec![KeyUsage {
-                usage_plan_id: "plan01".into(),
-                key_id: "key001".into(),
-                used: 250,
-                limit: Some(1000),
-            }],
-            plan_keys: vec![("plan01".into(), "key001".into())],
-        };
-        let state = FakeState {
-            apis: vec![def.clone()],
-            stages: vec![(SAMPLE_API.into(), dev), (SAMPLE_API.into(), prod)],
-            deployments: vec![(SAMPLE_API.into(), d1, old), (SAMPLE_API.into(), d2, def)],
-            usage,
-            now: SAMPLE_NOW,
-            next_id: 3,
-            domains: vec![(
-                "api.example.com".into(),
-                BasePathMapping {
-                    base_path: "v1".into(),
-                    rest_api_id: SAMPLE_API.into(),
-                    stage: Some("prod".into()),
-                },
-            )],
-            ..Default::default()
-        };
         FakeBackend {
-            state: Arc::new(Mutex::new(state)),
+            state: Arc::new(Mutex::new(sample_world::sample_state())),
             events: Arc::default(),
         }
     }

@@ -1,12 +1,15 @@
-//! The fake backend's sample world: the PetStore definition and synthetic metrics.
+//! The fake backend's sample world: the PetStore definition, its stages, deployments, usage
+//! plan and keys, and synthetic metrics.
 
 use indexmap::IndexMap;
 
 use crate::model::{
-    ApiDefinition, Integration, IntegrationResponse, IntegrationType, Method, MethodResponse,
-    RestApi,
+    ApiDefinition, ApiKey, BasePathMapping, CanarySettings, Deployment, Integration,
+    IntegrationResponse, IntegrationType, Method, MethodResponse, QuotaPeriod, QuotaSettings,
+    RestApi, Stage, UsagePlan,
 };
 use crate::tui::metrics::{Bucket, MetricSeries, MetricsSnapshot, Percentiles, SeriesKey, Variant};
+use crate::tui::msg::{KeyUsage, UsageData};
 
 pub const SAMPLE_API: &str = "a1b2c3d4e5";
 pub const SAMPLE_NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -174,5 +177,97 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
         series,
         http_api: false,
         websocket: false,
+    }
+}
+
+/// The sample world's state: PetStore with `dev` and `prod` (prod has a 10 % canary), two
+/// deployments, one usage plan with two keys, a custom domain.
+pub(super) fn sample_state() -> super::FakeState {
+    let def = sample_definition();
+    let mut old = def.clone();
+    if let Some(r) = old.resource_mut("pets01") {
+        r.resource_methods.remove("POST");
+    }
+    let d1 = Deployment {
+        id: "dep001".into(),
+        description: Some("first".into()),
+        created_date: SAMPLE_NOW - 7200,
+        ..Default::default()
+    };
+    let d2 = Deployment {
+        id: "dep002".into(),
+        description: Some("add POST".into()),
+        created_date: SAMPLE_NOW - 3600,
+        ..Default::default()
+    };
+    let mut prod = Stage {
+        stage_name: "prod".into(),
+        deployment_id: "dep001".into(),
+        ..Default::default()
+    };
+    prod.variables
+        .insert("backend".into(), "petstore.example".into());
+    prod.variables.insert("mode".into(), "live".into());
+    prod.canary_settings = Some(CanarySettings {
+        percent_traffic: 10.0,
+        deployment_id: Some("dep002".into()),
+        ..Default::default()
+    });
+    let dev = Stage {
+        stage_name: "dev".into(),
+        deployment_id: "dep002".into(),
+        ..Default::default()
+    };
+    let plan = UsagePlan {
+        id: "plan01".into(),
+        name: "basic".into(),
+        quota: Some(QuotaSettings {
+            limit: 1000,
+            offset: 0,
+            period: QuotaPeriod::Day,
+        }),
+        ..Default::default()
+    };
+    let keys = vec![
+        ApiKey {
+            id: "key001".into(),
+            name: "alice".into(),
+            enabled: true,
+            ..Default::default()
+        },
+        ApiKey {
+            id: "key002".into(),
+            name: "bob".into(),
+            enabled: false,
+            ..Default::default()
+        },
+    ];
+    let usage = UsageData {
+        plans: vec![plan],
+        keys,
+        usage: vec![KeyUsage {
+            usage_plan_id: "plan01".into(),
+            key_id: "key001".into(),
+            used: 250,
+            limit: Some(1000),
+        }],
+        plan_keys: vec![("plan01".into(), "key001".into())],
+    };
+    super::FakeState {
+        apis: vec![def.clone()],
+        stages: vec![(SAMPLE_API.into(), dev), (SAMPLE_API.into(), prod)],
+        deployments: vec![(SAMPLE_API.into(), d1, old), (SAMPLE_API.into(), d2, def)],
+        usage,
+        now: SAMPLE_NOW,
+        next_id: 3,
+        domains: vec![(
+            "api.example.com".into(),
+            BasePathMapping {
+                base_path: "v1".into(),
+                rest_api_id: SAMPLE_API.into(),
+                stage: Some("prod".into()),
+            },
+        )],
+        ..Default::default()
     }
 }
