@@ -265,7 +265,7 @@ impl Gateway {
         let stored_functions = std::mem::take(&mut state.functions);
         let nodes = match &config.store {
             crate::store::StoreLocation::Postgres(target) => Some(nodes::Nodes::new(
-                node_id,
+                node_id.clone(),
                 (**target).clone(),
                 head,
                 &stored_functions,
@@ -299,7 +299,7 @@ impl Gateway {
                 security: security::Security::new(config.authorizer_cache_bytes),
                 aws: ArcSwap::from_pointee(integrations::aws::AwsSettings::default()),
                 http_api: http_api::auth::Shared::default(),
-                websocket: websocket::Shared::default(),
+                websocket: websocket::Shared::new(config.cluster.clone(), &node_id),
                 vpc_links: vpc_links::VpcLinks::new(stored_vpc_links),
                 http,
                 outbound: Default::default(),

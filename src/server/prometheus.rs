@@ -143,7 +143,7 @@ fn websocket_counts(gw: &Gateway, series: &[SeriesTotals]) -> Vec<(RouteLabels, 
 
 type ClusterCounterOf = fn(&ClusterCounts) -> u64;
 
-const CLUSTER_COUNTERS: [(&str, &str, ClusterCounterOf); 9] = [
+const CLUSTER_COUNTERS: [(&str, &str, ClusterCounterOf); 12] = [
     (
         "gwtui_redis_calls",
         "Calls made to Redis (cluster mode).",
@@ -188,6 +188,21 @@ const CLUSTER_COUNTERS: [(&str, &str, ClusterCounterOf); 9] = [
         "gwtui_redis_cache_misses",
         "Shared response cache lookups that missed (or could not ask Redis).",
         |c| c.cache_misses,
+    ),
+    (
+        "gwtui_redis_ws_relayed",
+        "@connections calls sent to the node holding the connection.",
+        |c| c.ws_relayed,
+    ),
+    (
+        "gwtui_redis_ws_relay_failures",
+        "Relayed @connections calls that failed (Redis unreachable or no answer in time).",
+        |c| c.ws_relay_failures,
+    ),
+    (
+        "gwtui_redis_ws_relay_served",
+        "@connections calls from other nodes served by this node.",
+        |c| c.ws_relay_served,
     ),
 ];
 

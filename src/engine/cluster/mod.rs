@@ -55,6 +55,9 @@ pub struct RedisSettings {
     pub lease_ms: u64,
     /// Prefix of every key (default `gwtui:`), so clusters can share one Redis.
     pub redis_prefix: String,
+    /// How long an `@connections` call waits for the node holding the connection to answer
+    /// (default 1000 ms; see `websocket/relay.rs`).
+    pub websocket_relay_timeout_ms: u64,
 }
 
 impl Default for RedisSettings {
@@ -68,6 +71,7 @@ impl Default for RedisSettings {
             redis_breaker_cooldown_ms: 1000,
             lease_ms: 10,
             redis_prefix: "gwtui:".into(),
+            websocket_relay_timeout_ms: 1000,
         }
     }
 }
@@ -103,6 +107,12 @@ pub struct ClusterStats {
     pub lease_refills: AtomicU64,
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
+    /// `@connections` calls sent to the node holding the connection.
+    pub ws_relayed: AtomicU64,
+    /// Relayed `@connections` calls that failed (Redis unreachable, no answer in time).
+    pub ws_relay_failures: AtomicU64,
+    /// `@connections` calls from other nodes served here.
+    pub ws_relay_served: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -116,6 +126,9 @@ pub struct ClusterCounts {
     pub lease_refills: u64,
     pub cache_hits: u64,
     pub cache_misses: u64,
+    pub ws_relayed: u64,
+    pub ws_relay_failures: u64,
+    pub ws_relay_served: u64,
     pub breaker_opened: u64,
     pub breaker_open: bool,
 }
@@ -172,6 +185,12 @@ impl Cluster {
         if settings.lease_ms == 0 || settings.lease_ms > 10_000 {
             return Err(ClusterError::Setting(
                 "lease_ms must be between 1 and 10000",
+            ));
+        }
+        if settings.websocket_relay_timeout_ms == 0 || settings.websocket_relay_timeout_ms > 60_000
+        {
+            return Err(ClusterError::Setting(
+                "websocket_relay_timeout_ms must be between 1 and 60000",
             ));
         }
         if settings.redis_prefix.len() > 64 {
@@ -233,6 +252,23 @@ impl Cluster {
         } else {
             Err(ClusterError::Reply)
         }
+    }
+
+    /// A subscriber connection of its own (pub/sub takes a connection over), connected and
+    /// subscribed to `channel` within `within`.
+    pub async fn subscribe(
+        &self,
+        channel: &str,
+        within: Duration,
+    ) -> Result<redis::aio::PubSub, ClusterError> {
+        tokio::time::timeout(within, async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        })
+        .await
+        .map_err(|_| ClusterError::Timeout)?
+        .map_err(ClusterError::Redis)
     }
 
     /// One Redis call, bounded by the timeout and the breaker.
@@ -300,6 +336,9 @@ impl Cluster {
             lease_refills: l(&s.lease_refills),
             cache_hits: l(&s.cache_hits),
             cache_misses: l(&s.cache_misses),
+            ws_relayed: l(&s.ws_relayed),
+            ws_relay_failures: l(&s.ws_relay_failures),
+            ws_relay_served: l(&s.ws_relay_served),
             breaker_opened: self.breaker.opened(),
             breaker_open: self.breaker.is_open(),
         }

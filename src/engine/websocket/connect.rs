@@ -168,6 +168,28 @@ impl Gateway {
                     .websocket
                     .registry
                     .insert(accepted.connection.clone());
+                // Cluster mode: recorded in Redis before the client gets its 101, so any node
+                // can reach it from then on.
+                if let Some(relay) = &self.inner.websocket.relay
+                    && let Err(why) = relay.register(self, &accepted.connection).await
+                {
+                    eprintln!(
+                        "gwtui: WebSocket connection {} refused: {why}",
+                        accepted.connection.connection_id
+                    );
+                    // Out of the registry first, so that `finish` leaves the Redis record
+                    // (another node's, when the id was taken) alone.
+                    self.inner
+                        .websocket
+                        .registry
+                        .remove(&accepted.connection.connection_id);
+                    super::connection::finish(self, &accepted, 1011, "Internal server error").await;
+                    return Err(refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Internal server error",
+                        "InternalServerErrorException",
+                    ));
+                }
                 Ok(accepted)
             }
             Err(r) => {

@@ -164,10 +164,16 @@ where
 /// After the socket is gone: out of the registry, then `$disconnect` (best effort).
 pub(crate) async fn finish(gw: &Gateway, accepted: &Accepted, code: u16, reason: &str) {
     accepted.connection.closed.store(true, Ordering::Release);
-    gw.inner
+    let removed = gw
+        .inner
         .websocket
         .registry
         .remove(&accepted.connection.connection_id);
+    if removed.is_some()
+        && let Some(relay) = &gw.inner.websocket.relay
+    {
+        relay.unregister(&accepted.connection.connection_id).await;
+    }
     let started = std::time::Instant::now();
     let mut meta = RequestMeta::new(DISCONNECT, EventType::Disconnect);
     meta.disconnect = Some((code, reason.to_string()));

@@ -2,18 +2,20 @@
 //! `apigatewaymanagementapi`): `POST` sends the body to the connection (200; 413 over
 //! 128 KB), `GET` describes it, `DELETE` closes it (204; `$disconnect` runs). An unknown or
 //! closed connection is 410 `GoneException`. Requests are SigV4-verified with the `[iam]`
-//! credentials (service `execute-api`), as AWS_IAM routes are.
+//! credentials (service `execute-api`), as AWS_IAM routes are. In cluster mode a connection
+//! this node does not hold is reached on the node that does ([`super::relay`]).
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
 use super::authorize;
 use super::limits::MAX_MESSAGE_BYTES;
 use super::registry::{CloseReason, Outbound};
+use super::relay::answer;
 use crate::engine::Gateway;
 use crate::engine::pipeline::InvokeResponse;
 
@@ -30,29 +32,6 @@ pub struct ConnectionsRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub source_ip: IpAddr,
-}
-
-fn answer(status: StatusCode, error_type: Option<&str>, body: serde_json::Value) -> InvokeResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(t) = error_type
-        && let Ok(v) = HeaderValue::from_str(t)
-    {
-        headers.insert("x-amzn-errortype", v);
-    }
-    let body = if status == StatusCode::NO_CONTENT {
-        Bytes::new()
-    } else {
-        Bytes::from(body.to_string())
-    };
-    InvokeResponse {
-        status,
-        headers,
-        body,
-    }
 }
 
 fn iso(millis: i64) -> String {
@@ -82,6 +61,26 @@ impl Gateway {
                 Some("ForbiddenException"),
                 json!({"message": "Forbidden"}),
             );
+        }
+        // Cluster mode: a connection this node does not hold may be another node's.
+        if let Some(relay) = &self.inner.websocket.relay
+            && self
+                .inner
+                .websocket
+                .registry
+                .get(&req.connection_id)
+                .is_none()
+        {
+            return relay
+                .call(
+                    self,
+                    &req.method,
+                    &req.api_id,
+                    &req.stage,
+                    &req.connection_id,
+                    &req.body,
+                )
+                .await;
         }
         self.websocket_connection_op(
             &req.method,

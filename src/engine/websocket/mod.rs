@@ -16,6 +16,8 @@ pub mod integration;
 pub mod limits;
 pub mod record;
 pub mod registry;
+pub(crate) mod relay;
+pub mod shared_registry;
 
 use std::sync::Arc;
 
@@ -41,6 +43,9 @@ pub struct Shared {
     /// when an event fails; as many keys as the deployed routes (plus `-` for no route).
     pub(crate) errors:
         std::sync::Mutex<std::collections::HashMap<(String, String, String), ErrorCounts>>,
+    /// Cluster mode (`[cluster] redis`): the shared registry and `@connections` across nodes;
+    /// `None` on a single node (nothing of it on the path then).
+    pub(crate) relay: Option<Arc<relay::Relay>>,
 }
 
 /// A route's 5xx outcomes split as CloudWatch splits them.
@@ -71,11 +76,24 @@ impl Default for Shared {
                 .time_to_live(std::time::Duration::from_secs(3600))
                 .build(),
             errors: std::sync::Mutex::default(),
+            relay: None,
         }
     }
 }
 
 impl Shared {
+    /// With `cluster` (cluster mode), connections are recorded in Redis under `node_id` and
+    /// `@connections` reaches the other nodes' connections.
+    pub(crate) fn new(
+        cluster: Option<Arc<crate::engine::cluster::Cluster>>,
+        node_id: &str,
+    ) -> Shared {
+        Shared {
+            relay: cluster.map(|c| Arc::new(relay::Relay::new(c, node_id.to_string()))),
+            ..Shared::default()
+        }
+    }
+
     pub fn limits(&self) -> WebSocketLimits {
         **self.limits.load()
     }

@@ -182,6 +182,18 @@ impl Registry {
         self.count.load(Ordering::Acquire)
     }
 
+    /// Every open connection (cluster mode refreshes their shared records; takes each shard
+    /// briefly).
+    pub fn all(&self) -> Vec<Arc<Connection>> {
+        let mut out = Vec::with_capacity(self.len());
+        for shard in self.shards.iter() {
+            if let Ok(s) = shard.lock() {
+                out.extend(s.values().cloned());
+            }
+        }
+        out
+    }
+
     /// Every open connection of an API's stage (for the console; takes each shard briefly).
     pub fn list(&self, api_id: &str, stage: Option<&str>) -> Vec<Arc<Connection>> {
         let mut out = Vec::new();
