@@ -24,11 +24,17 @@ pub struct Node {
 impl Node {
     /// Starts a node with id `node_id` on the store `store_url`; returns once it listens.
     pub fn start(store_url: &str, node_id: &str) -> Node {
+        Node::start_with(store_url, node_id, "")
+    }
+
+    /// [`Node::start`] with `extra` appended to the config file, right after the `[cluster]`
+    /// section's `node_id` line (so it may add `[cluster]` settings, then other sections).
+    pub fn start_with(store_url: &str, node_id: &str, extra: &str) -> Node {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
-            format!("[demo]\nenabled = false\n\n[cluster]\nnode_id = \"{node_id}\"\n"),
+            format!("[demo]\nenabled = false\n\n[cluster]\nnode_id = \"{node_id}\"\n{extra}\n"),
         )
         .expect("write config");
         let mut child = Command::new(BIN)

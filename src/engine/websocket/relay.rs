@@ -43,6 +43,8 @@ pub const MAX_HANDLING: usize = 1024;
 const MAX_HEAD: usize = 4096;
 /// Between two attempts to subscribe again.
 const RESUBSCRIBE_EVERY: Duration = Duration::from_millis(500);
+/// A failed refresh is tried again after this long.
+const RETRY_REFRESH: Duration = Duration::from_millis(250);
 /// The subscriber pings Redis this often (a Redis that stopped answering is left).
 const PING_EVERY: Duration = Duration::from_secs(2);
 
@@ -466,7 +468,8 @@ async fn subscriber(relay: Arc<Relay>, weak: Weak<Inner>) {
                         if weak.strong_count() == 0 {
                             return;
                         }
-                        let pong = tokio::time::timeout(within, sink.ping::<String>()).await;
+                        // Subscribed, Redis answers PING with ["pong", ""]: any answer will do.
+                        let pong = tokio::time::timeout(within, sink.ping::<redis::Value>()).await;
                         if !matches!(pong, Ok(Ok(_))) {
                             break;
                         }
@@ -479,21 +482,30 @@ async fn subscriber(relay: Arc<Relay>, weak: Weak<Inner>) {
     }
 }
 
-/// Rewrites this node's records every [`shared_registry::REFRESH_EVERY`], and at once after
-/// each (re)subscription.
+/// Rewrites this node's records every [`shared_registry::REFRESH_EVERY`], at once after
+/// each (re)subscription; a refresh that failed is retried every [`RETRY_REFRESH`] (after a
+/// Redis restart, calls for this node's connections are 410 until its records are back).
 async fn refresher(relay: Arc<Relay>, weak: Weak<Inner>) {
+    let mut next = shared_registry::REFRESH_EVERY;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(shared_registry::REFRESH_EVERY) => {}
+            _ = tokio::time::sleep(next) => {}
             _ = relay.refresh_now.notified() => {}
         }
         let connections = match weak.upgrade() {
             Some(inner) => inner.websocket.registry.all(),
             None => return,
         };
-        if !connections.is_empty() {
-            shared_registry::refresh(&relay.cluster, &relay.node_id, &connections).await;
-        }
+        let failed = if connections.is_empty() {
+            0
+        } else {
+            shared_registry::refresh(&relay.cluster, &relay.node_id, &connections).await
+        };
+        next = if failed == 0 {
+            shared_registry::REFRESH_EVERY
+        } else {
+            RETRY_REFRESH
+        };
     }
 }
 

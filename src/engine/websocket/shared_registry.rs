@@ -1,8 +1,8 @@
 //! The connection registry shared by a cluster's nodes (`[cluster] redis`): one Redis key per
 //! open connection, `{prefix}ws:conn:{connectionId}`, whose value is the owning node's id, a
 //! tab, then what `GET @connections` describes (`connectedAt`, `identity`, `lastActiveAt`) as
-//! JSON. The owner writes it after `$connect` succeeded (`SET … NX`: a connection id another
-//! node holds is never taken over), rewrites it every [`REFRESH_EVERY`] with a
+//! JSON. The owner writes it after `$connect` succeeded (`SET … NX` in [`REGISTER_SCRIPT`]: a
+//! connection id another node holds is never taken over), rewrites it every [`REFRESH_EVERY`] with a
 //! [`RECORD_TTL`] (so a node that dies leaves records for at most that long; a connection lives
 //! at most `max_duration`, 2 h, and so do its refreshes) and deletes it when the connection
 //! ends. [`ROUTE_SCRIPT`] looks the owner up and publishes a relayed call on its channel in one
@@ -36,6 +36,21 @@ local node = string.match(v, '^([^\t]*)')
 if node == ARGV[2] then return {-2, node} end
 return {redis.call('PUBLISH', ARGV[1] .. node, ARGV[3]), node}
 "#;
+
+/// KEYS[1] = the record; ARGV = the value, the TTL in ms, this node's id. `SET NX`, except
+/// that a record this node already wrote (its refresher may have been first) is kept: 1 when
+/// the record is this node's, 0 when another node holds the id.
+pub const REGISTER_SCRIPT: &str = r#"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[3] + 1) == ARGV[3] .. '\t' then return 1 end
+return 0
+"#;
+
+fn register_script() -> &'static Script {
+    static S: OnceLock<Script> = OnceLock::new();
+    S.get_or_init(|| Script::new(REGISTER_SCRIPT))
+}
 
 fn route_script() -> &'static Script {
     static S: OnceLock<Script> = OnceLock::new();
@@ -73,7 +88,7 @@ pub enum RegisterError {
     Taken(String),
 }
 
-/// Records a new connection (`SET NX`, the TTL).
+/// Records a new connection ([`REGISTER_SCRIPT`], the TTL).
 pub async fn register(
     cluster: &Cluster,
     node_id: &str,
@@ -83,21 +98,22 @@ pub async fn register(
     let value = record(node_id, c);
     let (key, value) = (key.as_str(), value.as_str());
     let ttl = RECORD_TTL.as_millis() as u64;
-    let set: Option<String> = cluster
+    let node_id = node_id.to_string();
+    let node_id = node_id.as_str();
+    let mine: i64 = cluster
         .run(|mut m| async move {
-            redis::cmd("SET")
-                .arg(key)
+            register_script()
+                .key(key)
                 .arg(value)
-                .arg("NX")
-                .arg("PX")
                 .arg(ttl)
-                .query_async(&mut m)
+                .arg(node_id)
+                .invoke_async(&mut m)
                 .await
         })
         .await?;
-    match set {
-        Some(_) => Ok(()),
-        None => Err(RegisterError::Taken(c.connection_id.clone())),
+    match mine {
+        1 => Ok(()),
+        _ => Err(RegisterError::Taken(c.connection_id.clone())),
     }
 }
 
