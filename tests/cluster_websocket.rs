@@ -303,6 +303,49 @@ async fn metric(http: &reqwest::Client, node: &Node, name: &str) -> u64 {
         .sum::<f64>() as u64
 }
 
+/// `PUBSUB NUMSUB channel` on the test's Redis.
+async fn subscribers(port: u16, channel: &str) -> i64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("redis");
+    s.write_all(format!("PUBSUB NUMSUB {channel}\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 256];
+    // `*2\r\n$len\r\n{channel}\r\n:{n}\r\n`: read until the integer's line is complete.
+    let complete = |r: &[u8]| {
+        let text = String::from_utf8_lossy(r);
+        text.ends_with("\r\n")
+            && text
+                .trim_end()
+                .rsplit("\r\n")
+                .next()
+                .is_some_and(|l| l.starts_with(':'))
+    };
+    while !complete(&reply) {
+        let n = s.read(&mut buf).await.expect("read");
+        assert!(n > 0, "redis closed the connection");
+        reply.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&reply);
+    text.rsplit(':')
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .expect("an integer reply")
+}
+
+/// Sends a signal to a node's process (`STOP` freezes it, `CONT` thaws it, `KILL`).
+fn signal(node: &Node, name: &str) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(node.pid().to_string())
+        .status()
+        .expect("kill");
+    assert!(ok.success(), "kill -{name} {}", node.node_id);
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -328,10 +371,10 @@ fn connections_are_reached_through_every_node_and_messages_fan_out_across_three(
     let a = Node::start_with(&pg.url(), "node-a", &config);
     let b = Node::start_with(&pg.url(), "node-b", &config);
     let c = Node::start_with(&pg.url(), "node-c", &config);
-    runtime().block_on(reached_through_every_node(&a, &b, &c));
+    runtime().block_on(reached_through_every_node(&a, &b, &c, redis.port));
 }
 
-async fn reached_through_every_node(a: &Node, b: &Node, c: &Node) {
+async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u16) {
     let nodes = [&a, &b, &c];
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -507,6 +550,31 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node) {
         remote_p50 < Duration::from_millis(100),
         "relayed POST p50 {remote_p50:?}"
     );
+    // A node that dies holding connections: its records remain until their TTL, but nobody
+    // listens on its channel, so calls for them are 410 at once.
+    let (_, _, on_c) = clients
+        .iter()
+        .find(|(n, ..)| n.node_id == "node-c")
+        .expect("C's client");
+    signal(c, "KILL");
+    // Until Redis has seen C's connection close, a call would wait for the relay timeout.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while subscribers(redis_port, "gwtui:ws:node-c").await != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "Redis still lists node C's subscription"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, kind, body, took) =
+        at_connections(&http, &a, &api, on_c, Method::POST, b"to a dead node").await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (410, Some("GoneException")),
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+
     assert!(metric(&http, &b, "gwtui_redis_ws_relayed_total").await >= 1000);
     assert!(metric(&http, &a, "gwtui_redis_ws_relay_served_total").await >= 1000);
     assert_eq!(
@@ -581,11 +649,32 @@ async fn redis_stopped(a: &Node, b: &Node, c: &Node, redis: &mut RedisServer) {
     assert_eq!(status, 200);
     assert_eq!(next_text(&mut on_a).await, "before");
 
+    // The owner does not answer (frozen): the caller gets a 500 after the relay timeout
+    // (1 s), no hang.
+    signal(a, "STOP");
+    let (status, kind, body, took) =
+        at_connections(&http, &b, &api, &id_a, Method::POST, b"while frozen").await;
+    signal(a, "CONT");
+    assert_eq!(
+        (status, kind.as_deref()),
+        (500, Some("InternalServerErrorException")),
+        "{body}"
+    );
+    assert!(
+        body.contains("node-a did not answer within 1000 ms"),
+        "{body}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+
     redis.stop();
-    // A connection a node holds keeps working.
+    // A connection a node holds keeps working. (The frozen node may still deliver the message
+    // it was sent while frozen, once thawed: `receive` skips it.)
     let (status, _, body, _) = at_connections(&http, &a, &api, &id_a, Method::POST, b"local").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(next_text(&mut on_a).await, "local");
+    receive(&mut on_a, "local").await;
     let (status, _, body, _) = at_connections(&http, &a, &api, &id_a, Method::GET, b"").await;
     assert_eq!(status, 200, "{body}");
     // Another node's: a clear 500 within the timeouts, for every call.

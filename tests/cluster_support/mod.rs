@@ -73,6 +73,11 @@ impl Node {
         }
     }
 
+    /// The process id (to signal it: `kill -STOP` freezes the node).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -10,7 +10,7 @@ pub fn describe(s: &RedisSettings) -> Option<String> {
     let url = s.redis.as_deref()?;
     let url = super::without_credentials(url);
     Some(format!(
-        "{url} (fail-{}, {} ms per call, breaker after {} failures for {} ms, {} ms token leases)",
+        "{url} (fail-{}, {} ms per call, breaker after {} failures for {} ms, {} ms token leases, {} ms for a relayed @connections call)",
         match s.redis_failure {
             FailureMode::Open => "open",
             FailureMode::Closed => "closed",
@@ -18,7 +18,8 @@ pub fn describe(s: &RedisSettings) -> Option<String> {
         s.redis_timeout_ms,
         s.redis_breaker_failures,
         s.redis_breaker_cooldown_ms,
-        s.lease_ms
+        s.lease_ms,
+        s.websocket_relay_timeout_ms
     ))
 }
 

@@ -234,21 +234,23 @@ impl Relay {
         gw: &Gateway,
         c: &Connection,
     ) -> Result<(), String> {
-        let listening = self.ready(gw).await;
-        let result = match listening {
-            true => shared_registry::register(&self.cluster, &self.node_id, c).await,
-            false => Err(RegisterError::Redis(
-                crate::engine::cluster::ClusterError::Timeout,
-            )),
+        let result = match self.ready(gw).await {
+            true => shared_registry::register(&self.cluster, &self.node_id, c)
+                .await
+                .map_err(|e| match e {
+                    RegisterError::Taken(_) => (true, e.to_string()),
+                    RegisterError::Redis(e) => (false, e.to_string()),
+                }),
+            false => Err((false, format!("not subscribed to {}", self.channel))),
         };
         match result {
             Ok(()) => Ok(()),
-            Err(RegisterError::Taken(id)) => Err(format!("connection id {id} is taken")),
+            Err((true, why)) => Err(why),
             // `fail_open` counts the outcome and says which it is.
-            Err(RegisterError::Redis(_)) if self.cluster.fail_open() => Ok(()),
-            Err(RegisterError::Redis(e)) => {
-                Err(format!("the connection registry is unreachable ({e})"))
-            }
+            Err((false, _)) if self.cluster.fail_open() => Ok(()),
+            Err((false, why)) => Err(format!(
+                "the cluster's connection registry (Redis) is unreachable: {why}"
+            )),
         }
     }
 
