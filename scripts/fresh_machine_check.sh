@@ -100,6 +100,9 @@ for absent in aws node tmux curl sqlite3; do
 done
 ! ls /usr/include/sqlite3.h >/dev/null 2>&1 || { echo "root is not clean: sqlite3.h"; exit 1; }
 t0=\$(date +%s)
+cargo fetch --locked
+echo "[inside] cargo fetch (crates.io): \$(( \$(date +%s) - t0 ))s"
+t0=\$(date +%s)
 scripts/fresh_machine_check.sh
 echo "[inside] host checks (cargo build --release, ldd, serve + health): \$(( \$(date +%s) - t0 ))s"
 t0=\$(date +%s)
@@ -128,13 +131,15 @@ fi
 
 # 1. -sys crates in the normal and build graph.
 allowed_sys='^(libsqlite3-sys|linux-raw-sys|dirs-sys)$'
-sys_crates=$(cargo tree -e normal,build --prefix none 2>/dev/null \
-  | awk '{print $1}' | grep -- '-sys$' | sort -u || true)
+# Captured first, grepped after: `cargo tree | grep -q` under pipefail fails when grep's early
+# exit makes cargo tree die of SIGPIPE, and a failing cargo tree must not pass silently.
+tree=$(cargo tree -e normal,build --prefix none) || fail "cargo tree"
+sys_crates=$(awk '{print $1}' <<<"$tree" | grep -- '-sys$' | sort -u || true)
 for crate in $sys_crates; do
   [[ "$crate" =~ $allowed_sys ]] || fail "-sys crate $crate may need a system library"
 done
-cargo tree -e features -i libsqlite3-sys 2>/dev/null | grep -q '"bundled"' \
-  || fail "libsqlite3-sys is built without its bundled SQLite"
+features=$(cargo tree -e features -i libsqlite3-sys) || fail "cargo tree -i libsqlite3-sys"
+grep -q '"bundled"' <<<"$features" || fail "libsqlite3-sys is built without its bundled SQLite"
 ok "-sys crates: $(echo $sys_crates | tr '\n' ' ')(SQLite bundled)"
 
 # 2. Build, then what the binary links (a system SQLite would show as libsqlite3.so).
