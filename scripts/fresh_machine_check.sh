@@ -24,7 +24,12 @@
 #      `cargo build --release`, ldd, and `gwtui serve` + /gwtui/health), then
 #      `cargo test --no-run`, then `$FRESH_TEST_CMD` when set (e.g. `cargo test`);
 #   5. the root is deleted afterwards (KEEP_ROOT=1 keeps it). FRESH_ROOT=dir picks the folder
-#      (default: a new one under /var/tmp).
+#      (default: a new one under /var/tmp); downloaded .debs are kept in FRESH_DEB_CACHE
+#      (default /var/tmp/gwtui-debootstrap-cache, ~70 MB) so a second run does not fetch them.
+#   A network that intercepts TLS (a proxy with its own CA, as on the machines this was
+#   written on) needs that CA: FRESH_CA_FILE (default: $SSL_CERT_FILE when set) is copied into
+#   the root and given to cargo alone (CARGO_HTTP_CAINFO); the root's own trust store is left
+#   as Debian ships it.
 #
 # On this machine it proves what it can without a clean system:
 #   1. every `-sys` crate in the build graph is one that needs no system library or `-dev`
@@ -74,8 +79,10 @@ if [ "$debootstrap" = 1 ]; then
   }
   trap remove_root EXIT
   stamp "debootstrap bookworm (minbase + gcc libc6-dev python3 git ca-certificates) into $root"
+  cache="${FRESH_DEB_CACHE:-/var/tmp/gwtui-debootstrap-cache}"
+  mkdir -p "$cache"
   debootstrap --variant=minbase --include=gcc,libc6-dev,python3,git,ca-certificates \
-    bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$root.debootstrap.log" 2>&1 \
+    --cache-dir="$cache" bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$root.debootstrap.log" 2>&1 \
     || { tail -20 "$root.debootstrap.log" >&2; fail "debootstrap"; }
   rm -f "$root.debootstrap.log"
   stamp "root ready: $(du -sh --one-file-system "$root" | cut -f1)"
@@ -88,11 +95,18 @@ if [ "$debootstrap" = 1 ]; then
     echo "warning: no $shared; tests reading ../shared will see it missing" >&2
   fi
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  ca_file="${FRESH_CA_FILE:-${SSL_CERT_FILE:-}}"
+  cargo_ca=""
+  if [ -n "$ca_file" ] && [ -f "$ca_file" ]; then
+    cp "$ca_file" "$root/work/network-ca.pem"
+    cargo_ca="export CARGO_HTTP_CAINFO=/work/network-ca.pem"
+  fi
   cat >"$root/work/inside.sh" <<INSIDE
 set -euo pipefail
 export PATH=/opt/rust/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 export HOME=/root CARGO_HOME=/root/.cargo CARGO_TARGET_DIR=/work/target CARGO_TERM_COLOR=never
 unset CI
+$cargo_ca
 cd /work/gwtui
 echo "inside: \$(. /etc/os-release; echo \$PRETTY_NAME), \$(rustc --version), \$(gcc --version | head -1)"
 for absent in aws node tmux curl sqlite3; do
