@@ -143,6 +143,39 @@ fn compare(
     }
 }
 
+/// TestInvokeMethod's answer as localstack's `apigw_test_invoke_response_formatter` stores it:
+/// `log` split into `line00`.. with each line's time prefix (`Mon Dec 07 19:04:29 UTC 2026 :`)
+/// replaced by `DDD MMM dd hh:mm:ss UTC yyyy :` and the request id (the last word of the first
+/// line) by `<request-id>`.
+fn normalise_test_invoke(body: &mut Value) {
+    let Some(log) = body.get("log").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    let request_id = log
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or_default()
+        .to_string();
+    let time =
+        regex::Regex::new(r"[a-zA-Z]{3}\s[a-zA-Z]{3}\s\d{2}\s\d{2}:\d{2}:\d{2}\sUTC\s\d{4} :")
+            .expect("a valid regex");
+    let lines: serde_json::Map<String, Value> = log
+        .split('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            let mut line = time
+                .replace_all(line, "DDD MMM dd hh:mm:ss UTC yyyy :")
+                .into_owned();
+            if !request_id.is_empty() {
+                line = line.replace(&request_id, "<request-id>");
+            }
+            (format!("line{i:02}"), Value::String(line))
+        })
+        .collect();
+    body["log"] = Value::Object(lines);
+}
+
 async fn call(
     client: &reqwest::Client,
     base: &str,
@@ -211,6 +244,9 @@ async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
             continue;
         }
         let (status, kind, mut body, headers) = call(&t.client, &base, step, &vars).await;
+        if step["test_invoke"].as_bool() == Some(true) {
+            normalise_test_invoke(&mut body);
+        }
         // Lists a test sorted before recording (`"sort": "member"`) are compared sorted.
         if let (Some(key), Some(items)) = (
             step["sort"].as_str(),
