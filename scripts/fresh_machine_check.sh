@@ -8,6 +8,28 @@
 #   scripts/fresh_machine_check.sh --container  # also runs both commands in rust:1-slim-bookworm
 #                                               # (needs docker or podman and network for crates)
 #   PROFILE=dev scripts/fresh_machine_check.sh  # check a debug build instead of release
+#   sudo scripts/fresh_machine_check.sh --debootstrap
+#                                               # only the clean-root check: a minimal Debian
+#                                               # bookworm made by debootstrap (see below)
+#
+# --debootstrap (needs root, debootstrap, unshare, chroot, network for Debian and crates.io;
+# ~6 GB free; a cold release build plus a cold test build: an hour or more on 2 busy cores):
+#   1. debootstrap --variant=minbase bookworm plus only gcc, libc6-dev, python3, git and
+#      ca-certificates (what a fresh machine with the Rust toolchain has) into a new folder;
+#   2. the host's Rust toolchain (`rustc --print sysroot`) bind-mounted read-only at /opt/rust;
+#   3. `git clone` of this repository's committed HEAD (no target dir) at /work/gwtui and a
+#      copy of ../shared (or $GWTUI_SHARED_DIR) beside it at /work/shared;
+#   4. inside the root (unshare --mount --pid, chroot), with a fresh CARGO_HOME and a
+#      CARGO_TARGET_DIR inside the root: this script's host checks (which run
+#      `cargo build --release`, ldd, and `gwtui serve` + /gwtui/health), then
+#      `cargo test --no-run`, then `$FRESH_TEST_CMD` when set (e.g. `cargo test`);
+#   5. the root is deleted afterwards (KEEP_ROOT=1 keeps it). FRESH_ROOT=dir picks the folder
+#      (default: a new one under /var/tmp); downloaded .debs are kept in FRESH_DEB_CACHE
+#      (default /var/tmp/gwtui-debootstrap-cache, ~70 MB) so a second run does not fetch them.
+#   A network that intercepts TLS (a proxy with its own CA, as on the machines this was
+#   written on) needs that CA: FRESH_CA_FILE (default: $SSL_CERT_FILE when set) is copied into
+#   the root and given to cargo alone (CARGO_HTTP_CAINFO); the root's own trust store is left
+#   as Debian ships it.
 #
 # On this machine it proves what it can without a clean system:
 #   1. every `-sys` crate in the build graph is one that needs no system library or `-dev`
@@ -21,9 +43,11 @@ cd "$(dirname "$0")/.."
 
 profile="${PROFILE:-release}"
 container=0
+debootstrap=0
 for arg in "$@"; do
   case "$arg" in
     --container) container=1 ;;
+    --debootstrap) debootstrap=1 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -31,15 +55,105 @@ done
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
+# --debootstrap: everything happens in a clean Debian root; the host checks run in there.
+if [ "$debootstrap" = 1 ]; then
+  [ "$(id -u)" = 0 ] || fail "--debootstrap needs root (debootstrap, mount, chroot)"
+  for tool in debootstrap unshare chroot git rustc; do
+    command -v "$tool" >/dev/null 2>&1 || fail "--debootstrap needs $tool"
+  done
+  started=$(date +%s)
+  stamp() { echo "[$(( $(date +%s) - started ))s] $*"; }
+  root="${FRESH_ROOT:-$(mktemp -d /var/tmp/gwtui-fresh-root.XXXXXX)}"
+  mkdir -p "$root"
+  [ -z "$(ls -A "$root")" ] || fail "FRESH_ROOT $root is not empty"
+  sysroot=$(rustc --print sysroot)
+  shared="${GWTUI_SHARED_DIR:-../shared}"
+  remove_root() {
+    # Every mount lived in the unshared namespace and died with it; refuse to delete through
+    # one that somehow survived.
+    if grep -q " $root/" /proc/self/mounts; then
+      echo "not deleting $root: something is still mounted under it" >&2
+    elif [ "${KEEP_ROOT:-0}" != 1 ]; then
+      rm -rf --one-file-system "$root"
+    fi
+  }
+  trap remove_root EXIT
+  stamp "debootstrap bookworm (minbase + gcc libc6-dev python3 git ca-certificates) into $root"
+  cache="${FRESH_DEB_CACHE:-/var/tmp/gwtui-debootstrap-cache}"
+  mkdir -p "$cache"
+  debootstrap --variant=minbase --include=gcc,libc6-dev,python3,git,ca-certificates \
+    --cache-dir="$cache" bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$root.debootstrap.log" 2>&1 \
+    || { tail -20 "$root.debootstrap.log" >&2; fail "debootstrap"; }
+  rm -f "$root.debootstrap.log"
+  stamp "root ready: $(du -sh --one-file-system "$root" | cut -f1)"
+  mkdir -p "$root/opt/rust" "$root/work"
+  git clone -q --no-hardlinks --branch "$(git rev-parse --abbrev-ref HEAD)" . "$root/work/gwtui"
+  stamp "cloned $(git -C "$root/work/gwtui" log -1 --format='%h %s' | cut -c1-80)"
+  if [ -d "$shared" ]; then
+    cp -a "$shared" "$root/work/shared"
+  else
+    echo "warning: no $shared; tests reading ../shared will see it missing" >&2
+  fi
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  ca_file="${FRESH_CA_FILE:-${SSL_CERT_FILE:-}}"
+  cargo_ca=""
+  if [ -n "$ca_file" ] && [ -f "$ca_file" ]; then
+    cp "$ca_file" "$root/work/network-ca.pem"
+    cargo_ca="export CARGO_HTTP_CAINFO=/work/network-ca.pem"
+  fi
+  cat >"$root/work/inside.sh" <<INSIDE
+set -euo pipefail
+export PATH=/opt/rust/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+export HOME=/root CARGO_HOME=/root/.cargo CARGO_TARGET_DIR=/work/target CARGO_TERM_COLOR=never
+unset CI
+$cargo_ca
+cd /work/gwtui
+echo "inside: \$(. /etc/os-release; echo \$PRETTY_NAME), \$(rustc --version), \$(gcc --version | head -1)"
+for absent in aws node tmux curl sqlite3; do
+  ! command -v "\$absent" >/dev/null || { echo "root is not clean: \$absent present"; exit 1; }
+done
+! ls /usr/include/sqlite3.h >/dev/null 2>&1 || { echo "root is not clean: sqlite3.h"; exit 1; }
+t0=\$(date +%s)
+cargo fetch --locked
+echo "[inside] cargo fetch (crates.io): \$(( \$(date +%s) - t0 ))s"
+t0=\$(date +%s)
+scripts/fresh_machine_check.sh
+echo "[inside] host checks (cargo build --release, ldd, serve + health): \$(( \$(date +%s) - t0 ))s"
+t0=\$(date +%s)
+cargo test --no-run
+echo "[inside] cargo test --no-run: \$(( \$(date +%s) - t0 ))s"
+if [ -n "${FRESH_TEST_CMD:-}" ]; then
+  t0=\$(date +%s)
+  ${FRESH_TEST_CMD:-true}
+  echo "[inside] ${FRESH_TEST_CMD:-}: \$(( \$(date +%s) - t0 ))s"
+fi
+INSIDE
+  stamp "entering the root"
+  unshare --mount --pid --fork --propagation private bash -euc '
+    root=$1; sysroot=$2
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount --make-rslave "$root/dev"
+    mount --bind "$sysroot" "$root/opt/rust"
+    mount -o remount,bind,ro "$root/opt/rust"
+    exec chroot "$root" /usr/bin/env -i TERM=dumb /bin/bash /work/inside.sh
+  ' fresh-root "$root" "$sysroot" || fail "the clean root failed (after $(( $(date +%s) - started ))s)"
+  stamp "cargo build --release, gwtui serve + health, cargo test --no-run: pass in a clean bookworm root"
+  echo "fresh machine check (debootstrap): pass"
+  exit 0
+fi
+
 # 1. -sys crates in the normal and build graph.
 allowed_sys='^(libsqlite3-sys|linux-raw-sys|dirs-sys)$'
-sys_crates=$(cargo tree -e normal,build --prefix none 2>/dev/null \
-  | awk '{print $1}' | grep -- '-sys$' | sort -u || true)
+# Captured first, grepped after: `cargo tree | grep -q` under pipefail fails when grep's early
+# exit makes cargo tree die of SIGPIPE, and a failing cargo tree must not pass silently.
+tree=$(cargo tree -e normal,build --prefix none) || fail "cargo tree"
+sys_crates=$(awk '{print $1}' <<<"$tree" | grep -- '-sys$' | sort -u || true)
 for crate in $sys_crates; do
   [[ "$crate" =~ $allowed_sys ]] || fail "-sys crate $crate may need a system library"
 done
-cargo tree -e features -i libsqlite3-sys 2>/dev/null | grep -q '"bundled"' \
-  || fail "libsqlite3-sys is built without its bundled SQLite"
+features=$(cargo tree -e features -i libsqlite3-sys) || fail "cargo tree -i libsqlite3-sys"
+grep -q '"bundled"' <<<"$features" || fail "libsqlite3-sys is built without its bundled SQLite"
 ok "-sys crates: $(echo $sys_crates | tr '\n' ' ')(SQLite bundled)"
 
 # 2. Build, then what the binary links (a system SQLite would show as libsqlite3.so).

@@ -77,14 +77,20 @@ fn fill_value(v: &Value, vars: &HashMap<String, String>) -> Value {
     }
 }
 
-/// Compares `got` with the recorded `want`, binding `<id:name>` placeholders.
+/// Compares `got` with the recorded `want`, binding `<id:name>` placeholders. Arrays under a
+/// member named in `sorted` (a case's `"sort_members"`, for lists the recording test sorted
+/// with a SortingTransformer) are compared sorted.
 fn compare(
     want: &Value,
     got: &Value,
     at: &str,
     vars: &mut HashMap<String, String>,
+    sorted: &[String],
 ) -> Result<(), String> {
     match (want, got) {
+        // A reference inside a longer string (`"{name-2} Schema"`) to an id bound earlier in
+        // the same answer.
+        (Value::String(w), Value::String(g)) if w.contains('{') && fill(w, vars) == *g => Ok(()),
         (Value::String(w), _) if w == "<any>" => Ok(()),
         (Value::String(w), Value::Number(_)) if w == "<date>" => Ok(()),
         (Value::String(w), Value::String(g)) if w.starts_with("<id:") && w.ends_with('>') => {
@@ -99,7 +105,7 @@ fn compare(
         }
         // The snapshots keep JSON-in-a-string members (a model's `schema`) parsed.
         (Value::Object(_), Value::String(g)) => match serde_json::from_str::<Value>(g) {
-            Ok(parsed) => compare(want, &parsed, at, vars),
+            Ok(parsed) => compare(want, &parsed, at, vars, sorted),
             Err(_) => Err(format!("{at}: got {g:?}, AWS {want}")),
         },
         (Value::Object(w), Value::Object(g)) => {
@@ -109,7 +115,17 @@ fn compare(
                 return Err(format!("{at}: missing {missing:?}, extra {extra:?}"));
             }
             for (k, wv) in w {
-                compare(wv, &g[k], &format!("{at}/{k}"), vars)?;
+                let at = format!("{at}/{k}");
+                match (wv, &g[k]) {
+                    (Value::Array(wa), Value::Array(ga)) if sorted.contains(k) => {
+                        let key = |v: &Value| v.to_string();
+                        let (mut wa, mut ga) = (wa.clone(), ga.clone());
+                        wa.sort_by_key(key);
+                        ga.sort_by_key(key);
+                        compare(&Value::Array(wa), &Value::Array(ga), &at, vars, sorted)?;
+                    }
+                    (wv, gv) => compare(wv, gv, &at, vars, sorted)?,
+                }
             }
             Ok(())
         }
@@ -118,13 +134,46 @@ fn compare(
                 return Err(format!("{at}: {} items, AWS {}", g.len(), w.len()));
             }
             for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
-                compare(wv, gv, &format!("{at}/{i}"), vars)?;
+                compare(wv, gv, &format!("{at}/{i}"), vars, sorted)?;
             }
             Ok(())
         }
         _ if want == got => Ok(()),
         _ => Err(format!("{at}: got {got}, AWS {want}")),
     }
+}
+
+/// TestInvokeMethod's answer as localstack's `apigw_test_invoke_response_formatter` stores it:
+/// `log` split into `line00`.. with each line's time prefix (`Mon Dec 07 19:04:29 UTC 2026 :`)
+/// replaced by `DDD MMM dd hh:mm:ss UTC yyyy :` and the request id (the last word of the first
+/// line) by `<request-id>`.
+fn normalise_test_invoke(body: &mut Value) {
+    let Some(log) = body.get("log").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    let request_id = log
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or_default()
+        .to_string();
+    let time =
+        regex::Regex::new(r"[a-zA-Z]{3}\s[a-zA-Z]{3}\s\d{2}\s\d{2}:\d{2}:\d{2}\sUTC\s\d{4} :")
+            .expect("a valid regex");
+    let lines: serde_json::Map<String, Value> = log
+        .split('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            let mut line = time
+                .replace_all(line, "DDD MMM dd hh:mm:ss UTC yyyy :")
+                .into_owned();
+            if !request_id.is_empty() {
+                line = line.replace(&request_id, "<request-id>");
+            }
+            (format!("line{i:02}"), Value::String(line))
+        })
+        .collect();
+    body["log"] = Value::Object(lines);
 }
 
 async fn call(
@@ -195,6 +244,9 @@ async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
             continue;
         }
         let (status, kind, mut body, headers) = call(&t.client, &base, step, &vars).await;
+        if step["test_invoke"].as_bool() == Some(true) {
+            normalise_test_invoke(&mut body);
+        }
         // Lists a test sorted before recording (`"sort": "member"`) are compared sorted.
         if let (Some(key), Some(items)) = (
             step["sort"].as_str(),
@@ -220,7 +272,13 @@ async fn run_case(case: &Value, outcomes: &mut Vec<Outcome>) {
             }
         } else if let Some(want) = step.get("body") {
             let want = fill_value(want, &vars);
-            result = compare(&want, &body, "", &mut vars);
+            let sorted: Vec<String> = case["sort_members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.as_str().map(str::to_string))
+                .collect();
+            result = compare(&want, &body, "", &mut vars, &sorted);
         }
         for (name, want) in step["response_headers"].as_object().into_iter().flatten() {
             let got = headers.get(name.as_str()).and_then(|v| v.to_str().ok());
@@ -260,6 +318,11 @@ fn main() {
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    // GWTUI_AWS_RECORDED_ONLY=imports replays only the fixture files whose name contains it
+    // (while porting); the figure then counts those alone.
+    if let Ok(only) = std::env::var("GWTUI_AWS_RECORDED_ONLY") {
+        files.retain(|p| p.to_string_lossy().contains(only.as_str()));
+    }
     files.sort();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -1,6 +1,8 @@
 //! Reading the `x-amazon-apigateway-*` extensions (openapi.md §3): the root-level ones and
 //! `x-amazon-apigateway-integration`.
 
+use indexmap::IndexMap;
+
 use super::document::Dialect;
 use super::import::Ctx;
 use super::pointer::Node;
@@ -280,6 +282,7 @@ pub(crate) fn import_integration(
     ctx: &mut Ctx,
     node: Node,
     method: &Method,
+    path: &str,
 ) -> Result<Integration, ImportError> {
     node.object()?;
     let type_node = node
@@ -296,7 +299,7 @@ pub(crate) fn import_integration(
         uri: node.opt_str("uri")?.map(resolve_aws_variables),
         http_method: node.opt_str("httpMethod")?.map(str::to_ascii_uppercase),
         credentials: node.opt_str("credentials")?.map(resolve_aws_variables),
-        request_parameters: node.opt_string_map("requestParameters")?,
+        request_parameters: import_request_parameters(ctx, &node, method, path)?,
         request_templates: node.opt_string_map("requestTemplates")?,
         cache_namespace: node.opt_str("cacheNamespace")?.map(str::to_string),
         cache_key_parameters: node.opt_string_list("cacheKeyParameters")?,
@@ -333,6 +336,20 @@ pub(crate) fn import_integration(
                 )));
             }
         });
+    }
+    // AWS-recorded (localstack test_apigateway_import.snapshot.json, every imported HTTP and
+    // HTTP_PROXY integration): an import sets `connectionType: INTERNET` on HTTP integrations
+    // that do not name one, and a MOCK integration keeps no `httpMethod`.
+    if integration.connection_type.is_none()
+        && matches!(
+            integration_type,
+            IntegrationType::Http | IntegrationType::HttpProxy
+        )
+    {
+        integration.connection_type = Some(ConnectionType::Internet);
+    }
+    if integration_type == IntegrationType::Mock {
+        integration.http_method = None;
     }
     if let Some(tls) = node.get("tlsConfig") {
         tls.object()?;
@@ -395,15 +412,43 @@ pub(crate) fn import_integration(
             continue;
         }
         let message = match key {
-            "integrationSubtype" | "payloadFormatVersion" => {
-                format!("'{key}' applies to HTTP APIs only; ignored")
-            }
+            // AWS imports a REST API whose integrations carry `payloadFormatVersion` without a
+            // warning (AWS-recorded: localstack test_import_with_cognito_auth_identity_source,
+            // failOnWarnings=true, 201).
+            "payloadFormatVersion" => continue,
+            "integrationSubtype" => format!("'{key}' applies to HTTP APIs only; ignored"),
             _ => format!("unsupported integration field '{key}'; ignored"),
         };
         ctx.warn(&n.ptr, message);
     }
     validate_integration(&node, &integration, method)?;
     Ok(integration)
+}
+
+/// `requestParameters`: a value that is not a string is dropped with AWS's warning
+/// (AWS-recorded: localstack test_import_rest_api_with_base_path_oas30, `nothing: true`).
+fn import_request_parameters(
+    ctx: &mut Ctx,
+    node: &Node,
+    method: &Method,
+    path: &str,
+) -> Result<IndexMap<String, String>, ImportError> {
+    let mut out = IndexMap::new();
+    let Some(map) = node.get("requestParameters") else {
+        return Ok(out);
+    };
+    for (k, v) in map.entries()? {
+        match v.v {
+            serde_json::Value::String(text) => {
+                out.insert(k.to_string(), text.clone());
+            }
+            other => ctx.warn_aws(format!(
+                "Invalid format for 'requestParameters'. Expected type string for property '{k}' of resource '{path}' and method '{}' but got '{other}'",
+                method.http_method
+            )),
+        }
+    }
+    Ok(out)
 }
 
 fn parse_content_handling(n: &Node) -> Result<ContentHandling, ImportError> {

@@ -68,6 +68,11 @@ impl Ctx<'_> {
             .push(format!("{} (at {at})", message.as_ref()));
     }
 
+    /// A warning worded as AWS words it (AWS's text, no pointer appended).
+    pub fn warn_aws(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+
     pub fn api_id(&self) -> &str {
         &self.def.rest_api.id
     }
@@ -222,12 +227,6 @@ fn import_info(ctx: &mut Ctx) -> Result<(), ImportError> {
 fn check_root_keys(ctx: &mut Ctx) {
     let root = ctx.doc.node();
     let mut notes = Vec::new();
-    if root.get("security").is_some() {
-        notes.push((
-            "/security",
-            "root-level security is ignored; only operation security is imported",
-        ));
-    }
     if ctx.doc.dialect == Dialect::Oas3
         && root
             .get("components")
@@ -459,6 +458,18 @@ fn import_operation(
         None => Vec::new(),
     };
     import_parameters(ctx, &op, shared, &own, &mut method, &base_name)?;
+    // A path variable the document does not declare is still a required path parameter of
+    // the method (AWS-recorded: localstack test_import_and_validate_rest_api[swagger-mock-cors.json],
+    // `/product/{product_id}` without `parameters` → `method.request.path.product_id: true`).
+    for seg in path.split('/') {
+        if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let name = name.strip_suffix('+').unwrap_or(name);
+            method
+                .request_parameters
+                .entry(format!("method.request.path.{name}"))
+                .or_insert(true);
+        }
+    }
     if let Some(body) = op.get("requestBody") {
         import_request_body(ctx, body, &mut method, &base_name)?;
     }
@@ -492,8 +503,12 @@ fn import_operation(
             None => ctx.default_validator.clone(),
         };
     if let Some(integration) = op.get("x-amazon-apigateway-integration") {
-        method.method_integration =
-            Some(extensions::import_integration(ctx, integration, &method)?);
+        method.method_integration = Some(extensions::import_integration(
+            ctx,
+            integration,
+            &method,
+            path,
+        )?);
     }
     for (key, node) in op.entries()? {
         match key {

@@ -145,7 +145,11 @@ pub(crate) fn apply_operation(
     op: &Node,
     method: &mut Method,
 ) -> Result<(), ImportError> {
-    let Some(security) = op.get("security") else {
+    // An operation without its own `security` gets the document's (OpenAPI's rule; AWS-recorded:
+    // localstack test_import_with_global_api_key_authorizer and
+    // test_import_with_cognito_auth_identity_source apply root-level security to such methods).
+    let doc = ctx.doc;
+    let Some(security) = op.get("security").or_else(|| doc.node().get("security")) else {
         return Ok(());
     };
     for requirement in security.items()? {

@@ -136,6 +136,21 @@ pub fn headers_for_log(headers: &http::HeaderMap) -> String {
     }))
 }
 
+/// The method response's headers as AWS's execution log prints them: the headers API Gateway
+/// itself sets spelled as AWS spells them (`Content-Type`; AWS-recorded: localstack
+/// test_invoke_test_method, `Method response headers: {Content-Type=application/json}`),
+/// others as they are.
+pub fn method_response_headers_for_log(headers: &http::HeaderMap) -> String {
+    java_map(headers.iter().map(|(name, value)| {
+        let name = match name.as_str() {
+            "content-type" => "Content-Type",
+            "x-amzn-errortype" => "x-amzn-ErrorType",
+            other => other,
+        };
+        (name, String::from_utf8_lossy(value.as_bytes()).into_owned())
+    }))
+}
+
 pub fn mask(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
     let keep = if chars.len() > 8 { 4 } else { 0 };

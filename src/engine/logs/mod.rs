@@ -31,7 +31,8 @@ pub use access_format::{
 };
 pub(crate) use execution::PendingLine;
 pub use execution::{
-    ExecutionLog, Level, LogSettings, MAX_EVENT_BYTES, headers_for_log, java_map, truncate_event,
+    ExecutionLog, Level, LogSettings, MAX_EVENT_BYTES, headers_for_log, java_map,
+    method_response_headers_for_log, truncate_event,
 };
 use line::log_stage;
 pub use line::{LogKind, LogLine};

@@ -25,7 +25,9 @@ pub use super::context::{
 };
 use super::error::GatewayError;
 use super::live::LiveStage;
-use super::logs::{ExecutionLog, Level, LogSettings, headers_for_log, java_map};
+use super::logs::{
+    ExecutionLog, Level, LogSettings, headers_for_log, java_map, method_response_headers_for_log,
+};
 
 /// Runs the whole pipeline for one request. Never fails: every error becomes its gateway
 /// response.
@@ -45,13 +47,22 @@ pub struct TestRun {
     pub request_id: String,
     pub log: ExecutionLog,
     pub latency: Duration,
+    /// The method failed: the response is a gateway response (an error).
+    pub failed: bool,
 }
 
 /// TestInvokeMethod (model.md; the AWS console's "Test" button): runs `req` against `live`,
 /// a stage built for this one call from the API's current, undeployed definition. As on AWS,
 /// authorization, API keys, throttling and the cache are skipped, every execution-log line
 /// is kept, and nothing is recorded (no metrics, no access log).
-pub async fn run_test(gw: &Gateway, req: &InvokeRequest, live: Arc<LiveStage>) -> TestRun {
+/// A path that leads elsewhere than `resource_path` still runs the method, with no path
+/// parameters, as AWS's test does.
+pub async fn run_test(
+    gw: &Gateway,
+    req: &InvokeRequest,
+    live: Arc<LiveStage>,
+    resource_path: &str,
+) -> TestRun {
     let mut ctx = respond::new_context(req);
     ctx.stage_variables = live.variables.clone();
     ctx.deployment = Some(live.deployment.clone());
@@ -61,7 +72,9 @@ pub async fn run_test(gw: &Gateway, req: &InvokeRequest, live: Arc<LiveStage>) -
         data_trace: true,
     };
     let outcome = async {
-        route::resolve_method(&mut ctx)?;
+        if route::resolve_method(&mut ctx).is_err() {
+            route::resolve_method_at(&mut ctx, resource_path)?;
+        }
         log_method_request(&mut ctx);
         integrate(gw, &mut ctx).await
     }
@@ -70,6 +83,7 @@ pub async fn run_test(gw: &Gateway, req: &InvokeRequest, live: Arc<LiveStage>) -
     TestRun {
         response,
         latency: ctx.started.elapsed(),
+        failed: ctx.error.is_some(),
         request_id: ctx.request_id,
         log: ctx.log,
     }
@@ -206,7 +220,7 @@ async fn integrate(
     ctx.log(Level::Info, || {
         format!(
             "Method response headers: {}",
-            headers_for_log(&response.headers)
+            method_response_headers_for_log(&response.headers)
         )
     });
     cache::store(gw, ctx, &mut response).await;

@@ -42,6 +42,28 @@ pub fn resolve_method(ctx: &mut RequestContext<'_>) -> Result<(), GatewayError> 
     }
 }
 
+/// TestInvokeMethod with a path that leads elsewhere: the method at `resource_path` (the
+/// resource's own template), without path parameters.
+pub fn resolve_method_at(
+    ctx: &mut RequestContext<'_>,
+    resource_path: &str,
+) -> Result<(), GatewayError> {
+    let Some(deployment) = ctx.deployment.clone() else {
+        return Err(unmatched(ctx));
+    };
+    match deployment
+        .router
+        .resolve(ctx.req.method.as_str(), resource_path)
+    {
+        Some(mut m) => {
+            m.path_params.clear();
+            ctx.route = Some(m);
+            Ok(())
+        }
+        None => Err(unmatched(ctx)),
+    }
+}
+
 /// The error for a request that matches nothing: Missing Authentication Token, or the
 /// IncompleteSignature variant when a non-SigV4 `Authorization` header is present
 /// (execution.md §3).
