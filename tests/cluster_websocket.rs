@@ -383,7 +383,7 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
         .expect("client");
     let (messages_at, mut messages) = recorder().await;
     let (disconnects_at, mut disconnects) = recorder().await;
-    let api = chat_api(&http, &a, messages_at, disconnects_at).await;
+    let api = chat_api(&http, a, messages_at, disconnects_at).await;
     for n in nodes {
         wait_for_api(n, &api).await;
     }
@@ -392,7 +392,7 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
     }
 
     // A client on A; POST through B and C reaches it.
-    let mut first = connect(&a, &api).await.expect("connected to A");
+    let mut first = connect(a, &api).await.expect("connected to A");
     let id = whoami(&mut first).await;
     for (n, text) in [(&b, "via node B"), (&c, "via node C")] {
         let (status, kind, body, _) =
@@ -401,7 +401,7 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
         assert_eq!(next_text(&mut first).await, text);
     }
     // Binary frames cross too.
-    let (status, ..) = at_connections(&http, &b, &api, &id, Method::POST, &[0xff, 0x00]).await;
+    let (status, ..) = at_connections(&http, b, &api, &id, Method::POST, &[0xff, 0x00]).await;
     assert_eq!(status, 200);
     let frame = tokio::time::timeout(Duration::from_secs(5), first.next())
         .await
@@ -412,14 +412,14 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
     );
     // Over 128 KB: 413 before anything is relayed.
     let big = vec![b'x'; 128 * 1024 + 1];
-    let (status, kind, ..) = at_connections(&http, &c, &api, &id, Method::POST, &big).await;
+    let (status, kind, ..) = at_connections(&http, c, &api, &id, Method::POST, &big).await;
     assert_eq!(
         (status, kind.as_deref()),
         (413, Some("PayloadTooLargeException"))
     );
 
     // GET through C answers the owner's data.
-    let (status, _, body, _) = at_connections(&http, &c, &api, &id, Method::GET, b"").await;
+    let (status, _, body, _) = at_connections(&http, c, &api, &id, Method::GET, b"").await;
     assert_eq!(status, 200, "{body}");
     let info: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(info["identity"]["sourceIp"], "127.0.0.1");
@@ -431,11 +431,11 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
         );
     }
     // An id no node holds: 410 everywhere.
-    let (status, kind, ..) = at_connections(&http, &b, &api, "bm9ib2R5", Method::GET, b"").await;
+    let (status, kind, ..) = at_connections(&http, b, &api, "bm9ib2R5", Method::GET, b"").await;
     assert_eq!((status, kind.as_deref()), (410, Some("GoneException")));
 
     // DELETE through B closes it on A; `$disconnect` runs there, once.
-    let (status, _, body, _) = at_connections(&http, &b, &api, &id, Method::DELETE, b"").await;
+    let (status, _, body, _) = at_connections(&http, b, &api, &id, Method::DELETE, b"").await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(close_code(&mut first).await, 1000);
     let event: Value = serde_json::from_str(&recorded(&mut disconnects).await).expect("json");
@@ -567,7 +567,7 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let (status, kind, body, took) =
-        at_connections(&http, &a, &api, on_c, Method::POST, b"to a dead node").await;
+        at_connections(&http, a, &api, on_c, Method::POST, b"to a dead node").await;
     assert_eq!(
         (status, kind.as_deref()),
         (410, Some("GoneException")),
@@ -575,10 +575,10 @@ async fn reached_through_every_node(a: &Node, b: &Node, c: &Node, redis_port: u1
     );
     assert!(took < Duration::from_secs(1), "{took:?}");
 
-    assert!(metric(&http, &b, "gwtui_redis_ws_relayed_total").await >= 1000);
-    assert!(metric(&http, &a, "gwtui_redis_ws_relay_served_total").await >= 1000);
+    assert!(metric(&http, b, "gwtui_redis_ws_relayed_total").await >= 1000);
+    assert!(metric(&http, a, "gwtui_redis_ws_relay_served_total").await >= 1000);
     assert_eq!(
-        metric(&http, &b, "gwtui_redis_ws_relay_failures_total").await,
+        metric(&http, b, "gwtui_redis_ws_relay_failures_total").await,
         0
     );
 }
@@ -637,15 +637,15 @@ async fn redis_stopped(a: &Node, b: &Node, c: &Node, redis: &mut RedisServer) {
         .expect("client");
     let (messages_at, _messages) = recorder().await;
     let (disconnects_at, _disconnects) = recorder().await;
-    let api = chat_api(&http, &a, messages_at, disconnects_at).await;
+    let api = chat_api(&http, a, messages_at, disconnects_at).await;
     for n in [&a, &b, &c] {
         wait_for_api(n, &api).await;
     }
-    let mut on_a = connect(&a, &api).await.expect("connected to A");
+    let mut on_a = connect(a, &api).await.expect("connected to A");
     let id_a = whoami(&mut on_a).await;
-    let mut on_b = connect(&b, &api).await.expect("connected to B");
+    let mut on_b = connect(b, &api).await.expect("connected to B");
     let id_b = whoami(&mut on_b).await;
-    let (status, ..) = at_connections(&http, &b, &api, &id_a, Method::POST, b"before").await;
+    let (status, ..) = at_connections(&http, b, &api, &id_a, Method::POST, b"before").await;
     assert_eq!(status, 200);
     assert_eq!(next_text(&mut on_a).await, "before");
 
@@ -653,7 +653,7 @@ async fn redis_stopped(a: &Node, b: &Node, c: &Node, redis: &mut RedisServer) {
     // (1 s), no hang.
     signal(a, "STOP");
     let (status, kind, body, took) =
-        at_connections(&http, &b, &api, &id_a, Method::POST, b"while frozen").await;
+        at_connections(&http, b, &api, &id_a, Method::POST, b"while frozen").await;
     signal(a, "CONT");
     assert_eq!(
         (status, kind.as_deref()),
@@ -672,15 +672,15 @@ async fn redis_stopped(a: &Node, b: &Node, c: &Node, redis: &mut RedisServer) {
     redis.stop();
     // A connection a node holds keeps working. (The frozen node may still deliver the message
     // it was sent while frozen, once thawed: `receive` skips it.)
-    let (status, _, body, _) = at_connections(&http, &a, &api, &id_a, Method::POST, b"local").await;
+    let (status, _, body, _) = at_connections(&http, a, &api, &id_a, Method::POST, b"local").await;
     assert_eq!(status, 200, "{body}");
     receive(&mut on_a, "local").await;
-    let (status, _, body, _) = at_connections(&http, &a, &api, &id_a, Method::GET, b"").await;
+    let (status, _, body, _) = at_connections(&http, a, &api, &id_a, Method::GET, b"").await;
     assert_eq!(status, 200, "{body}");
     // Another node's: a clear 500 within the timeouts, for every call.
     for _ in 0..5 {
         let (status, kind, body, took) =
-            at_connections(&http, &b, &api, &id_a, Method::POST, b"remote").await;
+            at_connections(&http, b, &api, &id_a, Method::POST, b"remote").await;
         assert_eq!(
             (status, kind.as_deref()),
             (500, Some("InternalServerErrorException")),
@@ -697,9 +697,9 @@ async fn redis_stopped(a: &Node, b: &Node, c: &Node, redis: &mut RedisServer) {
     }
     // Open mode (A): a new connection is served and recorded once Redis returns. Closed mode
     // (C): refused, since no other node could reach it.
-    let mut late = connect(&a, &api).await.expect("open mode accepts");
+    let mut late = connect(a, &api).await.expect("open mode accepts");
     let id_late = whoami(&mut late).await;
-    assert_eq!(connect(&c, &api).await.err(), Some(500));
+    assert_eq!(connect(c, &api).await.err(), Some(500));
 
     redis.restart();
     for (via, id, ws, text) in [
@@ -717,9 +717,9 @@ async fn redis_stopped(a: &Node, b: &Node, c: &Node, redis: &mut RedisServer) {
         assert_eq!(status, 200, "{kind:?} {body}");
         receive(ws, text).await;
     }
-    let mut on_c = connect(&c, &api).await.expect("closed mode accepts again");
+    let mut on_c = connect(c, &api).await.expect("closed mode accepts again");
     let id_c = whoami(&mut on_c).await;
-    let (status, ..) = at_connections(&http, &a, &api, &id_c, Method::POST, b"to C").await;
+    let (status, ..) = at_connections(&http, a, &api, &id_c, Method::POST, b"to C").await;
     assert_eq!(status, 200);
     assert_eq!(next_text(&mut on_c).await, "to C");
 }

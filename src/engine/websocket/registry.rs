@@ -58,6 +58,28 @@ pub enum SendError {
 }
 
 impl Connection {
+    /// A connection of API `api1`, stage `prod`, from 10.0.0.7 (`tests`), connected at 1,000
+    /// and last active at 2,000 (epoch ms), for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(connection_id: &str) -> Connection {
+        Connection {
+            connection_id: connection_id.into(),
+            api_id: "api1".into(),
+            stage: "prod".into(),
+            connected_at: 1_000,
+            last_active_at: AtomicI64::new(2_000),
+            source_ip: IpAddr::from([10, 0, 0, 7]),
+            user_agent: Some("tests".into()),
+            messages_in: AtomicU64::new(0),
+            messages_out: AtomicU64::new(0),
+            last_route: Mutex::new(None),
+            sender: mpsc::channel(1).0,
+            close: Notify::new(),
+            close_reason: Mutex::new(None),
+            closed: AtomicBool::new(false),
+        }
+    }
+
     pub(crate) fn touch(&self) {
         self.last_active_at
             .store(super::epoch_millis(), Ordering::Relaxed);

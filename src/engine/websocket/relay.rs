@@ -514,6 +514,68 @@ async fn refresher(relay: Arc<Relay>, weak: Weak<Inner>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::EngineConfig;
+    use crate::engine::cluster::{FailureMode, RedisSettings};
+
+    /// Redis unreachable from the start (port 1: refused at once): relayed calls are a clear
+    /// 500 at once, checks that need no Redis answer as on one node, and the failure mode
+    /// decides whether a connection Redis cannot record is accepted.
+    #[tokio::test]
+    async fn without_redis_relayed_calls_fail_fast_and_the_failure_mode_decides_new_connections() {
+        for mode in [FailureMode::Open, FailureMode::Closed] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = EngineConfig::new(dir.path());
+            config.cluster = Cluster::new(RedisSettings {
+                redis: Some("redis://127.0.0.1:1".into()),
+                redis_failure: mode,
+                ..RedisSettings::default()
+            })
+            .unwrap();
+            let gw = Gateway::open(config).unwrap();
+            let relay = gw.inner.websocket.relay.clone().unwrap();
+            let hi = Bytes::from_static(b"hi");
+            let started = std::time::Instant::now();
+            for _ in 0..3 {
+                let r = relay
+                    .call(&gw, &Method::POST, "api1", "prod", "abc=", &hi)
+                    .await;
+                assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+                assert_eq!(
+                    r.headers.get("x-amzn-errortype").unwrap(),
+                    "InternalServerErrorException"
+                );
+                assert!(
+                    String::from_utf8_lossy(&r.body).contains("connection registry"),
+                    "{:?}",
+                    r.body
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+            let big = Bytes::from(vec![b'x'; MAX_MESSAGE_BYTES + 1]);
+            let r = relay
+                .call(&gw, &Method::POST, "api1", "prod", "abc=", &big)
+                .await;
+            assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+            let r = relay
+                .call(&gw, &Method::PUT, "api1", "prod", "abc=", &hi)
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN);
+            let counts = gw.cluster().unwrap().counts();
+            assert_eq!((counts.ws_relayed, counts.ws_relay_failures), (3, 3));
+
+            let registered = relay.register(&gw, &Connection::for_tests("new=")).await;
+            match mode {
+                FailureMode::Open => assert_eq!(registered, Ok(())),
+                FailureMode::Closed => {
+                    assert!(registered.is_err_and(|why| why.contains("unreachable")))
+                }
+            }
+        }
+    }
 
     #[test]
     fn messages_round_trip_and_foreign_ones_are_ignored() {

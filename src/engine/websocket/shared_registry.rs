@@ -204,28 +204,10 @@ pub async fn route(
 mod tests {
     use super::*;
     use crate::engine::cluster::RedisSettings;
-    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
-    use tokio::sync::{Notify, mpsc};
 
     #[test]
     fn a_record_names_its_node_first_then_what_get_connection_describes() {
-        let (sender, _rx) = mpsc::channel(1);
-        let c = Connection {
-            connection_id: "abc=".into(),
-            api_id: "api1".into(),
-            stage: "prod".into(),
-            connected_at: 1_000,
-            last_active_at: AtomicI64::new(2_000),
-            source_ip: "10.0.0.7".parse().unwrap(),
-            user_agent: Some("tests".into()),
-            messages_in: AtomicU64::new(0),
-            messages_out: AtomicU64::new(0),
-            last_route: std::sync::Mutex::new(None),
-            sender,
-            close: Notify::new(),
-            close_reason: std::sync::Mutex::new(None),
-            closed: AtomicBool::new(false),
-        };
+        let c = Connection::for_tests("abc=");
         let r = record("node-a", &c);
         let (node, data) = r.split_once('\t').unwrap();
         assert_eq!(node, "node-a");
