@@ -430,10 +430,43 @@ pub struct IntegrationResponse {
     pub selection_pattern: Option<String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub response_parameters: IndexMap<String, String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    /// A template sent as `null` or `""` is kept as `""` and answered as `null`, as AWS does
+    /// (AWS-recorded: localstack test_put_integration_response_templates).
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        with = "nullable_templates"
+    )]
     pub response_templates: IndexMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<ContentHandling>,
+}
+
+/// `responseTemplates` of an integration response: `""` ⇄ `null`.
+mod nullable_templates {
+    use indexmap::IndexMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        map: &IndexMap<String, String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let out: IndexMap<&str, Option<&str>> = map
+            .iter()
+            .map(|(k, v)| (k.as_str(), Some(v.as_str()).filter(|v| !v.is_empty())))
+            .collect();
+        out.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<IndexMap<String, String>, D::Error> {
+        let map: Option<IndexMap<String, Option<String>>> = Option::deserialize(d)?;
+        Ok(map
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect())
+    }
 }
 
 impl IntegrationResponse {
