@@ -482,3 +482,34 @@ pub const HTTP_METHODS: [&str; 8] = [
 
 /// What `ANY` expands to (model.md §3.1 item 7).
 pub const ANY_EXPANSION: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS answers a response template sent as `null` or `""` as `null`
+    /// (tests/fixtures/aws_recorded/integration_responses.json).
+    #[test]
+    fn null_and_empty_response_templates_are_answered_as_null() {
+        let r: IntegrationResponse = serde_json::from_str(
+            r#"{"statusCode": "200", "responseTemplates": {"a/b": null, "c/d": "", "e/f": "x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.response_templates["a/b"], "");
+        assert_eq!(r.response_templates["c/d"], "");
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v["responseTemplates"],
+            serde_json::json!({"a/b": null, "c/d": null, "e/f": "x"})
+        );
+        let none: IntegrationResponse =
+            serde_json::from_str(r#"{"statusCode": "200", "responseTemplates": null}"#).unwrap();
+        assert!(none.response_templates.is_empty());
+        assert!(
+            serde_json::to_value(&none)
+                .unwrap()
+                .get("responseTemplates")
+                .is_none()
+        );
+    }
+}
