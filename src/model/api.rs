@@ -430,10 +430,43 @@ pub struct IntegrationResponse {
     pub selection_pattern: Option<String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub response_parameters: IndexMap<String, String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    /// A template sent as `null` or `""` is kept as `""` and answered as `null`, as AWS does
+    /// (AWS-recorded: localstack test_put_integration_response_templates).
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        with = "nullable_templates"
+    )]
     pub response_templates: IndexMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<ContentHandling>,
+}
+
+/// `responseTemplates` of an integration response: `""` ⇄ `null`.
+mod nullable_templates {
+    use indexmap::IndexMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        map: &IndexMap<String, String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let out: IndexMap<&str, Option<&str>> = map
+            .iter()
+            .map(|(k, v)| (k.as_str(), Some(v.as_str()).filter(|v| !v.is_empty())))
+            .collect();
+        out.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<IndexMap<String, String>, D::Error> {
+        let map: Option<IndexMap<String, Option<String>>> = Option::deserialize(d)?;
+        Ok(map
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect())
+    }
 }
 
 impl IntegrationResponse {
@@ -449,3 +482,34 @@ pub const HTTP_METHODS: [&str; 8] = [
 
 /// What `ANY` expands to (model.md §3.1 item 7).
 pub const ANY_EXPANSION: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS answers a response template sent as `null` or `""` as `null`
+    /// (tests/fixtures/aws_recorded/integration_responses.json).
+    #[test]
+    fn null_and_empty_response_templates_are_answered_as_null() {
+        let r: IntegrationResponse = serde_json::from_str(
+            r#"{"statusCode": "200", "responseTemplates": {"a/b": null, "c/d": "", "e/f": "x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.response_templates["a/b"], "");
+        assert_eq!(r.response_templates["c/d"], "");
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v["responseTemplates"],
+            serde_json::json!({"a/b": null, "c/d": null, "e/f": "x"})
+        );
+        let none: IntegrationResponse =
+            serde_json::from_str(r#"{"statusCode": "200", "responseTemplates": null}"#).unwrap();
+        assert!(none.response_templates.is_empty());
+        assert!(
+            serde_json::to_value(&none)
+                .unwrap()
+                .get("responseTemplates")
+                .is_none()
+        );
+    }
+}

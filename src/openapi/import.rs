@@ -739,25 +739,5 @@ fn import_responses(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_are_validated_and_normalised() {
-        assert_eq!(path_segments("/a//b/", "").unwrap(), vec!["a", "b"]);
-        assert!(
-            path_segments("/res{id}", "")
-                .unwrap_err()
-                .message
-                .contains("whole path segment")
-        );
-        assert!(
-            path_segments("/a b", "")
-                .unwrap_err()
-                .message
-                .contains("invalid path segment")
-        );
-        assert_eq!(model_base_name(None, "GET", "/pets/{id}"), "GetPetsId");
-        assert_eq!(model_base_name(Some("list-pets"), "GET", "/"), "ListPets");
-    }
-}
+#[path = "import_tests.rs"]
+mod tests;

@@ -223,6 +223,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn answer_headers_are_spelled_as_declared_then_as_aws_spells_its_own() {
+        let declared = vec!["X-Custom".to_string()];
+        assert_eq!(answer_header_name("x-custom", &declared), "X-Custom");
+        assert_eq!(
+            answer_header_name("content-type", &declared),
+            "Content-Type"
+        );
+        assert_eq!(
+            answer_header_name("x-amzn-errortype", &declared),
+            "x-amzn-ErrorType"
+        );
+        assert_eq!(answer_header_name("x-other", &declared), "x-other");
+    }
+
+    #[test]
     fn headers_keep_every_value_and_refuse_bad_names() {
         let single = BTreeMap::from([("Accept".to_string(), "a/b".to_string())]);
         let multi = BTreeMap::from([("x-v".to_string(), vec!["1".to_string(), "2".to_string()])]);

@@ -209,6 +209,10 @@ pub struct Stage {
     pub access_log_settings: Option<AccessLogSettings>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub api_gateway_managed: bool,
+    /// Answered only when true; `routeSettings`, `stageVariables` and `tags` always, `{}` when
+    /// empty (AWS's documented CLI outputs of CreateStage, GetStage, GetStages, UpdateStage:
+    /// aws/aws-cli awscli/examples/apigatewayv2/*-stage*.rst).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub auto_deploy: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_date: Option<String>,
@@ -221,12 +225,9 @@ pub struct Stage {
     pub last_deployment_status_message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_date: Option<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub route_settings: IndexMap<String, RouteSettings>,
     pub stage_name: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub stage_variables: IndexMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
 }
 

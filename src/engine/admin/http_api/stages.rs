@@ -137,12 +137,18 @@ impl Gateway {
             ));
         }
         let now = now_iso8601();
+        // AWS answers `defaultRouteSettings: {detailedMetricsEnabled: false}` when none is
+        // given (AWS's documented CreateStage output, awscli/examples/apigatewayv2/create-stage.rst).
+        let mut default_route_settings = input.default_route_settings.unwrap_or_default();
+        default_route_settings
+            .detailed_metrics_enabled
+            .get_or_insert(false);
         let stage = Stage {
             access_log_settings: input.access_log_settings,
             api_gateway_managed: false,
             auto_deploy: input.auto_deploy,
             created_date: Some(now.clone()),
-            default_route_settings: input.default_route_settings.unwrap_or_default(),
+            default_route_settings,
             deployment_id: input.deployment_id,
             description: input.description,
             last_deployment_status_message: None,
