@@ -13,6 +13,7 @@ mod nodes_view;
 mod reloads;
 mod render;
 mod resume;
+mod resume_logs;
 mod robustness;
 mod runner_loop;
 mod screens;
