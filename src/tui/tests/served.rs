@@ -224,6 +224,44 @@ impl Served {
     pub fn stage(&self, name: &str) -> crate::model::Stage {
         self.gw.get_stage(&self.api, name).expect("stage")
     }
+
+    /// `n` real requests (`METHOD /path` of `stage`, a JSON `body` unless empty) to the
+    /// served API: each one's status and request id (`x-amzn-RequestId`).
+    pub fn requests(
+        &self,
+        method: &str,
+        stage: &str,
+        path: &str,
+        body: &str,
+        n: usize,
+    ) -> Vec<(u16, String)> {
+        let url = format!(
+            "http://{}/restapis/{}/{stage}/_user_request_{path}",
+            self.addr, self.api
+        );
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let client = reqwest::Client::new();
+        self.rt.block_on(async {
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let mut request = client.request(method.clone(), &url);
+                if !body.is_empty() {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body.to_string());
+                }
+                let response = request.send().await.expect("request");
+                let id = response
+                    .headers()
+                    .get("x-amzn-requestid")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                out.push((response.status().as_u16(), id));
+            }
+            out
+        })
+    }
 }
 
 impl Drop for Served {
@@ -369,6 +407,13 @@ pub struct Rig<B: Backend> {
     pub w: World,
     /// Held for the console's lifetime (dropped after it).
     _served: Option<Served>,
+}
+
+impl<B: Backend> Rig<B> {
+    /// The engine and its server, for a real backend (`None` on the fake).
+    pub fn served(&self) -> Option<&Served> {
+        self._served.as_ref()
+    }
 }
 
 impl<B: Backend> Deref for Rig<B> {
