@@ -414,6 +414,14 @@ impl<B: Backend> Rig<B> {
     pub fn served(&self) -> Option<&Served> {
         self._served.as_ref()
     }
+
+    /// The fake backend, when this is one (its knobs: `fail_next`, seeded HTTP APIs).
+    pub fn fake(&self) -> Option<&FakeBackend>
+    where
+        B: 'static,
+    {
+        (&self.h.backend as &dyn std::any::Any).downcast_ref::<FakeBackend>()
+    }
 }
 
 impl<B: Backend> Deref for Rig<B> {
