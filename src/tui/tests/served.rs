@@ -441,6 +441,8 @@ impl<B: Backend> DerefMut for Rig<B> {
 pub trait Rigs {
     type B: Backend;
     fn rig(cfg: AppConfig) -> Rig<Self::B>;
+    /// A second, fresh console on the same backend (the same fake, or the same server).
+    fn another(rig: &Rig<Self::B>) -> Harness<Self::B>;
 }
 
 pub struct Fake;
@@ -456,6 +458,9 @@ impl Rigs for Fake {
             _served: None,
         }
     }
+    fn another(rig: &Rig<FakeBackend>) -> Harness<FakeBackend> {
+        Harness::on(AppConfig::default(), rig.backend.clone(), current_thread())
+    }
 }
 
 impl Rigs for InProcess {
@@ -468,6 +473,9 @@ impl Rigs for InProcess {
             _served: Some(s),
         }
     }
+    fn another(rig: &Rig<GatewayBackend>) -> Harness<GatewayBackend> {
+        rig.served().expect("served").in_process()
+    }
 }
 
 impl Rigs for Attached {
@@ -479,6 +487,9 @@ impl Rigs for Attached {
             w,
             _served: Some(s),
         }
+    }
+    fn another(rig: &Rig<RemoteBackend>) -> Harness<RemoteBackend> {
+        rig.served().expect("served").attached()
     }
 }
 
