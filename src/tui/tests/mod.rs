@@ -56,13 +56,6 @@ impl Harness<FakeBackend> {
         Harness::with(AppConfig::default())
     }
 
-    pub fn readonly() -> Harness {
-        Harness::with(AppConfig {
-            readonly: true,
-            ..AppConfig::default()
-        })
-    }
-
     pub fn with(cfg: AppConfig) -> Harness {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
