@@ -166,10 +166,10 @@ fn operation_failures_flash_and_reload<R: Rigs>() {
     // console's back.
     let want = match h.served() {
         None => {
-            if let Some(fake) = h.fake() {
-                if let Ok(mut s) = fake.state.lock() {
-                    s.fail_next = Some("Too Many Requests".into());
-                }
+            if let Some(fake) = h.fake()
+                && let Ok(mut s) = fake.state.lock()
+            {
+                s.fail_next = Some("Too Many Requests".into());
             }
             "deploy prod failed: Too Many Requests"
         }

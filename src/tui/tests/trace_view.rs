@@ -153,7 +153,7 @@ fn x_on_a_log_line_shows_its_requests_phases_as_a_waterfall<R: Rigs>() {
     let text = screen(&h.render(100, 30));
     for want in [
         format!("trace {id}"),
-        format!("POST /pets → 200 in "),
+        "POST /pets → 200 in ".to_string(),
         format!("({api}/dev)"),
         "Method request".to_string(),
         "Integration".to_string(),
