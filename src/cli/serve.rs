@@ -139,6 +139,7 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         allowed_hosts: s.config.server.allowed_hosts.clone(),
         allowed_origins: s.config.server.allowed_origins.clone(),
         event_replay: None,
+        log_replay: None,
     };
     let mut tls_addr = None;
     let tls = match tls_listener {

@@ -9,7 +9,11 @@
 //! - `changed` — `{"apiId", "action", "target"}` after each committed admin change, with its
 //!   id `{seq}@{boot}` (numbers without holes: a client can tell it missed one);
 //! - `logs` — `[{"epochMillis", "level", "restApiId", "stage", "requestId", "message"}]`,
-//!   access and execution lines, and local functions' output (`level` `FUNCTION`);
+//!   access and execution lines, and local functions' output (`level` `FUNCTION`), with
+//!   an id from the same numbering as `changed`: a client that reconnects is sent the
+//!   lines it missed too, or, when they are no longer kept, first
+//! - `missed` — `{"logs": {"toEpochMillis": T}}`: log lines written up to `T` while the
+//!   client was away are no longer kept (the console shows the hole);
 //! - `tick` — the metrics tick of the second that just closed;
 //! - `dropped` — `{"dropped": N}`: N events were dropped because this subscriber did not
 //!   read fast enough (the server never waits for a slow reader); reload to be sure.
@@ -107,6 +111,16 @@ fn frame(name: &str, id: Option<&str>, data: &impl Serialize) -> Bytes {
     Bytes::from(out)
 }
 
+/// The `missed` frame: log lines up to `to_epoch_millis` are no longer kept for a client
+/// that reconnects.
+pub(crate) fn missed_logs(to_epoch_millis: i64) -> Bytes {
+    frame(
+        "missed",
+        None,
+        &serde_json::json!({ "logs": { "toEpochMillis": to_epoch_millis } }),
+    )
+}
+
 /// An engine event as an SSE frame with an event id.
 pub(crate) fn encode_with_id(event: &GatewayEvent, id: Option<&str>) -> Bytes {
     match event {
@@ -121,7 +135,7 @@ pub(crate) fn encode_with_id(event: &GatewayEvent, id: Option<&str>) -> Bytes {
         ),
         GatewayEvent::Logs(batch) => {
             let lines: Vec<WireLog<'_>> = batch.iter().map(WireLog::from).collect();
-            frame("logs", None, &lines)
+            frame("logs", id, &lines)
         }
         GatewayEvent::MetricsTick(tick) => frame("tick", None, &**tick),
         GatewayEvent::FunctionLog { function, line } => {
@@ -130,7 +144,7 @@ pub(crate) fn encode_with_id(event: &GatewayEvent, id: Option<&str>) -> Bytes {
                 (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
             frame(
                 "logs",
-                None,
+                id,
                 &[WireLog {
                     epoch_millis,
                     level: "FUNCTION",
@@ -221,8 +235,8 @@ pub fn respond(
     response
 }
 
-/// Copies engine events (logs and ticks from the engine, numbered changes from the replay
-/// ring) into one subscriber's queue without ever waiting for it: an event that finds the
+/// Copies engine events (ticks from the engine, numbered changes and log lines from the
+/// replay rings) into one subscriber's queue without ever waiting for it: an event that finds the
 /// queue full is counted, and the count goes out as `dropped` once there is room again.
 async fn pump(
     mut events: broadcast::Receiver<GatewayEvent>,
@@ -256,9 +270,9 @@ async fn pump(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             event = events.recv() => match event {
-                // Numbered by the replay ring (above).
-                Ok(GatewayEvent::Changed { .. }) => continue,
-                Ok(event) => encode_with_id(&event, None),
+                Ok(event @ GatewayEvent::MetricsTick(_)) => encode_with_id(&event, None),
+                // Numbered by the replay rings (above).
+                Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     dropped += n;
                     continue;
@@ -309,15 +323,16 @@ mod tests {
         let (events_tx, events_rx) = broadcast::channel(4096);
         let (tx, mut rx) = mpsc::channel(SUBSCRIBER_QUEUE);
         let (_stop_tx, stop_rx) = watch::channel(false);
-        let replay = Replay::new("b".into(), 8);
+        let replay = Replay::new("b".into(), 8, 8);
         let changes = replay.start(None).live;
         let task = tokio::spawn(pump(events_rx, changes, tx, stop_rx));
         let total = 3 * SUBSCRIBER_QUEUE;
         for i in 0..total {
-            let _ = events_tx.send(GatewayEvent::FunctionLog {
-                function: "f".into(),
-                line: format!("line {i}"),
-            });
+            let tick = crate::engine::MetricsTick {
+                epoch_second: i as i64,
+                ..Default::default()
+            };
+            let _ = events_tx.send(GatewayEvent::MetricsTick(Arc::new(tick)));
         }
         // Let the pump drain the broadcast into the (full) queue.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -328,12 +343,12 @@ mod tests {
         assert!(rx.len() <= SUBSCRIBER_QUEUE);
         let mut seen = 0;
         while let Ok(chunk) = rx.try_recv() {
-            assert!(chunk.starts_with(b"event: logs"));
+            assert!(chunk.starts_with(b"event: tick"));
             seen += 1;
         }
         assert_eq!(seen, SUBSCRIBER_QUEUE);
         // One more event: the count of what was dropped goes first.
-        replay.record(&GatewayEvent::Changed {
+        replay.record(GatewayEvent::Changed {
             api_id: None,
             action: "Test".into(),
             target: "t".into(),

@@ -50,6 +50,9 @@ pub struct ServerOptions {
     /// Change events kept for event-stream clients that reconnect (`Last-Event-ID`);
     /// `None`: [`event_replay::REPLAY_RING`].
     pub event_replay: Option<usize>,
+    /// Log lines kept for event-stream clients that reconnect; `None`:
+    /// [`event_replay::LOG_REPLAY_LINES`].
+    pub log_replay: Option<usize>,
 }
 
 /// Refuses to serve the management API on a non-loopback address without admin credentials.
@@ -118,6 +121,7 @@ async fn serve_loop(
     let replay = event_replay::Replay::new(
         boot,
         options.event_replay.unwrap_or(event_replay::REPLAY_RING),
+        options.log_replay.unwrap_or(event_replay::LOG_REPLAY_LINES),
     );
     replay.spawn_recorder(&gw, streams_stop.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());

@@ -1,8 +1,11 @@
 //! The console's subscription to an attached server: `GET /gwtui/events` (Server-Sent
 //! Events, see `server/events.rs`) read into [`DataUpdate`]s, reconnecting with back-off
 //! when the stream goes down. While it is down the console is told so
-//! ([`DataUpdate::Connection`]`(false)`: the header shows "disconnected, retrying"); when it
-//! is back the server asks for a re-sync (`hello` with `resync`), which becomes a reload.
+//! ([`DataUpdate::Connection`]`(false)`: the header shows "disconnected, retrying"). When it
+//! is back, the server replays the changes and log lines it missed (it resumes from the last
+//! event id), or asks for a re-sync (`hello` with `resync`), which becomes a reload. Log
+//! lines the server no longer kept (`missed`), or lost in a re-sync, leave a visible `WARN`
+//! line "logs from … to … were missed" in the log view rather than a silent hole.
 
 use std::time::Duration;
 
@@ -112,6 +115,43 @@ struct WireLog {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MissedLogs {
+    to_epoch_millis: i64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Missed {
+    logs: Option<MissedLogs>,
+}
+
+/// `HH:MM:SS` UTC of epoch milliseconds (the log view's clock).
+fn clock(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
+        .map(|t| format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()))
+        .unwrap_or_else(|_| "-".into())
+}
+
+fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The log view's marker for lines that will never arrive.
+pub fn missed_line(from: i64, to: i64, why: &str) -> LogLine {
+    LogLine {
+        epoch_millis: to,
+        level: "WARN".into(),
+        message: format!(
+            "logs from {} to {} were missed ({why})",
+            clock(from),
+            clock(to)
+        ),
+        ..LogLine::default()
+    }
+}
+
+#[derive(Deserialize, Default)]
 #[serde(default)]
 struct Hello {
     boot: String,
@@ -121,21 +161,66 @@ struct Hello {
 /// What one event means to the console.
 enum Outcome {
     Update(DataUpdate),
+    /// Several updates, in order, none of which may be dropped.
+    Updates(Vec<DataUpdate>),
     /// Log lines: dropped when the console is behind.
     Logs(Vec<LogLine>),
     Nothing,
 }
 
-fn interpret(event: &Event, boot: &mut Option<String>) -> Outcome {
+/// What the stream remembers across events and reconnects.
+#[derive(Default)]
+struct State {
+    boot: Option<String>,
+    /// When the stream went down (epoch ms), until the first event after the reconnect.
+    down_since: Option<i64>,
+}
+
+fn interpret(event: &Event, st: &mut State) -> Outcome {
     match event.name.as_str() {
         "hello" => {
             let hello: Hello = serde_json::from_str(&event.data).unwrap_or_default();
-            let restarted = boot.as_ref().is_some_and(|b| *b != hello.boot);
-            *boot = Some(hello.boot);
-            if hello.resync || restarted {
-                Outcome::Update(DataUpdate::Resync)
+            let restarted = st.boot.as_ref().is_some_and(|b| *b != hello.boot);
+            st.boot = Some(hello.boot);
+            let down_since = if hello.resync || restarted {
+                st.down_since.take()
             } else {
-                Outcome::Nothing
+                None
+            };
+            if !(hello.resync || restarted) {
+                return Outcome::Nothing;
+            }
+            // Nothing is replayed across a re-sync: the lines of the outage are lost.
+            match down_since {
+                Some(from) => Outcome::Updates(vec![
+                    DataUpdate::Logs(vec![missed_line(
+                        from,
+                        now_millis(),
+                        if restarted {
+                            "the server restarted"
+                        } else {
+                            "re-synced"
+                        },
+                    )]),
+                    DataUpdate::Resync,
+                ]),
+                None => Outcome::Update(DataUpdate::Resync),
+            }
+        }
+        "missed" => {
+            let missed: Missed = serde_json::from_str(&event.data).unwrap_or_default();
+            match (missed.logs, st.down_since.take()) {
+                (Some(logs), from) => {
+                    let from = from
+                        .unwrap_or(logs.to_epoch_millis)
+                        .min(logs.to_epoch_millis);
+                    Outcome::Updates(vec![DataUpdate::Logs(vec![missed_line(
+                        from,
+                        logs.to_epoch_millis,
+                        "no longer kept by the server",
+                    )])])
+                }
+                (None, _) => Outcome::Nothing,
             }
         }
         "changed" => Outcome::Update(DataUpdate::Changed),
@@ -196,11 +281,13 @@ async fn connect(b: &RemoteBackend, last_id: Option<&str>) -> Result<reqwest::Re
 }
 
 async fn run(b: RemoteBackend, tx: mpsc::Sender<DataUpdate>) {
-    let mut boot: Option<String> = None;
+    let mut st = State::default();
     // The id of the last event that had one: where a reconnect resumes.
     let mut last_id: Option<String> = None;
     let mut backoff = MIN_BACKOFF;
     let mut down = false;
+    // Log lines the console had no room for, not yet reported.
+    let mut dropped: u64 = 0;
     loop {
         if let Ok(mut response) = connect(&b, last_id.as_deref()).await {
             backoff = MIN_BACKOFF;
@@ -224,13 +311,40 @@ async fn run(b: RemoteBackend, tx: mpsc::Sender<DataUpdate>) {
                     if let Some(id) = &event.id {
                         last_id = Some(id.clone());
                     }
-                    let sent = match interpret(&event, &mut boot) {
+                    let outcome = interpret(&event, &mut st);
+                    if event.name != "hello" {
+                        // Past the hello: whatever was missed has been replayed or marked.
+                        st.down_since = None;
+                    }
+                    let sent = match outcome {
                         Outcome::Update(u) => tx.send(u).await.map_err(|_| ()),
-                        // A console that falls behind loses log lines, never the server's time.
-                        Outcome::Logs(lines) => match tx.try_send(DataUpdate::Logs(lines)) {
-                            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
-                            _ => Ok(()),
-                        },
+                        Outcome::Updates(us) => {
+                            let mut sent = Ok(());
+                            for u in us {
+                                if tx.send(u).await.is_err() {
+                                    sent = Err(());
+                                    break;
+                                }
+                            }
+                            sent
+                        }
+                        // A console that falls behind loses log lines, never the server's time;
+                        // it is told how many (as in process) once it has room again.
+                        Outcome::Logs(lines) => {
+                            if dropped > 0 && tx.try_send(DataUpdate::LogsDropped(dropped)).is_ok()
+                            {
+                                dropped = 0;
+                            }
+                            let n = lines.len() as u64;
+                            match tx.try_send(DataUpdate::Logs(lines)) {
+                                Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+                                Err(mpsc::error::TrySendError::Full(_)) => {
+                                    dropped = dropped.saturating_add(n);
+                                    Ok(())
+                                }
+                                Ok(()) => Ok(()),
+                            }
+                        }
                         Outcome::Nothing => Ok(()),
                     };
                     if sent.is_err() {
@@ -241,6 +355,7 @@ async fn run(b: RemoteBackend, tx: mpsc::Sender<DataUpdate>) {
         }
         if !down {
             down = true;
+            st.down_since.get_or_insert_with(now_millis);
             if tx.send(DataUpdate::Connection(false)).await.is_err() {
                 return;
             }
@@ -283,7 +398,7 @@ mod tests {
                 },
             ]
         );
-        let mut boot = None;
+        let mut boot = State::default();
         assert!(matches!(
             interpret(&events[0], &mut boot),
             Outcome::Update(DataUpdate::Resync)
@@ -292,7 +407,7 @@ mod tests {
             interpret(&events[1], &mut boot),
             Outcome::Update(DataUpdate::Changed)
         ));
-        assert_eq!(boot.as_deref(), Some("b1"));
+        assert_eq!(boot.boot.as_deref(), Some("b1"));
         // A new boot id (the server restarted) is a reload even without `resync`.
         let restarted = Event {
             name: "hello".into(),

@@ -1,7 +1,13 @@
 //! HTTP APIs in the console: listed with REST APIs (TYPE column) and in the HTTP view (9)
-//! with their routes (key → integration, auth, throttling) and stages (auto-deploy).
+//! with their routes (key → integration, auth, throttling) and stages (auto-deploy). The
+//! listing, the view and the dashboard run on the fake, in process and attached (a real
+//! engine gets a quick-created HTTP API); the route test, the mapping editor and the
+//! stage-less route use the fake's richer seeded API (a JWT-authorised Lambda route and a
+//! mapped proxy route).
 
+use super::served::{Rigs, on_every_backend, rig};
 use super::{Harness, screen};
+use crate::tui::backend::Backend;
 use crate::tui::effect::{Effect, TemplateTarget};
 use crate::tui::msg::{HttpApiSummary, HttpRouteRow, HttpStageRow};
 use crate::tui::view::ViewKind;
@@ -57,10 +63,47 @@ fn seed(h: &mut Harness) {
     h.settle(vec![crate::tui::effect::Effect::LoadHttpApis]);
 }
 
-#[test]
-fn http_apis_are_listed_with_a_type_column() {
-    let mut h = Harness::new();
-    seed(&mut h);
+/// An HTTP API on any backend: the fake's seeded one, or on a real engine `orders-http`
+/// quick-created (CreateApi with a route key and a target: the route, its HTTP_PROXY
+/// integration and an auto-deploying `$default` stage). Its id and its stage's deployment.
+fn seeded<R: Rigs>(h: &mut super::served::Rig<R::B>) -> (String, String) {
+    if let Some(fake) = h.fake() {
+        let mut fake_h = Harness::on(
+            crate::tui::app::AppConfig::default(),
+            fake.clone(),
+            super::served::current_thread(),
+        );
+        seed(&mut fake_h);
+        h.settle(vec![Effect::LoadHttpApis]);
+        return ("h1t2t3p4a5".into(), "d3p10y".into());
+    }
+    let s = h.served().expect("served");
+    let api = s.rt.block_on(s.gw.create_http_api(
+        &crate::engine::Actor::new("test"),
+        crate::engine::v2::CreateApi {
+            name: "orders-http".into(),
+            protocol_type: "HTTP".into(),
+            route_key: Some("GET /orders/{id}".into()),
+            target: Some("http://127.0.0.1:9/orders".into()),
+            ..Default::default()
+        },
+    ));
+    let api = api.expect("quick create").api_id;
+    h.settle(vec![Effect::LoadHttpApis]);
+    let apis = h.block_on(h.backend.list_http_apis()).expect("http apis");
+    let deployment = apis
+        .iter()
+        .find(|a| a.api_id == api)
+        .and_then(|a| a.stages.first())
+        .and_then(|st| st.deployment_id.clone())
+        .expect("the $default stage's deployment");
+    (api, deployment)
+}
+
+fn http_apis_are_listed_with_a_type_column<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
+    let rest_id = h.w.api.clone();
     let e = h.press("1");
     h.settle(e);
     let text = screen(&h.render(160, 48));
@@ -68,12 +111,12 @@ fn http_apis_are_listed_with_a_type_column() {
     let rest = text
         .lines()
         .skip(2)
-        .find(|l| l.contains("a1b2c3d4e5"))
+        .find(|l| l.contains(&rest_id))
         .expect("REST row");
     assert!(rest.contains("REST"), "{rest}");
     let http = text
         .lines()
-        .find(|l| l.contains("h1t2t3p4a5"))
+        .find(|l| l.contains(&http_id))
         .expect("HTTP row");
     assert!(
         http.contains("HTTP") && http.contains("orders-http") && http.contains("$default (auto)"),
@@ -81,23 +124,23 @@ fn http_apis_are_listed_with_a_type_column() {
     );
 }
 
-#[test]
-fn http_view_shows_routes_and_stages_with_auto_deploy() {
-    let mut h = Harness::new();
-    seed(&mut h);
+fn http_view_shows_routes_and_stages_with_auto_deploy<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (_, deployment) = seeded::<R>(&mut h);
+    let fake = h.fake().is_some();
     let e = h.press("9");
     h.settle(e);
     for (w, hh) in [(80, 24), (160, 48)] {
         let text = screen(&h.render(w, hh));
         assert!(text.contains("<http>"), "crumbs\n{text}");
         assert!(text.contains("GET /orders/{id}"), "{text}");
-        if w >= 160 {
+        if w >= 160 && fake {
             assert!(text.contains("Lambda 2.0 orders"), "{text}");
             assert!(text.contains("JWT oidc [orders:read]"), "{text}");
             assert!(text.contains("$default 10/s burst 5"), "{text}");
         }
         assert!(text.contains("auto-deploy"), "{text}");
-        assert!(text.contains("d3p10y"), "{text}");
+        assert!(text.contains(&deployment), "{text}");
     }
     // Filtering by route key keeps the API.
     let e = h.press("/");
@@ -107,9 +150,8 @@ fn http_view_shows_routes_and_stages_with_auto_deploy() {
     assert_eq!(h.app.http_rows(), vec![0]);
 }
 
-#[test]
-fn http_view_without_apis_says_how_to_make_one() {
-    let mut h = Harness::new();
+fn http_view_without_apis_says_how_to_make_one<R: Rigs>() {
+    let mut h = rig::<R>();
     let e = h.press("9");
     h.settle(e);
     let text = screen(&h.render(120, 30));
@@ -261,20 +303,19 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
     assert!(h.flash().contains("no integration"), "{}", h.flash());
 }
 
-#[test]
-fn enter_on_an_http_api_opens_its_dashboard() {
-    let mut h = Harness::new();
-    seed(&mut h);
+fn enter_on_an_http_api_opens_its_dashboard<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
     let e = h.press("9 enter");
     assert!(
         e.iter().any(
-            |x| matches!(x, Effect::LoadMetrics { rest_api_id, .. } if rest_api_id == "h1t2t3p4a5")
+            |x| matches!(x, Effect::LoadMetrics { rest_api_id, .. } if *rest_api_id == http_id)
         ),
         "{e:?}"
     );
     h.settle(e);
     assert_eq!(h.app.view(), ViewKind::Dashboard);
-    assert_eq!(h.app.api_id.as_deref(), Some("h1t2t3p4a5"));
+    assert_eq!(h.app.api_id.as_deref(), Some(http_id.as_str()));
     assert!(h.flash().contains("orders-http"), "{}", h.flash());
     // HTTP APIs chart DataProcessed where REST APIs chart the cache.
     let text = screen(&h.render(160, 48));
@@ -287,3 +328,10 @@ fn enter_on_an_http_api_opens_its_dashboard() {
     let text = screen(&h.render(160, 48));
     assert!(text.contains("Cache hit/miss"), "{text}");
 }
+
+on_every_backend!(
+    http_apis_are_listed_with_a_type_column,
+    http_view_shows_routes_and_stages_with_auto_deploy,
+    http_view_without_apis_says_how_to_make_one,
+    enter_on_an_http_api_opens_its_dashboard,
+);

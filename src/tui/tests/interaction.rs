@@ -1,33 +1,28 @@
 //! Console behaviour around the lists: the logs view, keys and plans, import and export
-//! prompts, themes, flash messages, mouse and keymap overrides.
+//! prompts, themes, flash messages, mouse and keymap overrides. On the fake, in process and
+//! attached.
 
 use std::time::Duration;
 
-use super::Harness;
+use super::served::{Rigs, on_every_backend, rig};
 use crate::model::PatchOperation;
 use crate::tui::effect::Effect;
-use crate::tui::fake::SAMPLE_API;
 use crate::tui::msg::{DataUpdate, LogLine, Msg};
 use crate::tui::view::ViewKind;
-
-fn api() -> String {
-    SAMPLE_API.to_string()
-}
 
 fn log(i: i64, level: &str, msg: &str) -> LogLine {
     LogLine {
         epoch_millis: 1_767_225_600_000 + i,
         level: level.into(),
-        rest_api_id: SAMPLE_API.into(),
+        rest_api_id: "a1b2c3d4e5".into(),
         stage: "prod".into(),
         request_id: format!("req-{i}"),
         message: msg.into(),
     }
 }
 
-#[test]
-fn logs_tail_pause_scroll_filter_and_save() {
-    let mut h = Harness::new();
+fn logs_tail_pause_scroll_filter_and_save<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("7");
     h.app.update(Msg::Data(DataUpdate::Logs(
         (0..50).map(|i| log(i, "INFO", "GET /pets 200")).collect(),
@@ -65,9 +60,8 @@ fn logs_tail_pause_scroll_filter_and_save() {
     assert!(h.app.logs.lines.is_empty());
 }
 
-#[test]
-fn logs_are_capped() {
-    let mut h = Harness::new();
+fn logs_are_capped<R: Rigs>() {
+    let mut h = rig::<R>();
     let lines: Vec<LogLine> = (0..(crate::tui::app::LOG_CAPACITY as i64 + 10))
         .map(|i| log(i, "INFO", "x"))
         .collect();
@@ -75,9 +69,8 @@ fn logs_are_capped() {
     assert_eq!(h.app.logs.lines.len(), crate::tui::app::LOG_CAPACITY);
 }
 
-#[test]
-fn keys_create_toggle_and_plans() {
-    let mut h = Harness::new();
+fn keys_create_toggle_and_plans<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("8 c");
     h.type_text("carol");
     let e = h.press("enter");
@@ -103,17 +96,21 @@ fn keys_create_toggle_and_plans() {
     assert_eq!(
         e,
         vec![Effect::UpdateApiKey {
-            api_key_id: "key001".into(),
+            api_key_id: h.w.alice.clone(),
             ops: vec![PatchOperation::replace("/enabled", "false")]
         }]
     );
     h.settle(e);
-    assert!(!h.app.usage.keys[0].enabled);
+    let alice = h.w.alice.clone();
+    assert!(
+        h.app.usage.keys.iter().any(|k| k.id == alice && !k.enabled),
+        "{:?}",
+        h.app.usage.keys
+    );
 }
 
-#[test]
-fn apis_import_and_export_prompts() {
-    let mut h = Harness::new();
+fn apis_import_and_export_prompts<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("i");
     h.type_text("/tmp/api.yaml");
     assert_eq!(
@@ -130,7 +127,7 @@ fn apis_import_and_export_prompts() {
     assert_eq!(
         h.press("enter"),
         vec![Effect::Export {
-            rest_api_id: api(),
+            rest_api_id: h.w.api.clone(),
             path: "./PetStore.json".into()
         }]
     );
@@ -142,9 +139,8 @@ fn apis_import_and_export_prompts() {
     );
 }
 
-#[test]
-fn theme_cycles_and_bad_theme_flashes() {
-    let mut h = Harness::new();
+fn theme_cycles_and_bad_theme_flashes<R: Rigs>() {
+    let mut h = rig::<R>();
     assert_eq!(h.app.theme.name, "default-dark");
     h.press("t");
     assert_eq!(h.app.theme.name, "default-light");
@@ -154,9 +150,8 @@ fn theme_cycles_and_bad_theme_flashes() {
     assert!(h.flash().contains("no such built-in theme"));
 }
 
-#[test]
-fn flash_expires_after_six_seconds() {
-    let mut h = Harness::new();
+fn flash_expires_after_six_seconds<R: Rigs>() {
+    let mut h = rig::<R>();
     h.command("nonsense");
     assert!(h.app.flash.is_some());
     h.tick(Duration::from_secs(3));
@@ -165,26 +160,40 @@ fn flash_expires_after_six_seconds() {
     assert!(h.app.flash.is_none());
 }
 
-#[test]
-fn operation_failures_flash_and_reload() {
-    let mut h = Harness::new();
-    if let Ok(mut s) = h.backend.state.lock() {
-        s.fail_next = Some("Too Many Requests".into());
-    }
+fn operation_failures_flash_and_reload<R: Rigs>() {
+    let mut h = rig::<R>();
+    // The fake is told to fail; a real engine fails because the API went away behind the
+    // console's back.
+    let want = match h.served() {
+        None => {
+            if let Some(fake) = h.fake()
+                && let Ok(mut s) = fake.state.lock()
+            {
+                s.fail_next = Some("Too Many Requests".into());
+            }
+            "deploy prod failed: Too Many Requests"
+        }
+        Some(s) => {
+            let deleted =
+                s.rt.block_on(s.gw.delete_rest_api(&crate::engine::Actor::new("test"), &s.api));
+            assert!(deleted.is_ok(), "{deleted:?}");
+            "deploy prod failed: Invalid API identifier specified"
+        }
+    };
     assert!(h.command("deploy prod").is_empty(), "confirmed first");
     let e = h.press("y");
     h.settle(e);
+    // The reload after it may fail too (the API is gone): the history keeps both.
     assert!(
-        h.flash().contains("deploy prod failed: Too Many Requests"),
-        "{}",
-        h.flash()
+        h.app.messages.iter().any(|m| m.text.contains(want)),
+        "{:?}",
+        h.app.messages
     );
 }
 
-#[test]
-fn mouse_clicks_select_rows_and_wheel_scrolls() {
+fn mouse_clicks_select_rows_and_wheel_scrolls<R: Rigs>() {
     use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-    let mut h = Harness::new();
+    let mut h = rig::<R>();
     h.press("3");
     let _ = h.render(120, 40);
     let buf = h.render(120, 40);
@@ -205,11 +214,10 @@ fn mouse_clicks_select_rows_and_wheel_scrolls() {
     assert_eq!(h.app.stage.as_deref(), Some("dev"));
 }
 
-#[test]
-fn keymap_overrides_drive_keys_hints_and_help() {
+fn keymap_overrides_drive_keys_hints_and_help<R: Rigs>() {
     let table: toml::Table = toml::from_str("flush = \"ctrl-x\"").unwrap_or_default();
     let keymap = crate::tui::keymap::Keymap::with_overrides(&table).unwrap_or_default();
-    let mut h = Harness::with(crate::tui::app::AppConfig {
+    let mut h = R::rig(crate::tui::app::AppConfig {
         keymap,
         ..Default::default()
     });
@@ -224,3 +232,15 @@ fn keymap_overrides_drive_keys_hints_and_help() {
             .any(|(k, d)| k == "ctrl-x" && *d == "flush cache")
     );
 }
+
+on_every_backend!(
+    logs_tail_pause_scroll_filter_and_save,
+    logs_are_capped,
+    keys_create_toggle_and_plans,
+    apis_import_and_export_prompts,
+    theme_cycles_and_bad_theme_flashes,
+    flash_expires_after_six_seconds,
+    operation_failures_flash_and_reload,
+    mouse_clicks_select_rows_and_wheel_scrolls,
+    keymap_overrides_drive_keys_hints_and_help,
+);

@@ -13,6 +13,7 @@ mod nodes_view;
 mod reloads;
 mod render;
 mod resume;
+mod resume_logs;
 mod robustness;
 mod runner_loop;
 mod screens;
@@ -53,13 +54,6 @@ pub struct Harness<B: Backend = FakeBackend> {
 impl Harness<FakeBackend> {
     pub fn new() -> Harness {
         Harness::with(AppConfig::default())
-    }
-
-    pub fn readonly() -> Harness {
-        Harness::with(AppConfig {
-            readonly: true,
-            ..AppConfig::default()
-        })
     }
 
     pub fn with(cfg: AppConfig) -> Harness {

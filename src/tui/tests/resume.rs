@@ -20,7 +20,7 @@ use crate::tui::msg::{DataUpdate, Msg};
 use crate::tui::remote::RemoteBackend;
 
 /// A loopback TCP proxy whose connections can be cut and which can refuse new ones.
-struct Proxy {
+pub(super) struct Proxy {
     addr: SocketAddr,
     refuse: Arc<AtomicBool>,
     conns: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
@@ -60,7 +60,7 @@ impl Proxy {
     }
 
     /// Drops every connection and refuses new ones until [`Proxy::open`].
-    fn cut(&self) {
+    pub(super) fn cut(&self) {
         self.refuse.store(true, Ordering::SeqCst);
         if let Ok(mut conns) = self.conns.lock() {
             for c in conns.drain(..) {
@@ -69,7 +69,7 @@ impl Proxy {
         }
     }
 
-    fn open(&self) {
+    pub(super) fn open(&self) {
         self.refuse.store(false, Ordering::SeqCst);
     }
 }
@@ -82,7 +82,7 @@ impl Drop for Proxy {
 }
 
 /// The next update `want` accepts, skipping others (counted by `seen`), within 20 s.
-fn wait_for(
+pub(super) fn wait_for(
     h: &Harness<RemoteBackend>,
     rx: &mut Receiver<DataUpdate>,
     seen: &mut Vec<DataUpdate>,
@@ -109,7 +109,7 @@ fn changes(seen: &[DataUpdate]) -> usize {
         .count()
 }
 
-fn resyncs(seen: &[DataUpdate]) -> usize {
+pub(super) fn resyncs(seen: &[DataUpdate]) -> usize {
     seen.iter()
         .filter(|u| matches!(u, DataUpdate::Resync))
         .count()
@@ -118,7 +118,9 @@ fn resyncs(seen: &[DataUpdate]) -> usize {
 /// An attached console behind a proxy, its subscription known to be up: the proxy refuses
 /// the first connection, so the stream reports down, then up once the proxy opens (by then
 /// the server has subscribed it: every later change reaches it).
-fn attached_behind_proxy(s: &Served) -> (Proxy, Harness<RemoteBackend>, Receiver<DataUpdate>) {
+pub(super) fn attached_behind_proxy(
+    s: &Served,
+) -> (Proxy, Harness<RemoteBackend>, Receiver<DataUpdate>) {
     let proxy = Proxy::start(&s.rt, s.addr);
     let h = s.attached_at(AppConfig::default(), &format!("http://{}", proxy.addr));
     proxy.cut();

@@ -1,6 +1,10 @@
-//! No keypress panics in any state; rendering survives every size.
+//! No keypress panics in any state; rendering survives every size. On the fake, in process
+//! and attached: on a real engine the storm's confirmed actions really happen (deploys,
+//! canaries, deletions, imports of random paths), and their failures must not panic either.
 
-use super::Harness;
+use std::ops::RangeInclusive;
+
+use super::served::{Attached, Fake, InProcess, Rigs, on_every_backend, readonly, rig};
 use crate::tui::msg::{DataUpdate, Msg};
 
 const KEYS: &[&str] = &[
@@ -89,13 +93,13 @@ impl Rng {
     }
 }
 
-#[test]
-fn random_key_storms_never_panic_and_always_render() {
-    for seed in 1..=12u64 {
+/// Storms of 400 random keys, one console per seed (every third read-only).
+fn key_storms<R: Rigs>(seeds: RangeInclusive<u64>) {
+    for seed in seeds {
         let mut h = if seed % 3 == 0 {
-            Harness::readonly()
+            readonly::<R>()
         } else {
-            Harness::new()
+            rig::<R>()
         };
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for step in 0..400 {
@@ -117,9 +121,28 @@ fn random_key_storms_never_panic_and_always_render() {
     }
 }
 
-#[test]
-fn empty_world_renders_every_view() {
-    let mut h = Harness::new();
+/// Twelve seeds on the fake; on the real engine (a server per seed) three, one read-only.
+mod random_key_storms_never_panic_and_always_render {
+    use super::*;
+
+    #[test]
+    fn fake() {
+        key_storms::<Fake>(1..=12);
+    }
+
+    #[test]
+    fn in_process() {
+        key_storms::<InProcess>(1..=3);
+    }
+
+    #[test]
+    fn attached() {
+        key_storms::<Attached>(4..=6);
+    }
+}
+
+fn empty_world_renders_every_view<R: Rigs>() {
+    let mut h = rig::<R>();
     h.app.update(Msg::Data(DataUpdate::Apis(Vec::new())));
     h.app.stages.clear();
     h.app.deployments.clear();
@@ -132,3 +155,5 @@ fn empty_world_renders_every_view() {
         h.press("j k h l enter x F r P X e a tab esc");
     }
 }
+
+on_every_backend!(empty_world_renders_every_view);

@@ -1,4 +1,6 @@
-//! The event loop end to end: scripted terminal events, the fake engine, a TestBackend.
+//! The event loop end to end: scripted terminal events, a backend, a TestBackend. The
+//! deploy and the live test panel run on the fake, in process and attached; the frame and
+//! reload counts use the fake's hooks (it emits updates on demand and counts its loads).
 
 use std::time::Duration;
 
@@ -8,7 +10,9 @@ use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
 use super::screen;
+use super::served::{Rigs, on_every_backend, rig};
 use crate::tui::app::App;
+use crate::tui::backend::Backend;
 use crate::tui::fake::{FakeBackend, SAMPLE_API};
 use crate::tui::runner::{ConsoleOptions, app_config, event_loop};
 
@@ -16,13 +20,17 @@ fn key(c: char) -> Event {
     Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-#[test]
-fn loop_draws_performs_effects_and_quits() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let backend = FakeBackend::sample();
+fn loop_draws_performs_effects_and_quits<R: Rigs>() {
+    let rig = rig::<R>();
+    let backend = rig.backend.clone();
+    let api = rig.w.api.clone();
+    let dev = |b: &R::B| {
+        rig.block_on(b.stages(api.clone()))
+            .ok()
+            .and_then(|(stages, _)| stages.into_iter().find(|s| s.stage_name == "dev"))
+            .map(|s| s.deployment_id)
+    };
+    let before = dev(&backend);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
     let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
     let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
@@ -51,24 +59,29 @@ fn loop_draws_performs_effects_and_quits() {
         let _ = tx.send(Ok(key('q')));
         tx
     };
-    let backend2 = backend.clone();
-    let (result, _tx) = rt.block_on(async {
-        let run = event_loop(&mut terminal, &mut app, backend2, events);
+    // On the console's own runtime (where an attached backend's connections live).
+    let (result, _tx) = rig.block_on(async {
+        let run = event_loop(&mut terminal, &mut app, backend.clone(), events);
         tokio::join!(run, script)
     });
     assert!(result.is_ok(), "{result:?}");
     assert!(app.quit);
     let text = screen(terminal.backend().buffer());
     assert!(text.contains("stages [2]"), "{text}");
-    assert!(text.contains("127.0.0.1:4566"));
-    let calls = backend
-        .state
-        .lock()
-        .map(|s| s.calls.clone())
-        .unwrap_or_default();
-    assert_eq!(calls, vec![format!("deploy {SAMPLE_API} dev")]);
+    assert!(text.contains(&backend.listener()), "{text}");
+    if let Some(fake) = rig.fake() {
+        let calls = fake
+            .state
+            .lock()
+            .map(|s| s.calls.clone())
+            .unwrap_or_default();
+        assert_eq!(calls, vec![format!("deploy {SAMPLE_API} dev")]);
+    }
+    let after = dev(&backend);
+    assert_ne!(after, before, "dev points at a new deployment");
+    let id = after.unwrap_or_default();
     assert!(
-        text.contains("deploy dev: deployment dep003"),
+        text.contains(&format!("deploy dev: deployment {id}")),
         "the result came back as a flash\n{text}"
     );
 }
@@ -255,13 +268,9 @@ fn log_lines_redraw_only_the_logs_view() {
     assert_eq!(app.logs.lines.len(), 100, "every line was kept");
 }
 
-#[test]
-fn the_test_panel_renders_live_through_the_loop_without_ctrl_t() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let backend = FakeBackend::sample();
+fn the_test_panel_renders_live_through_the_loop_without_ctrl_t<R: Rigs>() {
+    let rig = rig::<R>();
+    let backend = rig.backend.clone();
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
     let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
     let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
@@ -296,7 +305,7 @@ fn the_test_panel_renders_live_through_the_loop_without_ctrl_t() {
         ))));
         tx
     };
-    let (result, _tx) = rt.block_on(async {
+    let (result, _tx) = rig.block_on(async {
         let run = event_loop(&mut terminal, &mut app, backend, events);
         tokio::join!(run, script)
     });
@@ -362,3 +371,8 @@ fn a_burst_of_change_events_costs_one_reload() {
     assert_eq!(after_burst, 2, "100 change events cost one reload");
     assert_eq!(total, 3, "a later change reloads again");
 }
+
+on_every_backend!(
+    loop_draws_performs_effects_and_quits,
+    the_test_panel_renders_live_through_the_loop_without_ctrl_t,
+);

@@ -224,6 +224,44 @@ impl Served {
     pub fn stage(&self, name: &str) -> crate::model::Stage {
         self.gw.get_stage(&self.api, name).expect("stage")
     }
+
+    /// `n` real requests (`METHOD /path` of `stage`, a JSON `body` unless empty) to the
+    /// served API: each one's status and request id (`x-amzn-RequestId`).
+    pub fn requests(
+        &self,
+        method: &str,
+        stage: &str,
+        path: &str,
+        body: &str,
+        n: usize,
+    ) -> Vec<(u16, String)> {
+        let url = format!(
+            "http://{}/restapis/{}/{stage}/_user_request_{path}",
+            self.addr, self.api
+        );
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let client = reqwest::Client::new();
+        self.rt.block_on(async {
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let mut request = client.request(method.clone(), &url);
+                if !body.is_empty() {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body.to_string());
+                }
+                let response = request.send().await.expect("request");
+                let id = response
+                    .headers()
+                    .get("x-amzn-requestid")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                out.push((response.status().as_u16(), id));
+            }
+            out
+        })
+    }
 }
 
 impl Drop for Served {
@@ -371,6 +409,21 @@ pub struct Rig<B: Backend> {
     _served: Option<Served>,
 }
 
+impl<B: Backend> Rig<B> {
+    /// The engine and its server, for a real backend (`None` on the fake).
+    pub fn served(&self) -> Option<&Served> {
+        self._served.as_ref()
+    }
+
+    /// The fake backend, when this is one (its knobs: `fail_next`, seeded HTTP APIs).
+    pub fn fake(&self) -> Option<&FakeBackend>
+    where
+        B: 'static,
+    {
+        (&self.h.backend as &dyn std::any::Any).downcast_ref::<FakeBackend>()
+    }
+}
+
 impl<B: Backend> Deref for Rig<B> {
     type Target = Harness<B>;
     fn deref(&self) -> &Harness<B> {
@@ -388,6 +441,8 @@ impl<B: Backend> DerefMut for Rig<B> {
 pub trait Rigs {
     type B: Backend;
     fn rig(cfg: AppConfig) -> Rig<Self::B>;
+    /// A second, fresh console on the same backend (the same fake, or the same server).
+    fn another(rig: &Rig<Self::B>) -> Harness<Self::B>;
 }
 
 pub struct Fake;
@@ -403,6 +458,9 @@ impl Rigs for Fake {
             _served: None,
         }
     }
+    fn another(rig: &Rig<FakeBackend>) -> Harness<FakeBackend> {
+        Harness::on(AppConfig::default(), rig.backend.clone(), current_thread())
+    }
 }
 
 impl Rigs for InProcess {
@@ -415,6 +473,9 @@ impl Rigs for InProcess {
             _served: Some(s),
         }
     }
+    fn another(rig: &Rig<GatewayBackend>) -> Harness<GatewayBackend> {
+        rig.served().expect("served").in_process()
+    }
 }
 
 impl Rigs for Attached {
@@ -426,6 +487,9 @@ impl Rigs for Attached {
             w,
             _served: Some(s),
         }
+    }
+    fn another(rig: &Rig<RemoteBackend>) -> Harness<RemoteBackend> {
+        rig.served().expect("served").attached()
     }
 }
 

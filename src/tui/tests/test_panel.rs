@@ -1,9 +1,12 @@
 //! The template editor's test panel: an editable sample request, live (debounced)
 //! rendering with the real mapping layer, focus cycling between template, sample and
-//! output, errors with line and column.
+//! output, errors with line and column. On the fake, in process and attached (the render
+//! and the model template come from the backend).
 
+use super::served::{Rigs, on_every_backend, rig};
 use super::{Harness, find, screen};
 use crate::tui::app::{PANE_OUTPUT, PANE_SAMPLE, PANE_TEMPLATE, RENDER_DEBOUNCE};
+use crate::tui::backend::Backend;
 use crate::tui::effect::Effect;
 use crate::tui::keymap::Key;
 use crate::tui::msg::{DataUpdate, Msg};
@@ -11,22 +14,21 @@ use crate::tui::theme::Role;
 use crate::tui::view::ViewKind;
 
 /// `/pets` POST, its request template (`#if($input.path('$.name') != "")…`).
-fn open_post(h: &mut Harness) -> Vec<Effect> {
+fn open_post<B: Backend>(h: &mut Harness<B>) -> Vec<Effect> {
     h.press("2 l l j j l j");
     h.press("enter")
 }
 
-fn output(h: &Harness) -> Option<Result<String, String>> {
+fn output<B: Backend>(h: &Harness<B>) -> Option<Result<String, String>> {
     h.app.editor.as_ref().and_then(|e| e.test_output.clone())
 }
 
-fn focus(h: &Harness) -> usize {
+fn focus<B: Backend>(h: &Harness<B>) -> usize {
     h.app.focus_of(ViewKind::Editor)
 }
 
-#[test]
-fn opening_renders_at_once_against_a_sample_prefilled_from_the_method() {
-    let mut h = Harness::new();
+fn opening_renders_at_once_against_a_sample_prefilled_from_the_method<R: Rigs>() {
+    let mut h = rig::<R>();
     let effects = open_post(&mut h);
     let [Effect::RenderTemplate { sample, seq, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
@@ -50,7 +52,7 @@ fn opening_renders_at_once_against_a_sample_prefilled_from_the_method() {
         assert!(text.contains(n), "{n}\n{text}");
     }
     // with a stage chosen, its variables are prefilled
-    let mut h = Harness::new();
+    let mut h = rig::<R>();
     h.press("3 j"); // prod, with variables
     assert_eq!(h.app.stage.as_deref(), Some("prod"));
     let effects = open_post(&mut h);
@@ -66,9 +68,8 @@ fn opening_renders_at_once_against_a_sample_prefilled_from_the_method() {
     );
 }
 
-#[test]
-fn edits_are_debounced_and_only_the_last_timer_renders() {
-    let mut h = Harness::new();
+fn edits_are_debounced_and_only_the_last_timer_renders<R: Rigs>() {
+    let mut h = rig::<R>();
     let e = open_post(&mut h);
     h.settle(e);
     let first = h.press("ctrl-e"); // end of line: moves, does not edit
@@ -120,9 +121,8 @@ fn edits_are_debounced_and_only_the_last_timer_renders() {
     );
 }
 
-#[test]
-fn f6_cycles_template_sample_output_and_keys_go_to_the_focused_pane() {
-    let mut h = Harness::new();
+fn f6_cycles_template_sample_output_and_keys_go_to_the_focused_pane<R: Rigs>() {
+    let mut h = rig::<R>();
     let e = open_post(&mut h);
     h.settle(e);
     assert_eq!(focus(&h), PANE_TEMPLATE);
@@ -168,9 +168,8 @@ fn f6_cycles_template_sample_output_and_keys_go_to_the_focused_pane() {
     );
 }
 
-#[test]
-fn sample_changes_rerender_and_a_broken_sample_says_where() {
-    let mut h = Harness::new();
+fn sample_changes_rerender_and_a_broken_sample_says_where<R: Rigs>() {
+    let mut h = rig::<R>();
     let e = open_post(&mut h);
     h.settle(e);
     h.press("f6");
@@ -225,9 +224,8 @@ fn sample_changes_rerender_and_a_broken_sample_says_where() {
     assert_eq!(sample.body, r#"{"name":""}"#);
 }
 
-#[test]
-fn render_errors_carry_line_and_column_and_response_templates_read_the_body() {
-    let mut h = Harness::new();
+fn render_errors_carry_line_and_column_and_response_templates_read_the_body<R: Rigs>() {
+    let mut h = rig::<R>();
     let e = open_post(&mut h);
     h.settle(e);
     // select all and replace with a template whose method call throws
@@ -247,7 +245,7 @@ fn render_errors_carry_line_and_column_and_response_templates_read_the_body() {
         "{out:?}"
     );
     // a response template: the sample's body is the integration response
-    let mut h = Harness::new();
+    let mut h = rig::<R>();
     h.press("2 l l j l j"); // /pets GET, its response template (200 application/json)
     let e = h.press("enter");
     let target = h.app.editor.as_ref().map(|e| e.target.label());
@@ -260,9 +258,8 @@ fn render_errors_carry_line_and_column_and_response_templates_read_the_body() {
     assert!(screen(&h.render(160, 48)).contains("body = integration response"));
 }
 
-#[test]
-fn ctrl_g_generates_the_template_from_the_methods_model_and_undo_restores_the_old_one() {
-    let mut h = Harness::new();
+fn ctrl_g_generates_the_template_from_the_methods_model_and_undo_restores_the_old_one<R: Rigs>() {
+    let mut h = rig::<R>();
     // No model on the method yet: a warning, nothing changed.
     open_post(&mut h);
     let before = h.app.editor.as_ref().map(|e| e.text()).unwrap_or_default();
@@ -272,30 +269,54 @@ fn ctrl_g_generates_the_template_from_the_methods_model_and_undo_restores_the_ol
         "{}",
         h.flash()
     );
-    // Give POST /pets a request model, reload, open the editor again.
-    if let Ok(mut s) = h.backend.state.lock() {
-        let def = &mut s.apis[0];
-        def.models.push(crate::model::Model {
-            id: "petmdl".into(),
-            name: "NewPet".into(),
-            description: None,
-            schema: Some(
-                r#"{"type":"object","properties":{"name":{"type":"string"},"price":{"type":"number"}}}"#
-                    .into(),
-            ),
-            content_type: "application/json".into(),
-        });
-        if let Some(m) = def
-            .resource_mut("pets01")
-            .and_then(|r| r.resource_methods.get_mut("POST"))
-        {
-            m.request_models
-                .insert("application/json".into(), "NewPet".into());
+    // Give POST /pets a request model (on the fake's state, or with CreateModel and
+    // UpdateMethod on a real engine), reload, open the editor again.
+    let schema =
+        r#"{"type":"object","properties":{"name":{"type":"string"},"price":{"type":"number"}}}"#;
+    match h.served() {
+        None => {
+            let fake = h.fake().expect("the fake");
+            if let Ok(mut s) = fake.state.lock() {
+                let def = &mut s.apis[0];
+                def.models.push(crate::model::Model {
+                    id: "petmdl".into(),
+                    name: "NewPet".into(),
+                    description: None,
+                    schema: Some(schema.into()),
+                    content_type: "application/json".into(),
+                });
+                if let Some(m) = def
+                    .resource_mut("pets01")
+                    .and_then(|r| r.resource_methods.get_mut("POST"))
+                {
+                    m.request_models
+                        .insert("application/json".into(), "NewPet".into());
+                }
+            }
+        }
+        Some(s) => {
+            let actor = crate::engine::Actor::new("test");
+            let model = crate::engine::CreateModel {
+                name: "NewPet".into(),
+                description: None,
+                schema: Some(schema.into()),
+                content_type: Some("application/json".into()),
+            };
+            let made = s.rt.block_on(s.gw.create_model(&actor, &h.w.api, model));
+            assert!(made.is_ok(), "{made:?}");
+            let op = crate::model::PatchOperation {
+                op: crate::model::PatchOp::Add,
+                path: "/requestModels/application~1json".into(),
+                value: Some("NewPet".into()),
+                from: None,
+            };
+            let set =
+                s.rt.block_on(s.gw.update_method(&actor, &h.w.api, &h.w.pets, "POST", vec![op]));
+            assert!(set.is_ok(), "{set:?}");
         }
     }
     // A fresh console on that engine (the tree walk of `open_post` starts from the top).
-    let mut h2 = Harness::new();
-    h2.backend = h.backend.clone();
+    let mut h2 = R::another(&h);
     let effects = h2.app.reload();
     h2.settle(effects);
     open_post(&mut h2);
@@ -338,3 +359,12 @@ fn ctrl_g_generates_the_template_from_the_methods_model_and_undo_restores_the_ol
     let undone = h2.app.editor.as_ref().map(|e| e.text()).unwrap_or_default();
     assert_eq!(undone, before);
 }
+
+on_every_backend!(
+    opening_renders_at_once_against_a_sample_prefilled_from_the_method,
+    edits_are_debounced_and_only_the_last_timer_renders,
+    f6_cycles_template_sample_output_and_keys_go_to_the_focused_pane,
+    sample_changes_rerender_and_a_broken_sample_says_where,
+    render_errors_carry_line_and_column_and_response_templates_read_the_body,
+    ctrl_g_generates_the_template_from_the_methods_model_and_undo_restores_the_old_one,
+);

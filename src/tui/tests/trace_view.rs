@@ -1,10 +1,14 @@
 //! `x` on a log line in Logs: the request's trace through the backend, shown as X-Ray ids and
-//! a waterfall of its phases; Esc back to Logs.
+//! a waterfall of its phases; Esc back to Logs. On the fake, in process and attached: on a
+//! real engine a real request on a traced stage is traced too.
 
 use std::time::Duration;
 
-use super::{Harness, screen};
+use super::screen;
+use super::served::{Rigs, on_every_backend, rig};
 use crate::engine::{Phase, PhaseSpan, RequestTrace};
+use crate::model::PatchOperation;
+use crate::tui::backend::Backend;
 use crate::tui::effect::Effect;
 use crate::tui::msg::{DataUpdate, LogLine, Msg};
 use crate::tui::view::ViewKind;
@@ -49,9 +53,8 @@ fn trace(request_id: &str) -> RequestTrace {
     }
 }
 
-#[test]
-fn x_on_a_log_line_shows_its_requests_phases_as_a_waterfall() {
-    let mut h = Harness::new();
+fn x_on_a_log_line_shows_its_requests_phases_as_a_waterfall<R: Rigs>() {
+    let mut h = rig::<R>();
     h.press("7");
     assert_eq!(h.app.view(), ViewKind::Logs);
     // Nothing to trace yet.
@@ -105,7 +108,7 @@ fn x_on_a_log_line_shows_its_requests_phases_as_a_waterfall() {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
 
-    // The fake engine keeps no traces: the view says why.
+    // No engine keeps a trace of a request it never saw: the view says why.
     let effects = h.press("esc x");
     h.settle(effects);
     assert!(
@@ -113,4 +116,51 @@ fn x_on_a_log_line_shows_its_requests_phases_as_a_waterfall() {
         "{}",
         screen(&h.render(100, 30))
     );
+    let Some(s) = h.served() else {
+        return;
+    };
+    // A real request on dev, traced (UpdateStage tracingEnabled): its line, `x`, its phases.
+    let op = PatchOperation::replace("/tracingEnabled", "true");
+    let api = h.w.api.clone();
+    let traced = h.block_on(h.backend.patch_stage(api.clone(), "dev".into(), vec![op]));
+    assert!(traced.is_ok(), "{traced:?}");
+    let sent = s.requests("POST", "dev", "/pets", r#"{"name":"Rex"}"#, 1);
+    let (status, id) = sent[0].clone();
+    assert_eq!(status, 200);
+    let mut real = line(&id, "POST /pets 200");
+    real.rest_api_id = api.clone();
+    real.stage = "dev".into();
+    h.press("esc");
+    h.app.update(Msg::Data(DataUpdate::Logs(vec![real])));
+    let effects = h.press("G x");
+    assert_eq!(
+        effects,
+        [Effect::LoadTrace {
+            request_id: id.clone()
+        }]
+    );
+    h.settle(effects);
+    // The engine keeps a finished trace from its X-Ray thread: poll (no event says "kept").
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while screen(&h.render(100, 30)).contains("No trace kept")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        h.settle(vec![Effect::LoadTrace {
+            request_id: id.clone(),
+        }]);
+    }
+    let text = screen(&h.render(100, 30));
+    for want in [
+        format!("trace {id}"),
+        "POST /pets → 200 in ".to_string(),
+        format!("({api}/dev)"),
+        "Method request".to_string(),
+        "Integration".to_string(),
+        "█".to_string(),
+    ] {
+        assert!(text.contains(&want), "{want} missing:\n{text}");
+    }
 }
+
+on_every_backend!(x_on_a_log_line_shows_its_requests_phases_as_a_waterfall);
