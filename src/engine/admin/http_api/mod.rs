@@ -38,6 +38,10 @@ use crate::model::AdminError;
 use crate::model::v2::{Deployment, HttpApiDefinition, Stage, now_iso8601};
 use crate::store::{Change, StoredHttpApi, V2Change};
 
+/// The description AWS gives a deployment a stage's `autoDeploy` made.
+const AUTO_DEPLOYMENT_DESCRIPTION: &str =
+    "Automatic deployment triggered by changes to the Api configuration";
+
 /// A deployment with its frozen definition and compiled form.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpDeploymentRecord {
@@ -210,6 +214,7 @@ impl AdminTxn<'_> {
     }
 
     /// Deploys the current definition to `stage_name` (or only creates the deployment).
+    /// `auto`: a deployment made by a stage's `autoDeploy`.
     fn deploy_http(
         &mut self,
         api_id: &str,
@@ -225,6 +230,12 @@ impl AdminTxn<'_> {
         }
         let deployment_id = fresh_id(6, |c| api.deployments.contains_key(c));
         let compiled = CompiledHttpApi::compile(&api.definition)?;
+        // An automatic deployment is described as AWS describes it (AWS's documented
+        // GetDeployments output, awscli/examples/apigatewayv2/get-deployments.rst).
+        let description = match (description, auto) {
+            (None, true) => Some(AUTO_DEPLOYMENT_DESCRIPTION.to_string()),
+            (d, _) => d,
+        };
         let deployment = Deployment {
             auto_deployed: auto,
             created_date: Some(now_iso8601()),
