@@ -1,9 +1,9 @@
 //! HTTP APIs in the console: listed with REST APIs (TYPE column) and in the HTTP view (9)
 //! with their routes (key → integration, auth, throttling) and stages (auto-deploy). The
 //! listing, the view and the dashboard run on the fake, in process and attached (a real
-//! engine gets a quick-created HTTP API); the route test, the mapping editor and the
-//! stage-less route use the fake's richer seeded API (a JWT-authorised Lambda route and a
-//! mapped proxy route).
+//! engine gets a quick-created HTTP API), and so does a route without a stage; the route
+//! test and the mapping editor use the fake's richer seeded API (a JWT-authorised Lambda
+//! route and a mapped proxy route).
 
 use super::served::{Rigs, on_every_backend, rig};
 use super::{Harness, screen};
@@ -220,12 +220,26 @@ fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view() {
     );
 }
 
-#[test]
-fn a_route_without_a_stage_cannot_be_tested_and_says_why() {
-    let mut h = Harness::new();
-    seed(&mut h);
-    if let Ok(mut s) = h.backend.state.lock() {
-        s.http_apis[0].stages.clear();
+fn a_route_without_a_stage_cannot_be_tested_and_says_why<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
+    // DeleteStage on a real engine; the fake's state directly.
+    match h.served() {
+        Some(s) => {
+            let gone = s.rt.block_on(s.gw.delete_http_stage(
+                &crate::engine::Actor::new("test"),
+                &http_id,
+                "$default",
+            ));
+            assert!(gone.is_ok(), "{gone:?}");
+        }
+        None => {
+            if let Some(fake) = h.fake()
+                && let Ok(mut s) = fake.state.lock()
+            {
+                s.http_apis[0].stages.clear();
+            }
+        }
     }
     h.settle(vec![Effect::LoadHttpApis]);
     let e = h.press("9");
@@ -334,4 +348,5 @@ on_every_backend!(
     http_view_shows_routes_and_stages_with_auto_deploy,
     http_view_without_apis_says_how_to_make_one,
     enter_on_an_http_api_opens_its_dashboard,
+    a_route_without_a_stage_cannot_be_tested_and_says_why,
 );
