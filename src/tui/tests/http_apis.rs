@@ -1,9 +1,9 @@
 //! HTTP APIs in the console: listed with REST APIs (TYPE column) and in the HTTP view (9)
 //! with their routes (key → integration, auth, throttling) and stages (auto-deploy). The
 //! listing, the view and the dashboard run on the fake, in process and attached (a real
-//! engine gets a quick-created HTTP API), and so does a route without a stage; the route
-//! test and the mapping editor use the fake's richer seeded API (a JWT-authorised Lambda
-//! route and a mapped proxy route).
+//! engine gets a quick-created HTTP API), and so do a route without a stage and the mapping
+//! editor; the route test uses the fake's richer seeded API (a JWT-authorised Lambda route
+//! answering 200).
 
 use super::served::{Rigs, on_every_backend, rig};
 use super::{Harness, screen};
@@ -250,11 +250,49 @@ fn a_route_without_a_stage_cannot_be_tested_and_says_why<R: Rigs>() {
     assert_eq!(h.app.view(), ViewKind::Http);
 }
 
-#[test]
-fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
-    let mut h = Harness::new();
-    seed(&mut h);
-    let e = h.press("9 tab j");
+fn route_mappings_are_shown_and_edited_in_the_mapping_editor<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
+    // The fake's mapped route is its second; on a real engine the quick-created route's
+    // integration gets the same mappings (UpdateIntegration).
+    let keys = match h.served() {
+        None => "9 tab j",
+        Some(s) => {
+            let apis = h.block_on(h.backend.list_http_apis()).expect("http apis");
+            let integration = apis
+                .iter()
+                .find(|a| a.api_id == http_id)
+                .and_then(|a| a.routes.first())
+                .and_then(|r| r.integration_id.clone())
+                .expect("the quick-created route's integration");
+            let patch = serde_json::json!({
+                "requestParameters": {"overwrite:header.x-user": "$context.identity.sourceIp"},
+                "responseParameters": {"404": {"overwrite:statuscode": "410"}},
+            });
+            let set = s.rt.block_on(s.gw.update_http_integration(
+                &crate::engine::Actor::new("test"),
+                &http_id,
+                &integration,
+                patch,
+            ));
+            assert!(set.is_ok(), "{set:?}");
+            h.settle(vec![Effect::LoadHttpApis]);
+            "9 tab"
+        }
+    };
+    let integration_id = {
+        let apis = h.block_on(h.backend.list_http_apis()).expect("http apis");
+        apis.iter()
+            .find(|a| a.api_id == http_id)
+            .and_then(|a| {
+                a.routes
+                    .iter()
+                    .find(|r| !r.request_parameters.is_empty())
+                    .and_then(|r| r.integration_id.clone())
+            })
+            .expect("a mapped route")
+    };
+    let e = h.press(keys);
     h.settle(e);
     let text = screen(&h.render(160, 48));
     assert!(text.contains("1 req · 1 resp"), "{text}");
@@ -273,7 +311,7 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
     assert_eq!(
         ed.target,
         TemplateTarget::HttpMappings {
-            integration_id: "prx4567".into()
+            integration_id: integration_id.clone()
         }
     );
     let doc: serde_json::Value = serde_json::from_str(&ed.text()).expect("json");
@@ -285,17 +323,19 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
     ed.textarea.insert_str(
         r#"{"requestParameters": {"append:querystring.v": "$stageVariables.version"}, "responseParameters": {}}"#,
     );
+    let want = integration_id.clone();
     let e = h.press("ctrl-s");
     assert!(
         e.iter().any(|x| matches!(x, Effect::SaveTemplate { rest_api_id, target: TemplateTarget::HttpMappings { integration_id }, .. }
-            if rest_api_id == "h1t2t3p4a5" && integration_id == "prx4567")),
+            if *rest_api_id == http_id && *integration_id == want)),
         "{e:?}"
     );
     assert!(h.flash().contains("mappings saved"), "{}", h.flash());
     h.settle(e);
     assert!(
-        h.flash()
-            .contains("save parameter mappings of integration prx4567: done"),
+        h.flash().contains(&format!(
+            "save parameter mappings of integration {want}: done"
+        )),
         "{}",
         h.flash()
     );
@@ -307,8 +347,12 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
         "{text}"
     );
     assert!(!text.contains("statuscode"), "{text}");
-    // A route without an integration has nothing to map.
-    if let Ok(mut s) = h.backend.state.lock() {
+    // A route without an integration has nothing to map (the fake's first route loses
+    // its integration).
+    let Some(fake) = h.fake() else {
+        return;
+    };
+    if let Ok(mut s) = fake.state.lock() {
         s.http_apis[0].routes[0].integration_id = None;
     }
     h.settle(vec![Effect::LoadHttpApis]);
@@ -349,4 +393,5 @@ on_every_backend!(
     http_view_without_apis_says_how_to_make_one,
     enter_on_an_http_api_opens_its_dashboard,
     a_route_without_a_stage_cannot_be_tested_and_says_why,
+    route_mappings_are_shown_and_edited_in_the_mapping_editor,
 );
