@@ -1,9 +1,8 @@
 //! HTTP APIs in the console: listed with REST APIs (TYPE column) and in the HTTP view (9)
 //! with their routes (key → integration, auth, throttling) and stages (auto-deploy). The
 //! listing, the view and the dashboard run on the fake, in process and attached (a real
-//! engine gets a quick-created HTTP API); the route test, the mapping editor and the
-//! stage-less route use the fake's richer seeded API (a JWT-authorised Lambda route and a
-//! mapped proxy route).
+//! engine gets a quick-created HTTP API whose route proxies to a local backend), and so do
+//! the route test, a route without a stage and the mapping editor.
 
 use super::served::{Rigs, on_every_backend, rig};
 use super::{Harness, screen};
@@ -78,13 +77,17 @@ fn seeded<R: Rigs>(h: &mut super::served::Rig<R::B>) -> (String, String) {
         return ("h1t2t3p4a5".into(), "d3p10y".into());
     }
     let s = h.served().expect("served");
+    // A backend that answers 200 (the demo's `GET /pets`), so that the route can be tested.
+    let backend =
+        s.rt.block_on(crate::demo::start_backend())
+            .expect("backend");
     let api = s.rt.block_on(s.gw.create_http_api(
         &crate::engine::Actor::new("test"),
         crate::engine::v2::CreateApi {
             name: "orders-http".into(),
             protocol_type: "HTTP".into(),
             route_key: Some("GET /orders/{id}".into()),
-            target: Some("http://127.0.0.1:9/orders".into()),
+            target: Some(format!("http://{backend}/pets")),
             ..Default::default()
         },
     ));
@@ -158,10 +161,14 @@ fn http_view_without_apis_says_how_to_make_one<R: Rigs>() {
     assert!(text.contains("No HTTP APIs"), "{text}");
 }
 
-#[test]
-fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view() {
-    let mut h = Harness::new();
-    seed(&mut h);
+fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
+    // What the fake records of its calls; a real engine's are seen in the invoke view.
+    let calls = |h: &super::served::Rig<R::B>| {
+        h.fake()
+            .and_then(|f| f.state.lock().ok().map(|s| s.calls.clone()))
+    };
     let e = h.press("9 tab");
     h.settle(e);
     let e = h.press("i");
@@ -173,12 +180,14 @@ fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view() {
     );
     h.settle(e);
     assert_eq!(h.app.view(), ViewKind::Invoke);
-    assert!(
-        h.calls()
-            .contains(&"test-invoke-http h1t2t3p4a5 $default GET /orders/1".to_string()),
-        "{:?}",
-        h.calls()
-    );
+    if let Some(calls) = calls(&h) {
+        assert!(
+            calls.contains(&format!(
+                "test-invoke-http {http_id} $default GET /orders/1"
+            )),
+            "{calls:?}"
+        );
+    }
     let text = screen(&h.render(120, 40));
     assert!(text.contains("request  GET /orders/1"), "{text}");
     assert!(text.contains("response  200"), "{text}");
@@ -193,8 +202,14 @@ fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view() {
     h.settle(e);
     let e = h.press("i");
     h.settle(e);
-    let calls = h.calls();
-    let sent: Vec<&String> = calls
+    let text = screen(&h.render(120, 40));
+    assert!(text.contains("request  GET /orders/7?full=yes"), "{text}");
+    assert!(text.contains("response  200"), "{text}");
+    let Some(made) = calls(&h) else {
+        // The quick-created API has no `$default` route to test at `/`.
+        return;
+    };
+    let sent: Vec<&String> = made
         .iter()
         .filter(|c| c.starts_with("test-invoke-http"))
         .collect();
@@ -205,27 +220,40 @@ fn a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view() {
             "test-invoke-http h1t2t3p4a5 $default GET /orders/7?full=yes",
             "test-invoke-http h1t2t3p4a5 $default GET /orders/7?full=yes",
         ],
-        "{calls:?}"
+        "{made:?}"
     );
     // The `$default` route is tested at `/` (the routes pane keeps the focus).
     let e = h.press("9");
     h.settle(e);
     let e = h.press("j i");
     h.settle(e);
+    let calls = calls(&h).unwrap_or_default();
     assert!(
-        h.calls()
-            .contains(&"test-invoke-http h1t2t3p4a5 $default GET /".to_string()),
-        "{:?}",
-        h.calls()
+        calls.contains(&"test-invoke-http h1t2t3p4a5 $default GET /".to_string()),
+        "{calls:?}"
     );
 }
 
-#[test]
-fn a_route_without_a_stage_cannot_be_tested_and_says_why() {
-    let mut h = Harness::new();
-    seed(&mut h);
-    if let Ok(mut s) = h.backend.state.lock() {
-        s.http_apis[0].stages.clear();
+fn a_route_without_a_stage_cannot_be_tested_and_says_why<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
+    // DeleteStage on a real engine; the fake's state directly.
+    match h.served() {
+        Some(s) => {
+            let gone = s.rt.block_on(s.gw.delete_http_stage(
+                &crate::engine::Actor::new("test"),
+                &http_id,
+                "$default",
+            ));
+            assert!(gone.is_ok(), "{gone:?}");
+        }
+        None => {
+            if let Some(fake) = h.fake()
+                && let Ok(mut s) = fake.state.lock()
+            {
+                s.http_apis[0].stages.clear();
+            }
+        }
     }
     h.settle(vec![Effect::LoadHttpApis]);
     let e = h.press("9");
@@ -236,11 +264,49 @@ fn a_route_without_a_stage_cannot_be_tested_and_says_why() {
     assert_eq!(h.app.view(), ViewKind::Http);
 }
 
-#[test]
-fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
-    let mut h = Harness::new();
-    seed(&mut h);
-    let e = h.press("9 tab j");
+fn route_mappings_are_shown_and_edited_in_the_mapping_editor<R: Rigs>() {
+    let mut h = rig::<R>();
+    let (http_id, _) = seeded::<R>(&mut h);
+    // The fake's mapped route is its second; on a real engine the quick-created route's
+    // integration gets the same mappings (UpdateIntegration).
+    let keys = match h.served() {
+        None => "9 tab j",
+        Some(s) => {
+            let apis = h.block_on(h.backend.list_http_apis()).expect("http apis");
+            let integration = apis
+                .iter()
+                .find(|a| a.api_id == http_id)
+                .and_then(|a| a.routes.first())
+                .and_then(|r| r.integration_id.clone())
+                .expect("the quick-created route's integration");
+            let patch = serde_json::json!({
+                "requestParameters": {"overwrite:header.x-user": "$context.identity.sourceIp"},
+                "responseParameters": {"404": {"overwrite:statuscode": "410"}},
+            });
+            let set = s.rt.block_on(s.gw.update_http_integration(
+                &crate::engine::Actor::new("test"),
+                &http_id,
+                &integration,
+                patch,
+            ));
+            assert!(set.is_ok(), "{set:?}");
+            h.settle(vec![Effect::LoadHttpApis]);
+            "9 tab"
+        }
+    };
+    let integration_id = {
+        let apis = h.block_on(h.backend.list_http_apis()).expect("http apis");
+        apis.iter()
+            .find(|a| a.api_id == http_id)
+            .and_then(|a| {
+                a.routes
+                    .iter()
+                    .find(|r| !r.request_parameters.is_empty())
+                    .and_then(|r| r.integration_id.clone())
+            })
+            .expect("a mapped route")
+    };
+    let e = h.press(keys);
     h.settle(e);
     let text = screen(&h.render(160, 48));
     assert!(text.contains("1 req · 1 resp"), "{text}");
@@ -259,7 +325,7 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
     assert_eq!(
         ed.target,
         TemplateTarget::HttpMappings {
-            integration_id: "prx4567".into()
+            integration_id: integration_id.clone()
         }
     );
     let doc: serde_json::Value = serde_json::from_str(&ed.text()).expect("json");
@@ -271,17 +337,19 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
     ed.textarea.insert_str(
         r#"{"requestParameters": {"append:querystring.v": "$stageVariables.version"}, "responseParameters": {}}"#,
     );
+    let want = integration_id.clone();
     let e = h.press("ctrl-s");
     assert!(
         e.iter().any(|x| matches!(x, Effect::SaveTemplate { rest_api_id, target: TemplateTarget::HttpMappings { integration_id }, .. }
-            if rest_api_id == "h1t2t3p4a5" && integration_id == "prx4567")),
+            if *rest_api_id == http_id && *integration_id == want)),
         "{e:?}"
     );
     assert!(h.flash().contains("mappings saved"), "{}", h.flash());
     h.settle(e);
     assert!(
-        h.flash()
-            .contains("save parameter mappings of integration prx4567: done"),
+        h.flash().contains(&format!(
+            "save parameter mappings of integration {want}: done"
+        )),
         "{}",
         h.flash()
     );
@@ -293,8 +361,12 @@ fn route_mappings_are_shown_and_edited_in_the_mapping_editor() {
         "{text}"
     );
     assert!(!text.contains("statuscode"), "{text}");
-    // A route without an integration has nothing to map.
-    if let Ok(mut s) = h.backend.state.lock() {
+    // A route without an integration has nothing to map (the fake's first route loses
+    // its integration).
+    let Some(fake) = h.fake() else {
+        return;
+    };
+    if let Ok(mut s) = fake.state.lock() {
         s.http_apis[0].routes[0].integration_id = None;
     }
     h.settle(vec![Effect::LoadHttpApis]);
@@ -334,4 +406,7 @@ on_every_backend!(
     http_view_shows_routes_and_stages_with_auto_deploy,
     http_view_without_apis_says_how_to_make_one,
     enter_on_an_http_api_opens_its_dashboard,
+    a_route_without_a_stage_cannot_be_tested_and_says_why,
+    route_mappings_are_shown_and_edited_in_the_mapping_editor,
+    a_route_is_test_invoked_through_the_engine_and_shown_in_the_invoke_view,
 );

@@ -197,29 +197,34 @@ fn log_lines_past_the_servers_ring_leave_a_visible_marker() {
         u,
         DataUpdate::Connection(false)
     )));
+    // Six groups of five requests, each group's log batch out (and numbered) before the
+    // next: more batches than the ring of 4 lines keeps (a batch is never split).
     let mut engine = s.gw.subscribe();
-    let during = traffic(&h, &s, &w, 30);
-    // Let the engine's log batches of the outage go out (and be numbered) before
-    // reconnecting.
-    let last = during.last().cloned().unwrap_or_default();
-    let out = s.rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                match engine.recv().await {
-                    Ok(crate::engine::GatewayEvent::Logs(batch))
-                        if batch.iter().any(|l| l.request_id == last) =>
-                    {
-                        return true;
+    let mut during = Vec::new();
+    for _ in 0..6 {
+        let group = traffic(&h, &s, &w, 5);
+        let last = group.last().cloned().unwrap_or_default();
+        during.extend(group);
+        let out = s.rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    match engine.recv().await {
+                        Ok(crate::engine::GatewayEvent::Logs(batch))
+                            if batch.iter().any(|l| l.request_id == last) =>
+                        {
+                            return true;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+                        _ => {}
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
-                    _ => {}
                 }
-            }
-        })
-        .await
-        .unwrap_or(false)
-    });
-    assert!(out, "the engine never logged the last request");
+            })
+            .await
+            .unwrap_or(false)
+        });
+        assert!(out, "the engine never logged {last}");
+    }
+    let last = during.last().cloned().unwrap_or_default();
     proxy.open();
     assert!(
         wait_for(&h, &mut rx, &mut seen, |u| matches!(
