@@ -51,6 +51,21 @@ pub async fn send(
             Err(_) => Err(GatewayError::IntegrationTimeout),
         };
     }
+    // Boxed: reqwest's futures are large, a future is as large as its largest state, and
+    // every request's future is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+    Box::pin(send_reqwest(client, method, url, headers, body, timeout)).await
+}
+
+/// [`send`] through the pooled `reqwest` client (`https://`, and what the direct path does
+/// not take).
+async fn send_reqwest(
+    client: &reqwest::Client,
+    method: Method,
+    url: &str,
+    headers: HeaderMap,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
     let request = client
         .request(method, url)
         .headers(headers)
