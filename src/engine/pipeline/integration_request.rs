@@ -328,11 +328,23 @@ fn prepare_mock(
     let Some(template) = choose_template(ctx, integration)? else {
         return Ok(Prepared::Mock { status: None });
     };
+    let unparsable = || {
+        GatewayError::Configuration {
+        reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
+    }
+    };
+    if let Some(text) = template.literal() {
+        // Literal text (what `render` would output): read in place, not copied into a
+        // `String` first.
+        ctx.carried_overrides = None;
+        let status = parse_mock_status(&String::from_utf8_lossy(text)).ok_or_else(unparsable)?;
+        return Ok(Prepared::Mock {
+            status: Some(status),
+        });
+    }
     let context = request_context(ctx, integration);
     let rendered = render(ctx, template, &context)?;
-    let status = parse_mock_status(&rendered.body).ok_or_else(|| GatewayError::Configuration {
-        reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
-    })?;
+    let status = parse_mock_status(&rendered.body).ok_or_else(unparsable)?;
     Ok(Prepared::Mock {
         status: Some(status),
     })
