@@ -166,6 +166,32 @@ def bench_api(backend):
     }
 
 
+def setup_bench(base, backend):
+    """Imports the bench API into the gwtui at `base` (HTTP_PROXY to `backend`), deploys stage
+    `bench` (throttling lifted) and stage `cached` (cache on, JSON access log), and returns the
+    invoke URL pattern with `{stage}` and `{path}` left to fill."""
+    api = mgmt(base, "POST", "/restapis?mode=import", bench_api(backend))
+    api_id = api["id"]
+    lifted = [
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1000000000"},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1000000000"},
+    ]
+    mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "bench"})
+    mgmt(base, "PATCH", f"/restapis/{api_id}/stages/bench", {"patchOperations": lifted})
+    mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "cached", "cacheClusterEnabled": True})
+    access_json = ('{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", '
+                   '"requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod",'
+                   '"routeKey":"$context.routeKey", "status":"$context.status",'
+                   '"protocol":"$context.protocol", "responseLength":"$context.responseLength" }')
+    mgmt(base, "PATCH", f"/restapis/{api_id}/stages/cached", {"patchOperations": lifted + [
+        {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": access_json},
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": "arn:aws:logs:us-east-1:123456789012:log-group:wrk-bench"},
+    ]})
+    return f"{base}/restapis/{api_id}/{{stage}}/_user_request_{{path}}"
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
@@ -232,26 +258,7 @@ http {{
         gw_p = gw_procs["gwtui"]
 
         def setup_gwtui(base):
-            api = mgmt(base, "POST", "/restapis?mode=import", bench_api(f"127.0.0.1:{ports['static']}"))
-            api_id = api["id"]
-            lifted = [
-                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1000000000"},
-                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1000000000"},
-            ]
-            mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "bench"})
-            mgmt(base, "PATCH", f"/restapis/{api_id}/stages/bench", {"patchOperations": lifted})
-            mgmt(base, "POST", f"/restapis/{api_id}/deployments", {"stageName": "cached", "cacheClusterEnabled": True})
-            access_json = ('{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", '
-                           '"requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod",'
-                           '"routeKey":"$context.routeKey", "status":"$context.status",'
-                           '"protocol":"$context.protocol", "responseLength":"$context.responseLength" }')
-            mgmt(base, "PATCH", f"/restapis/{api_id}/stages/cached", {"patchOperations": lifted + [
-                {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
-                {"op": "replace", "path": "/accessLogSettings/format", "value": access_json},
-                {"op": "replace", "path": "/accessLogSettings/destinationArn",
-                 "value": "arn:aws:logs:us-east-1:123456789012:log-group:wrk-bench"},
-            ]})
-            return f"{base}/restapis/{api_id}/{{stage}}/_user_request_{{path}}"
+            return setup_bench(base, f"127.0.0.1:{ports['static']}")
 
         invoke = setup_gwtui(f"http://127.0.0.1:{ports['gwtui']}")
 

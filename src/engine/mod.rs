@@ -231,6 +231,9 @@ pub(crate) struct Inner {
     /// X-Ray tracing: sampling, the xray thread's queue and the newest traces.
     pub(crate) xray: xray::XRay,
     events: broadcast::Sender<GatewayEvent>,
+    /// How many of `events`' receivers are [`ChangeEvents`]: they do not make the log thread
+    /// batch log lines and request summaries (only the other receivers count).
+    change_only: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) functions: functions::Functions,
     pub(crate) security: security::Security,
     /// Where AWS service integrations send their calls, and the credentials they sign with.
@@ -308,6 +311,7 @@ impl Gateway {
                 logs,
                 xray,
                 events,
+                change_only: Arc::default(),
                 admin: ArcSwap::from_pointee(admin),
                 store: Mutex::new(store),
                 reader: Mutex::new(reader),
@@ -344,7 +348,7 @@ impl Gateway {
         let weak = Arc::downgrade(&gw.inner);
         metrics::spawn_roller(Arc::downgrade(&gw.inner.metrics), move |mut tick| {
             let Some(inner) = weak.upgrade() else { return };
-            inner.logs.set_subscribed(inner.events.receiver_count() > 0);
+            inner.logs.set_subscribed(inner.wants_log_batches());
             tick.log_records_dropped = inner.logs.dropped();
             let _ = inner.events.send(GatewayEvent::MetricsTick(Arc::new(tick)));
         })
@@ -458,6 +462,21 @@ impl Gateway {
         rx
     }
 
+    /// The same events for a receiver that keeps only the change events (the server's replay
+    /// ring): unlike [`Gateway::subscribe`], it does not turn on the log lines and request
+    /// summaries consoles get, which every request would otherwise build and the log thread
+    /// format and publish (docs/PERFORMANCE.md, "Data plane, round 4").
+    pub fn subscribe_changes(&self) -> ChangeEvents {
+        let rx = self.inner.events.subscribe();
+        self.inner
+            .change_only
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ChangeEvents {
+            rx,
+            count: self.inner.change_only.clone(),
+        }
+    }
+
     /// The series of one API over the last `window` (1 s .. 24 h): 1-second buckets up to an
     /// hour, 1-minute buckets beyond; plus exact per-stage and per-(stage, variant)
     /// aggregates. Includes every second closed so far (the current second appears at the
@@ -549,5 +568,70 @@ impl Gateway {
             (k.enabled && k.plans.iter().any(|p| p.stage(api_id, stage).is_some()))
                 .then(|| k.id.clone())
         })
+    }
+}
+
+impl Inner {
+    /// Whether a receiver other than a [`ChangeEvents`] listens. Receivers of change events
+    /// only do not count (a comparison, not a subtraction: `subscribe_changes` counts its
+    /// receiver after subscribing it and uncounts it before dropping it, so a race reads
+    /// "wanted", never the reverse).
+    fn wants_log_batches(&self) -> bool {
+        let change_only = self.change_only.load(std::sync::atomic::Ordering::SeqCst);
+        self.events.receiver_count() > change_only
+    }
+}
+
+/// A receiver of [`Gateway`]'s events that does not ask for log batches
+/// ([`Gateway::subscribe_changes`]).
+pub struct ChangeEvents {
+    rx: broadcast::Receiver<GatewayEvent>,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ChangeEvents {
+    /// The next event (log batches still arrive while a console is subscribed: skip them).
+    pub async fn recv(&mut self) -> Result<GatewayEvent, broadcast::error::RecvError> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for ChangeEvents {
+    fn drop(&mut self) {
+        // Before the receiver itself is dropped (see the roller in `Gateway::open`).
+        self.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod change_events_tests {
+    use super::*;
+
+    /// The server's replay recorder (`subscribe_changes`) does not make every request build
+    /// log lines and summaries; a console's `subscribe` does, until it goes away.
+    #[tokio::test]
+    async fn change_only_receivers_do_not_turn_on_log_batches() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let gw = Gateway::open(EngineConfig::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        let changes = gw.subscribe_changes();
+        assert!(!gw.inner.wants_log_batches());
+        assert!(!gw.inner.logs.subscribed());
+        let console = gw.subscribe();
+        assert!(gw.inner.logs.subscribed());
+        assert!(gw.inner.wants_log_batches());
+        let second = gw.subscribe_changes();
+        assert!(gw.inner.wants_log_batches());
+        drop(console);
+        assert!(!gw.inner.wants_log_batches());
+        drop((changes, second));
+        assert!(!gw.inner.wants_log_batches());
+        assert_eq!(
+            gw.inner
+                .change_only
+                .load(std::sync::atomic::Ordering::SeqCst),
+            0
+        );
+        let _console = gw.subscribe();
+        assert!(gw.inner.wants_log_batches());
     }
 }

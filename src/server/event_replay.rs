@@ -117,7 +117,8 @@ impl Replay {
     /// Numbers engine change events and log lines until the engine closes or `stop` turns
     /// true.
     pub fn spawn_recorder(&self, gw: &Gateway, mut stop: watch::Receiver<bool>) {
-        let mut events = gw.subscribe();
+        // Change events only: this receiver does not turn on the consoles' log batches.
+        let mut events = gw.subscribe_changes();
         let replay = self.clone();
         tokio::spawn(async move {
             loop {

@@ -302,7 +302,13 @@ pub async fn handle(
         invoke::Target::Invoke(t)
             if websocket::is_upgrade(&parts) && gw.is_websocket_api(&t.api_id) =>
         {
-            return websocket::upgrade(&gw, Request::from_parts(parts, body), peer, t).await;
+            return Box::pin(websocket::upgrade(
+                &gw,
+                Request::from_parts(parts, body),
+                peer,
+                t,
+            ))
+            .await;
         }
         other => other,
     };
@@ -349,14 +355,18 @@ pub async fn handle(
             if let Some(id) = websocket::connections_id(&t.path)
                 && gw.is_websocket_api(&t.api_id)
             {
-                return websocket::connections(&gw, parts, body, peer, t, id).await;
+                return Box::pin(websocket::connections(&gw, parts, body, peer, t, id)).await;
             }
             invoke::run(&gw, parts, body, peer, t).await
         }
         invoke::Target::UnmappedDomain => forbidden(),
         invoke::Target::Management => {
             let response = match browser::check_content_type(&parts, body.len()) {
-                Ok(()) => mgmt::handle(&gw, parts, body, local, options).await,
+                // Boxed, as the WebSocket branches: a future is as large as its largest
+                // state, and hyper moves every request's future whole, so the management
+                // API's states would make each invoke copy them (docs/PERFORMANCE.md,
+                // "Data plane, round 4").
+                Ok(()) => Box::pin(mgmt::handle(&gw, parts, body, local, options)).await,
                 Err(refusal) => mgmt::access_denied(&refusal.0),
             };
             with_cors(response, cors.as_ref())

@@ -29,6 +29,17 @@ pub(crate) fn client_builder() -> reqwest::ClientBuilder {
         .tcp_nodelay(true)
 }
 
+/// Whether `url` is an endpoint an HTTP integration can call: an `http` or `https` URL with a
+/// host, as `Url::parse` reads it. An `http://` URL is answered from this thread's cache of
+/// parsed targets ([`pool::Target::cached`], which `send` then finds): no parse per request.
+pub fn is_endpoint(url: &str) -> bool {
+    if pool::Target::cached(url).is_some() {
+        return true;
+    }
+    reqwest::Url::parse(url)
+        .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some())
+}
+
 /// Sends one request. Timeout → INTEGRATION_TIMEOUT; connection or protocol failure →
 /// INTEGRATION_FAILURE. One `timeout` bounds the whole exchange: connecting, sending and
 /// reading the body (a peer that trickles bytes forever included).
@@ -51,6 +62,21 @@ pub async fn send(
             Err(_) => Err(GatewayError::IntegrationTimeout),
         };
     }
+    // Boxed: reqwest's futures are large, a future is as large as its largest state, and
+    // every request's future is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+    Box::pin(send_reqwest(client, method, url, headers, body, timeout)).await
+}
+
+/// [`send`] through the pooled `reqwest` client (`https://`, and what the direct path does
+/// not take).
+async fn send_reqwest(
+    client: &reqwest::Client,
+    method: Method,
+    url: &str,
+    headers: HeaderMap,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
     let request = client
         .request(method, url)
         .headers(headers)
@@ -105,5 +131,38 @@ fn map_error(e: reqwest::Error) -> GatewayError {
         GatewayError::IntegrationTimeout
     } else {
         GatewayError::IntegrationFailure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `is_endpoint` answers what the `Url::parse` check it replaced answered, from the
+    /// per-thread cache or not.
+    #[test]
+    fn endpoints_are_http_or_https_urls_with_a_host() {
+        let parsed = |url: &str| {
+            reqwest::Url::parse(url)
+                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some())
+        };
+        let urls = [
+            "http://127.0.0.1:8080/a?x=1",
+            "HTTP://Example.COM:80/x/../y z",
+            "https://example.com/",
+            "http://user:pw@example.com/",
+            "http://[::1]:9000/",
+            "ftp://example.com/",
+            "file:///tmp/x",
+            "mailto:someone@example.com",
+            "not a url",
+            "http://",
+            "",
+        ];
+        for url in urls {
+            // Twice: the second answer may come from the cache.
+            assert_eq!(is_endpoint(url), parsed(url), "{url}");
+            assert_eq!(is_endpoint(url), parsed(url), "{url} (again)");
+        }
     }
 }

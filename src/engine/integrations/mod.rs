@@ -101,7 +101,9 @@ pub async fn call(
                 .and_then(|m| m.integration.as_ref())
                 .map(|i| i.timeout)
                 .unwrap_or(std::time::Duration::from_millis(29_000));
-            lambda::call(
+            // Boxed: a future is as large as its largest state, and every request's future
+            // is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+            Box::pin(lambda::call(
                 gw,
                 ctx,
                 &function,
@@ -109,7 +111,7 @@ pub async fn call(
                 payload,
                 proxy,
                 timeout,
-            )
+            ))
             .await
         }
     }

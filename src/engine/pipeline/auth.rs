@@ -60,13 +60,21 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
                 .ok_or(GatewayError::AuthorizerConfiguration)?;
             match authorizer.authorizer_type {
                 AuthorizerType::CognitoUserPools => {
-                    jwt::authorize(gw, ctx, authorizer, &scopes).await?
+                    // Boxed (as every authorizer call): a future is as large as its largest
+                    // state, and every request's future is moved whole.
+                    Box::pin(jwt::authorize(gw, ctx, authorizer, &scopes)).await?
                 }
                 AuthorizerType::Token | AuthorizerType::Request => {
                     let from_authorizer =
                         deployment.definition.rest_api.api_key_source == ApiKeySource::Authorizer;
-                    lambda_authorizer::authorize(gw, ctx, authorizer, &method_arn, from_authorizer)
-                        .await?
+                    Box::pin(lambda_authorizer::authorize(
+                        gw,
+                        ctx,
+                        authorizer,
+                        &method_arn,
+                        from_authorizer,
+                    ))
+                    .await?
                 }
             }
         }

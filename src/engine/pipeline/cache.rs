@@ -213,7 +213,9 @@ pub async fn lookup(
     };
     let key = cache_key(ctx);
     let hit = match (&key, &cache.shared) {
-        (Some(k), Some(shared)) => shared.get(k).await,
+        // Boxed: a future is as large as its largest state, and every request's future is
+        // moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+        (Some(k), Some(shared)) => Box::pin(shared.get(k)).await,
         (Some(k), None) => cache.get(k),
         (None, _) => None,
     };
@@ -248,17 +250,16 @@ pub async fn store(_gw: &Gateway, ctx: &mut RequestContext<'_>, response: &mut I
         return;
     };
     if let (Some(key), Some(shared)) = (&key, &cache.shared) {
-        shared
-            .put(
-                key,
-                &CachedResponse {
-                    status: response.status,
-                    headers: &response.headers,
-                    body: &response.body,
-                    ttl: caching.ttl,
-                },
-            )
-            .await;
+        Box::pin(shared.put(
+            key,
+            &CachedResponse {
+                status: response.status,
+                headers: &response.headers,
+                body: &response.body,
+                ttl: caching.ttl,
+            },
+        ))
+        .await;
     } else if let Some(key) = key {
         cache.insert(
             &key,

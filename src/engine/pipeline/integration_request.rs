@@ -328,11 +328,23 @@ fn prepare_mock(
     let Some(template) = choose_template(ctx, integration)? else {
         return Ok(Prepared::Mock { status: None });
     };
+    let unparsable = || {
+        GatewayError::Configuration {
+        reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
+    }
+    };
+    if let Some(text) = template.literal() {
+        // Literal text (what `render` would output): read in place, not copied into a
+        // `String` first.
+        ctx.carried_overrides = None;
+        let status = parse_mock_status(&String::from_utf8_lossy(text)).ok_or_else(unparsable)?;
+        return Ok(Prepared::Mock {
+            status: Some(status),
+        });
+    }
     let context = request_context(ctx, integration);
     let rendered = render(ctx, template, &context)?;
-    let status = parse_mock_status(&rendered.body).ok_or_else(|| GatewayError::Configuration {
-        reason: "Unable to parse statusCode. It should be an integer that is defined in the request template.".into(),
-    })?;
+    let status = parse_mock_status(&rendered.body).ok_or_else(unparsable)?;
     Ok(Prepared::Mock {
         status: Some(status),
     })
@@ -382,7 +394,12 @@ fn prepare_http(
         reason: "Invalid endpoint address".into(),
     };
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
-    let uri = substitute_stage_variables(uri, &ctx.stage_variables);
+    // Borrowed unless it names a stage variable (the usual URI is a fixed string: no copy).
+    let uri = if uri.contains("${stageVariables.") {
+        std::borrow::Cow::Owned(substitute_stage_variables(uri, &ctx.stage_variables))
+    } else {
+        std::borrow::Cow::Borrowed(uri)
+    };
 
     let (body, params) = if proxy {
         let context = request_context(ctx, integration);
@@ -410,8 +427,7 @@ fn prepare_http(
                 }
             })
     });
-    let parsed = reqwest::Url::parse(&url).map_err(|_| invalid())?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+    if !crate::engine::integrations::http::is_endpoint(&url) {
         return Err(invalid());
     }
     let mut query_parts: Vec<String> = Vec::new();
@@ -426,11 +442,18 @@ fn prepare_http(
         url.push_str(&query_parts.join("&"));
     }
 
-    let verb = match integration.http_method.as_deref() {
-        Some(v) if !(proxy && v.eq_ignore_ascii_case("ANY")) => v.to_ascii_uppercase(),
-        _ => ctx.req.method.as_str().to_string(),
+    let method = match integration.http_method.as_deref() {
+        Some(v) if !(proxy && v.eq_ignore_ascii_case("ANY")) => {
+            // Upper-cased only when it is not already (no copy for `GET`).
+            let parsed = if v.bytes().any(|b| b.is_ascii_lowercase()) {
+                Method::from_bytes(v.to_ascii_uppercase().as_bytes())
+            } else {
+                Method::from_bytes(v.as_bytes())
+            };
+            parsed.map_err(|_| invalid())?
+        }
+        _ => ctx.req.method.clone(),
     };
-    let method = Method::from_bytes(verb.as_bytes()).map_err(|_| invalid())?;
 
     let mut headers = HeaderMap::with_capacity(ctx.req.headers.len() + 4);
     if proxy {

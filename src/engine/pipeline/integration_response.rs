@@ -30,7 +30,7 @@ pub fn run(
     let selected = match (ctx.integration_selection.as_deref(), raw.status) {
         // Lambda (non-proxy): selected by the function's errorMessage, "" on success.
         (Some(selection), _) => integration.select_response(selection),
-        (None, Some(code)) => integration.select_response(&code.to_string()),
+        (None, Some(code)) => integration.select_response(status_text(code, &mut [0; 5])),
         (None, None) => integration.default_response.as_ref(),
     };
     let selected = selected.ok_or_else(|| GatewayError::Configuration {
@@ -156,6 +156,20 @@ pub fn run(
     })
 }
 
+/// `code` in decimal, written into `buf` (what `code.to_string()` gives, without allocating).
+fn status_text(mut code: u16, buf: &mut [u8; 5]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (code % 10) as u8;
+        code /= 10;
+        if code == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
 /// `$context.responseOverride.status` and `.header.X`, on top of the mapped headers.
 fn apply_overrides(overrides: &Overrides, status: &mut StatusCode, headers: &mut HeaderMap) {
     if let Some(s) = overrides.status.and_then(|s| StatusCode::from_u16(s).ok()) {
@@ -213,5 +227,17 @@ fn proxy_response(raw: RawResponse) -> InvokeResponse {
         status,
         headers: super::remapped_headers::proxy_headers(&raw.headers),
         body: raw.body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_is_the_decimal_text() {
+        for code in [0u16, 7, 10, 99, 200, 404, 599, 1000, u16::MAX] {
+            assert_eq!(status_text(code, &mut [0; 5]), code.to_string());
+        }
     }
 }

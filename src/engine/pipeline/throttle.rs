@@ -66,11 +66,19 @@ pub async fn run(gw: &Gateway, ctx: &mut RequestContext<'_>) -> Result<(), Gatew
         }
         return Ok(());
     };
-    let Some(leased) = take_all_shared(cluster, buckets, traffic.clock.now()).await else {
+    // The Redis calls are boxed: a future is as large as its largest state, and every
+    // request's future is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+    let Some(leased) = Box::pin(take_all_shared(cluster, buckets, traffic.clock.now())).await
+    else {
         return Err(GatewayError::Throttled);
     };
     if let Some(plan) = plan
-        && !shared_quota::acquire(cluster, &plan.counter, traffic.clock.utc()).await
+        && !Box::pin(shared_quota::acquire(
+            cluster,
+            &plan.counter,
+            traffic.clock.utc(),
+        ))
+        .await
     {
         refund_all(buckets, leased);
         return Err(GatewayError::QuotaExceeded);
