@@ -8,6 +8,7 @@
 //! deployment's compiled form hangs off its `CompiledHttpApi`.
 
 pub mod authorize;
+pub mod aws;
 pub mod connect;
 pub mod connection;
 pub mod connections_api;
