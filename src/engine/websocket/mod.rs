@@ -17,6 +17,7 @@ pub mod integration;
 pub mod limits;
 pub mod record;
 pub mod registry;
+pub mod throttle;
 
 use std::sync::Arc;
 

@@ -10,14 +10,22 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering}
 
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 const SHARDS: usize = 64;
 
-/// What the connection's writer sends.
+/// What the connection's writer sends. Both forms share their bytes (an `@connections`
+/// POST's body goes to the socket without a copy).
 #[derive(Debug)]
 pub enum Outbound {
-    Text(String),
+    Text(Utf8Bytes),
     Binary(Bytes),
+}
+
+impl Outbound {
+    pub fn text(s: String) -> Outbound {
+        Outbound::Text(Utf8Bytes::from(s))
+    }
 }
 
 /// Why a connection is being closed from the server's side.

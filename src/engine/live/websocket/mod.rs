@@ -129,6 +129,9 @@ impl CompiledRoute {
 #[derive(Debug)]
 pub struct CompiledWebSocket {
     pub route_selection: Selection,
+    /// `apiKeySelectionExpression: $context.authorizer.usageIdentifierKey`: the key is the
+    /// `$connect` Lambda authorizer's `usageIdentifierKey` (else the `x-api-key` header).
+    pub api_key_from_authorizer: bool,
     /// By route key as stored (`\$default` for a literal `$default` key).
     pub routes: HashMap<String, Arc<CompiledRoute>>,
 }
@@ -340,6 +343,8 @@ impl CompiledWebSocket {
             );
         }
         Ok(CompiledWebSocket {
+            api_key_from_authorizer: def.api.api_key_selection_expression.as_deref()
+                == Some("$context.authorizer.usageIdentifierKey"),
             route_selection: Selection::parse(
                 def.api
                     .route_selection_expression
