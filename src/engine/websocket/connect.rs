@@ -331,6 +331,10 @@ impl Gateway {
             }
         }
         let (sender, receiver) = mpsc::channel(queue.max(1));
+        let stage_messages_out = self
+            .inner
+            .websocket
+            .outbound_counter(&req.api_id, &req.stage);
         let connection = Arc::new(Connection {
             connection_id,
             api_id: req.api_id,
@@ -342,6 +346,7 @@ impl Gateway {
             messages_in: AtomicU64::new(0),
             last_route: std::sync::Mutex::new(None),
             messages_out: AtomicU64::new(0),
+            stage_messages_out,
             sender,
             close: Notify::new(),
             close_reason: std::sync::Mutex::new(None),

@@ -50,6 +50,9 @@ pub struct Connection {
     pub user_agent: Option<String>,
     pub messages_in: AtomicU64,
     pub messages_out: AtomicU64,
+    /// The stage's count of messages sent to clients (MessageCount counts both directions),
+    /// shared by every connection of the stage: [`super::Shared::outbound_counter`].
+    pub(crate) stage_messages_out: Arc<AtomicU64>,
     /// The route key of the last message routed (`None` before the first).
     pub(crate) last_route: Mutex<Option<Arc<str>>>,
     pub(crate) sender: mpsc::Sender<Outbound>,
@@ -80,6 +83,7 @@ impl Connection {
         match self.sender.try_send(message) {
             Ok(()) => {
                 self.messages_out.fetch_add(1, Ordering::Relaxed);
+                self.stage_messages_out.fetch_add(1, Ordering::Relaxed);
                 self.touch();
                 Ok(())
             }
