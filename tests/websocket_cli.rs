@@ -106,9 +106,17 @@ async fn aws_cli_drives_a_websocket_api_flow() {
         "$request.header.x-api-key"
     );
 
+    // An AWS integration names a Lambda function or an AWS service action or path.
     cli.fails(
-        &["create-integration", "--api-id", &id, "--integration-type", "AWS",
-          "--integration-uri", "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations"],
+        &[
+            "create-integration",
+            "--api-id",
+            &id,
+            "--integration-type",
+            "AWS",
+            "--integration-uri",
+            "arn:aws:apigateway:us-east-1:sqs:queue/orders",
+        ],
         "BadRequestException",
     )
     .await;

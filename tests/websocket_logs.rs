@@ -198,6 +198,19 @@ async fn metrics_carry_cloudwatch_websocket_names() {
     for _ in 0..3 {
         next_text(&mut ws).await;
     }
+    // And one message through @connections.
+    let id = t.gw.websocket_connections(&api, Some("prod"))[0]
+        .connection_id
+        .clone();
+    let posted = t.gw.websocket_connection_op(
+        &Method::POST,
+        &api,
+        "prod",
+        &id,
+        &bytes::Bytes::from_static(b"hello"),
+    );
+    assert_eq!(posted.status.as_u16(), 200);
+    assert_eq!(next_text(&mut ws).await, "hello");
     // The error frame goes out just before its event is counted: scrape until it is.
     let scrape = || async {
         reqwest::get(format!("http://{}/metrics", t.addr))
@@ -231,4 +244,11 @@ async fn metrics_carry_cloudwatch_websocket_names() {
     assert_eq!(value("gwtui_websocket_execution_errors", "broken"), Some(1));
     assert_eq!(value("gwtui_websocket_client_errors", "-"), Some(1));
     assert_eq!(value("gwtui_websocket_message_count", "-"), Some(1));
+    // MessageCount counts the messages sent to the client too: three error frames and the
+    // @connections post, as the stage's `$outbound` series.
+    assert_eq!(
+        value("gwtui_websocket_message_count", "$outbound"),
+        Some(4),
+        "{text}"
+    );
 }

@@ -65,7 +65,8 @@ pub use metrics::{FixedHistogram, MAX_WINDOW, Percentiles, SeriesTotals};
 pub use pipeline::MAX_BODY_BYTES;
 pub use websocket::{
     ConnectionSummary, ConnectionsRequest, ErrorCounts as WebSocketErrorCounts,
-    RouteErrors as WebSocketRouteErrors, UpgradeRequest,
+    OutboundMessages as WebSocketOutboundMessages, RouteErrors as WebSocketRouteErrors,
+    UpgradeRequest,
 };
 pub use xray::{Phase, PhaseSpan, RequestTrace};
 

@@ -103,6 +103,9 @@ const WEBSOCKET_COUNTERS: [(&str, &str, WebSocketCounterOf); 5] = [
     ),
 ];
 
+/// The `route` label of a stage's messages sent to its clients.
+const OUTBOUND_ROUTE: &str = "$outbound";
+
 /// The WebSocket families' values from the generic series and the engine's error counts.
 fn websocket_counts(gw: &Gateway, series: &[SeriesTotals]) -> Vec<(RouteLabels, WebSocketCounts)> {
     let mut out = std::collections::BTreeMap::<RouteLabels, WebSocketCounts>::new();
@@ -126,6 +129,18 @@ fn websocket_counts(gw: &Gateway, series: &[SeriesTotals]) -> Vec<(RouteLabels, 
             _ => {}
         }
         c.client_error += t.error_4xx;
+    }
+    // MessageCount counts both directions: the messages sent to clients of a stage have no
+    // route, so they are the stage's `route="$outbound"` series (a `$` key no route can have).
+    for m in gw.websocket_outbound_messages() {
+        let c = out
+            .entry(RouteLabels {
+                api_id: m.api_id,
+                stage: m.stage,
+                route: OUTBOUND_ROUTE.to_string(),
+            })
+            .or_default();
+        c.message += m.count;
     }
     for e in gw.websocket_route_errors() {
         let c = out

@@ -252,6 +252,9 @@ pub struct LiveHttpStage {
     pub variables: Arc<IndexMap<String, String>>,
     /// Per compiled route (same index): its throttle bucket when the stage limits it.
     pub buckets: Vec<Option<Arc<TokenBucket>>>,
+    /// A WebSocket API's routes by key: the bucket of the route's `routeSettings` (else the
+    /// stage's `defaultRouteSettings`) when they set a throttle.
+    pub websocket_buckets: HashMap<String, Arc<TokenBucket>>,
     pub log: Arc<StageLog>,
     /// `defaultRouteSettings.loggingLevel` / `dataTraceEnabled` (WebSocket execution logs).
     pub logging: crate::engine::logs::LogSettings,
@@ -310,11 +313,40 @@ pub fn live_stage(
             }))
         })
         .collect();
+    let websocket_buckets = compiled
+        .websocket
+        .as_ref()
+        .map(|ws| {
+            ws.routes
+                .keys()
+                .filter_map(|key| {
+                    let limit = stage
+                        .route_settings
+                        .get(key)
+                        .and_then(limits)
+                        .or_else(|| limits(&stage.default_route_settings))?;
+                    let reused = previous
+                        .and_then(|p| p.websocket_buckets.get(key))
+                        .filter(|b| b.limits() == limit)
+                        .cloned();
+                    let bucket = reused.unwrap_or_else(|| {
+                        Arc::new(traffic.standalone_bucket(
+                            &format!("ws/{api_id}/{}/{key}", stage.stage_name),
+                            limit,
+                            now,
+                        ))
+                    });
+                    Some((key.clone(), bucket))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     LiveHttpStage {
         stage_name: stage.stage_name.clone(),
         compiled,
         variables: Arc::new(stage.stage_variables.clone()),
         buckets,
+        websocket_buckets,
         logging: crate::engine::logs::LogSettings {
             level: match stage.default_route_settings.logging_level.as_deref() {
                 Some("INFO") => Some(crate::engine::logs::Level::Info),

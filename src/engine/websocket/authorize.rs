@@ -58,9 +58,17 @@ fn identity_value(source: &str, req: &ConnectRequest<'_>, context: &Value) -> Op
     v.filter(|s| !s.is_empty())
 }
 
-/// A decision: allowed with its `requestContext.authorizer`, or denied; until when.
+/// What an authorizer allowed: `requestContext.authorizer`, and its `usageIdentifierKey`
+/// (the API key when `apiKeySelectionExpression` is `$context.authorizer.usageIdentifierKey`).
+#[derive(Debug, Clone)]
+pub struct Allowed {
+    pub context: Value,
+    pub usage_identifier_key: Option<String>,
+}
+
+/// A decision: allowed, or denied (`None`); until when.
 pub type ResultCache =
-    moka::sync::Cache<String, std::sync::Arc<(Option<Value>, std::time::Instant)>>;
+    moka::sync::Cache<String, std::sync::Arc<(Option<Allowed>, std::time::Instant)>>;
 
 pub fn method_arn(info: &ConnectionInfo) -> String {
     format!(
@@ -72,14 +80,14 @@ pub fn method_arn(info: &ConnectionInfo) -> String {
     )
 }
 
-/// Runs a Lambda REQUEST authorizer; on success, `requestContext.authorizer`.
+/// Runs a Lambda REQUEST authorizer; on success, `requestContext.authorizer` and the key.
 pub async fn lambda(
     gw: &Gateway,
     a: &Authorizer,
     info: &ConnectionInfo,
     meta: &RequestMeta,
     req: &ConnectRequest<'_>,
-) -> Result<Value, Refusal> {
+) -> Result<Allowed, Refusal> {
     let context = request_context(info, meta);
     let mut identity = Vec::with_capacity(a.identity_source.len());
     for s in &a.identity_source {
@@ -129,7 +137,7 @@ async fn invoke_lambda(
     info: &ConnectionInfo,
     meta: &RequestMeta,
     req: &ConnectRequest<'_>,
-) -> Result<Value, Refusal> {
+) -> Result<Allowed, Refusal> {
     let arn = method_arn(info);
     let event = super::event::lambda_event(info, meta, None, false, Some((req.headers, req.query)));
     let mut event = match event {
@@ -180,18 +188,22 @@ async fn invoke_lambda(
     if let Some(p) = out.principal_id {
         ctx.insert("principalId".into(), Value::String(p));
     }
-    Ok(Value::Object(ctx))
+    Ok(Allowed {
+        context: Value::Object(ctx),
+        usage_identifier_key: out.usage_identifier_key,
+    })
 }
 
-/// SigV4 (header or presigned query) with the `[iam]` credentials, service `execute-api`.
-pub fn iam(
+/// SigV4 (header or presigned query) with the `[iam]` credentials, service `execute-api`:
+/// the caller's access key id and user name (`None`: refused).
+fn iam_verify(
     gw: &Gateway,
     method: &str,
     raw_path: &str,
     raw_query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Value, Refusal> {
+) -> Option<(String, Option<String>)> {
     let credentials = gw.inner.security.iam_credentials();
     let key_for = |k: &str| {
         credentials.get(k).map(|c| sigv4::KeyMaterial {
@@ -213,19 +225,44 @@ pub fn iam(
     } else {
         sigv4::verify(&parts, &sigv4::EXECUTE_API, key_for, now)
     };
-    match result {
-        Ok(auth) => {
-            let user = credentials
-                .get(&auth.access_key_id)
-                .and_then(|c| c.user.clone())
-                .unwrap_or_else(|| auth.access_key_id.clone());
-            Ok(json!({
-                "accessKey": auth.access_key_id,
-                "accountId": crate::engine::ACCOUNT_ID,
-                "caller": auth.access_key_id,
-                "userArn": format!("arn:aws:iam::{}:user/{user}", crate::engine::ACCOUNT_ID),
-            }))
-        }
-        Err(_) => Err(Refusal::Forbidden),
-    }
+    let auth = result.ok()?;
+    let user = credentials
+        .get(&auth.access_key_id)
+        .and_then(|c| c.user.clone());
+    Some((auth.access_key_id, user))
+}
+
+/// SigV4 as [`iam`] checks it, without building the identity (`@connections`, once per call).
+pub fn iam_check(
+    gw: &Gateway,
+    method: &str,
+    raw_path: &str,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Refusal> {
+    iam_verify(gw, method, raw_path, raw_query, headers, body)
+        .map(|_| ())
+        .ok_or(Refusal::Forbidden)
+}
+
+/// SigV4 (header or presigned query) with the `[iam]` credentials, service `execute-api`;
+/// `$connect`'s `requestContext.identity` on success.
+pub fn iam(
+    gw: &Gateway,
+    method: &str,
+    raw_path: &str,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, Refusal> {
+    let (access_key_id, user) =
+        iam_verify(gw, method, raw_path, raw_query, headers, body).ok_or(Refusal::Forbidden)?;
+    let user = user.unwrap_or_else(|| access_key_id.clone());
+    Ok(json!({
+        "accessKey": access_key_id,
+        "accountId": crate::engine::ACCOUNT_ID,
+        "caller": access_key_id,
+        "userArn": format!("arn:aws:iam::{}:user/{user}", crate::engine::ACCOUNT_ID),
+    }))
 }

@@ -39,6 +39,9 @@ pub struct Accepted {
     pub(crate) stage: Arc<LiveHttpStage>,
     pub(crate) compiled: Arc<CompiledWebSocket>,
     pub(crate) receiver: mpsc::Receiver<Outbound>,
+    /// The API key `$connect` required and accepted: the connection's messages count against
+    /// its usage plan ([`super::throttle`]).
+    pub(crate) api_key: Option<String>,
     /// Headers the `$connect` integration asked for (`Sec-WebSocket-Protocol`).
     pub response_headers: Vec<(String, String)>,
 }
@@ -226,12 +229,14 @@ impl Gateway {
         let meta = RequestMeta::new(CONNECT, EventType::Connect);
         let query = crate::engine::params::parse_query(req.query.as_deref());
         let mut response_headers = Vec::new();
+        let mut api_key = None;
         if let Some(route) = compiled.connect() {
             let creq = ConnectRequest {
                 headers: &req.headers,
                 query: &query,
                 stage_variables: &stage.variables,
             };
+            let mut usage_identifier_key = None;
             let authorized = match &route.auth {
                 Auth::None => Ok(None),
                 Auth::Iam => authorize::iam(
@@ -243,9 +248,14 @@ impl Gateway {
                     &[],
                 )
                 .map(Some),
-                Auth::Lambda(a) => authorize::lambda(self, a, &info, &meta, &creq)
-                    .await
-                    .map(Some),
+                Auth::Lambda(a) => {
+                    authorize::lambda(self, a, &info, &meta, &creq)
+                        .await
+                        .map(|allowed| {
+                            usage_identifier_key = allowed.usage_identifier_key;
+                            Some(allowed.context)
+                        })
+                }
             };
             match authorized {
                 Ok(a) => info.authorizer = a,
@@ -271,11 +281,20 @@ impl Gateway {
                     ));
                 }
             }
-            // `apiKeyRequired`: an enabled key (`x-api-key`, the API's
-            // apiKeySelectionExpression) in a usage plan of this stage, else 403.
+            // `apiKeyRequired`: an enabled key in a usage plan of this stage, else 403. The
+            // key is the one the API's apiKeySelectionExpression selects: the `x-api-key`
+            // header, or the authorizer's `usageIdentifierKey`.
             if route.api_key_required {
-                let key = req.headers.get("x-api-key").and_then(|v| v.to_str().ok());
-                let known = key.and_then(|k| self.api_key_for_stage(&req.api_id, &req.stage, k));
+                let key = if compiled.api_key_from_authorizer {
+                    usage_identifier_key
+                } else {
+                    req.headers
+                        .get("x-api-key")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let known =
+                    key.filter(|k| self.api_key_for_stage(&req.api_id, &req.stage, k).is_some());
                 if known.is_none() {
                     return Err(refusal(
                         StatusCode::FORBIDDEN,
@@ -283,6 +302,18 @@ impl Gateway {
                         "ForbiddenException",
                     ));
                 }
+                api_key = known;
+            }
+            let bucket = stage.websocket_buckets.get(CONNECT).map(|b| &**b);
+            if let Err(r) =
+                super::throttle::admit(self, &req.api_id, &req.stage, bucket, api_key.as_deref())
+                    .await
+            {
+                return Err(refusal(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    r.message(),
+                    "LimitExceededException",
+                ));
             }
             if let Some(i) = &route.integration {
                 let input = Input {
@@ -322,6 +353,10 @@ impl Gateway {
             }
         }
         let (sender, receiver) = mpsc::channel(queue.max(1));
+        let stage_messages_out = self
+            .inner
+            .websocket
+            .outbound_counter(&req.api_id, &req.stage);
         let connection = Arc::new(Connection {
             connection_id,
             api_id: req.api_id,
@@ -333,6 +368,7 @@ impl Gateway {
             messages_in: AtomicU64::new(0),
             last_route: std::sync::Mutex::new(None),
             messages_out: AtomicU64::new(0),
+            stage_messages_out,
             sender,
             close: Notify::new(),
             close_reason: std::sync::Mutex::new(None),
@@ -344,6 +380,7 @@ impl Gateway {
             stage,
             compiled,
             receiver,
+            api_key,
             response_headers,
         })
     }

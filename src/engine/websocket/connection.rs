@@ -27,6 +27,16 @@ use crate::model::v2::websocket::DISCONNECT;
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// At most this many queued messages are written before one flush.
+const WRITE_BATCH: usize = 64;
+
+fn frame(out: Outbound) -> Message {
+    match out {
+        Outbound::Text(t) => Message::Text(t),
+        Outbound::Binary(b) => Message::Binary(b),
+    }
+}
+
 enum End {
     /// The client closed (its code, its reason).
     Client(u16, String),
@@ -76,11 +86,21 @@ where
                 }
                 next = receiver.recv() => {
                     let Some(out) = next else { return };
-                    let message = match out {
-                        Outbound::Text(t) => Message::Text(Utf8Bytes::from(t)),
-                        Outbound::Binary(b) => Message::Binary(b),
-                    };
-                    if sink.send(message).await.is_err() {
+                    // Whatever else is queued goes out with it: one flush (one write) per
+                    // batch, not per message.
+                    if sink.feed(frame(out)).await.is_err() {
+                        return;
+                    }
+                    let mut batched = 1;
+                    while batched < WRITE_BATCH
+                        && let Ok(out) = receiver.try_recv()
+                    {
+                        if sink.feed(frame(out)).await.is_err() {
+                            return;
+                        }
+                        batched += 1;
+                    }
+                    if sink.flush().await.is_err() {
                         return;
                     }
                 }
@@ -230,6 +250,7 @@ async fn on_message(gw: &Gateway, accepted: &Accepted, body: &[u8], binary: bool
     accepted.connection.set_last_route(&route_key);
     let error = match status {
         403 => Some("No route for the message and no $default route"),
+        429 => Some("Too Many Requests"),
         400 => Some("Invalid request body"),
         500.. => Some("Internal server error"),
         _ => None,
@@ -269,7 +290,8 @@ fn facts<'a>(
     }
 }
 
-/// The route key, a status (200, 403 no route, 400 invalid body, 500 integration error) and
+/// The route key, a status (200, 403 no route, 429 throttled or over quota, 400 invalid
+/// body, 500 integration error) and
 /// the integration's latency.
 async fn route_message(
     gw: &Gateway,
@@ -299,7 +321,7 @@ async fn route_message(
         None => compiled.default_route(),
     };
     let Some(route) = route else {
-        let _ = connection.send(Outbound::Text(error_frame(
+        let _ = connection.send(Outbound::text(error_frame(
             "Forbidden",
             &connection.connection_id,
             &event.request_id,
@@ -310,10 +332,31 @@ async fn route_message(
     let mut meta = RequestMeta::new(&route.route_key, EventType::Message);
     meta.request_id.clone_from(&event.request_id);
     meta.message_id.clone_from(&event.message_id);
+    let bucket = accepted
+        .stage
+        .websocket_buckets
+        .get(&*route.route_key)
+        .map(|b| &**b);
+    if let Err(r) = super::throttle::admit(
+        gw,
+        &accepted.info.api_id,
+        &accepted.info.stage,
+        bucket,
+        accepted.api_key.as_deref(),
+    )
+    .await
+    {
+        let _ = connection.send(Outbound::text(error_frame(
+            r.message(),
+            &connection.connection_id,
+            &meta.request_id,
+        )));
+        return (route.route_key.clone(), 429, None);
+    }
     if let Some(model) = route.model(json.as_ref())
         && model.check(body).is_err()
     {
-        let _ = connection.send(Outbound::Text(error_frame(
+        let _ = connection.send(Outbound::text(error_frame(
             "Invalid request body",
             &connection.connection_id,
             &meta.request_id,
@@ -321,7 +364,7 @@ async fn route_message(
         return (route.route_key.clone(), 400, None);
     }
     let Some(i) = &route.integration else {
-        let _ = connection.send(Outbound::Text(error_frame(
+        let _ = connection.send(Outbound::text(error_frame(
             "Internal server error",
             &connection.connection_id,
             &meta.request_id,
@@ -349,17 +392,17 @@ async fn route_message(
                     use base64::Engine as _;
                     match base64::engine::general_purpose::STANDARD.decode(body.trim()) {
                         Ok(bytes) => Outbound::Binary(bytes.into()),
-                        Err(_) => Outbound::Text(body),
+                        Err(_) => Outbound::text(body),
                     }
                 } else {
-                    Outbound::Text(body)
+                    Outbound::text(body)
                 };
                 let _ = connection.send(message);
             }
             (route.route_key.clone(), status, integration_latency)
         }
         Err(_) => {
-            let _ = connection.send(Outbound::Text(error_frame(
+            let _ = connection.send(Outbound::text(error_frame(
                 "Internal server error",
                 &connection.connection_id,
                 &meta.request_id,

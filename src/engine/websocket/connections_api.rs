@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::authorize;
 use super::limits::MAX_MESSAGE_BYTES;
@@ -46,7 +47,7 @@ fn iso(millis: i64) -> String {
 
 impl Gateway {
     pub async fn websocket_connections_api(&self, req: ConnectionsRequest) -> InvokeResponse {
-        if authorize::iam(
+        if authorize::iam_check(
             self,
             req.method.as_str(),
             &req.raw_path,
@@ -124,8 +125,10 @@ impl Gateway {
                         json!({"message": "Message too long"}),
                     );
                 }
-                let out = match std::str::from_utf8(body) {
-                    Ok(t) => Outbound::Text(t.to_string()),
+                // Valid UTF-8 goes as a text frame, anything else as binary; either way the
+                // body's bytes are shared, not copied.
+                let out = match Utf8Bytes::try_from(body.clone()) {
+                    Ok(t) => Outbound::Text(t),
                     Err(_) => Outbound::Binary(body.clone()),
                 };
                 match connection.send(out) {

@@ -1,6 +1,7 @@
 //! Running a route's integration for a connect, a message or a disconnect: MOCK (request
 //! template → integration response template), AWS_PROXY (Lambda, the event of
-//! [`super::event`]), HTTP (templates) and HTTP_PROXY (the message as is). Template
+//! [`super::event`]), AWS (a Lambda function or an AWS service with templates,
+//! [`super::aws`]), HTTP (templates) and HTTP_PROXY (the message as is). Template
 //! selection, passthrough behaviour and integration response selection as AWS documents them.
 
 use std::sync::Arc;
@@ -92,7 +93,7 @@ fn pick<'t>(
 }
 
 /// Applies the request template (or passthrough) to the message.
-fn request_body(
+pub(super) fn request_body(
     i: &CompiledIntegration,
     input: &Input<'_>,
     json: Option<&Value>,
@@ -129,24 +130,24 @@ fn request_body(
 }
 
 /// Integration responses: the first whose regex matches `key` (the status code, or a Lambda
-/// error message), else `$default`; its template renders the backend's body. Without
-/// integration responses the body goes back as it is. The flag: send as binary (the body is
-/// base64).
-fn response_body(
+/// error message; `None`, a Lambda success, takes `$default` only), else `$default`; its
+/// template renders the backend's body. Without integration responses the body goes back as
+/// it is. The flag: send as binary (the body is base64).
+pub(super) fn response_body(
     i: &CompiledIntegration,
     input: &Input<'_>,
-    key: &str,
+    key: Option<&str>,
     backend_body: &str,
     context: &Value,
 ) -> Result<(Option<String>, bool), IntegrationError> {
     if i.responses.is_empty() {
         return Ok((Some(backend_body.to_string()), false));
     }
-    let Some(r) = i
-        .responses
-        .iter()
-        .find(|r| r.pattern.as_ref().is_none_or(|p| p.is_match(key)))
-    else {
+    let Some(r) = i.responses.iter().find(|r| match (&r.pattern, key) {
+        (None, _) => true,
+        (Some(p), Some(key)) => p.is_match(key),
+        (Some(_), None) => false,
+    }) else {
         return Ok((None, false));
     };
     let binary = r.content_handling == Some(ContentHandling::ConvertToBinary);
@@ -225,7 +226,8 @@ pub async fn run(
                 .ok()
                 .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
                 .map_or(200, |s| s as u16);
-            let (body, binary) = response_body(i, input, &status.to_string(), &rendered, &context)?;
+            let (body, binary) =
+                response_body(i, input, Some(&status.to_string()), &rendered, &context)?;
             // A MOCK without integration responses has no output to send back.
             let body = if i.responses.is_empty() { None } else { body };
             Ok(Output {
@@ -305,6 +307,24 @@ pub async fn run(
                 headers,
             })
         }
+        Backend::AwsLambda { uri } => {
+            super::aws::lambda(gw, i, input, uri, json.as_ref(), &context).await
+        }
+        Backend::AwsService {
+            uri,
+            method,
+            parameters,
+        } => {
+            super::aws::service(
+                gw,
+                i,
+                input,
+                (uri, method, parameters),
+                json.as_ref(),
+                &context,
+            )
+            .await
+        }
         Backend::Http { uri, method, proxy } => {
             let url = crate::engine::params::substitute_stage_variables(uri, input.stage_variables);
             let body = if *proxy {
@@ -334,7 +354,7 @@ pub async fn run(
             let (body, binary) = if *proxy {
                 (Some(text), false)
             } else {
-                response_body(i, input, &status.to_string(), &text, &context)?
+                response_body(i, input, Some(&status.to_string()), &text, &context)?
             };
             Ok(Output {
                 status,

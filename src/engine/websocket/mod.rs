@@ -8,6 +8,7 @@
 //! deployment's compiled form hangs off its `CompiledHttpApi`.
 
 pub mod authorize;
+pub mod aws;
 pub mod connect;
 pub mod connection;
 pub mod connections_api;
@@ -18,8 +19,11 @@ pub mod record;
 pub mod registry;
 pub(crate) mod relay;
 pub mod shared_registry;
+pub mod throttle;
 
 use std::sync::Arc;
+
+use std::sync::atomic::AtomicU64;
 
 use arc_swap::ArcSwap;
 
@@ -46,6 +50,12 @@ pub struct Shared {
     /// Cluster mode (`[cluster] redis`): the shared registry and `@connections` across nodes;
     /// `None` on a single node (nothing of it on the path then).
     pub(crate) relay: Option<Arc<relay::Relay>>,
+    /// Messages sent to clients by (API, stage) (`@connections` posts, two-way replies, error
+    /// frames): the outgoing half of CloudWatch's MessageCount ("the number of messages sent
+    /// to the WebSocket API, either from or to the client"). A connection holds its stage's
+    /// counter, so a send touches no lock; the map takes its lock once per connect and holds
+    /// one entry per stage that ever had a connection.
+    outbound: std::sync::Mutex<std::collections::HashMap<(String, String), Arc<AtomicU64>>>,
 }
 
 /// A route's 5xx outcomes split as CloudWatch splits them.
@@ -77,6 +87,7 @@ impl Default for Shared {
                 .build(),
             errors: std::sync::Mutex::default(),
             relay: None,
+            outbound: std::sync::Mutex::default(),
         }
     }
 }
@@ -97,6 +108,26 @@ impl Shared {
     pub fn limits(&self) -> WebSocketLimits {
         **self.limits.load()
     }
+
+    /// The stage's outgoing-message counter (created on the stage's first connection).
+    pub(crate) fn outbound_counter(&self, api_id: &str, stage: &str) -> Arc<AtomicU64> {
+        match self.outbound.lock() {
+            Ok(mut map) => map
+                .entry((api_id.to_string(), stage.to_string()))
+                .or_default()
+                .clone(),
+            // A panic elsewhere poisoned the map: count on a detached counter.
+            Err(_) => Arc::default(),
+        }
+    }
+}
+
+/// Messages sent to the clients of one stage (the outgoing half of MessageCount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMessages {
+    pub api_id: String,
+    pub stage: String,
+    pub count: u64,
 }
 
 pub(crate) fn epoch_millis() -> i64 {
@@ -156,6 +187,23 @@ impl Gateway {
         out.sort_by(|a, b| {
             (&a.api_id, &a.stage, &a.route_key).cmp(&(&b.api_id, &b.stage, &b.route_key))
         });
+        out
+    }
+
+    /// Messages sent to clients, by stage (`/metrics` adds them to MessageCount).
+    pub fn websocket_outbound_messages(&self) -> Vec<OutboundMessages> {
+        let Ok(map) = self.inner.websocket.outbound.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<OutboundMessages> = map
+            .iter()
+            .map(|((api_id, stage), n)| OutboundMessages {
+                api_id: api_id.clone(),
+                stage: stage.clone(),
+                count: n.load(std::sync::atomic::Ordering::Relaxed),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.api_id, &a.stage).cmp(&(&b.api_id, &b.stage)));
         out
     }
 

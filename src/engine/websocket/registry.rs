@@ -10,14 +10,22 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering}
 
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 const SHARDS: usize = 64;
 
-/// What the connection's writer sends.
+/// What the connection's writer sends. Both forms share their bytes (an `@connections`
+/// POST's body goes to the socket without a copy).
 #[derive(Debug)]
 pub enum Outbound {
-    Text(String),
+    Text(Utf8Bytes),
     Binary(Bytes),
+}
+
+impl Outbound {
+    pub fn text(s: String) -> Outbound {
+        Outbound::Text(Utf8Bytes::from(s))
+    }
 }
 
 /// Why a connection is being closed from the server's side.
@@ -42,6 +50,9 @@ pub struct Connection {
     pub user_agent: Option<String>,
     pub messages_in: AtomicU64,
     pub messages_out: AtomicU64,
+    /// The stage's count of messages sent to clients (MessageCount counts both directions),
+    /// shared by every connection of the stage: [`super::Shared::outbound_counter`].
+    pub(crate) stage_messages_out: Arc<AtomicU64>,
     /// The route key of the last message routed (`None` before the first).
     pub(crate) last_route: Mutex<Option<Arc<str>>>,
     pub(crate) sender: mpsc::Sender<Outbound>,
@@ -94,6 +105,7 @@ impl Connection {
         match self.sender.try_send(message) {
             Ok(()) => {
                 self.messages_out.fetch_add(1, Ordering::Relaxed);
+                self.stage_messages_out.fetch_add(1, Ordering::Relaxed);
                 self.touch();
                 Ok(())
             }

@@ -143,9 +143,9 @@ pub fn route(r: &Route) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// A WebSocket integration (after defaults were applied): AWS_PROXY (Lambda), HTTP,
-/// HTTP_PROXY or MOCK. AWS (Lambda or service) integrations are refused: gwtui does not have
-/// them for WebSocket APIs.
+/// A WebSocket integration (after defaults were applied): AWS_PROXY (Lambda), AWS (a Lambda
+/// function called with the request template's output, or an AWS service action or path),
+/// HTTP, HTTP_PROXY or MOCK.
 pub fn integration(
     i: &mut Integration,
     is_function: &dyn Fn(&str) -> bool,
@@ -197,9 +197,16 @@ pub fn integration(
             }
         }
         "AWS" => {
-            return Err(bad(
-                "Integration type AWS (Lambda or AWS service integrations with templates) is not supported for WebSocket APIs by gwtui; use AWS_PROXY, HTTP, HTTP_PROXY or MOCK",
-            ));
+            let uri = i
+                .integration_uri
+                .as_deref()
+                .ok_or_else(|| bad("IntegrationUri is required for AWS integrations"))?;
+            if !is_function(uri) && !is_service_uri(uri) {
+                return Err(bad(format!(
+                    "Invalid IntegrationUri specified: {uri}. An AWS integration takes a Lambda function ARN or arn:aws:apigateway:{{region}}:{{service}}:action/{{Action}} or :path/{{path}}"
+                )));
+            }
+            i.integration_method.get_or_insert_with(|| "POST".into());
         }
         "" => return Err(bad("IntegrationType is required")),
         other => {
@@ -239,6 +246,25 @@ pub fn integration(
             .map_err(|e| bad(format!("Invalid mapping expression specified: {e}")))?;
     }
     Ok(())
+}
+
+/// `arn:{partition}:apigateway:{region}:{service}:action/…` or `…:path/…`.
+fn is_service_uri(uri: &str) -> bool {
+    let mut parts = uri.splitn(6, ':');
+    matches!(
+        (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next()
+        ),
+        (Some("arn"), Some(_), Some("apigateway"), Some(region), Some(service), Some(rest))
+            if !region.is_empty()
+                && !service.is_empty()
+                && (rest.starts_with("action/") || rest.starts_with("path/"))
+    )
 }
 
 pub fn content_handling(c: Option<&str>) -> Result<(), AdminError> {
@@ -365,7 +391,30 @@ mod tests {
             integration_uri: Some("arn:aws:lambda:x:function:f".into()),
             ..Integration::default()
         };
-        assert!(integration(&mut aws, &f).is_err());
+        integration(&mut aws, &f).unwrap();
+        assert_eq!(aws.integration_method.as_deref(), Some("POST"));
+        for uri in [
+            "arn:aws:apigateway:us-east-1:sqs:path/123456789012/q",
+            "arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+        ] {
+            let mut service = Integration {
+                integration_type: "AWS".into(),
+                integration_uri: Some(uri.into()),
+                ..Integration::default()
+            };
+            integration(&mut service, &f).unwrap();
+        }
+        for uri in [
+            "arn:aws:apigateway:us-east-1:sqs:queue/q",
+            "https://example.com",
+        ] {
+            let mut service = Integration {
+                integration_type: "AWS".into(),
+                integration_uri: Some(uri.into()),
+                ..Integration::default()
+            };
+            assert!(integration(&mut service, &f).is_err(), "{uri}");
+        }
         let mut slow = Integration {
             integration_type: "MOCK".into(),
             timeout_in_millis: 30_000,

@@ -43,14 +43,6 @@ fn check(api: &HttpApiState, route: &Route) -> Result<(), AdminError> {
     let websocket = api.definition.is_websocket();
     if websocket {
         crate::model::v2::websocket::route(route)?;
-        if route.api_key_required
-            && api.definition.api.api_key_selection_expression.as_deref()
-                != Some("$request.header.x-api-key")
-        {
-            return Err(AdminError::bad_request(
-                "ApiKeyRequired needs apiKeySelectionExpression $request.header.x-api-key: gwtui does not take the key from an authorizer's usageIdentifierKey on WebSocket APIs yet",
-            ));
-        }
         for model in route.request_models.values() {
             if !api.definition.models.iter().any(|m| &m.name == model) {
                 return Err(AdminError::bad_request(format!(

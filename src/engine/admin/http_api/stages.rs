@@ -55,11 +55,19 @@ fn not_found_stage(api_id: &str, name: &str) -> AdminError {
 }
 
 /// Every `routeSettings` key must be a route of the API, in AWS's words (a real CreateStage
-/// answer quoted in terraform-aws-modules/terraform-aws-apigateway-v2#80).
+/// answer quoted in terraform-aws-modules/terraform-aws-apigateway-v2#80); an HTTP API's keys
+/// must first parse as route keys (a WebSocket API's are its routes' own keys: `$connect`,
+/// `sendmessage`, …).
 fn check_route_settings_keys(
-    routes: &[crate::model::v2::Route],
+    definition: &crate::model::v2::HttpApiDefinition,
     stage: &Stage,
 ) -> Result<(), AdminError> {
+    let routes = &definition.routes;
+    if !definition.is_websocket() {
+        for key in stage.route_settings.keys() {
+            RouteKey::parse(key)?;
+        }
+    }
     match stage
         .route_settings
         .keys()
@@ -100,8 +108,7 @@ fn check_settings(s: &RouteSettings) -> Result<(), AdminError> {
 fn check_stage(stage: &Stage) -> Result<(), AdminError> {
     validate::stage_name(&stage.stage_name)?;
     check_settings(&stage.default_route_settings)?;
-    for (key, s) in &stage.route_settings {
-        RouteKey::parse(key)?;
+    for s in stage.route_settings.values() {
         check_settings(s)?;
     }
     for name in stage.stage_variables.keys() {
@@ -186,7 +193,7 @@ impl Gateway {
                         crate::engine::ACCOUNT_ID
                     )));
                 }
-                check_route_settings_keys(&api.definition.routes, &stage)?;
+                check_route_settings_keys(&api.definition, &stage)?;
                 let name = stage.stage_name.clone();
                 api.stages.insert(name.clone(), stage);
                 let auto = api.stages[&name].auto_deploy && !api.definition.routes.is_empty();
@@ -253,7 +260,7 @@ impl Gateway {
                 let mut stage: Stage = merge_update(&old, &patch, UPDATABLE)?;
                 check_stage(&stage)?;
                 if patch.get("routeSettings").is_some() {
-                    check_route_settings_keys(&api.definition.routes, &stage)?;
+                    check_route_settings_keys(&api.definition, &stage)?;
                 }
                 if stage.auto_deploy && patch.get("deploymentId").is_some() {
                     return Err(AdminError::bad_request(

@@ -27,6 +27,20 @@ pub enum Backend {
         method: http::Method,
         proxy: bool,
     },
+    /// `AWS` with a Lambda function URI: the function's payload is the request template's
+    /// output (or the passed-through message), its result goes through the integration
+    /// responses.
+    AwsLambda {
+        uri: String,
+    },
+    /// `AWS` with `arn:aws:apigateway:{region}:{service}:action/…|path/…`: a signed request
+    /// to the `[aws]` endpoint, as REST's AWS integrations send it.
+    AwsService {
+        uri: String,
+        method: String,
+        /// `integration.request.{header|querystring|path}.{name}` → source, in order.
+        parameters: Vec<(crate::engine::compiled::ParamLocation, String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +129,9 @@ impl CompiledRoute {
 #[derive(Debug)]
 pub struct CompiledWebSocket {
     pub route_selection: Selection,
+    /// `apiKeySelectionExpression: $context.authorizer.usageIdentifierKey`: the key is the
+    /// `$connect` Lambda authorizer's `usageIdentifierKey` (else the `x-api-key` header).
+    pub api_key_from_authorizer: bool,
     /// By route key as stored (`\$default` for a literal `$default` key).
     pub routes: HashMap<String, Arc<CompiledRoute>>,
 }
@@ -133,6 +150,31 @@ fn templates(
         .collect()
 }
 
+/// An AWS service integration's `requestParameters`: `integration.request.header.X`,
+/// `.querystring.X` or `.path.X` (the destination) → a source expression.
+fn service_parameters(
+    map: &indexmap::IndexMap<String, String>,
+) -> Result<Vec<(crate::engine::compiled::ParamLocation, String, String)>, AdminError> {
+    use crate::engine::compiled::ParamLocation;
+    map.iter()
+        .map(|(dest, source)| {
+            let (location, name) = if let Some(n) = dest.strip_prefix("integration.request.header.")
+            {
+                (ParamLocation::Header, n)
+            } else if let Some(n) = dest.strip_prefix("integration.request.querystring.") {
+                (ParamLocation::Query, n)
+            } else if let Some(n) = dest.strip_prefix("integration.request.path.") {
+                (ParamLocation::Path, n)
+            } else {
+                return Err(AdminError::bad_request(format!(
+                    "Invalid mapping expression specified: {dest}"
+                )));
+            };
+            Ok((location, name.to_string(), source.clone()))
+        })
+        .collect()
+}
+
 impl CompiledWebSocket {
     pub fn compile(def: &HttpApiDefinition) -> Result<CompiledWebSocket, AdminError> {
         let mut integrations = HashMap::new();
@@ -142,6 +184,22 @@ impl CompiledWebSocket {
                 "AWS_PROXY" => Backend::Lambda {
                     uri: i.integration_uri.clone().unwrap_or_default(),
                 },
+                "AWS" => {
+                    let uri = i.integration_uri.clone().unwrap_or_default();
+                    // As REST's AWS integrations tell them apart (`integrations::aws::is_lambda`).
+                    if uri.contains(":lambda:path/") || !uri.contains(":apigateway:") {
+                        Backend::AwsLambda { uri }
+                    } else {
+                        Backend::AwsService {
+                            uri,
+                            method: i
+                                .integration_method
+                                .clone()
+                                .unwrap_or_else(|| "POST".into()),
+                            parameters: service_parameters(&i.request_parameters)?,
+                        }
+                    }
+                }
                 kind => Backend::Http {
                     uri: i.integration_uri.clone().unwrap_or_default(),
                     method: i
@@ -285,6 +343,8 @@ impl CompiledWebSocket {
             );
         }
         Ok(CompiledWebSocket {
+            api_key_from_authorizer: def.api.api_key_selection_expression.as_deref()
+                == Some("$context.authorizer.usageIdentifierKey"),
             route_selection: Selection::parse(
                 def.api
                     .route_selection_expression
