@@ -24,11 +24,18 @@ pub struct Node {
 impl Node {
     /// Starts a node with id `node_id` on the store `store_url`; returns once it listens.
     pub fn start(store_url: &str, node_id: &str) -> Node {
+        Node::start_with(store_url, node_id, "")
+    }
+
+    /// [`start`](Self::start) with more config-file sections (`[server]` ...).
+    pub fn start_with(store_url: &str, node_id: &str, more_config: &str) -> Node {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
-            format!("[demo]\nenabled = false\n\n[cluster]\nnode_id = \"{node_id}\"\n"),
+            format!(
+                "{more_config}\n[demo]\nenabled = false\n\n[cluster]\nnode_id = \"{node_id}\"\n"
+            ),
         )
         .expect("write config");
         let mut child = Command::new(BIN)
