@@ -128,6 +128,8 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
         }
     };
     gw.set_advertised_url(&format!("http://{addr}"));
+    // The other nodes require the same credentials of this node's pulls of their metrics.
+    gw.set_peer_credentials(admin_credentials.clone());
     let server_file = s.paths.data_dir.join(SERVER_FILE);
     let info = serde_json::json!({ "pid": std::process::id(), "listen": addr.to_string() });
     std::fs::write(&server_file, info.to_string())

@@ -8,6 +8,7 @@ pub(crate) mod cache;
 pub(crate) mod cache_key;
 pub(crate) mod clock;
 pub(crate) mod cluster;
+pub(crate) mod cluster_metrics;
 pub(crate) mod compiled;
 pub(crate) mod context;
 pub(crate) mod error;
@@ -42,10 +43,11 @@ use tokio::sync::broadcast;
 
 pub use admin::{Actor, CreateDeployment, CreateRestApi, CreateStage};
 pub use cluster::ClusterCounts;
+pub use cluster_metrics::{MAX_PEERS, MetricsScope, PEER_TIMEOUT};
 pub use error::GatewayError;
 pub use live::Variant;
 pub use logs::{Level, LogKind, LogLine};
-pub use metrics::{MetricsSnapshot, MetricsTick};
+pub use metrics::{CLUSTER_SCOPE, MetricsCoverage, MetricsSnapshot, MetricsTick, NodeCoverage};
 pub use nodes::{ClusterNode, ClusterView};
 pub use pipeline::{InvokeRequest, InvokeResponse};
 

@@ -24,7 +24,7 @@ pub const STALE_AFTER_MS: i64 = 3_000;
 pub const DOWN_AFTER_MS: i64 = 10_000;
 
 /// One node as `GET /gwtui/cluster` and the console's Nodes panel show it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterNode {
     pub node_id: String,
@@ -87,6 +87,11 @@ pub(crate) struct Nodes {
     stored_functions: Mutex<HashSet<String>>,
     /// Whether the listener is connected.
     listening: AtomicBool,
+    /// The management credentials every node requires, to sign the metrics pulls
+    /// (`cluster_metrics`); set by the server.
+    pub(crate) peer_credentials: Mutex<Option<crate::auth::credentials::Credentials>>,
+    /// The node list as last read, and when (the metrics pulls read it at most once a second).
+    pub(crate) known: Mutex<Option<(std::time::Instant, Vec<ClusterNode>)>>,
 }
 
 impl Nodes {
@@ -110,6 +115,8 @@ impl Nodes {
             me: Arc::new(Mutex::new(me)),
             stored_functions: Mutex::new(functions.iter().map(|(n, _)| n.clone()).collect()),
             listening: AtomicBool::new(false),
+            peer_credentials: Mutex::new(None),
+            known: Mutex::new(None),
         }
     }
 
@@ -140,6 +147,17 @@ impl Gateway {
     pub fn set_advertised_url(&self, url: &str) {
         if let Some(cluster) = &self.inner.nodes {
             cluster.me.lock().unwrap_or_else(|p| p.into_inner()).url = url.to_string();
+        }
+    }
+
+    /// The management credentials the nodes require (`[server] admin_credentials`), with which
+    /// this node signs its pulls of the other nodes' metrics.
+    pub fn set_peer_credentials(&self, credentials: Option<crate::auth::credentials::Credentials>) {
+        if let Some(cluster) = &self.inner.nodes {
+            *cluster
+                .peer_credentials
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = credentials;
         }
     }
 

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Which deployment served a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Which deployment served a request (`base` or `canary` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Variant {
     Base,
     Canary,

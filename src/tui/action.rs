@@ -115,6 +115,7 @@ actions! {
     Maximise => "maximise", "maximise", dangerous = false, mutates = false;
     CycleMethod => "cycle-method", "next method", dangerous = false, mutates = false;
     CycleStage => "cycle-stage", "next stage", dangerous = false, mutates = false;
+    CycleNode => "cycle-node", "whole cluster / one node", dangerous = false, mutates = false;
     Pause => "pause", "pause", dangerous = false, mutates = false;
     SaveLogs => "save-logs", "save to file", dangerous = false, mutates = false;
     ClearLogs => "clear-logs", "clear", dangerous = false, mutates = false;

@@ -174,7 +174,7 @@ pub struct CanaryUi {
     pub step: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DashUi {
     pub window: usize,
     pub frozen: bool,
@@ -183,6 +183,8 @@ pub struct DashUi {
     pub method: usize,
     /// 0 = every stage, i = `stages()[i - 1]`.
     pub stage: usize,
+    /// Cluster mode: `None` shows the whole cluster's traffic merged, `Some(id)` one node's.
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -359,6 +361,7 @@ impl App {
                 maximised: false,
                 method: 0,
                 stage: 0,
+                node: None,
             },
             metrics: MetricsSnapshot::default(),
             pulse: HashMap::new(),
@@ -501,6 +504,7 @@ impl App {
             out.push(Effect::LoadMetrics {
                 rest_api_id: api.clone(),
                 window_seconds: WINDOWS[self.dash.window],
+                scope: self.dash_scope(),
             });
         }
         out
@@ -551,6 +555,7 @@ impl App {
                     out.push(Effect::LoadMetrics {
                         rest_api_id: api.clone(),
                         window_seconds: WINDOWS[self.dash.window],
+                        scope: self.dash_scope(),
                     });
                 }
             }
@@ -569,6 +574,7 @@ impl App {
             out.push(Effect::LoadMetrics {
                 rest_api_id: api.clone(),
                 window_seconds: WINDOWS[self.dash.window],
+                scope: self.dash_scope(),
             });
         }
         out

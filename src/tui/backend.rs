@@ -50,11 +50,14 @@ pub trait Backend: Clone + Send + Sync + 'static {
         rest_api_id: String,
         deployment_id: String,
     ) -> impl Future<Output = BResult<ApiDefinition>> + Send;
-    /// The last `window_seconds` of 1-second buckets of an API (see `metrics.rs`).
+    /// The last `window_seconds` of 1-second buckets of an API (see `metrics.rs`). In cluster
+    /// mode `scope` asks for the whole cluster's traffic merged or one node's, and the
+    /// snapshot's `cluster` says which nodes it holds; a single node answers with its own.
     fn metrics(
         &self,
         rest_api_id: String,
         window_seconds: i64,
+        scope: crate::engine::MetricsScope,
     ) -> impl Future<Output = BResult<MetricsSnapshot>> + Send;
     fn usage(&self) -> impl Future<Output = BResult<UsageData>> + Send;
     /// Cluster mode: this node, the store and every node with its health (`nodes` is empty

@@ -59,6 +59,8 @@ pub enum Effect {
     LoadMetrics {
         rest_api_id: String,
         window_seconds: i64,
+        /// Cluster mode: the whole cluster merged, or one node's.
+        scope: crate::engine::MetricsScope,
     },
     /// The last minute of an API's metrics, for the live columns of the APIs view.
     LoadPulse {

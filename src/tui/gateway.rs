@@ -221,9 +221,18 @@ impl Backend for GatewayBackend {
         .clone())
     }
 
-    async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
+    async fn metrics(
+        &self,
+        rest_api_id: String,
+        window_seconds: i64,
+        scope: crate::engine::MetricsScope,
+    ) -> BResult<MetricsSnapshot> {
         let window = std::time::Duration::from_secs(window_seconds.max(1) as u64);
-        let mut snap = console_snapshot(self.gw.metrics_snapshot(&rest_api_id, window));
+        let mut snap = console_snapshot(
+            self.gw
+                .cluster_metrics_snapshot(&rest_api_id, window, None, &scope)
+                .await,
+        );
         snap.http_api = self.gw.get_http_api(&rest_api_id).is_ok();
         snap.websocket = self.gw.is_websocket_api(&rest_api_id);
         Ok(snap)
@@ -687,6 +696,7 @@ fn console_snapshot(snap: crate::engine::MetricsSnapshot) -> MetricsSnapshot {
         series,
         http_api: false,
         websocket: false,
+        cluster: snap.cluster,
     }
 }
 

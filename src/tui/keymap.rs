@@ -286,6 +286,7 @@ pub const DEFAULT_BINDINGS: &[Row] = &[
     (v(ViewKind::Dashboard), "z", Action::Maximise, true),
     (v(ViewKind::Dashboard), "m", Action::CycleMethod, true),
     (v(ViewKind::Dashboard), "s", Action::CycleStage, true),
+    (v(ViewKind::Dashboard), "n", Action::CycleNode, false),
     // logs
     (v(ViewKind::Logs), "p", Action::Pause, true),
     (v(ViewKind::Logs), "s", Action::SaveLogs, true),

@@ -70,6 +70,8 @@ pub struct MetricsSnapshot {
     /// A WebSocket API's: the dashboard uses CloudWatch's WebSocket names (ConnectCount,
     /// MessageCount, ClientError, Integration/ExecutionError).
     pub websocket: bool,
+    /// Cluster mode: which nodes' traffic this is (`None` on a single node).
+    pub cluster: Option<crate::engine::MetricsCoverage>,
 }
 
 /// Which series to aggregate.
@@ -356,6 +358,7 @@ mod tests {
             ],
             http_api: false,
             websocket: false,
+            cluster: None,
         };
         let f = snap.fold(&Selection::default(), Variant::Base, 60, 30);
         assert_eq!(f.step, 2);

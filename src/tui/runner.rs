@@ -263,13 +263,18 @@ pub async fn perform(b: &impl Backend, effect: Effect) -> Option<DataUpdate> {
         Effect::LoadMetrics {
             rest_api_id,
             window_seconds,
-        } => match b.metrics(rest_api_id, window_seconds).await {
+            scope,
+        } => match b.metrics(rest_api_id, window_seconds, scope).await {
             Ok(m) => Some(DataUpdate::Metrics(m)),
             Err(e) => op("loading metrics", Err(e)),
         },
         // A failed poll is not worth a flash every second: the columns keep their last values.
         Effect::LoadPulse { rest_api_id } => b
-            .metrics(rest_api_id, crate::tui::app::PULSE_WINDOW)
+            .metrics(
+                rest_api_id,
+                crate::tui::app::PULSE_WINDOW,
+                crate::engine::MetricsScope::Cluster,
+            )
             .await
             .ok()
             .map(DataUpdate::Pulse),

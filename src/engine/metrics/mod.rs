@@ -38,7 +38,7 @@ mod tests;
 
 pub(crate) use roller::spawn_roller;
 pub use shapes::*;
-pub(crate) use store::Metrics;
+pub(crate) use store::{Metrics, grid};
 
 /// How long 1-second buckets are kept.
 pub const SECOND_RETENTION: i64 = 3600;

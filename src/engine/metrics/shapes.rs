@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::live::Variant;
 
 /// Latency percentiles in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Percentiles {
     pub p50: f64,
     pub p90: f64,
@@ -17,7 +18,8 @@ pub struct Percentiles {
 }
 
 /// One bucket (a second, or a minute for windows over an hour) of one series.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Bucket {
     /// `Count`: requests received.
     #[serde(rename = "Count")]
@@ -44,11 +46,10 @@ pub struct Bucket {
 }
 
 /// Identifies a series within one API.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesKey {
     pub stage: String,
-    #[serde(serialize_with = "variant_name")]
     pub variant: Variant,
     /// Resource template path (`/pets/{petId}`); [`UNMATCHED`](super::UNMATCHED) for requests no method matched.
     pub resource_path: String,
@@ -57,17 +58,17 @@ pub struct SeriesKey {
 }
 
 /// Identifies an aggregate: a whole stage (`variant: None`) or one variant of it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregateKey {
     pub stage: String,
-    #[serde(serialize_with = "optional_variant_name")]
     pub variant: Option<Variant>,
 }
 
 /// Sums over a snapshot's window (percentiles are not summed: see the buckets or the
 /// aggregates' buckets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Totals {
     #[serde(rename = "Count")]
     pub count: u64,
@@ -84,7 +85,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    pub(super) fn add(&mut self, b: &Bucket) {
+    pub(crate) fn add(&mut self, b: &Bucket) {
         self.count += b.count;
         self.error_4xx += b.error_4xx;
         self.error_5xx += b.error_5xx;
@@ -96,7 +97,7 @@ impl Totals {
 
 /// One series over the window: `buckets[i]` covers `start_epoch_second + i * step_seconds`
 /// (contiguous, oldest first; an interval with no traffic is a default bucket).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricSeries {
     #[serde(flatten)]
@@ -108,7 +109,7 @@ pub struct MetricSeries {
 
 /// A stage or (stage, variant) aggregate over the window, same layout as [`MetricSeries`].
 /// Its percentiles are exact (merged histograms), not averages of the series'.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregateSeries {
     #[serde(flatten)]
@@ -122,7 +123,7 @@ pub struct AggregateSeries {
 /// `tui::metrics::MetricsSnapshot` (same field names; the console's `Percentiles` has no
 /// `max`, its `Variant` is the same two cases), so filling it is a field-by-field copy.
 /// Windows up to an hour use 1-second buckets; longer windows (up to 24 h) 1-minute buckets.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricsSnapshot {
     pub rest_api_id: String,
@@ -134,7 +135,54 @@ pub struct MetricsSnapshot {
     pub series: Vec<MetricSeries>,
     /// Per stage (`variant: None`) and per (stage, variant), sorted by key.
     pub aggregates: Vec<AggregateSeries>,
+    /// Cluster mode: which nodes' traffic the snapshot holds (`None`: this node's alone,
+    /// as on a single node). See `Gateway::cluster_metrics_snapshot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<MetricsCoverage>,
 }
+
+/// Cluster mode: which nodes a snapshot covers, so a console says "2 of 3 nodes" rather than
+/// silently undercounting.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsCoverage {
+    /// `cluster` (every node's traffic merged) or the id of the one node shown.
+    pub scope: String,
+    /// Every node that may hold traffic of the window (up, stale, or down but seen within
+    /// the window), this one included, sorted by id.
+    pub nodes: Vec<NodeCoverage>,
+}
+
+/// One node of a [`MetricsCoverage`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeCoverage {
+    pub node_id: String,
+    /// The node that answered.
+    pub this_node: bool,
+    /// `up`, `stale` or `down` (its heartbeat's age).
+    pub health: String,
+    /// Its traffic is in the snapshot.
+    pub included: bool,
+    /// Why it is not (unreachable, timed out, down...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl MetricsCoverage {
+    /// How many nodes' traffic the snapshot holds.
+    pub fn included(&self) -> usize {
+        self.nodes.iter().filter(|n| n.included).count()
+    }
+
+    /// Whether this is the merged view of the whole cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.scope == CLUSTER_SCOPE
+    }
+}
+
+/// [`MetricsCoverage::scope`] of the merged view.
+pub const CLUSTER_SCOPE: &str = "cluster";
 
 /// One (stage, variant) over the second just closed, for [`MetricsTick`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,7 +190,6 @@ pub struct MetricsSnapshot {
 pub struct StageTick {
     pub rest_api_id: String,
     pub stage: String,
-    #[serde(serialize_with = "variant_name")]
     pub variant: Variant,
     pub bucket: Bucket,
 }
@@ -200,18 +247,4 @@ pub struct Observation<'a> {
     pub cache_hit: Option<bool>,
     /// Request plus response body bytes (DataProcessed).
     pub data_processed: u64,
-}
-
-fn variant_name<S: serde::Serializer>(v: &Variant, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.as_str())
-}
-
-fn optional_variant_name<S: serde::Serializer>(
-    v: &Option<Variant>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.serialize_str(v.as_str()),
-        None => s.serialize_none(),
-    }
 }

@@ -105,22 +105,16 @@ impl Metrics {
 
     /// The series and aggregates of one API over the last `window` (clamped to 1 s..24 h).
     pub(crate) fn snapshot(&self, api_id: &str, window: Duration) -> MetricsSnapshot {
-        let window = window.clamp(Duration::from_secs(1), MAX_WINDOW).as_secs() as i64;
         let cold = lock(&self.cold);
         let end = cold.last_second;
-        let (step, start, n) = if window <= SECOND_RETENTION {
-            (1, end - window + 1, window as usize)
-        } else {
-            let n = (window + 59) / 60;
-            let first_minute = end.div_euclid(60) - n + 1;
-            (60, first_minute * 60, n as usize)
-        };
+        let (step, start, n) = grid(end, window);
         let mut snap = MetricsSnapshot {
             rest_api_id: api_id.to_string(),
             end_epoch_second: end,
             step_seconds: step,
             series: Vec::new(),
             aggregates: Vec::new(),
+            cluster: None,
         };
         for (key, track) in &cold.tracks {
             match key {
@@ -158,5 +152,18 @@ impl Metrics {
         let mut all: Vec<SeriesTotals> = index.values().flatten().map(|s| s.totals()).collect();
         all.sort_by(|a, b| (&a.rest_api_id, &a.key).cmp(&(&b.rest_api_id, &b.key)));
         all
+    }
+}
+
+/// The buckets of a snapshot of `window` (clamped to 1 s..24 h) ending at `end`:
+/// `(step seconds, first bucket's epoch second, number of buckets)`.
+pub(crate) fn grid(end: i64, window: Duration) -> (i64, i64, usize) {
+    let window = window.clamp(Duration::from_secs(1), MAX_WINDOW).as_secs() as i64;
+    if window <= SECOND_RETENTION {
+        (1, end - window + 1, window as usize)
+    } else {
+        let n = (window + 59) / 60;
+        let first_minute = end.div_euclid(60) - n + 1;
+        (60, first_minute * 60, n as usize)
     }
 }

@@ -1,6 +1,8 @@
 //! gwtui's own read-only observability endpoints:
 //! - `GET /gwtui/metrics?restApiId=&stage=&window=` — [`Gateway::metrics_snapshot`] as JSON,
-//!   optionally narrowed to one stage; `window` like `90s`, `5m`, `1h`, `24h` (default `5m`).
+//!   optionally narrowed to one stage; `window` like `90s`, `5m`, `1h`, `24h` (default `5m`);
+//!   in cluster mode `node=cluster` merges every node's, `node=<id>` shows one node's
+//!   (without `node`: this node's alone), with a `cluster` field saying which nodes answered.
 //! - `GET /gwtui/executionlog?restApiId=&stage=&limit=` — [`Gateway::execution_log`] (newest
 //!   `limit` lines, default 100, at most the ring's capacity), each with its CloudWatch
 //!   rendering `({requestId}) {message}`.
@@ -11,8 +13,8 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{Call, Reply, ok};
-use crate::engine::MAX_WINDOW;
 use crate::engine::{EXECUTION_LOG_CAPACITY, LogLine};
+use crate::engine::{MAX_WINDOW, MetricsScope};
 use crate::model::AdminError;
 
 /// `30s`, `5m`, `1h`, `24h` or plain seconds → a window of 1 s .. 24 h.
@@ -50,11 +52,12 @@ fn required<'a>(call: &'a Call<'_>, name: &str) -> Result<&'a str, AdminError> {
 pub async fn metrics(call: &Call<'_>) -> Reply {
     let api_id = required(call, "restApiId")?;
     let window = parse_window(call.query("window").unwrap_or("5m"))?;
-    let mut snapshot = call.gw.metrics_snapshot(api_id, window);
-    if let Some(stage) = call.query("stage").filter(|s| !s.is_empty()) {
-        snapshot.series.retain(|s| s.key.stage == stage);
-        snapshot.aggregates.retain(|s| s.key.stage == stage);
-    }
+    let stage = call.query("stage").filter(|s| !s.is_empty());
+    let scope = MetricsScope::parse(call.query("node"));
+    let snapshot = call
+        .gw
+        .cluster_metrics_snapshot(api_id, window, stage, &scope)
+        .await;
     ok(StatusCode::OK, &snapshot)
 }
 

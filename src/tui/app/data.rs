@@ -105,7 +105,15 @@ impl App {
             }
             DataUpdate::LogsDropped(n) => self.logs.dropped = self.logs.dropped.saturating_add(n),
             DataUpdate::Metrics(m) => {
-                if !self.dash.frozen && self.api_id.as_deref() == Some(m.rest_api_id.as_str()) {
+                // An answer for the scope the dashboard showed before `n` changed it is dropped.
+                let scope_matches = m.cluster.as_ref().is_none_or(|c| match &self.dash.node {
+                    None => c.is_cluster(),
+                    Some(id) => c.scope == *id,
+                });
+                if !self.dash.frozen
+                    && scope_matches
+                    && self.api_id.as_deref() == Some(m.rest_api_id.as_str())
+                {
                     self.metrics = m;
                 }
             }

@@ -341,6 +341,7 @@ impl App {
                 let n = self.metrics.methods(stage.as_deref()).len();
                 self.dash.method = (self.dash.method + 1) % (n + 1);
             }
+            Action::CycleNode => return self.cycle_node(),
             Action::CycleStage => {
                 let n = self.metrics.stages().len();
                 self.dash.stage = (self.dash.stage + 1) % (n + 1);
@@ -382,6 +383,44 @@ impl App {
     }
 
     /// The stage the dashboard shows (None = all).
+    /// What the dashboard asks for: the whole cluster merged (a single node: its own), or the
+    /// node `n` chose.
+    pub fn dash_scope(&self) -> crate::engine::MetricsScope {
+        match &self.dash.node {
+            None => crate::engine::MetricsScope::Cluster,
+            Some(id) => crate::engine::MetricsScope::Node(id.clone()),
+        }
+    }
+
+    /// `n` on the dashboard: whole cluster → each node in turn → whole cluster.
+    fn cycle_node(&mut self) -> Vec<Effect> {
+        let Some(coverage) = &self.metrics.cluster else {
+            self.flash(
+                crate::tui::app::Level::Info,
+                "Single node: there is no cluster to choose a node from".to_string(),
+            );
+            return Vec::new();
+        };
+        let ids: Vec<&str> = coverage.nodes.iter().map(|n| n.node_id.as_str()).collect();
+        let next = match &self.dash.node {
+            None => ids.first().map(|s| s.to_string()),
+            Some(cur) => ids
+                .iter()
+                .position(|id| id == cur)
+                .and_then(|i| ids.get(i + 1))
+                .map(|s| s.to_string()),
+        };
+        self.dash.node = next;
+        match &self.api_id {
+            Some(api) => vec![Effect::LoadMetrics {
+                rest_api_id: api.clone(),
+                window_seconds: WINDOWS[self.dash.window],
+                scope: self.dash_scope(),
+            }],
+            None => Vec::new(),
+        }
+    }
+
     pub fn dash_stage(&self) -> Option<String> {
         match self.dash.stage {
             0 => None,

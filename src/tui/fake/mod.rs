@@ -210,14 +210,27 @@ impl Backend for FakeBackend {
         })
     }
 
-    async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
-        let (now, http_api, websocket) = self.with(|s| {
+    async fn metrics(
+        &self,
+        rest_api_id: String,
+        window_seconds: i64,
+        scope: crate::engine::MetricsScope,
+    ) -> BResult<MetricsSnapshot> {
+        let (now, http_api, websocket, cluster) = self.with(|s| {
             let api = s.http_apis.iter().find(|a| a.api_id == rest_api_id);
-            Ok((s.now, api.is_some(), api.is_some_and(|a| a.websocket)))
+            Ok((
+                s.now,
+                api.is_some(),
+                api.is_some_and(|a| a.websocket),
+                s.cluster.clone(),
+            ))
         })?;
         let mut snap = sample_metrics(&rest_api_id, now, window_seconds.clamp(1, 86_400) as usize);
         snap.http_api = http_api;
         snap.websocket = websocket;
+        if !cluster.nodes.is_empty() {
+            sample_world::as_cluster(&mut snap, &cluster, &scope);
+        }
         Ok(snap)
     }
 

@@ -177,6 +177,7 @@ pub fn sample_metrics(rest_api_id: &str, end: i64, seconds: usize) -> MetricsSna
         series,
         http_api: false,
         websocket: false,
+        cluster: None,
     }
 }
 
@@ -270,4 +271,51 @@ pub(super) fn sample_state() -> super::FakeState {
         )],
         ..Default::default()
     }
+}
+
+/// The fake cluster's view of the sample metrics: every node that is not `down` served the
+/// same sample traffic, so the merged view counts it once per such node and a `down` node is
+/// listed as not answering; one node's view is the sample once.
+pub fn as_cluster(
+    snap: &mut MetricsSnapshot,
+    cluster: &crate::engine::ClusterView,
+    scope: &crate::engine::MetricsScope,
+) {
+    use crate::engine::{CLUSTER_SCOPE, MetricsCoverage, MetricsScope, NodeCoverage};
+    let shown = |id: &str| match scope {
+        MetricsScope::Node(n) => n == id,
+        _ => true,
+    };
+    let nodes: Vec<NodeCoverage> = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            let answers = n.health != "down";
+            NodeCoverage {
+                node_id: n.node_id.clone(),
+                this_node: n.this_node,
+                health: n.health.clone(),
+                included: answers && shown(&n.node_id),
+                error: (!answers).then(|| "no answer within 1000 ms".to_string()),
+            }
+        })
+        .collect();
+    let k = nodes.iter().filter(|n| n.included).count() as u64;
+    for s in &mut snap.series {
+        for b in &mut s.buckets {
+            b.count *= k;
+            b.error_4xx *= k;
+            b.error_5xx *= k;
+            b.cache_hit *= k;
+            b.cache_miss *= k;
+            b.data_processed *= k;
+        }
+    }
+    snap.cluster = Some(MetricsCoverage {
+        scope: match scope {
+            MetricsScope::Node(id) => id.clone(),
+            _ => CLUSTER_SCOPE.to_string(),
+        },
+        nodes,
+    });
 }

@@ -237,12 +237,28 @@ impl Backend for RemoteBackend {
         .await
     }
 
-    async fn metrics(&self, rest_api_id: String, window_seconds: i64) -> BResult<MetricsSnapshot> {
-        let query = format!(
+    async fn metrics(
+        &self,
+        rest_api_id: String,
+        window_seconds: i64,
+        scope: crate::engine::MetricsScope,
+    ) -> BResult<MetricsSnapshot> {
+        let mut query = format!(
             "restApiId={}&window={}s",
             encode(&rest_api_id),
             window_seconds.clamp(1, 86_400)
         );
+        match scope {
+            crate::engine::MetricsScope::ThisNode => {}
+            crate::engine::MetricsScope::Cluster => {
+                query.push_str("&node=");
+                query.push_str(crate::engine::CLUSTER_SCOPE);
+            }
+            crate::engine::MetricsScope::Node(id) => {
+                query.push_str("&node=");
+                query.push_str(&encode(&id));
+            }
+        }
         let wire: super::wire::Snapshot = self
             .call_json(Method::GET, "/gwtui/metrics", &query, NONE)
             .await?;

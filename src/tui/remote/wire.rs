@@ -52,6 +52,8 @@ pub struct Snapshot {
     end_epoch_second: i64,
     step_seconds: i64,
     series: Vec<WireSeries>,
+    /// Cluster mode: which nodes answered (`GET /gwtui/metrics?node=`).
+    cluster: Option<crate::engine::MetricsCoverage>,
 }
 
 fn percentiles(p: WirePercentiles) -> Percentiles {
@@ -107,6 +109,7 @@ impl Snapshot {
             // Set by the caller, which asks the server whether the id is an HTTP API.
             http_api: false,
             websocket: false,
+            cluster: self.cluster,
         }
     }
 }

@@ -56,7 +56,8 @@ fn digits_and_commands_open_every_view<R: Rigs>() {
     );
     assert!(h.press("6").contains(&Effect::LoadMetrics {
         rest_api_id: api.clone(),
-        window_seconds: WINDOWS[1]
+        window_seconds: WINDOWS[1],
+        scope: crate::engine::MetricsScope::Cluster,
     }));
     assert_eq!(h.press("8"), vec![Effect::LoadUsage]);
 }
@@ -698,7 +699,8 @@ fn dashboard_zoom_freeze_maximise_and_selection() {
         h.tick(Duration::from_secs(1)),
         vec![Effect::LoadMetrics {
             rest_api_id: api.clone(),
-            window_seconds: 300
+            window_seconds: 300,
+            scope: crate::engine::MetricsScope::Cluster,
         }]
     );
     h.press("f");

@@ -343,7 +343,11 @@ fn reads_agree() {
     let a = loop {
         let a = keys(
             local
-                .block_on(local.backend.metrics(api.clone(), 300))
+                .block_on(local.backend.metrics(
+                    api.clone(),
+                    300,
+                    crate::engine::MetricsScope::Cluster,
+                ))
                 .expect("metrics"),
         );
         if !a.is_empty() || std::time::Instant::now() > deadline {
@@ -353,7 +357,11 @@ fn reads_agree() {
     };
     let b = keys(
         remote
-            .block_on(remote.backend.metrics(api.clone(), 300))
+            .block_on(remote.backend.metrics(
+                api.clone(),
+                300,
+                crate::engine::MetricsScope::Cluster,
+            ))
             .expect("remote metrics"),
     );
     assert!(!a.is_empty());
@@ -422,12 +430,20 @@ fn http_api_operations_agree() {
     let metrics_kind = |http: bool| {
         if http {
             local
-                .block_on(local.backend.metrics(api.api_id.clone(), 60))
+                .block_on(local.backend.metrics(
+                    api.api_id.clone(),
+                    60,
+                    crate::engine::MetricsScope::Cluster,
+                ))
                 .expect("metrics")
                 .http_api
         } else {
             remote
-                .block_on(remote.backend.metrics(api.api_id.clone(), 60))
+                .block_on(remote.backend.metrics(
+                    api.api_id.clone(),
+                    60,
+                    crate::engine::MetricsScope::Cluster,
+                ))
                 .expect("remote metrics")
                 .http_api
         }

@@ -85,6 +85,51 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     );
 }
 
+/// Cluster mode: `nodes 3 of 3` (merged), `nodes 2 of 3 · node-c: no answer…` (one missing,
+/// in the warning colour), or `node node-b` (one node's own view).
+pub fn coverage_spans(t: &Theme, c: &crate::engine::MetricsCoverage) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    if !c.is_cluster() {
+        out.push(Span::styled("  node ", t.get(Role::HeaderKey)));
+        let role = if c.included() == 1 {
+            Role::HeaderValue
+        } else {
+            Role::FlashWarn
+        };
+        let mut text = c.scope.clone();
+        if let Some(e) = c
+            .nodes
+            .iter()
+            .find(|n| n.node_id == c.scope)
+            .and_then(|n| n.error.as_ref())
+        {
+            text.push_str(&format!(" · {e}"));
+        }
+        out.push(Span::styled(text, t.get(role)));
+        return out;
+    }
+    out.push(Span::styled("  nodes ", t.get(Role::HeaderKey)));
+    let missing: Vec<String> = c
+        .nodes
+        .iter()
+        .filter(|n| !n.included)
+        .map(|n| match &n.error {
+            Some(e) => format!("{}: {e}", n.node_id),
+            None => n.node_id.clone(),
+        })
+        .collect();
+    let text = format!("{} of {}", c.included(), c.nodes.len());
+    if missing.is_empty() {
+        out.push(Span::styled(text, t.get(Role::HeaderValue)));
+    } else {
+        out.push(Span::styled(
+            format!("{text} · {}", missing.join(", ")),
+            t.get(Role::FlashWarn),
+        ));
+    }
+    out
+}
+
 struct Series {
     name: &'static str,
     style: Style,
@@ -124,6 +169,9 @@ pub fn render_dashboard(
         Span::styled("  ■ base", t.get(Role::ChartBase)),
         Span::styled(" ■ canary", t.get(Role::ChartCanary)),
     ];
+    if let Some(coverage) = &snap.cluster {
+        info.extend(coverage_spans(t, coverage));
+    }
     if frozen {
         info.push(Span::styled("  ❄ frozen", t.get(Role::FlashWarn)));
     }
