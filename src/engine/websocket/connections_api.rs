@@ -9,14 +9,13 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::authorize;
 use super::limits::MAX_MESSAGE_BYTES;
 use super::registry::{CloseReason, Outbound};
-use super::relay::answer;
 use crate::engine::Gateway;
 use crate::engine::pipeline::InvokeResponse;
 
@@ -33,6 +32,33 @@ pub struct ConnectionsRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub source_ip: IpAddr,
+}
+
+pub(crate) fn answer(
+    status: StatusCode,
+    error_type: Option<&str>,
+    body: serde_json::Value,
+) -> InvokeResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(t) = error_type
+        && let Ok(v) = HeaderValue::from_str(t)
+    {
+        headers.insert("x-amzn-errortype", v);
+    }
+    let body = if status == StatusCode::NO_CONTENT {
+        Bytes::new()
+    } else {
+        Bytes::from(body.to_string())
+    };
+    InvokeResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn iso(millis: i64) -> String {

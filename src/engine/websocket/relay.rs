@@ -24,10 +24,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore, oneshot};
 
+use super::connections_api::answer;
 use super::limits::MAX_MESSAGE_BYTES;
 use super::registry::Connection;
 use super::shared_registry::{self, RegisterError, Routed};
@@ -130,33 +131,6 @@ impl Drop for Waiting<'_> {
         if let Ok(mut w) = self.relay.waiters.lock() {
             w.remove(&self.id);
         }
-    }
-}
-
-pub(crate) fn answer(
-    status: StatusCode,
-    error_type: Option<&str>,
-    body: serde_json::Value,
-) -> InvokeResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(t) = error_type
-        && let Ok(v) = HeaderValue::from_str(t)
-    {
-        headers.insert("x-amzn-errortype", v);
-    }
-    let body = if status == StatusCode::NO_CONTENT {
-        Bytes::new()
-    } else {
-        Bytes::from(body.to_string())
-    };
-    InvokeResponse {
-        status,
-        headers,
-        body,
     }
 }
 
