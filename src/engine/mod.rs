@@ -476,7 +476,8 @@ impl Gateway {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         ChangeEvents {
             rx,
-            count: self.inner.change_only.clone(),
+            inner: Arc::downgrade(&self.inner),
+            counted: true,
         }
     }
 
@@ -589,7 +590,9 @@ impl Inner {
 /// ([`Gateway::subscribe_changes`]).
 pub struct ChangeEvents {
     rx: broadcast::Receiver<GatewayEvent>,
-    count: Arc<std::sync::atomic::AtomicUsize>,
+    inner: std::sync::Weak<Inner>,
+    /// Still counted as a change-only receiver (until [`ChangeEvents::include_logs`]).
+    counted: bool,
 }
 
 impl ChangeEvents {
@@ -597,12 +600,31 @@ impl ChangeEvents {
     pub async fn recv(&mut self) -> Result<GatewayEvent, broadcast::error::RecvError> {
         self.rx.recv().await
     }
+
+    /// From now on this receiver asks for log batches like [`Gateway::subscribe`]'s (the
+    /// same receiver: no event is lost or seen twice in the switch).
+    pub fn include_logs(&mut self) {
+        self.uncount();
+        if let Some(inner) = self.inner.upgrade() {
+            inner.logs.set_subscribed(true);
+        }
+    }
+
+    fn uncount(&mut self) {
+        if std::mem::take(&mut self.counted)
+            && let Some(inner) = self.inner.upgrade()
+        {
+            inner
+                .change_only
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 impl Drop for ChangeEvents {
     fn drop(&mut self) {
         // Before the receiver itself is dropped (see the roller in `Gateway::open`).
-        self.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.uncount();
     }
 }
 
@@ -636,5 +658,21 @@ mod change_events_tests {
         );
         let _console = gw.subscribe();
         assert!(gw.inner.wants_log_batches());
+    }
+
+    /// A change-only receiver that turns to include log batches counts as a console's, once.
+    #[tokio::test]
+    async fn a_change_only_receiver_can_turn_on_log_batches() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let gw = Gateway::open(EngineConfig::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        let mut recorder = gw.subscribe_changes();
+        assert!(!gw.inner.wants_log_batches());
+        recorder.include_logs();
+        recorder.include_logs();
+        assert!(gw.inner.wants_log_batches());
+        drop(recorder);
+        assert!(!gw.inner.wants_log_batches());
+        let counted = gw.inner.change_only.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(counted, 0);
     }
 }

@@ -83,6 +83,9 @@ pub struct Replay {
     boot: Arc<str>,
     ring: Arc<Mutex<Ring>>,
     tx: broadcast::Sender<Numbered>,
+    /// Signalled by the first stream: from then on the recorder keeps log lines too (a
+    /// server no console ever attached to builds no console log batches).
+    logs_wanted: Arc<tokio::sync::Notify>,
 }
 
 fn now_millis() -> i64 {
@@ -107,6 +110,7 @@ impl Replay {
                 logs_evicted: None,
             })),
             tx: broadcast::channel(LIVE_QUEUE).0,
+            logs_wanted: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -117,16 +121,24 @@ impl Replay {
     /// Numbers engine change events and log lines until the engine closes or `stop` turns
     /// true.
     pub fn spawn_recorder(&self, gw: &Gateway, mut stop: watch::Receiver<bool>) {
-        // Change events only: this receiver does not turn on the consoles' log batches.
+        // Change events only until a console first attaches: until then this receiver does
+        // not make every request build the consoles' log batches (docs/PERFORMANCE.md,
+        // "Data plane, round 4"); from then on it keeps the log lines for replay.
         let mut events = gw.subscribe_changes();
         let replay = self.clone();
+        let logs_wanted = self.logs_wanted.clone();
         tokio::spawn(async move {
+            let mut logs = false;
             loop {
                 tokio::select! {
                     changed = stop.changed() => {
                         if changed.is_err() || *stop.borrow() {
                             return;
                         }
+                    }
+                    () = logs_wanted.notified(), if !logs => {
+                        events.include_logs();
+                        logs = true;
                     }
                     event = events.recv() => match event {
                         Ok(GatewayEvent::MetricsTick(_)) => {}
@@ -210,6 +222,7 @@ impl Replay {
 
     /// Subscribes a stream whose client sent `last_event_id` (none for a first connection).
     pub fn start(&self, last_event_id: Option<&str>) -> Start {
+        self.logs_wanted.notify_one();
         let ring = match self.ring.lock() {
             Ok(ring) => ring,
             Err(poisoned) => poisoned.into_inner(),
