@@ -38,15 +38,19 @@ fn the_apis_view_polls_and_shows_live_rate_errors_p99_and_a_sparkline_per_stage<
         }]
     );
     h.settle(polls.clone());
-    // A snapshot ends at the last closed second: poll until the requests' second closed.
+    // A snapshot ends at the last closed second: poll until the seconds of all ten requests
+    // have closed.
+    let counted = |h: &super::served::Rig<R::B>| -> u64 {
+        h.app.pulse.get(&api).map_or(0, |p| {
+            p.series
+                .iter()
+                .flat_map(|s| s.buckets.iter())
+                .map(|b| b.count)
+                .sum()
+        })
+    };
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while h.served().is_some()
-        && h.app
-            .pulse
-            .get(&api)
-            .is_none_or(|p| p.pulse(60, 10, 30).is_empty())
-        && std::time::Instant::now() < deadline
-    {
+    while h.served().is_some() && counted(&h) < 10 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
         h.settle(polls.clone());
     }

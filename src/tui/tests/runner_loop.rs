@@ -31,17 +31,17 @@ fn loop_draws_performs_effects_and_quits<R: Rigs>() {
             .map(|s| s.deployment_id)
     };
     let before = dev(&backend);
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    let (counting, shown) = Counting::new(100, 30);
+    let mut terminal = Terminal::new(counting).expect("terminal");
     let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
     let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
     let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (e, rx))
     }));
     let script = async move {
-        let pause = || tokio::time::sleep(Duration::from_millis(80));
-        pause().await;
+        until_shown(&shown, "API PetStore").await;
         let _ = tx.send(Ok(key('3')));
-        pause().await;
+        until_shown(&shown, "stages [2]").await;
         // dev: prod has a canary, which a deploy does not move past.
         for c in ":deploy dev".chars() {
             let _ = tx.send(Ok(key(c)));
@@ -51,11 +51,10 @@ fn loop_draws_performs_effects_and_quits<R: Rigs>() {
             KeyModifiers::NONE,
         ))));
         // A deploy is confirmed first.
-        pause().await;
+        until_shown(&shown, "to dev?").await;
         let _ = tx.send(Ok(key('y')));
         let _ = tx.send(Ok(Event::Resize(100, 30)));
-        pause().await;
-        pause().await;
+        until_shown(&shown, "deploy dev: deployment ").await;
         let _ = tx.send(Ok(key('q')));
         tx
     };
@@ -66,7 +65,7 @@ fn loop_draws_performs_effects_and_quits<R: Rigs>() {
     });
     assert!(result.is_ok(), "{result:?}");
     assert!(app.quit);
-    let text = screen(terminal.backend().buffer());
+    let text = screen(terminal.backend().inner.buffer());
     assert!(text.contains("stages [2]"), "{text}");
     assert!(text.contains(&backend.listener()), "{text}");
     if let Some(fake) = rig.fake() {
@@ -155,10 +154,40 @@ fn press(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-/// A `TestBackend` that counts frames.
+/// A `TestBackend` that counts frames and shares the last one's text.
 struct Counting {
     inner: TestBackend,
     frames: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    screen: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Counting {
+    fn new(w: u16, h: u16) -> (Counting, std::sync::Arc<std::sync::Mutex<String>>) {
+        let screen = std::sync::Arc::<std::sync::Mutex<String>>::default();
+        let backend = Counting {
+            inner: TestBackend::new(w, h),
+            frames: Default::default(),
+            screen: screen.clone(),
+        };
+        (backend, screen)
+    }
+}
+
+/// Waits (up to 20 s) until the last frame shows `want`: the script's keys must not run
+/// ahead of a real backend's loads.
+async fn until_shown(screen: &std::sync::Mutex<String>, want: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = screen.lock().map(|s| s.clone()).unwrap_or_default();
+        if text.contains(want) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{want:?} never shown:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 impl ratatui::backend::Backend for Counting {
@@ -199,6 +228,9 @@ impl ratatui::backend::Backend for Counting {
     fn flush(&mut self) -> Result<(), Self::Error> {
         self.frames
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut s) = self.screen.lock() {
+            *s = screen(self.inner.buffer());
+        }
         self.inner.flush()
     }
 }
@@ -215,6 +247,7 @@ fn log_lines_redraw_only_the_logs_view() {
     let mut terminal = Terminal::new(Counting {
         inner: TestBackend::new(100, 30),
         frames: frames.clone(),
+        screen: Default::default(),
     })
     .expect("terminal");
     let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
@@ -271,15 +304,15 @@ fn log_lines_redraw_only_the_logs_view() {
 fn the_test_panel_renders_live_through_the_loop_without_ctrl_t<R: Rigs>() {
     let rig = rig::<R>();
     let backend = rig.backend.clone();
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    let (counting, shown) = Counting::new(160, 48);
+    let mut terminal = Terminal::new(counting).expect("terminal");
     let mut app = App::new(app_config(&ConsoleOptions::default()).expect("config"));
     let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
     let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (e, rx))
     }));
     let script = async move {
-        let pause = |ms| tokio::time::sleep(Duration::from_millis(ms));
-        pause(100).await;
+        until_shown(&shown, "API PetStore").await;
         // resources → /pets → POST → its request template
         for c in "2llj".chars() {
             let _ = tx.send(Ok(key(c)));
@@ -288,7 +321,7 @@ fn the_test_panel_renders_live_through_the_loop_without_ctrl_t<R: Rigs>() {
         let _ = tx.send(Ok(key('l')));
         let _ = tx.send(Ok(key('j')));
         let _ = tx.send(Ok(press(KeyCode::Enter)));
-        pause(100).await;
+        until_shown(&shown, "sample request").await;
         // type at the end of the first line: `#if(…)` then text is output
         let _ = tx.send(Ok(Event::Key(KeyEvent::new(
             KeyCode::Char('e'),
@@ -297,8 +330,8 @@ fn the_test_panel_renders_live_through_the_loop_without_ctrl_t<R: Rigs>() {
         for c in "LIVE".chars() {
             let _ = tx.send(Ok(key(c)));
         }
-        // well past the 150 ms debounce
-        pause(600).await;
+        // past the 150 ms debounce, the render's answer
+        until_shown(&shown, "│LIVE").await;
         let _ = tx.send(Ok(Event::Key(KeyEvent::new(
             KeyCode::Char('c'),
             KeyModifiers::CONTROL,
@@ -310,7 +343,7 @@ fn the_test_panel_renders_live_through_the_loop_without_ctrl_t<R: Rigs>() {
         tokio::join!(run, script)
     });
     assert!(result.is_ok(), "{result:?}");
-    let text = screen(terminal.backend().buffer());
+    let text = screen(terminal.backend().inner.buffer());
     assert!(
         text.contains("│LIVE"),
         "the output shows the edit without ctrl-t\n{text}"
