@@ -83,6 +83,7 @@ impl Connection {
             user_agent: Some("tests".into()),
             messages_in: AtomicU64::new(0),
             messages_out: AtomicU64::new(0),
+            stage_messages_out: Arc::default(),
             last_route: Mutex::new(None),
             sender: mpsc::channel(1).0,
             close: Notify::new(),

@@ -96,6 +96,7 @@ fn dashboard_count(h: &mut Harness<RemoteBackend>, api: &str) -> u64 {
     h.settle(vec![Effect::LoadMetrics {
         rest_api_id: api.into(),
         window_seconds: WINDOWS[1],
+        scope: crate::engine::MetricsScope::Cluster,
     }]);
     h.app
         .metrics
