@@ -385,11 +385,36 @@ mod tests {
     #[test]
     fn settings_and_urls() {
         assert!(Cluster::new(RedisSettings::default()).unwrap().is_none());
-        let bad = RedisSettings {
-            redis: Some("rediss://x".into()),
+        let url = |u: &str| RedisSettings {
+            redis: Some(u.into()),
             ..RedisSettings::default()
         };
-        assert!(matches!(Cluster::new(bad), Err(ClusterError::Url(_))));
+        assert!(matches!(
+            Cluster::new(url("http://x")),
+            Err(ClusterError::Url(_))
+        ));
+        // TLS is accepted; turning its verification off is not.
+        assert!(matches!(
+            Cluster::new(url("rediss://127.0.0.1:1")),
+            Ok(Some(_))
+        ));
+        assert!(matches!(
+            Cluster::new(url("rediss://127.0.0.1:1/#insecure")),
+            Err(ClusterError::Url(_))
+        ));
+        // A CA is for rediss:// only, and must be a readable PEM.
+        let with_ca = |u: &str| RedisSettings {
+            redis_ca_cert: Some("/nonexistent/ca.pem".into()),
+            ..url(u)
+        };
+        assert!(matches!(
+            Cluster::new(with_ca("redis://127.0.0.1:1")),
+            Err(ClusterError::Url(m)) if m.contains("rediss://")
+        ));
+        assert!(matches!(
+            Cluster::new(with_ca("rediss://127.0.0.1:1")),
+            Err(ClusterError::CaCert { .. })
+        ));
         let zero = RedisSettings {
             redis: Some("redis://127.0.0.1:1".into()),
             redis_timeout_ms: 0,
