@@ -50,6 +50,9 @@ pub struct StoreSection {
     /// `postgres://user[:password]@host[:port]/db`: definitions in PostgreSQL, shared by the
     /// nodes of a cluster. Unset: the SQLite file in the data directory.
     pub url: Option<String>,
+    /// PEM file of the CA(s) to trust for PostgreSQL over TLS (`sslmode=require` in `url`),
+    /// instead of the system's; relative to the config file's directory.
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

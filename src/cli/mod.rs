@@ -174,7 +174,16 @@ impl Settings {
             .server
             .account_limits()
             .map_err(anyhow::Error::msg)?;
-        let store = crate::store::StoreLocation::parse(self.config.store.url.as_deref())?;
+        let store_ca = self
+            .config
+            .store
+            .ca_cert
+            .as_ref()
+            .map(|p| self.paths.config_dir.join(p));
+        let store = crate::store::StoreLocation::parse_with_ca(
+            self.config.store.url.as_deref(),
+            store_ca.as_deref(),
+        )?;
         Ok(EngineConfig {
             store,
             node_id: self.config.cluster.node_id.clone(),
@@ -184,7 +193,15 @@ impl Settings {
             tracing: self.config.tracing.clone(),
             account_rate_limit,
             account_burst_limit,
-            cluster: crate::engine::cluster::Cluster::new(self.config.cluster.clone())?,
+            cluster: crate::engine::cluster::Cluster::new(crate::engine::cluster::RedisSettings {
+                redis_ca_cert: self
+                    .config
+                    .cluster
+                    .redis_ca_cert
+                    .as_ref()
+                    .map(|p| self.paths.config_dir.join(p)),
+                ..self.config.cluster.clone()
+            })?,
             ..EngineConfig::default()
         })
     }
@@ -397,8 +414,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("config file: {}", s.paths.config_file.display());
             println!("config dir:  {}", s.paths.config_dir.display());
             println!("data dir:    {}", s.paths.data_dir.display());
-            let store = crate::store::StoreLocation::parse(s.config.store.url.as_deref())?;
+            let store_ca = s
+                .config
+                .store
+                .ca_cert
+                .as_ref()
+                .map(|p| s.paths.config_dir.join(p));
+            let store = crate::store::StoreLocation::parse_with_ca(
+                s.config.store.url.as_deref(),
+                store_ca.as_deref(),
+            )?;
             println!("store:       {}", store.describe(&s.paths.data_dir));
+            if let Some(ca) = &store_ca {
+                println!("store CA:    {}", ca.display());
+            }
             if let crate::store::StoreLocation::Postgres(_) = store {
                 println!(
                     "node id:     {}",

@@ -51,6 +51,12 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
                 "cluster: traffic state shared in redis {}",
                 cluster.display_url
             ),
+            // A certificate that is not trusted will not become trusted by waiting: refuse to
+            // start rather than serve in the failure mode for ever.
+            Err(e) if e.is_untrusted_certificate() => anyhow::bail!(
+                "redis {}: the server's TLS certificate is not trusted ({e}); give the CA that signed it with [cluster] redis_ca_cert",
+                cluster.display_url
+            ),
             Err(e) => eprintln!(
                 "gwtui: redis {} not reachable at start ({e}); serving in {:?} mode until it is",
                 cluster.display_url,

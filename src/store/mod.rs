@@ -131,11 +131,23 @@ pub enum StoreLocation {
 impl StoreLocation {
     /// `None`/empty: SQLite; `postgres://…` or `postgresql://…`: PostgreSQL.
     pub fn parse(url: Option<&str>) -> Result<StoreLocation, StoreError> {
+        StoreLocation::parse_with_ca(url, None)
+    }
+
+    /// [`parse`](Self::parse) with `[store] ca_cert` (PostgreSQL over TLS, `sslmode=require`).
+    pub fn parse_with_ca(
+        url: Option<&str>,
+        ca_cert: Option<&Path>,
+    ) -> Result<StoreLocation, StoreError> {
         match url.map(str::trim) {
+            None | Some("") if ca_cert.is_some() => Err(StoreError::Config(
+                "[store] ca_cert is set but [store] url is not (SQLite needs no certificate)"
+                    .into(),
+            )),
             None | Some("") => Ok(StoreLocation::Sqlite),
-            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Ok(StoreLocation::Postgres(Box::new(PgTarget::parse(u)?)))
-            }
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(
+                StoreLocation::Postgres(Box::new(PgTarget::parse_with_ca(u, ca_cert)?)),
+            ),
             Some(_) => Err(StoreError::Config(
                 "the store URL must start with postgres:// or postgresql://".into(),
             )),
@@ -147,6 +159,7 @@ impl StoreLocation {
     pub fn describe(&self, data_dir: &Path) -> String {
         match self {
             StoreLocation::Sqlite => format!("sqlite {}", data_dir.join(DB_FILE).display()),
+            StoreLocation::Postgres(t) if t.uses_tls() => format!("postgres {} (TLS)", t.label),
             StoreLocation::Postgres(t) => format!("postgres {}", t.label),
         }
     }

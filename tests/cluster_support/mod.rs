@@ -94,7 +94,19 @@ impl Drop for Node {
 /// `host:port/db` of a `postgres://user@host:port/db` URL, as `gwtui` prints it.
 fn label(url: &str) -> String {
     let rest = url.split_once('@').map_or(url, |(_, r)| r);
-    rest.split('?').next().unwrap_or(rest).to_string()
+    let label = rest.split('?').next().unwrap_or(rest).to_string();
+    if [
+        "sslmode=require",
+        "sslmode=verify-full",
+        "sslmode=verify-ca",
+    ]
+    .iter()
+    .any(|m| url.contains(m))
+    {
+        format!("{label} (TLS)")
+    } else {
+        label
+    }
 }
 
 pub fn http() -> reqwest::blocking::Client {

@@ -2,6 +2,7 @@
 //! own data dir and config file, killed on drop. [`seed_dirs`] gives several nodes identical
 //! definitions by copying one node's data dir after a clean stop (until the PostgreSQL store
 //! shares them).
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -13,6 +13,9 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     pub port: u16,
     running: bool,
+    /// `ssl=on` with this certificate and key, and TCP connections only over TLS
+    /// (`hostssl`): a plain client is refused.
+    tls: bool,
 }
 
 fn is_root() -> bool {
@@ -41,6 +44,16 @@ impl Postgres {
     /// A fresh server, or `None` (after a `SKIPPED:` line) when PostgreSQL is not installed
     /// outside CI; in CI a missing PostgreSQL fails the test (`require_tool`).
     pub fn start() -> Option<Postgres> {
+        Postgres::start_with(None)
+    }
+
+    /// A fresh server that takes TCP connections over TLS only, with this certificate (PEM)
+    /// and key; its readiness and [`client`](Self::client) go through the Unix socket.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Option<Postgres> {
+        Postgres::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Option<Postgres> {
         let bin = crate::common::require_tool("postgres")?;
         let dir = tempfile::Builder::new()
             .prefix("gwtui-pg-")
@@ -70,7 +83,36 @@ impl Postgres {
             dir,
             port: free_port(),
             running: false,
+            tls: tls.is_some(),
         };
+        if let Some((cert, key)) = tls {
+            let data = pg.data();
+            std::fs::write(data.join("server.crt"), cert).expect("write server.crt");
+            std::fs::write(data.join("server.key"), key).expect("write server.key");
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .expect("write pg_hba.conf");
+            let mut files = vec![
+                data.join("server.crt"),
+                data.join("server.key"),
+                data.join("pg_hba.conf"),
+            ];
+            if is_root() {
+                let ok = Command::new("chown")
+                    .arg("postgres")
+                    .args(&files)
+                    .status()
+                    .expect("chown");
+                assert!(ok.success(), "chown postgres");
+            }
+            use std::os::unix::fs::PermissionsExt;
+            for f in files.drain(..) {
+                std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
+                    .expect("chmod 600");
+            }
+        }
         pg.start_server();
         Some(pg)
     }
@@ -86,11 +128,14 @@ impl Postgres {
 
     /// Starts (or restarts) the server on its port and waits until it accepts queries.
     pub fn start_server(&mut self) {
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
             self.port,
             self.dir.path().display()
         );
+        if self.tls {
+            options.push_str(" -c ssl=on");
+        }
         let out = pg_command(&self.bin, "pg_ctl")
             .arg("start")
             .arg("-D")
@@ -109,7 +154,7 @@ impl Postgres {
         self.running = true;
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            match postgres::Client::connect(&self.url(), postgres::NoTls) {
+            match postgres::Client::connect(&self.admin_url(), postgres::NoTls) {
                 Ok(_) => return,
                 Err(e) if Instant::now() > deadline => panic!("PostgreSQL never came up: {e}"),
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
@@ -133,7 +178,21 @@ impl Postgres {
 
     /// A client for checks straight on the database.
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).expect("connect to PostgreSQL")
+        postgres::Client::connect(&self.admin_url(), postgres::NoTls)
+            .expect("connect to PostgreSQL")
+    }
+
+    /// The test's own connection: TCP, or the Unix socket when TCP takes TLS only.
+    fn admin_url(&self) -> String {
+        if self.tls {
+            format!(
+                "host={} port={} user=postgres dbname=postgres",
+                self.dir.path().display(),
+                self.port
+            )
+        } else {
+            self.url()
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! A throwaway Redis for the cluster tests: Debian's `redis-server` on a free loopback port,
 //! no persistence, its files in a temp dir, killed on drop. Missing `redis-server`: the test
 //! skips (outside CI) or fails (`CI` set), through `common::require_tool`.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,6 +14,8 @@ pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    /// TLS only (`--port 0 --tls-port`): the certificate and key files.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 fn free_port() -> u16 {
@@ -44,14 +47,47 @@ impl RedisServer {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
+            tls: None,
+        };
+        server.run();
+        Some(server)
+    }
+
+    /// A server that speaks TLS only, with this certificate (PEM) and key; clients are not
+    /// asked for certificates.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Option<RedisServer> {
+        let exe = super::common::require_tool("redis-server")?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cert = dir.path().join("redis.crt");
+        let key = dir.path().join("redis.key");
+        std::fs::write(&cert, cert_pem).expect("write cert");
+        std::fs::write(&key, key_pem).expect("write key");
+        let mut server = RedisServer {
+            exe,
+            child: None,
+            port: free_port(),
+            dir,
+            tls: Some((cert, key)),
         };
         server.run();
         Some(server)
     }
 
     fn run(&mut self) {
-        let child = Command::new(&self.exe)
-            .args(["--port", &self.port.to_string()])
+        let mut command = Command::new(&self.exe);
+        match &self.tls {
+            None => command.args(["--port", &self.port.to_string()]),
+            Some((cert, key)) => command
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(cert)
+                .arg("--tls-key-file")
+                .arg(key)
+                .arg("--tls-ca-cert-file")
+                .arg(cert)
+                .args(["--tls-auth-clients", "no"]),
+        };
+        let child = command
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -62,7 +98,12 @@ impl RedisServer {
         self.child = Some(child);
         // Redis announces readiness only in its log: poll with a deadline.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !pong(self.port) {
+        let ready = |port: u16| match self.tls {
+            // No TLS client here: listening is ready enough (the node's own PING follows).
+            Some(_) => TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            None => pong(port),
+        };
+        while !ready(self.port) {
             assert!(
                 Instant::now() < deadline,
                 "redis-server did not answer PING"
@@ -72,7 +113,10 @@ impl RedisServer {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match self.tls {
+            Some(_) => format!("rediss://127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     /// Kills it (SIGKILL: a crash, not a shutdown) and waits until it is gone.

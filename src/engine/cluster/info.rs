@@ -8,7 +8,13 @@ use super::{FailureMode, RedisSettings};
 /// The settings line; `None` in single-node mode.
 pub fn describe(s: &RedisSettings) -> Option<String> {
     let url = s.redis.as_deref()?;
-    let url = super::without_credentials(url);
+    let mut url = super::without_credentials(url);
+    if url.starts_with("rediss://") {
+        match &s.redis_ca_cert {
+            Some(ca) => url.push_str(&format!(" over TLS, trusting {}", ca.display())),
+            None => url.push_str(" over TLS, trusting the system's CAs"),
+        }
+    }
     Some(format!(
         "{url} (fail-{}, {} ms per call, breaker after {} failures for {} ms, {} ms token leases, {} ms for a relayed @connections call)",
         match s.redis_failure {

@@ -42,8 +42,12 @@ pub struct RedisSettings {
     /// This node's id in `cluster_nodes`, change notices and the `node` metrics label;
     /// generated at each start when unset.
     pub node_id: Option<String>,
-    /// `redis://host:port[/db]`; none = single-node mode.
+    /// `redis://host:port[/db]`, or `rediss://` for TLS (the server's certificate is
+    /// verified, chain and host name); none = single-node mode.
     pub redis: Option<String>,
+    /// PEM file of the CA(s) to trust for a `rediss://` server, instead of the system's
+    /// (as `gwtui attach --ca-cert` does for an HTTPS server).
+    pub redis_ca_cert: Option<std::path::PathBuf>,
     pub redis_failure: FailureMode,
     /// Per call (default 50 ms).
     pub redis_timeout_ms: u64,
@@ -65,6 +69,7 @@ impl Default for RedisSettings {
         RedisSettings {
             node_id: None,
             redis: None,
+            redis_ca_cert: None,
             redis_failure: FailureMode::Open,
             redis_timeout_ms: 50,
             redis_breaker_failures: 5,
@@ -82,6 +87,8 @@ pub enum ClusterError {
     Url(String),
     #[error("invalid [cluster] setting: {0}")]
     Setting(&'static str),
+    #[error("[cluster] redis_ca_cert {path}: {reason}")]
+    CaCert { path: String, reason: String },
     #[error("redis call timed out")]
     Timeout,
     #[error("redis unavailable (circuit breaker open)")]
@@ -90,6 +97,20 @@ pub enum ClusterError {
     Redis(#[from] redis::RedisError),
     #[error("redis returned an unexpected reply")]
     Reply,
+}
+
+impl ClusterError {
+    /// Whether connecting failed because the server's TLS certificate is not trusted.
+    pub fn is_untrusted_certificate(&self) -> bool {
+        let text = match self {
+            ClusterError::Redis(e) => format!("{e} {e:?}"),
+            _ => return false,
+        };
+        text.contains("invalid peer certificate")
+            || text.contains("UnknownIssuer")
+            || text.contains("NotValidForName")
+            || text.contains("BadSignature")
+    }
 }
 
 /// Counters of the Redis side (`/metrics`, `gwtui info`).
@@ -157,6 +178,21 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
+/// The PEM of `[cluster] redis_ca_cert`, checked to hold at least one certificate.
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, ClusterError> {
+    let bad = |reason: String| ClusterError::CaCert {
+        path: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let text = std::str::from_utf8(&pem).map_err(|_| bad("not a PEM file".into()))?;
+    match crate::tls::pem::certificates(text) {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        Ok(_) => Err(bad("no certificate in the file".into())),
+        Err(e) => Err(bad(e.to_string())),
+    }
+}
+
 /// `redis://user:pass@host` → `redis://host`.
 fn without_credentials(url: &str) -> String {
     match (url.split_once("://"), url.rfind('@')) {
@@ -171,12 +207,30 @@ impl Cluster {
         let Some(url) = settings.redis.clone() else {
             return Ok(None);
         };
-        if !url.starts_with("redis://") {
+        let tls = url.starts_with("rediss://");
+        if !tls && !url.starts_with("redis://") {
             return Err(ClusterError::Url(format!(
-                "{}: only redis:// is supported",
+                "{}: use redis:// or rediss:// (TLS)",
                 without_credentials(&url)
             )));
         }
+        if url.contains('#') {
+            // `#insecure` would turn certificate verification off: not offered.
+            return Err(ClusterError::Url(format!(
+                "{}: URL fragments (#insecure) are not supported; give the server's CA with redis_ca_cert",
+                without_credentials(&url)
+            )));
+        }
+        let root_cert = match &settings.redis_ca_cert {
+            None => None,
+            Some(_) if !tls => {
+                return Err(ClusterError::Url(format!(
+                    "{}: redis_ca_cert is for rediss:// (TLS) URLs",
+                    without_credentials(&url)
+                )));
+            }
+            Some(path) => Some(read_ca(path)?),
+        };
         if settings.redis_timeout_ms == 0 || settings.redis_timeout_ms > 60_000 {
             return Err(ClusterError::Setting(
                 "redis_timeout_ms must be between 1 and 60000",
@@ -196,8 +250,19 @@ impl Cluster {
         if settings.redis_prefix.len() > 64 {
             return Err(ClusterError::Setting("redis_prefix is at most 64 bytes"));
         }
-        let client = redis::Client::open(url.as_str())
-            .map_err(|e| ClusterError::Url(format!("{}: {e}", without_credentials(&url))))?;
+        let bad =
+            |e: redis::RedisError| ClusterError::Url(format!("{}: {e}", without_credentials(&url)));
+        let client = match root_cert {
+            None => redis::Client::open(url.as_str()).map_err(bad)?,
+            Some(pem) => redis::Client::build_with_tls(
+                url.as_str(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            )
+            .map_err(bad)?,
+        };
         Ok(Some(Arc::new(Cluster {
             display_url: without_credentials(&url),
             client,
@@ -359,11 +424,36 @@ mod tests {
     #[test]
     fn settings_and_urls() {
         assert!(Cluster::new(RedisSettings::default()).unwrap().is_none());
-        let bad = RedisSettings {
-            redis: Some("rediss://x".into()),
+        let url = |u: &str| RedisSettings {
+            redis: Some(u.into()),
             ..RedisSettings::default()
         };
-        assert!(matches!(Cluster::new(bad), Err(ClusterError::Url(_))));
+        assert!(matches!(
+            Cluster::new(url("http://x")),
+            Err(ClusterError::Url(_))
+        ));
+        // TLS is accepted; turning its verification off is not.
+        assert!(matches!(
+            Cluster::new(url("rediss://127.0.0.1:1")),
+            Ok(Some(_))
+        ));
+        assert!(matches!(
+            Cluster::new(url("rediss://127.0.0.1:1/#insecure")),
+            Err(ClusterError::Url(_))
+        ));
+        // A CA is for rediss:// only, and must be a readable PEM.
+        let with_ca = |u: &str| RedisSettings {
+            redis_ca_cert: Some("/nonexistent/ca.pem".into()),
+            ..url(u)
+        };
+        assert!(matches!(
+            Cluster::new(with_ca("redis://127.0.0.1:1")),
+            Err(ClusterError::Url(m)) if m.contains("rediss://")
+        ));
+        assert!(matches!(
+            Cluster::new(with_ca("rediss://127.0.0.1:1")),
+            Err(ClusterError::CaCert { .. })
+        ));
         let zero = RedisSettings {
             redis: Some("redis://127.0.0.1:1".into()),
             redis_timeout_ms: 0,

@@ -14,6 +14,7 @@ mod change;
 pub mod listen;
 mod load;
 mod schema;
+mod tls;
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct PgTarget {
     config: postgres::Config,
+    /// `sslmode=require`: the rustls connector (see [`tls`]); `None`: plain.
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// `host:port`, for error messages.
     pub endpoint: String,
     /// `host:port/dbname`, for `gwtui info`.
@@ -56,9 +59,20 @@ impl PgTarget {
     /// string), bounding connect and statement time. The error never repeats the URL (it may
     /// hold a password).
     pub fn parse(url: &str) -> Result<PgTarget, StoreError> {
+        PgTarget::parse_with_ca(url, None)
+    }
+
+    /// [`parse`](Self::parse) with `[store] ca_cert`: the CA to trust for `sslmode=require`
+    /// (the URL's `sslrootcert=FILE` otherwise, else the system's roots).
+    pub fn parse_with_ca(
+        url: &str,
+        ca_cert: Option<&std::path::Path>,
+    ) -> Result<PgTarget, StoreError> {
+        let (url, root) = tls::preprocess(url);
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let tls = tls::connector(&mut config, ca_cert.or(root.as_deref()))?;
         config
             .connect_timeout(CONNECT_TIMEOUT)
             .keepalives(true)
@@ -84,6 +98,7 @@ impl PgTarget {
         let label = format!("{endpoint}/{db}");
         Ok(PgTarget {
             config,
+            tls,
             endpoint,
             label,
         })
@@ -91,7 +106,16 @@ impl PgTarget {
 
     /// Opens a client, off any tokio worker.
     pub(crate) fn connect(&self) -> Result<Client, StoreError> {
-        off_runtime(|| self.config.connect(NoTls)).map_err(|e| self.unavailable(&describe(&e)))
+        off_runtime(|| match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        })
+        .map_err(|e| self.unavailable(&tls::explain(describe(&e))))
+    }
+
+    /// Whether connections use TLS (`sslmode=require`).
+    pub fn uses_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub(crate) fn unavailable(&self, e: &dyn std::fmt::Display) -> StoreError {
