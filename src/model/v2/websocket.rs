@@ -245,6 +245,57 @@ pub fn integration(
         crate::vtl::Template::parse(t)
             .map_err(|e| bad(format!("Invalid mapping expression specified: {e}")))?;
     }
+    request_parameters(i)
+}
+
+/// `requestParameters` of a WebSocket integration: gwtui maps them for AWS service
+/// integrations only (into the signed request's headers, query string and path), from the
+/// sources `engine::websocket::aws` resolves. Anything else is refused rather than stored and
+/// ignored.
+fn request_parameters(i: &Integration) -> Result<(), AdminError> {
+    if i.request_parameters.is_empty() {
+        return Ok(());
+    }
+    let service = i.integration_type == "AWS"
+        && i.integration_uri.as_deref().is_some_and(is_service_uri)
+        && !i
+            .integration_uri
+            .as_deref()
+            .is_some_and(|u| u.contains(":lambda:path/"));
+    if !service {
+        return Err(bad(format!(
+            "requestParameters are not supported by gwtui for {} integrations of WebSocket APIs (only for AWS service integrations)",
+            i.integration_type
+        )));
+    }
+    for (dest, source) in &i.request_parameters {
+        let dest_ok = [
+            "integration.request.header.",
+            "integration.request.querystring.",
+            "integration.request.path.",
+        ]
+        .iter()
+        .any(|p| dest.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !dest_ok {
+            return Err(bad(format!("Invalid mapping expression specified: {dest}")));
+        }
+        let literal = source.len() >= 2 && source.starts_with('\'') && source.ends_with('\'');
+        let source_ok = literal
+            || [
+                "route.request.header.",
+                "route.request.querystring.",
+                "route.request.body.",
+                "context.",
+                "stageVariables.",
+            ]
+            .iter()
+            .any(|p| source.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !source_ok {
+            return Err(bad(format!(
+                "Invalid mapping expression specified: {source}. gwtui maps 'literal', route.request.header.*, route.request.querystring.*, route.request.body.*, context.* and stageVariables.*"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -429,6 +480,41 @@ mod tests {
             ..Integration::default()
         };
         assert!(integration(&mut bad_template, &f).is_err());
+    }
+
+    #[test]
+    fn request_parameters_only_where_they_are_mapped() {
+        let f = |u: &str| u.contains(":function:");
+        let mut sqs = Integration {
+            integration_type: "AWS".into(),
+            integration_uri: Some("arn:aws:apigateway:us-east-1:sqs:path/123/q".into()),
+            ..Integration::default()
+        };
+        sqs.request_parameters
+            .insert("integration.request.querystring.Action".into(), "'SendMessage'".into());
+        sqs.request_parameters.insert(
+            "integration.request.header.X-Id".into(),
+            "route.request.body.id".into(),
+        );
+        assert!(integration(&mut sqs.clone(), &f).is_ok());
+        let mut bad_source = sqs.clone();
+        bad_source
+            .request_parameters
+            .insert("integration.request.header.Y".into(), "method.request.header.y".into());
+        assert!(integration(&mut bad_source, &f).is_err());
+        let mut bad_dest = sqs.clone();
+        bad_dest
+            .request_parameters
+            .insert("integration.response.header.Y".into(), "'x'".into());
+        assert!(integration(&mut bad_dest, &f).is_err());
+        let mut http = Integration {
+            integration_type: "HTTP".into(),
+            integration_uri: Some("http://127.0.0.1:1/x".into()),
+            request_parameters: sqs.request_parameters.clone(),
+            ..Integration::default()
+        };
+        let err = integration(&mut http, &f).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("not supported")), "HTTP refused");
     }
 
     #[test]
