@@ -25,7 +25,7 @@
 #      `cargo test --no-run`, then `$FRESH_TEST_CMD` when set (e.g. `cargo test`);
 #   5. the root is deleted afterwards (KEEP_ROOT=1 keeps it). FRESH_ROOT=dir picks the folder
 #      (default: a new one under /var/tmp); downloaded .debs are kept in FRESH_DEB_CACHE
-#      (default /var/tmp/gwtui-debootstrap-cache, ~70 MB) so a second run does not fetch them.
+#      (default /var/tmp/gwtui-debootstrap-cache, ~110 MB) so a second run does not fetch them.
 #   A network that intercepts TLS (a proxy with its own CA, as on the machines this was
 #   written on) needs that CA: FRESH_CA_FILE (default: $SSL_CERT_FILE when set) is copied into
 #   the root and given to cargo alone (CARGO_HTTP_CAINFO); the root's own trust store is left
