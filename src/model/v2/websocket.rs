@@ -490,17 +490,20 @@ mod tests {
             integration_uri: Some("arn:aws:apigateway:us-east-1:sqs:path/123/q".into()),
             ..Integration::default()
         };
-        sqs.request_parameters
-            .insert("integration.request.querystring.Action".into(), "'SendMessage'".into());
+        sqs.request_parameters.insert(
+            "integration.request.querystring.Action".into(),
+            "'SendMessage'".into(),
+        );
         sqs.request_parameters.insert(
             "integration.request.header.X-Id".into(),
             "route.request.body.id".into(),
         );
         assert!(integration(&mut sqs.clone(), &f).is_ok());
         let mut bad_source = sqs.clone();
-        bad_source
-            .request_parameters
-            .insert("integration.request.header.Y".into(), "method.request.header.y".into());
+        bad_source.request_parameters.insert(
+            "integration.request.header.Y".into(),
+            "method.request.header.y".into(),
+        );
         assert!(integration(&mut bad_source, &f).is_err());
         let mut bad_dest = sqs.clone();
         bad_dest
@@ -514,7 +517,10 @@ mod tests {
             ..Integration::default()
         };
         let err = integration(&mut http, &f).err().map(|e| e.to_string());
-        assert!(err.is_some_and(|e| e.contains("not supported")), "HTTP refused");
+        assert!(
+            err.is_some_and(|e| e.contains("not supported")),
+            "HTTP refused"
+        );
     }
 
     #[test]
