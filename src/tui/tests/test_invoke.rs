@@ -63,12 +63,20 @@ fn i_tests_the_selected_method_and_shows_request_response_and_log<R: Rigs>() {
         "request  POST /pets",
         "Content-Type: application/json",
         "response  200 · ",
-        "content-type: application/json",
         "execution log  request ",
         "Method completed with status: 200",
     ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
+    // The response's header too (a real engine spells it `Content-Type` as AWS's
+    // TestInvokeMethod does; the fake answers `content-type`).
+    assert_eq!(
+        text.to_ascii_lowercase()
+            .matches("content-type: application/json")
+            .count(),
+        2,
+        "request and response content types:\n{text}"
+    );
     if h.served().is_none() {
         // The fake echoes the sample; the MOCK of a real engine answers its template.
         for want in ["\"name\": \"Rex\"", "response  200 · 3 ms", "request fake"] {
