@@ -7,6 +7,7 @@ mod apis;
 mod authorizers;
 mod cache;
 mod canary;
+mod cluster_delta;
 mod client_certificates;
 mod cors;
 mod deployments;
