@@ -672,7 +672,10 @@ mod change_events_tests {
         assert!(gw.inner.wants_log_batches());
         drop(recorder);
         assert!(!gw.inner.wants_log_batches());
-        let counted = gw.inner.change_only.load(std::sync::atomic::Ordering::SeqCst);
+        let counted = gw
+            .inner
+            .change_only
+            .load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(counted, 0);
     }
 }

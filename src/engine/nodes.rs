@@ -88,6 +88,9 @@ pub(crate) struct Nodes {
     stored_functions: Mutex<HashSet<String>>,
     /// Whether the listener is connected.
     listening: AtomicBool,
+    /// The last catch-up failed (the store was unreachable): the listener tries again at its
+    /// next heartbeat, as no notice may come to trigger it.
+    behind: AtomicBool,
     /// The management credentials every node requires, to sign the metrics pulls
     /// (`cluster_metrics`); set by the server.
     pub(crate) peer_credentials: Mutex<Option<crate::auth::credentials::Credentials>>,
@@ -116,6 +119,7 @@ impl Nodes {
             me: Arc::new(Mutex::new(me)),
             stored_functions: Mutex::new(functions.iter().map(|(n, _)| n.clone()).collect()),
             listening: AtomicBool::new(false),
+            behind: AtomicBool::new(false),
             peer_credentials: Mutex::new(None),
             known: Mutex::new(None),
         }
@@ -354,7 +358,11 @@ pub(crate) fn start_listener(inner: &Arc<Inner>) -> std::io::Result<()> {
                     eprintln!("gwtui: cluster listener disconnected: {reason}; retrying");
                 }
             }
-            Notice::Idle => {}
+            Notice::Idle => {
+                if cluster.behind.load(Ordering::Acquire) {
+                    gw.catch_up(None);
+                }
+            }
         }
         true
     })
@@ -369,8 +377,12 @@ impl Gateway {
         {
             return;
         }
-        if let Err(e) = self.reload_locked(&store) {
-            eprintln!("gwtui: cluster reload failed: {e}");
+        let result = self.reload_locked(&store);
+        if let Some(cluster) = &self.inner.nodes {
+            cluster.behind.store(result.is_err(), Ordering::Release);
+        }
+        if let Err(e) = result {
+            eprintln!("gwtui: cluster reload failed: {e}; retrying at the next heartbeat");
         }
     }
 }

@@ -422,6 +422,15 @@ impl PgStore {
         if self.in_write.get() {
             return self.with(|c| delta::since(c, since))?;
         }
+        // A connection that broke while idle (the server restarted) is only found out by
+        // using it: nothing has been read yet, so try once more on a new one.
+        match self.try_delta_since(since) {
+            Err(StoreError::Unavailable { .. }) => self.try_delta_since(since),
+            other => other,
+        }
+    }
+
+    fn try_delta_since(&self, since: i64) -> Result<Option<Delta>, StoreError> {
         let result = self.with(|c| {
             c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
             let delta = delta::since(c, since)?;
