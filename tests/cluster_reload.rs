@@ -239,3 +239,31 @@ fn a_node_that_missed_notices_or_started_later_catches_up_fully() {
         explain(&client, &d, &state)
     );
 }
+
+#[test]
+fn commits_without_scope_rows_fall_back_to_the_full_reload_and_lose_nothing() {
+    let Some(pg) = Postgres::start() else { return };
+    let a = Node::start(&pg.url(), "node-a");
+    let c_node = Node::start(&pg.url(), "node-c");
+    let client = http();
+    let mut state = before(&client, &a, &[&c_node]);
+    // An audit row with no scope rows, as a gwtui without `change_scopes` writes: no node can
+    // tell what it changed, so the next catch-up over it reloads everything.
+    let mut db = pg.client();
+    db.execute(
+        "INSERT INTO audit (at_millis, actor, action, target, detail)
+         VALUES (0, 'older-gwtui', 'UpdateAccount', 'account', '{}')",
+        &[],
+    )
+    .unwrap();
+    change(&client, &a, &mut state);
+    let took = eventually(Duration::from_secs(5), || {
+        shows_the_changes(&client, &c_node, &state)
+    });
+    assert!(took.is_some(), "{}", explain(&client, &c_node, &state));
+    assert!(
+        shows_the_changes(&client, &a, &state),
+        "{}",
+        explain(&client, &a, &state)
+    );
+}

@@ -264,8 +264,8 @@ impl Gateway {
         Ok(())
     }
 
-    /// Reloads everything (boot's path): when this node's position is unknown or too old for
-    /// an incremental catch-up.
+    /// Reloads everything (boot's path): when this node's position is ahead of the store, too
+    /// old, or not covered by the store's change records (`store::postgres::delta`).
     fn full_reload_locked(&self, store: &Store) -> Result<(), AdminError> {
         let (mut state, head) = store.load_with_head().map_err(admin_error)?;
         let functions = std::mem::take(&mut state.functions);

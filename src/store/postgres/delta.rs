@@ -8,8 +8,10 @@
 //! notice, that says what changed, so a lost or merged notice loses nothing.
 //!
 //! The delta is refused (`None`: the node reloads everything, as at boot) when the position is
-//! unknown (0), ahead of the store (a restored database), more than [`MAX_BEHIND`] commits
-//! behind, or when some audit row in the range has no scope rows (written by an older gwtui).
+//! not one (negative), ahead of the store (a restored database), more than [`MAX_BEHIND`]
+//! commits behind, or when some audit row in the range has no scope rows (written by an older
+//! gwtui). A node's position is the audit head it loaded at boot (0 for an empty store), then
+//! what it applied.
 
 use std::collections::BTreeSet;
 
@@ -107,6 +109,19 @@ pub(super) fn record(
     Ok(())
 }
 
+/// Whether a node at `since` can catch up incrementally to `head`: its position is valid (a
+/// node's position is the head it loaded at boot, 0 for an empty store, then what it applied),
+/// not ahead of the store (a restored database), and at most [`MAX_BEHIND`] commits old.
+fn position_usable(since: i64, head: i64) -> bool {
+    since >= 0 && since <= head && head - since <= MAX_BEHIND
+}
+
+/// Whether every one of the `audited` rows in the range has scope rows (`scoped` distinct
+/// sequence numbers among them); an older gwtui writes none.
+fn fully_scoped(audited: i64, scoped: usize) -> bool {
+    i64::try_from(scoped).is_ok_and(|n| n == audited)
+}
+
 /// What changed after `since` (see the module's doc for when it is `None`). Run it in one
 /// snapshot (a repeatable-read transaction, or the write transaction holding the writers'
 /// lock).
@@ -114,7 +129,7 @@ pub(super) fn since(c: &mut Client, since: i64) -> load::Rows<Result<Option<Delt
     let head: i64 = c
         .query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM audit", &[])?
         .try_get(0)?;
-    if since <= 0 || since > head || head - since > MAX_BEHIND {
+    if !position_usable(since, head) {
         return Ok(Ok(None));
     }
     let audited: i64 = c
@@ -147,7 +162,7 @@ pub(super) fn since(c: &mut Client, since: i64) -> load::Rows<Result<Option<Delt
             _ => return Ok(Ok(None)),
         }
     }
-    if i64::try_from(scoped.len()).unwrap_or(i64::MAX) != audited {
+    if !fully_scoped(audited, scoped.len()) {
         return Ok(Ok(None));
     }
     let rest: Vec<String> = rest.into_iter().collect();
@@ -200,6 +215,22 @@ pub(super) fn since(c: &mut Client, since: i64) -> load::Rows<Result<Option<Delt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_ahead_or_too_old_position_or_an_unscoped_commit_means_a_full_reload() {
+        assert!(!position_usable(-1, 5), "not a position");
+        assert!(position_usable(0, 5), "loaded an empty store at boot");
+        assert!(
+            !position_usable(7, 5),
+            "ahead of the store (restored database)"
+        );
+        assert!(!position_usable(1, 2 + MAX_BEHIND), "too far behind");
+        assert!(position_usable(2, 2 + MAX_BEHIND));
+        assert!(position_usable(5, 5), "up to date: an empty delta");
+        assert!(fully_scoped(3, 3));
+        assert!(!fully_scoped(3, 2), "a commit without scope rows");
+        assert!(fully_scoped(0, 0));
+    }
 
     #[test]
     fn changes_name_their_api_or_the_account() {
