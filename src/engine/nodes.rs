@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 use super::admin::{Admin, admin_error};
 use super::{Gateway, GatewayEvent, Inner, OpenError};
 use crate::model::AdminError;
+use crate::store::postgres::Delta;
 use crate::store::postgres::listen::{self, NodeRow, Notice};
 use crate::store::{PgTarget, Store};
 
@@ -87,6 +88,9 @@ pub(crate) struct Nodes {
     stored_functions: Mutex<HashSet<String>>,
     /// Whether the listener is connected.
     listening: AtomicBool,
+    /// The last catch-up failed (the store was unreachable): the listener tries again at its
+    /// next heartbeat, as no notice may come to trigger it.
+    behind: AtomicBool,
     /// The management credentials every node requires, to sign the metrics pulls
     /// (`cluster_metrics`); set by the server.
     pub(crate) peer_credentials: Mutex<Option<crate::auth::credentials::Credentials>>,
@@ -115,6 +119,7 @@ impl Nodes {
             me: Arc::new(Mutex::new(me)),
             stored_functions: Mutex::new(functions.iter().map(|(n, _)| n.clone()).collect()),
             listening: AtomicBool::new(false),
+            behind: AtomicBool::new(false),
             peer_credentials: Mutex::new(None),
             known: Mutex::new(None),
         }
@@ -206,11 +211,62 @@ impl Gateway {
             .is_none_or(|c| c.listening.load(Ordering::Acquire))
     }
 
-    /// Reloads everything from the store and installs it as [`Gateway::open`] does: the
-    /// compiled APIs, functions, VPC links, the account throttle and the route map (unchanged
+    /// Catches up with the store: incrementally from this node's position when the store's
+    /// change records allow it, else by reloading everything and installing it as
+    /// [`Gateway::open`] does: the compiled APIs, functions, VPC links, the account throttle and the route map (unchanged
     /// stages keep their buckets and caches). Call it with the writers' lock held (`store` is
     /// its guard), on a blocking thread.
     pub(crate) fn reload_locked(&self, store: &Store) -> Result<(), AdminError> {
+        if let Some(cluster) = &self.inner.nodes
+            && let Some(delta) = store.delta_since(cluster.applied()).map_err(admin_error)?
+        {
+            return self.apply_delta_locked(store, delta);
+        }
+        self.full_reload_locked(store)
+    }
+
+    /// Installs what changed after this node's position: only the APIs the store's change
+    /// records name, and the account-level tables when one of them changed
+    /// (`store::postgres::delta`).
+    fn apply_delta_locked(&self, store: &Store, delta: Delta) -> Result<(), AdminError> {
+        let head = delta.head;
+        if !delta.is_empty() {
+            let mut delta = delta;
+            let account = delta.account.as_mut().map(|state| {
+                (
+                    std::mem::take(&mut state.functions),
+                    std::mem::take(&mut state.vpc_links),
+                )
+            });
+            let admin = self.snapshot().apply_delta(delta).map_err(|e| match e {
+                OpenError::Store(e) => admin_error(e),
+                e => AdminError::Internal(format!("the stored state no longer loads: {e}")),
+            })?;
+            if let Some((functions, vpc_links)) = account {
+                self.install_functions(&functions);
+                *self.inner.vpc_links.lock_links() =
+                    vpc_links.into_iter().map(|l| (l.id.clone(), l)).collect();
+                self.inner.vpc_links.rebuild();
+                self.apply_account_throttle(&admin.account);
+            }
+            let routes = admin.build_routes(&self.inner.traffic, &self.inner.routes.load(), store);
+            self.inner.routes.store(Arc::new(routes));
+            self.inner.admin.store(Arc::new(admin));
+        }
+        if let Some(cluster) = &self.inner.nodes {
+            cluster.set_applied(head);
+        }
+        self.publish(GatewayEvent::Changed {
+            api_id: None,
+            action: "ClusterSync".to_string(),
+            target: "cluster".to_string(),
+        });
+        Ok(())
+    }
+
+    /// Reloads everything (boot's path): when this node's position is ahead of the store, too
+    /// old, or not covered by the store's change records (`store::postgres::delta`).
+    fn full_reload_locked(&self, store: &Store) -> Result<(), AdminError> {
         let (mut state, head) = store.load_with_head().map_err(admin_error)?;
         let functions = std::mem::take(&mut state.functions);
         let vpc_links = std::mem::take(&mut state.vpc_links);
@@ -302,7 +358,11 @@ pub(crate) fn start_listener(inner: &Arc<Inner>) -> std::io::Result<()> {
                     eprintln!("gwtui: cluster listener disconnected: {reason}; retrying");
                 }
             }
-            Notice::Idle => {}
+            Notice::Idle => {
+                if cluster.behind.load(Ordering::Acquire) {
+                    gw.catch_up(None);
+                }
+            }
         }
         true
     })
@@ -317,8 +377,12 @@ impl Gateway {
         {
             return;
         }
-        if let Err(e) = self.reload_locked(&store) {
-            eprintln!("gwtui: cluster reload failed: {e}");
+        let result = self.reload_locked(&store);
+        if let Some(cluster) = &self.inner.nodes {
+            cluster.behind.store(result.is_err(), Ordering::Release);
+        }
+        if let Err(e) = result {
+            eprintln!("gwtui: cluster reload failed: {e}; retrying at the next heartbeat");
         }
     }
 }

@@ -257,6 +257,15 @@ impl Store {
         }
     }
 
+    /// On PostgreSQL, what changed after audit `seq` `since` (a cluster node's incremental
+    /// catch-up; `None` when only a full load can catch up). SQLite has no other writer: `None`.
+    pub fn delta_since(&self, since: i64) -> Result<Option<postgres::Delta>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(pg) => pg.delta_since(since),
+        }
+    }
+
     /// Starts a write: on PostgreSQL, opens the transaction and takes the cluster's writers'
     /// lock, returning the newest committed sequence number (a node behind it reloads before
     /// computing its change). SQLite has one writer, the engine: `None`.

@@ -8,6 +8,7 @@ mod authorizers;
 mod cache;
 mod canary;
 mod client_certificates;
+mod cluster_delta;
 mod cors;
 mod deployments;
 mod documentation;

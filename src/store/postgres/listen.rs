@@ -2,8 +2,9 @@
 //! its own: `LISTEN gwtui_changes`, then for each wake-up the newest sequence number another
 //! node announced (bursts coalesce: the notices pending at once become one), and every
 //! [`HEARTBEAT`] an upsert of this node's row in `cluster_nodes`. After connecting (at start
-//! and after every reconnect) it reports [`Notice::Connected`] so the node reloads everything:
-//! notices sent while it was away are not replayed by PostgreSQL.
+//! and after every reconnect) it reports [`Notice::Connected`] so the node catches up from the
+//! store (incrementally from its position, see [`super::delta`], else everything): notices sent
+//! while it was away are not replayed by PostgreSQL.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,7 +33,7 @@ pub struct NodeRow {
 /// What the listener tells the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// Listening (again): reload everything to catch up.
+    /// Listening (again): catch up from the store.
     Connected,
     /// Another node committed the change with this audit sequence number (the newest of a
     /// burst).

@@ -10,10 +10,22 @@ use crate::store::{
     AuditRecord, StoreError, StoreState, StoredApi, StoredDeployment, StoredHttpApi, parse,
 };
 
-type Rows<T> = Result<T, postgres::Error>;
+pub(super) type Rows<T> = Result<T, postgres::Error>;
 
 fn pairs(c: &mut Client, sql: &str) -> Rows<Vec<(String, String)>> {
     c.query(sql, &[])?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// `(id, doc)` rows of `table` whose id is in `ids` (all when `None`), in creation order.
+fn api_rows(c: &mut Client, table: &str, ids: Option<&[String]>) -> Rows<Vec<(String, String)>> {
+    let sql = format!(
+        "SELECT id, doc FROM {table} WHERE ($1::TEXT[] IS NULL OR id = ANY($1)) ORDER BY ord"
+    );
+    let ids = ids.map(<[String]>::to_vec);
+    c.query(sql.as_str(), &[&ids])?
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
@@ -23,10 +35,18 @@ fn pairs(c: &mut Client, sql: &str) -> Rows<Vec<(String, String)>> {
 type DeploymentRows = Vec<(String, String, String)>;
 
 /// `(api_id, id, doc, snapshot)` rows grouped by API, in creation order.
-fn deployments(c: &mut Client, table: &str) -> Rows<HashMap<String, DeploymentRows>> {
-    let sql = format!("SELECT api_id, id, doc, snapshot FROM {table} ORDER BY ord");
+fn deployments(
+    c: &mut Client,
+    table: &str,
+    ids: Option<&[String]>,
+) -> Rows<HashMap<String, DeploymentRows>> {
+    let sql = format!(
+        "SELECT api_id, id, doc, snapshot FROM {table}
+         WHERE ($1::TEXT[] IS NULL OR api_id = ANY($1)) ORDER BY ord"
+    );
+    let ids = ids.map(<[String]>::to_vec);
     let mut out: HashMap<String, Vec<_>> = HashMap::new();
-    for r in c.query(sql.as_str(), &[])? {
+    for r in c.query(sql.as_str(), &[&ids])? {
         out.entry(r.try_get(0)?)
             .or_default()
             .push((r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
@@ -35,10 +55,18 @@ fn deployments(c: &mut Client, table: &str) -> Rows<HashMap<String, DeploymentRo
 }
 
 /// `(api_id, name, doc)` rows grouped by API, in creation order.
-fn stages(c: &mut Client, table: &str) -> Rows<HashMap<String, Vec<(String, String)>>> {
-    let sql = format!("SELECT api_id, name, doc FROM {table} ORDER BY ord");
+fn stages(
+    c: &mut Client,
+    table: &str,
+    ids: Option<&[String]>,
+) -> Rows<HashMap<String, Vec<(String, String)>>> {
+    let sql = format!(
+        "SELECT api_id, name, doc FROM {table}
+         WHERE ($1::TEXT[] IS NULL OR api_id = ANY($1)) ORDER BY ord"
+    );
+    let ids = ids.map(<[String]>::to_vec);
     let mut out: HashMap<String, Vec<_>> = HashMap::new();
-    for r in c.query(sql.as_str(), &[])? {
+    for r in c.query(sql.as_str(), &[&ids])? {
         out.entry(r.try_get(0)?)
             .or_default()
             .push((r.try_get(1)?, r.try_get(2)?));
@@ -57,23 +85,26 @@ fn docs<T: serde::de::DeserializeOwned>(
 
 /// Everything for boot; the outer error is the client's, the inner a row that no longer reads.
 pub(super) fn load(c: &mut Client) -> Rows<Result<StoreState, StoreError>> {
-    let apis = pairs(c, "SELECT id, doc FROM rest_apis ORDER BY ord")?;
-    let mut deps = deployments(c, "deployments")?;
-    let mut stgs = stages(c, "stages")?;
-    let http = pairs(c, "SELECT id, doc FROM http_apis ORDER BY ord")?;
-    let mut http_deps = deployments(c, "http_api_deployments")?;
-    let mut http_stgs = stages(c, "http_api_stages")?;
-    let usage_plans = pairs(c, "SELECT id, doc FROM usage_plans ORDER BY ord")?;
-    let api_keys = pairs(c, "SELECT id, doc FROM api_keys ORDER BY ord")?;
-    let usage_plan_keys = pairs(
-        c,
-        "SELECT usage_plan_id, key_id FROM usage_plan_keys ORDER BY ord",
-    )?;
-    let functions = pairs(c, "SELECT name, doc FROM functions ORDER BY ord")?;
-    let domains = pairs(c, "SELECT name, doc FROM domain_names ORDER BY ord")?;
-    let account = pairs(c, "SELECT 'account', doc FROM account WHERE id = 1")?;
-    let vpc_links = pairs(c, "SELECT id, doc FROM vpc_links ORDER BY ord")?;
-    let certificates = pairs(c, "SELECT id, doc FROM client_certificates ORDER BY ord")?;
+    let apis = rest_apis(c, None)?;
+    let http_apis = http_apis(c, None)?;
+    let account = account_level(c)?;
+    Ok((|| {
+        Ok(StoreState {
+            apis: apis?,
+            http_apis: http_apis?,
+            ..account?
+        })
+    })())
+}
+
+/// The REST APIs whose id is in `ids` (all when `None`) with their deployments and stages.
+pub(super) fn rest_apis(
+    c: &mut Client,
+    ids: Option<&[String]>,
+) -> Rows<Result<Vec<StoredApi>, StoreError>> {
+    let apis = api_rows(c, "rest_apis", ids)?;
+    let mut deps = deployments(c, "deployments", ids)?;
+    let mut stgs = stages(c, "stages", ids)?;
     Ok((|| {
         let mut out_apis = Vec::new();
         for (id, doc) in apis {
@@ -95,6 +126,19 @@ pub(super) fn load(c: &mut Client) -> Rows<Result<StoreState, StoreError>> {
                 stages,
             });
         }
+        Ok(out_apis)
+    })())
+}
+
+/// The HTTP APIs whose id is in `ids` (all when `None`) with their deployments and stages.
+pub(super) fn http_apis(
+    c: &mut Client,
+    ids: Option<&[String]>,
+) -> Rows<Result<Vec<StoredHttpApi>, StoreError>> {
+    let http = api_rows(c, "http_apis", ids)?;
+    let mut http_deps = deployments(c, "http_api_deployments", ids)?;
+    let mut http_stgs = stages(c, "http_api_stages", ids)?;
+    Ok((|| {
         let mut http_apis = Vec::new();
         for (id, doc) in http {
             let mut deployments = Vec::new();
@@ -115,19 +159,39 @@ pub(super) fn load(c: &mut Client) -> Rows<Result<StoreState, StoreError>> {
                 stages,
             });
         }
+        Ok(http_apis)
+    })())
+}
+
+/// The account-level tables, whole (they are small): usage plans, keys and their links,
+/// functions, domain names, account settings, VPC links and client certificates. The APIs
+/// are left empty.
+pub(super) fn account_level(c: &mut Client) -> Rows<Result<StoreState, StoreError>> {
+    let usage_plans = pairs(c, "SELECT id, doc FROM usage_plans ORDER BY ord")?;
+    let api_keys = pairs(c, "SELECT id, doc FROM api_keys ORDER BY ord")?;
+    let usage_plan_keys = pairs(
+        c,
+        "SELECT usage_plan_id, key_id FROM usage_plan_keys ORDER BY ord",
+    )?;
+    let functions = pairs(c, "SELECT name, doc FROM functions ORDER BY ord")?;
+    let domains = pairs(c, "SELECT name, doc FROM domain_names ORDER BY ord")?;
+    let account = pairs(c, "SELECT 'account', doc FROM account WHERE id = 1")?;
+    let vpc_links = pairs(c, "SELECT id, doc FROM vpc_links ORDER BY ord")?;
+    let certificates = pairs(c, "SELECT id, doc FROM client_certificates ORDER BY ord")?;
+    Ok((|| {
         let account = match account.into_iter().next() {
             Some((what, doc)) => parse(&what, &doc)?,
             None => AccountSettings::default(),
         };
         Ok(StoreState {
-            apis: out_apis,
+            apis: Vec::new(),
             usage_plans: docs(usage_plans, "usageplans")?,
             api_keys: docs(api_keys, "apikeys")?,
             usage_plan_keys,
             functions,
             domains: docs(domains, "domainnames")?,
             account,
-            http_apis,
+            http_apis: Vec::new(),
             vpc_links: docs(vpc_links, "vpclinks")?,
             client_certificates: docs(certificates, "clientcertificates")?,
         })

@@ -11,6 +11,7 @@
 //! ([`StoreError::Unavailable`]) and the node recovers by itself when it returns.
 
 mod change;
+mod delta;
 pub mod listen;
 mod load;
 mod schema;
@@ -23,6 +24,7 @@ use postgres::{Client, NoTls};
 
 use super::{AuditRecord, Change, StoreError, StoreState};
 
+pub use delta::{Delta, MAX_BEHIND};
 pub use schema::MIGRATIONS;
 
 /// The channel every commit notifies and every node listens on.
@@ -346,6 +348,7 @@ impl PgStore {
         let detail = serde_json::to_string(&audit.detail)
             .map_err(|e| StoreError::corrupt("audit detail", e))?;
         let node = self.node_id.clone();
+        let scopes = delta::scopes(changes);
         let result = (|| {
             for change in changes {
                 let sql = change::statements(change)?;
@@ -364,6 +367,7 @@ impl PgStore {
                     ],
                 )?;
                 let seq: i64 = row.try_get(0)?;
+                delta::record(c, seq, &scopes)?;
                 c.execute(
                     "SELECT pg_notify($1, $2)",
                     &[&CHANNEL, &format!("{node}:{seq}")],
@@ -410,6 +414,33 @@ impl PgStore {
             self.rollback();
         }
         result.and_then(|(state, head)| Ok((state?, head)))
+    }
+
+    /// What changed after audit `seq` `since`, read in one snapshot (see [`delta`]): `None`
+    /// when only a full [`PgStore::load`] can catch up.
+    pub fn delta_since(&self, since: i64) -> Result<Option<Delta>, StoreError> {
+        if self.in_write.get() {
+            return self.with(|c| delta::since(c, since))?;
+        }
+        // A connection that broke while idle (the server restarted) is only found out by
+        // using it: nothing has been read yet, so try once more on a new one.
+        match self.try_delta_since(since) {
+            Err(StoreError::Unavailable { .. }) => self.try_delta_since(since),
+            other => other,
+        }
+    }
+
+    fn try_delta_since(&self, since: i64) -> Result<Option<Delta>, StoreError> {
+        let result = self.with(|c| {
+            c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+            let delta = delta::since(c, since)?;
+            c.batch_execute("COMMIT")?;
+            Ok(delta)
+        });
+        if result.is_err() {
+            self.rollback();
+        }
+        result?
     }
 
     pub fn audit(

@@ -2,8 +2,9 @@
 //! same version numbers, recorded in `schema_version` (one row per applied version). Documents
 //! stay JSON text, as in SQLite; `ord` (a sequence) keeps creation order where SQLite uses
 //! `rowid`. Immutable snapshots and the append-only audit log are enforced by triggers, as in
-//! SQLite. `cluster_nodes` (heartbeats) is cluster bookkeeping, not a versioned definition
-//! table: it is created if missing, so the version numbers stay SQLite's.
+//! SQLite. `cluster_nodes` (heartbeats) and `change_scopes` (what each audited commit touched,
+//! for the nodes' incremental reload: `postgres::delta`) are cluster bookkeeping, not versioned
+//! definition tables: they are created if missing, so the version numbers stay SQLite's.
 
 use postgres::Client;
 
@@ -189,6 +190,11 @@ CREATE TABLE IF NOT EXISTS cluster_nodes (
     version    TEXT NOT NULL,
     started_ms BIGINT NOT NULL,
     seen_ms    BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS change_scopes (
+    seq   BIGINT NOT NULL,
+    scope TEXT NOT NULL,
+    PRIMARY KEY (seq, scope)
 );
 "#;
 
