@@ -221,42 +221,10 @@ async fn at_connections(
         percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
     let url = format!("{}/prod/@connections/{encoded}", node.url);
     let authority = format!("{api}.execute-api.localhost:{}", port(node));
-    let parsed = reqwest::Url::parse(&url).expect("url");
-    let amz_date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .expect("date");
-    let mut headers = http::HeaderMap::new();
-    headers.insert("host", authority.parse().expect("host"));
-    headers.insert("x-amz-date", amz_date.parse().expect("date"));
-    let parts = gwtui::auth::sigv4::RequestParts {
-        method: method.as_str(),
-        path: parsed.path(),
-        query: parsed.query(),
-        headers: &headers,
-        authority: Some(&authority),
-        body,
-    };
-    let authorization = gwtui::auth::sigv4::sign(
-        &parts,
-        IAM_KEY,
-        IAM_SECRET,
-        gwtui::engine::REGION,
-        "execute-api",
-        &["host", "x-amz-date"],
-    )
-    .expect("sign");
+    let request =
+        websocket_support::signed_connections_request(http, method, &url, body, &authority);
     let started = Instant::now();
-    let resp = http
-        .request(method, &url)
-        .header("host", authority)
-        .header("x-amz-date", amz_date)
-        .header("authorization", authorization)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("@connections call");
+    let resp = http.execute(request).await.expect("@connections call");
     let status = resp.status().as_u16();
     let kind = resp
         .headers()

@@ -251,7 +251,7 @@ async fn websocket_performance() {
     let warmups: Vec<_> = (0..senders)
         .map(|i| {
             let (url, _) = connections_url(&t, &api, "prod", &ids[i]);
-            let r = signed_connections_request(&t, Method::GET, &url, b"", &host);
+            let r = signed_connections_request(&t.client, Method::GET, &url, b"", &host);
             let pool = pool.clone();
             tokio::spawn(async move { pool.execute(r).await.map(|r| r.status().as_u16()) })
         })
@@ -266,7 +266,7 @@ async fn websocket_performance() {
                 .step_by(senders)
                 .map(|id| {
                     let (url, _) = connections_url(&t, &api, "prod", id);
-                    signed_connections_request(&t, Method::POST, &url, b"fan-out", &host)
+                    signed_connections_request(&t.client, Method::POST, &url, b"fan-out", &host)
                 })
                 .collect()
         })
@@ -301,7 +301,7 @@ async fn websocket_performance() {
         .iter()
         .map(|id| {
             let (url, _) = connections_url(&t, &api, "prod", id);
-            signed_connections_request(&t, Method::POST, &url, b"fan-out", &host)
+            signed_connections_request(&t.client, Method::POST, &url, b"fan-out", &host)
         })
         .collect();
     let (_clients, cold) = fan_out_round(clients, || async move {

@@ -256,41 +256,8 @@ pub async fn connections(
             parsed.port().unwrap_or(80)
         )
     });
-    let amz_date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .expect("date");
-    let mut headers = http::HeaderMap::new();
-    headers.insert("host", authority.parse().expect("host"));
-    headers.insert("x-amz-date", amz_date.parse().expect("date"));
-    let parts = gwtui::auth::sigv4::RequestParts {
-        method: method.as_str(),
-        path: parsed.path(),
-        query: parsed.query(),
-        headers: &headers,
-        authority: Some(&authority),
-        body,
-    };
-    let authorization = gwtui::auth::sigv4::sign(
-        &parts,
-        IAM_KEY,
-        IAM_SECRET,
-        gwtui::engine::REGION,
-        "execute-api",
-        &["host", "x-amz-date"],
-    )
-    .expect("sign");
-    let resp = t
-        .client
-        .request(method, url)
-        .header("host", authority)
-        .header("x-amz-date", amz_date)
-        .header("authorization", authorization)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("@connections call");
+    let request = signed_connections_request(&t.client, method, url, body, &authority);
+    let resp = t.client.execute(request).await.expect("@connections call");
     let status = resp.status().as_u16();
     let kind = resp
         .headers()
@@ -356,7 +323,7 @@ pub async fn recorded(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
 
 /// An `@connections` request signed for `execute-api`, built but not sent.
 pub fn signed_connections_request(
-    t: &TestGateway,
+    client: &reqwest::Client,
     method: Method,
     url: &str,
     body: &[u8],
@@ -388,7 +355,7 @@ pub fn signed_connections_request(
         &["host", "x-amz-date"],
     )
     .expect("sign");
-    t.client
+    client
         .request(method, url)
         .header("host", host)
         .header("x-amz-date", amz_date)
