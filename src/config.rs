@@ -176,6 +176,11 @@ pub struct ServerSection {
     pub account_rate_limit: Option<f64>,
     /// The account throttle's burst: AWS's 5,000 by default.
     pub account_burst_limit: Option<i64>,
+    /// Threads serving `listen`, each with its own runtime and `SO_REUSEPORT` socket
+    /// (nginx's worker model, [`crate::server::per_core`]): unset, one per CPU; `0`, the
+    /// listener is served on the shared work-stealing runtime instead. `GWTUI_SERVE_THREADS`
+    /// overrides it.
+    pub serving_threads: Option<usize>,
 }
 
 impl ServerSection {
@@ -192,6 +197,27 @@ impl ServerSection {
                 private_key: base.join(k),
             }),
             _ => Err("server.tls_certificate and server.tls_private_key go together".into()),
+        }
+    }
+
+    /// The threads serving `listen` (`0`: the shared runtime), from `GWTUI_SERVE_THREADS`
+    /// when it is set (`env`), else `serving_threads`, else one per CPU.
+    pub fn serving_threads(&self, env: Option<&str>) -> Result<usize, String> {
+        let max = crate::server::per_core::MAX_THREADS;
+        match env.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if n <= max => Ok(n),
+                _ => Err(format!(
+                    "GWTUI_SERVE_THREADS={v:?} is not a number of threads from 0 (the shared runtime) to {max}"
+                )),
+            },
+            None => match self.serving_threads {
+                Some(n) if n > max => Err(format!(
+                    "server.serving_threads must be from 0 (the shared runtime) to {max} (got {n})"
+                )),
+                Some(n) => Ok(n),
+                None => Ok(crate::server::per_core::default_threads()),
+            },
         }
     }
 
@@ -357,6 +383,28 @@ mod tests {
         ] {
             assert!(bad.account_limits().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn serving_threads_default_to_one_per_cpu_and_the_env_overrides_the_file() {
+        let none = ServerSection::default();
+        assert_eq!(
+            none.serving_threads(None),
+            Ok(crate::server::per_core::default_threads())
+        );
+        assert_eq!(none.serving_threads(Some("")), none.serving_threads(None));
+        assert_eq!(none.serving_threads(Some("3")), Ok(3));
+        assert_eq!(none.serving_threads(Some("0")), Ok(0));
+        let set = parse("[server]\nserving_threads = 0\n", Path::new("c.toml")).unwrap();
+        assert_eq!(set.server.serving_threads(None), Ok(0));
+        assert_eq!(set.server.serving_threads(Some("2")), Ok(2));
+        for bad in ["65", "-1", "two", "1.5"] {
+            let e = none.serving_threads(Some(bad)).unwrap_err();
+            assert!(e.contains("GWTUI_SERVE_THREADS"), "{e}");
+        }
+        let too_many = parse("[server]\nserving_threads = 100\n", Path::new("c.toml")).unwrap();
+        let e = too_many.server.serving_threads(None).unwrap_err();
+        assert!(e.contains("server.serving_threads"), "{e}");
     }
 
     #[test]

@@ -39,7 +39,12 @@ fn serve(dir: &Path) -> (Child, String) {
 
 /// [`serve`] with extra environment variables.
 fn serve_with_env(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
-    std::fs::write(dir.join("config.toml"), "[demo]\nenabled = false\n").unwrap();
+    serve_with_config(dir, "[demo]\nenabled = false\n", env)
+}
+
+/// [`serve`] with this config file and extra environment variables.
+fn serve_with_config(dir: &Path, config: &str, env: &[(&str, &str)]) -> (Child, String) {
+    std::fs::write(dir.join("config.toml"), config).unwrap();
     let mut child = Command::new(BIN)
         .envs(env.iter().copied())
         .arg("--data-dir")
@@ -62,6 +67,36 @@ fn serve_with_env(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
     (child, url)
+}
+
+/// The boot id in the `hello` event of a new `GET /gwtui/events` stream (read off a raw
+/// socket, bounded: 64 KiB or 10 s).
+fn event_stream_boot(url: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /gwtui/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while seen.len() < 65536 {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&seen);
+        if let Some(at) = text.find("\"boot\":\"")
+            && let Some(len) = text[at + 8..].find('"')
+        {
+            return text[at + 8..at + 8 + len].to_string();
+        }
+    }
+    panic!("no hello: {}", String::from_utf8_lossy(&seen));
 }
 
 const DOC: &str = r#"{"openapi":"3.0.1","info":{"title":"cli","version":"1"},"paths":{"/v":{"get":{"responses":{"200":{"description":"ok"}},
@@ -162,7 +197,7 @@ fn admin_commands_work_locally_and_through_the_serving_process() {
 /// `gwtui-serve-N`), each connection on one of them; invokes, the management API and a clean
 /// stop on SIGTERM all work as on the default runtime.
 #[test]
-fn serve_threads_switch_serves_on_its_own_threads() {
+fn serving_threads_serve_on_their_own_threads_and_share_one_event_numbering() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), "[demo]\nenabled = false\n").unwrap();
     let doc = dir.path().join("api.json");
@@ -173,7 +208,12 @@ fn serve_threads_switch_serves_on_its_own_threads() {
     let (ok, _, err) = gwtui(dir.path(), &["deploy", &api, "prod"]);
     assert!(ok, "{err}");
 
-    let (mut child, url) = serve_with_env(dir.path(), &[("GWTUI_SERVE_THREADS", "2")]);
+    // The config file's setting (the default is one thread per CPU).
+    let (mut child, url) = serve_with_config(
+        dir.path(),
+        "[demo]\nenabled = false\n[server]\nserving_threads = 2\n",
+        &[],
+    );
     let serving_threads = || -> Vec<String> {
         std::fs::read_dir(format!("/proc/{}/task", child.id()))
             .map(|tasks| {
@@ -218,6 +258,11 @@ fn serve_threads_switch_serves_on_its_own_threads() {
     assert_eq!(listed["item"][0]["id"], api.as_str(), "{listed}");
     let (ok, stages, err) = gwtui(dir.path(), &["stages", &api]);
     assert!(ok && stages.contains("prod"), "{err}");
+    // Event streams opened on new connections (so on either thread) all number changes under
+    // one boot id: a console whose reconnection lands on the other thread resumes.
+    let boots: std::collections::BTreeSet<String> =
+        (0..8).map(|_| event_stream_boot(&url)).collect();
+    assert_eq!(boots.len(), 1, "{boots:?}");
 
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -439,6 +439,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             println!("listen:      {}", s.listen);
+            let threads = s
+                .config
+                .server
+                .serving_threads(std::env::var("GWTUI_SERVE_THREADS").ok().as_deref())
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "serving:     {}",
+                match threads {
+                    0 => "on the shared runtime (serving_threads = 0)".to_string(),
+                    n => format!("{n} thread(s), a runtime and SO_REUSEPORT socket each"),
+                }
+            );
             if let Some(tls) = &s.config.server.tls_listen {
                 println!("tls listen:  {tls}");
             }

@@ -120,14 +120,19 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
             Some((listener, config))
         }
     };
-    let (addr, listener) = match serve_threads()? {
-        None => {
+    let threads = s
+        .config
+        .server
+        .serving_threads(std::env::var("GWTUI_SERVE_THREADS").ok().as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let (addr, listener) = match threads {
+        0 => {
             let listener = TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             (listener.local_addr()?, Listener::Runtime(listener))
         }
-        Some(n) => {
+        n => {
             let (addr, listeners) = crate::server::per_core::bind(listen, n)
                 .with_context(|| format!("cannot listen on {listen}"))?;
             (addr, Listener::PerCore(listeners))
@@ -192,29 +197,12 @@ pub async fn start(s: &Settings) -> anyhow::Result<Running> {
     })
 }
 
-/// Where the HTTP listener is served.
+/// Where the HTTP listener is served (`[server] serving_threads`).
 enum Listener {
-    /// On the runtime `gwtui` runs on (the default).
+    /// On the runtime `gwtui` runs on (`serving_threads = 0`).
     Runtime(TcpListener),
-    /// On N threads with a runtime each (`GWTUI_SERVE_THREADS`, [`crate::server::per_core`]).
+    /// On N threads with a runtime each (the default, [`crate::server::per_core`]).
     PerCore(Vec<std::net::TcpListener>),
-}
-
-/// `GWTUI_SERVE_THREADS=N` (1 to 64): the HTTP listener is served by N threads with a
-/// current-thread runtime and a `SO_REUSEPORT` socket each, instead of on the work-stealing
-/// runtime (docs/PERFORMANCE.md, "Data plane under wrk, round 3").
-fn serve_threads() -> anyhow::Result<Option<usize>> {
-    parse_serve_threads(std::env::var("GWTUI_SERVE_THREADS").ok().as_deref())
-}
-
-fn parse_serve_threads(value: Option<&str>) -> anyhow::Result<Option<usize>> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n @ 1..=64) => Ok(Some(n)),
-            _ => anyhow::bail!("GWTUI_SERVE_THREADS={v:?} is not a number of threads from 1 to 64"),
-        },
-    }
 }
 
 impl Running {
@@ -302,19 +290,4 @@ pub async fn console(
     traffic.stop_all();
     running.stop().await;
     result.map(|_| ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_serve_threads;
-
-    #[test]
-    fn serve_threads_switch() {
-        assert_eq!(parse_serve_threads(None).unwrap(), None);
-        assert_eq!(parse_serve_threads(Some("")).unwrap(), None);
-        assert_eq!(parse_serve_threads(Some("2")).unwrap(), Some(2));
-        assert!(parse_serve_threads(Some("0")).is_err());
-        assert!(parse_serve_threads(Some("65")).is_err());
-        assert!(parse_serve_threads(Some("two")).is_err());
-    }
 }

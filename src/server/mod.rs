@@ -82,7 +82,18 @@ pub async fn serve_with(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_loop(gw, listener, options, None, shutdown).await
+    serve_loop(gw, listener, options, None, None, shutdown).await
+}
+
+/// [`serve_with`] for one of several listeners that share `streams` (the serving threads).
+pub(crate) async fn serve_sharing(
+    gw: Gateway,
+    listener: TcpListener,
+    options: ServerOptions,
+    streams: Streams,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_loop(gw, listener, options, None, Some(streams), shutdown).await
 }
 
 /// Serves HTTPS (see [`tls::server_config`]) until `shutdown` completes: the same invoke URLs
@@ -94,17 +105,21 @@ pub async fn serve_tls_with(
     configs: std::sync::Arc<tls::TlsConfigs>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_loop(gw, listener, options, Some(configs), shutdown).await
+    serve_loop(gw, listener, options, Some(configs), None, shutdown).await
 }
 
 /// How long a client has to complete the TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Serves `listener` until `shutdown`. `shared`: the event streams this listener shares with
+/// others (the serving threads, [`per_core`]), whose owner ends them; `None`: its own, ended
+/// here at shutdown.
 async fn serve_loop(
     gw: Gateway,
     listener: TcpListener,
     options: ServerOptions,
     tls: Option<std::sync::Arc<tls::TlsConfigs>>,
+    shared: Option<Streams>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     if tls.is_none()
@@ -112,18 +127,15 @@ async fn serve_loop(
     {
         gw.set_listen_address(addr);
     }
+    let (streams, stop_streams) = match shared {
+        Some(streams) => (streams, None),
+        None => {
+            let (streams, stop) = Streams::start(&gw, &options);
+            (streams, Some(stop))
+        }
+    };
     let options = std::sync::Arc::new(options);
     let graceful = GracefulShutdown::new();
-    // Event streams never end on their own: they end when this turns true.
-    let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
-    let boot: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
-    let slots = events::StreamSlots::default();
-    let replay = event_replay::Replay::new(
-        boot,
-        options.event_replay.unwrap_or(event_replay::REPLAY_RING),
-        options.log_replay.unwrap_or(event_replay::LOG_REPLAY_LINES),
-    );
-    replay.spawn_recorder(&gw, streams_stop.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -148,11 +160,7 @@ async fn serve_loop(
                 let gw = gw.clone();
                 let options = options.clone();
                 let local = listener.local_addr().ok();
-                let streams = Streams {
-                    replay: replay.clone(),
-                    stop: streams_stop.clone(),
-                    slots: slots.clone(),
-                };
+                let streams = streams.clone();
                 // A mutual-TLS client's certificate rides on each of its requests.
                 let service = move |cert: Option<std::sync::Arc<crate::tls::ClientCert>>| {
                     service_fn(move |mut req: Request<Incoming>| {
@@ -213,7 +221,9 @@ async fn serve_loop(
             _ = &mut shutdown => break,
         }
     }
-    let _ = stop_streams.send(true);
+    if let Some(stop) = stop_streams {
+        let _ = stop.send(true);
+    }
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
@@ -221,13 +231,40 @@ async fn serve_loop(
     Ok(())
 }
 
-/// What event streams share on one listener: the numbered changes (with the boot id: a client
-/// that reconnects after a restart sees a new one) and the shutdown signal.
+/// What event streams share on one listener, or on the serving threads of one server: the
+/// numbered changes (with the boot id: a client that reconnects after a restart sees a new
+/// one, and one that reconnects onto another serving thread sees the same), the stream slots
+/// and the shutdown signal.
 #[derive(Clone)]
-struct Streams {
+pub(crate) struct Streams {
     replay: event_replay::Replay,
     stop: tokio::sync::watch::Receiver<bool>,
     slots: events::StreamSlots,
+}
+
+impl Streams {
+    /// Numbering starts (the recorder runs on the current runtime); the streams end when the
+    /// returned sender turns true.
+    pub(crate) fn start(
+        gw: &Gateway,
+        options: &ServerOptions,
+    ) -> (Streams, tokio::sync::watch::Sender<bool>) {
+        // Event streams never end on their own: they end when this turns true.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let boot: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
+        let replay = event_replay::Replay::new(
+            boot,
+            options.event_replay.unwrap_or(event_replay::REPLAY_RING),
+            options.log_replay.unwrap_or(event_replay::LOG_REPLAY_LINES),
+        );
+        replay.spawn_recorder(gw, stopped.clone());
+        let streams = Streams {
+            replay,
+            stop: stopped,
+            slots: events::StreamSlots::default(),
+        };
+        (streams, stop)
+    }
 }
 
 /// `GET /gwtui/events` on the management plane becomes an event stream (after the same
@@ -290,7 +327,7 @@ pub async fn handle(
     local: Option<SocketAddr>,
     options: &ServerOptions,
 ) -> Response<Body> {
-    let (parts, body) = req.into_parts();
+    let (parts, mut body) = req.into_parts();
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -333,14 +370,16 @@ pub async fn handle(
         return with_cors(prometheus::respond(&gw), cors.as_ref());
     }
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        Box::pin(linger(&mut body)).await;
         return with_cors(too_large(&gw, target, parts, peer).await, cors.as_ref());
     }
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let body = match Limited::new(&mut body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
+                Box::pin(linger(&mut body)).await;
                 return with_cors(too_large(&gw, target, parts, peer).await, cors.as_ref());
             }
             return plain(
@@ -380,6 +419,30 @@ fn with_cors(mut response: Response<Body>, cors: Option<&browser::CorsOrigin>) -
         browser::add_cors_headers(response.headers_mut(), origin);
     }
     response
+}
+
+/// How much of a refused (too large) body is read and thrown away, at most, before the 413.
+const LINGER_BYTES: usize = 2 * MAX_BODY_BYTES;
+/// How long, at most, a refused body is read before the 413.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and discards what a client still sends of a body the 413 refuses (bounded by
+/// [`LINGER_BYTES`] and [`LINGER_TIME`]), nginx's lingering close: a client that writes its
+/// whole body before it reads (most do) otherwise meets a connection closed under it (a broken
+/// pipe or a reset) instead of the 413.
+async fn linger(body: &mut Incoming) {
+    let drain = async {
+        let mut left = LINGER_BYTES;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                left = left.saturating_sub(data.len());
+                if left == 0 {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 async fn too_large(

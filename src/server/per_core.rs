@@ -42,22 +42,51 @@ pub fn bind(
 /// The serving threads, started: [`PerCore::run_until`] stops them.
 pub struct PerCore {
     stop: tokio::sync::watch::Sender<bool>,
+    /// Ends the event streams, which the threads share (one boot id and one numbering, so
+    /// that a console whose reconnection lands on another thread resumes where it was).
+    stop_streams: tokio::sync::watch::Sender<bool>,
     finished: Vec<tokio::sync::oneshot::Receiver<std::io::Result<()>>>,
 }
 
-/// Starts serving each listener on its own thread (a current-thread runtime per thread).
+/// The number of serving threads when nothing says otherwise: one per CPU, as nginx's
+/// `worker_processes auto` (at most [`MAX_THREADS`]).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_THREADS)
+}
+
+/// The most serving threads a server starts.
+pub const MAX_THREADS: usize = 64;
+
+/// Serves `listeners` (from [`bind`]) on a thread each until `shutdown` completes:
+/// [`start`] then [`PerCore::run_until`]. Call it on a tokio runtime: the event streams'
+/// recorder runs there.
+pub async fn serve(
+    gw: Gateway,
+    listeners: Vec<std::net::TcpListener>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    start(&gw, listeners, &options)?.run_until(shutdown).await
+}
+
+/// Starts serving each listener on its own thread (a current-thread runtime per thread). Call
+/// it on a tokio runtime: the event streams' recorder runs there.
 pub fn start(
     gw: &Gateway,
     listeners: Vec<std::net::TcpListener>,
     options: &ServerOptions,
 ) -> std::io::Result<PerCore> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (streams, stop_streams) = super::Streams::start(gw, options);
     let mut finished = Vec::with_capacity(listeners.len());
     for (i, listener) in listeners.into_iter().enumerate() {
         let (done, finish) = tokio::sync::oneshot::channel();
         let gw = gw.clone();
         let options = options.clone();
         let mut stopped = stopped.clone();
+        let streams = streams.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gwtui-serve-{i}"))
             .spawn(move || {
@@ -70,19 +99,24 @@ pub fn start(
                         let stop = async move {
                             let _ = stopped.wait_for(|s| *s).await;
                         };
-                        super::serve_with(gw, listener, options, stop).await
+                        super::serve_sharing(gw, listener, options, streams, stop).await
                     })
                 };
                 let _ = done.send(run());
             });
         if let Err(e) = spawned {
             // The threads already started stop at once.
+            let _ = stop_streams.send(true);
             let _ = stop.send(true);
             return Err(e);
         }
         finished.push(finish);
     }
-    Ok(PerCore { stop, finished })
+    Ok(PerCore {
+        stop,
+        stop_streams,
+        finished,
+    })
 }
 
 impl PerCore {
@@ -90,6 +124,9 @@ impl PerCore {
     /// its in-flight connections (the same bounded grace as [`super::serve_with`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         shutdown.await;
+        // Streams first: a connection carrying an event stream never ends on its own, and each
+        // thread waits for its connections.
+        let _ = self.stop_streams.send(true);
         let _ = self.stop.send(true);
         let mut result = Ok(());
         for finish in self.finished {

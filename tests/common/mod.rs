@@ -58,16 +58,32 @@ impl TestGateway {
         options: ServerOptions,
     ) -> TestGateway {
         let gw = Gateway::open(config).expect("open gateway");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let serving = gw.clone();
-        let task = tokio::spawn(async move {
-            let _ = gwtui::server::serve_with(serving, listener, options, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let stop = async {
+            let _ = rx.await;
+        };
+        // Served as `gwtui serve` serves: on serving threads (one per CPU) unless
+        // `GWTUI_SERVE_THREADS` says otherwise (`0`: on this test's runtime).
+        let (addr, task) = match serving_threads() {
+            0 => {
+                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let addr = listener.local_addr().expect("addr");
+                let task = tokio::spawn(async move {
+                    let _ = gwtui::server::serve_with(serving, listener, options, stop).await;
+                });
+                (addr, task)
+            }
+            n => {
+                let (addr, listeners) =
+                    gwtui::server::per_core::bind("127.0.0.1:0".parse().expect("addr"), n)
+                        .expect("bind");
+                let task = tokio::spawn(async move {
+                    let _ = gwtui::server::per_core::serve(serving, listeners, options, stop).await;
+                });
+                (addr, task)
+            }
+        };
         let client = reqwest::Client::builder()
             .no_proxy()
             .build()
@@ -123,6 +139,18 @@ impl TestGateway {
 
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+}
+
+/// The serving threads a test gateway gets: `GWTUI_SERVE_THREADS` (0: the test's runtime),
+/// else `gwtui serve`'s default.
+pub fn serving_threads() -> usize {
+    match std::env::var("GWTUI_SERVE_THREADS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .expect("GWTUI_SERVE_THREADS is a number of threads"),
+        _ => gwtui::server::per_core::default_threads(),
     }
 }
 

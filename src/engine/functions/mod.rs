@@ -76,6 +76,8 @@ pub struct Functions {
     /// Environment every worker starts with before its function's own `environment` (which
     /// wins): the workers' AWS credential and `GWTUI_ENDPOINT`.
     defaults: pool::SharedEnv,
+    /// The runtime the gateway was opened on: workers run there ([`pool::LaunchSpec`]).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Functions {
@@ -90,6 +92,7 @@ impl Functions {
             runtimes_dir: data_dir.join("runtimes"),
             http,
             defaults: pool::SharedEnv::default(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -268,6 +271,7 @@ impl Functions {
             env,
             cwd: code,
             defaults: self.defaults.clone(),
+            runtime: self.runtime.clone(),
         };
         Ok(Pool::new(
             name.to_string(),

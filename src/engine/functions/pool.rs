@@ -39,6 +39,10 @@ pub struct LaunchSpec {
     /// Set before `env` when a worker starts (read then, so a later change reaches new
     /// workers): the workers' AWS credential and `GWTUI_ENDPOINT`.
     pub defaults: SharedEnv,
+    /// The runtime a worker's process, Runtime API listener and tasks belong to: the one the
+    /// gateway was opened on, not whichever serving thread's runtime the first invocation
+    /// ran on (those stop before the functions are shut down). `None`: the current one.
+    pub runtime: Option<tokio::runtime::Handle>,
 }
 
 /// Environment variables shared by every function's workers.
@@ -400,6 +404,7 @@ impl Pool {
     }
 
     fn spawn_worker(self: &Arc<Self>) -> std::io::Result<()> {
+        let _entered = self.spec.runtime.as_ref().map(|h| h.enter());
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
