@@ -286,6 +286,8 @@ http {{
             rows += [
                 ("baseline: gwtui MOCK GET (metrics on)", binv.format(stage="bench", path="/mock"),
                  lambda: pids(base_p)),
+                ("baseline: gwtui MOCK GET, cache hit + metrics + JSON access log",
+                 binv.format(stage="cached", path="/cached?id=1"), lambda: pids(base_p)),
                 ("baseline: gwtui HTTP_PROXY -> nginx static", binv.format(stage="bench", path="/proxy"),
                  lambda: pids(base_p, static_p)),
             ]
