@@ -21,12 +21,12 @@ fn output_size<A, R>(_: &impl Fn(A) -> R) -> usize {
     std::mem::size_of::<R>()
 }
 
-/// Test builds (debug) lay futures out less tightly than release builds; the release figures
-/// are the ones docs/PERFORMANCE.md reports. Before round 5 these were 6,648 (dispatch) and
-/// 3,464 (the engine) in a debug build: a bound between the two sizes fails on a regression of
-/// that kind.
-const DISPATCH_MAX: usize = if cfg!(debug_assertions) { 3_584 } else { 2_048 };
-const ENGINE_MAX: usize = if cfg!(debug_assertions) { 3_072 } else { 1_792 };
+/// Bounds for test (debug) builds, where `cargo test` runs this: before round 5 these futures
+/// were 6,648 (dispatch) and 3,464 (the engine) bytes there, after it 3,408 and 3,000. Release
+/// builds lay futures out differently (the bench's `memcpy` count is the release figure, see
+/// docs/PERFORMANCE.md); their bound only catches a return to the old ~10 KB.
+const DISPATCH_MAX: usize = if cfg!(debug_assertions) { 3_584 } else { 6_144 };
+const ENGINE_MAX: usize = if cfg!(debug_assertions) { 3_072 } else { 5_120 };
 
 fn request() -> InvokeRequest {
     InvokeRequest {
