@@ -288,6 +288,10 @@ fn dispatch<'a>(
 type Boxed<'a> = std::pin::Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
 
 /// How [`handle`] answers, decided before anything is awaited.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a transient value, matched at once; boxing the request would add an allocation per request"
+)]
 enum Route<'a> {
     /// An invoke request for the data plane: the request (its body still to be read) and
     /// the body.
@@ -417,6 +421,10 @@ fn route<'a>(
 
 /// The data plane's future: reads the body (a request without one skips that), then runs the
 /// engine on the request. It holds the request once (the engine borrows it) and the body.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
+)]
 fn data_plane(
     gw: Gateway,
     mut request: InvokeRequest,

@@ -43,6 +43,10 @@ pub fn is_endpoint(url: &str) -> bool {
 /// Sends one request. Timeout → INTEGRATION_TIMEOUT; connection or protocol failure →
 /// INTEGRATION_FAILURE. One `timeout` bounds the whole exchange: connecting, sending and
 /// reading the body (a peer that trickles bytes forever included).
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
+)]
 pub fn send(
     client: &reqwest::Client,
     method: Method,
