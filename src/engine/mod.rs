@@ -428,6 +428,13 @@ impl Gateway {
     /// The data plane: runs one request through the pipeline. Never fails; every error becomes
     /// its gateway response.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
+        self.serve(&request).await
+    }
+
+    /// [`Gateway::invoke`] on a borrowed request: what the server calls, so that its future
+    /// holds the request once (hyper moves every request's future whole, so its size is paid
+    /// per request: docs/PERFORMANCE.md, "Data plane, round 5").
+    pub async fn serve(&self, request: &InvokeRequest) -> InvokeResponse {
         let http_api = self
             .inner
             .routes
@@ -436,8 +443,8 @@ impl Gateway {
             .get(&request.api_id)
             .cloned();
         match http_api {
-            Some(api) => http_api::run(self, api, &request).await,
-            None => pipeline::run(self, &request).await,
+            Some(api) => http_api::run(self, api, request).await,
+            None => pipeline::run(self, request).await,
         }
     }
 

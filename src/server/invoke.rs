@@ -139,14 +139,9 @@ fn to_request(mut parts: Parts, body: Bytes, peer: SocketAddr, t: InvokeTarget) 
     }
 }
 
-pub async fn run(
-    gw: &Gateway,
-    parts: Parts,
-    body: Bytes,
-    peer: SocketAddr,
-    target: InvokeTarget,
-) -> Response<Body> {
-    into_http(gw.invoke(to_request(parts, body, peer, target)).await)
+/// The engine's request for an invoke URL, its body still to be read (set once it is).
+pub fn request(parts: Parts, peer: SocketAddr, target: InvokeTarget) -> InvokeRequest {
+    to_request(parts, Bytes::new(), peer, target)
 }
 
 pub fn too_large(
@@ -155,11 +150,17 @@ pub fn too_large(
     peer: SocketAddr,
     target: InvokeTarget,
 ) -> Response<Body> {
-    let request = to_request(parts, Bytes::new(), peer, target);
-    into_http(gw.reject(&request, GatewayError::RequestTooLarge))
+    rejected(gw, &request(parts, peer, target))
 }
 
-fn into_http(r: InvokeResponse) -> Response<Body> {
+/// A request whose body turned out to be over 10 MB while it was read (`request` has no
+/// body): answered the way its API's kind does.
+pub fn rejected(gw: &Gateway, request: &InvokeRequest) -> Response<Body> {
+    response(gw.reject(request, GatewayError::RequestTooLarge))
+}
+
+/// The engine's response as hyper's.
+pub fn response(r: InvokeResponse) -> Response<Body> {
     let mut response = Response::new(Full::new(r.body));
     *response.status_mut() = r.status;
     *response.headers_mut() = r.headers;

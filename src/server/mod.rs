@@ -26,7 +26,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::engine::Gateway;
-use crate::engine::MAX_BODY_BYTES;
+use crate::engine::{InvokeRequest, MAX_BODY_BYTES};
 
 pub type Body = Full<Bytes>;
 
@@ -270,48 +270,71 @@ impl Streams {
 /// `GET /gwtui/events` on the management plane becomes an event stream (after the same
 /// browser and credential checks as every management request); everything else [`handle`]
 /// answers.
-async fn dispatch(
+///
+/// Not an `async fn`: the checks are synchronous, and the future returned is [`handle`]'s or
+/// a ready answer, so the request is not held a second time in a wrapper's state (hyper moves
+/// every request's future whole: docs/PERFORMANCE.md, "Data plane, round 5").
+fn dispatch<'a>(
     gw: Gateway,
     req: Request<Incoming>,
     peer: SocketAddr,
     local: Option<SocketAddr>,
-    options: &ServerOptions,
+    options: &'a ServerOptions,
     streams: &Streams,
-) -> Response<ServeBody> {
-    use http_body_util::Either;
+) -> impl Future<Output = Response<ServeBody>> + Send + 'a {
+    use futures_util::FutureExt as _;
+    use futures_util::future::Either;
+    fn full(response: Response<Body>) -> Response<ServeBody> {
+        response.map(http_body_util::Either::Left)
+    }
     let is_stream = req.method() == http::Method::GET && req.uri().path() == events::PATH;
     if !is_stream {
-        return handle(gw, req, peer, local, options)
-            .await
-            .map(Either::Left);
+        return Either::Left(handle(gw, req, peer, local, options).map(full));
     }
     let (parts, body) = req.into_parts();
     if !matches!(invoke::classify(&gw, &parts), invoke::Target::Management) {
         let req = Request::from_parts(parts, body);
-        return handle(gw, req, peer, local, options)
-            .await
-            .map(Either::Left);
+        return Either::Left(handle(gw, req, peer, local, options).map(full));
     }
+    let ready = |response| Either::Right(std::future::ready(response));
     let cors =
         match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
             Ok(cors) => cors,
-            Err(refusal) => return mgmt::access_denied(&refusal.0).map(Either::Left),
+            Err(refusal) => return ready(full(mgmt::access_denied(&refusal.0))),
         };
     if let Some(refused) = mgmt::refusal(&parts, options) {
-        return with_cors(refused, cors.as_ref()).map(Either::Left);
+        return ready(full(with_cors(refused, cors.as_ref())));
     }
     let Some(slot) = streams.slots.take() else {
         let refused = mgmt::error_response(&crate::model::AdminError::TooManyRequests(format!(
             "Too many event streams: this server serves at most {} at once",
             events::MAX_STREAMS
         )));
-        return with_cors(refused, cors.as_ref()).map(Either::Left);
+        return ready(full(with_cors(refused, cors.as_ref())));
     };
     let mut response = events::respond(&gw, &parts, &streams.replay, streams.stop.clone(), slot);
     if let Some(origin) = &cors {
         browser::add_cors_headers(response.headers_mut(), origin);
     }
-    response.map(Either::Right)
+    ready(response.map(http_body_util::Either::Right))
+}
+
+/// A future of one of the branches that are not the data plane's (management API, WebSocket,
+/// custom-domain refusals): boxed, so that their states do not make every invoke request's
+/// future larger.
+type Boxed<'a> = std::pin::Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+
+/// How [`handle`] answers, decided before anything is awaited.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a transient value, matched at once; boxing the request would add an allocation per request"
+)]
+enum Route<'a> {
+    /// An invoke request for the data plane: the request (its body still to be read) and
+    /// the body.
+    Invoke(Gateway, InvokeRequest, Incoming),
+    Ready(Response<Body>),
+    Boxed(Boxed<'a>),
 }
 
 /// Routes one HTTP request to the data plane, `/metrics` or the management API.
@@ -320,14 +343,34 @@ async fn dispatch(
 /// [`browser`] (Host, Origin, then Content-Type once the body is read); invoke URLs do not.
 /// `/metrics` (Prometheus text) is answered without SigV4 even when admin credentials are
 /// configured: scrapers cannot sign, and it is read-only.
-pub async fn handle(
+///
+/// Everything up to reading the body is decided synchronously ([`route`]); the future returned
+/// holds only what its branch awaits with: for an invoke request, the engine's request and the
+/// body ([`data_plane`]). Hyper moves each request's future whole, so its size is a cost every
+/// request pays (docs/PERFORMANCE.md, "Data plane, round 5").
+pub fn handle<'a>(
     gw: Gateway,
     req: Request<Incoming>,
     peer: SocketAddr,
     local: Option<SocketAddr>,
-    options: &ServerOptions,
-) -> Response<Body> {
-    let (parts, mut body) = req.into_parts();
+    options: &'a ServerOptions,
+) -> impl Future<Output = Response<Body>> + Send + 'a {
+    use futures_util::future::Either;
+    match route(gw, req, peer, local, options) {
+        Route::Invoke(gw, request, body) => Either::Left(data_plane(gw, request, body)),
+        Route::Ready(response) => Either::Right(Either::Left(std::future::ready(response))),
+        Route::Boxed(future) => Either::Right(Either::Right(future)),
+    }
+}
+
+fn route<'a>(
+    gw: Gateway,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    options: &'a ServerOptions,
+) -> Route<'a> {
+    let (parts, body) = req.into_parts();
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -339,13 +382,9 @@ pub async fn handle(
         invoke::Target::Invoke(t)
             if websocket::is_upgrade(&parts) && gw.is_websocket_api(&t.api_id) =>
         {
-            return Box::pin(websocket::upgrade(
-                &gw,
-                Request::from_parts(parts, body),
-                peer,
-                t,
-            ))
-            .await;
+            return Route::Boxed(Box::pin(async move {
+                websocket::upgrade(&gw, Request::from_parts(parts, body), peer, t).await
+            }));
         }
         other => other,
     };
@@ -353,7 +392,7 @@ pub async fn handle(
     let cors = if management {
         match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
             Ok(cors) => cors,
-            Err(refusal) => return mgmt::access_denied(&refusal.0),
+            Err(refusal) => return Route::Ready(mgmt::access_denied(&refusal.0)),
         }
     } else {
         None
@@ -364,53 +403,114 @@ pub async fn handle(
         let mut r = Response::new(Full::new(Bytes::new()));
         *r.status_mut() = StatusCode::NO_CONTENT;
         *r.headers_mut() = headers;
-        return r;
+        return Route::Ready(r);
     }
     if management && parts.method == http::Method::GET && parts.uri.path() == "/metrics" {
-        return with_cors(prometheus::respond(&gw), cors.as_ref());
+        return Route::Ready(with_cors(prometheus::respond(&gw), cors.as_ref()));
     }
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        Box::pin(linger(&mut body)).await;
-        return with_cors(too_large(&gw, target, parts, peer).await, cors.as_ref());
+        let mut body = body;
+        return Route::Boxed(Box::pin(async move {
+            linger(&mut body).await;
+            with_cors(too_large(&gw, target, parts, peer), cors.as_ref())
+        }));
     }
-    let body = match Limited::new(&mut body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Box::pin(linger(&mut body)).await;
-                return with_cors(too_large(&gw, target, parts, peer).await, cors.as_ref());
-            }
-            return plain(
-                StatusCode::BAD_REQUEST,
-                "{\"message\":\"Malformed request body\"}",
-            );
-        }
-    };
     match target {
         invoke::Target::Invoke(t) => {
             // The path test first: REST and HTTP API requests skip the route-map lookup.
             if let Some(id) = websocket::connections_id(&t.path)
                 && gw.is_websocket_api(&t.api_id)
             {
-                return Box::pin(websocket::connections(&gw, parts, body, peer, t, id)).await;
+                return Route::Boxed(Box::pin(async move {
+                    match read_body(body).await {
+                        Ok(body) => websocket::connections(&gw, parts, body, peer, t, id).await,
+                        Err(BodyError::TooLarge) => invoke::too_large(&gw, parts, peer, t),
+                        Err(BodyError::Malformed) => malformed(),
+                    }
+                }));
             }
-            invoke::run(&gw, parts, body, peer, t).await
+            Route::Invoke(gw, invoke::request(parts, peer, t), body)
         }
-        invoke::Target::UnmappedDomain => forbidden(),
-        invoke::Target::Management => {
+        invoke::Target::UnmappedDomain => Route::Boxed(Box::pin(async move {
+            match read_body(body).await {
+                Err(BodyError::Malformed) => malformed(),
+                Ok(_) | Err(BodyError::TooLarge) => forbidden(),
+            }
+        })),
+        invoke::Target::Management => Route::Boxed(Box::pin(async move {
+            let body = match read_body(body).await {
+                Ok(body) => body,
+                Err(BodyError::TooLarge) => {
+                    return with_cors(
+                        too_large(&gw, invoke::Target::Management, parts, peer),
+                        cors.as_ref(),
+                    );
+                }
+                Err(BodyError::Malformed) => return malformed(),
+            };
             let response = match browser::check_content_type(&parts, body.len()) {
-                // Boxed, as the WebSocket branches: a future is as large as its largest
-                // state, and hyper moves every request's future whole, so the management
-                // API's states would make each invoke copy them (docs/PERFORMANCE.md,
-                // "Data plane, round 4").
-                Ok(()) => Box::pin(mgmt::handle(&gw, parts, body, local, options)).await,
+                Ok(()) => mgmt::handle(&gw, parts, body, local, options).await,
                 Err(refusal) => mgmt::access_denied(&refusal.0),
             };
             with_cors(response, cors.as_ref())
-        }
+        })),
     }
+}
+
+/// The data plane's future: reads the body (a request without one skips that), then runs the
+/// engine on the request. It holds the request once (the engine borrows it) and the body.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
+)]
+fn data_plane(
+    gw: Gateway,
+    mut request: InvokeRequest,
+    body: Incoming,
+) -> impl Future<Output = Response<Body>> + Send {
+    async move {
+        use hyper::body::Body as _;
+        if !body.is_end_stream() {
+            match read_body(body).await {
+                Ok(bytes) => request.body = bytes,
+                Err(BodyError::TooLarge) => return invoke::rejected(&gw, &request),
+                Err(BodyError::Malformed) => return malformed(),
+            }
+        }
+        invoke::response(gw.serve(&request).await)
+    }
+}
+
+/// Why a request body could not be read.
+enum BodyError {
+    /// Over [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The connection failed or the framing was broken.
+    Malformed,
+}
+
+/// The whole body, up to [`MAX_BODY_BYTES`]; past it, what the client still sends is read and
+/// discarded ([`linger`]) before the caller answers 413.
+async fn read_body(mut body: Incoming) -> Result<Bytes, BodyError> {
+    match Limited::new(&mut body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            // Boxed: the data plane's future holds this one, and refusals are rare.
+            Box::pin(linger(&mut body)).await;
+            Err(BodyError::TooLarge)
+        }
+        Err(_) => Err(BodyError::Malformed),
+    }
+}
+
+fn malformed() -> Response<Body> {
+    plain(
+        StatusCode::BAD_REQUEST,
+        "{\"message\":\"Malformed request body\"}",
+    )
 }
 
 /// An answer to an allowed browser origin carries its CORS headers.
@@ -445,7 +545,7 @@ async fn linger(body: &mut Incoming) {
     let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
-async fn too_large(
+fn too_large(
     gw: &Gateway,
     target: invoke::Target,
     parts: http::request::Parts,
@@ -480,3 +580,5 @@ pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {
     );
     r
 }
+#[cfg(test)]
+mod future_size_tests;

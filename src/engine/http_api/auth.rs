@@ -52,13 +52,16 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<(), HttpErro
                     www_authenticate: None,
                 });
             }
-            let result = jwt::authorize(
+            // Boxed, as every branch not on each request's path: a future is as large as its
+            // largest state, and hyper moves every request's future whole
+            // (docs/PERFORMANCE.md, "Data plane, round 5").
+            let result = Box::pin(jwt::authorize(
                 &gw.inner.http_api.jwks,
                 &gw.inner.http,
                 &a,
                 jwt::token_of(&value),
                 &scopes,
-            )
+            ))
             .await;
             match result {
                 Ok(v) => {
@@ -81,7 +84,7 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<(), HttpErro
                 .ok_or_else(|| {
                     HttpError::Internal(format!("authorizer {authorizer_id} is missing"))
                 })?;
-            lambda_authorizer::authorize(gw, ctx, &a).await
+            Box::pin(lambda_authorizer::authorize(gw, ctx, &a)).await
         }
         RouteAuth::Iam => iam(gw, ctx),
     }

@@ -36,14 +36,24 @@ pub async fn run(gw: &Gateway, ctx: &mut HttpContext<'_>) -> Result<InvokeRespon
         .and_then(|r| r.integration.clone())
         .ok_or_else(|| HttpError::Internal("The route has no integration".into()))?;
     let (status, mut headers, body) = match &integration.backend {
+        // Lambda and AWS service integrations are boxed: a future is as large as its largest
+        // state, and hyper moves every request's future whole, so their states would make each
+        // HTTP proxy request copy them too (docs/PERFORMANCE.md, "Data plane, round 5").
         Backend::Lambda { uri, version_2 } => {
-            lambda(gw, ctx, &integration, uri, *version_2).await?
+            Box::pin(lambda(gw, ctx, &integration, uri, *version_2)).await?
         }
         Backend::Http { uri, method } => {
             http_proxy(gw, ctx, &integration, uri, method.clone()).await?
         }
         Backend::Service { subtype, params } => {
-            super::integration_subtype::call(gw, ctx, &integration, subtype, params).await?
+            Box::pin(super::integration_subtype::call(
+                gw,
+                ctx,
+                &integration,
+                subtype,
+                params,
+            ))
+            .await?
         }
     };
     let status = mapping::apply_response(ctx, &integration.response, status, &mut headers, &body);

@@ -221,9 +221,12 @@ async fn throttle(gw: &Gateway, ctx: &HttpContext<'_>, index: usize) -> Result<(
     };
     let ok = match &traffic.cluster {
         None => crate::engine::throttle::take_all(buckets, now),
-        Some(cluster) => crate::engine::throttle::lease::take_all_shared(cluster, buckets, now)
-            .await
-            .is_some(),
+        // Boxed (cluster mode only): see `pipeline::throttle`.
+        Some(cluster) => Box::pin(crate::engine::throttle::lease::take_all_shared(
+            cluster, buckets, now,
+        ))
+        .await
+        .is_some(),
     };
     if ok {
         Ok(())

@@ -43,28 +43,35 @@ pub fn is_endpoint(url: &str) -> bool {
 /// Sends one request. Timeout → INTEGRATION_TIMEOUT; connection or protocol failure →
 /// INTEGRATION_FAILURE. One `timeout` bounds the whole exchange: connecting, sending and
 /// reading the body (a peer that trickles bytes forever included).
-pub async fn send(
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
+)]
+pub fn send(
     client: &reqwest::Client,
     method: Method,
     url: &str,
     headers: HeaderMap,
     body: Bytes,
     timeout: Duration,
-) -> Result<(u16, HeaderMap, Bytes), GatewayError> {
-    if method != Method::CONNECT
-        && let Some(target) = pool::Target::cached(url)
-    {
-        return match tokio::time::timeout(timeout, pool::send(&target, method, headers, body)).await
+) -> impl Future<Output = Result<(u16, HeaderMap, Bytes), GatewayError>> + Send {
+    async move {
+        if method != Method::CONNECT
+            && let Some(target) = pool::Target::cached(url)
         {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(pool::Failure::Network)) => Err(GatewayError::IntegrationFailure),
-            Ok(Err(pool::Failure::TooLarge)) => Err(too_large()),
-            Err(_) => Err(GatewayError::IntegrationTimeout),
-        };
+            return match tokio::time::timeout(timeout, pool::send(&target, method, headers, body))
+                .await
+            {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(pool::Failure::Network)) => Err(GatewayError::IntegrationFailure),
+                Ok(Err(pool::Failure::TooLarge)) => Err(too_large()),
+                Err(_) => Err(GatewayError::IntegrationTimeout),
+            };
+        }
+        // Boxed: reqwest's futures are large, a future is as large as its largest state, and
+        // every request's future is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+        Box::pin(send_reqwest(client, method, url, headers, body, timeout)).await
     }
-    // Boxed: reqwest's futures are large, a future is as large as its largest state, and
-    // every request's future is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
-    Box::pin(send_reqwest(client, method, url, headers, body, timeout)).await
 }
 
 /// [`send`] through the pooled `reqwest` client (`https://`, and what the direct path does

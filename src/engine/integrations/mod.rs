@@ -47,72 +47,78 @@ pub struct RawResponse {
     pub proxy: bool,
 }
 
-pub async fn call(
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
+)]
+pub fn call(
     gw: &Gateway,
     ctx: &mut RequestContext<'_>,
     prepared: Prepared,
-) -> Result<RawResponse, GatewayError> {
-    match prepared {
-        Prepared::Mock { status } => Ok(RawResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            proxy: false,
-        }),
-        Prepared::Http {
-            method,
-            url,
-            headers,
-            body,
-            proxy,
-        } => {
-            let integration = ctx.method().and_then(|m| m.integration.as_ref());
-            let timeout = integration
-                .map(|i| i.timeout)
-                .unwrap_or(std::time::Duration::from_millis(29_000));
-            let chosen = outbound::select(
-                gw,
-                ctx.live
-                    .as_ref()
-                    .and_then(|l| l.stage.client_certificate_id.as_deref()),
-                integration.is_some_and(|i| i.insecure_skip_verification),
-            )?;
-            let client = chosen.as_ref().unwrap_or(&gw.inner.http);
-            let started = Instant::now();
-            let result = http::send(client, method, &url, headers, body, timeout).await;
-            ctx.integration_latency = Some(started.elapsed());
-            let (status, headers, body) = result?;
-            ctx.integration_status = Some(status);
-            Ok(RawResponse {
-                status: Some(status),
+) -> impl Future<Output = Result<RawResponse, GatewayError>> + Send {
+    async move {
+        match prepared {
+            Prepared::Mock { status } => Ok(RawResponse {
+                status,
+                headers: HeaderMap::new(),
+                body: Bytes::new(),
+                proxy: false,
+            }),
+            Prepared::Http {
+                method,
+                url,
                 headers,
                 body,
                 proxy,
-            })
-        }
-        Prepared::Lambda {
-            function,
-            qualifier,
-            payload,
-            proxy,
-        } => {
-            let timeout = ctx
-                .method()
-                .and_then(|m| m.integration.as_ref())
-                .map(|i| i.timeout)
-                .unwrap_or(std::time::Duration::from_millis(29_000));
-            // Boxed: a future is as large as its largest state, and every request's future
-            // is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
-            Box::pin(lambda::call(
-                gw,
-                ctx,
-                &function,
-                qualifier.as_deref(),
+            } => {
+                let integration = ctx.method().and_then(|m| m.integration.as_ref());
+                let timeout = integration
+                    .map(|i| i.timeout)
+                    .unwrap_or(std::time::Duration::from_millis(29_000));
+                let chosen = outbound::select(
+                    gw,
+                    ctx.live
+                        .as_ref()
+                        .and_then(|l| l.stage.client_certificate_id.as_deref()),
+                    integration.is_some_and(|i| i.insecure_skip_verification),
+                )?;
+                let client = chosen.as_ref().unwrap_or(&gw.inner.http);
+                let started = Instant::now();
+                let result = http::send(client, method, &url, headers, body, timeout).await;
+                ctx.integration_latency = Some(started.elapsed());
+                let (status, headers, body) = result?;
+                ctx.integration_status = Some(status);
+                Ok(RawResponse {
+                    status: Some(status),
+                    headers,
+                    body,
+                    proxy,
+                })
+            }
+            Prepared::Lambda {
+                function,
+                qualifier,
                 payload,
                 proxy,
-                timeout,
-            ))
-            .await
+            } => {
+                let timeout = ctx
+                    .method()
+                    .and_then(|m| m.integration.as_ref())
+                    .map(|i| i.timeout)
+                    .unwrap_or(std::time::Duration::from_millis(29_000));
+                // Boxed: a future is as large as its largest state, and every request's future
+                // is moved whole (docs/PERFORMANCE.md, "Data plane, round 4").
+                Box::pin(lambda::call(
+                    gw,
+                    ctx,
+                    &function,
+                    qualifier.as_deref(),
+                    payload,
+                    proxy,
+                    timeout,
+                ))
+                .await
+            }
         }
     }
 }

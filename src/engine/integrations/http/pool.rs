@@ -132,12 +132,13 @@ pub(super) enum Failure {
 }
 
 /// Sends one request to `target` and reads the whole response.
-pub(super) async fn send(
+pub(super) fn send(
     target: &Target,
     method: Method,
     mut headers: HeaderMap,
     body: Bytes,
-) -> Result<(u16, HeaderMap, Bytes), Failure> {
+) -> impl Future<Output = Result<(u16, HeaderMap, Bytes), Failure>> + Send {
+    // Built before the future: it holds the request once, not its parts too.
     headers
         .entry(header::ACCEPT)
         .or_insert_with(|| HeaderValue::from_static("*/*"));
@@ -148,34 +149,38 @@ pub(super) async fn send(
     *request.method_mut() = method;
     *request.uri_mut() = target.origin.clone();
     *request.headers_mut() = headers;
-
-    let (mut conn, response) = match checkout(target).await {
-        Some(mut conn) => match conn.request(request).await {
-            Ok(response) => (conn, response),
-            // Closed while idle, before the request was written: once more on a new one.
-            Err(Some(unsent)) => {
+    async move {
+        let (mut conn, response) = match checkout(target).await {
+            Some(mut conn) => match conn.request(request).await {
+                Ok(response) => (conn, response),
+                // Closed while idle, before the request was written: once more on a new one.
+                Err(Some(unsent)) => {
+                    let mut fresh = connect(target).await?;
+                    let response = fresh.request(unsent).await.map_err(|_| Failure::Network)?;
+                    (fresh, response)
+                }
+                Err(None) => return Err(Failure::Network),
+            },
+            None => {
                 let mut fresh = connect(target).await?;
-                let response = fresh.request(unsent).await.map_err(|_| Failure::Network)?;
+                let response = fresh.request(request).await.map_err(|_| Failure::Network)?;
                 (fresh, response)
             }
-            Err(None) => return Err(Failure::Network),
-        },
-        None => {
-            let mut fresh = connect(target).await?;
-            let response = fresh.request(request).await.map_err(|_| Failure::Network)?;
-            (fresh, response)
+        };
+        let (parts, body) = response.into_parts();
+        let body = conn.read_body(body).await?;
+        if conn.settle() {
+            checkin(target, conn);
         }
-    };
-    let (parts, body) = response.into_parts();
-    let body = conn.read_body(body).await?;
-    if conn.settle() {
-        checkin(target, conn);
+        Ok((parts.status.as_u16(), parts.headers, body))
     }
-    Ok((parts.status.as_u16(), parts.headers, body))
 }
 
 /// One upstream connection: the handle requests are sent on, the connection state machine
-/// this task polls, and the waker it polls with.
+/// this task polls, and the waker it polls with. Always boxed: hyper's connection state is
+/// about a kilobyte, and a `Conn` held by value would make every request's future that much
+/// larger (hyper moves each request's future whole, docs/PERFORMANCE.md "Data plane, round
+/// 5") and be copied in and out of the pool on every checkout and checkin.
 struct Conn {
     sender: SendRequest<Full<Bytes>>,
     driver: Connection<TokioIo<TcpStream>, Full<Bytes>>,
@@ -185,7 +190,7 @@ struct Conn {
     waker: Waker,
 }
 
-async fn connect(target: &Target) -> Result<Conn, Failure> {
+async fn connect(target: &Target) -> Result<Box<Conn>, Failure> {
     let stream = TcpStream::connect((target.host.as_str(), target.port))
         .await
         .map_err(|_| Failure::Network)?;
@@ -196,13 +201,13 @@ async fn connect(target: &Target) -> Result<Conn, Failure> {
         .map_err(|_| Failure::Network)?;
     let wake = Arc::new(SelfWake::default());
     let waker = Waker::from(wake.clone());
-    Ok(Conn {
+    Ok(Box::new(Conn {
         sender,
         driver,
         alive: true,
         wake,
         waker,
-    })
+    }))
 }
 
 impl Conn {
@@ -227,14 +232,20 @@ impl Conn {
     }
 
     /// Sends `request`; on failure, hands the request back if it was never written.
-    async fn request(
+    /// (Hands the request to hyper before returning the future, which holds only the wait for
+    /// the response.)
+    fn request(
         &mut self,
         request: Request<Full<Bytes>>,
-    ) -> Result<hyper::Response<Incoming>, Option<Request<Full<Bytes>>>> {
-        let mut pending = std::pin::pin!(self.sender.try_send_request(request));
-        self.drive(|cx| pending.as_mut().poll(cx))
-            .await
-            .map_err(|mut e| e.take_message())
+    ) -> impl Future<Output = Result<hyper::Response<Incoming>, Option<Request<Full<Bytes>>>>> + Send
+    {
+        let pending = self.sender.try_send_request(request);
+        async move {
+            let mut pending = std::pin::pin!(pending);
+            self.drive(|cx| pending.as_mut().poll(cx))
+                .await
+                .map_err(|mut e| e.take_message())
+        }
     }
 
     /// Reads the whole body, keeping a single-chunk body as it came (no copy).
@@ -377,7 +388,7 @@ struct Shard {
 }
 
 struct Idle {
-    conn: Conn,
+    conn: Box<Conn>,
     since: Instant,
 }
 
@@ -404,7 +415,7 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 }
 
 /// Pops the most recently used idle connection to `key` from `shard`, dropping expired ones.
-fn pop(shard: &Mutex<Shard>, key: &(tokio::runtime::Id, HeaderValue)) -> Option<Conn> {
+fn pop(shard: &Mutex<Shard>, key: &(tokio::runtime::Id, HeaderValue)) -> Option<Box<Conn>> {
     let mut shard = lock(shard);
     let idle = shard.hosts.get_mut(key)?;
     let newest = idle.pop()?;
@@ -416,7 +427,7 @@ fn pop(shard: &Mutex<Shard>, key: &(tokio::runtime::Id, HeaderValue)) -> Option<
 }
 
 /// The most recently used idle connection to `target` that is still open.
-async fn checkout(target: &Target) -> Option<Conn> {
+async fn checkout(target: &Target) -> Option<Box<Conn>> {
     let runtime = tokio::runtime::Handle::try_current().ok()?.id();
     let key = (runtime, target.host_header.clone());
     let shards = shards();
@@ -433,7 +444,7 @@ async fn checkout(target: &Target) -> Option<Conn> {
     None
 }
 
-fn checkin(target: &Target, conn: Conn) {
+fn checkin(target: &Target, conn: Box<Conn>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current().map(|h| h.id()) else {
         return;
     };
