@@ -73,7 +73,8 @@ def sequential(url, n):
 
 def strace_counts(pid, url):
     """Syscalls per request: strace -c on every thread of `pid` during REQS requests."""
-    out = tempfile.mktemp(prefix="strace-", suffix=".txt")
+    with tempfile.NamedTemporaryFile(prefix="strace-", suffix=".txt", delete=False) as f:
+        out = f.name
     args = ["strace", "-c", "-f", "-o", out]
     for tid in os.listdir(f"/proc/{pid}/task"):
         args += ["-p", tid]
@@ -95,7 +96,8 @@ def strace_counts(pid, url):
 
 
 def perf_stat(pid, url):
-    out = tempfile.mktemp(prefix="perf-", suffix=".txt")
+    with tempfile.NamedTemporaryFile(prefix="perf-", suffix=".txt", delete=False) as f:
+        out = f.name
     stat = subprocess.Popen(["perf", "stat", "-e", "task-clock,context-switches", "-p", str(pid), "-o", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
