@@ -330,17 +330,22 @@ http {{
                   f"{med(name, 'p50'):.3f} | {med(name, 'p99'):.3f} | {cpu:.1f} | {cpu / proxy_cpu:.2f}× | "
                   f"{med(name, 'cs'):.2f} |")
 
-        print("\nUnloaded (wrk -t1 -c1), p50 over 3 runs of 5 s:")
+        print("\nUnloaded (wrk -t1 -c1), p50 over 3 interleaved runs of 5 s:")
         print("| row | p50 µs | p99 µs |")
         print("|---|---|---|")
         unloaded = [(name, url) for name, url, _ in rows if name.startswith(("nginx", "gwtui", "baseline"))
                     and "cache hit" not in name]
         if os.environ.get("UNLOADED", "1") == "0":
             unloaded = []
-        for name, url in unloaded:
-            runs = [wrk(url, 1, 1, 5) for _ in range(3)]
-            p50 = statistics.median(x["p50"] for x in runs) * 1000
-            p99 = statistics.median(x["p99"] for x in runs) * 1000
+        # Interleaved like the loaded rounds (row by row within each run), so that a change in
+        # the box's load lands on every row alike.
+        runs = {name: [] for name, _ in unloaded}
+        for _ in range(3):
+            for name, url in unloaded:
+                runs[name].append(wrk(url, 1, 1, 5))
+        for name, _ in unloaded:
+            p50 = statistics.median(x["p50"] for x in runs[name]) * 1000
+            p99 = statistics.median(x["p99"] for x in runs[name]) * 1000
             print(f"| {name} | {p50:.0f} | {p99:.0f} |")
     finally:
         for p in procs:

@@ -256,7 +256,7 @@ async fn timeout_and_connection_failure_give_the_aws_errors() {
 }
 
 /// A backend that counts the connections it accepts and answers `ok` (5 bytes, in two
-/// chunks when the path is `/chunked`); with `close_after_response`, it closes every
+/// chunks when the path is `/chunked`; after 5 s when it is `/slow`); with `close_after_response`, it closes every
 /// connection after its first response without announcing it (no `Connection: close`), as an
 /// upstream whose keep-alive timeout just expired does.
 async fn connection_counting_backend(
@@ -282,6 +282,9 @@ async fn connection_counting_backend(
                     while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                         buf.drain(..end + 4);
+                        if head.starts_with("GET /slow ") {
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                        }
                         let reply: &[u8] = if head.starts_with("GET /chunked ") {
                             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n3\r\n!!!\r\n0\r\n\r\n"
                         } else {
@@ -387,5 +390,60 @@ async fn an_upstream_that_closed_an_idle_connection_gets_a_new_one() {
         assert_eq!(bodies, ["ok"]);
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    t.stop().await;
+}
+
+/// The exchange's deadline is the pooled connection's own timer, moved for each request: a
+/// connection whose timer expired while it was idle serves the next request in full, a slow
+/// answer on a reused connection still times out at the integration's timeout (300 ms here)
+/// and not earlier, and the next request gets a working connection.
+#[tokio::test]
+async fn a_reused_connection_times_out_each_request_from_its_own_start() {
+    use std::sync::atomic::Ordering;
+    init();
+    let t = TestGateway::start().await;
+    let (backend, accepted) = connection_counting_backend(false).await;
+    let api = setup(&t, &[("test", backend)]).await;
+    let fast = t.url(&api, "test", "/items/x");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |url: String| {
+        let client = client.clone();
+        async move {
+            let started = Instant::now();
+            let resp = client.get(&url).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.text().await.unwrap(), started.elapsed())
+        }
+    };
+
+    // Requests in a row, each within the previous one's 300 ms: one connection throughout.
+    for _ in 0..5 {
+        let (status, body, _) = get(fast.clone()).await;
+        assert_eq!((status, body.as_str()), (200, "ok"));
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    // Idle past the last request's deadline (the condition under test is time passing, there
+    // is nothing to await): the connection's timer expires with nobody waiting on it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (status, body, _) = get(fast.clone()).await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "the idle connection was reused"
+    );
+
+    // A slow answer on that reused connection: timed out at 300 ms from this request's start.
+    let (status, body, elapsed) = get(t.url(&api, "test", "/items/slow")).await;
+    assert_eq!(status, 504);
+    assert_eq!(body, r#"{"message": "Endpoint request timed out"}"#);
+    assert!(elapsed >= Duration::from_millis(300), "took {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(3000), "took {elapsed:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+    // The timed-out connection is not reused: the next request is answered on a new one.
+    let (status, body, _) = get(fast.clone()).await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
     t.stop().await;
 }

@@ -59,13 +59,17 @@ pub fn send(
         if method != Method::CONNECT
             && let Some(target) = pool::Target::cached(url)
         {
-            return match tokio::time::timeout(timeout, pool::send(&target, method, headers, body))
-                .await
-            {
-                Ok(Ok(response)) => Ok(response),
-                Ok(Err(pool::Failure::Network)) => Err(GatewayError::IntegrationFailure),
-                Ok(Err(pool::Failure::TooLarge)) => Err(too_large()),
-                Err(_) => Err(GatewayError::IntegrationTimeout),
+            // The deadline is the pooled connection's own timer, not a new one per request
+            // (pool.rs, module docs).
+            let now = tokio::time::Instant::now();
+            let deadline = now
+                .checked_add(timeout)
+                .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
+            return match pool::send(&target, method, headers, body, deadline).await {
+                Ok(response) => Ok(response),
+                Err(pool::Failure::Network) => Err(GatewayError::IntegrationFailure),
+                Err(pool::Failure::TooLarge) => Err(too_large()),
+                Err(pool::Failure::Timeout) => Err(GatewayError::IntegrationTimeout),
             };
         }
         // Boxed: reqwest's futures are large, a future is as large as its largest state, and

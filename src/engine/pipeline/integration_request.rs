@@ -470,7 +470,9 @@ fn prepare_http(
         }
         let client_ip = ctx.identity.source_ip.as_str();
         // Built at its exact length, so the bytes become the value without a copy.
-        let prev = ctx.header("x-forwarded-for");
+        // Looked up by constant name: a `&str` name is parsed on every lookup.
+        let header = |name: &HeaderName| ctx.req.headers.get(name).and_then(|v| v.to_str().ok());
+        let prev = header(&X_FORWARDED_FOR);
         let mut xff = String::with_capacity(prev.map_or(0, |p| p.len() + 2) + client_ip.len());
         if let Some(prev) = prev {
             xff.push_str(prev);
@@ -481,8 +483,7 @@ fn prepare_http(
             headers.insert(X_FORWARDED_FOR, v);
         }
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-        if let Some(v) = ctx
-            .header("host")
+        if let Some(v) = header(&http::header::HOST)
             .and_then(|h| h.rsplit_once(':'))
             .and_then(|(_, port)| forwarded_port(port))
         {

@@ -225,7 +225,7 @@ fn proxy_response(raw: RawResponse) -> InvokeResponse {
         .unwrap_or(StatusCode::OK);
     InvokeResponse {
         status,
-        headers: super::remapped_headers::proxy_headers(&raw.headers),
+        headers: super::remapped_headers::proxy_headers(raw.headers),
         body: raw.body,
     }
 }

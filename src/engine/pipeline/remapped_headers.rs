@@ -52,42 +52,57 @@ fn framing_rule(name: &HeaderName) -> Rule {
 /// The names [`proxy_rule`] and [`framing_rule`] remap are static (no allocation: every
 /// HTTP_PROXY response carries `Date`, `Server`, `Content-Length` and often `Connection`).
 pub fn remapped_name(name: &HeaderName) -> Option<HeaderName> {
+    // Constants: `HeaderName::from_static` outside a const context validates its text on
+    // every call (about 190 instructions each, four per nginx response).
+    const AUTHORIZATION: HeaderName = HeaderName::from_static("x-amzn-remapped-authorization");
+    const CONNECTION: HeaderName = HeaderName::from_static("x-amzn-remapped-connection");
+    const CONTENT_LENGTH: HeaderName = HeaderName::from_static("x-amzn-remapped-content-length");
+    const CONTENT_MD5: HeaderName = HeaderName::from_static("x-amzn-remapped-content-md5");
+    const DATE: HeaderName = HeaderName::from_static("x-amzn-remapped-date");
+    const MAX_FORWARDS: HeaderName = HeaderName::from_static("x-amzn-remapped-max-forwards");
+    const SERVER: HeaderName = HeaderName::from_static("x-amzn-remapped-server");
+    const USER_AGENT: HeaderName = HeaderName::from_static("x-amzn-remapped-user-agent");
+    const WWW_AUTHENTICATE: HeaderName =
+        HeaderName::from_static("x-amzn-remapped-www-authenticate");
+    const X_AMZN_REQUESTID: HeaderName =
+        HeaderName::from_static("x-amzn-remapped-x-amzn-requestid");
     let known = match name.as_str() {
-        "authorization" => "x-amzn-remapped-authorization",
-        "connection" => "x-amzn-remapped-connection",
-        "content-length" => "x-amzn-remapped-content-length",
-        "content-md5" => "x-amzn-remapped-content-md5",
-        "date" => "x-amzn-remapped-date",
-        "max-forwards" => "x-amzn-remapped-max-forwards",
-        "server" => "x-amzn-remapped-server",
-        "user-agent" => "x-amzn-remapped-user-agent",
-        "www-authenticate" => "x-amzn-remapped-www-authenticate",
-        "x-amzn-requestid" => "x-amzn-remapped-x-amzn-requestid",
-        _ => "",
+        "authorization" => AUTHORIZATION,
+        "connection" => CONNECTION,
+        "content-length" => CONTENT_LENGTH,
+        "content-md5" => CONTENT_MD5,
+        "date" => DATE,
+        "max-forwards" => MAX_FORWARDS,
+        "server" => SERVER,
+        "user-agent" => USER_AGENT,
+        "www-authenticate" => WWW_AUTHENTICATE,
+        "x-amzn-requestid" => X_AMZN_REQUESTID,
+        _ => {
+            let mut text = String::with_capacity(16 + name.as_str().len());
+            text.push_str("x-amzn-remapped-");
+            text.push_str(name.as_str());
+            return HeaderName::from_bytes(text.as_bytes()).ok();
+        }
     };
-    if !known.is_empty() {
-        return Some(HeaderName::from_static(known));
-    }
-    let mut text = String::with_capacity(16 + name.as_str().len());
-    text.push_str("x-amzn-remapped-");
-    text.push_str(name.as_str());
-    HeaderName::from_bytes(text.as_bytes()).ok()
+    Some(known)
 }
 
-/// Applies [`proxy_rule`] to a proxy integration's headers.
-pub fn proxy_headers(backend: &HeaderMap) -> HeaderMap {
+/// Applies [`proxy_rule`] to a proxy integration's headers, taking them: names and values
+/// move into the result (no copy, no reference count taken and dropped per header).
+pub fn proxy_headers(backend: HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(backend.len());
+    // `into_iter` names a header once, before its first value; later values come unnamed.
+    let mut current: Option<HeaderName> = None;
     for (name, value) in backend {
-        match proxy_rule(name) {
-            Rule::Pass => {
-                headers.append(name.clone(), value.clone());
-            }
-            Rule::Drop => {}
-            Rule::Remap => {
-                if let Some(n) = remapped_name(name) {
-                    headers.append(n, value.clone());
-                }
-            }
+        if let Some(name) = name {
+            current = match proxy_rule(&name) {
+                Rule::Pass => Some(name),
+                Rule::Drop => None,
+                Rule::Remap => remapped_name(&name),
+            };
+        }
+        if let Some(name) = &current {
+            headers.append(name.clone(), value);
         }
     }
     headers
@@ -192,7 +207,10 @@ mod tests {
         ] {
             backend.append(n, HeaderValue::from_static(v));
         }
-        let h = proxy_headers(&backend);
+        backend.append("x-amzn-requestid", HeaderValue::from_static("b0c2"));
+        backend.append("via", HeaderValue::from_static("1.1 other"));
+        backend.append("x-custom", HeaderValue::from_static("2"));
+        let h = proxy_headers(backend);
         let mut names: Vec<&str> = h.keys().map(|n| n.as_str()).collect();
         names.sort_unstable();
         assert_eq!(
@@ -209,5 +227,14 @@ mod tests {
             ]
         );
         assert_eq!(h["x-amzn-remapped-content-length"], "12");
+        // Every value of a repeated header follows its name's rule.
+        let ids: Vec<_> = h
+            .get_all("x-amzn-remapped-x-amzn-requestid")
+            .iter()
+            .collect();
+        assert_eq!(ids, ["b0c1", "b0c2"]);
+        let custom: Vec<_> = h.get_all("x-custom").iter().collect();
+        assert_eq!(custom, ["1", "2"]);
+        assert_eq!(h.len(), 10, "{h:?}");
     }
 }

@@ -209,16 +209,15 @@ fn customised_response(ctx: &RequestContext<'_>, err: &GatewayError) -> Option<G
 /// from whatever mapped them (`remapped_headers`): every response can be written.
 pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeResponse {
     super::remapped_headers::secure_framing(&mut response.headers);
-    // Static names: a `&str` name is parsed and copied into a new allocation per insert.
+    // Constant names: a `&str` name is parsed and copied into a new allocation per insert,
+    // and `from_static` outside a const context validates its text on every call.
+    const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        response
-            .headers
-            .insert(HeaderName::from_static("x-amzn-requestid"), v);
+        response.headers.insert(X_AMZN_REQUESTID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-        response
-            .headers
-            .insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        response.headers.insert(X_AMZ_APIGW_ID, v);
     }
     if !response.headers.contains_key(http::header::CONTENT_TYPE) {
         response.headers.insert(

@@ -17,9 +17,16 @@
 //! port only when it is not 80), `Accept: */*` unless the request sets one, the body is sent
 //! with its exact length. A pooled connection that turns out closed before the request was
 //! written is replaced by a fresh one once, as hyper-util's pool does.
+//!
+//! The exchange's deadline is a timer the connection keeps for its whole life: each request
+//! moves it later (tokio then only updates the registered entry's expiry, an atomic; a new
+//! timer per request takes the timer wheel's lock and, when its deadline is earlier than the
+//! one the runtime parked for, wakes the I/O driver through its eventfd: one extra `write`
+//! syscall and event-loop turn per proxied request, docs/PERFORMANCE.md "Data plane, round 5").
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
@@ -33,6 +40,7 @@ use hyper::body::{Body, Incoming};
 use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::{Instant as Deadline, Sleep};
 
 use crate::engine::context::MAX_BODY_BYTES;
 
@@ -101,23 +109,41 @@ impl Target {
 /// parse and four allocations.
 const TARGETS_PER_THREAD: usize = 64;
 
+/// This thread's parsed targets, and the one found last: an integration is usually called
+/// with the same URL request after request, and a request looks its URL up twice
+/// (`is_endpoint`, then `send`), so a string comparison answers before the map hashes it.
+#[derive(Default)]
+struct Targets {
+    by_url: HashMap<Rc<str>, Option<Arc<Target>>>,
+    last: Option<(Rc<str>, Option<Arc<Target>>)>,
+}
+
 impl Target {
     /// [`Target::parse`], from this thread's cache when `url` was parsed before.
     pub(super) fn cached(url: &str) -> Option<Arc<Target>> {
         thread_local! {
-            static TARGETS: std::cell::RefCell<HashMap<Box<str>, Option<Arc<Target>>>> =
-                std::cell::RefCell::new(HashMap::new());
+            static TARGETS: std::cell::RefCell<Targets> = std::cell::RefCell::new(Targets::default());
         }
         TARGETS.with_borrow_mut(|targets| {
-            if let Some(found) = targets.get(url) {
+            if let Some((last_url, found)) = &targets.last
+                && **last_url == *url
+            {
                 return found.clone();
             }
-            let parsed = Target::parse(url).map(Arc::new);
-            if targets.len() >= TARGETS_PER_THREAD {
-                targets.clear();
-            }
-            targets.insert(url.into(), parsed.clone());
-            parsed
+            let (key, found) = match targets.by_url.get_key_value(url) {
+                Some((key, found)) => (key.clone(), found.clone()),
+                None => {
+                    let parsed = Target::parse(url).map(Arc::new);
+                    if targets.by_url.len() >= TARGETS_PER_THREAD {
+                        targets.by_url.clear();
+                    }
+                    let key: Rc<str> = url.into();
+                    targets.by_url.insert(key.clone(), parsed.clone());
+                    (key, parsed)
+                }
+            };
+            targets.last = Some((key, found.clone()));
+            found
         })
     }
 }
@@ -129,14 +155,18 @@ pub(super) enum Failure {
     Network,
     /// The response body passed `MAX_BODY_BYTES`.
     TooLarge,
+    /// The deadline passed: INTEGRATION_TIMEOUT.
+    Timeout,
 }
 
-/// Sends one request to `target` and reads the whole response.
+/// Sends one request to `target` and reads the whole response, all of it (connecting
+/// included) before `deadline`.
 pub(super) fn send(
     target: &Target,
     method: Method,
     mut headers: HeaderMap,
     body: Bytes,
+    deadline: Deadline,
 ) -> impl Future<Output = Result<(u16, HeaderMap, Bytes), Failure>> + Send {
     // Built before the future: it holds the request once, not its parts too.
     headers
@@ -150,20 +180,25 @@ pub(super) fn send(
     *request.uri_mut() = target.origin.clone();
     *request.headers_mut() = headers;
     async move {
-        let (mut conn, response) = match checkout(target).await {
-            Some(mut conn) => match conn.request(request).await {
+        // A new connection's future (its dial under a timer) is boxed: connecting is rare,
+        // and inline its states would make every request's future larger.
+        let (mut conn, response) = match checkout(target, deadline).await {
+            Some(mut conn) => match conn.request(request).await? {
                 Ok(response) => (conn, response),
                 // Closed while idle, before the request was written: once more on a new one.
                 Err(Some(unsent)) => {
-                    let mut fresh = connect(target).await?;
-                    let response = fresh.request(unsent).await.map_err(|_| Failure::Network)?;
+                    let mut fresh = Box::pin(connect(target, deadline)).await?;
+                    let response = fresh.request(unsent).await?.map_err(|_| Failure::Network)?;
                     (fresh, response)
                 }
                 Err(None) => return Err(Failure::Network),
             },
             None => {
-                let mut fresh = connect(target).await?;
-                let response = fresh.request(request).await.map_err(|_| Failure::Network)?;
+                let mut fresh = Box::pin(connect(target, deadline)).await?;
+                let response = fresh
+                    .request(request)
+                    .await?
+                    .map_err(|_| Failure::Network)?;
                 (fresh, response)
             }
         };
@@ -188,17 +223,25 @@ struct Conn {
     alive: bool,
     wake: Arc<SelfWake>,
     waker: Waker,
+    /// The current exchange's deadline, one timer for the connection's life (module docs).
+    timer: Pin<Box<Sleep>>,
 }
 
-async fn connect(target: &Target) -> Result<Box<Conn>, Failure> {
-    let stream = TcpStream::connect((target.host.as_str(), target.port))
+/// A new connection to `target`, made before `deadline`.
+async fn connect(target: &Target, deadline: Deadline) -> Result<Box<Conn>, Failure> {
+    let dial = async {
+        let stream = TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .map_err(|_| Failure::Network)?;
+        stream.set_nodelay(true).map_err(|_| Failure::Network)?;
+        http1::Builder::new()
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(|_| Failure::Network)
+    };
+    let (sender, driver) = tokio::time::timeout_at(deadline, dial)
         .await
-        .map_err(|_| Failure::Network)?;
-    stream.set_nodelay(true).map_err(|_| Failure::Network)?;
-    let (sender, driver) = http1::Builder::new()
-        .handshake(TokioIo::new(stream))
-        .await
-        .map_err(|_| Failure::Network)?;
+        .map_err(|_| Failure::Timeout)??;
     let wake = Arc::new(SelfWake::default());
     let waker = Waker::from(wake.clone());
     Ok(Box::new(Conn {
@@ -207,26 +250,41 @@ async fn connect(target: &Target) -> Result<Box<Conn>, Failure> {
         alive: true,
         wake,
         waker,
+        timer: Box::pin(tokio::time::sleep_until(deadline)),
     }))
 }
 
 impl Conn {
-    /// Polls `f` together with the connection, on this task, until `f` is ready.
-    async fn drive<T>(&mut self, mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+    /// Polls `f` together with the connection, on this task, until `f` is ready or the
+    /// exchange's deadline passes.
+    async fn drive<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Result<T, Failure> {
         std::future::poll_fn(|cx| {
             let Conn {
                 driver,
                 alive,
                 wake,
                 waker,
+                timer,
                 ..
             } = self;
-            wake.poll_with(cx, waker, |cx| {
+            let polled = wake.poll_with(cx, waker, |cx| {
                 if *alive && Pin::new(&mut *driver).poll(cx).is_ready() {
                     *alive = false;
                 }
                 f(cx)
-            })
+            });
+            match polled {
+                Poll::Ready(value) => Poll::Ready(Ok(value)),
+                // Polled only while waiting: an exchange that completes at once never
+                // touches it.
+                Poll::Pending if timer.as_mut().poll(cx).is_ready() => {
+                    Poll::Ready(Err(Failure::Timeout))
+                }
+                Poll::Pending => Poll::Pending,
+            }
         })
         .await
     }
@@ -234,17 +292,20 @@ impl Conn {
     /// Sends `request`; on failure, hands the request back if it was never written.
     /// (Hands the request to hyper before returning the future, which holds only the wait for
     /// the response.)
+    #[allow(clippy::type_complexity)]
     fn request(
         &mut self,
         request: Request<Full<Bytes>>,
-    ) -> impl Future<Output = Result<hyper::Response<Incoming>, Option<Request<Full<Bytes>>>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<Result<hyper::Response<Incoming>, Option<Request<Full<Bytes>>>>, Failure>,
+    > + Send {
         let pending = self.sender.try_send_request(request);
         async move {
             let mut pending = std::pin::pin!(pending);
-            self.drive(|cx| pending.as_mut().poll(cx))
-                .await
-                .map_err(|mut e| e.take_message())
+            Ok(self
+                .drive(|cx| pending.as_mut().poll(cx))
+                .await?
+                .map_err(|mut e| e.take_message()))
         }
     }
 
@@ -256,7 +317,7 @@ impl Conn {
         loop {
             let frame = self
                 .drive(|cx| Pin::new(&mut body).poll_frame(cx))
-                .await
+                .await?
                 .transpose()
                 .map_err(|_| Failure::Network)?;
             let Some(frame) = frame else { break };
@@ -302,8 +363,11 @@ impl Conn {
             }
             Poll::<()>::Pending
         });
-        // Nobody waits on an idle connection: forget the task that just used it.
+        // Nobody waits on an idle connection: forget the task that just used it (the timer
+        // stays registered, so the next exchange only moves its expiry, but wakes nobody
+        // should it expire while the connection is idle).
         drop(self.wake.task.take());
+        let _ = self.timer.as_mut().poll(&mut cx);
         self.alive && !self.sender.is_closed()
     }
 
@@ -426,8 +490,9 @@ fn pop(shard: &Mutex<Shard>, key: &(tokio::runtime::Id, HeaderValue)) -> Option<
     Some(newest.conn)
 }
 
-/// The most recently used idle connection to `target` that is still open.
-async fn checkout(target: &Target) -> Option<Box<Conn>> {
+/// The most recently used idle connection to `target` that is still open, its timer set to
+/// `deadline`.
+async fn checkout(target: &Target, deadline: Deadline) -> Option<Box<Conn>> {
     let runtime = tokio::runtime::Handle::try_current().ok()?.id();
     let key = (runtime, target.host_header.clone());
     let shards = shards();
@@ -437,6 +502,7 @@ async fn checkout(target: &Target) -> Option<Box<Conn>> {
         while let Some(mut conn) = pop(shard, &key) {
             let usable = std::future::poll_fn(|cx| Poll::Ready(conn.usable(cx))).await;
             if usable {
+                conn.timer.as_mut().reset(deadline);
                 return Some(conn);
             }
         }

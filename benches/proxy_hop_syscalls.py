@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The proxy hop's kernel side, per request (issue 19; docs/PERFORMANCE.md "Data plane, round 5"):
+syscalls per request and CPU and context switches per unloaded request, gwtui HTTP_PROXY
+against nginx's keepalive proxy, both in front of the same nginx static server.
+
+Starts on loopback ports nginx static, nginx as a keepalive reverse proxy (one process:
+`master_process off`, one worker) and `gwtui serve` (GWTUI_BIN, default the release build) with
+the wrk bench's API (benches/wrk_side_by_side.py). Then, for each proxy:
+  1. `strace -c -f` attached to every thread while REQS sequential keep-alive GETs run from one
+     client: the syscalls per request (background threads' clock_nanosleep included, shown);
+  2. `perf stat -e task-clock,context-switches` attached while `wrk -t1 -c1 -d5s` runs: CPU µs
+     and context switches per unloaded request (the front proxy alone).
+GWTUI_* switches (GWTUI_SERVE_THREADS=1 makes one serving thread, which reads most easily)
+reach gwtui unchanged. Needs strace, perf (part 2 is skipped without it), nginx, wrk.
+
+  GWTUI_SERVE_THREADS=1 python3 benches/proxy_hop_syscalls.py
+
+Environment: REQS (default 500), GWTUI_BIN, CARGO_TARGET_DIR. Every loop is bounded.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wrk_side_by_side as w  # noqa: E402
+
+REQS = int(os.environ.get("REQS", "500"))
+
+
+def nginx_conf(work, name, block):
+    d = os.path.join(work, name)
+    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 1;
+daemon off;
+master_process off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  keepalive_requests 1000000;
+  {block}
+}}
+""")
+    return conf
+
+
+def sequential(url, n):
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        for _ in range(n):
+            conn.request("GET", u.path + (f"?{u.query}" if u.query else ""))
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                sys.exit(f"{url}: status {resp.status}")
+    finally:
+        conn.close()
+
+
+def strace_counts(pid, url):
+    """Syscalls per request: strace -c on every thread of `pid` during REQS requests."""
+    with tempfile.NamedTemporaryFile(prefix="strace-", suffix=".txt", delete=False) as f:
+        out = f.name
+    args = ["strace", "-c", "-f", "-o", out]
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        args += ["-p", tid]
+    tracer = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)  # strace has no readiness signal; attaching takes well under this
+        sequential(url, REQS)
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=30)
+    counts = {}
+    with open(out) as f:
+        for line in f:
+            m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$", line)
+            if m and m.group(3) != "total":
+                counts[m.group(3)] = int(m.group(1))
+    os.unlink(out)
+    return counts
+
+
+def perf_stat(pid, url):
+    with tempfile.NamedTemporaryFile(prefix="perf-", suffix=".txt", delete=False) as f:
+        out = f.name
+    stat = subprocess.Popen(["perf", "stat", "-e", "task-clock,context-switches", "-p", str(pid), "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        res = w.wrk(url, 1, 1, 5)
+    finally:
+        stat.send_signal(signal.SIGINT)
+        stat.wait(timeout=30)
+    text = open(out).read()
+    os.unlink(out)
+    clock = re.search(r"([\d.,]+)\s+msec task-clock", text)
+    switches = re.search(r"([\d,]+)\s+context-switches", text)
+    if not clock or not switches:
+        return None
+    n = max(res["requests"], 1)
+    return {
+        "cpu_us": float(clock.group(1).replace(",", "")) * 1000 / n,
+        "cs": int(switches.group(1).replace(",", "")) / n,
+        "p50_us": res["p50"] * 1000,
+    }
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    gwtui = os.environ.get("GWTUI_BIN") or os.path.join(target, "release", "gwtui")
+    for tool in ("strace", "nginx", "wrk"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            sys.exit(f"missing {tool}")
+    if not os.path.exists(gwtui):
+        sys.exit(f"missing {gwtui}: cargo build --release --bin gwtui")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    work = tempfile.mkdtemp(prefix="gwtui-hop-")
+    procs = []
+
+    def spawn(cmd):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(p)
+        return p
+
+    try:
+        ports = {k: w.free_port() for k in ("static", "proxy", "gwtui")}
+        spawn([nginx, "-c", nginx_conf(work, "static", f"""server {{ listen 127.0.0.1:{ports['static']};
+    location / {{ default_type text/plain; return 200 "hello"; }} }}"""), "-p", os.path.join(work, "static")])
+        proxy = spawn([nginx, "-c", nginx_conf(work, "proxy", f"""upstream backend {{ server 127.0.0.1:{ports['static']}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{ports['proxy']};
+    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}"""),
+                       "-p", os.path.join(work, "proxy")])
+        conf = os.path.join(work, "gwtui.toml")
+        with open(conf, "w") as f:
+            f.write("[server]\naccount_rate_limit = 1000000000.0\naccount_burst_limit = 1000000000\n"
+                    "[demo]\nenabled = false\n")
+        gw = spawn([gwtui, "--config", conf, "--data-dir", os.path.join(work, "data"), "serve", "--listen",
+                    f"127.0.0.1:{ports['gwtui']}"])
+        for name, port in ports.items():
+            w.wait_port(port, name)
+        invoke = w.setup_bench(f"http://127.0.0.1:{ports['gwtui']}", f"127.0.0.1:{ports['static']}")
+        rows = [("nginx proxy -> nginx static", proxy.pid, f"http://127.0.0.1:{ports['proxy']}/"),
+                ("gwtui HTTP_PROXY -> nginx static", gw.pid, invoke.format(stage="bench", path="/proxy"))]
+        for _, _, url in rows:
+            sequential(url, 300)  # warm: connections, pools, caches
+        counts = {name: strace_counts(pid, url) for name, pid, url in rows}
+        names = sorted({s for c in counts.values() for s in c}, key=lambda s: -max(c.get(s, 0) for c in counts.values()))
+        print(f"Syscalls per request (strace -c -f, {REQS} sequential keep-alive GETs; "
+              f"GWTUI_SERVE_THREADS={os.environ.get('GWTUI_SERVE_THREADS', '(unset)')})")
+        print("| syscall | " + " | ".join(name for name, _, _ in rows) + " |")
+        print("|---|" + "---|" * len(rows))
+        for s in names:
+            print(f"| `{s}` | " + " | ".join(f"{counts[name].get(s, 0) / REQS:.2f}" for name, _, _ in rows) + " |")
+        print("| all but `clock_nanosleep` | " + " | ".join(
+            f"{sum(v for k, v in counts[name].items() if k != 'clock_nanosleep') / REQS:.2f}" for name, _, _ in rows) + " |")
+        if shutil.which("perf"):
+            print("\nUnloaded (wrk -t1 -c1 -d5s) under perf stat, the front proxy's threads")
+            print("| row | CPU µs/req | context switches/req | p50 µs |")
+            print("|---|---|---|---|")
+            for name, pid, url in rows:
+                r = perf_stat(pid, url)
+                if r:
+                    print(f"| {name} | {r['cpu_us']:.1f} | {r['cs']:.2f} | {r['p50_us']:.0f} |")
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
