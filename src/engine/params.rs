@@ -97,16 +97,29 @@ fn form_decode_cow(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The raw (still encoded) values of query parameter `name` in `raw`, in order: the pairs
-/// [`parse_query`] would decode, without decoding or copying any whose name needs no
-/// decoding.
+/// [`parse_query`] would decode (split at `&`, empty pairs skipped, the name up to the first
+/// `=`), without decoding or copying any whose name needs no decoding. A byte scan: the
+/// separators are ASCII, so every split falls on a character boundary.
 fn raw_query_values<'q>(raw: Option<&'q str>, name: &str) -> impl Iterator<Item = &'q str> {
-    raw.unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(move |pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode_cow(k) == name).then_some(v)
-        })
+    let mut rest = raw.unwrap_or_default();
+    std::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
+            let pair = &rest[..end];
+            rest = rest.get(end + 1..).unwrap_or_default();
+            if pair.is_empty() {
+                continue;
+            }
+            let (k, v) = match pair.bytes().position(|b| b == b'=') {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, ""),
+            };
+            if form_decode_cow(k) == name {
+                return Some(v);
+            }
+        }
+        None
+    })
 }
 
 /// The values of query parameter `name` in `raw`, in order, decoded exactly as
