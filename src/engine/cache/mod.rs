@@ -72,10 +72,18 @@ impl CacheHit {
     /// The stored headers: a copy of the entry's map when it has one (values shared, not
     /// copied), else rebuilt over the entry's buffer.
     pub fn headers(&self) -> HeaderMap {
-        match &self.map {
-            Some(map) => HeaderMap::clone(map),
-            None => self.build_headers(),
+        let Some(map) = &self.map else {
+            return self.build_headers();
+        };
+        // Room for the headers every response then gets (request ids, content type): a
+        // clone's entry vector is exactly full, and its first insert would reallocate it.
+        let Ok(mut out) = HeaderMap::try_with_capacity(map.len() + 3) else {
+            return HeaderMap::clone(map);
+        };
+        for (name, value) in map.iter() {
+            out.append(name.clone(), value.clone());
         }
+        out
     }
 
     /// The headers parsed from the entry's buffer (names parsed, values validated, slices of

@@ -231,11 +231,7 @@ fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.reserve(buf.len() - i);
-    // ASCII digits: each byte is its own character (no UTF-8 validation of the buffer).
-    for &digit in &buf[i..] {
-        out.push(char::from(digit));
-    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// What a stage logs under, and its parsed access-log format (built with each route map, so

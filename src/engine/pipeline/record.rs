@@ -2,12 +2,11 @@
 //! and queues its access-log values and execution-log lines for the log thread. Nothing here
 //! blocks or does I/O (DESIGN.md hot-path rules).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::{InvokeResponse, RequestContext, respond};
 use crate::engine::Gateway;
-use crate::engine::logs::{AccessFormat, AccessValues, RequestLog, StageLog, Summary};
+use crate::engine::logs::{AccessFormat, AccessValues, RequestLog, Summary};
 use crate::engine::metrics::{Observation, UNMATCHED};
 
 pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeResponse) {
@@ -94,7 +93,7 @@ fn fill(
 #[cfg(test)]
 /// What the record phase queues for `ctx`, in a new record.
 fn request_log(
-    target: Arc<StageLog>,
+    target: std::sync::Arc<crate::engine::logs::StageLog>,
     ctx: &mut RequestContext<'_>,
     response: &InvokeResponse,
     latency: Duration,
@@ -250,7 +249,7 @@ mod tests {
                     .map(|name| access_value(&ctx, &response, latency, name))
                     .collect();
                 let expected = format.render(&by_name);
-                let target = Arc::new(StageLog {
+                let target = std::sync::Arc::new(crate::engine::logs::StageLog {
                     api_id: "abc123".into(),
                     stage: "prod".into(),
                     format: Some(format),
