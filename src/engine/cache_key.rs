@@ -68,6 +68,81 @@ pub fn push_list<'a>(out: &mut String, values: impl IntoIterator<Item = &'a str>
     end_list(out);
 }
 
+/// Where one `cacheKeyParameters` entry takes its value from, resolved when the deployment is
+/// compiled (`compiled::key_source`): the request parameter it names (`method.request.…`),
+/// or for an older API's `integration.request.…` name, its mapped source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `method.request.path.NAME`
+    Path(String),
+    /// `method.request.querystring.NAME` (the last value)
+    Query(String),
+    /// `method.request.multivaluequerystring.NAME` (every value)
+    MultiQuery(String),
+    /// `method.request.header.NAME` (the first value)
+    Header(String),
+    /// `method.request.multivalueheader.NAME` (every value)
+    MultiHeader(String),
+    StageVariable(String),
+    Literal(String),
+    /// Anything else: always the empty list.
+    Absent,
+}
+
+/// A method's response-cache key, compiled with its deployment: the deployment id and the
+/// `cacheNamespace` already encoded (`prefix`), and each `cacheKeyParameters` entry's name
+/// encoded as a field with where its value comes from. A request appends the verb and the
+/// values (no name is parsed, no component but the request's own is escaped per request).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPlan {
+    prefix: String,
+    params: Vec<(String, KeySource)>,
+}
+
+impl KeyPlan {
+    pub fn new(
+        deployment_id: &str,
+        namespace: &str,
+        params: impl IntoIterator<Item = (String, KeySource)>,
+    ) -> KeyPlan {
+        let mut prefix = String::new();
+        push_field(&mut prefix, deployment_id);
+        push_field(&mut prefix, namespace);
+        KeyPlan {
+            prefix,
+            params: params
+                .into_iter()
+                .map(|(name, source)| {
+                    let mut field = String::new();
+                    push_field(&mut field, &name);
+                    (field, source)
+                })
+                .collect(),
+        }
+    }
+
+    /// Bytes a key usually needs (the encoded parts and room for short values).
+    pub fn estimate(&self) -> usize {
+        self.prefix.len() + 16 + self.params.iter().map(|(f, _)| f.len() + 32).sum::<usize>()
+    }
+
+    /// Appends the key to `out`: the prefix, the verb, then each parameter's encoded name
+    /// and its values, written by `values(source, out)` as one list.
+    pub fn write(
+        &self,
+        out: &mut String,
+        verb: &str,
+        mut values: impl FnMut(&KeySource, &mut String),
+    ) {
+        out.push_str(&self.prefix);
+        push_field(out, verb);
+        for (field, source) in &self.params {
+            out.push_str(field);
+            values(source, out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

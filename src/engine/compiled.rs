@@ -13,6 +13,7 @@ use crate::model::{
     PassthroughBehavior,
 };
 
+use super::cache_key::{KeyPlan, KeySource};
 use super::resource_policy::Policy;
 use super::router::Router;
 use super::template::CompiledTemplate;
@@ -70,8 +71,13 @@ pub struct CompiledIntegration {
     /// Non-default responses in declaration order; the default response separately.
     pub responses: Vec<CompiledResponse>,
     pub default_response: Option<CompiledResponse>,
+    /// Kept for the test that compares the compiled key with the per-request one.
+    #[cfg(test)]
     pub cache_namespace: String,
+    #[cfg(test)]
     pub cache_key_parameters: Vec<String>,
+    /// The response-cache key of this method, compiled (deployment, namespace, parameters).
+    pub cache_key: KeyPlan,
     pub insecure_skip_verification: bool,
     /// The integration's IAM role ARN (AWS service integrations log it; no STS runs locally).
     pub credentials: Option<String>,
@@ -107,7 +113,13 @@ impl CompiledDeployment {
             let node = router.insert_path(&resource.path);
             for (verb, method) in &resource.resource_methods {
                 let integration = match &method.method_integration {
-                    Some(i) => Some(compile_integration(i, &resource.id, &resource.path, verb)?),
+                    Some(i) => Some(compile_integration(
+                        i,
+                        deployment_id,
+                        &resource.id,
+                        &resource.path,
+                        verb,
+                    )?),
                     None => None,
                 };
                 router.add_method(node, verb, methods.len());
@@ -144,6 +156,7 @@ impl CompiledDeployment {
 
 fn compile_integration(
     i: &crate::model::Integration,
+    deployment_id: &str,
     resource_id: &str,
     path: &str,
     verb: &str,
@@ -190,6 +203,17 @@ fn compile_integration(
         || request_parameters
             .iter()
             .any(|(_, _, e)| matches!(e, ParamExpr::Context(_)));
+    let cache_namespace = i
+        .cache_namespace
+        .clone()
+        .unwrap_or_else(|| resource_id.to_string());
+    let cache_key = KeyPlan::new(
+        deployment_id,
+        &cache_namespace,
+        i.cache_key_parameters
+            .iter()
+            .map(|name| (name.clone(), key_source(name, &request_parameters))),
+    );
     Ok(CompiledIntegration {
         kind: i.integration_type,
         http_method: i.http_method.clone(),
@@ -202,11 +226,11 @@ fn compile_integration(
         request_templates,
         responses,
         default_response,
-        cache_namespace: i
-            .cache_namespace
-            .clone()
-            .unwrap_or_else(|| resource_id.to_string()),
+        #[cfg(test)]
+        cache_namespace,
+        #[cfg(test)]
         cache_key_parameters: i.cache_key_parameters.clone(),
+        cache_key,
         credentials: i.credentials.clone(),
         insecure_skip_verification: i
             .tls_config
@@ -215,6 +239,54 @@ fn compile_integration(
         vpc_link: (i.connection_type == Some(crate::model::ConnectionType::VpcLink))
             .then(|| i.connection_id.clone().unwrap_or_default()),
     })
+}
+
+/// Where the `cacheKeyParameters` entry `name` takes its value: the method request parameter
+/// it names, or (older APIs name the integration-side parameter,
+/// `integration.request.querystring.x`) the source that parameter is mapped from.
+pub fn key_source(
+    name: &str,
+    request_parameters: &[(ParamLocation, String, ParamExpr)],
+) -> KeySource {
+    let method_request = |kind: &str, param: &str| match kind {
+        "path" => KeySource::Path(param.to_string()),
+        "querystring" => KeySource::Query(param.to_string()),
+        "header" => KeySource::Header(param.to_string()),
+        "multivaluequerystring" => KeySource::MultiQuery(param.to_string()),
+        "multivalueheader" => KeySource::MultiHeader(param.to_string()),
+        _ => KeySource::Absent,
+    };
+    if let Some((kind, param)) = name
+        .strip_prefix("method.request.")
+        .and_then(|r| r.split_once('.'))
+    {
+        return method_request(kind, param);
+    }
+    let expr = name
+        .strip_prefix("integration.request.")
+        .and_then(|r| r.split_once('.'))
+        .and_then(|(kind, param)| {
+            let location = match kind {
+                "path" => ParamLocation::Path,
+                "querystring" => ParamLocation::Query,
+                "header" => ParamLocation::Header,
+                _ => return None,
+            };
+            request_parameters
+                .iter()
+                .find(|(l, n, _)| *l == location && n == param)
+                .map(|(_, _, expr)| expr)
+        });
+    match expr {
+        Some(ParamExpr::RequestPath(n)) => method_request("path", n),
+        Some(ParamExpr::RequestQuery(n)) => method_request("querystring", n),
+        Some(ParamExpr::RequestMultiQuery(n)) => method_request("multivaluequerystring", n),
+        Some(ParamExpr::RequestHeader(n)) => method_request("header", n),
+        Some(ParamExpr::RequestMultiHeader(n)) => method_request("multivalueheader", n),
+        Some(ParamExpr::StageVariable(n)) => KeySource::StageVariable(n.clone()),
+        Some(ParamExpr::Literal(v)) => KeySource::Literal(v.clone()),
+        _ => KeySource::Absent,
+    }
 }
 
 fn compile_response(r: &IntegrationResponse) -> Result<CompiledResponse, String> {

@@ -87,6 +87,56 @@ fn form_decode(s: &str) -> String {
         .into_owned()
 }
 
+/// [`form_decode`] without a copy when there is nothing to decode.
+fn form_decode_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b == b'+' || b == b'%') {
+        std::borrow::Cow::Owned(form_decode(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The raw (still encoded) values of query parameter `name` in `raw`, in order: the pairs
+/// [`parse_query`] would decode (split at `&`, empty pairs skipped, the name up to the first
+/// `=`), without decoding or copying any whose name needs no decoding. A byte scan: the
+/// separators are ASCII, so every split falls on a character boundary.
+fn raw_query_values<'q>(raw: Option<&'q str>, name: &str) -> impl Iterator<Item = &'q str> {
+    let mut rest = raw.unwrap_or_default();
+    std::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
+            let pair = &rest[..end];
+            rest = rest.get(end + 1..).unwrap_or_default();
+            if pair.is_empty() {
+                continue;
+            }
+            let (k, v) = match pair.bytes().position(|b| b == b'=') {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, ""),
+            };
+            if form_decode_cow(k) == name {
+                return Some(v);
+            }
+        }
+        None
+    })
+}
+
+/// The values of query parameter `name` in `raw`, in order, decoded exactly as
+/// [`parse_query`] decodes them; a value with nothing to decode is borrowed, not copied.
+pub fn query_values<'q>(
+    raw: Option<&'q str>,
+    name: &str,
+) -> impl Iterator<Item = std::borrow::Cow<'q, str>> {
+    raw_query_values(raw, name).map(form_decode_cow)
+}
+
+/// The last value of query parameter `name` in `raw` (API Gateway's single-value view),
+/// decoded as [`parse_query`] decodes it; borrowed when there is nothing to decode.
+pub fn query_last<'q>(raw: Option<&'q str>, name: &str) -> Option<std::borrow::Cow<'q, str>> {
+    raw_query_values(raw, name).last().map(form_decode_cow)
+}
+
 /// Percent-encodes a query key or value.
 pub fn query_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, QUERY).to_string()
@@ -130,6 +180,32 @@ mod tests {
                 ("flag".into(), "".into())
             ]
         );
+        // The single-parameter readers agree with the parsed pairs.
+        for raw in [
+            "a=1&b=x+y&a=%2B&flag",
+            "c=%FF&d=%20+%2b&e=caf%C3%A9&%61=3&a+b=4&a%20b=5&&=6&a=&a",
+            "",
+            "&&&",
+            "x=1=2&x==&x",
+        ] {
+            let pairs = parse_query(Some(raw));
+            for name in ["a", "b", "flag", "c", "d", "e", "a b", "", "x", "nope", "+"] {
+                let expected: Vec<&str> = pairs
+                    .iter()
+                    .filter(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                let values: Vec<_> = query_values(Some(raw), name).collect();
+                assert_eq!(values, expected, "{raw:?} {name:?}");
+                assert_eq!(
+                    query_last(Some(raw), name).as_deref(),
+                    expected.last().copied(),
+                    "{raw:?} {name:?}"
+                );
+            }
+        }
+        assert_eq!(query_last(None, "a"), None);
+        assert_eq!(query_values(None, "a").count(), 0);
         // Invalid UTF-8 after decoding is replaced; `+` and `%20` are both spaces.
         assert_eq!(
             parse_query(Some("c=%FF&d=%20+%2b&e=caf%C3%A9")),

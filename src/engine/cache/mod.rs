@@ -17,7 +17,9 @@
 //! shard locked at a time. Expired entries are dropped when met (a lookup, an eviction, the
 //! stats). An entry is one buffer (key, headers, body; see [`Slot`]) weighed at its length
 //! plus [`ENTRY_OVERHEAD`], so the byte bound is close to the memory the entries really take;
-//! a hit shares that buffer (the body and header values are slices of it, nothing is copied). This replaced a moka cache whose lookup and insert, with their
+//! a hit shares that buffer (the body and header values are slices of it, nothing is copied).
+//! An entry's first hit also builds its headers as a map over that buffer, which later hits
+//! copy (one clone instead of parsing each name and validating each value again). This replaced a moka cache whose lookup and insert, with their
 //! bookkeeping, cost ~8 k instructions per missed request (now ~1.3 k).
 
 pub mod shared;
@@ -62,11 +64,31 @@ pub struct CacheHit {
     blob: Bytes,
     key_len: usize,
     body_start: usize,
+    /// The headers as a map, when the entry has one built (see [`Slot::headers`]).
+    map: Option<Arc<HeaderMap>>,
 }
 
 impl CacheHit {
-    /// The stored headers (rebuilt over the entry's buffer: values are not copied).
+    /// The stored headers: a copy of the entry's map when it has one (values shared, not
+    /// copied), else rebuilt over the entry's buffer.
     pub fn headers(&self) -> HeaderMap {
+        let Some(map) = &self.map else {
+            return self.build_headers();
+        };
+        // Room for the headers every response then gets (request ids, content type): a
+        // clone's entry vector is exactly full, and its first insert would reallocate it.
+        let Ok(mut out) = HeaderMap::try_with_capacity(map.len() + 3) else {
+            return HeaderMap::clone(map);
+        };
+        for (name, value) in map.iter() {
+            out.append(name.clone(), value.clone());
+        }
+        out
+    }
+
+    /// The headers parsed from the entry's buffer (names parsed, values validated, slices of
+    /// the buffer).
+    fn build_headers(&self) -> HeaderMap {
         let mut map = HeaderMap::new();
         let mut at = self.key_len;
         while at < self.body_start {
@@ -116,11 +138,26 @@ struct Slot {
     generation: u64,
     /// Read since it was stored or last given a second chance (CLOCK's reference bit).
     used: bool,
+    /// The headers as a map (their values slices of `blob`), built by the entry's first hit
+    /// so that later hits copy a map instead of parsing names and validating values again;
+    /// entries never hit (a flood of distinct keys) never build one. Its memory is in the
+    /// entry's weight from the start ([`map_weight`]).
+    headers: Option<Arc<HeaderMap>>,
 }
 
 impl Slot {
     fn key(&self) -> &[u8] {
         &self.blob[..self.key_len as usize]
+    }
+}
+
+/// What a built header map of `headers` headers adds to an entry: the `Arc`, the map's index
+/// table and its entries (name, value, links), rounded up.
+fn map_weight(headers: usize) -> u64 {
+    if headers == 0 {
+        0
+    } else {
+        128 + 112 * headers as u64
     }
 }
 
@@ -201,6 +238,7 @@ pub fn decode_shared(key: &str, value: Vec<u8>) -> Option<CacheHit> {
         blob,
         key_len,
         body_start,
+        map: None,
     })
 }
 
@@ -344,12 +382,21 @@ impl StageCache {
         if entry.get().expires > self.clock.now() {
             let slot = entry.get_mut();
             slot.used = true;
-            return Some(CacheHit {
+            let mut hit = CacheHit {
                 status: slot.status,
                 blob: slot.blob.clone(),
                 key_len: slot.key_len as usize,
                 body_start: slot.body_start as usize,
-            });
+                map: slot.headers.clone(),
+            };
+            if hit.map.is_none() && slot.key_len < slot.body_start {
+                // The entry's first hit: its map, built once (under the shard's lock, so
+                // two first hits do not both build it).
+                let map = Arc::new(hit.build_headers());
+                slot.headers = Some(map.clone());
+                hit.map = Some(map);
+            }
+            return Some(hit);
         }
         let (slot, _) = entry.remove();
         drop(shard);
@@ -368,7 +415,7 @@ impl StageCache {
         else {
             return false;
         };
-        let w = blob.len() as u64 + ENTRY_OVERHEAD;
+        let w = blob.len() as u64 + ENTRY_OVERHEAD + map_weight(response.headers.len());
         let (hash, first) = self.locate(key);
         let Some(expires) = self.clock.now().checked_add(response.ttl) else {
             return false;
@@ -388,6 +435,7 @@ impl StageCache {
                 weight: w,
                 generation,
                 used: false,
+                headers: None,
             };
             self.weighted.fetch_add(w, Ordering::Relaxed);
             let replaced = match shard
@@ -527,6 +575,31 @@ mod tests {
         assert_eq!(hit.status, StatusCode::CREATED);
         assert_eq!(hit.headers(), headers);
         assert_eq!(hit.body(), Bytes::from_static(b"{\"pets\":[1,2,3]}"));
+        // The first hit built the entry's map; later hits copy that same map, and it holds
+        // what parsing the buffer gives, in the same order.
+        let in_order = |m: &HeaderMap| {
+            m.iter()
+                .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+                .collect::<Vec<_>>()
+        };
+        let again = cache.get("k").unwrap();
+        let (Some(first), Some(second)) = (&hit.map, &again.map) else {
+            panic!("hits of an entry with headers carry its map");
+        };
+        assert!(Arc::ptr_eq(first, second));
+        assert_eq!(in_order(&again.headers()), in_order(&hit.build_headers()));
+        assert_eq!(in_order(&again.headers()), in_order(&headers));
+        // A replaced entry builds its own.
+        let mut other = HeaderMap::new();
+        other.insert("content-type", HeaderValue::from_static("text/plain"));
+        assert!(cache.insert(
+            "k",
+            CachedResponse {
+                headers: &other,
+                ..stored
+            }
+        ));
+        assert_eq!(cache.get("k").unwrap().headers(), other);
         assert!(cache.get("K").is_none());
         // An empty body and no headers.
         assert!(cache.insert("e", response(0, Duration::from_secs(60))));

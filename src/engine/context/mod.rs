@@ -86,8 +86,10 @@ pub struct RequestContext<'a> {
     pub request_time_epoch: i64,
     pub started: Instant,
     pub identity: Identity,
-    /// Query parameters, URL-decoded, in arrival order (repeats kept).
-    pub query: Vec<(String, String)>,
+    /// Query parameters, URL-decoded, in arrival order (repeats kept): parsed on first use
+    /// ([`RequestContext::query`]), so a request nothing reads them for (a cache hit reads
+    /// its key parameter from the raw query) decodes and copies none.
+    pub query_pairs: std::sync::OnceLock<Vec<(String, String)>>,
     pub live: Option<Arc<LiveStage>>,
     pub variant: Variant,
     pub deployment: Option<Arc<CompiledDeployment>>,
@@ -133,9 +135,15 @@ impl<'a> RequestContext<'a> {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Query parameters, URL-decoded, in arrival order (repeats kept).
+    pub fn query(&self) -> &[(String, String)] {
+        self.query_pairs
+            .get_or_init(|| super::params::parse_query(self.req.query.as_deref()))
+    }
+
     /// The last value of a query parameter (API Gateway's single-value view).
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
+        self.query()
             .iter()
             .rev()
             .find(|(n, _)| n == name)
@@ -181,7 +189,7 @@ impl RequestContext<'_> {
                         .collect()
                 })
                 .unwrap_or_default(),
-            querystring: self.query.clone(),
+            querystring: self.query().to_vec(),
             headers: self
                 .req
                 .headers

@@ -66,12 +66,12 @@ pub fn proxy_event(ctx: &RequestContext<'_>) -> Value {
         headers.insert("X-Amzn-Trace-Id".into(), value.clone());
         multi_headers.insert("X-Amzn-Trace-Id".into(), Value::Array(vec![value]));
     }
-    let (query, multi_query) = if ctx.query.is_empty() {
+    let (query, multi_query) = if ctx.query().is_empty() {
         (Value::Null, Value::Null)
     } else {
         let mut single = Map::new();
         let mut multi: Map<String, Value> = Map::new();
-        for (k, v) in &ctx.query {
+        for (k, v) in ctx.query() {
             single.insert(k.clone(), Value::String(v.clone()));
             match multi.get_mut(k) {
                 Some(Value::Array(list)) => list.push(Value::String(v.clone())),

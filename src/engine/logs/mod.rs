@@ -154,6 +154,28 @@ impl Logs {
         }
     }
 
+    /// Queues one finished request written by `fill` into a handed-back record: its strings
+    /// and vectors are refilled in place (copied into their buffers, no allocation once
+    /// warm), so nothing is freed here and the request's own strings are freed with its
+    /// context on its own thread. `fill` must set every field. Never blocks: a full queue
+    /// drops the record and counts it.
+    pub(crate) fn submit_with(&self, target: Arc<StageLog>, fill: impl FnOnce(&mut RequestLog)) {
+        let mut record = match self.spare.try_recv() {
+            Ok(mut spare) => {
+                spare.target = target;
+                spare
+            }
+            Err(_) => Box::new(RequestLog::empty(target)),
+        };
+        fill(&mut record);
+        match self.queue.try_send(Message::Request(record)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Waits until everything queued so far is written, flushed and published.
     pub(crate) async fn flush(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();

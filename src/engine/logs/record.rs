@@ -27,6 +27,22 @@ pub(crate) struct RequestLog {
 }
 
 impl RequestLog {
+    /// A record with nothing in it yet (for `Logs::submit_with` to fill).
+    pub(crate) fn empty(target: Arc<StageLog>) -> RequestLog {
+        RequestLog {
+            target,
+            variant: Variant::Base,
+            request_id: String::new(),
+            extended_request_id: String::new(),
+            request_time: String::new(),
+            source_ip: String::new(),
+            epoch_millis: 0,
+            access: None,
+            execution: Vec::new(),
+            summary: None,
+        }
+    }
+
     /// The access-log line (empty when the stage has no format).
     pub(crate) fn render_access(&self, out: &mut String) {
         if let (Some(format), Some(values)) = (&self.target.format, &self.access) {

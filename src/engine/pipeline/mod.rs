@@ -249,7 +249,7 @@ fn log_method_request(ctx: &mut RequestContext<'_>) {
         ),
         format!(
             "Method request query string: {}",
-            java_map(ctx.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            java_map(ctx.query().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         ),
     ];
     if ctx.log.settings.data_trace {

@@ -2,12 +2,11 @@
 //! and queues its access-log values and execution-log lines for the log thread. Nothing here
 //! blocks or does I/O (DESIGN.md hot-path rules).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::{InvokeResponse, RequestContext, respond};
 use crate::engine::Gateway;
-use crate::engine::logs::{AccessFormat, AccessValues, RequestLog, StageLog, Summary};
+use crate::engine::logs::{AccessFormat, AccessValues, RequestLog, Summary};
 use crate::engine::metrics::{Observation, UNMATCHED};
 
 pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeResponse) {
@@ -32,60 +31,77 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
     let subscribed = gw.inner.logs.subscribed();
     let logged = target.format.is_some() || !ctx.log.lines.is_empty() || subscribed;
     // The log record first: its access-log values may read `$context.xrayTraceId`.
-    let record = logged.then(|| request_log(target.clone(), ctx, response, latency, subscribed));
+    if logged {
+        gw.inner.logs.submit_with(target.clone(), |r| {
+            fill(r, ctx, response, latency, subscribed)
+        });
+    }
     if let Some(xray) = ctx.xray.take() {
-        let request_id = match &record {
-            Some(r) => r.request_id.clone(),
-            None => std::mem::take(&mut ctx.request_id),
-        };
         gw.inner.xray.submit(crate::engine::xray::Finished {
             xray,
             started: ctx.started,
             ended: ctx.started + latency,
             stage: target,
-            request_id,
+            // The log record copied it: the last reader.
+            request_id: std::mem::take(&mut ctx.request_id),
             http_method: ctx.req.method.clone(),
             path: ctx.req.path.clone(),
             status: response.status.as_u16(),
         });
     }
-    if let Some(record) = record {
-        gw.inner.logs.submit(record);
-    }
 }
 
-/// What the record phase queues for `ctx` (moving out what only it still needs).
+/// `dst` holding `src` (its buffer reused).
+fn set(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
+/// Writes what the record phase queues for `ctx` into `r` (a record handed back by the log
+/// thread: every field is set, the strings are copied into the buffers it already has).
+fn fill(
+    r: &mut RequestLog,
+    ctx: &mut RequestContext<'_>,
+    response: &InvokeResponse,
+    latency: Duration,
+    subscribed: bool,
+) {
+    r.variant = ctx.variant;
+    set(&mut r.request_id, &ctx.request_id);
+    set(&mut r.extended_request_id, &ctx.extended_request_id);
+    set(&mut r.request_time, &ctx.request_time);
+    set(&mut r.source_ip, &ctx.identity.source_ip);
+    r.epoch_millis = ctx.request_time_epoch + latency.as_millis() as i64;
+    match (r.target.format.as_ref(), &mut r.access) {
+        (Some(format), Some(values)) => capture_into(values, format, ctx, response, latency),
+        (Some(format), access) => {
+            *access = Some(capture(format, ctx, response, latency));
+        }
+        (None, access) => *access = None,
+    }
+    r.execution = std::mem::take(&mut ctx.log.lines);
+    r.summary = subscribed.then(|| Summary {
+        http_method: ctx.req.method.clone(),
+        path: ctx.req.path.clone(),
+        status: response.status.as_u16(),
+        latency,
+        resource_path: ctx.method().map(|m| m.resource_path.clone()),
+        error: ctx.error.as_ref().and_then(|e| e.log_reason()),
+    });
+}
+
+#[cfg(test)]
+/// What the record phase queues for `ctx`, in a new record.
 fn request_log(
-    target: Arc<StageLog>,
+    target: std::sync::Arc<crate::engine::logs::StageLog>,
     ctx: &mut RequestContext<'_>,
     response: &InvokeResponse,
     latency: Duration,
     subscribed: bool,
 ) -> RequestLog {
-    let access = target
-        .format
-        .as_ref()
-        .map(|f| capture(f, ctx, response, latency));
-    RequestLog {
-        variant: ctx.variant,
-        // The record phase is the last to read the context: move, don't copy.
-        request_id: std::mem::take(&mut ctx.request_id),
-        extended_request_id: std::mem::take(&mut ctx.extended_request_id),
-        request_time: std::mem::take(&mut ctx.request_time),
-        source_ip: std::mem::take(&mut ctx.identity.source_ip),
-        epoch_millis: ctx.request_time_epoch + latency.as_millis() as i64,
-        access,
-        execution: std::mem::take(&mut ctx.log.lines),
-        summary: subscribed.then(|| Summary {
-            http_method: ctx.req.method.clone(),
-            path: ctx.req.path.clone(),
-            status: response.status.as_u16(),
-            latency,
-            resource_path: ctx.method().map(|m| m.resource_path.clone()),
-            error: ctx.error.as_ref().and_then(|e| e.log_reason()),
-        }),
-        target,
-    }
+    let mut r = RequestLog::empty(target);
+    fill(&mut r, ctx, response, latency, subscribed);
+    r
 }
 
 /// The access-log values of `ctx` the stage's format needs (numbers and the method raw, the
@@ -115,6 +131,33 @@ fn capture(
         user: ctx.identity.user.take(),
         others,
     }
+}
+
+/// [`capture`] into the values of an earlier request (the `others` vector's buffer kept).
+fn capture_into(
+    v: &mut AccessValues,
+    format: &AccessFormat,
+    ctx: &mut RequestContext<'_>,
+    response: &InvokeResponse,
+    latency: Duration,
+) {
+    v.others.clear();
+    v.others.extend(
+        format
+            .other_names()
+            .map(|name| access_value(ctx, response, latency, name)),
+    );
+    v.status = response.status.as_u16();
+    v.response_length = response.body.len() as u64;
+    v.latency_ms = latency.as_millis() as u64;
+    v.method = ctx.req.method.clone();
+    v.resource_path = if format.uses_resource_path() {
+        ctx.method().map(|m| m.resource_path.clone())
+    } else {
+        None
+    };
+    v.caller = ctx.identity.caller.take();
+    v.user = ctx.identity.user.take();
 }
 
 /// `$context.X` as access logs see it: the log-only variables (mapping.md §2), then
@@ -188,8 +231,13 @@ mod tests {
             ACCESS_LOG_CSV,
             custom,
         ];
-        for identity in [false, true] {
+        // Every other record refills the previous one (as `Logs::submit_with` does with the
+        // records the log thread hands back): nothing of the earlier request may show.
+        let mut previous: Option<RequestLog> = None;
+        let mut n = 0;
+        for identity in [false, true, false] {
             for source in formats {
+                n += 1;
                 let mut ctx = respond::new_context(&req);
                 if identity {
                     ctx.identity.caller = Some("AIDAEXAMPLE:caller".into());
@@ -201,17 +249,25 @@ mod tests {
                     .map(|name| access_value(&ctx, &response, latency, name))
                     .collect();
                 let expected = format.render(&by_name);
-                let target = Arc::new(StageLog {
+                let target = std::sync::Arc::new(crate::engine::logs::StageLog {
                     api_id: "abc123".into(),
                     stage: "prod".into(),
                     format: Some(format),
                 });
-                let record = request_log(target, &mut ctx, &response, latency, false);
+                let record = match previous.take() {
+                    Some(mut r) if n % 2 == 0 => {
+                        r.target = target;
+                        fill(&mut r, &mut ctx, &response, latency, false);
+                        r
+                    }
+                    _ => request_log(target, &mut ctx, &response, latency, false),
+                };
                 let mut line = String::from("left over");
                 line.clear();
                 record.render_access(&mut line);
                 assert_eq!(line, expected, "{source}");
                 assert!(!line.contains("$context.requestId"), "{line}");
+                previous = Some(record);
             }
         }
     }

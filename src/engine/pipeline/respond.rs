@@ -45,7 +45,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
                 .map(str::to_string),
             ..Identity::default()
         },
-        query: crate::engine::params::parse_query(req.query.as_deref()),
+        query_pairs: std::sync::OnceLock::new(),
         live: None,
         variant: Variant::Base,
         deployment: None,
