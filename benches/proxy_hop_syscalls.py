@@ -30,31 +30,15 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import callgrind_dataplane as cg  # noqa: E402
 import wrk_side_by_side as w  # noqa: E402
 
 REQS = int(os.environ.get("REQS", "500"))
 
 
 def nginx_conf(work, name, block):
-    d = os.path.join(work, name)
-    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""worker_processes 1;
-daemon off;
-master_process off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
-  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-  keepalive_requests 1000000;
-  {block}
-}}
-""")
-    return conf
+    """One nginx process doing the work (no master, one worker): callgrind_dataplane's config."""
+    return cg.nginx_conf(work, name, block, callgrind=True)[0]
 
 
 def sequential(url, n):
@@ -178,13 +162,7 @@ def main():
                 if r:
                     print(f"| {name} | {r['cpu_us']:.1f} | {r['cs']:.2f} | {r['p50_us']:.0f} |")
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        cg.stop(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 
