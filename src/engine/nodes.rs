@@ -238,29 +238,10 @@ impl Gateway {
                     std::mem::take(&mut state.vpc_links),
                 )
             });
-            let admin = self.snapshot().apply_delta(delta).map_err(|e| match e {
-                OpenError::Store(e) => admin_error(e),
-                e => AdminError::Internal(format!("the stored state no longer loads: {e}")),
-            })?;
-            if let Some((functions, vpc_links)) = account {
-                self.install_functions(&functions);
-                *self.inner.vpc_links.lock_links() =
-                    vpc_links.into_iter().map(|l| (l.id.clone(), l)).collect();
-                self.inner.vpc_links.rebuild();
-                self.apply_account_throttle(&admin.account);
-            }
-            let routes = admin.build_routes(&self.inner.traffic, &self.inner.routes.load(), store);
-            self.inner.routes.store(Arc::new(routes));
-            self.inner.admin.store(Arc::new(admin));
+            let admin = self.snapshot().apply_delta(delta).map_err(unloadable)?;
+            self.install_reloaded(store, admin, account);
         }
-        if let Some(cluster) = &self.inner.nodes {
-            cluster.set_applied(head);
-        }
-        self.publish(GatewayEvent::Changed {
-            api_id: None,
-            action: "ClusterSync".to_string(),
-            target: "cluster".to_string(),
-        });
+        self.caught_up(head);
         Ok(())
     }
 
@@ -270,19 +251,29 @@ impl Gateway {
         let (mut state, head) = store.load_with_head().map_err(admin_error)?;
         let functions = std::mem::take(&mut state.functions);
         let vpc_links = std::mem::take(&mut state.vpc_links);
-        let admin =
-            Admin::from_state_reusing(state, Some(&self.snapshot())).map_err(|e| match e {
-                OpenError::Store(e) => admin_error(e),
-                e => AdminError::Internal(format!("the stored state no longer loads: {e}")),
-            })?;
-        self.install_functions(&functions);
-        *self.inner.vpc_links.lock_links() =
-            vpc_links.into_iter().map(|l| (l.id.clone(), l)).collect();
-        self.inner.vpc_links.rebuild();
-        self.apply_account_throttle(&admin.account);
+        let admin = Admin::from_state_reusing(state, Some(&self.snapshot())).map_err(unloadable)?;
+        self.install_reloaded(store, admin, Some((functions, vpc_links)));
+        self.caught_up(head);
+        Ok(())
+    }
+
+    /// Installs a reloaded snapshot: the account-level tables when they were reloaded
+    /// (functions, VPC links, the account throttle), then the route map and the snapshot.
+    fn install_reloaded(&self, store: &Store, admin: Admin, account: Option<AccountTables>) {
+        if let Some((functions, vpc_links)) = account {
+            self.install_functions(&functions);
+            *self.inner.vpc_links.lock_links() =
+                vpc_links.into_iter().map(|l| (l.id.clone(), l)).collect();
+            self.inner.vpc_links.rebuild();
+            self.apply_account_throttle(&admin.account);
+        }
         let routes = admin.build_routes(&self.inner.traffic, &self.inner.routes.load(), store);
         self.inner.routes.store(Arc::new(routes));
         self.inner.admin.store(Arc::new(admin));
+    }
+
+    /// Records the store position this node now holds and tells the consoles.
+    fn caught_up(&self, head: i64) {
         if let Some(cluster) = &self.inner.nodes {
             cluster.set_applied(head);
         }
@@ -291,7 +282,6 @@ impl Gateway {
             action: "ClusterSync".to_string(),
             target: "cluster".to_string(),
         });
-        Ok(())
     }
 
     /// Registers the stored functions whose configuration changed and removes those another
@@ -323,6 +313,18 @@ impl Gateway {
             self.inner.functions.remove(gone);
         }
         *stored = names;
+    }
+}
+
+/// The account-level tables a reload installs: functions (`(name, JSON configuration)`) and
+/// VPC links.
+type AccountTables = (Vec<(String, String)>, Vec<crate::model::VpcLink>);
+
+/// A stored state that no longer loads (a store error keeps its own mapping).
+fn unloadable(e: OpenError) -> AdminError {
+    match e {
+        OpenError::Store(e) => admin_error(e),
+        e => AdminError::Internal(format!("the stored state no longer loads: {e}")),
     }
 }
 
