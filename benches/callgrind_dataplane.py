@@ -57,29 +57,6 @@ WARM = int(os.environ.get("WARM", "300"))
 WRK_SECS = int(os.environ.get("WRK_SECS", "5"))
 
 
-def nginx_conf(work, name, server_block, callgrind):
-    d = os.path.join(work, name)
-    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
-    conf = os.path.join(d, "nginx.conf")
-    # Under callgrind one process must do the work (no master, no forked workers).
-    procs = "master_process off;\nworker_processes 1;" if callgrind else "worker_processes 2;"
-    with open(conf, "w") as f:
-        f.write(f"""{procs}
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
-  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-  keepalive_requests 1000000;
-  {server_block}
-}}
-""")
-    return conf, d
-
-
 def proxy_block(port, backend_port):
     return f"""upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
   server {{ listen 127.0.0.1:{port};
@@ -140,8 +117,8 @@ def instructions(gwtui, work):
     procs = []
     try:
         ports = {k: w.free_port() for k in ("static", "proxy", "gwtui")}
-        static_conf, static_dir = nginx_conf(work, "cg-static", static_block(ports["static"]), False)
-        proxy_conf, proxy_dir = nginx_conf(work, "cg-proxy", proxy_block(ports["proxy"], ports["static"]), True)
+        static_conf, static_dir = w.nginx_conf(work, "cg-static", static_block(ports["static"]))
+        proxy_conf, proxy_dir = w.nginx_conf(work, "cg-proxy", proxy_block(ports["proxy"], ports["static"]), single_process=True)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         outs = {"nginx": os.path.join(work, "callgrind.nginx.out"),
                 "gwtui": os.path.join(work, "callgrind.gwtui.out")}
@@ -208,8 +185,8 @@ def switches(gwtui, work):
     procs = []
     try:
         ports = {k: w.free_port() for k in ("static", "proxy", "gwtui")}
-        static_conf, static_dir = nginx_conf(work, "cs-static", static_block(ports["static"]), False)
-        proxy_conf, proxy_dir = nginx_conf(work, "cs-proxy", proxy_block(ports["proxy"], ports["static"]), False)
+        static_conf, static_dir = w.nginx_conf(work, "cs-static", static_block(ports["static"]))
+        proxy_conf, proxy_dir = w.nginx_conf(work, "cs-proxy", proxy_block(ports["proxy"], ports["static"]))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         static_p = subprocess.Popen([nginx, "-c", static_conf, "-p", static_dir], **quiet)

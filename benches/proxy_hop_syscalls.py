@@ -37,8 +37,8 @@ REQS = int(os.environ.get("REQS", "500"))
 
 
 def nginx_conf(work, name, block):
-    """One nginx process doing the work (no master, one worker): callgrind_dataplane's config."""
-    return cg.nginx_conf(work, name, block, callgrind=True)[0]
+    """One nginx process doing the work (no master, one worker)."""
+    return w.nginx_conf(work, name, block, single_process=True)[0]
 
 
 def sequential(url, n):

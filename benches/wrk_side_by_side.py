@@ -42,6 +42,31 @@ CONNS = int(os.environ.get("CONNS", "32"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def nginx_conf(work, name, server_block, single_process=False):
+    """Writes `{work}/{name}/nginx.conf` around `server_block`; returns (conf, its directory).
+    `single_process`: no master, one worker (under callgrind or strace one process does the
+    work); else two workers."""
+    d = os.path.join(work, name)
+    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    procs = "master_process off;\nworker_processes 1;" if single_process else "worker_processes 2;"
+    with open(conf, "w") as f:
+        f.write(f"""{procs}
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  keepalive_requests 1000000;
+  {server_block}
+}}
+""")
+    return conf, d
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -213,29 +238,9 @@ def main():
         ports = {k: free_port() for k in ("hyper", "static", "proxy", "gwtui")}
         hyper_p = spawn([hello, f"127.0.0.1:{ports['hyper']}"])
 
-        def nginx_conf(name, server_block):
-            d = os.path.join(work, name)
-            os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
-            conf = os.path.join(d, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(f"""worker_processes 2;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
-  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-  keepalive_requests 1000000;
-  {server_block}
-}}
-""")
-            return conf
-
-        static_conf = nginx_conf("static", f"""server {{ listen 127.0.0.1:{ports['static']};
+        static_conf, _ = nginx_conf(work, "static", f"""server {{ listen 127.0.0.1:{ports['static']};
     location / {{ default_type text/plain; return 200 "hello"; }} }}""")
-        proxy_conf = nginx_conf("proxy", f"""upstream backend {{ server 127.0.0.1:{ports['static']}; keepalive 64; }}
+        proxy_conf, _ = nginx_conf(work, "proxy", f"""upstream backend {{ server 127.0.0.1:{ports['static']}; keepalive 64; }}
   server {{ listen 127.0.0.1:{ports['proxy']};
     location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""")
         static_p = spawn([nginx, "-c", static_conf, "-p", os.path.join(work, "static")])
