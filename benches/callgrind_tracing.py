@@ -22,7 +22,6 @@ import glob
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import statistics
@@ -31,6 +30,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from callgrind_dataplane import control, dump_total  # noqa: E402
 
 N = int(os.environ.get("N", "2000"))
 PHASES = int(os.environ.get("PHASES", "4"))
@@ -73,22 +75,6 @@ def requests(port, path, n):
                 sys.exit(f"{path}: {resp.status}")
     finally:
         conn.close()
-
-
-def control(pid, flag):
-    out = subprocess.run(["callgrind_control", flag, str(pid)], capture_output=True, text=True,
-                         timeout=120)
-    if out.returncode != 0:
-        sys.exit(f"callgrind_control {flag}: {out.stdout}{out.stderr}")
-
-
-def dump_total(path):
-    with open(path) as f:
-        for line in f:
-            m = re.match(r"^(?:summary|totals):\s+(\d+)", line)
-            if m:
-                return int(m.group(1))
-    sys.exit(f"no instruction total in {path}")
 
 
 def main():
