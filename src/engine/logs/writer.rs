@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+use super::lanes::{Drained, Handled, Lanes};
 use super::rotation::{AccessFile, Rotation, access_log_path};
 use super::{
     DRAIN, EXECUTION_LOG_CAPACITY, LogKind, LogLine, MAX_EVENT_BYTES, Message, RequestLog, Rings,
@@ -29,33 +30,35 @@ pub(super) struct Writer {
     pub(super) line: String,
     /// When the current drain started (files' `last_used`).
     pub(super) now: Instant,
-    /// Where handled records go back for reuse (dropped here only when it is full).
-    pub(super) spare: crossbeam_channel::Sender<Box<RequestLog>>,
+    /// The request threads' lanes (records in, handled records back).
+    pub(super) lanes: Arc<Lanes>,
+    /// The records of the current drain (its buffer reused).
+    pub(super) drained: Vec<Drained>,
+    /// Handled records, by lane, going back with the next drain.
+    pub(super) handled: Handled,
 }
 
 impl Writer {
-    /// Drains the queue every [`DRAIN`] instead of blocking on it: a blocked receiver would
-    /// make every request's `try_send` wake this thread (a futex call on the request task).
+    /// Drains the lanes every [`DRAIN`] instead of being woken per request (a blocked
+    /// receiver would make every request's hand-off wake this thread: a futex call on the
+    /// request task).
     pub(super) fn run<F: Fn(Arc<[LogLine]>)>(mut self, rx: Receiver<Message>, publish: F) {
         let mut next_tick = Instant::now() + TICK;
         loop {
             std::thread::sleep(DRAIN);
             self.now = Instant::now();
+            self.drain(&publish);
             loop {
                 match rx.try_recv() {
-                    Ok(Message::Request(mut r)) => {
-                        self.handle(&mut r);
-                        let _ = self.spare.try_send(r);
-                        if self.batch.len() >= 4096 {
-                            self.publish(&publish);
-                        }
-                    }
                     Ok(Message::Flush(done)) => {
+                        // Everything the flushing task queued before asking is in the lanes.
+                        self.drain(&publish);
                         self.tick(&publish);
                         let _ = done.send(());
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
+                        self.drain(&publish);
                         self.tick(&publish);
                         return;
                     }
@@ -66,6 +69,20 @@ impl Writer {
                 next_tick = Instant::now() + TICK;
             }
         }
+    }
+
+    /// Handles every record queued in the lanes, oldest first.
+    fn drain<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
+        let mut drained = std::mem::take(&mut self.drained);
+        self.lanes.drain(&mut drained, &mut self.handled);
+        for (_, lane, mut r) in drained.drain(..) {
+            self.handle(&mut r);
+            self.handled[lane].push(r);
+            if self.batch.len() >= 4096 {
+                self.publish(publish);
+            }
+        }
+        self.drained = drained;
     }
 
     fn tick<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {

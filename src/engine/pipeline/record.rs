@@ -32,9 +32,11 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
     let logged = target.format.is_some() || !ctx.log.lines.is_empty() || subscribed;
     // The log record first: its access-log values may read `$context.xrayTraceId`.
     if logged {
-        gw.inner.logs.submit_with(target.clone(), |r| {
-            fill(r, ctx, response, latency, subscribed)
-        });
+        gw.inner
+            .logs
+            .submit_with(target.clone(), ctx.started + latency, |r| {
+                fill(r, ctx, response, latency, subscribed)
+            });
     }
     if let Some(xray) = ctx.xray.take() {
         gw.inner.xray.submit(crate::engine::xray::Finished {
