@@ -106,9 +106,19 @@ impl CacheHit {
         map
     }
 
+    #[cfg(test)]
     /// The stored body (a slice of the entry's buffer).
     pub fn body(&self) -> Bytes {
         self.blob.slice(self.body_start..)
+    }
+
+    /// The status, the headers (as [`CacheHit::headers`]) and the body, the hit's share of
+    /// the entry's buffer moved into the body (no second reference taken and dropped).
+    pub fn into_response(self) -> (StatusCode, HeaderMap, Bytes) {
+        let headers = self.headers();
+        let mut body = self.blob;
+        bytes::Buf::advance(&mut body, self.body_start);
+        (self.status, headers, body)
     }
 }
 
@@ -589,6 +599,11 @@ mod tests {
         assert!(Arc::ptr_eq(first, second));
         assert_eq!(in_order(&again.headers()), in_order(&hit.build_headers()));
         assert_eq!(in_order(&again.headers()), in_order(&headers));
+        // The parts of a hit, the body moved out of the entry's buffer.
+        let (status, parts_headers, body) = again.clone().into_response();
+        assert_eq!(status, again.status);
+        assert_eq!(in_order(&parts_headers), in_order(&headers));
+        assert_eq!(body, again.body());
         // A replaced entry builds its own.
         let mut other = HeaderMap::new();
         other.insert("content-type", HeaderValue::from_static("text/plain"));

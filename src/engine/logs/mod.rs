@@ -97,6 +97,7 @@ impl Logs {
             lanes: lanes.clone(),
             drained: Vec::new(),
             handled: Default::default(),
+            last_file: None,
             dir: dir.clone(),
             files: Vec::new(),
             rotation,

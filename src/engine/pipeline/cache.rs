@@ -224,10 +224,11 @@ pub async fn lookup(
         ctx.cache_key = key;
     }
     Ok(hit.map(|entry| {
+        let (status, headers, body) = entry.into_response();
         let mut response = InvokeResponse {
-            status: entry.status,
-            headers: entry.headers(),
-            body: entry.body(),
+            status,
+            headers,
+            body,
         };
         if warn_header {
             warn(&mut response);
