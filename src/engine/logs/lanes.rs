@@ -48,6 +48,9 @@ pub(super) struct Lane {
 
 pub(super) struct Lanes {
     lanes: [Mutex<Lane>; LANES],
+    /// Bit `i`: lane `i` has had a record (the log thread skips the others without locking
+    /// them, so an idle gateway's drain costs a load).
+    active: AtomicUsize,
 }
 
 fn lock(m: &Mutex<Lane>) -> MutexGuard<'_, Lane> {
@@ -76,23 +79,31 @@ impl Lanes {
     pub(super) fn new() -> Lanes {
         Lanes {
             lanes: std::array::from_fn(|_| Mutex::new(Lane::default())),
+            active: AtomicUsize::new(0),
         }
     }
 
-    /// Queues the record `make` builds (from a handed-back record when the lane has one).
-    /// `false`: the lane is full and nothing was queued (`make` is not called).
+    /// Queues the record `make` builds (from a handed-back record when the lane has one;
+    /// `None`: nothing to queue). `false`: the lane is full and nothing was queued (`make` is
+    /// not called).
     pub(super) fn push(
         &self,
         ended: Instant,
-        make: impl FnOnce(Option<Box<RequestLog>>) -> Box<RequestLog>,
+        make: impl FnOnce(Option<Box<RequestLog>>) -> Option<Box<RequestLog>>,
     ) -> bool {
-        let mut lane = lock(&self.lanes[this_thread_lane()]);
+        let i = this_thread_lane();
+        // Read-mostly: set once per lane.
+        if self.active.load(Ordering::Relaxed) & (1 << i) == 0 {
+            self.active.fetch_or(1 << i, Ordering::Relaxed);
+        }
+        let mut lane = lock(&self.lanes[i]);
         if lane.queue.len() >= LANE_CAPACITY {
             return false;
         }
         let spare = lane.spare.pop();
-        let record = make(spare);
-        lane.queue.push((ended, record));
+        if let Some(record) = make(spare) {
+            lane.queue.push((ended, record));
+        }
         true
     }
 
@@ -101,11 +112,17 @@ impl Lanes {
     /// their lanes for reuse (beyond a lane's [`LANE_SPARE`] they are freed here).
     pub(super) fn drain(&self, into: &mut Vec<Drained>, handled: &mut Handled) {
         let mut contributing = 0;
+        let active = self.active.load(Ordering::Relaxed);
         for (i, (m, back)) in self.lanes.iter().zip(handled.iter_mut()).enumerate() {
+            if active & (1 << i) == 0 {
+                continue;
+            }
             let mut lane = lock(m);
-            let room = LANE_SPARE.saturating_sub(lane.spare.len());
-            let keep = back.len().min(room);
-            lane.spare.extend(back.drain(..keep));
+            if !back.is_empty() {
+                let room = LANE_SPARE.saturating_sub(lane.spare.len());
+                let keep = back.len().min(room);
+                lane.spare.extend(back.drain(..keep));
+            }
             if !lane.queue.is_empty() {
                 contributing += 1;
                 // Drained under the lock (pointer copies): the lane keeps its buffer.
@@ -151,7 +168,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for n in (k..40).step_by(4) {
                         let at = t0 + Duration::from_micros(n as u64);
-                        assert!(lanes.push(at, |_| record(&n.to_string())));
+                        assert!(lanes.push(at, |_| Some(record(&n.to_string()))));
                     }
                 })
             })
@@ -179,7 +196,7 @@ mod tests {
         for _ in 0..40 {
             lanes.push(t0, |spare| {
                 reused += usize::from(spare.is_some());
-                spare.unwrap_or_else(|| record("new"))
+                Some(spare.unwrap_or_else(|| record("new")))
             });
         }
         assert_eq!(reused, expected_reuse);
@@ -194,7 +211,7 @@ mod tests {
         for _ in 0..40 {
             lanes.push(t0, |spare| {
                 reused += usize::from(spare.is_some());
-                spare.unwrap_or_else(|| record("new"))
+                Some(spare.unwrap_or_else(|| record("new")))
             });
         }
         assert_eq!(reused, 40);
@@ -205,17 +222,17 @@ mod tests {
         let lanes = Lanes::new();
         let now = Instant::now();
         for _ in 0..LANE_CAPACITY {
-            assert!(lanes.push(now, |_| record("x")));
+            assert!(lanes.push(now, |_| Some(record("x"))));
         }
         let mut called = false;
         assert!(!lanes.push(now, |_| {
             called = true;
-            record("y")
+            Some(record("y"))
         }));
         assert!(!called);
         let (mut out, mut handled) = (Vec::new(), Handled::default());
         lanes.drain(&mut out, &mut handled);
         assert_eq!(out.len(), LANE_CAPACITY);
-        assert!(lanes.push(now, |_| record("z")));
+        assert!(lanes.push(now, |_| Some(record("z"))));
     }
 }

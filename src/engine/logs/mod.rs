@@ -143,42 +143,32 @@ impl Logs {
     /// Queues one finished request (built by a pipeline's record phase). Never blocks: a full
     /// lane drops the record and counts it.
     pub(crate) fn submit(&self, record: RequestLog) {
-        let queued = self.lanes.push(Instant::now(), |spare| match spare {
-            Some(mut spare) => {
-                // The old contents are dropped here, on a request thread.
-                *spare = record;
-                spare
-            }
-            None => Box::new(record),
+        let queued = self.lanes.push(Instant::now(), |spare| {
+            Some(match spare {
+                Some(mut spare) => {
+                    // The old contents are dropped here, on a request thread.
+                    *spare = record;
+                    spare
+                }
+                None => Box::new(record),
+            })
         });
         if !queued {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Queues one finished request (ended at `ended`) written by `fill` into a handed-back
-    /// record: its strings and vectors are refilled in place (copied into their buffers, no
-    /// allocation once warm), so nothing is freed here and the request's own strings are
-    /// freed with its context on its own thread. `fill` must set every field. Never blocks: a
-    /// full lane drops the record (`fill` is not called) and counts it.
+    /// Queues one finished request (ended at `ended`): `make` writes it into the record it is
+    /// given — one the log thread handed back, whose strings and vectors are refilled in
+    /// place (no allocation once warm) — or into a new one when the lane has none. `make` must
+    /// set every field (`None`: nothing to queue). Never blocks: a full lane drops the record
+    /// (`make` is not called) and counts it.
     pub(crate) fn submit_with(
         &self,
-        target: Arc<StageLog>,
         ended: Instant,
-        fill: impl FnOnce(&mut RequestLog),
+        make: impl FnOnce(Option<Box<RequestLog>>) -> Option<Box<RequestLog>>,
     ) {
-        let queued = self.lanes.push(ended, |spare| {
-            let mut record = match spare {
-                Some(mut spare) => {
-                    spare.target = target;
-                    spare
-                }
-                None => Box::new(RequestLog::empty(target)),
-            };
-            fill(&mut record);
-            record
-        });
-        if !queued {
+        if !self.lanes.push(ended, make) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }

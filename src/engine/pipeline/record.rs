@@ -11,7 +11,7 @@ use crate::engine::metrics::{Observation, UNMATCHED};
 
 pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeResponse) {
     // Unknown API or stage: there is no stage to count or log the request at.
-    let Some(target) = ctx.live.as_ref().map(|l| l.log.clone()) else {
+    let Some(has_format) = ctx.live.as_ref().map(|l| l.log.format.is_some()) else {
         return;
     };
     let latency = ctx.started.elapsed();
@@ -29,21 +29,24 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
     let subscribed = gw.inner.logs.subscribed();
-    let logged = target.format.is_some() || !ctx.log.lines.is_empty() || subscribed;
+    let logged = has_format || !ctx.log.lines.is_empty() || subscribed;
     // The log record first: its access-log values may read `$context.xrayTraceId`.
     if logged {
-        gw.inner
-            .logs
-            .submit_with(target.clone(), ctx.started + latency, |r| {
-                fill(r, ctx, response, latency, subscribed)
-            });
+        gw.inner.logs.submit_with(ctx.started + latency, |spare| {
+            let mut r = with_target(spare, ctx)?;
+            fill(&mut r, ctx, response, latency, subscribed);
+            Some(r)
+        });
     }
     if let Some(xray) = ctx.xray.take() {
+        let Some(stage) = ctx.live.as_ref().map(|l| l.log.clone()) else {
+            return;
+        };
         gw.inner.xray.submit(crate::engine::xray::Finished {
             xray,
             started: ctx.started,
             ended: ctx.started + latency,
-            stage: target,
+            stage,
             // The log record copied it: the last reader.
             request_id: std::mem::take(&mut ctx.request_id),
             http_method: ctx.req.method.clone(),
@@ -51,6 +54,26 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
             status: response.status.as_u16(),
         });
     }
+}
+
+/// The record to fill for `ctx`: a handed-back one (its stage target kept when it is the
+/// same, as it is for every request of a stage: no reference count touched, and the
+/// `StageLog` is shared by every thread) or a new one.
+fn with_target(
+    spare: Option<Box<RequestLog>>,
+    ctx: &RequestContext<'_>,
+) -> Option<Box<RequestLog>> {
+    // Always there: `record` checked the stage first.
+    let log = &ctx.live.as_ref()?.log;
+    Some(match spare {
+        Some(mut r) => {
+            if !std::sync::Arc::ptr_eq(&r.target, log) {
+                r.target = log.clone();
+            }
+            r
+        }
+        None => Box::new(RequestLog::empty(log.clone())),
+    })
 }
 
 /// `dst` holding `src` (its buffer reused).
