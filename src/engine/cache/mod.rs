@@ -382,6 +382,7 @@ impl StageCache {
         (hash, (hash >> 60) as usize % SHARDS)
     }
 
+    #[cfg(test)]
     /// The entry for `key`, if stored and not expired now.
     pub fn get(&self, key: &str) -> Option<CacheHit> {
         self.get_at(key, None)
