@@ -9,9 +9,9 @@
 //! beyond it the record is dropped and counted, as a full queue did); the lanes together
 //! hold at most [`super::LOG_QUEUE_CAPACITY`] records.
 //!
-//! Order: a lane keeps its threads' order; records drained from several lanes in one turn
-//! are put back in the order the requests ended (each record travels with that instant), so
-//! the files read as the single queue wrote them.
+//! Order: the records of one drain are put in the order their requests ended (each record
+//! travels with that instant; a stable sort, linear when they already are), so the files
+//! read as the single queue wrote them.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -114,7 +114,6 @@ impl Lanes {
     /// ended across lanes; the records of the previous drain (`handled`, by lane) go back to
     /// their lanes for reuse (beyond a lane's [`LANE_SPARE`] they are freed here).
     pub(super) fn drain(&self, into: &mut Vec<Drained>, handled: &mut Handled) {
-        let mut contributing = 0;
         let active = self.active.load(Ordering::Relaxed);
         for (i, (m, back)) in self.lanes.iter().zip(handled.iter_mut()).enumerate() {
             if active & (1 << i) == 0 {
@@ -127,7 +126,6 @@ impl Lanes {
                 lane.spare.extend(back.drain(..keep));
             }
             if !lane.queue.is_empty() {
-                contributing += 1;
                 // Drained under the lock (pointer copies): the lane keeps its buffer.
                 into.extend(lane.queue.drain(..).map(|(ended, r)| (ended, i, r)));
             }
@@ -135,8 +133,10 @@ impl Lanes {
             // Beyond the lane's spares: freed here, outside the lock.
             back.clear();
         }
-        if contributing > 1 {
-            // Stable: equal instants keep their lane's order.
+        if into.len() > 1 {
+            // Stable, and linear on what is already in order (one lane's records, or lanes
+            // that did not overlap): equal instants keep their lane's order. Also orders two
+            // threads sharing a lane by when their requests ended.
             into.sort_by_key(|(ended, _, _)| *ended);
         }
     }
