@@ -135,7 +135,10 @@ impl KeyPlan {
         mut values: impl FnMut(&KeySource, &mut String),
     ) {
         out.push_str(&self.prefix);
-        push_field(out, verb);
+        // An HTTP method is a token (RFC 9110 `tchar`: never `\` nor a control character, and
+        // `http::Method` refuses anything else), so it has nothing to escape.
+        out.push_str(verb);
+        out.push(FIELD_END);
         for (field, source) in &self.params {
             out.push_str(field);
             values(source, out);

@@ -10,6 +10,13 @@ use time::OffsetDateTime;
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Monotonic time since an arbitrary origin (token-bucket refills).
     fn now(&self) -> Duration;
+    /// [`Clock::now`] as it was at `instant` (a time the caller already read, such as when
+    /// its request started: no second clock read). A clock that does not follow `Instant`
+    /// (tests') answers its `now`.
+    fn at(&self, instant: Instant) -> Duration {
+        let _ = instant;
+        self.now()
+    }
     /// Wall-clock UTC (quota periods, usage days).
     fn utc(&self) -> OffsetDateTime;
 }
@@ -31,6 +38,10 @@ impl Default for SystemClock {
 impl Clock for SystemClock {
     fn now(&self) -> Duration {
         self.origin.elapsed()
+    }
+
+    fn at(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.origin)
     }
 
     fn utc(&self) -> OffsetDateTime {

@@ -106,9 +106,19 @@ impl CacheHit {
         map
     }
 
+    #[cfg(test)]
     /// The stored body (a slice of the entry's buffer).
     pub fn body(&self) -> Bytes {
         self.blob.slice(self.body_start..)
+    }
+
+    /// The status, the headers (as [`CacheHit::headers`]) and the body, the hit's share of
+    /// the entry's buffer moved into the body (no second reference taken and dropped).
+    pub fn into_response(self) -> (StatusCode, HeaderMap, Bytes) {
+        let headers = self.headers();
+        let mut body = self.blob;
+        bytes::Buf::advance(&mut body, self.body_start);
+        (self.status, headers, body)
     }
 }
 
@@ -372,14 +382,26 @@ impl StageCache {
         (hash, (hash >> 60) as usize % SHARDS)
     }
 
+    #[cfg(test)]
+    /// The entry for `key`, if stored and not expired now.
     pub fn get(&self, key: &str) -> Option<CacheHit> {
+        self.get_at(key, None)
+    }
+
+    /// [`StageCache::get`] with expiry judged at `at` (the request's start, already read:
+    /// the lookup reads no clock) when given.
+    pub fn get_at(&self, key: &str, at: Option<std::time::Instant>) -> Option<CacheHit> {
         let (hash, i) = self.locate(key);
         let mut shard = lock(&self.shards[i]);
         let mut entry = shard
             .table
             .find_entry(hash, |s| s.key() == key.as_bytes())
             .ok()?;
-        if entry.get().expires > self.clock.now() {
+        let now = match at {
+            Some(at) => self.clock.at(at),
+            None => self.clock.now(),
+        };
+        if entry.get().expires > now {
             let slot = entry.get_mut();
             slot.used = true;
             let mut hit = CacheHit {
@@ -589,6 +611,11 @@ mod tests {
         assert!(Arc::ptr_eq(first, second));
         assert_eq!(in_order(&again.headers()), in_order(&hit.build_headers()));
         assert_eq!(in_order(&again.headers()), in_order(&headers));
+        // The parts of a hit, the body moved out of the entry's buffer.
+        let (status, parts_headers, body) = again.clone().into_response();
+        assert_eq!(status, again.status);
+        assert_eq!(in_order(&parts_headers), in_order(&headers));
+        assert_eq!(body, again.body());
         // A replaced entry builds its own.
         let mut other = HeaderMap::new();
         other.insert("content-type", HeaderValue::from_static("text/plain"));
@@ -723,5 +750,26 @@ mod tests {
         assert_eq!(cache.stats().entries, 0, "stats drop expired entries");
         assert_eq!(cache.stats().weighted_bytes, 0);
         assert!(!cache.insert("zero", response(10, Duration::ZERO)));
+    }
+
+    #[test]
+    fn a_lookup_at_the_requests_start_judges_expiry_then() {
+        let clock = Arc::new(crate::engine::clock::SystemClock::default());
+        let cache = StageCache::new(Some("0.5"), 200_000, clock);
+        let before = std::time::Instant::now();
+        cache.insert("k", response(10, Duration::from_secs(60)));
+        assert!(cache.get_at("k", Some(std::time::Instant::now())).is_some());
+        // Long after its TTL: expired, though the clock was not read.
+        let later = std::time::Instant::now() + Duration::from_secs(61);
+        assert!(cache.get_at("k", Some(later)).is_none());
+        // Gone for good (removed when met expired).
+        assert!(cache.get_at("k", Some(before)).is_none());
+        // A manual clock ignores the instant and answers its own time.
+        let manual = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
+        let cache = StageCache::new(Some("0.5"), 200_000, manual.clone());
+        cache.insert("k", response(10, Duration::from_millis(30)));
+        assert!(cache.get_at("k", Some(later)).is_some());
+        manual.advance(Duration::from_millis(30));
+        assert!(cache.get_at("k", Some(before)).is_none());
     }
 }

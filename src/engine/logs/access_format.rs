@@ -71,6 +71,51 @@ impl Var {
     }
 }
 
+/// What `$context.protocol` renders (merged into the literal text when a format is parsed).
+const PROTOCOL: &str = "HTTP/1.1";
+
+/// The parts of `source` and the names of its `Var::Other` variables, in order; with
+/// `merge_constants`, `$context.protocol` is written into the literal text around it.
+fn parse_parts(source: &str, merge_constants: bool) -> (Vec<Part>, Vec<String>) {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut rest = source;
+    let mut others = Vec::new();
+    let mut n_others = 0;
+    while let Some(pos) = rest.find("$context.") {
+        literal.push_str(&rest[..pos]);
+        let after = &rest[pos + "$context.".len()..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(after.len());
+        let name = after[..len].trim_end_matches('.');
+        if name.is_empty() {
+            literal.push_str("$context.");
+            rest = after;
+            continue;
+        }
+        rest = &after[name.len()..];
+        let var = Var::of(name, &mut n_others);
+        if merge_constants && var == Var::Protocol {
+            // One copy with its neighbours instead of three.
+            literal.push_str(PROTOCOL);
+            continue;
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Literal(std::mem::take(&mut literal)));
+        }
+        if let Var::Other(_) = var {
+            others.push(name.to_string());
+        }
+        parts.push(Part::Variable(name.to_string(), var));
+    }
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        parts.push(Part::Literal(literal));
+    }
+    (parts, others)
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Part {
     Literal(String),
@@ -93,37 +138,7 @@ impl AccessFormat {
     /// Plain textual substitution (ops.md §6): `$context.` followed by a dotted name
     /// (letters, digits, `_`, `.`; a trailing `.` is not part of it). Anything else is literal.
     pub fn parse(source: &str) -> AccessFormat {
-        let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut rest = source;
-        let mut others = Vec::new();
-        let mut n_others = 0;
-        while let Some(pos) = rest.find("$context.") {
-            literal.push_str(&rest[..pos]);
-            let after = &rest[pos + "$context.".len()..];
-            let len = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-                .unwrap_or(after.len());
-            let name = after[..len].trim_end_matches('.');
-            if name.is_empty() {
-                literal.push_str("$context.");
-                rest = after;
-                continue;
-            }
-            if !literal.is_empty() {
-                parts.push(Part::Literal(std::mem::take(&mut literal)));
-            }
-            let var = Var::of(name, &mut n_others);
-            if let Var::Other(_) = var {
-                others.push(name.to_string());
-            }
-            parts.push(Part::Variable(name.to_string(), var));
-            rest = &after[name.len()..];
-        }
-        literal.push_str(rest);
-        if !literal.is_empty() {
-            parts.push(Part::Literal(literal));
-        }
+        let (parts, others) = parse_parts(source, true);
         let variables = parts
             .iter()
             .filter(|p| matches!(p, Part::Variable(..)))
@@ -151,20 +166,24 @@ impl AccessFormat {
     }
 
     #[cfg(test)]
-    /// The variable names, in order (each evaluated once per request).
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Variable(v, _) => Some(v.as_str()),
-            Part::Literal(_) => None,
-        })
+    /// The variable names, in order (each evaluated once per request), constants included.
+    pub fn variables(&self) -> impl Iterator<Item = String> {
+        parse_parts(&self.source, false)
+            .0
+            .into_iter()
+            .filter_map(|p| match p {
+                Part::Variable(v, _) => Some(v),
+                Part::Literal(_) => None,
+            })
     }
 
     #[cfg(test)]
-    /// The line for `values` (one per variable; unset → `-`).
+    /// The line for `values` (one per variable of [`AccessFormat::variables`]; unset → `-`):
+    /// the plain substitution the log thread's renderer must match.
     pub fn render(&self, values: &[Option<String>]) -> String {
         let mut out = String::with_capacity(self.source.len() + 64);
         let mut i = 0;
-        for part in &self.parts {
+        for part in &parse_parts(&self.source, false).0 {
             match part {
                 Part::Literal(l) => out.push_str(l),
                 Part::Variable(..) => {
@@ -200,7 +219,7 @@ impl AccessFormat {
                 Var::User => out.push_str(v.user.as_deref().unwrap_or_default()),
                 Var::HttpMethod => out.push_str(v.method.as_str()),
                 Var::ResourcePath => out.push_str(v.resource_path.as_deref().unwrap_or_default()),
-                Var::Protocol => out.push_str("HTTP/1.1"),
+                Var::Protocol => out.push_str(PROTOCOL),
                 Var::Status => push_u64(out, u64::from(v.status)),
                 Var::ResponseLength => push_u64(out, v.response_length),
                 Var::ResponseLatency => push_u64(out, v.latency_ms),
@@ -219,19 +238,49 @@ impl AccessFormat {
     }
 }
 
-/// Appends `n` in decimal (what `write!(out, "{n}")` does, without the formatting machinery).
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// `000` to `999`, three digits each.
+static TRIPLES: &str = {
+    const fn table() -> [u8; 3000] {
+        let mut t = [0u8; 3000];
+        let mut i = 0;
+        while i < 1000 {
+            t[3 * i] = b'0' + (i / 100) as u8;
+            t[3 * i + 1] = b'0' + (i / 10 % 10) as u8;
+            t[3 * i + 2] = b'0' + (i % 10) as u8;
+            i += 1;
         }
+        t
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    static BYTES: [u8; 3000] = table();
+    match std::str::from_utf8(&BYTES) {
+        Ok(s) => s,
+        Err(_) => "",
+    }
+};
+
+/// The three digits of `n % 1000`.
+fn triple(n: u64) -> &'static str {
+    let i = (n % 1000) as usize * 3;
+    TRIPLES.get(i..i + 3).unwrap_or_default()
+}
+
+/// Appends `n` in decimal (what `write!(out, "{n}")` does, without the formatting machinery:
+/// statuses and short lengths are one slice of a table).
+fn push_u64(out: &mut String, n: u64) {
+    if n >= 1000 {
+        push_u64(out, n / 1000);
+        out.push_str(triple(n));
+        return;
+    }
+    let digits = triple(n);
+    let skip = if n < 10 {
+        2
+    } else if n < 100 {
+        1
+    } else {
+        0
+    };
+    out.push_str(digits.get(skip..).unwrap_or_default());
 }
 
 /// What a stage logs under, and its parsed access-log format (built with each route map, so
@@ -301,14 +350,22 @@ mod tests {
         assert_eq!(AccessFormat::parse(ACCESS_LOG_CSV).variables().count(), 11);
         assert_eq!(
             AccessFormat::parse(ACCESS_LOG_JSON).variables().next(),
-            Some("requestId")
+            Some("requestId".to_string())
         );
     }
 
     #[test]
     fn push_u64_writes_decimal() {
         let mut n = String::new();
-        for v in [0, 7, 10, 99, 1042, u64::MAX] {
+        let samples = [
+            1_000_000,
+            1_000_001,
+            999_999,
+            10_000,
+            u64::MAX,
+            u64::MAX - 1,
+        ];
+        for v in (0..=20_000).chain(samples) {
             n.clear();
             push_u64(&mut n, v);
             assert_eq!(n, v.to_string());

@@ -2,8 +2,8 @@
 //!
 //! The request task never formats a line or touches a file: the record phase pushes one small
 //! [`RequestLog`] (the access-log variable values the stage's format needs, and the execution
-//! lines the phases appended through `RequestContext::log`) into a bounded queue, and drops
-//! it — counting the drop — when the queue is full. A background thread formats access lines,
+//! lines the phases appended through `RequestContext::log`) into its thread's bounded lane
+//! ([`lanes`]), and drops it — counting the drop — when the lane is full. A background thread formats access lines,
 //! writes them through a `BufWriter` per file (`{data dir}/logs/access-{apiId}-{stage}.log`;
 //! canary requests to `access-{apiId}-{stage}.Canary.log`; rotated by size, see [`rotation`]),
 //! appends execution lines to a bounded ring per stage, flushes every tick, and publishes the
@@ -11,6 +11,7 @@
 
 mod access_format;
 mod execution;
+mod lanes;
 mod line;
 mod record;
 pub mod rotation;
@@ -22,6 +23,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use lanes::Lanes;
 
 use crate::engine::types::Variant;
 pub(crate) use access_format::AccessValues;
@@ -42,18 +45,17 @@ use writer::Writer;
 
 /// Execution-log lines kept per stage (base and canary together).
 pub const EXECUTION_LOG_CAPACITY: usize = 10_000;
-/// Requests waiting for the log thread; beyond this they are dropped and counted.
+/// Requests waiting for the log thread (over all lanes; each lane holds its share); beyond
+/// this they are dropped and counted.
 pub const LOG_QUEUE_CAPACITY: usize = 16_384;
-
-/// Handled records kept for reuse (see `Logs::spare`).
-const SPARE_RECORDS: usize = 4096;
 /// How often the log thread flushes files and publishes to consoles.
 pub const TICK: Duration = Duration::from_millis(250);
 /// How often the log thread drains the queue.
 pub const DRAIN: Duration = Duration::from_millis(10);
 
+/// What the log thread is told besides the records in the lanes (dropping the sender tells
+/// it to drain the lanes one last time and stop).
 enum Message {
-    Request(Box<RequestLog>),
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -66,11 +68,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The logging side of one gateway.
 pub(crate) struct Logs {
     queue: SyncSender<Message>,
-    /// Records the log thread is done with, handed back for reuse: a request refills one
-    /// instead of allocating, and what it replaces is freed on a request thread. (Freeing
+    /// The finished requests, one lane per submitting thread. The log thread hands handled
+    /// records back to their lane: a request refills one instead of allocating. (Freeing
     /// every record on the log thread made the allocator hand the request threads cache-cold
     /// memory: +1.3 µs of wall time per request in process, with no more instructions.)
-    spare: crossbeam_channel::Receiver<Box<RequestLog>>,
+    lanes: Arc<Lanes>,
     dropped: Arc<AtomicU64>,
     /// Whether anyone listens to the gateway's events (refreshed each second by the roller;
     /// the broadcast's own receiver count takes a lock, so requests read this instead).
@@ -86,13 +88,16 @@ impl Logs {
     where
         F: Fn(Arc<[LogLine]>) + Send + 'static,
     {
-        let (queue, rx) = std::sync::mpsc::sync_channel(LOG_QUEUE_CAPACITY);
-        let (spare_tx, spare) = crossbeam_channel::bounded(SPARE_RECORDS);
+        let (queue, rx) = std::sync::mpsc::sync_channel(64);
+        let lanes = Arc::new(Lanes::new());
         let rings: Arc<Rings> = Arc::default();
         let dir = data_dir.join("logs");
         let subscribed = Arc::new(AtomicBool::new(false));
         let writer = Writer {
-            spare: spare_tx,
+            lanes: lanes.clone(),
+            drained: Vec::new(),
+            handled: Default::default(),
+            last_file: None,
             dir: dir.clone(),
             files: Vec::new(),
             rotation,
@@ -106,7 +111,7 @@ impl Logs {
             .name("gwtui-logs".into())
             .spawn(move || writer.run(rx, publish))?;
         Ok(Logs {
-            spare,
+            lanes,
             queue,
             dropped: Arc::default(),
             subscribed,
@@ -136,43 +141,35 @@ impl Logs {
     }
 
     /// Queues one finished request (built by a pipeline's record phase). Never blocks: a full
-    /// queue drops the record and counts it.
+    /// lane drops the record and counts it.
     pub(crate) fn submit(&self, record: RequestLog) {
-        let record = match self.spare.try_recv() {
-            Ok(mut spare) => {
-                // The old contents are dropped here, on a request thread.
-                *spare = record;
-                spare
-            }
-            Err(_) => Box::new(record),
-        };
-        match self.queue.try_send(Message::Request(record)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        let queued = self.lanes.push(Instant::now(), |spare| {
+            Some(match spare {
+                Some(mut spare) => {
+                    // The old contents are dropped here, on a request thread.
+                    *spare = record;
+                    spare
+                }
+                None => Box::new(record),
+            })
+        });
+        if !queued {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Queues one finished request written by `fill` into a handed-back record: its strings
-    /// and vectors are refilled in place (copied into their buffers, no allocation once
-    /// warm), so nothing is freed here and the request's own strings are freed with its
-    /// context on its own thread. `fill` must set every field. Never blocks: a full queue
-    /// drops the record and counts it.
-    pub(crate) fn submit_with(&self, target: Arc<StageLog>, fill: impl FnOnce(&mut RequestLog)) {
-        let mut record = match self.spare.try_recv() {
-            Ok(mut spare) => {
-                spare.target = target;
-                spare
-            }
-            Err(_) => Box::new(RequestLog::empty(target)),
-        };
-        fill(&mut record);
-        match self.queue.try_send(Message::Request(record)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+    /// Queues one finished request (ended at `ended`): `make` writes it into the record it is
+    /// given — one the log thread handed back, whose strings and vectors are refilled in
+    /// place (no allocation once warm) — or into a new one when the lane has none. `make` must
+    /// set every field (`None`: nothing to queue). Never blocks: a full lane drops the record
+    /// (`make` is not called) and counts it.
+    pub(crate) fn submit_with(
+        &self,
+        ended: Instant,
+        make: impl FnOnce(Option<Box<RequestLog>>) -> Option<Box<RequestLog>>,
+    ) {
+        if !self.lanes.push(ended, make) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 

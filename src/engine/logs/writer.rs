@@ -9,6 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+use crate::engine::types::Variant;
+
+use super::access_format::StageLog;
+use super::lanes::{Drained, Handled, Lanes};
 use super::rotation::{AccessFile, Rotation, access_log_path};
 use super::{
     DRAIN, EXECUTION_LOG_CAPACITY, LogKind, LogLine, MAX_EVENT_BYTES, Message, RequestLog, Rings,
@@ -29,33 +33,38 @@ pub(super) struct Writer {
     pub(super) line: String,
     /// When the current drain started (files' `last_used`).
     pub(super) now: Instant,
-    /// Where handled records go back for reuse (dropped here only when it is full).
-    pub(super) spare: crossbeam_channel::Sender<Box<RequestLog>>,
+    /// The request threads' lanes (records in, handled records back).
+    pub(super) lanes: Arc<Lanes>,
+    /// The records of the current drain (its buffer reused).
+    pub(super) drained: Vec<Drained>,
+    /// Handled records, by lane, going back with the next drain.
+    pub(super) handled: Handled,
+    /// The file the last access line went to: its stage's log target (the same `Arc` for
+    /// every request of a route map) and variant, and its index in `files`.
+    pub(super) last_file: Option<(Arc<StageLog>, Variant, usize)>,
 }
 
 impl Writer {
-    /// Drains the queue every [`DRAIN`] instead of blocking on it: a blocked receiver would
-    /// make every request's `try_send` wake this thread (a futex call on the request task).
+    /// Drains the lanes every [`DRAIN`] instead of being woken per request (a blocked
+    /// receiver would make every request's hand-off wake this thread: a futex call on the
+    /// request task).
     pub(super) fn run<F: Fn(Arc<[LogLine]>)>(mut self, rx: Receiver<Message>, publish: F) {
         let mut next_tick = Instant::now() + TICK;
         loop {
             std::thread::sleep(DRAIN);
             self.now = Instant::now();
+            self.drain(&publish);
             loop {
                 match rx.try_recv() {
-                    Ok(Message::Request(mut r)) => {
-                        self.handle(&mut r);
-                        let _ = self.spare.try_send(r);
-                        if self.batch.len() >= 4096 {
-                            self.publish(&publish);
-                        }
-                    }
                     Ok(Message::Flush(done)) => {
+                        // Everything the flushing task queued before asking is in the lanes.
+                        self.drain(&publish);
                         self.tick(&publish);
                         let _ = done.send(());
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
+                        self.drain(&publish);
                         self.tick(&publish);
                         return;
                     }
@@ -68,13 +77,31 @@ impl Writer {
         }
     }
 
+    /// Handles every record queued in the lanes, oldest first.
+    fn drain<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
+        let mut drained = std::mem::take(&mut self.drained);
+        self.lanes.drain(&mut drained, &mut self.handled);
+        for (_, lane, mut r) in drained.drain(..) {
+            self.handle(&mut r);
+            self.handled[lane].push(r);
+            if self.batch.len() >= 4096 {
+                self.publish(publish);
+            }
+        }
+        self.drained = drained;
+    }
+
     fn tick<F: Fn(Arc<[LogLine]>)>(&mut self, publish: &F) {
         for f in &mut self.files {
             f.flush();
         }
         // Close files idle for a minute (stages come and go).
+        let before = self.files.len();
         self.files
             .retain(|f| f.last_used.elapsed() < Duration::from_secs(60));
+        if self.files.len() != before {
+            self.last_file = None;
+        }
         self.publish(publish);
     }
 
@@ -102,6 +129,9 @@ impl Writer {
             let mut line = std::mem::take(&mut self.line);
             line.clear();
             r.render_access(&mut line);
+            let rendered = line.len();
+            // The file's newline written with the line (one write).
+            line.push('\n');
             self.write_access(r, &line);
             if subscribed {
                 self.batch.push(LogLine {
@@ -110,7 +140,7 @@ impl Writer {
                     rest_api_id: api_id.clone(),
                     stage: stage(),
                     request_id: r.request_id.clone(),
-                    message: line.clone(),
+                    message: line[..rendered].to_string(),
                 });
             }
             self.line = line;
@@ -151,10 +181,19 @@ impl Writer {
 
     fn write_access(&mut self, r: &RequestLog, line: &str) {
         let (api_id, stage) = (&r.target.api_id, &r.target.stage);
-        let found = self
-            .files
-            .iter()
-            .position(|f| f.variant == r.variant && f.api_id == *api_id && f.stage == *stage);
+        let last = match &self.last_file {
+            Some((target, variant, i))
+                if Arc::ptr_eq(target, &r.target) && *variant == r.variant =>
+            {
+                Some(*i)
+            }
+            _ => None,
+        };
+        let found = last.or_else(|| {
+            self.files
+                .iter()
+                .position(|f| f.variant == r.variant && f.api_id == *api_id && f.stage == *stage)
+        });
         let index = match found {
             Some(i) => i,
             None => {
@@ -163,6 +202,8 @@ impl Writer {
                 if let Some(i) = self.files.iter().position(|f| f.path == path) {
                     let mut old = self.files.swap_remove(i);
                     old.flush();
+                    // Indices moved.
+                    self.last_file = None;
                 }
                 match AccessFile::open(&self.dir, api_id, stage, r.variant, self.now) {
                     Ok(file) => {
@@ -174,7 +215,12 @@ impl Writer {
                 }
             }
         };
-        let f = &mut self.files[index];
+        if last.is_none() {
+            self.last_file = Some((r.target.clone(), r.variant, index));
+        }
+        let Some(f) = self.files.get_mut(index) else {
+            return;
+        };
         f.last_used = self.now;
         f.write_line(line, self.rotation);
     }

@@ -172,7 +172,7 @@ fn lookup_local(
         if !write_cache_key(ctx, key) {
             return (None, None);
         }
-        let hit = cache.get(key);
+        let hit = cache.get_at(key, Some(ctx.started));
         let miss_key = hit.is_none().then(|| key.clone());
         if key.capacity() > KEPT_KEY_CAPACITY {
             *key = String::new();
@@ -224,10 +224,11 @@ pub async fn lookup(
         ctx.cache_key = key;
     }
     Ok(hit.map(|entry| {
+        let (status, headers, body) = entry.into_response();
         let mut response = InvokeResponse {
-            status: entry.status,
-            headers: entry.headers(),
-            body: entry.body(),
+            status,
+            headers,
+            body,
         };
         if warn_header {
             warn(&mut response);

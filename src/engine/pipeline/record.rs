@@ -11,7 +11,7 @@ use crate::engine::metrics::{Observation, UNMATCHED};
 
 pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeResponse) {
     // Unknown API or stage: there is no stage to count or log the request at.
-    let Some(target) = ctx.live.as_ref().map(|l| l.log.clone()) else {
+    let Some(has_format) = ctx.live.as_ref().map(|l| l.log.format.is_some()) else {
         return;
     };
     let latency = ctx.started.elapsed();
@@ -29,19 +29,24 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
         data_processed: (ctx.req.body.len() + response.body.len()) as u64,
     });
     let subscribed = gw.inner.logs.subscribed();
-    let logged = target.format.is_some() || !ctx.log.lines.is_empty() || subscribed;
+    let logged = has_format || !ctx.log.lines.is_empty() || subscribed;
     // The log record first: its access-log values may read `$context.xrayTraceId`.
     if logged {
-        gw.inner.logs.submit_with(target.clone(), |r| {
-            fill(r, ctx, response, latency, subscribed)
+        gw.inner.logs.submit_with(ctx.started + latency, |spare| {
+            let mut r = with_target(spare, ctx)?;
+            fill(&mut r, ctx, response, latency, subscribed);
+            Some(r)
         });
     }
     if let Some(xray) = ctx.xray.take() {
+        let Some(stage) = ctx.live.as_ref().map(|l| l.log.clone()) else {
+            return;
+        };
         gw.inner.xray.submit(crate::engine::xray::Finished {
             xray,
             started: ctx.started,
             ended: ctx.started + latency,
-            stage: target,
+            stage,
             // The log record copied it: the last reader.
             request_id: std::mem::take(&mut ctx.request_id),
             http_method: ctx.req.method.clone(),
@@ -51,6 +56,26 @@ pub fn record(gw: &Gateway, ctx: &mut RequestContext<'_>, response: &InvokeRespo
     }
 }
 
+/// The record to fill for `ctx`: a handed-back one (its stage target kept when it is the
+/// same, as it is for every request of a stage: no reference count touched, and the
+/// `StageLog` is shared by every thread) or a new one.
+fn with_target(
+    spare: Option<Box<RequestLog>>,
+    ctx: &RequestContext<'_>,
+) -> Option<Box<RequestLog>> {
+    // Always there: `record` checked the stage first.
+    let log = &ctx.live.as_ref()?.log;
+    Some(match spare {
+        Some(mut r) => {
+            if !std::sync::Arc::ptr_eq(&r.target, log) {
+                r.target = log.clone();
+            }
+            r
+        }
+        None => Box::new(RequestLog::empty(log.clone())),
+    })
+}
+
 /// `dst` holding `src` (its buffer reused).
 fn set(dst: &mut String, src: &str) {
     dst.clear();
@@ -58,7 +83,10 @@ fn set(dst: &mut String, src: &str) {
 }
 
 /// Writes what the record phase queues for `ctx` into `r` (a record handed back by the log
-/// thread: every field is set, the strings are copied into the buffers it already has).
+/// thread: every field is set). The request's strings are swapped in, not copied: the
+/// context, dropped right after this phase, frees the record's old buffers instead of its
+/// own (records go back to the lane of the thread that filled them, so a buffer is freed on
+/// the thread that allocated it). The request id is copied when X-Ray still reads it.
 fn fill(
     r: &mut RequestLog,
     ctx: &mut RequestContext<'_>,
@@ -67,10 +95,6 @@ fn fill(
     subscribed: bool,
 ) {
     r.variant = ctx.variant;
-    set(&mut r.request_id, &ctx.request_id);
-    set(&mut r.extended_request_id, &ctx.extended_request_id);
-    set(&mut r.request_time, &ctx.request_time);
-    set(&mut r.source_ip, &ctx.identity.source_ip);
     r.epoch_millis = ctx.request_time_epoch + latency.as_millis() as i64;
     match (r.target.format.as_ref(), &mut r.access) {
         (Some(format), Some(values)) => capture_into(values, format, ctx, response, latency),
@@ -79,6 +103,15 @@ fn fill(
         }
         (None, access) => *access = None,
     }
+    // After the access values: a variable without a fast path may read these.
+    if ctx.xray.is_some() {
+        set(&mut r.request_id, &ctx.request_id);
+    } else {
+        std::mem::swap(&mut r.request_id, &mut ctx.request_id);
+    }
+    std::mem::swap(&mut r.extended_request_id, &mut ctx.extended_request_id);
+    std::mem::swap(&mut r.request_time, &mut ctx.request_time);
+    std::mem::swap(&mut r.source_ip, &mut ctx.identity.source_ip);
     r.execution = std::mem::take(&mut ctx.log.lines);
     r.summary = subscribed.then(|| Summary {
         http_method: ctx.req.method.clone(),
@@ -213,12 +246,25 @@ mod tests {
             base_path_matched: None,
             client_cert: None,
         };
-        let response = InvokeResponse {
-            status: http::StatusCode::CREATED,
-            headers: http::HeaderMap::new(),
-            body: bytes::Bytes::from_static(b"hello world"),
-        };
-        let latency = Duration::from_millis(1042);
+        // Numbers of every width (the renderer writes them from a table of triples).
+        let responses: Vec<(InvokeResponse, Duration)> = [
+            (201, 11, 1042),
+            (200, 0, 0),
+            (504, 1000, 7),
+            (404, 12_345, 123_456),
+        ]
+        .into_iter()
+        .map(|(status, len, ms)| {
+            let response = InvokeResponse {
+                status: http::StatusCode::from_u16(status).unwrap_or_default(),
+                headers: http::HeaderMap::new(),
+                body: bytes::Bytes::from(vec![b'x'; len]),
+            };
+            (response, Duration::from_millis(ms))
+        })
+        .collect();
+        let constants = "$context.protocol$context.protocol $context.status$context.protocol.\
+            $context.responseLength[$context.protocol]$context.responseLatency";
         let custom = "$context.stage|$context.apiId|$context.path|$context.identity.userAgent|\
             $context.no.such.variable|$context.responseLatency|$context.integrationLatency|\
             $context.identity.caller|$context.identity.user|$context.httpMethod|\
@@ -230,12 +276,17 @@ mod tests {
             ACCESS_LOG_XML,
             ACCESS_LOG_CSV,
             custom,
+            constants,
+            "$context.protocol",
         ];
         // Every other record refills the previous one (as `Logs::submit_with` does with the
         // records the log thread hands back): nothing of the earlier request may show.
         let mut previous: Option<RequestLog> = None;
         let mut n = 0;
-        for identity in [false, true, false] {
+        for (identity, (response, latency)) in
+            [false, true, false, true].into_iter().zip(&responses)
+        {
+            let (response, latency) = (response, *latency);
             for source in formats {
                 n += 1;
                 let mut ctx = respond::new_context(&req);
@@ -246,7 +297,7 @@ mod tests {
                 let format = AccessFormat::parse(source);
                 let by_name: Vec<Option<String>> = format
                     .variables()
-                    .map(|name| access_value(&ctx, &response, latency, name))
+                    .map(|name| access_value(&ctx, response, latency, &name))
                     .collect();
                 let expected = format.render(&by_name);
                 let target = std::sync::Arc::new(crate::engine::logs::StageLog {
@@ -257,10 +308,10 @@ mod tests {
                 let record = match previous.take() {
                     Some(mut r) if n % 2 == 0 => {
                         r.target = target;
-                        fill(&mut r, &mut ctx, &response, latency, false);
+                        fill(&mut r, &mut ctx, response, latency, false);
                         r
                     }
-                    _ => request_log(target, &mut ctx, &response, latency, false),
+                    _ => request_log(target, &mut ctx, response, latency, false),
                 };
                 let mut line = String::from("left over");
                 line.clear();
