@@ -68,30 +68,29 @@ pub fn classify(gw: &Gateway, parts: &Parts) -> Target {
             base_path: None,
         });
     }
-    if let Some(rest) = raw_path.strip_prefix("/restapis/") {
-        if let Some((api_id, rest)) = split_at_byte(rest, b'/')
-            && let Some((stage, tail)) = split_at_byte(rest, b'/')
-            && let Some(user) = tail.strip_prefix("_user_request_")
-            && (user.is_empty() || user.starts_with('/'))
-        {
-            let path = if user.is_empty() {
-                "/".to_string()
-            } else {
-                user.to_string()
-            };
-            // `/{stage}{user}`, built at its length (`format!` costs about 1 k instructions).
-            let mut context_path = String::with_capacity(1 + stage.len() + user.len());
-            context_path.push('/');
-            context_path.push_str(stage);
-            context_path.push_str(user);
-            return Target::Invoke(InvokeTarget {
-                api_id: api_id.to_string(),
-                stage: stage.to_string(),
-                path,
-                context_path,
-                base_path: None,
-            });
-        }
+    if let Some(rest) = raw_path.strip_prefix("/restapis/")
+        && let Some((api_id, rest)) = split_at_byte(rest, b'/')
+        && let Some((stage, tail)) = split_at_byte(rest, b'/')
+        && let Some(user) = tail.strip_prefix("_user_request_")
+        && (user.is_empty() || user.starts_with('/'))
+    {
+        let path = if user.is_empty() {
+            "/".to_string()
+        } else {
+            user.to_string()
+        };
+        // `/{stage}{user}`, built at its length (`format!` costs about 1 k instructions).
+        let mut context_path = String::with_capacity(1 + stage.len() + user.len());
+        context_path.push('/');
+        context_path.push_str(stage);
+        context_path.push_str(user);
+        return Target::Invoke(InvokeTarget {
+            api_id: api_id.to_string(),
+            stage: stage.to_string(),
+            path,
+            context_path,
+            base_path: None,
+        });
     }
     Target::Management
 }
@@ -203,7 +202,13 @@ mod tests {
         );
         assert_eq!(host_style_api_id("localhost:4567"), None);
         assert_eq!(host_style_api_id(".execute-api.localhost"), None);
-        for (text, byte) in [("a/b/c", b'/'), ("/x", b'/'), ("x/", b'/'), ("abc", b'/'), ("", b'.')] {
+        for (text, byte) in [
+            ("a/b/c", b'/'),
+            ("/x", b'/'),
+            ("x/", b'/'),
+            ("abc", b'/'),
+            ("", b'.'),
+        ] {
             assert_eq!(
                 split_at_byte(text, byte),
                 text.split_once(char::from(byte)),

@@ -55,7 +55,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         live: None,
         variant: Variant::Base,
         deployment: None,
-        stage_variables: Arc::default(),
+        stage_variables: no_stage_variables(),
         route: None,
         integration_latency: None,
         integration_status: None,
@@ -69,6 +69,15 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         log: Default::default(),
         xray: None,
     }
+}
+
+/// An empty set of stage variables, shared: the route phase sets the stage's own, and a new
+/// `Arc` per request would be an allocation and a free for nothing.
+fn no_stage_variables() -> Arc<indexmap::IndexMap<String, String>> {
+    thread_local! {
+        static EMPTY: Arc<indexmap::IndexMap<String, String>> = Arc::default();
+    }
+    EMPTY.with(Arc::clone)
 }
 
 /// The extended request id's text: standard, padded base64 of its 11 random bytes (16
@@ -297,7 +306,10 @@ mod tests {
                 bytes = [0xff; 11];
             }
             let text = extended_id_text(&bytes);
-            assert_eq!(text, base64::engine::general_purpose::STANDARD.encode(bytes));
+            assert_eq!(
+                text,
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            );
             assert_eq!(text.len(), 16);
         }
     }

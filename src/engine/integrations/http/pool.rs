@@ -324,9 +324,7 @@ impl Conn {
         // Queueing the request wakes the connection's task, which is this one: absorbed here
         // (the first `drive` below polls the connection anyway) instead of scheduling this
         // task for one more, empty, poll of the whole request.
-        let pending = self
-            .wake
-            .absorb(|| self.sender.try_send_request(request));
+        let pending = self.wake.absorb(|| self.sender.try_send_request(request));
         async move {
             let mut pending = std::pin::pin!(pending);
             Ok(self
