@@ -164,15 +164,10 @@ async fn serve_loop(
                 // A mutual-TLS client's certificate rides on each of its requests.
                 let service = move |cert: Option<std::sync::Arc<crate::tls::ClientCert>>| {
                     service_fn(move |mut req: Request<Incoming>| {
-                        let gw = gw.clone();
-                        let options = options.clone();
-                        let streams = streams.clone();
                         if let Some(cert) = &cert {
                             req.extensions_mut().insert(cert.clone());
                         }
-                        async move {
-                            Ok::<_, Infallible>(dispatch(gw, req, peer, local, &options, &streams).await)
-                        }
+                        serve_request(gw.clone(), req, peer, local, options.clone(), streams.clone())
                     })
                 };
                 match &tls {
@@ -267,13 +262,74 @@ impl Streams {
     }
 }
 
-/// `GET /gwtui/events` on the management plane becomes an event stream (after the same
-/// browser and credential checks as every management request); everything else [`handle`]
-/// answers.
+/// The future hyper runs for one request (its service future): [`dispatch`] decides
+/// synchronously, and only the branch taken is awaited here. For an invoke request that is the
+/// data plane, awaited inline: reading the body, then the engine on the request, which it
+/// holds once (the engine borrows it).
 ///
-/// Not an `async fn`: the checks are synchronous, and the future returned is [`handle`]'s or
-/// a ready answer, so the request is not held a second time in a wrapper's state (hyper moves
-/// every request's future whole: docs/PERFORMANCE.md, "Data plane, round 5").
+/// hyper moves every request's future whole (docs/PERFORMANCE.md, "Data plane, round 5"), and
+/// a future built by value and handed up through wrappers (`Either`, `Map`, a function's
+/// return, an outer `async` block) is moved again at each of them: a `memcpy` of the whole
+/// future per layer per request (docs/PERFORMANCE.md, "Data plane, session 10"). So the layers
+/// are one `async` block here, and the decisions are plain values.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
+)]
+fn serve_request(
+    gw: Gateway,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    options: std::sync::Arc<ServerOptions>,
+    streams: Streams,
+) -> impl Future<Output = Result<Response<ServeBody>, Infallible>> + Send {
+    async move {
+        // The decision is taken apart in a block that ends before the data plane's awaits: a
+        // `Route` matched by its fields stays in the future's state while it is in scope (about
+        // 440 bytes more, moved by hyper on every request).
+        let (gw, mut request, body) = {
+            let route = match dispatch(gw, req, peer, local, &options, &streams) {
+                Dispatched::Stream(response) => return Ok(response),
+                Dispatched::Route(route) => route,
+            };
+            match route {
+                Route::Invoke(gw, request, body) => (gw, request, body),
+                Route::Ready(response) => return Ok(full(response)),
+                Route::Boxed(future) => return Ok(full(future.await)),
+            }
+        };
+        use hyper::body::Body as _;
+        if !body.is_end_stream() {
+            match read_body(body).await {
+                Ok(bytes) => request.body = bytes,
+                Err(BodyError::TooLarge) => return Ok(full(invoke::rejected(&gw, &request))),
+                Err(BodyError::Malformed) => return Ok(full(malformed())),
+            }
+        }
+        Ok(full(invoke::response(gw.serve(&request).await)))
+    }
+}
+
+fn full(response: Response<Body>) -> Response<ServeBody> {
+    response.map(http_body_util::Either::Left)
+}
+
+/// What [`dispatch`] decided.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a transient value, matched at once; boxing the request would add an allocation per request"
+)]
+enum Dispatched<'a> {
+    /// An event stream's response (or its refusal), ready.
+    Stream(Response<ServeBody>),
+    /// Everything else, as [`route`] decided.
+    Route(Route<'a>),
+}
+
+/// `GET /gwtui/events` on the management plane becomes an event stream (after the same
+/// browser and credential checks as every management request); everything else [`route`]
+/// decides. Synchronous: the checks are, and [`serve_request`] awaits what is left.
 fn dispatch<'a>(
     gw: Gateway,
     req: Request<Incoming>,
@@ -281,42 +337,37 @@ fn dispatch<'a>(
     local: Option<SocketAddr>,
     options: &'a ServerOptions,
     streams: &Streams,
-) -> impl Future<Output = Response<ServeBody>> + Send + 'a {
-    use futures_util::FutureExt as _;
-    use futures_util::future::Either;
-    fn full(response: Response<Body>) -> Response<ServeBody> {
-        response.map(http_body_util::Either::Left)
-    }
+) -> Dispatched<'a> {
     let is_stream = req.method() == http::Method::GET && req.uri().path() == events::PATH;
     if !is_stream {
-        return Either::Left(handle(gw, req, peer, local, options).map(full));
+        return Dispatched::Route(route(gw, req, peer, local, options));
     }
     let (parts, body) = req.into_parts();
     if !matches!(invoke::classify(&gw, &parts), invoke::Target::Management) {
         let req = Request::from_parts(parts, body);
-        return Either::Left(handle(gw, req, peer, local, options).map(full));
+        return Dispatched::Route(route(gw, req, peer, local, options));
     }
-    let ready = |response| Either::Right(std::future::ready(response));
+    let ready = |response| Dispatched::Stream(full(response));
     let cors =
         match browser::check_headers(&parts, &options.allowed_hosts, &options.allowed_origins) {
             Ok(cors) => cors,
-            Err(refusal) => return ready(full(mgmt::access_denied(&refusal.0))),
+            Err(refusal) => return ready(mgmt::access_denied(&refusal.0)),
         };
     if let Some(refused) = mgmt::refusal(&parts, options) {
-        return ready(full(with_cors(refused, cors.as_ref())));
+        return ready(with_cors(refused, cors.as_ref()));
     }
     let Some(slot) = streams.slots.take() else {
         let refused = mgmt::error_response(&crate::model::AdminError::TooManyRequests(format!(
             "Too many event streams: this server serves at most {} at once",
             events::MAX_STREAMS
         )));
-        return ready(full(with_cors(refused, cors.as_ref())));
+        return ready(with_cors(refused, cors.as_ref()));
     };
     let mut response = events::respond(&gw, &parts, &streams.replay, streams.stop.clone(), slot);
     if let Some(origin) = &cors {
         browser::add_cors_headers(response.headers_mut(), origin);
     }
-    ready(response.map(http_body_util::Either::Right))
+    Dispatched::Stream(response.map(http_body_util::Either::Right))
 }
 
 /// A future of one of the branches that are not the data plane's (management API, WebSocket,
@@ -324,7 +375,7 @@ fn dispatch<'a>(
 /// future larger.
 type Boxed<'a> = std::pin::Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
 
-/// How [`handle`] answers, decided before anything is awaited.
+/// How [`route`] answers, decided before anything is awaited.
 #[allow(
     clippy::large_enum_variant,
     reason = "a transient value, matched at once; boxing the request would add an allocation per request"
@@ -344,25 +395,9 @@ enum Route<'a> {
 /// `/metrics` (Prometheus text) is answered without SigV4 even when admin credentials are
 /// configured: scrapers cannot sign, and it is read-only.
 ///
-/// Everything up to reading the body is decided synchronously ([`route`]); the future returned
-/// holds only what its branch awaits with: for an invoke request, the engine's request and the
-/// body ([`data_plane`]). Hyper moves each request's future whole, so its size is a cost every
-/// request pays (docs/PERFORMANCE.md, "Data plane, round 5").
-pub fn handle<'a>(
-    gw: Gateway,
-    req: Request<Incoming>,
-    peer: SocketAddr,
-    local: Option<SocketAddr>,
-    options: &'a ServerOptions,
-) -> impl Future<Output = Response<Body>> + Send + 'a {
-    use futures_util::future::Either;
-    match route(gw, req, peer, local, options) {
-        Route::Invoke(gw, request, body) => Either::Left(data_plane(gw, request, body)),
-        Route::Ready(response) => Either::Right(Either::Left(std::future::ready(response))),
-        Route::Boxed(future) => Either::Right(Either::Right(future)),
-    }
-}
-
+/// Everything up to reading the body is decided synchronously; the answer holds only what its
+/// branch awaits with: for an invoke request, the engine's request and the body, which
+/// [`serve_request`] reads and runs.
 fn route<'a>(
     gw: Gateway,
     req: Request<Incoming>,
@@ -454,30 +489,6 @@ fn route<'a>(
             };
             with_cors(response, cors.as_ref())
         })),
-    }
-}
-
-/// The data plane's future: reads the body (a request without one skips that), then runs the
-/// engine on the request. It holds the request once (the engine borrows it) and the body.
-#[allow(
-    clippy::manual_async_fn,
-    reason = "an `async fn` stores its by-value arguments twice in its future (docs/PERFORMANCE.md, \"Data plane, round 5\")"
-)]
-fn data_plane(
-    gw: Gateway,
-    mut request: InvokeRequest,
-    body: Incoming,
-) -> impl Future<Output = Response<Body>> + Send {
-    async move {
-        use hyper::body::Body as _;
-        if !body.is_end_stream() {
-            match read_body(body).await {
-                Ok(bytes) => request.body = bytes,
-                Err(BodyError::TooLarge) => return invoke::rejected(&gw, &request),
-                Err(BodyError::Malformed) => return malformed(),
-            }
-        }
-        invoke::response(gw.serve(&request).await)
     }
 }
 

@@ -149,6 +149,46 @@ fn map_error(e: reqwest::Error) -> GatewayError {
 mod tests {
     use super::*;
 
+    /// The proxied request's future holds `send`'s, and each layer that builds a future and
+    /// awaits it moves it whole (docs/PERFORMANCE.md, "Data plane, session 10"): its size is
+    /// a cost per request.
+    #[test]
+    fn the_send_future_stays_small() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let Ok(client) = build_client() else {
+            panic!("client");
+        };
+        let url = "http://127.0.0.1:9/x";
+        let future = send(
+            &client,
+            Method::GET,
+            url,
+            HeaderMap::new(),
+            Bytes::new(),
+            Duration::from_secs(1),
+        );
+        let Some(target) = pool::Target::cached(url) else {
+            panic!("target");
+        };
+        let exchange = pool::send(
+            &target,
+            Method::GET,
+            HeaderMap::new(),
+            Bytes::new(),
+            tokio::time::Instant::now(),
+        );
+        let (send_size, exchange_size) = (size_of_val(&future), size_of_val(&exchange));
+        eprintln!("http::send {send_size}, pool::send {exchange_size}");
+        assert!(
+            send_size <= SEND_MAX,
+            "http::send's future is {send_size} bytes"
+        );
+        assert!(exchange_size < send_size);
+    }
+    /// 1,736 bytes (`pool::send`'s 1,504) in session 10: a little room, not another large
+    /// state.
+    const SEND_MAX: usize = 1_856;
+
     /// `is_endpoint` answers what the `Url::parse` check it replaced answered, from the
     /// per-thread cache or not.
     #[test]

@@ -395,7 +395,8 @@ fn prepare_http(
     };
     let uri = integration.uri.as_deref().ok_or_else(invalid)?;
     // Borrowed unless it names a stage variable (the usual URI is a fixed string: no copy).
-    let uri = if uri.contains("${stageVariables.") {
+    // A byte search first: the substring search costs about 270 instructions per request.
+    let uri = if uri.as_bytes().contains(&b'$') && uri.contains("${stageVariables.") {
         std::borrow::Cow::Owned(substitute_stage_variables(uri, &ctx.stage_variables))
     } else {
         std::borrow::Cow::Borrowed(uri)
@@ -461,7 +462,16 @@ fn prepare_http(
         let iam = ctx
             .method()
             .is_some_and(|m| m.method.authorization_type == AuthorizationType::AwsIam);
+        // The client's `Host` and first `X-Forwarded-For` are noted on the way (what `get`
+        // would find: the first value), instead of two more hashed lookups.
+        let mut client_host: Option<&HeaderValue> = None;
+        let mut client_xff: Option<&HeaderValue> = None;
         for (name, value) in &ctx.req.headers {
+            if name == http::header::HOST {
+                client_host.get_or_insert(value);
+            } else if *name == X_FORWARDED_FOR {
+                client_xff.get_or_insert(value);
+            }
             let sigv4 = name == http::header::AUTHORIZATION
                 && (iam || value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
             if !sigv4 && !drop_proxy_request_header(name) {
@@ -470,9 +480,7 @@ fn prepare_http(
         }
         let client_ip = ctx.identity.source_ip.as_str();
         // Built at its exact length, so the bytes become the value without a copy.
-        // Looked up by constant name: a `&str` name is parsed on every lookup.
-        let header = |name: &HeaderName| ctx.req.headers.get(name).and_then(|v| v.to_str().ok());
-        let prev = header(&X_FORWARDED_FOR);
+        let prev = client_xff.and_then(|v| v.to_str().ok());
         let mut xff = String::with_capacity(prev.map_or(0, |p| p.len() + 2) + client_ip.len());
         if let Some(prev) = prev {
             xff.push_str(prev);
@@ -483,9 +491,12 @@ fn prepare_http(
             headers.insert(X_FORWARDED_FOR, v);
         }
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-        if let Some(v) = header(&http::header::HOST)
-            .and_then(|h| h.rsplit_once(':'))
-            .and_then(|(_, port)| forwarded_port(port))
+        if let Some(v) = client_host
+            .and_then(|h| h.to_str().ok())
+            // The text after the last `:` (a byte search: `rsplit_once`'s char searcher costs
+            // more than this short search).
+            .and_then(|h| h.bytes().rposition(|b| b == b':').map(|at| &h[at + 1..]))
+            .and_then(forwarded_port)
         {
             headers.insert(X_FORWARDED_PORT, v);
         }

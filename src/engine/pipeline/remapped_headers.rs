@@ -90,7 +90,9 @@ pub fn remapped_name(name: &HeaderName) -> Option<HeaderName> {
 /// Applies [`proxy_rule`] to a proxy integration's headers, taking them: names and values
 /// move into the result (no copy, no reference count taken and dropped per header).
 pub fn proxy_headers(backend: HeaderMap) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(backend.len());
+    // Room for the three `respond::finish` adds (request id, API Gateway id, content type):
+    // a full map grows, rehashing every header, on the next insert.
+    let mut headers = HeaderMap::with_capacity(backend.len() + 3);
     // `into_iter` names a header once, before its first value; later values come unnamed.
     let mut current: Option<HeaderName> = None;
     for (name, value) in backend {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use time::OffsetDateTime;
@@ -20,19 +19,26 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
     let now = OffsetDateTime::now_utc();
     // A v4 id from the thread's ChaCha generator: `Uuid::new_v4` without uuid's `fast-rng`
     // makes a getrandom syscall per request.
+    // A constant name: a `&str` name is parsed on every lookup.
+    const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
     let request_id = req
         .headers
-        .get("x-amzn-requestid")
+        .get(X_AMZN_REQUESTID)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid())
-        .to_string();
+        .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid());
+    // Encoded into a buffer, not through `Display` (`to_string` runs the formatting machinery).
+    let request_id = String::from(
+        request_id
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()) as &str,
+    );
     let mut ext = [0u8; 11];
     rand::fill(&mut ext);
     RequestContext {
         req,
         request_id,
-        extended_request_id: base64::engine::general_purpose::STANDARD.encode(ext),
+        extended_request_id: extended_id_text(&ext),
         request_time: request_time(now),
         request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
         started: Instant::now(),
@@ -49,7 +55,7 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
         live: None,
         variant: Variant::Base,
         deployment: None,
-        stage_variables: Arc::default(),
+        stage_variables: no_stage_variables(),
         route: None,
         integration_latency: None,
         integration_status: None,
@@ -65,9 +71,53 @@ pub fn new_context(req: &InvokeRequest) -> RequestContext<'_> {
     }
 }
 
-/// An address as text in one allocation (`to_string` grows the string as it writes: 2–3).
+/// An empty set of stage variables, shared: the route phase sets the stage's own, and a new
+/// `Arc` per request would be an allocation and a free for nothing.
+fn no_stage_variables() -> Arc<indexmap::IndexMap<String, String>> {
+    thread_local! {
+        static EMPTY: Arc<indexmap::IndexMap<String, String>> = Arc::default();
+    }
+    EMPTY.with(Arc::clone)
+}
+
+/// The extended request id's text: standard, padded base64 of its 11 random bytes (16
+/// characters), written directly (the `base64` engine's setup costs more than the encoding
+/// of 11 bytes).
+fn extended_id_text(bytes: &[u8; 11]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(16);
+    let sextet = |v: u32, shift: u32| char::from(ALPHABET[((v >> shift) & 63) as usize]);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let v = (b(0) << 16) | (b(1) << 8) | b(2);
+        text.push(sextet(v, 18));
+        text.push(sextet(v, 12));
+        text.push(if chunk.len() > 1 { sextet(v, 6) } else { '=' });
+        text.push(if chunk.len() > 2 { sextet(v, 0) } else { '=' });
+    }
+    text
+}
+
+/// An address as text in one allocation (`to_string` grows the string as it writes: 2–3);
+/// an IPv4 address without the formatting machinery.
 fn ip_text(ip: std::net::IpAddr) -> String {
     use std::fmt::Write as _;
+    if let std::net::IpAddr::V4(v4) = ip {
+        let mut text = String::with_capacity(15);
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                text.push('.');
+            }
+            if octet >= 100 {
+                text.push(char::from(b'0' + octet / 100));
+            }
+            if octet >= 10 {
+                text.push(char::from(b'0' + octet / 10 % 10));
+            }
+            text.push(char::from(b'0' + octet % 10));
+        }
+        return text;
+    }
     // The longest IPv6 text (eight groups of four hex digits and seven colons).
     let mut text = String::with_capacity(39);
     let _ = write!(text, "{ip}");
@@ -241,12 +291,36 @@ pub fn finish(ctx: &RequestContext<'_>, mut response: InvokeResponse) -> InvokeR
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
+
+    #[test]
+    fn extended_ids_are_the_standard_base64_of_their_bytes() {
+        let mut bytes = [0u8; 11];
+        for round in 0..200u32 {
+            if round > 0 {
+                rand::fill(&mut bytes);
+            }
+            if round == 1 {
+                bytes = [0xff; 11];
+            }
+            let text = extended_id_text(&bytes);
+            assert_eq!(
+                text,
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            );
+            assert_eq!(text.len(), 16);
+        }
+    }
 
     #[test]
     fn ip_text_is_the_addresses_display_text() {
         for ip in [
             "127.0.0.1",
+            "0.0.0.0",
+            "10.9.100.199",
+            "192.168.1.20",
             "255.255.255.255",
             "::1",
             "::ffff:192.0.2.1",
@@ -305,6 +379,15 @@ mod tests {
             base_path_matched: None,
             client_cert: None,
         };
+        let mut given = req.clone();
+        given.headers.insert(
+            "x-amzn-requestid",
+            HeaderValue::from_static("C2D6C2A9-0A4B-4E0B-9D43-55F2E0E7A1B3"),
+        );
+        assert_eq!(
+            new_context(&given).request_id,
+            "c2d6c2a9-0a4b-4e0b-9d43-55f2e0e7a1b3"
+        );
         let a = new_context(&req).request_id;
         let b = new_context(&req).request_id;
         assert_ne!(a, b);
