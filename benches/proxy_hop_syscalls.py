@@ -36,11 +36,6 @@ import wrk_side_by_side as w  # noqa: E402
 REQS = int(os.environ.get("REQS", "500"))
 
 
-def nginx_conf(work, name, block):
-    """One nginx process doing the work (no master, one worker)."""
-    return w.nginx_conf(work, name, block, single_process=True)[0]
-
-
 def sequential(url, n):
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
@@ -105,37 +100,15 @@ def perf_stat(pid, url):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-    gwtui = os.environ.get("GWTUI_BIN") or os.path.join(target, "release", "gwtui")
-    for tool in ("strace", "nginx", "wrk"):
-        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
-            sys.exit(f"missing {tool}")
-    if not os.path.exists(gwtui):
-        sys.exit(f"missing {gwtui}: cargo build --release --bin gwtui")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    gwtui = w.gwtui_and_tools("strace", "nginx", "wrk")
     work = tempfile.mkdtemp(prefix="gwtui-hop-")
     procs = []
-
-    def spawn(cmd):
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(p)
-        return p
+    spawn = w.spawner(procs)
 
     try:
-        ports = {k: w.free_port() for k in ("static", "proxy", "gwtui")}
-        spawn([nginx, "-c", nginx_conf(work, "static", f"""server {{ listen 127.0.0.1:{ports['static']};
-    location / {{ default_type text/plain; return 200 "hello"; }} }}"""), "-p", os.path.join(work, "static")])
-        proxy = spawn([nginx, "-c", nginx_conf(work, "proxy", f"""upstream backend {{ server 127.0.0.1:{ports['static']}; keepalive 64; }}
-  server {{ listen 127.0.0.1:{ports['proxy']};
-    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}"""),
-                       "-p", os.path.join(work, "proxy")])
-        conf = os.path.join(work, "gwtui.toml")
-        with open(conf, "w") as f:
-            f.write("[server]\naccount_rate_limit = 1000000000.0\naccount_burst_limit = 1000000000\n"
-                    "[demo]\nenabled = false\n")
-        gw = spawn([gwtui, "--config", conf, "--data-dir", os.path.join(work, "data"), "serve", "--listen",
-                    f"127.0.0.1:{ports['gwtui']}"])
+        ports = {"gwtui": w.free_port()}
+        ports["static"], ports["proxy"], _, proxy = w.start_proxy_pair(work, spawn, single_process=True)
+        gw = w.start_gwtui(work, spawn, gwtui, ports["gwtui"])
         for name, port in ports.items():
             w.wait_port(port, name)
         invoke = w.setup_bench(f"http://127.0.0.1:{ports['gwtui']}", f"127.0.0.1:{ports['static']}")

@@ -67,6 +67,57 @@ http {{
     return conf, d
 
 
+def gwtui_and_tools(*tools):
+    """The gwtui binary to measure (GWTUI_BIN, else the release build in CARGO_TARGET_DIR or
+    ./target); exits naming what is missing among it and `tools`."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    gwtui = os.environ.get("GWTUI_BIN") or os.path.join(target, "release", "gwtui")
+    for tool in tools:
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            sys.exit(f"missing {tool}")
+    if not os.path.exists(gwtui):
+        sys.exit(f"missing {gwtui}: cargo build --release --bin gwtui")
+    return gwtui
+
+
+def spawner(procs):
+    """A `spawn(cmd)` that starts `cmd` quietly and keeps it in `procs` (to stop at the end)."""
+    def spawn(cmd, **kw):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        procs.append(p)
+        return p
+    return spawn
+
+
+def start_proxy_pair(work, spawn, single_process=False):
+    """Starts, on free loopback ports, nginx static (`return 200 "hello"`) and nginx as a
+    keepalive reverse proxy in front of it (`keepalive 64`, HTTP/1.1, `Connection ""`); returns
+    (static port, proxy port, static process, proxy process). `single_process`: see nginx_conf."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    static, proxy = free_port(), free_port()
+    static_conf, static_dir = nginx_conf(work, "static", f"""server {{ listen 127.0.0.1:{static};
+    location / {{ default_type text/plain; return 200 "hello"; }} }}""", single_process)
+    proxy_conf, proxy_dir = nginx_conf(work, "proxy", f"""upstream backend {{ server 127.0.0.1:{static}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{proxy};
+    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""",
+                                       single_process)
+    static_p = spawn([nginx, "-c", static_conf, "-p", static_dir])
+    proxy_p = spawn([nginx, "-c", proxy_conf, "-p", proxy_dir])
+    return static, proxy, static_p, proxy_p
+
+
+def start_gwtui(work, spawn, binary, port, name="gwtui"):
+    """Starts `gwtui serve` (`binary`) on 127.0.0.1:`port` with the demo off and the account
+    throttle lifted, its data dir `{work}/{name}-data`; returns the process."""
+    conf = os.path.join(work, "gwtui.toml")
+    with open(conf, "w") as f:
+        f.write("[server]\naccount_rate_limit = 1000000000.0\naccount_burst_limit = 1000000000\n"
+                "[demo]\nenabled = false\n")
+    return spawn([binary, "--config", conf, "--data-dir", os.path.join(work, f"{name}-data"),
+                  "serve", "--listen", f"127.0.0.1:{port}"])
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -225,7 +276,6 @@ def main():
     for b in (gwtui, hello):
         if not os.path.exists(b):
             sys.exit(f"missing {b}: run benches/wrk_side_by_side.sh")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     work = tempfile.mkdtemp(prefix="gwtui-wrk-")
     procs = []
 
@@ -235,29 +285,15 @@ def main():
         return p
 
     try:
-        ports = {k: free_port() for k in ("hyper", "static", "proxy", "gwtui")}
+        ports = {k: free_port() for k in ("hyper", "gwtui")}
         hyper_p = spawn([hello, f"127.0.0.1:{ports['hyper']}"])
-
-        static_conf, _ = nginx_conf(work, "static", f"""server {{ listen 127.0.0.1:{ports['static']};
-    location / {{ default_type text/plain; return 200 "hello"; }} }}""")
-        proxy_conf, _ = nginx_conf(work, "proxy", f"""upstream backend {{ server 127.0.0.1:{ports['static']}; keepalive 64; }}
-  server {{ listen 127.0.0.1:{ports['proxy']};
-    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""")
-        static_p = spawn([nginx, "-c", static_conf, "-p", os.path.join(work, "static")])
-        proxy_p = spawn([nginx, "-c", proxy_conf, "-p", os.path.join(work, "proxy")])
-
-        gw_conf = os.path.join(work, "gwtui.toml")
-        with open(gw_conf, "w") as f:
-            f.write("[server]\naccount_rate_limit = 1000000000.0\naccount_burst_limit = 1000000000\n[demo]\nenabled = false\n")
+        ports["static"], ports["proxy"], static_p, proxy_p = start_proxy_pair(work, spawn)
         baseline = os.environ.get("GWTUI_BASELINE")
         gws = {"gwtui": gwtui}
         if baseline:
             gws["baseline"] = baseline
             ports["baseline"] = free_port()
-        gw_procs = {}
-        for name, binary in gws.items():
-            gw_procs[name] = spawn([binary, "--config", gw_conf, "--data-dir", os.path.join(work, f"{name}-data"),
-                                    "serve", "--listen", f"127.0.0.1:{ports[name]}"])
+        gw_procs = {name: start_gwtui(work, spawn, binary, ports[name], name) for name, binary in gws.items()}
         for name, port in ports.items():
             wait_port(port, name)
         gw_p = gw_procs["gwtui"]
