@@ -57,17 +57,6 @@ WARM = int(os.environ.get("WARM", "300"))
 WRK_SECS = int(os.environ.get("WRK_SECS", "5"))
 
 
-def proxy_block(port, backend_port):
-    return f"""upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
-  server {{ listen 127.0.0.1:{port};
-    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}"""
-
-
-def static_block(port):
-    return f"""server {{ listen 127.0.0.1:{port};
-    location / {{ default_type text/plain; return 200 "hello"; }} }}"""
-
-
 def requests(url, n):
     m = re.match(r"http://([^/:]+):(\d+)(/.*)$", url)
     host, port, path = m.group(1), int(m.group(2)), m.group(3)
@@ -117,8 +106,8 @@ def instructions(gwtui, work):
     procs = []
     try:
         ports = {k: w.free_port() for k in ("static", "proxy", "gwtui")}
-        static_conf, static_dir = w.nginx_conf(work, "cg-static", static_block(ports["static"]))
-        proxy_conf, proxy_dir = w.nginx_conf(work, "cg-proxy", proxy_block(ports["proxy"], ports["static"]), single_process=True)
+        static_conf, static_dir = w.nginx_conf(work, "cg-static", w.static_block(ports["static"]))
+        proxy_conf, proxy_dir = w.nginx_conf(work, "cg-proxy", w.proxy_block(ports["proxy"], ports["static"]), single_process=True)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         outs = {"nginx": os.path.join(work, "callgrind.nginx.out"),
                 "gwtui": os.path.join(work, "callgrind.gwtui.out")}
@@ -185,8 +174,8 @@ def switches(gwtui, work):
     procs = []
     try:
         ports = {k: w.free_port() for k in ("static", "proxy", "gwtui")}
-        static_conf, static_dir = w.nginx_conf(work, "cs-static", static_block(ports["static"]))
-        proxy_conf, proxy_dir = w.nginx_conf(work, "cs-proxy", proxy_block(ports["proxy"], ports["static"]))
+        static_conf, static_dir = w.nginx_conf(work, "cs-static", w.static_block(ports["static"]))
+        proxy_conf, proxy_dir = w.nginx_conf(work, "cs-proxy", w.proxy_block(ports["proxy"], ports["static"]))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         static_p = subprocess.Popen([nginx, "-c", static_conf, "-p", static_dir], **quiet)

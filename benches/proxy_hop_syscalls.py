@@ -18,7 +18,6 @@ reach gwtui unchanged. Needs strace, perf (part 2 is skipped without it), nginx,
 Environment: REQS (default 500), GWTUI_BIN, CARGO_TARGET_DIR. Every loop is bounded.
 """
 
-import http.client
 import os
 import re
 import shutil
@@ -27,27 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import callgrind_dataplane as cg  # noqa: E402
 import wrk_side_by_side as w  # noqa: E402
 
 REQS = int(os.environ.get("REQS", "500"))
-
-
-def sequential(url, n):
-    u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    try:
-        for _ in range(n):
-            conn.request("GET", u.path + (f"?{u.query}" if u.query else ""))
-            resp = conn.getresponse()
-            resp.read()
-            if resp.status != 200:
-                sys.exit(f"{url}: status {resp.status}")
-    finally:
-        conn.close()
 
 
 def strace_counts(pid, url):
@@ -60,7 +44,7 @@ def strace_counts(pid, url):
     tracer = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.0)  # strace has no readiness signal; attaching takes well under this
-        sequential(url, REQS)
+        cg.requests(url, REQS)
     finally:
         tracer.send_signal(signal.SIGINT)
         tracer.wait(timeout=30)
@@ -115,7 +99,7 @@ def main():
         rows = [("nginx proxy -> nginx static", proxy.pid, f"http://127.0.0.1:{ports['proxy']}/"),
                 ("gwtui HTTP_PROXY -> nginx static", gw.pid, invoke.format(stage="bench", path="/proxy"))]
         for _, _, url in rows:
-            sequential(url, 300)  # warm: connections, pools, caches
+            cg.requests(url, 300)  # warm: connections, pools, caches
         counts = {name: strace_counts(pid, url) for name, pid, url in rows}
         names = sorted({s for c in counts.values() for s in c}, key=lambda s: -max(c.get(s, 0) for c in counts.values()))
         print(f"Syscalls per request (strace -c -f, {REQS} sequential keep-alive GETs; "

@@ -90,18 +90,25 @@ def spawner(procs):
     return spawn
 
 
+def proxy_block(port, backend_port):
+    return f"""upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}"""
+
+
+def static_block(port):
+    return f"""server {{ listen 127.0.0.1:{port};
+    location / {{ default_type text/plain; return 200 "hello"; }} }}"""
+
+
 def start_proxy_pair(work, spawn, single_process=False):
     """Starts, on free loopback ports, nginx static (`return 200 "hello"`) and nginx as a
     keepalive reverse proxy in front of it (`keepalive 64`, HTTP/1.1, `Connection ""`); returns
     (static port, proxy port, static process, proxy process). `single_process`: see nginx_conf."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     static, proxy = free_port(), free_port()
-    static_conf, static_dir = nginx_conf(work, "static", f"""server {{ listen 127.0.0.1:{static};
-    location / {{ default_type text/plain; return 200 "hello"; }} }}""", single_process)
-    proxy_conf, proxy_dir = nginx_conf(work, "proxy", f"""upstream backend {{ server 127.0.0.1:{static}; keepalive 64; }}
-  server {{ listen 127.0.0.1:{proxy};
-    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""",
-                                       single_process)
+    static_conf, static_dir = nginx_conf(work, "static", static_block(static), single_process)
+    proxy_conf, proxy_dir = nginx_conf(work, "proxy", proxy_block(proxy, static), single_process)
     static_p = spawn([nginx, "-c", static_conf, "-p", static_dir])
     proxy_p = spawn([nginx, "-c", proxy_conf, "-p", proxy_dir])
     return static, proxy, static_p, proxy_p
